@@ -1,0 +1,137 @@
+import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
+import type { FinishReason } from '../shared/events.js';
+import { abortError } from './abortable.js';
+import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
+import type { StreamObserver } from './observer.js';
+
+/** One line of Ollama's `/api/chat` stream (only the fields Jarvis reads). */
+interface OllamaChatLine {
+  message?: { content?: unknown };
+  done?: unknown;
+  done_reason?: unknown;
+  prompt_eval_count?: unknown;
+  eval_count?: unknown;
+  error?: unknown;
+}
+
+export interface OllamaBackendOptions {
+  host: string;
+  closeGraceMs: number;
+}
+
+/** A client of Ollama's native API: `/api/chat` (streamed NDJSON) and `/api/tags`. */
+export class OllamaBackend implements Backend {
+  readonly name = 'ollama' as const;
+
+  constructor(private readonly options: OllamaBackendOptions) {}
+
+  get host(): string {
+    return this.options.host;
+  }
+
+  async models(signal?: AbortSignal): Promise<string[]> {
+    let res: Response;
+    try {
+      res = await fetch(new URL('/api/tags', this.options.host), { signal: signal ?? AbortSignal.timeout(5000) });
+    } catch (err) {
+      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describe(err)}`);
+    }
+    if (!res.ok) throw new BackendError('upstream_error', `Ollama /api/tags answered HTTP ${res.status}`);
+    const body = (await res.json().catch(() => undefined)) as { models?: Array<{ name?: unknown; model?: unknown }> } | undefined;
+    if (!body || !Array.isArray(body.models)) throw new BackendError('upstream_error', 'Ollama /api/tags answered without a model list');
+    return body.models.map((m) => String(m.name ?? m.model ?? '')).filter((name) => name !== '');
+  }
+
+  async *stream(request: BackendRequest, signal: AbortSignal, observer?: StreamObserver): AsyncIterable<BackendChunk> {
+    const options: Record<string, number> = {};
+    if (request.temperature !== undefined) options.temperature = request.temperature;
+    if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
+    const body = JSON.stringify({ model: request.model, messages: request.messages, stream: true, options });
+
+    let upstream: UpstreamResponse;
+    try {
+      upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, {
+        closeGraceMs: this.options.closeGraceMs,
+      });
+    } catch (err) {
+      if (signal.aborted) throw abortError(signal);
+      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describe(err)}`);
+    }
+    observer?.upstreamOpened?.();
+
+    try {
+      if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
+      const splitter = new LineSplitter();
+      for await (const chunk of upstream.body) {
+        if (signal.aborted) break;
+        for (const line of splitter.push(chunk)) {
+          const parsed = parseLine(line);
+          if (parsed) yield parsed;
+          if (parsed?.type === 'done') return;
+        }
+      }
+      if (signal.aborted) throw abortError(signal);
+      for (const line of splitter.end()) {
+        const parsed = parseLine(line);
+        if (parsed) yield parsed;
+        if (parsed?.type === 'done') return;
+      }
+      throw new BackendError('upstream_error', 'Ollama closed the stream before it finished');
+    } catch (err) {
+      if (signal.aborted) throw abortError(signal);
+      if (err instanceof BackendError) throw err;
+      if (err instanceof LineTooLongError) throw new BackendError('upstream_error', `Ollama sent a ${err.message}`);
+      throw new BackendError('upstream_error', `Ollama stream failed: ${describe(err)}`);
+    } finally {
+      const started = performance.now();
+      const outcome = await upstream.release();
+      observer?.upstreamClosed?.(outcome, performance.now() - started);
+    }
+  }
+}
+
+function parseLine(line: string): BackendChunk | undefined {
+  let msg: OllamaChatLine;
+  try {
+    msg = JSON.parse(line) as OllamaChatLine;
+  } catch {
+    throw new BackendError('upstream_error', `Ollama sent a line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
+  }
+  if (typeof msg !== 'object' || msg === null) throw new BackendError('upstream_error', 'Ollama sent a line that is not an object');
+  if (msg.error !== undefined) throw new BackendError('upstream_error', `Ollama: ${String(msg.error)}`);
+  if (msg.done === true) {
+    const reason: FinishReason = msg.done_reason === 'length' ? 'length' : 'stop';
+    return {
+      type: 'done',
+      reason,
+      usage: {
+        prompt_tokens: typeof msg.prompt_eval_count === 'number' ? msg.prompt_eval_count : 0,
+        completion_tokens: typeof msg.eval_count === 'number' ? msg.eval_count : 0,
+      },
+    };
+  }
+  const content = msg.message?.content;
+  if (typeof content === 'string' && content !== '') return { type: 'token', text: content };
+  return undefined;
+}
+
+function httpError(status: number, text: string): BackendError {
+  let message = text.trim();
+  try {
+    const parsed = JSON.parse(text) as { error?: unknown };
+    if (parsed.error !== undefined) message = String(parsed.error);
+  } catch {
+    // not JSON: keep the text
+  }
+  const code = status === 404 && /model/i.test(message) ? 'model_not_found' : 'upstream_error';
+  return new BackendError(code, `Ollama answered HTTP ${status}: ${message.slice(0, 300)}`, { status });
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code);
+    return code ? `${code} ${err.message}`.trim() : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,117 @@
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import { abortError } from './abortable.js';
+
+export type UpstreamCloseOutcome = 'complete' | 'upstream_closed' | 'forced';
+
+export interface UpstreamResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  /** Body chunks. Leaving the loop early does not close the connection: `release` decides. */
+  body: AsyncIterable<Buffer>;
+  /**
+   * Ends the exchange. After an abort it waits for the upstream to close its side
+   * (its acknowledgement that the generation stopped), then resolves; otherwise it
+   * closes the connection at once.
+   */
+  release(): Promise<UpstreamCloseOutcome>;
+}
+
+export interface PostOptions {
+  headers?: Record<string, string>;
+  /** After an abort, how long the upstream gets to close before we force it. */
+  closeGraceMs: number;
+}
+
+/**
+ * POSTs a JSON body for a streamed response, on a connection of its own.
+ *
+ * Aborting half-closes the connection (FIN) instead of resetting it. Ollama
+ * (Go's net/http) and other servers see the FIN, cancel the generation and close
+ * their side; that close is what `release` waits for, so a superseding stream
+ * starts only once the upstream has really stopped. An upstream that ignores the
+ * FIN is cut off after `closeGraceMs`.
+ */
+export function postStream(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(abortError(signal));
+
+    const client = url.protocol === 'https:' ? https : http;
+    const req = client.request(url, {
+      method: 'POST',
+      agent: false,
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        accept: 'application/x-ndjson, text/event-stream, application/json',
+        connection: 'close',
+        ...options.headers,
+      },
+    });
+
+    let response: IncomingMessage | undefined;
+    let forced = false;
+    let graceTimer: NodeJS.Timeout | undefined;
+    const closed = new Promise<void>((done) => req.once('close', () => done()));
+
+    const onAbort = () => {
+      const socket = req.socket;
+      if (!socket || socket.connecting || socket.destroyed) {
+        req.destroy();
+        return;
+      }
+      socket.end();
+      response?.resume(); // read on to the upstream's FIN; the data is discarded
+      graceTimer = setTimeout(() => {
+        forced = true;
+        req.destroy();
+      }, options.closeGraceMs);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    void closed.then(() => {
+      clearTimeout(graceTimer);
+      signal.removeEventListener('abort', onAbort);
+    });
+
+    const outcome = (): UpstreamCloseOutcome => (forced ? 'forced' : signal.aborted ? 'upstream_closed' : 'complete');
+    const release = async (): Promise<UpstreamCloseOutcome> => {
+      if (!signal.aborted) req.destroy();
+      else response?.resume();
+      await closed;
+      return outcome();
+    };
+
+    req.once('response', (res) => {
+      response = res;
+      // Failures after this surface through the body iterator; the listener keeps a
+      // late 'aborted' error (while nobody iterates) from becoming an uncaught one.
+      res.on('error', () => {});
+      resolve({
+        status: res.statusCode ?? 0,
+        headers: res.headers,
+        body: res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>,
+        release,
+      });
+    });
+    req.on('error', (err) => {
+      if (!response && !signal.aborted) reject(err);
+    });
+    // Before a response, an aborted request ends only once the upstream has closed.
+    void closed.then(() => {
+      if (!response) reject(signal.aborted ? abortError(signal) : new Error('upstream closed the connection before responding'));
+    });
+    req.end(body);
+  });
+}
+
+/** Reads a (small) error body, bounded. */
+export async function readText(body: AsyncIterable<Buffer>, limit = 64 * 1024): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= limit) break;
+  }
+  return Buffer.concat(parts).toString('utf8').slice(0, limit);
+}

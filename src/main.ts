@@ -1,0 +1,37 @@
+import { ConfigError, loadConfig } from './config.js';
+import { startJarvis } from './server/jarvis.js';
+
+/** `npm start`: the Jarvis server, configured from the environment and --port/--host. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env, process.argv.slice(2));
+  } catch (err) {
+    console.error(`jarvis: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}`);
+    process.exit(2);
+  }
+  const jarvis = await startJarvis(config);
+  console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (++signals > 1) process.exit(130); // a second Ctrl-C means now
+    jarvis.ctx.log.info('signal_received', { signal });
+    // Exit within 3 s whatever happens: shutdown waits at most shutdownGraceMs for streams.
+    setTimeout(() => {
+      jarvis.ctx.log.flush();
+      process.exit(1);
+    }, 2900).unref();
+    jarvis.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}
+
+main().catch((err: unknown) => {
+  console.error('jarvis: failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,24 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { JarvisContext } from './context.js';
+import { installErrorHandling } from './errors.js';
+import { parseAnyBodyAsJson } from './jsonBody.js';
+import { chatRoutes } from './routes/chat.js';
+import { infoRoutes } from './routes/health.js';
+import { sessionRoutes } from './routes/sessions.js';
+
+export function buildApp(ctx: JarvisContext): FastifyInstance {
+  const app = Fastify({
+    // The system log is ours (SPEC §5); Fastify's per-request logging would be noise in it.
+    logger: false,
+    bodyLimit: ctx.config.bodyLimitBytes,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  });
+  parseAnyBodyAsJson(app, ctx.config.bodyLimitBytes);
+  installErrorHandling(app, ctx.log);
+  infoRoutes(app, ctx);
+  chatRoutes(app, ctx);
+  sessionRoutes(app, ctx);
+  return app;
+}

@@ -1,0 +1,15 @@
+import type { Config } from '../config.js';
+import type { Backend } from '../backends/types.js';
+import type { SystemLog } from '../log/systemLog.js';
+import type { StreamRegistry } from '../streams/registry.js';
+
+/** What the routes share: one per running server. */
+export interface JarvisContext {
+  config: Config;
+  log: SystemLog;
+  registry: StreamRegistry;
+  backend: Backend;
+  /** JARVIS_MODEL, else the backend's first model; looked up again while unknown. */
+  defaultModel: string | undefined;
+  startedAt: number;
+}

@@ -1,0 +1,57 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import type { ApiError } from '../shared/events.js';
+import type { SystemLog } from '../log/systemLog.js';
+
+/** An error with the status and code the client should see. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function errorBody(code: string, message: string): ApiError {
+  return { error: { code, message } };
+}
+
+/** Every failure becomes `{"error":{"code","message"}}` and one log line; none is a crash. */
+export function installErrorHandling(app: FastifyInstance, log: SystemLog): void {
+  app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
+    const { status, code, message } = classify(err);
+    const fields = {
+      method: request.method,
+      url: request.url.slice(0, 200),
+      status,
+      code,
+      error: message.slice(0, 300),
+      session: typeof request.headers['x-session-id'] === 'string' ? request.headers['x-session-id'].slice(0, 128) : undefined,
+    };
+    if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
+    else log.warn('bad_request', fields);
+    void reply.code(status).type('application/json').send(errorBody(code, message));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    log.warn('bad_request', { method: request.method, url: request.url.slice(0, 200), status: 404, code: 'not_found' });
+    void reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+  });
+}
+
+function classify(err: FastifyError | HttpError): { status: number; code: string; message: string } {
+  if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
+  if ('validation' in err && err.validation) {
+    if (err.validationContext === 'params') {
+      return { status: 400, code: 'invalid_session_id', message: 'session ids are 1-128 characters of A-Z a-z 0-9 . _ : -' };
+    }
+    return { status: 400, code: 'invalid_request', message: `invalid request: ${err.message.replace(/^body\/?/, 'body ')}` };
+  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, code: 'body_too_large', message: 'request body is larger than the limit (JARVIS_BODY_LIMIT_BYTES)' };
+  }
+  const status = err.statusCode ?? 500;
+  if (status >= 400 && status < 500) return { status, code: (err.code ?? 'bad_request').toLowerCase(), message: err.message };
+  return { status: 500, code: 'internal_error', message: 'Jarvis failed to handle this request; see the system log' };
+}

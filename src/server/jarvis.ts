@@ -1,0 +1,61 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import { selectBackend } from '../backends/select.js';
+import type { Backend } from '../backends/types.js';
+import { SystemLog } from '../log/systemLog.js';
+import { StreamRegistry } from '../streams/registry.js';
+import { buildApp } from './app.js';
+import type { JarvisContext } from './context.js';
+
+export interface RunningJarvis {
+  app: FastifyInstance;
+  ctx: JarvisContext;
+  url: string;
+  /** Graceful shutdown: cancels every stream (`shutdown`), waits for their ends, closes. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Use this backend instead of selecting one from the configuration. */
+  backend?: { backend: Backend; defaultModel: string | undefined };
+}
+
+export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
+  const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
+  const selected = options.backend ?? (await selectBackend(config, log));
+  const ctx: JarvisContext = {
+    config,
+    log,
+    registry: new StreamRegistry(log, config.cancelTimeoutMs),
+    backend: selected.backend,
+    defaultModel: selected.defaultModel,
+    startedAt: Date.now(),
+  };
+  const app = buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  log.info('server_listening', { url, backend: ctx.backend.name, model: ctx.defaultModel, log_file: config.logFile });
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(ctx, app));
+  return { app, ctx, url, close };
+}
+
+async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void> {
+  const { log, registry, config } = ctx;
+  const streams = registry.cancelAll('shutdown');
+  log.info('shutdown_start', { active_streams: streams.length });
+  let timer: NodeJS.Timeout | undefined;
+  const ended = await Promise.race([
+    Promise.all(streams.map((s) => s.finished)).then(() => true),
+    new Promise<false>((resolve) => (timer = setTimeout(resolve, config.shutdownGraceMs, false))),
+  ]);
+  clearTimeout(timer);
+  if (!ended) log.warn('shutdown_streams_unfinished', { streams: registry.list().map((s) => s.id).join(',') });
+  await app.close();
+  log.info('shutdown_complete', { clean: ended });
+  log.close();
+}

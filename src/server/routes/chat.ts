@@ -1,0 +1,88 @@
+import type { FastifyInstance } from 'fastify';
+import type { ChatMessage } from '../../shared/events.js';
+import { ChatStream, newStreamId } from '../../streams/chatStream.js';
+import { runStream } from '../../streams/runStream.js';
+import type { JarvisContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { NdjsonWriter } from '../ndjsonWriter.js';
+import { sessionOf } from '../session.js';
+
+export interface ChatBody {
+  messages: ChatMessage[];
+  model?: string;
+  stream?: boolean;
+  temperature?: number;
+  max_tokens?: number;
+  user?: string;
+}
+
+export const chatBodySchema = {
+  type: 'object',
+  required: ['messages'],
+  properties: {
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 10_000,
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        properties: {
+          role: { type: 'string', enum: ['system', 'user', 'assistant'] },
+          content: { type: 'string' },
+        },
+      },
+    },
+    model: { type: 'string', minLength: 1, maxLength: 256 },
+    stream: { type: 'boolean' },
+    temperature: { type: 'number', minimum: 0, maximum: 2 },
+    max_tokens: { type: 'integer', minimum: 1 },
+    user: { type: 'string', maxLength: 256 },
+  },
+} as const;
+
+export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
+    const sessionId = sessionOf(request);
+    const body = request.body;
+    if (body.stream !== undefined) {
+      throw new HttpError(400, 'unsupported', 'the OpenAI "stream" field is not supported yet; omit it for Jarvis NDJSON');
+    }
+    const model = body.model ?? (await defaultModel(ctx));
+    const streamId = newStreamId();
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'application/x-ndjson; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      'x-session-id': sessionId,
+      'x-stream-id': streamId,
+    });
+    const stream = new ChatStream(sessionId, model, new NdjsonWriter(res, streamId, sessionId), ctx.log, streamId);
+    res.on('close', () => {
+      if (!res.writableFinished) stream.cancel('client_closed');
+    });
+    if (request.raw.socket.destroyed) stream.cancel('client_closed');
+
+    const request_ = { model, messages: body.messages, temperature: body.temperature, maxTokens: body.max_tokens };
+    await runStream(stream, request_, {
+      registry: ctx.registry,
+      backend: ctx.backend,
+      log: ctx.log,
+      firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
+    });
+  });
+}
+
+async function defaultModel(ctx: JarvisContext): Promise<string> {
+  if (ctx.defaultModel) return ctx.defaultModel;
+  // The backend had no model at start-up (Ollama down, or nothing pulled): ask again.
+  const models = await ctx.backend.models().catch(() => []);
+  ctx.defaultModel = models[0];
+  if (!ctx.defaultModel) {
+    throw new HttpError(400, 'no_model', `the ${ctx.backend.name} backend has no model; name one in "model", set JARVIS_MODEL, or pull one (ollama pull llama3.2)`);
+  }
+  return ctx.defaultModel;
+}

@@ -1,0 +1,28 @@
+import type { FastifyInstance } from 'fastify';
+import type { HealthResponse, ModelList } from '../../shared/events.js';
+import { BackendError } from '../../backends/types.js';
+import type { JarvisContext } from '../context.js';
+import { HttpError } from '../errors.js';
+
+export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  // Synchronous and allocation-light: it must answer within 100 ms during any storm.
+  app.get('/health', async (): Promise<HealthResponse> => ({
+    status: 'ok',
+    backend: ctx.backend.name,
+    model: ctx.defaultModel ?? null,
+    active_streams: ctx.registry.size,
+    uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+  }));
+
+  app.get('/v1/models', async (): Promise<ModelList> => {
+    let ids: string[];
+    try {
+      ids = await ctx.backend.models(AbortSignal.timeout(5000));
+    } catch (err) {
+      const code = err instanceof BackendError ? err.code : 'upstream_error';
+      throw new HttpError(502, code, err instanceof Error ? err.message : String(err));
+    }
+    const created = Math.floor(ctx.startedAt / 1000);
+    return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
+  });
+}

@@ -1,0 +1,15 @@
+import type { StatusEvent, TerminalEvent } from '../shared/events.js';
+
+/**
+ * Where a stream's events go: one implementation per wire format (Jarvis NDJSON,
+ * OpenAI SSE, OpenAI JSON). The stream decides what happens; the writer only encodes.
+ */
+export interface EventWriter {
+  status(event: StatusEvent): void;
+  /** Returns false when the client's buffer is full: wait for `drained` before the next token. */
+  token(text: string, seq: number): boolean;
+  /** Writes the one terminal event and ends the response. */
+  terminal(event: TerminalEvent): void;
+  /** Resolves once the client can take more, the client has gone, or `signal` aborts. */
+  drained(signal: AbortSignal): Promise<void>;
+}

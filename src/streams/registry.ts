@@ -1,0 +1,113 @@
+import type { CancelReason } from '../shared/events.js';
+import type { SystemLog } from '../log/systemLog.js';
+import type { ChatStream } from './chatStream.js';
+
+export type RegisterOutcome = 'started' | 'waited_clean' | 'waited_timeout' | 'aborted_while_waiting';
+
+/**
+ * Which streams are live, per session. A stream is live from `register` until its
+ * own `finally` pops it, so "live" includes streams still releasing their upstream.
+ *
+ * Everything here is synchronous except the bounded wait in `register`, which only
+ * the registering stream awaits: no session, and no `/health`, ever waits on another.
+ */
+export class StreamRegistry {
+  private readonly bySession = new Map<string, Set<ChatStream>>();
+  private readonly byId = new Map<string, ChatStream>();
+
+  constructor(
+    private readonly log: SystemLog,
+    private readonly cancelTimeoutMs: number,
+  ) {}
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  get(streamId: string): ChatStream | undefined {
+    return this.byId.get(streamId);
+  }
+
+  list(): ChatStream[] {
+    return [...this.byId.values()];
+  }
+
+  /**
+   * Makes `stream` its session's owner: supersedes every live stream of the session,
+   * then waits until they have all finished their cleanup or `cancelTimeoutMs` has
+   * passed, whichever is first (SPEC §4.1). The wait ends early if `stream` itself is
+   * cancelled meanwhile; its successor then waits for the older streams too.
+   */
+  async register(stream: ChatStream): Promise<RegisterOutcome> {
+    let live = this.bySession.get(stream.sessionId);
+    if (!live) this.bySession.set(stream.sessionId, (live = new Set()));
+    const previous = [...live];
+    live.add(stream);
+    this.byId.set(stream.id, stream);
+    if (previous.length === 0) return 'started';
+
+    const started = performance.now();
+    // The deadline timer is created before the cancels so that, when an upstream
+    // ignores the abort, it fires before the superseded stream's own close grace
+    // timer of the same length (Node runs equal timers in creation order).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, this.cancelTimeoutMs, 'timeout')));
+    for (const prev of previous) prev.cancel('superseded');
+
+    let onSelfAbort: (() => void) | undefined;
+    const selfAborted = new Promise<'aborted'>((resolve) => {
+      onSelfAbort = () => resolve('aborted');
+      if (stream.signal.aborted) resolve('aborted');
+      else stream.signal.addEventListener('abort', onSelfAbort, { once: true });
+    });
+    const endedAt = new Map<ChatStream, number>();
+    const allFinished = Promise.all(
+      previous.map((prev) => prev.finished.then(() => void endedAt.set(prev, performance.now() - started))),
+    ).then(() => 'clean' as const);
+
+    const result = await Promise.race([allFinished, deadline, selfAborted]);
+    clearTimeout(timer);
+    if (onSelfAbort) stream.signal.removeEventListener('abort', onSelfAbort);
+    const waited = Math.round(performance.now() - started);
+
+    for (const prev of previous) {
+      const fields = { trace: prev.id, new_trace: stream.id, session: stream.sessionId };
+      const prevWaited = endedAt.get(prev);
+      if (prevWaited !== undefined) {
+        this.log.info('prev_stream_finished_cleanly', { ...fields, waited_ms: Math.round(prevWaited) });
+      } else if (result === 'timeout') {
+        this.log.warn('prev_stream_timeout_on_cancel', { ...fields, waited_ms: waited, timeout_ms: this.cancelTimeoutMs });
+      } else {
+        // This stream was itself cancelled while waiting; its successor takes over the wait.
+        this.log.info('prev_stream_wait_abandoned', { ...fields, waited_ms: waited, reason: cancelReason(stream) });
+      }
+    }
+    return result === 'clean' ? 'waited_clean' : result === 'timeout' ? 'waited_timeout' : 'aborted_while_waiting';
+  }
+
+  /** Removes a stream; throws if it was not registered (the caller logs the failure). */
+  pop(stream: ChatStream): void {
+    const live = this.bySession.get(stream.sessionId);
+    const inSession = live?.delete(stream) ?? false;
+    if (live && live.size === 0) this.bySession.delete(stream.sessionId);
+    const inIndex = this.byId.get(stream.id) === stream && this.byId.delete(stream.id);
+    if (!inSession || !inIndex) throw new Error(`stream ${stream.id} was not registered`);
+  }
+
+  /** Cancels the session's live streams; true if one was still running. Idempotent. */
+  stop(sessionId: string, reason: CancelReason = 'stopped'): boolean {
+    let stopped = false;
+    for (const stream of this.bySession.get(sessionId) ?? []) stopped = stream.cancel(reason) || stopped;
+    return stopped;
+  }
+
+  cancelAll(reason: CancelReason): ChatStream[] {
+    const streams = this.list();
+    for (const stream of streams) stream.cancel(reason);
+    return streams;
+  }
+}
+
+function cancelReason(stream: ChatStream): string {
+  return stream.outcome?.kind === 'cancelled' ? stream.outcome.reason : (stream.outcome?.kind ?? 'unknown');
+}

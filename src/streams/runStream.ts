@@ -1,0 +1,89 @@
+import { BackendError, type Backend, type BackendRequest } from '../backends/types.js';
+import type { SystemLog } from '../log/systemLog.js';
+import type { ChatStream } from './chatStream.js';
+import type { StreamRegistry } from './registry.js';
+
+export interface RunStreamDeps {
+  registry: StreamRegistry;
+  backend: Backend;
+  log: SystemLog;
+  firstTokenTimeoutMs: number;
+}
+
+/**
+ * Owns one stream from `stream_start` to `stream_end`. Whatever happens (done,
+ * superseded, stopped, client gone, upstream failing or hanging, shutdown), the
+ * `finally` below runs once: it pops the stream and logs its one `stream_end`.
+ */
+export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps): Promise<void> {
+  const { registry, backend, log } = deps;
+  const trace = stream.id;
+  log.info('stream_start', { trace, session: stream.sessionId, stream_id: stream.id, model: request.model, backend: backend.name });
+  let firstTokenTimer: NodeJS.Timeout | undefined;
+  try {
+    stream.sendStatus();
+    await registry.register(stream);
+    if (stream.signal.aborted) return;
+    stream.state = 'streaming';
+
+    firstTokenTimer = setTimeout(() => {
+      log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', waited_ms: deps.firstTokenTimeoutMs });
+      stream.fail('timeout', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`);
+    }, deps.firstTokenTimeoutMs);
+
+    const debug = log.enabled('debug');
+    for await (const chunk of backend.stream(request, stream.signal, stream)) {
+      if (stream.signal.aborted) break;
+      if (chunk.type === 'token') {
+        if (stream.tokens === 0) clearTimeout(firstTokenTimer);
+        if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
+        const backPressure = stream.sendToken(chunk.text);
+        if (backPressure) await backPressure;
+      } else {
+        stream.conclude({
+          kind: 'done',
+          reason: chunk.reason,
+          usage: {
+            prompt_tokens: chunk.usage?.prompt_tokens ?? 0,
+            completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens,
+          },
+        });
+      }
+    }
+    if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
+  } catch (err) {
+    if (!stream.outcome) {
+      if (err instanceof BackendError) {
+        log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, ...err.detail });
+        stream.fail(err.code, err.message);
+      } else {
+        log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+        stream.fail('internal_error', 'Jarvis failed while streaming; see the system log');
+      }
+    }
+  } finally {
+    clearTimeout(firstTokenTimer);
+    if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
+    log.info('stream_cleanup_START', { trace });
+    try {
+      registry.pop(stream);
+      log.info('stream_registry_pop_success', { trace });
+    } catch (err) {
+      log.error('stream_registry_pop_failed', { trace, error: err instanceof Error ? err.message : String(err) });
+    }
+    const outcome = stream.outcome;
+    log.info('stream_end', {
+      trace,
+      session: stream.sessionId,
+      reason: outcome?.kind === 'done' ? 'done' : outcome?.kind === 'cancelled' ? outcome.reason : 'error',
+      finish: outcome?.kind === 'done' ? outcome.reason : undefined,
+      error_code: outcome?.kind === 'error' ? outcome.code : undefined,
+      tokens: stream.tokens,
+      duration_ms: Math.round(performance.now() - stream.startedMs),
+      ttft_ms: stream.firstTokenMs === undefined ? undefined : Math.round(stream.firstTokenMs),
+      upstream_close: stream.upstreamClose?.outcome,
+      upstream_close_ms: stream.upstreamClose ? Math.round(stream.upstreamClose.ms) : undefined,
+    });
+    stream.markFinished();
+  }
+}
