@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Backend } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { StreamRegistry } from '../streams/registry.js';
+import type { StreamMetrics } from '../streams/streamMetrics.js';
 
 /** What the routes share: one per running server. */
 export interface JarvisContext {
@@ -12,4 +13,5 @@ export interface JarvisContext {
   /** JARVIS_MODEL, else the backend's first model; looked up again while unknown. */
   defaultModel: string | undefined;
   startedAt: number;
+  metrics: StreamMetrics;
 }

@@ -5,6 +5,7 @@ import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
+import { noMetrics, type StreamMetrics } from '../streams/streamMetrics.js';
 import { buildApp } from './app.js';
 import type { JarvisContext } from './context.js';
 
@@ -19,15 +20,18 @@ export interface RunningJarvis {
 export interface StartOptions {
   /** Use this backend instead of selecting one from the configuration. */
   backend?: { backend: Backend; defaultModel: string | undefined };
+  metrics?: StreamMetrics;
 }
 
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
   const selected = options.backend ?? (await selectBackend(config, log));
+  const metrics = options.metrics ?? noMetrics;
   const ctx: JarvisContext = {
     config,
     log,
-    registry: new StreamRegistry(log, config.cancelTimeoutMs),
+    metrics,
+    registry: new StreamRegistry(log, config.cancelTimeoutMs, metrics),
     backend: selected.backend,
     defaultModel: selected.defaultModel,
     startedAt: Date.now(),
@@ -55,7 +59,11 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   ]);
   clearTimeout(timer);
   if (!ended) log.warn('shutdown_streams_unfinished', { streams: registry.list().map((s) => s.id).join(',') });
+  // Responses have ended; a client's connection that never sent a request would
+  // still hold `close` open, so such stragglers are cut after a short wait.
+  const straggler = setTimeout(() => app.server.closeAllConnections(), 300);
   await app.close();
+  clearTimeout(straggler);
   log.info('shutdown_complete', { clean: ended });
   log.close();
 }

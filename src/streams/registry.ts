@@ -1,6 +1,7 @@
 import type { CancelReason } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { ChatStream } from './chatStream.js';
+import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 
 export type RegisterOutcome = 'started' | 'waited_clean' | 'waited_timeout' | 'aborted_while_waiting';
 
@@ -18,6 +19,7 @@ export class StreamRegistry {
   constructor(
     private readonly log: SystemLog,
     private readonly cancelTimeoutMs: number,
+    private readonly metrics: StreamMetrics = noMetrics,
   ) {}
 
   get size(): number {
@@ -69,6 +71,7 @@ export class StreamRegistry {
     clearTimeout(timer);
     if (onSelfAbort) stream.signal.removeEventListener('abort', onSelfAbort);
     const waited = Math.round(performance.now() - started);
+    this.metrics.supersedeWaited(waited, result === 'clean' ? 'clean' : result === 'timeout' ? 'timeout' : 'abandoned');
 
     for (const prev of previous) {
       const fields = { trace: prev.id, new_trace: stream.id, session: stream.sessionId };

@@ -2,12 +2,14 @@ import { BackendError, type Backend, type BackendRequest } from '../backends/typ
 import type { SystemLog } from '../log/systemLog.js';
 import type { ChatStream } from './chatStream.js';
 import type { StreamRegistry } from './registry.js';
+import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 
 export interface RunStreamDeps {
   registry: StreamRegistry;
   backend: Backend;
   log: SystemLog;
   firstTokenTimeoutMs: number;
+  metrics?: StreamMetrics;
 }
 
 /**
@@ -17,8 +19,10 @@ export interface RunStreamDeps {
  */
 export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps): Promise<void> {
   const { registry, backend, log } = deps;
+  const metrics = deps.metrics ?? noMetrics;
   const trace = stream.id;
   log.info('stream_start', { trace, session: stream.sessionId, stream_id: stream.id, model: request.model, backend: backend.name });
+  metrics.streamStarted(stream);
   let firstTokenTimer: NodeJS.Timeout | undefined;
   try {
     stream.sendStatus();
@@ -28,6 +32,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
 
     firstTokenTimer = setTimeout(() => {
       log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', waited_ms: deps.firstTokenTimeoutMs });
+      metrics.upstreamError('timeout');
       stream.fail('timeout', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`);
     }, deps.firstTokenTimeoutMs);
 
@@ -35,7 +40,10 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     for await (const chunk of backend.stream(request, stream.signal, stream)) {
       if (stream.signal.aborted) break;
       if (chunk.type === 'token') {
-        if (stream.tokens === 0) clearTimeout(firstTokenTimer);
+        if (stream.tokens === 0) {
+          clearTimeout(firstTokenTimer);
+          metrics.firstToken(stream, performance.now() - stream.startedMs);
+        }
         if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
         const backPressure = stream.sendToken(chunk.text);
         if (backPressure) await backPressure;
@@ -55,6 +63,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     if (!stream.outcome) {
       if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, ...err.detail });
+        metrics.upstreamError(err.code);
         stream.fail(err.code, err.message);
       } else {
         log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
@@ -72,10 +81,11 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       log.error('stream_registry_pop_failed', { trace, error: err instanceof Error ? err.message : String(err) });
     }
     const outcome = stream.outcome;
+    const reason = outcome?.kind === 'done' ? 'done' : outcome?.kind === 'cancelled' ? outcome.reason : 'error';
     log.info('stream_end', {
       trace,
       session: stream.sessionId,
-      reason: outcome?.kind === 'done' ? 'done' : outcome?.kind === 'cancelled' ? outcome.reason : 'error',
+      reason,
       finish: outcome?.kind === 'done' ? outcome.reason : undefined,
       error_code: outcome?.kind === 'error' ? outcome.code : undefined,
       tokens: stream.tokens,
@@ -84,6 +94,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       upstream_close: stream.upstreamClose?.outcome,
       upstream_close_ms: stream.upstreamClose ? Math.round(stream.upstreamClose.ms) : undefined,
     });
+    metrics.streamEnded(stream, reason);
     stream.markFinished();
   }
 }

@@ -72,6 +72,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       backend: ctx.backend,
       log: ctx.log,
       firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
+      metrics: ctx.metrics,
     });
   });
 }

@@ -1,0 +1,51 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config.js';
+import { startJarvis, type RunningJarvis } from '../../src/server/jarvis.js';
+import { FakeOllama } from '../fakes/fakeOllama.js';
+import { startEndBalance } from './log.js';
+
+export interface TestJarvis {
+  jarvis: RunningJarvis;
+  url: string;
+  logFile: string;
+  fake: FakeOllama | undefined;
+  /** Shuts down, then checks SPEC §4.5 on the log: every stream_start has one stream_end. */
+  close(): Promise<void>;
+}
+
+/**
+ * A real Jarvis server on a loopback port, in front of a fresh fake Ollama (or the
+ * demo backend), logging to its own file. Configured the way a user does: env vars.
+ */
+export async function startTestJarvis(env: Record<string, string> = {}, options: { fake?: boolean } = {}): Promise<TestJarvis> {
+  const useFake = options.fake ?? env.JARVIS_BACKEND !== 'demo';
+  const fake = useFake ? await new FakeOllama().start() : undefined;
+  const logFile = join(mkdtempSync(join(tmpdir(), 'jarvis-test-')), 'system.log');
+  const config: Config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    JARVIS_BACKEND: fake ? 'ollama' : 'demo',
+    OLLAMA_HOST: fake?.url ?? 'http://127.0.0.1:9',
+    JARVIS_LOG_FILE: logFile,
+    JARVIS_LOG_STDOUT: '0',
+    JARVIS_DEMO_TOKEN_MS: '5',
+    ...env,
+  });
+  const jarvis = await startJarvis(config);
+  return {
+    jarvis,
+    url: jarvis.url,
+    logFile,
+    fake,
+    async close() {
+      await jarvis.close();
+      await fake?.stop();
+      const balance = startEndBalance(logFile);
+      if (balance.unmatched.length > 0 || balance.starts !== balance.ends) {
+        throw new Error(`stream_start/stream_end mismatch: ${JSON.stringify(balance)}`);
+      }
+    },
+  };
+}
