@@ -105,4 +105,52 @@ describe('runbook test case matrix', () => {
     expect(Number(clean.fields.waited_ms)).toBeGreaterThanOrEqual(0);
     expect(events(j.logFile, 'prev_stream_timeout_on_cancel')).toHaveLength(0);
   });
+
+  it('Stress: A-E rapidly on one session: only E gets done, every other gets cancelled/superseded', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = (prompt) => (prompt === 'E' ? { tokens: ['E1 ', 'E2'], tokenMs: 5 } : slowPlan(prompt));
+    const calls = ['A', 'B', 'C', 'D', 'E'].map((prompt) => chat(j.url, { session: 'stress', prompt }));
+    await Promise.all(calls.map((c) => c.finished));
+    for (const c of calls.slice(0, 4)) expect(c.terminal).toMatchObject({ type: 'cancelled', reason: 'superseded' });
+    expect(calls[4]!.terminal).toMatchObject({ type: 'done' });
+    expect(calls[4]!.text).toBe('E1 E2');
+    // Every upstream request that was opened for A-D was closed before completing.
+    for (const r of j.fake!.requests.filter((r) => r.prompt !== 'E')) {
+      await r.closed;
+      expect(r.completed).toBe(false);
+    }
+  });
+
+  it('Stress: 50 back-to-back prompts on one session: only the newest completes', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = (prompt) => (prompt === 'p49' ? { tokens: ['last'], tokenMs: 1 } : slowPlan(prompt));
+    const calls = Array.from({ length: 50 }, (_, i) => chat(j.url, { session: 'stress-50', prompt: `p${i}` }));
+    await Promise.all(calls.map((c) => c.finished));
+    const done = calls.filter((c) => c.terminal?.type === 'done');
+    expect(done).toHaveLength(1);
+    expect(done[0]!.text).toBe('last');
+    expect(calls.filter((c) => c.terminal?.type === 'cancelled')).toHaveLength(49);
+    // Never two upstream generations of the session open at once.
+    const reqs = j.fake!.requests;
+    for (const r of reqs) await r.closed;
+    const sorted = [...reqs].sort((a, b) => a.receivedAt - b.receivedAt);
+    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.receivedAt).toBeGreaterThanOrEqual(sorted[i - 1]!.closedAt!);
+  });
+
+  it('Multi: two sessions stream in parallel and neither waits for the other', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = (prompt) => ({ tokens: Array.from({ length: 30 }, (_, i) => `${prompt}${i} `), tokenMs: 10 });
+    const one = chat(j.url, { session: 'multi-1', prompt: 'one' });
+    const two = chat(j.url, { session: 'multi-2', prompt: 'two' });
+    // Both are generating at the same time: each has tokens before either finishes.
+    await Promise.all([one.firstToken(), two.firstToken()]);
+    expect(one.terminal).toBeUndefined();
+    expect(two.terminal).toBeUndefined();
+    await Promise.all([one.finished, two.finished]);
+    expect(one.terminal?.type).toBe('done');
+    expect(two.terminal?.type).toBe('done');
+    expect(one.text).toBe(Array.from({ length: 30 }, (_, i) => `one${i} `).join(''));
+    expect(two.text).toBe(Array.from({ length: 30 }, (_, i) => `two${i} `).join(''));
+    expect(events(j.logFile, 'prev_stream_finished_cleanly')).toHaveLength(0);
+  });
 });

@@ -3,7 +3,7 @@ import type { FinishReason } from '../shared/events.js';
 import { abortError } from './abortable.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
-import type { StreamObserver } from './observer.js';
+import type { UpstreamLink } from './upstreamLink.js';
 
 /** One line of Ollama's `/api/chat` stream (only the fields Jarvis reads). */
 interface OllamaChatLine {
@@ -17,7 +17,6 @@ interface OllamaChatLine {
 
 export interface OllamaBackendOptions {
   host: string;
-  closeGraceMs: number;
 }
 
 /** A client of Ollama's native API: `/api/chat` (streamed NDJSON) and `/api/tags`. */
@@ -43,7 +42,7 @@ export class OllamaBackend implements Backend {
     return body.models.map((m) => String(m.name ?? m.model ?? '')).filter((name) => name !== '');
   }
 
-  async *stream(request: BackendRequest, signal: AbortSignal, observer?: StreamObserver): AsyncIterable<BackendChunk> {
+  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk> {
     const options: Record<string, number> = {};
     if (request.temperature !== undefined) options.temperature = request.temperature;
     if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
@@ -51,14 +50,12 @@ export class OllamaBackend implements Backend {
 
     let upstream: UpstreamResponse;
     try {
-      upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, {
-        closeGraceMs: this.options.closeGraceMs,
-      });
+      upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describe(err)}`);
     }
-    observer?.upstreamOpened?.();
+    link?.upstreamOpened?.();
 
     try {
       if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
@@ -86,7 +83,7 @@ export class OllamaBackend implements Backend {
     } finally {
       const started = performance.now();
       const outcome = await upstream.release();
-      observer?.upstreamClosed?.(outcome, performance.now() - started);
+      link?.upstreamClosed?.(outcome, performance.now() - started);
     }
   }
 }

@@ -15,14 +15,13 @@ export interface SelectedBackend {
  * within `probeMs`, else the offline demo; the choice is logged with its reason.
  */
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
-  const closeGraceMs = config.cancelTimeoutMs;
   if (config.backend === 'demo') return demo(config, log, 'JARVIS_BACKEND=demo');
 
   if (config.backend === 'openai') {
     throw new Error('JARVIS_BACKEND=openai is not available yet (see the OpenAI-compatibility issue); use ollama or demo');
   }
 
-  const ollama = new OllamaBackend({ host: config.ollamaHost, closeGraceMs });
+  const ollama = new OllamaBackend({ host: config.ollamaHost });
   let models: string[] | undefined;
   let failure = '';
   try {

@@ -1,5 +1,5 @@
 import type { BackendName, ChatMessage, ErrorCode, FinishReason, Usage } from '../shared/events.js';
-import type { StreamObserver } from './observer.js';
+import type { UpstreamLink } from './upstreamLink.js';
 
 export interface BackendRequest {
   model: string;
@@ -16,11 +16,11 @@ export type BackendChunk =
 export interface Backend {
   readonly name: BackendName;
   /**
-   * Streams one completion. Aborting `signal` must make the iterator finish
-   * promptly and release the upstream generation; the iterator finishing is
-   * what the registry waits for when it supersedes a stream.
+   * Streams one completion. Aborting `signal` asks the upstream to stop; the
+   * iterator finishes once it has (or once `link.killSignal` cuts it off), and that
+   * finish is what the registry waits for when it supersedes a stream.
    */
-  stream(request: BackendRequest, signal: AbortSignal, observer?: StreamObserver): AsyncIterable<BackendChunk>;
+  stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk>;
   models(signal?: AbortSignal): Promise<string[]>;
 }
 

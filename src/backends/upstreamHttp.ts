@@ -19,8 +19,10 @@ export interface UpstreamResponse {
 
 export interface PostOptions {
   headers?: Record<string, string>;
-  /** After an abort, how long the upstream gets to close before we force it. */
-  closeGraceMs: number;
+  /** Cuts the connection at once, whether or not the upstream has acknowledged the abort. */
+  killSignal?: AbortSignal | undefined;
+  /** Without a killSignal: how long after an abort the upstream gets to close. */
+  closeGraceMs?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface PostOptions {
  * (Go's net/http) and other servers see the FIN, cancel the generation and close
  * their side; that close is what `release` waits for, so a superseding stream
  * starts only once the upstream has really stopped. An upstream that ignores the
- * FIN is cut off after `closeGraceMs`.
+ * FIN is cut off by `killSignal` (the owner's deadline), else after `closeGraceMs`.
  */
 export function postStream(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
@@ -53,6 +55,14 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
     let forced = false;
     let graceTimer: NodeJS.Timeout | undefined;
     const closed = new Promise<void>((done) => req.once('close', () => done()));
+    const kill = () => {
+      if (req.destroyed) return;
+      forced = true;
+      // A reset, not a second FIN: the upstream learns at once that nobody listens.
+      const socket = req.socket;
+      if (socket && !socket.connecting && !socket.destroyed) socket.resetAndDestroy();
+      req.destroy();
+    };
 
     const onAbort = () => {
       const socket = req.socket;
@@ -62,15 +72,15 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
       }
       socket.end();
       response?.resume(); // read on to the upstream's FIN; the data is discarded
-      graceTimer = setTimeout(() => {
-        forced = true;
-        req.destroy();
-      }, options.closeGraceMs);
+      if (!options.killSignal) graceTimer = setTimeout(kill, options.closeGraceMs ?? 2000);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    if (options.killSignal?.aborted) kill();
+    options.killSignal?.addEventListener('abort', kill, { once: true });
     void closed.then(() => {
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', onAbort);
+      options.killSignal?.removeEventListener('abort', kill);
     });
 
     const outcome = (): UpstreamCloseOutcome => (forced ? 'forced' : signal.aborted ? 'upstream_closed' : 'complete');

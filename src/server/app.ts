@@ -3,6 +3,7 @@ import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { chatRoutes } from './routes/chat.js';
+import { debugRoutes } from './routes/debug.js';
 import { infoRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
 
@@ -20,5 +21,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);
   sessionRoutes(app, ctx);
+  debugRoutes(app, ctx);
   return app;
 }

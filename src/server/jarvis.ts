@@ -5,7 +5,8 @@ import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
-import { noMetrics, type StreamMetrics } from '../streams/streamMetrics.js';
+import type { StreamMetrics } from '../streams/streamMetrics.js';
+import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
 import type { JarvisContext } from './context.js';
 
@@ -26,7 +27,7 @@ export interface StartOptions {
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
   const selected = options.backend ?? (await selectBackend(config, log));
-  const metrics = options.metrics ?? noMetrics;
+  const metrics = options.metrics ?? new PromMetrics();
   const ctx: JarvisContext = {
     config,
     log,
@@ -52,12 +53,13 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   const { log, registry, config } = ctx;
   const streams = registry.cancelAll('shutdown');
   log.info('shutdown_start', { active_streams: streams.length });
-  let timer: NodeJS.Timeout | undefined;
-  const ended = await Promise.race([
-    Promise.all(streams.map((s) => s.finished)).then(() => true),
-    new Promise<false>((resolve) => (timer = setTimeout(resolve, config.shutdownGraceMs, false))),
-  ]);
-  clearTimeout(timer);
+  const allEnded = Promise.all(streams.map((s) => s.finished)).then(() => true);
+  // Half the grace for upstreams to acknowledge the abort, then cut them off.
+  let ended = await within(allEnded, config.shutdownGraceMs / 2);
+  if (!ended) {
+    for (const stream of registry.list()) stream.kill('shutdown');
+    ended = await within(allEnded, config.shutdownGraceMs / 2);
+  }
   if (!ended) log.warn('shutdown_streams_unfinished', { streams: registry.list().map((s) => s.id).join(',') });
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
@@ -66,4 +68,9 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   clearTimeout(straggler);
   log.info('shutdown_complete', { clean: ended });
   log.close();
+}
+
+function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([promise, new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)))]).finally(() => clearTimeout(timer));
 }

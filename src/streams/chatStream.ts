@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CancelReason, ErrorCode, FinishReason, TerminalEvent, Usage } from '../shared/events.js';
-import type { StreamObserver } from '../backends/observer.js';
+import type { UpstreamLink } from '../backends/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
@@ -17,14 +17,29 @@ export function newStreamId(): string {
   return randomUUID().replace(/-/g, '').slice(0, 16);
 }
 
+export interface ChatStreamOptions {
+  sessionId: string;
+  model: string;
+  writer: EventWriter;
+  log: SystemLog;
+  /** After an abort, how long the upstream gets to acknowledge before it is cut off. */
+  closeGraceMs: number;
+  id?: string;
+}
+
 /**
  * One chat stream: its id, its one AbortController, its reader and its outcome.
  * `conclude` is the single place a stream's fate is decided: the first call wins,
- * writes the one terminal event and, unless the stream completed, aborts its upstream.
+ * writes the one terminal event and, unless the stream completed, aborts its upstream
+ * and starts the deadline after which the upstream connection is killed.
  */
-export class ChatStream implements StreamObserver {
+export class ChatStream implements UpstreamLink {
   readonly id: string;
+  readonly sessionId: string;
+  readonly model: string;
   readonly controller = new AbortController();
+  private readonly killer = new AbortController();
+  private killTimer: NodeJS.Timeout | undefined;
   readonly createdAt = Date.now();
   readonly startedMs = performance.now();
   state: StreamState = 'waiting';
@@ -36,19 +51,26 @@ export class ChatStream implements StreamObserver {
   readonly finished: Promise<void>;
   private resolveFinished!: () => void;
 
-  constructor(
-    readonly sessionId: string,
-    readonly model: string,
-    private readonly writer: EventWriter,
-    private readonly log: SystemLog,
-    id: string = newStreamId(),
-  ) {
-    this.id = id;
+  private readonly writer: EventWriter;
+  private readonly log: SystemLog;
+  private readonly closeGraceMs: number;
+
+  constructor(options: ChatStreamOptions) {
+    this.id = options.id ?? newStreamId();
+    this.sessionId = options.sessionId;
+    this.model = options.model;
+    this.writer = options.writer;
+    this.log = options.log;
+    this.closeGraceMs = options.closeGraceMs;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  get killSignal(): AbortSignal {
+    return this.killer.signal;
   }
 
   get ended(): boolean {
@@ -78,8 +100,18 @@ export class ChatStream implements StreamObserver {
     this.outcome = outcome;
     if (this.state !== 'ended') this.state = 'closing';
     this.writer.terminal(this.terminalEvent(outcome));
-    if (outcome.kind !== 'done') this.controller.abort(outcome);
+    if (outcome.kind !== 'done') {
+      this.controller.abort(outcome);
+      if (this.state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
+    }
     return true;
+  }
+
+  /** Cuts the upstream connection now, acknowledged or not (grace expired, shutdown). */
+  kill(why: string): void {
+    if (this.killer.signal.aborted || this.state === 'ended') return;
+    if (this.upstreamOpen) this.log.warn('upstream_killed', { trace: this.id, session: this.sessionId, why });
+    this.killer.abort(why);
   }
 
   cancel(reason: CancelReason): boolean {
@@ -94,6 +126,7 @@ export class ChatStream implements StreamObserver {
 
   /** Called once, by the stream's own `finally`, after `stream_end` is logged. */
   markFinished(): void {
+    clearTimeout(this.killTimer);
     this.state = 'ended';
     this.resolveFinished();
   }

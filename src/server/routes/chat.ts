@@ -60,7 +60,14 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       'x-session-id': sessionId,
       'x-stream-id': streamId,
     });
-    const stream = new ChatStream(sessionId, model, new NdjsonWriter(res, streamId, sessionId), ctx.log, streamId);
+    const stream = new ChatStream({
+      id: streamId,
+      sessionId,
+      model,
+      writer: new NdjsonWriter(res, streamId, sessionId),
+      log: ctx.log,
+      closeGraceMs: ctx.config.cancelTimeoutMs,
+    });
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel('client_closed');
     });

@@ -1,0 +1,47 @@
+import type { FastifyInstance } from 'fastify';
+import type { JarvisContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { PromMetrics } from '../metrics.js';
+
+/** One live stream as `GET /debug/streams` shows it (read by `jarvis diagnose` and `jarvis matrix`). */
+export interface DebugStream {
+  session_id: string;
+  stream_id: string;
+  model: string;
+  state: string;
+  age_ms: number;
+  tokens: number;
+  upstream_open: boolean;
+  first_token_ms: number | null;
+}
+
+export interface DebugStreamsResponse {
+  count: number;
+  streams: DebugStream[];
+}
+
+/** Live state for operators: what is streaming right now, and the Prometheus metrics. */
+export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  // Synchronous like /health: a snapshot of the registry, no waiting on any stream.
+  app.get('/debug/streams', async (): Promise<DebugStreamsResponse> => {
+    const now = Date.now();
+    const streams = ctx.registry.list().map((s) => ({
+      session_id: s.sessionId,
+      stream_id: s.id,
+      model: s.model,
+      state: s.state,
+      age_ms: now - s.createdAt,
+      tokens: s.tokens,
+      upstream_open: s.upstreamOpen,
+      first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
+    }));
+    return { count: streams.length, streams };
+  });
+
+  app.get('/metrics', async (_request, reply) => {
+    const metrics = ctx.metrics;
+    if (!(metrics instanceof PromMetrics)) throw new HttpError(404, 'metrics_disabled', 'this server was started without Prometheus metrics');
+    const text = await metrics.text();
+    return reply.type(metrics.contentType).send(text);
+  });
+}
