@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     jarvis.ctx.log.info('signal_received', { signal });
     // Exit within 3 s whatever happens: shutdown waits at most shutdownGraceMs for streams.
     setTimeout(() => {
-      jarvis.ctx.log.flush();
+      jarvis.ctx.log.flushSync();
       process.exit(1);
     }, 2900).unref();
     jarvis.close().then(

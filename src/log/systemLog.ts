@@ -9,7 +9,9 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 interface LineSink {
   write(line: string): boolean;
   flushSync(): void;
+  flush(cb: (err?: Error) => void): void;
   end(): void;
+  once(event: 'close', listener: () => void): unknown;
 }
 
 export interface SystemLogOptions {
@@ -60,8 +62,8 @@ export class SystemLog {
     this.log('error', event, fields);
   }
 
-  /** Writes out everything buffered; for shutdown. */
-  flush(): void {
+  /** Writes out everything buffered, synchronously: for a process about to exit. */
+  flushSync(): void {
     for (const sink of this.sinks) {
       try {
         sink.flushSync();
@@ -71,9 +73,16 @@ export class SystemLog {
     }
   }
 
-  close(): void {
-    this.flush();
-    // Only the file: ending the stdout sink would close the process's fd 1.
-    this.sinks[0]?.end();
+  /** Writes out everything (in order: no flushSync racing an async write) and closes the file. */
+  async close(): Promise<void> {
+    const [file, ...others] = this.sinks;
+    await Promise.all([
+      ...others.map((sink) => new Promise<void>((resolve) => sink.flush(() => resolve()))),
+      // Only the file is ended: ending the stdout sink would close the process's fd 1.
+      file && new Promise<void>((resolve) => {
+        file.once('close', resolve);
+        file.end();
+      }),
+    ]);
   }
 }

@@ -67,7 +67,7 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   await app.close();
   clearTimeout(straggler);
   log.info('shutdown_complete', { clean: ended });
-  log.close();
+  await log.close();
 }
 
 function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
