@@ -37,12 +37,12 @@ export async function startTestJarvis(env: Record<string, string> = {}, options:
   return {
     jarvis,
     url: jarvis.url,
-    logFile,
+    logFile: config.logFile,
     fake,
     async close() {
       await jarvis.close();
       await fake?.stop();
-      const balance = startEndBalance(logFile);
+      const balance = startEndBalance(config.logFile);
       if (balance.unmatched.length > 0 || balance.starts !== balance.ends) {
         throw new Error(`stream_start/stream_end mismatch: ${JSON.stringify(balance)}`);
       }
