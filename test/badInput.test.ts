@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiError } from '../src/shared/events.js';
 import { chat, postJson } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { events, waitForLog } from './helpers/log.js';
@@ -58,7 +59,7 @@ describe('bad input on POST /v1/chat/completions', () => {
   it('an unknown route -> 404 JSON', async () => {
     const res = await fetch(`${j.url}/v1/nope`);
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect(((await res.json()) as ApiError).error.code).toBe('not_found');
   });
 
   it('the body is JSON whatever the Content-Type says (the runbook curl sends a form type)', async () => {

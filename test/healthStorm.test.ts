@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { HealthResponse } from '../src/shared/events.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeOllama } from './fakes/fakeOllama.js';
 import { chat, postJson } from './helpers/chatClient.js';
@@ -72,7 +73,7 @@ describe('/health during a storm of supersedes', () => {
     console.log(`/health during storm: ${samples.length} probes, p50 ${pct(samples, 50).toFixed(1)} ms, max ${max.toFixed(1)} ms`);
     expect(max).toBeLessThan(100);
 
-    const health = await (await fetch(`${jarvis.url}/health`)).json();
+    const health = (await (await fetch(`${jarvis.url}/health`)).json()) as HealthResponse;
     expect(health.active_streams).toBe(0);
     jarvis.proc.kill('SIGTERM');
     expect(await jarvis.exited).toBe(0);

@@ -50,6 +50,9 @@ function bucketOf(value: number): number {
 
 export function formatMs(ms: number | undefined): string {
   if (ms === undefined) return '-';
+  if (ms >= 2 * 86_400_000) return `${Math.round(ms / 86_400_000)} d`;
+  if (ms >= 2 * 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
+  if (ms >= 120_000) return `${Math.round(ms / 60_000)} min`;
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
 

@@ -6,6 +6,7 @@ import { chatRoutes } from './routes/chat.js';
 import { debugRoutes } from './routes/debug.js';
 import { infoRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { uiRoutes } from './routes/ui.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const app = Fastify({
@@ -21,6 +22,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);
   sessionRoutes(app, ctx);
+  uiRoutes(app);
   debugRoutes(app, ctx);
   return app;
 }

@@ -13,5 +13,7 @@ export interface JarvisContext {
   /** JARVIS_MODEL, else the backend's first model; looked up again while unknown. */
   defaultModel: string | undefined;
   startedAt: number;
+  /** Set when shutdown begins: no new stream may start after the streams were cancelled. */
+  shuttingDown: boolean;
   metrics: StreamMetrics;
 }

@@ -36,9 +36,16 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     backend: selected.backend,
     defaultModel: selected.defaultModel,
     startedAt: Date.now(),
+    shuttingDown: false,
   };
   const app = buildApp(ctx);
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
+    await log.close();
+    throw err;
+  }
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -51,6 +58,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
 
 async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void> {
   const { log, registry, config } = ctx;
+  ctx.shuttingDown = true;
   const streams = registry.cancelAll('shutdown');
   log.info('shutdown_start', { active_streams: streams.length });
   const allEnded = Promise.all(streams.map((s) => s.finished)).then(() => true);

@@ -44,6 +44,7 @@ export const chatBodySchema = {
 export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
     const sessionId = sessionOf(request);
+    if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
     const body = request.body;
     if (body.stream !== undefined) {
       throw new HttpError(400, 'unsupported', 'the OpenAI "stream" field is not supported yet; omit it for Jarvis NDJSON');

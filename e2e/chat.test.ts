@@ -1,0 +1,314 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { FakePlan } from '../test/fakes/fakeOllama.js';
+import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import { events, waitForLog } from '../test/helpers/log.js';
+import { launchChromium } from './helpers/browser.js';
+import { ChatPage, normalize, tokensText } from './helpers/chatPage.js';
+import { ensureUiBuilt } from './helpers/uiBuild.js';
+
+// The web UI in a real headless Chromium, against a real Jarvis in front of the fake
+// Ollama: one test per row of the runbook's Test Case Matrix, then the rest of issue 3.
+// Everything waits on what the page or the server shows, with generous bounds.
+
+const WAIT = { timeout: 20_000, intervals: [50] };
+
+const plan = (prefix: string, count: number, tokenMs: number): FakePlan => ({
+  tokens: Array.from({ length: count }, (_, i) => `${prefix}#${i} `),
+  tokenMs,
+});
+
+let browser: Browser;
+let context: BrowserContext | undefined;
+let j: TestJarvis | undefined;
+
+beforeAll(async () => {
+  await ensureUiBuilt();
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+afterEach(async () => {
+  // Closing the pages first ends their streams; close() then checks every stream_start has its stream_end.
+  await context?.close();
+  context = undefined;
+  await j?.close();
+  j = undefined;
+});
+
+async function open(env: Record<string, string> = {}, viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
+  j ??= await startTestJarvis(env);
+  context = await browser.newContext({ viewport });
+  const chat = new ChatPage(await context.newPage());
+  await chat.page.goto(j.url);
+  await chat.input.waitFor();
+  return chat;
+}
+
+function fake() {
+  return j!.fake!;
+}
+
+describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
+  it('Baseline: tokens stream into the answer, which then completes', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => plan(p, 60, 40);
+    const chat = await open();
+    await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').allTextContents(), WAIT).toEqual([
+      'Default (fake-llama:latest)',
+      'fake-llama:latest',
+      'fake-qwen:latest',
+    ]);
+    await expect(chat.page.getByTestId('demo-banner').count()).resolves.toBe(0);
+
+    await chat.send('A');
+    // Seen mid-stream: some tokens shown, more to come.
+    await expect
+      .poll(async () => (await chat.state(0)) === 'streaming' && /A#2\b/.test(await chat.text(0)) && !(await chat.text(0)).includes('A#59'), WAIT)
+      .toBe(true);
+    await chat.screenshot('baseline-streaming');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('A', 60));
+
+    const streamId = await chat.answer(0).getAttribute('data-stream-id');
+    expect(streamId).toMatch(/^[0-9a-f]{16}$/);
+    expect(chat.console).toContain(`log [chat] Stream started: ${streamId}`);
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId! });
+    expect(end.fields).toMatchObject({ session: await chat.sessionId(), reason: 'done', tokens: '60' });
+    await expect(chat.page.getByRole('button', { name: 'Copy answer' }).count()).resolves.toBe(1);
+    await chat.screenshot('baseline');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('Stop: the answer stops growing, is marked stopped, and the upstream request is closed', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => plan(p, 400, 10);
+    const chat = await open();
+    await chat.send('A');
+    await expect.poll(() => chat.text(0), WAIT).toMatch(/A#3\b/);
+    const upstream = await fake().waitForRequest((r) => r.prompt === 'A');
+
+    await chat.page.getByRole('button', { name: 'Stop answering' }).click();
+    await expect.poll(() => chat.state(0), WAIT).toBe('stopped');
+    const atStop = await chat.text(0);
+
+    await upstream.closed;
+    expect(upstream.aborted).toBe(true);
+    const session = await chat.sessionId();
+    const end = await waitForLog(j.logFile, 'stream_end', { session });
+    expect(end.fields.reason).toBe('stopped'); // the stop endpoint, not just a dropped connection
+    // The server has ended the stream and its upstream is gone: nothing can arrive any more,
+    // and what the user saw at Stop is exactly what stays.
+    await chat.page.evaluate('fetch("/health").then((r) => r.json())');
+    expect(await chat.text(0)).toBe(atStop);
+    expect(normalize(atStop)).toBe(tokensText('A', normalize(atStop).split(' ').length));
+    expect(atStop).not.toContain('A#399');
+    await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Stopped');
+    await expect(chat.page.getByRole('button', { name: 'Stop answering' }).count()).resolves.toBe(0);
+    await chat.screenshot('stop');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('Rapid: A, then B 50 ms later: B shows only B tokens and completes, A is marked superseded', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => (p === 'A' ? plan('A', 400, 10) : plan('B', 20, 10));
+    const chat = await open();
+    await chat.send('A');
+    await chat.page.waitForTimeout(50); // the matrix's stimulus: B 50 ms after A
+    await chat.send('B');
+
+    await expect.poll(() => chat.state(1), WAIT).toBe('done');
+    expect(normalize(await chat.text(1))).toBe(tokensText('B', 20));
+    expect(await chat.state(0)).toBe('superseded');
+    const a = normalize(await chat.text(0));
+    expect(a).not.toContain('B#');
+    if (a) expect(a).toBe(tokensText('A', a.split(' ').length)); // a clean prefix of A's own reply
+    await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Superseded by a newer prompt');
+
+    const bStream = await chat.answer(1).getAttribute('data-stream-id');
+    expect(chat.console).toContain(`log [chat] Stream started: ${bStream}`);
+    // A's connection stays open until the server ends it with cancelled/superseded: the guard drops that.
+    await expect
+      .poll(() => chat.console.filter((l) => l.startsWith('warning [chat] Ignoring cancelled from inactive stream')), WAIT)
+      .toHaveLength(1);
+    const session = await chat.sessionId();
+    const starts = events(j.logFile, 'stream_start', { session });
+    expect(starts).toHaveLength(2);
+    const aTrace = starts.map((s) => s.fields.trace).find((t) => t !== bStream)!;
+    expect((await waitForLog(j.logFile, 'stream_end', { trace: aTrace })).fields.reason).toBe('superseded');
+    for (const r of fake().requests.filter((r) => r.prompt === 'A')) {
+      await r.closed;
+      expect(r.aborted).toBe(true);
+    }
+    await chat.screenshot('rapid');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('Stress: A–E sent rapidly: only E completes, A–D are superseded', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => (p === 'E' ? plan('E', 20, 10) : plan(p, 400, 10));
+    const chat = await open();
+    for (const p of ['A', 'B', 'C', 'D', 'E']) await chat.send(p);
+
+    await expect.poll(() => chat.state(4), WAIT).toBe('done');
+    expect(await chat.states()).toEqual(['superseded', 'superseded', 'superseded', 'superseded', 'done']);
+    expect(normalize(await chat.text(4))).toBe(tokensText('E', 20));
+    for (let i = 0; i < 4; i++) {
+      const t = normalize(await chat.text(i));
+      const p = 'ABCD'[i]!;
+      if (t) expect(t).toBe(tokensText(p, t.split(' ').length));
+    }
+    const session = await chat.sessionId();
+    for (const start of events(j.logFile, 'stream_start', { session })) await waitForLog(j.logFile, 'stream_end', { trace: start.fields.trace! });
+    expect(events(j.logFile, 'stream_end', { session }).filter((e) => e.fields.reason === 'done')).toHaveLength(1);
+    for (const r of fake().requests.filter((r) => r.prompt !== 'E')) {
+      await r.closed;
+      expect(r.aborted).toBe(true);
+    }
+    await chat.screenshot('stress');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('Multi: two pages on two conversations stream at once, each shows only its own tokens', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => plan(p, 40, 25);
+    const one = await open();
+    // Same browser profile, second tab: they share localStorage, as two tabs of one user do.
+    const two = new ChatPage(await context!.newPage());
+    await two.page.goto(j.url);
+    await two.input.waitFor();
+
+    await one.send('P');
+    await two.send('Q');
+    // Both answers are seen growing at the same moment: the sessions do not wait on each other.
+    await expect.poll(async () => [await one.state(0), await two.state(0)], WAIT).toEqual(['streaming', 'streaming']);
+    await one.screenshot('multi-page1-streaming');
+    await expect.poll(async () => [await one.state(0), await two.state(0)], WAIT).toEqual(['done', 'done']);
+    expect(normalize(await one.text(0))).toBe(tokensText('P', 40));
+    expect(normalize(await two.text(0))).toBe(tokensText('Q', 40));
+    expect(await one.sessionId()).not.toBe(await two.sessionId());
+    // Each tab's list learns of the other's conversation.
+    await expect.poll(() => one.conversationTitles.allTextContents(), WAIT).toHaveLength(2);
+    await expect.poll(() => two.conversationTitles.allTextContents(), WAIT).toHaveLength(2);
+    await one.screenshot('multi-page1');
+    await two.screenshot('multi-page2');
+    expect([...one.errors, ...two.errors]).toEqual([]);
+  });
+});
+
+describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
+  it('conversations (renamed, new, deleted) are kept across a reload; Shift+Enter makes a new line', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => plan(p.split('\n')[0]!, 5, 5);
+    const chat = await open();
+    await chat.input.fill('hello');
+    await chat.input.press('Shift+Enter');
+    await chat.input.pressSequentially('world');
+    expect(await chat.input.inputValue()).toBe('hello\nworld');
+    await chat.input.press('Enter');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(fake().requests[0]!.prompt).toBe('hello\nworld');
+
+    await chat.page.getByRole('button', { name: 'Rename "hello"' }).click();
+    await chat.page.getByRole('textbox', { name: 'Conversation name' }).fill('My first chat');
+    await chat.page.getByRole('textbox', { name: 'Conversation name' }).press('Enter');
+    await chat.page.getByRole('button', { name: '+ New chat' }).click();
+    await chat.send('second');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await chat.page.getByRole('button', { name: '+ New chat' }).click();
+    await chat.send('third');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await chat.page.getByRole('button', { name: 'Delete "third"' }).click();
+    await chat.page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await expect.poll(() => chat.conversationTitles.allTextContents(), WAIT).toEqual(['second', 'My first chat']);
+
+    await chat.page.reload();
+    await chat.input.waitFor();
+    await expect.poll(() => chat.conversationTitles.allTextContents(), WAIT).toEqual(['second', 'My first chat']);
+    await chat.page.getByRole('button', { name: 'My first chat', exact: true }).click();
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('hello', 5));
+    await expect(chat.page.locator('article[data-role="user"]').textContent()).resolves.toBe('hello\nworld');
+    await chat.screenshot('reload');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('an upstream failure shows as an error with Retry, which asks again in place', async () => {
+    j = await startTestJarvis();
+    let calls = 0;
+    fake().plan = (p) => (calls++ === 0 ? { tokens: [], tokenMs: 5, fault: 'http_500' } : plan(p, 5, 5));
+    const chat = await open();
+    await chat.send('R');
+    await expect.poll(() => chat.state(0), WAIT).toBe('error');
+    const alert = chat.answer(0).getByRole('alert');
+    await expect(alert.textContent()).resolves.toMatch(/\S/);
+    await chat.screenshot('error');
+    await alert.getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('R', 5));
+    await expect(chat.answers.count()).resolves.toBe(1);
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('model output with <img onerror> or <script> shows as text; Markdown and code blocks render', async () => {
+    j = await startTestJarvis();
+    fake().plan = () => ({
+      tokens: ['Look: ', '<img src=x onerror="window.__pwned=1">', ' and ', '<script>window.__pwned=2</script>', '\n\n', '**bold** ', '[link](javascript:window.__pwned=3)', '\n\n', '```js\n', 'const x = 1;\n', '```\n'],
+      tokenMs: 5,
+    });
+    const chat = await open();
+    await chat.send('x');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    const answer = chat.answer(0);
+    const text = await chat.text(0);
+    expect(text).toContain('<img src=x onerror="window.__pwned=1">');
+    expect(text).toContain('<script>window.__pwned=2</script>');
+    await expect(answer.locator('img, script, iframe').count()).resolves.toBe(0);
+    await expect(answer.locator('strong').textContent()).resolves.toBe('bold');
+    await expect(answer.locator('a', { hasText: 'link' }).getAttribute('href')).resolves.not.toMatch(/javascript/i);
+    await expect(answer.locator('.code-block code').textContent()).resolves.toBe('const x = 1;\n');
+    await expect(answer.getByRole('button', { name: 'Copy code' }).count()).resolves.toBe(1);
+    expect(await chat.page.evaluate('typeof window.__pwned')).toBe('undefined');
+    await chat.screenshot('xss');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('phone width, demo backend: banner, drawer with the conversation list, auto-scroll that pauses when scrolled up', async () => {
+    const chat = await open({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '15' }, { width: 390, height: 740 });
+    await expect.poll(() => chat.page.getByTestId('demo-banner').isVisible(), WAIT).toBe(true);
+    await expect(chat.page.getByRole('complementary', { name: 'Conversations' }).isVisible()).resolves.toBe(false);
+
+    // Enough answers to overflow the screen; the view follows the newest one.
+    const scroller = chat.page.locator('.message-scroller');
+    const gap = () => scroller.evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    for (let i = 0; i < 3; i++) {
+      await chat.send(`question ${i}`);
+      await expect.poll(() => chat.state(i), WAIT).toBe('done');
+    }
+    expect(await gap()).toBeLessThanOrEqual(48);
+    await chat.screenshot('phone');
+
+    // Scroll up while an answer streams: the view stays where the reader put it.
+    await chat.send('question 3');
+    await expect.poll(() => chat.state(3), WAIT).toBe('streaming');
+    await scroller.evaluate((el) => el.scrollTo({ top: 0 }));
+    await scroller.dispatchEvent('scroll');
+    await expect.poll(() => chat.state(3), WAIT).toBe('done');
+    expect(await scroller.evaluate((el) => el.scrollTop)).toBe(0);
+    await chat.page.getByRole('button', { name: 'Scroll to the newest message' }).click();
+    await expect.poll(gap, WAIT).toBeLessThanOrEqual(48);
+
+    await chat.page.getByRole('button', { name: 'Show conversations' }).click();
+    const drawer = chat.page.getByRole('complementary', { name: 'Conversations' });
+    await expect.poll(() => drawer.isVisible(), WAIT).toBe(true);
+    await expect(chat.conversationTitles.allTextContents()).resolves.toEqual(['question 0']);
+    await expect.poll(() => drawer.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { transform: string } }).getComputedStyle(el).transform), WAIT).toBe('none'); // slide-in finished
+    await chat.screenshot('phone-drawer');
+    await chat.page.keyboard.press('Escape');
+    await expect.poll(() => drawer.isVisible(), WAIT).toBe(false);
+    expect(chat.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { runDiagnose } from '../diagnostics/diagnose.js';
+import { renderText } from '../diagnostics/render.js';
+import { parseMs, parseSince, parseUrl, UsageError } from './args.js';
+
+export const DIAGNOSE_USAGE = `Usage: jarvis diagnose [--log FILE] [--url URL] [--since TIME] [--session ID] [--json]
+
+Walks the streaming-stability runbook over the system log (and, with --url, a
+running server) and prints each check ✓ or ❌ with its evidence and fix.
+
+  --log FILE        the system log (default: logs/system.log)
+  --url URL         also probe the running server (e.g. http://127.0.0.1:8000)
+  --since TIME      only streams started since TIME (ISO time, or 30s, 15m, 2h, 1d ago)
+  --session ID      only this session, and print its timeline
+  --slow-ms MS      a first token slower than this is reported (default 5000)
+  --model NAME      model for the --url probe request (default: the server's)
+  --json            print the findings as JSON
+
+Exit code: 0 healthy, 1 problems found, 2 could not run.`;
+
+/** Returns the exit code; writes the report to `out`. */
+export async function diagnoseCommand(argv: string[], out: (text: string) => void): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      log: { type: 'string', default: 'logs/system.log' },
+      url: { type: 'string' },
+      since: { type: 'string' },
+      session: { type: 'string' },
+      'slow-ms': { type: 'string' },
+      model: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    out(DIAGNOSE_USAGE + '\n');
+    return 0;
+  }
+  if (values.session !== undefined && values.session === '') throw new UsageError('--session: empty session id');
+  const report = await runDiagnose({
+    logFile: values.log,
+    url: parseUrl(values.url),
+    sinceMs: values.since === undefined ? undefined : parseSince(values.since),
+    session: values.session,
+    slowFirstTokenMs: parseMs(values['slow-ms'], '--slow-ms'),
+    model: values.model,
+  });
+  out(values.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
+  return report.exit_code;
+}

@@ -1,0 +1,437 @@
+import { parseLine, type ParsedLine } from '../log/format.js';
+import { Distribution } from './distribution.js';
+import { Samples, TopK } from './samples.js';
+
+/** What one stream looked like while it was live; dropped at its stream_end (constant memory). */
+interface LiveStream {
+  trace: string;
+  session: string;
+  startMs: number;
+  startLine: string;
+  inWindow: boolean;
+  /** Streams of its session that were live at its start: each must get a prev_stream_* line. */
+  pending: Set<string>;
+  superseding: boolean;
+  waitedMs: number;
+  waitRecorded: boolean;
+  /** Predecessors it stopped waiting for at the cancel timeout: overlap with those is the documented path. */
+  timeoutFor: Set<string>;
+  abandoned: boolean;
+  generating: boolean;
+  cancelled: { ms: number; reason: string; line: string } | undefined;
+  cleanup: boolean;
+  pop: 'success' | 'failed' | undefined;
+  lastError: string | undefined;
+}
+
+export interface AnalyzerOptions {
+  /** Only streams that started at or after this time (ms since epoch) are judged. */
+  sinceMs?: number;
+  /** Only this session's streams are judged, and its lines are kept as a timeline. */
+  session?: string;
+  /** A first token slower than this is reported. */
+  slowFirstTokenMs?: number;
+  /** Orphans kept by id (for `--url` to ask the server about); the count is always exact. */
+  orphanLimit?: number;
+}
+
+export interface OrphanRecord {
+  trace: string;
+  session: string;
+  startMs: number;
+  line: string;
+  cancelled: boolean;
+  lastError: string | undefined;
+}
+
+/** Everything `diagnose` learned from the log; the checks turn it into findings. */
+export interface LogFacts {
+  lines: number;
+  unparsed: number;
+  firstUnparsed: string | undefined;
+  firstTime: string | undefined;
+  lastTime: string | undefined;
+  streamsStarted: number;
+  streamsEnded: number;
+  /** stream_start on a session that had no live stream: includes the sequential case the runbook's script misreads. */
+  startsOnIdleSession: number;
+  supersedes: number;
+  waits: { clean: number; timeout: number; abandoned: number };
+  unwaited: Samples;
+  overlaps: Samples;
+  timeoutOverlaps: number;
+  timeouts: Samples;
+  orphans: OrphanRecord[];
+  orphanCount: number;
+  lostAtRestart: Samples;
+  restarts: number;
+  missingPop: Samples;
+  popFailed: Samples;
+  missingCleanup: Samples;
+  cancelledNoEnd: Samples;
+  duplicateEnds: Samples;
+  endsWithoutStart: number;
+  startsWithoutStreamId: Samples;
+  waitMs: Distribution;
+  cancelToEndMs: Distribution;
+  ttftMs: Distribution;
+  upstreamTtftMs: Distribution;
+  slowFirstTokens: Samples;
+  slowest: TopK;
+  slowWaitShareMs: { wait: number; total: number };
+  forcedUpstreamClose: Samples;
+  upstreamErrors: Map<string, number>;
+  upstreamErrorSamples: Samples;
+  internalErrors: Samples;
+  timeline: string[] | undefined;
+  timelineTruncated: boolean;
+}
+
+// Events the analysis reads; other lines are skipped without being parsed (speed).
+const STREAM_EVENTS = new Set([
+  'stream_start',
+  'prev_stream_finished_cleanly',
+  'prev_stream_timeout_on_cancel',
+  'prev_stream_wait_abandoned',
+  'stream_cancelled',
+  'stream_cleanup_START',
+  'stream_registry_pop_success',
+  'stream_registry_pop_failed',
+  'stream_end',
+  'upstream_error',
+  'stream_internal_error',
+  'server_listening',
+]);
+
+const TIMELINE_LIMIT = 5000;
+const RECENT_ENDED_LIMIT = 10_000;
+
+/**
+ * Walks the system log once, in order, keeping only the live streams. Line order
+ * is the server's order of events (one process, one writer), so "was A still live
+ * when B started generating" is decided by order, and durations by timestamps.
+ */
+export class LogAnalyzer {
+  private readonly live = new Map<string, LiveStream>();
+  private readonly bySession = new Map<string, Map<string, LiveStream>>();
+  /** The last RECENT_ENDED_LIMIT ended traces (a ring: evicting from a Map's front is slow after many deletes). */
+  private readonly recentlyEnded = new Set<string>();
+  private readonly endedRing: Array<string | undefined> = new Array(RECENT_ENDED_LIMIT);
+  private endedCount = 0;
+  private readonly sessionTraces = new Set<string>();
+  private readonly facts: LogFacts;
+  private readonly slowMs: number;
+
+  constructor(private readonly options: AnalyzerOptions = {}) {
+    this.slowMs = options.slowFirstTokenMs ?? 5000;
+    this.facts = {
+      lines: 0,
+      unparsed: 0,
+      firstUnparsed: undefined,
+      firstTime: undefined,
+      lastTime: undefined,
+      streamsStarted: 0,
+      streamsEnded: 0,
+      startsOnIdleSession: 0,
+      supersedes: 0,
+      waits: { clean: 0, timeout: 0, abandoned: 0 },
+      unwaited: new Samples(),
+      overlaps: new Samples(),
+      timeoutOverlaps: 0,
+      timeouts: new Samples(),
+      orphans: [],
+      orphanCount: 0,
+      lostAtRestart: new Samples(),
+      restarts: 0,
+      missingPop: new Samples(),
+      popFailed: new Samples(),
+      missingCleanup: new Samples(),
+      cancelledNoEnd: new Samples(),
+      duplicateEnds: new Samples(),
+      endsWithoutStart: 0,
+      startsWithoutStreamId: new Samples(),
+      waitMs: new Distribution(),
+      cancelToEndMs: new Distribution(),
+      ttftMs: new Distribution(),
+      upstreamTtftMs: new Distribution(),
+      slowFirstTokens: new Samples(),
+      slowest: new TopK(),
+      slowWaitShareMs: { wait: 0, total: 0 },
+      forcedUpstreamClose: new Samples(),
+      upstreamErrors: new Map(),
+      upstreamErrorSamples: new Samples(),
+      internalErrors: new Samples(),
+      timeline: options.session === undefined ? undefined : [],
+      timelineTruncated: false,
+    };
+  }
+
+  feed(raw: string): void {
+    if (raw === '') return;
+    this.facts.lines++;
+    const event = eventOf(raw);
+    if (event === undefined) return this.unparsable(raw);
+    if (this.options.session === undefined && !STREAM_EVENTS.has(event)) {
+      this.noteTime(raw);
+      return;
+    }
+    const line = parseLine(raw);
+    if (!line) return this.unparsable(raw);
+    this.noteTime(raw, line.time);
+    if (this.options.session !== undefined) this.collectTimeline(line, raw);
+    const ms = Date.parse(line.time);
+    switch (line.event) {
+      case 'stream_start':
+        return this.start(line, raw, ms);
+      case 'prev_stream_finished_cleanly':
+      case 'prev_stream_timeout_on_cancel':
+      case 'prev_stream_wait_abandoned':
+        return this.waited(line, raw);
+      case 'stream_cancelled':
+        return this.withLive(line, (s) => (s.cancelled = { ms, reason: line.fields.reason ?? '', line: raw }));
+      case 'stream_cleanup_START':
+        return this.withLive(line, (s) => (s.cleanup = true));
+      case 'stream_registry_pop_success':
+        return this.withLive(line, (s) => (s.pop = 'success'));
+      case 'stream_registry_pop_failed':
+        return this.withLive(line, (s) => {
+          s.pop = 'failed';
+          if (s.inWindow) this.facts.popFailed.add({ text: `pop failed for ${s.trace}: ${line.fields.error ?? ''}`, trace: s.trace, session: s.session, lines: [raw] });
+        });
+      case 'stream_end':
+        return this.end(line, raw, ms);
+      case 'upstream_error':
+        return this.upstreamError(line, raw, ms);
+      case 'stream_internal_error':
+        return this.withLive(line, (s) => {
+          s.lastError = raw;
+          if (s.inWindow) this.facts.internalErrors.add({ text: `internal error in ${s.trace}`, trace: s.trace, session: s.session, lines: [raw] });
+        });
+      case 'server_listening':
+        return this.restart(raw);
+    }
+  }
+
+  /** Ends the walk: streams still live are orphans (or still running: `--url` tells). */
+  finish(): LogFacts {
+    const limit = this.options.orphanLimit ?? 1000;
+    for (const s of this.live.values()) {
+      if (!s.inWindow) continue;
+      this.facts.orphanCount++;
+      if (this.facts.orphans.length < limit) {
+        this.facts.orphans.push({ trace: s.trace, session: s.session, startMs: s.startMs, line: s.startLine, cancelled: s.cancelled !== undefined, lastError: s.lastError });
+      }
+      if (s.cancelled) {
+        this.facts.cancelledNoEnd.add({ text: `${s.trace} was cancelled (${s.cancelled.reason}) and never logged stream_end`, trace: s.trace, session: s.session, lines: [s.cancelled.line] });
+      }
+    }
+    return this.facts;
+  }
+
+  private unparsable(raw: string): void {
+    this.facts.unparsed++;
+    this.facts.firstUnparsed ??= raw.slice(0, 300);
+  }
+
+  private noteTime(raw: string, time?: string): void {
+    const t = time ?? raw.slice(0, raw.indexOf(' '));
+    this.facts.firstTime ??= t;
+    this.facts.lastTime = t;
+  }
+
+  private inWindow(ms: number): boolean {
+    return this.options.sinceMs === undefined || ms >= this.options.sinceMs;
+  }
+
+  private withLive(line: ParsedLine, action: (s: LiveStream) => void): void {
+    const trace = line.fields.trace;
+    const stream = trace === undefined ? undefined : this.live.get(trace);
+    if (stream) action(stream);
+  }
+
+  private start(line: ParsedLine, raw: string, ms: number): void {
+    const { trace, session } = line.fields;
+    if (trace === undefined || session === undefined) return;
+    if (this.options.session !== undefined && session !== this.options.session) return;
+    const inWindow = this.inWindow(ms);
+    if (inWindow) {
+      this.facts.streamsStarted++;
+      if (line.fields.stream_id === undefined || line.fields.stream_id === '-') {
+        this.facts.startsWithoutStreamId.add({ text: `stream_start of ${trace} has no stream_id`, trace, session, lines: [raw] });
+      }
+    }
+    let sessionLive = this.bySession.get(session);
+    if (!sessionLive) this.bySession.set(session, (sessionLive = new Map()));
+    const stream: LiveStream = {
+      trace,
+      session,
+      startMs: ms,
+      startLine: raw,
+      inWindow,
+      pending: new Set(sessionLive.keys()),
+      superseding: sessionLive.size > 0,
+      waitedMs: 0,
+      waitRecorded: false,
+      timeoutFor: new Set(),
+      abandoned: false,
+      generating: false,
+      cancelled: undefined,
+      cleanup: false,
+      pop: undefined,
+      lastError: undefined,
+    };
+    if (inWindow) {
+      if (stream.superseding) this.facts.supersedes++;
+      else this.facts.startsOnIdleSession++;
+    }
+    sessionLive.set(trace, stream);
+    this.live.set(trace, stream);
+    if (!stream.superseding) this.startGenerating(stream, raw);
+  }
+
+  private waited(line: ParsedLine, raw: string): void {
+    const stream = line.fields.new_trace === undefined ? undefined : this.live.get(line.fields.new_trace);
+    const old = line.fields.trace;
+    if (!stream || old === undefined) return;
+    const waited = Number(line.fields.waited_ms);
+    if (Number.isFinite(waited)) stream.waitedMs = Math.max(stream.waitedMs, waited);
+    if (line.event === 'prev_stream_timeout_on_cancel') {
+      stream.timeoutFor.add(old);
+      if (stream.inWindow) {
+        this.facts.timeouts.add({
+          text: `${stream.trace} waited ${line.fields.waited_ms} ms for ${old} and gave up (timeout ${line.fields.timeout_ms ?? '?'} ms)`,
+          trace: old,
+          session: stream.session,
+          lines: [raw],
+        });
+      }
+    } else if (line.event === 'prev_stream_wait_abandoned') {
+      stream.abandoned = true;
+    }
+    // A "finished cleanly" old stream that is still live (no stream_end yet) shows up
+    // in startGenerating below as an unjustified overlap.
+    stream.pending.delete(old);
+    if (stream.pending.size > 0 || stream.waitRecorded) return;
+    stream.waitRecorded = true;
+    if (stream.inWindow) {
+      this.facts.waitMs.add(stream.waitedMs);
+      const kind = stream.abandoned ? 'abandoned' : stream.timeoutFor.size > 0 ? 'timeout' : 'clean';
+      this.facts.waits[kind]++;
+    }
+    if (!stream.abandoned && !stream.cancelled && !stream.generating) this.startGenerating(stream, raw);
+  }
+
+  /** The stream's generating part begins: no other stream of its session may be generating. */
+  private startGenerating(stream: LiveStream, raw: string): void {
+    stream.generating = true;
+    for (const other of this.bySession.get(stream.session)?.values() ?? []) {
+      if (other === stream || !other.generating) continue;
+      if (!stream.inWindow) continue;
+      if (stream.timeoutFor.has(other.trace)) {
+        this.facts.timeoutOverlaps++;
+        continue;
+      }
+      this.facts.overlaps.add({
+        text: `session ${stream.session}: ${stream.trace} started generating while ${other.trace} was still generating (its stream_end came later)`,
+        trace: stream.trace,
+        session: stream.session,
+        lines: [other.startLine, raw],
+      });
+    }
+  }
+
+  private end(line: ParsedLine, raw: string, ms: number): void {
+    const trace = line.fields.trace;
+    if (trace === undefined) return;
+    const stream = this.live.get(trace);
+    if (!stream) {
+      if (this.recentlyEnded.has(trace)) this.facts.duplicateEnds.add({ text: `second stream_end for ${trace}`, trace, lines: [raw] });
+      else this.facts.endsWithoutStart++;
+      return;
+    }
+    this.live.delete(trace);
+    const sessionLive = this.bySession.get(stream.session);
+    sessionLive?.delete(trace);
+    if (sessionLive?.size === 0) this.bySession.delete(stream.session);
+    const slot = this.endedCount++ % RECENT_ENDED_LIMIT;
+    const evicted = this.endedRing[slot];
+    if (evicted !== undefined) this.recentlyEnded.delete(evicted);
+    this.endedRing[slot] = trace;
+    this.recentlyEnded.add(trace);
+    if (!stream.inWindow) return;
+    this.facts.streamsEnded++;
+    const ids = { trace, session: stream.session };
+
+    if (stream.superseding && stream.pending.size > 0) {
+      // Started while older streams of its session were live, and never logged waiting for them.
+      const olds = [...stream.pending].join(', ');
+      this.facts.unwaited.add({ text: `${trace} started while ${olds} of session ${stream.session} was live; no prev_stream_* line shows it waiting`, ...ids, lines: [stream.startLine] });
+      if (!stream.generating) {
+        this.facts.overlaps.add({ text: `session ${stream.session}: ${trace} ran alongside ${olds} (it never waited for them)`, ...ids, lines: [stream.startLine, raw] });
+      }
+    }
+    if (!stream.cleanup) this.facts.missingCleanup.add({ text: `${trace} ended without stream_cleanup_START`, ...ids, lines: [raw] });
+    if (stream.pop === undefined) this.facts.missingPop.add({ text: `${trace} ended without stream_registry_pop_success/failed`, ...ids, lines: [raw] });
+    if (stream.cancelled) this.facts.cancelToEndMs.add(ms - stream.cancelled.ms);
+    if (line.fields.upstream_close === 'forced') {
+      this.facts.forcedUpstreamClose.add({ text: `${trace}: the upstream ignored the abort; Jarvis cut its connection after ${line.fields.upstream_close_ms ?? '?'} ms`, ...ids, lines: [raw] });
+    }
+    const ttft = Number(line.fields.ttft_ms);
+    if (line.fields.ttft_ms !== undefined && line.fields.ttft_ms !== '-' && Number.isFinite(ttft)) {
+      const wait = Math.min(stream.waitedMs, ttft);
+      this.facts.ttftMs.add(ttft);
+      this.facts.upstreamTtftMs.add(ttft - wait);
+      if (ttft > this.slowMs) {
+        this.facts.slowFirstTokens.add({ text: `${trace}: first token after ${ttft} ms (${wait} ms waiting for a superseded stream, ${ttft - wait} ms upstream)`, ...ids, lines: [raw] });
+        this.facts.slowWaitShareMs.wait += wait;
+        this.facts.slowWaitShareMs.total += ttft;
+      }
+      this.facts.slowest.add(ttft, () => ({ text: `${trace}: ${ttft} ms (wait ${wait} ms)`, ...ids }));
+    }
+  }
+
+  private upstreamError(line: ParsedLine, raw: string, ms: number): void {
+    const stream = line.fields.trace === undefined ? undefined : this.live.get(line.fields.trace);
+    if (stream) stream.lastError = raw;
+    if (stream ? !stream.inWindow : !this.inWindow(ms)) return;
+    if (this.options.session !== undefined && !stream) return;
+    const code = line.fields.code ?? 'unknown';
+    this.facts.upstreamErrors.set(code, (this.facts.upstreamErrors.get(code) ?? 0) + 1);
+    this.facts.upstreamErrorSamples.add({ text: `${line.fields.trace ?? '?'}: ${code} ${line.fields.error ?? ''}`.trim(), trace: line.fields.trace, session: line.fields.session, lines: [raw] });
+  }
+
+  /** A new server process: streams the old one left live can never end now. */
+  private restart(raw: string): void {
+    this.facts.restarts++;
+    for (const s of this.live.values()) {
+      if (!s.inWindow) continue;
+      this.facts.lostAtRestart.add({ text: `${s.trace} (session ${s.session}) was live when the server restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] });
+    }
+    this.live.clear();
+    this.bySession.clear();
+  }
+
+  private collectTimeline(line: ParsedLine, raw: string): void {
+    const f = line.fields;
+    const mine =
+      f.session === this.options.session ||
+      (f.trace !== undefined && this.sessionTraces.has(f.trace)) ||
+      (f.new_trace !== undefined && this.sessionTraces.has(f.new_trace));
+    if (line.event === 'stream_start' && f.session === this.options.session && f.trace !== undefined) this.sessionTraces.add(f.trace);
+    if (!mine || !this.inWindow(Date.parse(line.time))) return;
+    const timeline = this.facts.timeline as string[];
+    if (timeline.length < TIMELINE_LIMIT) timeline.push(raw);
+    else this.facts.timelineTruncated = true;
+  }
+}
+
+/** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */
+function eventOf(raw: string): string | undefined {
+  const a = raw.indexOf(' ');
+  if (a <= 0) return undefined;
+  const b = raw.indexOf(' ', a + 1);
+  if (b < 0) return undefined;
+  let c = raw.indexOf(' ', b + 1);
+  if (c < 0) c = raw.length;
+  return c > b + 1 ? raw.slice(b + 1, c) : undefined;
+}

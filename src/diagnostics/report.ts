@@ -1,0 +1,70 @@
+import type { Evidence } from './samples.js';
+import type { LogFacts } from './logAnalyzer.js';
+import type { LogFileInfo } from './logReader.js';
+import type { HealthProbe } from './liveServer.js';
+import type { ChatOutcome } from './httpChat.js';
+import type { DebugStreamsResponse } from '../server/routes/debug.js';
+
+/** ok ✓ · problem ❌ · skipped: the check needs something this run does not have (a log, --url). */
+export type CheckStatus = 'ok' | 'problem' | 'skipped';
+
+export interface Check {
+  id: string;
+  title: string;
+  status: CheckStatus;
+  summary: string;
+  evidence: Evidence[];
+  /** How many cases in all, when the evidence shows only the first few. */
+  count?: number;
+  /** The runbook's fix, translated to this Jarvis. Given with every problem. */
+  fix?: string;
+}
+
+export interface Section {
+  id: 'deadlock' | 'delays' | 'ui' | 'logs';
+  title: string;
+  checks: Check[];
+}
+
+/** What `--url` learned from the running server. */
+export interface LiveFacts {
+  url: string;
+  health: HealthProbe;
+  active: DebugStreamsResponse | undefined;
+  /** For each orphan of the log: still running on the server, ended since the log was read, or lost. */
+  orphanState: Map<string, 'active' | 'ended' | 'lost'>;
+  probe: { session: string; outcome: ChatOutcome; problems: string[] } | undefined;
+  /** Whether the probe's stream_start reached the log, and how fast. */
+  probeLogged: { found: boolean; ms: number } | undefined;
+}
+
+/** Everything the checks read. */
+export interface DiagnoseInput {
+  file: LogFileInfo;
+  facts: LogFacts | undefined;
+  live: LiveFacts | undefined;
+  nowMs: number;
+}
+
+export interface Report {
+  log: { path: string; exists: boolean; size: number; lines: number; first_time: string | null; last_time: string | null; unparsed: number };
+  url: string | null;
+  since: string | null;
+  session: string | null;
+  sections: Section[];
+  problems: number;
+  exit_code: 0 | 1;
+  timeline?: string[];
+}
+
+export function check(id: string, title: string, status: CheckStatus, summary: string, extra: { evidence?: Evidence[]; count?: number; fix?: string } = {}): Check {
+  return { id, title, status, summary, evidence: extra.evidence ?? [], ...(extra.count !== undefined ? { count: extra.count } : {}), ...(status === 'problem' && extra.fix ? { fix: extra.fix } : {}) };
+}
+
+export function noLog(id: string, title: string): Check {
+  return check(id, title, 'skipped', 'no log lines to check (see "No logs at all")');
+}
+
+export function needsUrl(id: string, title: string): Check {
+  return check(id, title, 'skipped', 'needs a running server: pass --url http://HOST:PORT');
+}
