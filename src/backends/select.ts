@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { DEMO_MODEL, DemoBackend } from './demo.js';
 import { OllamaBackend } from './ollama.js';
+import { OpenAIBackend } from './openai.js';
 import type { Backend } from './types.js';
 
 export interface SelectedBackend {
@@ -17,9 +18,7 @@ export interface SelectedBackend {
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
   if (config.backend === 'demo') return demo(config, log, 'JARVIS_BACKEND=demo');
 
-  if (config.backend === 'openai') {
-    throw new Error('JARVIS_BACKEND=openai is not available yet (see the OpenAI-compatibility issue); use ollama or demo');
-  }
+  if (config.backend === 'openai') return openai(config, log, probeMs);
 
   const ollama = new OllamaBackend({ host: config.ollamaHost });
   let models: string[] | undefined;
@@ -51,4 +50,25 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
 function demo(config: Config, log: SystemLog, reason: string): SelectedBackend {
   log.info('backend_selected', { backend: 'demo', choice: config.backend, model: DEMO_MODEL, reason });
   return { backend: new DemoBackend(config.demoTokenMs), defaultModel: DEMO_MODEL };
+}
+
+async function openai(config: Config, log: SystemLog, probeMs: number): Promise<SelectedBackend> {
+  const backend = new OpenAIBackend({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey });
+  let models: string[] | undefined;
+  let failure = '';
+  try {
+    models = await backend.models(AbortSignal.timeout(probeMs));
+  } catch (err) {
+    failure = err instanceof Error ? err.message : String(err);
+  }
+  const defaultModel = config.model ?? models?.[0];
+  log.info('backend_selected', {
+    backend: 'openai',
+    choice: config.backend,
+    base_url: config.openaiBaseUrl,
+    model: defaultModel,
+    models: models?.length,
+    reason: models === undefined ? `not answering yet: ${failure}` : 'answered',
+  });
+  return { backend, defaultModel };
 }

@@ -13,8 +13,9 @@ export class HttpError extends Error {
   }
 }
 
-export function errorBody(code: string, message: string): ApiError {
-  return { error: { code, message } };
+/** Jarvis's error body, also a valid OpenAI error object (`type`, `param`). */
+export function errorBody(code: string, message: string, status = 400): ApiError {
+  return { error: { code, message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null } };
 }
 
 /** Every failure becomes `{"error":{"code","message"}}` and one log line; none is a crash. */
@@ -31,12 +32,12 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog): void
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
-    void reply.code(status).type('application/json').send(errorBody(code, message));
+    void reply.code(status).type('application/json').send(errorBody(code, message, status));
   });
 
   app.setNotFoundHandler((request, reply) => {
     log.warn('bad_request', { method: request.method, url: request.url.slice(0, 200), status: 404, code: 'not_found' });
-    void reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
+    void reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`, 404));
   });
 }
 

@@ -86,9 +86,9 @@ export interface ModelList {
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
 
-/** Every 4xx/5xx JSON body. */
+/** Every 4xx/5xx JSON body; also a valid OpenAI error object. */
 export interface ApiError {
-  error: { code: string; message: string };
+  error: { code: string; message: string; type: string; param: string | null };
 }
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

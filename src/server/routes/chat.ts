@@ -4,8 +4,8 @@ import { ChatStream, newStreamId } from '../../streams/chatStream.js';
 import { runStream } from '../../streams/runStream.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { NdjsonWriter } from '../ndjsonWriter.js';
 import { sessionOf } from '../session.js';
+import { openWriter, wireFormat } from '../writers.js';
 
 export interface ChatBody {
   messages: ChatMessage[];
@@ -13,6 +13,8 @@ export interface ChatBody {
   stream?: boolean;
   temperature?: number;
   max_tokens?: number;
+  max_completion_tokens?: number;
+  stream_options?: { include_usage?: boolean };
   user?: string;
 }
 
@@ -37,44 +39,35 @@ export const chatBodySchema = {
     stream: { type: 'boolean' },
     temperature: { type: 'number', minimum: 0, maximum: 2 },
     max_tokens: { type: 'integer', minimum: 1 },
+    max_completion_tokens: { type: 'integer', minimum: 1 },
+    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
     user: { type: 'string', maxLength: 256 },
   },
 } as const;
 
 export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
-    const sessionId = sessionOf(request);
-    if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
     const body = request.body;
-    if (body.stream !== undefined) {
-      throw new HttpError(400, 'unsupported', 'the OpenAI "stream" field is not supported yet; omit it for Jarvis NDJSON');
-    }
+    const sessionId = sessionOf(request, body.user);
+    if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
     const model = body.model ?? (await defaultModel(ctx));
     const streamId = newStreamId();
 
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'application/x-ndjson; charset=utf-8',
-      'cache-control': 'no-cache',
-      'x-accel-buffering': 'no',
-      'x-session-id': sessionId,
-      'x-stream-id': streamId,
-    });
-    const stream = new ChatStream({
-      id: streamId,
+    const writer = openWriter(wireFormat(body.stream), res, {
+      streamId,
       sessionId,
       model,
-      writer: new NdjsonWriter(res, streamId, sessionId),
-      log: ctx.log,
-      closeGraceMs: ctx.config.cancelTimeoutMs,
+      includeUsage: body.stream_options?.include_usage === true,
     });
+    const stream = new ChatStream({ id: streamId, sessionId, model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel('client_closed');
     });
     if (request.raw.socket.destroyed) stream.cancel('client_closed');
 
-    const request_ = { model, messages: body.messages, temperature: body.temperature, maxTokens: body.max_tokens };
+    const request_ = { model, messages: body.messages, temperature: body.temperature, maxTokens: body.max_completion_tokens ?? body.max_tokens };
     await runStream(stream, request_, {
       registry: ctx.registry,
       backend: ctx.backend,

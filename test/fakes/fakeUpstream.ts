@@ -1,0 +1,211 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/**
+ * The part every fake model server shares: an HTTP server on loopback that streams
+ * a planned reply at a controllable pace, with faults, and records how each
+ * upstream request ended (completed, or closed by Jarvis). The wire format is a
+ * `WireProtocol`: Ollama's NDJSON (fakeOllama.ts) or OpenAI's SSE (fakeOpenAI.ts).
+ */
+
+export type FakeFault =
+  | 'none'
+  | 'hang_before_headers' // accepts the request, never answers
+  | 'hang_after_headers' // sends 200 and headers, never a token
+  | 'fail_mid' // resets the connection after `faultAfter` tokens
+  | 'garbage' // sends a line that is not JSON after `faultAfter` tokens
+  | 'error_line' // sends the protocol's in-stream error after `faultAfter` tokens
+  | 'http_500'; // answers 500 with the protocol's error body
+
+export interface FakePlan {
+  tokens: string[];
+  /** Pause before each token. */
+  tokenMs: number;
+  /** Extra pause before the first token (model load, prompt eval). */
+  firstTokenMs?: number;
+  fault?: FakeFault;
+  faultAfter?: number;
+  /** Keep generating after Jarvis half-closes the connection (an upstream that ignores aborts). */
+  ignoreAbort?: boolean;
+}
+
+export interface UpstreamRecord {
+  id: number;
+  model: string;
+  prompt: string;
+  body: unknown;
+  receivedAt: number;
+  tokensSent: number;
+  /** When Jarvis half-closed (FIN) or dropped the connection. */
+  clientGoneAt?: number;
+  /** When the connection was closed for good. */
+  closedAt?: number;
+  /** The fake sent the final line(s) of a complete reply. */
+  completed: boolean;
+  /** Closed before completion: Jarvis aborted it (or a fault ended it). */
+  readonly aborted: boolean;
+  /** Resolves once the connection has closed. */
+  closed: Promise<void>;
+}
+
+export const FAKE_MODELS = ['fake-llama:latest', 'fake-qwen:latest'];
+
+/** How one protocol writes what the fake says. */
+export interface WireProtocol {
+  contentType: string;
+  token(model: string, text: string): string;
+  /** The end of a complete reply (and its usage). */
+  done(model: string, completionTokens: number): string;
+  /** The protocol's in-stream error. */
+  errorLine(): string;
+  /** Body of an HTTP error answer. */
+  errorBody(status: number, message: string): string;
+}
+
+/** By default each reply's tokens name the prompt, so tests can tell replies apart. */
+export function defaultPlan(prompt: string): FakePlan {
+  return { tokens: Array.from({ length: 20 }, (_, i) => `${prompt}#${i} `), tokenMs: 5 };
+}
+
+export abstract class FakeUpstream {
+  readonly requests: UpstreamRecord[] = [];
+  plan: (prompt: string, body: Record<string, unknown>) => FakePlan = defaultPlan;
+  models = [...FAKE_MODELS];
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly waiters: Array<{ predicate: (r: UpstreamRecord) => boolean; resolve: (r: UpstreamRecord) => void }> = [];
+  url = '';
+
+  constructor() {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+    // Let a client's FIN through to us instead of Node ending the response for us:
+    // Ollama (Go) sees the FIN and cancels; `ignoreAbort` plays a server that does not.
+    (this.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Resolves with the first request (past or future) that matches. */
+  waitForRequest(predicate: (r: UpstreamRecord) => boolean = () => true, timeoutMs = 10_000): Promise<UpstreamRecord> {
+    const found = this.requests.find(predicate);
+    if (found) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('fake ollama: no matching request within ' + timeoutMs + ' ms')), timeoutMs);
+      this.waiters.push({
+        predicate,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      });
+    });
+  }
+
+  /** Connections still open to the fake. */
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** Routes one request: the protocol's model list, its chat endpoint, or a 404. */
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  protected async readJson(req: IncomingMessage): Promise<{ model: string; messages: Array<{ role: string; content: string }> } & Record<string, unknown>> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  protected promptOf(body: { messages: Array<{ role: string; content: string }> }): string {
+    return [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  }
+
+  protected stream(req: IncomingMessage, res: ServerResponse, body: { model: string }, prompt: string, wire: WireProtocol): void {
+    const plan = this.plan(prompt, body as Record<string, unknown>);
+    const socket = req.socket;
+    let resolveClosed!: () => void;
+    const record: UpstreamRecord = {
+      id: this.requests.length,
+      model: body.model,
+      prompt,
+      body,
+      receivedAt: performance.now(),
+      tokensSent: 0,
+      completed: false,
+      get aborted() {
+        return !this.completed && this.closedAt !== undefined;
+      },
+      closed: new Promise<void>((resolve) => (resolveClosed = resolve)),
+    };
+    this.requests.push(record);
+    for (const w of [...this.waiters]) {
+      if (w.predicate(record)) {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        w.resolve(record);
+      }
+    }
+
+    let timer: NodeJS.Timeout | undefined;
+    const stopGenerating = () => clearTimeout(timer);
+    const onClientGone = () => {
+      record.clientGoneAt ??= performance.now();
+      if (plan.ignoreAbort) return;
+      stopGenerating();
+      socket.destroy();
+    };
+    socket.once('end', onClientGone);
+    socket.once('close', () => {
+      record.clientGoneAt ??= performance.now();
+      record.closedAt = performance.now();
+      stopGenerating();
+      resolveClosed();
+    });
+
+    if (!this.models.includes(body.model)) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(wire.errorBody(404, `model "${body.model}" not found, try pulling it first`));
+      return;
+    }
+    if (plan.fault === 'http_500') {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(wire.errorBody(500, 'llama runner process has terminated: exit status 2'));
+      return;
+    }
+    if (plan.fault === 'hang_before_headers') return;
+
+    res.writeHead(200, { 'content-type': wire.contentType });
+    res.flushHeaders();
+    if (plan.fault === 'hang_after_headers') return;
+
+    const next = () => {
+      if (socket.destroyed) return;
+      const i = record.tokensSent;
+      if (plan.fault && plan.fault !== 'none' && i === (plan.faultAfter ?? 0)) {
+        if (plan.fault === 'fail_mid') return void socket.destroy();
+        if (plan.fault === 'garbage') return void res.end(wire.contentType.includes('event-stream') ? 'data: <html>502 Bad Gateway</html>\n\n' : '<html>502 Bad Gateway</html>\n');
+        if (plan.fault === 'error_line') return void res.end(wire.errorLine());
+      }
+      if (i >= plan.tokens.length) {
+        record.completed = true;
+        res.end(wire.done(body.model, record.tokensSent));
+        return;
+      }
+      res.write(wire.token(body.model, plan.tokens[i] as string));
+      record.tokensSent++;
+      timer = setTimeout(next, plan.tokenMs);
+    };
+    timer = setTimeout(next, (plan.firstTokenMs ?? 0) + plan.tokenMs);
+  }
+}
