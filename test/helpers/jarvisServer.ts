@@ -4,30 +4,35 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startJarvis, type RunningJarvis } from '../../src/server/jarvis.js';
 import { FakeOllama } from '../fakes/fakeOllama.js';
+import { FakeOpenAI } from '../fakes/fakeOpenAI.js';
+import type { FakeUpstream } from '../fakes/fakeUpstream.js';
 import { startEndBalance } from './log.js';
 
 export interface TestJarvis {
   jarvis: RunningJarvis;
   url: string;
   logFile: string;
-  fake: FakeOllama | undefined;
+  fake: FakeUpstream | undefined;
   /** Shuts down, then checks SPEC §4.5 on the log: every stream_start has one stream_end. */
   close(): Promise<void>;
 }
 
 /**
- * A real Jarvis server on a loopback port, in front of a fresh fake Ollama (or the
- * demo backend), logging to its own file. Configured the way a user does: env vars.
+ * A real Jarvis server on a loopback port, in front of a fresh fake Ollama (or a
+ * fake OpenAI-compatible server with `JARVIS_BACKEND: 'openai'`, or the demo
+ * backend), logging to its own file. Configured the way a user does: env vars.
  */
 export async function startTestJarvis(env: Record<string, string> = {}, options: { fake?: boolean } = {}): Promise<TestJarvis> {
   const useFake = options.fake ?? env.JARVIS_BACKEND !== 'demo';
-  const fake = useFake ? await new FakeOllama().start() : undefined;
+  const openai = env.JARVIS_BACKEND === 'openai';
+  const fake = useFake ? await (openai ? new FakeOpenAI() : new FakeOllama()).start() : undefined;
   const logFile = join(mkdtempSync(join(tmpdir(), 'jarvis-test-')), 'system.log');
   const config: Config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
     JARVIS_BACKEND: fake ? 'ollama' : 'demo',
     OLLAMA_HOST: fake?.url ?? 'http://127.0.0.1:9',
+    OPENAI_BASE_URL: fake ? `${fake.url}/v1` : 'http://127.0.0.1:9/v1',
     JARVIS_LOG_FILE: logFile,
     JARVIS_LOG_STDOUT: '0',
     JARVIS_DEMO_TOKEN_MS: '5',
