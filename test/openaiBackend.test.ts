@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ModelList } from '../src/shared/events.js';
 import type { FakeOpenAI } from './fakes/fakeOpenAI.js';
 import { chat, postJson } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
@@ -24,8 +25,8 @@ describe('openai backend', () => {
     expect(call.text).toBe(Array.from({ length: 20 }, (_, i) => `A#${i} `).join(''));
     expect(call.terminal).toMatchObject({ type: 'done', reason: 'stop', usage: { prompt_tokens: 7, completion_tokens: 20 } });
     expect((j.fake as FakeOpenAI).authorizations).toEqual(['Bearer sk-test-123']);
-    const models = await (await fetch(`${j.url}/v1/models`)).json();
-    expect(models.data.map((m: { id: string }) => m.id)).toEqual(['fake-llama:latest', 'fake-qwen:latest']);
+    const models = (await (await fetch(`${j.url}/v1/models`)).json()) as ModelList;
+    expect(models.data.map((m) => m.id)).toEqual(['fake-llama:latest', 'fake-qwen:latest']);
   });
 
   it('supersede closes the old upstream request before the new one starts', async () => {

@@ -47,7 +47,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
 
   it('answers stream:false with one chat.completion and usage', async () => {
     j = await startTestJarvis();
-    const completion = await client(j).chat.completions.create({ messages: [{ role: 'user', content: 'B' }], stream: false, user: 'alice@example.com' });
+    const completion = await client(j).chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false, user: 'alice@example.com' });
     expect(completion).toMatchObject({
       object: 'chat.completion',
       model: 'fake-llama:latest',
@@ -64,7 +64,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     j.fake!.plan = slow;
     const controller = new AbortController();
     const stream = await client(j, 'oa-abort').chat.completions.create(
-      { messages: [{ role: 'user', content: 'A' }], stream: true },
+      { model: 'fake-llama:latest', messages: [{ role: 'user', content: 'A' }], stream: true },
       { signal: controller.signal },
     );
     let seen = 0;
@@ -83,14 +83,14 @@ describe('OpenAI-compatible API (official openai client)', () => {
   it('two clients on one session: the older stream ends with finish_reason "superseded"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = (p) => (p === 'A' ? slow(p) : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
-    const first = await client(j, 'oa-two').chat.completions.create({ messages: [{ role: 'user', content: 'A' }], stream: true });
+    const first = await client(j, 'oa-two').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'A' }], stream: true });
     const firstChunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
     const firstDone = (async () => {
       for await (const chunk of first) firstChunks.push(chunk);
     })();
     await expect.poll(() => firstChunks.length, { timeout: 10_000 }).toBeGreaterThan(2);
     // The second client names the session with `user` (header absent).
-    const second = await client(j).chat.completions.create({ messages: [{ role: 'user', content: 'B' }], stream: false, user: 'oa-two' });
+    const second = await client(j).chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false, user: 'oa-two' });
     await firstDone;
     expect(firstChunks.at(-1)?.choices[0]?.finish_reason).toBe('superseded');
     expect(firstChunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).not.toContain('B1');
@@ -103,7 +103,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
   it('a stream:false request that is stopped answers 200 with what it had and finish_reason "stopped"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = slow;
-    const pending = client(j, 'oa-stop').chat.completions.create({ messages: [{ role: 'user', content: 'A' }], stream: false });
+    const pending = client(j, 'oa-stop').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'A' }], stream: false });
     const upstream = await j.fake!.waitForRequest();
     await expect.poll(() => upstream.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
     const stop = await fetch(`${j.url}/v1/sessions/oa-stop/stop`, { method: 'POST' });
@@ -116,14 +116,14 @@ describe('OpenAI-compatible API (official openai client)', () => {
   it('bad requests get OpenAI-style errors the client understands', async () => {
     j = await startTestJarvis();
     const c = client(j);
-    const err = await c.chat.completions.create({ messages: [], stream: true }).catch((e: unknown) => e);
+    const err = await c.chat.completions.create({ model: 'fake-llama:latest', messages: [], stream: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BadRequestError);
     expect((err as BadRequestError).status).toBe(400);
     expect((err as BadRequestError).code).toBe('invalid_request');
     expect((err as BadRequestError).type).toBe('invalid_request_error');
     expect((err as BadRequestError).message).toMatch(/messages/);
 
-    const badRole = await c.chat.completions.create({ messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] }).catch((e: unknown) => e);
+    const badRole = await c.chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] }).catch((e: unknown) => e);
     expect(badRole).toBeInstanceOf(BadRequestError);
   });
 
@@ -136,7 +136,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     expect((notFound as APIError).code).toBe('model_not_found');
 
     j.fake!.plan = () => ({ tokens: ['a ', 'b '], tokenMs: 2, fault: 'fail_mid', faultAfter: 1 });
-    const stream = await c.chat.completions.create({ messages: [{ role: 'user', content: 'x' }], stream: true });
+    const stream = await c.chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'x' }], stream: true });
     const streamed = await (async () => {
       for await (const _ of stream) {
         // read until the error arrives
