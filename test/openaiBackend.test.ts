@@ -3,7 +3,7 @@ import type { ModelList } from '../src/shared/events.js';
 import type { FakeOpenAI } from './fakes/fakeOpenAI.js';
 import { chat, postJson } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
-import { events, waitForLog } from './helpers/log.js';
+import { waitForLog } from './helpers/log.js';
 
 // Jarvis with JARVIS_BACKEND=openai in front of a fake OpenAI-compatible server
 // (real SSE over HTTP, the same controls as the fake Ollama).
@@ -108,7 +108,7 @@ describe('openai backend', () => {
     const down = chat(j.url, { session: 'oai-down', prompt: 'x' });
     await down.finished;
     expect(down.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
-    expect(events(j.logFile, 'upstream_error', { code: 'upstream_unavailable' })).toHaveLength(1);
+    await waitForLog(j.logFile, 'upstream_error', { session: 'oai-down', code: 'upstream_unavailable' });
     j.fake = undefined;
   });
 });

@@ -1,7 +1,7 @@
 import OpenAI, { APIError, BadRequestError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
-import { events, waitForLog } from './helpers/log.js';
+import { waitForLog } from './helpers/log.js';
 
 // Jarvis serving the OpenAI API, driven by the official `openai` package as a
 // real client, with the same session rules as the NDJSON path (SPEC §4).
@@ -55,8 +55,8 @@ describe('OpenAI-compatible API (official openai client)', () => {
       usage: { prompt_tokens: 7, completion_tokens: 20, total_tokens: 27 },
     });
     // No X-Session-Id: the `user` field names the session (hashed, as it is not a valid id).
-    const start = events(j.logFile, 'stream_start')[0];
-    expect(start?.fields.session).toMatch(/^user-[0-9a-f]{24}$/);
+    const start = await waitForLog(j.logFile, 'stream_start');
+    expect(start.fields.session).toMatch(/^user-[0-9a-f]{24}$/);
   });
 
   it('aborting a stream with its AbortController closes the upstream and logs stream_end', async () => {
