@@ -27,6 +27,8 @@ export interface FakePlan {
   faultAfter?: number;
   /** Keep generating after Jarvis half-closes the connection (an upstream that ignores aborts). */
   ignoreAbort?: boolean;
+  /** Ignore `tokenMs`: write as fast as the connection takes the tokens (back-pressure respected). For the benchmark. */
+  burst?: boolean;
 }
 
 export interface UpstreamRecord {
@@ -158,7 +160,16 @@ export abstract class FakeUpstream {
     }
 
     let timer: NodeJS.Timeout | undefined;
-    const stopGenerating = () => clearTimeout(timer);
+    let stopped = false;
+    const stopGenerating = () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+    // A zero pause means "next turn of the event loop", not a 1 ms timer.
+    const after = (ms: number, fn: () => void) => {
+      if (ms > 0) timer = setTimeout(fn, ms);
+      else setImmediate(fn);
+    };
     const onClientGone = () => {
       record.clientGoneAt ??= performance.now();
       if (plan.ignoreAbort) return;
@@ -189,8 +200,23 @@ export abstract class FakeUpstream {
     res.flushHeaders();
     if (plan.fault === 'hang_after_headers') return;
 
+    const burst = () => {
+      if (stopped || socket.destroyed) return;
+      for (let n = 0; n < 256; n++) {
+        if (record.tokensSent >= plan.tokens.length) {
+          record.completed = true;
+          res.end(wire.done(body.model, record.tokensSent));
+          return;
+        }
+        const ok = res.write(wire.token(body.model, plan.tokens[record.tokensSent] as string));
+        record.tokensSent++;
+        if (!ok) return void res.once('drain', burst);
+      }
+      setImmediate(burst);
+    };
+
     const next = () => {
-      if (socket.destroyed) return;
+      if (stopped || socket.destroyed) return;
       const i = record.tokensSent;
       if (plan.fault && plan.fault !== 'none' && i === (plan.faultAfter ?? 0)) {
         if (plan.fault === 'fail_mid') return void socket.destroy();
@@ -204,8 +230,8 @@ export abstract class FakeUpstream {
       }
       res.write(wire.token(body.model, plan.tokens[i] as string));
       record.tokensSent++;
-      timer = setTimeout(next, plan.tokenMs);
+      after(plan.tokenMs, next);
     };
-    timer = setTimeout(next, (plan.firstTokenMs ?? 0) + plan.tokenMs);
+    after((plan.firstTokenMs ?? 0) + (plan.burst ? 0 : plan.tokenMs), plan.burst ? burst : next);
   }
 }

@@ -1,0 +1,91 @@
+import http from 'node:http';
+
+// One streaming request, timed the same way whatever answers it: time to the
+// first token (found by a per-format marker in the bytes) and to the end.
+
+export const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
+export interface Target {
+  name: string;
+  url: string;
+  /** The request body for a prompt. */
+  body(prompt: string): unknown;
+  /** A string that appears in the response once the first token has arrived. */
+  firstTokenMarker: string;
+}
+
+export interface TimedStream {
+  status: number;
+  ttftMs: number;
+  totalMs: number;
+  bytes: number;
+  /** Epoch ms (comparable with the upstream process's records). */
+  sentAtEpoch: number;
+  firstTokenAtEpoch: number;
+  streamId: string | undefined;
+}
+
+export const epochNow = () => performance.timeOrigin + performance.now();
+
+export interface StreamOptions {
+  session?: string;
+  /** Called once, when the first token arrives. */
+  onFirstToken?: () => void;
+  /** Resolved with the request, to destroy it (client disconnect). */
+  onRequest?: (req: http.ClientRequest) => void;
+}
+
+export function timedStream(target: Target, prompt: string, options: StreamOptions = {}): Promise<TimedStream> {
+  return new Promise((resolve, reject) => {
+    const payload = JSON.stringify(target.body(prompt));
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    if (options.session) headers['x-session-id'] = options.session;
+    const sentAt = performance.now();
+    const sentAtEpoch = epochNow();
+    let firstAt = 0;
+    let firstAtEpoch = 0;
+    let bytes = 0;
+    let head = '';
+    const req = http.request(target.url, { method: 'POST', headers, agent }, (res) => {
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (firstAt === 0) {
+          // Only the start of the response is searched: the marker comes early.
+          head = (head + chunk.toString('latin1')).slice(-4096);
+          if (head.includes(target.firstTokenMarker)) {
+            firstAt = performance.now();
+            firstAtEpoch = epochNow();
+            options.onFirstToken?.();
+          }
+        }
+      });
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          ttftMs: firstAt ? firstAt - sentAt : NaN,
+          totalMs: performance.now() - sentAt,
+          bytes,
+          sentAtEpoch,
+          firstTokenAtEpoch: firstAtEpoch,
+          streamId: res.headers['x-stream-id'] as string | undefined,
+        }),
+      );
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error('response aborted')));
+    });
+    req.on('error', reject);
+    options.onRequest?.(req);
+    req.end(payload);
+  });
+}
+
+export async function postJson(url: string, body: unknown = {}): Promise<unknown> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return res.json();
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+}

@@ -1,0 +1,64 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FakeOllama } from '../test/fakes/fakeOllama.js';
+import { FakeOpenAI } from '../test/fakes/fakeOpenAI.js';
+import type { FakePlan, FakeUpstream, UpstreamRecord } from '../test/fakes/fakeUpstream.js';
+
+// The benchmark's model servers, in a process of their own: the fake Ollama and
+// the fake OpenAI-compatible server of the tests, told what to do by the prompt
+// ("n=2000 ms=0 burst ignore first=0 id=…"), plus a control port that reports
+// when each upstream request arrived and closed (epoch ms, comparable across processes).
+
+export function benchPlan(prompt: string): FakePlan {
+  const arg = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(prompt)?.[1];
+  const n = Number(arg('n') ?? 20);
+  const tokens = Array.from({ length: n }, (_, i) => `t${i} `);
+  return {
+    tokens,
+    tokenMs: Number(arg('ms') ?? 0),
+    firstTokenMs: Number(arg('first') ?? 0),
+    burst: /(^|\s)burst(\s|$)/.test(prompt),
+    ignoreAbort: /(^|\s)ignore(\s|$)/.test(prompt),
+  };
+}
+
+const epoch = (t: number | undefined) => (t === undefined ? undefined : performance.timeOrigin + t);
+
+function describe(r: UpstreamRecord) {
+  return {
+    prompt: r.prompt,
+    receivedAt: epoch(r.receivedAt),
+    clientGoneAt: epoch(r.clientGoneAt),
+    closedAt: epoch(r.closedAt),
+    completed: r.completed,
+    tokensSent: r.tokensSent,
+  };
+}
+
+async function main(): Promise<void> {
+  const fakes: Record<string, FakeUpstream> = { ollama: new FakeOllama(), openai: new FakeOpenAI() };
+  for (const fake of Object.values(fakes)) {
+    fake.plan = benchPlan;
+    await fake.start();
+  }
+  const control = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const match = url.searchParams.get('prompt');
+    const records = Object.values(fakes).flatMap((f) => f.requests);
+    if (url.pathname === '/records') {
+      const found = match === null ? records : records.filter((r) => r.prompt === match);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(found.map(describe)));
+    } else if (url.pathname === '/reset') {
+      for (const f of Object.values(fakes)) f.requests.length = 0;
+      res.end('{}');
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => control.listen(0, '127.0.0.1', resolve));
+  const port = (control.address() as AddressInfo).port;
+  console.log(JSON.stringify({ ollama: fakes.ollama!.url, openai: `${fakes.openai!.url}/v1`, control: `http://127.0.0.1:${port}` }));
+}
+
+void main();
