@@ -88,7 +88,35 @@ export class OllamaBackend implements Backend {
   }
 }
 
+const TOKEN_HEAD = '"message":{"role":"assistant","content":';
+const TOKEN_TAIL = '},"done":false}';
+
+/**
+ * The hot path: Ollama writes every token line with the same field order, ending
+ * `"message":{"role":"assistant","content":"…"},"done":false}`. Parsing only the
+ * content's string literal costs a fraction of parsing the line; anything else
+ * (another field after the content, escapes that do not parse) falls back to the
+ * full parse.
+ */
+function fastToken(line: string): BackendChunk | undefined {
+  if (!line.endsWith(TOKEN_TAIL)) return undefined;
+  const at = line.lastIndexOf(TOKEN_HEAD);
+  if (at < 0) return undefined;
+  const literal = line.slice(at + TOKEN_HEAD.length, line.length - TOKEN_TAIL.length);
+  if (literal.length < 3 || literal.charCodeAt(0) !== 34 || literal.charCodeAt(literal.length - 1) !== 34) return undefined;
+  // Without a backslash, a JSON string literal is its text between the quotes.
+  if (!literal.includes('\\') && !literal.slice(1, -1).includes('"')) return { type: 'token', text: literal.slice(1, -1) };
+  try {
+    const text: unknown = JSON.parse(literal);
+    return typeof text === 'string' && text !== '' ? { type: 'token', text } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseLine(line: string): BackendChunk | undefined {
+  const fast = fastToken(line);
+  if (fast) return fast;
   let msg: OllamaChatLine;
   try {
     msg = JSON.parse(line) as OllamaChatLine;
