@@ -1,21 +1,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Target } from './lib/client.js';
 import { fmt, machine, table } from './lib/report.js';
 import { root } from './lib/processes.js';
-import { startGateway, startJarvis, startUpstreams, targets } from './lib/setup.js';
+import { startGateway, startJarvis, startUpstreams, targets, type Upstreams } from './lib/setup.js';
 import { scale, type ScaleRow } from './sections/scale.js';
 import { stop } from './sections/stop.js';
 import { supersede } from './sections/supersede.js';
 import { throughput } from './sections/throughput.js';
-import { ttft } from './sections/ttft.js';
+import { ttft, type TtftRow } from './sections/ttft.js';
 
 // `npm run bench` (about 3 minutes) / `npm run bench -- --quick` (under 30 s, for CI):
 // Jarvis measured side by side with direct access to the upstream and with a
 // reference gateway built on the Vercel AI SDK, all in the same run.
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = values.quick ?? false;
+// `--only throughput,ttft` runs some sections (for working on one figure); results are then not saved.
+const only = values.only?.split(',');
+const wanted = (section: string) => !only || only.includes(section);
 const N = quick
   ? { tokens: 5000, runs: 1, ttft: 30, supersede: 20, ignore: 3, stop: 20, scale: [100], scaleUpstream: [100], measureMs: 1000, paced: 20 }
   : { tokens: 50_000, runs: 3, ttft: 200, supersede: 200, ignore: 20, stop: 200, scale: [100, 1000, 10_000], scaleUpstream: [1000, 9000], measureMs: 3000, paced: 100 };
@@ -25,69 +29,96 @@ const say = (s: string) => {
   out.push(s);
   console.log(s);
 };
+const results: Record<string, unknown> = { machine: machine(), quick };
+
+interface Setup {
+  up: Upstreams;
+  jarvisUrl: string;
+  t: Record<string, Target>;
+}
+
+async function throughputSection({ t }: Setup): Promise<void> {
+  const paths = [t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.directOpenai!, t.gateway!];
+  const tp = await throughput(paths, N.tokens, N.runs);
+  const paced = await throughput([t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.gateway!], N.paced, 1, 20);
+  const base = (name: string) => (name === t.gateway!.name ? tp[3]! : tp[0]!).tokensPerSecond;
+  results.throughput = { unthrottled: tp, paced50PerSecond: paced };
+  say(`## Throughput: one stream of ${N.tokens} tokens, upstream unthrottled (median of ${N.runs})\n`);
+  say(table(['path', 'tokens/s', 'ratio to its direct upstream'], tp.map((r) => [r.target, fmt(r.tokensPerSecond, 0), fmt(r.tokensPerSecond / base(r.target), 3)])));
+  say(`\nAt a realistic 50 tokens/s (${N.paced} tokens): ${paced.map((r) => `${r.target} ${fmt(r.tokensPerSecond)}`).join(', ')} tokens/s.\n`);
+}
+
+async function ttftSection({ t }: Setup): Promise<TtftRow[]> {
+  const tt = await ttft([t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.directOpenai!, t.gateway!], N.ttft);
+  results.ttft = tt;
+  const direct = (name: string) => (name === t.gateway!.name ? tt[3]! : tt[0]!);
+  say(`## Time to first token (${N.ttft} sequential requests, 3-token replies)\n`);
+  say(table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms'], tt.map((r) => [r.target, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.p50Ms - direct(r.target).p50Ms, 2), fmt(r.p99Ms - direct(r.target).p99Ms, 2)])));
+  return tt;
+}
+
+async function supersedeSection({ up, t }: Setup, tt: TtftRow[]): Promise<void> {
+  const cooperative = await supersede(t.jarvisNdjson!, up.control, N.supersede, 'cooperative (closes on FIN)');
+  const ignoring = await startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, JARVIS_CANCEL_TIMEOUT_MS: '250' });
+  try {
+    const target = targets(up, ignoring.url, '').jarvisNdjson!;
+    const ignored = await supersede(target, up.control, N.ignore, 'ignores aborts (JARVIS_CANCEL_TIMEOUT_MS=250)', true);
+    results.supersede = [cooperative, ignored];
+    say(`\n## Supersede: A streaming at 50 tokens/s, then B on the same session\n`);
+    say(table(['upstream', 'supersedes', "B's request → A's upstream closed p50 / p99 ms", "B's request → B's first token p50 / p99 ms"], [cooperative, ignored].map((r) => [r.upstream, r.supersedes, `${fmt(r.closeP50Ms, 2)} / ${fmt(r.closeP99Ms, 2)}`, `${fmt(r.firstTokenP50Ms, 2)} / ${fmt(r.firstTokenP99Ms, 2)}`])));
+    if (tt[0]) say(`\nThe upstream's own time to first token (direct, p50 / p99): ${fmt(tt[0].p50Ms, 2)} / ${fmt(tt[0].p99Ms, 2)} ms.`);
+  } finally {
+    await ignoring.stop();
+  }
+}
+
+async function stopSection({ up, jarvisUrl, t }: Setup): Promise<void> {
+  const stops = [await stop(t.jarvisNdjson!, jarvisUrl, up.control, N.stop, 'stop endpoint'), await stop(t.jarvisNdjson!, jarvisUrl, up.control, N.stop, 'client disconnect')];
+  results.stop = stops;
+  say(`\n## Stop → upstream request closed\n`);
+  say(table(['how', 'stops', 'p50 ms', 'p99 ms'], stops.map((r) => [r.how, r.stops, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
+}
+
+/** Each level on a fresh Jarvis: the demo backend (no upstream socket), then through the fake Ollama. */
+async function scaleSection({ up }: Setup): Promise<void> {
+  const rows: ScaleRow[] = [];
+  const levels: Array<[string, Record<string, string>, number, string]> = [
+    ...N.scale.map((n): [string, Record<string, string>, number, string] => ['demo', { JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '1000' }, n, 'scale']),
+    ...N.scaleUpstream.map((n): [string, Record<string, string>, number, string] => ['ollama (fake)', { JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama }, n, 'n=60 ms=1000']),
+  ];
+  for (const [backend, env, n, prompt] of levels) {
+    const j = await startJarvis(env);
+    try {
+      rows.push(await scale(j.url, j.proc.pid!, backend, n, prompt, N.measureMs));
+    } finally {
+      await j.stop();
+    }
+  }
+  results.scale = rows;
+  say(`\n## Scale: concurrent slow streams (1 token/s), each its own session\n`);
+  say(table(['backend', 'streams', 'RSS per stream KB', 'event-loop delay p99 ms', '/health p99 ms', '/health max ms', 'errors', 'opened in s'], rows.map((r) => [r.backend, r.streams, fmt(r.rssPerStreamKB), fmt(r.eventLoopP99Ms, 2), fmt(r.healthP99Ms, 2), fmt(r.healthMaxMs, 2), r.errors, fmt(r.openSeconds)])));
+}
 
 async function main(): Promise<void> {
   const started = performance.now();
   const up = await startUpstreams();
   const jarvis = await startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama });
   const gateway = await startGateway(up.openai);
-  const t = targets(up, jarvis.url, gateway.url);
-  const results: Record<string, unknown> = { machine: machine(), quick };
+  const setup: Setup = { up, jarvisUrl: jarvis.url, t: targets(up, jarvis.url, gateway.url) };
   say(`# Jarvis benchmark${quick ? ' (quick)' : ''}\n\n${JSON.stringify(results.machine)}\n`);
   try {
-    // 1. Throughput.
-    const tp = await throughput([t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.directOpenai!, t.gateway!], N.tokens, N.runs);
-    const paced = await throughput([t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.gateway!], N.paced, 1, 20);
-    const base = (name: string) => (name === 'AI SDK gateway' ? tp[3]! : tp[0]!).tokensPerSecond;
-    results.throughput = { unthrottled: tp, paced50PerSecond: paced };
-    say(`## Throughput: one stream of ${N.tokens} tokens, upstream unthrottled (median of ${N.runs})\n`);
-    say(table(['path', 'tokens/s', 'ratio to its direct upstream'], tp.map((r) => [r.target, fmt(r.tokensPerSecond, 0), fmt(r.tokensPerSecond / base(r.target), 3)])));
-    say(`\nAt a realistic 50 tokens/s (${N.paced} tokens): ${paced.map((r) => `${r.target} ${fmt(r.tokensPerSecond)}`).join(', ')} tokens/s.\n`);
-
-    // 2. Time to first token.
-    const tt = await ttft([t.directOllama!, t.jarvisNdjson!, t.jarvisSse!, t.directOpenai!, t.gateway!], N.ttft);
-    results.ttft = tt;
-    const direct = (name: string) => (name === 'AI SDK gateway' ? tt[3]! : tt[0]!);
-    say(`## Time to first token (${N.ttft} sequential requests, 3-token replies)\n`);
-    say(table(['path', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms'], tt.map((r) => [r.target, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.p50Ms - direct(r.target).p50Ms, 2), fmt(r.p99Ms - direct(r.target).p99Ms, 2)])));
-
-    // 3. Supersede.
-    const sup = await supersede(t.jarvisNdjson!, up.control, N.supersede, 'cooperative (closes on FIN)');
-    const ignoring = await startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, JARVIS_CANCEL_TIMEOUT_MS: '250' });
-    const supIgnore = await supersede(targets(up, ignoring.url, gateway.url).jarvisNdjson!, up.control, N.ignore, 'ignores aborts (JARVIS_CANCEL_TIMEOUT_MS=250)', true);
-    await ignoring.stop();
-    results.supersede = [sup, supIgnore];
-    say(`\n## Supersede: A streaming at 50 tokens/s, then B on the same session\n`);
-    say(table(['upstream', 'supersedes', "B's request → A's upstream closed p50 / p99 ms", "B's request → B's first token p50 / p99 ms"], [sup, supIgnore].map((r) => [r.upstream, r.supersedes, `${fmt(r.closeP50Ms, 2)} / ${fmt(r.closeP99Ms, 2)}`, `${fmt(r.firstTokenP50Ms, 2)} / ${fmt(r.firstTokenP99Ms, 2)}`])));
-    say(`\nThe upstream's own time to first token (direct, p50 / p99): ${fmt(tt[0]!.p50Ms, 2)} / ${fmt(tt[0]!.p99Ms, 2)} ms.`);
-
-    // 4. Stop.
-    const stops = [await stop(t.jarvisNdjson!, jarvis.url, up.control, N.stop, 'stop endpoint'), await stop(t.jarvisNdjson!, jarvis.url, up.control, N.stop, 'client disconnect')];
-    results.stop = stops;
-    say(`\n## Stop → upstream request closed\n`);
-    say(table(['how', 'stops', 'p50 ms', 'p99 ms'], stops.map((r) => [r.how, r.stops, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
+    if (wanted('throughput')) await throughputSection(setup);
+    const tt = wanted('ttft') || wanted('supersede') ? await ttftSection(setup) : [];
+    if (wanted('supersede')) await supersedeSection(setup, tt);
+    if (wanted('stop')) await stopSection(setup);
     await jarvis.stop();
-
-    // 5. Scale: concurrent slow streams, each its own session.
-    const rows: ScaleRow[] = [];
-    for (const n of N.scale) {
-      const demo = await startJarvis({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '1000' });
-      rows.push(await scale(demo.url, demo.proc.pid!, 'demo', n, 'scale', N.measureMs));
-      await demo.stop();
-    }
-    for (const n of N.scaleUpstream) {
-      const j = await startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama });
-      rows.push(await scale(j.url, j.proc.pid!, 'ollama (fake)', n, 'n=60 ms=1000', N.measureMs));
-      await j.stop();
-    }
-    results.scale = rows;
-    say(`\n## Scale: concurrent slow streams (1 token/s), each its own session\n`);
-    say(table(['backend', 'streams', 'RSS per stream KB', 'event-loop p99 ms', '/health p99 ms', '/health max ms', 'errors', 'opened in s'], rows.map((r) => [r.backend, r.streams, fmt(r.rssPerStreamKB), fmt(r.eventLoopP99Ms, 2), fmt(r.healthP99Ms, 2), fmt(r.healthMaxMs, 2), r.errors, fmt(r.openSeconds)])));
+    if (wanted('scale')) await scaleSection(setup);
   } finally {
     await Promise.all([jarvis.stop(), gateway.stop(), up.child.stop()]);
   }
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   say(`\n(${results.durationSeconds} s)`);
+  if (only) return;
   const dir = join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, quick ? 'quick.json' : 'latest.json'), JSON.stringify(results, null, 2) + '\n');
