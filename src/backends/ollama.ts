@@ -57,6 +57,7 @@ export class OllamaBackend implements Backend {
     }
     link?.upstreamOpened?.();
 
+    let finished = false;
     try {
       if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
       const splitter = new LineSplitter();
@@ -64,15 +65,17 @@ export class OllamaBackend implements Backend {
         if (signal.aborted) break;
         for (const line of splitter.push(chunk)) {
           const parsed = parseLine(line);
+          if (parsed?.type === 'done') finished = true;
           if (parsed) yield parsed;
-          if (parsed?.type === 'done') return;
+          if (finished) return;
         }
       }
       if (signal.aborted) throw abortError(signal);
       for (const line of splitter.end()) {
         const parsed = parseLine(line);
+        if (parsed?.type === 'done') finished = true;
         if (parsed) yield parsed;
-        if (parsed?.type === 'done') return;
+        if (finished) return;
       }
       throw new BackendError('upstream_error', 'Ollama closed the stream before it finished');
     } catch (err) {
@@ -82,7 +85,7 @@ export class OllamaBackend implements Backend {
       throw new BackendError('upstream_error', `Ollama stream failed: ${describe(err)}`);
     } finally {
       const started = performance.now();
-      const outcome = await upstream.release();
+      const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
     }
   }

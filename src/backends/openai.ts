@@ -72,6 +72,7 @@ export class OpenAIBackend implements Backend {
     }
     link?.upstreamOpened?.();
 
+    let finished = false;
     try {
       if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
@@ -123,6 +124,7 @@ export class OpenAIBackend implements Backend {
       if (signal.aborted) throw abortError(signal);
       // Some servers end the body without `[DONE]` after the finish chunk; that is a complete reply too.
       if (!ended && finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
+      finished = true;
       yield { type: 'done', reason: finish ?? 'stop', ...(usage ? { usage } : {}) };
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
@@ -130,7 +132,7 @@ export class OpenAIBackend implements Backend {
       throw new BackendError('upstream_error', `upstream stream failed: ${describe(err)}`);
     } finally {
       const started = performance.now();
-      const outcome = await upstream.release();
+      const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
     }
   }

@@ -10,11 +10,12 @@ export interface UpstreamResponse {
   /** Body chunks. Leaving the loop early does not close the connection: `release` decides. */
   body: AsyncIterable<Buffer>;
   /**
-   * Ends the exchange. After an abort it waits for the upstream to close its side
-   * (its acknowledgement that the generation stopped), then resolves; otherwise it
-   * closes the connection at once.
+   * Ends the exchange. `complete`: the reply was read to its end, so the connection
+   * goes back to the pool. After an abort it waits for the upstream to close its
+   * side (its acknowledgement that the generation stopped). Otherwise (a failure
+   * mid-reply) it closes the connection at once.
    */
-  release(): Promise<UpstreamCloseOutcome>;
+  release(complete: boolean): Promise<UpstreamCloseOutcome>;
 }
 
 export interface PostOptions {
@@ -25,8 +26,18 @@ export interface PostOptions {
   closeGraceMs?: number;
 }
 
+// Connections are kept alive between replies, as Ollama and OpenAI-compatible
+// servers expect; an aborted or failed exchange never returns its socket.
+const agents = {
+  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
+  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
+};
+
+/** A reply whose end does not arrive this long after its last event is cut off. */
+const TRAILER_GRACE_MS = 5000;
+
 /**
- * POSTs a JSON body for a streamed response, on a connection of its own.
+ * POSTs a JSON body for a streamed response.
  *
  * Aborting half-closes the connection (FIN) instead of resetting it. Ollama
  * (Go's net/http) and other servers see the FIN, cancel the generation and close
@@ -41,12 +52,11 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
     const client = url.protocol === 'https:' ? https : http;
     const req = client.request(url, {
       method: 'POST',
-      agent: false,
+      agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
       headers: {
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(body),
         accept: 'application/x-ndjson, text/event-stream, application/json',
-        connection: 'close',
         ...options.headers,
       },
     });
@@ -65,6 +75,8 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
     };
 
     const onAbort = () => {
+      // Never hand this socket back to the pool, whatever the upstream does now.
+      req.shouldKeepAlive = false;
       const socket = req.socket;
       if (!socket || socket.connecting || socket.destroyed) {
         req.destroy();
@@ -77,14 +89,27 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
     signal.addEventListener('abort', onAbort, { once: true });
     if (options.killSignal?.aborted) kill();
     options.killSignal?.addEventListener('abort', kill, { once: true });
-    void closed.then(() => {
+    const detach = () => {
       clearTimeout(graceTimer);
       signal.removeEventListener('abort', onAbort);
       options.killSignal?.removeEventListener('abort', kill);
-    });
+    };
+    void closed.then(detach);
 
     const outcome = (): UpstreamCloseOutcome => (forced ? 'forced' : signal.aborted ? 'upstream_closed' : 'complete');
-    const release = async (): Promise<UpstreamCloseOutcome> => {
+    const release = async (complete: boolean): Promise<UpstreamCloseOutcome> => {
+      if (!signal.aborted && complete && response) {
+        // Read the rest (the chunked trailer) so the socket can serve the next reply.
+        detach();
+        const res = response;
+        res.resume();
+        if (!res.complete) {
+          const trailer = setTimeout(() => req.destroy(), TRAILER_GRACE_MS);
+          trailer.unref();
+          res.once('end', () => clearTimeout(trailer));
+        }
+        return 'complete';
+      }
       if (!signal.aborted) req.destroy();
       else response?.resume();
       await closed;

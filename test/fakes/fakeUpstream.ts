@@ -40,13 +40,15 @@ export interface UpstreamRecord {
   tokensSent: number;
   /** When Jarvis half-closed (FIN) or dropped the connection. */
   clientGoneAt?: number;
-  /** When the connection was closed for good. */
+  /** When the request ended: its reply complete, or its connection closed. */
   closedAt?: number;
   /** The fake sent the final line(s) of a complete reply. */
   completed: boolean;
-  /** Closed before completion: Jarvis aborted it (or a fault ended it). */
+  /** The fake ended the response itself (a complete reply, or an error answer). */
+  endedByUpstream: boolean;
+  /** The connection closed before the fake had ended the response: Jarvis aborted it (or a reset fault). */
   readonly aborted: boolean;
-  /** Resolves once the connection has closed. */
+  /** Resolves once the request has ended (completed, or its connection closed). */
   closed: Promise<void>;
 }
 
@@ -146,8 +148,9 @@ export abstract class FakeUpstream {
       receivedAt: performance.now(),
       tokensSent: 0,
       completed: false,
+      endedByUpstream: false,
       get aborted() {
-        return !this.completed && this.closedAt !== undefined;
+        return !this.endedByUpstream && this.closedAt !== undefined;
       },
       closed: new Promise<void>((resolve) => (resolveClosed = resolve)),
     };
@@ -170,18 +173,31 @@ export abstract class FakeUpstream {
       if (ms > 0) timer = setTimeout(fn, ms);
       else setImmediate(fn);
     };
+    // Jarvis keeps upstream connections alive, so a socket outlives its request:
+    // these listeners are this request's, and leave with it.
     const onClientGone = () => {
       record.clientGoneAt ??= performance.now();
       if (plan.ignoreAbort) return;
       stopGenerating();
       socket.destroy();
     };
-    socket.once('end', onClientGone);
-    socket.once('close', () => {
+    const onClose = () => {
       record.clientGoneAt ??= performance.now();
+      end();
+    };
+    const end = () => {
+      if (record.closedAt !== undefined) return;
       record.closedAt = performance.now();
       stopGenerating();
+      socket.off('end', onClientGone);
+      socket.off('close', onClose);
       resolveClosed();
+    };
+    socket.once('end', onClientGone);
+    socket.once('close', onClose);
+    res.once('finish', () => {
+      record.endedByUpstream = true;
+      end();
     });
 
     if (!this.models.includes(body.model)) {
