@@ -74,12 +74,16 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
   };
 }
 
-/** Ollama accepts `host:port` or a bare host in OLLAMA_HOST; so do we. */
+/**
+ * Reads OLLAMA_HOST as Ollama itself does: a bare `host[:port]` means http on
+ * port 11434; with an explicit scheme the scheme's own port (80/443) is the default.
+ */
 export function normalizeOllamaHost(raw: string | undefined): string {
-  let value = (raw || 'http://127.0.0.1:11434').trim().replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(value)) value = `http://${value}`;
-  const url = new URL(value);
+  const value = (raw || '127.0.0.1:11434').trim().replace(/\/+$/, '');
+  const hasScheme = /^https?:\/\//.test(value);
+  const url = new URL(hasScheme ? value : `http://${value}`);
+  // 0.0.0.0 is where a server listens, not an address to connect to.
   if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
-  if (!url.port && !/^https?:\/\/[^/]+:\d+/.test(value)) url.port = '11434';
+  if (!hasScheme && !url.port) url.port = '11434';
   return url.toString().replace(/\/+$/, '');
 }

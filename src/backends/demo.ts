@@ -17,19 +17,22 @@ export class DemoBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
-    const tokens = demoTokens(lastUserMessage(request));
+    // Tokens are cut from the reply as they are sent, not all up front: a stream
+    // waiting between tokens holds one string, not fifty.
+    const tokens = demoReply(lastUserMessage(request)).matchAll(TOKEN);
     const limit = request.maxTokens ?? Infinity;
     let sent = 0;
-    for (const text of tokens) {
-      if (sent >= limit) break;
+    let next = tokens.next();
+    while (!next.done && sent < limit) {
       await sleep(this.tokenMs, signal);
-      yield { type: 'token', text };
+      yield { type: 'token', text: next.value[0] };
       sent++;
+      next = tokens.next();
     }
     const promptTokens = request.messages.reduce((n, m) => n + m.content.split(/\s+/).length, 0);
     yield {
       type: 'done',
-      reason: sent < tokens.length ? 'length' : 'stop',
+      reason: next.done ? 'stop' : 'length',
       usage: { prompt_tokens: promptTokens, completion_tokens: sent },
     };
   }
@@ -55,6 +58,4 @@ export function demoReply(prompt: string): string {
 }
 
 /** Word-sized tokens, each keeping its trailing space, as models stream them. */
-export function demoTokens(prompt: string): string[] {
-  return demoReply(prompt).match(/\S+\s*/g) ?? [];
-}
+const TOKEN = /\S+\s*/g;
