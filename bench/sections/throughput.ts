@@ -1,4 +1,8 @@
-import { percentile, timedStream, type Target } from '../lib/client.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { percentile, type Target } from '../lib/client.js';
+
+const run = promisify(execFile);
 
 export interface ThroughputRow {
   target: string;
@@ -8,19 +12,35 @@ export interface ThroughputRow {
   runs: number;
 }
 
-/** Tokens per second of one long stream, median of `runs`, after a warm-up. */
+/**
+ * One long stream read by curl, timed by curl: on 2 cores the upstream and the
+ * path under test already use both, and a reader in Node would take a share of
+ * them (and more from the path that sends more bytes) and measure itself.
+ */
+async function curlSeconds(target: Target, prompt: string): Promise<number> {
+  const { stdout } = await run('curl', [
+    '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}',
+    '-H', 'content-type: application/json',
+    '-H', `x-session-id: tp-${Math.random().toString(36).slice(2)}`,
+    '--data-binary', JSON.stringify(target.body(prompt)),
+    target.url,
+  ]);
+  const [status, seconds] = stdout.trim().split(' ');
+  if (status !== '200') throw new Error(`${target.name}: HTTP ${status}`);
+  return Number(seconds);
+}
+
+/**
+ * Tokens per second of one long stream: the median of `runs` rounds, each round
+ * going through every target in turn, so that drift in the machine's load over
+ * the run touches every target alike.
+ */
 export async function throughput(targets: Target[], tokens: number, runs: number, paceMs = 0): Promise<ThroughputRow[]> {
-  const rows: ThroughputRow[] = [];
   const prompt = paceMs > 0 ? `n=${tokens} ms=${paceMs}` : `n=${tokens} burst`;
-  for (const target of targets) {
-    await timedStream(target, `n=${Math.min(tokens, 2000)} burst`, { session: `warm-${Math.random()}` });
-    const rates: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const r = await timedStream(target, prompt, { session: `tp-${Math.random()}` });
-      if (r.status !== 200) throw new Error(`${target.name}: HTTP ${r.status}`);
-      rates.push(tokens / (r.totalMs / 1000));
-    }
-    rows.push({ target: target.name, tokens, paceMs, tokensPerSecond: percentile(rates, 50), runs });
+  for (const target of targets) await curlSeconds(target, `n=${Math.min(tokens, 5000)} burst`);
+  const rates = targets.map(() => [] as number[]);
+  for (let round = 0; round < runs; round++) {
+    for (const [i, target] of targets.entries()) rates[i]!.push(tokens / (await curlSeconds(target, prompt)));
   }
-  return rows;
+  return targets.map((target, i) => ({ target: target.name, tokens, paceMs, tokensPerSecond: percentile(rates[i]!, 50), runs }));
 }

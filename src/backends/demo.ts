@@ -16,7 +16,7 @@ export class DemoBackend implements Backend {
     return [DEMO_MODEL];
   }
 
-  async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk> {
+  async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk[]> {
     // Tokens are cut from the reply as they are sent, not all up front: a stream
     // waiting between tokens holds one string, not fifty.
     const tokens = demoReply(lastUserMessage(request)).matchAll(TOKEN);
@@ -25,16 +25,18 @@ export class DemoBackend implements Backend {
     let next = tokens.next();
     while (!next.done && sent < limit) {
       await sleep(this.tokenMs, signal);
-      yield { type: 'token', text: next.value[0] };
+      yield [{ type: 'token', text: next.value[0] }];
       sent++;
       next = tokens.next();
     }
     const promptTokens = request.messages.reduce((n, m) => n + m.content.split(/\s+/).length, 0);
-    yield {
-      type: 'done',
-      reason: next.done ? 'stop' : 'length',
-      usage: { prompt_tokens: promptTokens, completion_tokens: sent },
-    };
+    yield [
+      {
+        type: 'done',
+        reason: next.done ? 'stop' : 'length',
+        usage: { prompt_tokens: promptTokens, completion_tokens: sent },
+      },
+    ];
   }
 }
 

@@ -42,7 +42,7 @@ export class OllamaBackend implements Backend {
     return body.models.map((m) => String(m.name ?? m.model ?? '')).filter((name) => name !== '');
   }
 
-  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk> {
+  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     const options: Record<string, number> = {};
     if (request.temperature !== undefined) options.temperature = request.temperature;
     if (request.maxTokens !== undefined) options.num_predict = request.maxTokens;
@@ -61,22 +61,37 @@ export class OllamaBackend implements Backend {
     try {
       if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
       const splitter = new LineSplitter();
+      // A bad line ends the stream, but only after the tokens before it in the same read.
+      let failure: unknown;
+      const parse = (lines: string[]): BackendChunk[] => {
+        const batch: BackendChunk[] = [];
+        try {
+          for (const line of lines) {
+            const parsed = parseLine(line);
+            if (!parsed) continue;
+            batch.push(parsed);
+            if (parsed.type === 'done') {
+              finished = true;
+              break;
+            }
+          }
+        } catch (err) {
+          failure = err;
+        }
+        return batch;
+      };
       for await (const chunk of upstream.body) {
         if (signal.aborted) break;
-        for (const line of splitter.push(chunk)) {
-          const parsed = parseLine(line);
-          if (parsed?.type === 'done') finished = true;
-          if (parsed) yield parsed;
-          if (finished) return;
-        }
-      }
-      if (signal.aborted) throw abortError(signal);
-      for (const line of splitter.end()) {
-        const parsed = parseLine(line);
-        if (parsed?.type === 'done') finished = true;
-        if (parsed) yield parsed;
+        const batch = parse(splitter.push(chunk));
+        if (batch.length > 0) yield batch;
+        if (failure !== undefined) throw failure;
         if (finished) return;
       }
+      if (signal.aborted) throw abortError(signal);
+      const batch = parse(splitter.end());
+      if (batch.length > 0) yield batch;
+      if (failure !== undefined) throw failure;
+      if (finished) return;
       throw new BackendError('upstream_error', 'Ollama closed the stream before it finished');
     } catch (err) {
       if (signal.aborted) throw abortError(signal);

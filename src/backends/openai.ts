@@ -50,7 +50,7 @@ export class OpenAIBackend implements Backend {
     return body.data.map((m) => String(m.id ?? '')).filter((id) => id !== '');
   }
 
-  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk> {
+  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     const payload: Record<string, unknown> = {
       model: request.model,
       messages: request.messages,
@@ -76,7 +76,7 @@ export class OpenAIBackend implements Backend {
     try {
       if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
-      const pending: BackendChunk[] = [];
+      let pending: BackendChunk[] = [];
       let finish: FinishReason | undefined;
       let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
       let ended = false;
@@ -116,8 +116,11 @@ export class OpenAIBackend implements Backend {
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
         parser.feed(decoder.decode(bytes, { stream: true }));
-        for (const chunk of pending) yield chunk;
-        pending.length = 0;
+        if (pending.length > 0) {
+          const batch = pending;
+          pending = [];
+          yield batch;
+        }
         if (failure) throw failure;
         if (ended) break;
       }
@@ -125,7 +128,7 @@ export class OpenAIBackend implements Backend {
       // Some servers end the body without `[DONE]` after the finish chunk; that is a complete reply too.
       if (!ended && finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
       finished = true;
-      yield { type: 'done', reason: finish ?? 'stop', ...(usage ? { usage } : {}) };
+      yield [{ type: 'done', reason: finish ?? 'stop', ...(usage ? { usage } : {}) }];
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;

@@ -8,7 +8,7 @@ export interface BackendRequest {
   maxTokens?: number;
 }
 
-/** What a backend yields: text as it comes, then at most one `done`. */
+/** What a backend produces: text as it comes, then at most one `done`. */
 export type BackendChunk =
   | { type: 'token'; text: string }
   | { type: 'done'; reason: FinishReason; usage?: Partial<Usage> };
@@ -16,11 +16,13 @@ export type BackendChunk =
 export interface Backend {
   readonly name: BackendName;
   /**
-   * Streams one completion. Aborting `signal` asks the upstream to stop; the
-   * iterator finishes once it has (or once `link.killSignal` cuts it off), and that
-   * finish is what the registry waits for when it supersedes a stream.
+   * Streams one completion, in batches: each batch is what one read from the
+   * upstream produced (often hundreds of tokens), so the per-token path has no
+   * await in it. Aborting `signal` asks the upstream to stop; the iterator
+   * finishes once it has (or once `link.killSignal` cuts it off), and that finish
+   * is what the registry waits for when it supersedes a stream.
    */
-  stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk>;
+  stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]>;
   models(signal?: AbortSignal): Promise<string[]>;
 }
 

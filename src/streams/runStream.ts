@@ -37,25 +37,27 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     }, deps.firstTokenTimeoutMs);
 
     const debug = log.enabled('debug');
-    for await (const chunk of backend.stream(request, stream.signal, stream)) {
-      if (stream.signal.aborted) break;
-      if (chunk.type === 'token') {
-        if (stream.tokens === 0) {
-          clearTimeout(firstTokenTimer);
-          metrics.firstToken(stream, performance.now() - stream.startedMs);
+    upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
+      for (const chunk of batch) {
+        if (stream.signal.aborted) break upstream;
+        if (chunk.type === 'token') {
+          if (stream.tokens === 0) {
+            clearTimeout(firstTokenTimer);
+            metrics.firstToken(stream, performance.now() - stream.startedMs);
+          }
+          if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
+          const backPressure = stream.sendToken(chunk.text);
+          if (backPressure) await backPressure;
+        } else {
+          stream.conclude({
+            kind: 'done',
+            reason: chunk.reason,
+            usage: {
+              prompt_tokens: chunk.usage?.prompt_tokens ?? 0,
+              completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens,
+            },
+          });
         }
-        if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
-        const backPressure = stream.sendToken(chunk.text);
-        if (backPressure) await backPressure;
-      } else {
-        stream.conclude({
-          kind: 'done',
-          reason: chunk.reason,
-          usage: {
-            prompt_tokens: chunk.usage?.prompt_tokens ?? 0,
-            completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens,
-          },
-        });
       }
     }
     if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
