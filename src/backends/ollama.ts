@@ -2,6 +2,7 @@ import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
 import type { FinishReason } from '../shared/events.js';
 import { abortError } from './abortable.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import { describeError, httpError } from './upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
 import type { UpstreamLink } from './upstreamLink.js';
 
@@ -34,7 +35,7 @@ export class OllamaBackend implements Backend {
     try {
       res = await fetch(new URL('/api/tags', this.options.host), { signal: signal ?? AbortSignal.timeout(5000) });
     } catch (err) {
-      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describe(err)}`);
+      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describeError(err)}`);
     }
     if (!res.ok) throw new BackendError('upstream_error', `Ollama /api/tags answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => undefined)) as { models?: Array<{ name?: unknown; model?: unknown }> } | undefined;
@@ -53,13 +54,13 @@ export class OllamaBackend implements Backend {
       upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describe(err)}`);
+      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describeError(err)}`);
     }
     link?.upstreamOpened?.();
 
     let finished = false;
     try {
-      if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
+      if (upstream.status >= 400) throw httpError('Ollama', upstream.status, await readText(upstream.body));
       const splitter = new LineSplitter();
       // A bad line ends the stream, but only after the tokens before it in the same read.
       let failure: unknown;
@@ -97,7 +98,7 @@ export class OllamaBackend implements Backend {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
       if (err instanceof LineTooLongError) throw new BackendError('upstream_error', `Ollama sent a ${err.message}`);
-      throw new BackendError('upstream_error', `Ollama stream failed: ${describe(err)}`);
+      throw new BackendError('upstream_error', `Ollama stream failed: ${describeError(err)}`);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);
@@ -157,24 +158,4 @@ function parseLine(line: string): BackendChunk | undefined {
   const content = msg.message?.content;
   if (typeof content === 'string' && content !== '') return { type: 'token', text: content };
   return undefined;
-}
-
-function httpError(status: number, text: string): BackendError {
-  let message = text.trim();
-  try {
-    const parsed = JSON.parse(text) as { error?: unknown };
-    if (parsed.error !== undefined) message = String(parsed.error);
-  } catch {
-    // not JSON: keep the text
-  }
-  const code = status === 404 && /model/i.test(message) ? 'model_not_found' : 'upstream_error';
-  return new BackendError(code, `Ollama answered HTTP ${status}: ${message.slice(0, 300)}`, { status });
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code ?? ((err.cause as NodeJS.ErrnoException | undefined)?.code);
-    return code ? `${code} ${err.message}`.trim() : err.message;
-  }
-  return String(err);
 }

@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { FinishReason } from '../shared/events.js';
 import { abortError } from './abortable.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import { describeError, httpError } from './upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
 import type { UpstreamLink } from './upstreamLink.js';
 
@@ -42,7 +43,7 @@ export class OpenAIBackend implements Backend {
     try {
       res = await fetch(this.url('/models'), { headers: this.headers(), signal: signal ?? AbortSignal.timeout(5000) });
     } catch (err) {
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describe(err)}`);
+      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
     }
     if (!res.ok) throw new BackendError('upstream_error', `${this.options.baseUrl}/models answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => undefined)) as { data?: Array<{ id?: unknown }> } | undefined;
@@ -68,13 +69,13 @@ export class OpenAIBackend implements Backend {
       });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describe(err)}`);
+      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
     }
     link?.upstreamOpened?.();
 
     let finished = false;
     try {
-      if (upstream.status >= 400) throw httpError(upstream.status, await readText(upstream.body));
+      if (upstream.status >= 400) throw httpError(this.options.baseUrl, upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
       let pending: BackendChunk[] = [];
       let finish: FinishReason | undefined;
@@ -132,34 +133,11 @@ export class OpenAIBackend implements Backend {
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
-      throw new BackendError('upstream_error', `upstream stream failed: ${describe(err)}`);
+      throw new BackendError('upstream_error', `upstream stream failed: ${describeError(err)}`);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
     }
   }
-}
-
-function httpError(status: number, text: string): BackendError {
-  let message = text.trim();
-  try {
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const err = parsed.error;
-    if (typeof err === 'string') message = err;
-    else if (err && err.message !== undefined) message = String(err.message);
-    else if (parsed.message !== undefined) message = String(parsed.message);
-  } catch {
-    // not JSON: keep the text
-  }
-  const code = status === 404 && /model/i.test(message) ? 'model_not_found' : 'upstream_error';
-  return new BackendError(code, `upstream answered HTTP ${status}: ${message.slice(0, 300)}`, { status });
-}
-
-function describe(err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code ?? (err.cause as NodeJS.ErrnoException | undefined)?.code;
-    return code ? `${code} ${err.message}`.trim() : err.message;
-  }
-  return String(err);
 }

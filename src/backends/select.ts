@@ -14,61 +14,44 @@ export interface SelectedBackend {
 /**
  * Picks the backend at start-up. `auto` uses Ollama when OLLAMA_HOST answers
  * within `probeMs`, else the offline demo; the choice is logged with its reason.
+ * An explicitly chosen backend is used even while it does not answer yet.
  */
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
   if (config.backend === 'demo') return demo(config, log, 'JARVIS_BACKEND=demo');
 
-  if (config.backend === 'openai') return openai(config, log, probeMs);
-
-  const ollama = new OllamaBackend({ host: config.ollamaHost });
-  let models: string[] | undefined;
-  let failure = '';
-  try {
-    models = await ollama.models(AbortSignal.timeout(probeMs));
-  } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
-  }
-
+  const [backend, where] =
+    config.backend === 'openai'
+      ? [new OpenAIBackend({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey }), config.openaiBaseUrl]
+      : [new OllamaBackend({ host: config.ollamaHost }), config.ollamaHost];
+  const { models, failure } = await probe(backend, probeMs);
   if (models === undefined && config.backend === 'auto') {
-    return demo(config, log, `ollama not answering at ${config.ollamaHost} (${failure})`);
+    return demo(config, log, `ollama not answering at ${where} (${failure})`);
   }
+
   const defaultModel = config.model ?? models?.[0];
   log.info('backend_selected', {
-    backend: 'ollama',
+    backend: backend.name,
     choice: config.backend,
-    host: config.ollamaHost,
+    upstream: where,
     model: defaultModel,
     models: models?.length,
-    reason: models === undefined ? `ollama not answering yet: ${failure}` : 'ollama answered',
+    reason: models === undefined ? `${backend.name} not answering yet: ${failure}` : `${backend.name} answered`,
   });
   if (models !== undefined && models.length === 0 && !config.model) {
-    log.warn('no_models', { host: config.ollamaHost, hint: 'run `ollama pull llama3.2` or set JARVIS_MODEL' });
+    log.warn('no_models', { upstream: where, hint: 'pull a model (ollama pull llama3.2) or set JARVIS_MODEL' });
   }
-  return { backend: ollama, defaultModel };
+  return { backend, defaultModel };
+}
+
+async function probe(backend: Backend, probeMs: number): Promise<{ models?: string[]; failure: string }> {
+  try {
+    return { models: await backend.models(AbortSignal.timeout(probeMs)), failure: '' };
+  } catch (err) {
+    return { failure: err instanceof Error ? err.message : String(err) };
+  }
 }
 
 function demo(config: Config, log: SystemLog, reason: string): SelectedBackend {
   log.info('backend_selected', { backend: 'demo', choice: config.backend, model: DEMO_MODEL, reason });
   return { backend: new DemoBackend(config.demoTokenMs), defaultModel: DEMO_MODEL };
-}
-
-async function openai(config: Config, log: SystemLog, probeMs: number): Promise<SelectedBackend> {
-  const backend = new OpenAIBackend({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey });
-  let models: string[] | undefined;
-  let failure = '';
-  try {
-    models = await backend.models(AbortSignal.timeout(probeMs));
-  } catch (err) {
-    failure = err instanceof Error ? err.message : String(err);
-  }
-  const defaultModel = config.model ?? models?.[0];
-  log.info('backend_selected', {
-    backend: 'openai',
-    choice: config.backend,
-    base_url: config.openaiBaseUrl,
-    model: defaultModel,
-    models: models?.length,
-    reason: models === undefined ? `not answering yet: ${failure}` : 'answered',
-  });
-  return { backend, defaultModel };
 }

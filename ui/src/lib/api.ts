@@ -38,7 +38,7 @@ async function getJson<T>(api: Api, path: string, signal?: AbortSignal): Promise
 }
 
 /** The `{error:{code,message}}` body of a failed call, or a description of what came instead. */
-export async function readApiError(response: Response): Promise<ApiError['error']> {
+export async function readApiError(response: Response): Promise<Pick<ApiError['error'], 'code' | 'message'>> {
   const text = await response.text().catch(() => '');
   try {
     const body = JSON.parse(text) as Partial<ApiError>;
