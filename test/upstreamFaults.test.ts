@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { chat } from './helpers/chatClient.js';
+import { chat, postJson } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { waitForLog } from './helpers/log.js';
 
@@ -117,4 +117,27 @@ describe('upstream faults', () => {
     expect(end.fields.upstream_close).toBe('forced');
     await waitForLog(j.logFile, 'upstream_killed', { session: 'hang3' });
   });
+
+  it('no model named and none known: 502 upstream_unavailable while Ollama is down, 400 no_model when it has none', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: 'http://127.0.0.1:9' }, { fake: false });
+    const health = (await (await fetch(`${j.url}/health`)).json()) as { backend: string; model: string | null };
+    expect(health).toMatchObject({ backend: 'ollama', model: null });
+    const down = await postJson(`${j.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    expect(down.status).toBe(502);
+    expect(down.body.error.code).toBe('upstream_unavailable');
+    // With a model named, the stream starts and reports the upstream as an event.
+    const named = chat(j.url, { session: 'named', prompt: 'hi', model: 'llama3.2' });
+    await named.finished;
+    expect(named.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
+    await j.close();
+
+    j = await startTestJarvis();
+    j.fake!.models = [];
+    j.jarvis.ctx.defaultModel = undefined;
+    const none = await postJson(`${j.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+    expect(none.status).toBe(400);
+    expect(none.body.error.code).toBe('no_model');
+    expect(none.body.error.message).toMatch(/JARVIS_MODEL/);
+  });
 });
+

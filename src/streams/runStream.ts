@@ -10,6 +10,8 @@ export interface RunStreamDeps {
   log: SystemLog;
   firstTokenTimeoutMs: number;
   metrics?: StreamMetrics;
+  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
+  onStart?: () => void;
 }
 
 /**
@@ -25,12 +27,14 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   metrics.streamStarted(stream);
   let firstTokenTimer: NodeJS.Timeout | undefined;
   try {
+    deps.onStart?.();
     stream.sendStatus();
     await registry.register(stream);
     if (stream.signal.aborted) return;
     stream.state = 'streaming';
 
     firstTokenTimer = setTimeout(() => {
+      if (stream.outcome) return; // already ended another way, its upstream still closing
       log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', waited_ms: deps.firstTokenTimeoutMs });
       metrics.upstreamError('timeout');
       stream.fail('timeout', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`);

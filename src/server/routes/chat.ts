@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { BackendError } from '../../backends/types.js';
 import type { ChatMessage } from '../../shared/events.js';
 import { ChatStream, newStreamId } from '../../streams/chatStream.js';
 import { runStream } from '../../streams/runStream.js';
@@ -62,10 +63,13 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       includeUsage: body.stream_options?.include_usage === true,
     });
     const stream = new ChatStream({ id: streamId, sessionId, model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
-    res.on('close', () => {
-      if (!res.writableFinished) stream.cancel('client_closed');
-    });
-    if (request.raw.socket.destroyed) stream.cancel('client_closed');
+    const watchClient = () => {
+      res.on('close', () => {
+        if (!res.writableFinished) stream.cancel('client_closed');
+      });
+      // Gone before we looked (while the body was parsed): no 'close' will come.
+      if (request.raw.socket.destroyed) stream.cancel('client_closed');
+    };
 
     const request_ = { model, messages: body.messages, temperature: body.temperature, maxTokens: body.max_completion_tokens ?? body.max_tokens };
     await runStream(stream, request_, {
@@ -74,6 +78,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       log: ctx.log,
       firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
       metrics: ctx.metrics,
+      onStart: watchClient,
     });
   });
 }
@@ -81,7 +86,13 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
 async function defaultModel(ctx: JarvisContext): Promise<string> {
   if (ctx.defaultModel) return ctx.defaultModel;
   // The backend had no model at start-up (Ollama down, or nothing pulled): ask again.
-  const models = await ctx.backend.models().catch(() => []);
+  let models: string[];
+  try {
+    models = await ctx.backend.models();
+  } catch (err) {
+    const code = err instanceof BackendError ? err.code : 'upstream_unavailable';
+    throw new HttpError(502, code, `no model named and the ${ctx.backend.name} backend cannot list its models: ${err instanceof Error ? err.message : String(err)}`);
+  }
   ctx.defaultModel = models[0];
   if (!ctx.defaultModel) {
     throw new HttpError(400, 'no_model', `the ${ctx.backend.name} backend has no model; name one in "model", set JARVIS_MODEL, or pull one (ollama pull llama3.2)`);
