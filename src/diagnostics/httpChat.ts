@@ -1,4 +1,5 @@
 import { LineSplitter } from '../shared/ndjson.js';
+import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
 
 /** One NDJSON event as received, untrusted: the checks below decide whether it is well formed. */
 export type WireEvent = Record<string, unknown>;
@@ -96,13 +97,13 @@ export class LiveChat {
       if (request.maxTokens) body.max_tokens = request.maxTokens;
       const res = await fetch(new URL('/v1/chat/completions', baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-session-id': request.session },
+        headers: { 'content-type': 'application/json', [SESSION_HEADER]: request.session },
         body: JSON.stringify(body),
         signal: this.controller.signal,
       });
       this.status = result.status = res.status;
-      this.streamId = result.streamId = res.headers.get('x-stream-id') ?? undefined;
-      result.sessionId = res.headers.get('x-session-id') ?? undefined;
+      this.streamId = result.streamId = res.headers.get(STREAM_HEADER) ?? undefined;
+      result.sessionId = res.headers.get(SESSION_HEADER) ?? undefined;
       this.headersSeen?.();
       if (res.status !== 200) {
         result.errorBody = (await res.text()).slice(0, 2000);

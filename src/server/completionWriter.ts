@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StatusEvent, TerminalEvent } from '../shared/events.js';
+import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent } from '../shared/events.js';
 import type { EventWriter } from '../streams/eventWriter.js';
 import { errorBody } from './errors.js';
 import { completionId, errorStatus, finishReason, usageOf } from './openaiFormat.js';
@@ -40,8 +40,8 @@ export class CompletionWriter implements EventWriter {
     if (res.destroyed || res.writableEnded) return;
     const headers = {
       'content-type': 'application/json; charset=utf-8',
-      'x-session-id': this.options.sessionId,
-      'x-stream-id': this.options.streamId,
+      [SESSION_HEADER]: this.options.sessionId,
+      [STREAM_HEADER]: this.options.streamId,
     };
     const finish = finishReason(event);
     if (finish === undefined && event.type === 'error') {

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { ApiError } from '../shared/events.js';
+import { SESSION_HEADER, type ApiError } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
 
 /** An error with the status and code the client should see. */
@@ -28,7 +28,7 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog): void
       status,
       code,
       error: message.slice(0, 300),
-      session: typeof request.headers['x-session-id'] === 'string' ? request.headers['x-session-id'].slice(0, 128) : undefined,
+      session: typeof request.headers[SESSION_HEADER] === 'string' ? request.headers[SESSION_HEADER].slice(0, 128) : undefined,
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);

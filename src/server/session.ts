@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { SESSION_ID_PATTERN } from '../shared/events.js';
+import { SESSION_HEADER, SESSION_ID_PATTERN } from '../shared/events.js';
 import { HttpError } from './errors.js';
 
 /**
@@ -9,7 +9,7 @@ import { HttpError } from './errors.js';
  * string names one stable session); else a new session.
  */
 export function sessionOf(request: FastifyRequest, user?: string): string {
-  const header = request.headers['x-session-id'];
+  const header = request.headers[SESSION_HEADER];
   if (header === undefined) {
     if (user === undefined || user === '') return `sess-${randomUUID()}`;
     if (SESSION_ID_PATTERN.test(user)) return user;

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
 import type { EventWriter } from '../streams/eventWriter.js';
 import { CompletionWriter } from './completionWriter.js';
 import { NdjsonWriter } from './ndjsonWriter.js';
@@ -25,8 +26,8 @@ export function openWriter(format: WireFormat, res: ServerResponse, options: Wri
     'content-type': format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',
-    'x-session-id': options.sessionId,
-    'x-stream-id': options.streamId,
+    [SESSION_HEADER]: options.sessionId,
+    [STREAM_HEADER]: options.streamId,
   });
   return format === 'sse' ? new SseWriter(res, options) : new NdjsonWriter(res, options.streamId, options.sessionId);
 }
