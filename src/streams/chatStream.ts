@@ -73,10 +73,6 @@ export class ChatStream implements UpstreamLink {
     return this.killer.signal;
   }
 
-  get ended(): boolean {
-    return this.state === 'ended';
-  }
-
   sendStatus(): void {
     this.writer.status({
       type: 'status',
