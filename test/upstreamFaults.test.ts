@@ -139,5 +139,28 @@ describe('upstream faults', () => {
     expect(none.body.error.code).toBe('no_model');
     expect(none.body.error.message).toMatch(/JARVIS_MODEL/);
   });
+
+  it('kept-alive connections: an upstream closing idle ones, or one closing as it is reused, costs no error', async () => {
+    j = await startTestJarvis();
+    j.fake!.keepAliveTimeoutMs = 50;
+    const first = chat(j.url, { session: 'ka', prompt: 'one' });
+    await first.finished;
+    // The fake closes the idle connection; the next request must open a new one.
+    await expect.poll(() => j.fake!.openConnections, { timeout: 5000, interval: 10 }).toBe(0);
+    const second = chat(j.url, { session: 'ka', prompt: 'two' });
+    await second.finished;
+    expect(second.terminal?.type).toBe('done');
+
+    // Now the race: the pooled connection is dropped unanswered just as it is reused.
+    j.fake!.keepAliveTimeoutMs = 5000;
+    const warm = chat(j.url, { session: 'ka', prompt: 'three' });
+    await warm.finished;
+    j.fake!.dropNextReusedRequest = true;
+    const raced = chat(j.url, { session: 'ka', prompt: 'four' });
+    await raced.finished;
+    expect(j.fake!.dropNextReusedRequest).toBe(false); // the drop did happen
+    expect(raced.terminal?.type).toBe('done');
+    expect(raced.text).toBe(Array.from({ length: 20 }, (_, i) => `four#${i} `).join(''));
+  });
 });
 

@@ -27,11 +27,14 @@ export interface PostOptions {
 }
 
 // Connections are kept alive between replies, as Ollama and OpenAI-compatible
-// servers expect; an aborted or failed exchange never returns its socket.
-const agents = {
-  'http:': new http.Agent({ keepAlive: true, scheduling: 'lifo' }),
-  'https:': new https.Agent({ keepAlive: true, scheduling: 'lifo' }),
-};
+// servers expect; an aborted or failed exchange never returns its socket. An idle
+// socket is dropped after 4 s, before the 5 s keep-alive timeout of uvicorn (vLLM)
+// and llama.cpp's server, so Jarvis rarely writes to a socket the server is closing.
+const agentOptions: http.AgentOptions = { keepAlive: true, scheduling: 'lifo', timeout: 4000 };
+const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
+
+/** The server closed a kept-alive socket just as Jarvis reused it: safe to send again. */
+class StaleSocketError extends Error {}
 
 /** A reply whose end does not arrive this long after its last event is cut off. */
 const TRAILER_GRACE_MS = 5000;
@@ -45,7 +48,17 @@ const TRAILER_GRACE_MS = 5000;
  * starts only once the upstream has really stopped. An upstream that ignores the
  * FIN is cut off by `killSignal` (the owner's deadline), else after `closeGraceMs`.
  */
-export function postStream(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
+export async function postStream(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
+  try {
+    return await attempt(url, body, signal, options);
+  } catch (err) {
+    // Node's own advice for keep-alive: a reused socket reset before any answer is retried once.
+    if (err instanceof StaleSocketError && !signal.aborted) return attempt(url, body, signal, options);
+    throw err instanceof StaleSocketError ? err.cause : err;
+  }
+}
+
+function attempt(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));
 
@@ -128,8 +141,10 @@ export function postStream(url: URL, body: string, signal: AbortSignal, options:
         release,
       });
     });
-    req.on('error', (err) => {
-      if (!response && !signal.aborted) reject(err);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (response || signal.aborted) return;
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      reject(stale ? new StaleSocketError('stale keep-alive socket', { cause: err }) : err);
     });
     // Before a response, an aborted request ends only once the upstream has closed.
     void closed.then(() => {

@@ -79,9 +79,20 @@ export abstract class FakeUpstream {
   private readonly sockets = new Set<Socket>();
   private readonly waiters: Array<{ predicate: (r: UpstreamRecord) => boolean; resolve: (r: UpstreamRecord) => void }> = [];
   url = '';
+  /** Set to drop the next request that arrives on an already used connection, unanswered. */
+  dropNextReusedRequest = false;
+  private readonly servedSockets = new WeakSet<Socket>();
 
   constructor() {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = http.createServer((req, res) => {
+      // A server closing an idle kept-alive connection just as the client reuses it.
+      if (this.dropNextReusedRequest && this.servedSockets.has(req.socket)) {
+        this.dropNextReusedRequest = false;
+        return void req.socket.destroy();
+      }
+      this.servedSockets.add(req.socket);
+      void this.handle(req, res);
+    });
     // Let a client's FIN through to us instead of Node ending the response for us:
     // Ollama (Go) sees the FIN and cancels; `ignoreAbort` plays a server that does not.
     (this.server as unknown as { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
@@ -116,6 +127,11 @@ export abstract class FakeUpstream {
         },
       });
     });
+  }
+
+  /** Idle kept-alive connections are closed after this long (Node's default is 5 s). */
+  set keepAliveTimeoutMs(ms: number) {
+    this.server.keepAliveTimeout = ms;
   }
 
   /** Connections still open to the fake. */
