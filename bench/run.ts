@@ -22,7 +22,7 @@ const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
   ? { tokens: 5000, runs: 1, ttft: 30, supersede: 20, ignore: 3, stop: 20, scale: [100], scaleUpstream: [100], measureMs: 1000, paced: 20 }
-  : { tokens: 50_000, runs: 5, ttft: 200, supersede: 200, ignore: 20, stop: 200, scale: [100, 1000, 10_000], scaleUpstream: [1000, 9000], measureMs: 3000, paced: 100 };
+  : { tokens: 50_000, runs: 5, ttft: 200, supersede: 200, ignore: 200, stop: 200, scale: [100, 1000, 10_000], scaleUpstream: [1000, 9000], measureMs: 3000, paced: 100 };
 
 const out: string[] = [];
 const say = (s: string) => {
