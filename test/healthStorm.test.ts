@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { HealthResponse } from '../src/shared/events.js';
 import { afterEach, describe, expect, it } from 'vitest';
+import { percentile } from '../bench/lib/stats.js';
 import { FakeOllama } from './fakes/fakeOllama.js';
 import { chat, postJson } from './helpers/chatClient.js';
 import { spawnJarvis, type JarvisProcess } from './helpers/jarvisProcess.js';
@@ -70,7 +71,7 @@ describe('/health during a storm of supersedes', () => {
 
     expect(samples.length).toBeGreaterThan(10);
     const max = Math.max(...samples);
-    console.log(`/health during storm: ${samples.length} probes, p50 ${pct(samples, 50).toFixed(1)} ms, max ${max.toFixed(1)} ms`);
+    console.log(`/health during storm: ${samples.length} probes, p50 ${percentile(samples, 50).toFixed(1)} ms, max ${max.toFixed(1)} ms`);
     expect(max).toBeLessThan(100);
 
     const health = (await (await fetch(`${jarvis.url}/health`)).json()) as HealthResponse;
@@ -82,8 +83,3 @@ describe('/health during a storm of supersedes', () => {
     expect(balance.unmatched).toEqual([]);
   });
 });
-
-function pct(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}

@@ -1,5 +1,6 @@
 import http from 'node:http';
-import { agent, percentile } from '../lib/client.js';
+import { agent } from '../lib/client.js';
+import { percentile } from '../lib/stats.js';
 import { rssBytes } from '../lib/processes.js';
 
 export interface ScaleRow {

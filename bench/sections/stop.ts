@@ -1,5 +1,6 @@
 import type http from 'node:http';
-import { epochNow, percentile, postJson, timedStream, type Target } from '../lib/client.js';
+import { epochNow, postJson, timedStream, type Target } from '../lib/client.js';
+import { percentile } from '../lib/stats.js';
 import { closedRecord } from '../lib/records.js';
 
 export interface StopRow {

@@ -1,4 +1,5 @@
-import { percentile, timedStream, type Target } from '../lib/client.js';
+import { timedStream, type Target } from '../lib/client.js';
+import { percentile } from '../lib/stats.js';
 import { closedRecord } from '../lib/records.js';
 
 export interface SupersedeRow {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { percentile, type Target } from '../lib/client.js';
+import type { Target } from '../lib/client.js';
+import { percentile } from '../lib/stats.js';
 
 const run = promisify(execFile);
 

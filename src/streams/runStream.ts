@@ -45,12 +45,14 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       for (const chunk of batch) {
         if (stream.signal.aborted) break upstream;
         if (chunk.type === 'token') {
-          if (stream.tokens === 0) {
-            clearTimeout(firstTokenTimer);
-            metrics.firstToken(stream, performance.now() - stream.startedMs);
-          }
+          const first = stream.tokens === 0;
           if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
           const backPressure = stream.sendToken(chunk.text);
+          if (first) {
+            // sendToken recorded the time to first token; the metric reports the same figure.
+            clearTimeout(firstTokenTimer);
+            metrics.firstToken(stream, stream.firstTokenMs ?? 0);
+          }
           if (backPressure) await backPressure;
         } else {
           stream.conclude({
