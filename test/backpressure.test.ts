@@ -20,7 +20,7 @@ describe('back-pressure', () => {
     j.fake!.plan = () => ({ tokens: Array.from({ length: TOKENS }, (_, i) => `${i}:${big}`), tokenMs: 0 });
 
     const { res, streamId } = await new Promise<{ res: http.IncomingMessage; streamId: string }>((resolve, reject) => {
-      const req = http.request(`${j.url}/v1/chat/completions`, { method: 'POST', headers: { 'x-session-id': 'slow-reader', 'content-type': 'application/json' } }, (res) =>
+      const req = http.request(`${j.url}/v1/chat/completions`, { method: 'POST', headers: { 'x-session-id': 'slow-reader', 'content-type': 'application/json', accept: 'application/x-ndjson' } }, (res) =>
         resolve({ res, streamId: String(res.headers['x-stream-id']) }),
       );
       req.on('error', reject);

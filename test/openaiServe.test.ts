@@ -123,8 +123,11 @@ describe('OpenAI-compatible API (official openai client)', () => {
     expect((err as BadRequestError).type).toBe('invalid_request_error');
     expect((err as BadRequestError).message).toMatch(/messages/);
 
-    const badRole = await c.chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'tool', content: 'x', tool_call_id: '1' }] }).catch((e: unknown) => e);
-    expect(badRole).toBeInstanceOf(BadRequestError);
+    // A tool message must say which call it answers.
+    const noCallId = await c.chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'tool', content: 'x' } as never] }).catch((e: unknown) => e);
+    expect(noCallId).toBeInstanceOf(BadRequestError);
+    expect((noCallId as BadRequestError).message).toMatch(/tool_call_id/);
+    expect((noCallId as BadRequestError).param).toBe('messages[0].tool_call_id');
   });
 
   it('upstream failures surface as OpenAI errors: HTTP status for stream:false, an error event for stream:true', async () => {

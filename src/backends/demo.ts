@@ -1,5 +1,5 @@
 import { sleep } from './abortable.js';
-import type { Backend, BackendChunk, BackendRequest } from './types.js';
+import { messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 
 export const DEMO_MODEL = 'jarvis-demo';
 
@@ -29,7 +29,7 @@ export class DemoBackend implements Backend {
       sent++;
       next = tokens.next();
     }
-    const promptTokens = request.messages.reduce((n, m) => n + m.content.split(/\s+/).length, 0);
+    const promptTokens = request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
     yield [
       {
         type: 'done',
@@ -43,7 +43,7 @@ export class DemoBackend implements Backend {
 function lastUserMessage(request: BackendRequest): string {
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const m = request.messages[i];
-    if (m?.role === 'user') return m.content;
+    if (m?.role === 'user') return messageText(m);
   }
   return '';
 }

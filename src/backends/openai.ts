@@ -1,17 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import type { FinishReason } from '../shared/events.js';
+import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { abortError } from './abortable.js';
+import { llamaCppError, OpenAIEventReader, openaiChatBody } from './openaiWire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 import { describeError, httpError } from './upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
 import type { UpstreamLink } from './upstreamLink.js';
-
-/** One `chat.completion.chunk` (only the fields Jarvis reads). */
-interface ChatCompletionChunk {
-  choices?: Array<{ delta?: { content?: unknown }; finish_reason?: unknown }>;
-  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
-  error?: { message?: unknown } | string;
-}
 
 export interface OpenAIBackendOptions {
   /** e.g. http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
@@ -52,18 +45,11 @@ export class OpenAIBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
-    const payload: Record<string, unknown> = {
-      model: request.model,
-      messages: request.messages,
-      stream: true,
-      stream_options: { include_usage: true },
-    };
-    if (request.temperature !== undefined) payload.temperature = request.temperature;
-    if (request.maxTokens !== undefined) payload.max_tokens = request.maxTokens;
+    const payload = openaiChatBody(request);
 
     let upstream: UpstreamResponse;
     try {
-      upstream = await postStream(this.url('/chat/completions'), JSON.stringify(payload), signal, {
+      upstream = await postStream(this.url('/chat/completions'), payload, signal, {
         killSignal: link?.killSignal,
         headers: { ...this.headers(), accept: 'text/event-stream' },
       });
@@ -77,9 +63,8 @@ export class OpenAIBackend implements Backend {
     try {
       if (upstream.status >= 400) throw httpError(this.options.baseUrl, upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
+      const reader = new OpenAIEventReader();
       let pending: BackendChunk[] = [];
-      let finish: FinishReason | undefined;
-      let usage: { prompt_tokens: number; completion_tokens: number } | undefined;
       let ended = false;
       let failure: BackendError | undefined;
       const parser = createParser({
@@ -89,34 +74,22 @@ export class OpenAIBackend implements Backend {
             ended = true;
             return;
           }
-          let chunk: ChatCompletionChunk;
           try {
-            chunk = JSON.parse(event.data) as ChatCompletionChunk;
-          } catch {
-            failure = new BackendError('upstream_error', `the upstream sent an event that is not JSON: ${JSON.stringify(event.data.slice(0, 80))}`);
-            return;
+            reader.read(event.data, pending);
+          } catch (err) {
+            failure = err instanceof BackendError ? err : new BackendError('upstream_error', describeError(err));
           }
-          if (chunk.error !== undefined) {
-            const message = typeof chunk.error === 'string' ? chunk.error : String(chunk.error.message ?? 'unknown error');
-            failure = new BackendError('upstream_error', `upstream: ${message}`);
-            return;
-          }
-          const choice = chunk.choices?.[0];
-          const content = choice?.delta?.content;
-          if (typeof content === 'string' && content !== '') pending.push({ type: 'token', text: content });
-          if (typeof choice?.finish_reason === 'string') finish = choice.finish_reason === 'length' ? 'length' : 'stop';
-          if (chunk.usage && typeof chunk.usage === 'object') {
-            usage = {
-              prompt_tokens: Number(chunk.usage.prompt_tokens ?? 0) || 0,
-              completion_tokens: Number(chunk.usage.completion_tokens ?? 0) || 0,
-            };
-          }
+        },
+        onError: (err: ParseError) => {
+          // llama.cpp ends a failed stream with an `error: {…}` line, a field SSE does not define.
+          if (err.type === 'unknown-field' && err.field === 'error' && !failure && !ended) failure = llamaCppError(err.value ?? '');
         },
       });
       const decoder = new TextDecoder();
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
         parser.feed(decoder.decode(bytes, { stream: true }));
+        // Content before a failure in the same read still reaches the client.
         if (pending.length > 0) {
           const batch = pending;
           pending = [];
@@ -126,10 +99,14 @@ export class OpenAIBackend implements Backend {
         if (ended) break;
       }
       if (signal.aborted) throw abortError(signal);
+      if (!ended) parser.reset({ consume: true });
+      if (failure) throw failure;
       // Some servers end the body without `[DONE]` after the finish chunk; that is a complete reply too.
-      if (!ended && finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
+      if (!ended && reader.finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
       finished = true;
-      yield [{ type: 'done', reason: finish ?? 'stop', ...(usage ? { usage } : {}) }];
+      const last: BackendChunk[] = pending;
+      reader.end(last);
+      yield last;
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;

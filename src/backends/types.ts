@@ -1,16 +1,74 @@
-import type { BackendName, ChatMessage, ErrorCode, FinishReason, Usage } from '../shared/events.js';
+import type { BackendName, ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
 import type { UpstreamLink } from './upstreamLink.js';
+
+export type { ToolCall } from '../shared/events.js';
+
+/** A part of a message's content, in order. */
+export type ContentPart =
+  | { type: 'text'; text: string }
+  /** `url`: a `data:` URL or an http(s) URL, as the client sent it. */
+  | { type: 'image'; url: string; detail?: string };
+
+/**
+ * One message of the conversation, protocol-neutral. Every adapter maps its own
+ * shape onto this (OpenAI's `developer` role becomes `system`); every backend
+ * maps this onto its upstream's shape.
+ */
+export interface BackendMessage {
+  role: 'system' | 'user' | 'assistant' | 'tool';
+  /** Plain text, or text and images in order. */
+  content: string | ContentPart[];
+  name?: string;
+  /** An assistant message's calls. */
+  toolCalls?: ToolCall[];
+  /** A `tool` message: the call it answers. */
+  toolCallId?: string;
+}
+
+/** A function the model may call (OpenAI's and Ollama's shape alike). */
+export interface ToolSpec {
+  type: 'function';
+  function: { name: string; description?: string; parameters?: Record<string, unknown>; strict?: boolean };
+}
+
+export type ToolChoice = 'auto' | 'none' | 'required' | { type: 'function'; function: { name: string } };
+
+export type ResponseFormat =
+  | { type: 'text' }
+  | { type: 'json_object' }
+  | { type: 'json_schema'; json_schema: { name: string; schema?: Record<string, unknown>; strict?: boolean; description?: string } };
+
+/** How hard a reasoning model should think; `false` asks for no thinking. */
+export type ThinkLevel = boolean | 'minimal' | 'low' | 'medium' | 'high';
 
 export interface BackendRequest {
   model: string;
-  messages: ChatMessage[];
+  messages: BackendMessage[];
   temperature?: number;
   maxTokens?: number;
+  topP?: number;
+  stop?: string[];
+  seed?: number;
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  responseFormat?: ResponseFormat;
+  tools?: ToolSpec[];
+  toolChoice?: ToolChoice;
+  parallelToolCalls?: boolean;
+  /** Set only when the client asked (`reasoning_effort` or `think`). */
+  think?: ThinkLevel;
+  /** Ollama's `keep_alive` (how long the model stays loaded). */
+  keepAlive?: string | number;
+  /** Ollama's `options` as the client gave them (num_ctx, top_k…); named parameters above win. */
+  options?: Record<string, unknown>;
 }
 
-/** What a backend produces: text as it comes, then at most one `done`. */
+/** What a backend produces: content as it comes, then at most one `done`. */
 export type BackendChunk =
   | { type: 'token'; text: string }
+  | { type: 'reasoning'; text: string }
+  /** A complete call: backends assemble streamed fragments before they yield it. */
+  | { type: 'tool_call'; call: ToolCall }
   | { type: 'done'; reason: FinishReason; usage?: Partial<Usage> };
 
 export interface Backend {
@@ -32,8 +90,18 @@ export class BackendError extends Error {
     readonly code: ErrorCode,
     message: string,
     readonly detail: Record<string, string | number | undefined> = {},
+    /** For `upstream_rejected`: the upstream's 4xx status, which the client is given too. */
+    readonly status?: number,
   ) {
     super(message);
     this.name = 'BackendError';
   }
+}
+
+/** A message's text, its parts joined (images left out). */
+export function messageText(message: BackendMessage): string {
+  if (typeof message.content === 'string') return message.content;
+  let text = '';
+  for (const part of message.content) if (part.type === 'text') text += part.text;
+  return text;
 }

@@ -11,8 +11,11 @@ export function describeError(err: unknown): string {
 
 /**
  * An upstream's HTTP error answer as a BackendError. Reads Ollama's
- * `{"error":"…"}` and OpenAI's `{"error":{"message":…}}` alike; a 404 about a
- * model is `model_not_found`.
+ * `{"error":"…"}`, OpenAI's `{"error":{"message":…}}` and old vLLM's
+ * `{"object":"error","message":…}` alike. A 404 about a model is
+ * `model_not_found`; any other 4xx is `upstream_rejected` and keeps its status, so
+ * the client gets the same 4xx (an SDK retries a 502, never a 400), except 401 and
+ * 403: those are about Jarvis's own upstream key, not the client's request.
  */
 export function httpError(who: string, status: number, text: string): BackendError {
   let message = text.trim();
@@ -25,6 +28,8 @@ export function httpError(who: string, status: number, text: string): BackendErr
   } catch {
     // not JSON: keep the text
   }
-  const code = status === 404 && /model/i.test(message) ? 'model_not_found' : 'upstream_error';
-  return new BackendError(code, `${who} answered HTTP ${status}: ${message.slice(0, 300)}`, { status });
+  const described = `${who} answered HTTP ${status}: ${message.slice(0, 300)}`;
+  if (status === 404 && /model/i.test(message)) return new BackendError('model_not_found', described, { status });
+  if (status >= 400 && status < 500 && status !== 401 && status !== 403) return new BackendError('upstream_rejected', described, { status }, status);
+  return new BackendError('upstream_error', described, { status });
 }

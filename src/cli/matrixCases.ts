@@ -64,7 +64,7 @@ async function stopCase(run: MatrixRun): Promise<RowResult> {
   const session = run.session('stop');
   const r = row('Stop', 'A cancelled (stopped), upstream released', [session]);
   const a = run.send(session, LONG_PROMPT);
-  const first = await a.waitFor((e) => e.type === 'token', run.options.requestTimeoutMs);
+  const first = await a.arrival((e) => e.type === 'token', run.options.requestTimeoutMs);
   if (!first || a.terminal) {
     const out = await a.outcome;
     r.problems.push(first ? `A finished (${describeTerminal(out)}) before Stop: the reply is too short to test Stop` : `A sent no token (${describeTerminal(out)})`);
@@ -88,7 +88,7 @@ async function rapid(run: MatrixRun): Promise<RowResult> {
   const r = row('Rapid', 'A cancelled (superseded), B streams to done', [session]);
   const before = await run.supersedeTotals();
   const a = run.send(session, LONG_PROMPT);
-  const first = await a.waitFor((e) => e.type === 'token', run.options.requestTimeoutMs);
+  const first = await a.arrival((e) => e.type === 'token', run.options.requestTimeoutMs);
   if (!first || a.terminal) {
     const out = await a.outcome;
     r.problems.push(first ? `A finished (${describeTerminal(out)}) before B was sent: the reply is too short to test superseding` : `A sent no token (${describeTerminal(out)})`);
@@ -116,10 +116,10 @@ async function stress(run: MatrixRun): Promise<RowResult> {
   const chats: LiveChat[] = [];
   const first = run.send(session, LONG_PROMPT);
   chats.push(first);
-  await first.waitFor((e) => e.type === 'token', run.options.requestTimeoutMs);
+  await first.arrival((e) => e.type === 'token', run.options.requestTimeoutMs);
   // Each after the previous one's response headers: rapid, and in a known order.
   for (const prompt of [LONG_PROMPT, LONG_PROMPT, LONG_PROMPT, SHORT_PROMPT]) {
-    await chats.at(-1)?.headers;
+    await chats.at(-1)?.responded;
     chats.push(run.send(session, prompt));
   }
   const outs = await Promise.all(chats.map((c) => c.outcome));

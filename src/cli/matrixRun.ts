@@ -39,7 +39,7 @@ export class MatrixRun {
 
   send(session: string, prompt: string): LiveChat {
     const chat = new LiveChat(this.options.url, { session, prompt, model: this.options.model, timeoutMs: this.options.requestTimeoutMs });
-    void chat.headers.then(() => chat.streamId && this.streams.push(chat.streamId));
+    void chat.streamId.then((id) => this.streams.push(id), () => {});
     return chat;
   }
 
@@ -63,7 +63,7 @@ export class MatrixRun {
    * /debug/streams; `stuck` lists what was still live at the deadline.
    */
   async released(chats: LiveChat[], since: number): Promise<{ ms: number; stuck: string[] } | undefined> {
-    const ids = new Set(chats.map((c) => c.streamId).filter((id): id is string => id !== undefined));
+    const ids = new Set(chats.map((c) => c.knownStreamId).filter((id): id is string => id !== undefined));
     for (;;) {
       const snapshot = await fetchActiveStreams(this.options.url);
       if (!snapshot) return undefined;

@@ -1,5 +1,5 @@
 import { LineSplitter } from '../shared/ndjson.js';
-import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
+import { isTerminal, SESSION_HEADER, STREAM_HEADER, type JarvisEvent, type TerminalEvent } from '../shared/events.js';
 
 /** One NDJSON event as received, untrusted: the checks below decide whether it is well formed. */
 export type WireEvent = Record<string, unknown>;
@@ -11,12 +11,17 @@ export interface TimedEvent {
 }
 
 export interface ChatRequest {
-  session: string;
-  prompt: string;
+  /** X-Session-Id; none → the server makes a session. */
+  session?: string;
+  prompt?: string;
   model?: string;
   maxTokens?: number;
+  /** Sent as it is (JSON-encoded unless a string) instead of the body the fields above make. */
+  body?: unknown;
   /** Gives up (aborts the request) after this long. */
-  timeoutMs: number;
+  timeoutMs?: number;
+  /** Aborts the request, as a client going away does. */
+  signal?: AbortSignal;
 }
 
 export interface ChatOutcome {
@@ -37,74 +42,125 @@ export interface ChatOutcome {
 const TERMINALS = new Set(['done', 'cancelled', 'error']);
 
 /**
- * A Jarvis NDJSON chat request as a client (the web UI, `curl`) sees it, with
- * arrival times: what `diagnose --url` probes and `matrix` measures. Only HTTP:
- * it works against any Jarvis, whatever model is behind it.
+ * One Jarvis NDJSON chat request as a client (the web UI, `curl`) sees it, with
+ * arrival times: what `diagnose --url` probes, `matrix` measures and the tests
+ * drive. It asks for NDJSON explicitly (`Accept: application/x-ndjson`). Only
+ * HTTP: it works against any Jarvis, whatever model is behind it.
  */
 export class LiveChat {
   readonly sentAt = performance.now();
-  readonly events: TimedEvent[] = [];
+  /** The events as they arrived, in order (as sent: `checkWireEvents` decides whether they are well formed). */
+  readonly events: JarvisEvent[] = [];
+  /** performance.now() at the arrival of each event of `events`. */
+  readonly arrivals: number[] = [];
   readonly outcome: Promise<ChatOutcome>;
-  private readonly controller = new AbortController();
-  private listeners: Array<() => void> = [];
-  private headersSeen: (() => void) | undefined;
-  readonly headers: Promise<void>;
+  /** Resolves once the response headers are in (or the request failed). */
+  readonly responded: Promise<void>;
+  /** The X-Stream-Id of the answer; rejects when none came. */
+  readonly streamId: Promise<string>;
+  readonly controller = new AbortController();
+  /** The X-Stream-Id once the headers are in. */
+  knownStreamId: string | undefined;
   status = 0;
-  streamId: string | undefined;
+  headers = new Headers();
+  private listeners: Array<() => void> = [];
+  private headersSeen!: () => void;
+  private resolveStreamId!: (id: string) => void;
+  private rejectStreamId!: (err: unknown) => void;
+  private finishedPromise: Promise<JarvisEvent[]> | undefined;
+  private abortedByCaller = false;
 
-  constructor(baseUrl: string, request: ChatRequest) {
-    this.headers = new Promise((resolve) => (this.headersSeen = resolve));
+  constructor(baseUrl: string, request: ChatRequest = {}) {
+    this.responded = new Promise((resolve) => (this.headersSeen = resolve));
+    this.streamId = new Promise((resolve, reject) => {
+      this.resolveStreamId = resolve;
+      this.rejectStreamId = reject;
+    });
+    this.streamId.catch(() => {});
+    request.signal?.addEventListener('abort', () => this.abort(), { once: true });
     this.outcome = this.run(baseUrl, request);
   }
 
-  get terminal(): TimedEvent | undefined {
-    return this.events.find((e) => TERMINALS.has(String(e.event.type)));
+  /** Every event once the response has ended; rejects if the request failed (unless the caller aborted it). */
+  get finished(): Promise<JarvisEvent[]> {
+    this.finishedPromise ??= this.outcome.then((o) => {
+      if (o.error && !this.abortedByCaller) throw new Error(o.error);
+      return this.events;
+    });
+    return this.finishedPromise;
   }
 
-  get firstToken(): TimedEvent | undefined {
-    return this.events.find((e) => e.event.type === 'token');
+  get terminal(): TerminalEvent | undefined {
+    return this.events.find(isTerminal) as TerminalEvent | undefined;
+  }
+
+  /** The answer's text so far. */
+  get text(): string {
+    return this.events.map((e) => (e.type === 'token' ? e.text : '')).join('');
   }
 
   abort(): void {
+    this.abortedByCaller = true;
     this.controller.abort(new Error('aborted by the client'));
   }
 
-  /** Resolves with the first event matching `predicate`, or undefined once the response has ended or `timeoutMs` passed. */
-  waitFor(predicate: (e: WireEvent) => boolean, timeoutMs: number): Promise<TimedEvent | undefined> {
+  /** Resolves with the first event matching `predicate`; rejects after `timeoutMs`. */
+  async waitFor(predicate: (e: JarvisEvent) => boolean, timeoutMs = 10_000): Promise<JarvisEvent> {
+    const found = await this.arrival((e) => predicate(e as unknown as JarvisEvent), timeoutMs, false);
+    if (!found) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`);
+    return found.event as unknown as JarvisEvent;
+  }
+
+  firstToken(timeoutMs?: number): Promise<JarvisEvent> {
+    return this.waitFor((e) => e.type === 'token', timeoutMs);
+  }
+
+  /**
+   * Resolves with the first event matching `predicate` and its arrival time, or
+   * undefined once `timeoutMs` has passed (or, with `untilEnd`, the response has ended).
+   */
+  arrival(predicate: (e: WireEvent) => boolean, timeoutMs: number, untilEnd = true): Promise<TimedEvent | undefined> {
     return new Promise((resolve) => {
       const check = (ended = false) => {
-        const found = this.events.find((e) => predicate(e.event));
-        if (!found && !ended) return;
+        const i = this.events.findIndex((e) => predicate(e as unknown as WireEvent));
+        if (i < 0 && !ended) return;
         clearTimeout(timer);
         this.listeners = this.listeners.filter((l) => l !== listener);
-        resolve(found);
+        resolve(i < 0 ? undefined : { at: this.arrivals[i]!, event: this.events[i] as unknown as WireEvent });
       };
       const listener = () => check();
       // Declared after `check`, which only runs once the timer exists.
       const timer = setTimeout(() => check(true), timeoutMs);
       this.listeners.push(listener);
-      void this.outcome.then(() => check(true));
+      if (untilEnd) void this.outcome.then(() => check(true));
       check();
     });
   }
 
   private async run(baseUrl: string, request: ChatRequest): Promise<ChatOutcome> {
-    const timeout = setTimeout(() => this.controller.abort(new Error(`no end within ${request.timeoutMs} ms`)), request.timeoutMs);
-    const result: ChatOutcome = { status: 0, streamId: undefined, sessionId: undefined, events: this.events, sentAt: this.sentAt, endedAt: 0, error: undefined, badLines: [], errorBody: undefined };
+    const timeout = request.timeoutMs === undefined ? undefined : setTimeout(() => this.controller.abort(new Error(`no end within ${request.timeoutMs} ms`)), request.timeoutMs);
+    const result: ChatOutcome = { status: 0, streamId: undefined, sessionId: undefined, events: [], sentAt: this.sentAt, endedAt: 0, error: undefined, badLines: [], errorBody: undefined };
     try {
-      const body: Record<string, unknown> = { messages: [{ role: 'user', content: request.prompt }] };
-      if (request.model) body.model = request.model;
-      if (request.maxTokens) body.max_tokens = request.maxTokens;
+      let body = request.body;
+      if (body === undefined) {
+        const built: Record<string, unknown> = { messages: [{ role: 'user', content: request.prompt ?? 'hello' }] };
+        if (request.model) built.model = request.model;
+        if (request.maxTokens) built.max_tokens = request.maxTokens;
+        body = built;
+      }
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+      if (request.session !== undefined) headers[SESSION_HEADER] = request.session;
       const res = await fetch(new URL('/v1/chat/completions', baseUrl), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SESSION_HEADER]: request.session },
-        body: JSON.stringify(body),
+        headers,
+        body: typeof body === 'string' ? body : JSON.stringify(body),
         signal: this.controller.signal,
       });
       this.status = result.status = res.status;
-      this.streamId = result.streamId = res.headers.get(STREAM_HEADER) ?? undefined;
+      this.headers = res.headers;
+      this.settleStreamId(result, res.headers.get(STREAM_HEADER) ?? undefined);
       result.sessionId = res.headers.get(SESSION_HEADER) ?? undefined;
-      this.headersSeen?.();
+      this.headersSeen();
       if (res.status !== 200) {
         result.errorBody = (await res.text()).slice(0, 2000);
         return result;
@@ -121,9 +177,19 @@ export class LiveChat {
     } finally {
       clearTimeout(timeout);
       result.endedAt = performance.now();
-      this.headersSeen?.();
+      result.events = this.events.map((event, i) => ({ at: this.arrivals[i]!, event: event as unknown as WireEvent }));
+      this.settleStreamId(result, undefined);
+      this.headersSeen();
+      for (const l of [...this.listeners]) l();
     }
     return result;
+  }
+
+  private settleStreamId(result: ChatOutcome, id: string | undefined): void {
+    if (id) {
+      result.streamId = this.knownStreamId = id;
+      this.resolveStreamId(id);
+    } else this.rejectStreamId(new Error(`no X-Stream-Id (status ${result.status}${result.error ? `: ${result.error}` : ''})`));
   }
 
   private push(line: string, result: ChatOutcome): void {
@@ -137,9 +203,15 @@ export class LiveChat {
       if (result.badLines.length < 5) result.badLines.push(line.slice(0, 200));
       return;
     }
-    this.events.push({ at: performance.now(), event: event as WireEvent });
+    this.events.push(event as JarvisEvent);
+    this.arrivals.push(performance.now());
     for (const l of [...this.listeners]) l();
   }
+}
+
+/** Starts one NDJSON chat request. */
+export function chat(baseUrl: string, request?: ChatRequest): LiveChat {
+  return new LiveChat(baseUrl, request);
 }
 
 /**

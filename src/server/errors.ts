@@ -8,20 +8,23 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly code: string,
     message: string,
+    /** The request field at fault, as OpenAI's `param`. */
+    readonly param: string | null = null,
   ) {
     super(message);
   }
 }
 
 /** Jarvis's error body, also a valid OpenAI error object (`type`, `param`). */
-export function errorBody(code: string, message: string, status = 400): ApiError {
-  return { error: { code, message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null } };
+export function errorBody(code: string, message: string, status = 400, param: string | null = null): ApiError {
+  return { error: { code, message, type: status < 500 ? 'invalid_request_error' : 'server_error', param } };
 }
 
 /** Every failure becomes `{"error":{"code","message"}}` and one log line; none is a crash. */
 export function installErrorHandling(app: FastifyInstance, log: SystemLog): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const { status, code, message } = classify(err);
+    const param = err instanceof HttpError ? err.param : null;
     const fields = {
       method: request.method,
       url: request.url.slice(0, 200),
@@ -32,7 +35,7 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog): void
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
-    void reply.code(status).type('application/json').send(errorBody(code, message, status));
+    void reply.code(status).type('application/json').send(errorBody(code, message, status, param));
   });
 
   app.setNotFoundHandler((request, reply) => {

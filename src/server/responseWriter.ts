@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
 
 /** Flush at once past this much pending output, whatever the tick. */
 const MAX_PENDING = 64 * 1024;
@@ -63,4 +64,15 @@ export class ResponseWriter {
       signal.addEventListener('abort', done, { once: true });
     });
   }
+}
+
+/** Headers of a streamed answer: no caching, no proxy buffering, the stream's ids. */
+export function streamHeaders(contentType: string, sessionId: string, streamId: string): Record<string, string> {
+  return {
+    'content-type': contentType,
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    [SESSION_HEADER]: sessionId,
+    [STREAM_HEADER]: streamId,
+  };
 }

@@ -1,11 +1,19 @@
 // The Jarvis wire events (SPEC §3). The one definition: the server writes these,
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
+/** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';
 
 export interface ChatMessage {
   role: Role;
   content: string;
+}
+
+/** A function call the model asked for; `arguments` is the JSON text the model wrote. */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
 }
 
 export type CancelReason = 'superseded' | 'stopped' | 'client_closed' | 'shutdown';
@@ -16,9 +24,14 @@ export type ErrorCode =
   | 'model_not_found'
   | 'no_model'
   | 'timeout'
-  | 'internal_error';
+  | 'internal_error'
+  /** The request cannot be served as given (an image that cannot be fetched…). */
+  | 'invalid_request'
+  /** The upstream refused the request with a 4xx (context too long, "does not support tools"…); `status` is its status. */
+  | 'upstream_rejected';
 
-export type FinishReason = 'stop' | 'length';
+/** Why a reply ended normally: OpenAI's finish reasons, as the upstream reported them. */
+export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 export interface Usage {
   prompt_tokens: number;
@@ -43,6 +56,24 @@ export interface TokenEvent extends EventBase {
   seq: number;
 }
 
+/**
+ * The model's reasoning ("thinking"), streamed before or between tokens. `seq`
+ * counts reasoning events (0, 1, 2…) on their own, so token `seq` stays 0, 1, 2…
+ * for clients that know only tokens. The order of all events is the order of the
+ * stream: a replay must keep the lines in the order they were written.
+ */
+export interface ReasoningEvent extends EventBase {
+  type: 'reasoning';
+  text: string;
+  seq: number;
+}
+
+/** One complete tool call (never a fragment); `index` counts the calls of the reply (0, 1…). */
+export interface ToolCallEvent extends EventBase, ToolCall {
+  type: 'tool_call';
+  index: number;
+}
+
 export interface DoneEvent extends EventBase {
   type: 'done';
   reason: FinishReason;
@@ -58,10 +89,12 @@ export interface ErrorEvent extends EventBase {
   type: 'error';
   code: ErrorCode;
   message: string;
+  /** The HTTP status an OpenAI client is given for this error (set for `upstream_rejected`: the upstream's 4xx). */
+  status?: number;
 }
 
 export type TerminalEvent = DoneEvent | CancelledEvent | ErrorEvent;
-export type JarvisEvent = StatusEvent | TokenEvent | TerminalEvent;
+export type JarvisEvent = StatusEvent | TokenEvent | ReasoningEvent | ToolCallEvent | TerminalEvent;
 
 export const TERMINAL_TYPES: ReadonlySet<JarvisEvent['type']> = new Set(['done', 'cancelled', 'error']);
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CancelReason, ErrorCode, FinishReason, TerminalEvent, Usage } from '../shared/events.js';
+import type { CancelReason, ErrorCode, FinishReason, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
 import type { UpstreamLink } from '../backends/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
@@ -8,7 +8,7 @@ import type { EventWriter } from './eventWriter.js';
 export type Outcome =
   | { kind: 'done'; reason: FinishReason; usage: Usage }
   | { kind: 'cancelled'; reason: CancelReason }
-  | { kind: 'error'; code: ErrorCode; message: string };
+  | { kind: 'error'; code: ErrorCode; message: string; status?: number };
 
 /** waiting: for the stream it superseded · streaming: generating · closing: concluded, upstream being released · ended. */
 export type StreamState = 'waiting' | 'streaming' | 'closing' | 'ended';
@@ -44,6 +44,9 @@ export class ChatStream implements UpstreamLink {
   readonly startedMs = performance.now();
   state: StreamState = 'waiting';
   tokens = 0;
+  reasoningParts = 0;
+  toolCalls = 0;
+  /** Time to the first token, reasoning or tool call: the model's first sign of progress. */
   firstTokenMs: number | undefined;
   upstreamOpen = false;
   upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
@@ -86,8 +89,20 @@ export class ChatStream implements UpstreamLink {
 
   /** Sends one token; resolves at once unless the client is behind (back-pressure). */
   sendToken(text: string): Promise<void> | undefined {
-    if (this.tokens === 0) this.firstTokenMs = performance.now() - this.startedMs;
+    this.firstTokenMs ??= performance.now() - this.startedMs;
     const ok = this.writer.token(text, this.tokens++);
+    return ok ? undefined : this.writer.drained(this.signal);
+  }
+
+  sendReasoning(text: string): Promise<void> | undefined {
+    this.firstTokenMs ??= performance.now() - this.startedMs;
+    const ok = this.writer.reasoning(text, this.reasoningParts++);
+    return ok ? undefined : this.writer.drained(this.signal);
+  }
+
+  sendToolCall(call: ToolCall): Promise<void> | undefined {
+    this.firstTokenMs ??= performance.now() - this.startedMs;
+    const ok = this.writer.toolCall(call, this.toolCalls++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
@@ -116,8 +131,8 @@ export class ChatStream implements UpstreamLink {
     return cancelled;
   }
 
-  fail(code: ErrorCode, message: string): boolean {
-    return this.conclude({ kind: 'error', code, message });
+  fail(code: ErrorCode, message: string, status?: number): boolean {
+    return this.conclude(status === undefined ? { kind: 'error', code, message } : { kind: 'error', code, message, status });
   }
 
   /** Called once, by the stream's own `finally`, after `stream_end` is logged. */
@@ -144,7 +159,7 @@ export class ChatStream implements UpstreamLink {
       case 'cancelled':
         return { type: 'cancelled', reason: outcome.reason, ...ids };
       case 'error':
-        return { type: 'error', code: outcome.code, message: outcome.message, ...ids };
+        return { type: 'error', code: outcome.code, message: outcome.message, ...(outcome.status === undefined ? {} : { status: outcome.status }), ...ids };
     }
   }
 }

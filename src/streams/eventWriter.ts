@@ -1,4 +1,4 @@
-import type { StatusEvent, TerminalEvent } from '../shared/events.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../shared/events.js';
 
 /**
  * Where a stream's events go: one implementation per wire format (Jarvis NDJSON,
@@ -8,6 +8,10 @@ export interface EventWriter {
   status(event: StatusEvent): void;
   /** Returns false when the client's buffer is full: wait for `drained` before the next token. */
   token(text: string, seq: number): boolean;
+  /** The model's reasoning; same back-pressure contract as `token`. `seq` counts reasoning events. */
+  reasoning(text: string, seq: number): boolean;
+  /** One complete tool call; `index` counts the calls of this reply. */
+  toolCall(call: ToolCall, index: number): boolean;
   /** Writes the one terminal event and ends the response. */
   terminal(event: TerminalEvent): void;
   /** Resolves once the client can take more, the client has gone, or `signal` aborts. */

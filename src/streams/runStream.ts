@@ -41,19 +41,26 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     }, deps.firstTokenTimeoutMs);
 
     const debug = log.enabled('debug');
+    // The first sign of progress (a token, reasoning or a tool call) ends the first-token wait:
+    // a model that thinks for a minute is working, not hanging.
+    const progressed = () => {
+      clearTimeout(firstTokenTimer);
+      firstTokenTimer = undefined;
+      metrics.firstToken(stream, stream.firstTokenMs ?? 0);
+    };
     upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
       for (const chunk of batch) {
         if (stream.signal.aborted) break upstream;
+        let backPressure: Promise<void> | undefined;
         if (chunk.type === 'token') {
-          const first = stream.tokens === 0;
           if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
-          const backPressure = stream.sendToken(chunk.text);
-          if (first) {
-            // sendToken recorded the time to first token; the metric reports the same figure.
-            clearTimeout(firstTokenTimer);
-            metrics.firstToken(stream, stream.firstTokenMs ?? 0);
-          }
-          if (backPressure) await backPressure;
+          backPressure = stream.sendToken(chunk.text);
+        } else if (chunk.type === 'reasoning') {
+          if (debug) log.debug('stream_reasoning', { trace, stream_id: stream.id, seq: stream.reasoningParts, text: chunk.text });
+          backPressure = stream.sendReasoning(chunk.text);
+        } else if (chunk.type === 'tool_call') {
+          log.info('stream_tool_call', { trace, stream_id: stream.id, index: stream.toolCalls, name: chunk.call.name });
+          backPressure = stream.sendToolCall(chunk.call);
         } else {
           stream.conclude({
             kind: 'done',
@@ -63,7 +70,11 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
               completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens,
             },
           });
+          continue;
         }
+        // sendX recorded the time to first progress; the metric reports the same figure.
+        if (firstTokenTimer !== undefined) progressed();
+        if (backPressure) await backPressure;
       }
     }
     if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
@@ -72,7 +83,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, ...err.detail });
         metrics.upstreamError(err.code);
-        stream.fail(err.code, err.message);
+        stream.fail(err.code, err.message, err.status);
       } else {
         log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
         stream.fail('internal_error', 'Jarvis failed while streaming; see the system log');

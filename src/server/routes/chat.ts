@@ -1,62 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import { BackendError } from '../../backends/types.js';
-import type { ChatMessage } from '../../shared/events.js';
 import { ChatStream, newStreamId } from '../../streams/chatStream.js';
 import { runStream } from '../../streams/runStream.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { negotiateFormat, openWriter } from '../protocols/negotiate.js';
+import { chatBodySchema, type OpenAIChatBody } from '../protocols/openai/schema.js';
+import { toBackendRequest } from '../protocols/openai/toBackendRequest.js';
 import { sessionOf } from '../session.js';
-import { openWriter, wireFormat } from '../writers.js';
-
-export interface ChatBody {
-  messages: ChatMessage[];
-  model?: string;
-  stream?: boolean;
-  temperature?: number;
-  max_tokens?: number;
-  max_completion_tokens?: number;
-  stream_options?: { include_usage?: boolean };
-  user?: string;
-}
-
-export const chatBodySchema = {
-  type: 'object',
-  required: ['messages'],
-  properties: {
-    messages: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 10_000,
-      items: {
-        type: 'object',
-        required: ['role', 'content'],
-        properties: {
-          role: { type: 'string', enum: ['system', 'user', 'assistant'] },
-          content: { type: 'string' },
-        },
-      },
-    },
-    model: { type: 'string', minLength: 1, maxLength: 256 },
-    stream: { type: 'boolean' },
-    temperature: { type: 'number', minimum: 0, maximum: 2 },
-    max_tokens: { type: 'integer', minimum: 1 },
-    max_completion_tokens: { type: 'integer', minimum: 1 },
-    stream_options: { type: ['object', 'null'], properties: { include_usage: { type: 'boolean' } } },
-    user: { type: 'string', maxLength: 256 },
-  },
-} as const;
 
 export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
-  app.post<{ Body: ChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
+  app.post<{ Body: OpenAIChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
     const body = request.body;
-    const sessionId = sessionOf(request, body.user);
+    const sessionId = sessionOf(request, body.user ?? undefined);
     if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
     const model = body.model ?? (await defaultModel(ctx));
+    const backendRequest = toBackendRequest(body, model);
     const streamId = newStreamId();
 
     reply.hijack();
     const res = reply.raw;
-    const writer = openWriter(wireFormat(body.stream), res, {
+    const writer = openWriter(negotiateFormat(request.headers, body.stream), res, {
       streamId,
       sessionId,
       model,
@@ -71,8 +35,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       if (request.raw.socket.destroyed) stream.cancel('client_closed');
     };
 
-    const request_ = { model, messages: body.messages, temperature: body.temperature, maxTokens: body.max_completion_tokens ?? body.max_tokens };
-    await runStream(stream, request_, {
+    await runStream(stream, backendRequest, {
       registry: ctx.registry,
       backend: ctx.backend,
       log: ctx.log,

@@ -1,0 +1,183 @@
+import { randomUUID } from 'node:crypto';
+import type { FinishReason } from '../shared/events.js';
+import { imageAsBase64 } from './images.js';
+import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from './types.js';
+
+// Jarvis's BackendRequest in Ollama's `/api/chat` shape, and Ollama's stream lines
+// back as BackendChunks.
+
+interface OllamaMessage {
+  role: string;
+  content: string;
+  images?: string[];
+  tool_calls?: Array<{ function: { name: string; arguments: unknown } }>;
+  tool_name?: string;
+}
+
+/** The `/api/chat` body; http(s) images are fetched (bounded) since Ollama takes them inline. */
+export async function ollamaChatBody(request: BackendRequest, signal: AbortSignal): Promise<string> {
+  const body: Record<string, unknown> = { model: request.model, messages: await ollamaMessages(request.messages, signal), stream: true };
+  const options: Record<string, unknown> = { ...request.options };
+  const named: Array<[string, unknown]> = [
+    ['temperature', request.temperature],
+    ['num_predict', request.maxTokens],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+  ];
+  for (const [key, value] of named) if (value !== undefined) options[key] = value;
+  body.options = options;
+  const tools = ollamaTools(request);
+  if (tools) body.tools = tools;
+  if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
+  const format = request.responseFormat;
+  if (format?.type === 'json_object') body.format = 'json';
+  else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
+  if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
+  return JSON.stringify(body);
+}
+
+/**
+ * Ollama has no `tool_choice`: `none` sends no tools, a named function sends only
+ * that one (so it is the only one the model can call), `auto`/`required` send all.
+ */
+function ollamaTools(request: BackendRequest): ToolSpec[] | undefined {
+  const choice = request.toolChoice;
+  if (!request.tools || choice === 'none') return undefined;
+  if (choice && typeof choice === 'object') return request.tools.filter((t) => t.function.name === choice.function.name);
+  return request.tools;
+}
+
+async function ollamaMessages(messages: BackendMessage[], signal: AbortSignal): Promise<OllamaMessage[]> {
+  const toolNames = new Map<string, string>();
+  const out: OllamaMessage[] = [];
+  for (const m of messages) {
+    const message: OllamaMessage = { role: m.role, content: messageText(m) };
+    if (typeof m.content !== 'string') {
+      const images: string[] = [];
+      for (const part of m.content) if (part.type === 'image') images.push(await imageAsBase64(part.url, signal));
+      if (images.length > 0) message.images = images;
+    }
+    if (m.toolCalls) {
+      message.tool_calls = m.toolCalls.map((call) => {
+        toolNames.set(call.id, call.name);
+        return { function: { name: call.name, arguments: parseArguments(call.arguments) } };
+      });
+    }
+    if (m.role === 'tool' && m.toolCallId !== undefined) {
+      const name = toolNames.get(m.toolCallId) ?? m.name;
+      if (name) message.tool_name = name;
+    }
+    out.push(message);
+  }
+  return out;
+}
+
+/** Ollama wants arguments as an object; text the model once wrote that is not JSON is passed as `{}`. */
+function parseArguments(text: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return typeof parsed === 'object' && parsed !== null ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+
+/** One line of Ollama's `/api/chat` stream (only the fields Jarvis reads). */
+interface OllamaChatLine {
+  message?: { content?: unknown; thinking?: unknown; tool_calls?: unknown };
+  done?: unknown;
+  done_reason?: unknown;
+  prompt_eval_count?: unknown;
+  eval_count?: unknown;
+  error?: unknown;
+}
+
+const TOKEN_HEAD = '"message":{"role":"assistant","content":';
+const TOKEN_TAIL = '},"done":false}';
+
+/**
+ * The hot path: Ollama writes every token line with the same field order, ending
+ * `"message":{"role":"assistant","content":"…"},"done":false}`. Parsing only the
+ * content's string literal costs a fraction of parsing the line; anything else
+ * (thinking or tool calls after the content, escapes that do not parse) falls
+ * back to the full parse.
+ */
+export function fastToken(line: string): string | undefined {
+  if (!line.endsWith(TOKEN_TAIL)) return undefined;
+  const at = line.lastIndexOf(TOKEN_HEAD);
+  if (at < 0) return undefined;
+  const literal = line.slice(at + TOKEN_HEAD.length, line.length - TOKEN_TAIL.length);
+  if (literal.length < 3 || literal.charCodeAt(0) !== 34 || literal.charCodeAt(literal.length - 1) !== 34) return undefined;
+  // Without a backslash, a JSON string literal is its text between the quotes.
+  if (!literal.includes('\\') && !literal.slice(1, -1).includes('"')) return literal.slice(1, -1);
+  try {
+    const text: unknown = JSON.parse(literal);
+    return typeof text === 'string' && text !== '' ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads one reply's lines; remembers whether the model called a tool, which Ollama's `done_reason` does not say. */
+export class OllamaLineReader {
+  private toolCalls = 0;
+
+  /** Appends the line's chunks to `batch`; true once the line was the last (`done: true`). */
+  read(line: string, batch: BackendChunk[]): boolean {
+    const text = fastToken(line);
+    if (text !== undefined) {
+      batch.push({ type: 'token', text });
+      return false;
+    }
+    let msg: OllamaChatLine;
+    try {
+      msg = JSON.parse(line) as OllamaChatLine;
+    } catch {
+      throw new BackendError('upstream_error', `Ollama sent a line that is not JSON: ${JSON.stringify(line.slice(0, 80))}`);
+    }
+    if (typeof msg !== 'object' || msg === null) throw new BackendError('upstream_error', 'Ollama sent a line that is not an object');
+    if (msg.error !== undefined) throw new BackendError('upstream_error', `Ollama: ${typeof msg.error === 'string' ? msg.error : JSON.stringify(msg.error)}`);
+    // Every field of the message counts, on the final line too: some servers put the last text there.
+    const message = msg.message;
+    if (message && typeof message === 'object') {
+      if (typeof message.thinking === 'string' && message.thinking !== '') batch.push({ type: 'reasoning', text: message.thinking });
+      if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
+      if (Array.isArray(message.tool_calls)) for (const call of message.tool_calls) batch.push(this.toolCall(call));
+    }
+    if (msg.done !== true) return false;
+    batch.push({
+      type: 'done',
+      reason: this.finishReason(msg.done_reason),
+      usage: {
+        prompt_tokens: typeof msg.prompt_eval_count === 'number' ? msg.prompt_eval_count : 0,
+        completion_tokens: typeof msg.eval_count === 'number' ? msg.eval_count : 0,
+      },
+    });
+    return true;
+  }
+
+  private toolCall(raw: unknown): BackendChunk {
+    const call = raw as { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+    const name = call?.function?.name;
+    if (typeof name !== 'string' || name === '') throw new BackendError('upstream_error', 'Ollama sent a tool call without a function name');
+    this.toolCalls++;
+    const args = call?.function?.arguments;
+    return {
+      type: 'tool_call',
+      call: {
+        id: typeof call?.id === 'string' && call.id !== '' ? call.id : `call_${randomUUID().replace(/-/g, '').slice(0, 24)}`,
+        name,
+        arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}),
+      },
+    };
+  }
+
+  private finishReason(doneReason: unknown): FinishReason {
+    if (doneReason === 'length') return 'length';
+    if (this.toolCalls > 0) return 'tool_calls';
+    return 'stop';
+  }
+}

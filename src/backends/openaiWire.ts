@@ -1,0 +1,177 @@
+import type { FinishReason, Usage } from '../shared/events.js';
+import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from './types.js';
+
+// Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
+// SSE events back as BackendChunks, whichever server sends them (vLLM, llama.cpp,
+// Ollama's /v1, LM Studio…).
+
+/** The request body: what the client asked, passed on as OpenAI spells it. */
+export function openaiChatBody(request: BackendRequest): string {
+  const payload: Record<string, unknown> = {
+    model: request.model,
+    messages: request.messages.map(openaiMessage),
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+  const named: Array<[string, unknown]> = [
+    ['temperature', request.temperature],
+    ['max_tokens', request.maxTokens],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+    ['response_format', request.responseFormat],
+    ['tools', request.tools],
+    ['tool_choice', request.tools ? request.toolChoice : undefined],
+    ['parallel_tool_calls', request.tools ? request.parallelToolCalls : undefined],
+    ['reasoning_effort', request.think === undefined ? undefined : request.think === false ? 'none' : request.think === true ? 'medium' : request.think],
+  ];
+  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+  return JSON.stringify(payload);
+}
+
+function openaiMessage(m: BackendMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { role: m.role };
+  out.content =
+    typeof m.content === 'string'
+      ? m.content
+      : m.content.map((part) => (part.type === 'text' ? part : { type: 'image_url', image_url: { url: part.url, ...(part.detail ? { detail: part.detail } : {}) } }));
+  if (m.toolCalls) {
+    if (out.content === '') out.content = null;
+    out.tool_calls = m.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
+  }
+  if (m.toolCallId !== undefined) out.tool_call_id = m.toolCallId;
+  if (m.name !== undefined) out.name = m.name;
+  return out;
+}
+
+/** One SSE `data:` payload (only the fields Jarvis reads). */
+interface ChunkData {
+  object?: unknown;
+  message?: unknown;
+  choices?: Array<{
+    delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown; tool_calls?: unknown };
+    finish_reason?: unknown;
+  }>;
+  usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
+  error?: { message?: unknown } | string;
+}
+
+interface ToolCallFragment {
+  index?: unknown;
+  id?: unknown;
+  function?: { name?: unknown; arguments?: unknown };
+}
+
+/**
+ * Reads one reply's SSE events. Tool calls arrive in fragments (the id and name
+ * first, the arguments in pieces, keyed by `index`); they are assembled and
+ * yielded whole, when the reply finishes.
+ */
+export class OpenAIEventReader {
+  finish: FinishReason | undefined;
+  usage: Usage | undefined;
+  private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
+
+  /** Appends the event's chunks to `batch`; throws the upstream's in-stream error. */
+  read(data: string, batch: BackendChunk[]): void {
+    let chunk: ChunkData;
+    try {
+      chunk = JSON.parse(data) as ChunkData;
+    } catch {
+      throw new BackendError('upstream_error', `the upstream sent an event that is not JSON: ${JSON.stringify(data.slice(0, 80))}`);
+    }
+    if (typeof chunk !== 'object' || chunk === null) throw new BackendError('upstream_error', 'the upstream sent an event that is not an object');
+    if (chunk.error !== undefined) throw inStreamError(chunk.error);
+    // Old vLLM: `{"object":"error","message":…,"code":400}` as a data line.
+    if (chunk.object === 'error') throw inStreamError(chunk);
+    const choice = chunk.choices?.[0];
+    const delta = choice?.delta;
+    if (delta) {
+      const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning !== '') batch.push({ type: 'reasoning', text: reasoning });
+      if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
+      if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
+    }
+    if (typeof choice?.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
+    if (chunk.usage && typeof chunk.usage === 'object') {
+      this.usage = {
+        prompt_tokens: Number(chunk.usage.prompt_tokens ?? 0) || 0,
+        completion_tokens: Number(chunk.usage.completion_tokens ?? 0) || 0,
+      };
+    }
+  }
+
+  /** The assembled tool calls, then `done`: the end of a complete reply. */
+  end(batch: BackendChunk[]): void {
+    const indexes = [...this.calls.keys()].sort((a, b) => a - b);
+    for (const i of indexes) {
+      const call = this.calls.get(i)!;
+      if (call.name === '') throw new BackendError('upstream_error', `the upstream sent tool call ${i} without a function name`);
+      batch.push({ type: 'tool_call', call: { ...call, arguments: call.arguments === '' ? '{}' : call.arguments } });
+    }
+    this.calls.clear();
+    // Some servers say `stop` after tool calls; the client needs `tool_calls` to run them.
+    const reason = indexes.length > 0 && (this.finish === undefined || this.finish === 'stop') ? 'tool_calls' : (this.finish ?? 'stop');
+    batch.push({ type: 'done', reason, ...(this.usage ? { usage: this.usage } : {}) });
+  }
+
+  private addFragment(fragment: ToolCallFragment): void {
+    const index = typeof fragment.index === 'number' ? fragment.index : this.calls.size;
+    if (!this.calls.has(index) && this.calls.size >= 128) throw new BackendError('upstream_error', 'the upstream sent more than 128 tool calls');
+    const call = this.calls.get(index) ?? { id: '', name: '', arguments: '' };
+    this.calls.set(index, call);
+    if (typeof fragment.id === 'string' && fragment.id !== '') call.id = fragment.id;
+    if (call.id === '') call.id = `call_${index}`;
+    const fn = fragment.function;
+    if (typeof fn?.name === 'string' && fn.name !== '') call.name = fn.name;
+    if (typeof fn?.arguments === 'string') {
+      if (call.arguments.length + fn.arguments.length > 1024 * 1024) throw new BackendError('upstream_error', 'the upstream sent tool call arguments larger than 1 MiB');
+      call.arguments += fn.arguments;
+    } else if (fn?.arguments && typeof fn.arguments === 'object') call.arguments = JSON.stringify(fn.arguments);
+  }
+}
+
+function finishReasonOf(reason: string): FinishReason {
+  switch (reason) {
+    case 'length':
+      return 'length';
+    case 'tool_calls':
+    case 'function_call':
+      return 'tool_calls';
+    case 'content_filter':
+      return 'content_filter';
+    default:
+      return 'stop';
+  }
+}
+
+/**
+ * An error the upstream sent inside the stream, in any of the shapes servers use:
+ * OpenAI's `{"error":{"message","code"}}`, a bare `{"error":"…"}`, old vLLM's
+ * `{"object":"error","message","code"}`, llama.cpp's `error: {"code","message"}`.
+ * A 4xx code keeps its meaning (`upstream_rejected`), as before the stream started.
+ */
+export function inStreamError(raw: unknown): BackendError {
+  let message = 'unknown error';
+  let status: number | undefined;
+  if (typeof raw === 'string') message = raw;
+  else if (raw && typeof raw === 'object') {
+    const err = raw as { message?: unknown; code?: unknown; status?: unknown };
+    if (err.message !== undefined) message = typeof err.message === 'string' ? err.message : JSON.stringify(err.message);
+    const code = typeof err.code === 'number' ? err.code : typeof err.status === 'number' ? err.status : undefined;
+    if (code !== undefined && code >= 400 && code < 500 && code !== 401 && code !== 403) status = code;
+  }
+  const text = `upstream: ${message.slice(0, 300)}`;
+  return status === undefined ? new BackendError('upstream_error', text) : new BackendError('upstream_rejected', text, { status }, status);
+}
+
+/** llama.cpp's `error: {…}` SSE line (a field other servers never send). */
+export function llamaCppError(value: string): BackendError {
+  try {
+    return inStreamError(JSON.parse(value));
+  } catch {
+    return inStreamError(value);
+  }
+}

@@ -1,0 +1,40 @@
+import type { ServerResponse } from 'node:http';
+import type { StatusEvent, TerminalEvent, ToolCall, ToolCallEvent } from '../../../shared/events.js';
+import type { EventWriter } from '../../../streams/eventWriter.js';
+import { ResponseWriter } from '../../responseWriter.js';
+
+/** Jarvis NDJSON (SPEC §3): one JSON event per line. */
+export class NdjsonWriter extends ResponseWriter implements EventWriter {
+  /** The ids are the same on every token line: encode them once. */
+  private readonly tail: string;
+
+  constructor(
+    res: ServerResponse,
+    private readonly streamId: string,
+    private readonly sessionId: string,
+  ) {
+    super(res);
+    this.tail = `,"stream_id":${JSON.stringify(streamId)},"session_id":${JSON.stringify(sessionId)}}\n`;
+  }
+
+  status(event: StatusEvent): void {
+    this.write(JSON.stringify(event) + '\n');
+  }
+
+  token(text: string, seq: number): boolean {
+    return this.write(`{"type":"token","text":${JSON.stringify(text)},"seq":${seq}${this.tail}`);
+  }
+
+  reasoning(text: string, seq: number): boolean {
+    return this.write(`{"type":"reasoning","text":${JSON.stringify(text)},"seq":${seq}${this.tail}`);
+  }
+
+  toolCall(call: ToolCall, index: number): boolean {
+    const event: ToolCallEvent = { type: 'tool_call', index, id: call.id, name: call.name, arguments: call.arguments, stream_id: this.streamId, session_id: this.sessionId };
+    return this.write(JSON.stringify(event) + '\n');
+  }
+
+  terminal(event: TerminalEvent): void {
+    this.finish(JSON.stringify(event) + '\n');
+  }
+}

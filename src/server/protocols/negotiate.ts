@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { EventWriter } from '../../streams/eventWriter.js';
+import { streamHeaders } from '../responseWriter.js';
+import { NdjsonWriter } from './jarvis/ndjsonWriter.js';
+import { CompletionWriter } from './openai/completionWriter.js';
+import { SseWriter } from './openai/sseWriter.js';
+
+/** The three answers of `POST /v1/chat/completions`. */
+export type WireFormat = 'ndjson' | 'sse' | 'json';
+
+const NDJSON = /\bapplication\/x-ndjson\b/i;
+const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\b/i;
+
+/**
+ * Which format answers a chat request (README, "Which format answers"):
+ * 1. `Accept: application/x-ndjson` → Jarvis NDJSON (the web UI, `jarvis matrix`, the bench);
+ * 2. `stream: true` → OpenAI SSE;
+ * 3. `stream: false` → one OpenAI `chat.completion`;
+ * 4. no `stream`: a body declared as JSON gets a `chat.completion` (as from the
+ *    OpenAI API), any other (curl `-d` sends a form type) Jarvis NDJSON.
+ */
+export function negotiateFormat(headers: IncomingHttpHeaders, stream: boolean | null | undefined): WireFormat {
+  if (NDJSON.test(headers.accept ?? '')) return 'ndjson';
+  if (stream === true) return 'sse';
+  if (stream === false) return 'json';
+  return JSON_TYPE.test(headers['content-type'] ?? '') ? 'json' : 'ndjson';
+}
+
+export interface WriterOptions {
+  streamId: string;
+  sessionId: string;
+  model: string;
+  includeUsage: boolean;
+}
+
+/** Returns the writer of `format`; NDJSON sends its headers now (its first line, `status`, follows at once). */
+export function openWriter(format: WireFormat, res: ServerResponse, options: WriterOptions): EventWriter {
+  if (format === 'json') return new CompletionWriter(res, options);
+  if (format === 'sse') return new SseWriter(res, options);
+  res.writeHead(200, streamHeaders('application/x-ndjson; charset=utf-8', options.sessionId, options.streamId));
+  return new NdjsonWriter(res, options.streamId, options.sessionId);
+}
