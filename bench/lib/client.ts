@@ -12,6 +12,8 @@ export interface Target {
   body(prompt: string): unknown;
   /** A string that appears in the response once the first token has arrived. */
   firstTokenMarker: string;
+  /** Extra request headers (Jarvis NDJSON is asked for with `Accept: application/x-ndjson`). */
+  headers?: Record<string, string>;
 }
 
 export interface TimedStream {
@@ -38,7 +40,7 @@ export interface StreamOptions {
 export function timedStream(target: Target, prompt: string, options: StreamOptions = {}): Promise<TimedStream> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(target.body(prompt));
-    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
+    const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...target.headers };
     if (options.session) headers['x-session-id'] = options.session;
     const sentAt = performance.now();
     const sentAtEpoch = epochNow();

@@ -35,7 +35,7 @@ const messages = (prompt: string) => [{ role: 'user', content: prompt }];
 export function targets(up: Upstreams, jarvisUrl: string, gatewayUrl: string): Record<string, Target> {
   return {
     directOllama: { name: 'direct (Ollama NDJSON)', url: `${up.ollama}/api/chat`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"content":"t' },
-    jarvisNdjson: { name: 'Jarvis NDJSON', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: '"type":"token"' },
+    jarvisNdjson: { name: 'Jarvis NDJSON', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: '"type":"token"', headers: { accept: 'application/x-ndjson' } },
     jarvisSse: { name: 'Jarvis SSE', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"delta":{"content":"t' },
     directOpenai: { name: 'direct (OpenAI SSE)', url: `${up.openai}/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"delta":{"content":"t' },
     gateway: { name: 'AI SDK gateway', url: `${gatewayUrl}/chat`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: 't' },

@@ -35,7 +35,7 @@ function openStream(url: string, body: string, session: string, onError: () => v
     };
     stream.req = http.request(
       `${url}/v1/chat/completions`,
-      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-session-id': session } },
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': session } },
       (res) => {
         if (res.statusCode !== 200) fail();
         let seen = '';

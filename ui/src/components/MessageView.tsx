@@ -1,7 +1,7 @@
 // One message. An answer shows its state in words (not only colour), keeps whatever
 // text it had when it was stopped or superseded, and offers Copy, and Retry on error.
 
-import { memo } from 'react';
+import { memo, useState } from 'react';
 import { useCopy } from '../hooks/useCopy.js';
 import type { AnswerState, Message } from '../state/types.js';
 import { Markdown } from './Markdown.js';
@@ -42,6 +42,7 @@ export const MessageView = memo(function MessageView({ message, onRetry }: { mes
       aria-label="Jarvis answered"
       aria-busy={live}
     >
+      {message.reasoning ? <Reasoning text={message.reasoning} live={live} /> : null}
       {message.content ? (
         <div className="message-body">
           <Markdown text={message.content} />
@@ -75,3 +76,20 @@ export const MessageView = memo(function MessageView({ message, onRetry }: { mes
     </article>
   );
 });
+
+/**
+ * The model's reasoning, above its answer: open while the answer is live, so the
+ * user sees the model working; a native <details>, so keyboard and screen readers
+ * can open and close it.
+ */
+function Reasoning({ text, live }: { text: string; live: boolean }) {
+  const [open, setOpen] = useState(live);
+  return (
+    <details className="reasoning" open={open} onToggle={(e) => setOpen(e.currentTarget.open)}>
+      <summary>Thinking</summary>
+      <div className="reasoning-body" aria-live={live ? 'polite' : 'off'}>
+        {text}
+      </div>
+    </details>
+  );
+}

@@ -36,7 +36,7 @@ export interface StreamRequest {
   finished: Promise<StreamOutcome>;
 }
 
-type EventKind = 'status' | 'delta' | 'done' | 'cancelled' | 'error';
+type EventKind = 'status' | 'delta' | 'reasoning' | 'done' | 'cancelled' | 'error';
 
 /** How long a superseded stream may keep its connection open before we close it ourselves. */
 const SUPERSEDED_GRACE_MS = 10_000;
@@ -120,6 +120,10 @@ export function ChatProvider({ children, api = browserApi, storage = localStorag
           onDelta(text, streamId) {
             if (!isActive(streamId)) return ignore('delta', conversationId, streamId);
             dispatch({ type: 'append-text', id: conversationId, messageId, text });
+          },
+          onReasoning(text, streamId) {
+            if (!isActive(streamId)) return ignore('reasoning', conversationId, streamId);
+            dispatch({ type: 'append-reasoning', id: conversationId, messageId, text });
           },
           onDone(event, streamId) {
             if (!isActive(streamId)) return ignore('done', conversationId, streamId);

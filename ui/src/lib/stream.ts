@@ -8,6 +8,7 @@ import type {
   ChatMessage,
   DoneEvent,
   JarvisEvent,
+  ReasoningEvent,
   StatusEvent,
   TokenEvent,
 } from '../../../src/shared/events.js';
@@ -26,6 +27,8 @@ export interface StreamFailure {
 export interface StreamCallbacks {
   onStatus?(event: StatusEvent, streamId: string): void;
   onDelta?(text: string, streamId: string, event: TokenEvent): void;
+  /** The model's reasoning ("thinking"), before or between answer tokens. */
+  onReasoning?(text: string, streamId: string, event: ReasoningEvent): void;
   onDone?(event: DoneEvent, streamId: string): void;
   onCancelled?(event: CancelledEvent, streamId: string): void;
   /** streamId is null when the failure came before the first event (HTTP error, network down). */
@@ -66,7 +69,7 @@ export async function streamChat(api: Api, request: StreamRequest, callbacks: St
   try {
     response = await api.fetch(`${api.base}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [SESSION_HEADER]: request.sessionId },
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', [SESSION_HEADER]: request.sessionId },
       body: JSON.stringify({ messages: request.messages, ...(request.model ? { model: request.model } : {}) }),
       signal: signal ?? null,
     });
@@ -130,6 +133,12 @@ function dispatch(event: JarvisEvent, callbacks: StreamCallbacks): StreamOutcome
       if (debugEnabled()) console.debug('[stream] Processing token with stream_id:', id);
       callbacks.onDelta?.(event.text, id, event);
       return undefined;
+    case 'reasoning':
+      callbacks.onReasoning?.(event.text, id, event);
+      return undefined;
+    case 'tool_call':
+      // The web UI offers no tools, so no model calls one; other clients read these.
+      return undefined;
     case 'done':
       callbacks.onDone?.(event, id);
       return 'done';
@@ -142,7 +151,7 @@ function dispatch(event: JarvisEvent, callbacks: StreamCallbacks): StreamOutcome
   }
 }
 
-const KNOWN_TYPES = new Set(['status', 'token', 'done', 'cancelled', 'error']);
+const KNOWN_TYPES = new Set(['status', 'token', 'reasoning', 'tool_call', 'done', 'cancelled', 'error']);
 
 /** Parses one line: an event, 'unknown' (a well-formed event of a type we do not know), or undefined (garbage). */
 export function parseEvent(line: string): JarvisEvent | 'unknown' | undefined {
@@ -156,7 +165,7 @@ export function parseEvent(line: string): JarvisEvent | 'unknown' | undefined {
   const e = value as Record<string, unknown>;
   if (typeof e.type !== 'string' || typeof e.stream_id !== 'string') return undefined;
   if (!KNOWN_TYPES.has(e.type)) return 'unknown';
-  if (e.type === 'token' && typeof e.text !== 'string') return undefined;
+  if ((e.type === 'token' || e.type === 'reasoning') && typeof e.text !== 'string') return undefined;
   return value as JarvisEvent;
 }
 

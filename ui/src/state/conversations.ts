@@ -16,6 +16,7 @@ export type ChatAction =
   | { type: 'append'; id: string; messages: Message[] }
   | { type: 'patch-answer'; id: string; messageId: string; patch: Partial<AssistantMessage> }
   | { type: 'append-text'; id: string; messageId: string; text: string }
+  | { type: 'append-reasoning'; id: string; messageId: string; text: string }
   /** Another tab changed (or deleted, when null) a conversation in localStorage. */
   | { type: 'external'; id: string; conversation: Conversation | null };
 
@@ -60,6 +61,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         content: m.content + action.text,
         state: m.state === 'thinking' ? 'streaming' : m.state,
       }));
+    case 'append-reasoning':
+      return updateAnswer(state, action.id, action.messageId, (m) => ({ ...m, reasoning: (m.reasoning ?? '') + action.text }));
     case 'external': {
       if (action.conversation) return { ...state, conversations: { ...state.conversations, [action.id]: action.conversation } };
       if (!state.conversations[action.id]) return state;

@@ -16,6 +16,8 @@ export interface AssistantMessage {
   id: string;
   role: 'assistant';
   content: string;
+  /** The model's reasoning, shown in a collapsible "Thinking" block above the answer. */
+  reasoning?: string;
   state: AnswerState;
   streamId?: string;
   model?: string;
