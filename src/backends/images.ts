@@ -37,11 +37,14 @@ export async function imageAsBase64(url: string, signal: AbortSignal): Promise<s
   }
   const parts: Uint8Array[] = [];
   let size = 0;
+  const reader = res.body.getReader();
   try {
-    for await (const chunk of res.body) {
+    for (;;) {
+      const { done, value: chunk } = await reader.read();
+      if (done) break;
       size += chunk.byteLength;
       if (size > IMAGE_MAX_BYTES) {
-        await res.body.cancel().catch(() => {});
+        await reader.cancel().catch(() => {});
         throw refused(`the image ${shortUrl(url)} is larger than ${IMAGE_MAX_BYTES} bytes`);
       }
       parts.push(chunk);

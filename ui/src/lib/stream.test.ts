@@ -63,7 +63,7 @@ async function run(api: Api, model: string | null = 'm1'): Promise<Seen> {
 /** What a correct reader must report for a recording: computed from the recording itself. */
 function expected(bytes: Uint8Array) {
   const events = new TextDecoder().decode(bytes).split('\n').filter(Boolean).map((l) => JSON.parse(l) as JarvisEvent);
-  const calls = events.map((e) => (e.type === 'status' ? 'status:thinking' : e.type === 'token' ? 'delta' : e.type === 'error' ? `error:${e.code}` : `${e.type}:${e.reason}`));
+  const calls = events.map((e) => (e.type === 'status' ? 'status:thinking' : e.type === 'token' ? 'delta' : e.type === 'error' ? `error:${e.code}` : e.type === 'done' || e.type === 'cancelled' ? `${e.type}:${e.reason}` : e.type));
   const text = events.map((e) => (e.type === 'token' ? e.text : '')).join('');
   return { calls, text, streamId: events[0]!.stream_id };
 }
