@@ -3,18 +3,26 @@ import { FakeUpstream, type WireProtocol } from './fakeUpstream.js';
 
 export { defaultPlan, FAKE_MODELS, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
 
-/** Ollama's native protocol: `/api/chat` streams NDJSON, `/api/tags` lists models. */
+const line = (model: string, message: object) => JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '', ...message }, done: false }) + '\n';
+
+/**
+ * Ollama's native protocol: `/api/chat` streams NDJSON, `/api/tags` lists models.
+ * As Ollama writes them: thinking in `message.thinking` (content ""), all tool
+ * calls in one line's `message.tool_calls` with arguments as an object.
+ */
 const ollamaWire: WireProtocol = {
   contentType: 'application/x-ndjson',
   token: (model, content) =>
     JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, done: false }) + '\n',
-  done: (model, evalCount) =>
+  reasoning: (model, thinking) => line(model, { thinking }),
+  toolCalls: (model, calls) => line(model, { tool_calls: calls.map((c, index) => ({ function: { index, name: c.name, arguments: c.arguments } })) }),
+  done: (model, evalCount, plan) =>
     JSON.stringify({
       model,
       created_at: new Date().toISOString(),
-      message: { role: 'assistant', content: '' },
+      message: { role: 'assistant', content: plan.doneContent ?? '' },
       done: true,
-      done_reason: 'stop',
+      done_reason: plan.finishReason ?? 'stop',
       total_duration: 1,
       load_duration: 1,
       prompt_eval_count: 7,

@@ -1,16 +1,54 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeUpstream, type WireProtocol } from './fakeUpstream.js';
+import { FakeUpstream, type FakePlan, type WireProtocol } from './fakeUpstream.js';
 
-/** OpenAI's chat-completions protocol as llama.cpp, vLLM and others serve it: SSE chunks, then `[DONE]`. */
+const MODEL_ERROR = 'an error was encountered while running the model';
+
+/**
+ * OpenAI's chat-completions protocol as llama.cpp, vLLM and others serve it: SSE
+ * chunks, then `[DONE]`. Tool calls come in fragments (id and name first, then the
+ * arguments in pieces), errors in each server's own shape (`errorForm`).
+ */
 function sseWire(id: string): WireProtocol {
+  const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
   const chunk = (model: string, delta: object, finish: string | null, usage?: object) =>
-    `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created: 1, model, choices: usage ? [] : [{ index: 0, delta, finish_reason: finish }], ...(usage ? { usage } : {}) })}\n\n`;
+    data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(usage ? { usage } : {}) });
+  const usageOf = (n: number) => ({ prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n });
+  const errorLine = (plan: FakePlan): string => {
+    switch (plan.errorForm ?? 'openai') {
+      case 'openai':
+        return data({ error: { message: plan.errorMessage ?? MODEL_ERROR, type: 'server_error', param: null, code: plan.httpStatus ?? 500 } });
+      case 'bare':
+        return data({ error: plan.errorMessage ?? MODEL_ERROR });
+      case 'vllm_object':
+        return data({ object: 'error', message: plan.errorMessage ?? MODEL_ERROR, type: 'BadRequestError', param: null, code: plan.httpStatus ?? 400 });
+      case 'llamacpp_line':
+        return `error: ${JSON.stringify({ code: plan.httpStatus ?? 500, message: plan.errorMessage ?? MODEL_ERROR, type: 'server_error' })}\n\n`;
+    }
+  };
   return {
     contentType: 'text/event-stream',
     token: (model, content) => chunk(model, { content }, null),
-    done: (model, n) =>
-      chunk(model, {}, 'stop') + chunk(model, {}, null, { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n }) + 'data: [DONE]\n\n',
-    errorLine: () => `data: ${JSON.stringify({ error: { message: 'an error was encountered while running the model', type: 'server_error', code: 500 } })}\n\n`,
+    reasoning: (model, text, plan) => chunk(model, { [plan.reasoningField ?? 'reasoning_content']: text }, null),
+    toolCalls: (model, calls) =>
+      calls
+        .map((c, index) => {
+          const args = JSON.stringify(c.arguments);
+          const cut = Math.floor(args.length / 2);
+          return (
+            chunk(model, { tool_calls: [{ index, id: `call_fake_${index}`, type: 'function', function: { name: c.name, arguments: '' } }] }, null) +
+            chunk(model, { tool_calls: [{ index, function: { arguments: args.slice(0, cut) } }] }, null) +
+            chunk(model, { tool_calls: [{ index, function: { arguments: args.slice(cut) } }] }, null)
+          );
+        })
+        .join(''),
+    done: (model, n, plan) => {
+      const finish = plan.finishReason ?? (plan.toolCalls?.length ? 'tool_calls' : 'stop');
+      const form = plan.usageForm ?? 'separate';
+      if (form === 'in_finish') return chunk(model, {}, finish, usageOf(n)) + 'data: [DONE]\n\n';
+      const last = form === 'separate' ? data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [], usage: usageOf(n) }) : '';
+      return chunk(model, {}, finish) + last + 'data: [DONE]\n\n';
+    },
+    errorLine,
     errorBody: (status, message) =>
       JSON.stringify({ error: { message, type: status === 404 ? 'NotFoundError' : 'server_error', param: null, code: status } }),
   };

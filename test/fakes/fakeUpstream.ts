@@ -14,8 +14,18 @@ export type FakeFault =
   | 'hang_after_headers' // sends 200 and headers, never a token
   | 'fail_mid' // resets the connection after `faultAfter` tokens
   | 'garbage' // sends a line that is not JSON after `faultAfter` tokens
-  | 'error_line' // sends the protocol's in-stream error after `faultAfter` tokens
-  | 'http_500'; // answers 500 with the protocol's error body
+  | 'error_line' // sends the protocol's in-stream error (in `errorForm`) after `faultAfter` tokens
+  | 'http_500' // answers 500 with the protocol's error body
+  | 'http_error'; // answers `httpStatus` with `errorMessage` in the protocol's error body
+
+/** The in-stream error shapes real servers send (OpenAI-compatible fake; Ollama has one). */
+export type ErrorForm = 'openai' | 'bare' | 'vllm_object' | 'llamacpp_line';
+
+/** A tool call the fake model makes, after its tokens. */
+export interface FakeToolCall {
+  name: string;
+  arguments: Record<string, unknown>;
+}
 
 export interface FakePlan {
   tokens: string[];
@@ -29,6 +39,21 @@ export interface FakePlan {
   ignoreAbort?: boolean;
   /** Ignore `tokenMs`: write as fast as the connection takes the tokens (back-pressure respected). For the benchmark. */
   burst?: boolean;
+  /** Reasoning sent before the tokens, one piece per `tokenMs` (Ollama `message.thinking`; OpenAI `delta.reasoning_content`). */
+  thinking?: string[];
+  /** OpenAI-compatible fake: the delta field reasoning goes in (vLLM/DeepSeek `reasoning_content`, newer vLLM/OpenRouter `reasoning`). */
+  reasoningField?: 'reasoning_content' | 'reasoning';
+  /** Tool calls made after the tokens (OpenAI: streamed in fragments, as vLLM and llama.cpp do). */
+  toolCalls?: FakeToolCall[];
+  /** The finish reason the upstream reports (default `stop`; Ollama's `done_reason`). */
+  finishReason?: string;
+  /** Ollama: content sent on the final `done: true` line. */
+  doneContent?: string;
+  /** OpenAI-compatible fake: how usage is reported (default `separate`: a last chunk with `choices: []`). */
+  usageForm?: 'separate' | 'in_finish' | 'none';
+  errorForm?: ErrorForm;
+  httpStatus?: number;
+  errorMessage?: string;
 }
 
 export interface UpstreamRecord {
@@ -58,10 +83,13 @@ export const FAKE_MODELS = ['fake-llama:latest', 'fake-qwen:latest'];
 export interface WireProtocol {
   contentType: string;
   token(model: string, text: string): string;
+  reasoning(model: string, text: string, plan: FakePlan): string;
+  /** The reply's tool calls (in fragments, where the protocol streams them so). */
+  toolCalls(model: string, calls: FakeToolCall[]): string;
   /** The end of a complete reply (and its usage). */
-  done(model: string, completionTokens: number): string;
+  done(model: string, completionTokens: number, plan: FakePlan): string;
   /** The protocol's in-stream error. */
-  errorLine(): string;
+  errorLine(plan: FakePlan): string;
   /** Body of an HTTP error answer. */
   errorBody(status: number, message: string): string;
 }
@@ -79,6 +107,8 @@ export abstract class FakeUpstream {
   private readonly sockets = new Set<Socket>();
   private readonly waiters: Array<{ predicate: (r: UpstreamRecord) => boolean; resolve: (r: UpstreamRecord) => void }> = [];
   url = '';
+  /** Files served at GET `path` (images that a chat request links to by URL). */
+  readonly files = new Map<string, { type: string; body: Buffer }>();
   /** Set to drop the next request that arrives on an already used connection, unanswered. */
   dropNextReusedRequest = false;
   private readonly servedSockets = new WeakSet<Socket>();
@@ -91,6 +121,11 @@ export abstract class FakeUpstream {
         return void req.socket.destroy();
       }
       this.servedSockets.add(req.socket);
+      const file = req.method === 'GET' ? this.files.get(req.url ?? '') : undefined;
+      if (file) {
+        res.writeHead(200, { 'content-type': file.type, 'content-length': file.body.length });
+        return void res.end(file.body);
+      }
       void this.handle(req, res);
     });
     // Let a client's FIN through to us instead of Node ending the response for us:
@@ -142,14 +177,18 @@ export abstract class FakeUpstream {
   /** Routes one request: the protocol's model list, its chat endpoint, or a 404. */
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 
-  protected async readJson(req: IncomingMessage): Promise<{ model: string; messages: Array<{ role: string; content: string }> } & Record<string, unknown>> {
+  protected async readJson(req: IncomingMessage): Promise<{ model: string; messages: Array<{ role: string; content: unknown }> } & Record<string, unknown>> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     return JSON.parse(Buffer.concat(chunks).toString('utf8'));
   }
 
-  protected promptOf(body: { messages: Array<{ role: string; content: string }> }): string {
-    return [...body.messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+  /** The last user message's text (its text parts, when it has parts). */
+  protected promptOf(body: { messages: Array<{ role: string; content: unknown }> }): string {
+    const content = [...body.messages].reverse().find((m) => m.role === 'user')?.content;
+    if (typeof content === 'string') return content;
+    if (Array.isArray(content)) return content.map((p: { type?: string; text?: string }) => (p.type === 'text' ? (p.text ?? '') : '')).join('');
+    return '';
   }
 
   protected stream(req: IncomingMessage, res: ServerResponse, body: { model: string }, prompt: string, wire: WireProtocol): void {
@@ -226,6 +265,12 @@ export abstract class FakeUpstream {
       res.end(wire.errorBody(500, 'llama runner process has terminated: exit status 2'));
       return;
     }
+    if (plan.fault === 'http_error') {
+      const status = plan.httpStatus ?? 400;
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(wire.errorBody(status, plan.errorMessage ?? 'bad request'));
+      return;
+    }
     if (plan.fault === 'hang_before_headers') return;
 
     res.writeHead(200, { 'content-type': wire.contentType });
@@ -237,7 +282,7 @@ export abstract class FakeUpstream {
       for (let n = 0; n < 256; n++) {
         if (record.tokensSent >= plan.tokens.length) {
           record.completed = true;
-          res.end(wire.done(body.model, record.tokensSent));
+          res.end(wire.done(body.model, record.tokensSent, plan));
           return;
         }
         const ok = res.write(wire.token(body.model, plan.tokens[record.tokensSent] as string));
@@ -247,17 +292,29 @@ export abstract class FakeUpstream {
       setImmediate(burst);
     };
 
+    // Reasoning first, then the tokens, then the tool calls, then the end; faults come after `faultAfter` tokens.
+    let thought = 0;
+    let called = false;
     const next = () => {
       if (stopped || socket.destroyed) return;
+      if (thought < (plan.thinking?.length ?? 0)) {
+        res.write(wire.reasoning(body.model, plan.thinking![thought++] as string, plan));
+        return void after(plan.tokenMs, next);
+      }
       const i = record.tokensSent;
       if (plan.fault && plan.fault !== 'none' && i === (plan.faultAfter ?? 0)) {
         if (plan.fault === 'fail_mid') return void socket.destroy();
         if (plan.fault === 'garbage') return void res.end(wire.contentType.includes('event-stream') ? 'data: <html>502 Bad Gateway</html>\n\n' : '<html>502 Bad Gateway</html>\n');
-        if (plan.fault === 'error_line') return void res.end(wire.errorLine());
+        if (plan.fault === 'error_line') return void res.end(wire.errorLine(plan));
       }
       if (i >= plan.tokens.length) {
+        if (plan.toolCalls?.length && !called) {
+          called = true;
+          res.write(wire.toolCalls(body.model, plan.toolCalls));
+          return void after(plan.tokenMs, next);
+        }
         record.completed = true;
-        res.end(wire.done(body.model, record.tokensSent));
+        res.end(wire.done(body.model, record.tokensSent, plan));
         return;
       }
       res.write(wire.token(body.model, plan.tokens[i] as string));
