@@ -199,6 +199,37 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   });
 });
 
+describe('web UI: reasoning models', { timeout: 90_000 }, () => {
+  it('the reasoning streams live into a collapsible "Thinking" block above the answer', async () => {
+    j = await startTestJarvis();
+    fake().plan = (p) => ({ thinking: Array.from({ length: 40 }, (_, i) => `step ${i}. `), ...plan(p, 20, 30) });
+    const chat = await open();
+    await chat.send('Why?');
+    const answer = chat.answer(0);
+    const thinking = answer.getByRole('group').filter({ has: chat.page.getByText('Thinking', { exact: true }) });
+    const reasoning = answer.locator('.reasoning-body');
+    // Live: reasoning shown, open, while no answer text has come yet.
+    await expect.poll(async () => (await reasoning.count()) > 0 && /step 3\./.test((await reasoning.textContent()) ?? '') && (await chat.text(0)) === '', WAIT).toBe(true);
+    expect(await thinking.getAttribute('open')).not.toBeNull();
+    await chat.screenshot('reasoning-live');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('Why?', 20));
+    expect(normalize((await reasoning.textContent()) ?? '')).toBe(Array.from({ length: 40 }, (_, i) => `step ${i}.`).join(' '));
+    // The block sits above the answer.
+    const [blockBox, bodyBox] = await Promise.all([thinking.boundingBox(), answer.locator('.message-body').boundingBox()]);
+    expect(blockBox!.y + blockBox!.height).toBeLessThanOrEqual(bodyBox!.y + 1);
+    // Collapsible by keyboard: focus its summary, Enter closes and opens it.
+    const summary = thinking.locator('summary');
+    await summary.focus();
+    await chat.page.keyboard.press('Enter');
+    await expect.poll(() => thinking.getAttribute('open'), WAIT).toBeNull();
+    await expect.poll(() => reasoning.isVisible(), WAIT).toBe(false);
+    await chat.page.keyboard.press('Enter');
+    await expect.poll(() => reasoning.isVisible(), WAIT).toBe(true);
+    expect(chat.errors).toEqual([]);
+  });
+});
+
 describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
   it('conversations (renamed, new, deleted) are kept across a reload; Shift+Enter makes a new line', async () => {
     j = await startTestJarvis();
