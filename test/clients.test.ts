@@ -138,6 +138,7 @@ describe.each(['ollama', 'openai'] as const)('clients through Jarvis in front of
   });
 
   describe('ai (AI SDK)', () => {
+    const reasoningSeen: Array<string | undefined> = [];
     const compatible = () => createOpenAICompatible({ name: 'jarvis', baseURL: `${j.url}/v1`, apiKey: 'sk-test' }).chatModel(MODEL);
     const openaiChat = () => createOpenAI({ baseURL: `${j.url}/v1`, apiKey: 'sk-test' }).chat(MODEL);
 
@@ -150,12 +151,35 @@ describe.each(['ollama', 'openai'] as const)('clients through Jarvis in front of
       }
     });
 
-    it('streamText, with the reasoning', async () => {
-      const result = streamText({ model: compatible(), prompt: 'think, then answer', maxRetries: 0 });
-      let text = '';
-      for await (const part of result.textStream) text += part;
-      expect(text).toBe(HELLO);
-      expect(await result.reasoningText).toBe('Let me think about it.');
+    it('streamText, with the reasoning (both providers)', async () => {
+      for (const model of [compatible(), openaiChat()]) {
+        const result = streamText({ model, prompt: 'think, then answer', maxRetries: 0 });
+        let text = '';
+        for await (const part of result.textStream) text += part;
+        expect(text).toBe(HELLO);
+        reasoningSeen.push(await result.reasoningText);
+      }
+      // @ai-sdk/openai reads no reasoning from chat deltas (OpenAI's own API sends none); its text is whole.
+      expect(reasoningSeen).toEqual(['Let me think about it.', undefined]);
+    });
+
+    it('streamText aborted by its abortSignal closes the upstream request', async () => {
+      const before = j.fake!.requests.length;
+      const saved = j.fake!.plan;
+      j.fake!.plan = () => ({ tokens: Array.from({ length: 500 }, (_, i) => `t${i} `), tokenMs: 10 });
+      try {
+        const controller = new AbortController();
+        const result = streamText({ model: compatible(), prompt: 'long', abortSignal: controller.signal, maxRetries: 0 });
+        let seen = 0;
+        await (async () => {
+          for await (const _ of result.textStream) if (++seen === 3) controller.abort();
+        })().catch(() => {});
+        const up = await j.fake!.waitForRequest((r) => r.id >= before);
+        await up.closed;
+        expect(up.aborted).toBe(true);
+      } finally {
+        j.fake!.plan = saved;
+      }
     });
 
     it('generateObject with a schema', async () => {
@@ -170,10 +194,10 @@ describe.each(['ollama', 'openai'] as const)('clients through Jarvis in front of
       else expect(sent.response_format).toMatchObject({ type: 'json_schema', json_schema: { schema: { type: 'object' } } });
     });
 
-    it('tools with a two-step loop', async () => {
+    it.each(['openai-compatible', 'openai'])('tools with a two-step loop (%s provider)', async (provider) => {
       const calls: unknown[] = [];
       const result = await generateText({
-        model: compatible(),
+        model: provider === 'openai' ? openaiChat() : compatible(),
         prompt: 'weather in Paris?',
         tools: {
           get_weather: tool({
@@ -204,6 +228,31 @@ describe.each(['ollama', 'openai'] as const)('clients through Jarvis in front of
       let text = '';
       for await (const chunk of await model().stream('hi')) text += String(chunk.content);
       expect(text).toBe(HELLO);
+    });
+
+    it('stream aborted by its signal closes the upstream request', async () => {
+      const before = j.fake!.requests.length;
+      const saved = j.fake!.plan;
+      j.fake!.plan = () => ({ tokens: Array.from({ length: 500 }, (_, i) => `t${i} `), tokenMs: 10 });
+      try {
+        const controller = new AbortController();
+        let seen = 0;
+        await (async () => {
+          for await (const _ of await model().stream('long', { signal: controller.signal })) if (++seen === 3) controller.abort();
+        })().catch(() => {});
+        expect(seen).toBeGreaterThanOrEqual(3);
+        const up = await j.fake!.waitForRequest((r) => r.id >= before);
+        await up.closed;
+        expect(up.aborted).toBe(true);
+      } finally {
+        j.fake!.plan = saved;
+      }
+    });
+
+    it('invoke: reasoning reaches the message (additional_kwargs.reasoning_content)', async () => {
+      const message = await model().invoke('think first');
+      expect(message.content).toBe(HELLO);
+      expect(message.additional_kwargs.reasoning_content).toBe('Let me think about it.');
     });
 
     it('bindTools: the tool call comes back as tool_calls', async () => {
