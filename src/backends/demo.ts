@@ -1,7 +1,16 @@
 import { sleep } from './abortable.js';
-import { messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import type { EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
+import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 
 export const DEMO_MODEL = 'jarvis-demo';
+/** Ollama clients add `:latest` to a name without a tag. */
+const DEMO_MODEL_TAGGED = `${DEMO_MODEL}:latest`;
+
+const DEMO_DESCRIPTION: ModelDescription = {
+  name: DEMO_MODEL,
+  details: { format: 'none', family: 'jarvis-demo', families: ['jarvis-demo'], parameterSize: '0', quantizationLevel: 'none' },
+  capabilities: ['completion'],
+};
 
 /**
  * The offline backend: a deterministic, honest reply streamed token by token,
@@ -14,6 +23,32 @@ export class DemoBackend implements Backend {
 
   async models(): Promise<string[]> {
     return [DEMO_MODEL];
+  }
+
+  async listModels(): Promise<ModelDescription[]> {
+    return [DEMO_DESCRIPTION];
+  }
+
+  async showModel(name: string): Promise<ModelDescription> {
+    if (name !== DEMO_MODEL && name !== DEMO_MODEL_TAGGED) throw new BackendError('model_not_found', `model '${name}' not found: the demo backend has only ${DEMO_MODEL}`);
+    return DEMO_DESCRIPTION;
+  }
+
+  /** The demo lives in Jarvis's own process: always loaded. */
+  async runningModels(): Promise<RunningModel[]> {
+    return [DEMO_DESCRIPTION];
+  }
+
+  async version(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  /** No vectors are better than made-up ones: a client that embeds must learn it needs a real backend. */
+  async embed(): Promise<EmbedResult> {
+    throw new BackendError(
+      'unsupported',
+      'the demo backend has no embedding model; point Jarvis at Ollama (OLLAMA_HOST) or an OpenAI-compatible server (JARVIS_BACKEND=openai, OPENAI_BASE_URL)',
+    );
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk[]> {

@@ -1,5 +1,7 @@
 import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
 import { abortError } from './abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
+import { OllamaCatalog } from './ollamaCatalog.js';
 import { ollamaChatBody, OllamaLineReader } from './ollamaWire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 import { describeError, httpError } from './upstreamErrors.js';
@@ -14,10 +16,34 @@ export interface OllamaBackendOptions {
 export class OllamaBackend implements Backend {
   readonly name = 'ollama' as const;
 
-  constructor(private readonly options: OllamaBackendOptions) {}
+  private readonly catalog: OllamaCatalog;
+
+  constructor(private readonly options: OllamaBackendOptions) {
+    this.catalog = new OllamaCatalog(options.host);
+  }
 
   get host(): string {
     return this.options.host;
+  }
+
+  listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
+    return this.catalog.list(signal);
+  }
+
+  showModel(name: string, signal?: AbortSignal): Promise<ModelDescription> {
+    return this.catalog.show(name, signal);
+  }
+
+  runningModels(signal?: AbortSignal): Promise<RunningModel[]> {
+    return this.catalog.running(signal);
+  }
+
+  version(signal?: AbortSignal): Promise<string | undefined> {
+    return this.catalog.version(signal);
+  }
+
+  embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+    return this.catalog.embed(request, signal);
   }
 
   async models(signal?: AbortSignal): Promise<string[]> {

@@ -1,5 +1,7 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { abortError } from './abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
+import { OpenAICatalog } from './openaiCatalog.js';
 import { llamaCppError, OpenAIEventReader, openaiChatBody } from './openaiWire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 import { describeError, httpError } from './upstreamErrors.js';
@@ -21,7 +23,32 @@ export interface OpenAIBackendOptions {
 export class OpenAIBackend implements Backend {
   readonly name = 'openai' as const;
 
-  constructor(private readonly options: OpenAIBackendOptions) {}
+  private readonly catalog: OpenAICatalog;
+
+  constructor(private readonly options: OpenAIBackendOptions) {
+    this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
+  }
+
+  listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
+    return this.catalog.list(signal);
+  }
+
+  showModel(name: string, signal?: AbortSignal): Promise<ModelDescription> {
+    return this.catalog.show(name, signal);
+  }
+
+  runningModels(signal?: AbortSignal): Promise<RunningModel[]> {
+    return this.catalog.running(signal);
+  }
+
+  /** The OpenAI API has no version endpoint. */
+  async version(): Promise<string | undefined> {
+    return undefined;
+  }
+
+  embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+    return this.catalog.embed(request, signal);
+  }
 
   private url(path: string): URL {
     return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);

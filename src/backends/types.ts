@@ -1,4 +1,5 @@
 import type { BackendName, ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
 import type { UpstreamLink } from './upstreamLink.js';
 
 export type { ToolCall } from '../shared/events.js';
@@ -82,6 +83,16 @@ export interface Backend {
    */
   stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]>;
   models(signal?: AbortSignal): Promise<string[]>;
+  /** The models with what the upstream says about them (sizes, families…). */
+  listModels(signal?: AbortSignal): Promise<ModelDescription[]>;
+  /** One model in detail; a `model_not_found` BackendError when there is none by that name. */
+  showModel(name: string, signal?: AbortSignal): Promise<ModelDescription>;
+  /** The models loaded and ready now. */
+  runningModels(signal?: AbortSignal): Promise<RunningModel[]>;
+  /** The upstream server's own version, when it reports one. */
+  version(signal?: AbortSignal): Promise<string | undefined>;
+  /** One embedding vector per input; an `unsupported` BackendError from a backend without embeddings. */
+  embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
 }
 
 /** A failure the client should see as an `error` event with this code. */

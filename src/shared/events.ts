@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'no_model'
   | 'timeout'
   | 'internal_error'
+  /** The backend cannot do this at all (the demo backend has no embeddings). */
+  | 'unsupported'
   /** The request cannot be served as given (an image that cannot be fetched…). */
   | 'invalid_request'
   /** The upstream refused the request with a 4xx (context too long, "does not support tools"…); `status` is its status. */

@@ -53,6 +53,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   model_not_found: 404,
   no_model: 400,
   timeout: 504,
+  unsupported: 501,
   internal_error: 500,
 };
 
