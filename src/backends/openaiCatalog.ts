@@ -41,7 +41,9 @@ export class OpenAICatalog {
 
   async show(name: string, signal?: AbortSignal): Promise<ModelDescription> {
     // Not every server has /models/{id} (llama.cpp has not): the list is the one source.
-    const found = (await this.list(signal)).find((m) => m.name === name);
+    // Ollama clients say `name:latest` for a model named `name`.
+    const bare = name.endsWith(':latest') ? name.slice(0, -':latest'.length) : name;
+    const found = (await this.list(signal)).find((m) => m.name === name || m.name === bare);
     if (!found) throw new BackendError('model_not_found', `model '${name}' not found at ${this.options.baseUrl}`);
     return found;
   }
@@ -52,6 +54,8 @@ export class OpenAICatalog {
   }
 
   async embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+    // The OpenAI API refuses an empty input; Ollama answers it with no vectors.
+    if (request.input.length === 0) return { model: request.model, embeddings: [] };
     const body = await requestJson<{ model?: unknown; data?: Array<{ embedding?: unknown; index?: unknown }>; usage?: { prompt_tokens?: unknown } }>(
       this.options.baseUrl,
       this.url('/embeddings'),

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
+import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
 import { debugRoutes } from './routes/debug.js';
 import { infoRoutes } from './routes/health.js';
@@ -22,6 +23,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);
   sessionRoutes(app, ctx);
+  ollamaRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);
   return app;

@@ -20,8 +20,11 @@ export function errorBody(code: string, message: string, status = 400, param: st
   return { error: { code, message, type: status < 500 ? 'invalid_request_error' : 'server_error', param } };
 }
 
+/** How a failed request is answered: `body` encodes it in the route's protocol. */
+export type ErrorBodyOf = (code: string, message: string, status: number, param: string | null) => unknown;
+
 /** Every failure becomes `{"error":{"code","message"}}` and one log line; none is a crash. */
-export function installErrorHandling(app: FastifyInstance, log: SystemLog): void {
+export function installErrorHandling(app: FastifyInstance, log: SystemLog, body: ErrorBodyOf = errorBody): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const { status, code, message } = classify(err);
     const param = err instanceof HttpError ? err.param : null;
@@ -35,12 +38,12 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog): void
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
-    void reply.code(status).type('application/json').send(errorBody(code, message, status, param));
+    void reply.code(status).type('application/json').send(body(code, message, status, param));
   });
 
   app.setNotFoundHandler((request, reply) => {
     log.warn('bad_request', { method: request.method, url: request.url.slice(0, 200), status: 404, code: 'not_found' });
-    void reply.code(404).send(errorBody('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`, 404));
+    void reply.code(404).type('application/json').send(body('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`, 404, null));
   });
 }
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeUpstream, type WireProtocol } from './fakeUpstream.js';
+import { fakeEmbedding, FakeUpstream, type WireProtocol } from './fakeUpstream.js';
 
-export { defaultPlan, FAKE_MODELS, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
+export { defaultPlan, FAKE_MODELS, fakeEmbedding, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
 
 const line = (model: string, message: object) => JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '', ...message }, done: false }) + '\n';
 
@@ -36,23 +36,67 @@ const ollamaWire: WireProtocol = {
 
 /** A fake Ollama over real HTTP on loopback (see FakeUpstream for its controls). */
 export class FakeOllama extends FakeUpstream {
+  /** What `/api/version` says. */
+  version = '0.11.4';
+
+  private details(name: string) {
+    const family = name.startsWith('fake-qwen') ? 'qwen2' : 'llama';
+    return { parent_model: '', format: 'gguf', family, families: [family], parameter_size: '3.2B', quantization_level: 'Q4_K_M' };
+  }
+
+  private notFound(res: ServerResponse, model: unknown): void {
+    this.json(res, 404, { error: `model '${String(model)}' not found` });
+  }
+
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method === 'GET' && req.url === '/api/tags') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ models: this.models.map((name) => ({ name, model: name, modified_at: new Date(0).toISOString(), size: 1, digest: 'fake', details: { family: 'fake' } })) }));
-      return;
+    const route = `${req.method} ${req.url}`;
+    switch (route) {
+      case 'GET /api/tags':
+        return this.json(res, 200, {
+          models: this.models.map((name, i) => ({ name, model: name, modified_at: '2025-01-0' + (i + 1) + 'T10:00:00.000000001Z', size: 2_019_393_189 + i, digest: `sha256-fake-${i}`, details: this.details(name) })),
+        });
+      case 'GET /api/version':
+        return this.json(res, 200, { version: this.version });
+      case 'GET /api/ps':
+        // The first model is the loaded one.
+        return this.json(res, 200, {
+          models: this.models.slice(0, 1).map((name) => ({ name, model: name, size: 3_000_000_000, digest: 'sha256-fake-0', details: this.details(name), expires_at: '2030-01-01T00:00:00Z', size_vram: 2_500_000_000, context_length: 4096 })),
+        });
+      case 'POST /api/show': {
+        const body = await this.readJson(req);
+        const name = (body.model ?? body.name) as string;
+        if (!this.models.includes(name)) return this.notFound(res, name);
+        return this.json(res, 200, {
+          license: 'FAKE LICENSE',
+          modelfile: `FROM ${name}\n`,
+          parameters: 'stop "<|eot_id|>"',
+          template: '{{ .Prompt }}',
+          details: this.details(name),
+          model_info: { 'general.architecture': 'llama', 'llama.context_length': 131072 },
+          capabilities: ['completion', 'tools'],
+          modified_at: '2025-01-01T10:00:00Z',
+        });
+      }
+      case 'POST /api/embed': {
+        const body = await this.readJson(req);
+        this.embedRequests.push(body);
+        if (!this.models.includes(body.model)) return this.notFound(res, body.model);
+        const input = typeof body.input === 'string' ? [body.input] : ((body.input as string[] | undefined) ?? []);
+        return this.json(res, 200, {
+          model: body.model,
+          embeddings: input.map(fakeEmbedding),
+          total_duration: 14_143_917,
+          load_duration: 1_019_500,
+          prompt_eval_count: input.reduce((n, text) => n + text.split(/\s+/).length, 0),
+        });
+      }
+      case 'POST /api/chat': {
+        const body = await this.readJson(req);
+        return this.stream(req, res, body, this.promptOf(body), ollamaWire);
+      }
+      default:
+        res.writeHead(404, { 'content-type': 'text/plain' });
+        res.end('404 page not found');
     }
-    if (req.method === 'GET' && req.url === '/api/version') {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"version":"0.0.0-fake"}');
-      return;
-    }
-    if (req.method !== 'POST' || req.url !== '/api/chat') {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('404 page not found');
-      return;
-    }
-    const body = await this.readJson(req);
-    this.stream(req, res, body, this.promptOf(body), ollamaWire);
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FakeUpstream, type FakePlan, type WireProtocol } from './fakeUpstream.js';
+import { fakeEmbedding, FakeUpstream, type FakePlan, type WireProtocol } from './fakeUpstream.js';
 
 const MODEL_ERROR = 'an error was encountered while running the model';
 
@@ -67,6 +67,29 @@ export class FakeOpenAI extends FakeUpstream {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ object: 'list', data: this.models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'fake' })) }));
       return;
+    }
+    if (req.method === 'POST' && req.url === '/v1/embeddings') {
+      const body = await this.readJson(req);
+      this.embedRequests.push(body);
+      if (!this.models.includes(body.model)) {
+        return this.json(res, 404, { error: { message: `The model \`${body.model}\` does not exist.`, type: 'invalid_request_error', param: null, code: 'model_not_found' } });
+      }
+      const input = typeof body.input === 'string' ? [body.input] : (body.input as string[]);
+      if (input.length === 0) return this.json(res, 400, { error: { message: "'$.input' is invalid.", type: 'invalid_request_error', param: null, code: null } });
+      const base64 = body.encoding_format === 'base64';
+      const encode = (v: number[]) => {
+        const buf = Buffer.alloc(v.length * 4);
+        v.forEach((x, i) => buf.writeFloatLE(x, i * 4));
+        return buf.toString('base64');
+      };
+      const tokens = input.reduce((n, text) => n + text.split(/\s+/).length, 0);
+      return this.json(res, 200, {
+        object: 'list',
+        // Out of order on purpose: clients must place each by its index.
+        data: input.map((text, index) => ({ object: 'embedding', index, embedding: base64 ? encode(fakeEmbedding(text)) : fakeEmbedding(text) })).reverse(),
+        model: body.model,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });

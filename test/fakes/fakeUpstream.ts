@@ -79,6 +79,13 @@ export interface UpstreamRecord {
 
 export const FAKE_MODELS = ['fake-llama:latest', 'fake-qwen:latest'];
 
+/** A deterministic, L2-normalised 4-dimension vector for `text`, so tests can check what came back. */
+export function fakeEmbedding(text: string): number[] {
+  const raw = [text.length, (text.match(/[aeiou]/gi) ?? []).length, (text.match(/\s/g) ?? []).length, 1];
+  const norm = Math.sqrt(raw.reduce((sum, v) => sum + v * v, 0));
+  return raw.map((v) => v / norm);
+}
+
 /** How one protocol writes what the fake says. */
 export interface WireProtocol {
   contentType: string;
@@ -101,6 +108,8 @@ export function defaultPlan(prompt: string): FakePlan {
 
 export abstract class FakeUpstream {
   readonly requests: UpstreamRecord[] = [];
+  /** The bodies of the embedding requests the fake answered. */
+  readonly embedRequests: Array<Record<string, unknown>> = [];
   plan: (prompt: string, body: Record<string, unknown>) => FakePlan = defaultPlan;
   models = [...FAKE_MODELS];
   private readonly server: http.Server;
@@ -176,6 +185,11 @@ export abstract class FakeUpstream {
 
   /** Routes one request: the protocol's model list, its chat endpoint, or a 404. */
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  protected json(res: ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(body));
+  }
 
   protected async readJson(req: IncomingMessage): Promise<{ model: string; messages: Array<{ role: string; content: unknown }> } & Record<string, unknown>> {
     const chunks: Buffer[] = [];

@@ -1,0 +1,59 @@
+import type { ModelDescription, ModelDetails, RunningModel } from '../../../backends/modelInfo.js';
+
+// ModelDescription in Ollama's shapes (api/types.go ListModelResponse,
+// ProcessModelResponse, ShowResponse). Every field a client reads is present,
+// as Ollama sends it: what the upstream did not say is empty, never invented.
+
+const EPOCH = new Date(0).toISOString();
+
+function details(d: ModelDetails | undefined) {
+  return {
+    parent_model: d?.parentModel ?? '',
+    format: d?.format ?? '',
+    family: d?.family ?? '',
+    families: d?.families ?? null,
+    parameter_size: d?.parameterSize ?? '',
+    quantization_level: d?.quantizationLevel ?? '',
+  };
+}
+
+export function tagsEntry(m: ModelDescription) {
+  return {
+    name: m.name,
+    model: m.name,
+    modified_at: m.modifiedAt ?? EPOCH,
+    size: m.size ?? 0,
+    digest: m.digest ?? '',
+    details: details(m.details),
+    ...(m.capabilities ? { capabilities: m.capabilities } : {}),
+  };
+}
+
+export function psEntry(m: RunningModel) {
+  return {
+    name: m.name,
+    model: m.name,
+    size: m.size ?? 0,
+    digest: m.digest ?? '',
+    details: details(m.details),
+    // Ollama's "never unloaded" is a far-future time; an upstream that does not unload is that too.
+    expires_at: m.expiresAt ?? '2318-01-01T00:00:00Z',
+    size_vram: m.sizeVram ?? 0,
+    context_length: m.contextLength ?? 0,
+  };
+}
+
+export function showBody(m: ModelDescription) {
+  return {
+    license: m.license ?? '',
+    modelfile: m.modelfile ?? '',
+    parameters: m.parameters ?? '',
+    template: m.template ?? '',
+    system: m.system ?? '',
+    details: details(m.details),
+    model_info: m.modelInfo ?? {},
+    ...(m.projectorInfo ? { projector_info: m.projectorInfo } : {}),
+    capabilities: m.capabilities ?? ['completion'],
+    modified_at: m.modifiedAt ?? EPOCH,
+  };
+}

@@ -1,0 +1,172 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { EmbedResult } from '../../../backends/modelInfo.js';
+import type { ChatMessage } from '../../../shared/events.js';
+import { backendHttpError } from '../../backendErrors.js';
+import { clientGoneSignal } from '../../clientGone.js';
+import type { JarvisContext } from '../../context.js';
+import { defaultModel } from '../../defaultModel.js';
+import { HttpError, installErrorHandling } from '../../errors.js';
+import { serveStream, type StreamedReply } from '../../serveStream.js';
+import { sessionOf } from '../../session.js';
+import { ollamaErrorBody } from './errors.js';
+import { encodeContext } from './generateContext.js';
+import { psEntry, showBody, tagsEntry } from './models.js';
+import { chatRequest, generateMessages, generateRequest } from './request.js';
+import {
+  chatBodySchema,
+  embedBodySchema,
+  embeddingsBodySchema,
+  generateBodySchema,
+  showBodySchema,
+  type OllamaChatBody,
+  type OllamaEmbedBody,
+  type OllamaEmbeddingsBody,
+  type OllamaGenerateBody,
+  type OllamaShowBody,
+} from './schemas.js';
+import { OllamaJsonWriter, OllamaNdjsonWriter, type OllamaWriterOptions } from './writers.js';
+
+/**
+ * The Ollama release whose API these routes follow, reported by `/api/version`
+ * when the upstream is not an Ollama that can report its own: clients that gate
+ * features on the version (thinking, tool streaming) then enable them.
+ */
+export const OLLAMA_API_VERSION = '0.12.0';
+
+/** Runs a backend call, its failure answered as Ollama answers (status and `{"error":"…"}`). */
+async function upstream<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    throw backendHttpError(err);
+  }
+}
+
+/** Ollama's answer to a request with nothing to generate: it loads the model and says so. */
+async function loadReply(ctx: JarvisContext, reply: FastifyReply, model: string, field: 'message' | 'response', unload: boolean) {
+  // The upstream loads a model on its first use; here Jarvis checks only that it exists.
+  await upstream(() => ctx.backend.showModel(model, AbortSignal.timeout(5000)));
+  const said = field === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
+  return reply.send({ model, created_at: new Date().toISOString(), ...said, done: true, done_reason: unload ? 'unload' : 'load' });
+}
+
+/** `stream: false` → one JSON object; absent or true → NDJSON lines (Ollama's default). */
+function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWriterOptions, 'streamId'>): StreamedReply['writer'] {
+  return (res, streamId) => (stream === false ? new OllamaJsonWriter(res, { ...options, streamId }) : new OllamaNdjsonWriter(res, { ...options, streamId }));
+}
+
+/**
+ * Ollama's API under `/api` (ollama/ollama server/routes.go), over the same stream
+ * core as every other route: session from `X-Session-Id` (none: a session of its
+ * own), supersede, stop, client gone = upstream closed. Errors are Ollama's
+ * `{"error":"…"}`; see writers.ts for how a stream ends.
+ */
+export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  void app.register(
+    async (api) => {
+      installErrorHandling(api, ctx.log, ollamaErrorBody);
+
+      api.get('/version', async () => {
+        let version: string | undefined;
+        try {
+          version = await ctx.backend.version(AbortSignal.timeout(2000));
+        } catch {
+          // The upstream is down: Jarvis still answers, and says so on the first chat.
+        }
+        return { version: version ?? OLLAMA_API_VERSION };
+      });
+
+      api.get('/tags', async () => {
+        const models = await upstream(() => ctx.backend.listModels(AbortSignal.timeout(5000)));
+        return { models: models.map(tagsEntry) };
+      });
+
+      api.get('/ps', async () => {
+        const models = await upstream(() => ctx.backend.runningModels(AbortSignal.timeout(5000)));
+        return { models: models.map(psEntry) };
+      });
+
+      api.post<{ Body: OllamaShowBody }>('/show', { schema: { body: showBodySchema } }, async (request) => {
+        const name = request.body.model || request.body.name;
+        if (!name) throw new HttpError(400, 'invalid_request', 'model is required');
+        return showBody(await upstream(() => ctx.backend.showModel(name, AbortSignal.timeout(5000))));
+      });
+
+      api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema } }, async (request, reply) => {
+        const body = request.body;
+        const sessionId = sessionOf(request);
+        const model = body.model ?? (await defaultModel(ctx));
+        if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
+        const backendRequest = chatRequest(body, model);
+        await serveStream(ctx, request, reply, {
+          sessionId,
+          model,
+          request: backendRequest,
+          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId }),
+        });
+      });
+
+      api.post<{ Body: OllamaGenerateBody }>('/generate', { schema: { body: generateBodySchema } }, async (request, reply) => {
+        const body = request.body;
+        const sessionId = sessionOf(request);
+        const model = body.model ?? (await defaultModel(ctx));
+        if (!body.prompt && !(body.images && body.images.length > 0)) {
+          return loadReply(ctx, reply, model, 'response', body.keep_alive === 0 || body.keep_alive === '0');
+        }
+        const backendRequest = generateRequest(body, model);
+        const conversation: ChatMessage[] = generateMessages(body);
+        await serveStream(ctx, request, reply, {
+          sessionId,
+          model,
+          request: backendRequest,
+          writer: writerFor(body.stream, {
+            endpoint: 'generate',
+            model,
+            sessionId,
+            context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
+          }),
+        });
+      });
+
+      const embed = async (reply: FastifyReply, model: string, input: string[], body: OllamaEmbedBody | OllamaEmbeddingsBody): Promise<{ result: EmbedResult; ms: number }> => {
+        const started = performance.now();
+        const result = await upstream(() =>
+          ctx.backend.embed(
+            {
+              model,
+              input,
+              ...('truncate' in body && typeof body.truncate === 'boolean' ? { truncate: body.truncate } : {}),
+              ...('dimensions' in body && typeof body.dimensions === 'number' && body.dimensions > 0 ? { dimensions: body.dimensions } : {}),
+              ...(body.keep_alive !== undefined && body.keep_alive !== null ? { keepAlive: body.keep_alive } : {}),
+              ...(body.options ? { options: body.options } : {}),
+            },
+            clientGoneSignal(reply),
+          ),
+        );
+        return { result, ms: performance.now() - started };
+      };
+
+      api.post<{ Body: OllamaEmbedBody }>('/embed', { schema: { body: embedBodySchema } }, async (request, reply) => {
+        const body = request.body;
+        const input = typeof body.input === 'string' ? (body.input === '' ? [] : [body.input]) : (body.input ?? []);
+        const { result, ms } = await embed(reply, body.model, input, body);
+        return {
+          model: body.model,
+          embeddings: result.embeddings,
+          total_duration: Math.round(ms * 1e6),
+          load_duration: 0,
+          prompt_eval_count: result.promptTokens ?? 0,
+        };
+      });
+
+      // The deprecated single-prompt form, still used by older clients (LangChain's OllamaEmbeddings).
+      api.post<{ Body: OllamaEmbeddingsBody }>('/embeddings', { schema: { body: embeddingsBodySchema } }, async (request, reply) => {
+        const body = request.body;
+        if (!body.prompt) return { embedding: [] };
+        const { result } = await embed(reply, body.model, [body.prompt], body);
+        return { embedding: result.embeddings[0] ?? [] };
+      });
+    },
+    { prefix: '/api' },
+  );
+}

@@ -1,0 +1,45 @@
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BackendRequest } from '../backends/types.js';
+import { ChatStream, newStreamId } from '../streams/chatStream.js';
+import type { EventWriter } from '../streams/eventWriter.js';
+import { runStream } from '../streams/runStream.js';
+import type { JarvisContext } from './context.js';
+import { HttpError } from './errors.js';
+
+export interface StreamedReply {
+  sessionId: string;
+  model: string;
+  request: BackendRequest;
+  /** The protocol's writer for this response (it may send its headers now, or at its first event). */
+  writer(res: ServerResponse, streamId: string): EventWriter;
+}
+
+/**
+ * Serves one generation as a stream under the session rules (SPEC §4), whatever
+ * the wire format: takes over the response, runs the stream to its one end, and
+ * cancels it (`client_closed`) when the client goes.
+ */
+export async function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
+  if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+  const streamId = newStreamId();
+  reply.hijack();
+  const res = reply.raw;
+  const writer = spec.writer(res, streamId);
+  const stream = new ChatStream({ id: streamId, sessionId: spec.sessionId, model: spec.model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
+  const watchClient = () => {
+    res.on('close', () => {
+      if (!res.writableFinished) stream.cancel('client_closed');
+    });
+    // Gone before we looked (while the body was parsed): no 'close' will come.
+    if (request.raw.socket.destroyed) stream.cancel('client_closed');
+  };
+  await runStream(stream, spec.request, {
+    registry: ctx.registry,
+    backend: ctx.backend,
+    log: ctx.log,
+    firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
+    metrics: ctx.metrics,
+    onStart: watchClient,
+  });
+}
