@@ -5,6 +5,7 @@ import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
 import { debugRoutes } from './routes/debug.js';
+import { embeddingRoutes } from './routes/embeddings.js';
 import { infoRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from './routes/ui.js';
@@ -23,6 +24,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);
   sessionRoutes(app, ctx);
+  embeddingRoutes(app, ctx);
   ollamaRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);

@@ -4,6 +4,8 @@ import { BackendError } from '../../backends/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 
+type ModelObject = ModelList['data'][number];
+
 export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   // Synchronous and allocation-light: it must answer within 100 ms during any storm.
   app.get('/health', async (): Promise<HealthResponse> => ({
@@ -24,5 +26,19 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     }
     const created = Math.floor(ctx.startedAt / 1000);
     return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
+  });
+
+  // A wildcard, not `:id`: vLLM's model ids have slashes (`meta-llama/Llama-3.1-8B-Instruct`).
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request): Promise<ModelObject> => {
+    const id = request.params['*'];
+    let ids: string[];
+    try {
+      ids = await ctx.backend.models(AbortSignal.timeout(5000));
+    } catch (err) {
+      const code = err instanceof BackendError ? err.code : 'upstream_error';
+      throw new HttpError(502, code, err instanceof Error ? err.message : String(err));
+    }
+    if (!ids.includes(id)) throw new HttpError(404, 'model_not_found', `The model '${id}' does not exist`);
+    return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: ctx.backend.name };
   });
 }
