@@ -1,3 +1,4 @@
+import { messageText, type BackendMessage } from '../../../backends/types.js';
 import type { ChatMessage } from '../../../shared/events.js';
 import { HttpError } from '../../errors.js';
 
@@ -12,9 +13,10 @@ const MARK = [0x4a, 0x56]; // "JV"
 /** Code points per String.fromCodePoint call: far below any engine's argument limit. */
 const SLICE = 8192;
 
-export function encodeContext(messages: ChatMessage[]): number[] {
+/** The conversation's text (images are not carried over). */
+export function encodeContext(messages: BackendMessage[]): number[] {
   const out = [...MARK];
-  for (const ch of JSON.stringify(messages.map((m) => ({ role: m.role, content: m.content })))) out.push(ch.codePointAt(0) as number);
+  for (const ch of JSON.stringify(messages.map((m) => ({ role: m.role, content: messageText(m) })))) out.push(ch.codePointAt(0) as number);
   return out;
 }
 

@@ -1,5 +1,4 @@
-import type { BackendRequest } from '../../../backends/types.js';
-import type { ChatMessage } from '../../../shared/events.js';
+import type { BackendMessage, BackendRequest, ContentPart, ResponseFormat, ThinkLevel, ToolCall, ToolSpec } from '../../../backends/types.js';
 import { HttpError } from '../../errors.js';
 import { decodeContext } from './generateContext.js';
 import type { OllamaChatBody, OllamaGenerateBody, OllamaMessage } from './schemas.js';
@@ -9,52 +8,149 @@ import type { OllamaChatBody, OllamaGenerateBody, OllamaMessage } from './schema
 // (the `system`, the conversation carried in `context`, the prompt as the user's turn).
 
 function refuse(field: string, why: string): never {
-  throw new HttpError(400, 'unsupported_field', `"${field}" is not supported by Jarvis's Ollama API: ${why}`);
+  throw new HttpError(400, 'invalid_request', `"${field}" ${why}`);
 }
 
-/** Ollama `options` Jarvis passes on: the sampling ones every backend knows. */
-function sampling(options: Record<string, unknown> | null | undefined): Pick<BackendRequest, 'temperature' | 'maxTokens'> {
-  const out: Pick<BackendRequest, 'temperature' | 'maxTokens'> = {};
-  if (!options) return out;
-  const { temperature, num_predict: numPredict } = options;
-  if (typeof temperature === 'number') out.temperature = temperature;
-  // -1 (infinite) and -2 (fill the context) are Ollama's "no limit".
-  if (typeof numPredict === 'number' && numPredict > 0) out.maxTokens = Math.floor(numPredict);
+/**
+ * Ollama `options` go to an Ollama upstream as they are; the sampling ones every
+ * backend knows are also named, so an OpenAI-compatible upstream gets them too.
+ */
+function sampling(options: Record<string, unknown> | null | undefined): Partial<BackendRequest> {
+  if (!options) return {};
+  const out: Partial<BackendRequest> = { options };
+  const num = (key: string) => (typeof options[key] === 'number' ? (options[key] as number) : undefined);
+  const set = <K extends keyof BackendRequest>(key: K, value: BackendRequest[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('temperature', num('temperature'));
+  // -1 (no limit) and -2 (fill the context) are Ollama's "no limit".
+  const numPredict = num('num_predict');
+  if (numPredict !== undefined && numPredict > 0) out.maxTokens = Math.floor(numPredict);
+  set('topP', num('top_p'));
+  set('seed', num('seed'));
+  set('frequencyPenalty', num('frequency_penalty'));
+  set('presencePenalty', num('presence_penalty'));
+  const stop = options.stop;
+  if (typeof stop === 'string') out.stop = [stop];
+  else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) out.stop = stop as string[];
   return out;
 }
 
-function message(m: OllamaMessage, i: number): ChatMessage {
-  if (m.images && m.images.length > 0) refuse(`messages[${i}].images`, 'images are not passed upstream yet');
-  if (m.tool_calls && m.tool_calls.length > 0) refuse(`messages[${i}].tool_calls`, 'tool calls are not passed upstream yet');
-  if (m.role === 'tool') refuse(`messages[${i}].role`, 'tool messages are not passed upstream yet');
-  return { role: m.role as ChatMessage['role'], content: m.content ?? '' };
+/** Ollama images are bare base64; the backends take data URLs. The type is read from the bytes' signature. */
+export function imageUrl(base64: string): string {
+  const type = base64.startsWith('/9j/')
+    ? 'jpeg'
+    : base64.startsWith('R0lGOD')
+      ? 'gif'
+      : base64.startsWith('UklGR')
+        ? 'webp'
+        : base64.startsWith('Qk')
+          ? 'bmp'
+          : 'png';
+  return `data:image/${type};base64,${base64}`;
 }
 
-function common(body: OllamaChatBody | OllamaGenerateBody): void {
-  if (body.format !== undefined && body.format !== null && body.format !== '') refuse('format', 'structured output is not passed upstream yet');
-  if (body.think !== undefined && body.think !== null && body.think !== false) refuse('think', 'thinking is not passed upstream yet');
+function content(text: string, images: string[] | null | undefined): string | ContentPart[] {
+  if (!images || images.length === 0) return text;
+  const parts: ContentPart[] = text ? [{ type: 'text', text }] : [];
+  for (const image of images) parts.push({ type: 'image', url: imageUrl(image) });
+  return parts;
+}
+
+/**
+ * Ollama's messages onto BackendMessages. Ollama's tool calls may have no id, and
+ * its tool results name the function (`tool_name`) rather than the call: the ids
+ * OpenAI-compatible upstreams need are made here, and each result is paired with
+ * the first unanswered call of that name (else the first unanswered call).
+ */
+function messages(list: OllamaMessage[]): BackendMessage[] {
+  let unanswered: ToolCall[] = [];
+  return list.map((m, i): BackendMessage => {
+    const out: BackendMessage = { role: m.role as BackendMessage['role'], content: content(m.content ?? '', m.images) };
+    if (m.role === 'assistant' && m.tool_calls && m.tool_calls.length > 0) {
+      out.toolCalls = m.tool_calls.map((call, k) => {
+        if (typeof call?.function?.name !== 'string' || call.function.name === '') refuse(`messages[${i}].tool_calls[${k}]`, 'needs function.name');
+        const args = call.function.arguments;
+        return { id: call.id || `call_${i}_${k}`, name: call.function.name, arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) };
+      });
+      unanswered = [...out.toolCalls];
+    }
+    if (m.role === 'tool') {
+      const answered =
+        (m.tool_call_id && unanswered.find((c) => c.id === m.tool_call_id)) ||
+        (m.tool_name && unanswered.find((c) => c.name === m.tool_name)) ||
+        unanswered[0];
+      if (answered) unanswered = unanswered.filter((c) => c !== answered);
+      const id = m.tool_call_id || answered?.id;
+      if (id) out.toolCallId = id;
+      const name = m.tool_name || answered?.name;
+      if (name) out.name = name;
+    }
+    return out;
+  });
+}
+
+function tools(list: unknown[] | null | undefined): ToolSpec[] | undefined {
+  if (!list || list.length === 0) return undefined;
+  return list.map((raw, i) => {
+    const tool = raw as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } } | null;
+    if (tool?.type !== 'function' || typeof tool.function?.name !== 'string' || tool.function.name === '') {
+      refuse(`tools[${i}]`, 'must be {"type":"function","function":{"name":…}}');
+    }
+    const { name, description, parameters } = tool.function;
+    return {
+      type: 'function',
+      function: {
+        name,
+        ...(typeof description === 'string' ? { description } : {}),
+        ...(parameters && typeof parameters === 'object' ? { parameters: parameters as Record<string, unknown> } : {}),
+      },
+    };
+  });
+}
+
+/** Ollama's `format`: "json", or a JSON schema. */
+function responseFormat(format: OllamaChatBody['format']): ResponseFormat | undefined {
+  if (format === undefined || format === null || format === '') return undefined;
+  if (format === 'json') return { type: 'json_object' };
+  if (typeof format === 'object') return { type: 'json_schema', json_schema: { name: 'response', schema: format } };
+  refuse('format', `must be "json" or a JSON schema, not ${JSON.stringify(format)}`);
+}
+
+/** Ollama's `think`: a boolean or a level; its "max" is the highest level the backends know. */
+function think(value: OllamaChatBody['think']): ThinkLevel | undefined {
+  if (value === undefined || value === null) return undefined;
+  return value === 'max' ? 'high' : (value as ThinkLevel);
+}
+
+function common(body: OllamaChatBody | OllamaGenerateBody): Partial<BackendRequest> {
+  const out: Partial<BackendRequest> = sampling(body.options);
+  const format = responseFormat(body.format);
+  if (format) out.responseFormat = format;
+  const level = think(body.think);
+  if (level !== undefined) out.think = level;
+  if (body.keep_alive !== undefined && body.keep_alive !== null) out.keepAlive = body.keep_alive;
+  return out;
 }
 
 export function chatRequest(body: OllamaChatBody, model: string): BackendRequest {
-  common(body);
-  if (body.tools && body.tools.length > 0) refuse('tools', 'tools are not passed upstream yet');
-  return { model, messages: (body.messages ?? []).map(message), ...sampling(body.options) };
+  const specs = tools(body.tools);
+  return { model, messages: messages(body.messages ?? []), ...common(body), ...(specs ? { tools: specs } : {}) };
 }
 
-/** The conversation a generate request continues (from `context`), its system prompt and its prompt. */
-export function generateMessages(body: OllamaGenerateBody): ChatMessage[] {
+/** The conversation a generate request continues (from `context`), its system prompt and its prompt (with its images). */
+export function generateMessages(body: OllamaGenerateBody): BackendMessage[] {
   const earlier = body.context && body.context.length > 0 ? decodeContext(body.context) : [];
   const history = body.system ? earlier.filter((m) => m.role !== 'system') : earlier;
-  const system: ChatMessage[] = body.system ? [{ role: 'system', content: body.system }] : [];
-  return [...system, ...history, { role: 'user', content: body.prompt ?? '' }];
+  const system: BackendMessage[] = body.system ? [{ role: 'system', content: body.system }] : [];
+  return [...system, ...history, { role: 'user', content: content(body.prompt ?? '', body.images) }];
 }
 
 export function generateRequest(body: OllamaGenerateBody, model: string): BackendRequest {
-  common(body);
   // These shape the raw prompt Ollama builds from its template; a chat upstream builds its own.
-  if (body.raw) refuse('raw', 'Jarvis sends the prompt to the model as a chat message, in the model\'s own template');
-  if (body.template) refuse('template', 'Jarvis sends the prompt to the model as a chat message, in the model\'s own template');
-  if (body.suffix) refuse('suffix', 'fill-in-the-middle needs a raw completion, and Jarvis serves chat');
-  if (body.images && body.images.length > 0) refuse('images', 'images are not passed upstream yet');
-  return { model, messages: generateMessages(body), ...sampling(body.options) };
+  const why = 'is not supported: Jarvis sends the prompt to the model as a chat message, in the model\'s own template';
+  if (body.raw) refuse('raw', why);
+  if (body.template) refuse('template', why);
+  if (body.suffix) refuse('suffix', 'is not supported: fill-in-the-middle needs a raw completion, and Jarvis serves chat');
+  return { model, messages: generateMessages(body), ...common(body) };
 }

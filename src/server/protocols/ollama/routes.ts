@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EmbedResult } from '../../../backends/modelInfo.js';
-import type { ChatMessage } from '../../../shared/events.js';
 import { backendHttpError } from '../../backendErrors.js';
 import { clientGoneSignal } from '../../clientGone.js';
 import type { JarvisContext } from '../../context.js';
@@ -11,7 +10,7 @@ import { sessionOf } from '../../session.js';
 import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
 import { psEntry, showBody, tagsEntry } from './models.js';
-import { chatRequest, generateMessages, generateRequest } from './request.js';
+import { chatRequest, generateRequest } from './request.js';
 import {
   chatBodySchema,
   embedBodySchema,
@@ -114,7 +113,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
           return loadReply(ctx, reply, model, 'response', body.keep_alive === 0 || body.keep_alive === '0');
         }
         const backendRequest = generateRequest(body, model);
-        const conversation: ChatMessage[] = generateMessages(body);
+        const conversation = backendRequest.messages;
         await serveStream(ctx, request, reply, {
           sessionId,
           model,
