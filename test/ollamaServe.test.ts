@@ -224,6 +224,128 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
   });
 });
 
+describe('Ollama API: thinking, tools, images and parameters', () => {
+  const weather = { type: 'function', function: { name: 'get_weather', description: 'Weather in a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } };
+  // A 1x1 PNG, as ollama-js sends images: bare base64.
+  const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+
+  it('streams message.thinking, then message.tool_calls with object arguments; stream:false collects both', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = () => ({ thinking: ['Let me ', 'look.'], tokens: [], tokenMs: 2, toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] });
+    const c = client(j, 'ol-tools');
+    const parts: ChatResponse[] = [];
+    for await (const part of await c.chat({ model: MODEL, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weather], think: true, stream: true })) parts.push(part);
+    expect(parts.map((p) => p.message.thinking ?? '').join('')).toBe('Let me look.');
+    const calls = parts.flatMap((p) => p.message.tool_calls ?? []);
+    expect(calls).toEqual([{ id: expect.any(String), function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } }]);
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop' });
+    const upstream = await j.fake!.waitForRequest();
+    expect(upstream.body).toMatchObject({ think: true, tools: [weather] });
+
+    const whole = await c.chat({ model: MODEL, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weather], think: 'high' });
+    expect(whole.message).toMatchObject({ role: 'assistant', content: '', thinking: 'Let me look.', tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Paris' } } }] });
+    expect(whole.done_reason).toBe('stop');
+    expect(j.fake!.requests[1]!.body).toMatchObject({ think: 'high' });
+  });
+
+  it('a tool round trip reaches an OpenAI-compatible upstream with call ids made up and paired', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
+    j.fake!.plan = (prompt) => (prompt === 'Weather in Paris?' ? { tokens: [], tokenMs: 2, toolCalls: [{ name: 'get_weather', arguments: { city: 'Paris' } }] } : { tokens: ['Sunny.'], tokenMs: 2 });
+    const c = client(j, 'ol-round');
+    const first = await c.chat({ model: MODEL, messages: [{ role: 'user', content: 'Weather in Paris?' }], tools: [weather] });
+    expect(first.message.tool_calls).toEqual([{ id: 'call_fake_0', function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } }]);
+    expect(first.done_reason).toBe('stop');
+    // As older Ollama clients send it back: no ids, the result named by tool_name.
+    const second = await c.chat({
+      model: MODEL,
+      tools: [weather],
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: '', tool_calls: [{ function: { name: 'get_weather', arguments: { city: 'Paris' } } }] },
+        { role: 'tool', content: '22°C and sunny', tool_name: 'get_weather' },
+        { role: 'user', content: 'And so?' },
+      ],
+    });
+    expect(second.message.content).toBe('Sunny.');
+    const upstream = await j.fake!.waitForRequest((r) => r.prompt === 'And so?');
+    expect((upstream.body as { messages: unknown[] }).messages.slice(1, 3)).toEqual([
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1_0', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', content: '22°C and sunny', tool_call_id: 'call_1_0', name: 'get_weather' },
+    ]);
+  });
+
+  it('images reach Ollama as base64 and an OpenAI-compatible upstream as data URLs', async () => {
+    j = await startTestJarvis();
+    await client(j).chat({ model: MODEL, messages: [{ role: 'user', content: 'What is this?', images: [PNG] }] });
+    expect((await j.fake!.waitForRequest()).body).toMatchObject({ messages: [{ role: 'user', content: 'What is this?', images: [PNG] }] });
+    await client(j).generate({ model: MODEL, prompt: 'And this?', images: [PNG] });
+    expect((await j.fake!.waitForRequest((r) => r.prompt === 'And this?')).body).toMatchObject({ messages: [{ role: 'user', content: 'And this?', images: [PNG] }] });
+    await j.close();
+
+    j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
+    await client(j).chat({ model: MODEL, messages: [{ role: 'user', content: 'What is this?', images: [PNG] }] });
+    expect((await j.fake!.waitForRequest()).body).toMatchObject({
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+    });
+  });
+
+  it('format, options and keep_alive reach Ollama as given, and an OpenAI-compatible upstream as its parameters', async () => {
+    const schema = { type: 'object', properties: { answer: { type: 'string' } }, required: ['answer'] };
+    const request = {
+      model: MODEL,
+      messages: [{ role: 'user', content: 'A' }],
+      format: schema,
+      keep_alive: '10m',
+      options: { temperature: 0.1, top_p: 0.9, top_k: 20, seed: 42, stop: ['\n\n'], num_ctx: 8192, num_predict: 100 },
+    };
+    j = await startTestJarvis();
+    await client(j).chat(request);
+    expect((await j.fake!.waitForRequest()).body).toMatchObject({ format: schema, keep_alive: '10m', options: request.options });
+    await client(j).generate({ model: MODEL, prompt: 'J', format: 'json' });
+    expect((await j.fake!.waitForRequest((r) => r.prompt === 'J')).body).toMatchObject({ format: 'json' });
+    await j.close();
+
+    j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
+    await client(j).chat(request);
+    expect((await j.fake!.waitForRequest()).body).toMatchObject({
+      response_format: { type: 'json_schema', json_schema: { name: 'response', schema } },
+      temperature: 0.1,
+      top_p: 0.9,
+      seed: 42,
+      stop: ['\n\n'],
+      max_tokens: 100,
+    });
+  });
+
+  it('generate streams `thinking` beside `response`', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
+    j.fake!.plan = () => ({ thinking: ['Hmm.'], tokens: ['Yes.'], tokenMs: 2 });
+    const parts: GenerateResponse[] = [];
+    for await (const part of await client(j).generate({ model: MODEL, prompt: 'Q', think: true, stream: true })) parts.push(part);
+    expect(parts.map((p) => p.thinking ?? '').join('')).toBe('Hmm.');
+    expect(parts.map((p) => p.response).join('')).toBe('Yes.');
+    expect((await j.fake!.waitForRequest()).body).toMatchObject({ reasoning_effort: 'medium' });
+  });
+
+  it('a stream that is thinking is superseded like any other', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = (p) => (p === 'A' ? { thinking: Array.from({ length: 400 }, (_, i) => `t${i} `), tokens: ['never'], tokenMs: 10 } : { tokens: ['B'], tokenMs: 2 });
+    const first = await client(j, 'ol-think').chat({ model: MODEL, messages: [{ role: 'user', content: 'A' }], think: true, stream: true });
+    const parts: ChatResponse[] = [];
+    const reading = (async () => {
+      for await (const part of first) parts.push(part);
+    })();
+    await expect.poll(() => parts.length, { timeout: 10_000 }).toBeGreaterThan(2);
+    const second = await client(j, 'ol-think').chat({ model: MODEL, messages: [{ role: 'user', content: 'B' }] });
+    await reading;
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'superseded' });
+    expect(second.message.content).toBe('B');
+    const upA = await j.fake!.waitForRequest((r) => r.prompt === 'A');
+    await upA.closed;
+    expect(upA.aborted).toBe(true);
+  });
+});
+
 describe('Ollama API in front of an OpenAI-compatible server', () => {
   it('chat and generate become chat completions; tags, show and ps read /v1/models; embed uses /v1/embeddings', async () => {
     j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
