@@ -17,7 +17,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     bodyLimit: ctx.config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    // allowUnionTypes: the OpenAI schema has `string | array` contents and `string | string[]` stops.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
   parseAnyBodyAsJson(app, ctx.config.bodyLimitBytes);
   installErrorHandling(app, ctx.log);
