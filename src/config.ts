@@ -3,6 +3,13 @@ import type { LogLevel } from './log/format.js';
 
 export type BackendChoice = 'auto' | 'ollama' | 'openai' | 'demo';
 
+/** One entry of JARVIS_API_KEYS / JARVIS_ADMIN_KEYS. Only `name` is ever logged or shown. */
+export interface ApiKey {
+  name: string;
+  key: string;
+  admin: boolean;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -22,6 +29,14 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long shutdown waits for streams to end before closing anyway. */
   shutdownGraceMs: number;
+  /** JARVIS_ALLOWED_HOSTS: Host names accepted besides loopback and the bound address; `*` = any. */
+  allowedHosts: string[];
+  /** JARVIS_ALLOWED_ORIGINS: browser origins (besides Jarvis's own) that may call the API, with CORS; `*` = any. */
+  allowedOrigins: string[];
+  /** JARVIS_API_KEYS and JARVIS_ADMIN_KEYS; none = no authentication. */
+  apiKeys: ApiKey[];
+  /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
+  allowNoAuth: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,7 +86,60 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     demoTokenMs: int(merged, 'JARVIS_DEMO_TOKEN_MS', 30),
     bodyLimitBytes: int(merged, 'JARVIS_BODY_LIMIT_BYTES', 1 << 20, 1),
     shutdownGraceMs: int(merged, 'JARVIS_SHUTDOWN_GRACE_MS', 2000),
+    allowedHosts: list(merged, 'JARVIS_ALLOWED_HOSTS').map((h) => allowedHost(h)),
+    allowedOrigins: list(merged, 'JARVIS_ALLOWED_ORIGINS').map((o) => allowedOrigin(o)),
+    apiKeys: apiKeys(merged),
+    allowNoAuth: merged.JARVIS_ALLOW_NO_AUTH === '1' || merged.JARVIS_ALLOW_NO_AUTH === 'true',
   };
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+/** A host name, `*.domain` or `*`, lower-cased; ports are not part of the check. */
+function allowedHost(entry: string): string {
+  const value = entry.toLowerCase().replace(/\.$/, '');
+  if (!/^(\*|(\*\.)?[a-z0-9.-]+|\[[0-9a-f:.]+\])$/.test(value)) {
+    throw new ConfigError(`JARVIS_ALLOWED_HOSTS: ${JSON.stringify(entry)} is not a host name (write names like jarvis.example.com or *.example.com, without scheme or port)`);
+  }
+  return value;
+}
+
+/** `scheme://host[:port]`, where `*` may stand for any part of the host or port; or `*` alone. */
+function allowedOrigin(entry: string): string {
+  const value = entry.toLowerCase().replace(/\/+$/, '');
+  if (value !== '*' && !/^[a-z][a-z0-9+.-]*:\/\/[a-z0-9.*\-[\]:]+$/.test(value)) {
+    throw new ConfigError(`JARVIS_ALLOWED_ORIGINS: ${JSON.stringify(entry)} is not an origin (write scheme://host[:port], e.g. https://chat.example.com)`);
+  }
+  return value;
+}
+
+const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/;
+const MIN_KEY_LENGTH = 16;
+
+/** `name:key,name:key` from JARVIS_API_KEYS (users) and JARVIS_ADMIN_KEYS (operators). */
+function apiKeys(env: Env): ApiKey[] {
+  const keys: ApiKey[] = [];
+  for (const [variable, admin] of [['JARVIS_API_KEYS', false], ['JARVIS_ADMIN_KEYS', true]] as const) {
+    for (const entry of list(env, variable)) {
+      const colon = entry.indexOf(':');
+      const name = colon > 0 ? entry.slice(0, colon) : '';
+      const key = colon > 0 ? entry.slice(colon + 1) : '';
+      // Never echo the entry: it holds a secret.
+      if (!KEY_NAME.test(name)) throw new ConfigError(`${variable}: every entry is name:key, the name 1-64 characters of A-Z a-z 0-9 . _ - (entry ${keys.length + 1} is not)`);
+      if (key.length < MIN_KEY_LENGTH || /\s/.test(key)) {
+        throw new ConfigError(`${variable}: the key of "${name}" must be at least ${MIN_KEY_LENGTH} characters without spaces (e.g. openssl rand -hex 24)`);
+      }
+      if (keys.some((k) => k.name === name)) throw new ConfigError(`${variable}: the name "${name}" is used twice; names must be unique (they own sessions)`);
+      if (keys.some((k) => k.key === key)) throw new ConfigError(`${variable}: the key of "${name}" is also another entry's key`);
+      keys.push({ name, key, admin });
+    }
+  }
+  return keys;
 }
 
 /**

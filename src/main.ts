@@ -10,8 +10,16 @@ async function main(): Promise<void> {
     console.error(`jarvis: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}`);
     process.exit(2);
   }
-  const jarvis = await startJarvis(config);
+  let jarvis;
+  try {
+    jarvis = await startJarvis(config);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`jarvis: ${err.message}`);
+    process.exit(2);
+  }
   console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
+  for (const warning of jarvis.ctx.warnings) console.warn(`jarvis: warning: ${warning}`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

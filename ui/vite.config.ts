@@ -15,7 +15,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('../dist/ui', import.meta.url)),
     emptyOutDir: true,
-    sourcemap: true,
+    // No source maps in the shipped UI: they would publish the sources and cost bytes for nothing.
+    sourcemap: false,
   },
   server: {
     proxy: { '/v1': api, '/health': api },

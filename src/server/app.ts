@@ -1,6 +1,13 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
+import { apiKeyGuard } from './guards/apiKeys.js';
+import { corsOptions } from './guards/cors.js';
+import { hostGuard } from './guards/hosts.js';
+import { originGuard } from './guards/origins.js';
+import { securityHeaders } from './guards/securityHeaders.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
@@ -11,17 +18,29 @@ import { sessionRoutes } from './routes/sessions.js';
 import { uiRoutes } from './routes/ui.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
+  const { config } = ctx;
   const app = Fastify({
     // The system log is ours (SPEC §5); Fastify's per-request logging would be noise in it.
     logger: false,
-    bodyLimit: ctx.config.bodyLimitBytes,
+    bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // allowUnionTypes: the OpenAI schema has `string | array` contents and `string | string[]` stops.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
-  parseAnyBodyAsJson(app, ctx.config.bodyLimitBytes);
+  parseAnyBodyAsJson(app, config.bodyLimitBytes);
   installErrorHandling(app, ctx.log);
+
+  // The guards, in this order, all on onRequest: before any body is read and before
+  // any route runs. Hardening headers first, so refusals carry them too; then Host
+  // (DNS rebinding) and Origin (other web pages); CORS for the origins that passed;
+  // then the API key, after CORS so a browser on an allowed origin can read its 401.
+  void app.register(helmet, securityHeaders());
+  app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts }));
+  app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
+  void app.register(cors, corsOptions());
+  if (config.apiKeys.length > 0) app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);
   sessionRoutes(app, ctx);

@@ -16,4 +16,6 @@ export interface JarvisContext {
   /** Set when shutdown begins: no new stream may start after the streams were cancelled. */
   shuttingDown: boolean;
   metrics: StreamMetrics;
+  /** What the operator should know about this configuration (exposure without keys, `*` lists): logged, in `/health`, in the UI. */
+  warnings: string[];
 }

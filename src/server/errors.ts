@@ -1,8 +1,9 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { SESSION_HEADER, type ApiError } from '../shared/events.js';
+import { SESSION_HEADER, type ApiError, type GuardErrorCode } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
+import { principalOf } from './guards/principal.js';
 
-/** An error with the status and code the client should see. */
+/** An error with the status and code the client should see (and any headers it needs, e.g. a 401's challenge). */
 export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
@@ -10,8 +11,17 @@ export class HttpError extends Error {
     message: string,
     /** The request field at fault, as OpenAI's `param`. */
     readonly param: string | null = null,
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
+  }
+}
+
+/** A request refused by a guard (src/server/guards/), before any of its work was done. */
+export class GuardError extends HttpError {
+  declare readonly code: GuardErrorCode;
+  constructor(statusCode: number, code: GuardErrorCode, message: string, headers?: Readonly<Record<string, string>>) {
+    super(statusCode, code, message, null, headers);
   }
 }
 
@@ -35,9 +45,11 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog, body:
       code,
       error: message.slice(0, 300),
       session: typeof request.headers[SESSION_HEADER] === 'string' ? request.headers[SESSION_HEADER].slice(0, 128) : undefined,
+      key: principalOf(request)?.name,
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
+    if (err instanceof HttpError && err.headers) void reply.headers(err.headers);
     void reply.code(status).type('application/json').send(body(code, message, status, param));
   });
 

@@ -6,6 +6,7 @@ import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
+import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
 import type { JarvisContext } from './context.js';
@@ -25,6 +26,8 @@ export interface StartOptions {
 }
 
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
+  // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
+  const warnings = exposureWarnings(config);
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
   const selected = options.backend ?? (await selectBackend(config, log));
   const metrics = options.metrics ?? new PromMetrics();
@@ -37,7 +40,9 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     defaultModel: selected.defaultModel,
     startedAt: Date.now(),
     shuttingDown: false,
+    warnings,
   };
+  for (const warning of warnings) log.warn('security_warning', { warning });
   const app = buildApp(ctx);
   try {
     await app.listen({ port: config.port, host: config.host });
@@ -49,7 +54,13 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  log.info('server_listening', { url, backend: ctx.backend.name, model: ctx.defaultModel, log_file: config.logFile });
+  log.info('server_listening', {
+    url,
+    backend: ctx.backend.name,
+    model: ctx.defaultModel,
+    log_file: config.logFile,
+    auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : 'none',
+  });
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(ctx, app));

@@ -32,6 +32,14 @@ export type ErrorCode =
   /** The upstream refused the request with a 4xx (context too long, "does not support tools"…); `status` is its status. */
   | 'upstream_rejected';
 
+/** Why a request was refused before any work was done (the request guards, src/server/guards/). */
+export type GuardErrorCode =
+  | 'host_not_allowed'
+  | 'origin_not_allowed'
+  | 'missing_api_key'
+  | 'invalid_api_key'
+  | 'admin_required';
+
 /** Why a reply ended normally: OpenAI's finish reasons, as the upstream reported them. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
@@ -111,6 +119,8 @@ export interface HealthResponse {
   model: string | null;
   active_streams: number;
   uptime_s: number;
+  /** Present when the operator should know something, e.g. that Jarvis is exposed without keys. */
+  warnings?: string[];
 }
 
 export type BackendName = 'ollama' | 'openai' | 'demo';

@@ -19,6 +19,10 @@ export function newStreamId(): string {
 
 export interface ChatStreamOptions {
   sessionId: string;
+  /** The API key's name the stream belongs to ('' without keys): sessions are scoped by it. */
+  owner?: string;
+  /** The OpenAI `user` field, as the client sent it: only logged. */
+  user?: string | undefined;
   model: string;
   writer: EventWriter;
   log: SystemLog;
@@ -36,6 +40,8 @@ export interface ChatStreamOptions {
 export class ChatStream implements UpstreamLink {
   readonly id: string;
   readonly sessionId: string;
+  readonly owner: string;
+  readonly user: string | undefined;
   readonly model: string;
   readonly controller = new AbortController();
   private readonly killer = new AbortController();
@@ -61,6 +67,8 @@ export class ChatStream implements UpstreamLink {
   constructor(options: ChatStreamOptions) {
     this.id = options.id ?? newStreamId();
     this.sessionId = options.sessionId;
+    this.owner = options.owner ?? '';
+    this.user = options.user;
     this.model = options.model;
     this.writer = options.writer;
     this.log = options.log;

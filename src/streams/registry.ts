@@ -8,6 +8,8 @@ export type RegisterOutcome = 'started' | 'waited_clean' | 'waited_timeout' | 'a
 /**
  * Which streams are live, per session. A stream is live from `register` until its
  * own `finally` pops it, so "live" includes streams still releasing their upstream.
+ * A session is its owner (the API key's name, '' without keys) and its id together:
+ * the same `X-Session-Id` under two keys is two sessions that never touch.
  *
  * Everything here is synchronous except the bounded wait in `register`, which only
  * the registering stream awaits: no session, and no `/health`, ever waits on another.
@@ -30,8 +32,10 @@ export class StreamRegistry {
     return this.byId.get(streamId);
   }
 
-  list(): ChatStream[] {
-    return [...this.byId.values()];
+  /** Every live stream, or only those of `owner`. */
+  list(owner?: string): ChatStream[] {
+    const all = [...this.byId.values()];
+    return owner === undefined ? all : all.filter((s) => s.owner === owner);
   }
 
   /**
@@ -41,8 +45,9 @@ export class StreamRegistry {
    * cancelled meanwhile; its successor then waits for the older streams too.
    */
   async register(stream: ChatStream): Promise<RegisterOutcome> {
-    let live = this.bySession.get(stream.sessionId);
-    if (!live) this.bySession.set(stream.sessionId, (live = new Set()));
+    const session = sessionKey(stream.owner, stream.sessionId);
+    let live = this.bySession.get(session);
+    if (!live) this.bySession.set(session, (live = new Set()));
     const previous = [...live];
     live.add(stream);
     this.byId.set(stream.id, stream);
@@ -74,7 +79,7 @@ export class StreamRegistry {
     this.metrics.supersedeWaited(waited, result === 'clean' ? 'clean' : result === 'timeout' ? 'timeout' : 'abandoned');
 
     for (const prev of previous) {
-      const fields = { trace: prev.id, new_trace: stream.id, session: stream.sessionId };
+      const fields = { trace: prev.id, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined };
       const prevWaited = endedAt.get(prev);
       if (prevWaited !== undefined) {
         this.log.info('prev_stream_finished_cleanly', { ...fields, waited_ms: Math.round(prevWaited) });
@@ -90,17 +95,18 @@ export class StreamRegistry {
 
   /** Removes a stream; throws if it was not registered (the caller logs the failure). */
   pop(stream: ChatStream): void {
-    const live = this.bySession.get(stream.sessionId);
+    const session = sessionKey(stream.owner, stream.sessionId);
+    const live = this.bySession.get(session);
     const inSession = live?.delete(stream) ?? false;
-    if (live && live.size === 0) this.bySession.delete(stream.sessionId);
+    if (live && live.size === 0) this.bySession.delete(session);
     const inIndex = this.byId.get(stream.id) === stream && this.byId.delete(stream.id);
     if (!inSession || !inIndex) throw new Error(`stream ${stream.id} was not registered`);
   }
 
-  /** Cancels the session's live streams; true if one was still running. Idempotent. */
-  stop(sessionId: string, reason: CancelReason = 'stopped'): boolean {
+  /** Cancels the live streams of `owner`'s session `sessionId`; true if one was still running. Idempotent. */
+  stop(owner: string, sessionId: string, reason: CancelReason = 'stopped'): boolean {
     let stopped = false;
-    for (const stream of this.bySession.get(sessionId) ?? []) stopped = stream.cancel(reason) || stopped;
+    for (const stream of this.bySession.get(sessionKey(owner, sessionId)) ?? []) stopped = stream.cancel(reason) || stopped;
     return stopped;
   }
 
@@ -109,6 +115,11 @@ export class StreamRegistry {
     for (const stream of streams) stream.cancel(reason);
     return streams;
   }
+}
+
+// Key names ([A-Za-z0-9._-]) and session ids ([A-Za-z0-9._:-]) never contain a space.
+function sessionKey(owner: string, sessionId: string): string {
+  return `${owner} ${sessionId}`;
 }
 
 function cancelReason(stream: ChatStream): string {

@@ -23,7 +23,15 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   const { registry, backend, log } = deps;
   const metrics = deps.metrics ?? noMetrics;
   const trace = stream.id;
-  log.info('stream_start', { trace, session: stream.sessionId, stream_id: stream.id, model: request.model, backend: backend.name });
+  log.info('stream_start', {
+    trace,
+    session: stream.sessionId,
+    stream_id: stream.id,
+    model: request.model,
+    backend: backend.name,
+    key: stream.owner || undefined,
+    user: stream.user,
+  });
   metrics.streamStarted(stream);
   let firstTokenTimer: NodeJS.Timeout | undefined;
   try {

@@ -4,6 +4,7 @@ import { runStream } from '../../streams/runStream.js';
 import type { JarvisContext } from '../context.js';
 import { defaultModel } from '../defaultModel.js';
 import { HttpError } from '../errors.js';
+import { ownerOf, principalOf } from '../guards/principal.js';
 import { negotiateFormat, openWriter } from '../protocols/negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from '../protocols/openai/schema.js';
 import { toBackendRequest } from '../protocols/openai/toBackendRequest.js';
@@ -12,7 +13,7 @@ import { sessionOf } from '../session.js';
 export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.post<{ Body: OpenAIChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
     const body = request.body;
-    const sessionId = sessionOf(request, body.user ?? undefined);
+    const sessionId = sessionOf(request);
     if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
     const model = body.model ?? (await defaultModel(ctx));
     const backendRequest = toBackendRequest(body, model);
@@ -26,7 +27,8 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       model,
       includeUsage: body.stream_options?.include_usage === true,
     });
-    const stream = new ChatStream({ id: streamId, sessionId, model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
+    const owner = ownerOf(principalOf(request));
+    const stream = new ChatStream({ id: streamId, sessionId, owner, user: body.user ?? undefined, model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
     const watchClient = () => {
       res.on('close', () => {
         if (!res.writableFinished) stream.cancel('client_closed');

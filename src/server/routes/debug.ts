@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { ownerOf, principalOf, seesAll } from '../guards/principal.js';
 import { PromMetrics } from '../metrics.js';
 
 /** One live stream as `GET /debug/streams` shows it (read by `jarvis diagnose` and `jarvis matrix`). */
 export interface DebugStream {
+  /** The API key (its name) the stream belongs to; null without keys. */
+  key: string | null;
   session_id: string;
   stream_id: string;
   model: string;
@@ -20,12 +23,19 @@ export interface DebugStreamsResponse {
   streams: DebugStream[];
 }
 
-/** Live state for operators: what is streaming right now, and the Prometheus metrics. */
+/**
+ * Live state for operators: what is streaming right now, and the Prometheus metrics.
+ * With keys, a caller sees only its own key's streams (an admin key sees all), and
+ * `/metrics` needs an admin key.
+ */
 export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   // Synchronous like /health: a snapshot of the registry, no waiting on any stream.
-  app.get('/debug/streams', async (): Promise<DebugStreamsResponse> => {
+  app.get('/debug/streams', async (request): Promise<DebugStreamsResponse> => {
     const now = Date.now();
-    const streams = ctx.registry.list().map((s) => ({
+    const principal = principalOf(request);
+    const visible = seesAll(principal) ? ctx.registry.list() : ctx.registry.list(ownerOf(principal));
+    const streams = visible.map((s) => ({
+      key: s.owner === '' ? null : s.owner,
       session_id: s.sessionId,
       stream_id: s.id,
       model: s.model,
@@ -38,7 +48,7 @@ export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     return { count: streams.length, streams };
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', { config: { access: 'admin' } }, async (_request, reply) => {
     const metrics = ctx.metrics;
     if (!(metrics instanceof PromMetrics)) throw new HttpError(404, 'metrics_disabled', 'this server was started without Prometheus metrics');
     const text = await metrics.text();

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
+import { ownerOf, principalOf } from '../guards/principal.js';
 
 export function sessionRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.post<{ Params: { session: string } }>(
@@ -13,8 +14,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       },
     },
     async (request) => {
-      const stopped = ctx.registry.stop(request.params.session, 'stopped');
-      ctx.log.info('session_stop', { session: request.params.session, stopped });
+      // Only the caller's own session of that name: another key's is another session.
+      const key = principalOf(request)?.name;
+      const stopped = ctx.registry.stop(ownerOf(principalOf(request)), request.params.session, 'stopped');
+      ctx.log.info('session_stop', { session: request.params.session, key, stopped });
       return { stopped };
     },
   );
