@@ -54,9 +54,22 @@ describe('OpenAI-compatible API (official openai client)', () => {
       choices: [{ index: 0, message: { role: 'assistant', content: Array.from({ length: 20 }, (_, i) => `B#${i} `).join('') }, finish_reason: 'stop' }],
       usage: { prompt_tokens: 7, completion_tokens: 20, total_tokens: 27 },
     });
-    // No X-Session-Id: the `user` field names the session (hashed, as it is not a valid id).
+    // No X-Session-Id: a session of its own; `user` is only logged.
     const start = await waitForLog(j.logFile, 'stream_start');
-    expect(start.fields.session).toMatch(/^user-[0-9a-f]{24}$/);
+    expect(start.fields.session).toMatch(/^sess-[0-9a-f-]{36}$/);
+    expect(start.fields.user).toBe('alice@example.com');
+  });
+
+  it('parallel calls from one `user` without X-Session-Id are separate sessions: neither cancels the other', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = (p) => ({ tokens: Array.from({ length: 30 }, (_, i) => `${p}#${i} `), tokenMs: 10 });
+    const ask = (prompt: string) => client(j).chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: prompt }], stream: false, user: 'same-user' });
+    const [a, b, c] = await Promise.all([ask('A'), ask('B'), ask('C')]);
+    for (const [completion, p] of [[a, 'A'], [b, 'B'], [c, 'C']] as const) {
+      expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: Array.from({ length: 30 }, (_, i) => `${p}#${i} `).join('') } });
+    }
+    const ups = [await j.fake!.waitForRequest((r) => r.prompt === 'A'), await j.fake!.waitForRequest((r) => r.prompt === 'B')];
+    expect(ups.map((u) => u.aborted)).toEqual([false, false]);
   });
 
   it('aborting a stream with its AbortController closes the upstream and logs stream_end', async () => {
@@ -89,8 +102,8 @@ describe('OpenAI-compatible API (official openai client)', () => {
       for await (const chunk of first) firstChunks.push(chunk);
     })();
     await expect.poll(() => firstChunks.length, { timeout: 10_000 }).toBeGreaterThan(2);
-    // The second client names the session with `user` (header absent).
-    const second = await client(j).chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false, user: 'oa-two' });
+    // The second client names the same session with the header (a `user` field would not).
+    const second = await client(j, 'oa-two').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false, user: 'someone' });
     await firstDone;
     expect(firstChunks.at(-1)?.choices[0]?.finish_reason).toBe('superseded');
     expect(firstChunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).not.toContain('B1');

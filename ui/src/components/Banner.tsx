@@ -1,4 +1,5 @@
-// Tells a newcomer why answers are canned (demo backend) or why nothing works (server down).
+// Tells a newcomer why answers are canned (demo backend) or why nothing works (server down),
+// and the operator what the server warns about (e.g. running exposed without API keys).
 
 import type { ServerInfo } from '../hooks/useServerInfo.js';
 
@@ -10,7 +11,20 @@ export function Banner({ info }: { info: ServerInfo }) {
       </div>
     );
   }
-  if (info.health?.backend !== 'demo') return null;
+  const warnings = info.health?.warnings ?? [];
+  return (
+    <>
+      {warnings.map((w) => (
+        <div key={w} className="banner banner-error" role="alert" data-testid="security-warning">
+          <strong>Warning:</strong> {w}
+        </div>
+      ))}
+      {info.health?.backend === 'demo' && <DemoBanner />}
+    </>
+  );
+}
+
+function DemoBanner() {
   return (
     <div className="banner" role="status" data-testid="demo-banner">
       <strong>Demo mode:</strong> no model is connected, so Jarvis answers with a canned reply. Install{' '}

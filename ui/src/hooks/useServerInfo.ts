@@ -13,7 +13,8 @@ export interface ServerInfo {
   unreachable: boolean;
 }
 
-export function useServerInfo(api: Api): ServerInfo {
+/** `generation` changes after a sign-in: what was refused without a key is asked for again. */
+export function useServerInfo(api: Api, generation = 0): ServerInfo {
   const [info, setInfo] = useState<ServerInfo>({ health: null, models: null, unreachable: false });
   useEffect(() => {
     const controller = new AbortController();
@@ -27,6 +28,6 @@ export function useServerInfo(api: Api): ServerInfo {
       () => !signal.aborted && setInfo((i) => ({ ...i, models: [] })),
     );
     return () => controller.abort();
-  }, [api]);
+  }, [api, generation]);
   return info;
 }
