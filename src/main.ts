@@ -18,8 +18,8 @@ async function main(): Promise<void> {
     console.error(`jarvis: ${err.message}`);
     process.exit(2);
   }
-  console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
   for (const warning of jarvis.ctx.warnings) console.warn(`jarvis: warning: ${warning}`);
+  console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {

@@ -22,6 +22,8 @@ export interface ChatRequest {
   timeoutMs?: number;
   /** Aborts the request, as a client going away does. */
   signal?: AbortSignal;
+  /** Extra request headers (e.g. Authorization). */
+  headers?: Record<string, string>;
 }
 
 export interface ChatOutcome {
@@ -148,7 +150,7 @@ export class LiveChat {
         if (request.maxTokens) built.max_tokens = request.maxTokens;
         body = built;
       }
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson' };
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson', ...request.headers };
       if (request.session !== undefined) headers[SESSION_HEADER] = request.session;
       const res = await fetch(new URL('/v1/chat/completions', baseUrl), {
         method: 'POST',

@@ -4,7 +4,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './guards/apiKeys.js';
-import { corsOptions } from './guards/cors.js';
+import { corsOptions, keepCorsHeadersOnHijack } from './guards/cors.js';
 import { hostGuard } from './guards/hosts.js';
 import { originGuard } from './guards/origins.js';
 import { securityHeaders } from './guards/securityHeaders.js';
@@ -39,6 +39,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
+  app.addHook('onRequest', keepCorsHeadersOnHijack);
   if (config.apiKeys.length > 0) app.addHook('onRequest', apiKeyGuard(config.apiKeys));
 
   infoRoutes(app, ctx);

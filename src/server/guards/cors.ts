@@ -1,3 +1,4 @@
+import type { onRequestHookHandler } from 'fastify';
 import type { FastifyCorsOptions } from '@fastify/cors';
 import { SESSION_HEADER, STREAM_HEADER } from '../../shared/events.js';
 
@@ -17,3 +18,15 @@ export function corsOptions(): FastifyCorsOptions {
     strictPreflight: true,
   };
 }
+
+/**
+ * Streamed answers are written to the raw response after `reply.hijack()`, which
+ * drops headers set through `reply.header()`: copy the CORS headers onto the raw
+ * response as soon as they are set, so an allowed page can read a stream and its ids.
+ */
+export const keepCorsHeadersOnHijack: onRequestHookHandler = function keepCorsHeaders(_request, reply, done) {
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined && (name.startsWith('access-control-') || name === 'vary')) reply.raw.setHeader(name, value);
+  }
+  done();
+};

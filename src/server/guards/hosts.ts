@@ -59,8 +59,8 @@ function ownAddresses(boundHost: string): string[] {
   const bound = boundHost.replace(/^\[|\]$/g, '').toLowerCase();
   const unspecified = bound === '0.0.0.0' || bound === '::' || bound === '';
   if (!unspecified) return [isIP(bound) === 6 ? `[${bound}]` : bound];
-  // Listening everywhere: any of this machine's addresses reaches it.
-  const addresses: string[] = [];
+  // Listening everywhere: any of this machine's addresses reaches it (0.0.0.0 too, on Linux).
+  const addresses: string[] = ['0.0.0.0', '[::]'];
   for (const list of Object.values(networkInterfaces())) {
     for (const a of list ?? []) addresses.push(a.family === 'IPv6' ? `[${a.address.split('%')[0]!.toLowerCase()}]` : a.address);
   }
