@@ -1,6 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uiRoutes } from '../src/server/routes/ui.js';
+import { UI_DIR, uiRoutes } from '../src/server/routes/ui.js';
 import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
 import { ensureUiBuilt } from './helpers/uiBuild.js';
 
@@ -32,6 +34,17 @@ describe('the web UI route', () => {
     expect(asset.headers.get('content-type')).toMatch(/javascript/);
     expect(asset.headers.get('cache-control')).toContain('immutable');
     await asset.arrayBuffer();
+  });
+
+  it('ships without source maps: none in the build, none referenced, none served', async () => {
+    const assets = readdirSync(join(UI_DIR, 'assets'));
+    expect(assets.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const js = assets.filter((f) => f.endsWith('.js'));
+    expect(js.length).toBeGreaterThan(0);
+    for (const f of js) expect(readFileSync(join(UI_DIR, 'assets', f), 'utf8')).not.toContain('sourceMappingURL');
+    const map = await fetch(`${j.url}/assets/${js[0]}.map`);
+    expect(map.status).toBe(404);
+    await map.arrayBuffer();
   });
 
   it('leaves the API alone: unknown paths still get the JSON 404, /health still answers', async () => {

@@ -1,0 +1,103 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import { events, waitForLog } from '../test/helpers/log.js';
+import { launchChromium } from './helpers/browser.js';
+import { ChatPage, normalize, tokensText } from './helpers/chatPage.js';
+import { ensureUiBuilt } from './helpers/uiBuild.js';
+
+// The web UI against a Jarvis that needs API keys, in real Chromium: it asks for the
+// key once, keeps it, sends it on every call, and asks again when the server says 401.
+
+const WAIT = { timeout: 20_000, intervals: [50] };
+const ALICE = 'alice-key-0123456789abcdef';
+const CAROL = 'carol-key-0123456789abcdef';
+const reply = (p: string) => ({ tokens: Array.from({ length: 10 }, (_, i) => `${p}#${i} `), tokenMs: 5 });
+
+let browser: Browser;
+let context: BrowserContext | undefined;
+const servers: TestJarvis[] = [];
+
+beforeAll(async () => {
+  await ensureUiBuilt();
+  browser = await launchChromium();
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function start(env: Record<string, string>): Promise<TestJarvis> {
+  const j = await startTestJarvis(env);
+  servers.push(j);
+  if (j.fake) j.fake.plan = reply;
+  return j;
+}
+
+async function signIn(chat: ChatPage, key: string): Promise<void> {
+  await chat.page.getByLabel('API key').fill(key);
+  await chat.page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+describe('web UI sign-in', { timeout: 90_000 }, () => {
+  it('asks for the key on 401, refuses a wrong one, keeps the right one, and asks again once it is revoked', async () => {
+    const first = await start({ JARVIS_API_KEYS: `alice:${ALICE}` });
+    context = await browser.newContext();
+    const chat = new ChatPage(await context.newPage());
+    await chat.page.goto(first.url);
+
+    await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
+    await chat.screenshot('sign-in');
+    await signIn(chat, 'not-the-key-0123456789');
+    await expect.poll(() => chat.page.getByRole('alert').textContent(), WAIT).toContain('did not accept that key');
+
+    await signIn(chat, ALICE);
+    await chat.input.waitFor(WAIT);
+    // What was refused before the sign-in is fetched again, now with the key.
+    await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').allTextContents(), WAIT).toContain('fake-llama:latest');
+    await chat.send('A');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('A', 10));
+    expect((await waitForLog(first.logFile, 'stream_start', { session: await chat.sessionId() })).fields.key).toBe('alice');
+    expect(await chat.page.evaluate(() => localStorage.getItem('jarvis.apiKey'))).toBe(ALICE);
+
+    // Kept: a reload goes straight to the chat.
+    await chat.page.reload();
+    await chat.input.waitFor(WAIT);
+    await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').allTextContents(), WAIT).toContain('fake-llama:latest');
+    expect(await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).count()).toBe(0);
+
+    // The operator restarts Jarvis with other keys on the same port: the next call gets 401.
+    const port = new URL(first.url).port;
+    await first.close();
+    servers.splice(servers.indexOf(first), 1);
+    const second = await start({ PORT: port, JARVIS_API_KEYS: `carol:${CAROL}` });
+    await chat.send('B');
+    await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
+    expect(await chat.page.evaluate(() => localStorage.getItem('jarvis.apiKey'))).toBeNull();
+    await signIn(chat, CAROL);
+    await chat.input.waitFor(WAIT);
+    // The conversation is still there; the refused prompt can be retried in place.
+    expect(await chat.state(1)).toBe('error');
+    await chat.answer(1).getByRole('button', { name: 'Retry' }).click();
+    await expect.poll(() => chat.state(1), WAIT).toBe('done');
+    expect(normalize(await chat.text(1))).toBe(tokensText('B', 10));
+    expect(events(second.logFile, 'stream_start').map((l) => l.fields.key)).toEqual(['carol']);
+  });
+
+  it('shows the server’s warning when it runs exposed without keys (JARVIS_ALLOW_NO_AUTH=1)', async () => {
+    const j = await start({ HOST: '0.0.0.0', JARVIS_ALLOW_NO_AUTH: '1' });
+    context = await browser.newContext();
+    const chat = new ChatPage(await context.newPage());
+    await chat.page.goto(`http://127.0.0.1:${new URL(j.url).port}/`);
+    const warning = chat.page.getByTestId('security-warning');
+    await warning.waitFor(WAIT);
+    expect(await warning.textContent()).toContain('without API keys');
+    expect(await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).count()).toBe(0);
+    expect(chat.errors).toEqual([]);
+  });
+});
