@@ -83,8 +83,8 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
     // The form's navigation is one Playwright does see.
     await expect.poll(() => seen.filter((r) => r.method === 'POST' && r.url === '/v1/chat/completions').map((r) => r.status), WAIT).toContain(403);
     // What the page itself learns: nothing.
-    await expect.poll(() => page.evaluate(() => Object.keys((window as any).results).length), WAIT).toBe(4);
-    const results = await page.evaluate(() => (window as any).results);
+    await expect.poll(() => page.evaluate(() => Object.keys((globalThis as any).results).length), WAIT).toBe(4);
+    const results = await page.evaluate(() => (globalThis as any).results);
     // Not even an opaque answer: Cross-Origin-Resource-Policy makes each a network error for the page.
     expect(results).toEqual({ chat: 'error:Failed to fetch', stop: 'error:Failed to fetch', debugNoCors: 'error:Failed to fetch', debug: 'error:Failed to fetch' });
 
@@ -113,7 +113,7 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
     const seen = watch(context, j.url);
     const page = await context.newPage();
     await page.goto(other.url);
-    const result = await page.evaluate(() => (window as any).run());
+    const result = await page.evaluate(() => (globalThis as any).run());
     expect(result).toMatchObject({ status: 200, streamId: expect.stringMatching(/^[0-9a-f]{16}$/), session: 'from-app', last: 'done' });
     // (The preflight is not a page request Playwright reports; that the POST with X-Session-Id went out at all shows it passed.)
     expect(seen.map((s) => `${s.method} ${s.status}`)).toEqual(['POST 200']);

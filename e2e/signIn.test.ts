@@ -63,7 +63,7 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
     expect(normalize(await chat.text(0))).toBe(tokensText('A', 10));
     expect((await waitForLog(first.logFile, 'stream_start', { session: await chat.sessionId() })).fields.key).toBe('alice');
-    expect(await chat.page.evaluate(() => localStorage.getItem('jarvis.apiKey'))).toBe(ALICE);
+    expect(await chat.page.evaluate(() => (globalThis as any).localStorage.getItem('jarvis.apiKey'))).toBe(ALICE);
 
     // Kept: a reload goes straight to the chat.
     await chat.page.reload();
@@ -78,7 +78,7 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
     const second = await start({ PORT: port, JARVIS_API_KEYS: `carol:${CAROL}` });
     await chat.send('B');
     await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
-    expect(await chat.page.evaluate(() => localStorage.getItem('jarvis.apiKey'))).toBeNull();
+    expect(await chat.page.evaluate(() => (globalThis as any).localStorage.getItem('jarvis.apiKey'))).toBeNull();
     await signIn(chat, CAROL);
     await chat.input.waitFor(WAIT);
     // The conversation is still there; the refused prompt can be retried in place.
