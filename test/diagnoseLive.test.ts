@@ -44,6 +44,26 @@ describe('jarvis diagnose --url', () => {
     await running.finished;
   });
 
+  it('with keys, reads the live streams with JARVIS_API_KEY (an admin key sees every key\'s)', async () => {
+    const ops = 'ops-key-0123456789abcdefgh';
+    j = await startTestJarvis({ JARVIS_API_KEYS: 'alice:alice-key-0123456789abcdef', JARVIS_ADMIN_KEYS: `ops:${ops}` });
+    j.fake!.plan = (prompt) => ({ tokens: Array.from({ length: prompt === 'long' ? 2000 : 5 }, (_, i) => `${i} `), tokenMs: 10 });
+    const running = chat(j.url, { session: 'live-k', prompt: 'long', headers: { authorization: 'Bearer alice-key-0123456789abcdef' } });
+    await running.firstToken();
+    await waitForLog(j.logFile, 'stream_start', { session: 'live-k' });
+    // Without a key the server does not tell which streams run.
+    expect((await report(['--url', j.url, '--log', j.logFile])).byId.get('start_has_end')?.summary).not.toContain('still active on the server');
+    process.env.JARVIS_API_KEY = ops;
+    try {
+      const { byId } = await report(['--url', j.url, '--log', j.logFile]);
+      expect(byId.get('start_has_end')?.summary).toContain('1 still active on the server');
+    } finally {
+      delete process.env.JARVIS_API_KEY;
+    }
+    running.abort();
+    await running.finished;
+  });
+
   it('names a lost orphan, and a log the server does not write to', async () => {
     j = await startTestJarvis();
     const other = join(mkdtempSync(join(tmpdir(), 'jarvis-diagnose-')), 'old.log');

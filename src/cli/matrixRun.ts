@@ -1,6 +1,7 @@
 import { checkWireEvents, LiveChat, type ChatOutcome, type TimedEvent } from '../diagnostics/httpChat.js';
 import { fetchActiveStreams } from '../diagnostics/liveServer.js';
 import { readSupersedeTotals, supersedeDelta, type SupersedeDelta, type SupersedeTotals } from './supersedeMetrics.js';
+import { authHeaders } from '../diagnostics/apiKey.js';
 
 export interface MatrixOptions {
   url: string;
@@ -52,7 +53,7 @@ export class MatrixRun {
   }
 
   async stop(session: string): Promise<{ status: number; stopped: unknown }> {
-    const res = await fetch(new URL(`/v1/sessions/${encodeURIComponent(session)}/stop`, this.options.url), { method: 'POST', signal: AbortSignal.timeout(5000) });
+    const res = await fetch(new URL(`/v1/sessions/${encodeURIComponent(session)}/stop`, this.options.url), { method: 'POST', headers: authHeaders(), signal: AbortSignal.timeout(5000) });
     const body = (await res.json().catch(() => ({}))) as { stopped?: unknown };
     return { status: res.status, stopped: body.stopped };
   }

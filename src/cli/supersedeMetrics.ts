@@ -1,3 +1,5 @@
+import { authHeaders } from '../diagnostics/apiKey.js';
+
 /** The supersede-wait histogram's totals per outcome, read from `GET /metrics`. */
 export interface SupersedeTotals {
   count: Record<string, number>;
@@ -6,7 +8,7 @@ export interface SupersedeTotals {
 
 export async function readSupersedeTotals(baseUrl: string): Promise<SupersedeTotals | undefined> {
   try {
-    const res = await fetch(new URL('/metrics', baseUrl), { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(new URL('/metrics', baseUrl), { headers: authHeaders(), signal: AbortSignal.timeout(5000) });
     if (res.status !== 200) return undefined;
     return parseSupersedeTotals(await res.text());
   } catch {

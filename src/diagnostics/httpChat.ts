@@ -1,5 +1,6 @@
 import { LineSplitter } from '../shared/ndjson.js';
 import { isTerminal, SESSION_HEADER, STREAM_HEADER, type JarvisEvent, type TerminalEvent } from '../shared/events.js';
+import { authHeaders } from './apiKey.js';
 
 /** One NDJSON event as received, untrusted: the checks below decide whether it is well formed. */
 export type WireEvent = Record<string, unknown>;
@@ -150,7 +151,7 @@ export class LiveChat {
         if (request.maxTokens) built.max_tokens = request.maxTokens;
         body = built;
       }
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson', ...request.headers };
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/x-ndjson', ...authHeaders(), ...request.headers };
       if (request.session !== undefined) headers[SESSION_HEADER] = request.session;
       const res = await fetch(new URL('/v1/chat/completions', baseUrl), {
         method: 'POST',

@@ -1,4 +1,5 @@
 import type { DebugStreamsResponse } from '../server/routes/debug.js';
+import { authHeaders } from './apiKey.js';
 
 export interface HealthProbe {
   ok: boolean;
@@ -31,7 +32,7 @@ export async function probeHealth(baseUrl: string, timeoutMs = 2000): Promise<He
 /** The server's live streams (`GET /debug/streams`), or undefined if it cannot say. */
 export async function fetchActiveStreams(baseUrl: string, timeoutMs = 2000): Promise<DebugStreamsResponse | undefined> {
   try {
-    const res = await fetch(new URL('/debug/streams', baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(new URL('/debug/streams', baseUrl), { headers: authHeaders(), signal: AbortSignal.timeout(timeoutMs) });
     if (res.status !== 200) return undefined;
     const body = (await res.json()) as DebugStreamsResponse;
     return Array.isArray(body.streams) ? body : undefined;
