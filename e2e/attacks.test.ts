@@ -102,7 +102,7 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
       window.run = async () => {
         const res = await fetch(${JSON.stringify(j.url)} + '/v1/chat/completions', {
           method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-session-id': 'from-app' },
+          headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': 'from-app' },
           body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
         });
         const lines = (await res.text()).trim().split('\\n').map((l) => JSON.parse(l));

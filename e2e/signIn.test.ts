@@ -86,6 +86,7 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
     await chat.answer(1).getByRole('button', { name: 'Retry' }).click();
     await expect.poll(() => chat.state(1), WAIT).toBe('done');
     expect(normalize(await chat.text(1))).toBe(tokensText('B', 10));
+    await waitForLog(second.logFile, 'stream_end', { session: await chat.sessionId() });
     expect(events(second.logFile, 'stream_start').map((l) => l.fields.key)).toEqual(['carol']);
   });
 

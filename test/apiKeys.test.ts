@@ -137,6 +137,7 @@ describe('sessions belong to their key', () => {
     const a2 = chat(j.url, { session: 'shared', prompt: 'B', headers: bearer(ALICE) });
     expect((await a.finished).at(-1)).toMatchObject({ type: 'cancelled', reason: 'superseded' });
     expect((await a2.finished).at(-1)).toMatchObject({ type: 'done' });
+    await waitForLog(j.logFile, 'stream_end', { trace: await a2.streamId });
     const started = events(j.logFile, 'stream_start', { session: 'shared' }).map((l) => l.fields.key);
     expect(started).toEqual(['alice', 'bob', 'alice']);
   });
@@ -152,6 +153,8 @@ describe('sessions belong to their key', () => {
     await b.firstToken();
     expect(await post(`${j.url}/v1/sessions/victim/stop`)).toEqual({ status: 200, body: { stopped: false } });
     expect(a.terminal).toBeUndefined();
+    // The log is written asynchronously: wait for both lines.
+    await expect.poll(() => events(j.logFile, 'stream_start').length, { timeout: 10_000 }).toBe(2);
     const sessions = events(j.logFile, 'stream_start').map((l) => l.fields.session);
     expect(new Set(sessions).size).toBe(2);
     expect(sessions.every((s) => /^sess-/.test(s as string))).toBe(true);
