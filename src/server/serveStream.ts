@@ -6,11 +6,14 @@ import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
 import type { JarvisContext } from './context.js';
 import { HttpError } from './errors.js';
+import { ownerOf, principalOf } from './guards/principal.js';
 
 export interface StreamedReply {
   sessionId: string;
   model: string;
   request: BackendRequest;
+  /** The OpenAI `user` field: only logged (it names no session). */
+  user?: string;
   /** The protocol's writer for this response (it may send its headers now, or at its first event). */
   writer(res: ServerResponse, streamId: string): EventWriter;
 }
@@ -26,7 +29,9 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
   reply.hijack();
   const res = reply.raw;
   const writer = spec.writer(res, streamId);
-  const stream = new ChatStream({ id: streamId, sessionId: spec.sessionId, model: spec.model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
+  // The session belongs to the caller's key: two keys never share a session, whatever its id.
+  const owner = ownerOf(principalOf(request));
+  const stream = new ChatStream({ id: streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
   const watchClient = () => {
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel('client_closed');
