@@ -142,6 +142,30 @@ describe('sessions belong to their key', () => {
     expect(started).toEqual(['alice', 'bob', 'alice']);
   });
 
+  it('on the Ollama API too: key B on /api/chat with the same X-Session-Id runs beside key A, and A supersedes only A', async () => {
+    const j = await start();
+    j.fake!.plan = (p) => (p === 'A' ? slow(p) : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
+    const ollamaChat = (key: string, prompt: string, signal?: AbortSignal) =>
+      fetch(`${j.url}/api/chat`, {
+        method: 'POST',
+        signal,
+        headers: { 'content-type': 'application/json', 'x-session-id': 'shared-ollama', ...bearer(key) },
+        body: JSON.stringify({ model: 'fake-llama:latest', messages: [{ role: 'user', content: prompt }] }),
+      });
+    const a = await ollamaChat(ALICE, 'A');
+    expect(a.status).toBe(200);
+    const aText = a.text();
+    await waitForLog(j.logFile, 'stream_start', { session: 'shared-ollama', key: 'alice' });
+    const b = await ollamaChat(BOB, 'B');
+    const bLines = (await b.text()).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean; done_reason?: string });
+    expect(bLines.at(-1)).toMatchObject({ done: true, done_reason: 'stop' });
+    expect(events(j.logFile, 'stream_cancelled')).toHaveLength(0);
+    const a2 = await ollamaChat(ALICE, 'B');
+    const aLines = (await aText).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean; done_reason?: string });
+    expect(aLines.at(-1)).toMatchObject({ done: true, done_reason: 'superseded' });
+    await a2.text();
+  });
+
   it("without keys, a session is still one session whoever names it (and `user` does not name one)", async () => {
     const j = await startTestJarvis();
     servers.push(j);
