@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './log/format.js';
+import { fdBudget, openFileLimit, type Limits } from './limits.js';
 
 export type BackendChoice = 'auto' | 'ollama' | 'openai' | 'demo';
 
@@ -37,6 +38,7 @@ export interface Config {
   apiKeys: ApiKey[];
   /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
   allowNoAuth: boolean;
+  limits: Limits;
 }
 
 type Env = Record<string, string | undefined>;
@@ -90,6 +92,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     allowedOrigins: list(merged, 'JARVIS_ALLOWED_ORIGINS').map((o) => allowedOrigin(o)),
     apiKeys: apiKeys(merged),
     allowNoAuth: merged.JARVIS_ALLOW_NO_AUTH === '1' || merged.JARVIS_ALLOW_NO_AUTH === 'true',
+    limits: loadLimits(merged),
   };
 }
 
@@ -140,6 +143,28 @@ function apiKeys(env: Env): ApiKey[] {
     }
   }
   return keys;
+}
+
+function loadLimits(env: Env): Limits {
+  const budget = fdBudget(openFileLimit());
+  const maxStreams = int(env, 'JARVIS_MAX_STREAMS', budget.maxStreams, 1);
+  const limits: Limits = {
+    maxConnections: int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1),
+    headersTimeoutMs: int(env, 'JARVIS_HEADERS_TIMEOUT_MS', 8000, 1),
+    requestTimeoutMs: int(env, 'JARVIS_REQUEST_TIMEOUT_MS', 30_000, 1),
+    keepAliveTimeoutMs: int(env, 'JARVIS_KEEPALIVE_TIMEOUT_MS', 5000, 1),
+    maxStreams,
+    maxStreamsPerClient: int(env, 'JARVIS_MAX_STREAMS_PER_CLIENT', Math.min(maxStreams, 256), 1),
+    maxTokensDefault: int(env, 'JARVIS_MAX_TOKENS_DEFAULT', 4096, 1),
+    stallTimeoutMs: int(env, 'JARVIS_STALL_TIMEOUT_MS', 60_000, 1),
+    maxStreamMs: int(env, 'JARVIS_MAX_STREAM_MS', 900_000, 1),
+    maxReplyBytes: int(env, 'JARVIS_MAX_REPLY_BYTES', 8 << 20, 1),
+  };
+  // Node refuses a headers timeout longer than the request timeout.
+  if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
+    throw new ConfigError(`JARVIS_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed JARVIS_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
+  }
+  return limits;
 }
 
 /**

@@ -113,9 +113,15 @@ describe('supersede', () => {
     expect(upA.aborted).toBe(true);
     const [aId, bId, cId] = await Promise.all([a.streamId, b.streamId, c.streamId]);
     await waitForLog(j.logFile, 'prev_stream_wait_abandoned', { trace: aId, new_trace: bId });
-    // C started only once A had ended, its upstream cut off after A's grace.
-    await waitForLog(j.logFile, 'prev_stream_finished_cleanly', { trace: aId, new_trace: cId });
+    // C started only once A had ended, its upstream cut off after A's grace: that
+    // is no clean finish, so it is logged and counted as a timeout (issue 10).
+    const line = await waitForLog(j.logFile, 'prev_stream_timeout_on_cancel', { trace: aId, new_trace: cId });
+    expect(line.fields.upstream_close).toBe('forced');
+    expect(events(j.logFile, 'prev_stream_finished_cleanly', { trace: aId })).toEqual([]);
     expect((await waitForLog(j.logFile, 'stream_end', { trace: aId })).fields.upstream_close).toBe('forced');
+    const metrics = await (await fetch(`${j.url}/metrics`)).text();
+    expect(metrics).toMatch(/^jarvis_supersede_wait_seconds_count\{outcome="timeout"\} 1$/m);
+    expect(metrics).toMatch(/^jarvis_supersede_wait_seconds_count\{outcome="clean"\} 0$/m);
   });
 
   it('a client that disconnects before the first token: upstream closed, stream_end logged', async () => {

@@ -8,6 +8,9 @@ import { describeError, httpError } from './upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
 import type { UpstreamLink } from './upstreamLink.js';
 
+/** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
+export const MAX_EVENT_BYTES = 1 << 20;
+
 export interface OpenAIBackendOptions {
   /** e.g. http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
   baseUrl: string;
@@ -94,8 +97,10 @@ export class OpenAIBackend implements Backend {
       let pending: BackendChunk[] = [];
       let ended = false;
       let failure: BackendError | undefined;
+      let sinceEvent = 0;
       const parser = createParser({
         onEvent: (event: EventSourceMessage) => {
+          sinceEvent = 0;
           if (ended || failure) return;
           if (event.data === '[DONE]') {
             ended = true;
@@ -115,7 +120,14 @@ export class OpenAIBackend implements Backend {
       const decoder = new TextDecoder();
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
+        // The parser holds an unfinished event in memory: one endless line, or
+        // `data:` lines that never reach their blank line, must not grow it forever.
+        sinceEvent += bytes.length;
         parser.feed(decoder.decode(bytes, { stream: true }));
+        if (sinceEvent > MAX_EVENT_BYTES && !failure) {
+          parser.reset({ consume: false });
+          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { limit: 'sse_event_bytes' });
+        }
         // Content before a failure in the same read still reaches the client.
         if (pending.length > 0) {
           const batch = pending;

@@ -8,6 +8,7 @@ import { corsOptions, keepCorsHeadersOnHijack } from './guards/cors.js';
 import { hostGuard } from './guards/hosts.js';
 import { originGuard } from './guards/origins.js';
 import { securityHeaders } from './guards/securityHeaders.js';
+import { guardConnections } from './guards/connections.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
@@ -28,8 +29,9 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     // allowUnionTypes: the OpenAI schema has `string | array` contents and `string | string[]` stops.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
-  parseAnyBodyAsJson(app, config.bodyLimitBytes);
   installErrorHandling(app, ctx.log);
+  guardConnections(app, config.limits, ctx.log);
+  parseAnyBodyAsJson(app, config.bodyLimitBytes);
 
   // The guards, in this order, all on onRequest: before any body is read and before
   // any route runs. Hardening headers first, so refusals carry them too; then Host

@@ -2,6 +2,8 @@ import type { Config } from '../config.js';
 import type { Backend } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { StreamRegistry } from '../streams/registry.js';
+import type { StartPacer } from '../streams/startPacer.js';
+import type { StreamCaps } from './guards/streamCaps.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 
 /** What the routes share: one per running server. */
@@ -18,4 +20,7 @@ export interface JarvisContext {
   metrics: StreamMetrics;
   /** What the operator should know about this configuration (exposure without keys, `*` lists): logged, in `/health`, in the UI. */
   warnings: string[];
+  pacer: StartPacer;
+  /** JARVIS_MAX_STREAMS and the per-client cap. */
+  caps: StreamCaps;
 }

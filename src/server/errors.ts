@@ -11,7 +11,8 @@ export class HttpError extends Error {
     message: string,
     /** The request field at fault, as OpenAI's `param`. */
     readonly param: string | null = null,
-    readonly headers?: Readonly<Record<string, string>>,
+    /** Extra response headers, e.g. `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -27,7 +28,12 @@ export class GuardError extends HttpError {
 
 /** Jarvis's error body, also a valid OpenAI error object (`type`, `param`). */
 export function errorBody(code: string, message: string, status = 400, param: string | null = null): ApiError {
-  return { error: { code, message, type: status < 500 ? 'invalid_request_error' : 'server_error', param } };
+  return { error: { code, message, type: errorType(status), param } };
+}
+
+function errorType(status: number): string {
+  if (status === 429) return 'rate_limit_error';
+  return status < 500 ? 'invalid_request_error' : 'server_error';
 }
 
 /** How a failed request is answered: `body` encodes it in the route's protocol. */
@@ -49,7 +55,7 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog, body:
     };
     if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
-    if (err instanceof HttpError && err.headers) void reply.headers(err.headers);
+    if (err instanceof HttpError) void reply.headers(err.headers);
     void reply.code(status).type('application/json').send(body(code, message, status, param));
   });
 

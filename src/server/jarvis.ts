@@ -5,11 +5,19 @@ import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
+import { StartPacer } from '../streams/startPacer.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
+import { StreamCaps } from './guards/streamCaps.js';
 import type { JarvisContext } from './context.js';
+
+/**
+ * How many streams may open their upstream per event-loop turn. Each costs about
+ * a millisecond (connect, write); 8 keeps a turn near 10 ms under any burst.
+ */
+const STARTS_PER_TURN = 8;
 
 export interface RunningJarvis {
   app: FastifyInstance;
@@ -31,16 +39,19 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
   const selected = options.backend ?? (await selectBackend(config, log));
   const metrics = options.metrics ?? new PromMetrics();
+  const registry = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
   const ctx: JarvisContext = {
     config,
     log,
     metrics,
-    registry: new StreamRegistry(log, config.cancelTimeoutMs, metrics),
+    registry,
     backend: selected.backend,
     defaultModel: selected.defaultModel,
     startedAt: Date.now(),
     shuttingDown: false,
     warnings,
+    pacer: new StartPacer(STARTS_PER_TURN),
+    caps: new StreamCaps(config.limits, registry),
   };
   for (const warning of warnings) log.warn('security_warning', { warning });
   const app = buildApp(ctx);

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { HttpError } from './errors.js';
+import { MAX_JSON_DEPTH, exceedsJsonDepth } from './jsonDepth.js';
 
 /**
  * Parses every body as JSON whatever its Content-Type says: the runbook's own
@@ -11,6 +12,9 @@ export function parseAnyBodyAsJson(app: FastifyInstance, bodyLimit: number): voi
     const text = typeof body === 'string' ? body : body.toString('utf8');
     // An empty body is no body: routes that need one say so through their schema.
     if (text.trim() === '') return done(null, undefined);
+    if (exceedsJsonDepth(text)) {
+      return done(new HttpError(400, 'json_too_deep', `request body nests deeper than ${MAX_JSON_DEPTH} levels`), undefined);
+    }
     try {
       done(null, JSON.parse(text));
     } catch (err) {

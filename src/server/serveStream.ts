@@ -6,6 +6,7 @@ import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
 import type { JarvisContext } from './context.js';
 import { HttpError } from './errors.js';
+import { clientKeyOf } from './guards/clientKey.js';
 import { ownerOf, principalOf } from './guards/principal.js';
 
 export interface StreamedReply {
@@ -25,12 +26,14 @@ export interface StreamedReply {
  */
 export async function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
   if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+  // The session belongs to the caller's key: two keys never share a session, whatever its id.
+  const owner = ownerOf(principalOf(request));
+  // Admitted before the response is taken over, so a refusal is a plain 429.
+  const release = ctx.caps.admit(clientKeyOf(request), owner, spec.sessionId);
   const streamId = newStreamId();
   reply.hijack();
   const res = reply.raw;
   const writer = spec.writer(res, streamId);
-  // The session belongs to the caller's key: two keys never share a session, whatever its id.
-  const owner = ownerOf(principalOf(request));
   const stream = new ChatStream({ id: streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
   const watchClient = () => {
     res.on('close', () => {
@@ -39,12 +42,15 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
     // Gone before we looked (while the body was parsed): no 'close' will come.
     if (request.raw.socket.destroyed) stream.cancel('client_closed');
   };
+  void stream.finished.then(release);
   await runStream(stream, spec.request, {
     registry: ctx.registry,
     backend: ctx.backend,
     log: ctx.log,
     firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
     metrics: ctx.metrics,
+    pacer: ctx.pacer,
+    limits: ctx.config.limits,
     onStart: watchClient,
   });
 }

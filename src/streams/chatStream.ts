@@ -119,11 +119,31 @@ export class ChatStream implements UpstreamLink {
     this.outcome = outcome;
     if (this.state !== 'ended') this.state = 'closing';
     this.writer.terminal(this.terminalEvent(outcome));
-    if (outcome.kind !== 'done') {
-      this.controller.abort(outcome);
-      if (this.state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
-    }
+    if (outcome.kind !== 'done') this.releaseUpstream(outcome);
     return true;
+  }
+
+  /**
+   * Ends the reply as complete but cut short (`done`/`length`: max_tokens, or the
+   * reply-size cap) while the upstream is still generating; the upstream is told
+   * to stop, as on a cancel.
+   */
+  truncate(): boolean {
+    const outcome: Outcome = { kind: 'done', reason: 'length', usage: { prompt_tokens: 0, completion_tokens: this.tokens } };
+    if (!this.conclude(outcome)) return false;
+    this.releaseUpstream(outcome);
+    return true;
+  }
+
+  /** The client's writer can take no more of this reply (a `stream: false` reply at its size cap). */
+  get replyFull(): boolean {
+    return this.writer.full === true;
+  }
+
+  /** Aborts the upstream and starts the deadline after which its connection is cut. */
+  private releaseUpstream(outcome: Outcome): void {
+    this.controller.abort(outcome);
+    if (this.state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
   }
 
   /** Cuts the upstream connection now, acknowledged or not (grace expired, shutdown). */

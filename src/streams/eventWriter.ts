@@ -16,4 +16,6 @@ export interface EventWriter {
   terminal(event: TerminalEvent): void;
   /** Resolves once the client can take more, the client has gone, or `signal` aborts. */
   drained(signal: AbortSignal): Promise<void>;
+  /** Set once the writer can take no more of this reply (a buffered reply at its size cap). */
+  readonly full?: boolean;
 }

@@ -28,6 +28,11 @@ export class StreamRegistry {
     return this.byId.size;
   }
 
+  /** Whether the session has a live stream (a new prompt on it supersedes, not adds). */
+  hasSession(owner: string, sessionId: string): boolean {
+    return this.bySession.has(sessionKey(owner, sessionId));
+  }
+
   get(streamId: string): ChatStream | undefined {
     return this.byId.get(streamId);
   }
@@ -72,16 +77,22 @@ export class StreamRegistry {
       previous.map((prev) => prev.finished.then(() => void endedAt.set(prev, performance.now() - started))),
     ).then(() => 'clean' as const);
 
-    const result = await Promise.race([allFinished, deadline, selfAborted]);
+    const race = await Promise.race([allFinished, deadline, selfAborted]);
     clearTimeout(timer);
     if (onSelfAbort) stream.signal.removeEventListener('abort', onSelfAbort);
     const waited = Math.round(performance.now() - started);
+    // A predecessor that ended only because its upstream was cut off (it ignored
+    // the abort past its grace) did not finish cleanly: the wait counts as a timeout.
+    const killed = (prev: ChatStream) => prev.upstreamClose?.outcome === 'forced';
+    const result = race === 'clean' && previous.some(killed) ? 'timeout' : race;
     this.metrics.supersedeWaited(waited, result === 'clean' ? 'clean' : result === 'timeout' ? 'timeout' : 'abandoned');
 
     for (const prev of previous) {
       const fields = { trace: prev.id, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined };
       const prevWaited = endedAt.get(prev);
-      if (prevWaited !== undefined) {
+      if (prevWaited !== undefined && killed(prev)) {
+        this.log.warn('prev_stream_timeout_on_cancel', { ...fields, waited_ms: Math.round(prevWaited), timeout_ms: this.cancelTimeoutMs, upstream_close: 'forced' });
+      } else if (prevWaited !== undefined) {
         this.log.info('prev_stream_finished_cleanly', { ...fields, waited_ms: Math.round(prevWaited) });
       } else if (result === 'timeout') {
         this.log.warn('prev_stream_timeout_on_cancel', { ...fields, waited_ms: waited, timeout_ms: this.cancelTimeoutMs });

@@ -2,6 +2,7 @@ import { BackendError, type Backend, type BackendRequest } from '../backends/typ
 import type { SystemLog } from '../log/systemLog.js';
 import type { ChatStream } from './chatStream.js';
 import type { StreamRegistry } from './registry.js';
+import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 
 export interface RunStreamDeps {
@@ -12,6 +13,19 @@ export interface RunStreamDeps {
   metrics?: StreamMetrics;
   /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
   onStart?: () => void;
+  /** Spreads upstream starts over event-loop turns (see StartPacer). */
+  pacer?: StartPacer;
+  /** Generation limits Jarvis enforces whatever the backend does; unbounded when absent. */
+  limits?: GenerationLimits;
+}
+
+export interface GenerationLimits {
+  /** `max_tokens` when the request names none. */
+  maxTokensDefault: number;
+  /** After the first token, no token for this long ends the stream with `timeout`. */
+  stallTimeoutMs: number;
+  /** No stream lives longer than this (from stream_start). */
+  maxStreamMs: number;
 }
 
 /**
@@ -33,30 +47,61 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     user: stream.user,
   });
   metrics.streamStarted(stream);
-  let firstTokenTimer: NodeJS.Timeout | undefined;
+  let watchdogTimer: NodeJS.Timeout | undefined;
   try {
     deps.onStart?.();
     stream.sendStatus();
     await registry.register(stream);
     if (stream.signal.aborted) return;
+    const turn = deps.pacer?.turn();
+    if (turn) {
+      await turn;
+      if (stream.signal.aborted) return;
+    }
     stream.state = 'streaming';
 
-    firstTokenTimer = setTimeout(() => {
+    const limits = deps.limits;
+    const maxTokens = request.maxTokens ?? limits?.maxTokensDefault ?? Infinity;
+    const upstreamRequest = maxTokens === Infinity || maxTokens === request.maxTokens ? request : { ...request, maxTokens };
+    // One timer per stream watches for silence and for the end of its time; chunks
+    // only record when they came (once per upstream read), so the per-token path sets no timer.
+    const streamingAt = performance.now();
+    let lastProgressAt = streamingAt;
+    const watchdog = () => {
       if (stream.outcome) return; // already ended another way, its upstream still closing
-      log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', waited_ms: deps.firstTokenTimeoutMs });
+      const now = performance.now();
+      const first = stream.firstTokenMs === undefined;
+      const endBy = stream.startedMs + (limits?.maxStreamMs ?? Infinity);
+      const silentBy = first ? streamingAt + deps.firstTokenTimeoutMs : lastProgressAt + (limits?.stallTimeoutMs ?? Infinity);
+      if (now < endBy && now < silentBy) {
+        watchdogTimer = setTimeout(watchdog, Math.min(endBy, silentBy) - now + 1);
+        return;
+      }
+      const [limit, message] =
+        now >= endBy
+          ? ['max_stream_ms', `the stream reached its maximum duration of ${limits?.maxStreamMs} ms (JARVIS_MAX_STREAM_MS)`]
+          : first
+            ? ['first_token', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`]
+            : ['stall', `no token from the ${backend.name} backend for ${limits?.stallTimeoutMs} ms (JARVIS_STALL_TIMEOUT_MS)`];
+      log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', limit, waited_ms: Math.round(now - (first ? streamingAt : lastProgressAt)), tokens: stream.tokens });
       metrics.upstreamError('timeout');
-      stream.fail('timeout', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`);
-    }, deps.firstTokenTimeoutMs);
+      stream.fail('timeout', message);
+    };
+    watchdog();
 
     const debug = log.enabled('debug');
     // The first sign of progress (a token, reasoning or a tool call) ends the first-token wait:
-    // a model that thinks for a minute is working, not hanging.
-    const progressed = () => {
-      clearTimeout(firstTokenTimer);
-      firstTokenTimer = undefined;
+    // a model that thinks for a minute is working, not hanging. From then on the watchdog
+    // waits for the stall limit.
+    let progressed = false;
+    const firstProgress = () => {
+      progressed = true;
       metrics.firstToken(stream, stream.firstTokenMs ?? 0);
+      lastProgressAt = performance.now();
+      clearTimeout(watchdogTimer);
+      watchdog();
     };
-    upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
+    upstream: for await (const batch of backend.stream(upstreamRequest, stream.signal, stream)) {
       for (const chunk of batch) {
         if (stream.signal.aborted) break upstream;
         let backPressure: Promise<void> | undefined;
@@ -81,9 +126,15 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
           continue;
         }
         // sendX recorded the time to first progress; the metric reports the same figure.
-        if (firstTokenTimer !== undefined) progressed();
+        if (!progressed) firstProgress();
+        if (stream.tokens >= maxTokens || stream.replyFull) {
+          log.info('stream_truncated', { trace, session: stream.sessionId, limit: stream.replyFull ? 'reply_bytes' : 'max_tokens', tokens: stream.tokens });
+          stream.truncate();
+          break upstream;
+        }
         if (backPressure) await backPressure;
       }
+      lastProgressAt = performance.now();
     }
     if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
   } catch (err) {
@@ -98,7 +149,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       }
     }
   } finally {
-    clearTimeout(firstTokenTimer);
+    clearTimeout(watchdogTimer);
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
     log.info('stream_cleanup_START', { trace });
     try {

@@ -31,6 +31,8 @@ export interface WriterOptions {
   sessionId: string;
   model: string;
   includeUsage: boolean;
+  /** What a buffered (`chat.completion`) reply may accumulate (JARVIS_MAX_REPLY_BYTES). */
+  maxReplyBytes?: number;
 }
 
 /** Returns the writer of `format`; NDJSON sends its headers now (its first line, `status`, follows at once). */

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
 import { defaultModel } from '../defaultModel.js';
 import { HttpError } from '../errors.js';
+import { clientKeyOf } from '../guards/clientKey.js';
 import { negotiateFormat, openWriter } from '../protocols/negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from '../protocols/openai/schema.js';
 import { toBackendRequest } from '../protocols/openai/toBackendRequest.js';
@@ -26,6 +27,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
           sessionId,
           model,
           includeUsage: body.stream_options?.include_usage === true,
+          maxReplyBytes: ctx.config.limits.maxReplyBytes,
         }),
     });
   });

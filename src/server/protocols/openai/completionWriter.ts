@@ -8,6 +8,8 @@ export interface CompletionOptions {
   streamId: string;
   sessionId: string;
   model: string;
+  /** Past this many bytes of text the reply is full: the stream ends it with `finish_reason: length`. */
+  maxReplyBytes?: number;
 }
 
 /**
@@ -20,6 +22,8 @@ export class CompletionWriter implements EventWriter {
   private readonly parts: string[] = [];
   private readonly reasoningParts: string[] = [];
   private readonly toolCalls: ToolCall[] = [];
+  private bytes = 0;
+  full = false;
 
   constructor(
     private readonly res: ServerResponse,
@@ -29,12 +33,20 @@ export class CompletionWriter implements EventWriter {
   status(_event: StatusEvent): void {}
 
   token(text: string, _seq: number): boolean {
-    this.parts.push(text);
+    if (this.keep(text)) this.parts.push(text);
     return true;
   }
 
   reasoning(text: string, _seq: number): boolean {
-    this.reasoningParts.push(text);
+    if (this.keep(text)) this.reasoningParts.push(text);
+    return true;
+  }
+
+  /** Counts what the reply holds (text and reasoning alike); false once it is full. */
+  private keep(text: string): boolean {
+    if (this.full) return false;
+    this.bytes += Buffer.byteLength(text);
+    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
     return true;
   }
 

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+
+/** Every bound Jarvis puts on a connection, a stream and a reply (README "Limits"). */
+export interface Limits {
+  /** Open client connections; derived from the fd limit unless JARVIS_MAX_CONNECTIONS says. */
+  maxConnections: number;
+  /** A connection must finish its request headers (or, new, send its first request) within this. */
+  headersTimeoutMs: number;
+  /** A request's body must have arrived within this of its start. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Live streams, all clients together. */
+  maxStreams: number;
+  /** Live streams of one client (API key, else address). */
+  maxStreamsPerClient: number;
+  /** `max_tokens` when a request names none. */
+  maxTokensDefault: number;
+  /** After the first token, no token for this long ends the stream with `timeout`. */
+  stallTimeoutMs: number;
+  /** No stream lives longer than this. */
+  maxStreamMs: number;
+  /** What a `stream: false` reply may accumulate before it is cut (`finish_reason: length`). */
+  maxReplyBytes: number;
+}
+
+/** Sockets and files Jarvis needs besides client connections and upstream sockets: log, listener, DNS, static files. */
+const FD_RESERVE = 128;
+
+/**
+ * The process's soft limit on open files (`ulimit -n`), read from /proc; 1024,
+ * the usual default, where /proc is not there.
+ */
+export function openFileLimit(limitsText?: string): number {
+  let text = limitsText;
+  if (text === undefined) {
+    try {
+      text = readFileSync('/proc/self/limits', 'utf8');
+    } catch {
+      return 1024;
+    }
+  }
+  const m = /^Max open files\s+(\d+|unlimited)/m.exec(text);
+  if (!m || m[1] === 'unlimited') return m ? 1 << 20 : 1024;
+  return Number(m[1]);
+}
+
+/**
+ * Caps that fit the fd limit: each stream holds a client socket and an upstream
+ * socket, so streams get at most half of what is left after the reserve; client
+ * connections get the rest (idle and streaming alike), leaving every stream's
+ * upstream socket room.
+ */
+export function fdBudget(fdLimit: number): { maxStreams: number; maxConnections: number } {
+  const usable = Math.max(64, fdLimit - FD_RESERVE);
+  const maxStreams = Math.max(16, Math.min(4096, Math.floor(usable / 2)));
+  return { maxStreams, maxConnections: Math.max(32, usable - maxStreams) };
+}
