@@ -150,7 +150,7 @@ function loadLimits(env: Env): Limits {
   const maxStreams = int(env, 'JARVIS_MAX_STREAMS', budget.maxStreams, 1);
   const limits: Limits = {
     maxConnections: int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1),
-    headersTimeoutMs: int(env, 'JARVIS_HEADERS_TIMEOUT_MS', 8000, 1),
+    headersTimeoutMs: int(env, 'JARVIS_HEADERS_TIMEOUT_MS', 6000, 1),
     requestTimeoutMs: int(env, 'JARVIS_REQUEST_TIMEOUT_MS', 30_000, 1),
     keepAliveTimeoutMs: int(env, 'JARVIS_KEEPALIVE_TIMEOUT_MS', 5000, 1),
     maxStreams,

@@ -16,7 +16,10 @@ export type FakeFault =
   | 'garbage' // sends a line that is not JSON after `faultAfter` tokens
   | 'error_line' // sends the protocol's in-stream error (in `errorForm`) after `faultAfter` tokens
   | 'http_500' // answers 500 with the protocol's error body
-  | 'http_error'; // answers `httpStatus` with `errorMessage` in the protocol's error body
+  | 'http_error' // answers `httpStatus` with `errorMessage` in the protocol's error body
+  | 'stall' // goes silent after `faultAfter` tokens, connection open
+  | 'endless_line' // after `faultAfter` tokens, one line that never ends (SSE: `data: xxx…`), as fast as it is read
+  | 'endless_data_lines'; // after `faultAfter` tokens, `data:` lines with no blank line between them, forever
 
 /** The in-stream error shapes real servers send (OpenAI-compatible fake; Ollama has one). */
 export type ErrorForm = 'openai' | 'bare' | 'vllm_object' | 'llamacpp_line';
@@ -63,6 +66,8 @@ export interface UpstreamRecord {
   body: unknown;
   receivedAt: number;
   tokensSent: number;
+  /** Bytes written by an `endless_*` fault. */
+  faultBytes: number;
   /** When Jarvis half-closed (FIN) or dropped the connection. */
   clientGoneAt?: number;
   /** When the request ended: its reply complete, or its connection closed. */
@@ -216,6 +221,7 @@ export abstract class FakeUpstream {
       body,
       receivedAt: performance.now(),
       tokensSent: 0,
+      faultBytes: 0,
       completed: false,
       endedByUpstream: false,
       get aborted() {
@@ -320,6 +326,18 @@ export abstract class FakeUpstream {
         if (plan.fault === 'fail_mid') return void socket.destroy();
         if (plan.fault === 'garbage') return void res.end(wire.contentType.includes('event-stream') ? 'data: <html>502 Bad Gateway</html>\n\n' : '<html>502 Bad Gateway</html>\n');
         if (plan.fault === 'error_line') return void res.end(wire.errorLine(plan));
+        if (plan.fault === 'stall') return;
+        if (plan.fault === 'endless_line' || plan.fault === 'endless_data_lines') {
+          const piece = plan.fault === 'endless_line' ? 'x'.repeat(64 * 1024) : `data: {"choices":[{"delta":{"content":"${'y'.repeat(1000)}"}}]}\n`.repeat(64);
+          if (plan.fault === 'endless_line') res.write('data: ');
+          const flood = () => {
+            while (!stopped && !socket.destroyed) {
+              record.faultBytes += piece.length;
+              if (!res.write(piece)) return void res.once('drain', flood);
+            }
+          };
+          return flood();
+        }
       }
       if (i >= plan.tokens.length) {
         if (plan.toolCalls?.length && !called) {

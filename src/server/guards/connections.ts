@@ -41,7 +41,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
   server.requestTimeout = limits.requestTimeoutMs;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs;
   // Node enforces the two timeouts above by a sweep at this interval (30 s by default).
-  (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
+  (server as unknown as { connectionsCheckingInterval: number }).connectionsCheckingInterval = Math.max(100, Math.min(500, Math.floor(limits.headersTimeoutMs / 4)));
 
   const sockets = new Set<GuardedSocket>();
   let overflowOpen = 0;
