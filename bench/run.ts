@@ -5,6 +5,7 @@ import type { Target } from './lib/client.js';
 import { fmt, machine, table } from './lib/report.js';
 import { root } from './lib/processes.js';
 import { startGateway, startJarvis, startUpstreams, targets, type Upstreams } from './lib/setup.js';
+import { burst, type BurstRow } from './sections/burst.js';
 import { scale, type ScaleRow } from './sections/scale.js';
 import { stop } from './sections/stop.js';
 import { supersede } from './sections/supersede.js';
@@ -21,8 +22,8 @@ const quick = values.quick ?? false;
 const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
-  ? { tokens: 5000, runs: 1, ttft: 30, supersede: 20, ignore: 3, stop: 20, scale: [100], scaleUpstream: [100], measureMs: 1000, paced: 20 }
-  : { tokens: 50_000, runs: 5, ttft: 200, supersede: 200, ignore: 200, stop: 200, scale: [100, 1000, 10_000], scaleUpstream: [1000, 9000], measureMs: 3000, paced: 100 };
+  ? { tokens: 5000, runs: 1, ttft: 30, supersede: 20, ignore: 3, stop: 20, scale: [100], scaleUpstream: [100], measureMs: 1000, paced: 20, burst: 300 }
+  : { tokens: 50_000, runs: 5, ttft: 200, supersede: 200, ignore: 200, stop: 200, scale: [100, 1000, 10_000], scaleUpstream: [1000, 9000], measureMs: 3000, paced: 100, burst: 3000 };
 
 const out: string[] = [];
 const say = (s: string) => {
@@ -79,12 +80,15 @@ async function stopSection({ up, jarvisUrl, t }: Setup): Promise<void> {
   say(table(['how', 'stops', 'p50 ms', 'p99 ms'], stops.map((r) => [r.how, r.stops, fmt(r.p50Ms, 2), fmt(r.p99Ms, 2)])));
 }
 
+/** The stream caps raised to the level measured: one client opens every stream. */
+const caps = (n: number) => ({ JARVIS_MAX_STREAMS: String(n), JARVIS_MAX_STREAMS_PER_CLIENT: String(n) });
+
 /** Each level on a fresh Jarvis: the demo backend (no upstream socket), then through the fake Ollama. */
 async function scaleSection({ up }: Setup): Promise<void> {
   const rows: ScaleRow[] = [];
   const levels: Array<[string, Record<string, string>, number, string]> = [
-    ...N.scale.map((n): [string, Record<string, string>, number, string] => ['demo', { JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '1000' }, n, 'scale']),
-    ...N.scaleUpstream.map((n): [string, Record<string, string>, number, string] => ['ollama (fake)', { JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama }, n, 'n=60 ms=1000']),
+    ...N.scale.map((n): [string, Record<string, string>, number, string] => ['demo', { JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '1000', ...caps(n) }, n, 'scale']),
+    ...N.scaleUpstream.map((n): [string, Record<string, string>, number, string] => ['ollama (fake)', { JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, ...caps(n) }, n, 'n=60 ms=1000']),
   ];
   for (const [backend, env, n, prompt] of levels) {
     const j = await startJarvis(env);
@@ -97,6 +101,20 @@ async function scaleSection({ up }: Setup): Promise<void> {
   results.scale = rows;
   say(`\n## Scale: concurrent slow streams (1 token/s), each its own session\n`);
   say(table(['backend', 'streams', 'RSS per stream KB', 'event-loop delay p99 ms', '/health p99 ms', '/health max ms', 'errors', 'opened in s'], rows.map((r) => [r.backend, r.streams, fmt(r.rssPerStreamKB), fmt(r.eventLoopP99Ms, 2), fmt(r.healthP99Ms, 2), fmt(r.healthMaxMs, 2), r.errors, fmt(r.openSeconds)])));
+}
+
+/** One client opening N slow streams at once through the fake Ollama: /health while they open (issue 10). */
+async function burstSection({ up }: Setup): Promise<void> {
+  const j = await startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, JARVIS_MAX_STREAMS_PER_CLIENT: String(N.burst) });
+  let row: BurstRow;
+  try {
+    row = await burst(j.url, 'ollama (fake)', N.burst, { model: 'fake-llama:latest', messages: [{ role: 'user', content: 'n=60 ms=1000' }] }, N.measureMs);
+  } finally {
+    await j.stop();
+  }
+  results.burst = row;
+  say(`\n## One client opens ${N.burst} slow streams at once: /health while they open\n`);
+  say(table(['backend', 'streams', 'probes', '/health p50 ms', '/health p99 ms', '/health max ms', 'errors', 'all open in s'], [[row.backend, row.streams, row.probes, fmt(row.healthP50Ms, 2), fmt(row.healthP99Ms, 2), fmt(row.healthMaxMs, 2), row.errors, fmt(row.openSeconds)]]));
 }
 
 async function main(): Promise<void> {
@@ -113,6 +131,7 @@ async function main(): Promise<void> {
     if (wanted('stop')) await stopSection(setup);
     await jarvis.stop();
     if (wanted('scale')) await scaleSection(setup);
+    if (wanted('burst')) await burstSection(setup);
   } finally {
     await Promise.all([jarvis.stop(), gateway.stop(), up.child.stop()]);
   }

@@ -135,7 +135,7 @@ describe('stream caps', () => {
     // Room again once a stream has ended.
     b.abort();
     await b.finished;
-    await expect.poll(async () => (await fetch(`${j.url}/health`).then((r) => r.json())).active_streams).toBe(1);
+    await expect.poll(async () => ((await fetch(`${j.url}/health`).then((r) => r.json())) as { active_streams: number }).active_streams).toBe(1);
     const c = chat(j.url, { session: 'cap-c', prompt: 'C' });
     await c.firstToken();
     a2.abort();
