@@ -152,7 +152,7 @@ describe('stream caps', () => {
     const body = JSON.stringify({ messages: [{ role: 'user', content: 'B' }] });
     const post = (session: string) =>
       new Promise<http.IncomingMessage>((resolve, reject) => {
-        const req = http.request(`${j.url}/v1/chat/completions`, { method: 'POST', localAddress: '127.0.0.2', agent: false, headers: { 'content-type': 'application/json', 'x-session-id': session } }, resolve);
+        const req = http.request(`${j.url}/v1/chat/completions`, { method: 'POST', localAddress: '127.0.0.2', agent: false, headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': session } }, resolve);
         req.on('error', reject);
         req.end(body);
       });

@@ -61,7 +61,7 @@ export async function burst(url: string, backend: string, streams: number, body:
           errors++;
           resolve();
         };
-        const req = http.request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-session-id': `burst-${i}` } }, (res) => {
+        const req = http.request(`${url}/v1/chat/completions`, { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': `burst-${i}` } }, (res) => {
           if (res.statusCode !== 200) fail();
           let head = '';
           res.on('data', (chunk: Buffer) => {
