@@ -32,13 +32,16 @@ describe('generation limits', () => {
     }
   });
 
-  it('JARVIS_MAX_TOKENS_DEFAULT caps a request that names no max_tokens, and is passed upstream', async () => {
+  it('JARVIS_MAX_TOKENS_DEFAULT caps a request that names no max_tokens (enforced by Jarvis, not sent upstream)', async () => {
     j = await startTestJarvis({ JARVIS_MAX_TOKENS_DEFAULT: '3', JARVIS_BACKEND: 'openai' });
     j.fake!.plan = (p) => many(p);
     const openai = new OpenAI({ baseURL: `${j.url}/v1`, apiKey: 'unused', maxRetries: 0 });
     const reply = await openai.chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false });
     expect(reply.choices[0]).toMatchObject({ finish_reason: 'length', message: { content: 'B#0 B#1 B#2 ' } });
-    expect((j.fake!.requests[0]!.body as { max_tokens?: number }).max_tokens).toBe(3);
+    expect((j.fake!.requests[0]!.body as { max_tokens?: number }).max_tokens).toBeUndefined();
+    const up = j.fake!.requests[0]!;
+    await up.closed;
+    expect(up.aborted).toBe(true);
   });
 
   it('JARVIS_STALL_TIMEOUT_MS: an upstream silent after its first tokens → error timeout, upstream closed', async () => {

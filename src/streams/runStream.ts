@@ -61,8 +61,9 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     stream.state = 'streaming';
 
     const limits = deps.limits;
+    // The default cap is Jarvis's, not the client's: it is enforced here and not sent
+    // upstream, so the model's own defaults (and a request's exact options) stay as they were.
     const maxTokens = request.maxTokens ?? limits?.maxTokensDefault ?? Infinity;
-    const upstreamRequest = maxTokens === Infinity || maxTokens === request.maxTokens ? request : { ...request, maxTokens };
     // One timer per stream watches for silence and for the end of its time; chunks
     // only record when they came (once per upstream read), so the per-token path sets no timer.
     const streamingAt = performance.now();
@@ -101,7 +102,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       clearTimeout(watchdogTimer);
       watchdog();
     };
-    upstream: for await (const batch of backend.stream(upstreamRequest, stream.signal, stream)) {
+    upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
       for (const chunk of batch) {
         if (stream.signal.aborted) break upstream;
         let backPressure: Promise<void> | undefined;
