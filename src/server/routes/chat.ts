@@ -2,7 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
 import { defaultModel } from '../defaultModel.js';
 import { HttpError } from '../errors.js';
-import { clientKeyOf } from '../guards/clientKey.js';
 import { negotiateFormat, openWriter } from '../protocols/negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from '../protocols/openai/schema.js';
 import { toBackendRequest } from '../protocols/openai/toBackendRequest.js';
