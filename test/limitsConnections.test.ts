@@ -143,6 +143,24 @@ describe('stream caps', () => {
     await Promise.all([a2.finished, c.finished]);
   });
 
+  it('with API keys the per-client cap counts per key: one key at its cap, another key on the same address still streams', async () => {
+    const alice = 'alice-key-0123456789abcdef';
+    const bob = 'bob-key-0123456789abcdefgh';
+    j = await startTestJarvis({ JARVIS_MAX_STREAMS_PER_CLIENT: '1', JARVIS_API_KEYS: `alice:${alice},bob:${bob}` });
+    j.fake!.plan = slow;
+    const a = chat(j.url, { session: 'k-a', prompt: 'A', headers: { authorization: `Bearer ${alice}` } });
+    await a.firstToken();
+    const refused = chat(j.url, { session: 'k-a2', prompt: 'A2', headers: { authorization: `Bearer ${alice}` } });
+    await refused.finished.catch(() => undefined);
+    expect(refused.status).toBe(429);
+    const b = chat(j.url, { session: 'k-b', prompt: 'B', headers: { authorization: `Bearer ${bob}` } });
+    await b.firstToken();
+    expect(b.status).toBe(200);
+    a.abort();
+    b.abort();
+    await Promise.all([a.finished, b.finished]);
+  });
+
   it('global: past JARVIS_MAX_STREAMS every client gets 429', async () => {
     j = await startTestJarvis({ JARVIS_MAX_STREAMS: '2', JARVIS_MAX_STREAMS_PER_CLIENT: '2' });
     j.fake!.plan = slow;
