@@ -22,6 +22,8 @@ export interface Config {
   logFile: string;
   logLevel: LogLevel;
   logStdout: boolean;
+  /** While the log file cannot be written, how often writing is tried again. */
+  logRetryMs: number;
   /** How long a new stream waits for the one it supersedes (SPEC §4.1). */
   cancelTimeoutMs: number;
   /** An upstream that sends no first token within this is given up on (`timeout`). */
@@ -83,6 +85,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     logFile: merged.JARVIS_LOG_FILE || 'logs/system.log',
     logLevel: oneOf(merged, 'JARVIS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logStdout: merged.JARVIS_LOG_STDOUT !== '0',
+    logRetryMs: int(merged, 'JARVIS_LOG_RETRY_MS', 1000, 10),
     cancelTimeoutMs: int(merged, 'JARVIS_CANCEL_TIMEOUT_MS', 2000),
     firstTokenTimeoutMs: int(merged, 'JARVIS_FIRST_TOKEN_TIMEOUT_MS', 120_000, 1),
     demoTokenMs: int(merged, 'JARVIS_DEMO_TOKEN_MS', 30),

@@ -10,6 +10,9 @@ async function main(): Promise<void> {
     console.error(`jarvis: ${err instanceof ConfigError || err instanceof TypeError ? err.message : String(err)}`);
     process.exit(2);
   }
+  // SIGHUP's default is to exit: while starting, it is ignored; once started, it reopens the log.
+  const ignore = () => {};
+  process.on('SIGHUP', ignore);
   let jarvis;
   try {
     jarvis = await startJarvis(config);
@@ -37,6 +40,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.off('SIGHUP', ignore);
+  // logrotate (without copytruncate) moves or removes the file, then sends SIGHUP: the log is
+  // opened again by its name. Nothing else changes; streams go on.
+  process.on('SIGHUP', () => {
+    jarvis.ctx.log.info('signal_received', { signal: 'SIGHUP' });
+    void jarvis.ctx.log.reopen();
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,42 +1,55 @@
-import { dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import pino from 'pino';
 import { formatLine, type LogFields, type LogLevel } from './format.js';
+import { LineSink, type SinkState } from './lineSink.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-/** Where lines go; pino's SonicBoom satisfies it (buffered, asynchronous writes). */
-interface LineSink {
-  write(line: string): boolean;
-  flushSync(): void;
-  flush(cb: (err?: Error) => void): void;
-  end(): void;
-  once(event: 'close', listener: () => void): unknown;
-}
 
 export interface SystemLogOptions {
   file: string;
   level?: LogLevel;
   /** Also echo every line to stdout (what an operator running `npm start` sees). */
   stdout?: boolean;
+  /** While the file cannot be written, how often writing is tried again. */
+  retryMs?: number;
+  /** Where the one warning per failure goes (stderr). */
+  warn?: (message: string) => void;
+}
+
+/** The log's own health, for `/health` and `/metrics`. */
+export interface LogHealth {
+  state: SinkState;
+  /** Lines lost since start (the file could not be written, or its backlog was full). */
+  dropped: number;
+  error: string | undefined;
 }
 
 /**
- * The system log (SPEC §5). Written through pino's asynchronous destination
- * (SonicBoom) with our own line formatter: the format is a grep contract, and
- * pino's JSON lines would need a second parse per line to become it.
+ * The system log (SPEC §5): our own line format (a grep contract) appended by a
+ * LineSink, which never lets a failing disk crash, block or hang the server.
  */
 export class SystemLog {
   readonly file: string;
   private readonly threshold: number;
-  private readonly sinks: LineSink[] = [];
+  private readonly sink: LineSink;
+  private readonly echo: LineSink | undefined;
 
   constructor(options: SystemLogOptions) {
     this.file = options.file;
     this.threshold = RANK[options.level ?? 'info'];
-    mkdirSync(dirname(options.file), { recursive: true });
-    this.sinks.push(pino.destination({ dest: options.file, sync: false, mkdir: true, minLength: 0 }));
-    if (options.stdout) this.sinks.push(pino.destination({ dest: 1, sync: false }));
+    const warn = options.warn ?? ((message: string) => void process.stderr.write(message));
+    this.sink = new LineSink({
+      target: { path: options.file },
+      retryMs: options.retryMs,
+      recoveryLine: (dropped, error) => formatLine(new Date(), 'warn', 'log_lines_dropped', { count: dropped, error, file: options.file }),
+      onStateChange: (state, { error, dropped }) => {
+        if (state === 'degraded') {
+          warn(`jarvis: cannot write the system log ${options.file} (${error}): its lines are dropped and counted (jarvis_log_lines_dropped_total, /health "log") until it can be written again\n`);
+        } else {
+          warn(`jarvis: the system log ${options.file} is written again; ${dropped} lines were dropped\n`);
+        }
+      },
+    });
+    // The echo to stdout fails quietly: the file is the log; stdout is a convenience.
+    this.echo = options.stdout ? new LineSink({ target: { fd: 1 }, retryMs: options.retryMs }) : undefined;
   }
 
   enabled(level: LogLevel): boolean {
@@ -46,7 +59,8 @@ export class SystemLog {
   log(level: LogLevel, event: string, fields: LogFields = {}): void {
     if (RANK[level] < this.threshold) return;
     const line = formatLine(new Date(), level, event, fields);
-    for (const sink of this.sinks) sink.write(line);
+    this.sink.write(line);
+    this.echo?.write(line);
   }
 
   debug(event: string, fields?: LogFields): void {
@@ -62,27 +76,29 @@ export class SystemLog {
     this.log('error', event, fields);
   }
 
-  /** Writes out everything buffered, synchronously: for a process about to exit. */
-  flushSync(): void {
-    for (const sink of this.sinks) {
-      try {
-        sink.flushSync();
-      } catch {
-        // SonicBoom throws if it has not opened its file yet; nothing is buffered then.
-      }
-    }
+  health(): LogHealth {
+    return { state: this.sink.state, dropped: this.sink.dropped, error: this.sink.state === 'degraded' ? this.sink.lastError : undefined };
   }
 
-  /** Writes out everything (in order: no flushSync racing an async write) and closes the file. */
-  async close(): Promise<void> {
-    const [file, ...others] = this.sinks;
-    await Promise.all([
-      ...others.map((sink) => new Promise<void>((resolve) => sink.flush(() => resolve()))),
-      // Only the file is ended: ending the stdout sink would close the process's fd 1.
-      file && new Promise<void>((resolve) => {
-        file.once('close', resolve);
-        file.end();
+  /** SIGHUP: opens the file again by its name, so that lines go to the new file after logrotate moved or removed it. */
+  reopen(): Promise<void> {
+    return new Promise((resolve) =>
+      this.sink.reopen((err) => {
+        if (err) this.warn('log_reopen_failed', { file: this.file, error: err.code ?? err.message });
+        else this.info('log_reopened', { file: this.file });
+        resolve();
       }),
-    ]);
+    );
+  }
+
+  /** Writes out what is buffered, synchronously and once: for a process about to exit. */
+  flushSync(): void {
+    this.sink.flushSync();
+    this.echo?.flushSync();
+  }
+
+  /** Writes out what is buffered (waiting at most `waitMs` for the disk) and closes the file. */
+  async close(waitMs = 1000): Promise<void> {
+    await Promise.all([this.sink.close(waitMs), this.echo?.close(waitMs)]);
   }
 }

@@ -36,9 +36,10 @@ export interface StartOptions {
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
   // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
   const warnings = exposureWarnings(config);
-  const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout });
+  const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs });
   const selected = options.backend ?? (await selectBackend(config, log));
   const metrics = options.metrics ?? new PromMetrics();
+  if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const registry = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
   const ctx: JarvisContext = {
     config,

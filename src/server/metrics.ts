@@ -42,6 +42,21 @@ export class PromMetrics implements StreamMetrics {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** `jarvis_log_lines_dropped_total`, read from the log when scraped (nothing per line). */
+  watchLog(log: { health(): { dropped: number } }): void {
+    let reported = 0;
+    new Counter({
+      name: 'jarvis_log_lines_dropped_total',
+      help: 'System log lines lost because the log file could not be written (full disk, I/O error, permissions)',
+      registers: [this.registry],
+      collect() {
+        const dropped = log.health().dropped;
+        if (dropped > reported) this.inc(dropped - reported);
+        reported = dropped;
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

@@ -119,6 +119,9 @@ export interface HealthResponse {
   model: string | null;
   active_streams: number;
   uptime_s: number;
+  /** `degraded` while the system log cannot be written (its lines are dropped and counted). */
+  log: 'ok' | 'degraded';
+  log_lines_dropped: number;
   /** Present when the operator should know something, e.g. that Jarvis is exposed without keys. */
   warnings?: string[];
 }

@@ -10,14 +10,19 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   // Synchronous and allocation-light: it must answer within 100 ms during any storm.
   // Public (no key needed: monitors and the UI's sign-in screen read it), so it names
   // no session, stream or key: counts only.
-  app.get('/health', { config: { access: 'public' } }, async (): Promise<HealthResponse> => ({
-    status: 'ok',
-    backend: ctx.backend.name,
-    model: ctx.defaultModel ?? null,
-    active_streams: ctx.registry.size,
-    uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
-    ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
-  }));
+  app.get('/health', { config: { access: 'public' } }, async (): Promise<HealthResponse> => {
+    const log = ctx.log.health();
+    return {
+      status: 'ok',
+      backend: ctx.backend.name,
+      model: ctx.defaultModel ?? null,
+      active_streams: ctx.registry.size,
+      uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+      log: log.state,
+      log_lines_dropped: log.dropped,
+      ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
+    };
+  });
 
   app.get('/v1/models', async (): Promise<ModelList> => {
     let ids: string[];
