@@ -22,7 +22,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   for (const warning of jarvis.ctx.warnings) console.warn(`jarvis: warning: ${warning}`);
-  console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -47,6 +46,8 @@ async function main(): Promise<void> {
     jarvis.ctx.log.info('signal_received', { signal: 'SIGHUP' });
     void jarvis.ctx.log.reopen();
   });
+  // Printed once every signal has its handler: whoever waits for this line may signal at once.
+  console.log(`Jarvis is listening on ${jarvis.url} (backend: ${jarvis.ctx.backend.name}, model: ${jarvis.ctx.defaultModel ?? 'none yet'}, log: ${config.logFile})`);
 }
 
 main().catch((err: unknown) => {

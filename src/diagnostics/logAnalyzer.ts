@@ -65,6 +65,11 @@ export interface LogFacts {
   orphanCount: number;
   lostAtRestart: Samples;
   restarts: number;
+  /** A server started while the previous one had not logged shutdown_complete (killed or crashed). */
+  uncleanRestarts: Samples;
+  /** Lines the server could not write (log_lines_dropped count=, logged once the log recovered). */
+  droppedLines: number;
+  droppedLineReports: Samples;
   missingPop: Samples;
   popFailed: Samples;
   missingCleanup: Samples;
@@ -101,6 +106,8 @@ const STREAM_EVENTS = new Set([
   'upstream_error',
   'stream_internal_error',
   'server_listening',
+  'shutdown_complete',
+  'log_lines_dropped',
 ]);
 
 const TIMELINE_LIMIT = 5000;
@@ -121,6 +128,10 @@ export class LogAnalyzer {
   private readonly sessionTraces = new Set<string>();
   private readonly facts: LogFacts;
   private readonly slowMs: number;
+  private lineBefore: string | undefined;
+  /** The server_listening line of the run in progress, until its shutdown_complete. */
+  private running: string | undefined;
+  private lastLine: string | undefined;
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.slowMs = options.slowFirstTokenMs ?? 5000;
@@ -143,6 +154,9 @@ export class LogAnalyzer {
       orphanCount: 0,
       lostAtRestart: new Samples(),
       restarts: 0,
+      uncleanRestarts: new Samples(),
+      droppedLines: 0,
+      droppedLineReports: new Samples(),
       missingPop: new Samples(),
       popFailed: new Samples(),
       missingCleanup: new Samples(),
@@ -169,6 +183,9 @@ export class LogAnalyzer {
   feed(raw: string): void {
     if (raw === '') return;
     this.facts.lines++;
+    // The line before a server_listening is the last one the previous run wrote.
+    this.lineBefore = this.lastLine;
+    this.lastLine = raw;
     const event = eventOf(raw);
     if (event === undefined) return this.unparsable(raw);
     if (this.options.session === undefined && !STREAM_EVENTS.has(event)) {
@@ -208,7 +225,15 @@ export class LogAnalyzer {
           if (s.inWindow) this.facts.internalErrors.add({ text: `internal error in ${s.trace}`, trace: s.trace, session: s.session, lines: [raw] });
         });
       case 'server_listening':
-        return this.restart(raw);
+        return this.restart(raw, ms);
+      case 'shutdown_complete':
+        this.running = undefined;
+        return;
+      case 'log_lines_dropped':
+        if (!this.inWindow(ms)) return;
+        this.facts.droppedLines += Number(line.fields.count) || 0;
+        this.facts.droppedLineReports.add({ text: `${line.fields.count ?? '?'} lines dropped before ${line.time} (${line.fields.error ?? 'write error'})`, lines: [raw] });
+        return;
     }
   }
 
@@ -401,8 +426,15 @@ export class LogAnalyzer {
   }
 
   /** A new server process: streams the old one left live can never end now. */
-  private restart(raw: string): void {
+  private restart(raw: string, ms: number): void {
     this.facts.restarts++;
+    if (this.running !== undefined && this.inWindow(ms)) {
+      this.facts.uncleanRestarts.add({
+        text: `the server restarted at ${raw.slice(0, raw.indexOf(' '))} but the run before it never logged shutdown_complete (killed, crashed or lost its power)`,
+        lines: [this.running, ...(this.lineBefore ? [this.lineBefore] : []), raw],
+      });
+    }
+    this.running = raw;
     for (const s of this.live.values()) {
       if (!s.inWindow) continue;
       this.facts.lostAtRestart.add({ text: `${s.trace} (session ${s.session}) was live when the server restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] });

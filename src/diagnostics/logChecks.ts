@@ -1,5 +1,5 @@
 import { formatMs } from './distribution.js';
-import { check, needsUrl, type Check, type DiagnoseInput, type Section } from './report.js';
+import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
 
 // Runbook section 4, "No Logs At All": is there a log, does the running server
 // write to it, and does the streaming endpoint answer at all.
@@ -9,7 +9,7 @@ const FIX_LOCATION =
   'Run diagnose from that directory or pass --log PATH; the server prints its log path when it starts.';
 
 export function logSection(input: DiagnoseInput): Section {
-  return { id: 'logs', title: 'No logs at all (silent failure)', checks: [fileReadable(input), fileHasLines(input), fileWritable(input), serverReachable(input), serverWritesHere(input), endpointAnswers(input)] };
+  return { id: 'logs', title: 'No logs at all (silent failure)', checks: [fileReadable(input), fileHasLines(input), fileWritable(input), logGaps(input), serverReachable(input), serverWritesHere(input), endpointAnswers(input)] };
 }
 
 function fileReadable({ file }: DiagnoseInput): Check {
@@ -37,6 +37,25 @@ function fileWritable({ file }: DiagnoseInput): Check {
   if (file.writable) return check('log_writable', title, 'ok', `${file.path} is writable by this user`);
   return check('log_writable', title, 'problem', `${file.path} is not writable by this user`, {
     fix: 'The server cannot append to a log it may not write: fix the ownership or mode (`chmod u+w`), or set JARVIS_LOG_FILE to a writable path.',
+  });
+}
+
+function logGaps({ facts }: DiagnoseInput): Check {
+  const title = 'The log has no gaps (dropped lines, runs that never shut down)';
+  if (!facts || facts.lines === 0) return noLog('log_gaps', title);
+  const dropped = facts.droppedLines;
+  const unclean = facts.uncleanRestarts.count;
+  if (dropped === 0 && unclean === 0) return check('log_gaps', title, 'ok', `no dropped lines reported; ${facts.restarts} server starts, each after a shutdown_complete`);
+  const parts = [
+    dropped > 0 ? `${dropped} lines dropped (the log could not be written; ${facts.droppedLineReports.count} log_lines_dropped reports)` : '',
+    unclean > 0 ? `${unclean} restarts without shutdown_complete (the previous run was killed or crashed: its last lines may be missing)` : '',
+  ].filter(Boolean);
+  return check('log_gaps', title, 'problem', parts.join('; '), {
+    evidence: [...facts.droppedLineReports.items, ...facts.uncleanRestarts.items].slice(0, 5),
+    count: dropped + unclean,
+    fix:
+      'Dropped lines: the disk was full or failing, or the file was not writable (see the stderr warning, /health "log" and jarvis_log_lines_dropped_total); free space or fix permissions: logging resumes by itself. ' +
+      'A restart without shutdown_complete: the process was killed (SIGKILL, OOM killer: `journalctl -k | grep -i oom`), crashed (its stderr) or the machine stopped; stop Jarvis with SIGTERM, and streams live at that moment have no stream_end.',
   });
 }
 
