@@ -29,6 +29,8 @@ export interface Config {
   /** An upstream that sends no first token within this is given up on (`timeout`). */
   firstTokenTimeoutMs: number;
   demoTokenMs: number;
+  /** auto mode on the demo: how often Ollama is asked again (0: never). */
+  backendProbeMs: number;
   bodyLimitBytes: number;
   /** How long shutdown waits for streams to end before closing anyway. */
   shutdownGraceMs: number;
@@ -89,6 +91,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     cancelTimeoutMs: int(merged, 'JARVIS_CANCEL_TIMEOUT_MS', 2000),
     firstTokenTimeoutMs: int(merged, 'JARVIS_FIRST_TOKEN_TIMEOUT_MS', 120_000, 1),
     demoTokenMs: int(merged, 'JARVIS_DEMO_TOKEN_MS', 30),
+    backendProbeMs: int(merged, 'JARVIS_BACKEND_PROBE_MS', 5000),
     bodyLimitBytes: int(merged, 'JARVIS_BODY_LIMIT_BYTES', 1 << 20, 1),
     shutdownGraceMs: int(merged, 'JARVIS_SHUTDOWN_GRACE_MS', 2000),
     allowedHosts: list(merged, 'JARVIS_ALLOWED_HOSTS').map((h) => allowedHost(h)),

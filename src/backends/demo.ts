@@ -52,6 +52,13 @@ export class DemoBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk[]> {
+    // A model the demo does not have gets the error a real server gives, not the demo's text under that name.
+    if (request.model !== DEMO_MODEL && request.model !== DEMO_MODEL_TAGGED) {
+      throw new BackendError(
+        'model_not_found',
+        `model "${request.model}" not found: Jarvis runs its offline demo backend, whose only model is "${DEMO_MODEL}". Start Ollama (in auto mode Jarvis switches to it once it answers) or set JARVIS_BACKEND.`,
+      );
+    }
     // Tokens are cut from the reply as they are sent, not all up front: a stream
     // waiting between tokens holds one string, not fifty.
     const tokens = demoReply(lastUserMessage(request)).matchAll(TOKEN);

@@ -13,7 +13,8 @@ export interface SelectedBackend {
 
 /**
  * Picks the backend at start-up. `auto` uses Ollama when OLLAMA_HOST answers
- * within `probeMs`, else the offline demo; the choice is logged with its reason.
+ * within `probeMs`, else the offline demo (and ollamaWatch.ts keeps asking); the
+ * choice is logged with its reason.
  * An explicitly chosen backend is used even while it does not answer yet.
  */
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
@@ -43,7 +44,7 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
   return { backend, defaultModel };
 }
 
-async function probe(backend: Backend, probeMs: number): Promise<{ models?: string[]; failure: string }> {
+export async function probe(backend: Backend, probeMs: number): Promise<{ models?: string[]; failure: string }> {
   try {
     return { models: await backend.models(AbortSignal.timeout(probeMs)), failure: '' };
   } catch (err) {

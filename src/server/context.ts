@@ -11,8 +11,12 @@ export interface JarvisContext {
   config: Config;
   log: SystemLog;
   registry: StreamRegistry;
+  /**
+   * Changes at run time in auto mode (demo → Ollama once it answers): read it
+   * once per request and keep that value for the request's whole life.
+   */
   backend: Backend;
-  /** JARVIS_MODEL, else the backend's first model; looked up again while unknown. */
+  /** JARVIS_MODEL, else the backend's first model; looked up again while unknown; follows `backend`. */
   defaultModel: string | undefined;
   startedAt: number;
   /** Set when shutdown begins: no new stream may start after the streams were cancelled. */

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
+import { watchForOllama } from '../backends/ollamaWatch.js';
 import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
@@ -55,10 +56,19 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     caps: new StreamCaps(config.limits, registry),
   };
   for (const warning of warnings) log.warn('security_warning', { warning });
+  // auto mode on the demo: switch to Ollama as soon as it answers.
+  const watch =
+    !options.backend && config.backend === 'auto' && ctx.backend.name === 'demo' && config.backendProbeMs > 0
+      ? watchForOllama(config, log, (found) => {
+          ctx.backend = found.backend;
+          ctx.defaultModel = found.defaultModel;
+        }, config.backendProbeMs)
+      : undefined;
   const app = buildApp(ctx);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
+    watch?.stop();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
     await log.close();
     throw err;
@@ -75,7 +85,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   });
 
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown(ctx, app));
+  const close = () => {
+    watch?.stop();
+    return (closing ??= shutdown(ctx, app));
+  };
   return { app, ctx, url, close };
 }
 

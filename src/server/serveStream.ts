@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BackendRequest } from '../backends/types.js';
+import type { Backend, BackendRequest } from '../backends/types.js';
 import { ChatStream, newStreamId } from '../streams/chatStream.js';
 import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
@@ -13,6 +13,8 @@ export interface StreamedReply {
   sessionId: string;
   model: string;
   request: BackendRequest;
+  /** The backend read once when the request came (auto mode may switch ctx.backend meanwhile); default ctx.backend. */
+  backend?: Backend;
   /** The OpenAI `user` field: only logged (it names no session). */
   user?: string;
   /** The protocol's writer for this response (it may send its headers now, or at its first event). */
@@ -45,7 +47,7 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
   void stream.finished.then(release);
   await runStream(stream, spec.request, {
     registry: ctx.registry,
-    backend: ctx.backend,
+    backend: spec.backend ?? ctx.backend,
     log: ctx.log,
     firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
     metrics: ctx.metrics,

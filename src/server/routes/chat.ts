@@ -13,11 +13,14 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     const body = request.body;
     const sessionId = sessionOf(request);
     if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
-    const model = body.model ?? (await defaultModel(ctx));
+    // One backend for the request's whole life, even if auto mode switches meanwhile.
+    const backend = ctx.backend;
+    const model = body.model ?? (await defaultModel(ctx, backend));
     const backendRequest = toBackendRequest(body, model);
     await serveStream(ctx, request, reply, {
       sessionId,
       model,
+      backend,
       request: backendRequest,
       user: body.user ?? undefined,
       writer: (res, streamId) =>
