@@ -30,6 +30,17 @@ export async function waitForLog(
   }
 }
 
+/** Waits for the first line that is any of `names` (an outcome that may go either way). */
+export async function waitForFirst(file: string, names: string[], where: Record<string, string> = {}, timeoutMs = 10_000): Promise<ParsedLine> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = readLog(file).find((l) => names.includes(l.event) && Object.entries(where).every(([k, v]) => l.fields[k] === v));
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`none of ${names.join(', ')} ${JSON.stringify(where)} in ${file} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** SPEC §4.5 and the runbook's check 3: every stream_start has exactly one stream_end. */
 export function startEndBalance(file: string): { starts: number; ends: number; unmatched: string[] } {
   const lines = readLog(file);
