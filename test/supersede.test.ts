@@ -41,7 +41,9 @@ describe('supersede', () => {
     // A's upstream kept generating after the FIN, so Jarvis cut it off after its grace.
     await upA.closed;
     expect(upA.aborted).toBe(true);
-    expect(upB.receivedAt - upA.clientGoneAt!).toBeGreaterThanOrEqual(390);
+    // B reached the upstream only after A's client had gone (how long after is waited_ms above;
+    // a figure measured here would include the fake's own delay in seeing A's FIN).
+    expect(upB.receivedAt).toBeGreaterThan(upA.clientGoneAt!);
     const endA = await waitForLog(j.logFile, 'stream_end', { trace: aId });
     expect(endA.fields).toMatchObject({ reason: 'superseded', upstream_close: 'forced' });
   });
