@@ -125,7 +125,17 @@ async function runSchedule(ops: Op[]): Promise<void> {
     const reqs = j.fake!.requests.filter((r) => r.prompt.startsWith(`${id}.`) && calls.find((c) => c.prompt === r.prompt)?.session === session(n));
     await withTimeout(Promise.all(reqs.map((r) => r.closed)), 10_000, () => 'an upstream request was never closed');
     const sorted = [...reqs].sort((a, b) => a.receivedAt - b.receivedAt);
-    for (let i = 1; i < sorted.length; i++) expect(sorted[i]!.receivedAt).toBeGreaterThanOrEqual(sorted[i - 1]!.closedAt!);
+    for (let i = 1; i < sorted.length; i++) {
+      const prev = sorted[i - 1]!;
+      const next = sorted[i]!;
+      if (next.receivedAt >= prev.closedAt!) continue;
+      // The fake saw the next request before it saw the previous connection close. That is
+      // only its own event loop running late (the test process is busy) when Jarvis itself cut
+      // that connection, and then Jarvis's log shows the next stream waited for it to end.
+      const [prevId, nextId] = await Promise.all([prev, next].map((r) => calls.find((c) => c.prompt === r.prompt)!.call.streamId));
+      expect(prev.aborted).toBe(true);
+      expect(lines.some((l) => l.event === 'prev_stream_finished_cleanly' && l.fields.trace === prevId && l.fields.new_trace === nextId)).toBe(true);
+    }
   }
 
   // The server is still fine.
