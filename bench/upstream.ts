@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FakeOllama } from '../test/fakes/fakeOllama.js';
 import { FakeOpenAI } from '../test/fakes/fakeOpenAI.js';
-import type { FakePlan, FakeUpstream, UpstreamRecord } from '../test/fakes/fakeUpstream.js';
+import type { FakeFault, FakePlan, FakeUpstream, UpstreamRecord } from '../test/fakes/fakeUpstream.js';
 
 // The benchmark's model servers, in a process of their own: the fake Ollama and
 // the fake OpenAI-compatible server of the tests, told what to do by the prompt
@@ -19,6 +19,9 @@ export function benchPlan(prompt: string): FakePlan {
     firstTokenMs: Number(arg('first') ?? 0),
     burst: /(^|\s)burst(\s|$)/.test(prompt),
     ignoreAbort: /(^|\s)ignore(\s|$)/.test(prompt),
+    // fault=fail_mid|garbage|error_line|http_500|hang_after_headers|hang_before_headers, after=N tokens (the soak)
+    fault: (arg('fault') ?? 'none') as FakeFault,
+    faultAfter: Number(arg('after') ?? 0),
   };
 }
 

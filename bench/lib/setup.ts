@@ -19,10 +19,10 @@ export async function startUpstreams(): Promise<Upstreams> {
 }
 
 /** The built Jarvis (`dist/main.js`, what `npm start` runs) in its own process. */
-export async function startJarvis(env: Record<string, string>): Promise<Child & { url: string }> {
+export async function startJarvis(env: Record<string, string>): Promise<Child & { url: string; logFile: string }> {
   const logFile = join(mkdtempSync(join(tmpdir(), 'jarvis-bench-')), 'system.log');
   const child = await startChild(['dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, ...env }, /listening on (http:\/\/\S+)/);
-  return { ...child, url: child.info.url! };
+  return { ...child, url: child.info.url!, logFile };
 }
 
 export async function startGateway(upstreamBaseUrl: string): Promise<Child & { url: string }> {
