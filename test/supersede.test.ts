@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chat, postJson } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
-import type { ParsedLine } from '../src/log/format.js';
-import { events, readLog, waitForFirst, waitForLog } from './helpers/log.js';
+import { events, waitForLog } from './helpers/log.js';
 
 // The interleavings around supersede (SPEC §4.1): each must end cleanly, with one
 // terminal event per reader and one stream_end per stream_start (checked in close()).

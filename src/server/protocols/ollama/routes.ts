@@ -94,10 +94,13 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema } }, async (request, reply) => {
         const body = request.body;
         const sessionId = sessionOf(request);
-        const model = body.model ?? (await defaultModel(ctx));
+        // Read once: auto mode may switch ctx.backend while this request waits.
+        const backend = ctx.backend;
+        const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
         const backendRequest = chatRequest(body, model);
         await serveStream(ctx, request, reply, {
+          backend,
           sessionId,
           model,
           request: backendRequest,
@@ -108,13 +111,16 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       api.post<{ Body: OllamaGenerateBody }>('/generate', { schema: { body: generateBodySchema } }, async (request, reply) => {
         const body = request.body;
         const sessionId = sessionOf(request);
-        const model = body.model ?? (await defaultModel(ctx));
+        // Read once: auto mode may switch ctx.backend while this request waits.
+        const backend = ctx.backend;
+        const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.prompt && !(body.images && body.images.length > 0)) {
           return loadReply(ctx, reply, model, 'response', body.keep_alive === 0 || body.keep_alive === '0');
         }
         const backendRequest = generateRequest(body, model);
         const conversation = backendRequest.messages;
         await serveStream(ctx, request, reply, {
+          backend,
           sessionId,
           model,
           request: backendRequest,
