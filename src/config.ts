@@ -43,6 +43,13 @@ export interface Config {
   /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
   allowNoAuth: boolean;
   limits: Limits;
+  // Conversations and resume (issue 12).
+  /** Where the SQLite database lives (`jarvis.db`) when DATABASE_URL is not set. */
+  dataDir: string;
+  /** Postgres connection string; unset: SQLite in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** How long a stream's event log stays readable after its terminal event. */
+  streamRetentionMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +106,9 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     apiKeys: apiKeys(merged),
     allowNoAuth: merged.JARVIS_ALLOW_NO_AUTH === '1' || merged.JARVIS_ALLOW_NO_AUTH === 'true',
     limits: loadLimits(merged),
+    dataDir: merged.JARVIS_DATA_DIR || 'data',
+    databaseUrl: merged.DATABASE_URL || undefined,
+    streamRetentionMs: int(merged, 'JARVIS_STREAM_RETENTION_MS', 5 * 60_000),
   };
 }
 

@@ -20,8 +20,10 @@ export async function startUpstreams(): Promise<Upstreams> {
 
 /** The built Jarvis (`dist/main.js`, what `npm start` runs) in its own process. */
 export async function startJarvis(env: Record<string, string>): Promise<Child & { url: string; logFile: string }> {
-  const logFile = join(mkdtempSync(join(tmpdir(), 'jarvis-bench-')), 'system.log');
-  const child = await startChild(['dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, ...env }, /listening on (http:\/\/\S+)/);
+  const dir = mkdtempSync(join(tmpdir(), 'jarvis-bench-'));
+  const logFile = join(dir, 'system.log');
+  const env_ = { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), ...env };
+  const child = await startChild(['dist/main.js', '--port', '0'], env_, /listening on (http:\/\/\S+)/);
   return { ...child, url: child.info.url!, logFile };
 }
 

@@ -12,10 +12,12 @@ import { guardConnections } from './guards/connections.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
+import { conversationRoutes } from './routes/conversations.js';
 import { debugRoutes } from './routes/debug.js';
 import { embeddingRoutes } from './routes/embeddings.js';
 import { infoRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { streamRoutes } from './routes/streams.js';
 import { uiRoutes } from './routes/ui.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
@@ -49,6 +51,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   sessionRoutes(app, ctx);
   embeddingRoutes(app, ctx);
   ollamaRoutes(app, ctx);
+  conversationRoutes(app, ctx);
+  streamRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);
   return app;

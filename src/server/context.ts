@@ -5,6 +5,10 @@ import type { StreamRegistry } from '../streams/registry.js';
 import type { StartPacer } from '../streams/startPacer.js';
 import type { StreamCaps } from './guards/streamCaps.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
+import type { FenceClock } from '../streams/eventLog/fence.js';
+import type { StreamEventLog } from '../streams/eventLog/types.js';
+import type { AnswerRecorder } from '../store/answerRecorder.js';
+import type { ConversationStore } from '../store/types.js';
 
 /** What the routes share: one per running server. */
 export interface JarvisContext {
@@ -27,4 +31,11 @@ export interface JarvisContext {
   pacer: StartPacer;
   /** JARVIS_MAX_STREAMS and the per-client cap. */
   caps: StreamCaps;
+  // Conversations and resume (issue 12).
+  /** Every stream's events, for readers that attach, drop and reattach. */
+  streamLog: StreamEventLog;
+  fences: FenceClock;
+  store: ConversationStore;
+  /** Stores conversation answers as they stream. */
+  answers: AnswerRecorder;
 }

@@ -7,6 +7,10 @@ import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { StartPacer } from '../streams/startPacer.js';
+import { FenceClock } from '../streams/eventLog/fence.js';
+import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
+import { AnswerRecorder } from '../store/answerRecorder.js';
+import { openStore } from '../store/select.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
@@ -42,6 +46,14 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const metrics = options.metrics ?? new PromMetrics();
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const registry = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
+  let store;
+  try {
+    store = await openStore(config, log);
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+  const streamLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
   const ctx: JarvisContext = {
     config,
     log,
@@ -54,6 +66,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     warnings,
     pacer: new StartPacer(STARTS_PER_TURN),
     caps: new StreamCaps(config.limits, registry),
+    streamLog,
+    fences: new FenceClock(),
+    store,
+    answers: new AnswerRecorder(store, streamLog, log),
   };
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on the demo: switch to Ollama as soon as it answers.
@@ -70,6 +86,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   } catch (err) {
     watch?.stop();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
+    await store.close();
     await log.close();
     throw err;
   }
@@ -105,11 +122,17 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
     ended = await within(allEnded, config.shutdownGraceMs / 2);
   }
   if (!ended) log.warn('shutdown_streams_unfinished', { streams: registry.list().map((s) => s.id).join(',') });
+  // Streaming answers were cancelled as `shutdown`: their last writes store them so.
+  if (!(await within(ctx.answers.settled().then(() => true), config.shutdownGraceMs / 2))) {
+    log.warn('shutdown_answers_unstored', { answers: ctx.answers.active });
+  }
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);
   await app.close();
   clearTimeout(straggler);
+  await ctx.streamLog.close();
+  await ctx.store.close().catch((err: unknown) => log.warn('store_close_failed', { error: err instanceof Error ? err.message : String(err) }));
   log.info('shutdown_complete', { clean: ended });
   await log.close();
 }

@@ -20,10 +20,11 @@ export interface JarvisProcess {
  * entry point `npm start` runs once built), configured by environment variables.
  */
 export async function spawnJarvis(env: Record<string, string>, args: string[] = ['--port', '0']): Promise<JarvisProcess> {
-  const logFile = env.JARVIS_LOG_FILE ?? join(mkdtempSync(join(tmpdir(), 'jarvis-proc-')), 'system.log');
+  const dir = mkdtempSync(join(tmpdir(), 'jarvis-proc-'));
+  const logFile = env.JARVIS_LOG_FILE ?? join(dir, 'system.log');
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: root,
-    env: { ...process.env, JARVIS_LOG_FILE: logFile, JARVIS_LOG_STDOUT: '0', HOST: '127.0.0.1', ...env },
+    env: { ...process.env, JARVIS_LOG_FILE: logFile, JARVIS_LOG_STDOUT: '0', HOST: '127.0.0.1', JARVIS_DATA_DIR: join(dir, 'data'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

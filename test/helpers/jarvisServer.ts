@@ -12,6 +12,7 @@ export interface TestJarvis {
   jarvis: RunningJarvis;
   url: string;
   logFile: string;
+  dataDir: string;
   fake: FakeUpstream | undefined;
   /** Shuts down, then checks SPEC §4.5 on the log: every stream_start has one stream_end. */
   close(): Promise<void>;
@@ -26,7 +27,8 @@ export async function startTestJarvis(env: Record<string, string> = {}, options:
   const useFake = options.fake ?? env.JARVIS_BACKEND !== 'demo';
   const openai = env.JARVIS_BACKEND === 'openai';
   const fake = useFake ? await (openai ? new FakeOpenAI() : new FakeOllama()).start() : undefined;
-  const logFile = join(mkdtempSync(join(tmpdir(), 'jarvis-test-')), 'system.log');
+  const dir = mkdtempSync(join(tmpdir(), 'jarvis-test-'));
+  const logFile = join(dir, 'system.log');
   const config: Config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -36,6 +38,8 @@ export async function startTestJarvis(env: Record<string, string> = {}, options:
     JARVIS_LOG_FILE: logFile,
     JARVIS_LOG_STDOUT: '0',
     JARVIS_DEMO_TOKEN_MS: '5',
+    // Each test server has its own database (SQLite in its own directory).
+    JARVIS_DATA_DIR: join(dir, 'data'),
     ...env,
   });
   const jarvis = await startJarvis(config);
@@ -43,6 +47,7 @@ export async function startTestJarvis(env: Record<string, string> = {}, options:
     jarvis,
     url: jarvis.url,
     logFile: config.logFile,
+    dataDir: config.dataDir,
     fake,
     async close() {
       await jarvis.close();

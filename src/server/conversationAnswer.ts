@@ -1,0 +1,101 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { BackendRequest } from '../backends/types.js';
+import type { ChatMessage } from '../shared/events.js';
+import { newStreamId } from '../streams/chatStream.js';
+import { FROM_START } from '../streams/eventLog/types.js';
+import { runStream } from '../streams/runStream.js';
+import type { Conversation, StoredMessage, Turn } from '../store/types.js';
+import type { JarvisContext } from './context.js';
+import { defaultModel } from './defaultModel.js';
+import { HttpError } from './errors.js';
+import { openLoggedStream } from './loggedStream.js';
+import { replayFormat } from './replayWriter.js';
+import { storeCall } from './storeErrors.js';
+import { replay } from './streamReplay.js';
+
+/** What a prompt may set for its one answer, over the conversation's own settings. */
+export interface AnswerParams {
+  model?: string;
+  temperature?: number;
+  max_tokens?: number;
+}
+
+export const answerParamsSchema = {
+  model: { type: 'string', minLength: 1, maxLength: 256 },
+  temperature: { type: 'number', minimum: 0, maximum: 2 },
+  max_tokens: { type: 'integer', minimum: 1 },
+} as const;
+
+/**
+ * Starts a conversation's next answer and serves the request as its first reader.
+ * The answer streams on session = the conversation id, through runStream like
+ * every stream (same registry, supersede rules, log lines, metrics). It is not
+ * tied to this request: the request reading it may go, the answer goes on, and
+ * is stored as it grows (AnswerRecorder). Only Stop, a newer prompt, a limit or
+ * shutdown ends it.
+ */
+export async function startAnswer(
+  ctx: JarvisContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  conversation: Conversation,
+  owner: string,
+  turn: Turn,
+  params: AnswerParams,
+): Promise<void> {
+  if (ctx.shuttingDown) throw shuttingDown();
+  const model = params.model ?? conversation.model ?? (await defaultModel(ctx));
+  const streamId = newStreamId();
+  const fence = ctx.fences.next();
+  const started = await storeCall(ctx.store.startTurn(owner, conversation.id, turn, { streamId, model, fence }));
+  const assistant = started.assistant;
+  if (ctx.shuttingDown) {
+    // Shutdown began while the turn was stored; its streams were already cancelled.
+    await ctx.store.updateAnswer(assistant.id, fence, { content: '', seq: -1, state: 'shutdown' }).catch(() => false);
+    throw shuttingDown();
+  }
+
+  const conv = started.conversation;
+  const backendRequest: BackendRequest = {
+    model,
+    messages: promptOf(conv.system, started.history),
+    temperature: params.temperature ?? conv.params.temperature,
+    maxTokens: params.max_tokens ?? conv.params.max_tokens,
+  };
+  const stream = openLoggedStream(ctx, { streamId, sessionId: conv.id, model, owner, fence });
+  // Not awaited: the answer outlives this request. runStream never rejects (its
+  // finally ends every stream); the catch is for an internal bug only.
+  void runStream(stream, backendRequest, {
+    registry: ctx.registry,
+    backend: ctx.backend,
+    log: ctx.log,
+    firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
+    metrics: ctx.metrics,
+  }).catch((err: unknown) => ctx.log.error('stream_internal_error', { trace: streamId, error: err instanceof Error ? err.message : String(err) }));
+  // runStream has logged the stream's status event synchronously: the log exists.
+  ctx.answers.record({ messageId: assistant.id, streamId, fence, startedMs: stream.startedMs });
+
+  reply.hijack();
+  await replay(ctx.streamLog, request.raw, reply.raw, {
+    streamId,
+    sessionId: conv.id,
+    after: FROM_START,
+    format: replayFormat(request.headers.accept),
+    headers: { 'x-conversation-id': conv.id, 'x-message-id': assistant.id, 'x-user-message-id': started.user.id },
+  });
+}
+
+/** The conversation as the model sees it: its system prompt, then every message with content. */
+function promptOf(system: string | null, history: StoredMessage[]): ChatMessage[] {
+  const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+  for (const m of history) {
+    // An answer that ended before its first token (stopped, failed) says nothing.
+    if (m.role === 'assistant' && m.content === '') continue;
+    messages.push({ role: m.role, content: m.content });
+  }
+  return messages;
+}
+
+function shuttingDown(): HttpError {
+  return new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+}

@@ -1,0 +1,41 @@
+import { ChatStream } from '../streams/chatStream.js';
+import type { EventWriter } from '../streams/eventWriter.js';
+import { LogWriter } from '../streams/eventLog/logWriter.js';
+import type { JarvisContext } from './context.js';
+
+export interface LoggedStreamOptions {
+  streamId: string;
+  sessionId: string;
+  model: string;
+  owner: string;
+  /** The response that reads the stream directly, if any (see LogWriterOptions.primary). */
+  primary?: EventWriter;
+  fence?: bigint;
+}
+
+/**
+ * A ChatStream whose events go into the event log (and on to `primary`), so any
+ * number of readers can follow it by `GET /v1/streams/{id}/events`.
+ */
+export function openLoggedStream(ctx: JarvisContext, options: LoggedStreamOptions): ChatStream {
+  const writer = new LogWriter(ctx.streamLog, { owner: options.owner, fence: options.fence ?? ctx.fences.next(), primary: options.primary });
+  const stream = new ChatStream({
+    id: options.streamId,
+    sessionId: options.sessionId,
+    model: options.model,
+    writer,
+    log: ctx.log,
+    closeGraceMs: ctx.config.cancelTimeoutMs,
+  });
+  writer.onRefused = (result) => {
+    ctx.log.warn('stream_log_refused', { trace: stream.id, session: stream.sessionId, result, tokens: stream.tokens });
+    if (result === 'full') {
+      // Longer than the log holds: ended as a length limit would end it.
+      stream.conclude({ kind: 'done', reason: 'length', usage: { prompt_tokens: 0, completion_tokens: stream.tokens } });
+      stream.controller.abort('log_full');
+    } else {
+      stream.fail('internal_error', `the stream's event log refused a token (${result})`);
+    }
+  };
+  return stream;
+}

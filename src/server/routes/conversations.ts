@@ -1,0 +1,137 @@
+import type { FastifyInstance } from 'fastify';
+import type { Conversation, GenerationParams } from '../../store/types.js';
+import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversationAnswer.js';
+import { conversationJson, conversationWithMessagesJson } from '../conversationJson.js';
+import type { JarvisContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { ownerOf } from '../owner.js';
+import { storeCall } from '../storeErrors.js';
+
+// The Conversations API (issue 12 §2): conversations and their messages live on
+// the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
+// it grows. Every conversation belongs to the key that made it (ownerOf).
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TEXT_MAX = 1_000_000;
+
+interface ConversationBody {
+  title?: string;
+  system?: string | null;
+  model?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+}
+
+const conversationBodySchema = {
+  type: ['object', 'null'],
+  properties: {
+    title: { type: 'string', maxLength: 500 },
+    system: { type: ['string', 'null'], maxLength: TEXT_MAX },
+    model: { type: ['string', 'null'], minLength: 1, maxLength: 256 },
+    temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
+    max_tokens: { type: ['integer', 'null'], minimum: 1 },
+  },
+} as const;
+
+interface PromptBody extends AnswerParams {
+  content: string;
+}
+
+const promptBodySchema = {
+  type: 'object',
+  required: ['content'],
+  properties: { content: { type: 'string', minLength: 1, maxLength: TEXT_MAX }, ...answerParamsSchema },
+} as const;
+
+const answerBodySchema = { type: ['object', 'null'], properties: answerParamsSchema } as const;
+
+type Params = { Params: { id: string } };
+
+export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  const { store } = ctx;
+
+  /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
+  const find = async (owner: string, id: string) => {
+    const conv = ID.test(id) ? await storeCall(store.getConversation(owner, id)) : undefined;
+    if (!conv) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    return conv;
+  };
+
+  app.post<{ Body: ConversationBody | undefined }>('/v1/conversations', { schema: { body: conversationBodySchema } }, async (request, reply) => {
+    const body = request.body ?? {};
+    const conv = await storeCall(
+      store.createConversation(ownerOf(request), { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }),
+    );
+    ctx.log.info('conversation_created', { conversation: conv.id });
+    return reply.code(201).send(conversationJson(conv));
+  });
+
+  app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request) => {
+    const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'invalid_request', 'limit must be an integer from 1 to 200');
+    const q = request.query.q?.slice(0, 500);
+    const page = await storeCall(store.listConversations(ownerOf(request), { q: q || undefined, limit, cursor: request.query.cursor || undefined }));
+    return { object: 'list', data: page.items.map(conversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
+  });
+
+  app.get<Params>('/v1/conversations/:id', async (request) => conversationWithMessagesJson(await find(ownerOf(request), request.params.id)));
+
+  app.patch<Params & { Body: ConversationBody | undefined }>('/v1/conversations/:id', { schema: { body: conversationBodySchema } }, async (request) => {
+    const body = request.body ?? {};
+    const id = request.params.id;
+    const conv = ID.test(id)
+      ? await storeCall(store.updateConversation(ownerOf(request), id, { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }))
+      : undefined;
+    if (!conv) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    return conversationJson(conv);
+  });
+
+  app.delete<Params>('/v1/conversations/:id', async (request) => {
+    const id = request.params.id;
+    const deleted = ID.test(id) && (await storeCall(store.deleteConversation(ownerOf(request), id)));
+    if (!deleted) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    // Its answer, if one is streaming, has nowhere to go.
+    const stopped = ctx.registry.stop(id, 'stopped');
+    ctx.log.info('conversation_deleted', { conversation: id, stopped });
+    return { id, object: 'conversation.deleted', deleted: true };
+  });
+
+  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema } }, async (request, reply) => {
+    const owner = ownerOf(request);
+    const conv = await find(owner, request.params.id);
+    await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content }, request.body);
+  });
+
+  // Edit and resend: the user message gets the new content, every later message goes, and it is answered again.
+  app.put<{ Params: { id: string; messageId: string }; Body: PromptBody }>(
+    '/v1/conversations/:id/messages/:messageId',
+    { schema: { body: promptBodySchema } },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const conv = await find(owner, request.params.id);
+      const turn = { kind: 'edit' as const, messageId: request.params.messageId, content: request.body.content };
+      await startAnswer(ctx, request, reply, conv, owner, turn, request.body);
+    },
+  );
+
+  // Regenerate: the answer(s) after the last user message go, and it is answered again.
+  app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema } }, async (request, reply) => {
+    const owner = ownerOf(request);
+    const conv = await find(owner, request.params.id);
+    await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate' }, request.body ?? {});
+  });
+
+  // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
+  app.post<Params>('/v1/conversations/:id/stop', async (request) => {
+    const conv: Conversation = await find(ownerOf(request), request.params.id);
+    const stopped = ctx.registry.stop(conv.id, 'stopped');
+    ctx.log.info('session_stop', { session: conv.id, stopped });
+    return { stopped };
+  });
+}
+
+/** The generation parameters a body sets; null removes one. */
+function paramsOf(body: ConversationBody): GenerationParams | undefined {
+  if (body.temperature === undefined && body.max_tokens === undefined) return undefined;
+  return { temperature: body.temperature as number | undefined, max_tokens: body.max_tokens as number | undefined };
+}

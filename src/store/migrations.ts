@@ -1,0 +1,64 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { StoreError } from './types.js';
+
+// One schema for SQLite and Postgres. Migrations live in code (not files found at
+// run time) so the built server and the tests run the same list; add new ones at
+// the end, never edit one that has shipped.
+
+const migrations: Record<string, Migration> = {
+  '0001_conversations': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('conversations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('owner', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('title', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('system', 'text')
+        .addColumn('model', 'text')
+        .addColumn('params', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('conversations_owner_updated').on('conversations').columns(['owner', 'updated_at', 'id']).execute();
+
+      await db.schema
+        .createTable('messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('conversation_id', 'text', (c) => c.notNull().references('conversations.id').onDelete('cascade'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull().defaultTo(''))
+        .addColumn('state', 'text')
+        .addColumn('stream_id', 'text')
+        .addColumn('seq', 'integer')
+        .addColumn('model', 'text')
+        .addColumn('usage', 'text')
+        .addColumn('timings', 'text')
+        .addColumn('error', 'text')
+        .addColumn('fence', 'bigint')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addUniqueConstraint('messages_conversation_position', ['conversation_id', 'position'])
+        .execute();
+      await db.schema.createIndex('messages_stream').on('messages').column('stream_id').execute();
+      // The start-up sweep looks for answers left streaming.
+      await db.schema.createIndex('messages_state').on('messages').column('state').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.dropTable('messages').execute();
+      await db.schema.dropTable('conversations').execute();
+    },
+  },
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Brings the schema up to date; returns the names of the migrations it ran. */
+export async function migrate(db: Kysely<any>): Promise<string[]> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new StoreError('unavailable', `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

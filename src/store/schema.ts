@@ -1,0 +1,40 @@
+// The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
+// text, so that both databases store and compare them the same way.
+
+export interface ConversationsTable {
+  id: string;
+  owner: string;
+  title: string;
+  system: string | null;
+  model: string | null;
+  /** JSON: GenerationParams. */
+  params: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MessagesTable {
+  id: string;
+  conversation_id: string;
+  position: number;
+  role: string;
+  content: string;
+  state: string | null;
+  stream_id: string | null;
+  seq: number | null;
+  model: string | null;
+  /** JSON: Usage. */
+  usage: string | null;
+  /** JSON: AnswerTimings. */
+  timings: string | null;
+  /** JSON: {code, message}. */
+  error: string | null;
+  fence: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Database {
+  conversations: ConversationsTable;
+  messages: MessagesTable;
+}

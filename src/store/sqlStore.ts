@@ -1,0 +1,366 @@
+import { randomUUID } from 'node:crypto';
+import { Kysely, sql, type Transaction } from 'kysely';
+import type { Usage } from '../shared/events.js';
+import type { DatabaseTraits, OpenedDialect } from './dialects.js';
+import { migrate } from './migrations.js';
+import type { ConversationsTable, Database, MessagesTable } from './schema.js';
+import {
+  StoreError,
+  type AnswerSlot,
+  type AnswerState,
+  type AnswerUpdate,
+  type Conversation,
+  type ConversationPage,
+  type ConversationPatch,
+  type ConversationStore,
+  type ConversationWithMessages,
+  type GenerationParams,
+  type ListQuery,
+  type MessageRole,
+  type NewConversation,
+  type StoredMessage,
+  type Turn,
+  type TurnStarted,
+} from './types.js';
+
+export function newConversationId(): string {
+  return `conv_${randomUUID().replace(/-/g, '')}`;
+}
+
+function newMessageId(): string {
+  return `msg_${randomUUID().replace(/-/g, '')}`;
+}
+
+/**
+ * The one query layer, for SQLite and Postgres alike. Differences are `traits`
+ * flags. Every failure leaves as a StoreError.
+ */
+export class SqlConversationStore implements ConversationStore {
+  readonly kind: string;
+  readonly location: string;
+  private readonly db: Kysely<Database>;
+  private readonly traits: DatabaseTraits;
+
+  private constructor(opened: OpenedDialect) {
+    this.kind = opened.kind;
+    this.location = opened.location;
+    this.traits = opened.traits;
+    this.db = new Kysely<Database>({ dialect: opened.dialect });
+  }
+
+  /** Connects and migrates; the store is ready when this resolves. */
+  static async open(opened: OpenedDialect): Promise<{ store: SqlConversationStore; migrated: string[] }> {
+    const store = new SqlConversationStore(opened);
+    try {
+      const migrated = await migrate(store.db);
+      return { store, migrated };
+    } catch (err) {
+      await store.db.destroy().catch(() => {});
+      throw toStoreError(err, `cannot open the ${opened.kind} database at ${opened.location}`);
+    }
+  }
+
+  createConversation(owner: string, init: NewConversation): Promise<Conversation> {
+    return this.guard('create conversation', async () => {
+      const now = Date.now();
+      const row: ConversationsTable = {
+        id: newConversationId(),
+        owner,
+        title: init.title ?? '',
+        system: init.system ?? null,
+        model: init.model ?? null,
+        params: JSON.stringify(mergeParams({}, init.params ?? {})),
+        created_at: now,
+        updated_at: now,
+      };
+      await this.db.insertInto('conversations').values(row).execute();
+      return toConversation(row);
+    });
+  }
+
+  listConversations(owner: string, query: ListQuery): Promise<ConversationPage> {
+    return this.guard('list conversations', async () => {
+      let q = this.db.selectFrom('conversations').selectAll().where('owner', '=', owner);
+      const cursor = query.cursor ? parseCursor(query.cursor) : undefined;
+      if (cursor) {
+        q = q.where((eb) =>
+          eb.or([eb('updated_at', '<', cursor.updatedAt), eb.and([eb('updated_at', '=', cursor.updatedAt), eb('id', '<', cursor.id)])]),
+        );
+      }
+      if (query.q) {
+        const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        // lower() + LIKE … ESCAPE behaves the same in SQLite and Postgres.
+        q = q.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(${eb.ref('conversations.title')}) like ${pattern} escape '\\'`,
+            eb.exists(
+              eb
+                .selectFrom('messages')
+                .select(sql`1`.as('one'))
+                .whereRef('messages.conversation_id', '=', 'conversations.id')
+                .where(sql<boolean>`lower(messages.content) like ${pattern} escape '\\'`),
+            ),
+          ]),
+        );
+      }
+      const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
+      const items = rows.slice(0, query.limit).map(toConversation);
+      const last = items.at(-1);
+      return { items, nextCursor: rows.length > query.limit && last ? `${last.updatedAt}.${last.id}` : null };
+    });
+  }
+
+  getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
+    return this.guard('get conversation', async () => {
+      const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+      if (!row) return undefined;
+      const messages = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', id).orderBy('position').execute();
+      return { ...toConversation(row), messages: messages.map(toMessage) };
+    });
+  }
+
+  updateConversation(owner: string, id: string, patch: ConversationPatch): Promise<Conversation | undefined> {
+    return this.guard('update conversation', async () =>
+      this.db.transaction().execute(async (trx) => {
+        const row = await this.lockConversation(trx, owner, id);
+        if (!row) return undefined;
+        const next: ConversationsTable = {
+          ...row,
+          title: patch.title ?? row.title,
+          system: patch.system !== undefined ? patch.system : row.system,
+          model: patch.model !== undefined ? patch.model : row.model,
+          params: patch.params !== undefined ? JSON.stringify(mergeParams(parseJson(row.params) ?? {}, patch.params)) : row.params,
+          updated_at: Date.now(),
+        };
+        await trx
+          .updateTable('conversations')
+          .set({ title: next.title, system: next.system, model: next.model, params: next.params, updated_at: next.updated_at })
+          .where('id', '=', id)
+          .execute();
+        return toConversation(next);
+      }),
+    );
+  }
+
+  deleteConversation(owner: string, id: string): Promise<boolean> {
+    return this.guard('delete conversation', async () =>
+      this.db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('conversations').select('id').where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+        if (!row) return false;
+        await trx.deleteFrom('messages').where('conversation_id', '=', id).execute();
+        await trx.deleteFrom('conversations').where('id', '=', id).execute();
+        return true;
+      }),
+    );
+  }
+
+  startTurn(owner: string, conversationId: string, turn: Turn, answer: AnswerSlot): Promise<TurnStarted> {
+    return this.guard('start turn', async () =>
+      this.db.transaction().execute(async (trx) => {
+        const conv = await this.lockConversation(trx, owner, conversationId);
+        if (!conv) throw new StoreError('not_found', `no conversation ${conversationId}`);
+        const rows = await trx.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('position').execute();
+        const now = Date.now();
+
+        let user: MessagesTable;
+        let keep: MessagesTable[];
+        if (turn.kind === 'send') {
+          keep = rows;
+          user = messageRow(conversationId, (rows.at(-1)?.position ?? -1) + 1, 'user', turn.content, now);
+          await trx.insertInto('messages').values(user).execute();
+        } else {
+          const target =
+            turn.kind === 'edit' ? rows.find((r) => r.id === turn.messageId) : rows.findLast((r) => r.role === 'user');
+          if (!target) {
+            throw turn.kind === 'edit'
+              ? new StoreError('not_found', `no message ${turn.messageId} in conversation ${conversationId}`)
+              : new StoreError('conflict', 'this conversation has no user message to answer again');
+          }
+          if (target.role !== 'user') throw new StoreError('conflict', `message ${target.id} is not a user message; only those can be edited`);
+          if (turn.kind === 'edit') {
+            target.content = turn.content;
+            target.updated_at = now;
+            await trx.updateTable('messages').set({ content: turn.content, updated_at: now }).where('id', '=', target.id).execute();
+          }
+          // Linear history: what came after the answered message goes.
+          await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).where('position', '>', target.position).execute();
+          keep = rows.filter((r) => r.position < target.position);
+          user = target;
+        }
+
+        const assistant: MessagesTable = {
+          ...messageRow(conversationId, user.position + 1, 'assistant', '', now),
+          state: 'streaming',
+          stream_id: answer.streamId,
+          seq: -1,
+          model: answer.model,
+          fence: Number(answer.fence),
+        };
+        await trx.insertInto('messages').values(assistant).execute();
+        // A new conversation takes its first prompt as its title.
+        const title = conv.title === '' ? titleFrom(user.content) : conv.title;
+        await trx.updateTable('conversations').set({ updated_at: now, title }).where('id', '=', conversationId).execute();
+        return {
+          conversation: toConversation({ ...conv, title, updated_at: now }),
+          history: [...keep, user].map(toMessage),
+          user: toMessage(user),
+          assistant: toMessage(assistant),
+        };
+      }),
+    );
+  }
+
+  updateAnswer(messageId: string, fence: bigint, update: AnswerUpdate): Promise<boolean> {
+    return this.guard('store answer', async () => {
+      const result = await this.db
+        .updateTable('messages')
+        .set({
+          content: update.content,
+          seq: update.seq,
+          state: update.state,
+          usage: update.usage ? JSON.stringify(update.usage) : null,
+          timings: update.timings ? JSON.stringify(update.timings) : null,
+          error: update.error ? JSON.stringify(update.error) : null,
+          updated_at: Date.now(),
+        })
+        .where('id', '=', messageId)
+        // Once ended, an answer is never written again; an older stream never overwrites a newer one's.
+        .where('state', '=', 'streaming')
+        .where('fence', '<=', Number(fence))
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    });
+  }
+
+  interruptStreaming(): Promise<number> {
+    return this.guard('interrupt streaming answers', async () => {
+      const result = await this.db
+        .updateTable('messages')
+        .set({ state: 'interrupted', updated_at: Date.now() })
+        .where('state', '=', 'streaming')
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** The conversation's row, locked for the transaction where rows can be locked. */
+  private lockConversation(trx: Transaction<Database>, owner: string, id: string): Promise<ConversationsTable | undefined> {
+    return trx
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .$if(this.traits.rowLocks, (q) => q.forUpdate())
+      .executeTakeFirst();
+  }
+
+  private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      throw toStoreError(err, `the database failed to ${what}`);
+    }
+  }
+}
+
+function toStoreError(err: unknown, context: string): StoreError {
+  if (err instanceof StoreError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown })?.code;
+  // Connection trouble, a locked or read-only file, a full disk: the database is
+  // unavailable (503), not the request wrong.
+  const unavailable =
+    typeof code === 'string' &&
+    (/^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE|ENOENT|EACCES)/.test(code) ||
+      /^SQLITE_(BUSY|LOCKED|READONLY|FULL|CANTOPEN|IOERR|CORRUPT|NOTADB|PERM)/.test(code) ||
+      /^(08|53|57P)/.test(code));
+  const timeout = /timeout|terminated|Connection terminated/i.test(message);
+  return new StoreError(unavailable || timeout ? 'unavailable' : 'internal', `${context}: ${message}`, { cause: err });
+}
+
+function messageRow(conversationId: string, position: number, role: MessageRole, content: string, now: number): MessagesTable {
+  return {
+    id: newMessageId(),
+    conversation_id: conversationId,
+    position,
+    role,
+    content,
+    state: null,
+    stream_id: null,
+    seq: null,
+    model: null,
+    usage: null,
+    timings: null,
+    error: null,
+    fence: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+function titleFrom(content: string): string {
+  const line = content.trim().replace(/\s+/g, ' ');
+  return line.length <= 80 ? line : `${line.slice(0, 79)}…`;
+}
+
+function mergeParams(current: GenerationParams, patch: GenerationParams): GenerationParams {
+  // A null in the patch removes the parameter (back to the model's default).
+  const next: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete next[k];
+    else if (v !== undefined) next[k] = v;
+  }
+  return next as GenerationParams;
+}
+
+function parseJson<T>(text: string | null): T | null {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    return null;
+  }
+}
+
+function parseCursor(cursor: string): { updatedAt: number; id: string } | undefined {
+  const dot = cursor.indexOf('.');
+  const updatedAt = Number(cursor.slice(0, dot));
+  if (dot <= 0 || !Number.isSafeInteger(updatedAt)) throw new StoreError('invalid', 'invalid cursor');
+  return { updatedAt, id: cursor.slice(dot + 1) };
+}
+
+function toConversation(row: ConversationsTable): Conversation {
+  return {
+    id: row.id,
+    owner: row.owner,
+    title: row.title,
+    system: row.system,
+    model: row.model,
+    params: parseJson(row.params) ?? {},
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}
+
+function toMessage(row: MessagesTable): StoredMessage {
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    position: Number(row.position),
+    role: row.role as MessageRole,
+    content: row.content,
+    state: row.state as AnswerState | null,
+    streamId: row.stream_id,
+    seq: row.seq === null ? null : Number(row.seq),
+    model: row.model,
+    usage: parseJson<Usage>(row.usage),
+    timings: parseJson(row.timings),
+    error: parseJson(row.error),
+    createdAt: Number(row.created_at),
+    updatedAt: Number(row.updated_at),
+  };
+}

@@ -1,0 +1,154 @@
+import type { Usage } from '../shared/events.js';
+
+// The conversation store: conversations and their messages, kept by the server
+// (issue 12). One interface, implemented once over Kysely for SQLite and Postgres
+// (sqlStore.ts); chosen and logged at start-up (select.ts), as backends are.
+
+export type MessageRole = 'system' | 'user' | 'assistant';
+
+/**
+ * An assistant message's life. `streaming` while its stream runs; the others are
+ * how it ended. `interrupted`: the server died (kill -9, power) while it streamed,
+ * found and set at the next start-up, so nothing shows as streaming forever.
+ */
+export type AnswerState = 'streaming' | 'done' | 'stopped' | 'superseded' | 'error' | 'shutdown' | 'interrupted';
+
+/** Generation parameters kept per conversation and used as defaults for its prompts. */
+export interface GenerationParams {
+  temperature?: number;
+  max_tokens?: number;
+}
+
+export interface Conversation {
+  id: string;
+  /** The API key's name that owns it; '' when Jarvis runs without keys. */
+  owner: string;
+  title: string;
+  system: string | null;
+  model: string | null;
+  params: GenerationParams;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface AnswerTimings {
+  /** Time to first token. */
+  ttft_ms?: number;
+  duration_ms: number;
+}
+
+export interface StoredMessage {
+  id: string;
+  conversationId: string;
+  /** 0, 1, 2… within the conversation: the order of the (linear) history. */
+  position: number;
+  role: MessageRole;
+  content: string;
+  /** Assistant messages only. */
+  state: AnswerState | null;
+  streamId: string | null;
+  /** The seq of the last token in `content` (-1: none yet): a reader resumes after it. */
+  seq: number | null;
+  model: string | null;
+  usage: Usage | null;
+  timings: AnswerTimings | null;
+  error: { code: string; message: string } | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConversationWithMessages extends Conversation {
+  messages: StoredMessage[];
+}
+
+export interface NewConversation {
+  title?: string;
+  system?: string | null;
+  model?: string | null;
+  params?: GenerationParams;
+}
+
+export type ConversationPatch = NewConversation;
+
+export interface ListQuery {
+  /** Case-insensitive substring of the title or of any message. */
+  q?: string;
+  limit: number;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface ConversationPage {
+  items: Conversation[];
+  nextCursor: string | null;
+}
+
+/** What a prompt does to the history before the new answer is appended (linear: no branches). */
+export type Turn =
+  | { kind: 'send'; content: string }
+  /** Drops the answer(s) after the last user message and answers it again. */
+  | { kind: 'regenerate' }
+  /** Replaces a user message's content and drops every later message. */
+  | { kind: 'edit'; messageId: string; content: string };
+
+/** The new assistant message's stream. */
+export interface AnswerSlot {
+  streamId: string;
+  model: string;
+  /** Grows with every stream; the store refuses writes from an older one (resume-and-cluster.md §3). */
+  fence: bigint;
+}
+
+export interface TurnStarted {
+  conversation: Conversation;
+  /** The messages before the new answer, in order: what the model is asked to continue. */
+  history: StoredMessage[];
+  /** The user message answered (new for `send`, edited for `edit`). */
+  user: StoredMessage;
+  assistant: StoredMessage;
+}
+
+export interface AnswerUpdate {
+  content: string;
+  seq: number;
+  state: AnswerState;
+  usage?: Usage;
+  timings?: AnswerTimings;
+  error?: { code: string; message: string };
+}
+
+export interface ConversationStore {
+  /** 'sqlite' | 'postgres', for logs and /health. */
+  readonly kind: string;
+  /** Where the data is (a file path, or the database URL without its password). */
+  readonly location: string;
+
+  createConversation(owner: string, init: NewConversation): Promise<Conversation>;
+  listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;
+  getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined>;
+  updateConversation(owner: string, id: string, patch: ConversationPatch): Promise<Conversation | undefined>;
+  deleteConversation(owner: string, id: string): Promise<boolean>;
+
+  /** Applies `turn` and appends a `streaming` assistant message, in one transaction. */
+  startTurn(owner: string, conversationId: string, turn: Turn, answer: AnswerSlot): Promise<TurnStarted>;
+  /** Stores an answer as it grows and how it ended; false when the message is gone, already ended or fenced. */
+  updateAnswer(messageId: string, fence: bigint, update: AnswerUpdate): Promise<boolean>;
+  /** At start-up: answers left `streaming` by a process that died become `interrupted`. Returns how many. */
+  interruptStreaming(): Promise<number>;
+
+  close(): Promise<void>;
+}
+
+export type StoreErrorCode = 'not_found' | 'conflict' | 'invalid' | 'unavailable' | 'internal';
+
+/** A store failure the API reports with this code (like BackendError for upstreams). */
+export class StoreError extends Error {
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StoreError';
+  }
+}

@@ -1,0 +1,66 @@
+import type { JarvisEvent, StatusEvent, TerminalEvent } from '../../shared/events.js';
+
+// The per-stream event log (resume-and-cluster.md §2–3): every stream's events,
+// kept apart from any HTTP response, so that readers can come, go and come back.
+// Catch-up and the live tail are read from the same log; there is no second channel.
+
+/**
+ * One event with its place in the log. Positions: the status event is -1, token
+ * `seq` n is n, the terminal event follows the last token (= the token count).
+ * A reader that has seen position p asks for `after = p`; SSE's `id:` is it.
+ */
+export interface LoggedEvent {
+  seq: number;
+  event: JarvisEvent;
+}
+
+/** `after` for "from the very start, status event included". */
+export const FROM_START = -2;
+
+/**
+ * ok · fenced: a newer owner holds the stream (stop writing) · stopped: the log has
+ * its terminal event, or is gone · full: the log reached its size bound.
+ */
+export type AppendResult = 'ok' | 'fenced' | 'stopped' | 'full';
+
+/** Synchronous when the log can answer at once (memory); a remote log returns a promise. */
+export type Awaitable<T> = T | Promise<T>;
+
+export interface StreamLogInfo {
+  streamId: string;
+  sessionId: string;
+  /** The API key's name that started the stream ('' without keys); readers must match it. */
+  owner: string;
+  model: string;
+  /** Tokens logged so far. */
+  tokens: number;
+  /** Set once the stream has ended; its position is `tokens`. */
+  terminal: TerminalEvent | undefined;
+}
+
+/**
+ * MemoryEventLog now; a Redis one (cluster issue) implements the same contract,
+ * run by the same suite (test/eventLog.contract.test.ts):
+ * - one appender per stream, holding the stream's fence; readers never write;
+ * - a reader gets positions after+1… exactly once each, in order, then the terminal
+ *   event, then its iteration ends, however the reads and appends interleave;
+ * - readers pull at their own pace: an append never waits for a reader;
+ * - a log is kept until `retentionMs` after its terminal event; then it is gone
+ *   (`info` is undefined, `read` yields nothing): "gone", never a hang.
+ */
+export interface StreamEventLog {
+  /** Opens the log of the stream that `status` names (the first event of every stream). */
+  create(status: StatusEvent, owner: string, fence: bigint): Awaitable<void>;
+  append(streamId: string, seq: number, text: string, fence: bigint): Awaitable<AppendResult>;
+  /** Writes the terminal event once; false when the log had already ended, is gone or is fenced. */
+  finish(streamId: string, event: TerminalEvent, fence: bigint): Awaitable<boolean>;
+  info(streamId: string): Promise<StreamLogInfo | undefined>;
+  /**
+   * The events after position `after`, then the live tail up to and including the
+   * terminal event. Yields batches (all that is there, bounded), so that a reader
+   * that is behind costs one await per batch, not per token. Ends early when
+   * `signal` aborts.
+   */
+  read(streamId: string, after: number, signal: AbortSignal): AsyncIterable<LoggedEvent[]>;
+  close(): Promise<void>;
+}
