@@ -21,9 +21,14 @@ export interface LogWriterOptions {
  */
 export class LogWriter implements EventWriter {
   private streamId = '';
-  /** Called once when the log refuses a token (fenced, stopped, full): the stream's owner ends it. */
+  /**
+   * Called once when the log refuses a token (fenced, stopped, or full with no
+   * primary reader): the stream's owner ends it.
+   */
   onRefused: ((result: Exclude<AppendResult, 'ok'>) => void) | undefined;
   private refused = false;
+  /** The log filled up under a primary reader: the stream goes on, the log cannot replay it whole. */
+  private truncatedAt: number | undefined;
 
   constructor(
     private readonly log: StreamEventLog,
@@ -39,13 +44,24 @@ export class LogWriter implements EventWriter {
   token(text: string, seq: number): boolean {
     if (!this.refused) {
       const result = this.log.append(this.streamId, seq, text, this.options.fence);
-      if (result !== 'ok') settle(result, (r) => this.refuse(r));
+      if (result !== 'ok') settle(result, (r) => this.refuse(r, seq));
     }
     return this.options.primary ? this.options.primary.token(text, seq) : true;
   }
 
   terminal(event: TerminalEvent): void {
-    settle(this.log.finish(this.streamId, event, this.options.fence), () => {});
+    // A log reader must never take a truncated answer for a whole one: it gets an error instead.
+    const logged: TerminalEvent =
+      this.truncatedAt === undefined
+        ? event
+        : {
+            type: 'error',
+            code: 'internal_error',
+            message: `the answer outgrew the stream's event log after ${this.truncatedAt} tokens; only its first response has it all`,
+            stream_id: event.stream_id,
+            session_id: event.session_id,
+          };
+    settle(this.log.finish(this.streamId, logged, this.options.fence), () => {});
     this.options.primary?.terminal(event);
   }
 
@@ -53,10 +69,11 @@ export class LogWriter implements EventWriter {
     return this.options.primary ? this.options.primary.drained(signal) : Promise.resolve();
   }
 
-  private refuse(result: AppendResult): void {
+  private refuse(result: AppendResult, seq: number): void {
     if (result === 'ok' || this.refused) return;
     this.refused = true;
-    this.onRefused?.(result);
+    if (result === 'full' && this.options.primary) this.truncatedAt = seq;
+    else this.onRefused?.(result);
   }
 }
 

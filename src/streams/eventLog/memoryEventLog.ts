@@ -8,6 +8,8 @@ export interface MemoryEventLogOptions {
   maxCharsPerStream?: number;
   /** Ended logs kept at most; past it the oldest ended ones go before their time. */
   maxEndedLogs?: number;
+  /** Text bound over all logs: past it the oldest ended logs go first, then appends get 'full'. */
+  maxTotalChars?: number;
 }
 
 /** Events handed to a reader per batch at most: a long backlog goes out in slices, each with its back-pressure. */
@@ -53,10 +55,13 @@ export class MemoryEventLog implements StreamEventLog {
   private readonly ended = new Set<string>();
   private readonly maxChars: number;
   private readonly maxEnded: number;
+  private readonly maxTotal: number;
+  private totalChars = 0;
 
   constructor(private readonly options: MemoryEventLogOptions) {
     this.maxChars = options.maxCharsPerStream ?? 8 * 1024 * 1024;
     this.maxEnded = options.maxEndedLogs ?? 10_000;
+    this.maxTotal = options.maxTotalChars ?? 256 * 1024 * 1024;
   }
 
   /** Logs held (live and retained), for /health-style figures and tests. */
@@ -75,7 +80,9 @@ export class MemoryEventLog implements StreamEventLog {
     if (entry.fence !== fence) return 'fenced';
     if (seq !== entry.tokens.length) throw new Error(`stream ${streamId}: token seq ${seq} appended at position ${entry.tokens.length}`);
     if (entry.chars + text.length > this.maxChars) return 'full';
+    if (this.totalChars + text.length > this.maxTotal && !this.evictEnded(text.length)) return 'full';
     entry.chars += text.length;
+    this.totalChars += text.length;
     entry.tokens.push(text);
     entry.wake();
     return 'ok';
@@ -89,10 +96,7 @@ export class MemoryEventLog implements StreamEventLog {
     entry.expiry = setTimeout(() => this.drop(streamId), this.options.retentionMs);
     entry.expiry.unref();
     this.ended.add(streamId);
-    if (this.ended.size > this.maxEnded) {
-      const oldest = this.ended.values().next().value;
-      if (oldest !== undefined) this.drop(oldest);
-    }
+    if (this.ended.size > this.maxEnded) this.dropOldestEnded();
     return true;
   }
 
@@ -142,10 +146,26 @@ export class MemoryEventLog implements StreamEventLog {
     for (const id of [...this.entries.keys()]) this.drop(id);
   }
 
+  /** Drops ended logs, oldest first, until `chars` more fit; false if they cannot. */
+  private evictEnded(chars: number): boolean {
+    while (this.totalChars + chars > this.maxTotal) {
+      if (!this.dropOldestEnded()) return false;
+    }
+    return true;
+  }
+
+  private dropOldestEnded(): boolean {
+    const oldest = this.ended.values().next().value;
+    if (oldest === undefined) return false;
+    this.drop(oldest);
+    return true;
+  }
+
   private drop(streamId: string): void {
     const entry = this.entries.get(streamId);
     if (!entry) return;
     clearTimeout(entry.expiry);
+    this.totalChars -= entry.chars;
     entry.gone = true;
     entry.wake();
     this.entries.delete(streamId);
