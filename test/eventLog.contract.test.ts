@@ -1,0 +1,178 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { StatusEvent, TerminalEvent } from '../src/shared/events.js';
+import { MemoryEventLog } from '../src/streams/eventLog/memoryEventLog.js';
+import { FROM_START, type LoggedEvent, type StreamEventLog } from '../src/streams/eventLog/types.js';
+
+// The StreamEventLog contract (resume-and-cluster.md §3–4), one suite for every
+// implementation: MemoryEventLog now, the Redis log of the cluster issue later.
+
+interface Impl {
+  name: string;
+  make(options: { retentionMs: number; maxCharsPerStream?: number; maxEndedLogs?: number; maxTotalChars?: number }): StreamEventLog;
+}
+const IMPLEMENTATIONS: Impl[] = [{ name: 'MemoryEventLog', make: (o) => new MemoryEventLog(o) }];
+
+const FENCE = 7n;
+let counter = 0;
+const status = (id: string): StatusEvent => ({ type: 'status', status: 'thinking', stream_id: id, session_id: `s-${id}`, trace_id: id, model: 'm' });
+const done = (id: string, n: number): TerminalEvent => ({ type: 'done', reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: n }, stream_id: id, session_id: `s-${id}` });
+const text = (seq: number) => `t${seq} `;
+const tick = () => new Promise((r) => setImmediate(r));
+
+/** Reads to the end (or until `stopAfter` events), optionally pausing between batches like a slow reader. */
+async function readAll(log: StreamEventLog, id: string, after: number, opts: { slow?: boolean; stopAfter?: number } = {}): Promise<LoggedEvent[]> {
+  const got: LoggedEvent[] = [];
+  const ac = new AbortController();
+  for await (const batch of log.read(id, after, ac.signal)) {
+    for (const e of batch) {
+      got.push(e);
+      if (opts.stopAfter !== undefined && got.length >= opts.stopAfter) {
+        ac.abort();
+        return got;
+      }
+    }
+    if (opts.slow) await tick();
+  }
+  return got;
+}
+
+/** What a reader attached at `after` must get from a stream of `n` tokens: exactly this, in order. */
+function expected(after: number, n: number): Array<[number, string]> {
+  const out: Array<[number, string]> = [];
+  if (after < -1) out.push([-1, 'status']);
+  for (let seq = Math.max(after + 1, 0); seq < n; seq++) out.push([seq, `token:${text(seq)}`]);
+  if (after < n) out.push([n, 'done']);
+  return out;
+}
+const shape = (events: LoggedEvent[]) => events.map((e) => [e.seq, e.event.type === 'token' ? `token:${e.event.text}` : e.event.type] as [number, string]);
+
+describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
+  it('a reader attached at a random `after` while the producer appends gets every later event once, in order (no gap, no repeat)', async () => {
+    const op = fc.oneof(
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 40 }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('attach' as const), offset: fc.integer({ min: -3, max: 45 }), slow: fc.boolean() }) },
+      { weight: 2, arbitrary: fc.record({ kind: fc.constant('drop' as const), after: fc.integer({ min: 1, max: 30 }), slow: fc.boolean() }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('yield' as const), times: fc.integer({ min: 1, max: 3 }) }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 30 }), async (ops) => {
+        const log = make({ retentionMs: 60_000 });
+        const id = `p${counter++}`;
+        await log.create(status(id), '', FENCE);
+        let n = 0;
+        const readers: Array<{ after: number; got: Promise<LoggedEvent[]> }> = [];
+        for (const o of ops) {
+          if (o.kind === 'append') {
+            for (let i = 0; i < o.count; i++, n++) expect(await log.append(id, n, text(n), FENCE)).toBe('ok');
+          } else if (o.kind === 'attach') {
+            // Anywhere from "everything" to a few positions ahead of the producer.
+            const after = Math.max(FROM_START, n - 1 - o.offset);
+            readers.push({ after, got: readAll(log, id, after, { slow: o.slow }) });
+          } else if (o.kind === 'drop') {
+            // A reader that drops after some events and reattaches after the last position it got.
+            const first = await readAll(log, id, FROM_START, { stopAfter: Math.min(o.after, n + 1), slow: o.slow });
+            const last = first.at(-1)!.seq;
+            const rest = first.at(-1)!.event.type === 'done' ? Promise.resolve([]) : readAll(log, id, last, { slow: o.slow });
+            readers.push({ after: FROM_START, got: rest.then((r) => [...first, ...r]) });
+          } else {
+            for (let i = 0; i < o.times; i++) await tick();
+          }
+        }
+        expect(await log.finish(id, done(id, n), FENCE)).toBe(true);
+        for (const r of readers) expect(shape(await r.got)).toEqual(expected(r.after, n));
+        // A reader attaching after the end gets the rest at once.
+        for (const after of [FROM_START, -1, Math.floor(n / 2), n - 1, n]) expect(shape(await readAll(log, id, after))).toEqual(expected(after, n));
+        await log.close();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the producer never waits for a reader: appends return while a reader reads nothing', async () => {
+    const log = make({ retentionMs: 60_000 });
+    const id = `nw${counter++}`;
+    await log.create(status(id), '', FENCE);
+    const ac = new AbortController();
+    const it = log.read(id, FROM_START, ac.signal)[Symbol.asyncIterator]();
+    await it.next(); // the status; then the reader stops pulling
+    // Had an append waited for the reader, this loop would never finish.
+    for (let seq = 0; seq < 10_000; seq++) expect(await log.append(id, seq, 'x', FENCE)).toBe('ok');
+    const next = await it.next();
+    expect(next.value?.[0]?.seq).toBe(0);
+    ac.abort();
+    expect((await it.next()).done).toBe(true);
+  });
+
+  it('refuses writers with another fence, writes the terminal once, refuses tokens after it', async () => {
+    const log = make({ retentionMs: 60_000 });
+    const id = `f${counter++}`;
+    await log.create(status(id), '', FENCE);
+    expect(await log.append(id, 0, 'a', FENCE + 1n)).toBe('fenced');
+    expect(await log.append(id, 0, 'a', FENCE)).toBe('ok');
+    expect(await log.finish(id, done(id, 1), FENCE - 1n)).toBe(false);
+    expect(await log.finish(id, done(id, 1), FENCE)).toBe(true);
+    expect(await log.finish(id, done(id, 1), FENCE)).toBe(false);
+    expect(await log.append(id, 1, 'b', FENCE)).toBe('stopped');
+    expect(await log.info(id)).toMatchObject({ streamId: id, sessionId: `s-${id}`, owner: '', tokens: 1, terminal: { type: 'done' } });
+  });
+
+  it('unknown streams: no info, an empty read, refused writes', async () => {
+    const log = make({ retentionMs: 60_000 });
+    expect(await log.info('nope')).toBeUndefined();
+    expect(await readAll(log, 'nope', FROM_START)).toEqual([]);
+    expect(await log.append('nope', 0, 'x', FENCE)).toBe('stopped');
+    expect(await log.finish('nope', done('nope', 0), FENCE)).toBe(false);
+  });
+
+  it('keeps an ended log for the retention time, then it is gone', async () => {
+    const log = make({ retentionMs: 150 });
+    const id = `r${counter++}`;
+    await log.create(status(id), 'alice', FENCE);
+    await log.append(id, 0, 'a', FENCE);
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await log.info(id)).toBeDefined(); // live logs never expire
+    await log.finish(id, done(id, 1), FENCE);
+    expect((await log.info(id))?.owner).toBe('alice');
+    await expect.poll(() => log.info(id), { timeout: 5000, interval: 20 }).toBeUndefined();
+    expect(await readAll(log, id, FROM_START)).toEqual([]);
+  });
+
+  it('an aborted read ends at once, even while waiting for tokens', async () => {
+    const log = make({ retentionMs: 60_000 });
+    const id = `a${counter++}`;
+    await log.create(status(id), '', FENCE);
+    const ac = new AbortController();
+    const reading = readAll(log, id, -1).then(() => 'ended');
+    const aborted = (async () => {
+      for await (const _ of log.read(id, -1, ac.signal)) void _;
+      return 'ended';
+    })();
+    ac.abort();
+    expect(await aborted).toBe('ended');
+    await log.finish(id, done(id, 0), FENCE);
+    expect(await reading).toBe('ended');
+  });
+
+  it('bounds each log and all logs together; ended logs are evicted oldest first', async () => {
+    const log = make({ retentionMs: 60_000, maxCharsPerStream: 10, maxTotalChars: 25, maxEndedLogs: 2 });
+    const ids = [0, 1, 2].map((i) => `b${counter++}-${i}`);
+    for (const id of ids) await log.create(status(id), '', FENCE);
+    expect(await log.append(ids[0]!, 0, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[0]!, 1, '123', FENCE)).toBe('full'); // 11 > 10 per stream
+    expect(await log.append(ids[1]!, 0, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[2]!, 0, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[2]!, 1, '12', FENCE)).toBe('full'); // 26 > 25 in all, and nothing has ended
+    await log.finish(ids[0]!, done(ids[0]!, 1), FENCE);
+    expect(await log.append(ids[2]!, 1, '12', FENCE)).toBe('ok'); // the ended log made room
+    expect(await log.info(ids[0]!)).toBeUndefined();
+    // Past maxEndedLogs, the oldest ended log goes.
+    const more = [0, 1, 2].map((i) => `e${counter++}-${i}`);
+    for (const id of more) {
+      await log.create(status(id), '', FENCE);
+      await log.finish(id, done(id, 0), FENCE);
+    }
+    expect(await log.info(more[0]!)).toBeUndefined();
+    expect(await log.info(more[2]!)).toBeDefined();
+  });
+});
