@@ -57,8 +57,11 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export async function migrate(db: Kysely<any>): Promise<string[]> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new StoreError('unavailable', `database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    // No failed migration named: the database could not even be asked (connection, permissions).
+    if (!failed) throw error;
+    throw new StoreError('internal', `database migration ${failed} failed: ${reason}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

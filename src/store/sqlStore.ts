@@ -56,7 +56,8 @@ export class SqlConversationStore implements ConversationStore {
       return { store, migrated };
     } catch (err) {
       await store.db.destroy().catch(() => {});
-      throw toStoreError(err, `cannot open the ${opened.kind} database at ${opened.location}`);
+      const cause = toStoreError(err, 'cannot migrate');
+      throw new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
     }
   }
 

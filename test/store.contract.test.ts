@@ -1,0 +1,199 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresDialect, sqliteDialect } from '../src/store/dialects.js';
+import { SqlConversationStore } from '../src/store/sqlStore.js';
+import { StoreError, type ConversationStore } from '../src/store/types.js';
+import { startTestJarvis } from './helpers/jarvisServer.js';
+import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
+import { newConversation, readStream, sendMessage, settledConversation } from './helpers/streamReader.js';
+
+// The ConversationStore contract, one suite run against every database: SQLite
+// always, Postgres when this machine has it (Debian's postgresql, started here).
+
+interface Db {
+  name: string;
+  /** A fresh, empty database: its store, and the env that points Jarvis at it. */
+  fresh(): Promise<{ store: ConversationStore; env: Record<string, string>; reopen(): Promise<{ store: ConversationStore; migrated: string[] }> }>;
+}
+
+let postgres: TestPostgres | undefined;
+const pgSkip = postgresUnavailable();
+if (pgSkip) console.warn(pgSkip);
+
+const sqlite: Db = {
+  name: 'sqlite',
+  async fresh() {
+    const dir = join(mkdtempSync(join(tmpdir(), 'jarvis-store-')), 'data');
+    const { store } = await SqlConversationStore.open(sqliteDialect(dir));
+    return { store, env: { JARVIS_DATA_DIR: dir }, reopen: () => SqlConversationStore.open(sqliteDialect(dir)) };
+  },
+};
+const pgDb: Db = {
+  name: 'postgres',
+  async fresh() {
+    const url = await postgres!.newDatabase();
+    const { store } = await SqlConversationStore.open(postgresDialect(url));
+    return { store, env: { DATABASE_URL: url }, reopen: () => SqlConversationStore.open(postgresDialect(url)) };
+  },
+};
+const DATABASES = pgSkip ? [sqlite] : [sqlite, pgDb];
+
+beforeAll(async () => {
+  if (!pgSkip) postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const slot = (streamId: string, fence = 100n) => ({ streamId, model: 'm', fence });
+
+describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
+  let store: ConversationStore;
+  let reopen: () => Promise<{ store: ConversationStore; migrated: string[] }>;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    ({ store, reopen, env } = await db.fresh());
+  });
+  afterAll(async () => {
+    await store.close();
+  });
+
+  it('creates, reads, updates and deletes, each owner seeing only its own', async () => {
+    const a = await store.createConversation('alice', { title: 'A', system: 'sys', model: 'm1', params: { temperature: 0.5 } });
+    expect(a).toMatchObject({ owner: 'alice', title: 'A', system: 'sys', model: 'm1', params: { temperature: 0.5 } });
+    expect(await store.getConversation('bob', a.id)).toBeUndefined();
+    expect(await store.updateConversation('bob', a.id, { title: 'x' })).toBeUndefined();
+    expect(await store.deleteConversation('bob', a.id)).toBe(false);
+    expect((await store.listConversations('bob', { limit: 10 })).items).toEqual([]);
+
+    const updated = await store.updateConversation('alice', a.id, { title: 'B', system: null, params: { max_tokens: 9 } });
+    expect(updated).toMatchObject({ title: 'B', system: null, model: 'm1', params: { temperature: 0.5, max_tokens: 9 } });
+    expect(updated!.updatedAt).toBeGreaterThanOrEqual(a.updatedAt);
+    const cleared = await store.updateConversation('alice', a.id, { params: { temperature: null as unknown as number } });
+    expect(cleared!.params).toEqual({ max_tokens: 9 });
+
+    await store.startTurn('alice', a.id, { kind: 'send', content: 'hi' }, slot('s-crud'));
+    expect(await store.deleteConversation('alice', a.id)).toBe(true);
+    expect(await store.getConversation('alice', a.id)).toBeUndefined();
+    expect(await store.deleteConversation('alice', a.id)).toBe(false);
+  });
+
+  it('lists newest first in pages, and searches titles and message text', async () => {
+    const owner = `lister-${db.name}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      ids.push((await store.createConversation(owner, { title: `Title ${i}` })).id);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await store.listConversations(owner, { limit: 3, cursor });
+      seen.push(...page.items.map((c) => c.id));
+      if (!page.nextCursor) break;
+      cursor = page.nextCursor;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    await store.startTurn(owner, ids[2]!, { kind: 'send', content: 'The Ünïcode QUOKKA 🦘 lives here' }, slot('s-search'));
+    expect((await store.listConversations(owner, { limit: 10, q: 'quokka 🦘' })).items.map((c) => c.id)).toEqual([ids[2]]);
+    expect((await store.listConversations(owner, { limit: 10, q: 'title 5' })).items.map((c) => c.id)).toEqual([ids[5]]);
+    expect((await store.listConversations(owner, { limit: 10, q: '%' })).items).toEqual([]);
+    expect((await store.listConversations(owner, { limit: 1 })).items[0]!.id).toBe(ids[2]);
+    await expect(store.listConversations(owner, { limit: 1, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'invalid' });
+  });
+
+  it('starts turns: send, regenerate and edit keep one linear history', async () => {
+    const c = await store.createConversation('', {});
+    const t1 = await store.startTurn('', c.id, { kind: 'send', content: 'one' }, slot('s1'));
+    expect(t1.user).toMatchObject({ role: 'user', content: 'one', position: 0 });
+    expect(t1.assistant).toMatchObject({ role: 'assistant', content: '', position: 1, state: 'streaming', streamId: 's1', seq: -1, model: 'm' });
+    expect(t1.history.map((m) => m.content)).toEqual(['one']);
+    expect(t1.conversation.title).toBe('one');
+    expect(await store.updateAnswer(t1.assistant.id, 100n, { content: 'uno', seq: 0, state: 'done', usage: { prompt_tokens: 1, completion_tokens: 1 }, timings: { duration_ms: 5 } })).toBe(true);
+
+    const t2 = await store.startTurn('', c.id, { kind: 'send', content: 'two' }, slot('s2'));
+    expect(t2.history.map((m) => m.content)).toEqual(['one', 'uno', 'two']);
+    const regen = await store.startTurn('', c.id, { kind: 'regenerate' }, slot('s3'));
+    expect(regen.user.id).toBe(t2.user.id);
+    expect(regen.assistant.position).toBe(3);
+    let full = await store.getConversation('', c.id);
+    expect(full!.messages.map((m) => m.streamId ?? m.content)).toEqual(['one', 's1', 'two', 's3']);
+    expect(full!.messages[1]).toMatchObject({ usage: { prompt_tokens: 1, completion_tokens: 1 }, timings: { duration_ms: 5 }, state: 'done' });
+
+    const edit = await store.startTurn('', c.id, { kind: 'edit', messageId: t1.user.id, content: 'eins' }, slot('s4'));
+    expect(edit.history.map((m) => m.content)).toEqual(['eins']);
+    full = await store.getConversation('', c.id);
+    expect(full!.messages.map((m) => m.streamId ?? m.content)).toEqual(['eins', 's4']);
+
+    await expect(store.startTurn('', c.id, { kind: 'edit', messageId: edit.assistant.id, content: 'x' }, slot('s5'))).rejects.toMatchObject({ code: 'conflict' });
+    await expect(store.startTurn('', c.id, { kind: 'edit', messageId: 'msg_nope', content: 'x' }, slot('s5'))).rejects.toMatchObject({ code: 'not_found' });
+    await expect(store.startTurn('', 'conv_nope', { kind: 'send', content: 'x' }, slot('s5'))).rejects.toBeInstanceOf(StoreError);
+    const empty = await store.createConversation('', {});
+    await expect(store.startTurn('', empty.id, { kind: 'regenerate' }, slot('s6'))).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  it('fences answer writes, writes an ended answer never again, and ignores deleted ones', async () => {
+    const c = await store.createConversation('', {});
+    const t = await store.startTurn('', c.id, { kind: 'send', content: 'q' }, slot('f1', 500n));
+    expect(await store.updateAnswer(t.assistant.id, 499n, { content: 'stale', seq: 0, state: 'streaming' })).toBe(false);
+    expect(await store.updateAnswer(t.assistant.id, 500n, { content: 'ab', seq: 1, state: 'streaming' })).toBe(true);
+    expect(await store.updateAnswer(t.assistant.id, 500n, { content: 'abc', seq: 2, state: 'stopped' })).toBe(true);
+    expect(await store.updateAnswer(t.assistant.id, 500n, { content: 'abcd', seq: 3, state: 'done' })).toBe(false);
+    const m = (await store.getConversation('', c.id))!.messages[1]!;
+    expect(m).toMatchObject({ content: 'abc', seq: 2, state: 'stopped' });
+    expect(await store.updateAnswer('msg_gone', 500n, { content: 'x', seq: 0, state: 'done' })).toBe(false);
+  });
+
+  it('marks answers left streaming as interrupted (the start-up sweep)', async () => {
+    const c = await store.createConversation('', {});
+    const t = await store.startTurn('', c.id, { kind: 'send', content: 'q' }, slot('i1'));
+    await store.updateAnswer(t.assistant.id, 100n, { content: 'part', seq: 0, state: 'streaming' });
+    expect(await store.interruptStreaming()).toBeGreaterThanOrEqual(1);
+    expect((await store.getConversation('', c.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'part' });
+    expect(await store.interruptStreaming()).toBe(0);
+  });
+
+  it('gives concurrent prompts on one conversation distinct, gapless positions', async () => {
+    const c = await store.createConversation('', {});
+    await Promise.all(Array.from({ length: 12 }, (_, i) => store.startTurn('', c.id, { kind: 'send', content: `p${i}` }, slot(`c${i}`))));
+    const positions = (await store.getConversation('', c.id))!.messages.map((m) => m.position);
+    expect(positions).toEqual([...Array(24).keys()]);
+  });
+
+  it('migrates once: reopening runs nothing and keeps the data', async () => {
+    const c = await store.createConversation('', { title: 'persisted' });
+    const again = await reopen();
+    expect(again.migrated).toEqual([]);
+    expect((await again.store.getConversation('', c.id))?.title).toBe('persisted');
+    await again.store.close();
+  });
+
+  it('serves a Jarvis: a prompt is answered, stored and can be reattached', async () => {
+    const j = await startTestJarvis(env);
+    try {
+      j.fake!.plan = (p) => ({ tokens: Array.from({ length: 30 }, (_, i) => `${p}#${i} `), tokenMs: 2 });
+      const id = await newConversation(j.url);
+      const answer = sendMessage(j.url, id, { content: `on ${db.name}` });
+      await answer.tokensReached(5);
+      answer.abort();
+      const rest = readStream(j.url, answer.streamId!, answer.lastSeq);
+      await rest.finished;
+      const conv = await settledConversation(j.url, id);
+      expect(conv.messages[1]).toMatchObject({ state: 'done', content: answer.text + rest.text });
+    } finally {
+      await j.close();
+    }
+  });
+});
+
+describe.runIf(!pgSkip)('Postgres unavailable', () => {
+  it('is a StoreError "unavailable" with the reason, not a hang', async () => {
+    const err = await SqlConversationStore.open(postgresDialect('postgres://jarvis:secret@127.0.0.1:1/none')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreError);
+    expect(err).toMatchObject({ code: 'unavailable' });
+    expect((err as Error).message).toContain('postgres://jarvis:***@127.0.0.1:1/none');
+    expect((err as Error).message).not.toContain('secret');
+  });
+});
