@@ -18,7 +18,7 @@ export interface ThroughputRow {
  * path under test already use both, and a reader in Node would take a share of
  * them (and more from the path that sends more bytes) and measure itself.
  */
-async function curlSeconds(target: Target, prompt: string): Promise<number> {
+export async function curlSeconds(target: Target, prompt: string): Promise<number> {
   const { stdout } = await run('curl', [
     '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}',
     '-H', 'content-type: application/json',
