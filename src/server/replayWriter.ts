@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import type { LoggedEvent } from '../streams/eventLog/types.js';
+import type { JarvisEvent } from '../shared/events.js';
+import type { LogSlice } from '../streams/eventLog/types.js';
 import { ResponseWriter } from './responseWriter.js';
 
 /** The formats a log reader is served in: Jarvis NDJSON (SPEC §3), or the same events as SSE. */
@@ -16,19 +17,35 @@ export function replayFormat(accept: string | undefined): ReplayFormat {
  * reconnecting EventSource sends it back as `Last-Event-ID`.
  */
 export class ReplayWriter extends ResponseWriter {
+  /** The ids are the same on every token line: encoded once (the hot path, as in NdjsonWriter). */
+  private readonly tokenTail: string;
+
   constructor(
     res: ServerResponse,
     private readonly format: ReplayFormat,
+    streamId: string,
+    sessionId: string,
   ) {
     super(res);
+    this.tokenTail = `,"stream_id":${JSON.stringify(streamId)},"session_id":${JSON.stringify(sessionId)}}`;
     // EventSource reconnects after this long when the connection drops.
     if (format === 'sse') this.write('retry: 1000\n\n');
   }
 
-  /** Returns false when the reader is behind (wait for `drained`). */
-  event({ seq, event }: LoggedEvent): boolean {
-    const json = JSON.stringify(event);
-    return this.write(this.format === 'sse' ? `id: ${seq}\ndata: ${json}\n\n` : `${json}\n`);
+  /** Writes a slice of the log; false when the reader is behind (wait for `drained`). */
+  slice(slice: LogSlice): boolean {
+    let out = '';
+    if (slice.status) out += this.line(-1, JSON.stringify(slice.status));
+    for (let i = 0; i < slice.texts.length; i++) {
+      const seq = slice.from + i;
+      out += this.line(seq, `{"type":"token","text":${JSON.stringify(slice.texts[i])},"seq":${seq}${this.tokenTail}`);
+    }
+    if (slice.terminal) out += this.line(slice.from + slice.texts.length, JSON.stringify(slice.terminal satisfies JarvisEvent));
+    return out === '' || this.write(out);
+  }
+
+  private line(seq: number, json: string): string {
+    return this.format === 'sse' ? `id: ${seq}\ndata: ${json}\n\n` : `${json}\n`;
   }
 
   end(): void {

@@ -30,13 +30,10 @@ export async function replay(log: StreamEventLog, req: IncomingMessage, res: Ser
     [STREAM_HEADER]: options.streamId,
     ...options.headers,
   });
-  const writer = new ReplayWriter(res, options.format);
+  const writer = new ReplayWriter(res, options.format, options.streamId, options.sessionId);
   try {
-    for await (const batch of log.read(options.streamId, options.after, gone.signal)) {
-      for (const logged of batch) {
-        if (!writer.event(logged)) await writer.drained(gone.signal);
-        if (gone.signal.aborted) return;
-      }
+    for await (const slice of log.read(options.streamId, options.after, gone.signal)) {
+      if (!writer.slice(slice)) await writer.drained(gone.signal);
     }
   } finally {
     res.off('close', onClose);

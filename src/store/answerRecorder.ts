@@ -94,16 +94,13 @@ export class AnswerRecorder {
     const reading = new AbortController();
     let terminal: TerminalEvent | undefined;
     try {
-      for await (const batch of this.events.read(answer.streamId, FROM_START, reading.signal)) {
-        for (const { seq: at, event } of batch) {
-          if (event.type === 'token') {
-            firstTokenMs ??= performance.now() - answer.startedMs;
-            content += event.text;
-            seq = at;
-          } else if (event.type !== 'status') {
-            terminal = event;
-          }
+      for await (const slice of this.events.read(answer.streamId, FROM_START, reading.signal)) {
+        if (slice.texts.length > 0) {
+          firstTokenMs ??= performance.now() - answer.startedMs;
+          content += slice.texts.join('');
+          seq = slice.from + slice.texts.length - 1;
         }
+        terminal = slice.terminal;
         if (gone) break;
         if (!terminal && seq !== flushedSeq) timer ??= setTimeout(flush, this.flushMs);
       }

@@ -1,5 +1,5 @@
-import type { StatusEvent, TerminalEvent, TokenEvent } from '../../shared/events.js';
-import { FROM_START, type AppendResult, type LoggedEvent, type StreamEventLog, type StreamLogInfo } from './types.js';
+import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
+import { FROM_START, type AppendResult, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
 
 export interface MemoryEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */
@@ -12,8 +12,8 @@ export interface MemoryEventLogOptions {
   maxTotalChars?: number;
 }
 
-/** Events handed to a reader per batch at most: a long backlog goes out in slices, each with its back-pressure. */
-const MAX_BATCH = 1024;
+/** Tokens handed to a reader per slice at most: a long backlog goes out in slices, each with its back-pressure. */
+const MAX_SLICE = 1024;
 
 class Entry {
   /** Token texts; index = seq. Append-only: never trimmed while the entry exists. */
@@ -36,10 +36,6 @@ class Entry {
     if (this.waiters.size === 0) return;
     for (const waiter of this.waiters) waiter();
     this.waiters.clear();
-  }
-
-  token(seq: number): TokenEvent {
-    return { type: 'token', text: this.tokens[seq] as string, seq, stream_id: this.status.stream_id, session_id: this.status.session_id };
   }
 }
 
@@ -113,28 +109,26 @@ export class MemoryEventLog implements StreamEventLog {
     };
   }
 
-  async *read(streamId: string, after: number, signal: AbortSignal): AsyncGenerator<LoggedEvent[]> {
+  async *read(streamId: string, after: number, signal: AbortSignal): AsyncGenerator<LogSlice> {
     // The entry is held for the whole read: one that expires meanwhile still ends cleanly.
     const entry = this.entries.get(streamId);
     if (!entry) return;
     let last = Math.max(after, FROM_START);
     while (!signal.aborted) {
-      const batch: LoggedEvent[] = [];
-      if (last < -1) {
-        batch.push({ seq: -1, event: entry.status });
-        last = -1;
-      }
-      const end = Math.min(entry.tokens.length, last + 1 + MAX_BATCH);
-      for (let seq = last + 1; seq < end; seq++) batch.push({ seq, event: entry.token(seq) });
-      if (end > last + 1) last = end - 1;
+      const from = last + 1;
+      const slice: LogSlice = { from: Math.max(from, 0), texts: [] };
+      if (last < -1) slice.status = entry.status;
+      const end = Math.min(entry.tokens.length, slice.from + MAX_SLICE);
+      if (end > slice.from) slice.texts = entry.tokens.slice(slice.from, end);
+      last = Math.max(last, slice.from + slice.texts.length - 1);
       const terminalAt = entry.tokens.length;
       if (entry.terminal && last + 1 >= terminalAt) {
-        if (last < terminalAt) batch.push({ seq: terminalAt, event: entry.terminal });
-        if (batch.length > 0) yield batch;
+        if (last < terminalAt) slice.terminal = entry.terminal;
+        if (slice.status || slice.texts.length > 0 || slice.terminal) yield slice;
         return;
       }
-      if (batch.length > 0) {
-        yield batch;
+      if (slice.status || slice.texts.length > 0) {
+        yield slice;
         continue;
       }
       if (entry.gone) return;

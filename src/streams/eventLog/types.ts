@@ -5,13 +5,40 @@ import type { JarvisEvent, StatusEvent, TerminalEvent } from '../../shared/event
 // Catch-up and the live tail are read from the same log; there is no second channel.
 
 /**
- * One event with its place in the log. Positions: the status event is -1, token
- * `seq` n is n, the terminal event follows the last token (= the token count).
- * A reader that has seen position p asks for `after = p`; SSE's `id:` is it.
+ * What one read step hands a reader: everything new since its last step (bounded),
+ * as plain texts rather than one event object per token, so that a reader costs
+ * one await and a few allocations per slice, not per token.
+ *
+ * Positions: the status event is -1, token `seq` n is n, the terminal event follows
+ * the last token (its position is the token count). A reader that has seen position
+ * p asks for `after = p`; SSE's `id:` is it.
  */
+export interface LogSlice {
+  /** The status event (position -1), when the read started before it. */
+  status?: StatusEvent;
+  /** The seq of `texts[0]`. */
+  from: number;
+  texts: string[];
+  /** The terminal event, once the reader has every token. */
+  terminal?: TerminalEvent;
+}
+
+/** One event with its place in the log. */
 export interface LoggedEvent {
   seq: number;
   event: JarvisEvent;
+}
+
+/** A slice as events (for readers that want them one by one, and for tests). */
+export function sliceEvents(slice: LogSlice, streamId: string, sessionId: string): LoggedEvent[] {
+  const out: LoggedEvent[] = [];
+  if (slice.status) out.push({ seq: -1, event: slice.status });
+  slice.texts.forEach((text, i) => {
+    const seq = slice.from + i;
+    out.push({ seq, event: { type: 'token', text, seq, stream_id: streamId, session_id: sessionId } });
+  });
+  if (slice.terminal) out.push({ seq: slice.from + slice.texts.length, event: slice.terminal });
+  return out;
 }
 
 /** `after` for "from the very start, status event included". */
@@ -57,10 +84,9 @@ export interface StreamEventLog {
   info(streamId: string): Promise<StreamLogInfo | undefined>;
   /**
    * The events after position `after`, then the live tail up to and including the
-   * terminal event. Yields batches (all that is there, bounded), so that a reader
-   * that is behind costs one await per batch, not per token. Ends early when
-   * `signal` aborts.
+   * terminal event, in slices (all that is there, bounded). Ends after the terminal
+   * event, or early when `signal` aborts or the log is gone.
    */
-  read(streamId: string, after: number, signal: AbortSignal): AsyncIterable<LoggedEvent[]>;
+  read(streamId: string, after: number, signal: AbortSignal): AsyncIterable<LogSlice>;
   close(): Promise<void>;
 }
