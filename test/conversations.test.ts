@@ -186,8 +186,9 @@ describe('conversations: prompts and answers', () => {
     const res = await fetch(`${j.url}/v1/conversations/${id}/messages`, { method: 'POST', headers: { accept: 'text/event-stream' }, body: JSON.stringify({ content: 'sse' }) });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const text = await res.text();
-    const ids = [...text.matchAll(/^id: (-?\d+)$/gm)].map((m) => Number(m[1]));
-    expect(ids).toEqual([-1, 0, 1, 2, 3]);
+    const ids = [...text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
+    // Tokens' ids are their seqs; the terminal event's is the cursor after the last token.
+    expect(ids).toEqual(['-1', '0', '1', '2', '2:1']);
     expect(text).toContain('"type":"done"');
   });
 

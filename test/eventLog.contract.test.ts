@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { StatusEvent, TerminalEvent } from '../src/shared/events.js';
 import { MemoryEventLog } from '../src/streams/eventLog/memoryEventLog.js';
-import { FROM_START, sliceEvents, type LoggedEvent, type StreamEventLog } from '../src/streams/eventLog/types.js';
+import { BEFORE_TOKENS, compareCursors, formatCursor, FROM_START, sliceEvents, type LogCursor, type LoggedEvent, type LogItem, type StreamEventLog } from '../src/streams/eventLog/types.js';
 
 // The StreamEventLog contract (resume-and-cluster.md §3–4), one suite for every
 // implementation: MemoryEventLog now, the Redis log of the cluster issue later.
@@ -20,8 +20,8 @@ const done = (id: string, n: number): TerminalEvent => ({ type: 'done', reason: 
 const text = (seq: number) => `t${seq} `;
 const tick = () => new Promise((r) => setImmediate(r));
 
-/** Reads to the end (or until `stopAfter` events), optionally pausing between batches like a slow reader. */
-async function readAll(log: StreamEventLog, id: string, after: number, opts: { slow?: boolean; stopAfter?: number } = {}): Promise<LoggedEvent[]> {
+/** Reads to the end (or until `stopAfter` events), optionally pausing between slices like a slow reader. */
+async function readAll(log: StreamEventLog, id: string, after: LogCursor, opts: { slow?: boolean; stopAfter?: number } = {}): Promise<LoggedEvent[]> {
   const got: LoggedEvent[] = [];
   const ac = new AbortController();
   for await (const slice of log.read(id, after, ac.signal)) {
@@ -37,21 +37,19 @@ async function readAll(log: StreamEventLog, id: string, after: number, opts: { s
   return got;
 }
 
-/** What a reader attached at `after` must get from a stream of `n` tokens: exactly this, in order. */
-function expected(after: number, n: number): Array<[number, string]> {
-  const out: Array<[number, string]> = [];
-  if (after < -1) out.push([-1, 'status']);
-  for (let seq = Math.max(after + 1, 0); seq < n; seq++) out.push([seq, `token:${text(seq)}`]);
-  if (after < n) out.push([n, 'done']);
-  return out;
+/** Every event of a stream whose items were `items`, with their cursors (computed apart from any log). */
+function allEvents(id: string, items: LogItem[], n: number): LoggedEvent[] {
+  return sliceEvents({ status: status(id), from: BEFORE_TOKENS, items, terminal: done(id, n) }, id, `s-${id}`);
 }
-const shape = (events: LoggedEvent[]) => events.map((e) => [e.seq, e.event.type === 'token' ? `token:${e.event.text}` : e.event.type] as [number, string]);
+const shape = (events: LoggedEvent[]) => events.map((e) => `${formatCursor(e.cursor)} ${e.event.type}${e.event.type === 'token' || e.event.type === 'reasoning' ? ` ${e.event.text}` : ''}`);
+/** What a reader attached at `after` must get: every event after it, once, in order. */
+const expected = (all: LoggedEvent[], after: LogCursor) => shape(after.seq < -1 ? all : all.filter((e) => compareCursors(e.cursor, after) > 0));
 
 describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
-  it('a reader attached at a random `after` while the producer appends gets every later event once, in order (no gap, no repeat)', async () => {
+  it('a reader attached at a random cursor while the producer appends gets every later event once, in order (no gap, no repeat)', async () => {
     const op = fc.oneof(
-      { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 40 }) }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('attach' as const), offset: fc.integer({ min: -3, max: 45 }), slow: fc.boolean() }) },
+      { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 40 }), reasoning: fc.integer({ min: 0, max: 3 }) }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('attach' as const), back: fc.integer({ min: -3, max: 45 }), slow: fc.boolean() }) },
       { weight: 2, arbitrary: fc.record({ kind: fc.constant('drop' as const), after: fc.integer({ min: 1, max: 30 }), slow: fc.boolean() }) },
       { weight: 3, arbitrary: fc.record({ kind: fc.constant('yield' as const), times: fc.integer({ min: 1, max: 3 }) }) },
     );
@@ -60,29 +58,40 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
         const log = make({ retentionMs: 60_000 });
         const id = `p${counter++}`;
         await log.create(status(id), '', FENCE);
+        const items: LogItem[] = [];
         let n = 0;
-        const readers: Array<{ after: number; got: Promise<LoggedEvent[]> }> = [];
+        let r = 0;
+        const readers: Array<{ after: LogCursor; got: Promise<LoggedEvent[]> }> = [];
         for (const o of ops) {
           if (o.kind === 'append') {
-            for (let i = 0; i < o.count; i++, n++) expect(await log.append(id, n, text(n), FENCE)).toBe('ok');
+            for (let i = 0; i < o.count; i++) {
+              // Reasoning pieces among the tokens, as a thinking model sends them.
+              const item: LogItem = i < o.reasoning ? { kind: 'reasoning', text: `r${r}`, seq: r++ } : text(n++);
+              items.push(item);
+              expect(await log.append(id, item, FENCE)).toBe('ok');
+            }
           } else if (o.kind === 'attach') {
-            // Anywhere from "everything" to a few positions ahead of the producer.
-            const after = Math.max(FROM_START, n - 1 - o.offset);
+            // Anywhere from "everything" to a little ahead of the producer.
+            const known = allEvents(id, items, n).slice(0, -1);
+            const at = known.length - 1 - o.back;
+            const after = at < 0 ? FROM_START : at >= known.length ? { seq: n + (at - known.length), extra: 0 } : known[at]!.cursor;
             readers.push({ after, got: readAll(log, id, after, { slow: o.slow }) });
           } else if (o.kind === 'drop') {
-            // A reader that drops after some events and reattaches after the last position it got.
-            const first = await readAll(log, id, FROM_START, { stopAfter: Math.min(o.after, n + 1), slow: o.slow });
-            const last = first.at(-1)!.seq;
-            const rest = first.at(-1)!.event.type === 'done' ? Promise.resolve([]) : readAll(log, id, last, { slow: o.slow });
-            readers.push({ after: FROM_START, got: rest.then((r) => [...first, ...r]) });
+            // A reader that drops after some events and reattaches after the last cursor it got.
+            const first = await readAll(log, id, FROM_START, { stopAfter: Math.min(o.after, items.length + 1), slow: o.slow });
+            const last = first.at(-1)!;
+            const rest = last.event.type === 'done' ? Promise.resolve([]) : readAll(log, id, last.cursor, { slow: o.slow });
+            readers.push({ after: FROM_START, got: rest.then((more) => [...first, ...more]) });
           } else {
             for (let i = 0; i < o.times; i++) await tick();
           }
         }
         expect(await log.finish(id, done(id, n), FENCE)).toBe(true);
-        for (const r of readers) expect(shape(await r.got)).toEqual(expected(r.after, n));
-        // A reader attaching after the end gets the rest at once.
-        for (const after of [FROM_START, -1, Math.floor(n / 2), n - 1, n]) expect(shape(await readAll(log, id, after))).toEqual(expected(after, n));
+        const all = allEvents(id, items, n);
+        for (const reader of readers) expect(shape(await reader.got)).toEqual(expected(all, reader.after));
+        // A reader attaching after the end gets the rest at once; at the end, nothing.
+        for (const e of [{ cursor: FROM_START }, ...all]) expect(shape(await readAll(log, id, e.cursor))).toEqual(expected(all, e.cursor));
+        expect(await readAll(log, id, all.at(-1)!.cursor)).toEqual([]);
         await log.close();
       }),
       { numRuns: 150 },
@@ -97,9 +106,9 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const it = log.read(id, FROM_START, ac.signal)[Symbol.asyncIterator]();
     await it.next(); // the status; then the reader stops pulling
     // Had an append waited for the reader, this loop would never finish.
-    for (let seq = 0; seq < 10_000; seq++) expect(await log.append(id, seq, 'x', FENCE)).toBe('ok');
+    for (let seq = 0; seq < 10_000; seq++) expect(await log.append(id, 'x', FENCE)).toBe('ok');
     const next = await it.next();
-    expect(next.value).toMatchObject({ from: 0, texts: Array(1024).fill('x') });
+    expect(next.value).toMatchObject({ from: BEFORE_TOKENS, items: Array(1024).fill('x') });
     ac.abort();
     expect((await it.next()).done).toBe(true);
   });
@@ -108,12 +117,12 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const log = make({ retentionMs: 60_000 });
     const id = `f${counter++}`;
     await log.create(status(id), '', FENCE);
-    expect(await log.append(id, 0, 'a', FENCE + 1n)).toBe('fenced');
-    expect(await log.append(id, 0, 'a', FENCE)).toBe('ok');
+    expect(await log.append(id, 'a', FENCE + 1n)).toBe('fenced');
+    expect(await log.append(id, 'a', FENCE)).toBe('ok');
     expect(await log.finish(id, done(id, 1), FENCE - 1n)).toBe(false);
     expect(await log.finish(id, done(id, 1), FENCE)).toBe(true);
     expect(await log.finish(id, done(id, 1), FENCE)).toBe(false);
-    expect(await log.append(id, 1, 'b', FENCE)).toBe('stopped');
+    expect(await log.append(id, 'b', FENCE)).toBe('stopped');
     expect(await log.info(id)).toMatchObject({ streamId: id, sessionId: `s-${id}`, owner: '', tokens: 1, terminal: { type: 'done' } });
   });
 
@@ -121,7 +130,7 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const log = make({ retentionMs: 60_000 });
     expect(await log.info('nope')).toBeUndefined();
     expect(await readAll(log, 'nope', FROM_START)).toEqual([]);
-    expect(await log.append('nope', 0, 'x', FENCE)).toBe('stopped');
+    expect(await log.append('nope', 'x', FENCE)).toBe('stopped');
     expect(await log.finish('nope', done('nope', 0), FENCE)).toBe(false);
   });
 
@@ -129,7 +138,7 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const log = make({ retentionMs: 150 });
     const id = `r${counter++}`;
     await log.create(status(id), 'alice', FENCE);
-    await log.append(id, 0, 'a', FENCE);
+    await log.append(id, 'a', FENCE);
     await new Promise((r) => setTimeout(r, 250));
     expect(await log.info(id)).toBeDefined(); // live logs never expire
     await log.finish(id, done(id, 1), FENCE);
@@ -143,9 +152,9 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const id = `a${counter++}`;
     await log.create(status(id), '', FENCE);
     const ac = new AbortController();
-    const reading = readAll(log, id, -1).then(() => 'ended');
+    const reading = readAll(log, id, BEFORE_TOKENS).then(() => 'ended');
     const aborted = (async () => {
-      for await (const _ of log.read(id, -1, ac.signal)) void _;
+      for await (const _ of log.read(id, BEFORE_TOKENS, ac.signal)) void _;
       return 'ended';
     })();
     ac.abort();
@@ -158,13 +167,13 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make }) => {
     const log = make({ retentionMs: 60_000, maxCharsPerStream: 10, maxTotalChars: 25, maxEndedLogs: 2 });
     const ids = [0, 1, 2].map((i) => `b${counter++}-${i}`);
     for (const id of ids) await log.create(status(id), '', FENCE);
-    expect(await log.append(ids[0]!, 0, '12345678', FENCE)).toBe('ok');
-    expect(await log.append(ids[0]!, 1, '123', FENCE)).toBe('full'); // 11 > 10 per stream
-    expect(await log.append(ids[1]!, 0, '12345678', FENCE)).toBe('ok');
-    expect(await log.append(ids[2]!, 0, '12345678', FENCE)).toBe('ok');
-    expect(await log.append(ids[2]!, 1, '12', FENCE)).toBe('full'); // 26 > 25 in all, and nothing has ended
+    expect(await log.append(ids[0]!, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[0]!, '123', FENCE)).toBe('full'); // 11 > 10 per stream
+    expect(await log.append(ids[1]!, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[2]!, '12345678', FENCE)).toBe('ok');
+    expect(await log.append(ids[2]!, '12', FENCE)).toBe('full'); // 26 > 25 in all, and nothing has ended
     await log.finish(ids[0]!, done(ids[0]!, 1), FENCE);
-    expect(await log.append(ids[2]!, 1, '12', FENCE)).toBe('ok'); // the ended log made room
+    expect(await log.append(ids[2]!, '12', FENCE)).toBe('ok'); // the ended log made room
     expect(await log.info(ids[0]!)).toBeUndefined();
     // Past maxEndedLogs, the oldest ended log goes.
     const more = [0, 1, 2].map((i) => `e${counter++}-${i}`);

@@ -103,19 +103,22 @@ describe('reattach by seq', () => {
     const sse = async (headers: Record<string, string>, query = '') => {
       const res = await fetch(`${j.url}/v1/streams/${sid}/events${query}`, { headers: { accept: 'text/event-stream', ...headers } });
       const text = await res.text();
-      const events = [...text.matchAll(/^id: (-?\d+)\ndata: (.*)$/gm)].map((m) => ({ id: Number(m[1]), event: JSON.parse(m[2]!) }));
+      const events = [...text.matchAll(/^id: (\S+)\ndata: (.*)$/gm)].map((m) => ({ id: m[1], event: JSON.parse(m[2]!) }));
       return { status: res.status, type: res.headers.get('content-type'), events };
     };
     const all = await sse({});
     expect(all.type).toContain('text/event-stream');
-    expect(all.events.map((e) => e.id)).toEqual([-1, 0, 1, 2, 3, 4, 5, 6]);
+    expect(all.events.map((e) => e.id)).toEqual(['-1', '0', '1', '2', '3', '4', '5', '5:1']);
     expect(all.events.map((e) => e.event.type)).toEqual(['status', 'token', 'token', 'token', 'token', 'token', 'token', 'done']);
     expect(all.events[1]!.event).toMatchObject({ type: 'token', seq: 0, stream_id: sid });
     // An EventSource reconnects with its original URL and Last-Event-ID: the header wins.
     const resumed = await sse({ 'last-event-id': '3' }, '?after=0');
-    expect(resumed.events.map((e) => e.id)).toEqual([4, 5, 6]);
-    expect((await sse({ 'last-event-id': '6' })).status).toBe(204);
-    expect((await fetch(`${j.url}/v1/streams/${sid}/events?after=6`)).status).toBe(204);
+    expect(resumed.events.map((e) => e.id)).toEqual(['4', '5', '5:1']);
+    expect((await sse({ 'last-event-id': '5:1' })).status).toBe(204);
+    expect((await fetch(`${j.url}/v1/streams/${sid}/events?after=5:1`)).status).toBe(204);
+    // A reader with every token still gets the terminal event.
+    const last = await fetch(`${j.url}/v1/streams/${sid}/events?after=5`);
+    expect((await last.text()).trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['done']);
   });
 
   it('unknown, malformed and expired streams are 404 at once; a bad `after` is 400', async () => {
@@ -129,11 +132,34 @@ describe('reattach by seq', () => {
     const origin = sendMessage(j.url, id, { content: 'short-lived' });
     await origin.finished;
     const sid = origin.streamId!;
-    for (const bad of ['abc', '-5', '1.5']) expect((await api(j.url, 'GET', `/v1/streams/${sid}/events?after=${bad}`)).status).toBe(400);
+    for (const bad of ['abc', '-5', '1.5', '3:', ':1']) expect((await api(j.url, 'GET', `/v1/streams/${sid}/events?after=${bad}`)).status).toBe(400);
     const info = await api(j.url, 'GET', `/v1/streams/${sid}`);
-    expect(info.body).toMatchObject({ stream_id: sid, session_id: id, state: 'ended', tokens: 1, last_seq: 0, terminal: { type: 'done' } });
+    expect(info.body).toMatchObject({ stream_id: sid, session_id: id, state: 'ended', tokens: 1, last_seq: 0, cursor: '0:1', terminal: { type: 'done' } });
     // JARVIS_STREAM_RETENTION_MS is 1.5 s here: then the stream is gone, and says so.
     await expect.poll(async () => (await api(j.url, 'GET', `/v1/streams/${sid}/events`)).status, { timeout: 10_000, interval: 100 }).toBe(404);
+  });
+
+  it('resumes a thinking answer mid-reasoning by cursor (seq:n), and stores its reasoning', async () => {
+    const thinking = Array.from({ length: 30 }, (_, i) => `think${i} `);
+    j.fake!.plan = (p) => ({ thinking, tokens: tokensOf(p, 20), tokenMs: 3 });
+    const id = await newConversation(j.url);
+    const first = sendMessage(j.url, id, { content: 'think' });
+    await first.waitFor((e) => e.type === 'reasoning' && e.seq >= 9);
+    first.abort();
+    await first.finished;
+    // The client's cursor: its last token seq (-1: none yet) and the events since that token.
+    const got = first.events.filter((e) => e.type !== 'status');
+    const lastToken = got.findLastIndex((e) => e.type === 'token');
+    const seq = lastToken < 0 ? -1 : (got[lastToken] as { seq: number }).seq;
+    const cursor = `${seq}:${got.length - 1 - lastToken}`;
+    const rest = readStream(j.url, first.streamId!, cursor);
+    await rest.finished;
+    const all = [...got, ...rest.events];
+    expect(all.filter((e) => e.type === 'reasoning').map((e) => (e as { text: string }).text)).toEqual(thinking);
+    expect(all.filter((e) => e.type === 'token').map((e) => (e as { seq: number }).seq)).toEqual([...Array(20).keys()]);
+    expect(all.at(-1)?.type).toBe('done');
+    const conv = await settledConversation(j.url, id);
+    expect(conv.messages[1]).toMatchObject({ state: 'done', reasoning: thinking.join(''), content: tokensOf('think', 20).join(''), seq: 19, cursor: '19' });
   });
 
   it('a reader of a superseded stream gets its cancelled event', async () => {

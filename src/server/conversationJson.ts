@@ -22,7 +22,7 @@ export function conversationWithMessagesJson(c: ConversationWithMessages) {
   return {
     ...conversationJson(c),
     /** The answer streaming now, if any: reattach at `GET /v1/streams/{stream_id}/events?after={seq}`. */
-    streaming: live ? { message_id: live.id, stream_id: live.streamId, seq: live.seq } : null,
+    streaming: live ? { message_id: live.id, stream_id: live.streamId, seq: live.seq, cursor: live.cursor } : null,
     messages: c.messages.map(messageJson),
   };
 }
@@ -36,6 +36,10 @@ export function messageJson(m: StoredMessage) {
     stream_id: m.streamId,
     /** The last token seq in `content`. */
     seq: m.seq,
+    /** Where the stored answer ends in its stream: reattach with `after` = this. */
+    cursor: m.cursor,
+    reasoning: m.reasoning,
+    tool_calls: m.toolCalls,
     model: m.model,
     usage: m.usage,
     timings: m.timings,

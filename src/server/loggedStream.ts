@@ -8,6 +8,8 @@ export interface LoggedStreamOptions {
   sessionId: string;
   model: string;
   owner: string;
+  /** The OpenAI `user` field: only logged. */
+  user?: string;
   /** The response that reads the stream directly, if any (see LogWriterOptions.primary). */
   primary?: EventWriter;
   fence?: bigint;
@@ -22,6 +24,8 @@ export function openLoggedStream(ctx: JarvisContext, options: LoggedStreamOption
   const stream = new ChatStream({
     id: options.streamId,
     sessionId: options.sessionId,
+    owner: options.owner,
+    user: options.user,
     model: options.model,
     writer,
     log: ctx.log,

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { JarvisEvent } from '../shared/events.js';
-import type { LogSlice } from '../streams/eventLog/types.js';
+import { formatCursor, type LogCursor, type LogSlice } from '../streams/eventLog/types.js';
 import { ResponseWriter } from './responseWriter.js';
 
 /** The formats a log reader is served in: Jarvis NDJSON (SPEC §3), or the same events as SSE. */
@@ -35,20 +35,36 @@ export class ReplayWriter extends ResponseWriter {
   /** Writes a slice of the log; false when the reader is behind (wait for `drained`). */
   slice(slice: LogSlice): boolean {
     let out = '';
-    if (slice.status) out += this.line(-1, JSON.stringify(slice.status));
-    for (let i = 0; i < slice.texts.length; i++) {
-      const seq = slice.from + i;
-      out += this.line(seq, `{"type":"token","text":${JSON.stringify(slice.texts[i])},"seq":${seq}${this.tokenTail}`);
+    if (slice.status) out += this.line('-1', JSON.stringify(slice.status));
+    let seq = slice.from.seq;
+    let extra = slice.from.extra;
+    for (const item of slice.items) {
+      if (typeof item === 'string') {
+        seq++;
+        extra = 0;
+        out += this.line(String(seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${seq}${this.tokenTail}`);
+      } else {
+        extra++;
+        const json =
+          item.kind === 'reasoning'
+            ? `{"type":"reasoning","text":${JSON.stringify(item.text)},"seq":${item.seq}${this.tokenTail}`
+            : `{"type":"tool_call","index":${item.index},"id":${JSON.stringify(item.call.id)},"name":${JSON.stringify(item.call.name)},"arguments":${JSON.stringify(item.call.arguments)}${this.tokenTail}`;
+        out += this.line(cursorId({ seq, extra }), json);
+      }
     }
-    if (slice.terminal) out += this.line(slice.from + slice.texts.length, JSON.stringify(slice.terminal satisfies JarvisEvent));
+    if (slice.terminal) out += this.line(cursorId({ seq, extra: extra + 1 }), JSON.stringify(slice.terminal satisfies JarvisEvent));
     return out === '' || this.write(out);
   }
 
-  private line(seq: number, json: string): string {
-    return this.format === 'sse' ? `id: ${seq}\ndata: ${json}\n\n` : `${json}\n`;
+  private line(id: string, json: string): string {
+    return this.format === 'sse' ? `id: ${id}\ndata: ${json}\n\n` : `${json}\n`;
   }
 
   end(): void {
     this.finish();
   }
+}
+
+function cursorId(c: LogCursor): string {
+  return formatCursor({ seq: Math.max(c.seq, -1), extra: c.extra });
 }

@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Backend, BackendRequest } from '../backends/types.js';
-import { ChatStream, newStreamId } from '../streams/chatStream.js';
+import { newStreamId } from '../streams/chatStream.js';
 import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
 import type { JarvisContext } from './context.js';
 import { HttpError } from './errors.js';
 import { clientKeyOf } from './guards/clientKey.js';
 import { ownerOf, principalOf } from './guards/principal.js';
+import { openLoggedStream } from './loggedStream.js';
 
 export interface StreamedReply {
   sessionId: string;
@@ -36,7 +37,9 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
   reply.hijack();
   const res = reply.raw;
   const writer = spec.writer(res, streamId);
-  const stream = new ChatStream({ id: streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, writer, log: ctx.log, closeGraceMs: ctx.config.cancelTimeoutMs });
+  // Logged like every stream, so it can also be read at /v1/streams/{id}/events;
+  // this response stays its primary reader: its back-pressure and its closing count.
+  const stream = openLoggedStream(ctx, { streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, primary: writer });
   const watchClient = () => {
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel('client_closed');

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
-import type { StreamEventLog } from '../streams/eventLog/types.js';
+import type { LogCursor, StreamEventLog } from '../streams/eventLog/types.js';
 import { ReplayWriter, type ReplayFormat } from './replayWriter.js';
 
 export interface ReplayOptions {
   streamId: string;
   sessionId: string;
-  after: number;
+  after: LogCursor;
   format: ReplayFormat;
   /** Extra response headers (the conversation's and message's ids). */
   headers?: Record<string, string>;

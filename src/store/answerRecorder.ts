@@ -1,6 +1,7 @@
 import type { TerminalEvent } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
+import { formatCursor, FROM_START, type LogCursor, type StreamEventLog } from '../streams/eventLog/types.js';
+import type { ToolCall } from '../shared/events.js';
 import type { AnswerState, AnswerTimings, ConversationStore } from './types.js';
 
 /** An answer in the database is at most this far behind its stream. */
@@ -51,15 +52,19 @@ export class AnswerRecorder {
 
   private async follow(answer: RecordedAnswer): Promise<void> {
     let content = '';
+    let reasoning = '';
+    const toolCalls: ToolCall[] = [];
     let seq = -1;
+    let cursor: LogCursor = { seq: -1, extra: 0 };
+    let at = '-1';
+    let flushedAt = '-1';
     let firstTokenMs: number | undefined;
-    let flushedSeq = -1;
     let writing: Promise<unknown> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let gone = false;
 
     const write = async (state: AnswerState, extra: Partial<{ terminal: TerminalEvent }> = {}) => {
-      const snapshot = { content, seq };
+      const snapshot = { content, seq, cursor: at, reasoning: reasoning === '' ? undefined : reasoning, toolCalls: toolCalls.length > 0 ? [...toolCalls] : undefined };
       const terminal = extra.terminal;
       const timings: AnswerTimings | undefined = terminal
         ? { ttft_ms: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs), duration_ms: Math.round(performance.now() - answer.startedMs) }
@@ -72,7 +77,7 @@ export class AnswerRecorder {
           timings,
           error: terminal?.type === 'error' ? { code: terminal.code, message: terminal.message } : undefined,
         });
-        flushedSeq = snapshot.seq;
+        flushedAt = snapshot.cursor;
         // Deleted (conversation deleted, message edited away), fenced or ended by someone else.
         if (!stored) gone = true;
         return true;
@@ -83,11 +88,11 @@ export class AnswerRecorder {
     };
     const flush = () => {
       timer = undefined;
-      if (writing || gone || seq === flushedSeq) return;
+      if (writing || gone || at === flushedAt) return;
       writing = write('streaming').finally(() => {
         writing = undefined;
         // Tokens that came during the write are due within the next interval.
-        if (seq !== flushedSeq && !gone) timer ??= setTimeout(flush, this.flushMs);
+        if (at !== flushedAt && !gone) timer ??= setTimeout(flush, this.flushMs);
       });
     };
 
@@ -95,14 +100,24 @@ export class AnswerRecorder {
     let terminal: TerminalEvent | undefined;
     try {
       for await (const slice of this.events.read(answer.streamId, FROM_START, reading.signal)) {
-        if (slice.texts.length > 0) {
+        if (slice.items.length > 0) {
           firstTokenMs ??= performance.now() - answer.startedMs;
-          content += slice.texts.join('');
-          seq = slice.from + slice.texts.length - 1;
+          for (const item of slice.items) {
+            if (typeof item === 'string') {
+              content += item;
+              cursor = { seq: cursor.seq + 1, extra: 0 };
+            } else {
+              if (item.kind === 'reasoning') reasoning += item.text;
+              else toolCalls.push(item.call);
+              cursor = { seq: cursor.seq, extra: cursor.extra + 1 };
+            }
+          }
+          seq = cursor.seq;
+          at = formatCursor(cursor);
         }
         terminal = slice.terminal;
         if (gone) break;
-        if (!terminal && seq !== flushedSeq) timer ??= setTimeout(flush, this.flushMs);
+        if (!terminal && at !== flushedAt) timer ??= setTimeout(flush, this.flushMs);
       }
     } finally {
       reading.abort();

@@ -22,6 +22,10 @@ export interface MessagesTable {
   state: string | null;
   stream_id: string | null;
   seq: number | null;
+  cursor: string | null;
+  reasoning: string | null;
+  /** JSON: ToolCall[]. */
+  tool_calls: string | null;
   model: string | null;
   /** JSON: Usage. */
   usage: string | null;

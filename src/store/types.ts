@@ -1,4 +1,4 @@
-import type { Usage } from '../shared/events.js';
+import type { ToolCall, Usage } from '../shared/events.js';
 
 // The conversation store: conversations and their messages, kept by the server
 // (issue 12). One interface, implemented once over Kysely for SQLite and Postgres
@@ -47,8 +47,13 @@ export interface StoredMessage {
   /** Assistant messages only. */
   state: AnswerState | null;
   streamId: string | null;
-  /** The seq of the last token in `content` (-1: none yet): a reader resumes after it. */
+  /** The seq of the last token in `content` (-1: none yet). */
   seq: number | null;
+  /** Where in its stream's log the stored answer ends (`seq`, or `seq:n` after reasoning or tool calls): a reader resumes after it. */
+  cursor: string | null;
+  /** The model's reasoning, when it streamed any. */
+  reasoning: string | null;
+  toolCalls: ToolCall[] | null;
   model: string | null;
   usage: Usage | null;
   timings: AnswerTimings | null;
@@ -111,6 +116,10 @@ export interface TurnStarted {
 export interface AnswerUpdate {
   content: string;
   seq: number;
+  /** The log cursor `content` ends at; `seq` when absent. */
+  cursor?: string;
+  reasoning?: string;
+  toolCalls?: ToolCall[];
   state: AnswerState;
   usage?: Usage;
   timings?: AnswerTimings;

@@ -112,7 +112,7 @@ export function sendMessage(baseUrl: string, conversationId: string, body: Recor
 }
 
 /** `GET /v1/streams/{id}/events[?after=]`: attach to a stream's log. */
-export function readStream(baseUrl: string, streamId: string, after?: number, headers: Record<string, string> = {}): StreamReader {
+export function readStream(baseUrl: string, streamId: string, after?: number | string, headers: Record<string, string> = {}): StreamReader {
   const query = after === undefined ? '' : `?after=${after}`;
   return new StreamReader((signal) => fetch(`${baseUrl}/v1/streams/${streamId}/events${query}`, { headers, signal }));
 }

@@ -1,10 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Conversation, GenerationParams } from '../../store/types.js';
 import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversationAnswer.js';
 import { conversationJson, conversationWithMessagesJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { ownerOf } from '../owner.js';
+import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
 import { storeCall } from '../storeErrors.js';
 
 // The Conversations API (issue 12 §2): conversations and their messages live on
@@ -46,6 +46,11 @@ const promptBodySchema = {
 const answerBodySchema = { type: ['object', 'null'], properties: answerParamsSchema } as const;
 
 type Params = { Params: { id: string } };
+
+/** Whose conversations a request may see: its key's (all of them belong to '' without keys). */
+function ownerOf(request: FastifyRequest): string {
+  return ownerOfPrincipal(principalOf(request));
+}
 
 export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   const { store } = ctx;
@@ -91,7 +96,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     const deleted = ID.test(id) && (await storeCall(store.deleteConversation(ownerOf(request), id)));
     if (!deleted) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
     // Its answer, if one is streaming, has nowhere to go.
-    const stopped = ctx.registry.stop(id, 'stopped');
+    const stopped = ctx.registry.stop(ownerOf(request), id, 'stopped');
     ctx.log.info('conversation_deleted', { conversation: id, stopped });
     return { id, object: 'conversation.deleted', deleted: true };
   });
@@ -124,7 +129,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
   app.post<Params>('/v1/conversations/:id/stop', async (request) => {
     const conv: Conversation = await find(ownerOf(request), request.params.id);
-    const stopped = ctx.registry.stop(conv.id, 'stopped');
+    const stopped = ctx.registry.stop(conv.owner, conv.id, 'stopped');
     ctx.log.info('session_stop', { session: conv.id, stopped });
     return { stopped };
   });

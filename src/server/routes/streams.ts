@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { FROM_START } from '../../streams/eventLog/types.js';
+import { compareCursors, formatCursor, FROM_START, parseCursor, type LogCursor } from '../../streams/eventLog/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { ownerOf } from '../owner.js';
+import { ownerOf, principalOf, type Principal } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
 import { replay } from '../streamReplay.js';
 
@@ -16,7 +16,7 @@ const STREAM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
  */
 export function streamRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.get<{ Params: { id: string } }>('/v1/streams/:id', async (request) => {
-    const info = await findStream(ctx, request.params.id, ownerOf(request));
+    const info = await findStream(ctx, request.params.id, principalOf(request));
     return {
       stream_id: info.streamId,
       session_id: info.sessionId,
@@ -24,40 +24,42 @@ export function streamRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       state: info.terminal ? 'ended' : 'live',
       tokens: info.tokens,
       last_seq: info.tokens - 1,
+      cursor: formatCursor(info.cursor),
       terminal: info.terminal ?? null,
     };
   });
 
   app.get<{ Params: { id: string }; Querystring: { after?: string } }>('/v1/streams/:id/events', async (request, reply) => {
-    const info = await findStream(ctx, request.params.id, ownerOf(request));
+    const info = await findStream(ctx, request.params.id, principalOf(request));
     const format = replayFormat(request.headers.accept);
     // A reconnecting EventSource keeps its URL and sends where it got to: that wins.
     const lastEventId = request.headers['last-event-id'];
-    const after = Math.max(
-      position(request.query.after, 'after'),
-      format === 'sse' && typeof lastEventId === 'string' && lastEventId !== '' ? position(lastEventId, 'Last-Event-ID') : FROM_START,
-    );
+    const after =
+      format === 'sse' && typeof lastEventId === 'string' && lastEventId !== ''
+        ? position(lastEventId, 'Last-Event-ID')
+        : position(request.query.after, 'after');
     // The reader already has the terminal event: nothing more will ever come. For
     // SSE, 204 is also what tells EventSource to stop reconnecting.
-    if (info.terminal && after >= info.tokens) return reply.code(204).send();
-    ctx.log.info('stream_reader_attached', { stream_id: info.streamId, session: info.sessionId, after, format, live: !info.terminal });
+    if (info.terminal && compareCursors(after, info.cursor) >= 0) return reply.code(204).send();
+    ctx.log.info('stream_reader_attached', { stream_id: info.streamId, session: info.sessionId, after: after.seq < -1 ? 'start' : formatCursor(after), format, live: !info.terminal });
     reply.hijack();
     await replay(ctx.streamLog, request.raw, reply.raw, { streamId: info.streamId, sessionId: info.sessionId, after, format });
   });
 }
 
-async function findStream(ctx: JarvisContext, id: string, owner: string) {
+async function findStream(ctx: JarvisContext, id: string, principal: Principal) {
   const info = STREAM_ID.test(id) ? await ctx.streamLog.info(id) : undefined;
-  if (!info || info.owner !== owner) {
+  // Another key's stream is as unknown as a stream that never was; an admin key reads any.
+  if (!info || (info.owner !== ownerOf(principal) && !principal?.admin)) {
     throw new HttpError(404, 'stream_not_found', `no stream ${id.slice(0, 128)} (unknown, or ended more than JARVIS_STREAM_RETENTION_MS ago)`);
   }
   return info;
 }
 
-/** A log position as a client sends it: an integer >= -1 (-1: before the first token). */
-function position(raw: string | undefined, name: string): number {
+/** Where a reader is, as it sends it: `seq` or `seq:extra` (the SSE id it got last); absent: from the start. */
+function position(raw: string | undefined, name: string): LogCursor {
   if (raw === undefined || raw === '') return FROM_START;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < -1) throw new HttpError(400, 'invalid_request', `${name} must be an integer >= -1 (the last seq received), got ${JSON.stringify(raw.slice(0, 40))}`);
-  return n;
+  const cursor = parseCursor(raw);
+  if (!cursor) throw new HttpError(400, 'invalid_request', `${name} must be the last seq received (an integer >= -1), or an event id (seq:n), got ${JSON.stringify(raw.slice(0, 40))}`);
+  return cursor;
 }

@@ -1,6 +1,6 @@
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
 import type { EventWriter } from '../eventWriter.js';
-import type { AppendResult, Awaitable, StreamEventLog } from './types.js';
+import type { AppendResult, Awaitable, LogItem, StreamEventLog } from './types.js';
 
 export interface LogWriterOptions {
   owner: string;
@@ -42,11 +42,18 @@ export class LogWriter implements EventWriter {
   }
 
   token(text: string, seq: number): boolean {
-    if (!this.refused) {
-      const result = this.log.append(this.streamId, seq, text, this.options.fence);
-      if (result !== 'ok') settle(result, (r) => this.refuse(r, seq));
-    }
+    this.log_(text, seq);
     return this.options.primary ? this.options.primary.token(text, seq) : true;
+  }
+
+  reasoning(text: string, seq: number): boolean {
+    this.log_({ kind: 'reasoning', text, seq }, this.tokensSeen);
+    return this.options.primary ? this.options.primary.reasoning(text, seq) : true;
+  }
+
+  toolCall(call: ToolCall, index: number): boolean {
+    this.log_({ kind: 'tool_call', call, index }, this.tokensSeen);
+    return this.options.primary ? this.options.primary.toolCall(call, index) : true;
   }
 
   terminal(event: TerminalEvent): void {
@@ -67,6 +74,16 @@ export class LogWriter implements EventWriter {
 
   drained(signal: AbortSignal): Promise<void> {
     return this.options.primary ? this.options.primary.drained(signal) : Promise.resolve();
+  }
+
+  private tokensSeen = 0;
+
+  /** Appends one item (the per-token path: no promise unless the log is remote). */
+  private log_(item: LogItem, seq: number): void {
+    if (typeof item === 'string') this.tokensSeen = seq + 1;
+    if (this.refused) return;
+    const result = this.log.append(this.streamId, item, this.options.fence);
+    if (result !== 'ok') settle(result, (r) => this.refuse(r, seq));
   }
 
   private refuse(result: AppendResult, seq: number): void {

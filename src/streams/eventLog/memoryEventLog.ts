@@ -1,10 +1,10 @@
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import { FROM_START, type AppendResult, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
+import { compareCursors, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
 
 export interface MemoryEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */
   retentionMs: number;
-  /** Text bound per stream: an append past it gets 'full' (the stream ends as `length`). */
+  /** Text bound per stream: an append past it gets 'full'. */
   maxCharsPerStream?: number;
   /** Ended logs kept at most; past it the oldest ended ones go before their time. */
   maxEndedLogs?: number;
@@ -12,12 +12,16 @@ export interface MemoryEventLogOptions {
   maxTotalChars?: number;
 }
 
-/** Tokens handed to a reader per slice at most: a long backlog goes out in slices, each with its back-pressure. */
+/** Items handed to a reader per slice at most: a long backlog goes out in slices, each with its back-pressure. */
 const MAX_SLICE = 1024;
 
 class Entry {
-  /** Token texts; index = seq. Append-only: never trimmed while the entry exists. */
-  readonly tokens: string[] = [];
+  /** In stream order; append-only, never trimmed while the entry exists. */
+  readonly items: LogItem[] = [];
+  /** Token seq → its index in `items`. */
+  readonly tokenAt: number[] = [];
+  /** Non-token items since the last token (the `extra` of the current cursor). */
+  extra = 0;
   chars = 0;
   terminal: TerminalEvent | undefined;
   expiry: NodeJS.Timeout | undefined;
@@ -36,6 +40,18 @@ class Entry {
     if (this.waiters.size === 0) return;
     for (const waiter of this.waiters) waiter();
     this.waiters.clear();
+  }
+
+  /** The cursor after everything logged so far (the terminal event included). */
+  get cursor(): LogCursor {
+    return { seq: this.tokenAt.length - 1, extra: this.extra + (this.terminal ? 1 : 0) };
+  }
+
+  /** The index in `items` of the first item after `c` (may be past the end, or not known yet: -1). */
+  indexAfter(c: LogCursor): number {
+    if (c.seq < -1) return 0;
+    if (c.seq >= this.tokenAt.length) return -1;
+    return (c.seq === -1 ? 0 : (this.tokenAt[c.seq] as number) + 1) + c.extra;
   }
 }
 
@@ -60,7 +76,7 @@ export class MemoryEventLog implements StreamEventLog {
     this.maxTotal = options.maxTotalChars ?? 256 * 1024 * 1024;
   }
 
-  /** Logs held (live and retained), for /health-style figures and tests. */
+  /** Logs held (live and retained). */
   get size(): number {
     return this.entries.size;
   }
@@ -70,16 +86,22 @@ export class MemoryEventLog implements StreamEventLog {
     this.entries.set(status.stream_id, new Entry(status, owner, fence));
   }
 
-  append(streamId: string, seq: number, text: string, fence: bigint): AppendResult {
+  append(streamId: string, item: LogItem, fence: bigint): AppendResult {
     const entry = this.entries.get(streamId);
     if (!entry || entry.terminal) return 'stopped';
     if (entry.fence !== fence) return 'fenced';
-    if (seq !== entry.tokens.length) throw new Error(`stream ${streamId}: token seq ${seq} appended at position ${entry.tokens.length}`);
-    if (entry.chars + text.length > this.maxChars) return 'full';
-    if (this.totalChars + text.length > this.maxTotal && !this.evictEnded(text.length)) return 'full';
-    entry.chars += text.length;
-    this.totalChars += text.length;
-    entry.tokens.push(text);
+    const chars = typeof item === 'string' ? item.length : item.kind === 'reasoning' ? item.text.length : item.call.name.length + item.call.arguments.length + item.call.id.length;
+    if (entry.chars + chars > this.maxChars) return 'full';
+    if (this.totalChars + chars > this.maxTotal && !this.evictEnded(chars)) return 'full';
+    entry.chars += chars;
+    this.totalChars += chars;
+    if (typeof item === 'string') {
+      entry.tokenAt.push(entry.items.length);
+      entry.extra = 0;
+    } else {
+      entry.extra++;
+    }
+    entry.items.push(item);
     entry.wake();
     return 'ok';
   }
@@ -104,30 +126,39 @@ export class MemoryEventLog implements StreamEventLog {
       sessionId: entry.status.session_id,
       owner: entry.owner,
       model: entry.status.model,
-      tokens: entry.tokens.length,
+      tokens: entry.tokenAt.length,
+      cursor: entry.cursor,
       terminal: entry.terminal,
     };
   }
 
-  async *read(streamId: string, after: number, signal: AbortSignal): AsyncGenerator<LogSlice> {
+  async *read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncGenerator<LogSlice> {
     // The entry is held for the whole read: one that expires meanwhile still ends cleanly.
     const entry = this.entries.get(streamId);
     if (!entry) return;
-    let last = Math.max(after, FROM_START);
+    let cursor = after;
+    let withStatus = after.seq < -1;
+    if (withStatus) cursor = { seq: -1, extra: 0 };
     while (!signal.aborted) {
-      const from = last + 1;
-      const slice: LogSlice = { from: Math.max(from, 0), texts: [] };
-      if (last < -1) slice.status = entry.status;
-      const end = Math.min(entry.tokens.length, slice.from + MAX_SLICE);
-      if (end > slice.from) slice.texts = entry.tokens.slice(slice.from, end);
-      last = Math.max(last, slice.from + slice.texts.length - 1);
-      const terminalAt = entry.tokens.length;
-      if (entry.terminal && last + 1 >= terminalAt) {
-        if (last < terminalAt) slice.terminal = entry.terminal;
-        if (slice.status || slice.texts.length > 0 || slice.terminal) yield slice;
+      // A cursor ahead of the log (a token not logged yet) waits for it.
+      const start = entry.indexAfter(cursor);
+      const slice: LogSlice = { from: cursor, items: [] };
+      if (withStatus) {
+        slice.status = entry.status;
+        withStatus = false;
+      }
+      if (start >= 0 && start < entry.items.length) {
+        slice.items = entry.items.slice(start, start + MAX_SLICE);
+        for (const item of slice.items) cursor = typeof item === 'string' ? { seq: cursor.seq + 1, extra: 0 } : { seq: cursor.seq, extra: cursor.extra + 1 };
+      }
+      const caughtUp = start >= 0 && start + slice.items.length >= entry.items.length;
+      if (entry.terminal && (caughtUp || compareCursors(cursor, entry.cursor) >= 0)) {
+        // The terminal event's cursor is the log's end; a reader at or past it has it already.
+        if (compareCursors(cursor, entry.cursor) < 0) slice.terminal = entry.terminal;
+        if (slice.status || slice.items.length > 0 || slice.terminal) yield slice;
         return;
       }
-      if (slice.status || slice.texts.length > 0) {
+      if (slice.status || slice.items.length > 0) {
         yield slice;
         continue;
       }

@@ -1,48 +1,85 @@
-import type { JarvisEvent, StatusEvent, TerminalEvent } from '../../shared/events.js';
+import type { JarvisEvent, StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
 
 // The per-stream event log (resume-and-cluster.md §2–3): every stream's events,
 // kept apart from any HTTP response, so that readers can come, go and come back.
 // Catch-up and the live tail are read from the same log; there is no second channel.
 
+/** What the log keeps between the status and the terminal event, in stream order: a token is its text. */
+export type LogItem = string | { kind: 'reasoning'; text: string; seq: number } | { kind: 'tool_call'; call: ToolCall; index: number };
+
 /**
- * What one read step hands a reader: everything new since its last step (bounded),
- * as plain texts rather than one event object per token, so that a reader costs
- * one await and a few allocations per slice, not per token.
- *
- * Positions: the status event is -1, token `seq` n is n, the terminal event follows
- * the last token (its position is the token count). A reader that has seen position
- * p asks for `after = p`; SSE's `id:` is it.
+ * A place in a stream's log: after token `seq` (-1: before the first token) and
+ * the `extra` events (reasoning, tool calls, the terminal event) that followed it.
+ * Written `seq` or `seq:extra`; a stream with tokens only has cursors that are
+ * token seqs, so `after=<seq>` and SSE `id:` are the seqs clients already know.
+ * Cursors order as (seq, extra).
+ */
+export interface LogCursor {
+  seq: number;
+  extra: number;
+}
+
+/** Before everything, the status event included (`after` absent). */
+export const FROM_START: LogCursor = { seq: -2, extra: 0 };
+/** After the status event, before every token (`after=-1`). */
+export const BEFORE_TOKENS: LogCursor = { seq: -1, extra: 0 };
+
+export function formatCursor(c: LogCursor): string {
+  return c.extra === 0 ? String(c.seq) : `${c.seq}:${c.extra}`;
+}
+
+/** Parses `seq` or `seq:extra` (seq >= -1, extra >= 0); undefined when malformed. */
+export function parseCursor(text: string): LogCursor | undefined {
+  const m = /^(-1|\d{1,15})(?::(\d{1,15}))?$/.exec(text);
+  if (!m) return undefined;
+  return { seq: Number(m[1]), extra: Number(m[2] ?? 0) };
+}
+
+export function compareCursors(a: LogCursor, b: LogCursor): number {
+  return a.seq !== b.seq ? a.seq - b.seq : a.extra - b.extra;
+}
+
+/** The cursor after `item` for a reader at `c`. */
+export function advance(c: LogCursor, item: LogItem | 'terminal'): LogCursor {
+  return typeof item === 'string' ? { seq: c.seq + 1, extra: 0 } : { seq: Math.max(c.seq, -1), extra: c.extra + 1 };
+}
+
+/**
+ * What one read step hands a reader: everything new since its last step
+ * (bounded), as log items rather than event objects, so that a reader costs one
+ * await and a few allocations per slice, not per token.
  */
 export interface LogSlice {
-  /** The status event (position -1), when the read started before it. */
+  /** The status event, when the read started before it. */
   status?: StatusEvent;
-  /** The seq of `texts[0]`. */
-  from: number;
-  texts: string[];
-  /** The terminal event, once the reader has every token. */
+  /** The cursor before `items[0]` (after the status event, if any). */
+  from: LogCursor;
+  items: LogItem[];
+  /** The terminal event, once the reader has every item. */
   terminal?: TerminalEvent;
 }
 
-/** One event with its place in the log. */
+/** One event with the cursor a reader that got it resumes from (SSE `id:`). */
 export interface LoggedEvent {
-  seq: number;
+  cursor: LogCursor;
   event: JarvisEvent;
 }
 
-/** A slice as events (for readers that want them one by one, and for tests). */
+/** A slice as events with their cursors (for readers that want them one by one, and for tests). */
 export function sliceEvents(slice: LogSlice, streamId: string, sessionId: string): LoggedEvent[] {
   const out: LoggedEvent[] = [];
-  if (slice.status) out.push({ seq: -1, event: slice.status });
-  slice.texts.forEach((text, i) => {
-    const seq = slice.from + i;
-    out.push({ seq, event: { type: 'token', text, seq, stream_id: streamId, session_id: sessionId } });
-  });
-  if (slice.terminal) out.push({ seq: slice.from + slice.texts.length, event: slice.terminal });
+  const ids = { stream_id: streamId, session_id: sessionId };
+  if (slice.status) out.push({ cursor: BEFORE_TOKENS, event: slice.status });
+  let c = slice.from;
+  for (const item of slice.items) {
+    c = advance(c, item);
+    if (typeof item === 'string') out.push({ cursor: c, event: { type: 'token', text: item, seq: c.seq, ...ids } });
+    else if (item.kind === 'reasoning') out.push({ cursor: c, event: { type: 'reasoning', text: item.text, seq: item.seq, ...ids } });
+    else out.push({ cursor: c, event: { type: 'tool_call', index: item.index, ...item.call, ...ids } });
+  }
+  if (slice.terminal) out.push({ cursor: advance(c, 'terminal'), event: slice.terminal });
   return out;
 }
-
-/** `after` for "from the very start, status event included". */
-export const FROM_START = -2;
 
 /**
  * ok · fenced: a newer owner holds the stream (stop writing) · stopped: the log has
@@ -61,7 +98,9 @@ export interface StreamLogInfo {
   model: string;
   /** Tokens logged so far. */
   tokens: number;
-  /** Set once the stream has ended; its position is `tokens`. */
+  /** Where the log is now: after its last item, or after its terminal event once it has one. */
+  cursor: LogCursor;
+  /** Set once the stream has ended. */
   terminal: TerminalEvent | undefined;
 }
 
@@ -69,8 +108,8 @@ export interface StreamLogInfo {
  * MemoryEventLog now; a Redis one (cluster issue) implements the same contract,
  * run by the same suite (test/eventLog.contract.test.ts):
  * - one appender per stream, holding the stream's fence; readers never write;
- * - a reader gets positions after+1… exactly once each, in order, then the terminal
- *   event, then its iteration ends, however the reads and appends interleave;
+ * - a reader gets every event after its cursor exactly once, in stream order, then
+ *   the terminal event, then its iteration ends, however reads and appends interleave;
  * - readers pull at their own pace: an append never waits for a reader;
  * - a log is kept until `retentionMs` after its terminal event; then it is gone
  *   (`info` is undefined, `read` yields nothing): "gone", never a hang.
@@ -78,15 +117,15 @@ export interface StreamLogInfo {
 export interface StreamEventLog {
   /** Opens the log of the stream that `status` names (the first event of every stream). */
   create(status: StatusEvent, owner: string, fence: bigint): Awaitable<void>;
-  append(streamId: string, seq: number, text: string, fence: bigint): Awaitable<AppendResult>;
+  append(streamId: string, item: LogItem, fence: bigint): Awaitable<AppendResult>;
   /** Writes the terminal event once; false when the log had already ended, is gone or is fenced. */
   finish(streamId: string, event: TerminalEvent, fence: bigint): Awaitable<boolean>;
   info(streamId: string): Promise<StreamLogInfo | undefined>;
   /**
-   * The events after position `after`, then the live tail up to and including the
-   * terminal event, in slices (all that is there, bounded). Ends after the terminal
-   * event, or early when `signal` aborts or the log is gone.
+   * The events after `after`, then the live tail up to and including the terminal
+   * event, in slices (all that is there, bounded). Ends after the terminal event,
+   * or early when `signal` aborts or the log is gone.
    */
-  read(streamId: string, after: number, signal: AbortSignal): AsyncIterable<LogSlice>;
+  read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncIterable<LogSlice>;
   close(): Promise<void>;
 }
