@@ -12,6 +12,7 @@ import { guardConnections } from './guards/connections.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
+import { conversationEventRoutes } from './routes/conversationEvents.js';
 import { conversationRoutes } from './routes/conversations.js';
 import { debugRoutes } from './routes/debug.js';
 import { embeddingRoutes } from './routes/embeddings.js';
@@ -51,6 +52,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   sessionRoutes(app, ctx);
   embeddingRoutes(app, ctx);
   ollamaRoutes(app, ctx);
+  conversationEventRoutes(app, ctx);
   conversationRoutes(app, ctx);
   streamRoutes(app, ctx);
   uiRoutes(app);

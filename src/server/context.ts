@@ -9,6 +9,7 @@ import type { FenceClock } from '../streams/eventLog/fence.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';
 import type { AnswerRecorder } from '../store/answerRecorder.js';
 import type { ConversationStore } from '../store/types.js';
+import type { ConversationFeed } from './conversationFeed.js';
 
 /** What the routes share: one per running server. */
 export interface JarvisContext {
@@ -38,4 +39,6 @@ export interface JarvisContext {
   store: ConversationStore;
   /** Stores conversation answers as they stream. */
   answers: AnswerRecorder;
+  /** Conversation changes, for the clients that follow them. */
+  conversationFeed: ConversationFeed;
 }

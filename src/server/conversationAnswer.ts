@@ -6,6 +6,7 @@ import { FROM_START } from '../streams/eventLog/types.js';
 import { runStream } from '../streams/runStream.js';
 import type { Conversation, StoredMessage, Turn } from '../store/types.js';
 import type { JarvisContext } from './context.js';
+import { conversationJson, messageJson } from './conversationJson.js';
 import { defaultModel } from './defaultModel.js';
 import { HttpError } from './errors.js';
 import { openLoggedStream } from './loggedStream.js';
@@ -73,7 +74,16 @@ export async function startAnswer(
     metrics: ctx.metrics,
   }).catch((err: unknown) => ctx.log.error('stream_internal_error', { trace: streamId, error: err instanceof Error ? err.message : String(err) }));
   // runStream has logged the stream's status event synchronously: the log exists.
-  ctx.answers.record({ messageId: assistant.id, streamId, fence, startedMs: stream.startedMs });
+  ctx.answers.record({ owner, conversationId: conv.id, messageId: assistant.id, streamId, fence, startedMs: stream.startedMs });
+  ctx.conversationFeed.publish(owner, { type: 'conversation', op: 'updated', conversation_id: conv.id, conversation: conversationJson(conv) });
+  ctx.conversationFeed.publish(owner, {
+    type: 'answer_started',
+    conversation_id: conv.id,
+    message_id: assistant.id,
+    stream_id: streamId,
+    user_message: messageJson(started.user),
+    turn: turn.kind,
+  });
 
   reply.hijack();
   await replay(ctx.streamLog, request.raw, reply.raw, {

@@ -11,6 +11,7 @@ import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
 import { openStore } from '../store/select.js';
+import { ConversationFeed } from './conversationFeed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
@@ -70,7 +71,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     fences: new FenceClock(),
     store,
     answers: new AnswerRecorder(store, streamLog, log),
+    conversationFeed: new ConversationFeed(),
   };
+  ctx.answers.onEnded = (answer, state) =>
+    ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on the demo: switch to Ollama as soon as it answers.
   const watch =
@@ -112,6 +116,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
 async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void> {
   const { log, registry, config } = ctx;
   ctx.shuttingDown = true;
+  // Followers of the conversation feed end now; they would hold the server's close open.
+  ctx.conversationFeed.close();
   const streams = registry.cancelAll('shutdown');
   log.info('shutdown_start', { active_streams: streams.length });
   const allEnded = Promise.all(streams.map((s) => s.finished)).then(() => true);

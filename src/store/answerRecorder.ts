@@ -8,6 +8,8 @@ import type { AnswerState, AnswerTimings, ConversationStore } from './types.js';
 export const FLUSH_INTERVAL_MS = 250;
 
 export interface RecordedAnswer {
+  owner: string;
+  conversationId: string;
   messageId: string;
   streamId: string;
   fence: bigint;
@@ -24,6 +26,8 @@ export interface RecordedAnswer {
  */
 export class AnswerRecorder {
   private readonly running = new Set<Promise<void>>();
+  /** Called once an answer's final state is stored. */
+  onEnded: ((answer: RecordedAnswer, state: AnswerState) => void) | undefined;
 
   constructor(
     private readonly store: ConversationStore,
@@ -135,7 +139,10 @@ export class AnswerRecorder {
     // next start-up): a database hiccup gets two more tries.
     for (const pause of [0, 200, 1000]) {
       if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
-      if (await write(stateOf(terminal), { terminal })) return;
+      if (await write(stateOf(terminal), { terminal })) {
+        if (!gone) this.onEnded?.(answer, stateOf(terminal));
+        return;
+      }
     }
   }
 }

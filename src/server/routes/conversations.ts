@@ -68,6 +68,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
       store.createConversation(ownerOf(request), { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }),
     );
     ctx.log.info('conversation_created', { conversation: conv.id });
+    ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'created', conversation_id: conv.id, conversation: conversationJson(conv) });
     return reply.code(201).send(conversationJson(conv));
   });
 
@@ -88,6 +89,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
       ? await storeCall(store.updateConversation(ownerOf(request), id, { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }))
       : undefined;
     if (!conv) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'updated', conversation_id: conv.id, conversation: conversationJson(conv) });
     return conversationJson(conv);
   });
 
@@ -98,6 +100,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     // Its answer, if one is streaming, has nowhere to go.
     const stopped = ctx.registry.stop(ownerOf(request), id, 'stopped');
     ctx.log.info('conversation_deleted', { conversation: id, stopped });
+    ctx.conversationFeed.publish(ownerOf(request), { type: 'conversation', op: 'deleted', conversation_id: id });
     return { id, object: 'conversation.deleted', deleted: true };
   });
 
