@@ -23,6 +23,8 @@ export async function curlSeconds(target: Target, prompt: string): Promise<numbe
     '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}',
     '-H', 'content-type: application/json',
     '-H', `x-session-id: tp-${Math.random().toString(36).slice(2)}`,
+    // The target's own headers (Accept: application/x-ndjson picks Jarvis NDJSON over a JSON completion).
+    ...Object.entries(target.headers ?? {}).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     '--data-binary', JSON.stringify(target.body(prompt)),
     target.url,
   ]);
