@@ -19,12 +19,14 @@ export interface StoreCostRow {
  * conversations API against the same stream through /v1/chat/completions, on one
  * Jarvis, rounds interleaved (each conversation new, so the prompt stays the same).
  */
-export async function storeCost(jarvisUrl: string, chat: Target, tokens: number, runs: number): Promise<StoreCostRow> {
+export async function storeCost(jarvisUrl: string, chatTarget: Target, tokens: number, runs: number): Promise<StoreCostRow> {
   const prompt = `n=${tokens} burst`;
+  // Both ask for every token (JARVIS_MAX_TOKENS_DEFAULT would otherwise cut them at 4096).
+  const chat: Target = { ...chatTarget, body: (p) => ({ ...(chatTarget.body(p) as object), max_tokens: tokens }) };
   const conversation = async (): Promise<Target> => {
     const made = await postJson(`${jarvisUrl}/v1/conversations`, {});
     const id = (made as { id: string }).id;
-    return { name: 'conversation', url: `${jarvisUrl}/v1/conversations/${id}/messages`, body: (p) => ({ content: p }), firstTokenMarker: '"type":"token"' };
+    return { name: 'conversation', url: `${jarvisUrl}/v1/conversations/${id}/messages`, body: (p) => ({ content: p, max_tokens: tokens }), firstTokenMarker: '"type":"token"' };
   };
   // Warm-up of both paths.
   await curlSeconds(chat, `n=${Math.min(tokens, 5000)} burst`);

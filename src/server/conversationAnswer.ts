@@ -9,6 +9,7 @@ import type { JarvisContext } from './context.js';
 import { conversationJson, messageJson } from './conversationJson.js';
 import { defaultModel } from './defaultModel.js';
 import { HttpError } from './errors.js';
+import { clientKeyOf } from './guards/clientKey.js';
 import { openLoggedStream } from './loggedStream.js';
 import { replayFormat } from './replayWriter.js';
 import { storeCall } from './storeErrors.js';
@@ -45,13 +46,25 @@ export async function startAnswer(
   params: AnswerParams,
 ): Promise<void> {
   if (ctx.shuttingDown) throw shuttingDown();
+  // The backend read once (auto mode may switch ctx.backend meanwhile).
+  const backend = ctx.backend;
   const model = params.model ?? conversation.model ?? (await defaultModel(ctx));
+  // Counted like every stream (JARVIS_MAX_STREAMS…) until it ends, however long it outlives this request;
+  // admitted before anything is stored, so a refusal is a plain 429 that leaves no trace.
+  const release = ctx.caps.admit(clientKeyOf(request), owner, conversation.id);
   const streamId = newStreamId();
   const fence = ctx.fences.next();
-  const started = await storeCall(ctx.store.startTurn(owner, conversation.id, turn, { streamId, model, fence }));
+  let started;
+  try {
+    started = await storeCall(ctx.store.startTurn(owner, conversation.id, turn, { streamId, model, fence }));
+  } catch (err) {
+    release();
+    throw err;
+  }
   const assistant = started.assistant;
   if (ctx.shuttingDown) {
     // Shutdown began while the turn was stored; its streams were already cancelled.
+    release();
     await ctx.store.updateAnswer(assistant.id, fence, { content: '', seq: -1, state: 'shutdown' }).catch(() => false);
     throw shuttingDown();
   }
@@ -66,12 +79,15 @@ export async function startAnswer(
   const stream = openLoggedStream(ctx, { streamId, sessionId: conv.id, model, owner, fence });
   // Not awaited: the answer outlives this request. runStream never rejects (its
   // finally ends every stream); the catch is for an internal bug only.
+  void stream.finished.then(release);
   void runStream(stream, backendRequest, {
     registry: ctx.registry,
-    backend: ctx.backend,
+    backend,
     log: ctx.log,
     firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
     metrics: ctx.metrics,
+    pacer: ctx.pacer,
+    limits: ctx.config.limits,
   }).catch((err: unknown) => ctx.log.error('stream_internal_error', { trace: streamId, error: err instanceof Error ? err.message : String(err) }));
   // runStream has logged the stream's status event synchronously: the log exists.
   ctx.answers.record({ owner, conversationId: conv.id, messageId: assistant.id, streamId, fence, startedMs: stream.startedMs });
