@@ -35,8 +35,7 @@ export function openLoggedStream(ctx: JarvisContext, options: LoggedStreamOption
     ctx.log.warn('stream_log_refused', { trace: stream.id, session: stream.sessionId, result, tokens: stream.tokens });
     if (result === 'full') {
       // Longer than the log holds: ended as a length limit would end it.
-      stream.conclude({ kind: 'done', reason: 'length', usage: { prompt_tokens: 0, completion_tokens: stream.tokens } });
-      stream.controller.abort('log_full');
+      stream.truncate();
     } else {
       stream.fail('internal_error', `the stream's event log refused a token (${result})`);
     }

@@ -72,6 +72,11 @@ export class LogWriter implements EventWriter {
     this.options.primary?.terminal(event);
   }
 
+  /** The primary's own cap (a `stream: false` reply at its size limit): the stream ends it as `length`. */
+  get full(): boolean {
+    return this.options.primary?.full === true;
+  }
+
   drained(signal: AbortSignal): Promise<void> {
     return this.options.primary ? this.options.primary.drained(signal) : Promise.resolve();
   }
