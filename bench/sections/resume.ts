@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { agent, postJson, type Target } from '../lib/client.js';
 import { percentile } from '../lib/stats.js';
@@ -12,6 +13,18 @@ export interface StoreCostRow {
   conversationTokensPerSecond: number;
   /** 1 - conversation / chat. */
   cost: number;
+  /** Jarvis's CPU time (user + system) per 1,000 tokens, over all rounds. */
+  chatCpuMsPer1k: number;
+  conversationCpuMsPer1k: number;
+  /** conversation / chat - 1. */
+  cpuCost: number;
+}
+
+/** A process's CPU time so far (user + system), in ms, from /proc (10 ms ticks). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ": state is field 0, utime 11, stime 12 (fields 14 and 15 of proc(5)).
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /**
@@ -19,7 +32,7 @@ export interface StoreCostRow {
  * conversations API against the same stream through /v1/chat/completions, on one
  * Jarvis, rounds interleaved (each conversation new, so the prompt stays the same).
  */
-export async function storeCost(jarvisUrl: string, chatTarget: Target, tokens: number, runs: number): Promise<StoreCostRow> {
+export async function storeCost(jarvisUrl: string, jarvisPid: number, chatTarget: Target, tokens: number, runs: number): Promise<StoreCostRow> {
   const prompt = `n=${tokens} burst`;
   // Both ask for every token (JARVIS_MAX_TOKENS_DEFAULT would otherwise cut them at 4096).
   const chat: Target = { ...chatTarget, body: (p) => ({ ...(chatTarget.body(p) as object), max_tokens: tokens }) };
@@ -33,13 +46,32 @@ export async function storeCost(jarvisUrl: string, chatTarget: Target, tokens: n
   await curlSeconds(await conversation(), `n=${Math.min(tokens, 5000)} burst`);
   const chatRates: number[] = [];
   const convRates: number[] = [];
+  let chatCpu = 0;
+  let convCpu = 0;
   for (let round = 0; round < runs; round++) {
+    let before = cpuMs(jarvisPid);
     chatRates.push(tokens / (await curlSeconds(chat, prompt)));
-    convRates.push(tokens / (await curlSeconds(await conversation(), prompt)));
+    chatCpu += cpuMs(jarvisPid) - before;
+    const target = await conversation();
+    before = cpuMs(jarvisPid);
+    convRates.push(tokens / (await curlSeconds(target, prompt)));
+    // The answer's last write follows its terminal event by a moment.
+    await new Promise((r) => setTimeout(r, 50));
+    convCpu += cpuMs(jarvisPid) - before;
   }
   const chatTokensPerSecond = percentile(chatRates, 50);
   const conversationTokensPerSecond = percentile(convRates, 50);
-  return { tokens, runs, chatTokensPerSecond, conversationTokensPerSecond, cost: 1 - conversationTokensPerSecond / chatTokensPerSecond };
+  const per1k = (ms: number) => (ms / (tokens * runs)) * 1000;
+  return {
+    tokens,
+    runs,
+    chatTokensPerSecond,
+    conversationTokensPerSecond,
+    cost: 1 - conversationTokensPerSecond / chatTokensPerSecond,
+    chatCpuMsPer1k: per1k(chatCpu),
+    conversationCpuMsPer1k: per1k(convCpu),
+    cpuCost: convCpu / chatCpu - 1,
+  };
 }
 
 export interface ReattachRow {
