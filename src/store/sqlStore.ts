@@ -17,6 +17,7 @@ import {
   type GenerationParams,
   type ListQuery,
   type MessageRole,
+  type ImportedConversation,
   type NewConversation,
   type StoredMessage,
   type Turn,
@@ -61,7 +62,7 @@ export class SqlConversationStore implements ConversationStore {
     }
   }
 
-  createConversation(owner: string, init: NewConversation): Promise<Conversation> {
+  createConversation(owner: string, init: ImportedConversation): Promise<Conversation> {
     return this.guard('create conversation', async () => {
       const now = Date.now();
       const row: ConversationsTable = {
@@ -71,10 +72,21 @@ export class SqlConversationStore implements ConversationStore {
         system: init.system ?? null,
         model: init.model ?? null,
         params: JSON.stringify(mergeParams({}, init.params ?? {})),
-        created_at: now,
-        updated_at: now,
+        created_at: init.createdAt ?? now,
+        updated_at: init.updatedAt ?? init.createdAt ?? now,
       };
-      await this.db.insertInto('conversations').values(row).execute();
+      // An import brings finished messages along; nothing streams them, so a live state is stored as stopped.
+      const messages = (init.messages ?? []).map((m, position): MessagesTable => {
+        const base = messageRow(row.id, position, m.role, m.content, m.createdAt ?? row.created_at);
+        if (m.role !== 'assistant') return base;
+        const state = !m.state || m.state === 'streaming' ? 'stopped' : m.state;
+        return { ...base, state, seq: -1, cursor: '-1', reasoning: m.reasoning ?? null, model: m.model ?? null };
+      });
+      await this.db.transaction().execute(async (trx) => {
+        await trx.insertInto('conversations').values(row).execute();
+        // In slices: SQLite caps the variables of one statement.
+        for (let i = 0; i < messages.length; i += 200) await trx.insertInto('messages').values(messages.slice(i, i + 200)).execute();
+      });
       return toConversation(row);
     });
   }

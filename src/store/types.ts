@@ -73,6 +73,23 @@ export interface NewConversation {
   params?: GenerationParams;
 }
 
+/** A finished message brought in with a new conversation (the web UI's import of its old localStorage chats). */
+export interface ImportedMessage {
+  role: 'user' | 'assistant';
+  content: string;
+  /** Assistant messages only; a live state is stored as `stopped` (nothing streams it any more). */
+  state?: AnswerState;
+  reasoning?: string | null;
+  model?: string | null;
+  createdAt?: number;
+}
+
+export interface ImportedConversation extends NewConversation {
+  messages?: ImportedMessage[];
+  createdAt?: number;
+  updatedAt?: number;
+}
+
 export type ConversationPatch = NewConversation;
 
 export interface ListQuery {
@@ -132,7 +149,7 @@ export interface ConversationStore {
   /** Where the data is (a file path, or the database URL without its password). */
   readonly location: string;
 
-  createConversation(owner: string, init: NewConversation): Promise<Conversation>;
+  createConversation(owner: string, init: ImportedConversation): Promise<Conversation>;
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined>;
   updateConversation(owner: string, id: string, patch: ConversationPatch): Promise<Conversation | undefined>;

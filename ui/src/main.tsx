@@ -1,6 +1,7 @@
-import { StrictMode } from 'react';
+import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
+import { ErrorBoundary } from './components/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
 import { browserApi } from './lib/api.js';
 import { ApiKeyStore, withApiKey } from './lib/auth.js';
@@ -11,10 +12,21 @@ if (!root) throw new Error('index.html has no #root');
 // Every call carries the API key once there is one; a 401 brings up the sign-in screen.
 const auth = new ApiKeyStore();
 const api = withApiKey(browserApi, auth);
+
+/** A sign-in starts the chat again: what was refused without a key (the list, the feed) is read with it. */
+function Root() {
+  const generation = useSyncExternalStore(auth.subscribe, () => auth.generation);
+  return (
+    <ErrorBoundary>
+      <ChatProvider key={generation} api={api}>
+        <App api={api} auth={auth} signInApi={browserApi} />
+      </ChatProvider>
+    </ErrorBoundary>
+  );
+}
+
 createRoot(root).render(
   <StrictMode>
-    <ChatProvider api={api}>
-      <App api={api} auth={auth} signInApi={browserApi} />
-    </ChatProvider>
+    <Root />
   </StrictMode>,
 );

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Conversation, GenerationParams } from '../../store/types.js';
+import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
 import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversationAnswer.js';
 import { conversationJson, conversationWithMessagesJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
@@ -33,6 +33,42 @@ const conversationBodySchema = {
   },
 } as const;
 
+/** `POST /v1/conversations` may bring finished messages along: an import (the web UI's old localStorage chats). */
+interface CreateBody extends ConversationBody {
+  messages?: Array<{ role: 'user' | 'assistant'; content: string; state?: AnswerState; reasoning?: string | null; model?: string | null; created_at?: string }>;
+  created_at?: string;
+  updated_at?: string;
+}
+
+const IMPORT_MAX_MESSAGES = 10_000;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+
+const createBodySchema = {
+  ...conversationBodySchema,
+  properties: {
+    ...conversationBodySchema.properties,
+    messages: {
+      type: 'array',
+      maxItems: IMPORT_MAX_MESSAGES,
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        additionalProperties: false,
+        properties: {
+          role: { enum: ['user', 'assistant'] },
+          content: { type: 'string', maxLength: TEXT_MAX },
+          state: { enum: ['streaming', 'done', 'stopped', 'superseded', 'error', 'shutdown', 'interrupted'] },
+          reasoning: { type: ['string', 'null'], maxLength: TEXT_MAX },
+          model: { type: ['string', 'null'], maxLength: 256 },
+          created_at: isoTime,
+        },
+      },
+    },
+    created_at: isoTime,
+    updated_at: isoTime,
+  },
+} as const;
+
 interface PromptBody extends AnswerParams {
   content: string;
 }
@@ -62,12 +98,27 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     return conv;
   };
 
-  app.post<{ Body: ConversationBody | undefined }>('/v1/conversations', { schema: { body: conversationBodySchema } }, async (request, reply) => {
+  app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema } }, async (request, reply) => {
     const body = request.body ?? {};
     const conv = await storeCall(
-      store.createConversation(ownerOf(request), { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }),
+      store.createConversation(ownerOf(request), {
+        title: body.title,
+        system: body.system,
+        model: body.model,
+        params: paramsOf(body),
+        messages: body.messages?.map((m) => ({
+          role: m.role,
+          content: m.content,
+          state: m.state,
+          reasoning: m.reasoning,
+          model: m.model,
+          createdAt: timeOf(m.created_at),
+        })),
+        createdAt: timeOf(body.created_at),
+        updatedAt: timeOf(body.updated_at),
+      }),
     );
-    ctx.log.info('conversation_created', { conversation: conv.id });
+    ctx.log.info('conversation_created', { conversation: conv.id, ...(body.messages ? { imported_messages: body.messages.length } : {}) });
     ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'created', conversation_id: conv.id, conversation: conversationJson(conv) });
     return reply.code(201).send(conversationJson(conv));
   });
@@ -136,6 +187,11 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     ctx.log.info('session_stop', { session: conv.id, stopped });
     return { stopped };
   });
+}
+
+function timeOf(iso: string | undefined): number | undefined {
+  const ms = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 /** The generation parameters a body sets; null removes one. */

@@ -20,6 +20,7 @@ const REASON_LABEL: Record<string, string> = {
   client_closed: 'Stopped: the connection closed',
   shutdown: 'Stopped: the server shut down',
   page_closed: 'Stopped: the page was closed while answering',
+  interrupted: 'Interrupted: the server stopped while answering',
 };
 
 export const MessageView = memo(function MessageView({ message, onRetry }: { message: Message; onRetry?: (id: string) => void }) {
@@ -32,13 +33,14 @@ export const MessageView = memo(function MessageView({ message, onRetry }: { mes
     );
   }
   const live = message.state === 'thinking' || message.state === 'streaming';
-  const label = (message.reason && REASON_LABEL[message.reason]) || STATE_LABEL[message.state];
+  const label = live && message.reconnecting ? 'Reconnecting…' : (message.reason && REASON_LABEL[message.reason]) || STATE_LABEL[message.state];
   return (
     <article
       className={`message assistant state-${message.state}`}
       data-role="assistant"
       data-state={message.state}
       data-stream-id={message.streamId ?? ''}
+      data-reconnecting={live && message.reconnecting ? 'true' : undefined}
       aria-label="Jarvis answered"
       aria-busy={live}
     >
@@ -66,7 +68,11 @@ export const MessageView = memo(function MessageView({ message, onRetry }: { mes
         </div>
       ) : null}
       <footer className="message-footer">
-        {label ? <span className={`state-badge badge-${message.state}`}>{label}</span> : null}
+        {label ? (
+          <span className={`state-badge badge-${live && message.reconnecting ? 'reconnecting' : message.state}`} role={message.reconnecting ? 'status' : undefined}>
+            {label}
+          </span>
+        ) : null}
         {message.content && !live ? (
           <button type="button" className="small-button ghost" onClick={() => copy(message.content)} aria-label={copied ? 'Answer copied' : 'Copy answer'}>
             {copied ? 'Copied' : 'Copy'}

@@ -31,7 +31,7 @@ export function Sidebar({ open, onClose }: { open: boolean; onClose(): void }) {
             <CloseIcon />
           </button>
         </div>
-        {chat.conversations.length === 0 ? <p className="sidebar-empty">No conversations yet.</p> : null}
+        {chat.conversations.length === 0 ? <p className="sidebar-empty">{chat.listed ? 'No conversations yet.' : 'Loading conversations…'}</p> : null}
         <ul className="conversation-list">
           {chat.conversations.map((c) => (
             <ConversationItem

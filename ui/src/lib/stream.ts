@@ -112,7 +112,7 @@ export async function streamChat(api: Api, request: StreamRequest, callbacks: St
         } else if (event.stream_id !== streamId) {
           console.warn('[stream] Event for another stream on this connection', { expected: streamId, received: event.stream_id });
         }
-        const outcome = dispatch(event, callbacks);
+        const outcome = dispatchEvent(event, callbacks);
         if (outcome) return outcome;
       }
       if (chunk.done) return fail('connection_lost', 'The answer ended without a final event; Jarvis may have restarted.');
@@ -123,7 +123,8 @@ export async function streamChat(api: Api, request: StreamRequest, callbacks: St
   }
 }
 
-function dispatch(event: JarvisEvent, callbacks: StreamCallbacks): StreamOutcome | undefined {
+/** Calls the callback for `event`; the outcome when it is the terminal one. */
+export function dispatchEvent(event: JarvisEvent, callbacks: StreamCallbacks): StreamOutcome | undefined {
   const id = event.stream_id;
   switch (event.type) {
     case 'status':

@@ -1,58 +1,105 @@
 // The conversation list as a pure reducer: every change the UI makes goes through here,
 // which keeps the streaming code in ChatContext about streams only.
 
+import type { ServerConversation, ServerConversationWithMessages, ServerMessage } from '../lib/conversationsApi.js';
 import type { AssistantMessage, Conversation, Message } from './types.js';
 
 export interface ChatState {
   conversations: Record<string, Conversation>;
+  /** null: a new chat, created on the server by its first prompt. */
   selectedId: string | null;
+  /** False until the list was first read from the server. */
+  listed: boolean;
 }
 
 export type ChatAction =
+  /** The list as the server has it: titles and times; messages already loaded are kept. */
+  | { type: 'listed'; conversations: ServerConversation[] }
+  /** One conversation's title and times changed (or it is new). */
+  | { type: 'upsert'; conversation: ServerConversation }
+  /** One conversation with its messages, as the server has it; `keep` are messages whose local copy wins (being streamed here). */
+  | { type: 'loaded'; conversation: ServerConversationWithMessages; keep?: ReadonlySet<string> }
+  /** A conversation made in this tab (a draft) got its server id. */
+  | { type: 'rekey'; from: string; to: string }
+  /** Drops a message and every later one (a prompt that never reached the server, sent again). */
+  | { type: 'truncate'; id: string; fromMessageId: string }
   | { type: 'create'; conversation: Conversation }
   | { type: 'select'; id: string | null }
   | { type: 'rename'; id: string; title: string }
   | { type: 'delete'; id: string }
   | { type: 'append'; id: string; messages: Message[] }
+  /** A message got its server id. */
+  | { type: 'rekey-message'; id: string; from: string; to: string }
   | { type: 'patch-answer'; id: string; messageId: string; patch: Partial<AssistantMessage> }
   | { type: 'append-text'; id: string; messageId: string; text: string }
-  | { type: 'append-reasoning'; id: string; messageId: string; text: string }
-  /** Another tab changed (or deleted, when null) a conversation in localStorage. */
-  | { type: 'external'; id: string; conversation: Conversation | null };
+  | { type: 'append-reasoning'; id: string; messageId: string; text: string };
 
-const TITLE_LENGTH = 48;
+const TITLE_LENGTH = 80;
 
 export function titleFrom(prompt: string): string {
-  const line = prompt.trim().split('\n')[0]?.trim() ?? '';
+  const line = prompt.trim().replace(/\s+/g, ' ');
   return line.length > TITLE_LENGTH ? `${line.slice(0, TITLE_LENGTH - 1)}…` : line || 'New chat';
 }
 
-export function newConversation(id: string, now = Date.now()): Conversation {
-  return { id, title: 'New chat', renamed: false, createdAt: now, updatedAt: now, messages: [] };
-}
+export const initialChatState = (selectedId: string | null): ChatState => ({ conversations: {}, selectedId, listed: false });
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
+    case 'listed': {
+      const conversations: Record<string, Conversation> = {};
+      for (const c of action.conversations) conversations[c.id] = fromSummary(c, state.conversations[c.id]);
+      // A conversation this tab just made may not be in a list read a moment before.
+      for (const [id, c] of Object.entries(state.conversations)) if (!conversations[id] && c.messages.length > 0 && Date.now() - c.updatedAt < 10_000) conversations[id] = c;
+      const selectedId = state.selectedId && conversations[state.selectedId] ? state.selectedId : null;
+      return { conversations, selectedId, listed: true };
+    }
+    case 'upsert':
+      return { ...state, conversations: { ...state.conversations, [action.conversation.id]: fromSummary(action.conversation, state.conversations[action.conversation.id]) } };
+    case 'loaded': {
+      const server = action.conversation;
+      const local = state.conversations[server.id];
+      const keep = action.keep ?? new Set<string>();
+      const messages = server.messages.map((m) => {
+        const mine = keep.has(m.id) ? local?.messages.find((l) => l.id === m.id) : undefined;
+        return mine ?? fromServerMessage(m);
+      });
+      return { ...state, conversations: { ...state.conversations, [server.id]: { ...fromSummary(server, local), messages, loaded: true } } };
+    }
+    case 'rekey': {
+      const draft = state.conversations[action.from];
+      if (!draft) return state;
+      const { [action.from]: _draft, ...rest } = state.conversations;
+      const merged = rest[action.to] ? { ...rest[action.to]!, messages: draft.messages, loaded: true } : { ...draft, id: action.to };
+      return { ...state, conversations: { ...rest, [action.to]: merged }, selectedId: state.selectedId === action.from ? action.to : state.selectedId };
+    }
+    case 'truncate':
+      return update(state, action.id, (c) => {
+        const at = c.messages.findIndex((m) => m.id === action.fromMessageId);
+        return at < 0 ? c : { ...c, messages: c.messages.slice(0, at) };
+      });
     case 'create':
-      return { conversations: { ...state.conversations, [action.conversation.id]: action.conversation }, selectedId: action.conversation.id };
+      return { ...state, conversations: { ...state.conversations, [action.conversation.id]: action.conversation }, selectedId: action.conversation.id };
     case 'select':
       return { ...state, selectedId: action.id };
     case 'rename':
-      return update(state, action.id, (c) => ({ ...c, title: action.title.trim() || c.title, renamed: true }));
+      return update(state, action.id, (c) => ({ ...c, title: action.title.trim() || c.title }));
     case 'delete': {
+      if (!state.conversations[action.id]) return state;
       const { [action.id]: _gone, ...rest } = state.conversations;
-      return { conversations: rest, selectedId: state.selectedId === action.id ? newest(rest) : state.selectedId };
+      return { ...state, conversations: rest, selectedId: state.selectedId === action.id ? null : state.selectedId };
     }
     case 'append':
       return update(state, action.id, (c) => {
         const firstPrompt = c.messages.length === 0 ? action.messages.find((m) => m.role === 'user') : undefined;
         return {
           ...c,
-          title: firstPrompt && !c.renamed ? titleFrom(firstPrompt.content) : c.title,
+          title: firstPrompt && (c.title === '' || c.title === 'New chat') ? titleFrom(firstPrompt.content) : c.title,
           updatedAt: Date.now(),
           messages: [...c.messages, ...action.messages],
         };
       });
+    case 'rekey-message':
+      return update(state, action.id, (c) => ({ ...c, messages: c.messages.map((m) => (m.id === action.from ? { ...m, id: action.to } : m)) }));
     case 'patch-answer':
       return updateAnswer(state, action.id, action.messageId, (m) => ({ ...m, ...action.patch }));
     case 'append-text':
@@ -63,22 +110,58 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       }));
     case 'append-reasoning':
       return updateAnswer(state, action.id, action.messageId, (m) => ({ ...m, reasoning: (m.reasoning ?? '') + action.text }));
-    case 'external': {
-      if (action.conversation) return { ...state, conversations: { ...state.conversations, [action.id]: action.conversation } };
-      if (!state.conversations[action.id]) return state;
-      const { [action.id]: _gone, ...rest } = state.conversations;
-      return { conversations: rest, selectedId: state.selectedId === action.id ? newest(rest) : state.selectedId };
-    }
   }
+}
+
+/** A conversation with only a title and times: messages come when it is opened. */
+export function newLocalConversation(id: string, title = 'New chat', now = Date.now()): Conversation {
+  return { id, title, createdAt: now, updatedAt: now, messages: [], loaded: true };
+}
+
+function fromSummary(c: ServerConversation, local: Conversation | undefined): Conversation {
+  return {
+    id: c.id,
+    title: c.title || local?.title || 'New chat',
+    createdAt: Date.parse(c.created_at),
+    updatedAt: Math.max(Date.parse(c.updated_at), local?.updatedAt ?? 0),
+    messages: local?.messages ?? [],
+    loaded: local?.loaded ?? false,
+  };
+}
+
+/** A stored message as the UI shows it: shutdown and interrupted answers are stopped ones, with that reason. */
+export function fromServerMessage(m: ServerMessage): Message {
+  const createdAt = Date.parse(m.created_at);
+  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt };
+  const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt };
+  if (m.reasoning) answer.reasoning = m.reasoning;
+  if (m.stream_id) answer.streamId = m.stream_id;
+  if (m.model) answer.model = m.model;
+  switch (m.state) {
+    case 'streaming':
+      answer.state = m.content ? 'streaming' : 'thinking';
+      break;
+    case 'shutdown':
+    case 'interrupted':
+      answer.state = 'stopped';
+      answer.reason = m.state;
+      break;
+    case 'error':
+      answer.state = 'error';
+      answer.error = m.error ?? { code: 'error', message: 'The answer failed.' };
+      break;
+    case 'stopped':
+    case 'superseded':
+    case 'done':
+      answer.state = m.state;
+      break;
+  }
+  return answer;
 }
 
 /** Conversations, most recently used first. */
 export function ordered(conversations: Record<string, Conversation>): Conversation[] {
   return Object.values(conversations).sort((a, b) => b.updatedAt - a.updatedAt || b.createdAt - a.createdAt);
-}
-
-function newest(conversations: Record<string, Conversation>): string | null {
-  return ordered(conversations)[0]?.id ?? null;
 }
 
 function update(state: ChatState, id: string, fn: (c: Conversation) => Conversation): ChatState {

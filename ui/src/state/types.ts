@@ -1,4 +1,6 @@
-// What the UI keeps about conversations (in memory and in localStorage).
+// What the UI holds about conversations. The server keeps them (the Conversations
+// API); this is the tab's copy, filled from the server and kept live by the streams
+// and the conversation feed.
 
 /** thinking: sent, nothing yet · streaming: tokens arriving · the rest are final. */
 export type AnswerState = 'thinking' | 'streaming' | 'done' | 'stopped' | 'superseded' | 'error';
@@ -21,21 +23,23 @@ export interface AssistantMessage {
   state: AnswerState;
   streamId?: string;
   model?: string;
-  /** Why it stopped, when the server said (`length`, `client_closed`, `shutdown`…). */
+  /** Why it stopped, when known (`length`, `client_closed`, `shutdown`, `interrupted`…). */
   reason?: string;
   error?: { code: string; message: string };
+  /** The connection dropped mid-answer and the UI is getting it back. */
+  reconnecting?: boolean;
   createdAt: number;
 }
 
 export type Message = UserMessage | AssistantMessage;
 
-/** One conversation is one server session: its id is the X-Session-Id. */
+/** One conversation is one server session: its id is the session the answers stream on. */
 export interface Conversation {
   id: string;
   title: string;
-  /** True once the user renamed it: then the first prompt no longer names it. */
-  renamed: boolean;
   createdAt: number;
   updatedAt: number;
   messages: Message[];
+  /** False until its messages were read from the server (the list has titles only). */
+  loaded: boolean;
 }
