@@ -108,6 +108,8 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
     expect(atStop).not.toContain('A#399');
     await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Stopped');
     await expect(chat.page.getByRole('button', { name: 'Stop answering' }).count()).resolves.toBe(0);
+    // The end of the stream we stopped is expected: no "Ignoring … from inactive stream" (issue 13).
+    expect(chat.console.filter((l) => l.includes('Ignoring'))).toEqual([]);
     await chat.screenshot('stop');
     expect(chat.errors).toEqual([]);
   });
@@ -243,7 +245,8 @@ describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
     expect(fake().requests[0]!.prompt).toBe('hello\nworld');
 
-    await chat.page.getByRole('button', { name: 'Rename "hello"' }).click();
+    // The server names a conversation after its first prompt (lines joined).
+    await chat.page.getByRole('button', { name: 'Rename "hello world"' }).click();
     await chat.page.getByRole('textbox', { name: 'Conversation name' }).fill('My first chat');
     await chat.page.getByRole('textbox', { name: 'Conversation name' }).press('Enter');
     await chat.page.getByRole('button', { name: '+ New chat' }).click();

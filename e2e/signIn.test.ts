@@ -81,11 +81,11 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
     expect(await chat.page.evaluate(() => (globalThis as any).localStorage.getItem('jarvis.apiKey'))).toBeNull();
     await signIn(chat, CAROL);
     await chat.input.waitFor(WAIT);
-    // The conversation is still there; the refused prompt can be retried in place.
-    expect(await chat.state(1)).toBe('error');
-    await chat.answer(1).getByRole('button', { name: 'Retry' }).click();
-    await expect.poll(() => chat.state(1), WAIT).toBe('done');
-    expect(normalize(await chat.text(1))).toBe(tokensText('B', 10));
+    // Conversations belong to the key that made them: Carol starts with her own (none yet).
+    await expect.poll(() => chat.page.locator('.sidebar-empty').textContent(), WAIT).toBe('No conversations yet.');
+    await chat.send('B');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(normalize(await chat.text(0))).toBe(tokensText('B', 10));
     await waitForLog(second.logFile, 'stream_end', { session: await chat.sessionId() });
     expect(events(second.logFile, 'stream_start').map((l) => l.fields.key)).toEqual(['carol']);
   });
