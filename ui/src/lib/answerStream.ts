@@ -11,7 +11,7 @@ import { LineSplitter } from '../../../src/shared/ndjson.js';
 import { type Api, readApiError } from './api.js';
 import { followStreamRequest } from './conversationsApi.js';
 import { advanceCursor, alreadySeen, type Backoff, type Cursor, DEFAULT_BACKOFF, formatCursor, reconnectDelay } from './resume.js';
-import { dispatchEvent, parseEvent, type StreamCallbacks, type StreamOutcome } from './stream.js';
+import { debugEnabled, dispatchEvent, parseEvent, type StreamCallbacks, type StreamOutcome } from './stream.js';
 
 export interface AnswerIds {
   streamId: string;
@@ -87,7 +87,10 @@ export async function readAnswer(options: AnswerReadOptions, callbacks: AnswerCa
       }
     } else {
       const headerId = response.headers.get(STREAM_HEADER);
-      if (headerId && !streamId) streamId = headerId;
+      if (headerId && !streamId) {
+        streamId = headerId;
+        if (debugEnabled()) console.debug('[stream] Extracted stream_id from response:', streamId);
+      }
       if (headerId) callbacks.onOpen?.({ streamId: headerId, messageId: response.headers.get('x-message-id') ?? undefined, userMessageId: response.headers.get('x-user-message-id') ?? undefined });
       if (failures > 0) callbacks.onReconnected?.();
       failures = 0;

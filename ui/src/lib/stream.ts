@@ -44,7 +44,7 @@ export interface StreamRequest {
 
 export type StreamOutcome = 'done' | 'cancelled' | 'error' | 'aborted';
 
-const debugEnabled = (): boolean => {
+export const debugEnabled = (): boolean => {
   try {
     return globalThis.localStorage?.getItem('jarvis.debug') === '1';
   } catch {
