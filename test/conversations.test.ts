@@ -33,6 +33,41 @@ describe('conversations: create, list, get, patch, delete', () => {
     expect(got.body).toMatchObject({ id: made.body.id, title: 'Trip to Lisbon', messages: [], streaming: null });
   });
 
+  it('imports a conversation with its messages and times (the web UI\'s old localStorage chats); a live answer comes in stopped', async () => {
+    const made = await api(j.url, 'POST', '/v1/conversations', {
+      title: 'Imported',
+      created_at: '2025-01-02T03:04:05.000Z',
+      updated_at: '2025-01-03T03:04:05.000Z',
+      messages: [
+        { role: 'user', content: 'Q1', created_at: '2025-01-02T03:04:05.000Z' },
+        { role: 'assistant', content: 'A1', state: 'done', reasoning: 'hm', model: 'fake-llama:latest' },
+        { role: 'user', content: 'Q2' },
+        { role: 'assistant', content: 'half', state: 'streaming' },
+      ],
+    });
+    expect(made.status).toBe(201);
+    expect(made.body).toMatchObject({ title: 'Imported', created_at: '2025-01-02T03:04:05.000Z', updated_at: '2025-01-03T03:04:05.000Z' });
+    const got = await api(j.url, 'GET', `/v1/conversations/${made.body.id}`);
+    expect(got.body.streaming).toBeNull();
+    expect(got.body.messages.map((m: any) => [m.role, m.content, m.state ?? null])).toEqual([
+      ['user', 'Q1', null],
+      ['assistant', 'A1', 'done'],
+      ['user', 'Q2', null],
+      ['assistant', 'half', 'stopped'],
+    ]);
+    expect(got.body.messages[1]).toMatchObject({ reasoning: 'hm', model: 'fake-llama:latest' });
+    expect(got.body.messages[0].created_at).toBe('2025-01-02T03:04:05.000Z');
+    // The next prompt continues it, with the imported history.
+    const answer = sendMessage(j.url, made.body.id, { content: 'Q3' });
+    await answer.finished;
+    expect(answer.terminal?.type).toBe('done');
+    const upstream = j.fake!.requests.at(-1)!.body as { messages: Array<{ content: string }> };
+    expect(upstream.messages.map((m) => m.content)).toEqual(['Q1', 'A1', 'Q2', 'half', 'Q3']);
+    for (const bad of [{ messages: [{ role: 'system', content: 'x' }] }, { messages: [{ role: 'user' }] }, { messages: 'no' }, { created_at: 'yesterday' }]) {
+      expect((await api(j.url, 'POST', '/v1/conversations', bad)).status).toBe(400);
+    }
+  });
+
   it('rejects bad bodies and unknown ids with JSON errors', async () => {
     expect((await api(j.url, 'POST', '/v1/conversations', { title: 42 })).body.error.code).toBe('invalid_request');
     expect((await api(j.url, 'POST', '/v1/conversations', { temperature: 9 })).status).toBe(400);

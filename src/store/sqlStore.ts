@@ -18,7 +18,6 @@ import {
   type ListQuery,
   type MessageRole,
   type ImportedConversation,
-  type NewConversation,
   type StoredMessage,
   type Turn,
   type TurnStarted,
