@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './log/format.js';
 import { fdBudget, openFileLimit, type Limits } from './limits.js';
@@ -50,6 +51,15 @@ export interface Config {
   databaseUrl: string | undefined;
   /** How long a stream's event log stays readable after its terminal event. */
   streamRetentionMs: number;
+  // Cluster (issue 14).
+  /** REDIS_URL: cluster mode (session rules, Stop and resume across instances); unset: one process, no Redis. */
+  redisUrl: string | undefined;
+  /** JARVIS_INSTANCE_ID: this instance's name in log lines, /health and metrics (default hostname-pid). */
+  instanceId: string;
+  /** JARVIS_LEASE_MS: how long an instance's hold on a stream lasts without renewal (renewed every third of it). */
+  leaseMs: number;
+  /** JARVIS_REDIS_TIMEOUT_MS: the bound on every Redis command. */
+  redisTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -109,7 +119,17 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     dataDir: merged.JARVIS_DATA_DIR || 'data',
     databaseUrl: merged.DATABASE_URL || undefined,
     streamRetentionMs: int(merged, 'JARVIS_STREAM_RETENTION_MS', 5 * 60_000),
+    redisUrl: merged.REDIS_URL || undefined,
+    instanceId: instanceId(merged.JARVIS_INSTANCE_ID),
+    leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
+    redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
   };
+}
+
+function instanceId(raw: string | undefined): string {
+  if (raw === undefined || raw === '') return `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48)}-${process.pid}`;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`JARVIS_INSTANCE_ID must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(raw.slice(0, 80))}`);
+  return raw;
 }
 
 function list(env: Env, name: string): string[] {

@@ -10,6 +10,8 @@ export interface SystemLogOptions {
   stdout?: boolean;
   /** While the file cannot be written, how often writing is tried again. */
   retryMs?: number;
+  /** Cluster mode: this instance's id, added to every line as `instance=`. */
+  instance?: string;
   /** Where the one warning per failure goes (stderr). */
   warn?: (message: string) => void;
 }
@@ -31,10 +33,12 @@ export class SystemLog {
   private readonly threshold: number;
   private readonly sink: LineSink;
   private readonly echo: LineSink | undefined;
+  private readonly instance: string | undefined;
 
   constructor(options: SystemLogOptions) {
     this.file = options.file;
     this.threshold = RANK[options.level ?? 'info'];
+    this.instance = options.instance;
     const warn = options.warn ?? ((message: string) => void process.stderr.write(message));
     this.sink = new LineSink({
       target: { path: options.file },
@@ -58,7 +62,7 @@ export class SystemLog {
 
   log(level: LogLevel, event: string, fields: LogFields = {}): void {
     if (RANK[level] < this.threshold) return;
-    const line = formatLine(new Date(), level, event, fields);
+    const line = formatLine(new Date(), level, event, this.instance === undefined ? fields : { ...fields, instance: this.instance });
     this.sink.write(line);
     this.echo?.write(line);
   }

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { Backend } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
-import type { StreamRegistry } from '../streams/registry.js';
+import type { SessionCoordinator } from '../streams/coordinator.js';
 import type { StartPacer } from '../streams/startPacer.js';
 import type { StreamCaps } from './guards/streamCaps.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
@@ -15,7 +15,8 @@ import type { ConversationFeed } from './conversationFeed.js';
 export interface JarvisContext {
   config: Config;
   log: SystemLog;
-  registry: StreamRegistry;
+  /** The session rules: this process's (LocalCoordinator) or the cluster's (RedisCoordinator). */
+  registry: SessionCoordinator;
   /**
    * Changes at run time in auto mode (demo → Ollama once it answers): read it
    * once per request and keep that value for the request's whole life.

@@ -6,6 +6,7 @@ import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
+import { LocalCoordinator } from '../streams/coordinator.js';
 import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
@@ -46,7 +47,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const selected = options.backend ?? (await selectBackend(config, log));
   const metrics = options.metrics ?? new PromMetrics();
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
-  const registry = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
+  const registry = new LocalCoordinator(new StreamRegistry(log, config.cancelTimeoutMs, metrics));
   let store;
   try {
     store = await openStore(config, log);

@@ -30,7 +30,11 @@ export type ErrorCode =
   /** The request cannot be served as given (an image that cannot be fetched…). */
   | 'invalid_request'
   /** The upstream refused the request with a 4xx (context too long, "does not support tools"…); `status` is its status. */
-  | 'upstream_rejected';
+  | 'upstream_rejected'
+  /** Cluster mode: Redis cannot be reached, so the session rules cannot be kept (503). */
+  | 'cluster_unavailable'
+  /** Cluster mode: the instance running the stream stopped renewing its lease (it died or hung); the answer ends here. */
+  | 'lost';
 
 /** Why a request was refused before any work was done (the request guards, src/server/guards/). */
 export type GuardErrorCode =
@@ -124,6 +128,8 @@ export interface HealthResponse {
   log_lines_dropped: number;
   /** Present when the operator should know something, e.g. that Jarvis is exposed without keys. */
   warnings?: string[];
+  /** Cluster mode (REDIS_URL): this instance's id and whether Redis answers. */
+  cluster?: { instance: string; redis: 'ready' | 'unavailable' };
 }
 
 export type BackendName = 'ollama' | 'openai' | 'demo';

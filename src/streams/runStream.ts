@@ -1,12 +1,12 @@
 import { BackendError, type Backend, type BackendRequest } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { ChatStream } from './chatStream.js';
-import type { StreamRegistry } from './registry.js';
+import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.js';
 import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 
 export interface RunStreamDeps {
-  registry: StreamRegistry;
+  registry: SessionCoordinator;
   backend: Backend;
   log: SystemLog;
   firstTokenTimeoutMs: number;
@@ -51,7 +51,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   try {
     deps.onStart?.();
     stream.sendStatus();
-    await registry.register(stream);
+    await registry.acquire(stream);
     if (stream.signal.aborted) return;
     const turn = deps.pacer?.turn();
     if (turn) {
@@ -140,7 +140,10 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
   } catch (err) {
     if (!stream.outcome) {
-      if (err instanceof BackendError) {
+      if (err instanceof ClusterUnavailableError) {
+        log.warn('cluster_unavailable', { trace, session: stream.sessionId, error: err.message });
+        stream.fail('cluster_unavailable', err.message, 503);
+      } else if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, ...err.detail });
         metrics.upstreamError(err.code);
         stream.fail(err.code, err.message, err.status);
@@ -154,7 +157,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
     log.info('stream_cleanup_START', { trace });
     try {
-      registry.pop(stream);
+      registry.release(stream);
       log.info('stream_registry_pop_success', { trace });
     } catch (err) {
       log.error('stream_registry_pop_failed', { trace, error: err instanceof Error ? err.message : String(err) });

@@ -1,5 +1,5 @@
 import type { Limits } from '../../limits.js';
-import type { StreamRegistry } from '../../streams/registry.js';
+import type { SessionCoordinator } from '../../streams/coordinator.js';
 import { HttpError } from '../errors.js';
 
 /** Whole seconds a refused client is told to wait: streams last seconds to minutes. */
@@ -18,7 +18,7 @@ export class StreamCaps {
 
   constructor(
     private readonly limits: Pick<Limits, 'maxStreams' | 'maxStreamsPerClient'>,
-    private readonly registry: StreamRegistry,
+    private readonly registry: Pick<SessionCoordinator, 'hasSession'>,
   ) {}
 
   /** Admits one stream for `client` on `sessionId`, or throws `429`; call the returned release once, when it has ended. */

@@ -149,7 +149,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     const deleted = ID.test(id) && (await storeCall(store.deleteConversation(ownerOf(request), id)));
     if (!deleted) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
     // Its answer, if one is streaming, has nowhere to go.
-    const stopped = ctx.registry.stop(ownerOf(request), id, 'stopped');
+    const stopped = await ctx.registry.stop(ownerOf(request), id, 'stopped');
     ctx.log.info('conversation_deleted', { conversation: id, stopped });
     ctx.conversationFeed.publish(ownerOf(request), { type: 'conversation', op: 'deleted', conversation_id: id });
     return { id, object: 'conversation.deleted', deleted: true };
@@ -183,7 +183,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
   app.post<Params>('/v1/conversations/:id/stop', async (request) => {
     const conv: Conversation = await find(ownerOf(request), request.params.id);
-    const stopped = ctx.registry.stop(conv.owner, conv.id, 'stopped');
+    const stopped = await ctx.registry.stop(conv.owner, conv.id, 'stopped');
     ctx.log.info('session_stop', { session: conv.id, stopped });
     return { stopped };
   });

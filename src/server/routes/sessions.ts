@@ -16,7 +16,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     async (request) => {
       // Only the caller's own session of that name: another key's is another session.
       const key = principalOf(request)?.name;
-      const stopped = ctx.registry.stop(ownerOf(principalOf(request)), request.params.session, 'stopped');
+      const stopped = await ctx.registry.stop(ownerOf(principalOf(request)), request.params.session, 'stopped');
       ctx.log.info('session_stop', { session: request.params.session, key, stopped });
       return { stopped };
     },

@@ -55,6 +55,8 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   timeout: 504,
   unsupported: 501,
   internal_error: 500,
+  cluster_unavailable: 503,
+  lost: 502,
 };
 
 /** The HTTP status of an error: the upstream's own 4xx when it refused the request, so SDKs do not retry it. */
