@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Backend } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { SessionCoordinator } from '../streams/coordinator.js';
+import type { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
 import type { StartPacer } from '../streams/startPacer.js';
 import type { StreamCaps } from './guards/streamCaps.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
@@ -42,4 +43,6 @@ export interface JarvisContext {
   answers: AnswerRecorder;
   /** Conversation changes, for the clients that follow them. */
   conversationFeed: ConversationFeed;
+  /** Cluster mode (REDIS_URL): the same object as `registry`, for what only a cluster has. */
+  cluster?: RedisCoordinator;
 }

@@ -46,6 +46,8 @@ export async function startAnswer(
   params: AnswerParams,
 ): Promise<void> {
   if (ctx.shuttingDown) throw shuttingDown();
+  const down = ctx.registry.unavailable();
+  if (down) throw new HttpError(503, 'cluster_unavailable', down);
   // The backend read once (auto mode may switch ctx.backend meanwhile).
   const backend = ctx.backend;
   const model = params.model ?? conversation.model ?? (await defaultModel(ctx));

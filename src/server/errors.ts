@@ -1,3 +1,4 @@
+import { ClusterUnavailableError } from '../streams/coordinator.js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { SESSION_HEADER, type ApiError, type GuardErrorCode } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
@@ -67,6 +68,7 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog, body:
 
 function classify(err: FastifyError | HttpError): { status: number; code: string; message: string } {
   if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
+  if (err instanceof ClusterUnavailableError) return { status: 503, code: 'cluster_unavailable', message: err.message };
   if ('validation' in err && err.validation) {
     if (err.validationContext === 'params') {
       return { status: 400, code: 'invalid_session_id', message: 'session ids are 1-128 characters of A-Z a-z 0-9 . _ : -' };

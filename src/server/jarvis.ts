@@ -7,6 +7,10 @@ import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
+import { openRedis, whenReady } from '../streams/cluster/redisClient.js';
+import { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
+import { ClusterEventLog } from '../streams/eventLog/clusterEventLog.js';
+import { RedisEventLog } from '../streams/eventLog/redisEventLog.js';
 import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
@@ -43,11 +47,11 @@ export interface StartOptions {
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
   // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
   const warnings = exposureWarnings(config);
-  const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs });
+  const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
   const selected = options.backend ?? (await selectBackend(config, log));
-  const metrics = options.metrics ?? new PromMetrics();
+  const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
-  const registry = new LocalCoordinator(new StreamRegistry(log, config.cancelTimeoutMs, metrics));
+  const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
   let store;
   try {
     store = await openStore(config, log);
@@ -55,7 +59,11 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     await log.close();
     throw err;
   }
-  const streamLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
+  const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
+  // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
+  const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
+  const registry = cluster?.coordinator ?? new LocalCoordinator(local);
+  const streamLog = cluster?.streamLog ?? memoryLog;
   const ctx: JarvisContext = {
     config,
     log,
@@ -73,6 +81,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     store,
     answers: new AnswerRecorder(store, streamLog, log),
     conversationFeed: new ConversationFeed(),
+    ...(cluster ? { cluster: cluster.coordinator } : {}),
   };
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
@@ -103,6 +112,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     backend: ctx.backend.name,
     model: ctx.defaultModel,
     log_file: config.logFile,
+    cluster: config.redisUrl ? 'redis' : undefined,
     auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : 'none',
   });
 
@@ -138,7 +148,9 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);
   await app.close();
   clearTimeout(straggler);
+  await ctx.registry.close();
   await ctx.streamLog.close();
+  ctx.cluster?.redis.disconnect();
   await ctx.store.close().catch((err: unknown) => log.warn('store_close_failed', { error: err instanceof Error ? err.message : String(err) }));
   log.info('shutdown_complete', { clean: ended });
   await log.close();
@@ -147,4 +159,39 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
 function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([promise, new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)))]).finally(() => clearTimeout(timer));
+}
+
+/** Cluster mode: Redis, the cluster's event log and coordinator. Starts even while Redis is down (503s until it answers). */
+async function openCluster(config: Config, log: SystemLog, local: StreamRegistry, memoryLog: MemoryEventLog, metrics: StreamMetrics) {
+  const redis = openRedis(config.redisUrl as string, config.redisTimeoutMs);
+  redis.on('error', () => {}); // reported by the coordinator (once per outage), never thrown
+  const ready = await whenReady(redis, 5000);
+  log.info('cluster_mode', { instance: config.instanceId, redis: redactUrl(config.redisUrl as string), redis_ready: ready, lease_ms: config.leaseMs });
+  const remote = new RedisEventLog(redis, {
+    retentionMs: config.streamRetentionMs,
+    leaseMs: config.leaseMs,
+    commandTimeoutMs: config.redisTimeoutMs,
+    maxLen: Math.max(100_000, config.limits.maxTokensDefault * 4),
+    onReadError: (streamId, error) => log.error('stream_log_read_failed', { stream_id: streamId, error }),
+  });
+  const streamLog = new ClusterEventLog(memoryLog, remote);
+  const coordinator = new RedisCoordinator(local, redis, streamLog, log, {
+    instance: config.instanceId,
+    leaseMs: config.leaseMs,
+    cancelTimeoutMs: config.cancelTimeoutMs,
+    retentionMs: config.streamRetentionMs,
+    metrics,
+  });
+  return { redis, streamLog, coordinator };
+}
+
+/** The Redis URL without its password, for the log. */
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'invalid';
+  }
 }

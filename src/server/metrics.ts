@@ -21,7 +21,9 @@ export class PromMetrics implements StreamMetrics {
   private readonly tokens: Counter;
   private readonly upstreamErrors: Counter<'code'>;
 
-  constructor(options: { defaultMetrics?: boolean } = {}) {
+  constructor(options: { defaultMetrics?: boolean; instance?: string } = {}) {
+    // Cluster mode: every series carries the instance, so one Prometheus tells them apart.
+    if (options.instance !== undefined) this.registry.setDefaultLabels({ instance: options.instance });
     const registers = [this.registry];
     this.active = new Gauge({ name: 'jarvis_active_streams', help: 'Streams between stream_start and stream_end (including those releasing their upstream)', registers });
     this.started = new Counter({ name: 'jarvis_streams_started_total', help: 'Streams started (stream_start)', registers });

@@ -29,6 +29,8 @@ export interface StreamedReply {
  */
 export async function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
   if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+  const down = ctx.registry.unavailable();
+  if (down) throw new HttpError(503, 'cluster_unavailable', down);
   // The session belongs to the caller's key: two keys never share a session, whatever its id.
   const owner = ownerOf(principalOf(request));
   // Admitted before the response is taken over, so a refusal is a plain 429.

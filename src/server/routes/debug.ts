@@ -16,6 +16,8 @@ export interface DebugStream {
   tokens: number;
   upstream_open: boolean;
   first_token_ms: number | null;
+  /** Cluster mode: the instance running the stream. */
+  instance?: string;
 }
 
 export interface DebugStreamsResponse {
@@ -33,6 +35,12 @@ export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.get('/debug/streams', async (request): Promise<DebugStreamsResponse> => {
     const now = Date.now();
     const principal = principalOf(request);
+    // Cluster mode, an admin key: every instance's streams (the others' as they published them, ≤ lease/3 ago).
+    if (ctx.cluster && principal?.admin) {
+      const rows = await ctx.cluster.clusterStreams();
+      const streams = rows.map(({ created_at, ...row }) => ({ ...row, age_ms: now - created_at }));
+      return { count: streams.length, streams };
+    }
     const visible = seesAll(principal) ? ctx.registry.list() : ctx.registry.list(ownerOf(principal));
     const streams = visible.map((s) => ({
       key: s.owner === '' ? null : s.owner,
@@ -44,6 +52,7 @@ export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       tokens: s.tokens,
       upstream_open: s.upstreamOpen,
       first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
+      ...(ctx.cluster ? { instance: ctx.config.instanceId } : {}),
     }));
     return { count: streams.length, streams };
   });

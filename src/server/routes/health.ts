@@ -21,6 +21,7 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       log: log.state,
       log_lines_dropped: log.dropped,
       ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
+      ...(ctx.config.redisUrl ? { cluster: { instance: ctx.config.instanceId, redis: ctx.registry.unavailable() ? ('unavailable' as const) : ('ready' as const) } } : {}),
     };
   });
 

@@ -1,0 +1,366 @@
+import type { Redis } from 'ioredis';
+import type { CancelReason, StatusEvent } from '../../shared/events.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import type { ChatStream } from '../chatStream.js';
+import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator.js';
+import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
+import type { RegisterOutcome, StreamRegistry } from '../registry.js';
+import { noMetrics, type StreamMetrics } from '../streamMetrics.js';
+import { channels, keys, sessionPrefix } from './keys.js';
+import { mirrorLog } from './logMirror.js';
+import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
+
+export interface RedisCoordinatorOptions {
+  instance: string;
+  leaseMs: number;
+  cancelTimeoutMs: number;
+  retentionMs: number;
+  metrics?: StreamMetrics;
+}
+
+/** One of this instance's streams as other instances see it (GET /debug/streams with an admin key). */
+export interface ClusterStreamRow {
+  instance: string;
+  key: string | null;
+  session_id: string;
+  stream_id: string;
+  model: string;
+  state: string;
+  created_at: number;
+  tokens: number;
+  upstream_open: boolean;
+  first_token_ms: number | null;
+}
+
+interface Held {
+  stream: ChatStream;
+  prefix: string;
+  fence: bigint;
+  mirror: Promise<void>;
+  stopMirror: AbortController;
+}
+
+interface Scripts {
+  jarvisAcquire(prefix: string, ...args: string[]): Promise<string[]>;
+  jarvisRenew(prefix: string, ...args: string[]): Promise<string[]>;
+  jarvisRestore(prefix: string, ...args: string[]): Promise<string>;
+  jarvisRelease(prefix: string, ...args: string[]): Promise<number>;
+  jarvisStop(prefix: string, ...args: string[]): Promise<string[]>;
+}
+
+/** How long a released stream's mirror may go on retrying to get its last entries into Redis. */
+const MIRROR_AFTER_END_MS = 30_000;
+
+/**
+ * The session rules across instances, on Redis (resume-and-cluster.md §3):
+ * - `acquire` keeps this instance's own rules first (StreamRegistry: local
+ *   predecessors, the bounded wait, the prev_stream_* lines), then takes the
+ *   session in Redis in one Lua step: the next fence (a counter that only grows),
+ *   a stop marker on the previous stream, a lease on the new one. When the previous
+ *   stream runs on another instance, it signals it (pub/sub) and waits for its
+ *   release, bounded by JARVIS_CANCEL_TIMEOUT_MS, and logs the same lines with both
+ *   instances.
+ * - The owner renews its leases every lease/3, and that renewal also reads the stop
+ *   marker: a Stop whose signal was lost still lands within lease/3.
+ * - A lease that lapsed (the instance died or hung) is found by the next acquire, a
+ *   Stop or a reader, which records the stream `lost` under a new fence: the old
+ *   owner's late writes are refused, and it closes its upstream.
+ * - Redis down: streams running go on (their memory log is mirrored again once it
+ *   is back); new streams get 503 (`unavailable`), every command is bounded.
+ */
+export class RedisCoordinator implements SessionCoordinator {
+  private readonly held = new Map<string, Held>();
+  private readonly releasedWaiters = new Map<string, Set<() => void>>();
+  private readonly sub: Redis;
+  private readonly timer: NodeJS.Timeout;
+  private readonly scripts: Scripts;
+  private readonly metrics: StreamMetrics;
+  private redisTrouble: string | undefined;
+  private published = false;
+
+  constructor(
+    private readonly local: StreamRegistry,
+    readonly redis: Redis,
+    private readonly streamLog: ClusterEventLog,
+    private readonly log: SystemLog,
+    private readonly options: RedisCoordinatorOptions,
+  ) {
+    this.metrics = options.metrics ?? noMetrics;
+    redis.defineCommand('jarvisAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    redis.defineCommand('jarvisRenew', { numberOfKeys: 1, lua: RENEW });
+    redis.defineCommand('jarvisRestore', { numberOfKeys: 1, lua: RESTORE });
+    redis.defineCommand('jarvisRelease', { numberOfKeys: 1, lua: RELEASE });
+    redis.defineCommand('jarvisStop', { numberOfKeys: 1, lua: STOP });
+    this.scripts = redis as unknown as Scripts;
+    redis.on('error', (err: Error) => this.trouble(err.message));
+    redis.on('ready', () => {
+      if (this.redisTrouble !== undefined) log.info('redis_ready', { after: this.redisTrouble });
+      this.redisTrouble = undefined;
+      // Back after an outage (or a restart that lost everything): renew, and restore, at once.
+      void this.renewAll();
+    });
+    // Subscriptions need a connection of their own; ioredis subscribes again after a reconnect.
+    this.sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    this.sub.on('error', () => {});
+    void this.sub.subscribe(channels.stop, channels.released).catch(() => {});
+    this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
+    this.timer = setInterval(() => void this.renewAll(), Math.max(100, Math.floor(options.leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  get size(): number {
+    return this.local.size;
+  }
+
+  hasSession(owner: string, sessionId: string): boolean {
+    return this.local.hasSession(owner, sessionId);
+  }
+
+  get(streamId: string): ChatStream | undefined {
+    return this.local.get(streamId);
+  }
+
+  list(owner?: string): ChatStream[] {
+    return this.local.list(owner);
+  }
+
+  unavailable(): string | undefined {
+    if (this.redis.status === 'ready') return undefined;
+    return `Redis (REDIS_URL) cannot be reached${this.redisTrouble ? ` (${this.redisTrouble})` : ''}: no new stream can start without the session rules; streams already running go on. Retry shortly`;
+  }
+
+  get redisReady(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  async acquire(stream: ChatStream): Promise<RegisterOutcome> {
+    const outcome = await this.local.register(stream);
+    if (stream.signal.aborted) return outcome;
+    const prefix = sessionPrefix(stream.owner, stream.sessionId);
+    const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
+    const { leaseMs, retentionMs, instance } = this.options;
+    let r: string[];
+    try {
+      r = await this.scripts.jarvisAcquire(
+        prefix,
+        stream.id,
+        instance,
+        stream.owner,
+        stream.sessionId,
+        stream.model,
+        JSON.stringify(status),
+        String(leaseMs),
+        String(this.streamLog.remote.liveTtlMs),
+        String(retentionMs),
+      );
+    } catch (err) {
+      this.trouble(err instanceof Error ? err.message : String(err));
+      throw new ClusterUnavailableError(this.unavailable() ?? `Redis failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const [fenceText, prevId, prevInstance, prevState] = r;
+    const fence = BigInt(fenceText as string);
+    this.hold(stream, prefix, fence);
+    const fields = { trace: prevId, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, prev_instance: prevInstance, fence: fence.toString() };
+    if (prevState === 'lost') {
+      this.log.warn('stream_lost', { ...fields, found_by: 'acquire', lease_ms: leaseMs });
+    } else if (prevState === 'live' && prevInstance !== instance) {
+      // The previous stream runs elsewhere: signal it (its owner also polls the marker) and wait, bounded.
+      this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
+      const started = performance.now();
+      const result = await this.waitForRelease(prefix, prevId as string, stream);
+      const waited = Math.round(performance.now() - started);
+      this.metrics.supersedeWaited(waited, result === 'clean' ? 'clean' : result === 'timeout' ? 'timeout' : 'abandoned');
+      if (result === 'clean') this.log.info('prev_stream_finished_cleanly', { ...fields, waited_ms: waited });
+      else if (result === 'timeout') this.log.warn('prev_stream_timeout_on_cancel', { ...fields, waited_ms: waited, timeout_ms: this.options.cancelTimeoutMs });
+      else this.log.info('prev_stream_wait_abandoned', { ...fields, waited_ms: waited });
+      if (outcome === 'started') return result === 'clean' ? 'waited_clean' : result === 'timeout' ? 'waited_timeout' : 'aborted_while_waiting';
+    }
+    return outcome;
+  }
+
+  release(stream: ChatStream): void {
+    this.local.pop(stream);
+    const held = this.held.get(stream.id);
+    if (!held) return;
+    this.held.delete(stream.id);
+    void (async () => {
+      // The terminal event goes into Redis before the lease is let go: a successor's readers find it there.
+      const timer = setTimeout(() => held.stopMirror.abort(), MIRROR_AFTER_END_MS);
+      await Promise.race([held.mirror, delay(this.options.cancelTimeoutMs)]);
+      await this.scripts.jarvisRelease(held.prefix, stream.id, held.fence.toString()).catch((err: unknown) => this.trouble(String(err)));
+      await held.mirror;
+      clearTimeout(timer);
+    })();
+  }
+
+  async stop(owner: string, sessionId: string, reason: CancelReason = 'stopped'): Promise<boolean> {
+    const stoppedHere = this.local.stop(owner, sessionId, reason);
+    try {
+      const r = await this.scripts.jarvisStop(sessionPrefix(owner, sessionId), reason, String(this.options.retentionMs));
+      if (r.length > 0 && r[1] !== this.options.instance) this.log.info('session_stop_sent', { trace: r[0], session: sessionId, key: owner || undefined, to_instance: r[1], reason });
+      return stoppedHere || r.length > 0;
+    } catch (err) {
+      if (stoppedHere) return true;
+      this.trouble(err instanceof Error ? err.message : String(err));
+      throw new ClusterUnavailableError(this.unavailable() ?? 'Redis failed');
+    }
+  }
+
+  cancelAll(reason: CancelReason): ChatStream[] {
+    return this.local.cancelAll(reason);
+  }
+
+  /** Every instance's live streams, as they last published them (at most lease/3 old; this instance's are current). */
+  async clusterStreams(): Promise<ClusterStreamRow[]> {
+    const now = Date.now();
+    const instances = await this.redis.zrangebyscore(keys.instances, now - 3 * this.options.leaseMs, '+inf');
+    const others = instances.filter((i) => i !== this.options.instance);
+    const snapshots = others.length > 0 ? await this.redis.mget(...others.map((i) => keys.debug(i))) : [];
+    const rows = this.rows();
+    for (const s of snapshots) if (s) rows.push(...(JSON.parse(s) as ClusterStreamRow[]));
+    return rows;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.race([Promise.all([...this.held.values()].map((h) => h.mirror)), delay(1000)]);
+    await this.redis.zrem(keys.instances, this.options.instance).catch(() => {});
+    this.sub.disconnect();
+  }
+
+  private hold(stream: ChatStream, prefix: string, fence: bigint): void {
+    const stopMirror = new AbortController();
+    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve() };
+    const { instance, leaseMs, retentionMs } = this.options;
+    const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
+    held.mirror = mirrorLog(
+      this.streamLog.local,
+      this.streamLog.remote,
+      {
+        prefix,
+        streamId: stream.id,
+        fence,
+        restore: () =>
+          this.scripts.jarvisRestore(
+            prefix,
+            stream.id,
+            instance,
+            stream.owner,
+            stream.sessionId,
+            stream.model,
+            JSON.stringify(status),
+            String(leaseMs),
+            String(this.streamLog.remote.liveTtlMs),
+            String(retentionMs),
+            fence.toString(),
+          ) as Promise<'restored' | 'taken'>,
+      },
+      {
+        stopped: (reason) => stream.cancel(reason as CancelReason),
+        fenced: () => this.leaseLost(stream, fence, 'append'),
+        failing: (error) => this.trouble(error),
+      },
+      stopMirror.signal,
+    ).catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }));
+    this.held.set(stream.id, held);
+  }
+
+  private leaseLost(stream: ChatStream, fence: bigint, by: string): void {
+    if (stream.outcome && stream.state === 'ended') return;
+    this.log.warn('lease_lost', { trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, fence: fence.toString(), found_by: by });
+    // Another instance has recorded this stream lost: stop generating now.
+    stream.fail('lost', 'this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
+    stream.controller.abort('lease_lost');
+  }
+
+  private async renewAll(): Promise<void> {
+    if (this.redis.status !== 'ready') return;
+    const held = [...this.held.values()];
+    const { leaseMs, instance } = this.options;
+    try {
+      const pipeline = this.redis.pipeline();
+      for (const h of held) (pipeline as unknown as Scripts).jarvisRenew(h.prefix, h.stream.id, h.fence.toString(), String(leaseMs));
+      const rows = this.rows();
+      if (rows.length > 0 || this.published) {
+        pipeline.set(keys.debug(instance), JSON.stringify(rows), 'PX', 3 * leaseMs);
+        pipeline.zadd(keys.instances, Date.now(), instance);
+        this.published = rows.length > 0;
+      }
+      const results = (await pipeline.exec()) ?? [];
+      held.forEach((h, i) => {
+        const [err, r] = results[i] ?? [null, null];
+        if (err || !Array.isArray(r)) return;
+        if (r[0] === 'stop') {
+          if (h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
+        } else if (r[0] === 'fenced') this.leaseLost(h.stream, h.fence, 'renew');
+        // 'gone': Redis lost everything; the mirror writes the record and the log back.
+      });
+    } catch (err) {
+      this.trouble(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private rows(): ClusterStreamRow[] {
+    return this.local.list().map((s) => ({
+      instance: this.options.instance,
+      key: s.owner === '' ? null : s.owner,
+      session_id: s.sessionId,
+      stream_id: s.id,
+      model: s.model,
+      state: s.state,
+      created_at: s.createdAt,
+      tokens: s.tokens,
+      upstream_open: s.upstreamOpen,
+      first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
+    }));
+  }
+
+  private waitForRelease(prefix: string, prevId: string, stream: ChatStream): Promise<'clean' | 'timeout' | 'aborted'> {
+    return new Promise((resolve) => {
+      let poll: NodeJS.Timeout | undefined;
+      const finish = (r: 'clean' | 'timeout' | 'aborted') => {
+        clearTimeout(deadline);
+        clearTimeout(poll);
+        stream.signal.removeEventListener('abort', onAbort);
+        const set = this.releasedWaiters.get(prevId);
+        set?.delete(onReleased);
+        if (set?.size === 0) this.releasedWaiters.delete(prevId);
+        resolve(r);
+      };
+      const onReleased = () => finish('clean');
+      const onAbort = () => finish('aborted');
+      const deadline = setTimeout(finish, this.options.cancelTimeoutMs, 'timeout');
+      let set = this.releasedWaiters.get(prevId);
+      if (!set) this.releasedWaiters.set(prevId, (set = new Set()));
+      set.add(onReleased);
+      stream.signal.addEventListener('abort', onAbort, { once: true });
+      // The released message may be lost (pub/sub keeps nothing): the lease key is polled too.
+      const check = () => {
+        this.redis.exists(keys.lease(prefix, prevId)).then(
+          (n) => (n === 0 ? finish('clean') : (poll = setTimeout(check, 50))),
+          () => (poll = setTimeout(check, 50)),
+        );
+      };
+      check();
+    });
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === channels.stop) {
+      const space = message.indexOf(' ');
+      const stream = this.local.get(message.slice(0, space));
+      if (stream && stream.cancel(message.slice(space + 1) as CancelReason)) this.log.info('stream_stop_signal', { trace: stream.id, reason: message.slice(space + 1) });
+    } else if (channel === channels.released) {
+      for (const waiter of this.releasedWaiters.get(message) ?? []) waiter();
+    }
+  }
+
+  private trouble(error: string): void {
+    if (this.redisTrouble === undefined) this.log.warn('redis_unavailable', { error, streams_running: this.local.size });
+    this.redisTrouble = error;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,89 @@
+import { FakeOllama } from '../fakes/fakeOllama.js';
+import { spawnJarvis, type JarvisProcess } from './jarvisProcess.js';
+import { startPostgres, type TestPostgres } from './postgres.js';
+import { startRedis, type TestRedis } from './redis.js';
+import { StreamReader } from './streamReader.js';
+
+export interface TestCluster {
+  redis: TestRedis;
+  postgres: TestPostgres;
+  databaseUrl: string;
+  fake: FakeOllama;
+  instances: JarvisProcess[];
+  /** Starts one more instance (or again, under the same id) on the cluster's Redis and Postgres. */
+  spawn(id: string): Promise<JarvisProcess>;
+  stop(): Promise<void>;
+}
+
+export const LEASE_MS = 1500;
+export const CANCEL_TIMEOUT_MS = 2000;
+
+/** Redis, Postgres, a fake Ollama and `n` Jarvis processes (`i1`…), as an operator runs them. */
+export async function startCluster(n: number, env: Record<string, string> = {}): Promise<TestCluster> {
+  const [redis, postgres, fake] = await Promise.all([startRedis(), startPostgres(), new FakeOllama().start()]);
+  const databaseUrl = await postgres.newDatabase();
+  const instances: JarvisProcess[] = [];
+  const spawn = async (id: string) => {
+    const p = await spawnJarvis({
+      JARVIS_BACKEND: 'ollama',
+      OLLAMA_HOST: fake.url,
+      REDIS_URL: redis.url,
+      DATABASE_URL: databaseUrl,
+      JARVIS_INSTANCE_ID: id,
+      JARVIS_LEASE_MS: String(LEASE_MS),
+      JARVIS_CANCEL_TIMEOUT_MS: String(CANCEL_TIMEOUT_MS),
+      JARVIS_ADMIN_KEYS: 'ops:ops-key-0123456789abcdef',
+      JARVIS_API_KEYS: 'alice:alice-key-0123456789abcdef',
+      ...env,
+    });
+    instances.push(p);
+    return p;
+  };
+  // One after another: the first creates the Postgres schema.
+  for (let i = 1; i <= n; i++) await spawn(`i${i}`);
+  return {
+    redis,
+    postgres,
+    databaseUrl,
+    fake,
+    instances,
+    spawn,
+    async stop() {
+      for (const p of instances) if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+      await Promise.all(instances.map((p) => p.exited));
+      await fake.stop();
+      await redis.stop();
+      await postgres.stop();
+    },
+  };
+}
+
+export const ALICE = { authorization: 'Bearer alice-key-0123456789abcdef' };
+export const OPS = { authorization: 'Bearer ops-key-0123456789abcdef' };
+
+/** A prompt on `/v1/chat/completions` in Jarvis NDJSON, on session `session`, as alice. */
+export function chat(url: string, session: string, prompt: string): StreamReader {
+  return new StreamReader((signal) =>
+    fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...ALICE, 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': session },
+      body: JSON.stringify({ messages: [{ role: 'user', content: prompt }] }),
+      signal,
+    }),
+  );
+}
+
+export function attach(url: string, streamId: string, after?: number): StreamReader {
+  const query = after === undefined ? '' : `?after=${after}`;
+  return new StreamReader((signal) => fetch(`${url}/v1/streams/${streamId}/events${query}`, { headers: ALICE, signal }));
+}
+
+export async function call(url: string, method: string, path: string, body?: unknown, headers: Record<string, string> = ALICE): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${path}`, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
