@@ -88,10 +88,19 @@ export interface ToolCallEvent extends EventBase, ToolCall {
   index: number;
 }
 
+/** How long the answer took, as the server measured it from the stream's start. */
+export interface Timings {
+  /** Until the first token, reasoning or tool call; absent when none came. */
+  ttft_ms?: number;
+  duration_ms: number;
+}
+
 export interface DoneEvent extends EventBase {
   type: 'done';
   reason: FinishReason;
   usage: Usage;
+  /** Optional for readers of older servers and of logs written before it existed. */
+  timings?: Timings;
 }
 
 export interface CancelledEvent extends EventBase {
@@ -121,6 +130,11 @@ export interface HealthResponse {
   status: 'ok';
   backend: BackendName;
   model: string | null;
+  /**
+   * Whether the model server answered its last probe (made in the background, at most every 2 s, only
+   * while someone reads /health): `unknown` until the first probe after start-up or a backend switch.
+   */
+  upstream: 'ok' | 'unreachable' | 'unknown';
   active_streams: number;
   uptime_s: number;
   /** `degraded` while the system log cannot be written (its lines are dropped and counted). */

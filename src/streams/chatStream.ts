@@ -183,7 +183,16 @@ export class ChatStream implements UpstreamLink {
     const ids = { stream_id: this.id, session_id: this.sessionId };
     switch (outcome.kind) {
       case 'done':
-        return { type: 'done', reason: outcome.reason, usage: outcome.usage, ...ids };
+        return {
+          type: 'done',
+          reason: outcome.reason,
+          usage: outcome.usage,
+          timings: {
+            ...(this.firstTokenMs === undefined ? {} : { ttft_ms: Math.round(this.firstTokenMs) }),
+            duration_ms: Math.round(performance.now() - this.startedMs),
+          },
+          ...ids,
+        };
       case 'cancelled':
         return { type: 'cancelled', reason: outcome.reason, ...ids };
       case 'error':

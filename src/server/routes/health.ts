@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthResponse, ModelList } from '../../shared/events.js';
 import { BackendError } from '../../backends/types.js';
+import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 
 type ModelObject = ModelList['data'][number];
 
 export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  const upstream = new UpstreamHealth(ctx.log);
   // Synchronous and allocation-light: it must answer within 100 ms during any storm.
   // Public (no key needed: monitors and the UI's sign-in screen read it), so it names
   // no session, stream or key: counts only.
@@ -16,6 +18,7 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       status: 'ok',
       backend: ctx.backend.name,
       model: ctx.defaultModel ?? null,
+      upstream: upstream.read(ctx.backend),
       active_streams: ctx.registry.size,
       uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
       log: log.state,

@@ -1,0 +1,62 @@
+import type { SystemLog } from '../log/systemLog.js';
+import type { Backend } from './types.js';
+
+export type UpstreamState = 'ok' | 'unreachable' | 'unknown';
+
+/** A model list older than this is asked for again by the next reader. */
+export const UPSTREAM_PROBE_INTERVAL_MS = 2000;
+const PROBE_TIMEOUT_MS = 1500;
+
+/**
+ * Whether the model server answers, for `/health` (the UI's "model server is down"
+ * banner). `/health` must answer at once whatever the upstream does, so `read()`
+ * returns what the last probe found and, when that is stale, starts the next one
+ * in the background: at most one probe in flight and one per interval, and none
+ * at all while nobody reads (no traffic to the model server from an idle Jarvis).
+ * The demo backend has nothing to reach. A change of state is logged once.
+ */
+export class UpstreamHealth {
+  private backend: Backend | undefined;
+  private state: UpstreamState = 'unknown';
+  private checkedAt = -Infinity;
+  private probing = false;
+
+  constructor(
+    private readonly log: SystemLog,
+    private readonly intervalMs = UPSTREAM_PROBE_INTERVAL_MS,
+  ) {}
+
+  read(backend: Backend): UpstreamState {
+    if (backend.name === 'demo') return 'ok';
+    if (backend !== this.backend) {
+      // Switched (auto mode): what was known is about another server.
+      this.backend = backend;
+      this.state = 'unknown';
+      this.checkedAt = -Infinity;
+    }
+    if (!this.probing && performance.now() - this.checkedAt >= this.intervalMs) void this.probe(backend);
+    return this.state;
+  }
+
+  private async probe(backend: Backend): Promise<void> {
+    this.probing = true;
+    let next: UpstreamState;
+    let error: string | undefined;
+    try {
+      await backend.models(AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, this.intervalMs)));
+      next = 'ok';
+    } catch (err) {
+      next = 'unreachable';
+      error = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.probing = false;
+      this.checkedAt = performance.now();
+    }
+    if (backend !== this.backend) return;
+    if (next !== this.state && !(this.state === 'unknown' && next === 'ok')) {
+      if (next === 'ok') this.log.info('upstream_health', { backend: backend.name, state: next });
+      else this.log.warn('upstream_health', { backend: backend.name, state: next, error });
+    }
+    this.state = next;
+  }
+}
