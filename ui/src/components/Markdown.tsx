@@ -3,10 +3,11 @@
 // and its URL filter drops javascript: links. Images become links, so an answer
 // cannot make the browser fetch a URL (a way to leak the conversation) on its own.
 
-import { memo, type ComponentProps } from 'react';
+import { memo, useMemo, type ComponentProps } from 'react';
 import ReactMarkdown, { type Components, type ExtraProps } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
 import { useCopy } from '../hooks/useCopy.js';
+import { useHighlighter } from '../lib/highlight/index.js';
 
 interface HastNode {
   type: string;
@@ -27,15 +28,25 @@ function CodeBlock({ node, children, ...props }: ComponentProps<'pre'> & ExtraPr
   const code = (node as HastNode | undefined)?.children?.find((c) => c.tagName === 'code');
   const classes = code?.properties?.className;
   const language = Array.isArray(classes) ? String(classes.find((c) => String(c).startsWith('language-')) ?? '').slice(9) : '';
+  const source = textOf(code);
+  // Highlighted from the code's text (as React elements, never HTML); plain until the highlighter has loaded.
+  const highlight = useHighlighter(language !== '');
+  const highlighted = useMemo(() => (highlight && language ? highlight(source.replace(/\n$/, ''), language) : null), [highlight, language, source]);
   return (
     <div className="code-block">
       <div className="code-bar">
         <span className="code-lang">{language || 'code'}</span>
-        <button type="button" className="small-button" onClick={() => copy(textOf(code).replace(/\n$/, ''))} aria-label={copied ? 'Code copied' : 'Copy code'}>
+        <button type="button" className="small-button" onClick={() => copy(source.replace(/\n$/, ''))} aria-label={copied ? 'Code copied' : 'Copy code'}>
           {copied ? 'Copied' : 'Copy'}
         </button>
       </div>
-      <pre {...props}>{children}</pre>
+      {highlighted ? (
+        <pre {...props} data-highlighted="">
+          <code className={`hljs language-${language}`}>{highlighted}</code>
+        </pre>
+      ) : (
+        <pre {...props}>{children}</pre>
+      )}
     </div>
   );
 }

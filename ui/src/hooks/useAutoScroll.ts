@@ -19,9 +19,11 @@ export function useAutoScroll<T extends HTMLElement>(content: unknown, resetKey:
     setFollowing(value);
   }, []);
 
+  // Following whenever the reader is at the bottom, or there is nothing to scroll (then
+  // "↓ Latest" would lead nowhere: content that shrank, a window that grew).
   const onScroll = useCallback(() => {
     const el = ref.current;
-    if (el) follow(el.scrollHeight - el.scrollTop - el.clientHeight <= STICK_PX);
+    if (el) follow(distanceToBottom(el) <= STICK_PX);
   }, [follow]);
 
   const scrollToBottom = useCallback(() => {
@@ -45,7 +47,7 @@ export function useAutoScroll<T extends HTMLElement>(content: unknown, resetKey:
     if (!el) return;
     if (followingRef.current) {
       const wasAtBottom = el.scrollTop + el.clientHeight >= lastHeight.current - STICK_PX;
-      if (wasAtBottom) el.scrollTop = el.scrollHeight;
+      if (wasAtBottom || distanceToBottom(el) <= STICK_PX) el.scrollTop = el.scrollHeight;
       else follow(false);
     }
     lastHeight.current = el.scrollHeight;
@@ -53,9 +55,21 @@ export function useAutoScroll<T extends HTMLElement>(content: unknown, resetKey:
 
   useEffect(() => {
     const el = ref.current;
-    el?.addEventListener('scroll', onScroll, { passive: true });
-    return () => el?.removeEventListener('scroll', onScroll);
+    if (!el) return;
+    el.addEventListener('scroll', onScroll, { passive: true });
+    // A resize (window, banner, composer growing) can bring the bottom into view without a scroll event.
+    const resized = typeof ResizeObserver === 'function' ? new ResizeObserver(() => !followingRef.current && onScroll()) : undefined;
+    resized?.observe(el);
+    if (el.firstElementChild) resized?.observe(el.firstElementChild);
+    return () => {
+      el.removeEventListener('scroll', onScroll);
+      resized?.disconnect();
+    };
   }, [onScroll]);
 
   return { ref, following, scrollToBottom };
+}
+
+function distanceToBottom(el: HTMLElement): number {
+  return el.scrollHeight - el.scrollTop - el.clientHeight;
 }
