@@ -1,4 +1,5 @@
-// Tells a newcomer why answers are canned (demo backend) or why nothing works (server down),
+// Tells a newcomer why answers are canned (demo backend), everyone when nothing can
+// work right now (Jarvis or its model server down: cleared as soon as it is back),
 // and the operator what the server warns about (e.g. running exposed without API keys).
 
 import type { ServerInfo } from '../hooks/useServerInfo.js';
@@ -6,14 +7,20 @@ import type { ServerInfo } from '../hooks/useServerInfo.js';
 export function Banner({ info }: { info: ServerInfo }) {
   if (info.unreachable) {
     return (
-      <div className="banner banner-error" role="alert">
-        Jarvis's server is not answering. Is <code>npm start</code> still running?
+      <div className="banner banner-error" role="alert" data-testid="status-banner" data-status="jarvis-down">
+        <strong>Jarvis is not answering.</strong> Checking again every few seconds… Is <code>npm start</code> still running?
       </div>
     );
   }
   const warnings = info.health?.warnings ?? [];
   return (
     <>
+      {info.health?.upstream === 'unreachable' ? (
+        <div className="banner banner-error" role="alert" data-testid="status-banner" data-status="model-server-down">
+          <strong>The model server is not answering</strong> ({backendName(info.health.backend)}). Answers fail until it is back; this
+          banner goes when it is.
+        </div>
+      ) : null}
       {warnings.map((w) => (
         <div key={w} className="banner banner-error" role="alert" data-testid="security-warning">
           <strong>Warning:</strong> {w}
@@ -22,6 +29,10 @@ export function Banner({ info }: { info: ServerInfo }) {
       {info.health?.backend === 'demo' && <DemoBanner />}
     </>
   );
+}
+
+function backendName(backend: string): string {
+  return backend === 'ollama' ? 'Ollama' : backend === 'openai' ? 'the OpenAI-compatible server' : backend;
 }
 
 function DemoBanner() {

@@ -41,11 +41,14 @@ function CodeBlock({ node, children, ...props }: ComponentProps<'pre'> & ExtraPr
         </button>
       </div>
       {highlighted ? (
-        <pre {...props} data-highlighted="">
+        // Focusable: a long line scrolls sideways, and the keyboard must be able to scroll it too.
+        <pre {...props} tabIndex={0} data-highlighted="">
           <code className={`hljs language-${language}`}>{highlighted}</code>
         </pre>
       ) : (
-        <pre {...props}>{children}</pre>
+        <pre {...props} tabIndex={0}>
+          {children}
+        </pre>
       )}
     </div>
   );

@@ -12,9 +12,11 @@ const ANNOUNCE: Record<string, string> = {
   error: 'The answer failed',
 };
 
-export function MessageList({ conversation, onRetry, onSuggestion }: {
+export function MessageList({ conversation, onRetry, onRegenerate, onEdit, onSuggestion }: {
   conversation: Conversation | null;
   onRetry: (messageId: string) => void;
+  onRegenerate?: () => void;
+  onEdit?: (messageId: string, content: string) => void;
   onSuggestion: (text: string) => void;
 }) {
   const messages = conversation?.messages ?? [];
@@ -43,7 +45,9 @@ export function MessageList({ conversation, onRetry, onSuggestion }: {
             </div>
           </div>
         ) : (
-          messages.map((m) => <MessageView key={m.id} message={m} onRetry={onRetry} />)
+          messages.map((m) => (
+            <MessageView key={m.id} message={m} onRetry={onRetry} onEdit={onEdit} onRegenerate={m === last && m.role === 'assistant' ? onRegenerate : undefined} />
+          ))
         )}
       </div>
       </div>
