@@ -31,7 +31,7 @@ function CodeBlock({ node, children, ...props }: ComponentProps<'pre'> & ExtraPr
   const source = textOf(code);
   // Highlighted from the code's text (as React elements, never HTML); plain until the highlighter has loaded.
   const highlight = useHighlighter(language !== '');
-  const highlighted = useMemo(() => (highlight && language ? highlight(source.replace(/\n$/, ''), language) : null), [highlight, language, source]);
+  const highlighted = useMemo(() => (highlight && language ? highlight(source, language) : null), [highlight, language, source]);
   return (
     <div className="code-block">
       <div className="code-bar">

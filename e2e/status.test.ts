@@ -1,0 +1,149 @@
+import type { Browser, BrowserContext } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FakeOllama } from '../test/fakes/fakeOllama.js';
+import { freePort } from '../test/helpers/freePort.js';
+import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import { launchChromium } from './helpers/browser.js';
+import { ChatPage } from './helpers/chatPage.js';
+import { ensureUiBuilt } from './helpers/uiBuild.js';
+
+// The page follows the server live: a banner when Jarvis cannot be reached or its
+// model server is down, gone when it is back; code highlighted once its lazy chunk
+// has loaded; the header at 1280 px shows the whole model name.
+
+const WAIT = { timeout: 30_000, intervals: [100] };
+
+let browser: Browser;
+let context: BrowserContext | undefined;
+let j: TestJarvis | undefined;
+let fake: FakeOllama | undefined;
+
+beforeAll(async () => {
+  await ensureUiBuilt();
+  browser = await launchChromium();
+}, 180_000);
+afterAll(async () => {
+  await browser?.close();
+});
+afterEach(async () => {
+  await context?.close();
+  await j?.close();
+  await fake?.stop();
+  context = j = fake = undefined;
+});
+
+async function openPage(url: string, viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
+  context = await browser.newContext({ viewport });
+  const chat = new ChatPage(await context.newPage());
+  await chat.page.goto(url);
+  await chat.input.waitFor();
+  return chat;
+}
+
+describe('web UI: live status', { timeout: 120_000 }, () => {
+  it('banner when the model server stops and when Jarvis stops; each cleared when it is back', async () => {
+    const ollamaPort = await freePort();
+    const jarvisPort = await freePort();
+    fake = await new FakeOllama().start(ollamaPort);
+    const env = { JARVIS_BACKEND: 'ollama', OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`, PORT: String(jarvisPort) };
+    j = await startTestJarvis(env, { fake: false });
+    const dataDir = j.dataDir;
+    const chat = await openPage(j.url);
+    const banner = chat.page.getByTestId('status-banner');
+    const status = async () => ((await banner.count()) ? await banner.getAttribute('data-status') : null);
+    await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').count(), WAIT).toBe(3);
+    expect(await status()).toBeNull();
+
+    // The model server goes away: the banner says so (role=alert), then goes when it is back.
+    await fake.stop();
+    await expect.poll(status, WAIT).toBe('model-server-down');
+    await expect(banner.getAttribute('role')).resolves.toBe('alert');
+    await chat.screenshot('status-model-server-down');
+    fake = await new FakeOllama().start(ollamaPort);
+    await expect.poll(status, WAIT).toBeNull();
+
+    // Jarvis itself goes away, then comes back on the same address with the same data.
+    await j.close();
+    j = undefined;
+    await expect.poll(status, WAIT).toBe('jarvis-down');
+    await chat.screenshot('status-jarvis-down');
+    j = await startTestJarvis({ ...env, JARVIS_DATA_DIR: dataDir }, { fake: false });
+    await expect.poll(status, WAIT).toBeNull();
+
+    // And it works again without a reload.
+    await chat.send('back?');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    // The only console errors are the failed /health reads while Jarvis was down.
+    expect(chat.errors.filter((e) => !/Failed to load resource|ERR_CONNECTION_REFUSED|Failed to fetch/.test(e))).toEqual([]);
+  });
+});
+
+describe('web UI: syntax highlighting', { timeout: 90_000 }, () => {
+  it('code blocks are highlighted from a lazily loaded chunk, as text: markup in code stays text', async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = () => ({
+      tokens: ['Here:\n\n', '```ts\n', 'const greet = (name: string): string => `hi ${name}`; // <img src=x onerror="window.__pwned=1">\n', 'const n = 42;\n', '```\n', '\nand plain:\n\n```\nno language here\n```\n'],
+      tokenMs: 5,
+    });
+    const chat = await openPage(j.url);
+    const scripts: string[] = [];
+    chat.page.on('request', (r) => {
+      if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
+    });
+    await chat.page.waitForTimeout(300);
+    expect(scripts.filter((s) => s.includes('highlighter'))).toEqual([]); // not needed for the first view
+
+    await chat.send('show me code');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    const block = chat.answer(0).locator('pre[data-highlighted]');
+    await expect.poll(() => block.count(), WAIT).toBe(1);
+    expect(scripts.some((s) => /highlighter-[\w-]+\.js$/.test(s))).toBe(true);
+    await expect(block.locator('.hljs-keyword').first().textContent()).resolves.toBe('const');
+    await expect(block.locator('.hljs-number').first().textContent()).resolves.toBe('42');
+    await expect(block.locator('.hljs-comment').textContent()).resolves.toContain('<img src=x onerror="window.__pwned=1">');
+    await expect(block.locator('code').textContent()).resolves.toBe(
+      'const greet = (name: string): string => `hi ${name}`; // <img src=x onerror="window.__pwned=1">\nconst n = 42;\n',
+    );
+    // Highlighted text is in colour, and no element but <span> came from the highlighter.
+    const colours = await block.locator('.hljs-keyword').first().evaluate((el) => getComputedStyle(el).color);
+    const plain = await block.evaluate((el) => getComputedStyle(el).color);
+    expect(colours).not.toBe(plain);
+    await expect(block.locator('code *:not(span)').count()).resolves.toBe(0);
+    await expect(chat.page.locator('img, script:not([src])').count()).resolves.toBe(0);
+    expect(await chat.page.evaluate('typeof window.__pwned')).toBe('undefined');
+    // A block without a language shows plain.
+    await expect(chat.answer(0).locator('pre:not([data-highlighted])').textContent()).resolves.toBe('no language here\n');
+    await chat.screenshot('highlighted-code');
+    expect(chat.errors).toEqual([]);
+  });
+});
+
+describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
+  it('the model picker shows the whole default model name; "↓ Latest" only when there is something to scroll', async () => {
+    j = await startTestJarvis({ JARVIS_MODEL: 'llama3.2:latest' });
+    j.fake!.models = ['llama3.2:latest', 'qwen2.5-coder:7b-instruct'];
+    const chat = await openPage(j.url);
+    const picker = chat.page.getByRole('combobox', { name: 'Model' });
+    await expect.poll(() => picker.locator('option').first().textContent(), WAIT).toBe('Default (llama3.2:latest)');
+    // The text fits in the box: its width (in the select's font) plus the arrow and padding.
+    const fits = await picker.evaluate((el) => {
+      const select = el as HTMLSelectElement;
+      const probe = document.createElement('span');
+      probe.style.font = getComputedStyle(select).font;
+      probe.style.position = 'absolute';
+      probe.textContent = select.options[select.selectedIndex]?.text ?? '';
+      document.body.append(probe);
+      const text = probe.getBoundingClientRect().width;
+      probe.remove();
+      return { text, box: select.clientWidth };
+    });
+    expect(fits.text + 28).toBeLessThanOrEqual(fits.box);
+
+    await chat.send('short');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await chat.page.waitForTimeout(200);
+    await expect(chat.page.getByRole('button', { name: 'Scroll to the newest message' }).count()).resolves.toBe(0);
+    await chat.screenshot('header-1280');
+    expect(chat.errors).toEqual([]);
+  });
+});
