@@ -1,17 +1,20 @@
-// The page: conversation list, header (title, model), banner, messages, composer.
+// The page: conversation list, header (title, model, settings), banners, messages, composer.
 
-import { useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
 import { Banner } from './components/Banner.js';
 import { Composer, type ComposerHandle } from './components/Composer.js';
-import { MenuIcon } from './components/icons.js';
+import { MenuIcon, SlidersIcon } from './components/icons.js';
 import { MessageList } from './components/MessageList.js';
 import { ModelPicker } from './components/ModelPicker.js';
+import { type ConversationSettings, SettingsDialog } from './components/SettingsDialog.js';
 import { Sidebar } from './components/Sidebar.js';
 import { SignIn } from './components/SignIn.js';
 import { isLive, useChat } from './contexts/ChatContext.js';
 import type { Api } from './lib/api.js';
 import type { ApiKeyStore } from './lib/auth.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
+import { readConversation, saveSettings } from './lib/conversationTools.js';
+import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 
 /** `api` sends the key (and reports 401s to `auth`); `signInApi` is the bare one the sign-in form tries keys with. */
@@ -22,17 +25,30 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const info = useServerInfo(api, generation);
   const [model, setModel] = usePersistentState('jarvis.model', '');
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+  const settingsButton = useRef<HTMLButtonElement>(null);
   const composer = useRef<ComposerHandle>(null);
   const selected = chat.selected;
   // Only send a model the server listed; otherwise let it use its default.
   const chosenModel = model && info.models?.includes(model) ? model : undefined;
+
+  const settings = settingsOf(selected);
+  const exportSelected = useCallback(
+    async (kind: 'markdown' | 'json') => {
+      if (!selected) return;
+      const conversation = await readConversation(api, selected.id);
+      if (kind === 'markdown') download(fileNameFor(conversation.title, 'md'), 'text/markdown', toMarkdown(conversation));
+      else download(fileNameFor(conversation.title, 'json'), 'application/json', JSON.stringify(toExportFile([conversation]), null, 2));
+    },
+    [api, selected],
+  );
 
   if (signInNeeded) return <SignIn api={signInApi} store={auth} />;
 
   return (
     <div className="app">
       <a className="skip-link" href="#composer-area">Skip to the message box</a>
-      <Sidebar open={drawerOpen} onClose={() => { setDrawerOpen(false); composer.current?.focus(); }} />
+      <Sidebar api={api} open={drawerOpen} onClose={() => { setDrawerOpen(false); composer.current?.focus(); }} />
       <main className="chat" data-session-id={selected?.id ?? ''}>
         <header className="chat-header">
           <button
@@ -45,9 +61,40 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           >
             <MenuIcon />
           </button>
-          <h1 className="chat-title">{selected?.title ?? 'New chat'}</h1>
-          <ModelPicker models={info.models} value={model} defaultModel={info.health?.model ?? null} onChange={setModel} />
+          <h1 className="chat-title" title={selected?.title ?? undefined}>
+            {selected?.title ?? 'New chat'}
+          </h1>
+          <div className="header-actions">
+            <ModelPicker models={info.models} value={model} defaultModel={info.health?.model ?? null} onChange={setModel} onOpen={info.refreshModels} />
+            <button
+              type="button"
+              ref={settingsButton}
+              className="icon-button"
+              aria-label="Conversation settings"
+              aria-haspopup="dialog"
+              title="System prompt, model, temperature, max tokens; export"
+              onClick={() => setSettingsOpen(true)}
+            >
+              <SlidersIcon />
+            </button>
+          </div>
         </header>
+        <SettingsDialog
+          open={settingsOpen}
+          settings={settings}
+          models={info.models}
+          defaultModel={info.health?.model ?? null}
+          onOpenModels={info.refreshModels}
+          onSave={async (next) => {
+            if (selected) await saveSettings(api, selected.id, next);
+            if (next.model) setModel(next.model);
+          }}
+          onClose={() => {
+            setSettingsOpen(false);
+            settingsButton.current?.focus();
+          }}
+          onExport={selected && selected.messages.length > 0 ? (kind) => void exportSelected(kind) : undefined}
+        />
         <Banner info={info} />
         <MessageList
           conversation={selected}
@@ -60,4 +107,9 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
       </main>
     </div>
   );
+}
+
+function settingsOf(conversation: unknown): ConversationSettings {
+  const c = (conversation ?? {}) as Partial<ConversationSettings>;
+  return { system: c.system ?? null, model: c.model ?? null, temperature: c.temperature ?? null, max_tokens: c.max_tokens ?? null };
 }

@@ -62,7 +62,7 @@ export function ConversationItem({ conversation, selected, live, onSelect, onRen
   }
   return (
     <li className={`conversation${selected ? ' selected' : ''}`} data-conversation-id={conversation.id}>
-      <button type="button" className="conversation-select" onClick={onSelect} aria-current={selected ? 'page' : undefined}>
+      <button type="button" className="conversation-select" title={title} onClick={onSelect} aria-current={selected ? 'page' : undefined}>
         {live ? <span className="live-dot" aria-label="answering" /> : null}
         <span className="conversation-title">{title}</span>
       </button>

@@ -1,12 +1,16 @@
-// The conversation list. On a phone it is a drawer over the chat.
+// The conversation list, with search, export and import. On a phone it is a drawer over the chat.
 
 import { useEffect, useRef } from 'react';
 import { isLive, useChat } from '../contexts/ChatContext.js';
+import type { Api } from '../lib/api.js';
 import { ConversationItem } from './ConversationItem.js';
 import { CloseIcon } from './icons.js';
+import { LibraryActions, SearchBox, SearchResults, useLibrary } from './Library.js';
 
-export function Sidebar({ open, onClose }: { open: boolean; onClose(): void }) {
+export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClose(): void }) {
   const chat = useChat();
+  const library = useLibrary(api);
+  const searching = library.query.trim() !== '';
   const first = useRef<HTMLButtonElement>(null);
   // Opening the drawer moves the keyboard into it; Escape (or the backdrop) closes it.
   useEffect(() => {
@@ -31,8 +35,12 @@ export function Sidebar({ open, onClose }: { open: boolean; onClose(): void }) {
             <CloseIcon />
           </button>
         </div>
-        {chat.conversations.length === 0 ? <p className="sidebar-empty">{chat.listed ? 'No conversations yet.' : 'Loading conversations…'}</p> : null}
-        <ul className="conversation-list">
+        <SearchBox value={library.query} onChange={library.setQuery} />
+        {searching ? (
+          <SearchResults query={library.query} search={library.search} selectedId={chat.selected?.id ?? null} onSelect={(id) => { chat.select(id); onClose(); }} />
+        ) : null}
+        {!searching && chat.conversations.length === 0 ? <p className="sidebar-empty">{chat.listed ? 'No conversations yet.' : 'Loading conversations…'}</p> : null}
+        <ul className="conversation-list" hidden={searching}>
           {chat.conversations.map((c) => (
             <ConversationItem
               key={c.id}
@@ -45,6 +53,7 @@ export function Sidebar({ open, onClose }: { open: boolean; onClose(): void }) {
             />
           ))}
         </ul>
+        <LibraryActions api={api} />
       </aside>
       {open ? <div className="backdrop" onClick={onClose} aria-hidden="true" /> : null}
     </>

@@ -25,3 +25,11 @@ export const CloseIcon = () => (
     <path d="M4 4l8 8M12 4l-8 8" strokeLinecap="round" />
   </svg>
 );
+
+export const SlidersIcon = () => (
+  <svg {...common} width={18} height={18}>
+    <path d="M2.5 4.5h6M11.5 4.5h2M2.5 11.5h2M7.5 11.5h6" strokeLinecap="round" />
+    <circle cx="10" cy="4.5" r="1.5" />
+    <circle cx="6" cy="11.5" r="1.5" />
+  </svg>
+);
