@@ -105,8 +105,9 @@ describe('web UI: syntax highlighting', { timeout: 90_000 }, () => {
       'const greet = (name: string): string => `hi ${name}`; // <img src=x onerror="window.__pwned=1">\nconst n = 42;\n',
     );
     // Highlighted text is in colour, and no element but <span> came from the highlighter.
-    const colours = await block.locator('.hljs-keyword').first().evaluate((el) => getComputedStyle(el).color);
-    const plain = await block.evaluate((el) => getComputedStyle(el).color);
+    const colour = 'el => getComputedStyle(el).color';
+    const colours = await block.locator('.hljs-keyword').first().evaluate(colour);
+    const plain = await block.evaluate(colour);
     expect(colours).not.toBe(plain);
     await expect(block.locator('code *:not(span)').count()).resolves.toBe(0);
     await expect(chat.page.locator('img, script:not([src])').count()).resolves.toBe(0);
@@ -126,8 +127,7 @@ describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
     const picker = chat.page.getByRole('combobox', { name: 'Model' });
     await expect.poll(() => picker.locator('option').first().textContent(), WAIT).toBe('Default (llama3.2:latest)');
     // The text fits in the box: its width (in the select's font) plus the arrow and padding.
-    const fits = await picker.evaluate((el) => {
-      const select = el as HTMLSelectElement;
+    const fits = await picker.evaluate<{ text: number; box: number }>(`select => {
       const probe = document.createElement('span');
       probe.style.font = getComputedStyle(select).font;
       probe.style.position = 'absolute';
@@ -136,7 +136,7 @@ describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
       const text = probe.getBoundingClientRect().width;
       probe.remove();
       return { text, box: select.clientWidth };
-    });
+    }`);
     expect(fits.text + 28).toBeLessThanOrEqual(fits.box);
 
     await chat.send('short');
