@@ -127,7 +127,7 @@ describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
     const picker = chat.page.getByRole('combobox', { name: 'Model' });
     await expect.poll(() => picker.locator('option').first().textContent(), WAIT).toBe('Default (llama3.2:latest)');
     // The text fits in the box: its width (in the select's font) plus the arrow and padding.
-    const fits = await picker.evaluate<{ text: number; box: number }>(`select => {
+    const fits: { text: number; box: number } = await picker.evaluate(`select => {
       const probe = document.createElement('span');
       probe.style.font = getComputedStyle(select).font;
       probe.style.position = 'absolute';
