@@ -12,8 +12,9 @@ import { SignIn } from './components/SignIn.js';
 import { isLive, useChat } from './contexts/ChatContext.js';
 import type { Api } from './lib/api.js';
 import type { ApiKeyStore } from './lib/auth.js';
+import type { Conversation } from './state/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
-import { readConversation, saveSettings } from './lib/conversationTools.js';
+import { readConversation } from './lib/conversationTools.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 
@@ -23,14 +24,23 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const signInNeeded = useSyncExternalStore(auth.subscribe, () => auth.signInNeeded);
   const generation = useSyncExternalStore(auth.subscribe, () => auth.generation);
   const info = useServerInfo(api, generation);
-  const [model, setModel] = usePersistentState('jarvis.model', '');
+  // The last model chosen: new conversations take it (and keep it, on the server).
+  const [lastModel, setLastModel] = usePersistentState('jarvis.model', '');
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const settingsButton = useRef<HTMLButtonElement>(null);
   const composer = useRef<ComposerHandle>(null);
   const selected = chat.selected;
-  // Only send a model the server listed; otherwise let it use its default.
-  const chosenModel = model && info.models?.includes(model) ? model : undefined;
+  const onServer = !!selected && !selected.id.startsWith('draft-');
+  // A conversation's model is its own (the server applies it); a new chat gets the last one
+  // chosen, if the server lists it (else the server's default).
+  const newChatModel = lastModel && info.models?.includes(lastModel) ? lastModel : undefined;
+  const shownModel = selected ? (selected.model ?? '') : lastModel;
+  const sendModel = selected ? undefined : newChatModel;
+  const pickModel = (next: string) => {
+    setLastModel(next);
+    if (selected && onServer) void chat.updateSettings(selected.id, { model: next || null }).catch((err: unknown) => console.warn('[ui] Could not change the model', err));
+  };
 
   const settings = settingsOf(selected);
   const exportSelected = useCallback(
@@ -65,15 +75,16 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
             {selected?.title ?? 'New chat'}
           </h1>
           <div className="header-actions">
-            <ModelPicker models={info.models} value={model} defaultModel={info.health?.model ?? null} onChange={setModel} onOpen={info.refreshModels} />
+            <ModelPicker models={info.models} value={shownModel} defaultModel={info.health?.model ?? null} onChange={pickModel} onOpen={info.refreshModels} />
             <button
               type="button"
               ref={settingsButton}
               className="icon-button"
               aria-label="Conversation settings"
               aria-haspopup="dialog"
-              title="System prompt, model, temperature, max tokens; export"
-              onClick={() => setSettingsOpen(true)}
+              aria-disabled={!onServer}
+              title={onServer ? 'System prompt, model, temperature, max tokens; export' : 'Send a first message, then set this conversation up'}
+              onClick={() => onServer && setSettingsOpen(true)}
             >
               <SlidersIcon />
             </button>
@@ -86,8 +97,8 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           defaultModel={info.health?.model ?? null}
           onOpenModels={info.refreshModels}
           onSave={async (next) => {
-            if (selected) await saveSettings(api, selected.id, next);
-            if (next.model) setModel(next.model);
+            if (selected) await chat.updateSettings(selected.id, next);
+            if (next.model) setLastModel(next.model);
           }}
           onClose={() => {
             setSettingsOpen(false);
@@ -98,18 +109,19 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
         <Banner info={info} />
         <MessageList
           conversation={selected}
-          onRetry={(id) => chat.retry(id, chosenModel)}
+          onRetry={(id) => chat.retry(id, sendModel)}
+          onRegenerate={() => chat.regenerate()}
+          onEdit={(id, content) => chat.edit(id, content)}
           onSuggestion={(text) => { composer.current?.setText(text); composer.current?.focus(); }}
         />
         <div id="composer-area">
-          <Composer ref={composer} live={isLive(selected)} onSend={(text) => chat.send(text, chosenModel)} onStop={() => { chat.stop(); composer.current?.focus(); }} />
+          <Composer ref={composer} live={isLive(selected)} onSend={(text) => chat.send(text, sendModel)} onStop={() => { chat.stop(); composer.current?.focus(); }} />
         </div>
       </main>
     </div>
   );
 }
 
-function settingsOf(conversation: unknown): ConversationSettings {
-  const c = (conversation ?? {}) as Partial<ConversationSettings>;
-  return { system: c.system ?? null, model: c.model ?? null, temperature: c.temperature ?? null, max_tokens: c.max_tokens ?? null };
+function settingsOf(c: Conversation | null): ConversationSettings {
+  return { system: c?.system ?? null, model: c?.model ?? null, temperature: c?.temperature ?? null, max_tokens: c?.max_tokens ?? null };
 }

@@ -26,6 +26,7 @@ import {
   stopConversation,
   updateConversation,
 } from '../lib/conversationsApi.js';
+import { saveSettings, type SettingsPatch } from '../lib/conversationTools.js';
 import { importLegacyConversations } from '../lib/legacyImport.js';
 import { type Backoff, type Cursor, DEFAULT_BACKOFF, formatCursor, parseCursor, reconnectDelay } from '../lib/resume.js';
 import { loadSelected, saveSelected } from '../lib/storage.js';
@@ -51,12 +52,20 @@ export interface ChatContextValue {
   stop(conversationId?: string): void;
   /** Asks again for an answer that failed, in place. */
   retry(messageId: string, model?: string): void;
+  /** Answers the last prompt of the selected conversation again, in place of its last answer. */
+  regenerate(model?: string): void;
+  /** Edit and resend: the user message gets `content`, the messages after it are replaced by a new answer. */
+  edit(messageId: string, content: string, model?: string): void;
+  /** Stores a conversation's settings (system prompt, model, temperature, max tokens) on the server. */
+  updateSettings(id: string, settings: SettingsPatch): Promise<void>;
 }
 
 /** One answer this tab is reading. Ids are mutable: a draft conversation and local message ids get the server's. */
 interface Reader {
   conversationId: string;
   messageId: string;
+  /** The prompt it answers, while it still has a local id (the server's comes with the response headers). */
+  userMessageId?: string;
   controller: AbortController;
   /** Known from the response headers (a prompt) or from the start (a reattach). */
   streamId: string | null;
@@ -151,12 +160,17 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       const isActive = (streamId: string) =>
         readersRef.current.get(reader.conversationId) === reader && activeStreamIdRef.current.get(reader.conversationId) === streamId;
       return {
-        onOpen({ streamId, messageId }) {
+        onOpen({ streamId, messageId, userMessageId }) {
           knownStreamsRef.current.add(streamId);
           reader.streamId = streamId;
           if (messageId && messageId !== reader.messageId) {
             dispatch({ type: 'rekey-message', id: reader.conversationId, from: reader.messageId, to: messageId });
             reader.messageId = messageId;
+          }
+          // The prompt's server id: an Edit of it names the message the server knows.
+          if (userMessageId && reader.userMessageId && userMessageId !== reader.userMessageId) {
+            dispatch({ type: 'rekey-message', id: reader.conversationId, from: reader.userMessageId, to: userMessageId });
+            reader.userMessageId = userMessageId;
           }
           onOpened?.();
         },
@@ -181,7 +195,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
           if (reader.stopped) return;
           if (!isActive(streamId)) return ignore('done', reader.conversationId, streamId);
           release(reader);
-          patch(reader, { state: 'done', reason: event.reason, reconnecting: false });
+          patch(reader, { state: 'done', reason: event.reason, reconnecting: false, usage: event.usage, ...(event.timings ? { timings: event.timings } : {}) });
         },
         onCancelled(event, streamId) {
           if (reader.stopped) return; // the end of the answer we stopped: expected
@@ -309,8 +323,9 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
 
   /** Starts an answer for `turn` into `messageId` (already shown), once earlier prompts and Stops of the conversation are delivered. */
   const startTurn = useCallback(
-    (conversationKey: string, messageId: string, turn: AnswerTurn, model: string | undefined) => {
+    (conversationKey: string, messageId: string, turn: AnswerTurn, model: string | undefined, userMessageId?: string) => {
       const reader: Reader = { conversationId: conversationKey, messageId, controller: new AbortController(), streamId: null, stopped: false, finished: Promise.resolve('aborted') };
+      if (userMessageId) reader.userMessageId = userMessageId;
       readersRef.current.set(conversationKey, reader);
       liveReadersRef.current.add(reader); // from now: a draft's id must follow it to the server's
       activeStreamIdRef.current.set(conversationKey, null);
@@ -388,7 +403,8 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
         const draft = randomId(DRAFT_PREFIX);
         conversationId = draft;
         dispatch({ type: 'create', conversation: newLocalConversation(draft) });
-        const created = createConversation(api).then(
+        // A new chat takes the model chosen for it (the last one used): stored with it on the server.
+        const created = createConversation(api, model ? { model } : {}).then(
           (c) => {
             dispatch({ type: 'upsert', conversation: c });
             rekey(draft, c.id);
@@ -407,7 +423,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       const user: Message = { id: randomId('local-'), role: 'user', content, createdAt: now };
       const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: now, ...(model ? { model } : {}) };
       dispatch({ type: 'append', id: conversationId, messages: [user, answer] });
-      startTurn(conversationId, answer.id, { kind: 'send', content }, model);
+      startTurn(conversationId, answer.id, { kind: 'send', content }, model, user.id);
     },
     [api, dispatch, rekey, startTurn, supersede],
   );
@@ -435,6 +451,37 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       startTurn(conversation.id, messageId, { kind: 'regenerate' }, model);
     },
     [dispatch, send, startTurn, supersede],
+  );
+
+  const regenerate = useCallback(
+    (model?: string) => {
+      const last = selectedOf(stateRef.current)?.messages.at(-1);
+      if (last?.role === 'assistant' && !LIVE_STATES.has(last.state)) retry(last.id, model);
+    },
+    [retry],
+  );
+
+  const edit = useCallback(
+    (messageId: string, text: string, model?: string) => {
+      const content = text.trim();
+      const conversation = selectedOf(stateRef.current);
+      const message = conversation?.messages.find((m) => m.id === messageId);
+      if (!content || !conversation || message?.role !== 'user') return;
+      supersede(conversation.id);
+      const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: Date.now(), ...(model ? { model } : {}) };
+      dispatch({ type: 'edit-user', id: conversation.id, messageId, content, answer });
+      startTurn(conversation.id, answer.id, { kind: 'edit', messageId, content }, model);
+    },
+    [dispatch, startTurn, supersede],
+  );
+
+  const updateSettings = useCallback(
+    async (id: string, settings: SettingsPatch) => {
+      const serverId = await serverIdOf(id);
+      if (!serverId) throw new Error('The conversation is not on the server yet.');
+      dispatch({ type: 'upsert', conversation: await saveSettings(api, serverId, settings) });
+    },
+    [api, dispatch, serverIdOf],
   );
 
   const createConversationLocal = useCallback(() => dispatch({ type: 'select', id: null }), [dispatch]);
@@ -577,8 +624,11 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       send,
       stop,
       retry,
+      regenerate,
+      edit,
+      updateSettings,
     }),
-    [state, createConversationLocal, select, rename, remove, send, stop, retry],
+    [state, createConversationLocal, select, rename, remove, send, stop, retry, regenerate, edit, updateSettings],
   );
 
   return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;

@@ -3,6 +3,7 @@
 // list) are in lib/conversationsApi.ts.
 
 import { type Api, readApiError } from './api.js';
+import type { ServerConversation } from './conversationsApi.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
 export interface ConversationSummary {
@@ -43,7 +44,7 @@ export interface SettingsPatch {
   max_tokens?: number | null;
 }
 
-export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<unknown> {
+export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ServerConversation> {
   return call(api, `/v1/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch });
 }
 

@@ -23,6 +23,8 @@ export type ChatAction =
   | { type: 'rekey'; from: string; to: string }
   /** Drops a message and every later one (a prompt that never reached the server, sent again). */
   | { type: 'truncate'; id: string; fromMessageId: string }
+  /** Edit and resend: the user message gets `content`, every later message is dropped, `answer` follows it. */
+  | { type: 'edit-user'; id: string; messageId: string; content: string; answer: AssistantMessage }
   | { type: 'create'; conversation: Conversation }
   | { type: 'select'; id: string | null }
   | { type: 'rename'; id: string; title: string }
@@ -98,6 +100,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
           messages: [...c.messages, ...action.messages],
         };
       });
+    case 'edit-user':
+      return update(state, action.id, (c) => {
+        const at = c.messages.findIndex((m) => m.id === action.messageId && m.role === 'user');
+        if (at < 0) return c;
+        return { ...c, updatedAt: Date.now(), messages: [...c.messages.slice(0, at), { ...c.messages[at]!, content: action.content }, action.answer] };
+      });
     case 'rekey-message':
       return update(state, action.id, (c) => ({ ...c, messages: c.messages.map((m) => (m.id === action.from ? { ...m, id: action.to } : m)) }));
     case 'patch-answer':
@@ -126,6 +134,10 @@ function fromSummary(c: ServerConversation, local: Conversation | undefined): Co
     updatedAt: Math.max(Date.parse(c.updated_at), local?.updatedAt ?? 0),
     messages: local?.messages ?? [],
     loaded: local?.loaded ?? false,
+    system: c.system ?? null,
+    model: c.model ?? null,
+    temperature: c.temperature ?? null,
+    max_tokens: c.max_tokens ?? null,
   };
 }
 
@@ -137,6 +149,8 @@ export function fromServerMessage(m: ServerMessage): Message {
   if (m.reasoning) answer.reasoning = m.reasoning;
   if (m.stream_id) answer.streamId = m.stream_id;
   if (m.model) answer.model = m.model;
+  if (m.usage) answer.usage = m.usage;
+  if (m.timings) answer.timings = m.timings;
   switch (m.state) {
     case 'streaming':
       answer.state = m.content ? 'streaming' : 'thinking';

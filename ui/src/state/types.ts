@@ -28,6 +28,9 @@ export interface AssistantMessage {
   error?: { code: string; message: string };
   /** The connection dropped mid-answer and the UI is getting it back. */
   reconnecting?: boolean;
+  /** From the `done` event, or the stored message: what the answer details show. */
+  usage?: { prompt_tokens: number; completion_tokens: number };
+  timings?: { ttft_ms?: number; duration_ms: number };
   createdAt: number;
 }
 
@@ -42,4 +45,9 @@ export interface Conversation {
   messages: Message[];
   /** False until its messages were read from the server (the list has titles only). */
   loaded: boolean;
+  /** Its settings, kept on the server (null: the server's default). */
+  system?: string | null;
+  model?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
 }
