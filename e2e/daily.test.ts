@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan } from '../test/fakes/fakeOllama.js';
@@ -266,7 +268,8 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
     const [all] = await Promise.all([chat.page.waitForEvent('download'), chat.page.getByRole('button', { name: 'Export all' }).click()]);
-    const file = (await all.path())!;
+    const file = join(mkdtempSync(join(tmpdir(), 'jarvis-export-')), all.suggestedFilename());
+    await all.saveAs(file); // the download itself goes with its browser context
     const exported = JSON.parse(readFileSync(file, 'utf8')) as { format: string; conversations: StoredConversation[] };
     expect(exported.format).toBe('jarvis.conversations');
     expect(exported.conversations).toHaveLength(2);
@@ -347,7 +350,9 @@ describe('web UI: accessibility', { timeout: 90_000 }, () => {
         const el = document.activeElement;
         if (!el || el === document.body) return null;
         const style = getComputedStyle(el);
-        const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none';
+        // The message box shows focus on its frame (the composer), like a search field in a toolbar.
+        const frame = el.closest('.composer');
+        const ring = (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) >= 1) || style.boxShadow !== 'none' || (!!frame && getComputedStyle(frame).boxShadow !== 'none');
         return { name: el.getAttribute('aria-label') ?? (el.textContent ?? '').trim().slice(0, 30) ?? el.tagName, ring };
       })()`);
       if (focus) seen.set(focus.name, focus.ring);
