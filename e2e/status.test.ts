@@ -105,9 +105,9 @@ describe('web UI: syntax highlighting', { timeout: 90_000 }, () => {
       'const greet = (name: string): string => `hi ${name}`; // <img src=x onerror="window.__pwned=1">\nconst n = 42;\n',
     );
     // Highlighted text is in colour, and no element but <span> came from the highlighter.
-    const colour = 'el => getComputedStyle(el).color';
-    const colours = await block.locator('.hljs-keyword').first().evaluate(colour);
-    const plain = await block.evaluate(colour);
+    const colour = (selector: string) => chat.page.evaluate<string>(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).color`);
+    const colours = await colour('pre[data-highlighted] .hljs-keyword');
+    const plain = await colour('pre[data-highlighted]');
     expect(colours).not.toBe(plain);
     await expect(block.locator('code *:not(span)').count()).resolves.toBe(0);
     await expect(chat.page.locator('img, script:not([src])').count()).resolves.toBe(0);
@@ -127,7 +127,8 @@ describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
     const picker = chat.page.getByRole('combobox', { name: 'Model' });
     await expect.poll(() => picker.locator('option').first().textContent(), WAIT).toBe('Default (llama3.2:latest)');
     // The text fits in the box: its width (in the select's font) plus the arrow and padding.
-    const fits: { text: number; box: number } = await picker.evaluate(`select => {
+    const fits = await chat.page.evaluate<{ text: number; box: number }>(`(() => {
+      const select = document.querySelector('select[aria-label="Model"]');
       const probe = document.createElement('span');
       probe.style.font = getComputedStyle(select).font;
       probe.style.position = 'absolute';
@@ -136,7 +137,7 @@ describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
       const text = probe.getBoundingClientRect().width;
       probe.remove();
       return { text, box: select.clientWidth };
-    }`);
+    })()`);
     expect(fits.text + 28).toBeLessThanOrEqual(fits.box);
 
     await chat.send('short');
