@@ -64,6 +64,7 @@ export class OllamaBackend implements Backend {
 
     let upstream: UpstreamResponse;
     try {
+      link?.upstreamRequested?.();
       upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
@@ -92,10 +93,18 @@ export class OllamaBackend implements Backend {
         }
         return batch;
       };
+      let firstRead = true;
       for await (const chunk of upstream.body) {
         if (signal.aborted) break;
+        const readAt = firstRead ? performance.now() : 0;
         const batch = parse(splitter.push(chunk));
-        if (batch.length > 0) yield batch;
+        if (batch.length > 0) {
+          if (firstRead) {
+            firstRead = false;
+            link?.upstreamFirstToken?.(readAt);
+          }
+          yield batch;
+        }
         if (failure !== undefined) throw failure;
         if (finished) return;
       }

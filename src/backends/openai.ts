@@ -79,6 +79,7 @@ export class OpenAIBackend implements Backend {
 
     let upstream: UpstreamResponse;
     try {
+      link?.upstreamRequested?.();
       upstream = await postStream(this.url('/chat/completions'), payload, signal, {
         killSignal: link?.killSignal,
         headers: { ...this.headers(), accept: 'text/event-stream' },
@@ -118,8 +119,10 @@ export class OpenAIBackend implements Backend {
         },
       });
       const decoder = new TextDecoder();
+      let firstRead = true;
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
+        const readAt = firstRead ? performance.now() : 0;
         // The parser holds an unfinished event in memory: one endless line, or
         // `data:` lines that never reach their blank line, must not grow it forever.
         sinceEvent += bytes.length;
@@ -130,6 +133,10 @@ export class OpenAIBackend implements Backend {
         }
         // Content before a failure in the same read still reaches the client.
         if (pending.length > 0) {
+          if (firstRead) {
+            firstRead = false;
+            link?.upstreamFirstToken?.(readAt);
+          }
           const batch = pending;
           pending = [];
           yield batch;

@@ -7,6 +7,10 @@ import type { UpstreamCloseOutcome } from './upstreamHttp.js';
  */
 export interface UpstreamLink {
   killSignal?: AbortSignal;
+  /** The request is being sent to the upstream now (the `Server-Timing` figures). */
+  upstreamRequested?(): void;
   upstreamOpened?(): void;
+  /** `readAt`: when the bytes holding the reply's first token (or reasoning, or tool call) were read. */
+  upstreamFirstToken?(readAt: number): void;
   upstreamClosed?(outcome: UpstreamCloseOutcome, closeMs: number): void;
 }

@@ -20,6 +20,7 @@ import { infoRoutes } from './routes/health.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { streamRoutes } from './routes/streams.js';
 import { uiRoutes } from './routes/ui.js';
+import { installServerTiming } from './serverTiming.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
@@ -32,6 +33,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     // allowUnionTypes: the OpenAI schema has `string | array` contents and `string | string[]` stops.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
+  // First: every reply, a guard's refusal too, carries its Server-Timing.
+  installServerTiming(app);
   installErrorHandling(app, ctx.log);
   guardConnections(app, config.limits, ctx.log);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);

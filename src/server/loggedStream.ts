@@ -1,5 +1,6 @@
 import { ChatStream } from '../streams/chatStream.js';
 import type { EventWriter } from '../streams/eventWriter.js';
+import type { StreamTiming } from '../streams/streamTiming.js';
 import { LogWriter } from '../streams/eventLog/logWriter.js';
 import type { JarvisContext } from './context.js';
 
@@ -13,6 +14,8 @@ export interface LoggedStreamOptions {
   /** The response that reads the stream directly, if any (see LogWriterOptions.primary). */
   primary?: EventWriter;
   fence?: bigint;
+  /** The request's timing (its `Server-Timing`), when a request is being answered. */
+  timing?: StreamTiming;
 }
 
 /**
@@ -30,6 +33,7 @@ export function openLoggedStream(ctx: JarvisContext, options: LoggedStreamOption
     writer,
     log: ctx.log,
     closeGraceMs: ctx.config.cancelTimeoutMs,
+    timing: options.timing,
   });
   writer.onRefused = (result) => {
     ctx.log.warn('stream_log_refused', { trace: stream.id, session: stream.sessionId, result, tokens: stream.tokens });

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
+import type { StreamTiming } from '../streams/streamTiming.js';
+import { addTimingTrailer } from './serverTiming.js';
 
 /** Flush at once past this much pending output, whatever the tick. */
 const MAX_PENDING = 64 * 1024;
@@ -24,7 +26,11 @@ export class ResponseWriter {
     this.res.write(out);
   };
 
-  constructor(protected readonly res: ServerResponse) {}
+  constructor(
+    protected readonly res: ServerResponse,
+    /** Reported in the `Server-Timing` trailer, when the headers announced one. */
+    protected readonly timing?: StreamTiming,
+  ) {}
 
   get gone(): boolean {
     return this.res.destroyed || this.res.writableEnded;
@@ -46,6 +52,7 @@ export class ResponseWriter {
     if (this.gone) return;
     const out = this.pending + chunk;
     this.pending = '';
+    if (this.timing) addTimingTrailer(this.res, this.timing);
     this.res.end(out);
   }
 

@@ -4,6 +4,7 @@ import type { Backend, BackendRequest } from '../backends/types.js';
 import { newStreamId } from '../streams/chatStream.js';
 import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
+import { StreamTiming } from '../streams/streamTiming.js';
 import type { JarvisContext } from './context.js';
 import { HttpError } from './errors.js';
 import { clientKeyOf } from './guards/clientKey.js';
@@ -18,8 +19,8 @@ export interface StreamedReply {
   backend?: Backend;
   /** The OpenAI `user` field: only logged (it names no session). */
   user?: string;
-  /** The protocol's writer for this response (it may send its headers now, or at its first event). */
-  writer(res: ServerResponse, streamId: string): EventWriter;
+  /** The protocol's writer for this response (it may send its headers now, or at its first event); `timing` is for its Server-Timing. */
+  writer(res: ServerResponse, streamId: string, timing: StreamTiming): EventWriter;
 }
 
 /**
@@ -36,12 +37,13 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
   // Admitted before the response is taken over, so a refusal is a plain 429.
   const release = ctx.caps.admit(clientKeyOf(request), owner, spec.sessionId);
   const streamId = newStreamId();
+  const timing = new StreamTiming(request.receivedAt);
   reply.hijack();
   const res = reply.raw;
-  const writer = spec.writer(res, streamId);
+  const writer = spec.writer(res, streamId, timing);
   // Logged like every stream, so it can also be read at /v1/streams/{id}/events;
   // this response stays its primary reader: its back-pressure and its closing count.
-  const stream = openLoggedStream(ctx, { streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, primary: writer });
+  const stream = openLoggedStream(ctx, { streamId, sessionId: spec.sessionId, owner, user: spec.user, model: spec.model, primary: writer, timing });
   const watchClient = () => {
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel('client_closed');

@@ -4,6 +4,7 @@ import type { UpstreamLink } from '../backends/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
+import { StreamTiming } from './streamTiming.js';
 
 export type Outcome =
   | { kind: 'done'; reason: FinishReason; usage: Usage }
@@ -29,6 +30,8 @@ export interface ChatStreamOptions {
   /** After an abort, how long the upstream gets to acknowledge before it is cut off. */
   closeGraceMs: number;
   id?: string;
+  /** Shared with the writer, which reports it (`Server-Timing`); by default the request arrives now. */
+  timing?: StreamTiming;
 }
 
 /**
@@ -48,6 +51,7 @@ export class ChatStream implements UpstreamLink {
   private killTimer: NodeJS.Timeout | undefined;
   readonly createdAt = Date.now();
   readonly startedMs = performance.now();
+  readonly timing: StreamTiming;
   state: StreamState = 'waiting';
   tokens = 0;
   reasoningParts = 0;
@@ -73,6 +77,7 @@ export class ChatStream implements UpstreamLink {
     this.writer = options.writer;
     this.log = options.log;
     this.closeGraceMs = options.closeGraceMs;
+    this.timing = options.timing ?? new StreamTiming(this.startedMs);
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
@@ -97,21 +102,27 @@ export class ChatStream implements UpstreamLink {
 
   /** Sends one token; resolves at once unless the client is behind (back-pressure). */
   sendToken(text: string): Promise<void> | undefined {
-    this.firstTokenMs ??= performance.now() - this.startedMs;
+    if (this.firstTokenMs === undefined) this.firstProgress();
     const ok = this.writer.token(text, this.tokens++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
   sendReasoning(text: string): Promise<void> | undefined {
-    this.firstTokenMs ??= performance.now() - this.startedMs;
+    if (this.firstTokenMs === undefined) this.firstProgress();
     const ok = this.writer.reasoning(text, this.reasoningParts++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
   sendToolCall(call: ToolCall): Promise<void> | undefined {
-    this.firstTokenMs ??= performance.now() - this.startedMs;
+    if (this.firstTokenMs === undefined) this.firstProgress();
     const ok = this.writer.toolCall(call, this.toolCalls++);
     return ok ? undefined : this.writer.drained(this.signal);
+  }
+
+  private firstProgress(): void {
+    this.firstTokenMs = performance.now() - this.startedMs;
+    // Before the writer runs: an SSE reply sends its headers, `Server-Timing` among them, with its first token.
+    this.timing.firstByte();
   }
 
   conclude(outcome: Outcome): boolean {
@@ -170,8 +181,16 @@ export class ChatStream implements UpstreamLink {
     this.resolveFinished();
   }
 
+  upstreamRequested(): void {
+    this.timing.upstreamRequested();
+  }
+
   upstreamOpened(): void {
     this.upstreamOpen = true;
+  }
+
+  upstreamFirstToken(readAt: number): void {
+    this.timing.upstreamFirstToken(readAt);
   }
 
   upstreamClosed(outcome: UpstreamCloseOutcome, ms: number): void {

@@ -175,6 +175,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       ttft_ms: stream.firstTokenMs === undefined ? undefined : Math.round(stream.firstTokenMs),
       upstream_close: stream.upstreamClose?.outcome,
       upstream_close_ms: stream.upstreamClose ? Math.round(stream.upstreamClose.ms) : undefined,
+      ...stream.timing.logFields(),
     });
     metrics.streamEnded(stream, reason);
     stream.markFinished();

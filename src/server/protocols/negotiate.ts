@@ -1,6 +1,8 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { EventWriter } from '../../streams/eventWriter.js';
+import type { StreamTiming } from '../../streams/streamTiming.js';
 import { streamHeaders } from '../responseWriter.js';
+import { streamTimingHeaders } from '../serverTiming.js';
 import { NdjsonWriter } from './jarvis/ndjsonWriter.js';
 import { CompletionWriter } from './openai/completionWriter.js';
 import { SseWriter } from './openai/sseWriter.js';
@@ -33,12 +35,16 @@ export interface WriterOptions {
   includeUsage: boolean;
   /** What a buffered (`chat.completion`) reply may accumulate (JARVIS_MAX_REPLY_BYTES). */
   maxReplyBytes?: number;
+  timing?: StreamTiming;
 }
 
 /** Returns the writer of `format`; NDJSON sends its headers now (its first line, `status`, follows at once). */
 export function openWriter(format: WireFormat, res: ServerResponse, options: WriterOptions): EventWriter {
   if (format === 'json') return new CompletionWriter(res, options);
   if (format === 'sse') return new SseWriter(res, options);
-  res.writeHead(200, streamHeaders('application/x-ndjson; charset=utf-8', options.sessionId, options.streamId));
-  return new NdjsonWriter(res, options.streamId, options.sessionId);
+  res.writeHead(200, {
+    ...streamHeaders('application/x-ndjson; charset=utf-8', options.sessionId, options.streamId),
+    ...(options.timing ? streamTimingHeaders(res, options.timing) : {}),
+  });
+  return new NdjsonWriter(res, options.streamId, options.sessionId, options.timing);
 }

@@ -23,13 +23,14 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       backend,
       request: backendRequest,
       user: body.user ?? undefined,
-      writer: (res, streamId) =>
+      writer: (res, streamId, timing) =>
         openWriter(negotiateFormat(request.headers, body.stream), res, {
           streamId,
           sessionId,
           model,
           includeUsage: body.stream_options?.include_usage === true,
           maxReplyBytes: ctx.config.limits.maxReplyBytes,
+          timing,
         }),
     });
   });

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { StatusEvent, TerminalEvent, ToolCall, ToolCallEvent } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
+import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter } from '../../responseWriter.js';
 
 /** Jarvis NDJSON (SPEC §3): one JSON event per line. */
@@ -12,8 +13,9 @@ export class NdjsonWriter extends ResponseWriter implements EventWriter {
     res: ServerResponse,
     private readonly streamId: string,
     private readonly sessionId: string,
+    timing?: StreamTiming,
   ) {
-    super(res);
+    super(res, timing);
     this.tail = `,"stream_id":${JSON.stringify(streamId)},"session_id":${JSON.stringify(sessionId)}}\n`;
   }
 

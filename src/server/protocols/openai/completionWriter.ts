@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
+import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { errorBody } from '../../errors.js';
+import { SERVER_TIMING, serverTimingValue } from '../../serverTiming.js';
 import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
 
 export interface CompletionOptions {
@@ -10,6 +12,7 @@ export interface CompletionOptions {
   model: string;
   /** Past this many bytes of text the reply is full: the stream ends it with `finish_reason: length`. */
   maxReplyBytes?: number;
+  timing?: StreamTiming;
 }
 
 /**
@@ -62,11 +65,12 @@ export class CompletionWriter implements EventWriter {
   terminal(event: TerminalEvent): void {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
       [SESSION_HEADER]: this.options.sessionId,
       [STREAM_HEADER]: this.options.streamId,
     };
+    if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
     const finish = finishReason(event);
     if (finish === undefined && event.type === 'error') {
       const status = errorStatus(event);

@@ -2,7 +2,9 @@ import type { ServerResponse } from 'node:http';
 import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import { errorBody } from '../../errors.js';
+import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
+import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
 import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
 
 export interface SseOptions {
@@ -10,6 +12,7 @@ export interface SseOptions {
   sessionId: string;
   model: string;
   includeUsage: boolean;
+  timing?: StreamTiming;
 }
 
 /**
@@ -33,7 +36,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     res: ServerResponse,
     private readonly options: SseOptions,
   ) {
-    super(res);
+    super(res, options.timing);
     const created = Math.floor(Date.now() / 1000);
     this.head = `{"id":${JSON.stringify(completionId(options.streamId))},"object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(options.model)}`;
     // Token chunks differ only in their content: encode the rest once.
@@ -49,7 +52,11 @@ export class SseWriter extends ResponseWriter implements EventWriter {
   private open(): void {
     if (this.opened || this.gone) return;
     this.opened = true;
-    this.res.writeHead(200, streamHeaders('text/event-stream; charset=utf-8', this.options.sessionId, this.options.streamId));
+    const timing = this.options.timing;
+    this.res.writeHead(200, {
+      ...streamHeaders('text/event-stream; charset=utf-8', this.options.sessionId, this.options.streamId),
+      ...(timing ? streamTimingHeaders(this.res, timing) : {}),
+    });
     this.write(this.chunk('"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]'));
   }
 
@@ -77,7 +84,12 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     if (event.type === 'error' && !this.opened) {
       const status = errorStatus(event);
       this.opened = true;
-      this.res.writeHead(status, { ...streamHeaders('application/json; charset=utf-8', this.options.sessionId, this.options.streamId), 'cache-control': 'no-store' });
+      const timing = this.options.timing;
+      this.res.writeHead(status, {
+        ...streamHeaders('application/json; charset=utf-8', this.options.sessionId, this.options.streamId),
+        'cache-control': 'no-store',
+        ...(timing ? { [SERVER_TIMING]: serverTimingValue(timing, { total: true }) } : {}),
+      });
       this.finish(JSON.stringify(errorBody(event.code, event.message, status)));
       return;
     }
