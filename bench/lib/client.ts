@@ -14,6 +14,8 @@ export interface Target {
   firstTokenMarker: string;
   /** Extra request headers (Jarvis NDJSON is asked for with `Accept: application/x-ndjson`). */
   headers?: Record<string, string>;
+  /** The direct path to the same upstream, which this one is compared with. */
+  baseline?: Target;
 }
 
 export interface TimedStream {

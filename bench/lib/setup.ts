@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startChild, type Child } from './processes.js';
+import { PROBE_FLAGS, startChild, type Child } from './processes.js';
 import type { Target } from './client.js';
 
 export const MODEL = 'fake-llama:latest';
@@ -9,37 +9,74 @@ export const MODEL = 'fake-llama:latest';
 export interface Upstreams {
   child: Child;
   ollama: string;
+  /** The fake OpenAI-compatible server's base URL (…/v1). */
   openai: string;
   control: string;
 }
+
+export type Server = Child & { url: string; logFile?: string };
 
 export async function startUpstreams(): Promise<Upstreams> {
   const child = await startChild(['--import', 'tsx', 'bench/upstream.ts']);
   return { child, ollama: child.info.ollama!, openai: child.info.openai!, control: child.info.control! };
 }
 
-/** The built Jarvis (`dist/main.js`, what `npm start` runs) in its own process. */
-export async function startJarvis(env: Record<string, string>): Promise<Child & { url: string; logFile: string }> {
+/** The built Jarvis (`dist/main.js`, what `npm start` runs) in its own process, with the probe loaded. */
+export async function startJarvis(env: Record<string, string>): Promise<Server & { logFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-bench-'));
   const logFile = join(dir, 'system.log');
-  const env_ = { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), ...env };
-  const child = await startChild(['dist/main.js', '--port', '0'], env_, /listening on (http:\/\/\S+)/);
+  const child = await startChild([...PROBE_FLAGS, 'dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), ...env }, /listening on (http:\/\/\S+)/);
   return { ...child, url: child.info.url!, logFile };
 }
 
-export async function startGateway(upstreamBaseUrl: string): Promise<Child & { url: string }> {
-  const child = await startChild(['--import', 'tsx', 'bench/peers/aiSdkGateway.ts'], { UPSTREAM_BASE_URL: upstreamBaseUrl });
+/** Jarvis in front of the fake Ollama, or the fake OpenAI-compatible server. */
+export const jarvisOllama = (up: Upstreams, env: Record<string, string> = {}) => startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, ...env });
+export const jarvisOpenai = (up: Upstreams, env: Record<string, string> = {}) => startJarvis({ JARVIS_BACKEND: 'openai', OPENAI_BASE_URL: up.openai, ...env });
+
+/**
+ * Portkey's open-source gateway (`@portkey-ai/gateway`, as `npx @portkey-ai/gateway`
+ * starts it: build/start-server.js), headless, with bench/peers/portkeyPreload.mjs
+ * (why: see that file) and the probe. It proxies to whatever each request names.
+ */
+export async function startPortkey(): Promise<Server> {
+  const child = await startChild(
+    [...PROBE_FLAGS, '--import', './bench/peers/portkeyPreload.mjs', 'node_modules/@portkey-ai/gateway/build/start-server.js', '--headless'],
+    { PORTKEY_BENCH_LISTEN: '1' },
+  );
   return { ...child, url: child.info.url! };
 }
 
 const messages = (prompt: string) => [{ role: 'user', content: prompt }];
+const openaiBody = (p: string) => ({ model: MODEL, messages: messages(p), stream: true });
+const SSE_TOKEN = '"delta":{"content":"t';
 
-export function targets(up: Upstreams, jarvisUrl: string, gatewayUrl: string): Record<string, Target> {
+/** Every path measured; each names its baseline (the direct path to the same upstream). */
+export interface Targets {
+  directOllama: Target;
+  jarvisNdjson: Target;
+  jarvisSse: Target;
+  directOpenai: Target;
+  jarvisOpenai: Target;
+  portkey: Target;
+}
+
+export function targets(up: Upstreams, jarvisUrl: string, jarvisOpenaiUrl: string, portkeyUrl: string): Targets {
+  const directOllama: Target = { name: 'direct (Ollama NDJSON)', url: `${up.ollama}/api/chat`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"content":"t' };
+  const directOpenai: Target = { name: 'direct (OpenAI SSE)', url: `${up.openai}/chat/completions`, body: openaiBody, firstTokenMarker: SSE_TOKEN };
   return {
-    directOllama: { name: 'direct (Ollama NDJSON)', url: `${up.ollama}/api/chat`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"content":"t' },
-    jarvisNdjson: { name: 'Jarvis NDJSON', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: '"type":"token"', headers: { accept: 'application/x-ndjson' } },
-    jarvisSse: { name: 'Jarvis SSE', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"delta":{"content":"t' },
-    directOpenai: { name: 'direct (OpenAI SSE)', url: `${up.openai}/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"delta":{"content":"t' },
-    gateway: { name: 'AI SDK gateway', url: `${gatewayUrl}/chat`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: 't' },
+    directOllama,
+    jarvisNdjson: { name: 'Jarvis NDJSON (Ollama)', url: `${jarvisUrl}/v1/chat/completions`, body: (p) => ({ model: MODEL, messages: messages(p) }), firstTokenMarker: '"type":"token"', headers: { accept: 'application/x-ndjson' }, baseline: directOllama },
+    jarvisSse: { name: 'Jarvis SSE (Ollama)', url: `${jarvisUrl}/v1/chat/completions`, body: openaiBody, firstTokenMarker: SSE_TOKEN, baseline: directOllama },
+    directOpenai,
+    jarvisOpenai: { name: 'Jarvis SSE (OpenAI-compatible)', url: `${jarvisOpenaiUrl}/v1/chat/completions`, body: openaiBody, firstTokenMarker: SSE_TOKEN, baseline: directOpenai },
+    portkey: {
+      name: 'Portkey (OpenAI-compatible)',
+      url: `${portkeyUrl}/v1/chat/completions`,
+      body: openaiBody,
+      firstTokenMarker: SSE_TOKEN,
+      // Portkey's way to reach a self-hosted OpenAI-compatible server (as a user points it at vLLM or llama.cpp).
+      headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': up.openai },
+      baseline: directOpenai,
+    },
   };
 }

@@ -1,34 +1,65 @@
 import type http from 'node:http';
 import { epochNow, postJson, timedStream, type Target } from '../lib/client.js';
-import { percentile } from '../lib/stats.js';
+import { percentile, spread, type Spread } from '../lib/stats.js';
 import { closedRecord } from '../lib/records.js';
 
 export interface StopRow {
+  path: string;
   how: 'stop endpoint' | 'client disconnect';
   stops: number;
-  /** Stop → upstream request closed. */
-  p50Ms: number;
-  p99Ms: number;
+  /** Stop → upstream request closed, per round. */
+  p50Ms: Spread;
+  p99Ms: Spread;
+  /** Stops after which the upstream went on to the end of its reply instead (nobody told it). */
+  ranToEnd: number;
 }
 
-/** A streams; Stop it (endpoint, or by dropping the connection); time until its upstream request is closed. */
-export async function stop(target: Target, jarvisUrl: string, control: string, count: number, how: StopRow['how']): Promise<StopRow> {
-  const samples: number[] = [];
+interface Sample {
+  ms: number;
+  ranToEnd: boolean;
+}
+
+export interface StopOptions {
+  /** Where `POST /v1/sessions/{id}/stop` goes (Jarvis). */
+  stopUrl?: string;
+  /** Bounds each reply (at 50 tokens/s): a path that never closes its upstream lets it run to its end. */
+  tokens?: number;
+  /** Run a round's stops at once (for a path whose upstream runs on to the end anyway). */
+  parallel?: boolean;
+}
+
+/** `rounds` × `perRound` stops: A streams, is stopped, and the time until its upstream request closed is taken. */
+export async function stop(target: Target, control: string, how: StopRow['how'], rounds: number, perRound: number, options: StopOptions = {}): Promise<StopRow> {
+  const { stopUrl, tokens = 100_000, parallel = false } = options;
   const run = Math.random().toString(36).slice(2, 8);
-  for (let i = 0; i < count; i++) {
-    const session = `stop-${run}-${i}`;
-    const prompt = `id=S${run}${i} n=100000 ms=20`;
-    let req: http.ClientRequest | undefined;
-    let onFirst!: () => void;
-    const started = new Promise<void>((resolve) => (onFirst = resolve));
-    const stream = timedStream(target, prompt, { session, onFirstToken: () => onFirst(), onRequest: (r) => (req = r) }).catch(() => undefined);
-    await started;
-    const stoppedAt = epochNow();
-    if (how === 'stop endpoint') await postJson(`${jarvisUrl}/v1/sessions/${session}/stop`);
-    else req!.destroy();
-    const record = await closedRecord(control, prompt);
-    samples.push(record.closedAt! - stoppedAt);
-    await stream;
+  const p50: number[] = [];
+  const p99: number[] = [];
+  let ranToEnd = 0;
+  for (let round = 0; round < rounds; round++) {
+    const one = (i: number) => stopOnce(target, control, how, `${run}-${round}-${i}`, stopUrl, tokens);
+    const results: Sample[] = [];
+    if (parallel) results.push(...(await Promise.all(Array.from({ length: perRound }, (_, i) => one(i)))));
+    else for (let i = 0; i < perRound; i++) results.push(await one(i));
+    const samples = results.map((s) => s.ms);
+    ranToEnd += results.filter((s) => s.ranToEnd).length;
+    p50.push(percentile(samples, 50));
+    p99.push(percentile(samples, 99));
   }
-  return { how, stops: count, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) };
+  return { path: target.name, how, stops: rounds * perRound, p50Ms: spread(p50), p99Ms: spread(p99), ranToEnd };
+}
+
+async function stopOnce(target: Target, control: string, how: StopRow['how'], id: string, stopUrl: string | undefined, tokens: number): Promise<Sample> {
+  const session = `stop-${id}`;
+  const prompt = `id=S${id} n=${tokens} ms=20`;
+  let req: http.ClientRequest | undefined;
+  let onFirst!: () => void;
+  const started = new Promise<void>((resolve) => (onFirst = resolve));
+  const stream = timedStream(target, prompt, { session, onFirstToken: () => onFirst(), onRequest: (r) => (req = r) }).catch(() => undefined);
+  await started;
+  const stoppedAt = epochNow();
+  if (how === 'stop endpoint') await postJson(`${stopUrl}/v1/sessions/${session}/stop`);
+  else req!.destroy();
+  const record = await closedRecord(control, prompt, tokens * 20 + 10_000);
+  await stream;
+  return { ms: record.closedAt! - stoppedAt, ranToEnd: record.completed };
 }

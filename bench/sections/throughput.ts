@@ -1,16 +1,18 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Target } from '../lib/client.js';
-import { percentile } from '../lib/stats.js';
+import { spread, type Spread } from '../lib/stats.js';
 
 const run = promisify(execFile);
 
 export interface ThroughputRow {
   target: string;
+  baseline: string | undefined;
   tokens: number;
   paceMs: number;
-  tokensPerSecond: number;
-  runs: number;
+  tokensPerSecond: Spread;
+  /** Per round: this path's rate over its baseline's in the same round. */
+  ratioToBaseline: Spread | undefined;
 }
 
 /**
@@ -34,16 +36,27 @@ export async function curlSeconds(target: Target, prompt: string): Promise<numbe
 }
 
 /**
- * Tokens per second of one long stream: the median of `runs` rounds, each round
- * going through every target in turn, so that drift in the machine's load over
- * the run touches every target alike.
+ * Tokens per second of one long stream, in `rounds` rounds, each round going
+ * through every target in turn, so that drift in the machine's load over the run
+ * touches every target alike; a path's ratio to its baseline is taken per round.
  */
-export async function throughput(targets: Target[], tokens: number, runs: number, paceMs = 0): Promise<ThroughputRow[]> {
+export async function throughput(targets: Target[], tokens: number, rounds: number, paceMs = 0): Promise<ThroughputRow[]> {
   const prompt = paceMs > 0 ? `n=${tokens} ms=${paceMs}` : `n=${tokens} burst`;
-  for (const target of targets) await curlSeconds(target, `n=${Math.min(tokens, 5000)} burst`);
-  const rates = targets.map(() => [] as number[]);
-  for (let round = 0; round < runs; round++) {
-    for (const [i, target] of targets.entries()) rates[i]!.push(tokens / (await curlSeconds(target, prompt)));
+  if (paceMs === 0) for (const target of targets) await curlSeconds(target, `n=${Math.min(tokens, 5000)} burst`);
+  const rates = new Map(targets.map((t) => [t, [] as number[]]));
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) rates.get(target)!.push(tokens / (await curlSeconds(target, prompt)));
   }
-  return targets.map((target, i) => ({ target: target.name, tokens, paceMs, tokensPerSecond: percentile(rates[i]!, 50), runs }));
+  return targets.map((target) => {
+    const own = rates.get(target)!;
+    const base = target.baseline && rates.get(target.baseline);
+    return {
+      target: target.name,
+      baseline: target.baseline?.name,
+      tokens,
+      paceMs,
+      tokensPerSecond: spread(own),
+      ratioToBaseline: base ? spread(own.map((r, i) => r / base[i]!)) : undefined,
+    };
+  });
 }

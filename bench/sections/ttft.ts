@@ -1,25 +1,52 @@
 import { timedStream, type Target } from '../lib/client.js';
-import { percentile } from '../lib/stats.js';
+import { percentile, spread, type Spread } from '../lib/stats.js';
 
 export interface TtftRow {
   target: string;
+  baseline: string | undefined;
   requests: number;
-  p50Ms: number;
-  p99Ms: number;
+  p50Ms: Spread;
+  p99Ms: Spread;
+  /** Per round: this path's p50 less its baseline's p50 in the same round (none for a baseline). */
+  addedP50Ms: Spread | undefined;
+  addedP99Ms: Spread | undefined;
 }
 
-/** Time to first token of short replies, one request at a time. */
-export async function ttft(targets: Target[], requests: number): Promise<TtftRow[]> {
-  const rows: TtftRow[] = [];
-  for (const target of targets) {
-    for (let i = 0; i < 20; i++) await timedStream(target, 'n=3', { session: `ttft-warm-${i}` });
-    const samples: number[] = [];
-    for (let i = 0; i < requests; i++) {
-      const r = await timedStream(target, 'n=3', { session: `ttft-${i}` });
-      if (r.status !== 200) throw new Error(`${target.name}: HTTP ${r.status}`);
-      samples.push(r.ttftMs);
+/**
+ * Time to first token of short replies, one request at a time. Each round sends
+ * `perRound` requests to every target, interleaved request by request, so a path
+ * and its baseline see the same moment of the machine's load; what a path adds is
+ * taken per round, against its baseline in that round.
+ */
+export async function ttft(targets: Target[], rounds: number, perRound: number): Promise<TtftRow[]> {
+  for (const target of targets) for (let i = 0; i < 20; i++) await timedStream(target, 'n=3', { session: `ttft-warm-${i}` });
+  const p50 = new Map(targets.map((t) => [t, [] as number[]]));
+  const p99 = new Map(targets.map((t) => [t, [] as number[]]));
+  for (let round = 0; round < rounds; round++) {
+    const samples = new Map(targets.map((t) => [t, [] as number[]]));
+    for (let i = 0; i < perRound; i++) {
+      for (const target of targets) {
+        const r = await timedStream(target, 'n=3', { session: `ttft-${round}-${i}` });
+        if (r.status !== 200) throw new Error(`${target.name}: HTTP ${r.status}`);
+        samples.get(target)!.push(r.ttftMs);
+      }
     }
-    rows.push({ target: target.name, requests, p50Ms: percentile(samples, 50), p99Ms: percentile(samples, 99) });
+    for (const target of targets) {
+      p50.get(target)!.push(percentile(samples.get(target)!, 50));
+      p99.get(target)!.push(percentile(samples.get(target)!, 99));
+    }
   }
-  return rows;
+  const added = (m: Map<Target, number[]>, target: Target) => {
+    const base = target.baseline && m.get(target.baseline);
+    return base ? spread(m.get(target)!.map((v, i) => v - base[i]!)) : undefined;
+  };
+  return targets.map((target) => ({
+    target: target.name,
+    baseline: target.baseline?.name,
+    requests: rounds * perRound,
+    p50Ms: spread(p50.get(target)!),
+    p99Ms: spread(p99.get(target)!),
+    addedP50Ms: added(p50, target),
+    addedP99Ms: added(p99, target),
+  }));
 }
