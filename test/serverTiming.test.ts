@@ -15,7 +15,8 @@ afterEach(async () => {
 });
 
 /** `name;dur=1.2;desc="…", …` → { name: 1.2 }. */
-function timings(value: string | undefined): Record<string, number> {
+function timings(value: string | string[] | undefined): Record<string, number> {
+  if (Array.isArray(value)) value = value.join(', ');
   const out: Record<string, number> = {};
   for (const part of (value ?? '').split(',')) {
     const m = /^\s*([A-Za-z0-9_]+)(?:;[^,]*?dur=([0-9.]+))?/.exec(part);

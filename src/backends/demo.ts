@@ -59,23 +59,29 @@ export class DemoBackend implements Backend {
         `model "${request.model}" not found: Jarvis runs its offline demo backend, whose only model is "${DEMO_MODEL}". Start Ollama (in auto mode Jarvis switches to it once it answers) or set JARVIS_BACKEND.`,
       );
     }
-    // Tokens are cut from the reply as they are sent, not all up front: a stream
-    // waiting between tokens holds one string, not fifty.
-    const tokens = demoReply(lastUserMessage(request)).matchAll(TOKEN);
+    // The reply's fixed parts are cut into tokens once, for every stream; a stream
+    // holds only the tokens of the prompt it quotes and where it is (an idle stream stays small).
+    const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), OUTRO_TOKENS];
     const limit = request.maxTokens ?? Infinity;
     let sent = 0;
-    let next = tokens.next();
-    while (!next.done && sent < limit) {
+    let part = 0;
+    let index = 0;
+    for (;;) {
+      while (part < parts.length && index >= parts[part]!.length) {
+        part++;
+        index = 0;
+      }
+      if (part === parts.length || sent >= limit) break;
       await sleep(this.tokenMs, signal);
-      yield [{ type: 'token', text: next.value[0] }];
+      yield [{ type: 'token', text: parts[part]![index++]! }];
       sent++;
-      next = tokens.next();
     }
+    const done = part === parts.length;
     const promptTokens = request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
     yield [
       {
         type: 'done',
-        reason: next.done ? 'stop' : 'length',
+        reason: done ? 'stop' : 'length',
         usage: { prompt_tokens: promptTokens, completion_tokens: sent },
       },
     ];
@@ -90,16 +96,25 @@ function lastUserMessage(request: BackendRequest): string {
   return '';
 }
 
-export function demoReply(prompt: string): string {
+const INTRO = "This is Jarvis's offline demo backend, not a language model, so I can't really answer ";
+const OUTRO =
+  'To chat with a real model, start Ollama (`ollama serve`, then `ollama pull llama3.2`) and restart Jarvis, ' +
+  'or set OLLAMA_HOST to where it runs. For llama.cpp, vLLM or another OpenAI-compatible server, ' +
+  'set JARVIS_BACKEND=openai and OPENAI_BASE_URL.';
+
+function quote(prompt: string): string {
   const oneLine = prompt.replace(/\s+/g, ' ').trim();
-  const quoted = oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine;
-  return (
-    `This is Jarvis's offline demo backend, not a language model, so I can't really answer "${quoted}". ` +
-    'To chat with a real model, start Ollama (`ollama serve`, then `ollama pull llama3.2`) and restart Jarvis, ' +
-    'or set OLLAMA_HOST to where it runs. For llama.cpp, vLLM or another OpenAI-compatible server, ' +
-    'set JARVIS_BACKEND=openai and OPENAI_BASE_URL.'
-  );
+  return `"${oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine}". `;
+}
+
+export function demoReply(prompt: string): string {
+  return INTRO + quote(prompt) + OUTRO;
 }
 
 /** Word-sized tokens, each keeping its trailing space, as models stream them. */
-const TOKEN = /\S+\s*/g;
+function tokenize(text: string): string[] {
+  return text.match(/\S+\s*/g) ?? [];
+}
+
+const INTRO_TOKENS = tokenize(INTRO);
+const OUTRO_TOKENS = tokenize(OUTRO);

@@ -27,21 +27,22 @@ declare module 'fastify' {
 
 const dur = (ms: number) => Math.round(ms * 100) / 100;
 
-function metric(name: string, ms: number | undefined, desc: string): string {
-  return ms === undefined ? '' : `${name};dur=${dur(ms)};desc="${desc}", `;
-}
-
 /** The figures of `timing` known now (`total` for a reply complete now). */
 export function serverTimingValue(timing: StreamTiming, opts: { total?: boolean; headers?: boolean } = {}): string {
   const now = performance.now();
-  const value =
-    metric('headers', opts.headers ? now - timing.receivedAt : undefined, 'to response headers') +
-    metric('upstream_request', timing.upstreamRequestMs, 'Jarvis: to upstream request') +
-    metric('upstream', timing.upstreamMs, 'upstream: to its first token') +
-    metric('first_byte', timing.firstByteMs, 'to first byte forwarded') +
-    metric('jarvis', timing.jarvisMs, 'added by Jarvis') +
-    metric('total', opts.total ? now - timing.receivedAt : undefined, 'to complete reply');
-  return value.slice(0, -2);
+  const metrics: string[] = [];
+  const metric = (name: string, ms: number | undefined, desc: string) => {
+    if (ms !== undefined) metrics.push([name, ';dur=', dur(ms), ';desc="', desc, '"'].join(''));
+  };
+  metric('headers', opts.headers ? now - timing.receivedAt : undefined, 'to response headers');
+  metric('upstream_request', timing.upstreamRequestMs, 'Jarvis: to upstream request');
+  metric('upstream', timing.upstreamMs, 'upstream: to its first token');
+  metric('first_byte', timing.firstByteMs, 'to first byte forwarded');
+  metric('jarvis', timing.jarvisMs, 'added by Jarvis');
+  metric('total', opts.total ? now - timing.receivedAt : undefined, 'to complete reply');
+  // join() makes one flat string: a header value built with `+` stays a tree of string
+  // pieces in memory for as long as an idle stream holds its response headers.
+  return metrics.join(', ');
 }
 
 /** Can this response carry a trailer? Only a chunked one: HTTP/1.1 (Node throws on `Trailer` otherwise). */

@@ -47,7 +47,8 @@ export class ChatStream implements UpstreamLink {
   readonly user: string | undefined;
   readonly model: string;
   readonly controller = new AbortController();
-  private readonly killer = new AbortController();
+  /** Made on first use: most streams end without anyone asking for their kill signal. */
+  private killer: AbortController | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   readonly createdAt = Date.now();
   readonly startedMs = performance.now();
@@ -61,8 +62,9 @@ export class ChatStream implements UpstreamLink {
   upstreamOpen = false;
   upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
   outcome: Outcome | undefined;
-  readonly finished: Promise<void>;
-  private resolveFinished!: () => void;
+  // `finished` is made when first asked for (a supersede, a shutdown): an idle stream holds no promise for it.
+  private finishedPromise: Promise<void> | undefined;
+  private resolveFinished: (() => void) | undefined;
 
   private readonly writer: EventWriter;
   private readonly log: SystemLog;
@@ -78,7 +80,14 @@ export class ChatStream implements UpstreamLink {
     this.log = options.log;
     this.closeGraceMs = options.closeGraceMs;
     this.timing = options.timing ?? new StreamTiming(this.startedMs);
-    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  /** Resolves once the stream has ended (its `stream_end` logged). */
+  get finished(): Promise<void> {
+    if (!this.finishedPromise) {
+      this.finishedPromise = this.state === 'ended' ? Promise.resolve() : new Promise((resolve) => (this.resolveFinished = resolve));
+    }
+    return this.finishedPromise;
   }
 
   get signal(): AbortSignal {
@@ -86,6 +95,7 @@ export class ChatStream implements UpstreamLink {
   }
 
   get killSignal(): AbortSignal {
+    this.killer ??= new AbortController();
     return this.killer.signal;
   }
 
@@ -159,6 +169,7 @@ export class ChatStream implements UpstreamLink {
 
   /** Cuts the upstream connection now, acknowledged or not (grace expired, shutdown). */
   kill(why: string): void {
+    this.killer ??= new AbortController();
     if (this.killer.signal.aborted || this.state === 'ended') return;
     if (this.upstreamOpen) this.log.warn('upstream_killed', { trace: this.id, session: this.sessionId, why });
     this.killer.abort(why);
@@ -178,7 +189,7 @@ export class ChatStream implements UpstreamLink {
   markFinished(): void {
     clearTimeout(this.killTimer);
     this.state = 'ended';
-    this.resolveFinished();
+    this.resolveFinished?.();
   }
 
   upstreamRequested(): void {
