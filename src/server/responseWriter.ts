@@ -36,6 +36,20 @@ export class ResponseWriter {
     return this.res.destroyed || this.res.writableEnded;
   }
 
+  /**
+   * Queues output that can wait for the end of this turn of the event loop (a
+   * stream's first line, before its upstream request): it goes out after the
+   * upstream request does, with whatever follows it in the same turn.
+   */
+  protected writeSoon(chunk: string): void {
+    if (this.gone) return;
+    this.pending += chunk;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+  }
+
   /** Queues output; false when the client is behind (wait for `drained`). */
   protected write(chunk: string): boolean {
     if (this.gone) return true;

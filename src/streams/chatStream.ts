@@ -139,8 +139,9 @@ export class ChatStream implements UpstreamLink {
     if (this.outcome) return false;
     this.outcome = outcome;
     if (this.state !== 'ended') this.state = 'closing';
-    this.writer.terminal(this.terminalEvent(outcome));
+    // The upstream is told first (Stop → upstream closed is the figure that matters), then the reader.
     if (outcome.kind !== 'done') this.releaseUpstream(outcome);
+    this.writer.terminal(this.terminalEvent(outcome));
     return true;
   }
 

@@ -20,7 +20,8 @@ export class NdjsonWriter extends ResponseWriter implements EventWriter {
   }
 
   status(event: StatusEvent): void {
-    this.write(JSON.stringify(event) + '\n');
+    // The first line waits for the end of this turn: the upstream request goes out first.
+    this.writeSoon(JSON.stringify(event) + '\n');
   }
 
   token(text: string, seq: number): boolean {
