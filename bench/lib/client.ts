@@ -27,6 +27,17 @@ export interface TimedStream {
   sentAtEpoch: number;
   firstTokenAtEpoch: number;
   streamId: string | undefined;
+  /** What the server says it added itself: Jarvis's `Server-Timing` `jarvis` figure (header or trailer), if any. */
+  ownMs: number | undefined;
+}
+
+/** `jarvis;dur=0.21` in a Server-Timing value (Jarvis's whole share of the time to the first byte). */
+function ownFigure(...values: Array<string | string[] | undefined>): number | undefined {
+  for (const value of values) {
+    const m = /(?:^|,)\s*jarvis;dur=([0-9.]+)/.exec(String(value ?? ''));
+    if (m) return Number(m[1]);
+  }
+  return undefined;
 }
 
 export const epochNow = () => performance.timeOrigin + performance.now();
@@ -72,6 +83,7 @@ export function timedStream(target: Target, prompt: string, options: StreamOptio
           sentAtEpoch,
           firstTokenAtEpoch: firstAtEpoch,
           streamId: res.headers['x-stream-id'] as string | undefined,
+          ownMs: ownFigure(res.trailers['server-timing'], res.headers['server-timing']),
         }),
       );
       res.on('error', reject);

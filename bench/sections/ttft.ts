@@ -10,6 +10,8 @@ export interface TtftRow {
   /** Per round: this path's p50 less its baseline's p50 in the same round (none for a baseline). */
   addedP50Ms: Spread | undefined;
   addedP99Ms: Spread | undefined;
+  /** Per round: the p50 of what Jarvis reports it added itself (its `Server-Timing` `jarvis` figure). */
+  ownP50Ms: Spread | undefined;
 }
 
 /**
@@ -22,18 +24,22 @@ export async function ttft(targets: Target[], rounds: number, perRound: number):
   for (const target of targets) for (let i = 0; i < 20; i++) await timedStream(target, 'n=3', { session: `ttft-warm-${i}` });
   const p50 = new Map(targets.map((t) => [t, [] as number[]]));
   const p99 = new Map(targets.map((t) => [t, [] as number[]]));
+  const own = new Map(targets.map((t) => [t, [] as number[]]));
   for (let round = 0; round < rounds; round++) {
     const samples = new Map(targets.map((t) => [t, [] as number[]]));
+    const owns = new Map(targets.map((t) => [t, [] as number[]]));
     for (let i = 0; i < perRound; i++) {
       for (const target of targets) {
         const r = await timedStream(target, 'n=3', { session: `ttft-${round}-${i}` });
         if (r.status !== 200) throw new Error(`${target.name}: HTTP ${r.status}`);
         samples.get(target)!.push(r.ttftMs);
+        if (r.ownMs !== undefined) owns.get(target)!.push(r.ownMs);
       }
     }
     for (const target of targets) {
       p50.get(target)!.push(percentile(samples.get(target)!, 50));
       p99.get(target)!.push(percentile(samples.get(target)!, 99));
+      own.get(target)!.push(percentile(owns.get(target)!, 50));
     }
   }
   const added = (m: Map<Target, number[]>, target: Target) => {
@@ -48,5 +54,6 @@ export async function ttft(targets: Target[], rounds: number, perRound: number):
     p99Ms: spread(p99.get(target)!),
     addedP50Ms: added(p50, target),
     addedP99Ms: added(p99, target),
+    ownP50Ms: own.get(target)!.some(Number.isFinite) ? spread(own.get(target)!) : undefined,
   }));
 }
