@@ -33,9 +33,9 @@ interface Raw {
 }
 
 /** fetch() does not expose trailers: node:http does. */
-function request(url: string, body: unknown, headers: Record<string, string>): Promise<Raw> {
+function request(url: string, body: unknown, headers: Record<string, string>, path = '/v1/chat/completions'): Promise<Raw> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
+    const req = http.request(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -103,6 +103,19 @@ describe('Server-Timing', () => {
     await res.text();
   });
 
+  it("Ollama's /api/chat: streamed lines get the trailer, `stream: false` the header", async () => {
+    j = await startTestJarvis();
+    j.fake!.plan = thinking;
+    const streamed = await request(j.url, body(), { 'x-session-id': 'timing-ollama' }, '/api/chat');
+    expect(streamed.status).toBe(200);
+    expect(streamed.body.trim().split('\n').at(-1)).toContain('"done":true');
+    expect(streamed.headers.trailer).toBe('Server-Timing');
+    expectFullSet(timings(streamed.trailers['server-timing']));
+    const whole = await request(j.url, body({ stream: false }), {}, '/api/chat');
+    expect(whole.status).toBe(200);
+    expectFullSet(timings(whole.headers['server-timing']));
+  });
+
   it('the demo backend has no upstream: the first byte only', async () => {
     j = await startTestJarvis({ JARVIS_BACKEND: 'demo' });
     const res = await request(j.url, { messages: [{ role: 'user', content: 'hi' }], stream: true }, {});
@@ -126,7 +139,7 @@ describe('Server-Timing', () => {
     const payload = JSON.stringify(body());
     const socket = net.connect(Number(port), '127.0.0.1');
     // write, not end: a client that half-closes has gone, as far as Jarvis is concerned.
-    socket.write(`POST /v1/chat/completions HTTP/1.0\r\nHost: x\r\nAccept: application/x-ndjson\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
+    socket.write(`POST /v1/chat/completions HTTP/1.0\r\nHost: 127.0.0.1:${port}\r\nAccept: application/x-ndjson\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`);
     let raw = '';
     for await (const chunk of socket) raw += String(chunk);
     const [head, rest = ''] = raw.split('\r\n\r\n');

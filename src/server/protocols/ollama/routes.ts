@@ -50,8 +50,8 @@ async function loadReply(ctx: JarvisContext, reply: FastifyReply, model: string,
 }
 
 /** `stream: false` → one JSON object; absent or true → NDJSON lines (Ollama's default). */
-function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWriterOptions, 'streamId'>): StreamedReply['writer'] {
-  return (res, streamId) => (stream === false ? new OllamaJsonWriter(res, { ...options, streamId }) : new OllamaNdjsonWriter(res, { ...options, streamId }));
+function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWriterOptions, 'streamId' | 'timing'>): StreamedReply['writer'] {
+  return (res, streamId, timing) => (stream === false ? new OllamaJsonWriter(res, { ...options, streamId, timing }) : new OllamaNdjsonWriter(res, { ...options, streamId, timing }));
 }
 
 /**

@@ -1,7 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
+import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
+import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
 import { errorStatus } from '../openai/format.js';
 import { ReplyClock } from './timings.js';
 
@@ -15,6 +17,8 @@ export interface OllamaWriterOptions {
   sessionId: string;
   /** generate: the `context` for the last line, from the whole reply. */
   context?: (reply: string) => number[];
+  /** Reported as `Server-Timing` (README "What Jarvis adds, on every reply"). */
+  timing?: StreamTiming;
 }
 
 /** A tool call as Ollama writes it: arguments as an object, not JSON text. */
@@ -73,8 +77,11 @@ function lastLine(options: OllamaWriterOptions, clock: ReplyClock, event: Termin
   });
 }
 
+/** Headers of a reply complete as they leave (`stream: false`, or an error before any output): all the timings. */
 function jsonHeaders(options: OllamaWriterOptions): Record<string, string> {
-  return { 'content-type': 'application/json; charset=utf-8', [SESSION_HEADER]: options.sessionId, [STREAM_HEADER]: options.streamId };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', [SESSION_HEADER]: options.sessionId, [STREAM_HEADER]: options.streamId };
+  if (options.timing) headers[SERVER_TIMING] = serverTimingValue(options.timing, { total: true });
+  return headers;
 }
 
 const NOTHING: Said = { content: '', thinking: '', toolCalls: [] };
@@ -99,7 +106,7 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
     res: ServerResponse,
     private readonly options: OllamaWriterOptions,
   ) {
-    super(res);
+    super(res, options.timing);
     // A token line is written from pieces encoded once; Jarvis's own Ollama client reads this exact order fast.
     this.head = `{"model":${JSON.stringify(options.model)},"created_at":"`;
     this.tokenHead = options.endpoint === 'chat' ? '","message":{"role":"assistant","content":' : '","response":';
@@ -108,7 +115,9 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
   }
 
   private open(): void {
-    if (!this.res.headersSent && !this.gone) this.res.writeHead(200, streamHeaders('application/x-ndjson', this.options.sessionId, this.options.streamId));
+    if (this.res.headersSent || this.gone) return;
+    const timing = this.options.timing;
+    this.res.writeHead(200, { ...streamHeaders('application/x-ndjson', this.options.sessionId, this.options.streamId), ...(timing ? streamTimingHeaders(this.res, timing) : {}) });
   }
 
   private line(s: Said): boolean {
