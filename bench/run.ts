@@ -25,7 +25,7 @@ const quick = values.quick ?? false;
 const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
-  ? { tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 300, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
+  ? { tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
   : { tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
 // Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less time).
 const slowPrompt = `n=60 ms=${N.slowMs}`;
