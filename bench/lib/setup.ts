@@ -25,7 +25,8 @@ export async function startUpstreams(): Promise<Upstreams> {
 export async function startJarvis(env: Record<string, string>): Promise<Server & { logFile: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-bench-'));
   const logFile = join(dir, 'system.log');
-  const child = await startChild([...PROBE_FLAGS, 'dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), ...env }, /listening on (http:\/\/\S+)/);
+  // The default cap on a reply's tokens (4096) would cut the 50,000-token throughput stream short.
+  const child = await startChild([...PROBE_FLAGS, 'dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), JARVIS_MAX_TOKENS_DEFAULT: '10000000', ...env }, /listening on (http:\/\/\S+)/);
   return { ...child, url: child.info.url!, logFile };
 }
 

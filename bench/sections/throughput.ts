@@ -20,9 +20,9 @@ export interface ThroughputRow {
  * path under test already use both, and a reader in Node would take a share of
  * them (and more from the path that sends more bytes) and measure itself.
  */
-export async function curlSeconds(target: Target, prompt: string): Promise<number> {
+export async function curlSeconds(target: Target, prompt: string, tokens?: number): Promise<number> {
   const { stdout } = await run('curl', [
-    '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total}',
+    '-sS', '-o', '/dev/null', '-w', '%{http_code} %{time_total} %{size_download}',
     '-H', 'content-type: application/json',
     '-H', `x-session-id: tp-${Math.random().toString(36).slice(2)}`,
     // The target's own headers (Accept: application/x-ndjson picks Jarvis NDJSON over a JSON completion).
@@ -30,8 +30,10 @@ export async function curlSeconds(target: Target, prompt: string): Promise<numbe
     '--data-binary', JSON.stringify(target.body(prompt)),
     target.url,
   ]);
-  const [status, seconds] = stdout.trim().split(' ');
+  const [status, seconds, size] = stdout.trim().split(' ');
   if (status !== '200') throw new Error(`${target.name}: HTTP ${status}`);
+  // Every format spends well over 20 bytes on a token: fewer means the reply was cut short (a cap, a fault).
+  if (tokens !== undefined && Number(size) < tokens * 20) throw new Error(`${target.name}: ${size} bytes for ${tokens} tokens: the reply was cut short`);
   return Number(seconds);
 }
 
@@ -42,10 +44,10 @@ export async function curlSeconds(target: Target, prompt: string): Promise<numbe
  */
 export async function throughput(targets: Target[], tokens: number, rounds: number, paceMs = 0): Promise<ThroughputRow[]> {
   const prompt = paceMs > 0 ? `n=${tokens} ms=${paceMs}` : `n=${tokens} burst`;
-  if (paceMs === 0) for (const target of targets) await curlSeconds(target, `n=${Math.min(tokens, 5000)} burst`);
+  if (paceMs === 0) for (const target of targets) await curlSeconds(target, `n=${Math.min(tokens, 5000)} burst`, Math.min(tokens, 5000));
   const rates = new Map(targets.map((t) => [t, [] as number[]]));
   for (let round = 0; round < rounds; round++) {
-    for (const target of targets) rates.get(target)!.push(tokens / (await curlSeconds(target, prompt)));
+    for (const target of targets) rates.get(target)!.push(tokens / (await curlSeconds(target, prompt, tokens)));
   }
   return targets.map((target) => {
     const own = rates.get(target)!;
