@@ -27,8 +27,11 @@ const wanted = (section: string) => !only || only.includes(section);
 const N = quick
   ? { tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
   : { tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
-// Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less time).
-const slowPrompt = `n=60 ms=${N.slowMs}`;
+// Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less
+// time), 600 of them: a stream must outlive the opening of all the others, even on a loaded machine.
+const slowPrompt = `n=600 ms=${N.slowMs}`;
+// The demo's reply is about 70 tokens: at one every 2 s (full run) it outlives the opening too.
+const demoTokenMs = String(quick ? N.slowMs : N.slowMs * 2);
 
 const out: string[] = [];
 const say = (s: string) => {
@@ -156,7 +159,7 @@ async function scaleSection({ up }: Setup): Promise<void> {
     activeStreams: async () => ((await (await fetch(`${server.url}/health`)).json()) as { active_streams: number }).active_streams,
   });
   const levels: Array<[number, () => Promise<Server>, (s: Server) => ScaleSubject]> = [
-    ...N.scale.demo.map((n): [number, () => Promise<Server>, (s: Server) => ScaleSubject] => [n, () => startJarvis({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: String(N.slowMs), ...caps(n) }), (s) => jarvisSubject('Jarvis (demo backend)', s, 'scale')]),
+    ...N.scale.demo.map((n): [number, () => Promise<Server>, (s: Server) => ScaleSubject] => [n, () => startJarvis({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: demoTokenMs, ...caps(n) }), (s) => jarvisSubject('Jarvis (demo backend)', s, 'scale')]),
     ...N.scale.upstream.map((n): [number, () => Promise<Server>, (s: Server) => ScaleSubject] => [n, () => jarvisOllama(up, caps(n)), (s) => jarvisSubject('Jarvis (fake Ollama)', s, slowPrompt)]),
     ...N.scale.upstream.map((n): [number, () => Promise<Server>, (s: Server) => ScaleSubject] => [
       n,
@@ -178,7 +181,7 @@ async function scaleSection({ up }: Setup): Promise<void> {
     }
   }
   results.scale = rows;
-  say(`\n## Scale: concurrent slow streams (a token every ${N.slowMs} ms), each its own session\n`);
+  say(`\n## Scale: concurrent slow streams (a token every ${N.slowMs} ms; the demo's every ${demoTokenMs} ms), each its own session\n`);
   say(
     table(
       ['path', 'streams', 'RSS per stream KB', 'JS heap per stream KB', 'event-loop delay p99 ms', 'health p99 / max ms', 'errors', 'opened in s'],
