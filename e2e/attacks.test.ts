@@ -1,9 +1,10 @@
-import type { Browser, BrowserContext, Response } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Response } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chat } from '../test/helpers/chatClient.js';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { events, waitForLog } from '../test/helpers/log.js';
 import { launchChromium } from './helpers/browser.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 import { startOtherOrigin, type OtherOrigin } from './helpers/otherOrigin.js';
 
 // Issue 9's attacks, played in real Chromium: a page on another origin (127.0.0.2)
@@ -13,24 +14,16 @@ import { startOtherOrigin, type OtherOrigin } from './helpers/otherOrigin.js';
 const WAIT = { timeout: 20_000, intervals: [50] };
 const slow = (prompt: string) => ({ tokens: Array.from({ length: 2000 }, (_, i) => `${prompt}#${i} `), tokenMs: 10 });
 
-let browser: Browser;
+// These pages are not the chat UI: no UI build needed.
+const ui = useJarvisBrowser({ buildUi: false });
 let other: OtherOrigin;
-let context: BrowserContext | undefined;
-let j: TestJarvis | undefined;
+let j: TestJarvis;
 
 beforeAll(async () => {
-  browser = await launchChromium();
   other = await startOtherOrigin();
 }, 120_000);
 afterAll(async () => {
-  await browser?.close();
   await other?.close();
-});
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  await j?.close();
-  j = undefined;
 });
 
 /** Records the status of every request the page makes to `base`. */
@@ -44,7 +37,7 @@ function watch(ctx: BrowserContext, base: string): Array<{ method: string; url: 
 
 describe('a page on another origin', { timeout: 90_000 }, () => {
   it("cannot start, stop or read streams: no-cors fetch, text/plain form, stop, /debug/streams all 403; the victim's answer goes on", async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = slow;
     const victim = chat(j.url, { session: 'victim', prompt: 'V' });
     await victim.firstToken();
@@ -65,13 +58,13 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
         note('debugNoCors', fetch(J + '/debug/streams', { mode: 'no-cors' }));
         document.getElementById('f').submit();
       </script>`);
-    context = await browser.newContext();
+    const context = await ui.newContext();
     const seen = watch(context, j.url);
     const page = await context.newPage();
     await page.goto(other.url);
 
     // Each request's answer, as the server logged it (Playwright reports no response for opaque or CORS-blocked ones).
-    const refused = () => events(j!.logFile, 'bad_request').map((l) => `${l.fields.method} ${l.fields.url} ${l.fields.status} ${l.fields.code}`).sort();
+    const refused = () => events(j.logFile, 'bad_request').map((l) => `${l.fields.method} ${l.fields.url} ${l.fields.status} ${l.fields.code}`).sort();
     await expect.poll(() => refused().length, WAIT).toBe(5);
     expect(refused()).toEqual([
       'GET /debug/streams 403 origin_not_allowed',
@@ -97,7 +90,7 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
   });
 
   it('an origin in JARVIS_ALLOWED_ORIGINS gets CORS: its preflighted JSON request streams, and it reads X-Stream-Id', async () => {
-    j = await startTestJarvis({ JARVIS_BACKEND: 'demo', JARVIS_ALLOWED_ORIGINS: other.url });
+    j = await ui.startJarvis({ JARVIS_BACKEND: 'demo', JARVIS_ALLOWED_ORIGINS: other.url });
     other.serve(`<!doctype html><title>my app</title><script>
       window.run = async () => {
         const res = await fetch(${JSON.stringify(j.url)} + '/v1/chat/completions', {
@@ -109,7 +102,7 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
         return { status: res.status, streamId: res.headers.get('x-stream-id'), session: res.headers.get('x-session-id'), last: lines.at(-1).type };
       };
     </script>`);
-    context = await browser.newContext();
+    const context = await ui.newContext();
     const seen = watch(context, j.url);
     const page = await context.newPage();
     await page.goto(other.url);
@@ -123,7 +116,7 @@ describe('a page on another origin', { timeout: 90_000 }, () => {
 
 describe('DNS rebinding', { timeout: 90_000 }, () => {
   it('a page loaded as http://evil.test:PORT/ (resolved to 127.0.0.1) gets 403 on every route', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = slow;
     const victim = chat(j.url, { session: 'victim', prompt: 'V' });
     await victim.firstToken();

@@ -1,11 +1,9 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakePlan } from '../test/fakes/fakeOllama.js';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { events, waitForLog } from '../test/helpers/log.js';
-import { launchChromium } from './helpers/browser.js';
-import { ChatPage, normalize, tokensText } from './helpers/chatPage.js';
-import { ensureUiBuilt } from './helpers/uiBuild.js';
+import { normalize, tokensText } from './helpers/chatPage.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The web UI in a real headless Chromium, against a real Jarvis in front of the fake
 // Ollama: one test per row of the runbook's Test Case Matrix, then the rest of issue 3.
@@ -18,45 +16,17 @@ const plan = (prefix: string, count: number, tokenMs: number): FakePlan => ({
   tokenMs,
 });
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-let j: TestJarvis | undefined;
+const ui = useJarvisBrowser();
 
-beforeAll(async () => {
-  await ensureUiBuilt();
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(async () => {
-  // Closing the pages first ends their streams; close() then checks every stream_start has its stream_end.
-  await context?.close();
-  context = undefined;
-  await j?.close();
-  j = undefined;
-});
-
-async function open(env: Record<string, string> = {}, viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
-  j ??= await startTestJarvis(env);
-  context = await browser.newContext({ viewport });
-  const chat = new ChatPage(await context.newPage());
-  await chat.page.goto(j.url);
-  await chat.input.waitFor();
-  return chat;
-}
-
-function fake() {
-  return j!.fake!;
+function fake(j: TestJarvis) {
+  return j.fake!;
 }
 
 describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   it('Baseline: tokens stream into the answer, which then completes', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => plan(p, 60, 40);
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => plan(p, 60, 40);
+    const chat = await ui.openPage(j.url);
     await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').allTextContents(), WAIT).toEqual([
       'Default (fake-llama:latest)',
       'fake-llama:latest',
@@ -84,12 +54,12 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   });
 
   it('Stop: the answer stops growing, is marked stopped, and the upstream request is closed', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => plan(p, 400, 10);
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => plan(p, 400, 10);
+    const chat = await ui.openPage(j.url);
     await chat.send('A');
     await expect.poll(() => chat.text(0), WAIT).toMatch(/A#3\b/);
-    const upstream = await fake().waitForRequest((r) => r.prompt === 'A');
+    const upstream = await fake(j).waitForRequest((r) => r.prompt === 'A');
 
     await chat.page.getByRole('button', { name: 'Stop answering' }).click();
     await expect.poll(() => chat.state(0), WAIT).toBe('stopped');
@@ -115,9 +85,9 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   });
 
   it('Rapid: A, then B 50 ms later: B shows only B tokens and completes, A is marked superseded', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => (p === 'A' ? plan('A', 400, 10) : plan('B', 20, 10));
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => (p === 'A' ? plan('A', 400, 10) : plan('B', 20, 10));
+    const chat = await ui.openPage(j.url);
     await chat.send('A');
     await chat.page.waitForTimeout(50); // the matrix's stimulus: B 50 ms after A
     await chat.send('B');
@@ -141,7 +111,7 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
     expect(starts).toHaveLength(2);
     const aTrace = starts.map((s) => s.fields.trace).find((t) => t !== bStream)!;
     expect((await waitForLog(j.logFile, 'stream_end', { trace: aTrace })).fields.reason).toBe('superseded');
-    for (const r of fake().requests.filter((r) => r.prompt === 'A')) {
+    for (const r of fake(j).requests.filter((r) => r.prompt === 'A')) {
       await r.closed;
       expect(r.aborted).toBe(true);
     }
@@ -150,9 +120,9 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   });
 
   it('Stress: A–E sent rapidly: only E completes, A–D are superseded', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => (p === 'E' ? plan('E', 20, 10) : plan(p, 400, 10));
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => (p === 'E' ? plan('E', 20, 10) : plan(p, 400, 10));
+    const chat = await ui.openPage(j.url);
     for (const p of ['A', 'B', 'C', 'D', 'E']) await chat.send(p);
 
     await expect.poll(() => chat.state(4), WAIT).toBe('done');
@@ -166,7 +136,7 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
     const session = await chat.sessionId();
     for (const start of events(j.logFile, 'stream_start', { session })) await waitForLog(j.logFile, 'stream_end', { trace: start.fields.trace! });
     expect(events(j.logFile, 'stream_end', { session }).filter((e) => e.fields.reason === 'done')).toHaveLength(1);
-    for (const r of fake().requests.filter((r) => r.prompt !== 'E')) {
+    for (const r of fake(j).requests.filter((r) => r.prompt !== 'E')) {
       await r.closed;
       expect(r.aborted).toBe(true);
     }
@@ -175,13 +145,11 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
   });
 
   it('Multi: two pages on two conversations stream at once, each shows only its own tokens', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => plan(p, 40, 25);
-    const one = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => plan(p, 40, 25);
+    const one = await ui.openPage(j.url);
     // Same browser profile, second tab: they share localStorage, as two tabs of one user do.
-    const two = new ChatPage(await context!.newPage());
-    await two.page.goto(j.url);
-    await two.input.waitFor();
+    const two = await ui.openPage(j.url, { sameContext: true });
 
     await one.send('P');
     await two.send('Q');
@@ -203,9 +171,9 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
 
 describe('web UI: reasoning models', { timeout: 90_000 }, () => {
   it('the reasoning streams live into a collapsible "Thinking" block above the answer', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => ({ thinking: Array.from({ length: 40 }, (_, i) => `step ${i}. `), ...plan(p, 20, 30) });
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => ({ thinking: Array.from({ length: 40 }, (_, i) => `step ${i}. `), ...plan(p, 20, 30) });
+    const chat = await ui.openPage(j.url);
     await chat.send('Why?');
     const answer = chat.answer(0);
     const thinking = answer.getByRole('group').filter({ has: chat.page.getByText('Thinking', { exact: true }) });
@@ -234,16 +202,16 @@ describe('web UI: reasoning models', { timeout: 90_000 }, () => {
 
 describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
   it('conversations (renamed, new, deleted) are kept across a reload; Shift+Enter makes a new line', async () => {
-    j = await startTestJarvis();
-    fake().plan = (p) => plan(p.split('\n')[0]!, 5, 5);
-    const chat = await open();
+    const j = await ui.startJarvis();
+    fake(j).plan = (p) => plan(p.split('\n')[0]!, 5, 5);
+    const chat = await ui.openPage(j.url);
     await chat.input.fill('hello');
     await chat.input.press('Shift+Enter');
     await chat.input.pressSequentially('world');
     expect(await chat.input.inputValue()).toBe('hello\nworld');
     await chat.input.press('Enter');
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
-    expect(fake().requests[0]!.prompt).toBe('hello\nworld');
+    expect(fake(j).requests[0]!.prompt).toBe('hello\nworld');
 
     // The server names a conversation after its first prompt (lines joined).
     await chat.page.getByRole('button', { name: 'Rename "hello world"' }).click();
@@ -271,10 +239,10 @@ describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
   });
 
   it('an upstream failure shows as an error with Retry, which asks again in place', async () => {
-    j = await startTestJarvis();
+    const j = await ui.startJarvis();
     let calls = 0;
-    fake().plan = (p) => (calls++ === 0 ? { tokens: [], tokenMs: 5, fault: 'http_500' } : plan(p, 5, 5));
-    const chat = await open();
+    fake(j).plan = (p) => (calls++ === 0 ? { tokens: [], tokenMs: 5, fault: 'http_500' } : plan(p, 5, 5));
+    const chat = await ui.openPage(j.url);
     await chat.send('R');
     await expect.poll(() => chat.state(0), WAIT).toBe('error');
     const alert = chat.answer(0).getByRole('alert');
@@ -288,12 +256,12 @@ describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
   });
 
   it('model output with <img onerror> or <script> shows as text; Markdown and code blocks render', async () => {
-    j = await startTestJarvis();
-    fake().plan = () => ({
+    const j = await ui.startJarvis();
+    fake(j).plan = () => ({
       tokens: ['Look: ', '<img src=x onerror="window.__pwned=1">', ' and ', '<script>window.__pwned=2</script>', '\n\n', '**bold** ', '[link](javascript:window.__pwned=3)', '\n\n', '```js\n', 'const x = 1;\n', '```\n'],
       tokenMs: 5,
     });
-    const chat = await open();
+    const chat = await ui.openPage(j.url);
     await chat.send('x');
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
     const answer = chat.answer(0);
@@ -311,7 +279,7 @@ describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
   });
 
   it('phone width, demo backend: banner, drawer with the conversation list, auto-scroll that pauses when scrolled up', async () => {
-    const chat = await open({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '15' }, { width: 390, height: 740 });
+    const { chat } = await ui.openJarvisPage({ env: { JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '15' }, viewport: { width: 390, height: 740 } });
     await expect.poll(() => chat.page.getByTestId('demo-banner').isVisible(), WAIT).toBe(true);
     await expect(chat.page.getByRole('complementary', { name: 'Conversations' }).isVisible()).resolves.toBe(false);
 

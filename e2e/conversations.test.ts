@@ -1,11 +1,9 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakePlan } from '../test/fakes/fakeOllama.js';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
-import { launchChromium } from './helpers/browser.js';
-import { ChatPage, normalize, tokensText } from './helpers/chatPage.js';
-import { startTcpProxy, type TcpProxy } from './helpers/tcpProxy.js';
-import { ensureUiBuilt } from './helpers/uiBuild.js';
+import type { TestJarvis } from '../test/helpers/jarvisServer.js';
+import { type ChatPage, normalize, tokensText } from './helpers/chatPage.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
+import { startTcpProxy } from './helpers/tcpProxy.js';
 
 // Issue 12 in the browser: conversations live on the server, and an answer survives a
 // reload, a network drop, a second tab and a server restart. Real Chromium, real Jarvis
@@ -24,45 +22,23 @@ const plan = (prefix: string, count: number, tokenMs: number): FakePlan => ({
   tokenMs,
 });
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-let j: TestJarvis | undefined;
-let proxy: TcpProxy | undefined;
+const ui = useJarvisBrowser();
+/** This test's Jarvis (the hooks close it). */
+let j: TestJarvis;
 
-beforeAll(async () => {
-  await ensureUiBuilt();
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  await proxy?.close();
-  proxy = undefined;
-  await j?.close();
-  j = undefined;
-});
-
-async function newPage(url = j!.url): Promise<ChatPage> {
-  context ??= await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const chat = new ChatPage(await context.newPage());
-  await chat.page.goto(url);
-  await chat.input.waitFor();
-  return chat;
+/** The pages of one test are tabs of one browser profile: they share localStorage. */
+function newPage(url = j.url): Promise<ChatPage> {
+  return ui.openPage(url, { sameContext: true });
 }
 
 /** The conversations as the server has them (no key: one owner). */
 async function serverConversations(): Promise<Array<{ id: string; title: string }>> {
-  const response = await fetch(`${j!.url}/v1/conversations`);
+  const response = await fetch(`${j.url}/v1/conversations`);
   return ((await response.json()) as { data: Array<{ id: string; title: string }> }).data;
 }
 
 async function serverMessages(id: string): Promise<Array<{ role: string; content: string; state?: string }>> {
-  const response = await fetch(`${j!.url}/v1/conversations/${id}`);
+  const response = await fetch(`${j.url}/v1/conversations/${id}`);
   return ((await response.json()) as { messages: Array<{ role: string; content: string; state?: string }> }).messages;
 }
 
@@ -74,7 +50,7 @@ async function lastToken(chat: ChatPage, i: number, prefix: string): Promise<num
 
 describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
   it('reload mid-answer: the answer keeps streaming in place, nothing lost or shown twice, and completes', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = (p) => plan(p, 150, 25);
     const chat = await newPage();
     await chat.send('A');
@@ -103,9 +79,10 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
   });
 
   it('network drop: the UI says "Reconnecting…", comes back by itself at its last seq, no Retry, no token lost or twice', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = (p) => plan(p, 150, 25);
-    proxy = await startTcpProxy(j.url);
+    const proxy = await startTcpProxy(j.url);
+    ui.closeAfterTest(() => proxy.close());
     const chat = await newPage(proxy.url);
     await chat.send('A');
     await expect.poll(() => lastToken(chat, 0, 'A'), WAIT).toBeGreaterThanOrEqual(15);
@@ -116,7 +93,7 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
     const during = await lastToken(chat, 0, 'A');
     await chat.screenshot('conv-reconnecting');
     // Long enough for the server to stream on without us (and for a few attempts to fail).
-    await expect.poll(async () => (await fetch(`${j!.url}/v1/conversations`).then((r) => r.json()) as { data: unknown[] }).data.length, WAIT).toBe(1);
+    await expect.poll(async () => (await fetch(`${j.url}/v1/conversations`).then((r) => r.json()) as { data: unknown[] }).data.length, WAIT).toBe(1);
     await chat.page.waitForTimeout(800);
     expect(await lastToken(chat, 0, 'A')).toBe(during);
     proxy.unblock();
@@ -133,7 +110,7 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
   });
 
   it('two tabs on one conversation show one live answer; a prompt in the second supersedes in both; the list follows', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = (p) => (p === 'A' ? plan('A', 400, 20) : plan('B', 40, 20));
     const one = await newPage();
     await one.send('A');
@@ -180,7 +157,7 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
   });
 
   it('the old localStorage conversations are imported once: they appear on the server, a second load imports nothing', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     const chat = await newPage();
     const now = Date.now();
     const old = [
@@ -242,7 +219,7 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
   });
 
   it('a server restart keeps the history: stop Jarvis, start it on the same data and port, the page shows it all', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = (p) => plan(p, 10, 5);
     const chat = await newPage();
     await chat.send('Before the restart');
@@ -250,7 +227,7 @@ describe('web UI: conversations on the server', { timeout: 120_000 }, () => {
     const port = new URL(j.url).port;
     const dataDir = j.dataDir;
     await j.close();
-    j = await startTestJarvis({ PORT: port, JARVIS_DATA_DIR: dataDir });
+    j = await ui.startJarvis({ PORT: port, JARVIS_DATA_DIR: dataDir });
     j.fake!.plan = (p) => plan(p, 10, 5);
 
     // The page's feed comes back by itself; a new prompt goes to the same conversation.

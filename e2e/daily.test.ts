@@ -1,14 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FakePlan } from '../test/fakes/fakeOllama.js';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { seriousViolations } from './helpers/axe.js';
-import { launchChromium } from './helpers/browser.js';
-import { ChatPage, normalize } from './helpers/chatPage.js';
-import { ensureUiBuilt } from './helpers/uiBuild.js';
+import { type ChatPage, normalize } from './helpers/chatPage.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // Issue 13, what a daily user reaches for: Regenerate, Edit and resend, per-conversation
 // settings kept on the server, each answer's model and speed, search, export and
@@ -16,31 +14,12 @@ import { ensureUiBuilt } from './helpers/uiBuild.js';
 
 const WAIT = { timeout: 20_000, intervals: [50] };
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-let j: TestJarvis | undefined;
+const ui = useJarvisBrowser();
+/** This test's Jarvis (the hooks close it). */
+let j: TestJarvis;
 
-beforeAll(async () => {
-  await ensureUiBuilt();
-  browser = await launchChromium();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  await j?.close();
-  j = undefined;
-});
-
-async function open(viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
-  j ??= await startTestJarvis();
-  context = await browser.newContext({ viewport });
-  const chat = new ChatPage(await context.newPage());
-  await chat.page.goto(j.url);
-  await chat.input.waitFor();
-  return chat;
+function open(viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
+  return ui.openPage(j.url, { viewport });
 }
 
 /** Answers numbered per prompt: the first answer to "A" is "A-1 …", the next "A-2 …". */
@@ -54,7 +33,7 @@ function countingPlan(tokens = 6, tokenMs = 5): (prompt: string) => FakePlan {
 }
 
 async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${j!.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
+  const response = await fetch(`${j.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -81,7 +60,7 @@ const userTexts = (chat: ChatPage) => chat.page.locator('article[data-role="user
 
 describe('web UI: answers again', { timeout: 90_000 }, () => {
   it('Regenerate answers the last prompt again, in place of the last answer', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = countingPlan();
     const chat = await open();
     await chat.send('A');
@@ -103,7 +82,7 @@ describe('web UI: answers again', { timeout: 90_000 }, () => {
   });
 
   it('Edit a message and send it again: the answers after it are replaced', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = countingPlan();
     const chat = await open();
     await chat.send('A');
@@ -145,7 +124,7 @@ describe('web UI: answers again', { timeout: 90_000 }, () => {
 
 describe('web UI: settings and answer details', { timeout: 90_000 }, () => {
   it('settings are stored with the conversation (kept after a reload), used for its answers; each answer shows model, tokens and speed', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = () => ({ tokens: Array.from({ length: 12 }, (_, i) => `t${i} `), tokenMs: 15, firstTokenMs: 80 });
     const chat = await open();
     await chat.send('first');
@@ -207,7 +186,7 @@ describe('web UI: settings and answer details', { timeout: 90_000 }, () => {
 
 describe('web UI: search, export, import', { timeout: 120_000 }, () => {
   it('search finds conversations by title and by text on the server, debounced', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = (p) => ({ tokens: [`about ${p.includes('Lisbon') ? 'pastel de nata' : 'nothing much'}`], tokenMs: 5 });
     const chat = await open();
     for (const prompt of ['Trip to Lisbon', 'Fix my TypeScript', 'Weekend plans']) {
@@ -241,7 +220,7 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
   });
 
   it('export all, then import it into another Jarvis: the same conversations, messages and settings; one as Markdown and JSON', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     j.fake!.plan = countingPlan(3);
     const chat = await open();
     await chat.send('A long first prompt that names this conversation and goes on past twenty characters');
@@ -276,9 +255,9 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     const before = await Promise.all(exported.conversations.map((c) => stored(c.id!)));
 
     // Another Jarvis, empty: import the file there.
-    await context!.close();
+    await chat.page.context().close();
     await j.close();
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     const fresh = await open();
     await expect(fresh.conversationTitles.count()).resolves.toBe(0);
     await fresh.page.getByLabel('Import conversations from a JSON file').setInputFiles(file);
@@ -308,12 +287,9 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
 describe('web UI: accessibility', { timeout: 90_000 }, () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`axe finds no serious or critical violation: empty, chatting, phone (${scheme})`, async () => {
-      j = await startTestJarvis();
+      j = await ui.startJarvis();
       j.fake!.plan = () => ({ tokens: ['Sure:\n\n```python\n', 'def f(x):\n    return x * 2  # a line long enough that it has to scroll sideways in the column\n', '```\n\n', '| a | b |\n|---|---|\n| 1 | 2 |\n'], tokenMs: 5 });
-      context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: scheme });
-      const chat = new ChatPage(await context.newPage());
-      await chat.page.goto(j.url);
-      await chat.input.waitFor();
+      const chat = await ui.openPage(j.url, { colorScheme: scheme });
       await expect(seriousViolations(chat.page)).resolves.toEqual([]);
 
       await chat.send('code please');
@@ -338,7 +314,7 @@ describe('web UI: accessibility', { timeout: 90_000 }, () => {
   }
 
   it('every control is reachable by keyboard, with a visible focus ring', async () => {
-    j = await startTestJarvis();
+    j = await ui.startJarvis();
     const chat = await open();
     await chat.send('hello');
     await expect.poll(() => chat.state(0), WAIT).toBe('done');

@@ -1,10 +1,8 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
+import { describe, expect, it } from 'vitest';
+import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { events, waitForLog } from '../test/helpers/log.js';
-import { launchChromium } from './helpers/browser.js';
-import { ChatPage, normalize, tokensText } from './helpers/chatPage.js';
-import { ensureUiBuilt } from './helpers/uiBuild.js';
+import { type ChatPage, normalize, tokensText } from './helpers/chatPage.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The web UI against a Jarvis that needs API keys, in real Chromium: it asks for the
 // key once, keeps it, sends it on every call, and asks again when the server says 401.
@@ -14,26 +12,10 @@ const ALICE = 'alice-key-0123456789abcdef';
 const CAROL = 'carol-key-0123456789abcdef';
 const reply = (p: string) => ({ tokens: Array.from({ length: 10 }, (_, i) => `${p}#${i} `), tokenMs: 5 });
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-const servers: TestJarvis[] = [];
-
-beforeAll(async () => {
-  await ensureUiBuilt();
-  browser = await launchChromium();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  for (const s of servers.splice(0)) await s.close();
-});
+const ui = useJarvisBrowser();
 
 async function start(env: Record<string, string>): Promise<TestJarvis> {
-  const j = await startTestJarvis(env);
-  servers.push(j);
+  const j = await ui.startJarvis(env);
   if (j.fake) j.fake.plan = reply;
   return j;
 }
@@ -46,9 +28,7 @@ async function signIn(chat: ChatPage, key: string): Promise<void> {
 describe('web UI sign-in', { timeout: 90_000 }, () => {
   it('asks for the key on 401, refuses a wrong one, keeps the right one, and asks again once it is revoked', async () => {
     const first = await start({ JARVIS_API_KEYS: `alice:${ALICE}` });
-    context = await browser.newContext();
-    const chat = new ChatPage(await context.newPage());
-    await chat.page.goto(first.url);
+    const chat = await ui.openPage(first.url, { waitForChat: false });
 
     await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
     await chat.screenshot('sign-in');
@@ -74,7 +54,6 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
     // The operator restarts Jarvis with other keys on the same port: the next call gets 401.
     const port = new URL(first.url).port;
     await first.close();
-    servers.splice(servers.indexOf(first), 1);
     const second = await start({ PORT: port, JARVIS_API_KEYS: `carol:${CAROL}` });
     // The page's next call (its conversation feed reconnecting by itself) gets 401: it asks for a key.
     await chat.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
@@ -92,9 +71,7 @@ describe('web UI sign-in', { timeout: 90_000 }, () => {
 
   it('shows the server’s warning when it runs exposed without keys (JARVIS_ALLOW_NO_AUTH=1)', async () => {
     const j = await start({ HOST: '0.0.0.0', JARVIS_ALLOW_NO_AUTH: '1' });
-    context = await browser.newContext();
-    const chat = new ChatPage(await context.newPage());
-    await chat.page.goto(`http://127.0.0.1:${new URL(j.url).port}/`);
+    const chat = await ui.openPage(`http://127.0.0.1:${new URL(j.url).port}/`, { waitForChat: false });
     const warning = chat.page.getByTestId('security-warning');
     await warning.waitFor(WAIT);
     expect(await warning.textContent()).toContain('without API keys');

@@ -1,11 +1,7 @@
-import type { Browser, BrowserContext } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FakeOllama } from '../test/fakes/fakeOllama.js';
 import { freePort } from '../test/helpers/freePort.js';
-import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
-import { launchChromium } from './helpers/browser.js';
-import { ChatPage } from './helpers/chatPage.js';
-import { ensureUiBuilt } from './helpers/uiBuild.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The page follows the server live: a banner when Jarvis cannot be reached or its
 // model server is down, gone when it is back; code highlighted once its lazy chunk
@@ -13,42 +9,17 @@ import { ensureUiBuilt } from './helpers/uiBuild.js';
 
 const WAIT = { timeout: 30_000, intervals: [100] };
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-let j: TestJarvis | undefined;
-let fake: FakeOllama | undefined;
-
-beforeAll(async () => {
-  await ensureUiBuilt();
-  browser = await launchChromium();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-  await j?.close();
-  await fake?.stop();
-  context = j = fake = undefined;
-});
-
-async function openPage(url: string, viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
-  context = await browser.newContext({ viewport });
-  const chat = new ChatPage(await context.newPage());
-  await chat.page.goto(url);
-  await chat.input.waitFor();
-  return chat;
-}
+const ui = useJarvisBrowser();
 
 describe('web UI: live status', { timeout: 120_000 }, () => {
   it('banner when the model server stops and when Jarvis stops; each cleared when it is back', async () => {
     const ollamaPort = await freePort();
     const jarvisPort = await freePort();
-    fake = await new FakeOllama().start(ollamaPort);
+    let fake = await new FakeOllama().start(ollamaPort);
+    ui.closeAfterTest(() => fake.stop());
     const env = { JARVIS_BACKEND: 'ollama', OLLAMA_HOST: `http://127.0.0.1:${ollamaPort}`, PORT: String(jarvisPort) };
-    j = await startTestJarvis(env, { fake: false });
+    const { jarvis: j, chat } = await ui.openJarvisPage({ env, fake: false });
     const dataDir = j.dataDir;
-    const chat = await openPage(j.url);
     const banner = chat.page.getByTestId('status-banner');
     const status = async () => ((await banner.count()) ? await banner.getAttribute('data-status') : null);
     await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').count(), WAIT).toBe(3);
@@ -64,10 +35,9 @@ describe('web UI: live status', { timeout: 120_000 }, () => {
 
     // Jarvis itself goes away, then comes back on the same address with the same data.
     await j.close();
-    j = undefined;
     await expect.poll(status, WAIT).toBe('jarvis-down');
     await chat.screenshot('status-jarvis-down');
-    j = await startTestJarvis({ ...env, JARVIS_DATA_DIR: dataDir }, { fake: false });
+    await ui.startJarvis({ ...env, JARVIS_DATA_DIR: dataDir }, { fake: false });
     await expect.poll(status, WAIT).toBeNull();
 
     // And it works again without a reload.
@@ -80,12 +50,11 @@ describe('web UI: live status', { timeout: 120_000 }, () => {
 
 describe('web UI: syntax highlighting', { timeout: 90_000 }, () => {
   it('code blocks are highlighted from a lazily loaded chunk, as text: markup in code stays text', async () => {
-    j = await startTestJarvis();
+    const { jarvis: j, chat } = await ui.openJarvisPage();
     j.fake!.plan = () => ({
       tokens: ['Here:\n\n', '```ts\n', 'const greet = (name: string): string => `hi ${name}`; // <img src=x onerror="window.__pwned=1">\n', 'const n = 42;\n', '```\n', '\nand plain:\n\n```\nno language here\n```\n'],
       tokenMs: 5,
     });
-    const chat = await openPage(j.url);
     const scripts: string[] = [];
     chat.page.on('request', (r) => {
       if (r.resourceType() === 'script') scripts.push(new URL(r.url()).pathname);
@@ -121,9 +90,9 @@ describe('web UI: syntax highlighting', { timeout: 90_000 }, () => {
 
 describe('web UI: header at 1280 px', { timeout: 60_000 }, () => {
   it('the model picker shows the whole default model name; "↓ Latest" only when there is something to scroll', async () => {
-    j = await startTestJarvis({ JARVIS_MODEL: 'llama3.2:latest' });
+    const j = await ui.startJarvis({ JARVIS_MODEL: 'llama3.2:latest' });
     j.fake!.models = ['llama3.2:latest', 'qwen2.5-coder:7b-instruct'];
-    const chat = await openPage(j.url);
+    const chat = await ui.openPage(j.url);
     const picker = chat.page.getByRole('combobox', { name: 'Model' });
     await expect.poll(() => picker.locator('option').first().textContent(), WAIT).toBe('Default (llama3.2:latest)');
     // The text fits in the box: its width (in the select's font) plus the arrow and padding.
