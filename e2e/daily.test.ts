@@ -184,6 +184,56 @@ describe('web UI: settings and answer details', { timeout: 90_000 }, () => {
   });
 });
 
+describe('web UI: a new chat set up before its first message', { timeout: 90_000 }, () => {
+  it('the settings open in a new chat; the first prompt creates the conversation with them and its answer uses them', async () => {
+    j = await ui.startJarvis();
+    j.fake!.plan = countingPlan();
+    const chat = await open();
+    const button = chat.page.getByRole('button', { name: 'Conversation settings' });
+    await expect(button.getAttribute('aria-disabled')).resolves.toBe('false');
+    await button.click();
+    const dialog = chat.page.getByRole('dialog', { name: 'Conversation settings' });
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(true);
+    await dialog.getByRole('textbox', { name: 'System prompt' }).fill('Answer like a pirate.');
+    await dialog.getByRole('combobox', { name: 'Model for this conversation' }).selectOption('fake-qwen:latest');
+    await dialog.getByRole('spinbutton', { name: 'Temperature' }).fill('0.3');
+    await dialog.getByRole('spinbutton', { name: 'Max tokens' }).fill('64');
+    await expect(seriousViolations(chat.page)).resolves.toEqual([]);
+    await chat.screenshot('settings-new-chat');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
+    // Nothing stored yet: an empty chat is not a conversation.
+    await expect(api<{ data: unknown[] }>('/v1/conversations')).resolves.toMatchObject({ data: [] });
+    // Kept while the chat is still empty: the dialog shows them again.
+    await button.click();
+    await expect(dialog.getByRole('textbox', { name: 'System prompt' }).inputValue()).resolves.toBe('Answer like a pirate.');
+    await expect(dialog.getByRole('spinbutton', { name: 'Max tokens' }).inputValue()).resolves.toBe('64');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+
+    await chat.send('A');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    const body = j.fake!.requests.at(-1)!.body as { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown> };
+    expect(body.model).toBe('fake-qwen:latest');
+    expect(body.messages).toEqual([
+      { role: 'system', content: 'Answer like a pirate.' },
+      { role: 'user', content: 'A' },
+    ]);
+    expect(body.options).toMatchObject({ temperature: 0.3, num_predict: 64 });
+    await expect(stored(await chat.sessionId())).resolves.toMatchObject({ system: 'Answer like a pirate.', model: 'fake-qwen:latest', temperature: 0.3, max_tokens: 64 });
+    await expect(chat.page.getByRole('combobox', { name: 'Model', exact: true }).inputValue()).resolves.toBe('fake-qwen:latest');
+
+    // The next new chat starts from the server's defaults again, but with the last model.
+    await chat.page.getByRole('button', { name: '+ New chat' }).click();
+    await button.click();
+    await expect(dialog.getByRole('textbox', { name: 'System prompt' }).inputValue()).resolves.toBe('');
+    await expect(dialog.getByRole('spinbutton', { name: 'Temperature' }).inputValue()).resolves.toBe('');
+    await expect(dialog.getByRole('combobox', { name: 'Model for this conversation' }).inputValue()).resolves.toBe('fake-qwen:latest');
+    await chat.page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
+    expect(chat.errors).toEqual([]);
+  });
+});
+
 describe('web UI: search, export, import', { timeout: 120_000 }, () => {
   it('search finds conversations by title and by text on the server, debounced', async () => {
     j = await ui.startJarvis();
@@ -203,11 +253,18 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     await box.pressSequentially('nata', { delay: 20 }); // text of an answer, not a title
     const results = chat.page.getByRole('list', { name: 'Search results' });
     await expect.poll(() => results.locator('.conversation-title').allTextContents(), WAIT).toEqual(['Trip to Lisbon']);
-    expect(searches).toEqual(['nata']); // one query for four keys
+    // Debounced: the last query is the whole word, and fewer queries went out than keys were typed
+    // (each key 20 ms after the last; a key delayed past 250 ms by a loaded machine may add one).
+    expect(searches.at(-1)).toBe('nata');
+    expect(searches.length).toBeLessThan(4);
+    // The matching text, the match marked.
+    await expect(results.locator('.search-snippet').allTextContents()).resolves.toEqual(['Jarvis: about pastel de nata']);
+    await expect(results.locator('.search-snippet mark').allTextContents()).resolves.toEqual(['nata']);
     await chat.screenshot('search');
 
     await box.fill('typescript'); // title, any case
     await expect.poll(() => results.locator('.conversation-title').allTextContents(), WAIT).toEqual(['Fix my TypeScript']);
+    await expect(results.locator('.conversation-title mark').allTextContents()).resolves.toEqual(['TypeScript']);
     await results.getByRole('button', { name: 'Fix my TypeScript' }).click();
     await expect.poll(() => chat.page.locator('.chat-title').textContent(), WAIT).toBe('Fix my TypeScript');
     await expect.poll(() => userTexts(chat), WAIT).toEqual(['Fix my TypeScript']);
@@ -216,6 +273,26 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     await expect.poll(() => chat.page.getByText('0 found').count(), WAIT).toBe(1);
     await box.press('Escape');
     await expect.poll(() => chat.conversationTitles.count(), WAIT).toBe(3);
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('a snippet is text: markup in a matching message is shown, never run', async () => {
+    j = await ui.startJarvis();
+    j.fake!.plan = () => ({ tokens: ['ok'], tokenMs: 5 });
+    const chat = await open();
+    const long = `${'words before it '.repeat(8)}<img src=x onerror="window.__pwned=1"> then <b>bold</b> and ${'words after it '.repeat(12)}`;
+    await chat.send(long);
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await chat.page.getByRole('searchbox', { name: 'Search conversations' }).fill('onerror');
+    const snippet = chat.page.getByRole('list', { name: 'Search results' }).locator('.search-snippet');
+    await expect.poll(() => snippet.count(), WAIT).toBe(1);
+    const text = (await snippet.textContent()) ?? '';
+    // Cut around the match at word boundaries, with … where text was left out.
+    expect(text).toMatch(/^…[a-z ]+<img src=x onerror="window\.__pwned=1"> then <b>bold<\/b> and [a-z ]+…$/);
+    expect(text.length).toBeLessThan(long.length);
+    await expect(snippet.locator('mark').allTextContents()).resolves.toEqual(['onerror']);
+    await expect(chat.page.locator('aside img, aside b').count()).resolves.toBe(0);
+    expect(await chat.page.evaluate('typeof window.__pwned')).toBe('undefined');
     expect(chat.errors).toEqual([]);
   });
 

@@ -117,6 +117,12 @@ describe('conversations: create, list, get, patch, delete', () => {
     await answer.finished;
     const found = await api(j.url, 'GET', `/v1/conversations?q=${word.toLowerCase()}`);
     expect(found.body.data.map((c: any) => c.id)).toEqual([ids[1]]);
+    // Each result says where it matched: the first such message, its text around the match, the match's [start, end) in it.
+    const { match } = found.body.data[0];
+    expect(match).toMatchObject({ message_id: expect.stringMatching(/^msg_/), role: 'user', snippet: `about the ${word} 100%_sure` });
+    expect(match.snippet.slice(...match.highlight)).toBe(word);
+    expect(all.body.data[0].match).toMatchObject({ message_id: null, snippet: `${tag} number 4`, highlight: [0, tag.length] });
+    expect((await api(j.url, 'GET', '/v1/conversations?limit=1')).body.data[0]).not.toHaveProperty('match');
     // % and _ are matched literally.
     expect((await api(j.url, 'GET', `/v1/conversations?q=${encodeURIComponent('100%_sure')}`)).body.data.map((c: any) => c.id)).toEqual([ids[1]]);
     expect((await api(j.url, 'GET', `/v1/conversations?q=${encodeURIComponent('100%x')}`)).body.data).toEqual([]);

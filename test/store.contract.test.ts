@@ -97,8 +97,14 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     }
     expect(seen).toEqual([...ids].reverse());
     await store.startTurn(owner, ids[2]!, { kind: 'send', content: 'The Ünïcode QUOKKA 🦘 lives here' }, slot('s-search'));
-    expect((await store.listConversations(owner, { limit: 10, q: 'quokka 🦘' })).items.map((c) => c.id)).toEqual([ids[2]]);
-    expect((await store.listConversations(owner, { limit: 10, q: 'title 5' })).items.map((c) => c.id)).toEqual([ids[5]]);
+    const quokka = await store.listConversations(owner, { limit: 10, q: 'quokka 🦘' });
+    expect(quokka.items.map((c) => c.id)).toEqual([ids[2]]);
+    // Where it matched: the message, the text around it, the match's offsets in that text.
+    expect(quokka.items[0]!.match).toEqual({ messageId: expect.stringMatching(/^msg_/), role: 'user', snippet: 'The Ünïcode QUOKKA 🦘 lives here', highlight: [12, 21] });
+    const titled = await store.listConversations(owner, { limit: 10, q: 'title 5' });
+    expect(titled.items.map((c) => c.id)).toEqual([ids[5]]);
+    expect(titled.items[0]!.match).toEqual({ messageId: null, role: null, snippet: 'Title 5', highlight: [0, 7] });
+    expect((await store.listConversations(owner, { limit: 10 })).items[0]!.match).toBeUndefined();
     expect((await store.listConversations(owner, { limit: 10, q: '%' })).items).toEqual([]);
     expect((await store.listConversations(owner, { limit: 1 })).items[0]!.id).toBe(ids[2]);
     await expect(store.listConversations(owner, { limit: 1, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'invalid' });

@@ -1,4 +1,4 @@
-import type { Conversation, ConversationWithMessages, StoredMessage } from '../store/types.js';
+import type { Conversation, ConversationWithMessages, ListedConversation, StoredMessage } from '../store/types.js';
 
 // The Conversations API's JSON shapes (snake_case, ISO times), kept apart from the
 // store's types so that neither leaks into the other.
@@ -14,6 +14,15 @@ export function conversationJson(c: Conversation) {
     max_tokens: c.params.max_tokens ?? null,
     created_at: new Date(c.createdAt).toISOString(),
     updated_at: new Date(c.updatedAt).toISOString(),
+  };
+}
+
+/** A conversation in `GET /v1/conversations`; with `?q=`, where it matched (a plain-text snippet and the match's offsets in it). */
+export function listedConversationJson(c: ListedConversation) {
+  const m = c.match;
+  return {
+    ...conversationJson(c),
+    ...(m ? { match: { message_id: m.messageId, role: m.role, snippet: m.snippet, highlight: m.highlight } } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { Kysely, sql, type Transaction } from 'kysely';
 import type { Usage } from '../shared/events.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { migrate } from './migrations.js';
+import { snippetAround } from './snippet.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
@@ -15,6 +16,7 @@ import {
   type ConversationStore,
   type ConversationWithMessages,
   type GenerationParams,
+  type ListedConversation,
   type ListQuery,
   type MessageRole,
   type ImportedConversation,
@@ -22,6 +24,11 @@ import {
   type Turn,
   type TurnStarted,
 } from './types.js';
+
+/** `q` as a case-insensitive LIKE pattern (with ESCAPE '\\'): a substring, wildcards taken literally. */
+function likePattern(q: string): string {
+  return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
 
 export function newConversationId(): string {
   return `conv_${randomUUID().replace(/-/g, '')}`;
@@ -100,7 +107,7 @@ export class SqlConversationStore implements ConversationStore {
         );
       }
       if (query.q) {
-        const pattern = `%${query.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        const pattern = likePattern(query.q);
         // lower() + LIKE … ESCAPE behaves the same in SQLite and Postgres.
         q = q.where((eb) =>
           eb.or([
@@ -116,10 +123,30 @@ export class SqlConversationStore implements ConversationStore {
         );
       }
       const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
-      const items = rows.slice(0, query.limit).map(toConversation);
+      const items: ListedConversation[] = rows.slice(0, query.limit).map(toConversation);
+      if (query.q && items.length > 0) await this.addMatches(items, query.q);
       const last = items.at(-1);
       return { items, nextCursor: rows.length > query.limit && last ? `${last.updatedAt}.${last.id}` : null };
     });
+  }
+
+  /** Each result's snippet: the first message that contains `q` (row_number() works in SQLite and Postgres alike), else its title. */
+  private async addMatches(items: ListedConversation[], q: string): Promise<void> {
+    const pattern = likePattern(q);
+    const ranked = this.db
+      .selectFrom('messages')
+      .select(['conversation_id', 'id', 'role', 'content', sql<number>`row_number() over (partition by conversation_id order by position)`.as('rank')])
+      .where('conversation_id', 'in', items.map((c) => c.id))
+      .where(sql<boolean>`lower(content) like ${pattern} escape '\\'`)
+      .as('ranked');
+    const first = await this.db.selectFrom(ranked).select(['conversation_id', 'id', 'role', 'content']).where('rank', '=', 1).execute();
+    const byConversation = new Map(first.map((m) => [m.conversation_id, m]));
+    for (const item of items) {
+      const m = byConversation.get(item.id);
+      item.match = m
+        ? { messageId: m.id, role: m.role, ...snippetAround(m.content, q) }
+        : { messageId: null, role: null, ...snippetAround(item.title, q) };
+    }
   }
 
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {

@@ -1,4 +1,5 @@
 import type { ToolCall, Usage } from '../shared/events.js';
+import type { SearchMatch } from './snippet.js';
 
 // The conversation store: conversations and their messages, kept by the server
 // (issue 12). One interface, implemented once over Kysely for SQLite and Postgres
@@ -100,8 +101,13 @@ export interface ListQuery {
   cursor?: string;
 }
 
+/** A conversation in a list; with `q`, also where it matched. */
+export interface ListedConversation extends Conversation {
+  match?: SearchMatch;
+}
+
 export interface ConversationPage {
-  items: Conversation[];
+  items: ListedConversation[];
   nextCursor: string | null;
 }
 

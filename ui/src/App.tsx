@@ -14,7 +14,7 @@ import type { Api } from './lib/api.js';
 import type { ApiKeyStore } from './lib/auth.js';
 import type { Conversation } from './state/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
-import { readConversation } from './lib/conversationTools.js';
+import { readConversation, type SettingsPatch } from './lib/conversationTools.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 
@@ -28,6 +28,10 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const [lastModel, setLastModel] = usePersistentState('jarvis.model', '');
   const [drawerOpen, setDrawerOpen] = useState(false);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  // A new chat's settings, set before its first message (as in Open WebUI and LibreChat): held
+  // here, not on the server, so that no empty conversation is stored; the first prompt creates
+  // the conversation with them. Its model is `lastModel`, as for any new chat.
+  const [newChatSettings, setNewChatSettings] = useState<Omit<ConversationSettings, 'model'>>(NO_SETTINGS);
   const settingsButton = useRef<HTMLButtonElement>(null);
   const composer = useRef<ComposerHandle>(null);
   const selected = chat.selected;
@@ -42,7 +46,13 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
     if (selected && onServer) void chat.updateSettings(selected.id, { model: next || null }).catch((err: unknown) => console.warn('[ui] Could not change the model', err));
   };
 
-  const settings = settingsOf(selected);
+  const settings = selected ? settingsOf(selected) : { ...newChatSettings, model: lastModel || null };
+  const canSetUp = !selected || onServer;
+  const send = (text: string) => {
+    if (selected) return chat.send(text);
+    chat.send(text, sendModel, withoutNulls(newChatSettings));
+    setNewChatSettings(NO_SETTINGS);
+  };
   const exportSelected = useCallback(
     async (kind: 'markdown' | 'json') => {
       if (!selected) return;
@@ -82,9 +92,9 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
               className="icon-button"
               aria-label="Conversation settings"
               aria-haspopup="dialog"
-              aria-disabled={!onServer}
-              title={onServer ? 'System prompt, model, temperature, max tokens; export' : 'Send a first message, then set this conversation up'}
-              onClick={() => onServer && setSettingsOpen(true)}
+              aria-disabled={!canSetUp}
+              title={canSetUp ? 'System prompt, model, temperature, max tokens; export' : 'Saving the new conversation…'}
+              onClick={() => canSetUp && setSettingsOpen(true)}
             >
               <SlidersIcon />
             </button>
@@ -97,8 +107,14 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           defaultModel={info.health?.model ?? null}
           onOpenModels={info.refreshModels}
           onSave={async (next) => {
-            if (selected) await chat.updateSettings(selected.id, next);
-            if (next.model) setLastModel(next.model);
+            if (selected) {
+              await chat.updateSettings(selected.id, next);
+              if (next.model) setLastModel(next.model);
+            } else {
+              const { model, ...rest } = next;
+              setNewChatSettings(rest);
+              setLastModel(model ?? '');
+            }
           }}
           onClose={() => {
             setSettingsOpen(false);
@@ -115,13 +131,20 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           onSuggestion={(text) => { composer.current?.setText(text); composer.current?.focus(); }}
         />
         <div id="composer-area">
-          <Composer ref={composer} live={isLive(selected)} onSend={(text) => chat.send(text, sendModel)} onStop={() => { chat.stop(); composer.current?.focus(); }} />
+          <Composer ref={composer} live={isLive(selected)} onSend={send} onStop={() => { chat.stop(); composer.current?.focus(); }} />
         </div>
       </main>
     </div>
   );
 }
 
-function settingsOf(c: Conversation | null): ConversationSettings {
-  return { system: c?.system ?? null, model: c?.model ?? null, temperature: c?.temperature ?? null, max_tokens: c?.max_tokens ?? null };
+const NO_SETTINGS = { system: null, temperature: null, max_tokens: null };
+
+function settingsOf(c: Conversation): ConversationSettings {
+  return { system: c.system ?? null, model: c.model ?? null, temperature: c.temperature ?? null, max_tokens: c.max_tokens ?? null };
+}
+
+/** Only what was set: a new conversation takes the server's defaults for the rest. */
+function withoutNulls(s: Omit<ConversationSettings, 'model'>): Omit<SettingsPatch, 'model'> {
+  return Object.fromEntries(Object.entries(s).filter(([, v]) => v !== null));
 }

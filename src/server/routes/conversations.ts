@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
 import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversationAnswer.js';
-import { conversationJson, conversationWithMessagesJson } from '../conversationJson.js';
+import { conversationJson, conversationWithMessagesJson, listedConversationJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
@@ -128,7 +128,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'invalid_request', 'limit must be an integer from 1 to 200');
     const q = request.query.q?.slice(0, 500);
     const page = await storeCall(store.listConversations(ownerOf(request), { q: q || undefined, limit, cursor: request.query.cursor || undefined }));
-    return { object: 'list', data: page.items.map(conversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
+    return { object: 'list', data: page.items.map(listedConversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
   });
 
   app.get<Params>('/v1/conversations/:id', async (request) => conversationWithMessagesJson(await find(ownerOf(request), request.params.id)));

@@ -5,7 +5,7 @@ import { useRef, useState } from 'react';
 import type { Api } from '../lib/api.js';
 import { importConversation, listAll, readConversation, searchConversations } from '../lib/conversationTools.js';
 import { download, parseImport, toExportFile } from '../lib/transfer.js';
-import { SearchBox, useConversationSearch } from './SearchBox.js';
+import { findRange, Highlighted, SearchBox, useConversationSearch } from './SearchBox.js';
 
 export function useLibrary(api: Api) {
   const [query, setQuery] = useState('');
@@ -26,13 +26,32 @@ export function SearchResults({ query, search, selectedId, onSelect }: {
         {pending || search.hits === null ? 'Searching…' : search.error ? `Search failed: ${search.error}` : `${search.hits.length} found`}
       </p>
       <ul className="conversation-list" aria-label="Search results">
-        {(search.hits ?? []).map((hit) => (
-          <li key={hit.id} className={`conversation${selectedId === hit.id ? ' selected' : ''}`}>
-            <button type="button" className="conversation-select" title={hit.title} onClick={() => onSelect(hit.id)} aria-current={selectedId === hit.id ? 'page' : undefined}>
-              <span className="conversation-title">{hit.title}</span>
-            </button>
-          </li>
-        ))}
+        {(search.hits ?? []).map((hit) => {
+          // The match is marked in the title; a match in a message shows under it, unless that
+          // message is the title (a chat is named after its first prompt).
+          const inText = hit.match?.message_id && hit.match.snippet !== hit.title ? hit.match : undefined;
+          return (
+            <li key={hit.id} className={`conversation search-hit${selectedId === hit.id ? ' selected' : ''}`}>
+              <button
+                type="button"
+                className="conversation-select"
+                title={hit.title}
+                onClick={() => onSelect(hit.id)}
+                aria-current={selectedId === hit.id ? 'page' : undefined}
+              >
+                <span className="conversation-title">
+                  <Highlighted text={hit.title} range={findRange(hit.title, search.query)} />
+                </span>
+                {inText ? (
+                  <span className="search-snippet">
+                    {inText.role === 'assistant' ? <span className="snippet-role">Jarvis: </span> : null}
+                    <Highlighted text={inText.snippet} range={inText.highlight} />
+                  </span>
+                ) : null}
+              </button>
+            </li>
+          );
+        })}
       </ul>
     </>
   );

@@ -2,12 +2,34 @@
 // goes out 250 ms after the last key, and an answer to an older query is dropped.
 
 import { useEffect, useRef, useState } from 'react';
+import type { SearchMatch } from '../lib/conversationTools.js';
 
 export const SEARCH_DEBOUNCE_MS = 250;
 
 export interface SearchHit {
   id: string;
   title: string;
+  match?: SearchMatch;
+}
+
+/** Where `query` first stands in `text`, any case (as the server matches). */
+export function findRange(text: string, query: string): [number, number] | null {
+  const q = query.trim();
+  if (!q) return null;
+  const found = new RegExp(q.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'iu').exec(text);
+  return found ? [found.index, found.index + found[0].length] : null;
+}
+
+/** `text` with [start, end) in a <mark>: React escapes every part, so stored text stays text. */
+export function Highlighted({ text, range }: { text: string; range: [number, number] | null | undefined }) {
+  if (!range || range[0] < 0 || range[1] > text.length || range[0] >= range[1]) return <>{text}</>;
+  return (
+    <>
+      {text.slice(0, range[0])}
+      <mark>{text.slice(range[0], range[1])}</mark>
+      {text.slice(range[1])}
+    </>
+  );
 }
 
 export function useConversationSearch(query: string, search: (q: string, signal: AbortSignal) => Promise<SearchHit[]>) {

@@ -46,8 +46,11 @@ export interface ChatContextValue {
   select(id: string): void;
   rename(id: string, title: string): void;
   remove(id: string): void;
-  /** Sends a prompt in the selected conversation (creating one if needed); supersedes a running answer. */
-  send(text: string, model?: string): void;
+  /**
+   * Sends a prompt in the selected conversation; supersedes a running answer. In a new chat it
+   * creates the conversation on the server with `model` and `settings` (set before the first message).
+   */
+  send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>): void;
   /** Stops the running answer of a conversation (default: the selected one). */
   stop(conversationId?: string): void;
   /** Asks again for an answer that failed, in place. */
@@ -394,7 +397,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
   );
 
   const send = useCallback(
-    (text: string, model?: string) => {
+    (text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>) => {
       const content = text.trim();
       if (!content) return;
       let conversationId = stateRef.current.selectedId;
@@ -402,9 +405,10 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
         // A new chat: shown at once, created on the server meanwhile.
         const draft = randomId(DRAFT_PREFIX);
         conversationId = draft;
-        dispatch({ type: 'create', conversation: newLocalConversation(draft) });
-        // A new chat takes the model chosen for it (the last one used): stored with it on the server.
-        const created = createConversation(api, model ? { model } : {}).then(
+        dispatch({ type: 'create', conversation: { ...newLocalConversation(draft), ...settings, ...(model ? { model } : {}) } });
+        // A new chat takes the model chosen for it (the last one used) and the settings chosen
+        // before its first message: stored with it on the server before the prompt goes.
+        const created = createConversation(api, { ...settings, ...(model ? { model } : {}) }).then(
           (c) => {
             dispatch({ type: 'upsert', conversation: c });
             rekey(draft, c.id);

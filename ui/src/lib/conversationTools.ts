@@ -6,10 +6,19 @@ import { type Api, readApiError } from './api.js';
 import type { ServerConversation } from './conversationsApi.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
+/** Where a search matched (`GET /v1/conversations?q=`): plain text, and the match's [start, end) in it. */
+export interface SearchMatch {
+  message_id: string | null;
+  role: string | null;
+  snippet: string;
+  highlight: [number, number] | null;
+}
+
 export interface ConversationSummary {
   id: string;
   title: string;
   updated_at: string;
+  match?: SearchMatch;
 }
 
 /** Every page of `GET /v1/conversations` (with `?q=`: those whose title or text contains it), newest first. */
