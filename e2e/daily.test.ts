@@ -291,6 +291,9 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     expect(text).toMatch(/^…[a-z ]+<img src=x onerror="window\.__pwned=1"> then <b>bold<\/b> and [a-z ]+…$/);
     expect(text.length).toBeLessThan(long.length);
     await expect(snippet.locator('mark').allTextContents()).resolves.toEqual(['onerror']);
+    // The match shows: inside the two lines the snippet is clamped to in the sidebar.
+    const [box, mark] = [await snippet.boundingBox(), await snippet.locator('mark').boundingBox()];
+    expect(mark!.y + mark!.height).toBeLessThanOrEqual(box!.y + box!.height + 1);
     await expect(chat.page.locator('aside img, aside b').count()).resolves.toBe(0);
     expect(await chat.page.evaluate('typeof window.__pwned')).toBe('undefined');
     expect(chat.errors).toEqual([]);

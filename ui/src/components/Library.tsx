@@ -5,7 +5,7 @@ import { useRef, useState } from 'react';
 import type { Api } from '../lib/api.js';
 import { importConversation, listAll, readConversation, searchConversations } from '../lib/conversationTools.js';
 import { download, parseImport, toExportFile } from '../lib/transfer.js';
-import { findRange, Highlighted, SearchBox, useConversationSearch } from './SearchBox.js';
+import { findRange, focusSnippet, Highlighted, SearchBox, useConversationSearch } from './SearchBox.js';
 
 export function useLibrary(api: Api) {
   const [query, setQuery] = useState('');
@@ -29,7 +29,8 @@ export function SearchResults({ query, search, selectedId, onSelect }: {
         {(search.hits ?? []).map((hit) => {
           // The match is marked in the title; a match in a message shows under it, unless that
           // message is the title (a chat is named after its first prompt).
-          const inText = hit.match?.message_id && hit.match.snippet !== hit.title ? hit.match : undefined;
+          const inText = hit.match?.message_id && hit.match.snippet !== hit.title ? focusSnippet(hit.match.snippet, hit.match.highlight) : undefined;
+          const role = hit.match?.role;
           return (
             <li key={hit.id} className={`conversation search-hit${selectedId === hit.id ? ' selected' : ''}`}>
               <button
@@ -44,8 +45,8 @@ export function SearchResults({ query, search, selectedId, onSelect }: {
                 </span>
                 {inText ? (
                   <span className="search-snippet">
-                    {inText.role === 'assistant' ? <span className="snippet-role">Jarvis: </span> : null}
-                    <Highlighted text={inText.snippet} range={inText.highlight} />
+                    {role === 'assistant' ? <span className="snippet-role">Jarvis: </span> : null}
+                    <Highlighted text={inText.text} range={inText.range} />
                   </span>
                 ) : null}
               </button>

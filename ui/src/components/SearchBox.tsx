@@ -20,6 +20,19 @@ export function findRange(text: string, query: string): [number, number] | null 
   return found ? [found.index, found.index + found[0].length] : null;
 }
 
+/**
+ * The snippet cut so that its match shows in a narrow list (two lines of a sidebar): at most
+ * about `lead` characters before it, from a word's start, with "…" where text was left out.
+ */
+export function focusSnippet(text: string, range: [number, number] | null, lead = 24): { text: string; range: [number, number] | null } {
+  if (!range || range[0] <= lead) return { text, range };
+  let from = range[0] - lead;
+  const space = text.indexOf(' ', from);
+  if (space !== -1 && space < range[0]) from = space + 1;
+  const shift = from - 1; // one character for the "…"
+  return { text: `…${text.slice(from)}`, range: [range[0] - shift, range[1] - shift] };
+}
+
 /** `text` with [start, end) in a <mark>: React escapes every part, so stored text stays text. */
 export function Highlighted({ text, range }: { text: string; range: [number, number] | null | undefined }) {
   if (!range || range[0] < 0 || range[1] > text.length || range[0] >= range[1]) return <>{text}</>;
