@@ -202,6 +202,7 @@ describe('web UI: a new chat set up before its first message', { timeout: 90_000
     await chat.screenshot('settings-new-chat');
     await dialog.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
+    await expect(chat.page.getByTestId('new-chat-settings').textContent()).resolves.toBe('For this chat: system prompt · temperature 0.3 · at most 64 tokens');
     // Nothing stored yet: an empty chat is not a conversation.
     await expect(api<{ data: unknown[] }>('/v1/conversations')).resolves.toMatchObject({ data: [] });
     // Kept while the chat is still empty: the dialog shows them again.
@@ -212,6 +213,7 @@ describe('web UI: a new chat set up before its first message', { timeout: 90_000
 
     await chat.send('A');
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await expect(chat.page.getByTestId('new-chat-settings').count()).resolves.toBe(0);
     const body = j.fake!.requests.at(-1)!.body as { model: string; messages: Array<{ role: string; content: string }>; options?: Record<string, unknown> };
     expect(body.model).toBe('fake-qwen:latest');
     expect(body.messages).toEqual([

@@ -131,6 +131,11 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           onSuggestion={(text) => { composer.current?.setText(text); composer.current?.focus(); }}
         />
         <div id="composer-area">
+          {!selected && describeSettings(newChatSettings) ? (
+            <p className="new-chat-settings" data-testid="new-chat-settings">
+              For this chat: {describeSettings(newChatSettings)}
+            </p>
+          ) : null}
           <Composer ref={composer} live={isLive(selected)} onSend={send} onStop={() => { chat.stop(); composer.current?.focus(); }} />
         </div>
       </main>
@@ -142,6 +147,12 @@ const NO_SETTINGS = { system: null, temperature: null, max_tokens: null };
 
 function settingsOf(c: Conversation): ConversationSettings {
   return { system: c.system ?? null, model: c.model ?? null, temperature: c.temperature ?? null, max_tokens: c.max_tokens ?? null };
+}
+
+/** What a new chat was set up with, in words ('' for nothing). */
+function describeSettings(s: Omit<ConversationSettings, 'model'>): string {
+  const parts = [s.system !== null ? 'system prompt' : '', s.temperature !== null ? `temperature ${s.temperature}` : '', s.max_tokens !== null ? `at most ${s.max_tokens} tokens` : ''];
+  return parts.filter(Boolean).join(' · ');
 }
 
 /** Only what was set: a new conversation takes the server's defaults for the rest. */
