@@ -262,6 +262,7 @@ describe('web UI: search, export, import', { timeout: 120_000 }, () => {
     // The matching text, the match marked.
     await expect(results.locator('.search-snippet').allTextContents()).resolves.toEqual(['Jarvis: about pastel de nata']);
     await expect(results.locator('.search-snippet mark').allTextContents()).resolves.toEqual(['nata']);
+    await expect(seriousViolations(chat.page)).resolves.toEqual([]);
     await chat.screenshot('search');
 
     await box.fill('typescript'); // title, any case
