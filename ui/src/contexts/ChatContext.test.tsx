@@ -110,6 +110,26 @@ async function mount() {
   await waitFor(() => expect(chat.listed).toBe(true));
 }
 
+/** A new chat's first prompt "A", answered on stream sA up to its first token `first`: A's response stream. */
+async function firstAnswer(first: string): Promise<ScriptedStream> {
+  await mount();
+  act(() => chat.send('A'));
+  await waitFor(() => expect(server.prompts).toHaveLength(1));
+  const a = server.prompts[0]!;
+  await push(a, status('sA'));
+  await push(a, token('sA', first, 0));
+  await waitFor(() => expect(answer(0)).toMatchObject({ content: first, state: 'streaming', streamId: 'sA' }));
+  return a;
+}
+
+/** The next prompt's response stream, once it is asked for, with its `status` sent. */
+async function nextPrompt(index: number, streamId: string): Promise<ScriptedStream> {
+  await waitFor(() => expect(server.prompts).toHaveLength(index + 1));
+  const stream = server.prompts[index]!;
+  await push(stream, status(streamId));
+  return stream;
+}
+
 const answers = (): AssistantMessage[] => (chat.selected?.messages ?? []).filter((m): m is AssistantMessage => m.role === 'assistant');
 const answer = (i: number) => answers()[i]!;
 const push = (stream: ScriptedStream | undefined, event: Record<string, unknown>) => act(async () => stream!.push(event));
@@ -133,22 +153,14 @@ afterEach(() => {
 describe('ChatContext stale-event guard', () => {
   it('a new prompt supersedes the running answer mid-stream; the old stream never writes into anything again', async () => {
     server.streamIds = ['sA', 'sB'];
-    await mount();
-    act(() => chat.send('A'));
-    await waitFor(() => expect(server.prompts).toHaveLength(1));
-    const [a] = server.prompts;
-    await push(a, status('sA'));
-    await push(a, token('sA', 'a1 ', 0));
-    await waitFor(() => expect(answer(0)).toMatchObject({ content: 'a1 ', state: 'streaming', streamId: 'sA' }));
+    const a = await firstAnswer('a1 ');
 
     act(() => chat.send('B'));
     expect(answer(0)).toMatchObject({ content: 'a1 ', state: 'superseded' });
     // A keeps talking before B's response has come…
     await push(a, token('sA', 'a2 ', 1));
     await waitFor(() => expect(ignoredCount('delta')).toBe(1));
-    await waitFor(() => expect(server.prompts).toHaveLength(2));
-    const b = server.prompts[1];
-    await push(b, status('sB'));
+    const b = await nextPrompt(1, 'sB');
     // …and after it: dropped either way.
     await push(a, token('sA', 'a3 ', 2));
     await waitFor(() => expect(ignoredCount('delta')).toBe(2));
@@ -162,21 +174,16 @@ describe('ChatContext stale-event guard', () => {
 
     await waitFor(() => expect(answer(1)).toMatchObject({ content: 'b1 ', state: 'done', streamId: 'sB' }));
     expect(answer(0)).toMatchObject({ content: 'a1 ', state: 'superseded' });
-    expect(a!.signal.aborted).toBe(false); // the server ends A itself; we only read it out
+    expect(a.signal.aborted).toBe(false); // the server ends A itself; we only read it out
   });
 
   it('after a drop the answer reattaches at its last seq and completes, nothing shown twice', async () => {
     server.streamIds = ['sA'];
-    await mount();
-    act(() => chat.send('A'));
-    await waitFor(() => expect(server.prompts).toHaveLength(1));
-    const [a] = server.prompts;
-    await push(a, status('sA'));
-    await push(a, token('sA', 'a0 ', 0));
+    const a = await firstAnswer('a0 ');
     await push(a, token('sA', 'a1 ', 1));
     await waitFor(() => expect(answer(0).content).toBe('a0 a1 '));
 
-    act(() => a!.drop());
+    act(() => a.drop());
     await waitFor(() => expect(server.reattaches).toHaveLength(1));
     const again = server.reattaches[0]!;
     expect(again.url).toBe('http://jarvis.test/v1/streams/sA/events?after=1');
@@ -191,20 +198,13 @@ describe('ChatContext stale-event guard', () => {
 
   it('a reattach of an answer superseded meanwhile never writes into the new answer', async () => {
     server.streamIds = ['sA', 'sB'];
-    await mount();
-    act(() => chat.send('A'));
-    await waitFor(() => expect(server.prompts).toHaveLength(1));
-    const [a] = server.prompts;
-    await push(a, status('sA'));
-    await push(a, token('sA', 'a0 ', 0));
-    act(() => a!.drop());
+    const a = await firstAnswer('a0 ');
+    act(() => a.drop());
     await waitFor(() => expect(server.reattaches).toHaveLength(1));
     const again = server.reattaches[0]!;
 
     act(() => chat.send('B'));
-    await waitFor(() => expect(server.prompts).toHaveLength(2));
-    const b = server.prompts[1];
-    await push(b, status('sB'));
+    const b = await nextPrompt(1, 'sB');
     await push(again, token('sA', 'a1 ', 1));
     await push(again, { type: 'cancelled', reason: 'superseded', stream_id: 'sA' });
     await waitFor(() => expect(ignoredCount('delta')).toBe(1));
@@ -219,13 +219,7 @@ describe('ChatContext stale-event guard', () => {
     let openGate!: () => void;
     server.stopGate = new Promise((resolve) => (openGate = resolve));
     server.streamIds = ['sA', 'sB'];
-    await mount();
-    act(() => chat.send('A'));
-    await waitFor(() => expect(server.prompts).toHaveLength(1));
-    const [a] = server.prompts;
-    await push(a, status('sA'));
-    await push(a, token('sA', 'a0 ', 0));
-    await waitFor(() => expect(answer(0).content).toBe('a0 '));
+    const a = await firstAnswer('a0 ');
 
     act(() => chat.stop());
     expect(answer(0)).toMatchObject({ content: 'a0 ', state: 'stopped' });
@@ -237,9 +231,7 @@ describe('ChatContext stale-event guard', () => {
     await settle();
     expect(server.prompts).toHaveLength(1);
     await act(async () => openGate());
-    await waitFor(() => expect(server.prompts).toHaveLength(2));
-    const b = server.prompts[1];
-    await push(b, status('sB'));
+    const b = await nextPrompt(1, 'sB');
     await push(a, token('sA', 'a2 ', 2));
     await push(a, { type: 'cancelled', reason: 'stopped', stream_id: 'sA' });
     await push(b, token('sB', 'b0 ', 0));
