@@ -53,6 +53,8 @@ describe('auto mode: Ollama started after Jarvis', () => {
 
     const starts = events(jarvis.logFile, 'stream_start');
     expect(starts.map((s) => s.fields.backend)).toEqual(['demo', 'ollama']);
+    // The client has its `done` before the server logs `stream_end`: wait for the line, not on luck.
+    for (const start of starts) await waitForLog(jarvis.logFile, 'stream_end', { trace: start.fields.trace! });
     expect(startEndBalance(jarvis.logFile)).toMatchObject({ starts: 2, ends: 2, unmatched: [] });
   });
 });
