@@ -9,6 +9,7 @@ import { hostGuard } from './guards/hosts.js';
 import { originGuard } from './guards/origins.js';
 import { securityHeaders } from './guards/securityHeaders.js';
 import { guardConnections } from './guards/connections.js';
+import { paceStreamStarts } from './guards/startAdmission.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
@@ -37,6 +38,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
   guardConnections(app, config.limits, ctx.log);
+  paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
 
   // The guards, in this order, all on onRequest: before any body is read and before

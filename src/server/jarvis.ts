@@ -30,6 +30,15 @@ import type { JarvisContext } from './context.js';
  */
 const STARTS_PER_TURN = 8;
 
+/**
+ * Connections the kernel may hold completed for Jarvis to accept. Node's default
+ * (511) overflows when one client opens thousands of streams at once: the kernel
+ * drops the extra SYNs and the clients retry 1, 3, 7 s later, so the starts arrive
+ * in waves long after they were sent. Linux caps it at net.core.somaxconn (4096 on
+ * current kernels; 128 before 5.4).
+ */
+const LISTEN_BACKLOG = 4096;
+
 export interface RunningJarvis {
   app: FastifyInstance;
   ctx: JarvisContext;
@@ -96,7 +105,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
       : undefined;
   const app = buildApp(ctx);
   try {
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   } catch (err) {
     watch?.stop();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });

@@ -9,7 +9,7 @@ import { serveStream } from '../serveStream.js';
 import { sessionOf } from '../session.js';
 
 export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
-  app.post<{ Body: OpenAIChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema } }, async (request, reply) => {
+  app.post<{ Body: OpenAIChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const body = request.body;
     const sessionId = sessionOf(request);
     if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');

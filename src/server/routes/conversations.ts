@@ -155,7 +155,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     return { id, object: 'conversation.deleted', deleted: true };
   });
 
-  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema } }, async (request, reply) => {
+  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
     await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content }, request.body);
@@ -164,7 +164,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   // Edit and resend: the user message gets the new content, every later message goes, and it is answered again.
   app.put<{ Params: { id: string; messageId: string }; Body: PromptBody }>(
     '/v1/conversations/:id/messages/:messageId',
-    { schema: { body: promptBodySchema } },
+    { schema: { body: promptBodySchema }, config: { startsStream: true } },
     async (request, reply) => {
       const owner = ownerOf(request);
       const conv = await find(owner, request.params.id);
@@ -174,7 +174,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   );
 
   // Regenerate: the answer(s) after the last user message go, and it is answered again.
-  app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema } }, async (request, reply) => {
+  app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
     await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate' }, request.body ?? {});

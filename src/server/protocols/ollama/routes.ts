@@ -91,7 +91,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         return showBody(await upstream(() => ctx.backend.showModel(name, AbortSignal.timeout(5000))));
       });
 
-      api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema } }, async (request, reply) => {
+      api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema }, config: { startsStream: true } }, async (request, reply) => {
         const body = request.body;
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
@@ -108,7 +108,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         });
       });
 
-      api.post<{ Body: OllamaGenerateBody }>('/generate', { schema: { body: generateBodySchema } }, async (request, reply) => {
+      api.post<{ Body: OllamaGenerateBody }>('/generate', { schema: { body: generateBodySchema }, config: { startsStream: true } }, async (request, reply) => {
         const body = request.body;
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
