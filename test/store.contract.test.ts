@@ -152,6 +152,35 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(await store.updateAnswer('msg_gone', 500n, { content: 'x', seq: 0, state: 'done' })).toBe(false);
   });
 
+  it('appends an answer after where it is stored, and only there; reasoning too; fenced and ended alike', async () => {
+    const c = await store.createConversation('', {});
+    const t = await store.startTurn('', c.id, { kind: 'send', content: 'q' }, slot('a1', 700n));
+    const id = t.assistant.id;
+    const read = async () => (await store.getConversation('', c.id))!.messages[1]!;
+    expect(await store.updateAnswer(id, 700n, { content: 'Ol', seq: 1, cursor: '1', state: 'streaming' })).toBe(true);
+    expect(await store.updateAnswer(id, 700n, { content: 'á, ', reasoning: 'think', seq: 3, cursor: '3', state: 'streaming', appendAfter: '1' })).toBe(true);
+    // A reader during the stream sees the whole text so far, as if it had been written whole.
+    expect(await read()).toMatchObject({ content: 'Olá, ', reasoning: 'think', seq: 3, cursor: '3', state: 'streaming' });
+    // Not where the stored answer ends (an append repeated, or out of order): nothing is written.
+    expect(await store.updateAnswer(id, 700n, { content: 'á, ', seq: 3, cursor: '3', state: 'streaming', appendAfter: '1' })).toBe(false);
+    expect(await store.updateAnswer(id, 700n, { content: 'x', seq: 9, cursor: '9', state: 'streaming', appendAfter: '8' })).toBe(false);
+    // An older stream's append is fenced out, however its cursor matches.
+    expect(await store.updateAnswer(id, 699n, { content: 'stale', seq: 4, cursor: '4', state: 'streaming', appendAfter: '3' })).toBe(false);
+    expect(await store.updateAnswer(id, 700n, { content: 'mundo', reasoning: 'ing', seq: 4, cursor: '4:1', state: 'done', appendAfter: '3' })).toBe(true);
+    expect(await read()).toMatchObject({ content: 'Olá, mundo', reasoning: 'thinking', seq: 4, cursor: '4:1', state: 'done' });
+    // Ended: never written again, appended or not.
+    expect(await store.updateAnswer(id, 700n, { content: '!', seq: 5, cursor: '5', state: 'done', appendAfter: '4:1' })).toBe(false);
+    expect((await read()).content).toBe('Olá, mundo');
+
+    // Appends that were flushed survive a crash; the start-up sweep keeps them.
+    const c2 = await store.createConversation('', {});
+    const t2 = await store.startTurn('', c2.id, { kind: 'send', content: 'q' }, slot('a2'));
+    await store.updateAnswer(t2.assistant.id, 100n, { content: 'one ', seq: 0, cursor: '0', state: 'streaming' });
+    await store.updateAnswer(t2.assistant.id, 100n, { content: 'two', seq: 1, cursor: '1', state: 'streaming', appendAfter: '0' });
+    expect(await store.interruptStreaming()).toBeGreaterThanOrEqual(1);
+    expect((await store.getConversation('', c2.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'one two', seq: 1 });
+  });
+
   it('marks answers left streaming as interrupted (the start-up sweep)', async () => {
     const c = await store.createConversation('', {});
     const t = await store.startTurn('', c.id, { kind: 'send', content: 'q' }, slot('i1'));

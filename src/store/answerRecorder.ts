@@ -1,6 +1,6 @@
 import type { TerminalEvent } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { formatCursor, FROM_START, type LogCursor, type StreamEventLog } from '../streams/eventLog/types.js';
+import { formatCursor, FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
 import type { ToolCall } from '../shared/events.js';
 import type { AnswerState, AnswerTimings, ConversationStore } from './types.js';
 
@@ -21,8 +21,10 @@ export interface RecordedAnswer {
  * Stores answers as they grow. Each answer is one more reader of its stream's
  * event log, so what is stored is exactly what every reader got: the text up to a
  * seq, written at most every FLUSH_INTERVAL_MS (never per token), then once more
- * with how the stream ended. Writes of one answer never overlap; a slow database
- * makes them coarser, never queued up.
+ * with how the stream ended. Each write after the first appends only the text that
+ * came since the previous one (rewriting the whole text at every flush made a long
+ * answer's cost grow with the square of its length). Writes of one answer never
+ * overlap; a slow database makes them coarser, never queued up.
  */
 export class AnswerRecorder {
   private readonly running = new Set<Promise<void>>();
@@ -55,38 +57,57 @@ export class AnswerRecorder {
   }
 
   private async follow(answer: RecordedAnswer): Promise<void> {
+    // The whole answer (for a write that must rewrite it), and what came since the last write.
     let content = '';
     let reasoning = '';
+    let newContent = '';
+    let newReasoning = '';
     const toolCalls: ToolCall[] = [];
     let seq = -1;
-    let cursor: LogCursor = { seq: -1, extra: 0 };
+    let extra = 0;
     let at = '-1';
     let flushedAt = '-1';
+    /** Where the stored answer ends, as this recorder wrote it: appends continue from here. */
+    let storedAt: string | undefined;
     let firstTokenMs: number | undefined;
     let writing: Promise<unknown> | undefined;
     let timer: NodeJS.Timeout | undefined;
     let gone = false;
 
-    const write = async (state: AnswerState, extra: Partial<{ terminal: TerminalEvent }> = {}) => {
-      const snapshot = { content, seq, cursor: at, reasoning: reasoning === '' ? undefined : reasoning, toolCalls: toolCalls.length > 0 ? [...toolCalls] : undefined };
-      const terminal = extra.terminal;
-      const timings: AnswerTimings | undefined = terminal
-        ? { ttft_ms: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs), duration_ms: Math.round(performance.now() - answer.startedMs) }
-        : undefined;
+    const write = async (state: AnswerState, options: Partial<{ terminal: TerminalEvent }> = {}) => {
+      const terminal = options.terminal;
+      const common = {
+        seq,
+        cursor: at,
+        toolCalls: toolCalls.length > 0 ? [...toolCalls] : undefined,
+        state,
+        usage: terminal?.type === 'done' ? terminal.usage : undefined,
+        timings: terminal
+          ? ({ ttft_ms: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs), duration_ms: Math.round(performance.now() - answer.startedMs) } satisfies AnswerTimings)
+          : undefined,
+        error: terminal?.type === 'error' ? { code: terminal.code, message: terminal.message } : undefined,
+      };
+      const whole = { ...common, content, reasoning: reasoning === '' ? undefined : reasoning };
+      const added = { content: newContent, reasoning: newReasoning };
+      newContent = '';
+      newReasoning = '';
       try {
-        const stored = await this.store.updateAnswer(answer.messageId, answer.fence, {
-          ...snapshot,
-          state,
-          usage: terminal?.type === 'done' ? terminal.usage : undefined,
-          timings,
-          error: terminal?.type === 'error' ? { code: terminal.code, message: terminal.message } : undefined,
-        });
-        flushedAt = snapshot.cursor;
+        let stored =
+          storedAt === undefined
+            ? await this.store.updateAnswer(answer.messageId, answer.fence, whole)
+            : await this.store.updateAnswer(answer.messageId, answer.fence, { ...common, content: added.content, reasoning: added.reasoning || undefined, appendAfter: storedAt });
+        // Not where this recorder left it (a write that failed had in fact committed), or gone: the whole text settles which.
+        if (!stored && storedAt !== undefined) stored = await this.store.updateAnswer(answer.messageId, answer.fence, whole);
+        flushedAt = common.cursor;
+        storedAt = common.cursor;
         // Deleted (conversation deleted, message edited away), fenced or ended by someone else.
         if (!stored) gone = true;
         return true;
       } catch (err) {
-        this.log.warn('answer_flush_failed', { message: answer.messageId, stream_id: answer.streamId, state, seq: snapshot.seq, error: err instanceof Error ? err.message : String(err) });
+        // Whether it committed is unknown: the next write appends this again, after where the last known write ended.
+        newContent = added.content + newContent;
+        newReasoning = added.reasoning + newReasoning;
+        this.log.warn('answer_flush_failed', { message: answer.messageId, stream_id: answer.streamId, state, seq: common.seq, error: err instanceof Error ? err.message : String(err) });
         return false;
       }
     };
@@ -109,15 +130,18 @@ export class AnswerRecorder {
           for (const item of slice.items) {
             if (typeof item === 'string') {
               content += item;
-              cursor = { seq: cursor.seq + 1, extra: 0 };
+              newContent += item;
+              seq++;
+              extra = 0;
             } else {
-              if (item.kind === 'reasoning') reasoning += item.text;
-              else toolCalls.push(item.call);
-              cursor = { seq: cursor.seq, extra: cursor.extra + 1 };
+              if (item.kind === 'reasoning') {
+                reasoning += item.text;
+                newReasoning += item.text;
+              } else toolCalls.push(item.call);
+              extra++;
             }
           }
-          seq = cursor.seq;
-          at = formatCursor(cursor);
+          at = formatCursor({ seq, extra });
         }
         terminal = slice.terminal;
         if (gone) break;

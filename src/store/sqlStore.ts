@@ -252,13 +252,21 @@ export class SqlConversationStore implements ConversationStore {
 
   updateAnswer(messageId: string, fence: bigint, update: AnswerUpdate): Promise<boolean> {
     return this.guard('store answer', async () => {
+      const after = update.appendAfter;
+      // `||` (SQL's concatenation, in SQLite and Postgres alike): only the new text travels.
+      const text =
+        after === undefined
+          ? { content: update.content, reasoning: update.reasoning ?? null }
+          : {
+              content: sql<string>`${sql.ref('content')} || cast(${update.content} as text)`,
+              ...(update.reasoning ? { reasoning: sql<string>`coalesce(${sql.ref('reasoning')}, '') || cast(${update.reasoning} as text)` } : {}),
+            };
       const result = await this.db
         .updateTable('messages')
         .set({
-          content: update.content,
+          ...text,
           seq: update.seq,
           cursor: update.cursor ?? String(update.seq),
-          reasoning: update.reasoning ?? null,
           tool_calls: update.toolCalls ? JSON.stringify(update.toolCalls) : null,
           state: update.state,
           usage: update.usage ? JSON.stringify(update.usage) : null,
@@ -270,6 +278,7 @@ export class SqlConversationStore implements ConversationStore {
         // Once ended, an answer is never written again; an older stream never overwrites a newer one's.
         .where('state', '=', 'streaming')
         .where('fence', '<=', Number(fence))
+        .$if(after !== undefined, (q) => q.where('cursor', '=', after as string))
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     });

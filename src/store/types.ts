@@ -137,11 +137,21 @@ export interface TurnStarted {
 }
 
 export interface AnswerUpdate {
+  /** The answer's text so far; with `appendAfter`, only the text after what is stored. */
   content: string;
   seq: number;
   /** The log cursor `content` ends at; `seq` when absent. */
   cursor?: string;
+  /** The reasoning so far; with `appendAfter`, only the reasoning after what is stored (absent: none new). */
   reasoning?: string;
+  /**
+   * Append instead of rewrite: `content` and `reasoning` continue the stored answer,
+   * which must end at this cursor (the previous write's `cursor`). A stream's flushes
+   * then send only what is new, not the whole text again at every flush. When the
+   * stored answer ends elsewhere (e.g. a write reported failed that had in fact
+   * committed), nothing is written and the result is false: write it whole.
+   */
+  appendAfter?: string;
   toolCalls?: ToolCall[];
   state: AnswerState;
   usage?: Usage;
