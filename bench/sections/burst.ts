@@ -6,6 +6,9 @@ export interface BurstRow {
   backend: string;
   streams: number;
   probes: number;
+  /** /health before the burst, on the same connection: the machine's own latency in this run, to judge the rest by. */
+  idleP50Ms: number;
+  idleP99Ms: number;
   healthP50Ms: number;
   healthP99Ms: number;
   healthMaxMs: number;
@@ -22,31 +25,36 @@ const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const get = () => new Promise((resolve, reject) => http.get(workerData.url + '/health', { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
+const idle = [];
 const latencies = [];
+let samples = idle;
 let running = true;
-parentPort.on('message', () => { running = false; });
+parentPort.on('message', (m) => { if (m === 'burst') samples = latencies; else running = false; });
 (async () => {
   await get();
   parentPort.postMessage('ready');
   while (running) {
     const t = performance.now();
     await get();
-    latencies.push(performance.now() - t);
+    samples.push(performance.now() - t);
     await new Promise((r) => setTimeout(r, 10));
   }
-  parentPort.postMessage(latencies);
+  parentPort.postMessage({ idle, latencies });
 })();
 `;
 
 /**
  * One client opens `streams` slow streams at once (one agent, no batching, each its
  * own session), as a single abusive or busy client would: /health latency while
- * they open and for `holdMs` after every stream has its first token.
+ * they open and for `holdMs` after every stream has its first token, and for
+ * `holdMs` before the burst (the baseline of the same run).
  */
 export async function burst(url: string, backend: string, streams: number, body: unknown, holdMs: number): Promise<BurstRow> {
   const prober = new Worker(PROBER, { eval: true, workerData: { url } });
   await new Promise((resolve) => prober.once('message', resolve));
-  const latencies = new Promise<number[]>((resolve) => prober.once('message', resolve));
+  const latencies = new Promise<{ idle: number[]; latencies: number[] }>((resolve) => prober.once('message', resolve));
+  await new Promise((r) => setTimeout(r, holdMs));
+  prober.postMessage('burst');
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
   const payload = JSON.stringify(body);
@@ -84,7 +92,7 @@ export async function burst(url: string, backend: string, streams: number, body:
   const openSeconds = (performance.now() - started) / 1000;
   await new Promise((r) => setTimeout(r, holdMs));
   prober.postMessage('stop');
-  const samples = await latencies;
+  const { idle, latencies: samples } = await latencies;
   await prober.terminate();
   for (const req of requests) req.destroy();
   agent.destroy();
@@ -98,6 +106,8 @@ export async function burst(url: string, backend: string, streams: number, body:
     backend,
     streams,
     probes: samples.length,
+    idleP50Ms: percentile(idle, 50),
+    idleP99Ms: percentile(idle, 99),
     healthP50Ms: percentile(samples, 50),
     healthP99Ms: percentile(samples, 99),
     healthMaxMs: Math.max(...samples),
