@@ -17,6 +17,12 @@ export interface SessionCoordinator {
   get(streamId: string): ChatStream | undefined;
   /** This instance's live streams, or only those of `owner`. */
   list(owner?: string): ChatStream[];
+  /**
+   * Optional first step of `acquire`, awaited before the stream's status event goes out: takes the
+   * session at once where that needs a round trip (the cluster's Redis), so a client that saw the
+   * status and sends another prompt, on any instance, is ordered after it. One process needs none.
+   */
+  claim?(stream: ChatStream): Promise<void>;
   acquire(stream: ChatStream): Promise<RegisterOutcome>;
   /** Removes the stream (throws if it was not acquired; the caller logs the failure) and lets its successor go. */
   release(stream: ChatStream): void;

@@ -104,6 +104,11 @@ export class StreamRegistry {
     return result === 'clean' ? 'waited_clean' : result === 'timeout' ? 'waited_timeout' : 'aborted_while_waiting';
   }
 
+  /** The session's live streams (those a new stream of it supersedes; the cluster waits for them too). */
+  sessionStreams(owner: string, sessionId: string): ChatStream[] {
+    return [...(this.bySession.get(sessionKey(owner, sessionId)) ?? [])];
+  }
+
   /** Removes a stream; throws if it was not registered (the caller logs the failure). */
   pop(stream: ChatStream): void {
     const session = sessionKey(stream.owner, stream.sessionId);

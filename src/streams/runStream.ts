@@ -50,6 +50,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   let watchdogTimer: NodeJS.Timeout | undefined;
   try {
     deps.onStart?.();
+    if (registry.claim) await registry.claim(stream);
     stream.sendStatus();
     await registry.acquire(stream);
     if (stream.signal.aborted) return;

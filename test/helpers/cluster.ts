@@ -1,4 +1,5 @@
 import { FakeOllama } from '../fakes/fakeOllama.js';
+import { events } from './log.js';
 import { spawnJarvis, type JarvisProcess } from './jarvisProcess.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 import { startRedis, type TestRedis } from './redis.js';
@@ -10,8 +11,8 @@ export interface TestCluster {
   databaseUrl: string;
   fake: FakeOllama;
   instances: JarvisProcess[];
-  /** Starts one more instance (or again, under the same id) on the cluster's Redis and Postgres. */
-  spawn(id: string): Promise<JarvisProcess>;
+  /** Starts one more instance (or again, under the same id) on the cluster's Redis and Postgres; `env` adds to or overrides the cluster's. */
+  spawn(id: string, env?: Record<string, string>): Promise<JarvisProcess>;
   stop(): Promise<void>;
 }
 
@@ -23,7 +24,7 @@ export async function startCluster(n: number, env: Record<string, string> = {}):
   const [redis, postgres, fake] = await Promise.all([startRedis(), startPostgres(), new FakeOllama().start()]);
   const databaseUrl = await postgres.newDatabase();
   const instances: JarvisProcess[] = [];
-  const spawn = async (id: string) => {
+  const spawn = async (id: string, extra: Record<string, string> = {}) => {
     const p = await spawnJarvis({
       JARVIS_BACKEND: 'ollama',
       OLLAMA_HOST: fake.url,
@@ -35,6 +36,7 @@ export async function startCluster(n: number, env: Record<string, string> = {}):
       JARVIS_ADMIN_KEYS: 'ops:ops-key-0123456789abcdef',
       JARVIS_API_KEYS: 'alice:alice-key-0123456789abcdef',
       ...env,
+      ...extra,
     });
     instances.push(p);
     return p;
@@ -56,6 +58,19 @@ export async function startCluster(n: number, env: Record<string, string> = {}):
       await postgres.stop();
     },
   };
+}
+
+/** The id of the instance that ran stream `streamId` (from the stream_start lines of the instances' logs). */
+export async function instanceOf(c: TestCluster, streamId: string, timeoutMs = 10_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const p of c.instances) {
+      const line = events(p.logFile, 'stream_start', { trace: streamId })[0];
+      if (line?.fields.instance) return line.fields.instance;
+    }
+    if (Date.now() > deadline) throw new Error(`no stream_start for ${streamId} in any instance's log within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 export const ALICE = { authorization: 'Bearer alice-key-0123456789abcdef' };

@@ -38,6 +38,18 @@ interface Held {
   fence: bigint;
   mirror: Promise<void>;
   stopMirror: AbortController;
+  /** Resolves once every stream this one superseded is gone, or after the cancel timeout. */
+  predecessorsGone: Promise<unknown>;
+  /** Ended: letting the session go once its predecessors are gone. */
+  releasing?: boolean;
+}
+
+/** What `claim` got: the ACQUIRE script's answer, and the local registry's side of it. */
+interface Claim {
+  r: string[];
+  /** This instance's streams of the session that were live before this one. */
+  olderHere: ChatStream[];
+  localWait: Promise<RegisterOutcome>;
 }
 
 interface Scripts {
@@ -70,6 +82,7 @@ const MIRROR_AFTER_END_MS = 30_000;
  */
 export class RedisCoordinator implements SessionCoordinator {
   private readonly held = new Map<string, Held>();
+  private readonly claims = new Map<string, Promise<Claim>>();
   private readonly releasedWaiters = new Map<string, Set<() => void>>();
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
@@ -133,15 +146,33 @@ export class RedisCoordinator implements SessionCoordinator {
     return this.redis.status === 'ready';
   }
 
-  async acquire(stream: ChatStream): Promise<RegisterOutcome> {
-    const outcome = await this.local.register(stream);
-    if (stream.signal.aborted) return outcome;
+  /**
+   * Takes the session for `stream` at once, here and in Redis, before its status event goes out
+   * (runStream): a client that saw the status and sends another prompt, on any instance, comes
+   * after this one in Redis too, so the newest prompt wins. `acquire` then does the bounded wait.
+   */
+  async claim(stream: ChatStream): Promise<void> {
+    await this.claimOf(stream);
+  }
+
+  private claimOf(stream: ChatStream): Promise<Claim> {
+    let claim = this.claims.get(stream.id);
+    if (!claim) {
+      claim = this.take(stream);
+      claim.catch(() => {});
+      this.claims.set(stream.id, claim);
+    }
+    return claim;
+  }
+
+  private async take(stream: ChatStream): Promise<Claim> {
+    const olderHere = this.local.sessionStreams(stream.owner, stream.sessionId);
+    const localWait = this.local.register(stream);
     const prefix = sessionPrefix(stream.owner, stream.sessionId);
     const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
     const { leaseMs, retentionMs, instance } = this.options;
-    let r: string[];
     try {
-      r = await this.scripts.jarvisAcquire(
+      const r = await this.scripts.jarvisAcquire(
         prefix,
         stream.id,
         instance,
@@ -153,21 +184,36 @@ export class RedisCoordinator implements SessionCoordinator {
         String(this.streamLog.remote.liveTtlMs),
         String(retentionMs),
       );
+      return { r, olderHere, localWait };
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
+      await localWait;
       throw new ClusterUnavailableError(this.unavailable() ?? `Redis failed: ${err instanceof Error ? err.message : String(err)}`);
     }
+  }
+
+  async acquire(stream: ChatStream): Promise<RegisterOutcome> {
+    const { r, olderHere, localWait } = await this.claimOf(stream);
+    this.claims.delete(stream.id);
+    const prefix = sessionPrefix(stream.owner, stream.sessionId);
+    const { leaseMs, instance } = this.options;
     const [fenceText, prevId, prevInstance, prevState] = r;
     const fence = BigInt(fenceText as string);
-    this.hold(stream, prefix, fence);
+    const remotePrev = prevState === 'live' && prevInstance !== instance;
+    // The previous stream runs elsewhere: signal it (its owner also polls the marker), and wait for its release, bounded.
+    if (remotePrev) this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
+    const released = remotePrev ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
+    // This stream lets the session go only once everything it superseded is gone (bounded): if it is itself
+    // superseded while it waits, its successor, which waits for it alone, still waits for the whole chain.
+    const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
+    this.hold(stream, prefix, fence, predecessorsGone);
+    const started = performance.now();
+    const outcome = await localWait;
     const fields = { trace: prevId, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, prev_instance: prevInstance, fence: fence.toString() };
     if (prevState === 'lost') {
       this.log.warn('stream_lost', { ...fields, found_by: 'acquire', lease_ms: leaseMs });
-    } else if (prevState === 'live' && prevInstance !== instance) {
-      // The previous stream runs elsewhere: signal it (its owner also polls the marker) and wait, bounded.
-      this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
-      const started = performance.now();
-      const result = await this.waitForRelease(prefix, prevId as string, stream);
+    } else if (remotePrev) {
+      const result = await untilAborted(released, stream.signal);
       const waited = Math.round(performance.now() - started);
       this.metrics.supersedeWaited(waited, result === 'clean' ? 'clean' : result === 'timeout' ? 'timeout' : 'abandoned');
       if (result === 'clean') this.log.info('prev_stream_finished_cleanly', { ...fields, waited_ms: waited });
@@ -179,15 +225,19 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 
   release(stream: ChatStream): void {
+    this.claims.delete(stream.id);
     this.local.pop(stream);
     const held = this.held.get(stream.id);
-    if (!held) return;
-    this.held.delete(stream.id);
+    if (!held || held.releasing) return;
+    held.releasing = true;
     void (async () => {
       // The terminal event goes into Redis before the lease is let go: a successor's readers find it there.
       const timer = setTimeout(() => held.stopMirror.abort(), MIRROR_AFTER_END_MS);
       await Promise.race([held.mirror, delay(this.options.cancelTimeoutMs)]);
+      // Still renewed meanwhile (it stays in `held`): the successor waits for its predecessors through it.
+      await held.predecessorsGone;
       await this.scripts.jarvisRelease(held.prefix, stream.id, held.fence.toString()).catch((err: unknown) => this.trouble(String(err)));
+      this.held.delete(stream.id);
       await held.mirror;
       clearTimeout(timer);
     })();
@@ -228,9 +278,9 @@ export class RedisCoordinator implements SessionCoordinator {
     this.sub.disconnect();
   }
 
-  private hold(stream: ChatStream, prefix: string, fence: bigint): void {
+  private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>): void {
     const stopMirror = new AbortController();
-    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve() };
+    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone };
     const { instance, leaseMs, retentionMs } = this.options;
     const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
     held.mirror = mirrorLog(
@@ -315,25 +365,23 @@ export class RedisCoordinator implements SessionCoordinator {
     }));
   }
 
-  private waitForRelease(prefix: string, prevId: string, stream: ChatStream): Promise<'clean' | 'timeout' | 'aborted'> {
+  /** Until the stream `prevId` has let go (its released message, or its lease key gone), bounded by the cancel timeout. */
+  private waitForRelease(prefix: string, prevId: string): Promise<'clean' | 'timeout'> {
     return new Promise((resolve) => {
       let poll: NodeJS.Timeout | undefined;
-      const finish = (r: 'clean' | 'timeout' | 'aborted') => {
+      const finish = (r: 'clean' | 'timeout') => {
         clearTimeout(deadline);
         clearTimeout(poll);
-        stream.signal.removeEventListener('abort', onAbort);
         const set = this.releasedWaiters.get(prevId);
         set?.delete(onReleased);
         if (set?.size === 0) this.releasedWaiters.delete(prevId);
         resolve(r);
       };
       const onReleased = () => finish('clean');
-      const onAbort = () => finish('aborted');
       const deadline = setTimeout(finish, this.options.cancelTimeoutMs, 'timeout');
       let set = this.releasedWaiters.get(prevId);
       if (!set) this.releasedWaiters.set(prevId, (set = new Set()));
       set.add(onReleased);
-      stream.signal.addEventListener('abort', onAbort, { once: true });
       // The released message may be lost (pub/sub keeps nothing): the lease key is polled too.
       const check = () => {
         this.redis.exists(keys.lease(prefix, prevId)).then(
@@ -359,6 +407,19 @@ export class RedisCoordinator implements SessionCoordinator {
     if (this.redisTrouble === undefined) this.log.warn('redis_unavailable', { error, streams_running: this.local.size });
     this.redisTrouble = error;
   }
+}
+
+/** `wait`'s result, or 'aborted' as soon as `signal` aborts (the wait itself goes on). */
+function untilAborted<T>(wait: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve) => {
+    const onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    void wait.then((r) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(r);
+    });
+  });
 }
 
 function delay(ms: number): Promise<void> {
