@@ -66,6 +66,7 @@ export class ChatStream implements UpstreamLink {
   private finishedPromise: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
 
+  private statusSent = false;
   private readonly writer: EventWriter;
   private readonly log: SystemLog;
   private readonly closeGraceMs: number;
@@ -100,6 +101,8 @@ export class ChatStream implements UpstreamLink {
   }
 
   sendStatus(): void {
+    if (this.statusSent) return;
+    this.statusSent = true;
     this.writer.status({
       type: 'status',
       status: 'thinking',
@@ -138,6 +141,8 @@ export class ChatStream implements UpstreamLink {
   conclude(outcome: Outcome): boolean {
     if (this.outcome) return false;
     this.outcome = outcome;
+    // Ended before its status went out (cancelled while the cluster took its session): the status still comes first.
+    this.sendStatus();
     if (this.state !== 'ended') this.state = 'closing';
     // The upstream is told first (Stop → upstream closed is the figure that matters), then the reader.
     if (outcome.kind !== 'done') this.releaseUpstream(outcome);

@@ -200,11 +200,11 @@ export class RedisCoordinator implements SessionCoordinator {
     const [fenceText, prevId, prevInstance, prevState] = r;
     const fence = BigInt(fenceText as string);
     const remotePrev = prevState === 'live' && prevInstance !== instance;
-    // The previous stream runs elsewhere: signal it (its owner also polls the marker), and wait for its release, bounded.
+    // The previous stream runs elsewhere: signal it (its owner also polls the marker).
     if (remotePrev) this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
-    const released = remotePrev ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
-    // This stream lets the session go only once everything it superseded is gone (bounded): if it is itself
-    // superseded while it waits, its successor, which waits for it alone, still waits for the whole chain.
+    // Its release in Redis, here or elsewhere, comes only once everything it superseded is gone
+    // (see `release`): waiting for it waits for the whole chain, bounded.
+    const released = prevState === 'live' ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
     const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
     this.hold(stream, prefix, fence, predecessorsGone);
     const started = performance.now();
@@ -220,6 +220,10 @@ export class RedisCoordinator implements SessionCoordinator {
       else if (result === 'timeout') this.log.warn('prev_stream_timeout_on_cancel', { ...fields, waited_ms: waited, timeout_ms: this.options.cancelTimeoutMs });
       else this.log.info('prev_stream_wait_abandoned', { ...fields, waited_ms: waited });
       if (outcome === 'started') return result === 'clean' ? 'waited_clean' : result === 'timeout' ? 'waited_timeout' : 'aborted_while_waiting';
+    } else if (prevState === 'live') {
+      // The previous stream ran here (the local registry waited for it and logged it); it may
+      // itself have been superseded while waiting for one elsewhere: wait for its release too.
+      await untilAborted(released, stream.signal);
     }
     return outcome;
   }
