@@ -7,6 +7,7 @@ import { root } from './lib/processes.js';
 import { jarvisOllama, jarvisOpenai, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
 import type { Spread } from './lib/stats.js';
 import { burst, type BurstRow } from './sections/burst.js';
+import { cluster } from './sections/cluster.js';
 import { reattach, storeCost } from './sections/resume.js';
 import { scale, type ScaleRow, type ScaleSubject } from './sections/scale.js';
 import { stop, type StopRow } from './sections/stop.js';
@@ -25,8 +26,8 @@ const quick = values.quick ?? false;
 const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
-  ? { tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
-  : { tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
+  ? { cluster: { supersedeRounds: 1, supersede: 5, stopRounds: 1, stop: 3, streams: 5, tokens: 100 }, tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
+  : { cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
 // Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less
 // time), 600 of them: a stream must outlive the opening of all the others, even on a loaded machine.
 const slowPrompt = `n=600 ms=${N.slowMs}`;
@@ -123,6 +124,38 @@ async function stopSection({ up, jarvis, t }: Setup): Promise<void> {
   say(`\n## Stop → upstream request closed\n`);
   say(table(['path', 'how', 'stops', 'p50 ms', 'p99 ms', 'upstream ran to the end instead'], rows.map((r) => [r.path, r.how, r.stops, fmtSpread(r.p50Ms, 2), fmtSpread(r.p99Ms, 2), r.ranToEnd])));
   for (const r of rows.slice(0, 2)) check(`stop → upstream closed p99, ${r.how}`, '< 5 ms', fmtSpread(r.p99Ms, 2), r.p99Ms.median < 5);
+}
+
+/** Three instances on a real redis-server beside one process without Redis (issue 14). */
+async function clusterSection({ up, jarvis }: Setup): Promise<void> {
+  const r = await cluster(up, jarvis, N.cluster);
+  results.cluster = r;
+  say(`\n## Cluster: three instances on one redis-server, beside one process without Redis\n`);
+  say(
+    table(
+      ['supersede', 'supersedes', "B's request → A's upstream closed p50 / p99 ms", "B's request → B's first token p50 / p99 ms"],
+      r.supersede.map((x) => [x.upstream, x.supersedes, `${fmtSpread(x.closeP50Ms, 2)} / ${fmtSpread(x.closeP99Ms, 2)}`, `${fmtSpread(x.firstTokenP50Ms, 2)} / ${fmtSpread(x.firstTokenP99Ms, 2)}`]),
+    ),
+  );
+  say('');
+  say(table(['Stop → upstream request closed', 'stops', 'p50 ms', 'p99 ms'], r.stop.map((x) => [x.path, x.stops, fmtSpread(x.p50Ms, 2), fmtSpread(x.p99Ms, 2)])));
+  const top = r.redis.byCommand
+    .slice(0, 6)
+    .map((c) => `${c.command} ${fmt(c.perStream, 1)}`)
+    .join(', ');
+  say(
+    `\nRedis commands per stream: ${fmt(r.redis.commandsPerStream, 1)} (${r.redis.streams} streams of ${r.redis.tokensPerStream} tokens at 200 tokens/s, 10 at a time, \`INFO commandstats\` before and after, renewals included; a script's EVALSHA and each command it runs count each): ${top}.`,
+  );
+  const [one, , across] = r.supersede;
+  if (one && across) {
+    const added = across.firstTokenP99Ms.median - one.firstTokenP99Ms.median;
+    check("cross-instance supersede → B's first token, p99 added to one process's", '< 5 ms', fmt(added, 2), added < 5);
+  }
+  const [stopOne, , stopAcross] = r.stop;
+  if (stopOne && stopAcross) {
+    const added = stopAcross.p99Ms.median - stopOne.p99Ms.median;
+    check('Stop via another instance → upstream closed, p99 added to one process’s', '< 5 ms', fmt(added, 2), added < 5);
+  }
 }
 
 /** The stream caps raised to the level measured: one client opens every stream. */
@@ -253,6 +286,8 @@ async function main(): Promise<void> {
     if (wanted('supersede')) await timed('supersede', () => supersedeSection(setup, tt));
     if (wanted('stop')) await timed('stop', () => stopSection(setup));
     if (wanted('resume')) await timed('resume', () => resumeSection(setup));
+    // Quick runs (CI's smoke run, under 20 s) leave the cluster out unless it is named: `--quick --only cluster`.
+    if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop()]);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));
     if (wanted('burst')) await timed('burst', () => burstSection(setup));

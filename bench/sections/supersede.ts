@@ -16,8 +16,9 @@ export interface SupersedeRow {
 /**
  * On one session, A streams (50 tokens/s); then B arrives. Measures how soon A's
  * upstream request is closed and how soon B's first token arrives, from B's request.
+ * `targetB`: where B goes (another instance of a cluster); A's target by default.
  */
-export async function supersede(target: Target, control: string, rounds: number, perRound: number, label: string, ignoreAbort = false): Promise<SupersedeRow> {
+export async function supersede(target: Target, control: string, rounds: number, perRound: number, label: string, ignoreAbort = false, targetB: Target = target): Promise<SupersedeRow> {
   const run = Math.random().toString(36).slice(2, 8);
   const perRoundFigures = { closeP50: [] as number[], closeP99: [] as number[], firstP50: [] as number[], firstP99: [] as number[] };
   for (let round = 0; round < rounds; round++) {
@@ -30,7 +31,7 @@ export async function supersede(target: Target, control: string, rounds: number,
       const aStarted = new Promise<void>((resolve) => (firstTokenA = resolve));
       const a = timedStream(target, promptA, { session, onFirstToken: () => firstTokenA() });
       await aStarted;
-      const b = await timedStream(target, `id=B${run}-${round}-${i} n=3`, { session });
+      const b = await timedStream(targetB, `id=B${run}-${round}-${i} n=3`, { session });
       await a;
       const recordA = await closedRecord(control, promptA);
       close.push(recordA.closedAt! - b.sentAtEpoch);
