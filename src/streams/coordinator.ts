@@ -24,6 +24,12 @@ export interface SessionCoordinator {
    */
   claim?(stream: ChatStream): Promise<void>;
   acquire(stream: ChatStream): Promise<RegisterOutcome>;
+  /**
+   * Optional, before each batch of tokens is written: a promise to wait for when the stream's hold
+   * on its session must be confirmed first (the cluster: its lease may have lapsed while the process
+   * was paused); undefined, the common case, when it may write at once.
+   */
+  checkLease?(stream: ChatStream): Promise<void> | undefined;
   /** Removes the stream (throws if it was not acquired; the caller logs the failure) and lets its successor go. */
   release(stream: ChatStream): void;
   /** Stops `owner`'s session `sessionId` wherever its stream runs; true if one was still running. Idempotent. */

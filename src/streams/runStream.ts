@@ -104,6 +104,12 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       watchdog();
     };
     upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
+      // Cluster: after a pause past its lease, nothing is written before a renewal says it still holds.
+      const leaseCheck = registry.checkLease?.(stream);
+      if (leaseCheck) {
+        await leaseCheck;
+        if (stream.signal.aborted) break upstream;
+      }
       for (const chunk of batch) {
         if (stream.signal.aborted) break upstream;
         let backPressure: Promise<void> | undefined;

@@ -8,6 +8,8 @@ export interface RedisProxy {
   resumeSubscribers(): void;
   /** What was held back since the last pause, as text (RESP). */
   held(): string;
+  /** Connections through the proxy that have subscribed. */
+  subscribers(): number;
   stop(): Promise<void>;
 }
 
@@ -59,6 +61,7 @@ export async function startRedisProxy(redisPort: number): Promise<RedisProxy> {
       for (const link of links) for (const d of link.held.splice(0)) link.client.write(d);
     },
     held: () => heldText,
+    subscribers: () => [...links].filter((l) => l.subscriber).length,
     async stop() {
       for (const link of links) {
         link.client.destroy();

@@ -42,11 +42,17 @@ interface Held {
   predecessorsGone: Promise<unknown>;
   /** Ended: letting the session go once its predecessors are gone. */
   releasing?: boolean;
+  /** Until when (performance.now()) the lease surely holds: its last renewal's sending + the lease. */
+  leaseUntil: number;
+  /** A renewal asked for by checkLease, under way. */
+  checking?: Promise<void>;
 }
 
 /** What `claim` got: the ACQUIRE script's answer, and the local registry's side of it. */
 interface Claim {
   r: string[];
+  /** When the ACQUIRE script was sent (performance.now()): the lease runs from no earlier. */
+  sentAt: number;
   /** This instance's streams of the session that were live before this one. */
   olderHere: ChatStream[];
   localWait: Promise<RegisterOutcome>;
@@ -113,7 +119,10 @@ export class RedisCoordinator implements SessionCoordinator {
       void this.renewAll();
     });
     // Subscriptions need a connection of their own; ioredis subscribes again after a reconnect.
-    this.sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    // The SUBSCRIBE waits in the queue across failed connection attempts (maxRetriesPerRequest:
+    // null): with the main client's 0, a first attempt that failed (a loaded start-up) dropped it,
+    // and the instance never heard a signal.
+    this.sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
     this.sub.on('error', () => {});
     void this.sub.subscribe(channels.stop, channels.released).catch(() => {});
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
@@ -171,6 +180,7 @@ export class RedisCoordinator implements SessionCoordinator {
     const prefix = sessionPrefix(stream.owner, stream.sessionId);
     const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
     const { leaseMs, retentionMs, instance } = this.options;
+    const sentAt = performance.now();
     try {
       const r = await this.scripts.jarvisAcquire(
         prefix,
@@ -184,7 +194,7 @@ export class RedisCoordinator implements SessionCoordinator {
         String(this.streamLog.remote.liveTtlMs),
         String(retentionMs),
       );
-      return { r, olderHere, localWait };
+      return { r, sentAt, olderHere, localWait };
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
       await localWait;
@@ -193,7 +203,7 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 
   async acquire(stream: ChatStream): Promise<RegisterOutcome> {
-    const { r, olderHere, localWait } = await this.claimOf(stream);
+    const { r, sentAt, olderHere, localWait } = await this.claimOf(stream);
     this.claims.delete(stream.id);
     const prefix = sessionPrefix(stream.owner, stream.sessionId);
     const { leaseMs, instance } = this.options;
@@ -206,7 +216,7 @@ export class RedisCoordinator implements SessionCoordinator {
     // (see `release`): waiting for it waits for the whole chain, bounded.
     const released = prevState === 'live' ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
     const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
-    this.hold(stream, prefix, fence, predecessorsGone);
+    this.hold(stream, prefix, fence, predecessorsGone, sentAt + leaseMs);
     const started = performance.now();
     const outcome = await localWait;
     const fields = { trace: prevId, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, prev_instance: prevInstance, fence: fence.toString() };
@@ -282,9 +292,9 @@ export class RedisCoordinator implements SessionCoordinator {
     this.sub.disconnect();
   }
 
-  private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>): void {
+  private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>, leaseUntil: number): void {
     const stopMirror = new AbortController();
-    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone };
+    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone, leaseUntil };
     const { instance, leaseMs, retentionMs } = this.options;
     const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
     held.mirror = mirrorLog(
@@ -340,18 +350,44 @@ export class RedisCoordinator implements SessionCoordinator {
         pipeline.zadd(keys.instances, Date.now(), instance);
         this.published = rows.length > 0;
       }
+      const sentAt = performance.now();
       const results = (await pipeline.exec()) ?? [];
       held.forEach((h, i) => {
         const [err, r] = results[i] ?? [null, null];
-        if (err || !Array.isArray(r)) return;
-        if (r[0] === 'stop') {
-          if (h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
-        } else if (r[0] === 'fenced') this.leaseLost(h.stream, h.fence, 'renew');
-        // 'gone': Redis lost everything; the mirror writes the record and the log back.
+        if (!err && Array.isArray(r)) this.renewed(h, r as string[], sentAt, 'renew');
       });
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  private renewed(h: Held, r: string[], sentAt: number, by: string): void {
+    if (r[0] === 'fenced') return this.leaseLost(h.stream, h.fence, by);
+    // 'gone' too: Redis lost everything; the mirror writes the record and the log back (RESTORE takes the lease).
+    h.leaseUntil = Math.max(h.leaseUntil, sentAt + this.options.leaseMs);
+    if (r[0] === 'stop' && h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
+  }
+
+  /**
+   * Before the stream writes a batch of tokens: when its lease may have lapsed since the last
+   * renewal (the process was paused, or its event loop stalled, past it), nothing more is written
+   * until a renewal says it still holds the session; if it does not, the stream ends `lost` and
+   * closes its upstream, and what it read meanwhile reaches no reader. Redis away: it goes on.
+   */
+  checkLease(stream: ChatStream): Promise<void> | undefined {
+    const h = this.held.get(stream.id);
+    if (!h || h.releasing || performance.now() < h.leaseUntil || this.redis.status !== 'ready') return undefined;
+    h.checking ??= (async () => {
+      const sentAt = performance.now();
+      try {
+        this.renewed(h, await this.scripts.jarvisRenew(h.prefix, stream.id, h.fence.toString(), String(this.options.leaseMs)), sentAt, 'lease_check');
+      } catch (err) {
+        this.trouble(err instanceof Error ? err.message : String(err));
+      } finally {
+        h.checking = undefined;
+      }
+    })();
+    return h.checking;
   }
 
   private rows(): ClusterStreamRow[] {
