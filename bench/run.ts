@@ -20,7 +20,7 @@ import { ttft, type TtftRow } from './sections/ttft.js';
 // Portkey's open-source gateway, all in the same run. Every figure is taken in
 // several rounds and shown as its median (min–max over the rounds).
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, scale: { type: 'string' } } });
 const quick = values.quick ?? false;
 // `--only throughput,ttft` runs some sections (for working on one figure).
 const only = values.only?.split(',');
@@ -30,6 +30,12 @@ const N = quick
   : { cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
 // Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less
 // time), 600 of them: a stream must outlive the opening of all the others, even on a loaded machine.
+// `--scale demo:10000` (with `--only scale`): one subject (demo, upstream or portkey) at the levels given, for working on memory.
+if (values.scale) {
+  const [subject, levels] = values.scale.split(':') as [keyof typeof N.scale, string | undefined];
+  if (!(subject in N.scale)) throw new Error(`--scale: one of ${Object.keys(N.scale).join(', ')}`);
+  N.scale = { demo: [], upstream: [], portkey: [], [subject]: levels ? levels.split('+').map(Number) : N.scale[subject] };
+}
 const slowPrompt = `n=600 ms=${N.slowMs}`;
 // The demo's reply is about 70 tokens: at one every 2 s (full run) it outlives the opening too.
 const demoTokenMs = String(quick ? N.slowMs : N.slowMs * 2);

@@ -180,3 +180,39 @@ describe('hardening headers', () => {
     expect(responses[1]!.headers['content-type']).toContain('application/x-ndjson');
   });
 });
+
+describe('streamed replies carry the headers of every other reply', () => {
+  // A streamed reply is written to the raw response after hijack(), which drops the
+  // headers set through Fastify; it takes them from one place (src/server/streamHead.ts).
+  const SHARED = /^(access-control-|vary$|content-security-policy$|cross-origin-|origin-agent-cluster$|referrer-policy$|x-content-type-options$|x-dns-prefetch-control$|x-download-options$|x-frame-options$|x-permitted-cross-domain-policies$|x-xss-protection$)/;
+  const shared = (res: { headers: Record<string, string | string[] | undefined> }) =>
+    Object.fromEntries(Object.entries(res.headers).filter(([name]) => SHARED.test(name)).sort(([a], [b]) => a.localeCompare(b)));
+
+  it('SSE, NDJSON, Ollama NDJSON and a reattach reply: the same security and CORS headers as a normal reply, with an allowed Origin and without one', async () => {
+    const j = await start({ JARVIS_BACKEND: 'demo', JARVIS_ALLOWED_ORIGINS: 'https://chat.example.com' });
+    for (const origin of ['https://chat.example.com', undefined]) {
+      const o: Record<string, string> = origin ? { origin } : {};
+      const normal = await rawRequest(j.url, { path: '/v1/models', headers: o });
+      expect(normal.status).toBe(200);
+      const expected = shared(normal);
+      expect(expected['x-frame-options']).toBe('DENY');
+      expect(expected.vary).toBe('Origin');
+      if (origin) {
+        expect(expected['access-control-allow-origin']).toBe(origin);
+        expect(expected['access-control-expose-headers']).toMatch(/x-session-id.*x-stream-id/);
+      } else expect(expected['access-control-allow-origin']).toBeUndefined();
+
+      const sse = await rawRequest(j.url, { method: 'POST', path: '/v1/chat/completions', headers: { ...o, 'content-type': 'application/json', 'x-session-id': `h-sse-${origin ? 1 : 0}` }, body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }], stream: true }) });
+      const ndjson = await rawRequest(j.url, { method: 'POST', path: '/v1/chat/completions', headers: { ...o, accept: 'application/x-ndjson', 'x-session-id': `h-nd-${origin ? 1 : 0}` }, body: CHAT });
+      const ollama = await rawRequest(j.url, { method: 'POST', path: '/api/chat', headers: { ...o, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'jarvis-demo', messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(sse.headers['content-type'], sse.body).toContain('text/event-stream');
+      expect(ndjson.headers['content-type']).toContain('application/x-ndjson');
+      expect(ollama.headers['content-type']).toContain('application/x-ndjson');
+      const streamId = String(sse.headers['x-stream-id']);
+      const reattach = await rawRequest(j.url, { path: `/v1/streams/${streamId}/events`, headers: o });
+      expect(reattach.status).toBe(200);
+      expect(reattach.body).toContain('"type":"done"');
+      for (const [name, res] of Object.entries({ sse, ndjson, ollama, reattach })) expect(shared(res), `${name}, origin ${origin}`).toEqual(expected);
+    }
+  });
+});

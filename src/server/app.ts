@@ -1,13 +1,12 @@
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './guards/apiKeys.js';
-import { corsOptions, keepCorsHeadersOnHijack } from './guards/cors.js';
+import { corsOptions } from './guards/cors.js';
 import { hostGuard } from './guards/hosts.js';
 import { originGuard } from './guards/origins.js';
-import { securityHeaders } from './guards/securityHeaders.js';
+import { installSecurityHeaders } from './guards/securityHeaders.js';
 import { guardConnections } from './guards/connections.js';
 import { paceStreamStarts } from './guards/startAdmission.js';
 import { parseAnyBodyAsJson } from './jsonBody.js';
@@ -41,15 +40,16 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
 
+  // Hardening headers on every reply as it is sent, refusals included (streamed
+  // replies take the same ones from writeStreamHead).
+  installSecurityHeaders(app);
   // The guards, in this order, all on onRequest: before any body is read and before
-  // any route runs. Hardening headers first, so refusals carry them too; then Host
-  // (DNS rebinding) and Origin (other web pages); CORS for the origins that passed;
-  // then the API key, after CORS so a browser on an allowed origin can read its 401.
-  void app.register(helmet, securityHeaders());
+  // any route runs. Host (DNS rebinding) and Origin (other web pages); CORS for the
+  // origins that passed (streamed replies: corsHeaders); then the API key, after
+  // CORS so a browser on an allowed origin can read its 401.
   app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
-  app.addHook('onRequest', keepCorsHeadersOnHijack);
   if (config.apiKeys.length > 0) app.addHook('onRequest', apiKeyGuard(config.apiKeys));
 
   infoRoutes(app, ctx);

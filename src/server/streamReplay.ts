@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER } from '../shared/events.js';
 import type { LogCursor, StreamEventLog } from '../streams/eventLog/types.js';
 import { ReplayWriter, type ReplayFormat } from './replayWriter.js';
+import { writeStreamHead } from './streamHead.js';
 
 export interface ReplayOptions {
   streamId: string;
@@ -22,7 +23,7 @@ export async function replay(log: StreamEventLog, req: IncomingMessage, res: Ser
   const onClose = () => gone.abort();
   res.on('close', onClose);
   if (req.socket.destroyed) gone.abort();
-  res.writeHead(200, {
+  writeStreamHead(res, 200, {
     'content-type': options.format === 'sse' ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
     'cache-control': 'no-cache',
     'x-accel-buffering': 'no',

@@ -1,6 +1,7 @@
-import type { onRequestHookHandler } from 'fastify';
 import type { FastifyCorsOptions } from '@fastify/cors';
 import { SESSION_HEADER, STREAM_HEADER } from '../../shared/events.js';
+
+const EXPOSED_HEADERS = [SESSION_HEADER, STREAM_HEADER];
 
 /**
  * CORS for the origins the origin guard let through (JARVIS_ALLOWED_ORIGINS, and
@@ -13,20 +14,21 @@ export function corsOptions(): FastifyCorsOptions {
     origin: (origin, callback) => callback(null, origin !== undefined),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
     // allowedHeaders unset: the headers a preflight asks for are granted (the OpenAI SDKs send X-Stainless-*).
-    exposedHeaders: [SESSION_HEADER, STREAM_HEADER],
+    exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600,
     strictPreflight: true,
   };
 }
 
+const VARY: readonly string[] = Object.freeze(['vary', 'Origin']);
+const EXPOSE: readonly string[] = Object.freeze(['access-control-expose-headers', EXPOSED_HEADERS.join(', ')]);
+
 /**
- * Streamed answers are written to the raw response after `reply.hijack()`, which
- * drops headers set through `reply.header()`: copy the CORS headers onto the raw
- * response as soon as they are set, so an allowed page can read a stream and its ids.
+ * The CORS headers @fastify/cors gives a simple (not preflight) request with the
+ * options above, as [name, value, …] for a streamed reply's `writeHead`: hijacked
+ * replies lose the headers set through `reply`, so they take them from here.
+ * `vary: Origin` always (the origin decides the reply); an allowed origin echoed.
  */
-export const keepCorsHeadersOnHijack: onRequestHookHandler = function keepCorsHeaders(_request, reply, done) {
-  for (const [name, value] of Object.entries(reply.getHeaders())) {
-    if (value !== undefined && (name.startsWith('access-control-') || name === 'vary')) reply.raw.setHeader(name, value);
-  }
-  done();
-};
+export function corsHeaders(origin: string | undefined): readonly string[] {
+  return origin === undefined ? VARY : [...VARY, 'access-control-allow-origin', origin, ...EXPOSE];
+}

@@ -6,6 +6,7 @@ import { streamTimingHeaders } from '../serverTiming.js';
 import { NdjsonWriter } from './jarvis/ndjsonWriter.js';
 import { CompletionWriter } from './openai/completionWriter.js';
 import { SseWriter } from './openai/sseWriter.js';
+import { writeStreamHead } from '../streamHead.js';
 
 /** The three answers of `POST /v1/chat/completions`. */
 export type WireFormat = 'ndjson' | 'sse' | 'json';
@@ -42,7 +43,7 @@ export interface WriterOptions {
 export function openWriter(format: WireFormat, res: ServerResponse, options: WriterOptions): EventWriter {
   if (format === 'json') return new CompletionWriter(res, options);
   if (format === 'sse') return new SseWriter(res, options);
-  res.writeHead(200, {
+  writeStreamHead(res, 200, {
     ...streamHeaders('application/x-ndjson; charset=utf-8', options.sessionId, options.streamId),
     ...(options.timing ? streamTimingHeaders(res, options.timing) : {}),
   });

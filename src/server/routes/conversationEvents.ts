@@ -3,6 +3,7 @@ import type { JarvisContext } from '../context.js';
 import type { FeedEvent } from '../conversationFeed.js';
 import { ownerOf, principalOf } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
+import { writeStreamHead } from '../streamHead.js';
 
 /** A follower this far behind is cut off (it reconnects and lists again) rather than buffered without bound. */
 const MAX_QUEUED_BYTES = 1 << 20;
@@ -20,7 +21,7 @@ export function conversationEventRoutes(app: FastifyInstance, ctx: JarvisContext
     const sse = replayFormat(request.headers.accept) === 'sse';
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, {
+    writeStreamHead(res, 200, {
       'content-type': sse ? 'text/event-stream; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',

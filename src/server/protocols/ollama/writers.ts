@@ -6,6 +6,7 @@ import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
 import { errorStatus } from '../openai/format.js';
 import { ReplyClock } from './timings.js';
+import { writeStreamHead } from '../../streamHead.js';
 
 /** `/api/chat` replies carry a `message`; `/api/generate` replies a `response` string (and `context`). */
 export type OllamaEndpoint = 'chat' | 'generate';
@@ -117,7 +118,7 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
   private open(): void {
     if (this.res.headersSent || this.gone) return;
     const timing = this.options.timing;
-    this.res.writeHead(200, { ...streamHeaders('application/x-ndjson', this.options.sessionId, this.options.streamId), ...(timing ? streamTimingHeaders(this.res, timing) : {}) });
+    writeStreamHead(this.res, 200, { ...streamHeaders('application/x-ndjson', this.options.sessionId, this.options.streamId), ...(timing ? streamTimingHeaders(this.res, timing) : {}) });
   }
 
   private line(s: Said): boolean {
@@ -149,7 +150,7 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
     if (event.type === 'error') {
       const body = JSON.stringify({ error: event.message });
       if (this.res.headersSent) return this.finish(`${body}\n`);
-      this.res.writeHead(errorStatus(event), jsonHeaders(this.options));
+      writeStreamHead(this.res, errorStatus(event), jsonHeaders(this.options));
       return this.finish(body);
     }
     this.open();
@@ -197,12 +198,12 @@ export class OllamaJsonWriter implements EventWriter {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
     if (event.type === 'error') {
-      res.writeHead(errorStatus(event), jsonHeaders(this.options));
+      writeStreamHead(res, errorStatus(event), jsonHeaders(this.options));
       res.end(JSON.stringify({ error: event.message }));
       return;
     }
     const content = this.parts.join('');
-    res.writeHead(200, jsonHeaders(this.options));
+    writeStreamHead(res, 200, jsonHeaders(this.options));
     res.end(lastLine(this.options, this.clock, event, { content, thinking: this.thinking.join(''), toolCalls: this.toolCalls }, () => content, this.parts.length));
   }
 }

@@ -5,6 +5,7 @@ import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { errorBody } from '../../errors.js';
 import { SERVER_TIMING, serverTimingValue } from '../../serverTiming.js';
 import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
+import { writeStreamHead } from '../../streamHead.js';
 
 export interface CompletionOptions {
   streamId: string;
@@ -74,7 +75,7 @@ export class CompletionWriter implements EventWriter {
     const finish = finishReason(event);
     if (finish === undefined && event.type === 'error') {
       const status = errorStatus(event);
-      res.writeHead(status, headers);
+      writeStreamHead(res, status, headers);
       res.end(JSON.stringify(errorBody(event.code, event.message, status)));
       return;
     }
@@ -87,7 +88,7 @@ export class CompletionWriter implements EventWriter {
     };
     if (this.reasoningParts.length > 0) message.reasoning_content = this.reasoningParts.join('');
     if (this.toolCalls.length > 0) message.tool_calls = this.toolCalls.map((call) => openaiToolCall(call));
-    res.writeHead(200, headers);
+    writeStreamHead(res, 200, headers);
     res.end(
       JSON.stringify({
         id: completionId(this.options.streamId),

@@ -6,6 +6,7 @@ import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
 import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
+import { writeStreamHead } from '../../streamHead.js';
 
 export interface SseOptions {
   streamId: string;
@@ -53,7 +54,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     if (this.opened || this.gone) return;
     this.opened = true;
     const timing = this.options.timing;
-    this.res.writeHead(200, {
+    writeStreamHead(this.res, 200, {
       ...streamHeaders('text/event-stream; charset=utf-8', this.options.sessionId, this.options.streamId),
       ...(timing ? streamTimingHeaders(this.res, timing) : {}),
     });
@@ -85,7 +86,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
       const status = errorStatus(event);
       this.opened = true;
       const timing = this.options.timing;
-      this.res.writeHead(status, {
+      writeStreamHead(this.res, status, {
         ...streamHeaders('application/json; charset=utf-8', this.options.sessionId, this.options.streamId),
         'cache-control': 'no-store',
         ...(timing ? { [SERVER_TIMING]: serverTimingValue(timing, { total: true }) } : {}),
