@@ -27,8 +27,12 @@ export interface StreamedReply {
  * Serves one generation as a stream under the session rules (SPEC §4), whatever
  * the wire format: takes over the response, runs the stream to its one end, and
  * cancels it (`client_closed`) when the client goes.
+ *
+ * Not `async`, and callers return its promise: an idle stream then holds no
+ * suspended frame of this function or of the route's handler (with their locals
+ * and promise reactions) for its whole life, only runStream's.
  */
-export async function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
+export function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
   if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
   const down = ctx.registry.unavailable();
   if (down) throw new HttpError(503, 'cluster_unavailable', down);
@@ -51,8 +55,7 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
     // Gone before we looked (while the body was parsed): no 'close' will come.
     if (request.raw.socket.destroyed) stream.cancel('client_closed');
   };
-  void stream.finished.then(release);
-  await runStream(stream, spec.request, {
+  return runStream(stream, spec.request, {
     registry: ctx.registry,
     backend: spec.backend ?? ctx.backend,
     log: ctx.log,
@@ -61,5 +64,6 @@ export async function serveStream(ctx: JarvisContext, request: FastifyRequest, r
     pacer: ctx.pacer,
     limits: ctx.config.limits,
     onStart: watchClient,
+    onEnd: release,
   });
 }

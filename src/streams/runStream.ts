@@ -13,6 +13,8 @@ export interface RunStreamDeps {
   metrics?: StreamMetrics;
   /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
   onStart?: () => void;
+  /** Runs once the stream has ended (after `stream_end`), whatever the outcome. */
+  onEnd?: () => void;
   /** Spreads upstream starts over event-loop turns (see StartPacer). */
   pacer?: StartPacer;
   /** Generation limits Jarvis enforces whatever the backend does; unbounded when absent. */
@@ -186,5 +188,6 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     });
     metrics.streamEnded(stream, reason);
     stream.markFinished();
+    deps.onEnd?.();
   }
 }

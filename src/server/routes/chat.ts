@@ -17,7 +17,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     const backend = ctx.backend;
     const model = body.model ?? (await defaultModel(ctx, backend));
     const backendRequest = toBackendRequest(body, model);
-    await serveStream(ctx, request, reply, {
+    return serveStream(ctx, request, reply, {
       sessionId,
       model,
       backend,

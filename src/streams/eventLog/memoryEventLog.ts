@@ -27,8 +27,8 @@ class Entry {
   expiry: NodeJS.Timeout | undefined;
   /** Dropped from the log (expired, evicted, closed): readers finish what they hold. */
   gone = false;
-  /** Readers waiting for more; each is woken once, then registers again. */
-  readonly waiters = new Set<() => void>();
+  /** Readers waiting for more; each is woken once, then registers again. Made for the first reader: most streams have none but their response. */
+  waiters: Set<() => void> | undefined;
 
   constructor(
     readonly status: StatusEvent,
@@ -37,9 +37,10 @@ class Entry {
   ) {}
 
   wake(): void {
-    if (this.waiters.size === 0) return;
-    for (const waiter of this.waiters) waiter();
-    this.waiters.clear();
+    const waiters = this.waiters;
+    if (!waiters || waiters.size === 0) return;
+    for (const waiter of waiters) waiter();
+    waiters.clear();
   }
 
   /** The cursor after everything logged so far (the terminal event included). */
@@ -202,10 +203,10 @@ function waitForMore(entry: Entry, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       signal.removeEventListener('abort', done);
-      entry.waiters.delete(done);
+      entry.waiters?.delete(done);
       resolve();
     };
-    entry.waiters.add(done);
+    (entry.waiters ??= new Set()).add(done);
     signal.addEventListener('abort', done, { once: true });
   });
 }

@@ -99,7 +99,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
         const backendRequest = chatRequest(body, model);
-        await serveStream(ctx, request, reply, {
+        return serveStream(ctx, request, reply, {
           backend,
           sessionId,
           model,
@@ -119,7 +119,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         }
         const backendRequest = generateRequest(body, model);
         const conversation = backendRequest.messages;
-        await serveStream(ctx, request, reply, {
+        return serveStream(ctx, request, reply, {
           backend,
           sessionId,
           model,
