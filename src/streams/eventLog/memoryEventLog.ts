@@ -16,10 +16,18 @@ export interface MemoryEventLogOptions {
 const MAX_SLICE = 1024;
 
 class Entry {
-  /** In stream order; append-only, never trimmed while the entry exists. */
-  readonly items: LogItem[] = [];
-  /** Token seq → its index in `items`. */
-  readonly tokenAt: number[] = [];
+  /** In stream order; append-only, never trimmed while the entry exists (packed once the stream ends, see `pack`). */
+  private items: LogItem[] = [];
+  /**
+   * Token seq → its index in `items`; only once a non-token item is logged:
+   * until then (most answers: tokens only) a token's index is its seq.
+   */
+  private tokenAt: number[] | undefined;
+  /** An ended answer of tokens only, packed: all its text in one string, and where each token ends. */
+  private packed: { text: string; ends: Uint32Array } | undefined;
+  private count = 0;
+  /** Tokens logged. */
+  tokens = 0;
   /** Non-token items since the last token (the `extra` of the current cursor). */
   extra = 0;
   chars = 0;
@@ -36,6 +44,50 @@ class Entry {
     readonly fence: bigint,
   ) {}
 
+  /** Items logged. */
+  get length(): number {
+    return this.count;
+  }
+
+  push(item: LogItem): void {
+    if (typeof item === 'string') {
+      this.tokenAt?.push(this.count);
+      this.tokens++;
+      this.extra = 0;
+    } else {
+      this.tokenAt ??= Array.from({ length: this.tokens }, (_, seq) => seq);
+      this.extra++;
+    }
+    this.items.push(item);
+    this.count++;
+  }
+
+  /** Items `start` to `end` (exclusive), as they were logged. */
+  slice(start: number, end: number): LogItem[] {
+    const packed = this.packed;
+    if (!packed) return this.items.slice(start, end);
+    const out: string[] = [];
+    const stop = Math.min(end, this.count);
+    for (let i = start; i < stop; i++) out.push(packed.text.slice(i === 0 ? 0 : packed.ends[i - 1], packed.ends[i]));
+    return out;
+  }
+
+  /**
+   * Once the stream has ended its log only waits to be read again (a reattach, for
+   * JARVIS_STREAM_RETENTION_MS): an answer of tokens only is packed into one string
+   * and an offset per token (about 4 bytes a token besides its text, where an array
+   * of token strings holds 30 or more), so the retained logs stay small.
+   */
+  pack(): void {
+    if (this.tokenAt || this.count === 0) return;
+    const tokens = this.items as string[];
+    const ends = new Uint32Array(tokens.length);
+    let at = 0;
+    for (let i = 0; i < tokens.length; i++) ends[i] = at += tokens[i]!.length;
+    this.packed = { text: tokens.join(''), ends };
+    this.items = [];
+  }
+
   wake(): void {
     const waiters = this.waiters;
     if (!waiters || waiters.size === 0) return;
@@ -45,14 +97,14 @@ class Entry {
 
   /** The cursor after everything logged so far (the terminal event included). */
   get cursor(): LogCursor {
-    return { seq: this.tokenAt.length - 1, extra: this.extra + (this.terminal ? 1 : 0) };
+    return { seq: this.tokens - 1, extra: this.extra + (this.terminal ? 1 : 0) };
   }
 
   /** The index in `items` of the first item after `c` (may be past the end, or not known yet: -1). */
   indexAfter(c: LogCursor): number {
     if (c.seq < -1) return 0;
-    if (c.seq >= this.tokenAt.length) return -1;
-    return (c.seq === -1 ? 0 : (this.tokenAt[c.seq] as number) + 1) + c.extra;
+    if (c.seq >= this.tokens) return -1;
+    return (c.seq === -1 ? 0 : (this.tokenAt ? (this.tokenAt[c.seq] as number) : c.seq) + 1) + c.extra;
   }
 }
 
@@ -96,13 +148,7 @@ export class MemoryEventLog implements StreamEventLog {
     if (this.totalChars + chars > this.maxTotal && !this.evictEnded(chars)) return 'full';
     entry.chars += chars;
     this.totalChars += chars;
-    if (typeof item === 'string') {
-      entry.tokenAt.push(entry.items.length);
-      entry.extra = 0;
-    } else {
-      entry.extra++;
-    }
-    entry.items.push(item);
+    entry.push(item);
     entry.wake();
     return 'ok';
   }
@@ -111,6 +157,7 @@ export class MemoryEventLog implements StreamEventLog {
     const entry = this.entries.get(streamId);
     if (!entry || entry.terminal || entry.fence !== fence) return false;
     entry.terminal = event;
+    entry.pack();
     entry.wake();
     entry.expiry = setTimeout(() => this.drop(streamId), this.options.retentionMs);
     entry.expiry.unref();
@@ -127,7 +174,7 @@ export class MemoryEventLog implements StreamEventLog {
       sessionId: entry.status.session_id,
       owner: entry.owner,
       model: entry.status.model,
-      tokens: entry.tokenAt.length,
+      tokens: entry.tokens,
       cursor: entry.cursor,
       terminal: entry.terminal,
     };
@@ -148,11 +195,11 @@ export class MemoryEventLog implements StreamEventLog {
         slice.status = entry.status;
         withStatus = false;
       }
-      if (start >= 0 && start < entry.items.length) {
-        slice.items = entry.items.slice(start, start + MAX_SLICE);
+      if (start >= 0 && start < entry.length) {
+        slice.items = entry.slice(start, start + MAX_SLICE);
         for (const item of slice.items) cursor = typeof item === 'string' ? { seq: cursor.seq + 1, extra: 0 } : { seq: cursor.seq, extra: cursor.extra + 1 };
       }
-      const caughtUp = start >= 0 && start + slice.items.length >= entry.items.length;
+      const caughtUp = start >= 0 && start + slice.items.length >= entry.length;
       if (entry.terminal && (caughtUp || compareCursors(cursor, entry.cursor) >= 0)) {
         // The terminal event's cursor is the log's end; a reader at or past it has it already.
         if (compareCursors(cursor, entry.cursor) < 0) slice.terminal = entry.terminal;
