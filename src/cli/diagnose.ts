@@ -1,14 +1,20 @@
+import { stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
+import { logFilesIn } from '../diagnostics/logReader.js';
 import { renderText } from '../diagnostics/render.js';
 import { parseMs, parseSince, parseUrl, UsageError } from './args.js';
 
-export const DIAGNOSE_USAGE = `Usage: jarvis diagnose [--log FILE] [--url URL] [--since TIME] [--session ID] [--json]
+export const DIAGNOSE_USAGE = `Usage: jarvis diagnose [--log FILE|DIR]... [--url URL] [--since TIME] [--session ID] [--json]
 
 Walks the streaming-stability runbook over the system log (and, with --url, a
 running server) and prints each check ✓ or ❌ with its evidence and fix.
+Several logs (a cluster's instances) are merged by time and also checked
+across instances: split brain, leases lost, streams lost with a dead instance.
 
-  --log FILE        the system log (default: logs/system.log)
+  --log FILE        the system log (default: logs/system.log); repeat it for
+                    several instances' logs
+  --log DIR         every *.log file in DIR (e.g. logs/ of \`npm run cluster\`)
   --url URL         also probe the running server (e.g. http://127.0.0.1:8000)
   --since TIME      only streams started since TIME (ISO time, or 30s, 15m, 2h, 1d ago)
   --session ID      only this session, and print its timeline
@@ -23,7 +29,7 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
   const { values } = parseArgs({
     args: argv,
     options: {
-      log: { type: 'string', default: 'logs/system.log' },
+      log: { type: 'string', multiple: true },
       url: { type: 'string' },
       since: { type: 'string' },
       session: { type: 'string' },
@@ -41,7 +47,7 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
   }
   if (values.session !== undefined && values.session === '') throw new UsageError('--session: empty session id');
   const report = await runDiagnose({
-    logFile: values.log,
+    logFiles: await logFiles(values.log ?? ['logs/system.log']),
     url: parseUrl(values.url),
     sinceMs: values.since === undefined ? undefined : parseSince(values.since),
     session: values.session,
@@ -50,4 +56,20 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
   });
   out(values.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
   return report.exit_code;
+}
+
+/** `--log` values: files as given, directories as their *.log files. */
+async function logFiles(values: string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const value of values) {
+    const isDir = await stat(value).then((s) => s.isDirectory(), () => false);
+    if (!isDir) {
+      files.push(value);
+      continue;
+    }
+    const inside = await logFilesIn(value);
+    if (inside.length === 0) throw new UsageError(`--log ${value}: a directory with no *.log files`);
+    files.push(...inside);
+  }
+  return [...new Set(files)];
 }

@@ -104,7 +104,8 @@ function everyStartEnds({ facts, live, nowMs }: DiagnoseInput): Check {
   problems += facts.orphanCount - facts.orphans.length; // beyond the kept ones: unknown fate
   problems += facts.lostAtRestart.count + facts.duplicateEnds.count;
   evidence.push(...facts.lostAtRestart.items, ...facts.duplicateEnds.items);
-  const counts = `${facts.streamsStarted} stream_start, ${facts.streamsEnded} stream_end`;
+  const lost = facts.lostInCluster > 0 ? `, ${facts.lostInCluster} recorded lost by another instance (see "Several instances")` : '';
+  const counts = `${facts.streamsStarted} stream_start, ${facts.streamsEnded} stream_end${lost}`;
   if (problems === 0) {
     const running = active + ended > 0 ? `; ${active + ended} still running when the log was read (${active} still active on the server)` : '';
     return check('start_has_end', title, 'ok', `${counts}${running}`);

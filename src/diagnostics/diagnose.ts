@@ -1,17 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
 import { parseLine } from '../log/format.js';
+import { ClusterAnalyzer } from './clusterAnalyzer.js';
+import { clusterSection } from './clusterChecks.js';
 import { deadlockSection } from './deadlockChecks.js';
 import { delaySection } from './delayChecks.js';
 import { checkWireEvents, LiveChat } from './httpChat.js';
 import { LogAnalyzer, type LogFacts } from './logAnalyzer.js';
 import { logSection } from './logChecks.js';
-import { forEachLine, inspectLogFile } from './logReader.js';
+import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logReader.js';
 import { fetchActiveStreams, probeHealth } from './liveServer.js';
 import type { DiagnoseInput, LiveFacts, Report } from './report.js';
 import { uiSection } from './uiChecks.js';
 
 export interface DiagnoseOptions {
-  logFile: string;
+  /** One log. */
+  logFile?: string;
+  /** Several instances' logs, merged by time (`--log` more than once, or a directory's *.log). */
+  logFiles?: string[];
   url?: string;
   sinceMs?: number;
   session?: string;
@@ -26,22 +32,38 @@ export interface DiagnoseOptions {
  * asks the running server, and judges both in the runbook's order.
  */
 export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
-  const file = await inspectLogFile(options.logFile);
+  const paths = options.logFiles && options.logFiles.length > 0 ? options.logFiles : [options.logFile ?? 'logs/system.log'];
+  const infos = await Promise.all(paths.map((p) => inspectLogFile(p)));
+  const file = infos.length === 1 ? (infos[0] as LogFileInfo) : combine(infos);
+  // Read up to the sizes seen now: the servers may append while we read, and
+  // whatever they append later is where the live checks look.
+  const sources: LogSource[] = infos.filter((f) => f.exists && f.readable && !f.error).map((f) => ({ path: f.path, end: f.size, label: basename(f.path).replace(/\.log$/, '') }));
   let facts: LogFacts | undefined;
-  // Read up to the size seen now: the server may append while we read, and
-  // whatever it appends later is where the live checks look.
-  const readEnd = file.size;
-  if (file.exists && file.readable && !file.error) {
-    const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs });
-    await forEachLine(options.logFile, (line) => analyzer.feed(line), { end: readEnd });
+  let cluster: ClusterAnalyzer | undefined;
+  if (sources.length > 0) {
+    cluster = new ClusterAnalyzer({ sinceMs: options.sinceMs, session: options.session, sources: sources.length });
+    const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs, observer: cluster });
+    const [only] = sources;
+    if (sources.length === 1 && only) await forEachLine(only.path, (line) => analyzer.feed(line), { end: only.end });
+    else await forEachMergedLine(sources, (line, label) => analyzer.feed(line, label));
     facts = analyzer.finish();
   }
-  const live = options.url ? await probeServer(options, facts, readEnd) : undefined;
-  const input: DiagnoseInput = { file, facts, live, nowMs: Date.now() };
-  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input)];
+  const live = options.url ? await probeServer(options, facts, sources) : undefined;
+  const input: DiagnoseInput = { file, facts, cluster: cluster?.finish(), live, nowMs: Date.now() };
+  const clustered = clusterSection(input);
+  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), ...(clustered ? [clustered] : [])];
   const problems = sections.reduce((n, s) => n + s.checks.filter((c) => c.status === 'problem').length, 0);
   return {
-    log: { path: file.path, exists: file.exists, size: file.size, lines: facts?.lines ?? 0, first_time: facts?.firstTime ?? null, last_time: facts?.lastTime ?? null, unparsed: facts?.unparsed ?? 0 },
+    log: {
+      path: file.path,
+      exists: file.exists,
+      size: file.size,
+      lines: facts?.lines ?? 0,
+      first_time: facts?.firstTime ?? null,
+      last_time: facts?.lastTime ?? null,
+      unparsed: facts?.unparsed ?? 0,
+      ...(paths.length > 1 ? { files: paths } : {}),
+    },
     url: options.url ?? null,
     since: options.sinceMs === undefined ? null : new Date(options.sinceMs).toISOString(),
     session: options.session ?? null,
@@ -52,25 +74,39 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   };
 }
 
-async function probeServer(options: DiagnoseOptions, facts: LogFacts | undefined, readEnd: number): Promise<LiveFacts> {
+/** Several logs judged as one: all must be there and readable; the first failure is named. */
+function combine(infos: LogFileInfo[]): LogFileInfo {
+  const bad = infos.find((f) => f.error || !f.exists || !f.readable);
+  return {
+    path: infos.map((f) => f.path).join(', '),
+    exists: infos.every((f) => f.exists),
+    readable: infos.every((f) => f.readable),
+    writable: infos.every((f) => f.writable),
+    size: infos.reduce((n, f) => n + f.size, 0),
+    mtimeMs: Math.max(...infos.map((f) => f.mtimeMs ?? 0)) || undefined,
+    error: bad ? `${bad.path}: ${bad.error ?? (bad.exists ? 'not readable (permissions)' : 'no such file')}` : undefined,
+  };
+}
+
+async function probeServer(options: DiagnoseOptions, facts: LogFacts | undefined, sources: LogSource[]): Promise<LiveFacts> {
   const url = (options.url as string).replace(/\/+$/, '');
   const health = await probeHealth(url);
   const live: LiveFacts = { url, health, active: undefined, orphanState: new Map(), probe: undefined, probeLogged: undefined };
   if (!health.ok) return live;
 
   live.active = await fetchActiveStreams(url);
-  if (facts && facts.orphans.length > 0) await classifyOrphans(options.logFile, facts, live, readEnd);
+  if (facts && facts.orphans.length > 0) await classifyOrphans(sources, facts, live);
 
   const session = `diagnose-probe-${randomUUID().slice(0, 8)}`;
   const chat = new LiveChat(url, { session, prompt: 'Reply with the single word: ok', model: options.model, maxTokens: 16, timeoutMs: options.probeTimeoutMs ?? 60_000 });
   const outcome = await chat.outcome;
   live.probe = { session, outcome, problems: checkWireEvents(outcome, session) };
-  if (outcome.streamId && facts) live.probeLogged = await waitForLogLine(options.logFile, readEnd, 'stream_start', outcome.streamId, 5000);
+  if (outcome.streamId && facts) live.probeLogged = await waitForLogLine(sources, 'stream_start', outcome.streamId, 5000);
   return live;
 }
 
 /** An orphan of the log is still running (listed by /debug/streams), ended since we read, or lost. */
-async function classifyOrphans(logFile: string, facts: LogFacts, live: LiveFacts, readEnd: number): Promise<void> {
+async function classifyOrphans(sources: LogSource[], facts: LogFacts, live: LiveFacts): Promise<void> {
   const active = new Set(live.active?.streams.map((s) => s.stream_id) ?? []);
   const unknown = new Set<string>();
   for (const o of facts.orphans) {
@@ -81,27 +117,31 @@ async function classifyOrphans(logFile: string, facts: LogFacts, live: LiveFacts
   // Not active now: it may have ended between our read and the snapshot. Its
   // stream_end is then past readEnd (the log is written asynchronously: a short grace).
   await new Promise((r) => setTimeout(r, 300));
-  await forEachLine(logFile, (raw) => {
-    if (!raw.includes(' stream_end ')) return;
-    const trace = parseLine(raw)?.fields.trace;
-    if (trace !== undefined && unknown.delete(trace)) live.orphanState.set(trace, 'ended');
-  }, { start: readEnd });
+  for (const s of sources) {
+    await forEachLine(s.path, (raw) => {
+      if (!raw.includes(' stream_end ')) return;
+      const trace = parseLine(raw)?.fields.trace;
+      if (trace !== undefined && unknown.delete(trace)) live.orphanState.set(trace, 'ended');
+    }, { start: s.end });
+  }
   // Without /debug/streams we cannot tell running from lost: leave those unjudged.
   if (live.active) for (const trace of unknown) live.orphanState.set(trace, 'lost');
 }
 
-/** Polls the part of the log written after `from` for `event trace=<trace>`. */
-async function waitForLogLine(logFile: string, from: number, event: string, trace: string, timeoutMs: number): Promise<{ found: boolean; ms: number }> {
+/** Polls the part of each log written after it was read for `event trace=<trace>`. */
+async function waitForLogLine(sources: LogSource[], event: string, trace: string, timeoutMs: number): Promise<{ found: boolean; ms: number }> {
   const started = performance.now();
   const needle = ` ${event} trace=${trace}`;
   for (;;) {
     let found = false;
-    try {
-      await forEachLine(logFile, (raw) => {
-        if (!found && raw.includes(needle)) found = true;
-      }, { start: from });
-    } catch {
-      // The file may have been rotated or removed meanwhile: not found.
+    for (const s of sources) {
+      try {
+        await forEachLine(s.path, (raw) => {
+          if (!found && raw.includes(needle)) found = true;
+        }, { start: s.end });
+      } catch {
+        // The file may have been rotated or removed meanwhile: not found.
+      }
     }
     const ms = performance.now() - started;
     if (found || ms >= timeoutMs) return { found, ms };

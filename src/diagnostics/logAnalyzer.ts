@@ -6,6 +6,10 @@ import { Samples, TopK } from './samples.js';
 interface LiveStream {
   trace: string;
   session: string;
+  /** Sessions are per API key: `key/session`. */
+  sessionKey: string;
+  /** The instance that runs it (`instance=`, or the log it came from). */
+  instance: string;
   startMs: number;
   startLine: string;
   inWindow: boolean;
@@ -33,6 +37,13 @@ export interface AnalyzerOptions {
   slowFirstTokenMs?: number;
   /** Orphans kept by id (for `--url` to ask the server about); the count is always exact. */
   orphanLimit?: number;
+  /** Also sees every line the analyzer parses (the cluster checks), with its instance. */
+  observer?: LineObserver;
+}
+
+/** Fed the parsed lines of the events the analyzer reads, in order. */
+export interface LineObserver {
+  observe(line: ParsedLine, raw: string, instance: string, ms: number): void;
 }
 
 export interface OrphanRecord {
@@ -64,6 +75,8 @@ export interface LogFacts {
   orphans: OrphanRecord[];
   orphanCount: number;
   lostAtRestart: Samples;
+  /** Streams another instance recorded lost (`stream_lost`): ended, though their own instance never logged it. */
+  lostInCluster: number;
   restarts: number;
   /** A server started while the previous one had not logged shutdown_complete (killed or crashed). */
   uncleanRestarts: Samples;
@@ -108,6 +121,8 @@ const STREAM_EVENTS = new Set([
   'server_listening',
   'shutdown_complete',
   'log_lines_dropped',
+  'stream_lost',
+  'lease_lost',
 ]);
 
 const TIMELINE_LIMIT = 5000;
@@ -128,10 +143,11 @@ export class LogAnalyzer {
   private readonly sessionTraces = new Set<string>();
   private readonly facts: LogFacts;
   private readonly slowMs: number;
+  /** The last line of each log (the line before a server_listening is the last one the previous run wrote). */
+  private readonly lastLines = new Map<string, string>();
   private lineBefore: string | undefined;
-  /** The server_listening line of the run in progress, until its shutdown_complete. */
-  private running: string | undefined;
-  private lastLine: string | undefined;
+  /** Per instance, the server_listening line of the run in progress, until its shutdown_complete. */
+  private readonly running = new Map<string, string>();
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.slowMs = options.slowFirstTokenMs ?? 5000;
@@ -153,6 +169,7 @@ export class LogAnalyzer {
       orphans: [],
       orphanCount: 0,
       lostAtRestart: new Samples(),
+      lostInCluster: 0,
       restarts: 0,
       uncleanRestarts: new Samples(),
       droppedLines: 0,
@@ -180,12 +197,12 @@ export class LogAnalyzer {
     };
   }
 
-  feed(raw: string): void {
+  /** One line, in order; `source` names the log it came from when several are merged. */
+  feed(raw: string, source = ''): void {
     if (raw === '') return;
     this.facts.lines++;
-    // The line before a server_listening is the last one the previous run wrote.
-    this.lineBefore = this.lastLine;
-    this.lastLine = raw;
+    this.lineBefore = this.lastLines.get(source);
+    this.lastLines.set(source, raw);
     const event = eventOf(raw);
     if (event === undefined) return this.unparsable(raw);
     if (this.options.session === undefined && !STREAM_EVENTS.has(event)) {
@@ -197,9 +214,11 @@ export class LogAnalyzer {
     this.noteTime(raw, line.time);
     if (this.options.session !== undefined) this.collectTimeline(line, raw);
     const ms = Date.parse(line.time);
+    const instance = line.fields.instance ?? source;
+    this.options.observer?.observe(line, raw, instance, ms);
     switch (line.event) {
       case 'stream_start':
-        return this.start(line, raw, ms);
+        return this.start(line, raw, ms, instance);
       case 'prev_stream_finished_cleanly':
       case 'prev_stream_timeout_on_cancel':
       case 'prev_stream_wait_abandoned':
@@ -225,10 +244,12 @@ export class LogAnalyzer {
           if (s.inWindow) this.facts.internalErrors.add({ text: `internal error in ${s.trace}`, trace: s.trace, session: s.session, lines: [raw] });
         });
       case 'server_listening':
-        return this.restart(raw, ms);
+        return this.restart(raw, ms, instance);
       case 'shutdown_complete':
-        this.running = undefined;
+        this.running.delete(instance);
         return;
+      case 'stream_lost':
+        return this.lostElsewhere(line);
       case 'log_lines_dropped':
         if (!this.inWindow(ms)) return;
         this.facts.droppedLines += Number(line.fields.count) || 0;
@@ -274,7 +295,7 @@ export class LogAnalyzer {
     if (stream) action(stream);
   }
 
-  private start(line: ParsedLine, raw: string, ms: number): void {
+  private start(line: ParsedLine, raw: string, ms: number, instance: string): void {
     const { trace, session } = line.fields;
     if (trace === undefined || session === undefined) return;
     if (this.options.session !== undefined && session !== this.options.session) return;
@@ -285,11 +306,14 @@ export class LogAnalyzer {
         this.facts.startsWithoutStreamId.add({ text: `stream_start of ${trace} has no stream_id`, trace, session, lines: [raw] });
       }
     }
-    let sessionLive = this.bySession.get(session);
-    if (!sessionLive) this.bySession.set(session, (sessionLive = new Map()));
+    const sessionKey = `${line.fields.key ?? ''}/${session}`;
+    let sessionLive = this.bySession.get(sessionKey);
+    if (!sessionLive) this.bySession.set(sessionKey, (sessionLive = new Map()));
     const stream: LiveStream = {
       trace,
       session,
+      sessionKey,
+      instance,
       startMs: ms,
       startLine: raw,
       inWindow,
@@ -349,7 +373,7 @@ export class LogAnalyzer {
   /** The stream's generating part begins: no other stream of its session may be generating. */
   private startGenerating(stream: LiveStream, raw: string): void {
     stream.generating = true;
-    for (const other of this.bySession.get(stream.session)?.values() ?? []) {
+    for (const other of this.bySession.get(stream.sessionKey)?.values() ?? []) {
       if (other === stream || !other.generating) continue;
       if (!stream.inWindow) continue;
       if (stream.timeoutFor.has(other.trace)) {
@@ -374,10 +398,7 @@ export class LogAnalyzer {
       else this.facts.endsWithoutStart++;
       return;
     }
-    this.live.delete(trace);
-    const sessionLive = this.bySession.get(stream.session);
-    sessionLive?.delete(trace);
-    if (sessionLive?.size === 0) this.bySession.delete(stream.session);
+    this.forget(stream);
     const slot = this.endedCount++ % RECENT_ENDED_LIMIT;
     const evicted = this.endedRing[slot];
     if (evicted !== undefined) this.recentlyEnded.delete(evicted);
@@ -415,6 +436,25 @@ export class LogAnalyzer {
     }
   }
 
+  private forget(stream: LiveStream): void {
+    this.live.delete(stream.trace);
+    const sessionLive = this.bySession.get(stream.sessionKey);
+    sessionLive?.delete(stream.trace);
+    if (sessionLive?.size === 0) this.bySession.delete(stream.sessionKey);
+  }
+
+  /**
+   * Another instance found the stream's lease lapsed and recorded it lost: it has
+   * ended for the cluster, though its own (dead or hung) instance logged no
+   * stream_end. The cluster checks report it; it is no orphan.
+   */
+  private lostElsewhere(line: ParsedLine): void {
+    const stream = line.fields.trace === undefined ? undefined : this.live.get(line.fields.trace);
+    if (!stream) return;
+    this.forget(stream);
+    if (stream.inWindow) this.facts.lostInCluster++;
+  }
+
   private upstreamError(line: ParsedLine, raw: string, ms: number): void {
     const stream = line.fields.trace === undefined ? undefined : this.live.get(line.fields.trace);
     if (stream) stream.lastError = raw;
@@ -425,22 +465,24 @@ export class LogAnalyzer {
     this.facts.upstreamErrorSamples.add({ text: `${line.fields.trace ?? '?'}: ${code} ${line.fields.error ?? ''}`.trim(), trace: line.fields.trace, session: line.fields.session, lines: [raw] });
   }
 
-  /** A new server process: streams the old one left live can never end now. */
-  private restart(raw: string, ms: number): void {
+  /** A new server process (of this instance): streams the old one left live can never end now. */
+  private restart(raw: string, ms: number, instance: string): void {
     this.facts.restarts++;
-    if (this.running !== undefined && this.inWindow(ms)) {
+    const which = instance === '' ? 'the server' : `instance ${instance}`;
+    const previous = this.running.get(instance);
+    if (previous !== undefined && this.inWindow(ms)) {
       this.facts.uncleanRestarts.add({
-        text: `the server restarted at ${raw.slice(0, raw.indexOf(' '))} but the run before it never logged shutdown_complete (killed, crashed or lost its power)`,
-        lines: [this.running, ...(this.lineBefore ? [this.lineBefore] : []), raw],
+        text: `${which} restarted at ${raw.slice(0, raw.indexOf(' '))} but the run before it never logged shutdown_complete (killed, crashed or lost its power)`,
+        lines: [previous, ...(this.lineBefore ? [this.lineBefore] : []), raw],
       });
     }
-    this.running = raw;
-    for (const s of this.live.values()) {
+    this.running.set(instance, raw);
+    for (const s of [...this.live.values()]) {
+      if (s.instance !== instance) continue;
+      this.forget(s);
       if (!s.inWindow) continue;
-      this.facts.lostAtRestart.add({ text: `${s.trace} (session ${s.session}) was live when the server restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] });
+      this.facts.lostAtRestart.add({ text: `${s.trace} (session ${s.session}) was live when ${which} restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] });
     }
-    this.live.clear();
-    this.bySession.clear();
   }
 
   private collectTimeline(line: ParsedLine, raw: string): void {

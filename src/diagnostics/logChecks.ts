@@ -40,18 +40,22 @@ function fileWritable({ file }: DiagnoseInput): Check {
   });
 }
 
-function logGaps({ facts }: DiagnoseInput): Check {
+function logGaps({ facts, cluster }: DiagnoseInput): Check {
   const title = 'The log has no gaps (dropped lines, runs that never shut down)';
   if (!facts || facts.lines === 0) return noLog('log_gaps', title);
   const dropped = facts.droppedLines;
-  const unclean = facts.uncleanRestarts.count;
-  if (dropped === 0 && unclean === 0) return check('log_gaps', title, 'ok', `no dropped lines reported; ${facts.restarts} server starts, each after a shutdown_complete`);
+  // Several instances: their restarts are judged per instance, in the cluster section.
+  const unclean = cluster?.clustered ? 0 : facts.uncleanRestarts.count;
+  if (dropped === 0 && unclean === 0) {
+    const starts = cluster?.clustered ? `${facts.restarts} server starts (per instance: see "Several instances")` : `${facts.restarts} server starts, each after a shutdown_complete`;
+    return check('log_gaps', title, 'ok', `no dropped lines reported; ${starts}`);
+  }
   const parts = [
     dropped > 0 ? `${dropped} lines dropped (the log could not be written; ${facts.droppedLineReports.count} log_lines_dropped reports)` : '',
     unclean > 0 ? `${unclean} restarts without shutdown_complete (the previous run was killed or crashed: its last lines may be missing)` : '',
   ].filter(Boolean);
   return check('log_gaps', title, 'problem', parts.join('; '), {
-    evidence: [...facts.droppedLineReports.items, ...facts.uncleanRestarts.items].slice(0, 5),
+    evidence: [...facts.droppedLineReports.items, ...(unclean > 0 ? facts.uncleanRestarts.items : [])].slice(0, 5),
     count: dropped + unclean,
     fix:
       'Dropped lines: the disk was full or failing, or the file was not writable (see the stderr warning, /health "log" and jarvis_log_lines_dropped_total); free space or fix permissions: logging resumes by itself. ' +

@@ -7,7 +7,8 @@ const MARK: Record<Check['status'], string> = { ok: '✓', problem: '❌', skipp
 export function renderText(report: Report): string {
   const out: string[] = [];
   const window = [report.since ? `since ${report.since}` : '', report.session ? `session ${report.session}` : ''].filter(Boolean).join(', ');
-  out.push(`Jarvis diagnose: ${report.log.path} (${report.log.lines} lines${report.log.first_time ? `, ${report.log.first_time} → ${report.log.last_time}` : ''})${report.url ? `, server ${report.url}` : ''}${window ? `, ${window}` : ''}`);
+  const where = report.log.files && report.log.files.length > 1 ? `${report.log.files.length} logs merged by time (${report.log.files.join(', ')})` : report.log.path;
+  out.push(`Jarvis diagnose: ${where} (${report.log.lines} lines${report.log.first_time ? `, ${report.log.first_time} → ${report.log.last_time}` : ''})${report.url ? `, server ${report.url}` : ''}${window ? `, ${window}` : ''}`);
   report.sections.forEach((section, i) => {
     out.push('', `${i + 1}. ${section.title}`);
     for (const c of section.checks) {

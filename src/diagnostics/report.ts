@@ -1,4 +1,5 @@
 import type { Evidence } from './samples.js';
+import type { ClusterFacts } from './clusterAnalyzer.js';
 import type { LogFacts } from './logAnalyzer.js';
 import type { LogFileInfo } from './logReader.js';
 import type { HealthProbe } from './liveServer.js';
@@ -21,7 +22,7 @@ export interface Check {
 }
 
 export interface Section {
-  id: 'deadlock' | 'delays' | 'ui' | 'logs';
+  id: 'deadlock' | 'delays' | 'ui' | 'logs' | 'cluster';
   title: string;
   checks: Check[];
 }
@@ -42,12 +43,14 @@ export interface LiveFacts {
 export interface DiagnoseInput {
   file: LogFileInfo;
   facts: LogFacts | undefined;
+  /** Several instances' logs (or lines with `instance=`): the cross-instance findings. */
+  cluster?: ClusterFacts;
   live: LiveFacts | undefined;
   nowMs: number;
 }
 
 export interface Report {
-  log: { path: string; exists: boolean; size: number; lines: number; first_time: string | null; last_time: string | null; unparsed: number };
+  log: { path: string; exists: boolean; size: number; lines: number; first_time: string | null; last_time: string | null; unparsed: number; files?: string[] };
   url: string | null;
   since: string | null;
   session: string | null;

@@ -1,0 +1,232 @@
+import type { ParsedLine } from '../log/format.js';
+import type { LineObserver } from './logAnalyzer.js';
+import { Samples, type Evidence } from './samples.js';
+
+/** One instance's part of the logs. */
+export interface InstanceFacts {
+  instance: string;
+  streamsStarted: number;
+  streamsEnded: number;
+  /** Streams of this instance that another instance recorded lost (it died or hung). */
+  lostWithIt: number;
+  leasesLost: number;
+  uncleanRestarts: number;
+  splitBrains: number;
+  /** Its log ends while a run is in progress (no shutdown_complete): still running, or died. */
+  running: boolean;
+  firstTime: string | undefined;
+  lastTime: string | undefined;
+}
+
+/** The streams of one dead (or hung) instance that the others recorded lost. */
+export interface LostWithInstance {
+  instance: string;
+  count: number;
+  /** The first LOST_IDS_LIMIT stream ids, in order. */
+  streams: string[];
+  lines: string[];
+}
+
+/** What the logs of several instances show together. */
+export interface ClusterFacts {
+  /** Whether these are a cluster's logs (lines carry `instance=`, or several logs were read). */
+  clustered: boolean;
+  instances: Map<string, InstanceFacts>;
+  /** Two streams of one session generating at once on different instances, with no handover between them. */
+  splitBrain: Samples;
+  leaseLost: Samples;
+  lost: Map<string, LostWithInstance>;
+  uncleanRestarts: Samples;
+}
+
+interface LiveStream {
+  trace: string;
+  instance: string;
+  sessionKey: string;
+  session: string;
+  startMs: number;
+  startLine: string;
+  inWindow: boolean;
+  /**
+   * Streams of its session live on other instances when it started, not yet linked
+   * to it by a handover line (prev_stream_* or stream_lost naming both). Any left
+   * at its end ran alongside it.
+   */
+  unlinked: Map<string, { instance: string; line: string; endedMs: number | undefined }>;
+}
+
+const LOST_IDS_LIMIT = 20;
+
+/**
+ * The cross-instance checks of `jarvis diagnose` over merged logs (issue 14): fed
+ * each parsed line in time order by the LogAnalyzer, it keeps only the live
+ * streams (constant memory, like the analyzer).
+ *
+ * A new prompt on instance 2 that supersedes a stream on instance 1 logs, on
+ * instance 2, a prev_stream_* line naming both (after the bounded wait), or a
+ * stream_lost line when instance 1's lease had lapsed. A stream that started
+ * while another stream of its session was live elsewhere, and is never linked to
+ * it by such a line, ran alongside it: the split brain the lease exists to prevent.
+ */
+export class ClusterAnalyzer implements LineObserver {
+  private readonly live = new Map<string, LiveStream>();
+  private readonly bySession = new Map<string, Set<string>>();
+  private readonly running = new Map<string, string>();
+  private readonly sources: number;
+  readonly facts: ClusterFacts = {
+    clustered: false,
+    instances: new Map(),
+    splitBrain: new Samples(),
+    leaseLost: new Samples(),
+    lost: new Map(),
+    uncleanRestarts: new Samples(),
+  };
+
+  constructor(private readonly options: { sinceMs?: number; session?: string; sources?: number } = {}) {
+    this.sources = options.sources ?? 1;
+    this.facts.clustered = this.sources > 1;
+  }
+
+  observe(line: ParsedLine, raw: string, instance: string, ms: number): void {
+    const f = line.fields;
+    if (f.instance !== undefined) this.facts.clustered = true;
+    const inst = this.instance(instance, line.time);
+    inst.lastTime = line.time;
+    const mine = this.options.session === undefined || f.session === undefined || f.session === this.options.session;
+    switch (line.event) {
+      case 'stream_start': {
+        if (f.trace === undefined || f.session === undefined || !mine) return;
+        const inWindow = this.inWindow(ms);
+        if (inWindow) inst.streamsStarted++;
+        const sessionKey = `${f.key ?? ''}/${f.session}`;
+        const stream: LiveStream = { trace: f.trace, instance, sessionKey, session: f.session, startMs: ms, startLine: raw, inWindow, unlinked: new Map() };
+        let traces = this.bySession.get(sessionKey);
+        if (!traces) this.bySession.set(sessionKey, (traces = new Set()));
+        for (const other of traces) {
+          const o = this.live.get(other);
+          if (o && o.instance !== instance) stream.unlinked.set(o.trace, { instance: o.instance, line: o.startLine, endedMs: undefined });
+        }
+        traces.add(f.trace);
+        this.live.set(f.trace, stream);
+        return;
+      }
+      case 'prev_stream_finished_cleanly':
+      case 'prev_stream_timeout_on_cancel':
+      case 'prev_stream_wait_abandoned':
+        this.link(f.trace, f.new_trace);
+        return;
+      case 'stream_end': {
+        const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
+        if (!stream) return;
+        if (stream.inWindow) inst.streamsEnded++;
+        this.ended(stream, ms, raw);
+        return;
+      }
+      case 'stream_lost':
+        this.lostLine(line, raw, ms);
+        return;
+      case 'lease_lost': {
+        if (!mine || !this.inWindow(ms)) return;
+        inst.leasesLost++;
+        this.facts.leaseLost.add({
+          text: `instance ${instance} lost its lease on stream ${f.trace ?? '?'} (session ${f.session ?? '?'}, found by ${f.found_by ?? '?'}): it was paused or cut off from Redis past JARVIS_LEASE_MS, another instance recorded the stream lost, and this one stopped generating`,
+          trace: f.trace,
+          session: f.session,
+          lines: [raw],
+        });
+        return;
+      }
+      case 'server_listening': {
+        const previous = this.running.get(instance);
+        if (previous !== undefined && this.inWindow(ms)) {
+          inst.uncleanRestarts++;
+          this.facts.uncleanRestarts.add({ text: `instance ${instance} restarted at ${line.time} without shutdown_complete: the run before was killed or crashed`, lines: [previous, raw] });
+        }
+        this.running.set(instance, raw);
+        inst.running = true;
+        // Its streams of the run before can no longer be running.
+        for (const s of [...this.live.values()]) if (s.instance === instance) this.ended(s, ms, raw);
+        return;
+      }
+      case 'shutdown_complete':
+        this.running.delete(instance);
+        inst.running = false;
+        return;
+    }
+  }
+
+  finish(): ClusterFacts {
+    for (const s of this.live.values()) this.judge(s);
+    return this.facts;
+  }
+
+  private instance(name: string, time: string): InstanceFacts {
+    let inst = this.facts.instances.get(name);
+    if (!inst) {
+      inst = { instance: name, streamsStarted: 0, streamsEnded: 0, lostWithIt: 0, leasesLost: 0, uncleanRestarts: 0, splitBrains: 0, running: false, firstTime: time, lastTime: time };
+      this.facts.instances.set(name, inst);
+    }
+    return inst;
+  }
+
+  private inWindow(ms: number): boolean {
+    return this.options.sinceMs === undefined || ms >= this.options.sinceMs;
+  }
+
+  private link(oldTrace: string | undefined, newTrace: string | undefined): void {
+    if (oldTrace === undefined || newTrace === undefined) return;
+    this.live.get(newTrace)?.unlinked.delete(oldTrace);
+  }
+
+  private lostLine(line: ParsedLine, raw: string, ms: number): void {
+    const f = line.fields;
+    // Found by a new prompt's acquire: that is the handover to it.
+    this.link(f.trace, f.new_trace);
+    const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
+    const dead = f.prev_instance ?? stream?.instance ?? '?';
+    if (stream) this.ended(stream, ms, raw);
+    if (this.options.session !== undefined && f.session !== this.options.session) return;
+    if (!this.inWindow(ms)) return;
+    this.instance(dead, line.time).lostWithIt++;
+    let lost = this.facts.lost.get(dead);
+    if (!lost) this.facts.lost.set(dead, (lost = { instance: dead, count: 0, streams: [], lines: [] }));
+    lost.count++;
+    if (lost.streams.length < LOST_IDS_LIMIT && f.trace !== undefined) lost.streams.push(f.trace);
+    if (lost.lines.length < 3) lost.lines.push(raw);
+  }
+
+  /** The stream ended (or was recorded lost, or its instance restarted): it stops being live. */
+  private ended(stream: LiveStream, ms: number, raw: string): void {
+    this.live.delete(stream.trace);
+    const traces = this.bySession.get(stream.sessionKey);
+    traces?.delete(stream.trace);
+    if (traces?.size === 0) this.bySession.delete(stream.sessionKey);
+    // Its successors elsewhere must still show a handover line for it.
+    if (traces) {
+      for (const t of traces) {
+        const rival = this.live.get(t)?.unlinked.get(stream.trace);
+        if (rival) rival.endedMs = ms;
+      }
+    }
+    this.judge(stream, raw);
+  }
+
+  private judge(stream: LiveStream, endLine?: string): void {
+    if (!stream.inWindow) return;
+    for (const [other, o] of stream.unlinked) {
+      const until = o.endedMs === undefined ? 'it was still running' : `it ended ${o.endedMs - stream.startMs} ms after`;
+      const evidence: Evidence = {
+        text: `session ${stream.session}: ${stream.trace} started on ${stream.instance} while ${other} was live on ${o.instance} (${until}), and no prev_stream_* or stream_lost line links them: both generated at once`,
+        trace: stream.trace,
+        session: stream.session,
+        lines: [o.line, stream.startLine, ...(endLine ? [endLine] : [])],
+      };
+      this.facts.splitBrain.add(evidence);
+      const a = this.facts.instances.get(stream.instance);
+      if (a) a.splitBrains++;
+      const b = this.facts.instances.get(o.instance);
+      if (b && b !== a) b.splitBrains++;
+    }
+    stream.unlinked.clear();
+  }
+}

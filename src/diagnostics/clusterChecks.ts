@@ -1,0 +1,80 @@
+import type { ClusterFacts, InstanceFacts } from './clusterAnalyzer.js';
+import { check, type Check, type DiagnoseInput, type Section } from './report.js';
+import type { Evidence } from './samples.js';
+
+// Several instances' logs read together (issue 14): what no single log shows.
+
+const FIX_SPLIT_BRAIN =
+  'Both instances must share one REDIS_URL (check `cluster_mode` lines: same redis= on every instance) and one Redis that keeps its data: ' +
+  'a Redis restarted without persistence forgets which stream holds a session for a moment (run it with `appendonly yes`, and `appendfsync always` for the strictest rule). ' +
+  'Keep the instances\' clocks in sync (NTP): diagnose orders lines from different machines by their times.';
+const FIX_LEASE_LOST =
+  'The instance did not renew its lease within JARVIS_LEASE_MS: the process was paused (SIGSTOP, a long GC or swap, a VM migration) or could not reach Redis. ' +
+  'The stream ended with error/lost on the clients; see the instance\'s log around the line for redis_unavailable, and raise JARVIS_LEASE_MS if pauses are expected.';
+const FIX_LOST =
+  'The instance stopped renewing its leases (killed, crashed, or hung): the next reader, Stop or prompt recorded its streams `lost`, and their sessions were free again within JARVIS_LEASE_MS. ' +
+  'Find why it died (`journalctl -k | grep -i oom`, its stderr); stop instances with SIGTERM so their streams end cleanly.';
+const FIX_RESTART =
+  'The instance was killed (SIGKILL, OOM killer: `journalctl -k | grep -i oom`), crashed (its stderr) or its machine stopped; its streams live at that moment have no stream_end. Stop Jarvis with SIGTERM.';
+
+export function clusterSection({ cluster }: DiagnoseInput): Section | undefined {
+  if (!cluster?.clustered) return undefined;
+  return { id: 'cluster', title: 'Several instances (cluster)', checks: [instances(cluster), splitBrain(cluster), leasesLost(cluster), lostWithInstance(cluster), restarts(cluster)] };
+}
+
+function problemsOf(i: InstanceFacts): number {
+  return i.splitBrains + i.leasesLost + i.lostWithIt + i.uncleanRestarts;
+}
+
+function instances(cluster: ClusterFacts): Check {
+  const list = [...cluster.instances.values()].filter((i) => i.instance !== '' || cluster.instances.size === 1);
+  const evidence: Evidence[] = list.map((i) => {
+    const p = problemsOf(i);
+    const parts = [
+      i.splitBrains ? `${i.splitBrains} split-brain` : '',
+      i.leasesLost ? `${i.leasesLost} leases lost` : '',
+      i.lostWithIt ? `${i.lostWithIt} streams lost with it` : '',
+      i.uncleanRestarts ? `${i.uncleanRestarts} restarts without shutdown_complete` : '',
+    ].filter(Boolean);
+    return {
+      text: `${i.instance}: ${i.streamsStarted} streams, ${i.streamsEnded} ends, ${p} problems${parts.length ? ` (${parts.join(', ')})` : ''}; ${i.firstTime} → ${i.lastTime}${i.running ? ', log ends while running' : ', shut down'}`,
+    };
+  });
+  const total = list.reduce((n, i) => n + problemsOf(i), 0);
+  return check('cluster_instances', 'Instances in these logs', 'ok', `${list.length} instances, ${total === 0 ? 'no problems' : `${total} problems (below)`}`, { evidence });
+}
+
+function splitBrain(cluster: ClusterFacts): Check {
+  const title = 'One stream per session across instances (no split brain)';
+  const s = cluster.splitBrain;
+  if (s.count === 0) return check('split_brain', title, 'ok', 'every stream that started while its session ran on another instance waited for it (prev_stream_*) or found it lost (stream_lost)');
+  return check('split_brain', title, 'problem', `${s.count} streams ran alongside another stream of their session on another instance, with no handover`, { evidence: s.items, count: s.count, fix: FIX_SPLIT_BRAIN });
+}
+
+function leasesLost(cluster: ClusterFacts): Check {
+  const title = 'No instance lost a lease (lease_lost)';
+  const s = cluster.leaseLost;
+  if (s.count === 0) return check('lease_lost', title, 'ok', 'no lease_lost lines');
+  return check('lease_lost', title, 'problem', `${s.count} streams stopped because their instance lost its lease`, { evidence: s.items, count: s.count, fix: FIX_LEASE_LOST });
+}
+
+function lostWithInstance(cluster: ClusterFacts): Check {
+  const title = 'No streams lost with a dead instance (stream_lost)';
+  const lost = [...cluster.lost.values()];
+  const count = lost.reduce((n, l) => n + l.count, 0);
+  if (count === 0) return check('streams_lost', title, 'ok', 'no stream_lost lines');
+  const evidence: Evidence[] = lost.map((l) => ({
+    text: `instance ${l.instance} died or hung: ${l.count} streams recorded lost: ${l.streams.join(', ')}${l.count > l.streams.length ? ` … ${l.count - l.streams.length} more` : ''}`,
+    lines: l.lines,
+  }));
+  const by = lost.map((l) => `${l.count} of ${l.instance}`).join(', ');
+  return check('streams_lost', title, 'problem', `${count} streams lost with their instance (${by})`, { evidence, count: lost.length, fix: FIX_LOST });
+}
+
+function restarts(cluster: ClusterFacts): Check {
+  const title = 'Every instance shut down before it started again';
+  const s = cluster.uncleanRestarts;
+  if (s.count === 0) return check('instance_restarts', title, 'ok', 'no restart without shutdown_complete');
+  const by = [...cluster.instances.values()].filter((i) => i.uncleanRestarts > 0).map((i) => `${i.instance} ×${i.uncleanRestarts}`).join(', ');
+  return check('instance_restarts', title, 'problem', `${s.count} restarts without shutdown_complete (${by})`, { evidence: s.items, count: s.count, fix: FIX_RESTART });
+}
