@@ -25,4 +25,17 @@ describe('jarvis diagnose at scale', () => {
     expect(result.ms).toBeLessThan(30_000);
     expect(result.maxRssMb).toBeLessThan(400);
   }, 120_000);
+
+  it('merges three instances\' logs (a million lines in all) in a capped heap, and finds them healthy', async () => {
+    const files = ['i1', 'i2', 'i3'].map((i) => join(dir, `${i}.log`));
+    let written = 0;
+    for (const [n, file] of files.entries()) written += await writeBigLog(file, 333_334, 2000, `i${n + 1}`);
+    const out = execFileSync(process.execPath, ['--max-old-space-size=48', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'measureDiagnose.ts'), ...files], { encoding: 'utf8' });
+    const result = JSON.parse(out) as { ms: number; maxRssMb: number; lines: number; problems: number };
+    console.log(`diagnose on 3 merged logs, ${result.lines} lines: ${result.ms} ms, peak RSS ${result.maxRssMb} MB (heap capped at 48 MB)`);
+    expect(result.lines).toBe(written);
+    expect(result.problems).toBe(0);
+    expect(result.ms).toBeLessThan(45_000);
+    expect(result.maxRssMb).toBeLessThan(400);
+  }, 180_000);
 });

@@ -180,11 +180,14 @@ export class ClusterAnalyzer implements LineObserver {
 
   private lostLine(line: ParsedLine, raw: string, ms: number): void {
     const f = line.fields;
-    // Found by a new prompt's acquire: that is the handover to it.
-    this.link(f.trace, f.new_trace);
     const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
     const dead = f.prev_instance ?? stream?.instance ?? '?';
-    if (stream) this.ended(stream, ms, raw);
+    if (stream) {
+      // Its lease had lapsed (its instance dead or paused, not writing): whoever took its
+      // session meanwhile, by this line or before it, took over from a stream that had stopped.
+      for (const t of this.bySession.get(stream.sessionKey) ?? []) this.live.get(t)?.unlinked.delete(stream.trace);
+      this.ended(stream, ms, raw);
+    }
     if (this.options.session !== undefined && f.session !== this.options.session) return;
     if (!this.inWindow(ms)) return;
     this.instance(dead, line.time).lostWithIt++;

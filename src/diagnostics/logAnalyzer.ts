@@ -453,6 +453,11 @@ export class LogAnalyzer {
     if (!stream) return;
     this.forget(stream);
     if (stream.inWindow) this.facts.lostInCluster++;
+    // Streams of its session that started meanwhile owe it no wait: it has ended (lost), and they go on.
+    for (const other of this.bySession.get(stream.sessionKey)?.values() ?? []) {
+      if (!other.pending.delete(stream.trace) || other.pending.size > 0) continue;
+      if (!other.abandoned && !other.cancelled && !other.generating) this.startGenerating(other, other.startLine);
+    }
   }
 
   private upstreamError(line: ParsedLine, raw: string, ms: number): void {
