@@ -15,7 +15,7 @@ import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
-import { openStore } from '../store/select.js';
+import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversationFeed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import { exposureWarnings } from './guards/exposure.js';
@@ -61,16 +61,24 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
-  let store;
-  try {
-    store = await openStore(config, log);
-  } catch (err) {
-    await log.close();
-    throw err;
-  }
   const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
   const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
+  // In a cluster the answers' sweep asks Redis which other instances are gone.
+  const sweep = cluster ? { instance: config.instanceId, ownerGone: cluster.coordinator.ownerGone.bind(cluster.coordinator) } : undefined;
+  let store;
+  try {
+    store = await openStore(config, log, sweep);
+  } catch (err) {
+    if (cluster) {
+      await cluster.coordinator.close();
+      await cluster.streamLog.close();
+      cluster.redis.disconnect();
+    }
+    await log.close();
+    throw err;
+  }
+  const stopSweep = sweep ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs)) : undefined;
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
   const streamLog = cluster?.streamLog ?? memoryLog;
   const ctx: JarvisContext = {
@@ -108,6 +116,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   } catch (err) {
     watch?.stop();
+    stopSweep?.();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
     await store.close();
     await log.close();
@@ -128,6 +137,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   let closing: Promise<void> | undefined;
   const close = () => {
     watch?.stop();
+    stopSweep?.();
     return (closing ??= shutdown(ctx, app));
   };
   return { app, ctx, url, close };
@@ -181,9 +191,11 @@ async function openCluster(config: Config, log: SystemLog, local: StreamRegistry
     leaseMs: config.leaseMs,
     commandTimeoutMs: config.redisTimeoutMs,
     maxLen: Math.max(100_000, config.limits.maxTokensDefault * 4),
-    onReadError: (streamId, error) => log.error('stream_log_read_failed', { stream_id: streamId, error }),
+    onReadError: (streamId, sessionId, error) => log.error('stream_log_read_failed', { stream_id: streamId, session: sessionId, error }),
+    onLost: (lost) => coordinator.recordLost('reader', { trace: lost.streamId, session: lost.sessionId, key: lost.owner || undefined, prev_instance: lost.instance }),
   });
   const streamLog = new ClusterEventLog(memoryLog, remote);
+  // (onLost above runs only once readers read, after this is set.)
   const coordinator = new RedisCoordinator(local, redis, streamLog, log, {
     instance: config.instanceId,
     leaseMs: config.leaseMs,

@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ChatStream } from '../streams/chatStream.js';
-import type { StreamMetrics } from '../streams/streamMetrics.js';
+import type { LostFoundBy, StreamMetrics } from '../streams/streamMetrics.js';
 
 // Seconds, from a few ms (a clean supersede) to minutes (a cold model load).
 const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
@@ -20,6 +20,7 @@ export class PromMetrics implements StreamMetrics {
   private readonly ttft: Histogram;
   private readonly tokens: Counter;
   private readonly upstreamErrors: Counter<'code'>;
+  private readonly lost: Counter<'found_by'>;
 
   constructor(options: { defaultMetrics?: boolean; instance?: string } = {}) {
     // Cluster mode: every series carries the instance, so one Prometheus tells them apart.
@@ -38,9 +39,16 @@ export class PromMetrics implements StreamMetrics {
     this.ttft = new Histogram({ name: 'jarvis_time_to_first_token_seconds', help: 'From stream start to its first token (includes any supersede wait)', buckets: TTFT_BUCKETS, registers });
     this.tokens = new Counter({ name: 'jarvis_tokens_total', help: 'Tokens streamed to clients', registers });
     this.upstreamErrors = new Counter({ name: 'jarvis_upstream_errors_total', help: 'Upstream (model backend) failures, by code', labelNames: ['code'], registers });
+    this.lost = new Counter({
+      name: 'jarvis_streams_lost_total',
+      help: 'Cluster mode: streams of another (dead or hung) instance that this instance found with a lapsed lease and recorded lost, by who found them',
+      labelNames: ['found_by'],
+      registers,
+    });
     // Label sets known in advance are created at zero, so a scrape shows them before the first event.
     for (const reason of ['done', 'superseded', 'stopped', 'client_closed', 'shutdown', 'error']) this.ended.inc({ reason }, 0);
     for (const outcome of ['clean', 'timeout', 'abandoned']) this.supersedeWait.zero({ outcome });
+    if (options.instance !== undefined) for (const foundBy of ['acquire', 'stop', 'reader']) this.lost.inc({ found_by: foundBy }, 0);
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -88,5 +96,9 @@ export class PromMetrics implements StreamMetrics {
 
   upstreamError(code: string): void {
     this.upstreamErrors.inc({ code });
+  }
+
+  streamLost(foundBy: LostFoundBy): void {
+    this.lost.inc({ found_by: foundBy });
   }
 }

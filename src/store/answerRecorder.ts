@@ -155,8 +155,9 @@ export class AnswerRecorder {
     if (gone) return;
     if (!terminal) {
       // The log went away before the stream ended (it cannot while the stream lives).
-      this.log.error('answer_log_lost', { message: answer.messageId, stream_id: answer.streamId, seq });
-      await write('error', { terminal: { type: 'error', code: 'internal_error', message: 'the answer stream was lost', stream_id: answer.streamId, session_id: '' } });
+      // A conversation's answers stream on session = the conversation's id.
+      this.log.error('answer_log_lost', { message: answer.messageId, stream_id: answer.streamId, session: answer.conversationId, seq });
+      await write('error', { terminal: { type: 'error', code: 'internal_error', message: 'the answer stream was lost', stream_id: answer.streamId, session_id: answer.conversationId } });
       return;
     }
     // The final write matters most (else the answer shows as streaming until the

@@ -52,6 +52,16 @@ const migrations: Record<string, Migration> = {
       await db.schema.dropTable('conversations').execute();
     },
   },
+  // Cluster mode: which instance streams an answer, so that an instance's start-up
+  // sweep takes only its own answers (and those of instances that are gone).
+  '0002_message_instance': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('messages').addColumn('instance', 'text').execute();
+    },
+    async down(db: Kysely<any>) {
+      await db.schema.alterTable('messages').dropColumn('instance').execute();
+    },
+  },
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -34,6 +34,8 @@ export interface MessagesTable {
   /** JSON: {code, message}. */
   error: string | null;
   fence: number | null;
+  /** Cluster mode: the instance that streams (or streamed) this answer; null for one process. */
+  instance: string | null;
   created_at: number;
   updated_at: number;
 }

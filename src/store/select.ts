@@ -2,28 +2,29 @@ import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { postgresDialect, sqliteDialect } from './dialects.js';
 import { SqlConversationStore } from './sqlStore.js';
-import { StoreError, type ConversationStore } from './types.js';
+import { StoreError, type ClusterSweep, type ConversationStore } from './types.js';
 
 /**
  * Opens the conversation store at start-up: Postgres when DATABASE_URL is set,
  * else SQLite in JARVIS_DATA_DIR. Migrates, marks answers a dead process left
  * `streaming` as `interrupted`, and logs the choice (like selectBackend).
  */
-export async function openStore(config: Config, log: SystemLog): Promise<ConversationStore> {
+export async function openStore(config: Config, log: SystemLog, cluster?: Omit<ClusterSweep, 'includeOwn'>): Promise<ConversationStore> {
   const started = performance.now();
   let store: SqlConversationStore;
   let migrated: string[];
   try {
     const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir);
-    ({ store, migrated } = await SqlConversationStore.open(dialect));
+    ({ store, migrated } = await SqlConversationStore.open(dialect, cluster ? { instance: cluster.instance } : {}));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error('store_open_failed', { kind: config.databaseUrl ? 'postgres' : 'sqlite', error });
     throw err instanceof StoreError ? err : new StoreError('unavailable', error, { cause: err });
   }
-  // Single-instance rule: at start-up no answer of ours can still be streaming.
-  // (With several instances on one database this sweep must only take its own.)
-  const interrupted = await store.interruptStreaming();
+  // One process: at start-up no answer can still be streaming. A cluster's instance
+  // takes its own, and those of instances that are gone (their leases lapsed); the
+  // other instances' answers stream on.
+  const interrupted = await store.interruptStreaming(cluster ? { ...cluster, includeOwn: true } : undefined);
   log.info('store_selected', {
     kind: store.kind,
     location: store.location,
@@ -32,6 +33,28 @@ export async function openStore(config: Config, log: SystemLog): Promise<Convers
     interrupted_answers: interrupted,
     ms: Math.round(performance.now() - started),
   });
-  if (interrupted > 0) log.warn('answers_interrupted', { count: interrupted, why: 'the previous process ended while they streamed' });
+  if (interrupted > 0) log.warn('answers_interrupted', { count: interrupted, why: cluster ? 'their instance (this one before its restart, or another that is gone) ended while they streamed' : 'the previous process ended while they streamed' });
   return store;
+}
+
+/**
+ * Cluster mode: an instance that dies leaves its answers `streaming`, and may never
+ * start again under its id; every instance sweeps, now and then, the answers of
+ * instances that are gone. Returns the function that stops it.
+ */
+export function sweepAnswersEvery(store: ConversationStore, cluster: Omit<ClusterSweep, 'includeOwn'>, log: SystemLog, everyMs: number): () => void {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    store
+      .interruptStreaming({ ...cluster, includeOwn: false })
+      .then((count) => {
+        if (count > 0) log.warn('answers_interrupted', { count, why: 'their instance is gone (not seen for 3 leases, and their leases lapsed)' });
+      })
+      .catch((err: unknown) => log.warn('answer_sweep_failed', { error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => (running = false));
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }

@@ -10,6 +10,7 @@ import {
   type AnswerSlot,
   type AnswerState,
   type AnswerUpdate,
+  type ClusterSweep,
   type Conversation,
   type ConversationPage,
   type ConversationPatch,
@@ -30,6 +31,14 @@ function likePattern(q: string): string {
   return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
+export interface StoreOptions {
+  /** Cluster mode (JARVIS_INSTANCE_ID): stamped on every answer this instance streams. */
+  instance?: string;
+}
+
+/** Other instances' streaming answers looked at per sweep (the next sweep takes the rest). */
+const SWEEP_BATCH = 500;
+
 export function newConversationId(): string {
   return `conv_${randomUUID().replace(/-/g, '')}`;
 }
@@ -47,8 +56,11 @@ export class SqlConversationStore implements ConversationStore {
   readonly location: string;
   private readonly db: Kysely<Database>;
   private readonly traits: DatabaseTraits;
+  /** Cluster mode: stamped on the answers this instance streams. */
+  private readonly instance: string | null;
 
-  private constructor(opened: OpenedDialect) {
+  private constructor(opened: OpenedDialect, options: StoreOptions) {
+    this.instance = options.instance ?? null;
     this.kind = opened.kind;
     this.location = opened.location;
     this.traits = opened.traits;
@@ -56,8 +68,8 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   /** Connects and migrates; the store is ready when this resolves. */
-  static async open(opened: OpenedDialect): Promise<{ store: SqlConversationStore; migrated: string[] }> {
-    const store = new SqlConversationStore(opened);
+  static async open(opened: OpenedDialect, options: StoreOptions = {}): Promise<{ store: SqlConversationStore; migrated: string[] }> {
+    const store = new SqlConversationStore(opened, options);
     try {
       const migrated = await migrate(store.db);
       return { store, migrated };
@@ -235,6 +247,7 @@ export class SqlConversationStore implements ConversationStore {
           cursor: '-1',
           model: answer.model,
           fence: Number(answer.fence),
+          instance: this.instance,
         };
         await trx.insertInto('messages').values(assistant).execute();
         // A new conversation takes its first prompt as its title.
@@ -284,14 +297,37 @@ export class SqlConversationStore implements ConversationStore {
     });
   }
 
-  interruptStreaming(): Promise<number> {
+  interruptStreaming(cluster?: ClusterSweep): Promise<number> {
     return this.guard('interrupt streaming answers', async () => {
-      const result = await this.db
-        .updateTable('messages')
-        .set({ state: 'interrupted', updated_at: Date.now() })
+      if (!cluster) {
+        const result = await this.db.updateTable('messages').set({ state: 'interrupted', updated_at: Date.now() }).where('state', '=', 'streaming').executeTakeFirst();
+        return Number(result.numUpdatedRows);
+      }
+      let taken = 0;
+      if (cluster.includeOwn) {
+        const own = await this.db
+          .updateTable('messages')
+          .set({ state: 'interrupted', updated_at: Date.now() })
+          .where('state', '=', 'streaming')
+          .where('instance', '=', cluster.instance)
+          .executeTakeFirst();
+        taken += Number(own.numUpdatedRows);
+      }
+      const others = await this.db
+        .selectFrom('messages')
+        .select(['id', 'stream_id', 'instance'])
         .where('state', '=', 'streaming')
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .where((eb) => eb.or([eb('instance', 'is', null), eb('instance', '<>', cluster.instance)]))
+        .limit(SWEEP_BATCH)
+        .execute();
+      if (others.length === 0) return taken;
+      const gone = await cluster.ownerGone(others.map((r) => ({ streamId: r.stream_id, instance: r.instance })));
+      const ids = others.filter((_, i) => gone[i] === true).map((r) => r.id);
+      if (ids.length > 0) {
+        const result = await this.db.updateTable('messages').set({ state: 'interrupted', updated_at: Date.now() }).where('state', '=', 'streaming').where('id', 'in', ids).executeTakeFirst();
+        taken += Number(result.numUpdatedRows);
+      }
+      return taken;
     });
   }
 
@@ -352,6 +388,7 @@ function messageRow(conversationId: string, position: number, role: MessageRole,
     timings: null,
     error: null,
     fence: null,
+    instance: null,
     created_at: now,
     updated_at: now,
   };

@@ -175,10 +175,27 @@ export interface ConversationStore {
   startTurn(owner: string, conversationId: string, turn: Turn, answer: AnswerSlot): Promise<TurnStarted>;
   /** Stores an answer as it grows and how it ended; false when the message is gone, already ended or fenced. */
   updateAnswer(messageId: string, fence: bigint, update: AnswerUpdate): Promise<boolean>;
-  /** At start-up: answers left `streaming` by a process that died become `interrupted`. Returns how many. */
-  interruptStreaming(): Promise<number>;
+  /**
+   * Answers left `streaming` by a process that died become `interrupted`; returns how many.
+   * One process (no `cluster`): all of them, at start-up. In a cluster sharing the database:
+   * this instance's own, and those of other instances that `cluster.ownerGone` says are gone.
+   */
+  interruptStreaming(cluster?: ClusterSweep): Promise<number>;
 
   close(): Promise<void>;
+}
+
+/** What the sweep needs to know in a cluster (see interruptStreaming). */
+export interface ClusterSweep {
+  /** This instance's id. */
+  instance: string;
+  /** At start-up, this instance's own answers are all taken too (none of them can still stream); later sweeps leave them. */
+  includeOwn: boolean;
+  /**
+   * For answers of other instances (or of none: written before cluster mode): true where
+   * nobody can write that answer any more (its instance is gone and its stream's lease lapsed).
+   */
+  ownerGone(answers: Array<{ streamId: string | null; instance: string | null }>): Promise<boolean[]>;
 }
 
 export type StoreErrorCode = 'not_found' | 'conflict' | 'invalid' | 'unavailable' | 'internal';

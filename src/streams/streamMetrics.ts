@@ -12,7 +12,12 @@ export interface StreamMetrics {
   supersedeWaited(ms: number, outcome: 'clean' | 'timeout' | 'abandoned'): void;
   firstToken(stream: ChatStream, ms: number): void;
   upstreamError(code: string): void;
+  /** Cluster mode: this instance found a stream whose owner stopped renewing its lease, and recorded it lost. */
+  streamLost(foundBy: LostFoundBy): void;
 }
+
+/** Who found a lapsed lease: a new prompt's acquire, a Stop, or a reader of the stream's log. */
+export type LostFoundBy = 'acquire' | 'stop' | 'reader';
 
 export const noMetrics: StreamMetrics = {
   streamStarted() {},
@@ -20,4 +25,5 @@ export const noMetrics: StreamMetrics = {
   supersedeWaited() {},
   firstToken() {},
   upstreamError() {},
+  streamLost() {},
 };

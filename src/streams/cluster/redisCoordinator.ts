@@ -5,7 +5,7 @@ import type { ChatStream } from '../chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator.js';
 import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
 import type { RegisterOutcome, StreamRegistry } from '../registry.js';
-import { noMetrics, type StreamMetrics } from '../streamMetrics.js';
+import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
 import { channels, keys, sessionPrefix } from './keys.js';
 import { mirrorLog } from './logMirror.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
@@ -65,6 +65,9 @@ interface Scripts {
   jarvisRelease(prefix: string, ...args: string[]): Promise<number>;
   jarvisStop(prefix: string, ...args: string[]): Promise<string[]>;
 }
+
+/** Instances not seen for this long leave the heartbeat set. */
+const INSTANCE_FORGET_MS = 3_600_000;
 
 /** How long a released stream's mirror may go on retrying to get its last entries into Redis. */
 const MIRROR_AFTER_END_MS = 30_000;
@@ -221,7 +224,7 @@ export class RedisCoordinator implements SessionCoordinator {
     const outcome = await localWait;
     const fields = { trace: prevId, new_trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, prev_instance: prevInstance, fence: fence.toString() };
     if (prevState === 'lost') {
-      this.log.warn('stream_lost', { ...fields, found_by: 'acquire', lease_ms: leaseMs });
+      this.recordLost('acquire', { ...fields, prev_instance: prevInstance });
     } else if (remotePrev) {
       const result = await untilAborted(released, stream.signal);
       const waited = Math.round(performance.now() - started);
@@ -261,6 +264,11 @@ export class RedisCoordinator implements SessionCoordinator {
     const stoppedHere = this.local.stop(owner, sessionId, reason);
     try {
       const r = await this.scripts.jarvisStop(sessionPrefix(owner, sessionId), reason, String(this.options.retentionMs));
+      if (r[0] === 'lost') {
+        // Its owner had stopped renewing its lease: nothing was running to stop, and the stream is now recorded lost.
+        this.recordLost('stop', { trace: r[1], session: sessionId, key: owner || undefined, prev_instance: r[2] });
+        return stoppedHere;
+      }
       if (r.length > 0 && r[1] !== this.options.instance) this.log.info('session_stop_sent', { trace: r[0], session: sessionId, key: owner || undefined, to_instance: r[1], reason });
       return stoppedHere || r.length > 0;
     } catch (err) {
@@ -272,6 +280,42 @@ export class RedisCoordinator implements SessionCoordinator {
 
   cancelAll(reason: CancelReason): ChatStream[] {
     return this.local.cancelAll(reason);
+  }
+
+  /**
+   * This instance found a stream whose owner stopped renewing its lease and wrote its
+   * `lost` terminal: the `stream_lost` line (in this instance's log, the one that
+   * recorded it) and the metric. The dead instance can log nothing.
+   */
+  recordLost(foundBy: LostFoundBy, fields: { trace: string | undefined; session: string; key?: string; prev_instance: string | undefined; new_trace?: string; fence?: string }): void {
+    this.log.warn('stream_lost', { ...fields, found_by: foundBy, lease_ms: this.options.leaseMs });
+    this.metrics.streamLost(foundBy);
+  }
+
+  /**
+   * For the conversation store's sweep: which of these answers (of other instances) nobody
+   * can write any more: their instance has not been seen for 3 leases and their stream's
+   * lease has lapsed. When Redis cannot tell, none is.
+   */
+  async ownerGone(answers: Array<{ streamId: string | null; instance: string | null }>): Promise<boolean[]> {
+    const none = answers.map(() => false);
+    if (this.redis.status !== 'ready' || answers.length === 0) return none;
+    try {
+      const alive = new Set(await this.redis.zrangebyscore(keys.instances, Date.now() - 3 * this.options.leaseMs, '+inf'));
+      alive.add(this.options.instance);
+      const prefixes = await this.redis.mget(...answers.map((a) => keys.stream(a.streamId ?? '-')));
+      const leases = this.redis.pipeline();
+      answers.forEach((a, i) => leases.exists(keys.lease(prefixes[i] ?? 'jarvis:{-}:', a.streamId ?? '-')));
+      const held = (await leases.exec()) ?? [];
+      return answers.map((a, i) => {
+        if (a.instance !== null && alive.has(a.instance)) return false;
+        const [err, n] = held[i] ?? [null, 1];
+        return !err && n === 0;
+      });
+    } catch (err) {
+      this.trouble(err instanceof Error ? err.message : String(err));
+      return none;
+    }
   }
 
   /** Every instance's live streams, as they last published them (at most lease/3 old; this instance's are current). */
@@ -347,9 +391,12 @@ export class RedisCoordinator implements SessionCoordinator {
       const rows = this.rows();
       if (rows.length > 0 || this.published) {
         pipeline.set(keys.debug(instance), JSON.stringify(rows), 'PX', 3 * leaseMs);
-        pipeline.zadd(keys.instances, Date.now(), instance);
         this.published = rows.length > 0;
       }
+      // The heartbeat other instances read: an instance not seen for 3 leases is gone (ownerGone).
+      const now = Date.now();
+      pipeline.zadd(keys.instances, now, instance);
+      pipeline.zremrangebyscore(keys.instances, '-inf', now - INSTANCE_FORGET_MS);
       const sentAt = performance.now();
       const results = (await pipeline.exec()) ?? [];
       held.forEach((h, i) => {

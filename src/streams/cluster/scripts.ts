@@ -161,7 +161,8 @@ return 1
 
 /**
  * Stop: a durable marker on the session's current stream, then the signal. ARGV: reason, retentionMs.
- * Returns {stream, instance} when a running stream was marked, {} otherwise (a lapsed one is recorded lost).
+ * Returns {stream, instance} when a running stream was marked, {'lost', stream, instance} when its
+ * lease had lapsed (it is recorded lost here), {} otherwise.
  */
 export const STOP = `${COMMON}
 local cur = redis.call('GET', p .. 'cur')
@@ -170,7 +171,7 @@ local id, fence, inst = string.match(cur, '^(%S+) (%S+) (%S+)$')
 local meta = p .. 'meta:' .. id
 if redis.call('EXISTS', meta) == 0 or redis.call('HGET', meta, 'term') then return {} end
 if redis.call('EXISTS', p .. 'lease:' .. id) == 0 then
-  lose(id, tonumber(ARGV[2]))
+  if lose(id, tonumber(ARGV[2])) then return {'lost', id, inst} end
   return {}
 end
 redis.call('HSETNX', meta, 'stop', ARGV[1])
@@ -178,10 +179,14 @@ redis.call('PUBLISH', 'jarvis:stop', id .. ' ' .. ARGV[1])
 return {id, inst}
 `;
 
-/** A reader found no new entry for a while: if the lease lapsed with no terminal, record the stream lost. ARGV: stream, retentionMs. */
+/**
+ * A reader found no new entry for a while: if the lease lapsed with no terminal, record the stream lost.
+ * ARGV: stream, retentionMs. Returns {instance, session, owner} of a stream it recorded lost, {} otherwise.
+ */
 export const CHECK_LOST = `${COMMON}
 local id = ARGV[1]
-if redis.call('EXISTS', p .. 'lease:' .. id) == 1 then return 0 end
-if lose(id, tonumber(ARGV[2])) then return 1 end
-return 0
+if redis.call('EXISTS', p .. 'lease:' .. id) == 1 then return {} end
+local m = redis.call('HMGET', p .. 'meta:' .. id, 'inst', 'session', 'owner')
+if lose(id, tonumber(ARGV[2])) then return {m[1] or '', m[2] or '', m[3] or ''} end
+return {}
 `;

@@ -19,7 +19,9 @@ export interface RedisEventLogOptions {
   /** Readers that may block on XREAD at once (each holds one connection); the rest poll. */
   maxBlockingReaders?: number;
   /** A reader found a gap or lost Redis: loud, once per read. */
-  onReadError?: (streamId: string, error: string) => void;
+  onReadError?: (streamId: string, sessionId: string, error: string) => void;
+  /** A reader found the stream's owner gone (its lease lapsed) and recorded the stream lost. */
+  onLost?: (lost: { streamId: string; sessionId: string; owner: string; instance: string }) => void;
 }
 
 /** One XREAD BLOCK wait, ms: short enough for a reader that left to give its connection back soon. */
@@ -172,6 +174,8 @@ export class RedisEventLog implements StreamEventLog {
     if (!prefix || signal.aborted) return;
     const log = keys.log(prefix, streamId);
     const meta = keys.meta(prefix, streamId);
+    // The session, for the terminal a failed read ends with (readers are told which session it was).
+    const sessionId = (await this.redis.hget(meta, 'session').catch(() => null)) ?? sessionOf(prefix);
     let cursor = after.seq < -1 ? FROM_START : after;
     let lastId = idOf(cursor);
     let quietSince = Date.now();
@@ -196,8 +200,8 @@ export class RedisEventLog implements StreamEventLog {
         // Redis away: the reader waits for it to come back, a bounded time.
         failingSince ??= Date.now();
         if (Date.now() - failingSince > Math.max(30_000, 10 * this.options.leaseMs)) {
-          this.options.onReadError?.(streamId, `redis unavailable: ${err instanceof Error ? err.message : String(err)}`);
-          yield { from: cursor, items: [], terminal: readError(streamId, cursor, 'cluster_unavailable', 'Redis cannot be reached; reattach once it is back') };
+          this.options.onReadError?.(streamId, sessionId, `redis unavailable: ${err instanceof Error ? err.message : String(err)}`);
+          yield { from: cursor, items: [], terminal: readError(streamId, sessionId, 'cluster_unavailable', 'Redis cannot be reached; reattach once it is back') };
           return;
         }
         await sleep(200, stop);
@@ -207,7 +211,8 @@ export class RedisEventLog implements StreamEventLog {
         if (Date.now() - quietSince > this.options.leaseMs) {
           // Nothing for a lease: if the owner is gone, the reader records the stream lost (and reads that next).
           quietSince = Date.now();
-          await (this.redis as unknown as RedisScripts).jarvisCheckLost(prefix, streamId, String(this.options.retentionMs)).catch(() => 0);
+          const lost = (await (this.redis as unknown as RedisScripts).jarvisCheckLost(prefix, streamId, String(this.options.retentionMs)).catch(() => [])) as string[];
+          if (lost.length === 3) this.options.onLost?.({ streamId, instance: lost[0] as string, sessionId: lost[1] as string, owner: lost[2] as string });
         }
         continue;
       }
@@ -217,8 +222,8 @@ export class RedisEventLog implements StreamEventLog {
         if (compareIds(id, lastId) <= 0) continue; // a repeat
         if (!followsDirectly(cursor, id)) {
           const message = `gap in the stream's Redis log: after ${lastId} came ${id}`;
-          this.options.onReadError?.(streamId, message);
-          slice.terminal = readError(streamId, cursor, 'internal_error', message);
+          this.options.onReadError?.(streamId, sessionId, message);
+          slice.terminal = readError(streamId, sessionId, 'internal_error', message);
           break;
         }
         const decoded = decode(fields[1] ?? '', fields[3] ?? '');
@@ -282,8 +287,14 @@ interface RedisScripts {
   jarvisCheckLost(prefix: string, ...args: string[]): Promise<unknown>;
 }
 
-function readError(streamId: string, _at: LogCursor, code: 'internal_error' | 'cluster_unavailable', message: string): TerminalEvent {
-  return { type: 'error', code, message, stream_id: streamId, session_id: '' };
+function readError(streamId: string, sessionId: string, code: 'internal_error' | 'cluster_unavailable', message: string): TerminalEvent {
+  return { type: 'error', code, message, stream_id: streamId, session_id: sessionId };
+}
+
+/** The session id from a session's key prefix `jarvis:{owner/session}:` (session ids contain no `/` or braces). */
+function sessionOf(prefix: string): string {
+  const m = /\{[^/]*\/([^}]*)\}/.exec(prefix);
+  return m?.[1] ?? '';
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
