@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { FakeOllama } from '../fakes/fakeOllama.js';
 import { events } from './log.js';
 import { spawnJarvis, type JarvisProcess } from './jarvisProcess.js';
@@ -19,8 +20,11 @@ export interface TestCluster {
 export const LEASE_MS = 1500;
 export const CANCEL_TIMEOUT_MS = 2000;
 
-/** Redis, Postgres, a fake Ollama and `n` Jarvis processes (`i1`…), as an operator runs them. */
-export async function startCluster(n: number, env: Record<string, string> = {}): Promise<TestCluster> {
+/**
+ * Redis, Postgres, a fake Ollama and `n` Jarvis processes (`i1`…), as an operator runs them.
+ * `logDir`: every instance logs to `<logDir>/<id>.log` (as `npm run cluster` does), else each to a temp dir of its own.
+ */
+export async function startCluster(n: number, env: Record<string, string> = {}, options: { logDir?: string } = {}): Promise<TestCluster> {
   const [redis, postgres, fake] = await Promise.all([startRedis(), startPostgres(), new FakeOllama().start()]);
   const databaseUrl = await postgres.newDatabase();
   const instances: JarvisProcess[] = [];
@@ -35,6 +39,7 @@ export async function startCluster(n: number, env: Record<string, string> = {}):
       JARVIS_CANCEL_TIMEOUT_MS: String(CANCEL_TIMEOUT_MS),
       JARVIS_ADMIN_KEYS: 'ops:ops-key-0123456789abcdef',
       JARVIS_API_KEYS: 'alice:alice-key-0123456789abcdef',
+      ...(options.logDir ? { JARVIS_LOG_FILE: join(options.logDir, `${id}.log`) } : {}),
       ...env,
       ...extra,
     });
