@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDialect, sqliteDialect } from '../src/store/dialects.js';
-import { SqlConversationStore } from '../src/store/sqlStore.js';
+import { SqlConversationStore, type StoreOptions } from '../src/store/sqlStore.js';
 import { StoreError, type ConversationStore } from '../src/store/types.js';
 import { startTestJarvis } from './helpers/jarvisServer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -15,7 +15,7 @@ import { newConversation, readStream, sendMessage, settledConversation } from '.
 interface Db {
   name: string;
   /** A fresh, empty database: its store, and the env that points Jarvis at it. */
-  fresh(): Promise<{ store: ConversationStore; env: Record<string, string>; reopen(): Promise<{ store: ConversationStore; migrated: string[] }> }>;
+  fresh(): Promise<{ store: ConversationStore; env: Record<string, string>; reopen(options?: StoreOptions): Promise<{ store: ConversationStore; migrated: string[] }> }>;
 }
 
 let postgres: TestPostgres | undefined;
@@ -27,7 +27,7 @@ const sqlite: Db = {
   async fresh() {
     const dir = join(mkdtempSync(join(tmpdir(), 'jarvis-store-')), 'data');
     const { store } = await SqlConversationStore.open(sqliteDialect(dir));
-    return { store, env: { JARVIS_DATA_DIR: dir }, reopen: () => SqlConversationStore.open(sqliteDialect(dir)) };
+    return { store, env: { JARVIS_DATA_DIR: dir }, reopen: (options) => SqlConversationStore.open(sqliteDialect(dir), options) };
   },
 };
 const pgDb: Db = {
@@ -35,7 +35,7 @@ const pgDb: Db = {
   async fresh() {
     const url = await postgres!.newDatabase();
     const { store } = await SqlConversationStore.open(postgresDialect(url));
-    return { store, env: { DATABASE_URL: url }, reopen: () => SqlConversationStore.open(postgresDialect(url)) };
+    return { store, env: { DATABASE_URL: url }, reopen: (options) => SqlConversationStore.open(postgresDialect(url), options) };
   },
 };
 const DATABASES = pgSkip ? [sqlite] : [sqlite, pgDb];
@@ -51,7 +51,7 @@ const slot = (streamId: string, fence = 100n) => ({ streamId, model: 'm', fence 
 
 describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
   let store: ConversationStore;
-  let reopen: () => Promise<{ store: ConversationStore; migrated: string[] }>;
+  let reopen: (options?: StoreOptions) => Promise<{ store: ConversationStore; migrated: string[] }>;
   let env: Record<string, string>;
   beforeAll(async () => {
     ({ store, reopen, env } = await db.fresh());
@@ -188,6 +188,41 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(await store.interruptStreaming()).toBeGreaterThanOrEqual(1);
     expect((await store.getConversation('', c.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'part' });
     expect(await store.interruptStreaming()).toBe(0);
+  });
+
+  it('in a cluster, the sweep takes this instance\'s answers and those whose owner is gone, never a live instance\'s', async () => {
+    const { store: i1 } = await reopen({ instance: 'i1' });
+    const { store: i2 } = await reopen({ instance: 'i2' });
+    try {
+      await store.interruptStreaming();
+      const c = await i1.createConversation('', {});
+      const mine = await i1.startTurn('', c.id, { kind: 'send', content: 'q1' }, slot('s-mine'));
+      const d = await i2.createConversation('', {});
+      const live = await i2.startTurn('', d.id, { kind: 'send', content: 'q2' }, slot('s-live'));
+      const e = await i2.createConversation('', {});
+      await i2.startTurn('', e.id, { kind: 'send', content: 'q3' }, slot('s-dead'));
+      const asked: Array<{ streamId: string | null; instance: string | null }> = [];
+      const sweep = {
+        instance: 'i1',
+        ownerGone: async (answers: Array<{ streamId: string | null; instance: string | null }>) => {
+          asked.push(...answers);
+          return answers.map((a) => a.streamId === 's-dead');
+        },
+      };
+      // A later sweep leaves this instance's own answers (they stream now).
+      expect(await i1.interruptStreaming({ ...sweep, includeOwn: false })).toBe(1);
+      expect(asked.map((a) => `${a.instance}:${a.streamId}`).sort()).toEqual(['i2:s-dead', 'i2:s-live']);
+      const state = async (owner: ConversationStore, conv: string) => (await owner.getConversation('', conv))!.messages[1]!.state;
+      expect([await state(i1, c.id), await state(i2, d.id), await state(i2, e.id)]).toEqual(['streaming', 'streaming', 'interrupted']);
+      // At start-up its own are taken too; the live instance's answer still streams, and is stored when it ends.
+      expect(await i1.interruptStreaming({ ...sweep, includeOwn: true })).toBe(1);
+      expect(await state(i1, c.id)).toBe('interrupted');
+      expect(await i2.updateAnswer(live.assistant.id, 100n, { content: 'all', seq: 0, state: 'done' })).toBe(true);
+      expect(await i1.updateAnswer(mine.assistant.id, 100n, { content: 'late', seq: 0, state: 'done' })).toBe(false);
+    } finally {
+      await i1.close();
+      await i2.close();
+    }
   });
 
   it('gives concurrent prompts on one conversation distinct, gapless positions', async () => {
