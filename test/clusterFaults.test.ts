@@ -36,9 +36,10 @@ describe.skipIf(skip)('cluster faults', () => {
     c.fake.plan = (p) => (p === 'short' ? { tokens: ['x ', 'y'], tokenMs: 1 } : longPlan(p));
     await b.finished;
     expect(b.terminal).toMatchObject({ type: 'done' });
-    const lost = await waitForLog(i2.logFile, 'stream_lost', {}, 10_000).catch(() => undefined);
-    // Found by the reader (no log line there) or by the new prompt's acquire (stream_lost).
-    if (lost) expect(lost.fields).toMatchObject({ trace: a.streamId, prev_instance: 'i1' });
+    // Found by the reader or by the new prompt's acquire: either way i2, which recorded it, logs it.
+    const lost = await waitForLog(i2.logFile, 'stream_lost', { trace: a.streamId! }, 10_000);
+    expect(lost.fields).toMatchObject({ session: 'killed', prev_instance: 'i1', instance: 'i2' });
+    expect(['reader', 'acquire']).toContain(lost.fields.found_by);
     const info = await call(i2.url, 'GET', `/v1/streams/${a.streamId}`);
     expect(info.body.terminal).toMatchObject({ code: 'lost' });
   }, 60_000);
