@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { diagnoseCommand } from '../src/cli/diagnose.js';
 import type { Check, Report } from '../src/diagnostics/report.js';
 import { openRedis, whenReady } from '../src/streams/cluster/redisClient.js';
-import { keys } from '../src/streams/cluster/keys.js';
+import { keys, sessionPrefix } from '../src/streams/cluster/keys.js';
 import { RedisEventLog } from '../src/streams/eventLog/redisEventLog.js';
 import { FROM_START, type LogSlice } from '../src/streams/eventLog/types.js';
 import { ALICE, attach, call, chat, LEASE_MS, OPS, startCluster, type TestCluster } from './helpers/cluster.js';
@@ -24,10 +24,10 @@ let c: TestCluster | undefined;
 let redis: TestRedis | undefined;
 let client: Redis | undefined;
 afterEach(async () => {
-  await c?.stop();
-  c = undefined;
   client?.disconnect();
   client = undefined;
+  await c?.stop();
+  c = undefined;
   await redis?.stop();
   redis = undefined;
 });
@@ -99,7 +99,7 @@ describe.skipIf(skip)('cluster operations', () => {
     expect(lostBy('acquire')).toMatch(/ 0$/);
 
     // The answer i1 was storing stays `streaming` in Postgres until i2's sweep finds i1 gone and takes it.
-    await expect.poll(async () => (await lastMessage(i2.url, conv.body.id)).state, { timeout: 40_000, interval: 500 }).toBe('interrupted');
+    await expect.poll(async () => (await lastMessage(i2.url, conv.body.id)).state, { timeout: 60_000, interval: 500 }).toBe('interrupted');
     const swept = await waitForLog(i2.logFile, 'answers_interrupted');
     expect(swept.fields.count).toBe('1');
 
@@ -120,6 +120,54 @@ describe.skipIf(skip)('cluster operations', () => {
     const summary = byId.get('cluster_instances')?.evidence.map((e) => e.text).join('\n') ?? '';
     expect(summary).toMatch(/^i1: 3 streams, 0 ends, 3 problems \(2 streams lost with it, 1 restarts without shutdown_complete\)/m);
     expect(summary).toMatch(/^i2: 0 streams, 0 ends, 0 problems/m);
+  }, 120_000);
+
+  it('an instance paused past its lease (SIGSTOP): the next prompt records its stream lost, it wakes up fenced (lease_lost); diagnose names both and sees no split brain, nor in a healthy cross-instance supersede', async () => {
+    const logDir = mkdtempSync(join(tmpdir(), 'jarvis-cluster-logs-'));
+    c = await startCluster(2, {}, { logDir });
+    c.fake.plan = longPlan;
+    const [i1, i2] = c.instances as [NonNullable<TestCluster['instances'][0]>, NonNullable<TestCluster['instances'][0]>];
+    // First a healthy cross-instance supersede: B on i2 waits for A on i1.
+    const a = chat(i1.url, 'handover', 'long-A');
+    await a.tokensReached(5);
+    const b = chat(i2.url, 'handover', 'long-B');
+    await b.tokensReached(5);
+    await a.finished;
+    expect(a.terminal).toMatchObject({ type: 'cancelled', reason: 'superseded' });
+    await call(i2.url, 'POST', '/v1/sessions/handover/stop');
+    await b.finished;
+
+    // Then i1 is paused mid-stream until its lease has lapsed in Redis.
+    const p = chat(i1.url, 'paused', 'long-P');
+    await p.tokensReached(5);
+    client = openRedis(c.redis.url, 2000);
+    const lease = keys.lease(sessionPrefix('alice', 'paused'), p.streamId!);
+    i1.proc.kill('SIGSTOP');
+    try {
+      await expect.poll(() => client!.exists(lease), { timeout: LEASE_MS * 4, interval: 50 }).toBe(0);
+      const q = chat(i2.url, 'paused', 'short');
+      c.fake.plan = (prompt) => (prompt === 'short' ? { tokens: ['x ', 'y'], tokenMs: 1 } : longPlan(prompt));
+      await q.finished;
+      expect(q.terminal).toMatchObject({ type: 'done' });
+      const lost = await waitForLog(i2.logFile, 'stream_lost', { trace: p.streamId! });
+      expect(lost.fields).toMatchObject({ new_trace: q.streamId!, prev_instance: 'i1', found_by: 'acquire' });
+    } finally {
+      i1.proc.kill('SIGCONT');
+    }
+    const fenced = await waitForLog(i1.logFile, 'lease_lost', { trace: p.streamId! }, 10_000);
+    expect(['renew', 'append']).toContain(fenced.fields.found_by);
+    await waitForLog(i1.logFile, 'stream_end', { trace: p.streamId! }, 10_000);
+    await expect.poll(() => c!.fake.requests.find((r) => r.prompt === 'long-P')?.aborted, { timeout: 5000 }).toBe(true);
+
+    const { byId } = await diagnoseDir(logDir);
+    expect(byId.get('split_brain')?.status).toBe('ok');
+    expect(byId.get('no_overlap')?.status).toBe('ok');
+    expect(byId.get('lease_lost')?.status).toBe('problem');
+    expect(byId.get('lease_lost')?.evidence[0]?.text).toContain(`instance i1 lost its lease on stream ${p.streamId} (session paused`);
+    expect(byId.get('streams_lost')?.evidence[0]?.text).toBe(`instance i1 died or hung: 1 streams recorded lost: ${p.streamId}`);
+    const summary = byId.get('cluster_instances')?.evidence.map((e) => e.text).join('\n') ?? '';
+    expect(summary).toMatch(/^i1: 2 streams, 2 ends, 2 problems \(1 leases lost, 1 streams lost with it\)/m);
+    expect(summary).toMatch(/^i2: 2 streams, 2 ends, 0 problems/m);
   }, 120_000);
 
   it('a restarted instance sweeps only its own answers: the answer another instance is streaming is not interrupted', async () => {

@@ -116,10 +116,10 @@ export class ClusterAnalyzer implements LineObserver {
         this.link(f.trace, f.new_trace);
         return;
       case 'stream_end': {
+        // Counted even when the stream was recorded lost first (a paused instance ends it on waking).
+        if (mine && this.inWindow(ms)) inst.streamsEnded++;
         const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
-        if (!stream) return;
-        if (stream.inWindow) inst.streamsEnded++;
-        this.ended(stream, ms, raw);
+        if (stream) this.ended(stream, ms, raw);
         return;
       }
       case 'stream_lost':

@@ -93,6 +93,7 @@ export class RedisCoordinator implements SessionCoordinator {
   private readonly held = new Map<string, Held>();
   private readonly claims = new Map<string, Promise<Claim>>();
   private readonly releasedWaiters = new Map<string, Set<() => void>>();
+  private readonly fenced = new WeakSet<ChatStream>();
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
   private readonly scripts: Scripts;
@@ -375,6 +376,9 @@ export class RedisCoordinator implements SessionCoordinator {
 
   private leaseLost(stream: ChatStream, fence: bigint, by: string): void {
     if (stream.outcome && stream.state === 'ended') return;
+    // The renewal and the mirror's next write may both find it fenced: one line.
+    if (this.fenced.has(stream)) return;
+    this.fenced.add(stream);
     this.log.warn('lease_lost', { trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, fence: fence.toString(), found_by: by });
     // Another instance has recorded this stream lost: stop generating now.
     stream.fail('lost', 'this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
