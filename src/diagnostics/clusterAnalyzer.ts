@@ -58,6 +58,14 @@ interface LiveStream {
 const LOST_IDS_LIMIT = 20;
 
 /**
+ * A stream on another instance that ended at most this long after a new stream of
+ * its session started is the handover itself, not a split brain: the new stream's
+ * stream_start is logged before it asks Redis, and a predecessor that ended and let
+ * go in that moment is not waited for (nor logged). Also covers clocks a little apart.
+ */
+export const HANDOVER_GRACE_MS = 500;
+
+/**
  * The cross-instance checks of `jarvis diagnose` over merged logs (issue 14): fed
  * each parsed line in time order by the LogAnalyzer, it keeps only the live
  * streams (constant memory, like the analyzer).
@@ -217,6 +225,7 @@ export class ClusterAnalyzer implements LineObserver {
   private judge(stream: LiveStream, endLine?: string): void {
     if (!stream.inWindow) return;
     for (const [other, o] of stream.unlinked) {
+      if (o.endedMs !== undefined && o.endedMs - stream.startMs <= HANDOVER_GRACE_MS) continue;
       const until = o.endedMs === undefined ? 'it was still running' : `it ended ${o.endedMs - stream.startMs} ms after`;
       const evidence: Evidence = {
         text: `session ${stream.session}: ${stream.trace} started on ${stream.instance} while ${other} was live on ${o.instance} (${until}), and no prev_stream_* or stream_lost line links them: both generated at once`,

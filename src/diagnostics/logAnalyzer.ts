@@ -1,4 +1,5 @@
 import { parseLine, type ParsedLine } from '../log/format.js';
+import { HANDOVER_GRACE_MS } from './clusterAnalyzer.js';
 import { Distribution } from './distribution.js';
 import { Samples, TopK } from './samples.js';
 
@@ -22,6 +23,8 @@ interface LiveStream {
   timeoutFor: Set<string>;
   abandoned: boolean;
   generating: boolean;
+  /** Predecessors on other instances that ended just after it started (the handover race: maybe no wait line). */
+  endedAtStart: Set<string>;
   cancelled: { ms: number; reason: string; line: string } | undefined;
   cleanup: boolean;
   pop: 'success' | 'failed' | undefined;
@@ -324,6 +327,7 @@ export class LogAnalyzer {
       timeoutFor: new Set(),
       abandoned: false,
       generating: false,
+      endedAtStart: new Set(),
       cancelled: undefined,
       cleanup: false,
       pop: undefined,
@@ -399,6 +403,7 @@ export class LogAnalyzer {
       return;
     }
     this.forget(stream);
+    this.handedOver(stream, ms);
     const slot = this.endedCount++ % RECENT_ENDED_LIMIT;
     const evicted = this.endedRing[slot];
     if (evicted !== undefined) this.recentlyEnded.delete(evicted);
@@ -408,6 +413,13 @@ export class LogAnalyzer {
     this.facts.streamsEnded++;
     const ids = { trace, session: stream.session };
 
+    if (stream.superseding && stream.pending.size > 0 && [...stream.pending].every((p) => stream.endedAtStart.has(p))) {
+      // It found them gone when it asked Redis: it started on an idle session after all.
+      stream.pending.clear();
+      stream.superseding = false;
+      this.facts.supersedes--;
+      this.facts.startsOnIdleSession++;
+    }
     if (stream.superseding && stream.pending.size > 0) {
       // Started while older streams of its session were live, and never logged waiting for them.
       const olds = [...stream.pending].join(', ');
@@ -433,6 +445,17 @@ export class LogAnalyzer {
         this.facts.slowWaitShareMs.total += ttft;
       }
       this.facts.slowest.add(ttft, () => ({ text: `${trace}: ${ttft} ms (wait ${wait} ms)`, ...ids }));
+    }
+  }
+
+  /**
+   * Cluster: a stream of its session that started on another instance just before
+   * this one ended may have found it already gone when it asked Redis (then it logs
+   * no wait). Noted here, judged at that stream's end. See HANDOVER_GRACE_MS.
+   */
+  private handedOver(ended: LiveStream, ms: number): void {
+    for (const other of this.bySession.get(ended.sessionKey)?.values() ?? []) {
+      if (other.instance !== ended.instance && ms - other.startMs <= HANDOVER_GRACE_MS && other.pending.has(ended.trace)) other.endedAtStart.add(ended.trace);
     }
   }
 
