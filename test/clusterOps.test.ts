@@ -104,7 +104,9 @@ describe.skipIf(skip)('cluster operations', () => {
     expect(swept.fields.count).toBe('1');
 
     // i1 comes back (same id, same log file): a restart without shutdown_complete.
-    await c.spawn('i1');
+    const back = await c.spawn('i1');
+    // Its log is written asynchronously: diagnose once its second run's first line is there.
+    await expect.poll(() => events(back.logFile, 'server_listening').length, { timeout: 10_000 }).toBe(2);
     const { code, byId } = await diagnoseDir(logDir);
     expect(code).toBe(1);
     const lost = byId.get('streams_lost');
