@@ -31,11 +31,12 @@ describe('jarvis diagnose at scale', () => {
     let written = 0;
     for (const [n, file] of files.entries()) written += await writeBigLog(file, 333_334, 2000, `i${n + 1}`);
     const out = execFileSync(process.execPath, ['--max-old-space-size=48', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'measureDiagnose.ts'), ...files], { encoding: 'utf8' });
-    const result = JSON.parse(out) as { ms: number; maxRssMb: number; lines: number; problems: number };
-    console.log(`diagnose on 3 merged logs, ${result.lines} lines: ${result.ms} ms, peak RSS ${result.maxRssMb} MB (heap capped at 48 MB)`);
+    const result = JSON.parse(out) as { ms: number; cpuMs: number; maxRssMb: number; lines: number; problems: number };
+    console.log(`diagnose on 3 merged logs, ${result.lines} lines: ${result.ms} ms (${result.cpuMs} ms CPU), peak RSS ${result.maxRssMb} MB (heap capped at 48 MB)`);
     expect(result.lines).toBe(written);
     expect(result.problems).toBe(0);
-    expect(result.ms).toBeLessThan(45_000);
+    // CPU time, not wall time: others share this machine's 2 cores (measured ~5 s alone).
+    expect(result.cpuMs).toBeLessThan(30_000);
     expect(result.maxRssMb).toBeLessThan(400);
   }, 180_000);
 });
