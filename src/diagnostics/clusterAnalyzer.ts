@@ -52,7 +52,7 @@ interface LiveStream {
    * to it by a handover line (prev_stream_* or stream_lost naming both). Any left
    * at its end ran alongside it.
    */
-  unlinked: Map<string, { instance: string; line: string; endedMs: number | undefined }>;
+  unlinked: Map<string, { instance: string; line: string; endedMs: number | undefined }> | undefined;
 }
 
 const LOST_IDS_LIMIT = 20;
@@ -107,12 +107,12 @@ export class ClusterAnalyzer implements LineObserver {
         const inWindow = this.inWindow(ms);
         if (inWindow) inst.streamsStarted++;
         const sessionKey = `${f.key ?? ''}/${f.session}`;
-        const stream: LiveStream = { trace: f.trace, instance, sessionKey, session: f.session, startMs: ms, startLine: raw, inWindow, unlinked: new Map() };
+        const stream: LiveStream = { trace: f.trace, instance, sessionKey, session: f.session, startMs: ms, startLine: raw, inWindow, unlinked: undefined };
         let traces = this.bySession.get(sessionKey);
         if (!traces) this.bySession.set(sessionKey, (traces = new Set()));
         for (const other of traces) {
           const o = this.live.get(other);
-          if (o && o.instance !== instance) stream.unlinked.set(o.trace, { instance: o.instance, line: o.startLine, endedMs: undefined });
+          if (o && o.instance !== instance) (stream.unlinked ??= new Map()).set(o.trace, { instance: o.instance, line: o.startLine, endedMs: undefined });
         }
         traces.add(f.trace);
         this.live.set(f.trace, stream);
@@ -183,7 +183,7 @@ export class ClusterAnalyzer implements LineObserver {
 
   private link(oldTrace: string | undefined, newTrace: string | undefined): void {
     if (oldTrace === undefined || newTrace === undefined) return;
-    this.live.get(newTrace)?.unlinked.delete(oldTrace);
+    this.live.get(newTrace)?.unlinked?.delete(oldTrace);
   }
 
   private lostLine(line: ParsedLine, raw: string, ms: number): void {
@@ -193,7 +193,7 @@ export class ClusterAnalyzer implements LineObserver {
     if (stream) {
       // Its lease had lapsed (its instance dead or paused, not writing): whoever took its
       // session meanwhile, by this line or before it, took over from a stream that had stopped.
-      for (const t of this.bySession.get(stream.sessionKey) ?? []) this.live.get(t)?.unlinked.delete(stream.trace);
+      for (const t of this.bySession.get(stream.sessionKey) ?? []) this.live.get(t)?.unlinked?.delete(stream.trace);
       this.ended(stream, ms, raw);
     }
     if (this.options.session !== undefined && f.session !== this.options.session) return;
@@ -215,7 +215,7 @@ export class ClusterAnalyzer implements LineObserver {
     // Its successors elsewhere must still show a handover line for it.
     if (traces) {
       for (const t of traces) {
-        const rival = this.live.get(t)?.unlinked.get(stream.trace);
+        const rival = this.live.get(t)?.unlinked?.get(stream.trace);
         if (rival) rival.endedMs = ms;
       }
     }
@@ -223,7 +223,7 @@ export class ClusterAnalyzer implements LineObserver {
   }
 
   private judge(stream: LiveStream, endLine?: string): void {
-    if (!stream.inWindow) return;
+    if (!stream.inWindow || !stream.unlinked) return;
     for (const [other, o] of stream.unlinked) {
       if (o.endedMs !== undefined && o.endedMs - stream.startMs <= HANDOVER_GRACE_MS) continue;
       const until = o.endedMs === undefined ? 'it was still running' : `it ended ${o.endedMs - stream.startMs} ms after`;
@@ -239,6 +239,6 @@ export class ClusterAnalyzer implements LineObserver {
       const b = this.facts.instances.get(o.instance);
       if (b && b !== a) b.splitBrains++;
     }
-    stream.unlinked.clear();
+    stream.unlinked = undefined;
   }
 }

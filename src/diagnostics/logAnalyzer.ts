@@ -148,6 +148,7 @@ export class LogAnalyzer {
   private readonly slowMs: number;
   /** The last line of each log (the line before a server_listening is the last one the previous run wrote). */
   private readonly lastLines = new Map<string, string>();
+  private lastLine: string | undefined;
   private lineBefore: string | undefined;
   /** Per instance, the server_listening line of the run in progress, until its shutdown_complete. */
   private readonly running = new Map<string, string>();
@@ -204,8 +205,14 @@ export class LogAnalyzer {
   feed(raw: string, source = ''): void {
     if (raw === '') return;
     this.facts.lines++;
-    this.lineBefore = this.lastLines.get(source);
-    this.lastLines.set(source, raw);
+    if (source === '') {
+      // One log (the common case): no map on the per-line path.
+      this.lineBefore = this.lastLine;
+      this.lastLine = raw;
+    } else {
+      this.lineBefore = this.lastLines.get(source);
+      this.lastLines.set(source, raw);
+    }
     const event = eventOf(raw);
     if (event === undefined) return this.unparsable(raw);
     if (this.options.session === undefined && !STREAM_EVENTS.has(event)) {
