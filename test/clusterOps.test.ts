@@ -157,7 +157,7 @@ describe.skipIf(skip)('cluster operations', () => {
       i1.proc.kill('SIGCONT');
     }
     const fenced = await waitForLog(i1.logFile, 'lease_lost', { trace: p.streamId! }, 10_000);
-    expect(['renew', 'append']).toContain(fenced.fields.found_by);
+    expect(['renew', 'append', 'lease_check']).toContain(fenced.fields.found_by);
     await waitForLog(i1.logFile, 'stream_end', { trace: p.streamId! }, 10_000);
     await expect.poll(() => c!.fake.requests.find((r) => r.prompt === 'long-P')?.aborted, { timeout: 5000 }).toBe(true);
 
