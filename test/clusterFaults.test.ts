@@ -95,6 +95,8 @@ describe.skipIf(skip)('cluster faults', () => {
     const seqs = [...r1.tokens, ...r2.tokens].map((t) => t.seq);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i));
     expect(r2.terminal).toMatchObject({ type: 'cancelled', reason: 'superseded' });
+    // The client's terminal can arrive before the server's log line is written: wait for it, then count.
+    await waitForLog(i1.logFile, 'stream_end', { trace: a.streamId! });
     expect(events(i1.logFile, 'stream_end', { trace: a.streamId! })).toHaveLength(1);
   }, 60_000);
 });

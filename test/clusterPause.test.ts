@@ -197,6 +197,7 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
     // Nor did its own client get anything the resumed instance read from its upstream: once
     // paused past its lease, it writes nothing before a renewal, which it no longer gets.
     expect(a.tokens.length).toBe(gotBeforePause);
+    await waitForLog(i3.logFile, 'stream_end', { trace: a.streamId! });
     expect(events(i3.logFile, 'stream_end', { trace: a.streamId! })).toHaveLength(1);
   }, 60_000);
 });
