@@ -111,6 +111,7 @@ async function supersedeSection({ up, t }: Setup, tt: TtftRow[]): Promise<void> 
     say(
       table(['upstream', 'supersedes', "B's request → A's upstream closed p50 / p99 ms", "B's request → B's first token p50 / p99 ms"], [cooperative, ignored].map((r) => [r.upstream, r.supersedes, `${fmtSpread(r.closeP50Ms, 2)} / ${fmtSpread(r.closeP99Ms, 2)}`, `${fmtSpread(r.firstTokenP50Ms, 2)} / ${fmtSpread(r.firstTokenP99Ms, 2)}`])),
     );
+    noteLeftOut([cooperative, ignored]);
     const direct = tt.find((r) => r.target === t.directOllama.name);
     if (direct) say(`\nThe upstream's own time to first token (direct, p50 / p99): ${fmtSpread(direct.p50Ms, 2)} / ${fmtSpread(direct.p99Ms, 2)} ms.`);
   } finally {
@@ -129,7 +130,14 @@ async function stopSection({ up, jarvis, t }: Setup): Promise<void> {
   results.stop = rows;
   say(`\n## Stop → upstream request closed\n`);
   say(table(['path', 'how', 'stops', 'p50 ms', 'p99 ms', 'upstream ran to the end instead'], rows.map((r) => [r.path, r.how, r.stops, fmtSpread(r.p50Ms, 2), fmtSpread(r.p99Ms, 2), r.ranToEnd])));
+  noteLeftOut(rows);
   for (const r of rows.slice(0, 2)) check(`stop → upstream closed p99, ${r.how}`, '< 5 ms', fmtSpread(r.p99Ms, 2), r.p99Ms.median < 5);
+}
+
+/** Says how many attempts a table leaves out (a stream that ended before its first token is never waited on). */
+function noteLeftOut(rows: Array<{ failed: number }>): void {
+  const n = rows.reduce((sum, r) => sum + r.failed, 0);
+  if (n > 0) say(`\n(${n} attempt${n === 1 ? '' : 's'} left out of the counts above: the stream ended before its first token, its upstream never answered; named on stderr.)`);
 }
 
 /** Three instances on a real redis-server beside one process without Redis (issue 14). */
@@ -145,6 +153,7 @@ async function clusterSection({ up, jarvis }: Setup): Promise<void> {
   );
   say('');
   say(table(['Stop → upstream request closed', 'stops', 'p50 ms', 'p99 ms'], r.stop.map((x) => [x.path, x.stops, fmtSpread(x.p50Ms, 2), fmtSpread(x.p99Ms, 2)])));
+  noteLeftOut([...r.supersede, ...r.stop]);
   const top = r.redis.byCommand
     .slice(0, 6)
     .map((c) => `${c.command} ${fmt(c.perStream, 1)}`)

@@ -95,6 +95,21 @@ export function timedStream(target: Target, prompt: string, options: StreamOptio
   });
 }
 
+/**
+ * Resolves true once `started` (a stream's first token) resolves, false when the stream
+ * ends first (its upstream never answered, or failed): a figure that waits for a first
+ * token must not wait forever on a stream that will never give one.
+ */
+export function startedBeforeEnd(started: Promise<void>, stream: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    started.then(() => true),
+    stream.then(
+      () => false,
+      () => false,
+    ),
+  ]);
+}
+
 export async function postJson(url: string, body: unknown = {}): Promise<unknown> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return res.json();

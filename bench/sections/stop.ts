@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { epochNow, postJson, timedStream, type Target } from '../lib/client.js';
+import { epochNow, postJson, startedBeforeEnd, timedStream, type Target } from '../lib/client.js';
 import { percentile, spread, type Spread } from '../lib/stats.js';
 import { closedRecord } from '../lib/records.js';
 
@@ -12,6 +12,8 @@ export interface StopRow {
   p99Ms: Spread;
   /** Stops after which the upstream went on to the end of its reply instead (nobody told it). */
   ranToEnd: number;
+  /** Attempts left out because the stream ended before its first token (its upstream never answered). */
+  failed: number;
 }
 
 interface Sample {
@@ -35,27 +37,33 @@ export async function stop(target: Target, control: string, how: StopRow['how'],
   const p50: number[] = [];
   const p99: number[] = [];
   let ranToEnd = 0;
+  let failed = 0;
   for (let round = 0; round < rounds; round++) {
     const one = (i: number) => stopOnce(target, control, how, `${run}-${round}-${i}`, stopUrl, tokens);
-    const results: Sample[] = [];
-    if (parallel) results.push(...(await Promise.all(Array.from({ length: perRound }, (_, i) => one(i)))));
-    else for (let i = 0; i < perRound; i++) results.push(await one(i));
+    const attempts: Array<Sample | undefined> = [];
+    if (parallel) attempts.push(...(await Promise.all(Array.from({ length: perRound }, (_, i) => one(i)))));
+    else for (let i = 0; i < perRound; i++) attempts.push(await one(i));
+    const results = attempts.filter((s): s is Sample => s !== undefined);
+    failed += attempts.length - results.length;
     const samples = results.map((s) => s.ms);
     ranToEnd += results.filter((s) => s.ranToEnd).length;
     p50.push(percentile(samples, 50));
     p99.push(percentile(samples, 99));
   }
-  return { path: target.name, how, stops: rounds * perRound, p50Ms: spread(p50), p99Ms: spread(p99), ranToEnd };
+  return { path: target.name, how, stops: rounds * perRound - failed, p50Ms: spread(p50), p99Ms: spread(p99), ranToEnd, failed };
 }
 
-async function stopOnce(target: Target, control: string, how: StopRow['how'], id: string, stopUrl: string | undefined, tokens: number): Promise<Sample> {
+async function stopOnce(target: Target, control: string, how: StopRow['how'], id: string, stopUrl: string | undefined, tokens: number): Promise<Sample | undefined> {
   const session = `stop-${id}`;
   const prompt = `id=S${id} n=${tokens} ms=20`;
   let req: http.ClientRequest | undefined;
   let onFirst!: () => void;
   const started = new Promise<void>((resolve) => (onFirst = resolve));
   const stream = timedStream(target, prompt, { session, onFirstToken: () => onFirst(), onRequest: (r) => (req = r) }).catch(() => undefined);
-  await started;
+  if (!(await startedBeforeEnd(started, stream))) {
+    console.error(`stop (${target.name}): ${session} ended before its first token; left out`);
+    return undefined;
+  }
   const stoppedAt = epochNow();
   if (how === 'stop endpoint') await postJson(`${stopUrl}/v1/sessions/${session}/stop`);
   else req!.destroy();

@@ -1,4 +1,4 @@
-import { timedStream, type Target } from '../lib/client.js';
+import { startedBeforeEnd, timedStream, type Target } from '../lib/client.js';
 import { percentile, spread, type Spread } from '../lib/stats.js';
 import { closedRecord } from '../lib/records.js';
 
@@ -11,6 +11,8 @@ export interface SupersedeRow {
   /** B's request → B's first token, per round. */
   firstTokenP50Ms: Spread;
   firstTokenP99Ms: Spread;
+  /** Attempts left out because A ended before its first token (its upstream never answered): reported, never waited on forever. */
+  failed: number;
 }
 
 /**
@@ -21,6 +23,7 @@ export interface SupersedeRow {
 export async function supersede(target: Target, control: string, rounds: number, perRound: number, label: string, ignoreAbort = false, targetB: Target = target): Promise<SupersedeRow> {
   const run = Math.random().toString(36).slice(2, 8);
   const perRoundFigures = { closeP50: [] as number[], closeP99: [] as number[], firstP50: [] as number[], firstP99: [] as number[] };
+  let failed = 0;
   for (let round = 0; round < rounds; round++) {
     const close: number[] = [];
     const first: number[] = [];
@@ -30,7 +33,11 @@ export async function supersede(target: Target, control: string, rounds: number,
       let firstTokenA!: () => void;
       const aStarted = new Promise<void>((resolve) => (firstTokenA = resolve));
       const a = timedStream(target, promptA, { session, onFirstToken: () => firstTokenA() });
-      await aStarted;
+      if (!(await startedBeforeEnd(aStarted, a))) {
+        failed++;
+        console.error(`supersede (${label}): A of ${session} ended before its first token; left out`);
+        continue;
+      }
       const b = await timedStream(targetB, `id=B${run}-${round}-${i} n=3`, { session });
       await a;
       const recordA = await closedRecord(control, promptA);
@@ -44,10 +51,11 @@ export async function supersede(target: Target, control: string, rounds: number,
   }
   return {
     upstream: label,
-    supersedes: rounds * perRound,
+    supersedes: rounds * perRound - failed,
     closeP50Ms: spread(perRoundFigures.closeP50),
     closeP99Ms: spread(perRoundFigures.closeP99),
     firstTokenP50Ms: spread(perRoundFigures.firstP50),
     firstTokenP99Ms: spread(perRoundFigures.firstP99),
+    failed,
   };
 }
