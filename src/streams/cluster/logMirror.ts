@@ -32,6 +32,8 @@ export async function mirrorLog(local: MemoryEventLog, remote: RedisEventLog, ta
   const { prefix, streamId, fence } = target;
   let cursor: LogCursor = BEFORE_TOKENS;
   let lastId = '1-0';
+  // The stream's keys were given liveTtlMs when it was acquired (or restored); extended now and then, not at every batch.
+  let ttlRefreshedAt = performance.now();
   restart: while (!signal.aborted) {
     for await (const slice of local.read(streamId, cursor, signal)) {
       const entries: Entry[] = [];
@@ -44,8 +46,9 @@ export async function mirrorLog(local: MemoryEventLog, remote: RedisEventLog, ta
       if (entries.length === 0) continue;
       for (;;) {
         let r;
+        const refreshTtl = remote.ttlRefreshDue(ttlRefreshedAt);
         try {
-          r = await remote.push(prefix, streamId, fence, lastId, entries);
+          r = await remote.push(prefix, streamId, fence, lastId, entries, refreshTtl);
         } catch (err) {
           handlers.failing(err instanceof Error ? err.message : String(err));
           await sleep(250, signal);
@@ -54,6 +57,7 @@ export async function mirrorLog(local: MemoryEventLog, remote: RedisEventLog, ta
         }
         switch (r.result) {
           case 'ok':
+            if (refreshTtl) ttlRefreshedAt = performance.now();
             lastId = (entries[entries.length - 1] as Entry).id;
             cursor = cursorOf(lastId);
             break;
@@ -74,6 +78,7 @@ export async function mirrorLog(local: MemoryEventLog, remote: RedisEventLog, ta
               handlers.fenced();
               return;
             }
+            ttlRefreshedAt = performance.now();
             lastId = '1-0';
             cursor = BEFORE_TOKENS;
             continue restart;

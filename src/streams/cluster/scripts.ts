@@ -81,7 +81,10 @@ return res
 
 /**
  * Writes a batch of log entries. ARGV: stream, fence, expectedLastId, maxLen, liveTtlMs, retentionMs,
- * then (id, type, value) triples; a type 'e' (terminal) sets the stream's terminal too.
+ * refreshTtl ('1': extend a running stream's keys to liveTtlMs; the writer asks for it every
+ * liveTtlMs/10, not at every batch: three PEXPIREs were most of a token's Redis commands),
+ * then (id, type, value) triples; a type 'e' (terminal) sets the stream's terminal too and always
+ * sets the keys' expiry to retentionMs.
  * Returns {'ok'} · {'gone'} (wiped) · {'fenced'} · {'ended'} · {'rewind', lastId} · {'stopped', reason}.
  * Tokens are refused under a stop marker; a batch that ends with the terminal event is the owner
  * concluding, and is written whole.
@@ -99,14 +102,16 @@ local n = #ARGV
 local ends = ARGV[n - 1] == 'e'
 if m[3] and not ends then return {'stopped', m[3]} end
 local maxlen = ARGV[4]
-for i = 7, n, 3 do
+for i = 8, n, 3 do
   redis.call('XADD', log, 'MAXLEN', '~', maxlen, ARGV[i], 't', ARGV[i + 1], 'v', ARGV[i + 2])
   if ARGV[i + 1] == 'e' then redis.call('HSET', meta, 'term', ARGV[i + 2]) end
 end
-local ttl = ends and ARGV[6] or ARGV[5]
-redis.call('PEXPIRE', meta, ttl)
-redis.call('PEXPIRE', log, ttl)
-redis.call('PEXPIRE', 'jarvis:stream:' .. id, ttl)
+if ends or ARGV[7] == '1' then
+  local ttl = ends and ARGV[6] or ARGV[5]
+  redis.call('PEXPIRE', meta, ttl)
+  redis.call('PEXPIRE', log, ttl)
+  redis.call('PEXPIRE', 'jarvis:stream:' .. id, ttl)
+end
 return {'ok'}
 `;
 

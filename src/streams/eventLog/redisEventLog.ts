@@ -71,9 +71,17 @@ export class RedisEventLog implements StreamEventLog {
     return this.options.liveTtlMs ?? Math.max(this.options.retentionMs, 10 * 60_000);
   }
 
-  /** Writes entries after `expectedLastId`, as one atomic step (see scripts.ts PUSH). */
-  async push(prefix: string, streamId: string, fence: bigint, expectedLastId: string, entries: Entry[]): Promise<PushResult> {
-    const args: string[] = [streamId, fence.toString(), expectedLastId, String(this.options.maxLen ?? 100_000), String(this.liveTtlMs), String(this.options.retentionMs)];
+  /** Whether a running stream's keys, last extended at `lastRefresh` (performance.now()), are due for it again: every tenth of their life. */
+  ttlRefreshDue(lastRefresh: number, now = performance.now()): boolean {
+    return now - lastRefresh >= this.liveTtlMs / 10;
+  }
+
+  /**
+   * Writes entries after `expectedLastId`, as one atomic step (see scripts.ts PUSH).
+   * `refreshTtl`: also extend the running stream's keys to liveTtlMs (see `ttlRefreshDue`).
+   */
+  async push(prefix: string, streamId: string, fence: bigint, expectedLastId: string, entries: Entry[], refreshTtl = true): Promise<PushResult> {
+    const args: string[] = [streamId, fence.toString(), expectedLastId, String(this.options.maxLen ?? 100_000), String(this.liveTtlMs), String(this.options.retentionMs), refreshTtl ? '1' : '0'];
     for (const e of entries) args.push(e.id, e.type, e.value);
     const r = (await (this.redis as unknown as RedisScripts).jarvisPush(prefix, ...args)) as string[];
     if (r[0] === 'rewind') return { result: 'rewind', lastId: r[1] ?? '0-0' };
