@@ -226,6 +226,8 @@ describe('web UI: a new chat set up before its first message', { timeout: 90_000
 
     // The next new chat starts from the server's defaults again, but with the last model.
     await chat.page.getByRole('button', { name: '+ New chat' }).click();
+    // The new, empty chat is on screen before its settings are opened (a click in between opens the old one's).
+    await expect.poll(() => chat.state(0), WAIT).toBe(null);
     await button.click();
     await expect(dialog.getByRole('textbox', { name: 'System prompt' }).inputValue()).resolves.toBe('');
     await expect(dialog.getByRole('spinbutton', { name: 'Temperature' }).inputValue()).resolves.toBe('');
