@@ -2,11 +2,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan, UpstreamRecord } from './fakes/fakeOllama.js';
 import { attach, call, chat, instanceOf, startCluster, type TestCluster } from './helpers/cluster.js';
-import { clusterLog, expectOneGeneratorAtATime, expectOneTerminal, expectOwnTokens, withTimeout } from './helpers/clusterChecks.js';
+import { clusterLog, expectOneGeneratorAtATime, expectOneTerminal, expectOwnTokens } from './helpers/clusterChecks.js';
 import { haproxyUnavailable, startHaproxy, type TestBalancer } from './helpers/haproxy.js';
 import { events, waitForLog } from './helpers/log.js';
 import { postgresUnavailable } from './helpers/postgres.js';
 import { redisUnavailable } from './helpers/redis.js';
+import { checkSchedules, withTimeout } from './helpers/schedules.js';
 import type { StreamReader } from './helpers/streamReader.js';
 
 // Three instances behind the real load balancer (Debian's haproxy with deploy/haproxy.cfg,
@@ -157,18 +158,7 @@ describe.skipIf(skip)('cluster behind haproxy', () => {
 
   describe('random schedules across instances', () => {
     it('keep the session rules over random prompts, stops, drops and resumes on three instances and the balancer', async () => {
-      const bounded = async (ops: Op[]) => {
-        const started = performance.now();
-        try {
-          await withTimeout(runSchedule(ops), 30_000, () => `schedule did not finish within 30 s: ${JSON.stringify(ops)}`);
-        } finally {
-          if (process.env.JARVIS_FC_TRACE) console.log(Math.round(performance.now() - started), 'ms', JSON.stringify(ops));
-        }
-      };
-      await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 12 }), bounded), {
-        numRuns: Number(process.env.JARVIS_FC_RUNS ?? 40),
-        seed: Number(process.env.JARVIS_FC_SEED ?? 20261126),
-      });
+      await checkSchedules(opArb, runSchedule, { maxLength: 12, runs: 40, seed: 20261126 });
     }, 180_000);
   });
 });

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan } from './fakes/fakeOllama.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
+import { checkSchedules } from './helpers/schedules.js';
 import { api, newConversation, readStream, sendMessage, settledConversation, type StreamReader } from './helpers/streamReader.js';
 
 // 200 random schedules of prompts, drops, reattaches, extra readers, supersedes and
@@ -230,21 +231,16 @@ async function runSchedule(ops: Op[]): Promise<void> {
   totals.schedules++;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(describe())), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 describe('conversation random schedules', () => {
   it('no reader loses or repeats a token, and every stored answer is the streamed answer, over 200 schedules', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 16 }), (ops) =>
-        withTimeout(runSchedule(ops), 30_000, () => `schedule did not finish within 30 s: ${JSON.stringify(ops)}; readers: ${describeReaders()}`),
-      ),
+    await checkSchedules(opArb, runSchedule, {
+      maxLength: 16,
+      runs: RUNS,
+      seed: 20261126,
+      describe: () => `readers: ${describeReaders()}`,
       // A failing schedule is reported as it is: shrinking it would take minutes of real streams.
-      { numRuns: RUNS, seed: Number(process.env.JARVIS_FC_SEED ?? 20261126), path: process.env.JARVIS_FC_PATH, endOnFailure: true },
-    );
+      options: { numRuns: RUNS, path: process.env.JARVIS_FC_PATH, endOnFailure: true },
+    });
     console.log(`conversation schedules: ${JSON.stringify(totals)}`);
     expect(totals.schedules).toBe(RUNS);
     if (RUNS >= 200) expect(totals.reattaches).toBeGreaterThan(50);

@@ -4,6 +4,7 @@ import type { FakePlan } from './fakes/fakeOllama.js';
 import { chat, postJson, type ChatCall } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { readLog } from './helpers/log.js';
+import { checkSchedules, withTimeout } from './helpers/schedules.js';
 
 // Hundreds of random schedules of start / supersede / stop / disconnect /
 // upstream fault on a few sessions, each checked against the SPEC §4 invariants.
@@ -143,26 +144,8 @@ async function runSchedule(ops: Op[]): Promise<void> {
   expect(health.status).toBe(200);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(describe())), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 describe('random schedules', () => {
   it('keep every SPEC §4 invariant over 200 schedules', async () => {
-    // Each schedule is bounded; JARVIS_FC_TRACE=1 prints how long each one took.
-    const bounded = async (ops: Op[]) => {
-      const started = performance.now();
-      try {
-        await withTimeout(runSchedule(ops), 30_000, () => `schedule did not finish within 30 s: ${JSON.stringify(ops)}`);
-      } finally {
-        if (process.env.JARVIS_FC_TRACE) console.log(Math.round(performance.now() - started), 'ms', JSON.stringify(ops));
-      }
-    };
-    await fc.assert(fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 14 }), bounded), {
-      numRuns: Number(process.env.JARVIS_FC_RUNS ?? 200),
-      seed: Number(process.env.JARVIS_FC_SEED ?? 20261125),
-    });
+    await checkSchedules(opArb, runSchedule, { maxLength: 14, runs: 200, seed: 20261125 });
   }, 240_000);
 });

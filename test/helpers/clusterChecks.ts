@@ -50,8 +50,4 @@ export async function expectOneGeneratorAtATime(records: UpstreamRecord[], allow
   }
 }
 
-export function withTimeout<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(describe())), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export { withTimeout } from './schedules.js';
