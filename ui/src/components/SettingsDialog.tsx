@@ -3,7 +3,7 @@
 // and browser. A native modal <dialog>: it holds the keyboard while open, Escape
 // closes it, and focus goes back to the button that opened it.
 
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { ModelPicker } from './ModelPicker.js';
 
 export interface ConversationSettings {
@@ -34,7 +34,9 @@ export function SettingsDialog({ open, settings, models, defaultModel, onOpenMod
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
 
-  useEffect(() => {
+  // A layout effect: the fields are filled with this conversation's settings in the same task
+  // that shows the dialog, so it never shows (or lets anything read) the last one's for a frame.
+  useLayoutEffect(() => {
     const el = dialog.current;
     if (!el) return;
     if (open && !el.open) {
