@@ -1,6 +1,6 @@
+import { freePort } from './freePort.js';
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,17 +26,6 @@ function binDir(): string | undefined {
 /** Why Postgres tests cannot run here, or undefined when they can. */
 export function postgresUnavailable(): string | undefined {
   return binDir() ? undefined : 'Postgres binaries not found (apt-get install postgresql, or set PG_BIN): Postgres store tests skipped';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /**

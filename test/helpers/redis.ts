@@ -1,6 +1,6 @@
+import { freePort } from './freePort.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,17 +18,6 @@ const BIN = process.env.REDIS_SERVER ?? '/usr/bin/redis-server';
 
 export function redisUnavailable(): string | undefined {
   return existsSync(BIN) ? undefined : 'redis-server not found (apt-get install redis-server, or set REDIS_SERVER): cluster tests skipped';
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A real redis-server for the tests, on a free loopback port, in a temp dir, without persistence. */

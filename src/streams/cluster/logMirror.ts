@@ -1,3 +1,4 @@
+import { abortableSleep as sleep } from '../abortableSleep.js';
 import type { MemoryEventLog } from '../eventLog/memoryEventLog.js';
 import { cursorOf, encodeItem, encodeTerminal, type Entry } from '../eventLog/redisEntries.js';
 import type { RedisEventLog } from '../eventLog/redisEventLog.js';
@@ -99,16 +100,4 @@ export async function mirrorLog(local: MemoryEventLog, remote: RedisEventLog, ta
     }
     return;
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { abortableSleep as sleep } from '../abortableSleep.js';
 import type { Redis } from 'ioredis';
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
 import { keys } from '../cluster/keys.js';
@@ -303,16 +304,4 @@ function readError(streamId: string, sessionId: string, code: 'internal_error' |
 function sessionOf(prefix: string): string {
   const m = /\{[^/]*\/([^}]*)\}/.exec(prefix);
   return m?.[1] ?? '';
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
