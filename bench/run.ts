@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, fmtSpread, machine, table } from './lib/report.js';
 import { root } from './lib/processes.js';
-import { jarvisOllama, jarvisOpenai, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
+import { jarvisOllama, jarvisOpenai, startBareProxy, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
 import type { Spread } from './lib/stats.js';
+import type { Target } from './lib/client.js';
 import { burst, type BurstRow } from './sections/burst.js';
 import { cluster } from './sections/cluster.js';
 import { reattach, storeCost } from './sections/resume.js';
@@ -59,11 +60,12 @@ interface Setup {
 const baselineCell = 'baseline';
 
 async function throughputSection({ t }: Setup): Promise<void> {
-  const paths = [t.directOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.jarvisOpenai, t.portkey];
+  const paths = [t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey];
   const tp = await throughput(paths, N.tokens, N.rounds);
   results.throughput = { unthrottled: tp };
   say(`## Throughput: one stream of ${N.tokens} tokens, upstream unthrottled (${N.rounds} rounds)\n`);
   say(table(['path', 'tokens/s', '× its direct path (per round)'], tp.map((r) => [r.target, fmtSpread(r.tokensPerSecond, 0), r.ratioToBaseline ? fmtSpread(r.ratioToBaseline, 3) : baselineCell])));
+  say(FLOOR_NOTE);
   const ratio = (name: string) => tp.find((r) => r.target === name)?.ratioToBaseline;
   for (const name of [t.jarvisNdjson.name, t.jarvisSse.name]) {
     const r = ratio(name);
@@ -76,8 +78,11 @@ async function throughputSection({ t }: Setup): Promise<void> {
   }
 }
 
+const FLOOR_NOTE =
+  '\n(The bare Node proxy is the floor: bench/peers/bareProxy.mjs pipes bytes and does nothing else. What it loses against direct access is what a second process on the path costs on this machine; the rest of a Jarvis path\'s gap is Jarvis\'s own work.)';
+
 async function ttftSection({ t }: Setup): Promise<TtftRow[]> {
-  const paths = [t.directOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.jarvisOpenai, t.portkey];
+  const paths = [t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey];
   const tt = await ttft(paths, N.rounds, N.ttft);
   results.ttft = tt;
   say(`\n## Time to first token (3-token replies, one request at a time: ${N.rounds} rounds of ${N.ttft} per path, interleaved)\n`);
@@ -92,6 +97,12 @@ async function ttftSection({ t }: Setup): Promise<TtftRow[]> {
     "\n(Added: per round, the path's p50 less its direct path's p50 in the same round; it includes the extra hop through another process, so on a loaded machine it is mostly the scheduler's. Jarvis's own: what it reports on each reply, request received → upstream request plus upstream's first token read → forwarded. Portkey holds every streamed reply's first chunk for 25 ms by design: `readStream` in its src/handlers/streamHandler.ts sleeps before the first chunk; see README.)",
   );
   const row = (name: string) => tt.find((r) => r.target === name);
+  const overFloor = (path: Target, floor: Target) => {
+    const [a, b] = [row(path.name), row(floor.name)];
+    return a && b ? `${path.name} ${fmt(a.p50Ms.median - b.p50Ms.median, 2)} ms` : undefined;
+  };
+  const beyond = [overFloor(t.jarvisNdjson, t.bareOllama), overFloor(t.jarvisSse, t.bareOllama), overFloor(t.jarvisOpenai, t.bareOpenai)].filter(Boolean);
+  if (beyond.length > 0) say(`\nOver the floor (p50, less the bare Node proxy's to the same upstream): ${beyond.join(', ')}.`);
   const portkey = row(t.portkey.name)?.addedP50Ms;
   for (const name of [t.jarvisNdjson.name, t.jarvisSse.name, t.jarvisOpenai.name]) {
     const a = row(name)?.addedP50Ms;
@@ -123,6 +134,7 @@ async function stopSection({ up, jarvis, t }: Setup): Promise<void> {
   const rows: StopRow[] = [
     await stop(t.jarvisNdjson, up.control, 'stop endpoint', N.rounds, N.stop, { stopUrl: jarvis.url }),
     await stop(t.jarvisNdjson, up.control, 'client disconnect', N.rounds, N.stop),
+    await stop(t.bareOllama, up.control, 'client disconnect', N.rounds, N.stop),
     // Portkey has no stop endpoint. It does not close its upstream request when the client goes,
     // so each reply here is short (50 tokens, 1 s; quick: 20) and the stops run at once.
     await stop(t.portkey, up.control, 'client disconnect', 1, N.portkeyStops, { tokens: quick ? 20 : 50, parallel: true }),
@@ -285,8 +297,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   ensureBuilt();
   const up = await startUpstreams();
-  const [jarvis, jarvisOa, portkey] = await Promise.all([jarvisOllama(up), jarvisOpenai(up), startPortkey()]);
-  const setup: Setup = { up, jarvis, t: targets(up, jarvis.url, jarvisOa.url, portkey.url) };
+  const [jarvis, jarvisOa, portkey, bare] = await Promise.all([jarvisOllama(up), jarvisOpenai(up), startPortkey(), startBareProxy()]);
+  const setup: Setup = { up, jarvis, t: targets(up, jarvis.url, jarvisOa.url, portkey.url, bare.url) };
   say(`# Jarvis benchmark${quick ? ' (quick)' : ''}\n\n${JSON.stringify(results.machine)}\n`);
   const timed = async <T>(name: string, section: () => Promise<T>): Promise<T> => {
     const t = performance.now();
@@ -303,11 +315,11 @@ async function main(): Promise<void> {
     if (wanted('resume')) await timed('resume', () => resumeSection(setup));
     // Quick runs (CI's smoke run, under 20 s) leave the cluster out unless it is named: `--quick --only cluster`.
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
-    await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop()]);
+    await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));
     if (wanted('burst')) await timed('burst', () => burstSection(setup));
   } finally {
-    await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), up.child.stop()]);
+    await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop(), up.child.stop()]);
   }
   results.checks = checks.map(([figure, target, value, met]) => ({ figure, target, value, met }));
   if (checks.length > 0) {

@@ -47,6 +47,16 @@ export async function startPortkey(): Promise<Server> {
   return { ...child, url: child.info.url! };
 }
 
+/**
+ * The floor (bench/peers/bareProxy.mjs): a Node proxy that only pipes bytes. Beside
+ * Jarvis it splits an "added" figure into what any second process on the path costs
+ * here and what Jarvis's own work adds.
+ */
+export async function startBareProxy(): Promise<Server> {
+  const child = await startChild(['bench/peers/bareProxy.mjs']);
+  return { ...child, url: child.info.url! };
+}
+
 const messages = (prompt: string) => [{ role: 'user', content: prompt }];
 const openaiBody = (p: string) => ({ model: MODEL, messages: messages(p), stream: true });
 const SSE_TOKEN = '"delta":{"content":"t';
@@ -59,9 +69,12 @@ export interface Targets {
   directOpenai: Target;
   jarvisOpenai: Target;
   portkey: Target;
+  /** The floor: a byte-piping Node proxy in front of each upstream (its URL empty when none was started). */
+  bareOllama: Target;
+  bareOpenai: Target;
 }
 
-export function targets(up: Upstreams, jarvisUrl: string, jarvisOpenaiUrl: string, portkeyUrl: string): Targets {
+export function targets(up: Upstreams, jarvisUrl: string, jarvisOpenaiUrl: string, portkeyUrl: string, bareUrl = ''): Targets {
   const directOllama: Target = { name: 'direct (Ollama NDJSON)', url: `${up.ollama}/api/chat`, body: (p) => ({ model: MODEL, messages: messages(p), stream: true }), firstTokenMarker: '"content":"t' };
   const directOpenai: Target = { name: 'direct (OpenAI SSE)', url: `${up.openai}/chat/completions`, body: openaiBody, firstTokenMarker: SSE_TOKEN };
   return {
@@ -79,5 +92,7 @@ export function targets(up: Upstreams, jarvisUrl: string, jarvisOpenaiUrl: strin
       headers: { 'x-portkey-provider': 'openai', 'x-portkey-custom-host': up.openai },
       baseline: directOpenai,
     },
+    bareOllama: { ...directOllama, name: 'bare Node proxy (Ollama NDJSON)', url: `${bareUrl}/api/chat`, headers: { 'x-upstream': up.ollama }, baseline: directOllama },
+    bareOpenai: { ...directOpenai, name: 'bare Node proxy (OpenAI SSE)', url: `${bareUrl}${new URL(up.openai).pathname}/chat/completions`, headers: { 'x-upstream': new URL(up.openai).origin }, baseline: directOpenai },
   };
 }

@@ -74,8 +74,19 @@ export class LineSink {
     }
     this.queue.push(line);
     this.queuedBytes += line.length;
-    this.pump();
+    // Written at the end of the turn, all of the turn's lines at once: a stream's
+    // `stream_start` costs no thread-pool hand-off before its upstream request goes out.
+    if (!this.pumpScheduled && !this.writing) {
+      this.pumpScheduled = true;
+      setImmediate(this.scheduledPump);
+    }
   }
+
+  private pumpScheduled = false;
+  private readonly scheduledPump = (): void => {
+    this.pumpScheduled = false;
+    this.pump();
+  };
 
   /** Opens the file again by its path (logrotate moved or removed it); lines keep flowing meanwhile. */
   reopen(onDone?: (err?: NodeJS.ErrnoException) => void): void {

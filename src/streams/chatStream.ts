@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CancelReason, ErrorCode, FinishReason, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
+import type { CancelReason, ErrorCode, FinishReason, StatusEvent, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
 import type { UpstreamLink } from '../backends/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
@@ -100,17 +100,15 @@ export class ChatStream implements UpstreamLink {
     return this.killer.signal;
   }
 
+  /** The stream's first event: readers learn its ids (and, in a cluster, Redis stores it with the session). */
+  statusEvent(): StatusEvent {
+    return { type: 'status', status: 'thinking', stream_id: this.id, session_id: this.sessionId, trace_id: this.id, model: this.model };
+  }
+
   sendStatus(): void {
     if (this.statusSent) return;
     this.statusSent = true;
-    this.writer.status({
-      type: 'status',
-      status: 'thinking',
-      stream_id: this.id,
-      session_id: this.sessionId,
-      trace_id: this.id,
-      model: this.model,
-    });
+    this.writer.status(this.statusEvent());
   }
 
   /** Sends one token; resolves at once unless the client is behind (back-pressure). */

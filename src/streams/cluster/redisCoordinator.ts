@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { CancelReason, StatusEvent } from '../../shared/events.js';
+import type { CancelReason } from '../../shared/events.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import type { ChatStream } from '../chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator.js';
@@ -182,22 +182,9 @@ export class RedisCoordinator implements SessionCoordinator {
     const olderHere = this.local.sessionStreams(stream.owner, stream.sessionId);
     const localWait = this.local.register(stream);
     const prefix = sessionPrefix(stream.owner, stream.sessionId);
-    const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
-    const { leaseMs, retentionMs, instance } = this.options;
     const sentAt = performance.now();
     try {
-      const r = await this.scripts.jarvisAcquire(
-        prefix,
-        stream.id,
-        instance,
-        stream.owner,
-        stream.sessionId,
-        stream.model,
-        JSON.stringify(status),
-        String(leaseMs),
-        String(this.streamLog.remote.liveTtlMs),
-        String(retentionMs),
-      );
+      const r = await this.scripts.jarvisAcquire(prefix, ...this.streamArgs(stream));
       return { r, sentAt, olderHere, localWait };
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
@@ -337,11 +324,25 @@ export class RedisCoordinator implements SessionCoordinator {
     this.sub.disconnect();
   }
 
+  /** ARGV[1..9] of the ACQUIRE and RESTORE scripts (scripts.ts): the stream as Redis records it. */
+  private streamArgs(stream: ChatStream): string[] {
+    const { instance, leaseMs, retentionMs } = this.options;
+    return [
+      stream.id,
+      instance,
+      stream.owner,
+      stream.sessionId,
+      stream.model,
+      JSON.stringify(stream.statusEvent()),
+      String(leaseMs),
+      String(this.streamLog.remote.liveTtlMs),
+      String(retentionMs),
+    ];
+  }
+
   private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>, leaseUntil: number): void {
     const stopMirror = new AbortController();
     const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone, leaseUntil };
-    const { instance, leaseMs, retentionMs } = this.options;
-    const status: StatusEvent = { type: 'status', status: 'thinking', stream_id: stream.id, session_id: stream.sessionId, trace_id: stream.id, model: stream.model };
     held.mirror = mirrorLog(
       this.streamLog.local,
       this.streamLog.remote,
@@ -349,20 +350,7 @@ export class RedisCoordinator implements SessionCoordinator {
         prefix,
         streamId: stream.id,
         fence,
-        restore: () =>
-          this.scripts.jarvisRestore(
-            prefix,
-            stream.id,
-            instance,
-            stream.owner,
-            stream.sessionId,
-            stream.model,
-            JSON.stringify(status),
-            String(leaseMs),
-            String(this.streamLog.remote.liveTtlMs),
-            String(retentionMs),
-            fence.toString(),
-          ) as Promise<'restored' | 'taken'>,
+        restore: () => this.scripts.jarvisRestore(prefix, ...this.streamArgs(stream), fence.toString()) as Promise<'restored' | 'taken'>,
       },
       {
         stopped: (reason) => stream.cancel(reason as CancelReason),
