@@ -123,6 +123,29 @@ describe('jarvis diagnose over several instances\' logs', () => {
     expect(r.log.lines).toBe(c.i1.lines.length + c.i2.lines.length + c.i3.lines.length);
   });
 
+  it('without --log: the logs beside a missing system.log are read; beside an existing one they are named', async () => {
+    const c = healthy();
+    c.write();
+    const saved = process.env.JARVIS_LOG_FILE;
+    process.env.JARVIS_LOG_FILE = join(c.dir, 'system.log');
+    try {
+      // `npm run cluster` writes logs/i1.log …, and no system.log: plain `jarvis diagnose` reads them all.
+      const { code, report: r } = await report([]);
+      expect(code).toBe(0);
+      expect(r.log.files).toEqual(['i1', 'i2', 'i3'].map((i) => join(c.dir, `${i}.log`)));
+      // A single instance's log there too: that one is read, and the others are pointed to.
+      const single = new LogBuilder({ clock: { now: Date.parse('2026-01-26T09:00:00.000Z') } });
+      single.listening();
+      single.write(join(c.dir, 'system.log'));
+      const { report: one, text } = await report([]);
+      expect(one.log.lines).toBe(single.lines.length);
+      expect(text).toContain(`beside it: ${['i1', 'i2', 'i3'].map((i) => join(c.dir, `${i}.log`)).join(', ')}. --log ${c.dir} reads them all.`);
+    } finally {
+      if (saved === undefined) delete process.env.JARVIS_LOG_FILE;
+      else process.env.JARVIS_LOG_FILE = saved;
+    }
+  });
+
   it('two streams of one session generating at once on two instances, no handover between them: split brain, both named', async () => {
     const c = cluster();
     c.i1.start('a1', 's1', ALICE).advance(100);

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
 import { logFilesIn } from '../diagnostics/logReader.js';
@@ -12,8 +13,9 @@ running server) and prints each check ✓ or ❌ with its evidence and fix.
 Several logs (a cluster's instances) are merged by time and also checked
 across instances: split brain, leases lost, streams lost with a dead instance.
 
-  --log FILE        the system log (default: logs/system.log); repeat it for
-                    several instances' logs
+  --log FILE        the system log (default: $JARVIS_LOG_FILE, else logs/system.log,
+                    else every *.log in logs/, as \`npm run cluster\` writes them);
+                    repeat it for several instances' logs
   --log DIR         every *.log file in DIR (e.g. logs/ of \`npm run cluster\`)
   --url URL         also probe the running server (e.g. http://127.0.0.1:8000)
   --since TIME      only streams started since TIME (ISO time, or 30s, 15m, 2h, 1d ago)
@@ -46,16 +48,37 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
     return 0;
   }
   if (values.session !== undefined && values.session === '') throw new UsageError('--session: empty session id');
+  const { files, others } = values.log ? { files: await logFiles(values.log), others: [] } : await defaultLogFiles();
   const report = await runDiagnose({
-    logFiles: await logFiles(values.log ?? ['logs/system.log']),
+    logFiles: files,
     url: parseUrl(values.url),
     sinceMs: values.since === undefined ? undefined : parseSince(values.since),
     session: values.session,
     slowFirstTokenMs: parseMs(values['slow-ms'], '--slow-ms'),
     model: values.model,
   });
+  if (!values.json && others.length > 0) {
+    out(`(${files.join(', ')} only; beside it: ${others.join(', ')}. --log ${dirname(files[0]!)} reads them all.)\n\n`);
+  }
   out(values.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
   return report.exit_code;
+}
+
+/**
+ * Without --log: the log this machine's Jarvis writes ($JARVIS_LOG_FILE, else
+ * logs/system.log). Where it does not exist but its directory holds other logs
+ * (`npm run cluster` writes logs/i1.log …), those are read; where both exist,
+ * the others are named, so a cluster's logs are never silently left out.
+ */
+async function defaultLogFiles(): Promise<{ files: string[]; others: string[] }> {
+  const file = process.env.JARVIS_LOG_FILE || join('logs', 'system.log');
+  const inDir = await logFilesIn(dirname(file)).catch(() => [] as string[]);
+  const exists = await stat(file).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+  if (!exists && inDir.length > 0) return { files: inDir, others: [] };
+  return { files: [file], others: inDir.filter((f) => resolve(f) !== resolve(file)) };
 }
 
 /** `--log` values: files as given, directories as their *.log files. */
