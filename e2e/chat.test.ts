@@ -282,6 +282,23 @@ describe('web UI: conversations, safety, layout', { timeout: 90_000 }, () => {
     const { chat } = await ui.openJarvisPage({ env: { JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '15' }, viewport: { width: 390, height: 740 } });
     await expect.poll(() => chat.page.getByTestId('demo-banner').isVisible(), WAIT).toBe(true);
     await expect(chat.page.getByRole('complementary', { name: 'Conversations' }).isVisible()).resolves.toBe(false);
+    // The header fits the screen and the model picker shows its whole label ("Default (jarvis-demo)"):
+    // the label's text width (same font) fits inside the select, less its padding and arrow.
+    const headerFit = `(() => {
+      const select = document.querySelector('.model-select');
+      const style = getComputedStyle(select);
+      const probe = document.createElement('span');
+      probe.style.font = style.font;
+      probe.style.whiteSpace = 'pre';
+      probe.textContent = select.options[select.selectedIndex].text;
+      document.body.append(probe);
+      const text = probe.getBoundingClientRect().width;
+      probe.remove();
+      const room = select.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+      const overflow = document.querySelector('.header-actions').getBoundingClientRect().right - window.innerWidth;
+      return { label: select.options[select.selectedIndex].text, fits: text <= room, overflow: overflow > 0 };
+    })()`;
+    await expect.poll(() => chat.page.evaluate(headerFit), WAIT).toEqual({ label: 'Default (jarvis-demo)', fits: true, overflow: false });
 
     // Enough answers to overflow the screen; the view follows the newest one.
     const scroller = chat.page.locator('.message-scroller');
