@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { tiedToTest } from './tiedToTest.js';
 
 const BIN = process.env.HAPROXY ?? '/usr/sbin/haproxy';
 const CONFIG = fileURLToPath(new URL('../../deploy/haproxy.cfg', import.meta.url));
@@ -34,7 +35,7 @@ export async function startHaproxy(urls: string[]): Promise<TestBalancer> {
   const fd = (front as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('cannot get the listening socket’s descriptor to hand to haproxy');
   const [s1, s2, s3] = urls.map((u) => new URL(u).host);
-  const proc = spawn(BIN, ['-f', CONFIG, '-db'], {
+  const proc = spawn(...tiedToTest(BIN, ['-f', CONFIG, '-db']), {
     env: { ...process.env, JARVIS_FRONT: 'fd@3', JARVIS_1: s1!, JARVIS_2: s2!, JARVIS_3: s3! },
     stdio: ['ignore', 'pipe', 'pipe', fd],
   });

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tiedToTest } from './tiedToTest.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -22,7 +23,7 @@ export interface JarvisProcess {
 export async function spawnJarvis(env: Record<string, string>, args: string[] = ['--port', '0']): Promise<JarvisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-proc-'));
   const logFile = env.JARVIS_LOG_FILE ?? join(dir, 'system.log');
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const proc = spawn(...tiedToTest(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args]), {
     cwd: root,
     env: { ...process.env, JARVIS_LOG_FILE: logFile, JARVIS_LOG_STDOUT: '0', HOST: '127.0.0.1', JARVIS_DATA_DIR: join(dir, 'data'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,6 +28,32 @@ export function postgresUnavailable(): string | undefined {
   return binDir() ? undefined : 'Postgres binaries not found (apt-get install postgresql, or set PG_BIN): Postgres store tests skipped';
 }
 
+const PREFIX = 'jarvis-pg-';
+
+/**
+ * Stops the servers of test processes that are gone. `pg_ctl start` detaches the
+ * server, so unlike redis-server and haproxy (tiedToTest) it cannot die with its test
+ * process; a worker killed hard leaves it running, and the next start stops it.
+ */
+async function stopLeftovers(exec: (cmd: string, args: string[]) => Promise<unknown>): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(/^jarvis-pg-(\d+)-/.exec(name)?.[1]);
+    if (!pid || alive(pid)) continue;
+    const dir = join(tmpdir(), name);
+    await exec('pg_ctl', ['-D', join(dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * A real Postgres server for the tests, in a temporary directory on a free port:
  * `initdb` + `pg_ctl start`, run as the `postgres` user when we are root (initdb
@@ -36,14 +62,16 @@ export function postgresUnavailable(): string | undefined {
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = binDir();
   if (!bin) throw new Error(postgresUnavailable());
-  const dir = mkdtempSync(join(tmpdir(), 'jarvis-pg-'));
   const asRoot = process.getuid?.() === 0;
+  const exec = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args));
+  await stopLeftovers(exec);
+  // The test process's pid in the name: a server whose test process is gone is a leftover (see stopLeftovers).
+  const dir = mkdtempSync(join(tmpdir(), `${PREFIX}${process.pid}-`));
   if (asRoot) {
     const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
     const gid = Number((await run('id', ['-g', 'postgres'])).stdout.trim());
     chownSync(dir, uid, gid);
   }
-  const exec = (cmd: string, args: string[]) => (asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args));
   const data = join(dir, 'data');
   await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'jarvis', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const port = await freePort();
