@@ -55,11 +55,17 @@ export function startChild(args: string[], env: Record<string, string> = {}, rea
         if (one.startsWith('{"probe":')) probes.shift()?.((JSON.parse(one) as { probe: Probe }).probe);
       }
     });
+    // After start-up the last 16 KB of stderr are kept: a process that dies mid-run says why.
+    let lastErr = '';
+    let stopping = false;
     proc.stderr!.on('data', (d: Buffer) => {
       if (!ready) out += d.toString();
+      else lastErr = (lastErr + d.toString()).slice(-16_384);
     });
-    proc.once('exit', (code) => {
+    proc.once('exit', (code, signal) => {
       if (!ready) reject(new Error(`${args.join(' ')} exited (${code}) before it was ready:\n${out}`));
+      // Every figure through it from now on would be an error: said at once, loudly.
+      else if (!stopping) console.error(`\n*** ${args.join(' ')} exited mid-run (${signal ?? code}); its last stderr:\n${lastErr || '(nothing)'}\n`);
     });
 
     const child = (info: Record<string, string>): Child => ({
@@ -76,6 +82,7 @@ export function startChild(args: string[], env: Record<string, string> = {}, rea
         }),
       stop: () =>
         new Promise((done) => {
+          stopping = true;
           if (proc.exitCode !== null || proc.signalCode !== null) return done();
           proc.once('exit', () => done());
           proc.kill('SIGTERM');
