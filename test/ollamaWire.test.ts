@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chat } from './helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
+import { TRICKY } from './helpers/trickyText.js';
 
 // Jarvis reads Ollama's token lines on a fast path (see ollama.ts). Whatever the
 // token holds, the text the client gets must be exactly the text Ollama sent.
@@ -10,23 +11,6 @@ afterEach(async () => {
   await j?.close();
 });
 
-const TRICKY = [
-  'plain ',
-  'He said "hi" ',
-  'back\\slash ',
-  'new\nline\ttab ',
-  'é ü ß ',
-  '😀 🎉 ',
-  '中文 ',
-  '</script><img src=x onerror=alert(1)> ',
-  '{"content":"nested","done":false} ',
-  '},"done":false} ',
-  '\u0000\u001f control ',
-  '\u2028\u2029 separators ',
-  '"',
-  '\\',
-  ' ',
-];
 
 describe('Ollama token lines', () => {
   it('round-trip every kind of text exactly', async () => {

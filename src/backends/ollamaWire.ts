@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FinishReason } from '../shared/events.js';
 import { imageAsBase64 } from './images.js';
+import { stringLiteral } from './jsonLiteral.js';
 import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from './types.js';
 
 // Jarvis's BackendRequest in Ollama's `/api/chat` shape, and Ollama's stream lines
@@ -109,16 +110,8 @@ export function fastToken(line: string): string | undefined {
   if (!line.endsWith(TOKEN_TAIL)) return undefined;
   const at = line.lastIndexOf(TOKEN_HEAD);
   if (at < 0) return undefined;
-  const literal = line.slice(at + TOKEN_HEAD.length, line.length - TOKEN_TAIL.length);
-  if (literal.length < 3 || literal.charCodeAt(0) !== 34 || literal.charCodeAt(literal.length - 1) !== 34) return undefined;
-  // Without a backslash, a JSON string literal is its text between the quotes.
-  if (!literal.includes('\\') && !literal.slice(1, -1).includes('"')) return literal.slice(1, -1);
-  try {
-    const text: unknown = JSON.parse(literal);
-    return typeof text === 'string' && text !== '' ? text : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = stringLiteral(line.slice(at + TOKEN_HEAD.length, line.length - TOKEN_TAIL.length));
+  return text === '' ? undefined : text;
 }
 
 /** Reads one reply's lines; remembers whether the model called a tool, which Ollama's `done_reason` does not say. */

@@ -1,4 +1,5 @@
 import type { FinishReason, Usage } from '../shared/events.js';
+import { stringLiteral } from './jsonLiteral.js';
 import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from './types.js';
 
 // Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
@@ -74,8 +75,19 @@ export class OpenAIEventReader {
   usage: Usage | undefined;
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
 
+  /** The last content-only event, its content literal cut out (see `learn`). */
+  private template: { head: string; tail: string } | undefined;
+
   /** Appends the event's chunks to `batch`; throws the upstream's in-stream error. */
   read(data: string, batch: BackendChunk[]): void {
+    const template = this.template;
+    if (template !== undefined && data.startsWith(template.head) && data.endsWith(template.tail)) {
+      const text = stringLiteral(data.slice(template.head.length, data.length - template.tail.length));
+      if (text !== undefined) {
+        if (text !== '') batch.push({ type: 'token', text });
+        return;
+      }
+    }
     let chunk: ChunkData;
     try {
       chunk = JSON.parse(data) as ChunkData;
@@ -100,6 +112,38 @@ export class OpenAIEventReader {
         prompt_tokens: Number(chunk.usage.prompt_tokens ?? 0) || 0,
         completion_tokens: Number(chunk.usage.completion_tokens ?? 0) || 0,
       };
+    }
+    this.learn(data, chunk);
+  }
+
+  /**
+   * The per-token fast path. A server sends the same chunk again and again with
+   * only its content changed (the id, model, created and the nulls stay), and
+   * JSON.parse of every chunk was a fifth of Jarvis's CPU on a fast stream. So a
+   * content-only chunk, once fully parsed, becomes a template: the text before its
+   * content's string literal and the text after it. A later event that starts and
+   * ends with exactly those, with one JSON string literal between them, is the
+   * same chunk with another content, and needs no parse; anything else (a new
+   * `created`, a finish reason, reasoning, tool calls, usage) is parsed whole and
+   * may become the next template.
+   */
+  private learn(data: string, chunk: ChunkData): void {
+    this.template = undefined;
+    const choice = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
+    const delta = choice?.delta;
+    const content = delta?.content;
+    if (typeof content !== 'string' || content === '' || typeof choice?.finish_reason === 'string' || chunk.usage) return;
+    if (delta!.tool_calls !== undefined && delta!.tool_calls !== null) return;
+    if (typeof delta!.reasoning_content === 'string' || typeof delta!.reasoning === 'string') return;
+    // Found only as JSON.stringify writes it, and only once: otherwise no template (every event parsed).
+    const literal = JSON.stringify(content);
+    for (const key of ['"content":', '"content": ']) {
+      const at = data.indexOf(key + literal);
+      if (at < 0) continue;
+      if (data.indexOf(key + literal, at + 1) >= 0) return;
+      const start = at + key.length;
+      this.template = { head: data.slice(0, start), tail: data.slice(start + literal.length) };
+      return;
     }
   }
 
@@ -175,3 +219,4 @@ export function llamaCppError(value: string): BackendError {
     return inStreamError(value);
   }
 }
+
