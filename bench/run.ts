@@ -60,12 +60,12 @@ interface Setup {
 const baselineCell = 'baseline';
 
 async function throughputSection({ t }: Setup): Promise<void> {
-  const paths = [t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey];
+  const paths = withFloor([t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey], t);
   const tp = await throughput(paths, N.tokens, N.rounds);
   results.throughput = { unthrottled: tp };
   say(`## Throughput: one stream of ${N.tokens} tokens, upstream unthrottled (${N.rounds} rounds)\n`);
   say(table(['path', 'tokens/s', '× its direct path (per round)'], tp.map((r) => [r.target, fmtSpread(r.tokensPerSecond, 0), r.ratioToBaseline ? fmtSpread(r.ratioToBaseline, 3) : baselineCell])));
-  say(FLOOR_NOTE);
+  if (!quick) say(FLOOR_NOTE);
   const ratio = (name: string) => tp.find((r) => r.target === name)?.ratioToBaseline;
   for (const name of [t.jarvisNdjson.name, t.jarvisSse.name]) {
     const r = ratio(name);
@@ -78,11 +78,16 @@ async function throughputSection({ t }: Setup): Promise<void> {
   }
 }
 
+/** The floor's paths are measured in full runs only: quick mode (CI's smoke run) has 20 s. */
+function withFloor(paths: Target[], t: Targets): Target[] {
+  return quick ? paths.filter((p) => p !== t.bareOllama && p !== t.bareOpenai) : paths;
+}
+
 const FLOOR_NOTE =
   '\n(The bare Node proxy is the floor: bench/peers/bareProxy.mjs pipes bytes and does nothing else. What it loses against direct access is what a second process on the path costs on this machine; the rest of a Jarvis path\'s gap is Jarvis\'s own work.)';
 
 async function ttftSection({ t }: Setup): Promise<TtftRow[]> {
-  const paths = [t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey];
+  const paths = withFloor([t.directOllama, t.bareOllama, t.jarvisNdjson, t.jarvisSse, t.directOpenai, t.bareOpenai, t.jarvisOpenai, t.portkey], t);
   const tt = await ttft(paths, N.rounds, N.ttft);
   results.ttft = tt;
   say(`\n## Time to first token (3-token replies, one request at a time: ${N.rounds} rounds of ${N.ttft} per path, interleaved)\n`);
@@ -134,7 +139,8 @@ async function stopSection({ up, jarvis, t }: Setup): Promise<void> {
   const rows: StopRow[] = [
     await stop(t.jarvisNdjson, up.control, 'stop endpoint', N.rounds, N.stop, { stopUrl: jarvis.url }),
     await stop(t.jarvisNdjson, up.control, 'client disconnect', N.rounds, N.stop),
-    await stop(t.bareOllama, up.control, 'client disconnect', N.rounds, N.stop),
+    // The floor, in full runs only (see withFloor).
+    ...(quick ? [] : [await stop(t.bareOllama, up.control, 'client disconnect', N.rounds, N.stop)]),
     // Portkey has no stop endpoint. It does not close its upstream request when the client goes,
     // so each reply here is short (50 tokens, 1 s; quick: 20) and the stops run at once.
     await stop(t.portkey, up.control, 'client disconnect', 1, N.portkeyStops, { tokens: quick ? 20 : 50, parallel: true }),
