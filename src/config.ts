@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './log/format.js';
@@ -101,7 +102,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     openaiBaseUrl: (merged.OPENAI_BASE_URL || 'http://127.0.0.1:8080/v1').replace(/\/+$/, ''),
     openaiApiKey: merged.OPENAI_API_KEY || undefined,
     model: merged.JARVIS_MODEL || undefined,
-    logFile: merged.JARVIS_LOG_FILE || 'logs/system.log',
+    logFile: logFileOf(merged),
     logLevel: oneOf(merged, 'JARVIS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logStdout: merged.JARVIS_LOG_STDOUT !== '0',
     logRetryMs: int(merged, 'JARVIS_LOG_RETRY_MS', 1000, 10),
@@ -207,6 +208,11 @@ function loadLimits(env: Env): Limits {
  * Reads OLLAMA_HOST as Ollama itself does: a bare `host[:port]` means http on
  * port 11434; with an explicit scheme the scheme's own port (80/443) is the default.
  */
+/** The system log's path: JARVIS_LOG_FILE, else logs/system.log (also where `jarvis diagnose` looks first). */
+export function logFileOf(env: Env): string {
+  return env.JARVIS_LOG_FILE || join('logs', 'system.log');
+}
+
 export function normalizeOllamaHost(raw: string | undefined): string {
   const value = (raw || '127.0.0.1:11434').trim().replace(/\/+$/, '');
   const hasScheme = /^https?:\/\//.test(value);

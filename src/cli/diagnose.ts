@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { logFileOf } from '../config.js';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
 import { logFilesIn } from '../diagnostics/logReader.js';
@@ -71,7 +72,7 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
  * the others are named, so a cluster's logs are never silently left out.
  */
 async function defaultLogFiles(): Promise<{ files: string[]; others: string[] }> {
-  const file = process.env.JARVIS_LOG_FILE || join('logs', 'system.log');
+  const file = logFileOf(process.env);
   const inDir = await logFilesIn(dirname(file)).catch(() => [] as string[]);
   const exists = await stat(file).then(
     (s) => s.isFile(),
