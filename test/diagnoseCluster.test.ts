@@ -100,6 +100,20 @@ describe('jarvis diagnose over several instances\' logs', () => {
     expect(text).toContain('Result: healthy');
   });
 
+  it("a cross-instance handover whose old stream_end merges in after the new instance's wait line (same millisecond, or clocks a hair apart) is no overlap", async () => {
+    const c = cluster();
+    c.i1.start('a', 's', ALICE).advance(50);
+    c.i2.start('b', 's', ALICE).advance(2);
+    c.i1.line('info', 'stream_stop_signal', { trace: 'a', reason: 'superseded' }).cancelled('a', 's');
+    // b's instance saw a's release in Redis and logs its wait first; a's own instance writes its stream_end just after.
+    c.i2.line('info', 'prev_stream_finished_cleanly', { trace: 'a', new_trace: 'b', session: 's', key: 'alice', prev_instance: 'i1', waited_ms: 2 }).advance(1);
+    c.i1.end('a', 's', 'superseded').advance(300);
+    c.i2.end('b', 's', 'done');
+    const { byId } = await report(['--log', (c.write(), c.dir)]);
+    expect(byId.get('no_overlap')?.status).toBe('ok');
+    expect(problems(byId)).toEqual([]);
+  });
+
   it('a stream that ended elsewhere just as a new prompt of its session started (the handover race) is no split brain', async () => {
     const c = cluster();
     c.i1.start('a1', 's1', ALICE).advance(300);

@@ -25,6 +25,11 @@ interface LiveStream {
   generating: boolean;
   /** Predecessors on other instances that ended just after it started (the handover race: maybe no wait line). */
   endedAtStart: Set<string>;
+  /**
+   * Predecessors on other instances whose release its own instance saw (prev_stream_finished_cleanly):
+   * their stream_end, written by their instance after the release, can merge in after this line.
+   */
+  releasedElsewhere: Set<string>;
   cancelled: { ms: number; reason: string; line: string } | undefined;
   cleanup: boolean;
   pop: 'success' | 'failed' | undefined;
@@ -335,6 +340,7 @@ export class LogAnalyzer {
       abandoned: false,
       generating: false,
       endedAtStart: new Set(),
+      releasedElsewhere: new Set(),
       cancelled: undefined,
       cleanup: false,
       pop: undefined,
@@ -369,7 +375,11 @@ export class LogAnalyzer {
       stream.abandoned = true;
     }
     // A "finished cleanly" old stream that is still live (no stream_end yet) shows up
-    // in startGenerating below as an unjustified overlap.
+    // in startGenerating below as an unjustified overlap, unless it ran on another
+    // instance: there the release (in Redis) comes before its stream_end line, and the
+    // merged logs can put that line after this one (same millisecond).
+    const prev = this.live.get(old);
+    if (line.event === 'prev_stream_finished_cleanly' && prev && prev.instance !== stream.instance) stream.releasedElsewhere.add(old);
     stream.pending.delete(old);
     if (stream.pending.size > 0 || stream.waitRecorded) return;
     stream.waitRecorded = true;
@@ -385,7 +395,7 @@ export class LogAnalyzer {
   private startGenerating(stream: LiveStream, raw: string): void {
     stream.generating = true;
     for (const other of this.bySession.get(stream.sessionKey)?.values() ?? []) {
-      if (other === stream || !other.generating) continue;
+      if (other === stream || !other.generating || stream.releasedElsewhere.has(other.trace)) continue;
       if (!stream.inWindow) continue;
       if (stream.timeoutFor.has(other.trace)) {
         this.facts.timeoutOverlaps++;
