@@ -28,8 +28,10 @@ export function parseAllowList(entries: string[]): ImageAllowList {
   const list: ImageAllowList = { names: [], ranges: [] };
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-    if (entry.includes('/')) {
-      if (!ipaddr.isValidCIDR(entry)) throw new Error(`${JSON.stringify(raw)} is not an address range (write e.g. 10.0.0.0/8 or fd00::/8)`);
+    if (/^[0-9a-f:.]+\/\d+$/.test(entry)) {
+      // Four-part IPv4 only: ipaddr.js would also read `10/8` as 0.0.0.10/8.
+      const valid = entry.includes(':') ? ipaddr.IPv6.isValidCIDR(entry) : ipaddr.IPv4.isValidCIDRFourPartDecimal(entry);
+      if (!valid) throw new Error(`${JSON.stringify(raw)} is not an address range (write e.g. 10.0.0.0/8 or fd00::/8)`);
       list.ranges.push(ipaddr.parseCIDR(entry));
     } else if (isIP(entry)) {
       const address = ipaddr.parse(entry);
