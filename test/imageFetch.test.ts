@@ -230,6 +230,27 @@ describe('bounds on images', () => {
     expect((await ask(j, [`${site.url}/png`], as(ALICE))).status).toBe(200);
   });
 
+  it('a slot is held until the answer ends (its fetched bytes live that long), then given back', async () => {
+    const j = await jarvis({ ...KEYS, JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCHES_PER_KEY: '1' });
+    const site = await imageHost();
+    j.fake!.plan = (prompt) => ({ tokens: Array.from({ length: 50 }, (_, i) => `${prompt}#${i} `), tokenMs: 20 });
+    const streaming = await fetch(`${j.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...as(ALICE) },
+      body: JSON.stringify({ ...chatBody([`${site.url}/png`]), stream: true }),
+    });
+    expect(streaming.status).toBe(200);
+    const reader = streaming.body!.getReader();
+    await reader.read();
+    const meanwhile = await ask(j, [`${site.url}/png`], as(ALICE));
+    expect(meanwhile.status).toBe(429);
+    expect(meanwhile.body.error?.code).toBe('too_many_image_fetches');
+    // Data URLs need no slot.
+    expect((await ask(j, [`data:image/png;base64,${PNG.toString('base64')}`], as(ALICE))).status).toBe(200);
+    while (!(await reader.read()).done);
+    expect((await ask(j, [`${site.url}/png`], as(ALICE))).status).toBe(200);
+  });
+
   it('the fetch timeout holds: a host that never answers, or never finishes its body, is cut at JARVIS_IMAGE_FETCH_TIMEOUT_MS', async () => {
     const j = await jarvis({ JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCH_TIMEOUT_MS: '300' });
     const silent = await rawHost(undefined);

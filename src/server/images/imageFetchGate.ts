@@ -4,9 +4,10 @@ import { HttpError } from '../errors.js';
 const RETRY_AFTER_S = 1;
 
 /**
- * The requests fetching images at once: at most `perKey` of one key (the owner,
- * src/server/guards/principal.ts) and `max` in all. A request holds one slot while
- * it fetches its images, one after another, so it has at most one GET open. A
+ * The requests with fetched images: at most `fetchesPerKey` of one key (the owner,
+ * src/server/guards/principal.ts) and `fetchesMax` in all. A request holds one slot
+ * from its first fetch until its response closes (its fetched bytes live that long)
+ * and fetches its images one after another, so it has at most one GET open. A
  * request over a bound is refused at once (429, Retry-After) rather than queued:
  * a queue would hold its body, and its client's connection, for an unknown time.
  */
@@ -20,10 +21,10 @@ export class ImageFetchGate {
   acquire(owner: string): () => void {
     const mine = this.perOwner.get(owner) ?? 0;
     if (mine >= this.bounds.fetchesPerKey) {
-      this.refuse(`this key is already fetching images for ${mine} requests, the most allowed (JARVIS_IMAGE_FETCHES_PER_KEY); retry shortly or send the images as data: URLs`);
+      this.refuse(`this key already has ${mine} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_KEY); retry shortly or send the images as data: URLs`);
     }
     if (this.total >= this.bounds.fetchesMax) {
-      this.refuse(`Jarvis is already fetching images for ${this.total} requests, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`);
+      this.refuse(`Jarvis already has ${this.total} requests with fetched images in progress, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`);
     }
     this.total++;
     this.perOwner.set(owner, mine + 1);
@@ -38,7 +39,7 @@ export class ImageFetchGate {
     };
   }
 
-  /** Requests fetching now, all keys together. */
+  /** Requests holding a slot now, all keys together. */
   get size(): number {
     return this.total;
   }

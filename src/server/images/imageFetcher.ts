@@ -39,7 +39,13 @@ export class ImageFetcher {
     const plan = checkImageBounds(backendRequest, this.config);
     if (plan.urls.length === 0 || backend.name !== 'ollama') return backendRequest;
     const principal = principalOf(request);
+    // The slot is held until the response closes, not only while fetching: the fetched
+    // bytes live in the request for the answer's whole life, so the bound on slots is
+    // the bound on fetched image bytes Jarvis holds (JARVIS_IMAGE_FETCHES_MAX x
+    // JARVIS_IMAGE_MAX_REQUEST_BYTES).
     const release = this.gate.acquire(ownerOf(principal));
+    reply.raw.once('close', release);
+    if (request.raw.socket.destroyed) release();
     const signal = clientGoneSignal(reply);
     const fetched = new Map<string, string>();
     let budget = this.config.maxRequestBytes - plan.dataBytes;
@@ -59,8 +65,9 @@ export class ImageFetcher {
           throw new HttpError(400, 'image_fetch_failed', `the image at ${shortUrl(url)} could not be fetched (${this.policy})`);
         }
       }
-    } finally {
+    } catch (err) {
       release();
+      throw err;
     }
     return { ...backendRequest, messages: backendRequest.messages.map((m) => inlined(m, fetched)) };
   }
