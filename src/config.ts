@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './log/format.js';
 import { fdBudget, openFileLimit, type Limits } from './limits.js';
+import { parseAllowList, type ImageAllowList, type ImageFetchMode } from './backends/images/address.js';
 
 export type BackendChoice = 'auto' | 'ollama' | 'openai' | 'demo';
 
@@ -61,7 +62,53 @@ export interface Config {
   leaseMs: number;
   /** JARVIS_REDIS_TIMEOUT_MS: the bound on every Redis command. */
   redisTimeoutMs: number;
+  /** Images in requests (docs/security.md "Images in requests"). */
+  images: ImageConfig;
 }
+
+// Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
+/** How Jarvis takes the images of chat requests. */
+export interface ImageConfig {
+  /** JARVIS_IMAGE_FETCH: `public` (public addresses and the allow-list), `allowlist` (the allow-list only), `off` (data: URLs only). */
+  fetch: ImageFetchMode;
+  /** JARVIS_IMAGE_FETCH_ALLOW: host names and address ranges fetched even when they are not public. */
+  allow: ImageAllowList;
+  /** JARVIS_IMAGES_PER_REQUEST: image parts in one request, all messages together. */
+  perRequest: number;
+  /** JARVIS_IMAGE_MAX_BYTES: one image's bytes (a data: URL's decoded size, or a fetched body). */
+  maxBytes: number;
+  /** JARVIS_IMAGE_MAX_REQUEST_BYTES: all images of one request together, data: URLs and fetched ones. */
+  maxRequestBytes: number;
+  /** JARVIS_IMAGE_FETCH_TIMEOUT_MS: one fetch, connect to last byte, redirects included. */
+  timeoutMs: number;
+  /** JARVIS_IMAGE_FETCH_REDIRECTS: redirects followed per image. */
+  maxRedirects: number;
+  /** JARVIS_IMAGE_FETCHES_PER_KEY: requests of one key fetching images at once. */
+  fetchesPerKey: number;
+  /** JARVIS_IMAGE_FETCHES_MAX: requests fetching images at once, all keys together. */
+  fetchesMax: number;
+}
+
+function loadImages(env: Env): ImageConfig {
+  let allow: ImageAllowList;
+  try {
+    allow = parseAllowList(list(env, 'JARVIS_IMAGE_FETCH_ALLOW'));
+  } catch (err) {
+    throw new ConfigError(`JARVIS_IMAGE_FETCH_ALLOW: ${(err as Error).message}`);
+  }
+  return {
+    fetch: oneOf(env, 'JARVIS_IMAGE_FETCH', ['public', 'allowlist', 'off'] as const, 'public'),
+    allow,
+    perRequest: int(env, 'JARVIS_IMAGES_PER_REQUEST', 16, 0),
+    maxBytes: int(env, 'JARVIS_IMAGE_MAX_BYTES', 20 << 20, 1),
+    maxRequestBytes: int(env, 'JARVIS_IMAGE_MAX_REQUEST_BYTES', 32 << 20, 1),
+    timeoutMs: int(env, 'JARVIS_IMAGE_FETCH_TIMEOUT_MS', 10_000, 1),
+    maxRedirects: int(env, 'JARVIS_IMAGE_FETCH_REDIRECTS', 3, 0),
+    fetchesPerKey: int(env, 'JARVIS_IMAGE_FETCHES_PER_KEY', 4, 1),
+    fetchesMax: int(env, 'JARVIS_IMAGE_FETCHES_MAX', 16, 1),
+  };
+}
+// End of images in requests.
 
 type Env = Record<string, string | undefined>;
 
@@ -124,6 +171,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     instanceId: instanceId(merged.JARVIS_INSTANCE_ID),
     leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
     redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
+    images: loadImages(merged),
   };
 }
 

@@ -52,7 +52,8 @@ describe('messages', () => {
   });
 
   it('images: data and http URLs become Ollama `images` (base64, fetched once, in order)', async () => {
-    j = await startTestJarvis();
+    // The image host is the fake upstream, on loopback: only the allow-list lets Jarvis fetch from it.
+    j = await startTestJarvis({ JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1' });
     j!.fake!.files.set('/cat.png', { type: 'image/png', body: PNG });
     await completion(j!.url, {
       messages: [
@@ -71,14 +72,14 @@ describe('messages', () => {
   });
 
   it('an image that cannot be fetched is a 400 naming it, before any stream starts', async () => {
-    j = await startTestJarvis();
+    j = await startTestJarvis({ JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1' });
     const body = { model: MODEL, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: `${j!.fake!.url}/missing.png` } }] }] };
     for (const stream of [false, true]) {
       const res = await postChat(j!.url, { ...body, stream }, { 'content-type': 'application/json' });
       expect(res.status).toBe(400);
       const err = (await res.json()) as { error: { code: string; message: string } };
-      expect(err.error.code).toBe('invalid_request');
-      expect(err.error.message).toMatch(/missing\.png.*HTTP 404/);
+      expect(err.error.code).toBe('image_fetch_failed');
+      expect(err.error.message).toMatch(/missing\.png could not be fetched/);
     }
     expect(j!.fake!.requests).toHaveLength(0);
   });

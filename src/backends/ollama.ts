@@ -60,7 +60,7 @@ export class OllamaBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
-    const body = await ollamaChatBody(request, signal);
+    const body = ollamaChatBody(request);
 
     let upstream: UpstreamResponse;
     try {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FinishReason } from '../shared/events.js';
-import { imageAsBase64 } from './images.js';
+import { imageAsBase64 } from './images/dataUrl.js';
 import { stringLiteral } from './jsonLiteral.js';
 import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from './types.js';
 
@@ -15,9 +15,9 @@ interface OllamaMessage {
   tool_name?: string;
 }
 
-/** The `/api/chat` body; http(s) images are fetched (bounded) since Ollama takes them inline. */
-export async function ollamaChatBody(request: BackendRequest, signal: AbortSignal): Promise<string> {
-  const body: Record<string, unknown> = { model: request.model, messages: await ollamaMessages(request.messages, signal), stream: true };
+/** The `/api/chat` body; images go inline (the server fetched any http(s) image before: src/server/images/). */
+export function ollamaChatBody(request: BackendRequest): string {
+  const body: Record<string, unknown> = { model: request.model, messages: ollamaMessages(request.messages), stream: true };
   const options: Record<string, unknown> = { ...request.options };
   const named: Array<[string, unknown]> = [
     ['temperature', request.temperature],
@@ -51,14 +51,14 @@ function ollamaTools(request: BackendRequest): ToolSpec[] | undefined {
   return request.tools;
 }
 
-async function ollamaMessages(messages: BackendMessage[], signal: AbortSignal): Promise<OllamaMessage[]> {
+function ollamaMessages(messages: BackendMessage[]): OllamaMessage[] {
   const toolNames = new Map<string, string>();
   const out: OllamaMessage[] = [];
   for (const m of messages) {
     const message: OllamaMessage = { role: m.role, content: messageText(m) };
     if (typeof m.content !== 'string') {
       const images: string[] = [];
-      for (const part of m.content) if (part.type === 'image') images.push(await imageAsBase64(part.url, signal));
+      for (const part of m.content) if (part.type === 'image') images.push(imageAsBase64(part.url));
       if (images.length > 0) message.images = images;
     }
     if (m.toolCalls) {

@@ -11,6 +11,7 @@ import type { StreamEventLog } from '../streams/eventLog/types.js';
 import type { AnswerRecorder } from '../store/answerRecorder.js';
 import type { ConversationStore } from '../store/types.js';
 import type { ConversationFeed } from './conversationFeed.js';
+import type { ImageFetcher } from './images/imageFetcher.js';
 
 /** What the routes share: one per running server. */
 export interface JarvisContext {
@@ -34,6 +35,8 @@ export interface JarvisContext {
   pacer: StartPacer;
   /** JARVIS_MAX_STREAMS and the per-client cap. */
   caps: StreamCaps;
+  /** The images of chat requests: their bounds, and the fetching of http(s) ones. */
+  images: ImageFetcher;
   // Conversations and resume (issue 12).
   /** Every stream's events, for readers that attach, drop and reattach. */
   streamLog: StreamEventLog;

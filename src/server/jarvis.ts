@@ -22,6 +22,7 @@ import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
 import { StreamCaps } from './guards/streamCaps.js';
+import { ImageFetcher } from './images/imageFetcher.js';
 import type { JarvisContext } from './context.js';
 
 /**
@@ -93,6 +94,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     warnings,
     pacer: new StartPacer(STARTS_PER_TURN),
     caps: new StreamCaps(config.limits, registry),
+    images: new ImageFetcher(config.images, log),
     streamLog,
     fences: new FenceClock(),
     store,

@@ -16,7 +16,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
     const model = body.model ?? (await defaultModel(ctx, backend));
-    const backendRequest = toBackendRequest(body, model);
+    const backendRequest = await ctx.images.prepare(request, reply, backend, toBackendRequest(body, model));
     return serveStream(ctx, request, reply, {
       sessionId,
       model,

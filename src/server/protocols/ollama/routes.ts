@@ -98,7 +98,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         const backend = ctx.backend;
         const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
-        const backendRequest = chatRequest(body, model);
+        const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model));
         return serveStream(ctx, request, reply, {
           backend,
           sessionId,
@@ -117,7 +117,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         if (!body.prompt && !(body.images && body.images.length > 0)) {
           return loadReply(ctx, reply, model, 'response', body.keep_alive === 0 || body.keep_alive === '0');
         }
-        const backendRequest = generateRequest(body, model);
+        const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model));
         const conversation = backendRequest.messages;
         return serveStream(ctx, request, reply, {
           backend,
