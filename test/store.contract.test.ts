@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDialect, sqliteDialect } from '../src/store/dialects.js';
 import { SqlConversationStore, type StoreOptions } from '../src/store/sqlStore.js';
+import { ROW_BYTES as R } from '../src/store/quota.js';
 import { StoreError, type ConversationStore } from '../src/store/types.js';
 import { startTestJarvis } from './helpers/jarvisServer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -179,6 +180,49 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     await store.updateAnswer(t2.assistant.id, 100n, { content: 'two', seq: 1, cursor: '1', state: 'streaming', appendAfter: '0' });
     expect(await store.interruptStreaming()).toBeGreaterThanOrEqual(1);
     expect((await store.getConversation('', c2.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'one two', seq: 1 });
+  });
+
+  it("counts each owner's stored bytes as it writes: conversations, imports, prompts, answers, edits, deletes", async () => {
+    const owner = `quota-${db.name}`;
+    const other = `quota-other-${db.name}`;
+    expect(await store.storageUsed(owner)).toBe(0);
+    // Bytes, not characters: 'héllo' is 6.
+    const c = await store.createConversation(owner, { title: 'héllo', system: 'be brief' });
+    let expected = R + 6 + 8;
+    expect(await store.storageUsed(owner)).toBe(expected);
+    await store.updateConversation(owner, c.id, { title: 'hi', system: null, model: 'm2' });
+    expected += 2 - 6 - 8;
+    expect(await store.storageUsed(owner)).toBe(expected);
+
+    // A prompt: the user message and an empty answer; the answer grows as it is written, appended or whole.
+    const t = await store.startTurn(owner, c.id, { kind: 'send', content: 'question?' }, slot('q1', 300n));
+    expected += R + 9 + R;
+    expect(await store.storageUsed(owner)).toBe(expected);
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'abc', seq: 0, cursor: '0', state: 'streaming' });
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'de', reasoning: 'r', seq: 1, cursor: '1', state: 'streaming', appendAfter: '0' });
+    const calls = [{ id: 't1', name: 'lookup', arguments: '{"q":"x"}' }];
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'f', seq: 2, cursor: '2:1', toolCalls: calls, state: 'done', appendAfter: '1' });
+    expected += 6 + 1 + Buffer.byteLength(JSON.stringify(calls));
+    expect(await store.storageUsed(owner)).toBe(expected);
+    expect(await store.storageUsed(owner)).toBe(expected); // reading folds nothing twice
+
+    // Edit: the user message shrinks, its answer goes, a new empty one comes.
+    await store.startTurn(owner, c.id, { kind: 'edit', messageId: t.user.id, content: 'q?' }, slot('q2', 301n));
+    expected += 2 - 9 - (R + 6 + 1 + Buffer.byteLength(JSON.stringify(calls))) + R;
+    expect(await store.storageUsed(owner)).toBe(expected);
+
+    // An import counts every message it brings; another owner's writes are not this one's.
+    const imported = await store.createConversation(owner, { title: 't', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'yy', reasoning: 'z' }] });
+    await store.createConversation(other, { title: 'someone else' });
+    expect(await store.storageUsed(owner)).toBe(expected + R + 1 + (R + 1) + (R + 2 + 1));
+    expect(await store.storageUsed(other)).toBe(R + 12);
+
+    // Deleting frees it all.
+    expect(await store.deleteConversation(owner, imported.id)).toBe(true);
+    expect(await store.storageUsed(owner)).toBe(expected);
+    expect(await store.deleteConversation(owner, c.id)).toBe(true);
+    expect(await store.storageUsed(owner)).toBe(0);
+    expect(await store.storageUsed(other)).toBe(R + 12);
   });
 
   it('marks answers left streaming as interrupted (the start-up sweep)', async () => {
