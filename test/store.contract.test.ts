@@ -2,9 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kysely } from 'kysely';
 import { postgresDialect, sqliteDialect } from '../src/store/dialects.js';
 import { SqlConversationStore, type StoreOptions } from '../src/store/sqlStore.js';
-import { ROW_BYTES as R } from '../src/store/quota.js';
+import { ownerUsageMigration, ROW_BYTES as R } from '../src/store/quota.js';
 import { StoreError, type ConversationStore } from '../src/store/types.js';
 import { startTestJarvis } from './helpers/jarvisServer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -223,6 +224,24 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(await store.deleteConversation(owner, c.id)).toBe(true);
     expect(await store.storageUsed(owner)).toBe(0);
     expect(await store.storageUsed(other)).toBe(R + 12);
+  });
+
+  it('counts what was stored before the quota existed (the migration backfills it) as the triggers do', async () => {
+    const owner = `backfill-${db.name}`;
+    const c = await store.createConversation(owner, { title: 'old', system: 'sys', messages: [{ role: 'user', content: 'ünïcode' }, { role: 'assistant', content: 'a', reasoning: 'r' }] });
+    const t = await store.startTurn(owner, c.id, { kind: 'send', content: 'q' }, slot('bf1'));
+    await store.updateAnswer(t.assistant.id, 100n, { content: 'answer', seq: 0, toolCalls: [{ id: 'c', name: 'n', arguments: '{}' }], state: 'done' });
+    const counted = await store.storageUsed(owner);
+    // The migration undone and run again over the same rows: its backfill must find the same figure.
+    const k = new Kysely<any>({ dialect: (env.DATABASE_URL ? postgresDialect(env.DATABASE_URL) : sqliteDialect(env.JARVIS_DATA_DIR!)).dialect });
+    try {
+      await ownerUsageMigration.down(k);
+      await ownerUsageMigration.up(k);
+    } finally {
+      await k.destroy();
+    }
+    expect(await store.storageUsed(owner)).toBe(counted);
+    expect(counted).toBeGreaterThan(5 * R);
   });
 
   it('marks answers left streaming as interrupted (the start-up sweep)', async () => {
