@@ -226,6 +226,24 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(await store.storageUsed(other)).toBe(R + 12);
   });
 
+  it('keeps the count right under concurrent answer flushes, quota checks and a delete', async () => {
+    const owner = `quota-race-${db.name}`;
+    const convs = await Promise.all([0, 1, 2, 3].map(() => store.createConversation(owner, { title: 't' })));
+    const turns = await Promise.all(convs.map((c, i) => store.startTurn(owner, c.id, { kind: 'send', content: 'q' }, slot(`race-${db.name}-${i}`))));
+    const flushes = async (messageId: string) => {
+      for (let i = 0; i < 20; i++) {
+        await store.updateAnswer(messageId, 100n, { content: 'xy', seq: i, cursor: String(i), state: 'streaming', ...(i > 0 ? { appendAfter: String(i - 1) } : {}) });
+      }
+    };
+    await Promise.all([
+      ...turns.map((t) => flushes(t.assistant.id)),
+      ...Array.from({ length: 20 }, () => store.storageUsed(owner)),
+      store.deleteConversation(owner, convs[0]!.id),
+    ]);
+    // Three conversations left, each: itself (title 't'), the prompt 'q', an answer of 20 × 'xy'.
+    expect(await store.storageUsed(owner)).toBe(3 * (R + 1 + (R + 1) + (R + 40)));
+  });
+
   it('counts what was stored before the quota existed (the migration backfills it) as the triggers do', async () => {
     const owner = `backfill-${db.name}`;
     const c = await store.createConversation(owner, { title: 'old', system: 'sys', messages: [{ role: 'user', content: 'ünïcode' }, { role: 'assistant', content: 'a', reasoning: 'r' }] });
@@ -235,7 +253,7 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     // The migration undone and run again over the same rows: its backfill must find the same figure.
     const k = new Kysely<any>({ dialect: (env.DATABASE_URL ? postgresDialect(env.DATABASE_URL) : sqliteDialect(env.JARVIS_DATA_DIR!)).dialect });
     try {
-      await ownerUsageMigration.down(k);
+      await ownerUsageMigration.down!(k);
       await ownerUsageMigration.up(k);
     } finally {
       await k.destroy();

@@ -36,22 +36,18 @@ type QuotaTables = {
 
 /** The bytes `owner` stores now (folding its pending changes into its total). */
 export async function storageUsed(db: Kysely<Database>, owner: string): Promise<number> {
+  const rowLocks = db.getExecutor().adapter instanceof PostgresAdapter;
   return db
     .withTables<QuotaTables>()
     .transaction()
     .execute(async (trx) => {
-      // DELETE … RETURNING: two folds at once each add only the changes they removed.
+      // The key's total row, locked first: folds of one key take their turns (SQLite runs one transaction at a time anyway).
+      await trx.insertInto('owner_usage').values({ owner, bytes: 0 }).onConflict((oc) => oc.column('owner').doNothing()).execute();
+      const row = await trx.selectFrom('owner_usage').select('bytes').where('owner', '=', owner).$if(rowLocks, (q) => q.forUpdate()).executeTakeFirstOrThrow();
       const changes = await trx.deleteFrom('usage_log').where('owner', '=', owner).returning('delta').execute();
       const sum = changes.reduce((total, c) => total + Number(c.delta), 0);
-      if (sum !== 0) {
-        await trx
-          .insertInto('owner_usage')
-          .values({ owner, bytes: sum })
-          .onConflict((oc) => oc.column('owner').doUpdateSet((eb) => ({ bytes: eb('owner_usage.bytes', '+', eb.ref('excluded.bytes')) })))
-          .execute();
-      }
-      const row = await trx.selectFrom('owner_usage').select('bytes').where('owner', '=', owner).executeTakeFirst();
-      return Number(row?.bytes ?? 0);
+      if (sum !== 0) await trx.updateTable('owner_usage').set({ bytes: Number(row.bytes) + sum }).where('owner', '=', owner).execute();
+      return Number(row.bytes) + sum;
     });
 }
 
