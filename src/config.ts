@@ -64,6 +64,13 @@ export interface Config {
   redisTimeoutMs: number;
   /** Images in requests (docs/security.md "Images in requests"). */
   images: ImageConfig;
+  // Retained answers and storage, per key (docs/security.md "Retained answers and storage").
+  /** JARVIS_STREAM_LOG_MAX_CHARS: text the stream logs of one process hold, live and retained, all keys together. */
+  streamLogMaxChars: number;
+  /** JARVIS_STREAM_LOG_KEY_SHARE_CHARS: a key's guaranteed part of it; 0: the budget over the keys holding logs. */
+  streamLogKeyShareChars: number;
+  /** JARVIS_STORAGE_QUOTA_BYTES: the conversations' bytes one key may store; 0: unlimited. */
+  storageQuotaBytes: number;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -172,6 +179,10 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
     redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
     images: loadImages(merged),
+    // Retained answers and storage, per key.
+    streamLogMaxChars: int(merged, 'JARVIS_STREAM_LOG_MAX_CHARS', 256 * 1024 * 1024, 1024),
+    streamLogKeyShareChars: int(merged, 'JARVIS_STREAM_LOG_KEY_SHARE_CHARS', 0),
+    storageQuotaBytes: int(merged, 'JARVIS_STORAGE_QUOTA_BYTES', 1024 * 1024 * 1024),
   };
 }
 

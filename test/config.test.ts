@@ -28,6 +28,17 @@ describe('configuration (SPEC §1)', () => {
     expect(() => loadConfig({}, ['--nope'])).toThrow();
   });
 
+  it('reads the per-key bounds on retained answers and storage', () => {
+    expect(loadConfig({})).toMatchObject({ streamLogMaxChars: 256 * 1024 * 1024, streamLogKeyShareChars: 0, storageQuotaBytes: 1024 * 1024 * 1024 });
+    expect(loadConfig({ JARVIS_STREAM_LOG_MAX_CHARS: '65536', JARVIS_STREAM_LOG_KEY_SHARE_CHARS: '4096', JARVIS_STORAGE_QUOTA_BYTES: '0' })).toMatchObject({
+      streamLogMaxChars: 65536,
+      streamLogKeyShareChars: 4096,
+      storageQuotaBytes: 0,
+    });
+    expect(() => loadConfig({ JARVIS_STREAM_LOG_MAX_CHARS: '100' })).toThrow(/JARVIS_STREAM_LOG_MAX_CHARS must be an integer >= 1024/);
+    expect(() => loadConfig({ JARVIS_STORAGE_QUOTA_BYTES: '1GB' })).toThrow(/JARVIS_STORAGE_QUOTA_BYTES/);
+  });
+
   it('reads OLLAMA_HOST the way Ollama does', () => {
     expect(normalizeOllamaHost(undefined)).toBe('http://127.0.0.1:11434');
     expect(normalizeOllamaHost('0.0.0.0')).toBe('http://127.0.0.1:11434');

@@ -2,8 +2,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kysely } from 'kysely';
 import { postgresDialect, sqliteDialect } from '../src/store/dialects.js';
 import { SqlConversationStore, type StoreOptions } from '../src/store/sqlStore.js';
+import { ownerUsageMigration, ROW_BYTES as R } from '../src/store/quota.js';
 import { StoreError, type ConversationStore } from '../src/store/types.js';
 import { startTestJarvis } from './helpers/jarvisServer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -179,6 +181,85 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     await store.updateAnswer(t2.assistant.id, 100n, { content: 'two', seq: 1, cursor: '1', state: 'streaming', appendAfter: '0' });
     expect(await store.interruptStreaming()).toBeGreaterThanOrEqual(1);
     expect((await store.getConversation('', c2.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'one two', seq: 1 });
+  });
+
+  it("counts each owner's stored bytes as it writes: conversations, imports, prompts, answers, edits, deletes", async () => {
+    const owner = `quota-${db.name}`;
+    const other = `quota-other-${db.name}`;
+    expect(await store.storageUsed(owner)).toBe(0);
+    // Bytes, not characters: 'héllo' is 6.
+    const c = await store.createConversation(owner, { title: 'héllo', system: 'be brief' });
+    let expected = R + 6 + 8;
+    expect(await store.storageUsed(owner)).toBe(expected);
+    await store.updateConversation(owner, c.id, { title: 'hi', system: null, model: 'm2' });
+    expected += 2 - 6 - 8;
+    expect(await store.storageUsed(owner)).toBe(expected);
+
+    // A prompt: the user message and an empty answer; the answer grows as it is written, appended or whole.
+    const t = await store.startTurn(owner, c.id, { kind: 'send', content: 'question?' }, slot('q1', 300n));
+    expected += R + 9 + R;
+    expect(await store.storageUsed(owner)).toBe(expected);
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'abc', seq: 0, cursor: '0', state: 'streaming' });
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'de', reasoning: 'r', seq: 1, cursor: '1', state: 'streaming', appendAfter: '0' });
+    const calls = [{ id: 't1', name: 'lookup', arguments: '{"q":"x"}' }];
+    await store.updateAnswer(t.assistant.id, 300n, { content: 'f', seq: 2, cursor: '2:1', toolCalls: calls, state: 'done', appendAfter: '1' });
+    expected += 6 + 1 + Buffer.byteLength(JSON.stringify(calls));
+    expect(await store.storageUsed(owner)).toBe(expected);
+    expect(await store.storageUsed(owner)).toBe(expected); // reading folds nothing twice
+
+    // Edit: the user message shrinks, its answer goes, a new empty one comes.
+    await store.startTurn(owner, c.id, { kind: 'edit', messageId: t.user.id, content: 'q?' }, slot('q2', 301n));
+    expected += 2 - 9 - (R + 6 + 1 + Buffer.byteLength(JSON.stringify(calls))) + R;
+    expect(await store.storageUsed(owner)).toBe(expected);
+
+    // An import counts every message it brings; another owner's writes are not this one's.
+    const imported = await store.createConversation(owner, { title: 't', messages: [{ role: 'user', content: 'x' }, { role: 'assistant', content: 'yy', reasoning: 'z' }] });
+    await store.createConversation(other, { title: 'someone else' });
+    expect(await store.storageUsed(owner)).toBe(expected + R + 1 + (R + 1) + (R + 2 + 1));
+    expect(await store.storageUsed(other)).toBe(R + 12);
+
+    // Deleting frees it all.
+    expect(await store.deleteConversation(owner, imported.id)).toBe(true);
+    expect(await store.storageUsed(owner)).toBe(expected);
+    expect(await store.deleteConversation(owner, c.id)).toBe(true);
+    expect(await store.storageUsed(owner)).toBe(0);
+    expect(await store.storageUsed(other)).toBe(R + 12);
+  });
+
+  it('keeps the count right under concurrent answer flushes, quota checks and a delete', async () => {
+    const owner = `quota-race-${db.name}`;
+    const convs = await Promise.all([0, 1, 2, 3].map(() => store.createConversation(owner, { title: 't' })));
+    const turns = await Promise.all(convs.map((c, i) => store.startTurn(owner, c.id, { kind: 'send', content: 'q' }, slot(`race-${db.name}-${i}`))));
+    const flushes = async (messageId: string) => {
+      for (let i = 0; i < 20; i++) {
+        await store.updateAnswer(messageId, 100n, { content: 'xy', seq: i, cursor: String(i), state: 'streaming', ...(i > 0 ? { appendAfter: String(i - 1) } : {}) });
+      }
+    };
+    await Promise.all([
+      ...turns.map((t) => flushes(t.assistant.id)),
+      ...Array.from({ length: 20 }, () => store.storageUsed(owner)),
+      store.deleteConversation(owner, convs[0]!.id),
+    ]);
+    // Three conversations left, each: itself (title 't'), the prompt 'q', an answer of 20 × 'xy'.
+    expect(await store.storageUsed(owner)).toBe(3 * (R + 1 + (R + 1) + (R + 40)));
+  });
+
+  it('counts what was stored before the quota existed (the migration backfills it) as the triggers do', async () => {
+    const owner = `backfill-${db.name}`;
+    const c = await store.createConversation(owner, { title: 'old', system: 'sys', messages: [{ role: 'user', content: 'ünïcode' }, { role: 'assistant', content: 'a', reasoning: 'r' }] });
+    const t = await store.startTurn(owner, c.id, { kind: 'send', content: 'q' }, slot('bf1'));
+    await store.updateAnswer(t.assistant.id, 100n, { content: 'answer', seq: 0, toolCalls: [{ id: 'c', name: 'n', arguments: '{}' }], state: 'done' });
+    const counted = await store.storageUsed(owner);
+    // The migration undone and run again over the same rows: its backfill must find the same figure.
+    const k = new Kysely<any>({ dialect: (env.DATABASE_URL ? postgresDialect(env.DATABASE_URL) : sqliteDialect(env.JARVIS_DATA_DIR!)).dialect });
+    try {
+      await ownerUsageMigration.down!(k);
+      await ownerUsageMigration.up(k);
+    } finally {
+      await k.destroy();
+    }
+    expect(await store.storageUsed(owner)).toBe(counted);
+    expect(counted).toBeGreaterThan(5 * R);
   });
 
   it('marks answers left streaming as interrupted (the start-up sweep)', async () => {

@@ -62,7 +62,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
-  const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
+  const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs, maxTotalChars: config.streamLogMaxChars, keyShareChars: config.streamLogKeyShareChars });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
   const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
   // In a cluster the answers' sweep asks Redis which other instances are gone.

@@ -42,7 +42,9 @@ export type GuardErrorCode =
   | 'origin_not_allowed'
   | 'missing_api_key'
   | 'invalid_api_key'
-  | 'admin_required';
+  | 'admin_required'
+  /** The key's conversations fill its storage quota (JARVIS_STORAGE_QUOTA_BYTES): 403 until it deletes some. */
+  | 'storage_quota_exceeded';
 
 /** Why a reply ended normally: OpenAI's finish reasons, as the upstream reported them. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';

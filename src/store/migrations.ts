@@ -1,4 +1,5 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { ownerUsageMigration } from './quota.js';
 import { StoreError } from './types.js';
 
 // One schema for SQLite and Postgres. Migrations live in code (not files found at
@@ -62,6 +63,8 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('messages').dropColumn('instance').execute();
     },
   },
+  // Each key's stored bytes, for JARVIS_STORAGE_QUOTA_BYTES (quota.ts).
+  '0003_owner_usage': ownerUsageMigration,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -3,6 +3,7 @@ import { Kysely, sql, type Transaction } from 'kysely';
 import type { Usage } from '../shared/events.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { migrate } from './migrations.js';
+import { storageUsed } from './quota.js';
 import { snippetAround } from './snippet.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
@@ -329,6 +330,10 @@ export class SqlConversationStore implements ConversationStore {
       }
       return taken;
     });
+  }
+
+  storageUsed(owner: string): Promise<number> {
+    return this.guard('count the stored bytes', () => storageUsed(this.db, owner));
   }
 
   async close(): Promise<void> {

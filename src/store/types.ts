@@ -181,6 +181,8 @@ export interface ConversationStore {
    * this instance's own, and those of other instances that `cluster.ownerGone` says are gone.
    */
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
+  /** The bytes `owner`'s conversations take (titles, system prompts, messages' text; see quota.ts), for its storage quota. */
+  storageUsed(owner: string): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -5,6 +5,8 @@ import { conversationJson, conversationWithMessagesJson, listedConversationJson 
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
+import { checkStorageQuota } from '../guards/storageQuota.js';
+import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
 
 // The Conversations API (issue 12 §2): conversations and their messages live on
@@ -100,6 +102,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
 
   app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema } }, async (request, reply) => {
     const body = request.body ?? {};
+    await checkStorageQuota(ctx, ownerOf(request), { adds: conversationBytes(body) + (body.messages ?? []).reduce((n, m) => n + messageBytes(m), 0) });
     const conv = await storeCall(
       store.createConversation(ownerOf(request), {
         title: body.title,
@@ -136,6 +139,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   app.patch<Params & { Body: ConversationBody | undefined }>('/v1/conversations/:id', { schema: { body: conversationBodySchema } }, async (request) => {
     const body = request.body ?? {};
     const id = request.params.id;
+    await checkStorageQuota(ctx, ownerOf(request), { adds: textBytes(body.title) + textBytes(body.system) });
     const conv = ID.test(id)
       ? await storeCall(store.updateConversation(ownerOf(request), id, { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }))
       : undefined;
@@ -158,6 +162,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
+    await checkStorageQuota(ctx, owner, { adds: messageBytes(request.body) + ROW_BYTES, startsAnswer: true });
     await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content }, request.body);
   });
 
@@ -168,6 +173,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     async (request, reply) => {
       const owner = ownerOf(request);
       const conv = await find(owner, request.params.id);
+      await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + ROW_BYTES, startsAnswer: true });
       const turn = { kind: 'edit' as const, messageId: request.params.messageId, content: request.body.content };
       await startAnswer(ctx, request, reply, conv, owner, turn, request.body);
     },
@@ -177,6 +183,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
+    await checkStorageQuota(ctx, owner, { adds: ROW_BYTES, startsAnswer: true });
     await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate' }, request.body ?? {});
   });
 

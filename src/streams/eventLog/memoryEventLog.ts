@@ -1,4 +1,5 @@
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
+import { FairBudget, type OwnerAccount } from './fairBudget.js';
 import { compareCursors, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
 
 export interface MemoryEventLogOptions {
@@ -8,8 +9,14 @@ export interface MemoryEventLogOptions {
   maxCharsPerStream?: number;
   /** Ended logs kept at most; past it the oldest ended ones go before their time. */
   maxEndedLogs?: number;
-  /** Text bound over all logs: past it the oldest ended logs go first, then appends get 'full'. */
+  /**
+   * Text bound over all logs, shared fairly between keys (see FairBudget): past it
+   * ended logs go, the heaviest key's oldest first, then appends get 'full', the
+   * appends of keys over their share first.
+   */
   maxTotalChars?: number;
+  /** A key's guaranteed part of maxTotalChars; 0 or absent: maxTotalChars over the keys holding logs. */
+  keyShareChars?: number;
 }
 
 /** Items handed to a reader per slice at most: a long backlog goes out in slices, each with its back-pressure. */
@@ -42,6 +49,8 @@ class Entry {
     readonly status: StatusEvent,
     readonly owner: string,
     readonly fence: bigint,
+    /** The owner's part of the text budget. */
+    readonly account: OwnerAccount,
   ) {}
 
   /** Items logged. */
@@ -116,17 +125,15 @@ class Entry {
  */
 export class MemoryEventLog implements StreamEventLog {
   private readonly entries = new Map<string, Entry>();
-  /** Ended entries in the order they ended, for the count bound. */
-  private readonly ended = new Set<string>();
   private readonly maxChars: number;
   private readonly maxEnded: number;
-  private readonly maxTotal: number;
-  private totalChars = 0;
+  /** The text bound over all logs, per key (each key's ended logs are listed there, oldest first). */
+  readonly budget: FairBudget;
 
   constructor(private readonly options: MemoryEventLogOptions) {
     this.maxChars = options.maxCharsPerStream ?? 8 * 1024 * 1024;
     this.maxEnded = options.maxEndedLogs ?? 10_000;
-    this.maxTotal = options.maxTotalChars ?? 256 * 1024 * 1024;
+    this.budget = new FairBudget(options.maxTotalChars ?? 256 * 1024 * 1024, options.keyShareChars ?? 0);
   }
 
   /** Logs held (live and retained). */
@@ -136,7 +143,7 @@ export class MemoryEventLog implements StreamEventLog {
 
   create(status: StatusEvent, owner: string, fence: bigint): void {
     if (this.entries.has(status.stream_id)) return;
-    this.entries.set(status.stream_id, new Entry(status, owner, fence));
+    this.entries.set(status.stream_id, new Entry(status, owner, fence, this.budget.open(owner)));
   }
 
   append(streamId: string, item: LogItem, fence: bigint): AppendResult {
@@ -145,9 +152,9 @@ export class MemoryEventLog implements StreamEventLog {
     if (entry.fence !== fence) return 'fenced';
     const chars = typeof item === 'string' ? item.length : item.kind === 'reasoning' ? item.text.length : item.call.name.length + item.call.arguments.length + item.call.id.length;
     if (entry.chars + chars > this.maxChars) return 'full';
-    if (this.totalChars + chars > this.maxTotal && !this.evictEnded(chars)) return 'full';
+    if (!this.budget.fits(entry.account, chars) && !this.evictFor(entry.account, chars)) return 'full';
     entry.chars += chars;
-    this.totalChars += chars;
+    this.budget.charge(entry.account, chars);
     entry.push(item);
     entry.wake();
     return 'ok';
@@ -161,8 +168,8 @@ export class MemoryEventLog implements StreamEventLog {
     entry.wake();
     entry.expiry = setTimeout(() => this.drop(streamId), this.options.retentionMs);
     entry.expiry.unref();
-    this.ended.add(streamId);
-    if (this.ended.size > this.maxEnded) this.dropOldestEnded();
+    this.budget.ended(entry.account, streamId);
+    if (this.budget.endedCount > this.maxEnded) this.dropOldestOf(this.budget.mostEnded());
     return true;
   }
 
@@ -219,16 +226,20 @@ export class MemoryEventLog implements StreamEventLog {
     for (const id of [...this.entries.keys()]) this.drop(id);
   }
 
-  /** Drops ended logs, oldest first, until `chars` more fit; false if they cannot. */
-  private evictEnded(chars: number): boolean {
-    while (this.totalChars + chars > this.maxTotal) {
-      if (!this.dropOldestEnded()) return false;
+  /**
+   * Drops ended logs until `chars` more of `account` fit: the oldest of the key
+   * holding the most text first, of the keys over their share and `account` itself;
+   * false if they cannot be made to fit (the append gets 'full').
+   */
+  private evictFor(account: OwnerAccount, chars: number): boolean {
+    while (!this.budget.fits(account, chars)) {
+      if (!this.dropOldestOf(this.budget.victim(account))) return false;
     }
     return true;
   }
 
-  private dropOldestEnded(): boolean {
-    const oldest = this.ended.values().next().value;
+  private dropOldestOf(account: OwnerAccount | undefined): boolean {
+    const oldest = account?.ended.values().next().value;
     if (oldest === undefined) return false;
     this.drop(oldest);
     return true;
@@ -238,11 +249,10 @@ export class MemoryEventLog implements StreamEventLog {
     const entry = this.entries.get(streamId);
     if (!entry) return;
     clearTimeout(entry.expiry);
-    this.totalChars -= entry.chars;
+    this.budget.close(entry.account, streamId, entry.chars);
     entry.gone = true;
     entry.wake();
     this.entries.delete(streamId);
-    this.ended.delete(streamId);
   }
 }
 
