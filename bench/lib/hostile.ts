@@ -277,7 +277,7 @@ async function keyAHostile(o: HostileOptions, until: number, images: ImageServer
         method: 'POST',
         headers: headers(o.keyA, { 'x-session-id': 'a-long' }),
         body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: 'a.long n=1000000 ms=1' }] }),
-        signal: AbortSignal.timeout(Math.max(1, until - performance.now())),
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(until - performance.now()))),
       }).catch(() => undefined);
       if (!res) return;
       bump(keyA, `long stream: ${res.status}`);
@@ -324,7 +324,7 @@ export function reportHostile(r: HostileResult): boolean {
   console.log(`store filled by key A: ${r.fill.askedMb} MB asked, ${mb(r.fill.storedBytes)} stored in ${r.fill.conversations} conversations, ${(r.fill.ms / 1000).toFixed(1)} s (HTTP ${sorted(r.fill.statuses)})`);
   for (const p of [r.quiet, r.hostile]) {
     console.log(
-      `${p.name} (${(p.ms / 1000).toFixed(0)} s): key B inter-token gap beyond the upstream's ${paceMs} ms pace p50 ${fmt(added(p, 50))}, p99 ${fmt(added(p, 99))} (${p.gaps.length} gaps); ` +
+      `${p.name} (${(p.ms / 1000).toFixed(0)} s): key B inter-token gap p50 ${fmt(percentile(p.gaps, 50))}, p99 ${fmt(percentile(p.gaps, 99))} (${p.gaps.length} gaps; the upstream's pace ${paceMs} ms: p99 added ${fmt(added(p, 99))}); ` +
         `/health p50 ${fmt(percentile(p.health, 50))}, p99 ${fmt(percentile(p.health, 99))}, failures ${p.healthFailures}; ` +
         `Jarvis event loop p99 ${fmt(p.jarvisLoopP99)}, RSS max ${mb(Math.max(0, ...p.rss))}; soak client's own loop p99 ${fmt(p.clientLoopP99)}`,
     );
