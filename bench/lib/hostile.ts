@@ -331,12 +331,15 @@ export function reportHostile(r: HostileResult): boolean {
     console.log(`  key B's streams: ${sorted(p.keyBEnds) || 'none ended'}`);
   }
   console.log(`key A: ${sorted(r.keyA)}`);
-  const refused = [...r.keyA.entries()].filter(([k]) => /: 4\d\d/.test(k)).reduce((a, [, v]) => a + v, 0);
-  console.log(`key A refused (4xx): ${refused} (a defence at work: counted, not a soak error)`);
+  const total = (test: (outcome: string) => boolean) => [...r.keyA.entries()].filter(([k]) => test(k)).reduce((a, [, v]) => a + v, 0);
+  const refused = total((k) => /: 4\d\d/.test(k));
+  const inStream = total((k) => /: 200 error /.test(k));
+  console.log(`key A refused (4xx): ${refused}, ended by an error event: ${inStream} (a defence at work: counted, not a soak error)`);
   console.log(`image fetches that reached the image server: slow ${r.imageHits.slow}, big ${r.imageHits.big}`);
   console.log(`key A's searches: ${r.searchMs.length}, p50 ${fmt(percentile(r.searchMs, 50))}, p99 ${fmt(percentile(r.searchMs, 99))}; PATCHes: ${r.patchMs.length}, p99 ${fmt(percentile(r.patchMs, 99))}`);
-  const loopbackAccepted = [...r.keyA.entries()].filter(([k]) => k.startsWith('images loopback: 200')).reduce((a, [, v]) => a + v, 0);
-  if (loopbackAccepted > 0) console.log(`loopback image URLs answered 200: ${loopbackAccepted}  <-- must be refused`);
+  // Refused before the answer (4xx) or in it (an error event) is refused; an answer that ends `done` had the images.
+  const loopbackAccepted = total((k) => k === 'images loopback: 200 done');
+  if (loopbackAccepted > 0) console.log(`loopback image URLs fetched and answered: ${loopbackAccepted}  <-- must be refused`);
   const gapP99 = added(r.hostile, 99);
   const healthP99 = percentile(r.hostile.health, 99);
   const keyBFailed = [...r.quiet.keyBEnds.entries(), ...r.hostile.keyBEnds.entries()].filter(([k]) => k !== 'done').reduce((a, [, v]) => a + v, 0);
