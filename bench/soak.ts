@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseLine } from '../src/log/format.js';
+import { reportHostile, runHostilePhase } from './lib/hostile.js';
 import { rssBytes } from './lib/processes.js';
 import { MODEL, startJarvis, startUpstreams } from './lib/setup.js';
 import { percentile } from './lib/stats.js';
@@ -10,9 +11,24 @@ import { percentile } from './lib/stats.js';
 // ignored) against the built Jarvis in its own process and the fake Ollama in another,
 // while /health is probed. At the end: stream_start/stream_end from the log (must match,
 // one end per start), terminal events by kind, Jarvis's RSS, /health latency.
+// Then the hostile-key phase (bench/lib/hostile.ts): key B streams while key A does
+// what one key can do to hurt the others; key B's added inter-token gap and /health p99.
 
 const { values } = parseArgs({
-  options: { minutes: { type: 'string', default: '2' }, sessions: { type: 'string', default: '24' }, seed: { type: 'string' } },
+  options: {
+    minutes: { type: 'string', default: '2' },
+    sessions: { type: 'string', default: '24' },
+    seed: { type: 'string' },
+    // The hostile-key phase (0 seconds: none).
+    'hostile-seconds': { type: 'string', default: '60' },
+    'quiet-seconds': { type: 'string', default: '15' },
+    intensity: { type: 'string', default: '2' },
+    followers: { type: 'string', default: '16' },
+    readers: { type: 'string', default: '16' },
+    images: { type: 'string', default: '16' },
+    'fill-mb': { type: 'string', default: '20' },
+    'system-kb': { type: 'string', default: '512' },
+  },
 });
 const durationMs = Number(values.minutes) * 60_000;
 const sessions = Number(values.sessions);
@@ -30,6 +46,10 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.le
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// Three keys: the random schedule's, and the hostile phase's A (hostile) and B (normal).
+const KEYS = { soak: 'soak-key-0123456789abcdef', a: 'hostile-key-a-0123456789abcdef', b: 'normal-key-b-0123456789abcdef' };
+const AUTH = { authorization: `Bearer ${KEYS.soak}` };
+
 const FAULTS = ['fault=fail_mid', 'fault=garbage', 'fault=error_line', 'fault=http_500', 'fault=hang_after_headers', 'fault=hang_before_headers', 'ignore'] as const;
 
 const outcomes = new Map<string, number>();
@@ -43,7 +63,7 @@ async function chat(url: string, session: string, prompt: string, signal: AbortS
   try {
     const res = await fetch(`${url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': session },
+      headers: { ...AUTH, 'content-type': 'application/json', accept: 'application/x-ndjson', 'x-session-id': session },
       body: JSON.stringify({ model: MODEL, messages: [{ role: 'user', content: prompt }] }),
       signal,
     });
@@ -72,7 +92,7 @@ async function sessionLoop(url: string, session: string, until: number, inflight
     const roll = random();
     if (roll < 0.1) {
       act('stop');
-      await fetch(`${url}/v1/sessions/${session}/stop`, { method: 'POST' }).then((r) => r.body?.cancel());
+      await fetch(`${url}/v1/sessions/${session}/stop`, { method: 'POST', headers: AUTH }).then((r) => r.body?.cancel());
     } else {
       const fault = roll < 0.3 ? pick(FAULTS) : '';
       const prompt = `${session}.${n++} n=${between(5, 150)} ms=${between(1, 15)} first=${between(0, 50)} after=${between(0, 5)} ${fault}`;
@@ -99,6 +119,7 @@ async function main(): Promise<void> {
     OLLAMA_HOST: up.ollama,
     JARVIS_CANCEL_TIMEOUT_MS: '500',
     JARVIS_FIRST_TOKEN_TIMEOUT_MS: '3000',
+    JARVIS_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
   });
   const pid = jarvis.proc.pid!;
   console.log(`soak: ${values.minutes} min, ${sessions} sessions, seed ${initialSeed}, Jarvis ${jarvis.url} (pid ${pid})`);
@@ -132,17 +153,44 @@ async function main(): Promise<void> {
   // Hung upstreams end at the first-token timeout; everything else sooner.
   await Promise.race([Promise.all([...inflight]), sleep(15_000)]);
   clearInterval(progress);
+
+  const hostileMs = Number(values['hostile-seconds']) * 1000;
+  const hostile =
+    hostileMs > 0
+      ? await runHostilePhase({
+          url: jarvis.url,
+          keyA: KEYS.a,
+          keyB: KEYS.b,
+          internalUrl: up.control,
+          quietMs: Number(values['quiet-seconds']) * 1000,
+          hostileMs,
+          intensity: Number(values.intensity),
+          followers: Number(values.followers),
+          readers: Number(values.readers),
+          imagesPerRequest: Number(values.images),
+          fillMb: Number(values['fill-mb']),
+          systemKb: Number(values['system-kb']),
+          paceMs: 20,
+          tokens: 100,
+          keyBStreams: 2,
+          pid,
+          probe: () => jarvis.probe(),
+        })
+      : undefined;
   clearInterval(rssTimer);
+  // Key A's long stream and its readers end with the phase; a moment for the last stream_end.
+  if (hostile) await sleep(2000);
   const active = ((await (await fetch(`${jarvis.url}/health`)).json()) as { active_streams: number }).active_streams;
   const stoppedAt = performance.now();
   await jarvis.stop();
   const stopMs = performance.now() - stoppedAt;
   await up.child.stop();
 
-  report(jarvis.logFile, rss, healthMs, healthFailures, active, stopMs, jarvis.proc.exitCode);
+  const hostileOk = hostile ? reportHostile(hostile) : true;
+  report(jarvis.logFile, rss, healthMs, healthFailures, active, stopMs, jarvis.proc.exitCode, hostileOk);
 }
 
-function report(logFile: string, rss: number[], healthMs: number[], healthFailures: number, active: number, stopMs: number, exitCode: number | null): void {
+function report(logFile: string, rss: number[], healthMs: number[], healthFailures: number, active: number, stopMs: number, exitCode: number | null, hostileOk: boolean): void {
   const starts = new Map<string, number>();
   const ends = new Map<string, number>();
   for (const raw of readFileSync(logFile, 'utf8').split('\n')) {
@@ -166,8 +214,8 @@ function report(logFile: string, rss: number[], healthMs: number[], healthFailur
   console.log(`Jarvis RSS: start ${mb(rss[0]!)}, max ${mb(Math.max(...rss))}, end ${mb(rss.at(-1)!)}`);
   console.log(`/health: ${healthMs.length} probes, p50 ${fmt(percentile(healthMs, 50))}, p99 ${fmt(percentile(healthMs, 99))}, max ${fmt(Math.max(...healthMs))}, failures ${healthFailures}`);
   console.log(`active streams at the end: ${active}; SIGTERM to exit: ${fmt(stopMs)} (exit code ${exitCode})`);
-  const ok = startCount === endCount && unmatched === 0 && healthFailures === 0 && exitCode === 0;
-  console.log(ok ? 'soak OK' : 'soak FAILED');
+  const ok = startCount === endCount && unmatched === 0 && healthFailures === 0 && exitCode === 0 && hostileOk;
+  console.log(ok ? 'soak OK' : `soak FAILED${hostileOk ? '' : ' (the hostile phase: see above)'}`);
   process.exitCode = ok ? 0 : 1;
 }
 

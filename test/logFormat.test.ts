@@ -14,7 +14,7 @@ describe('log line format (SPEC §5)', () => {
   it('quotes values that could break a grep, so no input forges a line or a key', () => {
     expect(formatValue('plain-id_1.2:3')).toBe('plain-id_1.2:3');
     expect(formatValue('two words')).toBe('"two words"');
-    expect(formatValue('a=b')).toBe('"a=b"');
+    expect(formatValue('a=b')).toBe('"a\\u003db"');
     expect(formatValue('line\nbreak')).toBe('"line\\nbreak"');
     expect(formatValue('"quoted"')).toBe('"\\"quoted\\""');
     expect(formatValue('')).toBe('""');

@@ -120,7 +120,8 @@ async function classifyOrphans(sources: LogSource[], facts: LogFacts, live: Live
   for (const s of sources) {
     await forEachLine(s.path, (raw) => {
       if (!raw.includes(' stream_end ')) return;
-      const trace = parseLine(raw)?.fields.trace;
+      const line = parseLine(raw);
+      const trace = line?.event === 'stream_end' ? line.fields.trace : undefined;
       if (trace !== undefined && unknown.delete(trace)) live.orphanState.set(trace, 'ended');
     }, { start: s.end });
   }
