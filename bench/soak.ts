@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseLine } from '../src/log/format.js';
 import { reportHostile, runHostilePhase } from './lib/hostile.js';
+import { IMAGE_HOST } from './lib/imageServer.js';
 import { rssBytes } from './lib/processes.js';
 import { MODEL, startJarvis, startUpstreams } from './lib/setup.js';
 import { percentile } from './lib/stats.js';
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
     JARVIS_BACKEND: 'ollama',
     OLLAMA_HOST: up.ollama,
     JARVIS_CANCEL_TIMEOUT_MS: '500',
+    JARVIS_IMAGE_FETCH_ALLOW: IMAGE_HOST,
     JARVIS_FIRST_TOKEN_TIMEOUT_MS: '3000',
     JARVIS_API_KEYS: Object.entries(KEYS).map(([name, key]) => `${name}:${key}`).join(','),
   });

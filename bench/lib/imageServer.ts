@@ -1,12 +1,15 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { networkInterfaces } from 'node:os';
 
 // The image URLs a hostile key names in its requests (the soak's hostile phase): one
 // that drips a byte every 200 ms (it holds an image fetch until Jarvis's fetch timeout),
 // and one that answers a big image at once (many of them in one request: amplification).
-// It listens on the machine's own non-loopback address when it has one, so that a guard
-// refusing loopback URLs does not refuse these for that reason alone.
+// It listens on 127.0.0.2, which the soak's Jarvis allow-lists (JARVIS_IMAGE_FETCH_ALLOW)
+// as an operator would an internal image host: the soak sends traffic to loopback only,
+// and the hostile loopback URLs (127.0.0.1) stay refused.
+
+/** The soak's image host: loopback, allow-listed for its Jarvis. */
+export const IMAGE_HOST = '127.0.0.2';
 
 export const BIG_IMAGE_BYTES = 256 * 1024;
 
@@ -18,16 +21,10 @@ export interface ImageServer {
   close(): Promise<void>;
 }
 
-/** The first IPv4 address of this machine that is not loopback, else 127.0.0.1. */
-export function ownAddress(): string {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return '127.0.0.1';
-}
-
-export async function startImageServer(host = ownAddress()): Promise<ImageServer> {
+export async function startImageServer(host = IMAGE_HOST): Promise<ImageServer> {
+  // A PNG signature first: Jarvis takes only bodies that look like images.
   const big = Buffer.alloc(BIG_IMAGE_BYTES, 0x42);
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(big);
   const hits = { slow: 0, big: 0 };
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
