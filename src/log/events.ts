@@ -19,6 +19,8 @@ export const LOG_EVENTS: readonly string[] = [
   'conversation_created',
   'conversation_deleted',
   'conversation_follower_dropped',
+  'image_fetch_failed',
+  'image_fetched',
   'lease_lost',
   'log_lines_dropped',
   'log_reopen_failed',
