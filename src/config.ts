@@ -185,8 +185,9 @@ function apiKeys(env: Env): ApiKey[] {
 function loadLimits(env: Env): Limits {
   const budget = fdBudget(openFileLimit());
   const maxStreams = int(env, 'JARVIS_MAX_STREAMS', budget.maxStreams, 1);
+  const maxConnections = int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1);
   const limits: Limits = {
-    maxConnections: int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1),
+    maxConnections,
     headersTimeoutMs: int(env, 'JARVIS_HEADERS_TIMEOUT_MS', 6000, 1),
     requestTimeoutMs: int(env, 'JARVIS_REQUEST_TIMEOUT_MS', 30_000, 1),
     keepAliveTimeoutMs: int(env, 'JARVIS_KEEPALIVE_TIMEOUT_MS', 5000, 1),
@@ -196,12 +197,30 @@ function loadLimits(env: Env): Limits {
     stallTimeoutMs: int(env, 'JARVIS_STALL_TIMEOUT_MS', 60_000, 1),
     maxStreamMs: int(env, 'JARVIS_MAX_STREAM_MS', 900_000, 1),
     maxReplyBytes: int(env, 'JARVIS_MAX_REPLY_BYTES', 8 << 20, 1),
+    ...fairShares(env, maxConnections),
   };
   // Node refuses a headers timeout longer than the request timeout.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new ConfigError(`JARVIS_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed JARVIS_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
   }
   return limits;
+}
+
+// Fair shares between API keys (docs/security.md "Connections, feed followers and reattach readers").
+type FairShares = Pick<Limits, 'maxConnectionsPerClient' | 'maxFollowersPerClient' | 'maxReadersPerClient' | 'followerBufferBytes' | 'readerBufferBytes'>;
+
+/**
+ * One key may hold half the connections by default: another key always finds the
+ * other half (and, at the cap, the key holding the most yields to one holding fewer).
+ */
+function fairShares(env: Env, maxConnections: number): FairShares {
+  return {
+    maxConnectionsPerClient: int(env, 'JARVIS_MAX_CONNECTIONS_PER_CLIENT', Math.max(1, Math.ceil(maxConnections / 2)), 1),
+    maxFollowersPerClient: int(env, 'JARVIS_MAX_FOLLOWERS_PER_CLIENT', 32, 1),
+    maxReadersPerClient: int(env, 'JARVIS_MAX_READERS_PER_CLIENT', 64, 1),
+    followerBufferBytes: int(env, 'JARVIS_FOLLOWER_BUFFER_BYTES', 1 << 20, 1024),
+    readerBufferBytes: int(env, 'JARVIS_READER_BUFFER_BYTES', 64 * 1024, 1024),
+  };
 }
 
 /**

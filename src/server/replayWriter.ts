@@ -25,6 +25,8 @@ export class ReplayWriter extends ResponseWriter {
     private readonly format: ReplayFormat,
     streamId: string,
     sessionId: string,
+    /** JARVIS_READER_BUFFER_BYTES: how far ahead of a slow reader output is written. */
+    private readonly maxBufferBytes: number,
   ) {
     super(res);
     this.tokenTail = `,"stream_id":${JSON.stringify(streamId)},"session_id":${JSON.stringify(sessionId)}}`;
@@ -32,8 +34,14 @@ export class ReplayWriter extends ResponseWriter {
     if (format === 'sse') this.write('retry: 1000\n\n');
   }
 
-  /** Writes a slice of the log; false when the reader is behind (wait for `drained`). */
-  slice(slice: LogSlice): boolean {
+  /**
+   * Writes a slice of the log in pieces of about `maxBufferBytes` (characters,
+   * in fact), waiting after each for a reader that is behind: a slice is bounded
+   * in items (1,024), and 1,024 tokens of 4 KB are 4 MB of output that a stalled
+   * reader would otherwise hold whole, each its own copy. The slice's items are
+   * the log's own strings, not copies.
+   */
+  async writeSlice(slice: LogSlice, signal: AbortSignal): Promise<void> {
     let out = '';
     if (slice.status) out += this.line('-1', JSON.stringify(slice.status));
     let seq = slice.from.seq;
@@ -51,9 +59,16 @@ export class ReplayWriter extends ResponseWriter {
             : `{"type":"tool_call","index":${item.index},"id":${JSON.stringify(item.call.id)},"name":${JSON.stringify(item.call.name)},"arguments":${JSON.stringify(item.call.arguments)}${this.tokenTail}`;
         out += this.line(cursorId({ seq, extra }), json);
       }
+      if (out.length >= this.maxBufferBytes) {
+        const ready = this.writeNow(out);
+        out = '';
+        if (!ready) await this.drained(signal);
+        if (this.gone || signal.aborted) return;
+      }
     }
     if (slice.terminal) out += this.line(cursorId({ seq, extra: extra + 1 }), JSON.stringify(slice.terminal satisfies JarvisEvent));
-    return out === '' || this.write(out);
+    // Small slices (the live tail) wait for the tick, to go out with the next ones in one write.
+    if (out !== '' && !this.write(out)) await this.drained(signal);
   }
 
   private line(id: string, json: string): string {
