@@ -86,7 +86,7 @@ export class ConversationFeed {
     }
     return () => {
       set.delete(listener);
-      if (set.size === 0) this.byOwner.delete(owner);
+      if (set.size === 0 && this.byOwner.get(owner) === set) this.byOwner.delete(owner);
       if (this.byOwner.size === 0) {
         clearInterval(this.ping);
         this.ping = undefined;
