@@ -148,7 +148,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
         });
       }
       const victimSocket = victim.res.socket as GuardedSocket | null;
-      if (evicted++ % 100 === 0) log.warn('connection_evicted', { key: victim.key, held: victim.held + 1, for_key: key, max_connections: limits.maxConnections, evicted });
+      if (evicted++ % 100 === 0) log.warn('connection_evicted', { key: victim.key, held: victim.held, for_key: key, max_connections: limits.maxConnections, evicted });
       if (victimSocket) sockets.delete(victimSocket);
       victimSocket?.destroy();
       // This connection takes the closed one's place: no longer overflow.
