@@ -7,7 +7,7 @@ import { FakeOllama } from './fakes/fakeOllama.js';
 import { chat } from './helpers/chatClient.js';
 import { spawnJarvis, type JarvisProcess } from './helpers/jarvisProcess.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
-import { rssMb, stalledGet, stalledGets, type StalledClient } from './helpers/stalledClient.js';
+import { rssMb, stalledGet, stalledGets, type StalledClient } from './helpers/rawHttp.js';
 
 // Fair shares between API keys (docs/security.md "Connections, feed followers and
 // reattach readers"): one key holding many followers, readers or connections, or

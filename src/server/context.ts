@@ -5,7 +5,7 @@ import type { SessionCoordinator } from '../streams/coordinator.js';
 import type { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
 import type { StartPacer } from '../streams/startPacer.js';
 import type { StreamCaps } from './guards/streamCaps.js';
-import type { ClientCap } from './guards/clientCap.js';
+import type { ClientCap } from './fairShare/clientCap.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import type { FenceClock } from '../streams/eventLog/fence.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';

@@ -22,7 +22,7 @@ import { exposureWarnings } from './guards/exposure.js';
 import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
 import { StreamCaps } from './guards/streamCaps.js';
-import { ClientCap } from './guards/clientCap.js';
+import { ClientCap } from './fairShare/clientCap.js';
 import type { JarvisContext } from './context.js';
 
 /**

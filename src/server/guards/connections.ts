@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { Limits } from '../../limits.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { errorBody, HttpError } from '../errors.js';
-import { ConnectionShares } from './connectionShares.js';
+import { ConnectionShares } from '../fairShare/connectionShares.js';
 import { principalOf } from './principal.js';
 
 /** Connections accepted past the cap, allowed to ask only for what is cheap to answer. */
