@@ -41,7 +41,11 @@ export interface ConnectionGuard {
  *   connection is busy, a small reserve of extra connections may still ask for
  *   `/health` or `/metrics` (one request each, then closed), so the server can be
  *   seen to be alive; anything else on them is `503`, and past the reserve new
- *   connections are closed unanswered.
+ *   connections are closed unanswered;
+ * - with API keys (`shareByKey`), a key holds at most its share of the
+ *   connections, and at the cap a key holding fewer takes the place of the
+ *   oldest request of the key holding the most, so that no key at its bound
+ *   costs another key its connection.
  */
 export function guardConnections(app: FastifyInstance, limits: Limits, log: SystemLog, options: { perKey: boolean } = { perKey: false }): ConnectionGuard {
   const server = app.server;
