@@ -12,7 +12,7 @@ export interface Limits {
   keepAliveTimeoutMs: number;
   /** Live streams, all clients together. */
   maxStreams: number;
-  /** Live streams of one client (API key, else address). */
+  /** Live streams of one client (API key, else address); at most half of `maxStreams` by default with two keys or more. */
   maxStreamsPerClient: number;
   /** `max_tokens` when a request names none. */
   maxTokensDefault: number;
@@ -23,7 +23,7 @@ export interface Limits {
   /** What a `stream: false` reply may accumulate before it is cut (`finish_reason: length`). */
   maxReplyBytes: number;
   // Fair shares between API keys (docs/security.md "Connections, feed followers and reattach readers").
-  /** Requests in progress of one API key at once (each holds a connection); with keys only. */
+  /** Requests in progress of one API key at once (each holds a connection); with keys only; half the connections with two keys or more. */
   maxConnectionsPerClient: number;
   /** Conversation-feed followers (`GET /v1/conversations/events`) of one client at once. */
   maxFollowersPerClient: number;

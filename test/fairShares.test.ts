@@ -109,6 +109,27 @@ describe('connections between keys (JARVIS_MAX_CONNECTIONS=100)', () => {
   }, 60_000);
 });
 
+describe('streams between keys', () => {
+  it('with JARVIS_MAX_STREAMS=4 and two keys, key A gets half, then 429 naming JARVIS_MAX_STREAMS_PER_CLIENT; key B still streams', async () => {
+    j = await startTestJarvis({ ...KEYS, JARVIS_MAX_STREAMS: '4' });
+    j.fake!.plan = (prompt) => ({ tokens: Array.from({ length: 2000 }, (_, i) => `${prompt}${i} `), tokenMs: 20 });
+    const live = [0, 1].map((i) => chat(j!.url, { session: `a-${i}`, prompt: `a${i}`, headers: auth(A) }));
+    await Promise.all(live.map((c) => c.firstToken()));
+    const third = await fetch(`${j.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...auth(A), 'content-type': 'application/json', 'x-session-id': 'a-2' },
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'a2' }], stream: true }),
+    });
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'too_many_streams_for_client', message: expect.stringMatching(/JARVIS_MAX_STREAMS_PER_CLIENT/) });
+    const b = chat(j.url, { session: 'b-0', prompt: 'b0', headers: auth(B) });
+    await b.firstToken();
+    expect(b.status).toBe(200);
+    for (const c of [...live, b]) c.abort();
+    await Promise.all([...live, b].map((c) => c.finished.catch(() => undefined)));
+  }, 60_000);
+});
+
 describe('stream readers', () => {
   it('past JARVIS_MAX_READERS_PER_CLIENT a key’s next reader is 429; another key’s readers are served', async () => {
     j = await startTestJarvis({ ...KEYS, JARVIS_MAX_READERS_PER_CLIENT: '2' });
@@ -237,10 +258,15 @@ describe('conversation-feed followers that do not read', () => {
 });
 
 describe('configuration', () => {
-  it('reads the fair-share bounds, with defaults from JARVIS_MAX_CONNECTIONS, and refuses bad values', () => {
-    const defaults = loadConfig({ JARVIS_MAX_CONNECTIONS: '101' }).limits;
+  it('reads the fair-share bounds, with defaults from the caps (half of each with two keys or more), and refuses bad values', () => {
+    const twoKeys = loadConfig({ ...KEYS, JARVIS_MAX_CONNECTIONS: '101', JARVIS_MAX_STREAMS: '9' }).limits;
+    expect(twoKeys).toMatchObject({ maxConnectionsPerClient: 51, maxStreamsPerClient: 5 });
+    // One key, or none: nobody else to leave room for.
+    expect(loadConfig({ JARVIS_API_KEYS: `alice:${A}`, JARVIS_MAX_CONNECTIONS: '101', JARVIS_MAX_STREAMS: '9' }).limits).toMatchObject({ maxConnectionsPerClient: 101, maxStreamsPerClient: 9 });
+    const defaults = loadConfig({ JARVIS_MAX_CONNECTIONS: '101', JARVIS_MAX_STREAMS: '9' }).limits;
     expect(defaults).toMatchObject({
-      maxConnectionsPerClient: 51,
+      maxConnectionsPerClient: 101,
+      maxStreamsPerClient: 9,
       maxFollowersPerClient: 32,
       maxReadersPerClient: 64,
       followerBufferBytes: 1 << 20,
