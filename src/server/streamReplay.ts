@@ -36,7 +36,10 @@ export async function replay(log: StreamEventLog, req: IncomingMessage, res: Ser
   const writer = new ReplayWriter(res, options.format, options.streamId, options.sessionId, options.maxBufferBytes);
   try {
     // Back-pressure within a slice too (writeSlice): a stalled reader holds about maxBufferBytes, not a slice's worth.
-    for await (const slice of log.read(options.streamId, options.after, gone.signal)) await writer.writeSlice(slice, gone.signal);
+    for await (const slice of log.read(options.streamId, options.after, gone.signal)) {
+      const waiting = writer.writeSlice(slice, gone.signal);
+      if (waiting) await waiting;
+    }
   } finally {
     res.off('close', onClose);
     writer.end();
