@@ -180,6 +180,16 @@ describe('stream readers', () => {
     expect(peak - before).toBeLessThan(200);
     // Key B is served meanwhile.
     expect((await call(proc.url, B, 'GET', '/v1/conversations')).status).toBe(200);
+    // A reader that reads gets the whole answer through the pieces, in order, each token once, as SSE too.
+    for (const accept of ['application/x-ndjson', 'text/event-stream']) {
+      const text = await (await fetch(`${proc.url}/v1/streams/${await answer.streamId}/events?after=-1`, { headers: { ...auth(A), accept } })).text();
+      const lines = text.split('\n').filter((l) => l.startsWith('{') || l.startsWith('data: '));
+      const events = lines.map((l) => JSON.parse(l.replace(/^data: /, '')) as { type: string; seq?: number; text?: string });
+      expect(events.filter((e) => e.type === 'token').map((e) => e.seq)).toEqual(Array.from({ length: 1500 }, (_, i) => i));
+      expect(events.filter((e) => e.type === 'token').every((e, i) => e.text!.startsWith(String(i).padStart(6, '0')) && e.text!.length === 4096)).toBe(true);
+      expect(events.at(-1)?.type).toBe('done');
+      if (accept === 'text/event-stream') expect(text.match(/^id: (\S+)$/gm)?.slice(0, 3)).toEqual(['id: 0', 'id: 1', 'id: 2']);
+    }
   }, 120_000);
 });
 
