@@ -148,6 +148,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
   const merged: Env = { ...env };
   if (values.port !== undefined) merged.PORT = values.port;
   if (values.host !== undefined) merged.HOST = values.host;
+  const keys = apiKeys(merged);
   return {
     port: int(merged, 'PORT', 8000),
     host: merged.HOST || '127.0.0.1',
@@ -168,9 +169,9 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     shutdownGraceMs: int(merged, 'JARVIS_SHUTDOWN_GRACE_MS', 2000),
     allowedHosts: list(merged, 'JARVIS_ALLOWED_HOSTS').map((h) => allowedHost(h)),
     allowedOrigins: list(merged, 'JARVIS_ALLOWED_ORIGINS').map((o) => allowedOrigin(o)),
-    apiKeys: apiKeys(merged),
+    apiKeys: keys,
     allowNoAuth: merged.JARVIS_ALLOW_NO_AUTH === '1' || merged.JARVIS_ALLOW_NO_AUTH === 'true',
-    limits: loadLimits(merged),
+    limits: loadLimits(merged, keys.length),
     dataDir: merged.JARVIS_DATA_DIR || 'data',
     databaseUrl: merged.DATABASE_URL || undefined,
     streamRetentionMs: int(merged, 'JARVIS_STREAM_RETENTION_MS', 5 * 60_000),
@@ -241,26 +242,50 @@ function apiKeys(env: Env): ApiKey[] {
   return keys;
 }
 
-function loadLimits(env: Env): Limits {
+function loadLimits(env: Env, keyCount: number): Limits {
   const budget = fdBudget(openFileLimit());
   const maxStreams = int(env, 'JARVIS_MAX_STREAMS', budget.maxStreams, 1);
+  const maxConnections = int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1);
   const limits: Limits = {
-    maxConnections: int(env, 'JARVIS_MAX_CONNECTIONS', budget.maxConnections, 1),
+    maxConnections,
     headersTimeoutMs: int(env, 'JARVIS_HEADERS_TIMEOUT_MS', 6000, 1),
     requestTimeoutMs: int(env, 'JARVIS_REQUEST_TIMEOUT_MS', 30_000, 1),
     keepAliveTimeoutMs: int(env, 'JARVIS_KEEPALIVE_TIMEOUT_MS', 5000, 1),
     maxStreams,
-    maxStreamsPerClient: int(env, 'JARVIS_MAX_STREAMS_PER_CLIENT', Math.min(maxStreams, 256), 1),
+    maxStreamsPerClient: int(env, 'JARVIS_MAX_STREAMS_PER_CLIENT', Math.min(shareOf(maxStreams, keyCount), 256), 1),
     maxTokensDefault: int(env, 'JARVIS_MAX_TOKENS_DEFAULT', 4096, 1),
     stallTimeoutMs: int(env, 'JARVIS_STALL_TIMEOUT_MS', 60_000, 1),
     maxStreamMs: int(env, 'JARVIS_MAX_STREAM_MS', 900_000, 1),
     maxReplyBytes: int(env, 'JARVIS_MAX_REPLY_BYTES', 8 << 20, 1),
+    ...fairShares(env, maxConnections, keyCount),
   };
   // Node refuses a headers timeout longer than the request timeout.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
     throw new ConfigError(`JARVIS_HEADERS_TIMEOUT_MS (${limits.headersTimeoutMs}) must not exceed JARVIS_REQUEST_TIMEOUT_MS (${limits.requestTimeoutMs})`);
   }
   return limits;
+}
+
+// Fair shares between API keys (docs/security.md "Connections, feed followers and reattach readers").
+type FairShares = Pick<Limits, 'maxConnectionsPerClient' | 'maxFollowersPerClient' | 'maxReadersPerClient' | 'followerBufferBytes' | 'readerBufferBytes'>;
+
+/**
+ * What one key may hold of a cap by default: with two keys or more, half (rounded
+ * up), so that another key always finds the other half; with one key or none,
+ * all of it (there is no one else to leave room for).
+ */
+export function shareOf(cap: number, keyCount: number): number {
+  return keyCount >= 2 ? Math.ceil(cap / 2) : cap;
+}
+
+function fairShares(env: Env, maxConnections: number, keyCount: number): FairShares {
+  return {
+    maxConnectionsPerClient: int(env, 'JARVIS_MAX_CONNECTIONS_PER_CLIENT', shareOf(maxConnections, keyCount), 1),
+    maxFollowersPerClient: int(env, 'JARVIS_MAX_FOLLOWERS_PER_CLIENT', 32, 1),
+    maxReadersPerClient: int(env, 'JARVIS_MAX_READERS_PER_CLIENT', 64, 1),
+    followerBufferBytes: int(env, 'JARVIS_FOLLOWER_BUFFER_BYTES', 1 << 20, 1024),
+    readerBufferBytes: int(env, 'JARVIS_READER_BUFFER_BYTES', 64 * 1024, 1024),
+  };
 }
 
 /**

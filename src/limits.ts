@@ -12,7 +12,7 @@ export interface Limits {
   keepAliveTimeoutMs: number;
   /** Live streams, all clients together. */
   maxStreams: number;
-  /** Live streams of one client (API key, else address). */
+  /** Live streams of one client (API key, else address); at most half of `maxStreams` by default with two keys or more. */
   maxStreamsPerClient: number;
   /** `max_tokens` when a request names none. */
   maxTokensDefault: number;
@@ -22,6 +22,17 @@ export interface Limits {
   maxStreamMs: number;
   /** What a `stream: false` reply may accumulate before it is cut (`finish_reason: length`). */
   maxReplyBytes: number;
+  // Fair shares between API keys (docs/security.md "Connections, feed followers and reattach readers").
+  /** Requests in progress of one API key at once (each holds a connection); with keys only; half the connections with two keys or more. */
+  maxConnectionsPerClient: number;
+  /** Conversation-feed followers (`GET /v1/conversations/events`) of one client at once. */
+  maxFollowersPerClient: number;
+  /** Reattach readers (`GET /v1/streams/{id}/events`) of one client at once. */
+  maxReadersPerClient: number;
+  /** A feed follower with this much unsent (it does not read) is dropped rather than buffered. */
+  followerBufferBytes: number;
+  /** A stream reader is written at most about this much ahead of what it has read, then waits. */
+  readerBufferBytes: number;
 }
 
 /** Sockets and files Jarvis needs besides client connections and upstream sockets: log, listener, DNS, static files. */

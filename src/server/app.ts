@@ -36,7 +36,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
-  guardConnections(app, config.limits, ctx.log);
+  const perKey = config.apiKeys.length > 0;
+  const connections = guardConnections(app, config.limits, ctx.log, { perKey });
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
 
@@ -50,7 +51,11 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
-  if (config.apiKeys.length > 0) app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+  if (perKey) {
+    app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+    // Each key's share of the connections, once the key is known.
+    app.addHook('onRequest', connections.shareByKey);
+  }
 
   infoRoutes(app, ctx);
   chatRoutes(app, ctx);

@@ -5,6 +5,7 @@ import type { SessionCoordinator } from '../streams/coordinator.js';
 import type { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
 import type { StartPacer } from '../streams/startPacer.js';
 import type { StreamCaps } from './guards/streamCaps.js';
+import type { ClientCap } from './fairShare/clientCap.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import type { FenceClock } from '../streams/eventLog/fence.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';
@@ -46,6 +47,10 @@ export interface JarvisContext {
   answers: AnswerRecorder;
   /** Conversation changes, for the clients that follow them. */
   conversationFeed: ConversationFeed;
+  /** JARVIS_MAX_FOLLOWERS_PER_CLIENT: the feed's followers per client. */
+  followers: ClientCap;
+  /** JARVIS_MAX_READERS_PER_CLIENT: reattach readers per client. */
+  readers: ClientCap;
   /** Cluster mode (REDIS_URL): the same object as `registry`, for what only a cluster has. */
   cluster?: RedisCoordinator;
 }

@@ -109,6 +109,7 @@ export async function startAnswer(
     sessionId: conv.id,
     after: FROM_START,
     format: replayFormat(request.headers.accept),
+    maxBufferBytes: ctx.config.limits.readerBufferBytes,
     headers: { 'x-conversation-id': conv.id, 'x-message-id': assistant.id, 'x-user-message-id': started.user.id },
   });
 }

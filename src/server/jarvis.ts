@@ -23,6 +23,7 @@ import { PromMetrics } from './metrics.js';
 import { buildApp } from './app.js';
 import { StreamCaps } from './guards/streamCaps.js';
 import { ImageFetcher } from './images/imageFetcher.js';
+import { ClientCap } from './fairShare/clientCap.js';
 import type { JarvisContext } from './context.js';
 
 /**
@@ -99,7 +100,16 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     fences: new FenceClock(),
     store,
     answers: new AnswerRecorder(store, streamLog, log),
-    conversationFeed: new ConversationFeed(),
+    conversationFeed: new ConversationFeed((owner, dropped) =>
+      log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
+    ),
+    followers: new ClientCap({
+      max: config.limits.maxFollowersPerClient,
+      code: 'too_many_followers_for_client',
+      what: 'conversation-feed followers',
+      variable: 'JARVIS_MAX_FOLLOWERS_PER_CLIENT',
+    }),
+    readers: new ClientCap({ max: config.limits.maxReadersPerClient, code: 'too_many_readers_for_client', what: 'stream readers', variable: 'JARVIS_MAX_READERS_PER_CLIENT' }),
     ...(cluster ? { cluster: cluster.coordinator } : {}),
   };
   ctx.answers.onEnded = (answer, state) =>

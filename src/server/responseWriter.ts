@@ -62,6 +62,15 @@ export class ResponseWriter {
     return !this.res.writableNeedDrain;
   }
 
+  /** Writes what is pending and `chunk` at once (a piece too big to wait for the tick); false when the client is behind. */
+  protected writeNow(chunk: string): boolean {
+    if (this.gone) return true;
+    const out = this.pending + chunk;
+    this.pending = '';
+    this.res.write(out);
+    return !this.res.writableNeedDrain;
+  }
+
   protected finish(chunk = ''): void {
     if (this.gone) return;
     const out = this.pending + chunk;

@@ -9,6 +9,8 @@ export interface ReplayOptions {
   sessionId: string;
   after: LogCursor;
   format: ReplayFormat;
+  /** JARVIS_READER_BUFFER_BYTES: how far ahead of a slow reader output is written before waiting for it. */
+  maxBufferBytes: number;
   /** Extra response headers (the conversation's and message's ids). */
   headers?: Record<string, string>;
 }
@@ -31,10 +33,12 @@ export async function replay(log: StreamEventLog, req: IncomingMessage, res: Ser
     [STREAM_HEADER]: options.streamId,
     ...options.headers,
   });
-  const writer = new ReplayWriter(res, options.format, options.streamId, options.sessionId);
+  const writer = new ReplayWriter(res, options.format, options.streamId, options.sessionId, options.maxBufferBytes);
   try {
+    // Back-pressure within a slice too (writeSlice): a stalled reader holds about maxBufferBytes, not a slice's worth.
     for await (const slice of log.read(options.streamId, options.after, gone.signal)) {
-      if (!writer.slice(slice)) await writer.drained(gone.signal);
+      const waiting = writer.writeSlice(slice, gone.signal);
+      if (waiting) await waiting;
     }
   } finally {
     res.off('close', onClose);

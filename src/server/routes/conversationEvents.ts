@@ -1,23 +1,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
-import type { FeedEvent } from '../conversationFeed.js';
+import { READY_EVENT, type EncodedFeedEvent } from '../conversationFeed.js';
+import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf, principalOf } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
 import { writeStreamHead } from '../streamHead.js';
-
-/** A follower this far behind is cut off (it reconnects and lists again) rather than buffered without bound. */
-const MAX_QUEUED_BYTES = 1 << 20;
-/** Keeps proxies from closing a quiet follower. */
-const PING_MS = 15_000;
 
 /**
  * `GET /v1/conversations/events`: the caller's conversation changes as they
  * happen (NDJSON, or SSE with `Accept: text/event-stream`), from now on. A client
  * lists first, then follows; after a drop it lists again.
+ *
+ * Bounded per client (JARVIS_MAX_FOLLOWERS_PER_CLIENT, else `429`) and per
+ * follower: one that does not read is cut off once it has
+ * JARVIS_FOLLOWER_BUFFER_BYTES unsent and the next event would add to them (it
+ * sees its response end, reconnects and lists again), rather than buffered
+ * without bound. Every follower is sent the same encoded bytes (EncodedFeedEvent).
  */
 export function conversationEventRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+  const maxBuffered = ctx.config.limits.followerBufferBytes;
   app.get('/v1/conversations/events', async (request, reply) => {
     const owner = ownerOf(principalOf(request));
+    const release = ctx.followers.admit(clientKeyOf(request));
     const sse = replayFormat(request.headers.accept) === 'sse';
     reply.hijack();
     const res = reply.raw;
@@ -26,25 +30,30 @@ export function conversationEventRoutes(app: FastifyInstance, ctx: JarvisContext
       'cache-control': 'no-cache',
       'x-accel-buffering': 'no',
     });
-    const send = (event: FeedEvent | { type: 'ready' | 'ping' }) => {
-      if (res.destroyed || res.writableEnded) return;
-      if (res.writableLength > MAX_QUEUED_BYTES) {
-        ctx.log.warn('conversation_follower_dropped', { key: owner || undefined, queued_bytes: res.writableLength });
+    const send = (event: EncodedFeedEvent): boolean => {
+      if (res.destroyed || res.writableEnded) return true;
+      const bytes = event.bytes(sse);
+      // A follower that has read everything takes any one event, however large;
+      // one already behind is dropped once this event would take it past the bound.
+      const queued = res.writableLength;
+      if (queued > 0 && queued + bytes.length > maxBuffered) {
         res.destroy();
-        return;
+        return false;
       }
-      const json = JSON.stringify(event);
-      res.write(sse ? `data: ${json}\n\n` : `${json}\n`);
+      res.write(bytes);
+      return true;
     };
     const unsubscribe = ctx.conversationFeed.subscribe(owner, send);
-    const ping = setInterval(() => send({ type: 'ping' }), PING_MS);
-    send({ type: 'ready' });
-    await new Promise<void>((resolve) => {
-      res.once('close', resolve);
-      // Shutdown ends followers too (they would otherwise hold `close` open).
-      void ctx.conversationFeed.closed.then(() => res.end());
-    });
-    clearInterval(ping);
-    unsubscribe();
+    send(READY_EVENT);
+    try {
+      await new Promise<void>((resolve) => {
+        res.once('close', resolve);
+        // Shutdown ends followers too (they would otherwise hold `close` open).
+        void ctx.conversationFeed.closed.then(() => res.end());
+      });
+    } finally {
+      unsubscribe();
+      release();
+    }
   });
 }

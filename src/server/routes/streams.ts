@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { compareCursors, formatCursor, FROM_START, parseCursor, type LogCursor } from '../../streams/eventLog/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf, principalOf, type Principal } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
 import { replay } from '../streamReplay.js';
@@ -41,9 +42,15 @@ export function streamRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     // The reader already has the terminal event: nothing more will ever come. For
     // SSE, 204 is also what tells EventSource to stop reconnecting.
     if (info.terminal && compareCursors(after, info.cursor) >= 0) return reply.code(204).send();
+    // Counted per client (JARVIS_MAX_READERS_PER_CLIENT) until it ends: a key's readers cost no other key anything.
+    const release = ctx.readers.admit(clientKeyOf(request));
     ctx.log.info('stream_reader_attached', { stream_id: info.streamId, session: info.sessionId, after: after.seq < -1 ? 'start' : formatCursor(after), format, live: !info.terminal });
     reply.hijack();
-    await replay(ctx.streamLog, request.raw, reply.raw, { streamId: info.streamId, sessionId: info.sessionId, after, format });
+    try {
+      await replay(ctx.streamLog, request.raw, reply.raw, { streamId: info.streamId, sessionId: info.sessionId, after, format, maxBufferBytes: ctx.config.limits.readerBufferBytes });
+    } finally {
+      release();
+    }
   });
 }
 

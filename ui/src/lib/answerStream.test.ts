@@ -120,3 +120,38 @@ describe('readAnswer against a real Jarvis', () => {
     expect(outcome).toBe('lost');
   });
 });
+
+describe('readAnswer at a bound of its key', () => {
+  it('a reattach refused with 429 (too many readers at once) is waited out like a drop, then read to its end', async () => {
+    const j = await startTestJarvis({ JARVIS_MAX_READERS_PER_CLIENT: '1' });
+    try {
+      j.fake!.plan = (p) => ({ tokens: Array.from({ length: 300 }, (_, i) => `${p}#${i} `), tokenMs: 10 });
+      const api: Api = { base: j.url, fetch: (input, init) => fetch(input, init) };
+      const conv = await createConversation(api);
+      const started = await startAnswerRequest(api, conv.id, { kind: 'send', content: 'B' }, undefined, new AbortController().signal);
+      const streamId = started.headers.get('x-stream-id')!;
+      void started.body?.cancel();
+      // Another tab's reader holds the only place.
+      const holder = new AbortController();
+      const held = await fetch(`${j.url}/v1/streams/${streamId}/events`, { signal: holder.signal });
+      expect(held.status).toBe(200);
+      let text = '';
+      const reconnecting: number[] = [];
+      const outcome = await readAnswer(
+        { api, signal: new AbortController().signal, start: { kind: 'follow', streamId, after: null }, backoff: { firstMs: 20, maxMs: 100, random: () => 0.5 } },
+        {
+          onDelta: (t) => (text += t),
+          onReconnecting: (attempt) => {
+            reconnecting.push(attempt);
+            holder.abort();
+          },
+        },
+      );
+      expect(outcome).toBe('done');
+      expect(reconnecting.length).toBeGreaterThanOrEqual(1);
+      expect(text).toBe(Array.from({ length: 300 }, (_, i) => `B#${i} `).join(''));
+    } finally {
+      await j.close();
+    }
+  });
+});

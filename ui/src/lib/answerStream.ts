@@ -77,10 +77,11 @@ export async function readAnswer(options: AnswerReadOptions, callbacks: AnswerCa
     else if (response.status === 404 && !prompt) attempt = { kind: 'lost' };
     else if (response.status === 204) attempt = { kind: 'lost' }; // nothing after our cursor, ever: read the stored answer
     else if (!response.ok) {
-      // A proxy's 502 or a restarting server is an outage to wait out; any other refusal is final.
+      // A proxy's 502, a restarting server or a bound of this key's (429: too many readers or connections
+      // at once) is waited out; any other refusal is final.
       const apiError = await readApiError(response);
       if (signal.aborted) return 'aborted';
-      if (!prompt && response.status >= 500) attempt = { kind: 'dropped', reason: `HTTP ${response.status}` };
+      if (!prompt && (response.status >= 500 || response.status === 429)) attempt = { kind: 'dropped', reason: `HTTP ${response.status}` };
       else {
         callbacks.onError?.({ code: apiError.code, message: apiError.message, fromServer: false }, streamId);
         return 'error';

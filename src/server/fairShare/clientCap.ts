@@ -1,0 +1,51 @@
+import { HttpError } from '../errors.js';
+
+/** Whole seconds a refused client is told to wait: a follower or reader lasts seconds to hours. */
+const RETRY_AFTER_S = 5;
+
+export interface ClientCapOptions {
+  /** At most this many at once per client. */
+  max: number;
+  /** The error code a refused client gets (`429`). */
+  code: string;
+  /** What is counted, for the message: "conversation-feed followers". */
+  what: string;
+  /** The variable that sets `max`, named in the message. */
+  variable: string;
+}
+
+/**
+ * A per-client count of one kind of long-lived response (feed followers, stream
+ * readers), so that one API key holding many costs no other key anything: past
+ * `max`, the same client's next one is refused with `429` naming the bound.
+ */
+export class ClientCap {
+  private readonly held = new Map<string, number>();
+
+  constructor(private readonly options: ClientCapOptions) {}
+
+  /** Admits one for `client`, or throws `429`; call the returned release once, when it has ended. */
+  admit(client: string): () => void {
+    const mine = this.held.get(client) ?? 0;
+    const { max, code, what, variable } = this.options;
+    if (mine >= max) {
+      throw new HttpError(429, code, `this client already has ${mine} ${what}, the most allowed (${variable}); close one or retry shortly`, null, {
+        'retry-after': String(RETRY_AFTER_S),
+      });
+    }
+    this.held.set(client, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.held.get(client) ?? 1) - 1;
+      if (left > 0) this.held.set(client, left);
+      else this.held.delete(client);
+    };
+  }
+
+  /** Held now by `client`. */
+  of(client: string): number {
+    return this.held.get(client) ?? 0;
+  }
+}
