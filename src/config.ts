@@ -61,6 +61,11 @@ export interface Config {
   leaseMs: number;
   /** JARVIS_REDIS_TIMEOUT_MS: the bound on every Redis command. */
   redisTimeoutMs: number;
+  // Searches and the store (docs/security.md "Searches and the store").
+  /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not answered by then fails (503). */
+  searchTimeoutMs: number;
+  /** JARVIS_MAX_SEARCHES_PER_KEY: searches one key (or, without keys, everyone) may have running at once; more get 429. */
+  maxSearchesPerKey: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +129,9 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     instanceId: instanceId(merged.JARVIS_INSTANCE_ID),
     leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
     redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
+    // Searches and the store.
+    searchTimeoutMs: int(merged, 'JARVIS_SEARCH_TIMEOUT_MS', 10_000, 100),
+    maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_KEY', 2, 1),
   };
 }
 

@@ -72,9 +72,7 @@ export const migrations: Record<string, Migration> = {
     },
     async down(db: Kysely<any>) {
       if (isSqlite(db)) {
-        for (const t of ['message_search_insert', 'message_search_update', 'message_search_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db);
-        await sql`drop table if exists message_search`.execute(db);
-        await sql`drop table if exists message_search_docs`.execute(db);
+        await sqliteSearchDown(db);
       } else {
         await sql`drop index if exists messages_content_trgm`.execute(db);
       }
@@ -97,6 +95,28 @@ const SETTLED_SQLITE = "state is not 'streaming'";
  * Triggers keep both current in the same transaction as every write.
  */
 async function sqliteSearchUp(db: Kysely<any>): Promise<void> {
+  // Kysely runs SQLite's migrations outside a transaction, and building the index of a
+  // big store takes a while (a minute for 300 MB of text): a process killed meanwhile
+  // must leave nothing half-made behind. One transaction, after clearing what an
+  // interrupted run may have committed just before it was recorded as done.
+  await sqliteSearchDown(db);
+  await sql`begin immediate`.execute(db);
+  try {
+    await sqliteSearchBuild(db);
+    await sql`commit`.execute(db);
+  } catch (err) {
+    await sql`rollback`.execute(db);
+    throw err;
+  }
+}
+
+async function sqliteSearchDown(db: Kysely<any>): Promise<void> {
+  for (const t of ['message_search_insert', 'message_search_update', 'message_search_delete']) await sql`drop trigger if exists ${sql.raw(t)}`.execute(db);
+  await sql`drop table if exists message_search`.execute(db);
+  await sql`drop table if exists message_search_docs`.execute(db);
+}
+
+async function sqliteSearchBuild(db: Kysely<any>): Promise<void> {
   await sql`create table message_search_docs (doc integer primary key, message_id text not null unique, conversation_id text not null)`.execute(db);
   await sql`create index message_search_docs_conversation on message_search_docs (conversation_id)`.execute(db);
   await sql`create virtual table message_search using fts5(content, content='', contentless_delete=1, tokenize='trigram')`.execute(db);

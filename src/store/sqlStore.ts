@@ -4,6 +4,7 @@ import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { migrate } from './migrations.js';
 import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
 import { listConversations, type SearchDialect } from './search.js';
+import { SearchThread } from './searchThread.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
@@ -24,6 +25,8 @@ import {
 export interface StoreOptions {
   /** Cluster mode (JARVIS_INSTANCE_ID): stamped on every answer this instance streams. */
   instance?: string;
+  /** SQLite: a search (waiting for the search thread included) that takes longer fails (JARVIS_SEARCH_TIMEOUT_MS). */
+  searchTimeoutMs?: number;
 }
 
 /** Other instances' streaming answers looked at per sweep (the next sweep takes the rest). */
@@ -43,6 +46,8 @@ export class SqlConversationStore implements ConversationStore {
   private readonly db: Kysely<Database>;
   private readonly traits: DatabaseTraits;
   private readonly dialectKind: SearchDialect;
+  /** SQLite: searches run on their own thread (searchThread.ts); Postgres runs them in its own processes. */
+  private readonly searchThread: SearchThread | undefined;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
 
@@ -50,6 +55,7 @@ export class SqlConversationStore implements ConversationStore {
     this.instance = options.instance ?? null;
     this.kind = opened.kind;
     this.dialectKind = opened.kind;
+    this.searchThread = opened.kind === 'sqlite' ? new SearchThread(opened.location, options.searchTimeoutMs) : undefined;
     this.location = opened.location;
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
@@ -98,7 +104,8 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage> {
-    return this.guard('list conversations', () => listConversations(this.db, this.dialectKind, owner, query));
+    const thread = query.q ? this.searchThread : undefined;
+    return this.guard('list conversations', () => (thread ? thread.search(owner, query) : listConversations(this.db, this.dialectKind, owner, query)));
   }
 
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
@@ -272,6 +279,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async close(): Promise<void> {
+    await this.searchThread?.close();
     await this.db.destroy();
   }
 

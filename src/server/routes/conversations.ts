@@ -4,7 +4,9 @@ import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversat
 import { conversationJson, conversationWithMessagesJson, listedConversationJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
+import { SearchCaps } from '../guards/searchCaps.js';
 import { storeCall } from '../storeErrors.js';
 
 // The Conversations API (issue 12 §2): conversations and their messages live on
@@ -90,6 +92,7 @@ function ownerOf(request: FastifyRequest): string {
 
 export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   const { store } = ctx;
+  const searchCaps = new SearchCaps(ctx.config.maxSearchesPerKey);
 
   /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
   const find = async (owner: string, id: string) => {
@@ -126,8 +129,10 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'invalid_request', 'limit must be an integer from 1 to 200');
-    const q = request.query.q?.slice(0, 500);
-    const page = await storeCall(store.listConversations(ownerOf(request), { q: q || undefined, limit, cursor: request.query.cursor || undefined }));
+    const q = request.query.q?.slice(0, 500) || undefined;
+    // A search reads much more than a page of the list does: bounded per client (docs/security.md "Searches and the store").
+    const release = q ? searchCaps.admit(clientKeyOf(request)) : undefined;
+    const page = await storeCall(store.listConversations(ownerOf(request), { q, limit, cursor: request.query.cursor || undefined })).finally(release);
     return { object: 'list', data: page.items.map(listedConversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
   });
 
