@@ -77,6 +77,8 @@ export class SearchThread {
     if (this.running === job) {
       this.running = undefined;
       void this.stopWorker();
+      // The next thread starts now, not when the next search comes: its start-up is not that search's time.
+      if (!this.closed) this.ensureWorker();
       this.pump();
     }
   }
