@@ -5,6 +5,7 @@ import { Kysely, Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDialect, sqliteDialect, type OpenedDialect } from '../src/store/dialects.js';
 import { migrations } from '../src/store/migrations.js';
+import { snippetAround } from '../src/store/snippet.js';
 import { SqlConversationStore } from '../src/store/sqlStore.js';
 import type { ConversationStore } from '../src/store/types.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -93,6 +94,16 @@ describe.each(DATABASES)('conversation search: $name', (db) => {
     }
     // Operators are not applied: neither "x AND y" nor a prefix nor NEAR() matches what the query language would.
     for (const q of ['say AND end', 'say*', 'NEAR(say end)', 'sa%e', 'a_b', '"say" "end"', 'hi" OR "nothing']) expect({ q, ids: await found(owner, q) }).toEqual({ q, ids: [] });
+  });
+
+  it('cuts the snippet of a match deep in a long message as from its whole text', async () => {
+    const owner = 'long';
+    const text = `${'lorem ipsum '.repeat(20_000)}the Narwhal tusk ${'dolor sit '.repeat(20_000)}`;
+    const c = await store.createConversation(owner, { messages: [{ role: 'user', content: 'hello' }, { role: 'assistant', content: text }] });
+    const page = await store.listConversations(owner, { limit: 50, q: 'narwhal' });
+    expect(page.items.map((i) => i.id)).toEqual([c.id]);
+    expect(page.items[0]!.match).toEqual({ messageId: expect.stringMatching(/^msg_/), role: 'assistant', ...snippetAround(text, 'narwhal') });
+    expect(page.items[0]!.match!.snippet).toMatch(/^….*Narwhal tusk.*…$/);
   });
 
   it('indexes the messages an older version stored, when the store is opened by this one', async () => {

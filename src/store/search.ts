@@ -14,6 +14,12 @@ import type { ConversationPage, ListedConversation, ListQuery } from './types.js
 
 export type SearchDialect = 'sqlite' | 'postgres';
 
+/**
+ * Characters of a message read for its snippet on each side of the match: more than
+ * snippet.ts keeps (60 before, 120 after), so the snippet is the one the whole text gives.
+ */
+const WINDOW = 300;
+
 /** A trigram index needs at least 3 characters (code points); a shorter `q` scans. */
 const TRIGRAM = 3;
 
@@ -90,9 +96,19 @@ async function addMatches(db: Kysely<Database>, dialect: SearchDialect, items: L
   const pattern = likePattern(q);
   const ids = items.map((c) => c.id);
   const indexed = dialect === 'sqlite' && [...q].length >= TRIGRAM;
+  // Only the text around the first match comes back (not up to 1 MB per message), and the snippet is cut from that.
+  const lower = q.toLowerCase();
+  const at = sql<number>`${sql.raw(dialect === 'sqlite' ? 'instr' : 'strpos')}(lower(content), ${lower})`;
+  const from = sql`${sql.raw(dialect === 'sqlite' ? 'max' : 'greatest')}(1, ${at} - ${WINDOW})`;
   const ranked = db
     .selectFrom('messages')
-    .select(['conversation_id', 'id', 'role', 'content', sql<number>`row_number() over (partition by conversation_id order by position)`.as('rank')])
+    .select([
+      'conversation_id',
+      'id',
+      'role',
+      sql<string>`substr(content, ${from}, ${2 * WINDOW + lower.length})`.as('content'),
+      sql<number>`row_number() over (partition by conversation_id order by position)`.as('rank'),
+    ])
     .where('conversation_id', 'in', ids)
     .where((eb) =>
       indexed
