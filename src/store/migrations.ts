@@ -63,7 +63,7 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('messages').dropColumn('instance').execute();
     },
   },
-  // Search (search.ts) through an index instead of a scan of every message: see
+  // Search (search/query.ts) through an index instead of a scan of every message: see
   // messageSearch below. Builds the index for the messages already stored.
   '0003_message_search': {
     async up(db: Kysely<any>) {

@@ -3,8 +3,8 @@ import { Kysely, sql, type Transaction } from 'kysely';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { migrate } from './migrations.js';
 import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
-import { listConversations, type SearchDialect } from './search.js';
-import { SearchThread } from './searchThread.js';
+import { listConversations, type SearchDialect } from './search/query.js';
+import { SearchThread } from './search/thread.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
@@ -46,7 +46,7 @@ export class SqlConversationStore implements ConversationStore {
   private readonly db: Kysely<Database>;
   private readonly traits: DatabaseTraits;
   private readonly dialectKind: SearchDialect;
-  /** SQLite: searches run on their own thread (searchThread.ts); Postgres runs them in its own processes. */
+  /** SQLite: searches run on their own thread (search/thread.ts); Postgres runs them in its own processes. */
   private readonly searchThread: SearchThread | undefined;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;

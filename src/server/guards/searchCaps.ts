@@ -6,7 +6,7 @@ const RETRY_AFTER_S = 1;
 /**
  * Searches one client may have running at once (JARVIS_MAX_SEARCHES_PER_KEY): per API
  * key, or per address without keys (as the stream caps count). Searches
- * of SQLite take turns on one thread (store/searchThread.ts), so a key that sends
+ * of SQLite take turns on one thread (store/search/thread.ts), so a key that sends
  * twenty at a time would make every other key's search wait behind them; with this
  * bound it waits for its own, and the rest get a 429 at once.
  */

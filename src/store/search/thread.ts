@@ -2,8 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { SearchReply, SearchRequest } from './searchWorker.js';
-import { StoreError, type ConversationPage, type ListQuery } from './types.js';
+import type { SearchReply, SearchRequest } from './worker.js';
+import { StoreError, type ConversationPage, type ListQuery } from '../types.js';
 
 /** A search (waiting included) that takes longer than this fails: JARVIS_SEARCH_TIMEOUT_MS's default. */
 export const SEARCH_TIMEOUT_MS = 10_000;
@@ -128,13 +128,13 @@ export class SearchThread {
 }
 
 /**
- * The worker runs searchWorker.js next to this file, as built; from the TypeScript
+ * The worker runs worker.js next to this file, as built; from the TypeScript
  * sources (the tests, `npm run dev`), the worker registers tsx first, as the process did.
  */
 function startWorker(file: string): Worker {
   const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./searchWorker.js', here), { workerData: { file } });
+  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: { file } });
   const tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./searchWorker.ts', here).href;
+  const entry = new URL('./worker.ts', here).href;
   return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: { file } });
 }

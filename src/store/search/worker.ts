@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
-import { openSqlite } from './dialects.js';
-import type { Database } from './schema.js';
-import { listConversations } from './search.js';
-import { StoreError, type ListQuery } from './types.js';
+import { openSqlite } from '../dialects.js';
+import type { Database } from '../schema.js';
+import { listConversations } from './query.js';
+import { StoreError, type ListQuery } from '../types.js';
 
-// The SQLite search thread (searchThread.ts starts it): its own read-only
+// The SQLite search thread (thread.ts starts it): its own read-only
 // connection to the database file, so that a search's reads, however long, never
 // hold the event loop that streams answers. WAL mode (set by the writer's
 // connection) lets it read while the writer writes.

@@ -1,8 +1,8 @@
 import { sql, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import { parseCursor, toConversation } from './rows.js';
-import type { Database } from './schema.js';
-import { snippetAround } from './snippet.js';
-import type { ConversationPage, ListedConversation, ListQuery } from './types.js';
+import { parseCursor, toConversation } from '../rows.js';
+import type { Database } from '../schema.js';
+import { snippetAround } from '../snippet.js';
+import type { ConversationPage, ListedConversation, ListQuery } from '../types.js';
 
 // Listing and searching conversations (GET /v1/conversations[?q=]). `q` is a
 // case-insensitive substring of a title or of a message, wildcards and operators
