@@ -96,6 +96,33 @@ describe.each(DATABASES)('conversation search: $name', (db) => {
     for (const q of ['say AND end', 'say*', 'NEAR(say end)', 'sa%e', 'a_b', '"say" "end"', 'hi" OR "nothing']) expect({ q, ids: await found(owner, q) }).toEqual({ q, ids: [] });
   });
 
+  it('finds exactly the texts that contain the query, for queries made of query-language characters', async () => {
+    const owner = 'fuzz';
+    // A seeded generator (mulberry32): the same strings every run.
+    let seed = 7;
+    const random = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const alphabet = ['a', 'B', ' ', '"', '%', '_', '*', '(', ')', '^', ':', '-', '+', '\\', "'", 'NEAR', 'OR', 'AND', 'NOT', '.'];
+    const junk = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]!).join('');
+    const text = junk(400);
+    const c = await store.createConversation(owner, { title: 'fuzz', messages: [{ role: 'user', content: text }] });
+    const queries = [
+      ...Array.from({ length: 40 }, () => {
+        const from = Math.floor(random() * (text.length - 12));
+        return text.slice(from, from + 1 + Math.floor(random() * 12));
+      }),
+      ...Array.from({ length: 40 }, () => junk(1 + Math.floor(random() * 4))),
+    ];
+    for (const q of queries) {
+      const expected = text.toLowerCase().includes(q.toLowerCase()) ? [c.id] : [];
+      expect({ q, ids: await found(owner, q) }).toEqual({ q, ids: expected });
+    }
+  });
+
   it('cuts the snippet of a match deep in a long message as from its whole text', async () => {
     const owner = 'long';
     const text = `${'lorem ipsum '.repeat(20_000)}the Narwhal tusk ${'dolor sit '.repeat(20_000)}`;
