@@ -35,10 +35,13 @@ export class SearchThread {
     private readonly timeoutMs = SEARCH_TIMEOUT_MS,
   ) {}
 
-  search(owner: string, query: ListQuery): Promise<ConversationPage> {
+  search(owner: string, { signal, ...query }: ListQuery): Promise<ConversationPage> {
     if (this.closed) return Promise.reject(new StoreError('unavailable', 'the store is closed'));
+    if (signal?.aborted) return Promise.reject(new StoreError('unavailable', 'the client went away'));
     return new Promise((resolve, reject) => {
       const job: Job = { request: { id: this.nextId++, owner, query }, resolve, reject, timer: setTimeout(() => this.expire(job), this.timeoutMs) };
+      // A search its client no longer waits for gives its turn up (the web UI drops the last one at each key).
+      signal?.addEventListener('abort', () => this.drop(job), { once: true });
       this.waiting.push(job);
       this.pump();
     });
@@ -64,6 +67,13 @@ export class SearchThread {
     if (!job) return;
     this.running = job;
     this.ensureWorker().postMessage(job.request);
+  }
+
+  private drop(job: Job): void {
+    const at = this.waiting.indexOf(job);
+    if (at < 0) return;
+    this.waiting.splice(at, 1);
+    this.settle(job, new StoreError('unavailable', 'the client went away'));
   }
 
   private expire(job: Job): void {
