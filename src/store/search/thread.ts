@@ -114,13 +114,15 @@ export class SearchThread {
     if (this.worker) return this.worker;
     const worker = startWorker(this.file);
     worker.on('message', (reply: SearchReply) => this.onReply(reply));
-    // A thread that fails (its database cannot be opened, out of memory) fails its search; the next starts a new one.
-    const failed = (err: Error) => {
+    // A thread that fails (out of memory, a crash) fails its search; the next starts a new one.
+    const failed = (err: unknown) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       const job = this.running;
       this.running = undefined;
-      if (job) this.settle(job, new StoreError('unavailable', `the search thread failed: ${err.message}`));
+      // What crosses from a thread is a copy: a driver's error may arrive as a plain object.
+      const reason = err instanceof Error ? err.message : JSON.stringify(err);
+      if (job) this.settle(job, new StoreError('unavailable', `the search thread failed: ${reason}`));
       this.pump();
     };
     worker.on('error', failed);

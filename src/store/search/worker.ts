@@ -22,19 +22,35 @@ export type SearchReply =
   | { id: number; error: { message: string; storeCode?: StoreError['code']; code?: string } };
 
 const { file } = workerData as { file: string };
-const sqlite = openSqlite(file, { readonly: true });
-sqlite.exec('PRAGMA busy_timeout = 5000');
-const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 const port = parentPort!;
+let db: Kysely<Database> | undefined;
+
+/** Opened at the first search (and again after a failed open: a moved file may come back), so that failing to open is that search's error, in words. */
+function database(): Kysely<Database> {
+  if (db) return db;
+  const sqlite = openSqlite(file, { readonly: true });
+  sqlite.exec('PRAGMA busy_timeout = 5000');
+  db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return db;
+}
+
+function failed(id: number, err: unknown): void {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown })?.code;
+  const error = err instanceof StoreError ? { message, storeCode: err.code } : { message, code: typeof code === 'string' ? code : undefined };
+  port.postMessage({ id, error } satisfies SearchReply);
+}
 
 port.on('message', (request: SearchRequest) => {
-  listConversations(db, 'sqlite', request.owner, request.query).then(
+  let conn: Kysely<Database>;
+  try {
+    conn = database();
+  } catch (err) {
+    failed(request.id, err);
+    return;
+  }
+  listConversations(conn, 'sqlite', request.owner, request.query).then(
     (page) => port.postMessage({ id: request.id, page } satisfies SearchReply),
-    (err: unknown) => {
-      const message = err instanceof Error ? err.message : String(err);
-      const error =
-        err instanceof StoreError ? { message, storeCode: err.code } : { message, code: typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined };
-      port.postMessage({ id: request.id, error } satisfies SearchReply);
-    },
+    (err: unknown) => failed(request.id, err),
   );
 });
