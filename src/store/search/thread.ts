@@ -47,11 +47,6 @@ export class SearchThread {
     });
   }
 
-  /** Searches waiting for the thread (the one running not included). */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     const gone = new StoreError('unavailable', 'the store closed during the search');
