@@ -71,6 +71,11 @@ export interface Config {
   streamLogKeyShareChars: number;
   /** JARVIS_STORAGE_QUOTA_BYTES: the conversations' bytes one key may store; 0: unlimited. */
   storageQuotaBytes: number;
+  // Searches and the store (docs/security.md "Searches and the store").
+  /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not answered by then fails (503). */
+  searchTimeoutMs: number;
+  /** JARVIS_MAX_SEARCHES_PER_KEY: searches one key (or, without keys, everyone) may have running at once; more get 429. */
+  maxSearchesPerKey: number;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -184,6 +189,9 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     streamLogMaxChars: int(merged, 'JARVIS_STREAM_LOG_MAX_CHARS', 256 * 1024 * 1024, 1024),
     streamLogKeyShareChars: int(merged, 'JARVIS_STREAM_LOG_KEY_SHARE_CHARS', 0),
     storageQuotaBytes: int(merged, 'JARVIS_STORAGE_QUOTA_BYTES', 1024 * 1024 * 1024),
+    // Searches and the store.
+    searchTimeoutMs: int(merged, 'JARVIS_SEARCH_TIMEOUT_MS', 10_000, 100),
+    maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_KEY', 2, 1),
   };
 }
 

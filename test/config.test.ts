@@ -39,6 +39,14 @@ describe('configuration (SPEC §1)', () => {
     expect(() => loadConfig({ JARVIS_STORAGE_QUOTA_BYTES: '1GB' })).toThrow(/JARVIS_STORAGE_QUOTA_BYTES/);
   });
 
+  it('reads the search bounds (docs/security.md "Searches and the store")', () => {
+    expect(loadConfig({})).toMatchObject({ searchTimeoutMs: 10_000, maxSearchesPerKey: 2 });
+    expect(loadConfig({ JARVIS_SEARCH_TIMEOUT_MS: '2500', JARVIS_MAX_SEARCHES_PER_KEY: '8' })).toMatchObject({ searchTimeoutMs: 2500, maxSearchesPerKey: 8 });
+    expect(() => loadConfig({ JARVIS_SEARCH_TIMEOUT_MS: '50' })).toThrow(/JARVIS_SEARCH_TIMEOUT_MS must be an integer >= 100/);
+    expect(() => loadConfig({ JARVIS_MAX_SEARCHES_PER_KEY: '0' })).toThrow(/JARVIS_MAX_SEARCHES_PER_KEY must be an integer >= 1/);
+    expect(() => loadConfig({ JARVIS_MAX_SEARCHES_PER_KEY: 'many' })).toThrow(/JARVIS_MAX_SEARCHES_PER_KEY/);
+  });
+
   it('reads OLLAMA_HOST the way Ollama does', () => {
     expect(normalizeOllamaHost(undefined)).toBe('http://127.0.0.1:11434');
     expect(normalizeOllamaHost('0.0.0.0')).toBe('http://127.0.0.1:11434');

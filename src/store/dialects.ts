@@ -42,7 +42,7 @@ export function sqliteDialect(dataDir: string): OpenedDialect {
   return { kind: 'sqlite', location: file, dialect: new SqliteDialect({ database: db }), traits: { rowLocks: false } };
 }
 
-type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown };
+export type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown };
 
 /**
  * better-sqlite3 12.x aborts the process on Node 24 when V8 collects a prepared
@@ -51,16 +51,16 @@ type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown };
  * and later Jarvis uses Node's own `node:sqlite` (no native module to build), and
  * better-sqlite3 — loaded only then — on Node 20 and 22.
  */
-function openSqlite(file: string): OpenSqlite {
+export function openSqlite(file: string, options: { readonly?: boolean } = {}): OpenSqlite {
   const major = Number(process.versions.node.split('.')[0]);
-  if (major >= 24) return nodeSqlite(file);
+  if (major >= 24) return nodeSqlite(file, options.readonly === true);
   const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  return new Database(file);
+  return new Database(file, { readonly: options.readonly === true });
 }
 
 /** The part of `node:sqlite` used here (typed locally: @types/node 20 has none). */
 interface NodeSqliteModule {
-  DatabaseSync: new (file: string) => {
+  DatabaseSync: new (file: string, options?: { readOnly?: boolean }) => {
     exec(sql: string): void;
     close(): void;
     prepare(sql: string): {
@@ -73,10 +73,10 @@ interface NodeSqliteModule {
 }
 
 /** `node:sqlite`'s DatabaseSync shaped as Kysely's SqliteDatabase (what better-sqlite3 offers). */
-function nodeSqlite(file: string): OpenSqlite {
+function nodeSqlite(file: string, readOnly: boolean): OpenSqlite {
   const getBuiltin = (process as unknown as { getBuiltinModule(id: string): unknown }).getBuiltinModule;
   const { DatabaseSync } = getBuiltin('node:sqlite') as NodeSqliteModule;
-  const db = new DatabaseSync(file);
+  const db = new DatabaseSync(file, { readOnly });
   return {
     exec: (sql) => db.exec(sql),
     close: () => db.close(),

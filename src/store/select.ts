@@ -15,7 +15,7 @@ export async function openStore(config: Config, log: SystemLog, cluster?: Omit<C
   let migrated: string[];
   try {
     const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir);
-    ({ store, migrated } = await SqlConversationStore.open(dialect, cluster ? { instance: cluster.instance } : {}));
+    ({ store, migrated } = await SqlConversationStore.open(dialect, { ...(cluster ? { instance: cluster.instance } : {}), searchTimeoutMs: config.searchTimeoutMs }));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error('store_open_failed', { kind: config.databaseUrl ? 'postgres' : 'sqlite', error });

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, sql, type Transaction } from 'kysely';
-import type { Usage } from '../shared/events.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
-import { snippetAround } from './snippet.js';
+import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
+import { listConversations, type SearchDialect } from './search/query.js';
+import { SearchThread } from './search/thread.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
   type AnswerSlot,
-  type AnswerState,
   type AnswerUpdate,
   type ClusterSweep,
   type Conversation,
@@ -17,24 +17,17 @@ import {
   type ConversationPatch,
   type ConversationStore,
   type ConversationWithMessages,
-  type GenerationParams,
-  type ListedConversation,
   type ListQuery,
-  type MessageRole,
   type ImportedConversation,
-  type StoredMessage,
   type Turn,
   type TurnStarted,
 } from './types.js';
 
-/** `q` as a case-insensitive LIKE pattern (with ESCAPE '\\'): a substring, wildcards taken literally. */
-function likePattern(q: string): string {
-  return `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
 export interface StoreOptions {
   /** Cluster mode (JARVIS_INSTANCE_ID): stamped on every answer this instance streams. */
   instance?: string;
+  /** SQLite: a search (waiting for the search thread included) that takes longer fails (JARVIS_SEARCH_TIMEOUT_MS). */
+  searchTimeoutMs?: number;
 }
 
 /** Other instances' streaming answers looked at per sweep (the next sweep takes the rest). */
@@ -42,10 +35,6 @@ const SWEEP_BATCH = 500;
 
 export function newConversationId(): string {
   return `conv_${randomUUID().replace(/-/g, '')}`;
-}
-
-function newMessageId(): string {
-  return `msg_${randomUUID().replace(/-/g, '')}`;
 }
 
 /**
@@ -57,12 +46,17 @@ export class SqlConversationStore implements ConversationStore {
   readonly location: string;
   private readonly db: Kysely<Database>;
   private readonly traits: DatabaseTraits;
+  private readonly dialectKind: SearchDialect;
+  /** SQLite: searches run on their own thread (search/thread.ts); Postgres runs them in its own processes. */
+  private readonly searchThread: SearchThread | undefined;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
     this.kind = opened.kind;
+    this.dialectKind = opened.kind;
+    this.searchThread = opened.kind === 'sqlite' ? new SearchThread(opened.location, options.searchTimeoutMs) : undefined;
     this.location = opened.location;
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
@@ -111,55 +105,8 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage> {
-    return this.guard('list conversations', async () => {
-      let q = this.db.selectFrom('conversations').selectAll().where('owner', '=', owner);
-      const cursor = query.cursor ? parseCursor(query.cursor) : undefined;
-      if (cursor) {
-        q = q.where((eb) =>
-          eb.or([eb('updated_at', '<', cursor.updatedAt), eb.and([eb('updated_at', '=', cursor.updatedAt), eb('id', '<', cursor.id)])]),
-        );
-      }
-      if (query.q) {
-        const pattern = likePattern(query.q);
-        // lower() + LIKE … ESCAPE behaves the same in SQLite and Postgres.
-        q = q.where((eb) =>
-          eb.or([
-            sql<boolean>`lower(${eb.ref('conversations.title')}) like ${pattern} escape '\\'`,
-            eb.exists(
-              eb
-                .selectFrom('messages')
-                .select(sql`1`.as('one'))
-                .whereRef('messages.conversation_id', '=', 'conversations.id')
-                .where(sql<boolean>`lower(messages.content) like ${pattern} escape '\\'`),
-            ),
-          ]),
-        );
-      }
-      const rows = await q.orderBy('updated_at', 'desc').orderBy('id', 'desc').limit(query.limit + 1).execute();
-      const items: ListedConversation[] = rows.slice(0, query.limit).map(toConversation);
-      if (query.q && items.length > 0) await this.addMatches(items, query.q);
-      const last = items.at(-1);
-      return { items, nextCursor: rows.length > query.limit && last ? `${last.updatedAt}.${last.id}` : null };
-    });
-  }
-
-  /** Each result's snippet: the first message that contains `q` (row_number() works in SQLite and Postgres alike), else its title. */
-  private async addMatches(items: ListedConversation[], q: string): Promise<void> {
-    const pattern = likePattern(q);
-    const ranked = this.db
-      .selectFrom('messages')
-      .select(['conversation_id', 'id', 'role', 'content', sql<number>`row_number() over (partition by conversation_id order by position)`.as('rank')])
-      .where('conversation_id', 'in', items.map((c) => c.id))
-      .where(sql<boolean>`lower(content) like ${pattern} escape '\\'`)
-      .as('ranked');
-    const first = await this.db.selectFrom(ranked).select(['conversation_id', 'id', 'role', 'content']).where('rank', '=', 1).execute();
-    const byConversation = new Map(first.map((m) => [m.conversation_id, m]));
-    for (const item of items) {
-      const m = byConversation.get(item.id);
-      item.match = m
-        ? { messageId: m.id, role: m.role, ...snippetAround(m.content, q) }
-        : { messageId: null, role: null, ...snippetAround(item.title, q) };
-    }
+    const thread = query.q ? this.searchThread : undefined;
+    return this.guard('list conversations', () => (thread ? thread.search(owner, query) : listConversations(this.db, this.dialectKind, owner, query)));
   }
 
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
@@ -337,6 +284,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async close(): Promise<void> {
+    await this.searchThread?.close();
     await this.db.destroy();
   }
 
@@ -375,92 +323,3 @@ function toStoreError(err: unknown, context: string): StoreError {
   return new StoreError(unavailable || timeout ? 'unavailable' : 'internal', `${context}: ${message}`, { cause: err });
 }
 
-function messageRow(conversationId: string, position: number, role: MessageRole, content: string, now: number): MessagesTable {
-  return {
-    id: newMessageId(),
-    conversation_id: conversationId,
-    position,
-    role,
-    content,
-    state: null,
-    stream_id: null,
-    seq: null,
-    cursor: null,
-    reasoning: null,
-    tool_calls: null,
-    model: null,
-    usage: null,
-    timings: null,
-    error: null,
-    fence: null,
-    instance: null,
-    created_at: now,
-    updated_at: now,
-  };
-}
-
-function titleFrom(content: string): string {
-  const line = content.trim().replace(/\s+/g, ' ');
-  return line.length <= 80 ? line : `${line.slice(0, 79)}…`;
-}
-
-function mergeParams(current: GenerationParams, patch: GenerationParams): GenerationParams {
-  // A null in the patch removes the parameter (back to the model's default).
-  const next: Record<string, unknown> = { ...current };
-  for (const [k, v] of Object.entries(patch)) {
-    if (v === null) delete next[k];
-    else if (v !== undefined) next[k] = v;
-  }
-  return next as GenerationParams;
-}
-
-function parseJson<T>(text: string | null): T | null {
-  if (text === null) return null;
-  try {
-    return JSON.parse(text) as T;
-  } catch {
-    return null;
-  }
-}
-
-function parseCursor(cursor: string): { updatedAt: number; id: string } | undefined {
-  const dot = cursor.indexOf('.');
-  const updatedAt = Number(cursor.slice(0, dot));
-  if (dot <= 0 || !Number.isSafeInteger(updatedAt)) throw new StoreError('invalid', 'invalid cursor');
-  return { updatedAt, id: cursor.slice(dot + 1) };
-}
-
-function toConversation(row: ConversationsTable): Conversation {
-  return {
-    id: row.id,
-    owner: row.owner,
-    title: row.title,
-    system: row.system,
-    model: row.model,
-    params: parseJson(row.params) ?? {},
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toMessage(row: MessagesTable): StoredMessage {
-  return {
-    id: row.id,
-    conversationId: row.conversation_id,
-    position: Number(row.position),
-    role: row.role as MessageRole,
-    content: row.content,
-    state: row.state as AnswerState | null,
-    streamId: row.stream_id,
-    seq: row.seq === null ? null : Number(row.seq),
-    cursor: row.cursor,
-    reasoning: row.reasoning,
-    toolCalls: parseJson(row.tool_calls),
-    model: row.model,
-    usage: parseJson<Usage>(row.usage),
-    timings: parseJson(row.timings),
-    error: parseJson(row.error),
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-  };
-}

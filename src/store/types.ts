@@ -99,6 +99,8 @@ export interface ListQuery {
   limit: number;
   /** From a previous page's `nextCursor`. */
   cursor?: string;
+  /** The client went away: a search still waiting for its turn is dropped (search/thread.ts). */
+  signal?: AbortSignal;
 }
 
 /** A conversation in a list; with `q`, also where it matched. */

@@ -4,9 +4,12 @@ import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversat
 import { conversationJson, conversationWithMessagesJson, listedConversationJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { clientGoneSignal } from '../clientGone.js';
+import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
-import { checkStorageQuota } from '../guards/storageQuota.js';
+import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
+import { SearchCaps } from '../fairShare/searchCaps.js';
 import { storeCall } from '../storeErrors.js';
 
 // The Conversations API (issue 12 §2): conversations and their messages live on
@@ -92,6 +95,7 @@ function ownerOf(request: FastifyRequest): string {
 
 export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   const { store } = ctx;
+  const searchCaps = new SearchCaps(ctx.config.maxSearchesPerKey);
 
   /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
   const find = async (owner: string, id: string) => {
@@ -126,11 +130,17 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     return reply.code(201).send(conversationJson(conv));
   });
 
-  app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request) => {
+  app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request, reply) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'invalid_request', 'limit must be an integer from 1 to 200');
-    const q = request.query.q?.slice(0, 500);
-    const page = await storeCall(store.listConversations(ownerOf(request), { q: q || undefined, limit, cursor: request.query.cursor || undefined }));
+    const q = request.query.q?.slice(0, 500) || undefined;
+    // A search reads much more than a page of the list does: bounded per client (docs/security.md "Searches and the store").
+    const release = q ? searchCaps.admit(clientKeyOf(request)) : undefined;
+    const query = { q, limit, cursor: request.query.cursor || undefined, ...(q ? { signal: clientGoneSignal(reply) } : {}) };
+    const page = await storeCall(store.listConversations(ownerOf(request), query))
+      // A client gone before its search ran (the web UI drops a query at each key) is nobody's error: nothing to log, nobody to answer.
+      .catch((err: unknown) => (query.signal?.aborted ? { items: [], nextCursor: null } : Promise.reject(err)))
+      .finally(release);
     return { object: 'list', data: page.items.map(listedConversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
   });
 
