@@ -74,7 +74,7 @@ export interface Config {
   // Searches and the store (docs/security.md "Searches and the store").
   /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not answered by then fails (503). */
   searchTimeoutMs: number;
-  /** JARVIS_MAX_SEARCHES_PER_KEY: searches one key (or, without keys, everyone) may have running at once; more get 429. */
+  /** JARVIS_MAX_SEARCHES_PER_CLIENT: searches one key (or, without keys, everyone) may have running at once; more get 429. */
   maxSearchesPerKey: number;
 }
 
@@ -95,7 +95,7 @@ export interface ImageConfig {
   timeoutMs: number;
   /** JARVIS_IMAGE_FETCH_REDIRECTS: redirects followed per image. */
   maxRedirects: number;
-  /** JARVIS_IMAGE_FETCHES_PER_KEY: requests of one key fetching images at once. */
+  /** JARVIS_IMAGE_FETCHES_PER_CLIENT: requests of one key fetching images at once. */
   fetchesPerKey: number;
   /** JARVIS_IMAGE_FETCHES_MAX: requests fetching images at once, all keys together. */
   fetchesMax: number;
@@ -116,7 +116,7 @@ function loadImages(env: Env): ImageConfig {
     maxRequestBytes: int(env, 'JARVIS_IMAGE_MAX_REQUEST_BYTES', 32 << 20, 1),
     timeoutMs: int(env, 'JARVIS_IMAGE_FETCH_TIMEOUT_MS', 10_000, 1),
     maxRedirects: int(env, 'JARVIS_IMAGE_FETCH_REDIRECTS', 3, 0),
-    fetchesPerKey: int(env, 'JARVIS_IMAGE_FETCHES_PER_KEY', 4, 1),
+    fetchesPerKey: int(env, 'JARVIS_IMAGE_FETCHES_PER_CLIENT', 4, 1),
     fetchesMax: int(env, 'JARVIS_IMAGE_FETCHES_MAX', 16, 1),
   };
 }
@@ -191,7 +191,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     storageQuotaBytes: int(merged, 'JARVIS_STORAGE_QUOTA_BYTES', 1024 * 1024 * 1024),
     // Searches and the store.
     searchTimeoutMs: int(merged, 'JARVIS_SEARCH_TIMEOUT_MS', 10_000, 100),
-    maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_KEY', 2, 1),
+    maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_CLIENT', 2, 1),
   };
 }
 

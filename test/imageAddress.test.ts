@@ -123,7 +123,7 @@ describe('AddressGuard and JARVIS_IMAGE_FETCH_ALLOW', () => {
       JARVIS_IMAGE_MAX_REQUEST_BYTES: '2000',
       JARVIS_IMAGE_FETCH_TIMEOUT_MS: '500',
       JARVIS_IMAGE_FETCH_REDIRECTS: '0',
-      JARVIS_IMAGE_FETCHES_PER_KEY: '1',
+      JARVIS_IMAGE_FETCHES_PER_CLIENT: '1',
       JARVIS_IMAGE_FETCHES_MAX: '2',
     }).images;
     expect(images).toMatchObject({ fetch: 'allowlist', perRequest: 4, maxBytes: 1000, maxRequestBytes: 2000, timeoutMs: 500, maxRedirects: 0, fetchesPerKey: 1, fetchesMax: 2 });
@@ -133,7 +133,7 @@ describe('AddressGuard and JARVIS_IMAGE_FETCH_ALLOW', () => {
     expect(() => loadConfig({ JARVIS_IMAGE_FETCH_ALLOW: '10.0.0.0/33' })).toThrow(ConfigError);
     expect(() => loadConfig({ JARVIS_IMAGE_FETCH_ALLOW: '10/8' })).toThrow(/is not an address range/);
     expect(() => loadConfig({ JARVIS_IMAGE_FETCH_ALLOW: 'http://images.internal/' })).toThrow(/JARVIS_IMAGE_FETCH_ALLOW: "http:\/\/images.internal\/" is neither/);
-    expect(() => loadConfig({ JARVIS_IMAGE_FETCHES_PER_KEY: '0' })).toThrow(/JARVIS_IMAGE_FETCHES_PER_KEY/);
+    expect(() => loadConfig({ JARVIS_IMAGE_FETCHES_PER_CLIENT: '0' })).toThrow(/JARVIS_IMAGE_FETCHES_PER_CLIENT/);
   });
 });
 

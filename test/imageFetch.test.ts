@@ -199,7 +199,7 @@ describe('bounds on images', () => {
   });
 
   it('fetches in flight are bounded per key (a key at its bound does not block another) and in all', async () => {
-    const j = await jarvis({ ...KEYS, JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCHES_PER_KEY: '2', JARVIS_IMAGE_FETCHES_MAX: '3' });
+    const j = await jarvis({ ...KEYS, JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCHES_PER_CLIENT: '2', JARVIS_IMAGE_FETCHES_MAX: '3' });
     const site = await imageHost();
     const held: Array<() => void> = [];
     site.routes.set('/slow', (_req, res) => held.push(() => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG)));
@@ -210,7 +210,7 @@ describe('bounds on images', () => {
     const third = await slow();
     expect(third.status).toBe(429);
     expect(third.body.error?.code).toBe('too_many_image_fetches');
-    expect(third.body.error?.message).toMatch(/JARVIS_IMAGE_FETCHES_PER_KEY/);
+    expect(third.body.error?.message).toMatch(/JARVIS_IMAGE_FETCHES_PER_CLIENT/);
     expect(third.headers.get('retry-after')).toBe('1');
     expect(site.requests.filter((p) => p === '/slow')).toHaveLength(2);
 
@@ -231,7 +231,7 @@ describe('bounds on images', () => {
   });
 
   it('a slot is held until the answer ends (its fetched bytes live that long), then given back', async () => {
-    const j = await jarvis({ ...KEYS, JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCHES_PER_KEY: '1' });
+    const j = await jarvis({ ...KEYS, JARVIS_IMAGE_FETCH_ALLOW: '127.0.0.1', JARVIS_IMAGE_FETCHES_PER_CLIENT: '1' });
     const site = await imageHost();
     j.fake!.plan = (prompt) => ({ tokens: Array.from({ length: 50 }, (_, i) => `${prompt}#${i} `), tokenMs: 20 });
     const streaming = await fetch(`${j.url}/v1/chat/completions`, {

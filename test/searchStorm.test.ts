@@ -61,7 +61,7 @@ beforeAll(async () => {
     OLLAMA_HOST: fake.url,
     JARVIS_API_KEYS: `searcher:${SEARCH_KEY},streamer:${STREAM_KEY}`,
     JARVIS_SEARCH_TIMEOUT_MS: '1500',
-    JARVIS_MAX_SEARCHES_PER_KEY: '4',
+    JARVIS_MAX_SEARCHES_PER_CLIENT: '4',
   });
   big = await Promise.all([prompt(jarvis.url, SEARCH_KEY, 'big one', stop.signal), prompt(jarvis.url, SEARCH_KEY, 'big two', stop.signal)]);
   // Until both are stored whole (the recorder writes every 250 ms).
@@ -101,10 +101,10 @@ describe('searches and the store', () => {
     storming = false;
     await prober;
 
-    // More than JARVIS_MAX_SEARCHES_PER_KEY at once: the rest are refused at once, with when to retry.
+    // More than JARVIS_MAX_SEARCHES_PER_CLIENT at once: the rest are refused at once, with when to retry.
     const refused = searches.filter((s) => s.status === 429);
     expect(refused.length).toBeGreaterThanOrEqual(12 - 4);
-    expect(refused[0]!.body.error).toMatchObject({ code: 'too_many_searches', message: expect.stringContaining('JARVIS_MAX_SEARCHES_PER_KEY') });
+    expect(refused[0]!.body.error).toMatchObject({ code: 'too_many_searches', message: expect.stringContaining('JARVIS_MAX_SEARCHES_PER_CLIENT') });
     expect(refused[0]!.headers.get('retry-after')).toBe('1');
     // The admitted ones read for a second or two each, one at a time: those not done within
     // JARVIS_SEARCH_TIMEOUT_MS (1.5 s, waiting included) are stopped.

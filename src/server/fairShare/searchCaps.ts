@@ -4,7 +4,7 @@ import { HttpError } from '../errors.js';
 const RETRY_AFTER_S = 1;
 
 /**
- * Searches one client may have running at once (JARVIS_MAX_SEARCHES_PER_KEY): per API
+ * Searches one client may have running at once (JARVIS_MAX_SEARCHES_PER_CLIENT): per API
  * key, or per address without keys (as the stream caps count). Searches
  * of SQLite take turns on one thread (store/search/thread.ts), so a key that sends
  * twenty at a time would make every other key's search wait behind them; with this
@@ -19,7 +19,7 @@ export class SearchCaps {
   admit(client: string): () => void {
     const mine = this.running.get(client) ?? 0;
     if (mine >= this.perKey) {
-      throw new HttpError(429, 'too_many_searches', `this key already has ${mine} searches running, the most allowed (JARVIS_MAX_SEARCHES_PER_KEY); wait for them to answer, then retry`, null, {
+      throw new HttpError(429, 'too_many_searches', `this key already has ${mine} searches running, the most allowed (JARVIS_MAX_SEARCHES_PER_CLIENT); wait for them to answer, then retry`, null, {
         'retry-after': String(RETRY_AFTER_S),
       });
     }

@@ -21,7 +21,7 @@ export class ImageFetchGate {
   acquire(owner: string): () => void {
     const mine = this.perOwner.get(owner) ?? 0;
     if (mine >= this.bounds.fetchesPerKey) {
-      this.refuse(`this key already has ${mine} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_KEY); retry shortly or send the images as data: URLs`);
+      this.refuse(`this client (its API key, or its address without keys) already has ${mine} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_CLIENT); retry shortly or send the images as data: URLs`);
     }
     if (this.total >= this.bounds.fetchesMax) {
       this.refuse(`Jarvis already has ${this.total} requests with fetched images in progress, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`);

@@ -7,7 +7,8 @@ import type { ImageConfig } from '../../config.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { clientGoneSignal } from '../clientGone.js';
 import { HttpError } from '../errors.js';
-import { ownerOf, principalOf } from '../guards/principal.js';
+import { clientKeyOf } from '../guards/clientKey.js';
+import { principalOf } from '../guards/principal.js';
 import { checkImageBounds, mib } from './imageBounds.js';
 import { ImageFetchGate } from './imageFetchGate.js';
 
@@ -43,7 +44,7 @@ export class ImageFetcher {
     // bytes live in the request for the answer's whole life, so the bound on slots is
     // the bound on fetched image bytes Jarvis holds (JARVIS_IMAGE_FETCHES_MAX x
     // JARVIS_IMAGE_MAX_REQUEST_BYTES).
-    const release = this.gate.acquire(ownerOf(principal));
+    const release = this.gate.acquire(clientKeyOf(request));
     reply.raw.once('close', release);
     if (request.raw.socket.destroyed) release();
     const signal = clientGoneSignal(reply);
