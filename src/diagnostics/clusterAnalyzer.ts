@@ -1,5 +1,6 @@
 import type { ParsedLine } from '../log/format.js';
 import type { LineObserver } from './logAnalyzer.js';
+import { RedisRestarts, REDIS_EVENTS } from './redisRestarts.js';
 import { Samples, type Evidence } from './samples.js';
 
 /** One instance's part of the logs. */
@@ -37,6 +38,7 @@ export interface ClusterFacts {
   leaseLost: Samples;
   lost: Map<string, LostWithInstance>;
   uncleanRestarts: Samples;
+  redis: RedisRestarts;
 }
 
 interface LiveStream {
@@ -88,6 +90,7 @@ export class ClusterAnalyzer implements LineObserver {
     leaseLost: new Samples(),
     lost: new Map(),
     uncleanRestarts: new Samples(),
+    redis: new RedisRestarts(),
   };
 
   constructor(private readonly options: { sinceMs?: number; session?: string; sources?: number } = {}) {
@@ -101,6 +104,10 @@ export class ClusterAnalyzer implements LineObserver {
     const inst = this.instance(instance, line.time);
     inst.lastTime = line.time;
     const mine = this.options.session === undefined || f.session === undefined || f.session === this.options.session;
+    if ((REDIS_EVENTS as readonly string[]).includes(line.event)) {
+      if (mine && this.inWindow(ms)) this.facts.redis.observe(line, raw, instance);
+      return;
+    }
     switch (line.event) {
       case 'stream_start': {
         if (f.trace === undefined || f.session === undefined || !mine) return;

@@ -8,6 +8,7 @@ import type { RegisterOutcome, StreamRegistry } from '../registry.js';
 import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
 import { channels, keys, sessionPrefix } from './keys.js';
 import { mirrorLog } from './logMirror.js';
+import { LogRestorer, type StreamRecord } from './logRestore.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
 
 export interface RedisCoordinatorOptions {
@@ -36,8 +37,12 @@ interface Held {
   stream: ChatStream;
   prefix: string;
   fence: bigint;
+  /** What it takes to write its Redis record back after a wipe, while it runs and after. */
+  record: StreamRecord;
   mirror: Promise<void>;
   stopMirror: AbortController;
+  /** Aborted (and made anew) to have the mirror check its Redis log now: Redis came back empty. */
+  recheck: AbortController;
   /** Resolves once every stream this one superseded is gone, or after the cancel timeout. */
   predecessorsGone: Promise<unknown>;
   /** Ended: letting the session go once its predecessors are gone. */
@@ -100,6 +105,8 @@ export class RedisCoordinator implements SessionCoordinator {
   private readonly metrics: StreamMetrics;
   private redisTrouble: string | undefined;
   private published = false;
+  private readonly restorer: LogRestorer;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly local: StreamRegistry,
@@ -115,13 +122,17 @@ export class RedisCoordinator implements SessionCoordinator {
     redis.defineCommand('jarvisRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('jarvisStop', { numberOfKeys: 1, lua: STOP });
     this.scripts = redis as unknown as Scripts;
+    this.restorer = new LogRestorer(redis, streamLog, log, options.retentionMs);
     redis.on('error', (err: Error) => this.trouble(err.message));
     redis.on('ready', () => {
       if (this.redisTrouble !== undefined) log.info('redis_ready', { after: this.redisTrouble });
       this.redisTrouble = undefined;
       // Back after an outage (or a restart that lost everything): renew, and restore, at once.
       void this.renewAll();
+      void this.afterReconnect();
     });
+    // The first connection's run_id: a later one that differs is a restart.
+    if (redis.status === 'ready') void this.afterReconnect();
     // Subscriptions need a connection of their own; ioredis subscribes again after a reconnect.
     // The SUBSCRIBE waits in the queue across failed connection attempts (maxRetriesPerRequest:
     // null): with the main client's 0, a first attempt that failed (a loaded start-up) dropped it,
@@ -243,6 +254,8 @@ export class RedisCoordinator implements SessionCoordinator {
       await held.predecessorsGone;
       await this.scripts.jarvisRelease(held.prefix, stream.id, held.fence.toString()).catch((err: unknown) => this.trouble(String(err)));
       this.held.delete(stream.id);
+      // Its log stays in memory for the retention: written back from there if Redis loses it meanwhile.
+      this.restorer.keep(held.record);
       await held.mirror;
       clearTimeout(timer);
     })();
@@ -319,6 +332,7 @@ export class RedisCoordinator implements SessionCoordinator {
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.closing.abort();
     await Promise.race([Promise.all([...this.held.values()].map((h) => h.mirror)), delay(1000)]);
     await this.redis.zrem(keys.instances, this.options.instance).catch(() => {});
     this.sub.disconnect();
@@ -342,20 +356,26 @@ export class RedisCoordinator implements SessionCoordinator {
 
   private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>, leaseUntil: number): void {
     const stopMirror = new AbortController();
-    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone, leaseUntil };
+    const record: StreamRecord = { streamId: stream.id, sessionId: stream.sessionId, prefix, fence, args: this.streamArgs(stream) };
+    const held: Held = { stream, prefix, fence, record, stopMirror, recheck: new AbortController(), mirror: Promise.resolve(), predecessorsGone, leaseUntil };
+    let taken = false;
+    // After a wipe: a stream that still holds its session takes it again (unless a newer stream
+    // has meanwhile); one that has let it go only gets its record back.
+    const restore = async (): Promise<'restored' | 'taken'> => {
+      if (!this.held.has(stream.id)) return this.restorer.restoreEnded(record);
+      const r = (await this.scripts.jarvisRestore(prefix, ...record.args, fence.toString())) as 'restored' | 'taken';
+      taken = r === 'taken';
+      return r;
+    };
     held.mirror = mirrorLog(
       this.streamLog.local,
       this.streamLog.remote,
-      {
-        prefix,
-        streamId: stream.id,
-        fence,
-        restore: () => this.scripts.jarvisRestore(prefix, ...this.streamArgs(stream), fence.toString()) as Promise<'restored' | 'taken'>,
-      },
+      { prefix, streamId: stream.id, fence, restore, recheck: () => held.recheck.signal },
       {
         stopped: (reason) => stream.cancel(reason as CancelReason),
-        fenced: () => this.leaseLost(stream, fence, 'append'),
+        fenced: () => this.leaseLost(stream, fence, taken ? 'restore' : 'append'),
         failing: (error) => this.trouble(error),
+        restored: () => this.log.info('redis_log_restored', { trace: stream.id, session: stream.sessionId, state: stream.outcome ? 'ended' : 'live', fence: fence.toString() }),
       },
       stopMirror.signal,
     ).catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }));
@@ -402,7 +422,8 @@ export class RedisCoordinator implements SessionCoordinator {
 
   private renewed(h: Held, r: string[], sentAt: number, by: string): void {
     if (r[0] === 'fenced') return this.leaseLost(h.stream, h.fence, by);
-    // 'gone' too: Redis lost everything; the mirror writes the record and the log back (RESTORE takes the lease).
+    // 'gone': Redis lost everything; the mirror writes the record and the log back now (RESTORE takes the lease).
+    if (r[0] === 'gone') recheck(h);
     h.leaseUntil = Math.max(h.leaseUntil, sentAt + this.options.leaseMs);
     if (r[0] === 'stop' && h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
   }
@@ -482,10 +503,38 @@ export class RedisCoordinator implements SessionCoordinator {
     }
   }
 
+  /**
+   * On every (re)connection: a Redis that restarted empty (docs/security.md) has lost every
+   * stream's record and log; this instance writes back those it holds in memory at once (the
+   * running ones through their mirrors, the ended ones still kept) and says so.
+   */
+  private async afterReconnect(): Promise<void> {
+    let restart;
+    try {
+      restart = await this.restorer.check();
+    } catch (err) {
+      return this.trouble(err instanceof Error ? err.message : String(err));
+    }
+    if (!restart) return;
+    const fields = { run_id: restart.runId, prev_run_id: restart.prevRunId, empty: restart.empty, streams_live: this.held.size, streams_ended: this.restorer.endedCount };
+    this.log.warn('redis_restarted', fields);
+    if (!restart.empty) return;
+    for (const h of this.held.values()) recheck(h);
+    const restored = await this.restorer.rewriteEnded(this.closing.signal);
+    this.log.info('redis_logs_restored', { run_id: restart.runId, streams_live: fields.streams_live, streams_ended: restored });
+  }
+
   private trouble(error: string): void {
     if (this.redisTrouble === undefined) this.log.warn('redis_unavailable', { error, streams_running: this.local.size });
     this.redisTrouble = error;
   }
+}
+
+/** Has the stream's mirror check its Redis log now. */
+function recheck(h: Held): void {
+  const signal = h.recheck;
+  h.recheck = new AbortController();
+  signal.abort();
 }
 
 /** `wait`'s result, or 'aborted' as soon as `signal` aborts (the wait itself goes on). */
