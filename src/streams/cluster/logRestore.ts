@@ -48,11 +48,6 @@ export class LogRestorer {
     redis.defineCommand('jarvisRestoreEnded', { numberOfKeys: 1, lua: RESTORE_ENDED });
   }
 
-  /** Ended streams whose logs this instance can still write back. */
-  get endedCount(): number {
-    return this.ended.size;
-  }
-
   /** A stream of this instance let its session go: its memory log is kept for the retention, and so is its record. */
   keep(record: StreamRecord): void {
     this.ended.set(record.streamId, record);
@@ -65,7 +60,7 @@ export class LogRestorer {
   }
 
   /** On each (re)connection: a restart (a new run_id) and whether it lost the data; undefined for a reconnection to the same server. */
-  async check(): Promise<RedisRestart | undefined> {
+  private async check(): Promise<RedisRestart | undefined> {
     const info = await this.redis.info('server');
     const runId = /run_id:(\w+)/.exec(info)?.[1];
     if (!runId) return undefined;
@@ -77,8 +72,28 @@ export class LogRestorer {
     return { runId, prevRunId, empty: epoch === runId };
   }
 
+  /**
+   * On every (re)connection: after a restart that lost the data, `live()`'s rechecks have the
+   * running streams' mirrors write their logs back, and the ended streams' logs are written back here.
+   */
+  async afterReconnect(live: () => Array<() => void>, trouble: (error: string) => void, signal: AbortSignal): Promise<void> {
+    let restart;
+    try {
+      restart = await this.check();
+    } catch (err) {
+      return trouble(err instanceof Error ? err.message : String(err));
+    }
+    if (!restart) return;
+    const rechecks = live();
+    this.log.warn('redis_restarted', { run_id: restart.runId, prev_run_id: restart.prevRunId, empty: restart.empty, streams_live: rechecks.length, streams_ended: this.ended.size });
+    if (!restart.empty) return;
+    for (const recheck of rechecks) recheck();
+    const restored = await this.rewriteEnded(signal);
+    this.log.info('redis_logs_restored', { run_id: restart.runId, streams_live: rechecks.length, streams_ended: restored });
+  }
+
   /** Writes back the logs of the ended streams still held in memory, a few at a time; returns how many were written back. */
-  async rewriteEnded(signal: AbortSignal): Promise<number> {
+  private async rewriteEnded(signal: AbortSignal): Promise<number> {
     const queue = [...this.ended.values()];
     let restored = 0;
     const worker = async () => {

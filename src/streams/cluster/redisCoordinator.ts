@@ -131,8 +131,7 @@ export class RedisCoordinator implements SessionCoordinator {
       void this.renewAll();
       void this.afterReconnect();
     });
-    // The first connection's run_id: a later one that differs is a restart.
-    if (redis.status === 'ready') void this.afterReconnect();
+    if (redis.status === 'ready') void this.afterReconnect(); // the first run_id: a later one that differs is a restart
     // Subscriptions need a connection of their own; ioredis subscribes again after a reconnect.
     // The SUBSCRIBE waits in the queue across failed connection attempts (maxRetriesPerRequest:
     // null): with the main client's 0, a first attempt that failed (a loaded start-up) dropped it,
@@ -503,25 +502,9 @@ export class RedisCoordinator implements SessionCoordinator {
     }
   }
 
-  /**
-   * On every (re)connection: a Redis that restarted empty (docs/security.md) has lost every
-   * stream's record and log; this instance writes back those it holds in memory at once (the
-   * running ones through their mirrors, the ended ones still kept) and says so.
-   */
-  private async afterReconnect(): Promise<void> {
-    let restart;
-    try {
-      restart = await this.restorer.check();
-    } catch (err) {
-      return this.trouble(err instanceof Error ? err.message : String(err));
-    }
-    if (!restart) return;
-    const fields = { run_id: restart.runId, prev_run_id: restart.prevRunId, empty: restart.empty, streams_live: this.held.size, streams_ended: this.restorer.endedCount };
-    this.log.warn('redis_restarted', fields);
-    if (!restart.empty) return;
-    for (const h of this.held.values()) recheck(h);
-    const restored = await this.restorer.rewriteEnded(this.closing.signal);
-    this.log.info('redis_logs_restored', { run_id: restart.runId, streams_live: fields.streams_live, streams_ended: restored });
+  /** A Redis restarted empty lost every record and log: running streams' mirrors write theirs back now, the restorer the ended ones'. */
+  private afterReconnect(): Promise<void> {
+    return this.restorer.afterReconnect(() => [...this.held.values()].map((h) => () => recheck(h)), (err) => this.trouble(err), this.closing.signal);
   }
 
   private trouble(error: string): void {
