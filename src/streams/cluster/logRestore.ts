@@ -74,9 +74,10 @@ export class LogRestorer {
 
   /**
    * On every (re)connection: after a restart that lost the data, `live()`'s rechecks have the
-   * running streams' mirrors write their logs back, and the ended streams' logs are written back here.
+   * running streams' mirrors write their logs back, and the ended streams' logs are written back here
+   * (with those of streams still held whose mirror is done: false from their recheck).
    */
-  async afterReconnect(live: () => Array<() => void>, trouble: (error: string) => void, signal: AbortSignal): Promise<void> {
+  async afterReconnect(live: () => Array<{ record: StreamRecord; recheck(): boolean }>, trouble: (error: string) => void, signal: AbortSignal): Promise<void> {
     let restart;
     try {
       restart = await this.check();
@@ -87,21 +88,21 @@ export class LogRestorer {
     const rechecks = live();
     this.log.warn('redis_restarted', { run_id: restart.runId, prev_run_id: restart.prevRunId, empty: restart.empty, streams_live: rechecks.length, streams_ended: this.ended.size });
     if (!restart.empty) return;
-    for (const recheck of rechecks) recheck();
-    const restored = await this.rewriteEnded(signal);
+    const done = rechecks.filter((r) => !r.recheck()).map((r) => r.record);
+    const restored = await this.rewriteEnded(done, signal);
     this.log.info('redis_logs_restored', { run_id: restart.runId, streams_live: rechecks.length, streams_ended: restored });
   }
 
   /** Writes back the logs of the ended streams still held in memory, a few at a time; returns how many were written back. */
-  private async rewriteEnded(signal: AbortSignal): Promise<number> {
-    const queue = [...this.ended.values()];
+  private async rewriteEnded(more: StreamRecord[], signal: AbortSignal): Promise<number> {
+    const queue = [...this.ended.values(), ...more];
     let restored = 0;
     const worker = async () => {
       for (let r = queue.shift(); r && !signal.aborted; r = queue.shift()) {
         const record = r;
         const held = await this.streamLog.local.info(record.streamId);
         if (!held?.terminal) {
-          this.ended.delete(record.streamId); // its memory log is gone: nothing to write back
+          if (!held) this.ended.delete(record.streamId); // its memory log is gone: nothing to write back
           continue;
         }
         await mirrorLog(

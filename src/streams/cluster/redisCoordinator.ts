@@ -43,6 +43,8 @@ interface Held {
   stopMirror: AbortController;
   /** Aborted (and made anew) to have the mirror check its Redis log now: Redis came back empty. */
   recheck: AbortController;
+  /** Its mirror has written the terminal event (or given up): a recheck reaches no one. */
+  mirrored?: boolean;
   /** Resolves once every stream this one superseded is gone, or after the cancel timeout. */
   predecessorsGone: Promise<unknown>;
   /** Ended: letting the session go once its predecessors are gone. */
@@ -377,7 +379,9 @@ export class RedisCoordinator implements SessionCoordinator {
         restored: () => this.log.info('redis_log_restored', { trace: stream.id, session: stream.sessionId, state: stream.outcome ? 'ended' : 'live', fence: fence.toString() }),
       },
       stopMirror.signal,
-    ).catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }));
+    )
+      .catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => (held.mirrored = true));
     this.held.set(stream.id, held);
   }
 
@@ -504,7 +508,7 @@ export class RedisCoordinator implements SessionCoordinator {
 
   /** A Redis restarted empty lost every record and log: running streams' mirrors write theirs back now, the restorer the ended ones'. */
   private afterReconnect(): Promise<void> {
-    return this.restorer.afterReconnect(() => [...this.held.values()].map((h) => () => recheck(h)), (err) => this.trouble(err), this.closing.signal);
+    return this.restorer.afterReconnect(() => [...this.held.values()].map((h) => ({ record: h.record, recheck: () => recheck(h) })), (err) => this.trouble(err), this.closing.signal);
   }
 
   private trouble(error: string): void {
@@ -513,11 +517,12 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 }
 
-/** Has the stream's mirror check its Redis log now. */
-function recheck(h: Held): void {
+/** Has the stream's mirror check its Redis log now; false when it is done (ended, still letting go). */
+function recheck(h: Held): boolean {
   const signal = h.recheck;
   h.recheck = new AbortController();
   signal.abort();
+  return h.mirrored !== true;
 }
 
 /** `wait`'s result, or 'aborted' as soon as `signal` aborts (the wait itself goes on). */
