@@ -99,19 +99,19 @@ describe.skipIf(skip)('Redis restarted empty', () => {
     const stored = await storedAnswer(i2.url, conv.body.id, (m) => m.state !== 'streaming');
     expect(stored).toMatchObject({ state: 'done', content: a.text });
 
-    // The owner saw the restart and wrote the log back; the reader on i2 resumed from it.
+    // The owner saw the restart and wrote the log back; the reader on i2 went on from it (it logs
+    // redis_log_resumed when it found the log missing first, not when the owner was quicker).
     const restarted = await waitForLog(join(logDir, 'i1.log'), 'redis_restarted', {}, 10_000);
     expect(restarted.fields).toMatchObject({ empty: 'true' });
     await waitForLog(join(logDir, 'i1.log'), 'redis_log_restored', { trace: streamId }, 10_000);
-    await waitForLog(join(logDir, 'i2.log'), 'redis_log_resumed', { trace: streamId }, 10_000);
     const check = (await diagnoseDir(logDir)).get('redis_restarted');
     expect(check?.status).toBe('problem');
-    expect(check?.summary).toMatch(/Redis restarted EMPTY at .*1 streams' logs were written back .*i1: 1.*1 readers on other instances resumed; 0 readers got answer_log_lost/);
+    expect(check?.summary).toMatch(/Redis restarted EMPTY at .*seen by (i1, i2|i2, i1)\); 1 streams' logs were written back .*\(i1: 1\); [01] readers on other instances resumed; 0 readers got answer_log_lost$/);
   }, 120_000);
 
   it('before the first token: the owner writes the log back at once (its mirror had nothing to write), and the reader elsewhere gets the whole answer', async () => {
     c = await startCluster(2);
-    c.fake.plan = (p) => ({ tokens: Array.from({ length: 30 }, (_, i) => `${p}#${i} `), tokenMs: 10, firstTokenMs: LEASE_MS * 2 + 9000 });
+    c.fake.plan = (p) => ({ tokens: Array.from({ length: 30 }, (_, i) => `${p}#${i} `), tokenMs: 10, firstTokenMs: LEASE_MS * 2 + 12_000 });
     const [i1, i2] = c.instances as [Instance, Instance];
     const conv = await call(i1.url, 'POST', '/v1/conversations', { title: 'early' });
     const a = answer(i1.url, conv.body.id, 'B');
