@@ -6,9 +6,11 @@ import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator
 import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
 import type { RegisterOutcome, StreamRegistry } from '../registry.js';
 import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
+import { answersOwnerGone, otherInstancesRows, streamRows, type ClusterStreamRow } from './clusterQueries.js';
 import { channels, keys, sessionPrefix } from './keys.js';
 import { mirrorLog } from './logMirror.js';
 import { LogRestorer, type StreamRecord } from './logRestore.js';
+import { ReleaseWaits } from './releaseWaits.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
 
 export interface RedisCoordinatorOptions {
@@ -17,20 +19,6 @@ export interface RedisCoordinatorOptions {
   cancelTimeoutMs: number;
   retentionMs: number;
   metrics?: StreamMetrics;
-}
-
-/** One of this instance's streams as other instances see it (GET /debug/streams with an admin key). */
-export interface ClusterStreamRow {
-  instance: string;
-  key: string | null;
-  session_id: string;
-  stream_id: string;
-  model: string;
-  state: string;
-  created_at: number;
-  tokens: number;
-  upstream_open: boolean;
-  first_token_ms: number | null;
 }
 
 interface Held {
@@ -99,7 +87,7 @@ const MIRROR_AFTER_END_MS = 30_000;
 export class RedisCoordinator implements SessionCoordinator {
   private readonly held = new Map<string, Held>();
   private readonly claims = new Map<string, Promise<Claim>>();
-  private readonly releasedWaiters = new Map<string, Set<() => void>>();
+  private readonly releaseWaits: ReleaseWaits;
   private readonly fenced = new WeakSet<ChatStream>();
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
@@ -125,6 +113,7 @@ export class RedisCoordinator implements SessionCoordinator {
     redis.defineCommand('jarvisStop', { numberOfKeys: 1, lua: STOP });
     this.scripts = redis as unknown as Scripts;
     this.restorer = new LogRestorer(redis, streamLog, log, options.retentionMs);
+    this.releaseWaits = new ReleaseWaits(redis, options.cancelTimeoutMs);
     redis.on('error', (err: Error) => this.trouble(err.message));
     redis.on('ready', () => {
       if (this.redisTrouble !== undefined) log.info('redis_ready', { after: this.redisTrouble });
@@ -217,7 +206,7 @@ export class RedisCoordinator implements SessionCoordinator {
     if (remotePrev) this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
     // Its release in Redis, here or elsewhere, comes only once everything it superseded is gone
     // (see `release`): waiting for it waits for the whole chain, bounded.
-    const released = prevState === 'live' ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
+    const released = prevState === 'live' ? this.releaseWaits.wait(prefix, prevId as string) : Promise.resolve('clean' as const);
     const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
     this.hold(stream, prefix, fence, predecessorsGone, sentAt + leaseMs);
     const started = performance.now();
@@ -303,17 +292,7 @@ export class RedisCoordinator implements SessionCoordinator {
     const none = answers.map(() => false);
     if (this.redis.status !== 'ready' || answers.length === 0) return none;
     try {
-      const alive = new Set(await this.redis.zrangebyscore(keys.instances, Date.now() - 3 * this.options.leaseMs, '+inf'));
-      alive.add(this.options.instance);
-      const prefixes = await this.redis.mget(...answers.map((a) => keys.stream(a.streamId ?? '-')));
-      const leases = this.redis.pipeline();
-      answers.forEach((a, i) => leases.exists(keys.lease(prefixes[i] ?? 'jarvis:{-}:', a.streamId ?? '-')));
-      const held = (await leases.exec()) ?? [];
-      return answers.map((a, i) => {
-        if (a.instance !== null && alive.has(a.instance)) return false;
-        const [err, n] = held[i] ?? [null, 1];
-        return !err && n === 0;
-      });
+      return await answersOwnerGone(this.redis, this.options.instance, this.options.leaseMs, answers);
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
       return none;
@@ -322,13 +301,7 @@ export class RedisCoordinator implements SessionCoordinator {
 
   /** Every instance's live streams, as they last published them (at most lease/3 old; this instance's are current). */
   async clusterStreams(): Promise<ClusterStreamRow[]> {
-    const now = Date.now();
-    const instances = await this.redis.zrangebyscore(keys.instances, now - 3 * this.options.leaseMs, '+inf');
-    const others = instances.filter((i) => i !== this.options.instance);
-    const snapshots = others.length > 0 ? await this.redis.mget(...others.map((i) => keys.debug(i))) : [];
-    const rows = this.rows();
-    for (const s of snapshots) if (s) rows.push(...(JSON.parse(s) as ClusterStreamRow[]));
-    return rows;
+    return [...this.rows(), ...(await otherInstancesRows(this.redis, this.options.instance, this.options.leaseMs))];
   }
 
   async close(): Promise<void> {
@@ -454,46 +427,7 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 
   private rows(): ClusterStreamRow[] {
-    return this.local.list().map((s) => ({
-      instance: this.options.instance,
-      key: s.owner === '' ? null : s.owner,
-      session_id: s.sessionId,
-      stream_id: s.id,
-      model: s.model,
-      state: s.state,
-      created_at: s.createdAt,
-      tokens: s.tokens,
-      upstream_open: s.upstreamOpen,
-      first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
-    }));
-  }
-
-  /** Until the stream `prevId` has let go (its released message, or its lease key gone), bounded by the cancel timeout. */
-  private waitForRelease(prefix: string, prevId: string): Promise<'clean' | 'timeout'> {
-    return new Promise((resolve) => {
-      let poll: NodeJS.Timeout | undefined;
-      const finish = (r: 'clean' | 'timeout') => {
-        clearTimeout(deadline);
-        clearTimeout(poll);
-        const set = this.releasedWaiters.get(prevId);
-        set?.delete(onReleased);
-        if (set?.size === 0) this.releasedWaiters.delete(prevId);
-        resolve(r);
-      };
-      const onReleased = () => finish('clean');
-      const deadline = setTimeout(finish, this.options.cancelTimeoutMs, 'timeout');
-      let set = this.releasedWaiters.get(prevId);
-      if (!set) this.releasedWaiters.set(prevId, (set = new Set()));
-      set.add(onReleased);
-      // The released message may be lost (pub/sub keeps nothing): the lease key is polled too.
-      const check = () => {
-        this.redis.exists(keys.lease(prefix, prevId)).then(
-          (n) => (n === 0 ? finish('clean') : (poll = setTimeout(check, 50))),
-          () => (poll = setTimeout(check, 50)),
-        );
-      };
-      check();
-    });
+    return streamRows(this.local.list(), this.options.instance);
   }
 
   private onMessage(channel: string, message: string): void {
@@ -502,7 +436,7 @@ export class RedisCoordinator implements SessionCoordinator {
       const stream = this.local.get(message.slice(0, space));
       if (stream && stream.cancel(message.slice(space + 1) as CancelReason)) this.log.info('stream_stop_signal', { trace: stream.id, reason: message.slice(space + 1) });
     } else if (channel === channels.released) {
-      for (const waiter of this.releasedWaiters.get(message) ?? []) waiter();
+      this.releaseWaits.released(message);
     }
   }
 
