@@ -1,5 +1,4 @@
-import type { ClusterFacts, InstanceFacts } from './clusterAnalyzer.js';
-import { describeRestart } from './redisRestarts.js';
+import type { ClusterFacts, InstanceFacts, RedisRestart } from './clusterAnalyzer.js';
 import { check, type Check, type DiagnoseInput, type Section } from './report.js';
 import type { Evidence } from './samples.js';
 
@@ -92,4 +91,17 @@ function redisRestarts(cluster: ClusterFacts): Check {
   const evidence = restarts.map(describeRestart);
   const summary = `${restarts.length + more} Redis restarts, ${bad.length} that lost data: ${(bad[0] ? describeRestart(bad[0]) : evidence[0])?.text ?? ''}`;
   return check('redis_restarted', title, bad.length > 0 ? 'problem' : 'ok', summary, { evidence, count: bad.length, fix: FIX_REDIS_EMPTY });
+}
+
+/** The operator's sentence for one restart. */
+export function describeRestart(r: RedisRestart): Evidence {
+  const restored = [...r.restored.values()].reduce((n, c) => n + c, 0);
+  const by = [...r.restored.entries()].map(([i, n]) => `${i}: ${n}`).join(', ');
+  const parts = [
+    r.runId === '' ? `stream logs vanished from Redis at ${r.time} with no redis_restarted line before (flushed, evicted, or a restart no instance saw)` : `Redis restarted ${r.empty ? 'EMPTY' : 'with its data'} at ${r.time} (run_id ${r.runId}, seen by ${r.instances.join(', ')})`,
+    `${restored} streams' logs were written back from their owners' memory${by ? ` (${by})` : ''}`,
+    `${r.resumed} readers on other instances resumed`,
+    `${r.readersLost} readers got answer_log_lost${r.answersLost ? `, ${r.answersLost} stored answers lost their log` : ''}${r.lostStreams.length ? ` (${r.lostStreams.join(', ')})` : ''}`,
+  ];
+  return { text: parts.join('; '), lines: r.lines };
 }
