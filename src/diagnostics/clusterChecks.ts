@@ -1,4 +1,4 @@
-import type { ClusterFacts, InstanceFacts } from './clusterAnalyzer.js';
+import type { ClusterFacts, InstanceFacts, RedisRestart } from './clusterAnalyzer.js';
 import { check, type Check, type DiagnoseInput, type Section } from './report.js';
 import type { Evidence } from './samples.js';
 
@@ -14,12 +14,16 @@ const FIX_LEASE_LOST =
 const FIX_LOST =
   'The instance stopped renewing its leases (killed, crashed, or hung): the next reader, Stop or prompt recorded its streams `lost`, and their sessions were free again within JARVIS_LEASE_MS. ' +
   'Find why it died (`journalctl -k | grep -i oom`, its stderr); stop instances with SIGTERM so their streams end cleanly.';
+const FIX_REDIS_EMPTY =
+  'Redis came back without its data (no persistence): the instances wrote their streams\' logs back from memory (redis_log_restored), and readers waited for that. ' +
+  'A reader gets error answer_log_lost when no instance wrote its stream back in time (its owner had died, or a newer prompt had taken the session): the answer itself is in the conversation (reload it). ' +
+  'Run Redis with `appendonly yes` (as `npm run cluster` does) so a restart keeps the session rules and the logs.';
 const FIX_RESTART =
   'The instance was killed (SIGKILL, OOM killer: `journalctl -k | grep -i oom`), crashed (its stderr) or its machine stopped; its streams live at that moment have no stream_end. Stop Jarvis with SIGTERM.';
 
 export function clusterSection({ cluster }: DiagnoseInput): Section | undefined {
   if (!cluster?.clustered) return undefined;
-  return { id: 'cluster', title: 'Several instances (cluster)', checks: [instances(cluster), splitBrain(cluster), leasesLost(cluster), lostWithInstance(cluster), restarts(cluster)] };
+  return { id: 'cluster', title: 'Several instances (cluster)', checks: [instances(cluster), splitBrain(cluster), leasesLost(cluster), lostWithInstance(cluster), restarts(cluster), redisRestarts(cluster)] };
 }
 
 function problemsOf(i: InstanceFacts): number {
@@ -77,4 +81,27 @@ function restarts(cluster: ClusterFacts): Check {
   if (s.count === 0) return check('instance_restarts', title, 'ok', 'no restart without shutdown_complete');
   const by = [...cluster.instances.values()].filter((i) => i.uncleanRestarts > 0).map((i) => `${i.instance} ×${i.uncleanRestarts}`).join(', ');
   return check('instance_restarts', title, 'problem', `${s.count} restarts without shutdown_complete (${by})`, { evidence: s.items, count: s.count, fix: FIX_RESTART });
+}
+
+function redisRestarts(cluster: ClusterFacts): Check {
+  const title = 'Redis kept its data (no restart that lost the streams\' logs)';
+  const { restarts, more } = cluster.redis;
+  if (restarts.length === 0) return check('redis_restarted', title, 'ok', 'no redis_restarted, redis_log_lost or answer_log_lost lines');
+  const bad = restarts.filter((r) => r.empty || r.readersLost > 0 || r.answersLost > 0);
+  const evidence = restarts.map(describeRestart);
+  const summary = `${restarts.length + more} Redis restarts, ${bad.length} that lost data: ${(bad[0] ? describeRestart(bad[0]) : evidence[0])?.text ?? ''}`;
+  return check('redis_restarted', title, bad.length > 0 ? 'problem' : 'ok', summary, { evidence, count: bad.length, fix: FIX_REDIS_EMPTY });
+}
+
+/** The operator's sentence for one restart. */
+export function describeRestart(r: RedisRestart): Evidence {
+  const restored = [...r.restored.values()].reduce((n, c) => n + c, 0);
+  const by = [...r.restored.entries()].map(([i, n]) => `${i}: ${n}`).join(', ');
+  const parts = [
+    r.runId === '' ? `stream logs vanished from Redis at ${r.time} with no redis_restarted line before (flushed, evicted, or a restart no instance saw)` : `Redis restarted ${r.empty ? 'EMPTY' : 'with its data'} at ${r.time} (run_id ${r.runId}, seen by ${r.instances.join(', ')})`,
+    `${restored} streams' logs were written back from their owners' memory${by ? ` (${by})` : ''}`,
+    `${r.resumed} readers on other instances resumed`,
+    `${r.readersLost} readers got answer_log_lost${r.answersLost ? `, ${r.answersLost} stored answers lost their log` : ''}${r.lostStreams.length ? ` (${r.lostStreams.join(', ')})` : ''}`,
+  ];
+  return { text: parts.join('; '), lines: r.lines };
 }

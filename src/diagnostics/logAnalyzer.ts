@@ -131,6 +131,12 @@ const STREAM_EVENTS = new Set([
   'log_lines_dropped',
   'stream_lost',
   'lease_lost',
+  // Redis restarts (redisRestarts.ts).
+  'redis_restarted',
+  'redis_log_restored',
+  'redis_log_resumed',
+  'redis_log_lost',
+  'answer_log_lost',
 ]);
 
 const TIMELINE_LIMIT = 5000;

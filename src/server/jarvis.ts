@@ -204,6 +204,11 @@ async function openCluster(config: Config, log: SystemLog, local: StreamRegistry
     commandTimeoutMs: config.redisTimeoutMs,
     maxLen: Math.max(100_000, config.limits.maxTokensDefault * 4),
     onReadError: (streamId, sessionId, error) => log.error('stream_log_read_failed', { stream_id: streamId, session: sessionId, error }),
+    onVanished: (v) => {
+      const fields = { trace: v.streamId, session: v.sessionId, after: v.after, waited_ms: v.waitedMs };
+      if (v.outcome === 'resumed') log.info('redis_log_resumed', fields);
+      else log.warn('redis_log_lost', fields);
+    },
     onLost: (lost) => coordinator.recordLost('reader', { trace: lost.streamId, session: lost.sessionId, key: lost.owner || undefined, prev_instance: lost.instance }),
   });
   const streamLog = new ClusterEventLog(memoryLog, remote);

@@ -35,6 +35,8 @@ export function openLoggedStream(ctx: JarvisContext, options: LoggedStreamOption
     closeGraceMs: ctx.config.cancelTimeoutMs,
     timing: options.timing,
   });
+  // Its log is created once the session is taken (the cluster: in Redis); readers that come first wait for it.
+  ctx.streamLog.expect?.(options.streamId, stream.finished);
   writer.onRefused = (result) => {
     ctx.log.warn('stream_log_refused', { trace: stream.id, session: stream.sessionId, result, tokens: stream.tokens });
     if (result === 'full') {

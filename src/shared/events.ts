@@ -34,7 +34,12 @@ export type ErrorCode =
   /** Cluster mode: Redis cannot be reached, so the session rules cannot be kept (503). */
   | 'cluster_unavailable'
   /** Cluster mode: the instance running the stream stopped renewing its lease (it died or hung); the answer ends here. */
-  | 'lost';
+  | 'lost'
+  /**
+   * Cluster mode: the stream's log vanished from Redis (restarted empty) and its instance did not
+   * write it back in time; this reader ends here, the answer itself may have gone on (reload it).
+   */
+  | 'answer_log_lost';
 
 /** Why a request was refused before any work was done (the request guards, src/server/guards/). */
 export type GuardErrorCode =

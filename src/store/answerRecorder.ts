@@ -6,6 +6,9 @@ import type { AnswerState, AnswerTimings, ConversationStore } from './types.js';
 
 /** An answer in the database is at most this far behind its stream. */
 export const FLUSH_INTERVAL_MS = 250;
+/** Reads of an answer's log that ended short, at most (see `follow`), and the pause before each again. */
+const READ_PASSES = 3;
+const REREAD_PAUSE_MS = 200;
 
 export interface RecordedAnswer {
   owner: string;
@@ -124,28 +127,40 @@ export class AnswerRecorder {
     const reading = new AbortController();
     let terminal: TerminalEvent | undefined;
     try {
-      for await (const slice of this.events.read(answer.streamId, FROM_START, reading.signal)) {
-        if (slice.items.length > 0) {
-          firstTokenMs ??= performance.now() - answer.startedMs;
-          for (const item of slice.items) {
-            if (typeof item === 'string') {
-              content += item;
-              newContent += item;
-              seq++;
-              extra = 0;
-            } else {
-              if (item.kind === 'reasoning') {
-                reasoning += item.text;
-                newReasoning += item.text;
-              } else toolCalls.push(item.call);
-              extra++;
-            }
-          }
-          at = formatCursor({ seq, extra });
+      // The owner records its own answer, from its own log, which has every token. A read that
+      // ends short (a log that vanished with Redis) or with a reader's own loss (`answer_log_lost`
+      // is no outcome of the stream) is read again from where it stopped while the log is there:
+      // a truncated `error` must never be stored over what the stream itself did.
+      for (let pass = 0; pass < READ_PASSES && !gone; pass++) {
+        if (pass > 0) {
+          if (!(await this.events.info(answer.streamId))) break;
+          await new Promise((resolve) => setTimeout(resolve, REREAD_PAUSE_MS));
         }
-        terminal = slice.terminal;
-        if (gone) break;
-        if (!terminal && at !== flushedAt) timer ??= setTimeout(flush, this.flushMs);
+        const from = pass === 0 ? FROM_START : { seq, extra };
+        for await (const slice of this.events.read(answer.streamId, from, reading.signal)) {
+          if (slice.items.length > 0) {
+            firstTokenMs ??= performance.now() - answer.startedMs;
+            for (const item of slice.items) {
+              if (typeof item === 'string') {
+                content += item;
+                newContent += item;
+                seq++;
+                extra = 0;
+              } else {
+                if (item.kind === 'reasoning') {
+                  reasoning += item.text;
+                  newReasoning += item.text;
+                } else toolCalls.push(item.call);
+                extra++;
+              }
+            }
+            at = formatCursor({ seq, extra });
+          }
+          terminal = slice.terminal?.type === 'error' && slice.terminal.code === 'answer_log_lost' ? undefined : slice.terminal;
+          if (gone) break;
+          if (!terminal && at !== flushedAt) timer ??= setTimeout(flush, this.flushMs);
+        }
+        if (terminal) break;
       }
     } finally {
       reading.abort();

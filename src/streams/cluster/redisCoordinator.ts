@@ -6,8 +6,11 @@ import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator
 import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
 import type { RegisterOutcome, StreamRegistry } from '../registry.js';
 import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
+import { answersOwnerGone, otherInstancesRows, streamRows, type ClusterStreamRow } from './clusterQueries.js';
 import { channels, keys, sessionPrefix } from './keys.js';
 import { mirrorLog } from './logMirror.js';
+import { LogRestorer, type StreamRecord } from './logRestore.js';
+import { ReleaseWaits } from './releaseWaits.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
 
 export interface RedisCoordinatorOptions {
@@ -18,26 +21,18 @@ export interface RedisCoordinatorOptions {
   metrics?: StreamMetrics;
 }
 
-/** One of this instance's streams as other instances see it (GET /debug/streams with an admin key). */
-export interface ClusterStreamRow {
-  instance: string;
-  key: string | null;
-  session_id: string;
-  stream_id: string;
-  model: string;
-  state: string;
-  created_at: number;
-  tokens: number;
-  upstream_open: boolean;
-  first_token_ms: number | null;
-}
-
 interface Held {
   stream: ChatStream;
   prefix: string;
   fence: bigint;
+  /** What it takes to write its Redis record back after a wipe, while it runs and after. */
+  record: StreamRecord;
   mirror: Promise<void>;
   stopMirror: AbortController;
+  /** Aborted (and made anew) to have the mirror check its Redis log now: Redis came back empty. */
+  recheck: AbortController;
+  /** Its mirror has written the terminal event (or given up): a recheck reaches no one. */
+  mirrored?: boolean;
   /** Resolves once every stream this one superseded is gone, or after the cancel timeout. */
   predecessorsGone: Promise<unknown>;
   /** Ended: letting the session go once its predecessors are gone. */
@@ -92,7 +87,7 @@ const MIRROR_AFTER_END_MS = 30_000;
 export class RedisCoordinator implements SessionCoordinator {
   private readonly held = new Map<string, Held>();
   private readonly claims = new Map<string, Promise<Claim>>();
-  private readonly releasedWaiters = new Map<string, Set<() => void>>();
+  private readonly releaseWaits: ReleaseWaits;
   private readonly fenced = new WeakSet<ChatStream>();
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
@@ -100,6 +95,8 @@ export class RedisCoordinator implements SessionCoordinator {
   private readonly metrics: StreamMetrics;
   private redisTrouble: string | undefined;
   private published = false;
+  private readonly restorer: LogRestorer;
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly local: StreamRegistry,
@@ -115,13 +112,17 @@ export class RedisCoordinator implements SessionCoordinator {
     redis.defineCommand('jarvisRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('jarvisStop', { numberOfKeys: 1, lua: STOP });
     this.scripts = redis as unknown as Scripts;
+    this.restorer = new LogRestorer(redis, streamLog, log, options.retentionMs);
+    this.releaseWaits = new ReleaseWaits(redis, options.cancelTimeoutMs);
     redis.on('error', (err: Error) => this.trouble(err.message));
     redis.on('ready', () => {
       if (this.redisTrouble !== undefined) log.info('redis_ready', { after: this.redisTrouble });
       this.redisTrouble = undefined;
       // Back after an outage (or a restart that lost everything): renew, and restore, at once.
       void this.renewAll();
+      void this.afterReconnect();
     });
+    if (redis.status === 'ready') void this.afterReconnect(); // the first run_id: a later one that differs is a restart
     // Subscriptions need a connection of their own; ioredis subscribes again after a reconnect.
     // The SUBSCRIBE waits in the queue across failed connection attempts (maxRetriesPerRequest:
     // null): with the main client's 0, a first attempt that failed (a loaded start-up) dropped it,
@@ -205,7 +206,7 @@ export class RedisCoordinator implements SessionCoordinator {
     if (remotePrev) this.redis.publish(channels.stop, `${prevId} superseded`).catch(() => {});
     // Its release in Redis, here or elsewhere, comes only once everything it superseded is gone
     // (see `release`): waiting for it waits for the whole chain, bounded.
-    const released = prevState === 'live' ? this.waitForRelease(prefix, prevId as string) : Promise.resolve('clean' as const);
+    const released = prevState === 'live' ? this.releaseWaits.wait(prefix, prevId as string) : Promise.resolve('clean' as const);
     const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
     this.hold(stream, prefix, fence, predecessorsGone, sentAt + leaseMs);
     const started = performance.now();
@@ -243,6 +244,8 @@ export class RedisCoordinator implements SessionCoordinator {
       await held.predecessorsGone;
       await this.scripts.jarvisRelease(held.prefix, stream.id, held.fence.toString()).catch((err: unknown) => this.trouble(String(err)));
       this.held.delete(stream.id);
+      // Its log stays in memory for the retention: written back from there if Redis loses it meanwhile.
+      this.restorer.keep(held.record);
       await held.mirror;
       clearTimeout(timer);
     })();
@@ -289,17 +292,7 @@ export class RedisCoordinator implements SessionCoordinator {
     const none = answers.map(() => false);
     if (this.redis.status !== 'ready' || answers.length === 0) return none;
     try {
-      const alive = new Set(await this.redis.zrangebyscore(keys.instances, Date.now() - 3 * this.options.leaseMs, '+inf'));
-      alive.add(this.options.instance);
-      const prefixes = await this.redis.mget(...answers.map((a) => keys.stream(a.streamId ?? '-')));
-      const leases = this.redis.pipeline();
-      answers.forEach((a, i) => leases.exists(keys.lease(prefixes[i] ?? 'jarvis:{-}:', a.streamId ?? '-')));
-      const held = (await leases.exec()) ?? [];
-      return answers.map((a, i) => {
-        if (a.instance !== null && alive.has(a.instance)) return false;
-        const [err, n] = held[i] ?? [null, 1];
-        return !err && n === 0;
-      });
+      return await answersOwnerGone(this.redis, this.options.instance, this.options.leaseMs, answers);
     } catch (err) {
       this.trouble(err instanceof Error ? err.message : String(err));
       return none;
@@ -308,17 +301,12 @@ export class RedisCoordinator implements SessionCoordinator {
 
   /** Every instance's live streams, as they last published them (at most lease/3 old; this instance's are current). */
   async clusterStreams(): Promise<ClusterStreamRow[]> {
-    const now = Date.now();
-    const instances = await this.redis.zrangebyscore(keys.instances, now - 3 * this.options.leaseMs, '+inf');
-    const others = instances.filter((i) => i !== this.options.instance);
-    const snapshots = others.length > 0 ? await this.redis.mget(...others.map((i) => keys.debug(i))) : [];
-    const rows = this.rows();
-    for (const s of snapshots) if (s) rows.push(...(JSON.parse(s) as ClusterStreamRow[]));
-    return rows;
+    return [...this.rows(), ...(await otherInstancesRows(this.redis, this.options.instance, this.options.leaseMs))];
   }
 
   async close(): Promise<void> {
     clearInterval(this.timer);
+    this.closing.abort();
     await Promise.race([Promise.all([...this.held.values()].map((h) => h.mirror)), delay(1000)]);
     await this.redis.zrem(keys.instances, this.options.instance).catch(() => {});
     this.sub.disconnect();
@@ -342,23 +330,31 @@ export class RedisCoordinator implements SessionCoordinator {
 
   private hold(stream: ChatStream, prefix: string, fence: bigint, predecessorsGone: Promise<unknown>, leaseUntil: number): void {
     const stopMirror = new AbortController();
-    const held: Held = { stream, prefix, fence, stopMirror, mirror: Promise.resolve(), predecessorsGone, leaseUntil };
+    const record: StreamRecord = { streamId: stream.id, sessionId: stream.sessionId, prefix, fence, args: this.streamArgs(stream) };
+    const held: Held = { stream, prefix, fence, record, stopMirror, recheck: new AbortController(), mirror: Promise.resolve(), predecessorsGone, leaseUntil };
+    let taken = false;
+    // After a wipe: a stream that still holds its session takes it again (unless a newer stream
+    // has meanwhile); one that has let it go only gets its record back.
+    const restore = async (): Promise<'restored' | 'taken'> => {
+      if (!this.held.has(stream.id)) return this.restorer.restoreEnded(record);
+      const r = (await this.scripts.jarvisRestore(prefix, ...record.args, fence.toString())) as 'restored' | 'taken';
+      taken = r === 'taken';
+      return r;
+    };
     held.mirror = mirrorLog(
       this.streamLog.local,
       this.streamLog.remote,
-      {
-        prefix,
-        streamId: stream.id,
-        fence,
-        restore: () => this.scripts.jarvisRestore(prefix, ...this.streamArgs(stream), fence.toString()) as Promise<'restored' | 'taken'>,
-      },
+      { prefix, streamId: stream.id, fence, restore, recheck: () => held.recheck.signal },
       {
         stopped: (reason) => stream.cancel(reason as CancelReason),
-        fenced: () => this.leaseLost(stream, fence, 'append'),
+        fenced: () => this.leaseLost(stream, fence, taken ? 'restore' : 'append'),
         failing: (error) => this.trouble(error),
+        restored: () => this.log.info('redis_log_restored', { trace: stream.id, session: stream.sessionId, state: stream.outcome ? 'ended' : 'live', fence: fence.toString() }),
       },
       stopMirror.signal,
-    ).catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }));
+    )
+      .catch((err: unknown) => this.log.error('stream_mirror_failed', { trace: stream.id, error: err instanceof Error ? err.message : String(err) }))
+      .finally(() => (held.mirrored = true));
     this.held.set(stream.id, held);
   }
 
@@ -402,7 +398,8 @@ export class RedisCoordinator implements SessionCoordinator {
 
   private renewed(h: Held, r: string[], sentAt: number, by: string): void {
     if (r[0] === 'fenced') return this.leaseLost(h.stream, h.fence, by);
-    // 'gone' too: Redis lost everything; the mirror writes the record and the log back (RESTORE takes the lease).
+    // 'gone': Redis lost everything; the mirror writes the record and the log back now (RESTORE takes the lease).
+    if (r[0] === 'gone') recheck(h);
     h.leaseUntil = Math.max(h.leaseUntil, sentAt + this.options.leaseMs);
     if (r[0] === 'stop' && h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
   }
@@ -430,46 +427,7 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 
   private rows(): ClusterStreamRow[] {
-    return this.local.list().map((s) => ({
-      instance: this.options.instance,
-      key: s.owner === '' ? null : s.owner,
-      session_id: s.sessionId,
-      stream_id: s.id,
-      model: s.model,
-      state: s.state,
-      created_at: s.createdAt,
-      tokens: s.tokens,
-      upstream_open: s.upstreamOpen,
-      first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
-    }));
-  }
-
-  /** Until the stream `prevId` has let go (its released message, or its lease key gone), bounded by the cancel timeout. */
-  private waitForRelease(prefix: string, prevId: string): Promise<'clean' | 'timeout'> {
-    return new Promise((resolve) => {
-      let poll: NodeJS.Timeout | undefined;
-      const finish = (r: 'clean' | 'timeout') => {
-        clearTimeout(deadline);
-        clearTimeout(poll);
-        const set = this.releasedWaiters.get(prevId);
-        set?.delete(onReleased);
-        if (set?.size === 0) this.releasedWaiters.delete(prevId);
-        resolve(r);
-      };
-      const onReleased = () => finish('clean');
-      const deadline = setTimeout(finish, this.options.cancelTimeoutMs, 'timeout');
-      let set = this.releasedWaiters.get(prevId);
-      if (!set) this.releasedWaiters.set(prevId, (set = new Set()));
-      set.add(onReleased);
-      // The released message may be lost (pub/sub keeps nothing): the lease key is polled too.
-      const check = () => {
-        this.redis.exists(keys.lease(prefix, prevId)).then(
-          (n) => (n === 0 ? finish('clean') : (poll = setTimeout(check, 50))),
-          () => (poll = setTimeout(check, 50)),
-        );
-      };
-      check();
-    });
+    return streamRows(this.local.list(), this.options.instance);
   }
 
   private onMessage(channel: string, message: string): void {
@@ -478,14 +436,27 @@ export class RedisCoordinator implements SessionCoordinator {
       const stream = this.local.get(message.slice(0, space));
       if (stream && stream.cancel(message.slice(space + 1) as CancelReason)) this.log.info('stream_stop_signal', { trace: stream.id, reason: message.slice(space + 1) });
     } else if (channel === channels.released) {
-      for (const waiter of this.releasedWaiters.get(message) ?? []) waiter();
+      this.releaseWaits.released(message);
     }
+  }
+
+  /** A Redis restarted empty lost every record and log: running streams' mirrors write theirs back now, the restorer the ended ones'. */
+  private afterReconnect(): Promise<void> {
+    return this.restorer.afterReconnect(() => [...this.held.values()].map((h) => ({ record: h.record, recheck: () => recheck(h) })), (err) => this.trouble(err), this.closing.signal);
   }
 
   private trouble(error: string): void {
     if (this.redisTrouble === undefined) this.log.warn('redis_unavailable', { error, streams_running: this.local.size });
     this.redisTrouble = error;
   }
+}
+
+/** Has the stream's mirror check its Redis log now; false when it is done (ended, still letting go). */
+function recheck(h: Held): boolean {
+  const signal = h.recheck;
+  h.recheck = new AbortController();
+  signal.abort();
+  return h.mirrored !== true;
 }
 
 /** `wait`'s result, or 'aborted' as soon as `signal` aborts (the wait itself goes on). */

@@ -155,6 +155,29 @@ redis.call('SET', 'jarvis:stream:' .. id, p, 'PX', ttl)
 return 'restored'
 `;
 
+/**
+ * After a Redis wipe, for a stream that has ended (its log is kept for the retention): writes its
+ * record back without taking the session (no `cur`: a newer stream may hold it) and with a short
+ * lease (no reader takes it for a dead owner's while its log is written back). ARGV as RESTORE's.
+ * Returns 'restored' (also when the record is there already: the log is then written from where it is).
+ */
+export const RESTORE_ENDED = `${COMMON}
+local id, inst, fence = ARGV[1], ARGV[2], ARGV[10]
+local f = tonumber(redis.call('GET', p .. 'fence') or '0')
+if f < tonumber(fence) then redis.call('SET', p .. 'fence', fence) end
+local meta, log = p .. 'meta:' .. id, p .. 'log:' .. id
+if redis.call('EXISTS', meta) == 1 then return 'restored' end
+local ttl = tonumber(ARGV[8])
+redis.call('DEL', log)
+redis.call('HSET', meta, 'fence', fence, 'owner', ARGV[3], 'session', ARGV[4], 'model', ARGV[5], 'inst', inst)
+redis.call('XADD', log, '1-0', 't', 's', 'v', ARGV[6])
+redis.call('PEXPIRE', meta, ttl)
+redis.call('PEXPIRE', log, ttl)
+redis.call('SET', p .. 'lease:' .. id, fence, 'PX', tonumber(ARGV[7]))
+redis.call('SET', 'jarvis:stream:' .. id, p, 'PX', ttl)
+return 'restored'
+`;
+
 /** The owner lets the stream go. ARGV: stream, fence. Publishes on jarvis:released. */
 export const RELEASE = `
 local p = KEYS[1]

@@ -10,13 +10,29 @@ import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, Stream
  * where it runs, and from Redis on every other instance.
  */
 export class ClusterEventLog implements StreamEventLog {
+  /** Streams this instance is starting whose memory log is not created yet: resolved at `create` or when the stream ends. */
+  private readonly expected = new Map<string, { created: Promise<void>; resolve: () => void }>();
+
   constructor(
     readonly local: MemoryEventLog,
     readonly remote: RedisEventLog,
   ) {}
 
+  expect(streamId: string, until: Promise<unknown>): void {
+    let resolve!: () => void;
+    const created = new Promise<void>((r) => (resolve = r));
+    this.expected.set(streamId, { created, resolve });
+    const done = () => {
+      resolve();
+      this.expected.delete(streamId);
+    };
+    void until.then(done, done);
+  }
+
   create(status: StatusEvent, owner: string, fence: bigint): void {
     this.local.create(status, owner, fence);
+    this.expected.get(status.stream_id)?.resolve();
+    this.expected.delete(status.stream_id);
   }
 
   append(streamId: string, item: LogItem, fence: bigint): AppendResult {
@@ -32,12 +48,30 @@ export class ClusterEventLog implements StreamEventLog {
   }
 
   async *read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncGenerator<LogSlice> {
+    // The owner's own readers (the answer's first response, its recorder) start before the
+    // session is taken in Redis: they wait for the memory log, the owner's whole copy, which no
+    // Redis restart can take away. Read from Redis, they were cut when Redis came back empty.
+    const pending = this.expected.get(streamId);
+    if (pending) await untilAborted(pending.created, signal);
     if (await this.local.info(streamId)) yield* this.local.read(streamId, after, signal);
     else yield* this.remote.read(streamId, after, signal);
   }
 
   async close(): Promise<void> {
+    for (const pending of this.expected.values()) pending.resolve();
     await this.local.close();
     await this.remote.close();
   }
+}
+
+function untilAborted(wait: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void wait.then(done);
+  });
 }

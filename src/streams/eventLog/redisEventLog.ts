@@ -21,6 +21,13 @@ export interface RedisEventLogOptions {
   maxBlockingReaders?: number;
   /** A reader found a gap or lost Redis: loud, once per read. */
   onReadError?: (streamId: string, sessionId: string, error: string) => void;
+  /**
+   * A reader's log vanished under it (Redis restarted empty, or the log expired): after waiting for
+   * the owner to write it back, it `resumed`, or gave up (`lost`) and ended with `answer_log_lost`.
+   */
+  onVanished?: (vanished: { streamId: string; sessionId: string; outcome: 'resumed' | 'lost'; after: number; waitedMs: number }) => void;
+  /** How long a reader whose log vanished waits for it to come back (default: max(5 s, 3 leases)). */
+  vanishedWaitMs?: number;
   /** A reader found the stream's owner gone (its lease lapsed) and recorded the stream lost. */
   onLost?: (lost: { streamId: string; sessionId: string; owner: string; instance: string }) => void;
 }
@@ -197,7 +204,24 @@ export class RedisEventLog implements StreamEventLog {
         if (raw.length === 0) {
           // Gone (expired, wiped), or ended at or before this reader's cursor: nothing more will come.
           const [session, term] = await this.redis.hmget(meta, 'session', 'term');
-          if (session === null) return;
+          if (session === null) {
+            // It was there when this read began and has not ended for this reader: it vanished.
+            // Its owner writes it back from its memory log (RESTORE, under the same ids): wait
+            // for that, bounded; else the reader gets a terminal that says so, never silence.
+            const waitMs = this.options.vanishedWaitMs ?? Math.max(5000, 3 * this.options.leaseMs);
+            const started = Date.now();
+            const back = await this.waitForKey(meta, waitMs, stop);
+            if (back === undefined) return;
+            const vanished = { streamId, sessionId, after: cursor.seq, waitedMs: Date.now() - started };
+            this.options.onVanished?.({ ...vanished, outcome: back ? 'resumed' : 'lost' });
+            if (!back) {
+              const message = `the stream's log in Redis was lost (Redis restarted empty?) and the instance running it did not write it back within ${waitMs} ms; reload the answer from its conversation, or ask again`;
+              yield { from: cursor, items: [], terminal: readError(streamId, sessionId, 'answer_log_lost', message) };
+              return;
+            }
+            quietSince = Date.now();
+            continue;
+          }
           if (term !== null) {
             // The terminal entry is written with `term`: it may have come since the XRANGE.
             raw = (await this.redis.xrange(log, `(${lastId}`, '+', 'COUNT', SLICE)) as RawEntry[];
@@ -252,6 +276,17 @@ export class RedisEventLog implements StreamEventLog {
     }
   }
 
+  /** Whether `key` exists again within `ms` (polled; Redis errors count as not yet); undefined when `signal` aborts. */
+  private async waitForKey(key: string, ms: number, signal: AbortSignal): Promise<boolean | undefined> {
+    const deadline = Date.now() + ms;
+    while (!signal.aborted) {
+      if ((await this.redis.exists(key).catch(() => 0)) === 1) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(100, signal);
+    }
+    return undefined;
+  }
+
   /** XREAD BLOCK on a connection of its own (a blocked connection can do nothing else); polls when none is free. */
   private async waitForMore(log: string, lastId: string, signal: AbortSignal): Promise<RawEntry[]> {
     const conn = await this.takeConnection();
@@ -296,7 +331,7 @@ interface RedisScripts {
   jarvisCheckLost(prefix: string, ...args: string[]): Promise<unknown>;
 }
 
-function readError(streamId: string, sessionId: string, code: 'internal_error' | 'cluster_unavailable', message: string): TerminalEvent {
+function readError(streamId: string, sessionId: string, code: 'internal_error' | 'cluster_unavailable' | 'answer_log_lost', message: string): TerminalEvent {
   return { type: 'error', code, message, stream_id: streamId, session_id: sessionId };
 }
 

@@ -127,5 +127,11 @@ export interface StreamEventLog {
    * or early when `signal` aborts or the log is gone.
    */
   read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncIterable<LogSlice>;
+  /**
+   * Optional: this process is about to start `streamId` and will `create` its log (the cluster
+   * first takes the session in Redis): a read that comes meanwhile waits for that log, or for
+   * `until` (the stream ended without one), instead of reading another copy of it.
+   */
+  expect?(streamId: string, until: Promise<unknown>): void;
   close(): Promise<void>;
 }

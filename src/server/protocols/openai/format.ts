@@ -57,6 +57,7 @@ const ERROR_STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
   cluster_unavailable: 503,
   lost: 502,
+  answer_log_lost: 502,
 };
 
 /** The HTTP status of an error: the upstream's own 4xx when it refused the request, so SDKs do not retry it. */
