@@ -61,6 +61,13 @@ export interface Config {
   leaseMs: number;
   /** JARVIS_REDIS_TIMEOUT_MS: the bound on every Redis command. */
   redisTimeoutMs: number;
+  // Store faults (docs/security.md, "The store unavailable, full or corrupt").
+  /** JARVIS_STORE_RETRY_MS: how long an answer's final write is tried again while the store is down. */
+  storeRetryMs: number;
+  /** JARVIS_ANSWER_SWEEP_MS: how often answers left `streaming` after their stream ended are finished. */
+  answerSweepMs: number;
+  /** JARVIS_STORE_QUICK_CHECK (1/0): SQLite's `PRAGMA quick_check` at start-up. */
+  storeQuickCheck: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +131,10 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     instanceId: instanceId(merged.JARVIS_INSTANCE_ID),
     leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
     redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
+    // Store faults.
+    storeRetryMs: int(merged, 'JARVIS_STORE_RETRY_MS', 10 * 60_000),
+    answerSweepMs: int(merged, 'JARVIS_ANSWER_SWEEP_MS', 60_000, 100),
+    storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
   };
 }
 

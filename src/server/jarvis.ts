@@ -15,6 +15,8 @@ import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
+import { sweepUnfinishedEvery } from '../store/answerSweep.js';
+import { StoreHealth } from '../store/faults.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversationFeed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
@@ -67,8 +69,9 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   // In a cluster the answers' sweep asks Redis which other instances are gone.
   const sweep = cluster ? { instance: config.instanceId, ownerGone: cluster.coordinator.ownerGone.bind(cluster.coordinator) } : undefined;
   let store;
+  const storeHealth = new StoreHealth(log);
   try {
-    store = await openStore(config, log, sweep);
+    store = await openStore(config, log, sweep, storeHealth);
   } catch (err) {
     if (cluster) {
       await cluster.coordinator.close();
@@ -96,12 +99,17 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     streamLog,
     fences: new FenceClock(),
     store,
-    answers: new AnswerRecorder(store, streamLog, log),
+    answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
     conversationFeed: new ConversationFeed(),
     ...(cluster ? { cluster: cluster.coordinator } : {}),
   };
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
+  // Every instance finishes its own answers left streaming after their stream ended (answerSweep.ts).
+  const stopUnfinished = sweepUnfinishedEvery(
+    { store, answers: ctx.answers, events: streamLog, isLive: (id) => local.get(id) !== undefined, log, instance: cluster ? config.instanceId : null },
+    config.answerSweepMs,
+  );
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on the demo: switch to Ollama as soon as it answers.
   const watch =
@@ -117,6 +125,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   } catch (err) {
     watch?.stop();
     stopSweep?.();
+    stopUnfinished();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
     await store.close();
     await log.close();
@@ -138,6 +147,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const close = () => {
     watch?.stop();
     stopSweep?.();
+    stopUnfinished();
     return (closing ??= shutdown(ctx, app));
   };
   return { app, ctx, url, close };
@@ -162,6 +172,7 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   if (!(await within(ctx.answers.settled().then(() => true), config.shutdownGraceMs / 2))) {
     log.warn('shutdown_answers_unstored', { answers: ctx.answers.active });
   }
+  ctx.answers.close();
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);

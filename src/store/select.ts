@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { postgresDialect, sqliteDialect } from './dialects.js';
+import type { StoreHealth } from './faults.js';
 import { SqlConversationStore } from './sqlStore.js';
 import { StoreError, type ClusterSweep, type ConversationStore } from './types.js';
 
@@ -9,13 +10,14 @@ import { StoreError, type ClusterSweep, type ConversationStore } from './types.j
  * else SQLite in JARVIS_DATA_DIR. Migrates, marks answers a dead process left
  * `streaming` as `interrupted`, and logs the choice (like selectBackend).
  */
-export async function openStore(config: Config, log: SystemLog, cluster?: Omit<ClusterSweep, 'includeOwn'>): Promise<ConversationStore> {
+export async function openStore(config: Config, log: SystemLog, cluster?: Omit<ClusterSweep, 'includeOwn'>, health?: StoreHealth): Promise<ConversationStore> {
   const started = performance.now();
   let store: SqlConversationStore;
   let migrated: string[];
+  let check: { checkMs?: number; sizeBytes?: number } = {};
   try {
-    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir);
-    ({ store, migrated } = await SqlConversationStore.open(dialect, cluster ? { instance: cluster.instance } : {}));
+    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : (check = sqliteDialect(config.dataDir, { quickCheck: config.storeQuickCheck }));
+    ({ store, migrated } = await SqlConversationStore.open(dialect, { ...(cluster ? { instance: cluster.instance } : {}), faults: health }));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     log.error('store_open_failed', { kind: config.databaseUrl ? 'postgres' : 'sqlite', error });
@@ -31,6 +33,8 @@ export async function openStore(config: Config, log: SystemLog, cluster?: Omit<C
     reason: config.databaseUrl ? 'DATABASE_URL set' : 'DATABASE_URL not set: SQLite in JARVIS_DATA_DIR',
     migrations: migrated.length > 0 ? migrated.join(',') : undefined,
     interrupted_answers: interrupted,
+    quick_check_ms: check.checkMs,
+    size_mb: check.sizeBytes === undefined ? undefined : Math.round(check.sizeBytes / 1e5) / 10,
     ms: Math.round(performance.now() - started),
   });
   if (interrupted > 0) log.warn('answers_interrupted', { count: interrupted, why: cluster ? 'their instance (this one before its restart, or another that is gone) ended while they streamed' : 'the previous process ended while they streamed' });

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, sql, type Transaction } from 'kysely';
 import type { Usage } from '../shared/events.js';
+import { interruptAnswers, unfinishedAnswers } from './answerQueries.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
+import { toStoreError, type StoreFaultObserver } from './faults.js';
 import { migrate } from './migrations.js';
 import { snippetAround } from './snippet.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
@@ -24,6 +26,8 @@ import {
   type StoredMessage,
   type Turn,
   type TurnStarted,
+  type UnfinishedAnswer,
+  type UnfinishedQuery,
 } from './types.js';
 
 /** `q` as a case-insensitive LIKE pattern (with ESCAPE '\\'): a substring, wildcards taken literally. */
@@ -34,6 +38,8 @@ function likePattern(q: string): string {
 export interface StoreOptions {
   /** Cluster mode (JARVIS_INSTANCE_ID): stamped on every answer this instance streams. */
   instance?: string;
+  /** Told of every store fault and success (StoreHealth logs faults once per episode). */
+  faults?: StoreFaultObserver;
 }
 
 /** Other instances' streaming answers looked at per sweep (the next sweep takes the rest). */
@@ -58,9 +64,11 @@ export class SqlConversationStore implements ConversationStore {
   private readonly traits: DatabaseTraits;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
+  private readonly faults: StoreFaultObserver | undefined;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
+    this.faults = options.faults;
     this.kind = opened.kind;
     this.location = opened.location;
     this.traits = opened.traits;
@@ -75,7 +83,7 @@ export class SqlConversationStore implements ConversationStore {
       return { store, migrated };
     } catch (err) {
       await store.db.destroy().catch(() => {});
-      const cause = toStoreError(err, 'cannot migrate');
+      const cause = toStoreError(err, 'cannot migrate', opened);
       throw new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
     }
   }
@@ -331,6 +339,14 @@ export class SqlConversationStore implements ConversationStore {
     });
   }
 
+  unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]> {
+    return this.guard('find unfinished answers', () => unfinishedAnswers(this.db, query));
+  }
+
+  interruptAnswers(messageIds: string[]): Promise<number> {
+    return this.guard('interrupt answers', () => interruptAnswers(this.db, messageIds));
+  }
+
   async close(): Promise<void> {
     await this.db.destroy();
   }
@@ -347,27 +363,17 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await run();
+      result = await run();
     } catch (err) {
-      throw toStoreError(err, `the database failed to ${what}`);
+      const error = toStoreError(err, `the database failed to ${what}`, this);
+      this.faults?.failed(error);
+      throw error;
     }
+    this.faults?.succeeded();
+    return result;
   }
-}
-
-function toStoreError(err: unknown, context: string): StoreError {
-  if (err instanceof StoreError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown })?.code;
-  // Connection trouble, a locked or read-only file, a full disk: the database is
-  // unavailable (503), not the request wrong.
-  const unavailable =
-    typeof code === 'string' &&
-    (/^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE|ENOENT|EACCES)/.test(code) ||
-      /^SQLITE_(BUSY|LOCKED|READONLY|FULL|CANTOPEN|IOERR|CORRUPT|NOTADB|PERM)/.test(code) ||
-      /^(08|53|57P)/.test(code));
-  const timeout = /timeout|terminated|Connection terminated/i.test(message);
-  return new StoreError(unavailable || timeout ? 'unavailable' : 'internal', `${context}: ${message}`, { cause: err });
 }
 
 function messageRow(conversationId: string, position: number, role: MessageRole, content: string, now: number): MessagesTable {

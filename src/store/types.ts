@@ -181,8 +181,28 @@ export interface ConversationStore {
    * this instance's own, and those of other instances that `cluster.ownerGone` says are gone.
    */
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
+  /** Answers left `streaming` and not written for a while: the answer sweep's candidates (answerSweep.ts). */
+  unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]>;
+  /** These answers become `interrupted` where they still stream; returns how many. */
+  interruptAnswers(messageIds: string[]): Promise<number>;
 
   close(): Promise<void>;
+}
+
+export interface UnfinishedQuery {
+  /** This instance's answers only (cluster mode); null: every answer (one process). */
+  instance: string | null;
+  /** Unix ms: only answers not written since. */
+  updatedBefore: number;
+  limit: number;
+}
+
+export interface UnfinishedAnswer {
+  messageId: string;
+  streamId: string | null;
+  fence: bigint;
+  conversationId: string;
+  owner: string;
 }
 
 /** What the sweep needs to know in a cluster (see interruptStreaming). */
