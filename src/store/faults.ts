@@ -106,9 +106,8 @@ export class StoreHealth implements StoreFaultObserver {
   failed(err: StoreError): void {
     if (err.code !== 'unavailable') return;
     this.failures++;
-    if (this.downSince !== undefined && err.message === this.reason) return;
-    // A new episode, or the same one with another cause (the disk freed, now permissions): one line each.
-    this.downSince ??= Date.now();
+    if (this.downSince !== undefined) return;
+    this.downSince = Date.now();
     this.reason = err.message;
     const cause = err.cause instanceof Error ? err.cause.message : undefined;
     this.log.error('store_unavailable', { reason: err.message, error: cause === err.message ? undefined : cause?.slice(0, 300) });
@@ -116,7 +115,7 @@ export class StoreHealth implements StoreFaultObserver {
 
   succeeded(): void {
     if (this.downSince === undefined) return;
-    this.log.warn('store_recovered', { down_ms: Date.now() - this.downSince, failed_calls: this.failures, reason: this.reason });
+    this.log.warn('store_recovered', { down_ms: Date.now() - this.downSince, failed_calls: this.failures, first_reason: this.reason });
     this.downSince = undefined;
     this.failures = 0;
     this.reason = '';
