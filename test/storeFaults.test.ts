@@ -50,7 +50,10 @@ afterEach(async () => {
 function chattr(flag: '+i' | '-i', files: string[]): void {
   const present = files.filter((f) => existsSync(f));
   execFileSync('chattr', [flag, ...present]);
-  for (const f of present) (flag === '+i' ? immutable.add(f) : immutable.delete(f));
+  for (const f of present) {
+    if (flag === '+i') immutable.add(f);
+    else immutable.delete(f);
+  }
 }
 
 function tmpfs(size: string): string {
@@ -165,6 +168,19 @@ describe.skipIf(skip)('store faults (SQLite)', () => {
     );
     expect(failed).toMatch(/Jarvis exited \(1\) before listening/);
     expect(failed).toContain(`cannot write ${file}: it is immutable`);
+  });
+
+  it('holds the SQLite file alone: a second Jarvis on the same JARVIS_DATA_DIR refuses to start and says why', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'jarvis-two-')), 'data');
+    const first = await start(dataDir);
+    await newConversation(first.url);
+    const failed = await start(dataDir).then(
+      () => 'started',
+      (err: Error) => err.message,
+    );
+    expect(failed).toContain(`${join(dataDir, 'jarvis.db')} is locked by another process (another Jarvis with the same JARVIS_DATA_DIR?)`);
+    // The first one never noticed.
+    expect((await api(first.url, 'POST', '/v1/conversations', {})).status).toBe(201);
   });
 
   it('refuses to start on a database corrupted mid-file, naming the file and how to recover it', async () => {

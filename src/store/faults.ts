@@ -43,7 +43,7 @@ export function faultReason(err: unknown, where: StoreWhere): string | undefined
   const code = (err as { code?: unknown } | undefined)?.code;
   const db = `the Postgres database at ${where.location}`;
   if (typeof code === 'string') {
-    if (/^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE)$/.test(code)) return `cannot reach ${db} (${code}): check that the server is running and reachable`;
+    if (/^(ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENETUNREACH|EPIPE|ENOENT|EACCES)$/.test(code)) return `cannot reach ${db} (${code}): check that the server is running and reachable`;
     if (/^(ENOTFOUND|EAI_AGAIN)$/.test(code)) return `cannot resolve the host of ${db} (${code}): check DATABASE_URL and DNS`;
     if (code === 'ETIMEDOUT') return `${db} does not answer (connection timed out): check the server and the network`;
     if (code === '53100') return `the disk of ${db} is full: free space on the database server`;
