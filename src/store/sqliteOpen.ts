@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
-import { faultReason } from './faults.js';
+import { faultReason, sqliteCode } from './faults.js';
 import { StoreError } from './types.js';
 
 export type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown; prepare(sql: string): { all(params: readonly unknown[]): unknown[] } };
@@ -62,7 +62,7 @@ export function openSqliteFile(file: string, options: SqliteOpenOptions = {}): S
       // Closing a connection that failed to open says nothing more.
     }
     const cause = err instanceof Error ? err.message : String(err);
-    if (err instanceof CorruptDatabase || /^SQLITE_(CORRUPT|NOTADB)/.test(String((err as { code?: unknown }).code))) {
+    if (err instanceof CorruptDatabase || /^SQLITE_(CORRUPT|NOTADB)/.test(sqliteCode(err) ?? '')) {
       throw new StoreError('unavailable', corruptMessage(file, cause), { cause: err });
     }
     const reason = faultReason(err, { kind: 'sqlite', location: file });
