@@ -1,4 +1,9 @@
+import { createServer, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postgresDialect } from '../src/store/dialects.js';
+import { SqlConversationStore } from '../src/store/sqlStore.js';
+import { StoreError } from '../src/store/types.js';
+import { freePort } from './helpers/freePort.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { events, waitForLog } from './helpers/log.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -60,4 +65,33 @@ describe.skipIf(skip)('Postgres down while an answer ends', () => {
     expect(events(jarvis.logFile, 'store_unavailable')).toHaveLength(1);
     expect(events(jarvis.logFile, 'answer_store_gave_up')).toHaveLength(0);
   }, 90_000);
+});
+
+describe('Postgres that cannot be reached, as the store reports it', () => {
+  const open = (url: string) => SqlConversationStore.open(postgresDialect(url)).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+
+  it('nothing listening: unavailable, saying what to check', async () => {
+    const err = await open(`postgres://jarvis:secret@127.0.0.1:${await freePort()}/jarvis`);
+    expect(err).toBeInstanceOf(StoreError);
+    expect((err as StoreError).code).toBe('unavailable');
+    expect((err as StoreError).message).toMatch(/^cannot reach the Postgres database at postgres:\/\/jarvis:\*\*\*@127\.0\.0\.1:\d+\/jarvis \(ECONNREFUSED\): check that the server is running/);
+  });
+
+  it('a server that accepts and never answers: the pool\'s connect timeout, unavailable', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => void sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as { port: number };
+      const err = await open(`postgres://jarvis@127.0.0.1:${port}/jarvis`);
+      expect((err as StoreError).code).toBe('unavailable');
+      expect((err as StoreError).message).toMatch(/does not answer \(.*timeout.*\): check that the server is running and reachable/i);
+    } finally {
+      for (const s of sockets) s.destroy();
+      silent.close();
+    }
+  }, 30_000);
 });

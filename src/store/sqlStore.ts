@@ -84,7 +84,8 @@ export class SqlConversationStore implements ConversationStore {
     } catch (err) {
       await store.db.destroy().catch(() => {});
       const cause = toStoreError(err, 'cannot migrate', opened);
-      throw new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
+      // A store fault's message names the database already, and says what to fix.
+      throw cause.code === 'unavailable' ? cause : new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
     }
   }
 
