@@ -41,7 +41,9 @@ export async function sweepUnfinished(deps: AnswerSweepDeps, quietMs: number): P
       continue;
     }
     if (deps.isLive(c.streamId)) continue;
-    const info = await events.info(c.streamId);
+    // A log that cannot be asked now (Redis down: reported by the coordinator) is asked again by the next sweep.
+    const info = await Promise.resolve(events.info(c.streamId)).catch(() => 'unknown' as const);
+    if (info === 'unknown') continue;
     if (info?.terminal) {
       answers.record({ owner: c.owner, conversationId: c.conversationId, messageId: c.messageId, streamId: c.streamId, fence: c.fence, startedMs: performance.now(), recovered: true });
       finished++;
