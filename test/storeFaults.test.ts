@@ -251,7 +251,8 @@ describe.skipIf(skip)('the answer sweep (SQLite)', () => {
   });
 
   it('sets it interrupted, with the text it has, when the stream log is gone too', async () => {
-    const { jarvis, id, answer } = await answerEndingInOutage({ JARVIS_ANSWER_SWEEP_MS: '1500', JARVIS_STREAM_RETENTION_MS: '50' });
+    // An answer is swept once unwritten for min(30 s, the interval): 5 s, long after its log (kept 50 ms) is gone.
+    const { jarvis, id, answer } = await answerEndingInOutage({ JARVIS_ANSWER_SWEEP_MS: '5000', JARVIS_STREAM_RETENTION_MS: '50' });
     const conv = await settledConversation(jarvis.url, id, 30_000);
     expect(conv.messages[1].state).toBe('interrupted');
     expect(answer.text.startsWith(conv.messages[1].content)).toBe(true);
