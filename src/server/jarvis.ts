@@ -15,8 +15,8 @@ import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
-import { sweepUnfinishedEvery } from '../store/answerSweep.js';
-import { StoreHealth } from '../store/faults.js';
+import { sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
+import { StoreHealth } from '../store/faults/health.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversationFeed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
@@ -105,7 +105,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   };
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
-  // Every instance finishes its own answers left streaming after their stream ended (answerSweep.ts).
+  // Every instance finishes its own answers left streaming after their stream ended (store/faults/answerSweep.ts).
   const stopUnfinished = sweepUnfinishedEvery(
     { store, answers: ctx.answers, events: streamLog, isLive: (id) => local.get(id) !== undefined, log, instance: cluster ? config.instanceId : null },
     config.answerSweepMs,

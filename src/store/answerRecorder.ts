@@ -2,7 +2,7 @@ import type { TerminalEvent } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { formatCursor, FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
 import type { ToolCall } from '../shared/events.js';
-import type { StoreHealth } from './faults.js';
+import type { StoreHealth } from './faults/health.js';
 import { StoreError, type AnswerState, type AnswerTimings, type ConversationStore } from './types.js';
 
 /** An answer in the database is at most this far behind its stream. */

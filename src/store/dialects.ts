@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { PostgresDialect, type Dialect } from 'kysely';
 import pg from 'pg';
-import { openSqliteFile, SqliteDialectKeepingCause, type SqliteOpenOptions } from './sqliteOpen.js';
+import { openSqliteFile, SqliteDialectKeepingCause, type SqliteOpenOptions } from './faults/sqliteOpen.js';
 
 /**
  * What differs between the databases, as named flags (the way Kysely's
@@ -27,7 +27,7 @@ export const SQLITE_FILE = 'jarvis.db';
 
 /**
  * SQLite in `dataDir` (created if missing): one file, WAL mode, held by this
- * process alone (sqliteOpen.ts says why); checked with `PRAGMA quick_check` first.
+ * process alone (faults/sqliteOpen.ts says why); checked with `PRAGMA quick_check` first.
  */
 export function sqliteDialect(dataDir: string, options: SqliteOpenOptions = {}): OpenedDialect & { checkMs?: number; sizeBytes?: number } {
   const file = resolve(join(dataDir, SQLITE_FILE));

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { postgresDialect, sqliteDialect } from './dialects.js';
-import type { StoreHealth } from './faults.js';
+import type { StoreHealth } from './faults/health.js';
 import { SqlConversationStore } from './sqlStore.js';
 import { StoreError, type ClusterSweep, type ConversationStore } from './types.js';
 

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, sql, type Transaction } from 'kysely';
 import type { Usage } from '../shared/events.js';
-import { interruptAnswers, unfinishedAnswers } from './answerQueries.js';
+import { interruptAnswers, unfinishedAnswers } from './faults/sweepQueries.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
-import { toStoreError, type StoreFaultObserver } from './faults.js';
+import { toStoreError } from './faults/classify.js';
+import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
 import { snippetAround } from './snippet.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';

@@ -181,7 +181,7 @@ export interface ConversationStore {
    * this instance's own, and those of other instances that `cluster.ownerGone` says are gone.
    */
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
-  /** Answers left `streaming` and not written for a while: the answer sweep's candidates (answerSweep.ts). */
+  /** Answers left `streaming` and not written for a while: the answer sweep's candidates (faults/answerSweep.ts). */
   unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]>;
   /** These answers become `interrupted` where they still stream; returns how many. */
   interruptAnswers(messageIds: string[]): Promise<number>;

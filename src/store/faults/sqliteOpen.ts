@@ -3,8 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
-import { faultReason, sqliteCode } from './faults.js';
-import { StoreError } from './types.js';
+import { faultReason, sqliteCode } from './classify.js';
+import { StoreError } from '../types.js';
 
 export type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown; prepare(sql: string): { all(params: readonly unknown[]): unknown[] } };
 

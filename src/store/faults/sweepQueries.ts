@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
-import type { UnfinishedAnswer, UnfinishedQuery } from './types.js';
+import type { Database } from '../schema.js';
+import type { UnfinishedAnswer, UnfinishedQuery } from '../types.js';
 
 // The queries of the answer sweep (answerSweep.ts), kept out of sqlStore.ts.
 
