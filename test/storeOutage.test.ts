@@ -1,9 +1,13 @@
 import { createServer, type Socket } from 'node:net';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnJarvis } from './helpers/jarvisProcess.js';
 import { postgresDialect } from '../src/store/dialects.js';
 import { SqlConversationStore } from '../src/store/sqlStore.js';
 import { StoreError } from '../src/store/types.js';
+import { startCluster } from './helpers/cluster.js';
 import { freePort } from './helpers/freePort.js';
+import { redisUnavailable } from './helpers/redis.js';
 import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { events, waitForLog } from './helpers/log.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from './helpers/postgres.js';
@@ -67,6 +71,42 @@ describe.skipIf(skip)('Postgres down while an answer ends', () => {
   }, 90_000);
 });
 
+describe.skipIf(skip)('Postgres stopped while a query waits', () => {
+  it('answers 503 and keeps running (a checked-out client\'s error event no longer kills the process), then works again', async () => {
+    const postgres = await startPostgres();
+    const url = await postgres.newDatabase();
+    const jarvis = await spawnJarvis({ JARVIS_BACKEND: 'demo', DATABASE_URL: url });
+    const locker = new pg.Client({ connectionString: url });
+    try {
+      const id = await newConversation(jarvis.url);
+      // Another session holds the conversation's row: Jarvis's update waits on it, its client checked out.
+      await locker.connect();
+      locker.on('error', () => {});
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM conversations WHERE id = $1 FOR UPDATE', [id]);
+      const patch = api(jarvis.url, 'PATCH', `/v1/conversations/${id}`, { title: 'waits' });
+      await expect
+        .poll(async () => (await locker.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'")).rows[0].n, { timeout: 10_000, interval: 50 })
+        .toBe(1);
+      await postgres.halt();
+
+      const res = await patch;
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe('store_unavailable');
+      expect(jarvis.proc.exitCode).toBeNull();
+      expect(jarvis.proc.signalCode).toBeNull();
+
+      await postgres.restart();
+      await expect.poll(async () => (await api(jarvis.url, 'PATCH', `/v1/conversations/${id}`, { title: 'done' })).status, { timeout: 30_000, interval: 200 }).toBe(200);
+      await waitForLog(jarvis.logFile, 'store_recovered');
+    } finally {
+      jarvis.proc.kill('SIGKILL');
+      await jarvis.exited;
+      await postgres.stop();
+    }
+  }, 90_000);
+});
+
 describe('Postgres that cannot be reached, as the store reports it', () => {
   const open = (url: string) => SqlConversationStore.open(postgresDialect(url)).then(
     () => undefined,
@@ -94,4 +134,41 @@ describe('Postgres that cannot be reached, as the store reports it', () => {
       silent.close();
     }
   }, 30_000);
+});
+
+const clusterSkip = redisUnavailable() ?? skip;
+
+describe.skipIf(clusterSkip)('cluster mode: a live instance finishes its own answers left streaming', () => {
+  it('finishes, from the cluster\'s stream log, an answer whose final write gave up while Postgres was down', async () => {
+    // No keys (the helpers here send none); the final write tries once, the sweep runs every 200 ms.
+    const c = await startCluster(1, { JARVIS_API_KEYS: '', JARVIS_ADMIN_KEYS: '', JARVIS_STORE_RETRY_MS: '0', JARVIS_ANSWER_SWEEP_MS: '200' });
+    try {
+      c.fake.plan = (p) => ({ tokens: Array.from({ length: 120 }, (_, i) => `${p}#${i} `), tokenMs: 10 });
+      const i1 = c.instances[0]!;
+      const id = await newConversation(i1.url);
+      const answer = sendMessage(i1.url, id, { content: 'cluster' });
+      await answer.tokensReached(10);
+      await c.postgres.halt();
+      await answer.finished;
+      expect(answer.terminal?.type).toBe('done');
+      await waitForLog(i1.logFile, 'answer_store_gave_up', {}, 20_000);
+      await c.postgres.restart();
+
+      let stored: any;
+      await expect
+        .poll(
+          async () => {
+            const res = await api(i1.url, 'GET', `/v1/conversations/${id}`);
+            stored = res.status === 200 ? res.body.messages[1] : undefined;
+            return stored?.state;
+          },
+          { timeout: 60_000, interval: 200 },
+        )
+        .toBe('done');
+      expect(stored).toMatchObject({ content: answer.text, seq: answer.lastSeq });
+      await waitForLog(i1.logFile, 'answers_swept', { finished: '1' });
+    } finally {
+      await c.stop();
+    }
+  }, 120_000);
 });

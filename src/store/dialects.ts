@@ -51,8 +51,12 @@ export function postgresDialect(url: string): OpenedDialect {
         oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client whose server went away emits 'error'; unhandled, it would crash the process.
+  // A client whose server went away emits 'error'; unhandled, it crashes the process. The pool
+  // handles it for idle clients ('error' on the pool); a client checked out for a query needs its
+  // own listener (the query itself fails with the error, becomes 503 store_unavailable, and the
+  // pool drops the client when it comes back). Postgres stopping mid-query killed Jarvis.
   pool.on('error', () => {});
+  pool.on('connect', (client) => void client.on('error', () => {}));
   return { kind: 'postgres', location: redact(url), dialect: new PostgresDialect({ pool }), traits: { rowLocks: true } };
 }
 
