@@ -172,3 +172,40 @@ describe.skipIf(clusterSkip)('cluster mode: a live instance finishes its own ans
     }
   }, 120_000);
 });
+
+describe.skipIf(clusterSkip)('cluster mode: an instance that dies while its answers wait for the store', () => {
+  it('loses none of them: another instance finishes them from the stream log in Redis, whole, not interrupted', async () => {
+    const c = await startCluster(2, { JARVIS_API_KEYS: '', JARVIS_ADMIN_KEYS: '' });
+    try {
+      c.fake.plan = (p) => ({ tokens: Array.from({ length: 120 }, (_, i) => `${p}#${i} `), tokenMs: 10 });
+      const [i1, i2] = [c.instances[0]!, c.instances[1]!];
+      const id = await newConversation(i1.url);
+      const answer = sendMessage(i1.url, id, { content: 'orphan' });
+      await answer.tokensReached(10);
+      await c.postgres.halt();
+      await answer.finished;
+      expect(answer.terminal?.type).toBe('done');
+      // The whole stream, terminal included, is in Redis (any instance can tell); i1's final write waits for Postgres.
+      await expect.poll(async () => (await api(i2.url, 'GET', `/v1/streams/${answer.streamId}`)).body.state, { timeout: 10_000, interval: 50 }).toBe('ended');
+      i1.proc.kill('SIGKILL');
+      await i1.exited;
+      await c.postgres.restart();
+
+      let stored: any;
+      await expect
+        .poll(
+          async () => {
+            const res = await api(i2.url, 'GET', `/v1/conversations/${id}`);
+            stored = res.status === 200 ? res.body.messages[1] : undefined;
+            return stored?.state ?? `HTTP ${res.status}`;
+          },
+          { timeout: 60_000, interval: 250 },
+        )
+        .toMatch(/^(done|interrupted|error)$/);
+      expect(stored).toMatchObject({ state: 'done', content: answer.text, seq: answer.lastSeq });
+      await waitForLog(i2.logFile, 'answers_swept', { finished: '1' });
+    } finally {
+      await c.stop();
+    }
+  }, 120_000);
+});

@@ -15,7 +15,7 @@ import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
-import { sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
+import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
 import { StoreHealth } from '../store/faults/health.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversationFeed.js';
@@ -66,8 +66,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
   const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
-  // In a cluster the answers' sweep asks Redis which other instances are gone.
-  const sweep = cluster ? { instance: config.instanceId, ownerGone: cluster.coordinator.ownerGone.bind(cluster.coordinator) } : undefined;
+  // In a cluster the answers' sweep asks Redis which other instances are gone (and leaves the answers this one finishes from their log).
+  const late: { answers?: AnswerRecorder } = {};
+  const ownerGone = cluster?.coordinator.ownerGone.bind(cluster.coordinator);
+  const sweep = cluster && ownerGone ? { instance: config.instanceId, ownerGone: notFollowed(ownerGone, () => late.answers) } : undefined;
   let store;
   const storeHealth = new StoreHealth(log);
   try {
@@ -81,7 +83,6 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     await log.close();
     throw err;
   }
-  const stopSweep = sweep ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs)) : undefined;
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
   const streamLog = cluster?.streamLog ?? memoryLog;
   const ctx: JarvisContext = {
@@ -105,11 +106,14 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   };
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
+  late.answers = ctx.answers;
   // Every instance finishes its own answers left streaming after their stream ended (store/faults/answerSweep.ts).
-  const stopUnfinished = sweepUnfinishedEvery(
-    { store, answers: ctx.answers, events: streamLog, isLive: (id) => local.get(id) !== undefined, log, instance: cluster ? config.instanceId : null },
-    config.answerSweepMs,
-  );
+  const sweepDeps = { store, answers: ctx.answers, events: streamLog, isLive: (id: string) => local.get(id) !== undefined, log };
+  const stopUnfinished = sweepUnfinishedEvery({ ...sweepDeps, instance: cluster ? config.instanceId : null }, config.answerSweepMs);
+  const stopSweep =
+    sweep && ownerGone
+      ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs), () => finishGoneFromLog({ ...sweepDeps, instance: config.instanceId }, ownerGone))
+      : undefined;
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on the demo: switch to Ollama as soon as it answers.
   const watch =

@@ -41,8 +41,9 @@ export interface RecorderOptions {
  */
 export class AnswerRecorder {
   private readonly running = new Set<Promise<void>>();
-  /** The messages being recorded (or whose final write waits for the store): the sweep leaves them. */
+  /** The messages being recorded (or whose final write waits for the store), and their streams: the sweeps leave them. */
   private readonly messages = new Set<string>();
+  private readonly streams = new Set<string>();
   private readonly closing = new AbortController();
   private readonly flushMs: number;
   private readonly retryMs: number;
@@ -69,9 +70,15 @@ export class AnswerRecorder {
     return this.messages.has(messageId);
   }
 
+  /** Whether an answer on this stream is being recorded here. */
+  follows(streamId: string): boolean {
+    return this.streams.has(streamId);
+  }
+
   record(answer: RecordedAnswer): void {
     if (this.messages.has(answer.messageId)) return;
     this.messages.add(answer.messageId);
+    this.streams.add(answer.streamId);
     const run = this.follow(answer).catch((err: unknown) => {
       this.log.error('answer_record_failed', { message: answer.messageId, stream_id: answer.streamId, error: err instanceof Error ? err.message : String(err) });
     });
@@ -79,6 +86,7 @@ export class AnswerRecorder {
     void run.finally(() => {
       this.running.delete(run);
       this.messages.delete(answer.messageId);
+      this.streams.delete(answer.streamId);
     });
   }
 

@@ -46,13 +46,24 @@ export async function openStore(config: Config, log: SystemLog, cluster?: Omit<C
  * start again under its id; every instance sweeps, now and then, the answers of
  * instances that are gone. Returns the function that stops it.
  */
-export function sweepAnswersEvery(store: ConversationStore, cluster: Omit<ClusterSweep, 'includeOwn'>, log: SystemLog, everyMs: number): () => void {
+export function sweepAnswersEvery(
+  store: ConversationStore,
+  cluster: Omit<ClusterSweep, 'includeOwn'>,
+  log: SystemLog,
+  everyMs: number,
+  /** Runs first: finishes, from their stream's log, the answers that can be (finishGoneFromLog); returns how many. */
+  finishFirst?: () => Promise<number>,
+): () => void {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    store
-      .interruptStreaming({ ...cluster, includeOwn: false })
+    (finishFirst ? finishFirst() : Promise.resolve(0))
+      .then((finished) => {
+        if (finished > 0) log.warn('answers_swept', { finished, interrupted: 0, why: 'their instance is gone, and their stream had ended: finished from its log' });
+      })
+      .catch(() => {}) // the sweep below reports what is wrong
+      .then(() => store.interruptStreaming({ ...cluster, includeOwn: false }))
       .then((count) => {
         if (count > 0) log.warn('answers_interrupted', { count, why: 'their instance is gone (not seen for 3 leases, and their leases lapsed)' });
       })

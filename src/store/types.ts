@@ -190,8 +190,8 @@ export interface ConversationStore {
 }
 
 export interface UnfinishedQuery {
-  /** This instance's answers only (cluster mode); null: every answer (one process). */
-  instance: string | null;
+  /** Whose answers: every one (one process), one instance's (cluster mode: its own), or those of every other instance (and of none). */
+  instances: 'all' | { only: string } | { except: string };
   /** Unix ms: only answers not written since. */
   updatedBefore: number;
   limit: number;
@@ -203,6 +203,8 @@ export interface UnfinishedAnswer {
   fence: bigint;
   conversationId: string;
   owner: string;
+  /** The instance that streamed it (cluster mode), else null. */
+  instance: string | null;
 }
 
 /** What the sweep needs to know in a cluster (see interruptStreaming). */

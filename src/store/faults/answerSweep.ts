@@ -19,6 +19,9 @@ export interface AnswerSweepDeps {
   instance: string | null;
 }
 
+/** Cluster mode: which answers of other instances nobody can write any more (RedisCoordinator.ownerGone). */
+export type OwnerGone = (answers: Array<{ streamId: string | null; instance: string | null }>) => Promise<boolean[]>;
+
 /**
  * The running instance's own answers left `streaming` that nothing will write any
  * more: their recorder ended (its final write gave up after JARVIS_STORE_RETRY_MS,
@@ -31,7 +34,7 @@ export interface AnswerSweepDeps {
  */
 export async function sweepUnfinished(deps: AnswerSweepDeps, quietMs: number): Promise<{ finished: number; interrupted: number }> {
   const { store, answers, events } = deps;
-  const candidates = await store.unfinishedAnswers({ instance: deps.instance, updatedBefore: Date.now() - quietMs, limit: SWEEP_BATCH });
+  const candidates = await store.unfinishedAnswers({ instances: deps.instance === null ? 'all' : { only: deps.instance }, updatedBefore: Date.now() - quietMs, limit: SWEEP_BATCH });
   let finished = 0;
   const lost: string[] = [];
   for (const c of candidates) {
@@ -51,6 +54,41 @@ export async function sweepUnfinished(deps: AnswerSweepDeps, quietMs: number): P
   }
   const interrupted = await store.interruptAnswers(lost);
   return { finished, interrupted };
+}
+
+/**
+ * Cluster mode, before the sweep that sets the answers of instances that are gone
+ * `interrupted` (sweepAnswersEvery): those whose stream's log (in Redis) still has
+ * its terminal event are finished from it here instead, whole — an instance that
+ * died while its final writes waited for the store loses none of them. What this
+ * instance then records, that sweep leaves alone (`ownerGone` below answers false).
+ * Returns how many it took.
+ */
+export async function finishGoneFromLog(deps: AnswerSweepDeps & { instance: string }, ownerGone: OwnerGone): Promise<number> {
+  const { store, answers, events } = deps;
+  const candidates = (await store.unfinishedAnswers({ instances: { except: deps.instance }, updatedBefore: Date.now(), limit: SWEEP_BATCH })).filter(
+    (c) => c.streamId !== null && !answers.has(c.messageId),
+  );
+  if (candidates.length === 0) return 0;
+  const gone = await ownerGone(candidates);
+  let finished = 0;
+  for (const [i, c] of candidates.entries()) {
+    if (gone[i] !== true) continue;
+    const info = await Promise.resolve(events.info(c.streamId as string)).catch(() => undefined);
+    if (!info?.terminal) continue;
+    answers.record({ owner: c.owner, conversationId: c.conversationId, messageId: c.messageId, streamId: c.streamId as string, fence: c.fence, startedMs: performance.now(), recovered: true });
+    finished++;
+  }
+  return finished;
+}
+
+/** `ownerGone` for the sweep of gone instances' answers, leaving those this instance is finishing. */
+export function notFollowed(ownerGone: OwnerGone, answers: () => AnswerRecorder | undefined): OwnerGone {
+  return async (list) => {
+    const gone = await ownerGone(list);
+    const recorder = answers();
+    return gone.map((g, i) => g && !(recorder && list[i]?.streamId && recorder.follows(list[i].streamId)));
+  };
 }
 
 /** Runs sweepUnfinished every `everyMs` (JARVIS_ANSWER_SWEEP_MS); returns the function that stops it. */

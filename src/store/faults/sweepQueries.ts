@@ -4,18 +4,22 @@ import type { UnfinishedAnswer, UnfinishedQuery } from '../types.js';
 
 // The queries of the answer sweep (answerSweep.ts), kept out of sqlStore.ts.
 
-/** Answers still `streaming` (of one instance, or of all when `instance` is null) not written since `updatedBefore`. */
+/** Answers still `streaming` (of the instances asked for) not written since `updatedBefore`. */
 export async function unfinishedAnswers(db: Kysely<Database>, query: UnfinishedQuery): Promise<UnfinishedAnswer[]> {
+  const instances = query.instances;
   const rows = await db
     .selectFrom('messages')
     .innerJoin('conversations', 'conversations.id', 'messages.conversation_id')
-    .select(['messages.id', 'messages.stream_id', 'messages.fence', 'messages.conversation_id', 'conversations.owner'])
+    .select(['messages.id', 'messages.stream_id', 'messages.fence', 'messages.conversation_id', 'messages.instance', 'conversations.owner'])
     .where('messages.state', '=', 'streaming')
     .where('messages.updated_at', '<', query.updatedBefore)
-    .$if(query.instance !== null, (q) => q.where('messages.instance', '=', query.instance as string))
+    .$if(typeof instances === 'object' && 'only' in instances, (q) => q.where('messages.instance', '=', (instances as { only: string }).only))
+    .$if(typeof instances === 'object' && 'except' in instances, (q) =>
+      q.where((eb) => eb.or([eb('messages.instance', 'is', null), eb('messages.instance', '<>', (instances as { except: string }).except)])),
+    )
     .limit(query.limit)
     .execute();
-  return rows.map((r) => ({ messageId: r.id, streamId: r.stream_id, fence: BigInt(r.fence ?? 0), conversationId: r.conversation_id, owner: r.owner }));
+  return rows.map((r) => ({ messageId: r.id, streamId: r.stream_id, fence: BigInt(r.fence ?? 0), conversationId: r.conversation_id, owner: r.owner, instance: r.instance }));
 }
 
 /** Sets these answers `interrupted` where they are still `streaming`; returns how many. */
