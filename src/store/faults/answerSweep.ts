@@ -58,8 +58,8 @@ export async function sweepUnfinished(deps: AnswerSweepDeps, quietMs: number): P
 
 /**
  * Cluster mode, before the sweep that sets the answers of instances that are gone
- * `interrupted` (sweepAnswersEvery): those whose stream's log (in Redis) still has
- * its terminal event are finished from it here instead, whole — an instance that
+ * `interrupted` (sweepAnswersEvery): those whose stream ended (its log, in Redis,
+ * has the terminal its instance wrote) are finished from it here instead, whole — an instance that
  * died while its final writes waited for the store loses none of them. What this
  * instance then records, that sweep leaves alone (`ownerGone` below answers false).
  * Returns how many it took.
@@ -75,7 +75,8 @@ export async function finishGoneFromLog(deps: AnswerSweepDeps & { instance: stri
   for (const [i, c] of candidates.entries()) {
     if (gone[i] !== true) continue;
     const info = await Promise.resolve(events.info(c.streamId as string)).catch(() => undefined);
-    if (!info?.terminal) continue;
+    // Ended by its own instance only: a stream recorded `lost` (its instance died mid-answer) stays `interrupted`, as documented.
+    if (!info?.terminal || (info.terminal.type === 'error' && info.terminal.code === 'lost')) continue;
     answers.record({ owner: c.owner, conversationId: c.conversationId, messageId: c.messageId, streamId: c.streamId as string, fence: c.fence, startedMs: performance.now(), recovered: true });
     finished++;
   }
