@@ -17,6 +17,8 @@ export async function unfinishedAnswers(db: Kysely<Database>, query: UnfinishedQ
     .$if(typeof instances === 'object' && 'except' in instances, (q) =>
       q.where((eb) => eb.or([eb('messages.instance', 'is', null), eb('messages.instance', '<>', (instances as { except: string }).except)])),
     )
+    // The longest unwritten first: answers still streaming here (written every flush) are mostly newer.
+    .orderBy('messages.updated_at')
     .limit(query.limit)
     .execute();
   return rows.map((r) => ({ messageId: r.id, streamId: r.stream_id, fence: BigInt(r.fence ?? 0), conversationId: r.conversation_id, owner: r.owner, instance: r.instance }));
