@@ -76,6 +76,13 @@ export interface Config {
   searchTimeoutMs: number;
   /** JARVIS_MAX_SEARCHES_PER_CLIENT: searches one key (or, without keys, everyone) may have running at once; more get 429. */
   maxSearchesPerKey: number;
+  // Store faults (docs/security.md, "The store unavailable, full or corrupt").
+  /** JARVIS_STORE_RETRY_MS: how long an answer's final write is tried again while the store is down. */
+  storeRetryMs: number;
+  /** JARVIS_ANSWER_SWEEP_MS: how often answers left `streaming` after their stream ended are finished. */
+  answerSweepMs: number;
+  /** JARVIS_STORE_QUICK_CHECK (1/0): SQLite's `PRAGMA quick_check` at start-up. */
+  storeQuickCheck: boolean;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -192,6 +199,10 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     // Searches and the store.
     searchTimeoutMs: int(merged, 'JARVIS_SEARCH_TIMEOUT_MS', 10_000, 100),
     maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_CLIENT', 2, 1),
+    // Store faults.
+    storeRetryMs: int(merged, 'JARVIS_STORE_RETRY_MS', 10 * 60_000),
+    answerSweepMs: int(merged, 'JARVIS_ANSWER_SWEEP_MS', 60_000, 100),
+    storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
   };
 }
 

@@ -72,3 +72,19 @@ describe('LineSplitter', () => {
     expect(() => splitter.push(new TextEncoder().encode('x'.repeat(17)))).toThrow(LineTooLongError);
   });
 });
+
+describe('store fault settings', () => {
+  it('has the documented defaults, and reads and checks each variable', () => {
+    expect(loadConfig({})).toMatchObject({ storeRetryMs: 600_000, answerSweepMs: 60_000, storeQuickCheck: true });
+    expect(loadConfig({ JARVIS_STORE_RETRY_MS: '0', JARVIS_ANSWER_SWEEP_MS: '500', JARVIS_STORE_QUICK_CHECK: '0' })).toMatchObject({
+      storeRetryMs: 0,
+      answerSweepMs: 500,
+      storeQuickCheck: false,
+    });
+    expect(loadConfig({ JARVIS_STORE_QUICK_CHECK: 'false' }).storeQuickCheck).toBe(false);
+    expect(loadConfig({ JARVIS_STORE_QUICK_CHECK: 'true' }).storeQuickCheck).toBe(true);
+    expect(() => loadConfig({ JARVIS_STORE_RETRY_MS: '-1' })).toThrow(/JARVIS_STORE_RETRY_MS must be an integer >= 0/);
+    expect(() => loadConfig({ JARVIS_ANSWER_SWEEP_MS: '10' })).toThrow(/JARVIS_ANSWER_SWEEP_MS must be an integer >= 100/);
+    expect(() => loadConfig({ JARVIS_STORE_QUICK_CHECK: 'maybe' })).toThrow(/JARVIS_STORE_QUICK_CHECK must be one of 1, 0, true, false/);
+  });
+});

@@ -15,6 +15,8 @@ import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
+import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
+import { StoreHealth } from '../store/faults/health.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversationFeed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
@@ -66,11 +68,14 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs, maxTotalChars: config.streamLogMaxChars, keyShareChars: config.streamLogKeyShareChars });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
   const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
-  // In a cluster the answers' sweep asks Redis which other instances are gone.
-  const sweep = cluster ? { instance: config.instanceId, ownerGone: cluster.coordinator.ownerGone.bind(cluster.coordinator) } : undefined;
+  // In a cluster the answers' sweep asks Redis which other instances are gone (and leaves the answers this one finishes from their log).
+  const late: { answers?: AnswerRecorder } = {};
+  const ownerGone = cluster?.coordinator.ownerGone.bind(cluster.coordinator);
+  const sweep = cluster && ownerGone ? { instance: config.instanceId, ownerGone: notFollowed(ownerGone, () => late.answers) } : undefined;
   let store;
+  const storeHealth = new StoreHealth(log);
   try {
-    store = await openStore(config, log, sweep);
+    store = await openStore(config, log, sweep, storeHealth);
   } catch (err) {
     if (cluster) {
       await cluster.coordinator.close();
@@ -80,7 +85,6 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     await log.close();
     throw err;
   }
-  const stopSweep = sweep ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs)) : undefined;
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
   const streamLog = cluster?.streamLog ?? memoryLog;
   const ctx: JarvisContext = {
@@ -99,7 +103,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     streamLog,
     fences: new FenceClock(),
     store,
-    answers: new AnswerRecorder(store, streamLog, log),
+    answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
     conversationFeed: new ConversationFeed((owner, dropped) =>
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
     ),
@@ -114,6 +118,14 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   };
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
+  late.answers = ctx.answers;
+  // Every instance finishes its own answers left streaming after their stream ended (store/faults/answerSweep.ts).
+  const sweepDeps = { store, answers: ctx.answers, events: streamLog, isLive: (id: string) => local.get(id) !== undefined, log };
+  const stopUnfinished = sweepUnfinishedEvery({ ...sweepDeps, instance: cluster ? config.instanceId : null }, config.answerSweepMs);
+  const stopSweep =
+    sweep && ownerGone
+      ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs), () => finishGoneFromLog({ ...sweepDeps, instance: config.instanceId }, ownerGone))
+      : undefined;
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on the demo: switch to Ollama as soon as it answers.
   const watch =
@@ -129,6 +141,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   } catch (err) {
     watch?.stop();
     stopSweep?.();
+    stopUnfinished();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
     await store.close();
     await log.close();
@@ -150,6 +163,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const close = () => {
     watch?.stop();
     stopSweep?.();
+    stopUnfinished();
     return (closing ??= shutdown(ctx, app));
   };
   return { app, ctx, url, close };
@@ -174,6 +188,7 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   if (!(await within(ctx.answers.settled().then(() => true), config.shutdownGraceMs / 2))) {
     log.warn('shutdown_answers_unstored', { answers: ctx.answers.active });
   }
+  ctx.answers.close();
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);

@@ -2,13 +2,16 @@ import type { TerminalEvent } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { formatCursor, FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
 import type { ToolCall } from '../shared/events.js';
-import type { AnswerState, AnswerTimings, ConversationStore } from './types.js';
+import type { StoreHealth } from './faults/health.js';
+import { StoreError, type AnswerState, type AnswerTimings, type ConversationStore } from './types.js';
 
 /** An answer in the database is at most this far behind its stream. */
 export const FLUSH_INTERVAL_MS = 250;
 /** Reads of an answer's log that ended short, at most (see `follow`), and the pause before each again. */
 const READ_PASSES = 3;
 const REREAD_PAUSE_MS = 200;
+/** The longest pause between two tries of an answer's final write while the store is down. */
+export const FINAL_RETRY_MAX_MS = 30_000;
 
 export interface RecordedAnswer {
   owner: string;
@@ -18,6 +21,16 @@ export interface RecordedAnswer {
   fence: bigint;
   /** `performance.now()` when the stream started, for the timings. */
   startedMs: number;
+  /** Finished by the sweep from the log of an ended stream: its timings are unknown. */
+  recovered?: boolean;
+}
+
+export interface RecorderOptions {
+  flushMs?: number;
+  /** How long an answer's final write is tried again while the store is down (JARVIS_STORE_RETRY_MS). */
+  retryMs?: number;
+  /** Wakes a final write that waits for the store as soon as the store answers again. */
+  health?: StoreHealth;
 }
 
 /**
@@ -31,6 +44,12 @@ export interface RecordedAnswer {
  */
 export class AnswerRecorder {
   private readonly running = new Set<Promise<void>>();
+  /** The messages being recorded (or whose final write waits for the store), and their streams: the sweeps leave them. */
+  private readonly messages = new Set<string>();
+  private readonly streams = new Set<string>();
+  private readonly closing = new AbortController();
+  private readonly flushMs: number;
+  private readonly retryMs: number;
   /** Called once an answer's final state is stored. */
   onEnded: ((answer: RecordedAnswer, state: AnswerState) => void) | undefined;
 
@@ -38,20 +57,45 @@ export class AnswerRecorder {
     private readonly store: ConversationStore,
     private readonly events: StreamEventLog,
     private readonly log: SystemLog,
-    private readonly flushMs = FLUSH_INTERVAL_MS,
-  ) {}
+    private readonly options: RecorderOptions = {},
+  ) {
+    this.flushMs = options.flushMs ?? FLUSH_INTERVAL_MS;
+    this.retryMs = options.retryMs ?? 10 * 60_000;
+  }
 
   /** Answers still being recorded. */
   get active(): number {
     return this.running.size;
   }
 
+  /** Whether this message is being recorded (its stream runs, or its final write waits for the store). */
+  has(messageId: string): boolean {
+    return this.messages.has(messageId);
+  }
+
+  /** Whether an answer on this stream is being recorded here. */
+  follows(streamId: string): boolean {
+    return this.streams.has(streamId);
+  }
+
   record(answer: RecordedAnswer): void {
+    if (this.messages.has(answer.messageId)) return;
+    this.messages.add(answer.messageId);
+    this.streams.add(answer.streamId);
     const run = this.follow(answer).catch((err: unknown) => {
       this.log.error('answer_record_failed', { message: answer.messageId, stream_id: answer.streamId, error: err instanceof Error ? err.message : String(err) });
     });
     this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+    void run.finally(() => {
+      this.running.delete(run);
+      this.messages.delete(answer.messageId);
+      this.streams.delete(answer.streamId);
+    });
+  }
+
+  /** Shutdown, once the store is about to close: final writes still waiting for it give up (the next start-up sweeps them). */
+  close(): void {
+    this.closing.abort();
   }
 
   /** Resolves once every answer being recorded has had its final write (shutdown waits on it). */
@@ -85,7 +129,7 @@ export class AnswerRecorder {
         toolCalls: toolCalls.length > 0 ? [...toolCalls] : undefined,
         state,
         usage: terminal?.type === 'done' ? terminal.usage : undefined,
-        timings: terminal
+        timings: terminal && !answer.recovered
           ? ({ ttft_ms: firstTokenMs === undefined ? undefined : Math.round(firstTokenMs), duration_ms: Math.round(performance.now() - answer.startedMs) } satisfies AnswerTimings)
           : undefined,
         error: terminal?.type === 'error' ? { code: terminal.code, message: terminal.message } : undefined,
@@ -110,7 +154,10 @@ export class AnswerRecorder {
         // Whether it committed is unknown: the next write appends this again, after where the last known write ended.
         newContent = added.content + newContent;
         newReasoning = added.reasoning + newReasoning;
-        this.log.warn('answer_flush_failed', { message: answer.messageId, stream_id: answer.streamId, state, seq: common.seq, error: err instanceof Error ? err.message : String(err) });
+        // A store that is down is logged once per episode (StoreHealth), not once per answer and flush.
+        if (!(err instanceof StoreError && err.code === 'unavailable')) {
+          this.log.warn('answer_flush_failed', { message: answer.messageId, stream_id: answer.streamId, state, seq: common.seq, error: err instanceof Error ? err.message : String(err) });
+        }
         return false;
       }
     };
@@ -175,16 +222,43 @@ export class AnswerRecorder {
       await write('error', { terminal: { type: 'error', code: 'internal_error', message: 'the answer stream was lost', stream_id: answer.streamId, session_id: answer.conversationId } });
       return;
     }
-    // The final write matters most (else the answer shows as streaming until the
-    // next start-up): a database hiccup gets two more tries.
-    for (const pause of [0, 200, 1000]) {
-      if (pause) await new Promise((resolve) => setTimeout(resolve, pause));
-      if (await write(stateOf(terminal), { terminal })) {
-        if (!gone) this.onEnded?.(answer, stateOf(terminal));
+    // The final write matters most (else the answer shows as streaming): it is tried
+    // again, with growing pauses, through a store outage of up to retryMs. One such
+    // write per answer is held, with the answer's latest text; the stream's readers
+    // never wait on it.
+    const state = stateOf(terminal);
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      if (await write(state, { terminal })) {
+        if (!gone) this.onEnded?.(answer, state);
         return;
       }
+      const waited = Date.now() - started;
+      if (this.closing.signal.aborted || waited >= this.retryMs) {
+        this.log.error('answer_store_gave_up', { message: answer.messageId, stream_id: answer.streamId, state, tries: attempt + 1, waited_ms: waited, why: this.closing.signal.aborted ? 'shutdown' : 'JARVIS_STORE_RETRY_MS reached' });
+        return;
+      }
+      await this.pause(Math.min(retryPause(attempt), this.retryMs - waited));
     }
   }
+
+  /** Waits `ms`, or less: until the store answers again, or shutdown. */
+  private async pause(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: (() => void) | undefined;
+    const waits: Array<Promise<unknown>> = [new Promise((resolve) => (timer = setTimeout(resolve, ms)))];
+    if (this.options.health?.down) waits.push(this.options.health.recovered());
+    waits.push(new Promise<void>((resolve) => this.closing.signal.addEventListener('abort', (onClose = () => resolve()), { once: true })));
+    await Promise.race(waits);
+    clearTimeout(timer);
+    if (onClose) this.closing.signal.removeEventListener('abort', onClose);
+  }
+}
+
+/** 250 ms, 500 ms, 1 s… up to FINAL_RETRY_MAX_MS, give or take a fifth (answers that failed together do not retry together). */
+export function retryPause(attempt: number): number {
+  const base = 250 * 2 ** Math.min(attempt, 16);
+  return Math.round(Math.min(FINAL_RETRY_MAX_MS, base * (0.8 + Math.random() * 0.4)));
 }
 
 export function stateOf(event: TerminalEvent): AnswerState {

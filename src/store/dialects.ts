@@ -1,9 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import type BetterSqlite3 from 'better-sqlite3';
-import { PostgresDialect, SqliteDialect, type Dialect, type SqliteDatabase } from 'kysely';
+import { PostgresDialect, type Dialect } from 'kysely';
 import pg from 'pg';
+import { openSqliteFile, SqliteDialectKeepingCause, type SqliteOpenOptions } from './faults/sqliteOpen.js';
 
 /**
  * What differs between the databases, as named flags (the way Kysely's
@@ -27,70 +25,14 @@ export interface OpenedDialect {
 
 export const SQLITE_FILE = 'jarvis.db';
 
-/** SQLite in `dataDir` (created if missing): one file, WAL mode. */
-export function sqliteDialect(dataDir: string): OpenedDialect {
-  mkdirSync(dataDir, { recursive: true });
-  const file = resolve(join(dataDir, SQLITE_FILE));
-  const db = openSqlite(file);
-  // WAL: readers never block the writer, and a crash (kill -9) loses nothing that
-  // was committed. NORMAL sync is safe with WAL (only an OS crash may drop the last
-  // commits), and keeps an answer's flushes cheap.
-  db.exec('PRAGMA journal_mode = WAL');
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('PRAGMA foreign_keys = ON');
-  db.exec('PRAGMA busy_timeout = 5000');
-  return { kind: 'sqlite', location: file, dialect: new SqliteDialect({ database: db }), traits: { rowLocks: false } };
-}
-
-export type OpenSqlite = SqliteDatabase & { exec(sql: string): unknown };
-
 /**
- * better-sqlite3 12.x aborts the process on Node 24 when V8 collects a prepared
- * statement (`Assertion failed: (env) != nullptr` in RemoveEnvironmentCleanupHook,
- * from Statement::~Statement), and 13.x, which may not, needs Node 22. So on Node 24
- * and later Jarvis uses Node's own `node:sqlite` (no native module to build), and
- * better-sqlite3 — loaded only then — on Node 20 and 22.
+ * SQLite in `dataDir` (created if missing): one file, WAL mode, held by this
+ * process alone (faults/sqliteOpen.ts says why); checked with `PRAGMA quick_check` first.
  */
-export function openSqlite(file: string, options: { readonly?: boolean } = {}): OpenSqlite {
-  const major = Number(process.versions.node.split('.')[0]);
-  if (major >= 24) return nodeSqlite(file, options.readonly === true);
-  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  return new Database(file, { readonly: options.readonly === true });
-}
-
-/** The part of `node:sqlite` used here (typed locally: @types/node 20 has none). */
-interface NodeSqliteModule {
-  DatabaseSync: new (file: string, options?: { readOnly?: boolean }) => {
-    exec(sql: string): void;
-    close(): void;
-    prepare(sql: string): {
-      columns(): unknown[];
-      all(...params: unknown[]): unknown[];
-      run(...params: unknown[]): { changes: number | bigint; lastInsertRowid: number | bigint };
-      iterate(...params: unknown[]): IterableIterator<unknown>;
-    };
-  };
-}
-
-/** `node:sqlite`'s DatabaseSync shaped as Kysely's SqliteDatabase (what better-sqlite3 offers). */
-function nodeSqlite(file: string, readOnly: boolean): OpenSqlite {
-  const getBuiltin = (process as unknown as { getBuiltinModule(id: string): unknown }).getBuiltinModule;
-  const { DatabaseSync } = getBuiltin('node:sqlite') as NodeSqliteModule;
-  const db = new DatabaseSync(file, { readOnly });
-  return {
-    exec: (sql) => db.exec(sql),
-    close: () => db.close(),
-    prepare(sql) {
-      const stmt = db.prepare(sql);
-      return {
-        // A statement that returns rows (SELECT, or anything with RETURNING) has columns.
-        reader: stmt.columns().length > 0,
-        all: (params) => stmt.all(...params),
-        run: (params) => stmt.run(...params),
-        iterate: (params) => stmt.iterate(...params),
-      };
-    },
-  };
+export function sqliteDialect(dataDir: string, options: SqliteOpenOptions = {}): OpenedDialect & { checkMs?: number; sizeBytes?: number } {
+  const file = resolve(join(dataDir, SQLITE_FILE));
+  const { db, checkMs, sizeBytes } = openSqliteFile(file, options);
+  return { kind: 'sqlite', location: file, dialect: new SqliteDialectKeepingCause({ database: db }), traits: { rowLocks: false }, checkMs, sizeBytes };
 }
 
 /** Postgres at `url` (DATABASE_URL). */
@@ -109,8 +51,12 @@ export function postgresDialect(url: string): OpenedDialect {
         oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client whose server went away emits 'error'; unhandled, it would crash the process.
+  // A client whose server went away emits 'error'; unhandled, it crashes the process. The pool
+  // handles it for idle clients ('error' on the pool); a client checked out for a query needs its
+  // own listener (the query itself fails with the error, becomes 503 store_unavailable, and the
+  // pool drops the client when it comes back). Postgres stopping mid-query killed Jarvis.
   pool.on('error', () => {});
+  pool.on('connect', (client) => void client.on('error', () => {}));
   return { kind: 'postgres', location: redact(url), dialect: new PostgresDialect({ pool }), traits: { rowLocks: true } };
 }
 

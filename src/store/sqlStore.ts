@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, sql, type Transaction } from 'kysely';
+import type { Usage } from '../shared/events.js';
+import { interruptAnswers, unfinishedAnswers } from './faults/sweepQueries.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
+import { toStoreError } from './faults/classify.js';
+import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
 import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
@@ -21,6 +25,8 @@ import {
   type ImportedConversation,
   type Turn,
   type TurnStarted,
+  type UnfinishedAnswer,
+  type UnfinishedQuery,
 } from './types.js';
 
 export interface StoreOptions {
@@ -28,6 +34,8 @@ export interface StoreOptions {
   instance?: string;
   /** SQLite: a search (waiting for the search thread included) that takes longer fails (JARVIS_SEARCH_TIMEOUT_MS). */
   searchTimeoutMs?: number;
+  /** Told of every store fault and success (StoreHealth logs faults once per episode). */
+  faults?: StoreFaultObserver;
 }
 
 /** Other instances' streaming answers looked at per sweep (the next sweep takes the rest). */
@@ -51,9 +59,11 @@ export class SqlConversationStore implements ConversationStore {
   private readonly searchThread: SearchThread | undefined;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
+  private readonly faults: StoreFaultObserver | undefined;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
+    this.faults = options.faults;
     this.kind = opened.kind;
     this.dialectKind = opened.kind;
     this.searchThread = opened.kind === 'sqlite' ? new SearchThread(opened.location, options.searchTimeoutMs) : undefined;
@@ -70,8 +80,9 @@ export class SqlConversationStore implements ConversationStore {
       return { store, migrated };
     } catch (err) {
       await store.db.destroy().catch(() => {});
-      const cause = toStoreError(err, 'cannot migrate');
-      throw new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
+      const cause = toStoreError(err, 'cannot migrate', opened);
+      // A store fault's message names the database already, and says what to fix.
+      throw cause.code === 'unavailable' ? cause : new StoreError(cause.code, `cannot open the ${opened.kind} database at ${opened.location}: ${cause.message}`, { cause: err });
     }
   }
 
@@ -283,6 +294,14 @@ export class SqlConversationStore implements ConversationStore {
     return this.guard('count the stored bytes', () => storageUsed(this.db, owner));
   }
 
+  unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]> {
+    return this.guard('find unfinished answers', () => unfinishedAnswers(this.db, query));
+  }
+
+  interruptAnswers(messageIds: string[]): Promise<number> {
+    return this.guard('interrupt answers', () => interruptAnswers(this.db, messageIds));
+  }
+
   async close(): Promise<void> {
     await this.searchThread?.close();
     await this.db.destroy();
@@ -300,26 +319,16 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      return await run();
+      result = await run();
     } catch (err) {
-      throw toStoreError(err, `the database failed to ${what}`);
+      const error = toStoreError(err, `the database failed to ${what}`, this);
+      this.faults?.failed(error);
+      throw error;
     }
+    this.faults?.succeeded();
+    return result;
   }
-}
-
-function toStoreError(err: unknown, context: string): StoreError {
-  if (err instanceof StoreError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = (err as { code?: unknown })?.code;
-  // Connection trouble, a locked or read-only file, a full disk: the database is
-  // unavailable (503), not the request wrong.
-  const unavailable =
-    typeof code === 'string' &&
-    (/^(ECONN|ENOTFOUND|ETIMEDOUT|EAI_AGAIN|EPIPE|ENOENT|EACCES)/.test(code) ||
-      /^SQLITE_(BUSY|LOCKED|READONLY|FULL|CANTOPEN|IOERR|CORRUPT|NOTADB|PERM)/.test(code) ||
-      /^(08|53|57P)/.test(code));
-  const timeout = /timeout|terminated|Connection terminated/i.test(message);
-  return new StoreError(unavailable || timeout ? 'unavailable' : 'internal', `${context}: ${message}`, { cause: err });
 }
 

@@ -185,8 +185,30 @@ export interface ConversationStore {
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
   /** The bytes `owner`'s conversations take (titles, system prompts, messages' text; see quota.ts), for its storage quota. */
   storageUsed(owner: string): Promise<number>;
+  /** Answers left `streaming` and not written for a while: the answer sweep's candidates (faults/answerSweep.ts). */
+  unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]>;
+  /** These answers become `interrupted` where they still stream; returns how many. */
+  interruptAnswers(messageIds: string[]): Promise<number>;
 
   close(): Promise<void>;
+}
+
+export interface UnfinishedQuery {
+  /** Whose answers: every one (one process), one instance's (cluster mode: its own), or those of every other instance (and of none). */
+  instances: 'all' | { only: string } | { except: string };
+  /** Unix ms: only answers not written since. */
+  updatedBefore: number;
+  limit: number;
+}
+
+export interface UnfinishedAnswer {
+  messageId: string;
+  streamId: string | null;
+  fence: bigint;
+  conversationId: string;
+  owner: string;
+  /** The instance that streamed it (cluster mode), else null. */
+  instance: string | null;
 }
 
 /** What the sweep needs to know in a cluster (see interruptStreaming). */

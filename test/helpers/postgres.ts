@@ -11,6 +11,10 @@ const run = promisify(execFile);
 export interface TestPostgres {
   /** A URL for a new, empty database on this server. */
   newDatabase(): Promise<string>;
+  /** Stops the server, keeping its data: an outage, until `restart`. */
+  halt(): Promise<void>;
+  /** Starts a halted server again, on the same port. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,7 +79,8 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(dir, 'data');
   await exec('initdb', ['-D', data, '-A', 'trust', '-U', 'jarvis', '-E', 'UTF8', '--no-sync', '--no-instructions']);
   const port = await freePort();
-  await exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  const start = () => exec('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '30', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']);
+  await start();
   const base = `postgres://jarvis@127.0.0.1:${port}`;
   let n = 0;
   return {
@@ -89,6 +94,12 @@ export async function startPostgres(): Promise<TestPostgres> {
         await client.end();
       }
       return `${base}/${name}`;
+    },
+    async halt() {
+      await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    },
+    async restart() {
+      await start();
     },
     async stop() {
       await exec('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {});

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kysely, SqliteDialect } from 'kysely';
-import { openSqlite } from '../dialects.js';
+import { openSqlite } from '../faults/sqliteOpen.js';
 import type { Database } from '../schema.js';
 import { listConversations } from './query.js';
 import { StoreError, type ListQuery } from '../types.js';
