@@ -35,6 +35,21 @@ export interface RedisEventLogOptions {
 /** One XREAD BLOCK wait, ms: short enough for a reader that left to give its connection back soon. */
 const BLOCK_MS = 1000;
 const SLICE = 1024;
+/**
+ * What one reader's read from Redis holds at most, about (docs/security.md "Connections, feed
+ * followers and reattach readers"): a reader that does not read keeps its last read until it
+ * does, so the number of entries asked for follows their size (1 to SLICE entries).
+ */
+const READ_BYTES = 256 * 1024;
+
+/** The next read's COUNT: as many entries as fit READ_BYTES at the last read's size per entry. */
+export function nextReadCount(count: number, raw: readonly RawEntry[]): number {
+  if (raw.length === 0) return count;
+  let bytes = 0;
+  for (const [, fields] of raw) for (const f of fields) bytes += f.length;
+  const perEntry = Math.max(1, bytes / raw.length);
+  return Math.max(1, Math.min(SLICE, Math.floor(READ_BYTES / perEntry)));
+}
 
 export type PushResult = { result: 'ok' | 'gone' | 'fenced' | 'ended' } | { result: 'rewind'; lastId: string } | { result: 'stopped'; reason: string };
 
@@ -48,7 +63,7 @@ interface Writer {
   ended: boolean;
 }
 
-type RawEntry = [id: string, fields: string[]];
+export type RawEntry = [id: string, fields: string[]];
 
 /**
  * A stream's event log in a Redis Stream, readable from every instance
@@ -196,11 +211,12 @@ export class RedisEventLog implements StreamEventLog {
     let lastId = idOf(cursor);
     let quietSince = Date.now();
     let failingSince: number | undefined;
+    let count = 64;
     const stop = AbortSignal.any([signal, this.closing.signal]);
     while (!stop.aborted) {
       let raw: RawEntry[];
       try {
-        raw = (await this.redis.xrange(log, `(${lastId}`, '+', 'COUNT', SLICE)) as RawEntry[];
+        raw = (await this.redis.xrange(log, `(${lastId}`, '+', 'COUNT', count)) as RawEntry[];
         if (raw.length === 0) {
           // Gone (expired, wiped), or ended at or before this reader's cursor: nothing more will come.
           const [session, term] = await this.redis.hmget(meta, 'session', 'term');
@@ -224,11 +240,12 @@ export class RedisEventLog implements StreamEventLog {
           }
           if (term !== null) {
             // The terminal entry is written with `term`: it may have come since the XRANGE.
-            raw = (await this.redis.xrange(log, `(${lastId}`, '+', 'COUNT', SLICE)) as RawEntry[];
+            raw = (await this.redis.xrange(log, `(${lastId}`, '+', 'COUNT', count)) as RawEntry[];
             if (raw.length === 0) return;
-          } else raw = await this.waitForMore(log, lastId, stop);
+          } else raw = await this.waitForMore(log, lastId, count, stop);
         }
         failingSince = undefined;
+        count = nextReadCount(count, raw);
       } catch (err) {
         // Redis away: the reader waits for it to come back, a bounded time.
         failingSince ??= Date.now();
@@ -288,14 +305,14 @@ export class RedisEventLog implements StreamEventLog {
   }
 
   /** XREAD BLOCK on a connection of its own (a blocked connection can do nothing else); polls when none is free. */
-  private async waitForMore(log: string, lastId: string, signal: AbortSignal): Promise<RawEntry[]> {
+  private async waitForMore(log: string, lastId: string, count: number, signal: AbortSignal): Promise<RawEntry[]> {
     const conn = await this.takeConnection();
     if (!conn) {
       await sleep(50, signal);
       return [];
     }
     try {
-      const r = (await conn.xread('COUNT', SLICE, 'BLOCK', BLOCK_MS, 'STREAMS', log, lastId)) as [string, RawEntry[]][] | null;
+      const r = (await conn.xread('COUNT', count, 'BLOCK', BLOCK_MS, 'STREAMS', log, lastId)) as [string, RawEntry[]][] | null;
       return r?.[0]?.[1] ?? [];
     } finally {
       this.giveBack(conn);
