@@ -1,9 +1,9 @@
-import { mkdtempSync, renameSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, Migrator } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresDialect, SQLITE_FILE, sqliteDialect, type OpenedDialect } from '../src/store/dialects.js';
+import { postgresDialect, sqliteDialect, type OpenedDialect } from '../src/store/dialects.js';
 import { migrations } from '../src/store/migrations.js';
 import { snippetAround } from '../src/store/snippet.js';
 import { SqlConversationStore } from '../src/store/sqlStore.js';

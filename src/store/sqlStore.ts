@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Kysely, sql, type Transaction } from 'kysely';
-import type { Usage } from '../shared/events.js';
 import { interruptAnswers, unfinishedAnswers } from './faults/sweepQueries.js';
 import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { toStoreError } from './faults/classify.js';
