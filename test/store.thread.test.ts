@@ -5,6 +5,8 @@ import { Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDialect } from '../src/store/dialects.js';
 import { SqlConversationStore } from '../src/store/sqlStore.js';
+import type { Worker } from 'node:worker_threads';
+import type { ThreadSqliteDialect } from '../src/store/sqliteWorker/driver.js';
 import type { StoreError } from '../src/store/types.js';
 
 // docs/security.md "Searches and the store": SQLite's one connection lives on its
@@ -71,6 +73,29 @@ describe('SQLite on its own thread', () => {
         .catch((e: unknown) => e as Error);
       expect((failed as Error).message).toMatch(/UNIQUE constraint failed/);
       expect(await db.selectFrom('t').select(['id', 'v']).orderBy('id').execute()).toEqual([{ id: 7, v: 'x' }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('a thread that stops unexpectedly fails what it was running, with why; a new one takes over once, then it says to restart', async () => {
+    const dialect = sqliteDialect(freshDir()).dialect as ThreadSqliteDialect;
+    const db = new Kysely<any>({ dialect });
+    // The fault injected: the thread ends as if it had crashed (out of memory, a fault in the driver).
+    const thread = dialect.thread as unknown as { worker: Worker; pending: Map<number, unknown> };
+    const crash = () => thread.worker.terminate();
+    try {
+      await sql`create table t (v text)`.execute(db);
+      await db.insertInto('t').values({ v: 'kept' }).execute();
+      const slow = sql`with recursive n(i) as (select 1 union all select i + 1 from n where i < ${3_000_000}) select count(*) from n`.execute(db);
+      // Once the thread has it (a thread ends between two statements: SQLite's own work runs to its end first).
+      await expect.poll(() => thread.pending.size, { timeout: 10_000, interval: 5 }).toBe(1);
+      await crash();
+      await expect(slow).rejects.toMatchObject({ code: 'unavailable', message: expect.stringMatching(/SQLite thread .* stopped unexpectedly .* a new one is opening it/) });
+      // The new thread holds the file again: what was committed is there.
+      expect(await db.selectFrom('t').select('v').execute()).toEqual([{ v: 'kept' }]);
+      await crash();
+      await expect(db.selectFrom('t').select('v').execute()).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('restart Jarvis') });
     } finally {
       await db.destroy();
     }
