@@ -80,9 +80,17 @@ export class SqliteThread {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.ready.catch(() => {});
+    const open = await this.ready.then(
+      () => true,
+      () => false,
+    );
     const worker = this.worker;
     if (!worker) return;
+    // A thread that could not open the file is ending by itself: nothing to close.
+    if (!open) {
+      await worker.terminate();
+      return;
+    }
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     let timer: NodeJS.Timeout | undefined;
     try {
