@@ -72,7 +72,7 @@ export interface Config {
   /** JARVIS_STORAGE_QUOTA_BYTES: the conversations' bytes one key may store; 0: unlimited. */
   storageQuotaBytes: number;
   // Searches and the store (docs/security.md "Searches and the store").
-  /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not answered by then fails (503). */
+  /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not started (SQLite: its turn at the one connection) by then fails (503). */
   searchTimeoutMs: number;
   /** JARVIS_MAX_SEARCHES_PER_CLIENT: searches one key (or, without keys, everyone) may have running at once; more get 429. */
   maxSearchesPerKey: number;

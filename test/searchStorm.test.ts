@@ -7,8 +7,11 @@ import { spawnJarvis, type JarvisProcess } from './helpers/jarvisProcess.js';
 // on the event loop and held every stream with it. Here key `searcher` has two
 // answers of 1 MB of "a" (still streaming: text search scans those, no index can
 // skip them), and searches them with 499 "a" and a "b", which SQLite's LIKE
-// compares at every position: about a second of reading per search. Meanwhile key
-// `streamer` streams an answer, a token every 10 ms. Jarvis runs in its own process.
+// compares at every position: a few hundred ms of reading per search. Meanwhile key
+// `streamer` streams an answer, a token every 10 ms. Jarvis runs in its own process;
+// its SQLite connection lives on its own thread (src/store/sqliteWorker/), where
+// searches and writes take turns. (Waiting bounded by JARVIS_SEARCH_TIMEOUT_MS:
+// test/store.thread.test.ts.)
 
 const SEARCH_KEY = 'k-search-0123456789abcdef';
 const STREAM_KEY = 'k-stream-0123456789abcdef';
@@ -81,7 +84,7 @@ afterAll(async () => {
 });
 
 describe('searches and the store', () => {
-  it("one key's search storm stalls neither another key's stream nor /health; searches are bounded per key and in time", async () => {
+  it("one key's search storm stalls neither another key's stream nor /health; searches are bounded per key", async () => {
     const stream = await prompt(jarvis.url, STREAM_KEY, 'steady', stop.signal);
     await expect.poll(() => stream.tokenTimes.length, { timeout: 10_000 }).toBeGreaterThan(20);
 
@@ -106,16 +109,15 @@ describe('searches and the store', () => {
     expect(refused.length).toBeGreaterThanOrEqual(12 - 4);
     expect(refused[0]!.body.error).toMatchObject({ code: 'too_many_searches', message: expect.stringContaining('JARVIS_MAX_SEARCHES_PER_CLIENT') });
     expect(refused[0]!.headers.get('retry-after')).toBe('1');
-    // The admitted ones read for a second or two each, one at a time: those not done within
-    // JARVIS_SEARCH_TIMEOUT_MS (1.5 s, waiting included) are stopped.
+    // The admitted ones read one at a time; one that could not start within JARVIS_SEARCH_TIMEOUT_MS
+    // (1.5 s) would be a 503 saying so.
     const timedOut = searches.filter((s) => s.status === 503);
     expect(searches.filter((s) => s.status === 200).length + timedOut.length + refused.length).toBe(12);
-    expect(timedOut.length).toBeGreaterThanOrEqual(1);
-    expect(timedOut[0]!.body.error).toMatchObject({ code: 'store_unavailable', message: expect.stringContaining('JARVIS_SEARCH_TIMEOUT_MS') });
+    for (const s of timedOut) expect(s.body.error).toMatchObject({ code: 'store_unavailable', message: expect.stringContaining('JARVIS_SEARCH_TIMEOUT_MS') });
 
     // Meanwhile the other key's tokens kept coming and /health kept answering. Each search
-    // held the event loop for a second or more before searches ran on their own thread;
-    // the bound leaves a loaded 2-core machine room.
+    // held the event loop for a second or more when SQLite ran on it; the bound leaves a
+    // loaded 2-core machine room.
     const times = stream.tokenTimes.filter((t) => t >= from && t <= to);
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
     console.log(`storm ${Math.round(to - from)} ms: ${times.length} tokens, largest gap ${Math.round(Math.max(...gaps))} ms; /health max ${Math.round(Math.max(...healthTimes))} ms`);
@@ -123,14 +125,14 @@ describe('searches and the store', () => {
     expect(Math.max(...gaps)).toBeLessThan(1000);
     expect(Math.max(...healthTimes)).toBeLessThan(1000);
 
-    // A new search thread takes over (stopping a search ends its thread): searches answer, each key's its own.
+    // Searches answer after the storm, each key's its own.
     await expect.poll(async () => (await call(jarvis.url, SEARCH_KEY, 'GET', '/v1/conversations?q=big%20two')).body.data?.map((c: { id: string }) => c.id), { timeout: 10_000, interval: 200 }).toEqual([big[1]!.id]);
     const other = await call(jarvis.url, STREAM_KEY, 'GET', '/v1/conversations?q=steady');
     expect(other.body.data.map((c: { id: string }) => c.id)).toEqual([stream.id]);
   }, 90_000);
 
   it('a search its client gave up on while it waited gives its place up (the web UI drops the last query at each key)', async () => {
-    // Five at once: the first reads (about a second, up to the 1.5 s timeout), three wait, the fifth is refused.
+    // Five at once: the first reads (a few hundred ms), three wait for their turn, the fifth is refused.
     const clients = Array.from({ length: 5 }, () => new AbortController());
     const sent = clients.map((c) => call(jarvis.url, SEARCH_KEY, 'GET', `/v1/conversations?q=${SLOW_QUERY}`, undefined, c.signal).catch(() => undefined));
     const refused = await Promise.race(sent.map(async (p) => ((await p)?.status === 429 ? 'refused' : await new Promise<never>(() => {}))));

@@ -251,12 +251,15 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     await store.updateAnswer(t.assistant.id, 100n, { content: 'answer', seq: 0, toolCalls: [{ id: 'c', name: 'n', arguments: '{}' }], state: 'done' });
     const counted = await store.storageUsed(owner);
     // The migration undone and run again over the same rows: its backfill must find the same figure.
+    // (SQLite's file is held by one connection: the store lets go of it meanwhile.)
+    await store.close();
     const k = new Kysely<any>({ dialect: (env.DATABASE_URL ? postgresDialect(env.DATABASE_URL) : sqliteDialect(env.JARVIS_DATA_DIR!)).dialect });
     try {
       await ownerUsageMigration.down!(k);
       await ownerUsageMigration.up(k);
     } finally {
       await k.destroy();
+      ({ store } = await reopen());
     }
     expect(await store.storageUsed(owner)).toBe(counted);
     expect(counted).toBeGreaterThan(5 * R);

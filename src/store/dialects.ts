@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { PostgresDialect, type Dialect } from 'kysely';
 import pg from 'pg';
-import { openSqliteFile, SqliteDialectKeepingCause, type SqliteOpenOptions } from './faults/sqliteOpen.js';
+import { ThreadSqliteDialect } from './sqliteWorker/driver.js';
+import { SqliteThread, type SqliteThreadOptions } from './sqliteWorker/thread.js';
 
 /**
  * What differs between the databases, as named flags (the way Kysely's
@@ -28,11 +29,25 @@ export const SQLITE_FILE = 'jarvis.db';
 /**
  * SQLite in `dataDir` (created if missing): one file, WAL mode, held by this
  * process alone (faults/sqliteOpen.ts says why); checked with `PRAGMA quick_check` first.
+ * Its one connection lives on its own thread (sqliteWorker/), which opens the file
+ * now; the first query waits for it, and fails with why it could not.
  */
-export function sqliteDialect(dataDir: string, options: SqliteOpenOptions = {}): OpenedDialect & { checkMs?: number; sizeBytes?: number } {
+export function sqliteDialect(dataDir: string, options: SqliteThreadOptions = {}): OpenedDialect & { readonly checkMs?: number; readonly sizeBytes?: number } {
   const file = resolve(join(dataDir, SQLITE_FILE));
-  const { db, checkMs, sizeBytes } = openSqliteFile(file, options);
-  return { kind: 'sqlite', location: file, dialect: new SqliteDialectKeepingCause({ database: db }), traits: { rowLocks: false }, checkMs, sizeBytes };
+  const thread = new SqliteThread(file, options);
+  return {
+    kind: 'sqlite',
+    location: file,
+    dialect: new ThreadSqliteDialect(thread),
+    traits: { rowLocks: false },
+    // Known once the thread has opened the file (the store's first query waits for it).
+    get checkMs() {
+      return thread.opened?.checkMs;
+    },
+    get sizeBytes() {
+      return thread.opened?.sizeBytes;
+    },
+  };
 }
 
 /** Postgres at `url` (DATABASE_URL). */

@@ -16,7 +16,7 @@ export async function openStore(config: Config, log: SystemLog, cluster?: Omit<C
   let migrated: string[];
   let check: { checkMs?: number; sizeBytes?: number } = {};
   try {
-    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : (check = sqliteDialect(config.dataDir, { quickCheck: config.storeQuickCheck }));
+    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : (check = sqliteDialect(config.dataDir, { quickCheck: config.storeQuickCheck, log }));
     ({ store, migrated } = await SqlConversationStore.open(dialect, { ...(cluster ? { instance: cluster.instance } : {}), faults: health, searchTimeoutMs: config.searchTimeoutMs }));
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);

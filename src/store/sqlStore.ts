@@ -8,7 +8,7 @@ import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
 import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
 import { listConversations, type SearchDialect } from './search/query.js';
-import { SearchThread } from './search/thread.js';
+import { SEARCH_TIMEOUT_MS, searchInTurn } from './search/turn.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
@@ -31,7 +31,7 @@ import {
 export interface StoreOptions {
   /** Cluster mode (JARVIS_INSTANCE_ID): stamped on every answer this instance streams. */
   instance?: string;
-  /** SQLite: a search (waiting for the search thread included) that takes longer fails (JARVIS_SEARCH_TIMEOUT_MS). */
+  /** SQLite: a search that has not started (its turn at the one connection) by then fails (JARVIS_SEARCH_TIMEOUT_MS). */
   searchTimeoutMs?: number;
   /** Told of every store fault and success (StoreHealth logs faults once per episode). */
   faults?: StoreFaultObserver;
@@ -54,8 +54,8 @@ export class SqlConversationStore implements ConversationStore {
   private readonly db: Kysely<Database>;
   private readonly traits: DatabaseTraits;
   private readonly dialectKind: SearchDialect;
-  /** SQLite: searches run on their own thread (search/thread.ts); Postgres runs them in its own processes. */
-  private readonly searchThread: SearchThread | undefined;
+  /** SQLite: how long a search may wait for its turn at the one connection (search/turn.ts); Postgres has a pool. */
+  private readonly searchWaitMs: number | undefined;
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
   private readonly faults: StoreFaultObserver | undefined;
@@ -65,7 +65,7 @@ export class SqlConversationStore implements ConversationStore {
     this.faults = options.faults;
     this.kind = opened.kind;
     this.dialectKind = opened.kind;
-    this.searchThread = opened.kind === 'sqlite' ? new SearchThread(opened.location, options.searchTimeoutMs) : undefined;
+    this.searchWaitMs = opened.kind === 'sqlite' ? (options.searchTimeoutMs ?? SEARCH_TIMEOUT_MS) : undefined;
     this.location = opened.location;
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
@@ -115,8 +115,11 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage> {
-    const thread = query.q ? this.searchThread : undefined;
-    return this.guard('list conversations', () => (thread ? thread.search(owner, query) : listConversations(this.db, this.dialectKind, owner, query)));
+    const { signal, ...page } = query;
+    const wait = page.q ? this.searchWaitMs : undefined;
+    return this.guard('list conversations', () =>
+      wait === undefined ? listConversations(this.db, this.dialectKind, owner, page) : searchInTurn(this.db, wait, signal, (conn) => listConversations(conn, this.dialectKind, owner, page)),
+    );
   }
 
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
@@ -302,7 +305,7 @@ export class SqlConversationStore implements ConversationStore {
   }
 
   async close(): Promise<void> {
-    await this.searchThread?.close();
+    // SQLite: after the queries already queued (an answer's final writes), the file is closed and its thread ends.
     await this.db.destroy();
   }
 

@@ -99,7 +99,7 @@ export interface ListQuery {
   limit: number;
   /** From a previous page's `nextCursor`. */
   cursor?: string;
-  /** The client went away: a search still waiting for its turn is dropped (search/thread.ts). */
+  /** The client went away: a search still waiting for its turn is dropped (search/turn.ts). */
   signal?: AbortSignal;
 }
 

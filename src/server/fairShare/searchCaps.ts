@@ -6,8 +6,8 @@ const RETRY_AFTER_S = 1;
 /**
  * Searches one client may have running at once (JARVIS_MAX_SEARCHES_PER_CLIENT): per API
  * key, or per address without keys (as the stream caps count). Searches
- * of SQLite take turns on one thread (store/search/thread.ts), so a key that sends
- * twenty at a time would make every other key's search wait behind them; with this
+ * of SQLite take turns at its one connection (store/sqliteWorker/, store/search/turn.ts), so a
+ * key that sends twenty at a time would make every other key's search, and every write, wait behind them; with this
  * bound it waits for its own, and the rest get a 429 at once.
  */
 export class SearchCaps {

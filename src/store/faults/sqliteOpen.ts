@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { SqliteDialect, type DatabaseConnection, type Driver, type SqliteDatabase } from 'kysely';
+import type { SqliteDatabase } from 'kysely';
 import { faultReason, sqliteCode } from './classify.js';
 import { StoreError } from '../types.js';
 
@@ -152,25 +152,4 @@ function nodeSqlite(file: string, readOnly: boolean): OpenSqlite {
       };
     },
   };
-}
-
-/**
- * Kysely's SqliteDialect, whose transactions keep their real error. On SQLITE_FULL,
- * SQLITE_IOERR, SQLITE_BUSY… SQLite has already rolled the transaction back itself;
- * Kysely's ROLLBACK then fails with "cannot rollback - no transaction is active",
- * and that error replaced the real one (a full disk reported as a 500).
- */
-export class SqliteDialectKeepingCause extends SqliteDialect {
-  override createDriver(): Driver {
-    const driver = super.createDriver();
-    const rollback = driver.rollbackTransaction.bind(driver);
-    driver.rollbackTransaction = async (connection: DatabaseConnection, ...rest: unknown[]) => {
-      try {
-        await (rollback as (c: DatabaseConnection, ...r: unknown[]) => Promise<void>)(connection, ...rest);
-      } catch (err) {
-        if (!/no transaction is active/i.test(err instanceof Error ? err.message : String(err))) throw err;
-      }
-    };
-    return driver;
-  }
 }
