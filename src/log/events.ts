@@ -55,6 +55,7 @@ export const LOG_EVENTS: readonly string[] = [
   'store_open_failed',
   'store_recovered',
   'store_selected',
+  'store_thread_stopped',
   'store_unavailable',
   'stream_cancelled',
   'stream_cleanup_START',
