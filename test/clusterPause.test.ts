@@ -195,8 +195,11 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
     expect(expectOneTerminal(whole, 'stored log')).toMatchObject({ type: 'error', code: 'lost' });
     expect(whole.tokens.length).toBe(follower.lastSeq + 1);
     // Nor did its own client get anything the resumed instance read from its upstream: once
-    // paused past its lease, it writes nothing before a renewal, which it no longer gets.
-    expect(a.tokens.length).toBe(gotBeforePause);
+    // paused past its lease, it writes nothing before a renewal, which it no longer gets. The one
+    // token SIGSTOP may catch between its lease check and the end of that turn of the event loop
+    // (responses are flushed once a turn) was checked within the lease, and reaches the client on
+    // SIGCONT: at most that one (a long upstream streams hundreds after the resume, unchecked).
+    expect(a.tokens.length - gotBeforePause).toBeLessThanOrEqual(1);
     await waitForLog(i3.logFile, 'stream_end', { trace: a.streamId! });
     expect(events(i3.logFile, 'stream_end', { trace: a.streamId! })).toHaveLength(1);
   }, 60_000);
