@@ -75,7 +75,7 @@ export interface Config {
   /** JARVIS_SEARCH_TIMEOUT_MS: a search (`GET /v1/conversations?q=`) that has not started (SQLite: its turn at the one connection) by then fails (503). */
   searchTimeoutMs: number;
   /** JARVIS_MAX_SEARCHES_PER_CLIENT: searches one key (or, without keys, everyone) may have running at once; more get 429. */
-  maxSearchesPerKey: number;
+  maxSearchesPerClient: number;
   // Store faults (docs/security.md, "The store unavailable, full or corrupt").
   /** JARVIS_STORE_RETRY_MS: how long an answer's final write is tried again while the store is down. */
   storeRetryMs: number;
@@ -103,7 +103,7 @@ export interface ImageConfig {
   /** JARVIS_IMAGE_FETCH_REDIRECTS: redirects followed per image. */
   maxRedirects: number;
   /** JARVIS_IMAGE_FETCHES_PER_CLIENT: requests of one key fetching images at once. */
-  fetchesPerKey: number;
+  fetchesPerClient: number;
   /** JARVIS_IMAGE_FETCHES_MAX: requests fetching images at once, all keys together. */
   fetchesMax: number;
 }
@@ -123,7 +123,7 @@ function loadImages(env: Env): ImageConfig {
     maxRequestBytes: int(env, 'JARVIS_IMAGE_MAX_REQUEST_BYTES', 32 << 20, 1),
     timeoutMs: int(env, 'JARVIS_IMAGE_FETCH_TIMEOUT_MS', 10_000, 1),
     maxRedirects: int(env, 'JARVIS_IMAGE_FETCH_REDIRECTS', 3, 0),
-    fetchesPerKey: int(env, 'JARVIS_IMAGE_FETCHES_PER_CLIENT', 4, 1),
+    fetchesPerClient: int(env, 'JARVIS_IMAGE_FETCHES_PER_CLIENT', 4, 1),
     fetchesMax: int(env, 'JARVIS_IMAGE_FETCHES_MAX', 16, 1),
   };
 }
@@ -198,7 +198,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     storageQuotaBytes: int(merged, 'JARVIS_STORAGE_QUOTA_BYTES', 1024 * 1024 * 1024),
     // Searches and the store.
     searchTimeoutMs: int(merged, 'JARVIS_SEARCH_TIMEOUT_MS', 10_000, 100),
-    maxSearchesPerKey: int(merged, 'JARVIS_MAX_SEARCHES_PER_CLIENT', 2, 1),
+    maxSearchesPerClient: int(merged, 'JARVIS_MAX_SEARCHES_PER_CLIENT', 2, 1),
     // Store faults.
     storeRetryMs: int(merged, 'JARVIS_STORE_RETRY_MS', 10 * 60_000),
     answerSweepMs: int(merged, 'JARVIS_ANSWER_SWEEP_MS', 60_000, 100),

@@ -40,8 +40,8 @@ describe('configuration (SPEC §1)', () => {
   });
 
   it('reads the search bounds (docs/security.md "Searches and the store")', () => {
-    expect(loadConfig({})).toMatchObject({ searchTimeoutMs: 10_000, maxSearchesPerKey: 2 });
-    expect(loadConfig({ JARVIS_SEARCH_TIMEOUT_MS: '2500', JARVIS_MAX_SEARCHES_PER_CLIENT: '8' })).toMatchObject({ searchTimeoutMs: 2500, maxSearchesPerKey: 8 });
+    expect(loadConfig({})).toMatchObject({ searchTimeoutMs: 10_000, maxSearchesPerClient: 2 });
+    expect(loadConfig({ JARVIS_SEARCH_TIMEOUT_MS: '2500', JARVIS_MAX_SEARCHES_PER_CLIENT: '8' })).toMatchObject({ searchTimeoutMs: 2500, maxSearchesPerClient: 8 });
     expect(() => loadConfig({ JARVIS_SEARCH_TIMEOUT_MS: '50' })).toThrow(/JARVIS_SEARCH_TIMEOUT_MS must be an integer >= 100/);
     expect(() => loadConfig({ JARVIS_MAX_SEARCHES_PER_CLIENT: '0' })).toThrow(/JARVIS_MAX_SEARCHES_PER_CLIENT must be an integer >= 1/);
     expect(() => loadConfig({ JARVIS_MAX_SEARCHES_PER_CLIENT: 'many' })).toThrow(/JARVIS_MAX_SEARCHES_PER_CLIENT/);

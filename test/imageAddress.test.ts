@@ -112,7 +112,7 @@ describe('AddressGuard and JARVIS_IMAGE_FETCH_ALLOW', () => {
       maxRequestBytes: 32 * 1024 * 1024,
       timeoutMs: 10_000,
       maxRedirects: 3,
-      fetchesPerKey: 4,
+      fetchesPerClient: 4,
       fetchesMax: 16,
     });
     const images = loadConfig({
@@ -126,7 +126,7 @@ describe('AddressGuard and JARVIS_IMAGE_FETCH_ALLOW', () => {
       JARVIS_IMAGE_FETCHES_PER_CLIENT: '1',
       JARVIS_IMAGE_FETCHES_MAX: '2',
     }).images;
-    expect(images).toMatchObject({ fetch: 'allowlist', perRequest: 4, maxBytes: 1000, maxRequestBytes: 2000, timeoutMs: 500, maxRedirects: 0, fetchesPerKey: 1, fetchesMax: 2 });
+    expect(images).toMatchObject({ fetch: 'allowlist', perRequest: 4, maxBytes: 1000, maxRequestBytes: 2000, timeoutMs: 500, maxRedirects: 0, fetchesPerClient: 1, fetchesMax: 2 });
     expect(images.allow.names).toEqual(['images.internal']);
     expect(images.allow.ranges).toHaveLength(1);
     expect(() => loadConfig({ JARVIS_IMAGE_FETCH: 'yes' })).toThrow(/JARVIS_IMAGE_FETCH must be one of public, allowlist, off/);

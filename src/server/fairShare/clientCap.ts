@@ -1,6 +1,6 @@
 import { HttpError } from '../errors.js';
 
-/** Whole seconds a refused client is told to wait: a follower or reader lasts seconds to hours. */
+/** Whole seconds a refused client is told to wait, by default: a follower or reader lasts seconds to hours. */
 const RETRY_AFTER_S = 5;
 
 export interface ClientCapOptions {
@@ -12,11 +12,15 @@ export interface ClientCapOptions {
   what: string;
   /** The variable that sets `max`, named in the message. */
   variable: string;
+  /** What the client should do, ending the message (default: close one or retry shortly). */
+  advice?: string;
+  /** `Retry-After`, in seconds (default 5). */
+  retryAfterS?: number;
 }
 
 /**
- * A per-client count of one kind of long-lived response (feed followers, stream
- * readers), so that one API key holding many costs no other key anything: past
+ * A per-client count of one kind of request (feed followers, stream readers,
+ * searches), so that one API key holding many costs no other key anything: past
  * `max`, the same client's next one is refused with `429` naming the bound.
  */
 export class ClientCap {
@@ -27,10 +31,10 @@ export class ClientCap {
   /** Admits one for `client`, or throws `429`; call the returned release once, when it has ended. */
   admit(client: string): () => void {
     const mine = this.held.get(client) ?? 0;
-    const { max, code, what, variable } = this.options;
+    const { max, code, what, variable, advice = 'close one or retry shortly', retryAfterS = RETRY_AFTER_S } = this.options;
     if (mine >= max) {
-      throw new HttpError(429, code, `this client already has ${mine} ${what}, the most allowed (${variable}); close one or retry shortly`, null, {
-        'retry-after': String(RETRY_AFTER_S),
+      throw new HttpError(429, code, `this client already has ${mine} ${what}, the most allowed (${variable}); ${advice}`, null, {
+        'retry-after': String(retryAfterS),
       });
     }
     this.held.set(client, mine + 1);

@@ -4,7 +4,7 @@ import { HttpError } from '../errors.js';
 const RETRY_AFTER_S = 1;
 
 /**
- * The requests with fetched images: at most `fetchesPerKey` of one key (the owner,
+ * The requests with fetched images: at most `fetchesPerClient` of one key (the owner,
  * src/server/guards/principal.ts) and `fetchesMax` in all. A request holds one slot
  * from its first fetch until its response closes (its fetched bytes live that long)
  * and fetches its images one after another, so it has at most one GET open. A
@@ -15,12 +15,12 @@ export class ImageFetchGate {
   private total = 0;
   private readonly perOwner = new Map<string, number>();
 
-  constructor(private readonly bounds: { fetchesPerKey: number; fetchesMax: number }) {}
+  constructor(private readonly bounds: { fetchesPerClient: number; fetchesMax: number }) {}
 
   /** A slot for `owner`, or a 429; call the returned release once, when the request's fetches are over. */
   acquire(owner: string): () => void {
     const mine = this.perOwner.get(owner) ?? 0;
-    if (mine >= this.bounds.fetchesPerKey) {
+    if (mine >= this.bounds.fetchesPerClient) {
       this.refuse(`this client (its API key, or its address without keys) already has ${mine} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_CLIENT); retry shortly or send the images as data: URLs`);
     }
     if (this.total >= this.bounds.fetchesMax) {

@@ -5,11 +5,11 @@ import { conversationJson, conversationWithMessagesJson, listedConversationJson 
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { clientGoneSignal } from '../clientGone.js';
+import { ClientCap } from '../fairShare/clientCap.js';
 import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf as ownerOfPrincipal, principalOf } from '../guards/principal.js';
 import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
-import { SearchCaps } from '../fairShare/searchCaps.js';
 import { storeCall } from '../storeErrors.js';
 
 // The Conversations API (issue 12 §2): conversations and their messages live on
@@ -95,7 +95,17 @@ function ownerOf(request: FastifyRequest): string {
 
 export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   const { store } = ctx;
-  const searchCaps = new SearchCaps(ctx.config.maxSearchesPerKey);
+  // Searches take turns at SQLite's one connection (store/sqliteWorker/, store/search/turn.ts): a
+  // key sending twenty at a time would make every other key's search, and every write, wait
+  // behind them; with this bound it waits for its own, and the rest get a 429 at once.
+  const searchCaps = new ClientCap({
+    max: ctx.config.maxSearchesPerClient,
+    code: 'too_many_searches',
+    what: 'searches running',
+    variable: 'JARVIS_MAX_SEARCHES_PER_CLIENT',
+    advice: 'wait for them to answer, then retry',
+    retryAfterS: 1,
+  });
 
   /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
   const find = async (owner: string, id: string) => {
