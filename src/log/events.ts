@@ -51,6 +51,7 @@ export const LOG_EVENTS: readonly string[] = [
   'shutdown_start',
   'shutdown_streams_unfinished',
   'signal_received',
+  'store_backup',
   'store_close_failed',
   'store_open_failed',
   'store_recovered',

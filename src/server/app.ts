@@ -14,6 +14,7 @@ import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { chatRoutes } from './routes/chat.js';
 import { conversationEventRoutes } from './routes/conversationEvents.js';
 import { conversationRoutes } from './routes/conversations.js';
+import { backupRoutes } from './routes/backup.js';
 import { debugRoutes } from './routes/debug.js';
 import { embeddingRoutes } from './routes/embeddings.js';
 import { infoRoutes } from './routes/health.js';
@@ -67,5 +68,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   streamRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);
+  backupRoutes(app, ctx);
   return app;
 }

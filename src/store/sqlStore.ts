@@ -320,6 +320,11 @@ export class SqlConversationStore implements ConversationStore {
       .executeTakeFirst();
   }
 
+  async backup(file: string): Promise<void> {
+    if (this.dialectKind !== 'sqlite') throw new StoreError('invalid', 'the conversations are in Postgres: back them up with pg_dump, which works while Jarvis runs');
+    await this.guard('copy the database', async () => void (await sql`vacuum into ${file}`.execute(this.db)));
+  }
+
   private async guard<T>(what: string, run: () => Promise<T>): Promise<T> {
     let result: T;
     try {

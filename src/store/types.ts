@@ -185,6 +185,12 @@ export interface ConversationStore {
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
   /** The bytes `owner`'s conversations take (titles, system prompts, messages' text; see quota.ts), for its storage quota. */
   storageUsed(owner: string): Promise<number>;
+  /**
+   * SQLite: a consistent copy of the whole database into `file` (which must not exist), taken
+   * while Jarvis runs (`VACUUM INTO`, one statement on the store's connection: writes wait for
+   * it). Postgres: a StoreError 'invalid' (pg_dump does this, from outside, while Jarvis runs).
+   */
+  backup(file: string): Promise<void>;
   /** Answers left `streaming` and not written for a while: the answer sweep's candidates (faults/answerSweep.ts). */
   unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]>;
   /** These answers become `interrupted` where they still stream; returns how many. */
