@@ -8,8 +8,8 @@ import { startTestJarvis, type TestJarvis } from './helpers/jarvisServer.js';
 import { StreamReader } from './helpers/streamReader.js';
 
 // POST /admin/backup (README "Where the data is, Postgres, backup"): Jarvis holds its SQLite
-// file exclusively (no -shm mapping, docs/security.md), so a copy from outside cannot be taken
-// while it runs; this one is taken on the store's own connection, consistent, admin keys only.
+// file exclusively (no -shm mapping, docs/security.md), so a copy from another process cannot be
+// taken while it runs; this one is taken on the store's own connection, consistent, admin keys only.
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
 const ALICE = 'alice-key-0123456789abcdef';
@@ -36,9 +36,9 @@ describe('backup while Jarvis runs', () => {
     const answer = new StreamReader((signal) => fetch(`${j.url}/v1/conversations/${conv.body.id}/messages`, { method: 'POST', headers: auth(ALICE), body: JSON.stringify({ content: 'hello' }), signal }));
     await answer.finished;
 
-    // The live file cannot be read from outside: Jarvis holds it.
-    expect(() => new Database(join(j.dataDir, 'jarvis.db'), { readonly: true }).prepare('select count(*) from conversations').get()).toThrow(/locked/);
-
+    // (That another process cannot read the live file is test/storeFaults.test.ts's: SQLite's
+    // locks are per process, and on Node 24 this process's better-sqlite3 and Jarvis's node:sqlite
+    // are two copies of SQLite that do not see each other's.)
     expect((await call(ALICE, 'POST', '/admin/backup')).status).toBe(403);
     const made = await call(OPS, 'POST', '/admin/backup');
     expect(made.status).toBe(200);
