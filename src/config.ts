@@ -27,7 +27,7 @@ export interface Config {
   logStdout: boolean;
   /** While the log file cannot be written, how often writing is tried again. */
   logRetryMs: number;
-  /** How long a new stream waits for the one it supersedes (SPEC §4.1). */
+  /** How long a new stream waits for the one it supersedes (README "Which format answers", session rule 1). */
   cancelTimeoutMs: number;
   /** An upstream that sends no first token within this is given up on (`timeout`). */
   firstTokenTimeoutMs: number;
@@ -46,14 +46,14 @@ export interface Config {
   /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
   allowNoAuth: boolean;
   limits: Limits;
-  // Conversations and resume (issue 12).
+  // Conversations and resume (README "Conversations kept on the server").
   /** Where the SQLite database lives (`jarvis.db`) when DATABASE_URL is not set. */
   dataDir: string;
   /** Postgres connection string; unset: SQLite in `dataDir`. */
   databaseUrl: string | undefined;
   /** How long a stream's event log stays readable after its terminal event. */
   streamRetentionMs: number;
-  // Cluster (issue 14).
+  // Cluster (README "Running several instances").
   /** REDIS_URL: cluster mode (session rules, Stop and resume across instances); unset: one process, no Redis. */
   redisUrl: string | undefined;
   /** JARVIS_INSTANCE_ID: this instance's name in log lines, /health and metrics (default hostname-pid). */

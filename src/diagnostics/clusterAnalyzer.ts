@@ -67,7 +67,7 @@ const LOST_IDS_LIMIT = 20;
 export const HANDOVER_GRACE_MS = 500;
 
 /**
- * The cross-instance checks of `jarvis diagnose` over merged logs (issue 14): fed
+ * The cross-instance checks of `jarvis diagnose` over merged logs (README "Running several instances"): fed
  * each parsed line in time order by the LogAnalyzer, it keeps only the live
  * streams (constant memory, like the analyzer).
  *

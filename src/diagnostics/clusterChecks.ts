@@ -2,7 +2,7 @@ import type { ClusterFacts, InstanceFacts, RedisRestart } from './clusterAnalyze
 import { check, type Check, type DiagnoseInput, type Section } from './report.js';
 import type { Evidence } from './samples.js';
 
-// Several instances' logs read together (issue 14): what no single log shows.
+// Several instances' logs read together (README "Running several instances"): what no single log shows.
 
 const FIX_SPLIT_BRAIN =
   'Both instances must share one REDIS_URL (check `cluster_mode` lines: same redis= on every instance) and one Redis that keeps its data: ' +

@@ -218,7 +218,7 @@ export function chat(baseUrl: string, request?: ChatRequest): LiveChat {
 }
 
 /**
- * SPEC §3 as a client checks it: every event carries `stream_id` (the one in the
+ * README "Which format answers" as a client checks it: every event carries `stream_id` (the one in the
  * X-Stream-Id header) and `session_id`, the first is `status`, tokens carry
  * `seq` 0, 1, 2… in order, and exactly one terminal event ends the stream.
  * Returns the problems found; empty means well formed.

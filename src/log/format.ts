@@ -1,4 +1,4 @@
-// The system-log line format (SPEC §5): `<ISO time> <LEVEL> <event> key=value …`,
+// The system-log line format (README "The system log"): `<ISO time> <LEVEL> <event> key=value …`,
 // a grep contract (the runbook counts `grep -c stream_end`). A value is written bare
 // when it is plain (letters, digits, `._:/@+-`); any other value is written as a JSON
 // string that holds printable ASCII only, with `=` and everything outside printable

@@ -26,7 +26,7 @@ import { installServerTiming } from './serverTiming.js';
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
   const app = Fastify({
-    // The system log is ours (SPEC §5); Fastify's per-request logging would be noise in it.
+    // The system log is ours (README "The system log"); Fastify's per-request logging would be noise in it.
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,

@@ -38,7 +38,7 @@ export interface JarvisContext {
   caps: StreamCaps;
   /** The images of chat requests: their bounds, and the fetching of http(s) ones. */
   images: ImageFetcher;
-  // Conversations and resume (issue 12).
+  // Conversations and resume (README "Conversations kept on the server").
   /** Every stream's events, for readers that attach, drop and reattach. */
   streamLog: StreamEventLog;
   fences: FenceClock;

@@ -276,7 +276,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       if (!previous) return;
       release(previous);
       patch(previous, { state: 'superseded', reason: 'superseded', reconnecting: false });
-      // The server ends the old stream itself when the new prompt arrives (SPEC §4.1) and
+      // The server ends the old stream itself when the new prompt arrives (README "Which format answers", session rule 1) and
       // its reader gets `cancelled` (dropped by the guard); this only guards against a server that does not.
       const timer = setTimeout(() => previous.controller.abort(), SUPERSEDED_GRACE_MS);
       void previous.finished.finally(() => clearTimeout(timer));

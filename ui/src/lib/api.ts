@@ -1,4 +1,4 @@
-// The small, non-streaming part of the Jarvis API the UI calls (SPEC §2).
+// The small, non-streaming part of the Jarvis API the UI calls (README "HTTP API").
 // `Api` carries the base URL and fetch so tests can point the UI at any server.
 
 import type { ApiError, HealthResponse, ModelList } from '../../../src/shared/events.js';

@@ -1,4 +1,4 @@
-// Reads one Jarvis NDJSON chat stream (SPEC §3) with fetch + ReadableStream and
+// Reads one Jarvis NDJSON chat stream (README "Which format answers") with fetch + ReadableStream and
 // turns it into typed callbacks. It decides nothing about which stream is current:
 // it reports every event with the stream id the event carries, and the chat
 // context (contexts/ChatContext.tsx) drops events of streams that are no longer active.
