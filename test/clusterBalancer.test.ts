@@ -75,8 +75,10 @@ describe.skipIf(skip)('cluster behind haproxy', () => {
       expectOwnTokens(a, 'long-stop');
       await up.closed;
       expect(up.aborted).toBe(true);
-      // The other instance signalled the owner.
-      const sent = clusterLog(c).find((l) => l.event === 'session_stop_sent' && l.fields.session === s);
+      // The other instance signalled the owner (its log line may be written just after its answer).
+      const sentLine = () => clusterLog(c).find((l) => l.event === 'session_stop_sent' && l.fields.session === s);
+      await expect.poll(sentLine, { timeout: 10_000, interval: 50 }).toBeDefined();
+      const sent = sentLine();
       expect(sent?.fields).toMatchObject({ trace: a.streamId, to_instance: owner });
       expect(sent?.fields.instance).not.toBe(owner);
     });
