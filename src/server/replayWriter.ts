@@ -12,7 +12,7 @@ export function replayFormat(accept: string | undefined): ReplayFormat {
 }
 
 /**
- * Writes logged events to one reader. NDJSON lines are the events of the README's "Which format answers" as
+ * Writes logged events to one reader. NDJSON lines are the events (README "Which format answers") as
  * they were first sent; SSE events carry the log position as `id:`, so a
  * reconnecting EventSource sends it back as `Last-Event-ID`.
  */

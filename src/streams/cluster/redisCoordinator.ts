@@ -6,11 +6,13 @@ import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator
 import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
 import type { RegisterOutcome, StreamRegistry } from '../registry.js';
 import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
-import { answersOwnerGone, otherInstancesRows, streamRows, type ClusterStreamRow } from './clusterQueries.js';
+import { answersOwnerGone, otherInstancesRows, type ClusterStreamRow } from './clusterQueries.js';
 import { channels, keys, sessionPrefix } from './keys.js';
 import { mirrorLog } from './logMirror.js';
+import { Leases, recheck, type Held, type Scripts } from './leases.js';
 import { LogRestorer, type StreamRecord } from './logRestore.js';
 import { ReleaseWaits } from './releaseWaits.js';
+import { untilAborted } from '../untilAborted.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
 
 export interface RedisCoordinatorOptions {
@@ -21,27 +23,6 @@ export interface RedisCoordinatorOptions {
   metrics?: StreamMetrics;
 }
 
-interface Held {
-  stream: ChatStream;
-  prefix: string;
-  fence: bigint;
-  /** What it takes to write its Redis record back after a wipe, while it runs and after. */
-  record: StreamRecord;
-  mirror: Promise<void>;
-  stopMirror: AbortController;
-  /** Aborted (and made anew) to have the mirror check its Redis log now: Redis came back empty. */
-  recheck: AbortController;
-  /** Its mirror has written the terminal event (or given up): a recheck reaches no one. */
-  mirrored?: boolean;
-  /** Resolves once every stream this one superseded is gone, or after the cancel timeout. */
-  predecessorsGone: Promise<unknown>;
-  /** Ended: letting the session go once its predecessors are gone. */
-  releasing?: boolean;
-  /** Until when (performance.now()) the lease surely holds: its last renewal's sending + the lease. */
-  leaseUntil: number;
-  /** A renewal asked for by checkLease, under way. */
-  checking?: Promise<void>;
-}
 
 /** What `claim` got: the ACQUIRE script's answer, and the local registry's side of it. */
 interface Claim {
@@ -53,16 +34,7 @@ interface Claim {
   localWait: Promise<RegisterOutcome>;
 }
 
-interface Scripts {
-  jarvisAcquire(prefix: string, ...args: string[]): Promise<string[]>;
-  jarvisRenew(prefix: string, ...args: string[]): Promise<string[]>;
-  jarvisRestore(prefix: string, ...args: string[]): Promise<string>;
-  jarvisRelease(prefix: string, ...args: string[]): Promise<number>;
-  jarvisStop(prefix: string, ...args: string[]): Promise<string[]>;
-}
 
-/** Instances not seen for this long leave the heartbeat set. */
-const INSTANCE_FORGET_MS = 3_600_000;
 
 /** How long a released stream's mirror may go on retrying to get its last entries into Redis. */
 const MIRROR_AFTER_END_MS = 30_000;
@@ -88,13 +60,12 @@ export class RedisCoordinator implements SessionCoordinator {
   private readonly held = new Map<string, Held>();
   private readonly claims = new Map<string, Promise<Claim>>();
   private readonly releaseWaits: ReleaseWaits;
-  private readonly fenced = new WeakSet<ChatStream>();
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
   private readonly scripts: Scripts;
   private readonly metrics: StreamMetrics;
   private redisTrouble: string | undefined;
-  private published = false;
+  private readonly leases: Leases;
   private readonly restorer: LogRestorer;
   private readonly closing = new AbortController();
 
@@ -112,6 +83,7 @@ export class RedisCoordinator implements SessionCoordinator {
     redis.defineCommand('jarvisRelease', { numberOfKeys: 1, lua: RELEASE });
     redis.defineCommand('jarvisStop', { numberOfKeys: 1, lua: STOP });
     this.scripts = redis as unknown as Scripts;
+    this.leases = new Leases(redis, this.scripts, this.held, local, log, options, (error) => this.trouble(error));
     this.restorer = new LogRestorer(redis, streamLog, log, options.retentionMs);
     this.releaseWaits = new ReleaseWaits(redis, options.cancelTimeoutMs);
     redis.on('error', (err: Error) => this.trouble(err.message));
@@ -119,7 +91,7 @@ export class RedisCoordinator implements SessionCoordinator {
       if (this.redisTrouble !== undefined) log.info('redis_ready', { after: this.redisTrouble });
       this.redisTrouble = undefined;
       // Back after an outage (or a restart that lost everything): renew, and restore, at once.
-      void this.renewAll();
+      void this.leases.renewAll();
       void this.afterReconnect();
     });
     if (redis.status === 'ready') void this.afterReconnect(); // the first run_id: a later one that differs is a restart
@@ -131,7 +103,7 @@ export class RedisCoordinator implements SessionCoordinator {
     this.sub.on('error', () => {});
     void this.sub.subscribe(channels.stop, channels.released).catch(() => {});
     this.sub.on('message', (channel: string, message: string) => this.onMessage(channel, message));
-    this.timer = setInterval(() => void this.renewAll(), Math.max(100, Math.floor(options.leaseMs / 3)));
+    this.timer = setInterval(() => void this.leases.renewAll(), Math.max(100, Math.floor(options.leaseMs / 3)));
     this.timer.unref();
   }
 
@@ -301,7 +273,7 @@ export class RedisCoordinator implements SessionCoordinator {
 
   /** Every instance's live streams, as they last published them (at most lease/3 old; this instance's are current). */
   async clusterStreams(): Promise<ClusterStreamRow[]> {
-    return [...this.rows(), ...(await otherInstancesRows(this.redis, this.options.instance, this.options.leaseMs))];
+    return [...this.leases.rows(), ...(await otherInstancesRows(this.redis, this.options.instance, this.options.leaseMs))];
   }
 
   async close(): Promise<void> {
@@ -347,7 +319,7 @@ export class RedisCoordinator implements SessionCoordinator {
       { prefix, streamId: stream.id, fence, restore, recheck: () => held.recheck.signal },
       {
         stopped: (reason) => stream.cancel(reason as CancelReason),
-        fenced: () => this.leaseLost(stream, fence, taken ? 'restore' : 'append'),
+        fenced: () => this.leases.lost(stream, fence, taken ? 'restore' : 'append'),
         failing: (error) => this.trouble(error),
         restored: () => this.log.info('redis_log_restored', { trace: stream.id, session: stream.sessionId, state: stream.outcome ? 'ended' : 'live', fence: fence.toString() }),
       },
@@ -358,76 +330,12 @@ export class RedisCoordinator implements SessionCoordinator {
     this.held.set(stream.id, held);
   }
 
-  private leaseLost(stream: ChatStream, fence: bigint, by: string): void {
-    if (stream.outcome && stream.state === 'ended') return;
-    // The renewal and the mirror's next write may both find it fenced: one line.
-    if (this.fenced.has(stream)) return;
-    this.fenced.add(stream);
-    this.log.warn('lease_lost', { trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, fence: fence.toString(), found_by: by });
-    // Another instance has recorded this stream lost: stop generating now.
-    stream.fail('lost', 'this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
-    stream.controller.abort('lease_lost');
-  }
 
-  private async renewAll(): Promise<void> {
-    if (this.redis.status !== 'ready') return;
-    const held = [...this.held.values()];
-    const { leaseMs, instance } = this.options;
-    try {
-      const pipeline = this.redis.pipeline();
-      for (const h of held) (pipeline as unknown as Scripts).jarvisRenew(h.prefix, h.stream.id, h.fence.toString(), String(leaseMs));
-      const rows = this.rows();
-      if (rows.length > 0 || this.published) {
-        pipeline.set(keys.debug(instance), JSON.stringify(rows), 'PX', 3 * leaseMs);
-        this.published = rows.length > 0;
-      }
-      // The heartbeat other instances read: an instance not seen for 3 leases is gone (ownerGone).
-      const now = Date.now();
-      pipeline.zadd(keys.instances, now, instance);
-      pipeline.zremrangebyscore(keys.instances, '-inf', now - INSTANCE_FORGET_MS);
-      const sentAt = performance.now();
-      const results = (await pipeline.exec()) ?? [];
-      held.forEach((h, i) => {
-        const [err, r] = results[i] ?? [null, null];
-        if (!err && Array.isArray(r)) this.renewed(h, r as string[], sentAt, 'renew');
-      });
-    } catch (err) {
-      this.trouble(err instanceof Error ? err.message : String(err));
-    }
-  }
 
-  private renewed(h: Held, r: string[], sentAt: number, by: string): void {
-    if (r[0] === 'fenced') return this.leaseLost(h.stream, h.fence, by);
-    // 'gone': Redis lost everything; the mirror writes the record and the log back now (RESTORE takes the lease).
-    if (r[0] === 'gone') recheck(h);
-    h.leaseUntil = Math.max(h.leaseUntil, sentAt + this.options.leaseMs);
-    if (r[0] === 'stop' && h.stream.cancel(r[1] as CancelReason)) this.log.info('stream_stop_marker_seen', { trace: h.stream.id, reason: r[1] });
-  }
 
-  /**
-   * Before the stream writes a batch of tokens: when its lease may have lapsed since the last
-   * renewal (the process was paused, or its event loop stalled, past it), nothing more is written
-   * until a renewal says it still holds the session; if it does not, the stream ends `lost` and
-   * closes its upstream, and what it read meanwhile reaches no reader. Redis away: it goes on.
-   */
+  /** Before the stream writes a batch of tokens: see Leases.check. */
   checkLease(stream: ChatStream): Promise<void> | undefined {
-    const h = this.held.get(stream.id);
-    if (!h || h.releasing || performance.now() < h.leaseUntil || this.redis.status !== 'ready') return undefined;
-    h.checking ??= (async () => {
-      const sentAt = performance.now();
-      try {
-        this.renewed(h, await this.scripts.jarvisRenew(h.prefix, stream.id, h.fence.toString(), String(this.options.leaseMs)), sentAt, 'lease_check');
-      } catch (err) {
-        this.trouble(err instanceof Error ? err.message : String(err));
-      } finally {
-        h.checking = undefined;
-      }
-    })();
-    return h.checking;
-  }
-
-  private rows(): ClusterStreamRow[] {
-    return streamRows(this.local.list(), this.options.instance);
+    return this.leases.check(stream);
   }
 
   private onMessage(channel: string, message: string): void {
@@ -451,26 +359,7 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 }
 
-/** Has the stream's mirror check its Redis log now; false when it is done (ended, still letting go). */
-function recheck(h: Held): boolean {
-  const signal = h.recheck;
-  h.recheck = new AbortController();
-  signal.abort();
-  return h.mirrored !== true;
-}
 
-/** `wait`'s result, or 'aborted' as soon as `signal` aborts (the wait itself goes on). */
-function untilAborted<T>(wait: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
-  if (signal.aborted) return Promise.resolve('aborted');
-  return new Promise((resolve) => {
-    const onAbort = () => resolve('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-    void wait.then((r) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(r);
-    });
-  });
-}
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());

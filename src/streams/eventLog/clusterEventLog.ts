@@ -1,6 +1,7 @@
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
 import type { MemoryEventLog } from './memoryEventLog.js';
 import type { RedisEventLog } from './redisEventLog.js';
+import { untilAborted } from '../untilAborted.js';
 import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, StreamLogInfo } from './types.js';
 
 /**
@@ -62,16 +63,4 @@ export class ClusterEventLog implements StreamEventLog {
     await this.local.close();
     await this.remote.close();
   }
-}
-
-function untilAborted(wait: Promise<void>, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    signal.addEventListener('abort', done, { once: true });
-    void wait.then(done);
-  });
 }
