@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sqliteDialect, SQLITE_FILE } from '../src/store/dialects.js';
 import { SqlConversationStore } from '../src/store/sqlStore.js';
-import { FakeOllama } from '../test/fakes/fakeOllama.js';
+import { FakeOllama } from '../test/helpers/fakes/fakeOllama.js';
 import { spawnJarvis } from '../test/helpers/jarvisProcess.js';
 import { percentile } from './lib/stats.js';
 

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FakeOllama } from '../test/fakes/fakeOllama.js';
-import { FakeOpenAI } from '../test/fakes/fakeOpenAI.js';
-import type { FakeFault, FakePlan, FakeUpstream, UpstreamRecord } from '../test/fakes/fakeUpstream.js';
+import { FakeOllama } from '../test/helpers/fakes/fakeOllama.js';
+import { FakeOpenAI } from '../test/helpers/fakes/fakeOpenAI.js';
+import type { FakeFault, FakePlan, FakeUpstream, UpstreamRecord } from '../test/helpers/fakes/fakeUpstream.js';
 
 // The benchmark's model servers, in a process of their own: the fake Ollama and
 // the fake OpenAI-compatible server of the tests, told what to do by the prompt

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FakePlan } from '../test/fakes/fakeOllama.js';
+import type { FakePlan } from '../test/helpers/fakes/fakeOllama.js';
 import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { events, waitForLog } from '../test/helpers/log.js';
 import { normalize, tokensText } from './helpers/chatPage.js';

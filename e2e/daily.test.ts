@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FakePlan } from '../test/fakes/fakeOllama.js';
+import type { FakePlan } from '../test/helpers/fakes/fakeOllama.js';
 import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { seriousViolations } from './helpers/axe.js';
 import { type ChatPage, normalize } from './helpers/chatPage.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeOllama } from '../test/fakes/fakeOllama.js';
+import { FakeOllama } from '../test/helpers/fakes/fakeOllama.js';
 import { freePort } from '../test/helpers/freePort.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { FakeOllama } from '../test/fakes/fakeOllama.js';
+import { FakeOllama } from '../test/helpers/fakes/fakeOllama.js';
 import { spawnJarvis } from '../test/helpers/jarvisProcess.js';
 
 const KEY = 'measure-key-0123456789abcdef';

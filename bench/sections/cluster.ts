@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { startRedis, type TestRedis } from '../../test/helpers/redis.js';
+import { startRedis, type TestRedis } from '../../test/helpers/services/redis.js';
 import { timedStream, type Target } from '../lib/client.js';
 import { jarvisOllama, targets, type Server, type Upstreams } from '../lib/setup.js';
 import { stop, type StopRow } from './stop.js';

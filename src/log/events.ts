@@ -3,7 +3,7 @@
 // a value that holds two words of one of these names joined by `_` (`stream_end`,
 // `prev_stream`, `registry_pop`…) has its `_` escaped, so `grep -c stream_end`
 // counts real stream_end lines only (docs/security.md "A log that cannot be forged").
-// A new event goes here too; test/logForgery.test.ts finds any that is missing.
+// A new event goes here too; test/log/logForgery.test.ts finds any that is missing.
 export const LOG_EVENTS: readonly string[] = [
   'answer_flush_failed',
   'answer_log_lost',

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startJarvis, type RunningJarvis } from '../../src/server/jarvis.js';
-import { FakeOllama } from '../fakes/fakeOllama.js';
-import { FakeOpenAI } from '../fakes/fakeOpenAI.js';
-import type { FakeUpstream } from '../fakes/fakeUpstream.js';
+import { FakeOllama } from './fakes/fakeOllama.js';
+import { FakeOpenAI } from './fakes/fakeOpenAI.js';
+import type { FakeUpstream } from './fakes/fakeUpstream.js';
 import { startEndBalance } from './log.js';
 
 export interface TestJarvis {

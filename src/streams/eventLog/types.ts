@@ -106,7 +106,7 @@ export interface StreamLogInfo {
 
 /**
  * MemoryEventLog now; a Redis one (cluster issue) implements the same contract,
- * run by the same suite (test/eventLog.contract.test.ts):
+ * run by the same suite (test/streams/eventLog.contract.test.ts):
  * - one appender per stream, holding the stream's fence; readers never write;
  * - a reader gets every event after its cursor exactly once, in stream order, then
  *   the terminal event, then its iteration ends, however reads and appends interleave;
