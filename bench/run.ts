@@ -99,7 +99,7 @@ async function ttftSection({ t }: Setup): Promise<TtftRow[]> {
     ),
   );
   say(
-    "\n(Added: per round, the path's p50 less its direct path's p50 in the same round; it includes the extra hop through another process, so on a loaded machine it is mostly the scheduler's. Jarvis's own: what it reports on each reply, request received → upstream request plus upstream's first token read → forwarded. Portkey holds every streamed reply's first chunk for 25 ms by design: `readStream` in its src/handlers/streamHandler.ts sleeps before the first chunk; see README.)",
+    "\n(Added: per round, the path's p50 less its direct path's p50 in the same round; it includes the extra hop through another process, so on a loaded machine it is mostly the scheduler's. Jarvis's own: what it reports on each reply, request received → upstream request plus upstream's first token read → forwarded. Portkey holds every streamed reply's first chunk for 25 ms by design: `readStream` in its src/handlers/streamHandler.ts sleeps before the first chunk; see bench/NOTES.md.)",
   );
   const row = (name: string) => tt.find((r) => r.target === name);
   const overFloor = (path: Target, floor: Target) => {
@@ -158,7 +158,7 @@ function noteLeftOut(rows: Array<{ failed: number }>): void {
   if (n > 0) say(`\n(${n} attempt${n === 1 ? '' : 's'} left out of the counts above: the stream ended before its first token, its upstream never answered; named on stderr.)`);
 }
 
-/** Three instances on a real redis-server beside one process without Redis (issue 14). */
+/** Three instances on a real redis-server beside one process without Redis (docs/clusters.md). */
 async function clusterSection({ up, jarvis }: Setup): Promise<void> {
   const r = await cluster(up, jarvis, N.cluster);
   results.cluster = r;
@@ -261,7 +261,7 @@ async function scaleSection({ up }: Setup): Promise<void> {
   if (big) check('RSS per idle stream at 10,000 streams', '< 16 KB', fmt(big.rssPerStreamKB), big.rssPerStreamKB < 16);
 }
 
-/** One client opening N slow streams at once through the fake Ollama: /health while they open (issue 10). */
+/** One client opening N slow streams at once through the fake Ollama: /health while they open. */
 async function burstSection({ up }: Setup): Promise<void> {
   const j = await jarvisOllama(up, { JARVIS_MAX_STREAMS_PER_CLIENT: String(N.burst) });
   let row: BurstRow;

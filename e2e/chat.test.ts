@@ -6,7 +6,7 @@ import { normalize, tokensText } from './helpers/chatPage.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The web UI in a real headless Chromium, against a real Jarvis in front of the fake
-// Ollama: one test per row of the runbook's Test Case Matrix, then the rest of issue 3.
+// Ollama: one test per row of the stream test matrix (docs/tests.md), then the rest of the chat.
 // Everything waits on what the page or the server shows, with generous bounds.
 
 const WAIT = { timeout: 20_000, intervals: [50] };
@@ -22,7 +22,7 @@ function fake(j: TestJarvis) {
   return j.fake!;
 }
 
-describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
+describe('web UI: the stream test case matrix', { timeout: 90_000 }, () => {
   it('Baseline: tokens stream into the answer, which then completes', async () => {
     const j = await ui.startJarvis();
     fake(j).plan = (p) => plan(p, 60, 40);
@@ -78,7 +78,7 @@ describe('web UI: runbook test case matrix', { timeout: 90_000 }, () => {
     expect(atStop).not.toContain('A#399');
     await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Stopped');
     await expect(chat.page.getByRole('button', { name: 'Stop answering' }).count()).resolves.toBe(0);
-    // The end of the stream we stopped is expected: no "Ignoring … from inactive stream" (issue 13).
+    // The end of the stream we stopped is expected: no "Ignoring … from inactive stream".
     expect(chat.console.filter((l) => l.includes('Ignoring'))).toEqual([]);
     await chat.screenshot('stop');
     expect(chat.errors).toEqual([]);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 
-/** Every bound Jarvis puts on a connection, a stream and a reply (README "Limits"). */
+/** Every bound Jarvis puts on a connection, a stream and a reply (docs/limits.md). */
 export interface Limits {
   /** Open client connections; derived from the fd limit unless JARVIS_MAX_CONNECTIONS says. */
   maxConnections: number;

@@ -5,7 +5,7 @@ import { rssBytes, type Probe } from './processes.js';
 import { MODEL } from './setup.js';
 import { percentile } from './stats.js';
 
-// The soak's hostile-key phase (README "Soak"): key B streams at the upstream's steady
+// The soak's hostile-key phase (docs/tests.md, "Soak"): key B streams at the upstream's steady
 // pace while key A does what one key holder can do to hurt the others, at a bounded
 // intensity: image URLs (loopback ones, which must be refused; a slow one; many big ones
 // in one request), conversation-feed followers that never read while PATCHes with a big

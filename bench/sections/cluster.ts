@@ -5,7 +5,7 @@ import { jarvisOllama, targets, type Server, type Upstreams } from '../lib/setup
 import { stop, type StopRow } from './stop.js';
 import { supersede, type SupersedeRow } from './supersede.js';
 
-// Cluster mode (issue 14): three instances on a real redis-server, talked to
+// Cluster mode (docs/clusters.md): three instances on a real redis-server, talked to
 // directly (no load balancer) so that A and B land where the figure needs them.
 // The same figures on one process without Redis, in the same run, beside them.
 

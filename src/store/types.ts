@@ -2,7 +2,7 @@ import type { ToolCall, Usage } from '../shared/events.js';
 import type { SearchMatch } from './snippet.js';
 
 // The conversation store: conversations and their messages, kept by the server
-// (README "Conversations kept on the server"). One interface, implemented once over Kysely for SQLite and Postgres
+// (docs/conversations.md). One interface, implemented once over Kysely for SQLite and Postgres
 // (sqlStore.ts); chosen and logged at start-up (select.ts), as backends are.
 
 export type MessageRole = 'system' | 'user' | 'assistant';

@@ -7,7 +7,7 @@ import { BACKUPS_KEPT } from '../../src/server/routes/backup.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { StreamReader } from '../helpers/streamReader.js';
 
-// POST /admin/backup (README "Where the data is, Postgres, backup"): Jarvis holds its SQLite
+// POST /admin/backup (docs/conversations.md, "Where the data is"): Jarvis holds its SQLite
 // file exclusively (no -shm mapping, docs/security.md), so a copy from another process cannot be
 // taken while it runs; this one is taken on the store's own connection, consistent, admin keys only.
 
