@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { diagnoseCommand, DIAGNOSE_USAGE } from './diagnose.js';
+import { diagnoseCommand, DIAGNOSE_USAGE } from './diagnoseCommand.js';
 import { UsageError } from './args.js';
-import { matrixCommand, MATRIX_USAGE } from './matrix.js';
+import { matrixCommand, MATRIX_USAGE } from './matrix/matrixCommand.js';
 
 const USAGE = `Usage: jarvis <command> [options]
 

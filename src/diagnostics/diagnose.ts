@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseLine } from '../log/format.js';
-import { ClusterAnalyzer } from './clusterAnalyzer.js';
-import { clusterSection } from './clusterChecks.js';
-import { deadlockSection } from './deadlockChecks.js';
-import { delaySection } from './delayChecks.js';
-import { checkWireEvents, LiveChat } from './httpChat.js';
-import { LogAnalyzer, type LogFacts } from './logAnalyzer.js';
-import { logSection } from './logChecks.js';
-import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logReader.js';
-import { fetchActiveStreams, probeHealth } from './liveServer.js';
-import type { DiagnoseInput, LiveFacts, Report } from './report.js';
-import { uiSection } from './uiChecks.js';
+import { ClusterAnalyzer } from './logAnalysis/clusterAnalyzer.js';
+import { clusterSection } from './checks/clusterChecks.js';
+import { deadlockSection } from './checks/deadlockChecks.js';
+import { delaySection } from './checks/delayChecks.js';
+import { checkWireEvents, LiveChat } from './live/httpChat.js';
+import { LogAnalyzer, type LogFacts } from './logAnalysis/logAnalyzer.js';
+import { logSection } from './checks/logChecks.js';
+import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logAnalysis/logReader.js';
+import { fetchActiveStreams, probeHealth } from './live/liveServer.js';
+import type { DiagnoseInput, LiveFacts, Report } from './report/report.js';
+import { uiSection } from './checks/uiChecks.js';
 
 export interface DiagnoseOptions {
   /** One log. */

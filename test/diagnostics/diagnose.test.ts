@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import type { Check, Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Check, Report } from '../../src/diagnostics/report/report.js';
 import { LogBuilder } from '../helpers/fixtures/logBuilder.js';
 
 // `jarvis diagnose` on synthetic logs, one per failure the runbook describes, and

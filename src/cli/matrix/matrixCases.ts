@@ -1,4 +1,4 @@
-import type { LiveChat } from '../diagnostics/httpChat.js';
+import type { LiveChat } from '../../diagnostics/live/httpChat.js';
 import { describeDelta, type SupersedeDelta } from './supersedeMetrics.js';
 import { describeTerminal, isTerminal, LONG_PROMPT, ms, SHORT_PROMPT, ttft, wireProblems, type MatrixRun, type RowResult } from './matrixRun.js';
 

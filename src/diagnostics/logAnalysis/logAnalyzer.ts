@@ -1,4 +1,4 @@
-import { parseLine, type ParsedLine } from '../log/format.js';
+import { parseLine, type ParsedLine } from '../../log/format.js';
 import { HANDOVER_GRACE_MS } from './clusterAnalyzer.js';
 import { Distribution } from './distribution.js';
 import { Samples, TopK } from './samples.js';

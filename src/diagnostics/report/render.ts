@@ -1,4 +1,4 @@
-import { parseLine } from '../log/format.js';
+import { parseLine } from '../../log/format.js';
 import type { Check, Report } from './report.js';
 
 const MARK: Record<Check['status'], string> = { ok: '✓', problem: '❌', skipped: '–' };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { probeHealth } from '../diagnostics/liveServer.js';
-import { parseMs, parseUrl, UsageError } from './args.js';
+import { probeHealth } from '../../diagnostics/live/liveServer.js';
+import { parseMs, parseUrl, UsageError } from '../args.js';
 import { MATRIX } from './matrixCases.js';
 import { MatrixRun, type RowResult } from './matrixRun.js';
 import { renderMatrix } from './matrixTable.js';

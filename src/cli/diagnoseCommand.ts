@@ -3,8 +3,8 @@ import { dirname, resolve } from 'node:path';
 import { logFileOf } from '../config.js';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
-import { logFilesIn } from '../diagnostics/logReader.js';
-import { renderText } from '../diagnostics/render.js';
+import { logFilesIn } from '../diagnostics/logAnalysis/logReader.js';
+import { renderText } from '../diagnostics/report/render.js';
 import { parseMs, parseSince, parseUrl, UsageError } from './args.js';
 
 export const DIAGNOSE_USAGE = `Usage: jarvis diagnose [--log FILE|DIR]... [--url URL] [--since TIME] [--session ID] [--json]

@@ -1,4 +1,4 @@
-import type { ParsedLine } from '../log/format.js';
+import type { ParsedLine } from '../../log/format.js';
 import type { LineObserver } from './logAnalyzer.js';
 import { Samples, type Evidence } from './samples.js';
 

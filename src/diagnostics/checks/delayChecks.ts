@@ -1,5 +1,5 @@
-import { describeDistribution } from './distribution.js';
-import { check, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
+import { describeDistribution } from '../logAnalysis/distribution.js';
+import { check, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
 
 // Runbook section 2, "Response Delays": how long new streams wait for the ones
 // they supersede, whether those waits hit the cancel timeout, and whose time a

@@ -1,10 +1,10 @@
-import type { Evidence } from './samples.js';
-import type { ClusterFacts } from './clusterAnalyzer.js';
-import type { LogFacts } from './logAnalyzer.js';
-import type { LogFileInfo } from './logReader.js';
-import type { HealthProbe } from './liveServer.js';
-import type { ChatOutcome } from './httpChat.js';
-import type { DebugStreamsResponse } from '../server/routes/debug.js';
+import type { Evidence } from '../logAnalysis/samples.js';
+import type { ClusterFacts } from '../logAnalysis/clusterAnalyzer.js';
+import type { LogFacts } from '../logAnalysis/logAnalyzer.js';
+import type { LogFileInfo } from '../logAnalysis/logReader.js';
+import type { HealthProbe } from '../live/liveServer.js';
+import type { ChatOutcome } from '../live/httpChat.js';
+import type { DebugStreamsResponse } from '../../server/routes/debug.js';
 
 /** ok ✓ · problem ❌ · skipped: the check needs something this run does not have (a log, --url). */
 export type CheckStatus = 'ok' | 'problem' | 'skipped';

@@ -1,6 +1,6 @@
-import type { ClusterFacts, InstanceFacts, RedisRestart } from './clusterAnalyzer.js';
-import { check, type Check, type DiagnoseInput, type Section } from './report.js';
-import type { Evidence } from './samples.js';
+import type { ClusterFacts, InstanceFacts, RedisRestart } from '../logAnalysis/clusterAnalyzer.js';
+import { check, type Check, type DiagnoseInput, type Section } from '../report/report.js';
+import type { Evidence } from '../logAnalysis/samples.js';
 
 // Several instances' logs read together (README "Running several instances"): what no single log shows.
 

@@ -1,6 +1,6 @@
-import { describeDistribution, formatMs } from './distribution.js';
-import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
-import type { Evidence } from './samples.js';
+import { describeDistribution, formatMs } from '../logAnalysis/distribution.js';
+import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
+import type { Evidence } from '../logAnalysis/samples.js';
 
 // Runbook section 1, "System Deadlock", check by check, with its fixes translated
 // from the Python server to this one (src/streams/registry.ts, runStream.ts).
