@@ -1,6 +1,6 @@
 import type { Evidence } from '../logAnalysis/samples.js';
 import type { ClusterFacts } from '../logAnalysis/clusterAnalyzer.js';
-import type { LogFacts } from '../logAnalysis/logAnalyzer.js';
+import type { LogFacts } from '../logAnalysis/logFacts.js';
 import type { LogFileInfo } from '../logAnalysis/logReader.js';
 import type { HealthProbe } from '../live/liveServer.js';
 import type { ChatOutcome } from '../live/httpChat.js';
