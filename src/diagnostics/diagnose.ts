@@ -12,6 +12,7 @@ import { logSection } from './checks/logChecks.js';
 import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logAnalysis/logReader.js';
 import { fetchActiveStreams, probeHealth } from './live/liveServer.js';
 import type { DiagnoseInput, LiveFacts, Report } from './report/report.js';
+import { sinceHint } from './report/sinceHint.js';
 import { uiSection } from './checks/uiChecks.js';
 
 export interface DiagnoseOptions {
@@ -54,6 +55,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const clustered = clusterSection(input);
   const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), ...(clustered ? [clustered] : [])];
   const problems = sections.reduce((n, s) => n + s.checks.filter((c) => c.status === 'problem').length, 0);
+  const hint = options.sinceMs === undefined ? sinceHint(sections, input.nowMs) : undefined;
   return {
     log: {
       path: file.path,
@@ -72,6 +74,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
     problems,
     exit_code: problems > 0 ? 1 : 0,
     ...(facts?.timeline ? { timeline: facts.timeline } : {}),
+    ...(hint ? { hint } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ export function renderText(report: Report): string {
     }
   });
   if (report.timeline) out.push('', ...renderTimeline(report.timeline, report.session ?? ''));
+  if (report.hint) out.push('', `Hint: ${report.hint}`);
   out.push('', report.problems === 0 ? 'Result: healthy, no problems found.' : `Result: ${report.problems} problem${report.problems === 1 ? '' : 's'} found (exit 1).`);
   return out.join('\n') + '\n';
 }

@@ -58,6 +58,8 @@ export interface Report {
   problems: number;
   exit_code: 0 | 1;
   timeline?: string[];
+  /** Every problem is old: how to look at recent lines only (`--since`). */
+  hint?: string;
 }
 
 export function check(id: string, title: string, status: CheckStatus, summary: string, extra: { evidence?: Evidence[]; count?: number; fix?: string } = {}): Check {
