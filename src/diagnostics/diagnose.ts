@@ -31,7 +31,7 @@ export interface DiagnoseOptions {
 
 /**
  * `jarvis diagnose`: walks the log once (constant memory), then, with a URL,
- * asks the running server, and judges both in the runbook's order.
+ * asks the running server, and judges both, section by section (docs/operations.md).
  */
 export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const paths = options.logFiles && options.logFiles.length > 0 ? options.logFiles : [options.logFile ?? 'logs/system.log'];

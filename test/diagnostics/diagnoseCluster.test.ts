@@ -6,7 +6,7 @@ import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
 import type { Check, Report } from '../../src/diagnostics/report/report.js';
 import { LogBuilder } from '../helpers/fixtures/logBuilder.js';
 
-// `jarvis diagnose` over several instances' logs (issue 14): synthetic logs in the
+// `jarvis diagnose` over several instances' logs (docs/clusters.md): synthetic logs in the
 // server's own line format, one instance per file, sharing one clock.
 
 interface Cluster {

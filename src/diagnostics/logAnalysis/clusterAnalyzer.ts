@@ -60,7 +60,7 @@ interface LiveStream {
 const LOST_IDS_LIMIT = 20;
 
 /**
- * The cross-instance checks of `jarvis diagnose` over merged logs (README "Running several instances"): fed
+ * The cross-instance checks of `jarvis diagnose` over merged logs (docs/clusters.md): fed
  * each parsed line in time order by the LogAnalyzer, it keeps only the live
  * streams (constant memory, like the analyzer).
  *

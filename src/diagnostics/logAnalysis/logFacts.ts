@@ -38,7 +38,7 @@ export interface LogFacts {
   lastTime: string | undefined;
   streamsStarted: number;
   streamsEnded: number;
-  /** stream_start on a session that had no live stream: includes the sequential case the runbook's script misreads. */
+  /** stream_start on a session that had no live stream: includes one session's prompts one after the other, which a script comparing the last two stream_start lines misreads. */
   startsOnIdleSession: number;
   supersedes: number;
   waits: { clean: number; timeout: number; abandoned: number };

@@ -3,7 +3,7 @@ import type { Check, Report } from './report.js';
 
 const MARK: Record<Check['status'], string> = { ok: '✓', problem: '❌', skipped: '–' };
 
-/** The human report: sections in the runbook's order, each check with its evidence and fix. */
+/** The human report: sections in their order (docs/operations.md), each check with its evidence and fix. */
 export function renderText(report: Report): string {
   const out: string[] = [];
   const window = [report.since ? `since ${report.since}` : '', report.session ? `session ${report.session}` : ''].filter(Boolean).join(', ');

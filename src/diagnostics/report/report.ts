@@ -17,7 +17,7 @@ export interface Check {
   evidence: Evidence[];
   /** How many cases in all, when the evidence shows only the first few. */
   count?: number;
-  /** The runbook's fix, translated to this Jarvis. Given with every problem. */
+  /** What to do about it, in this Jarvis's terms (docs/operations.md). Given with every problem. */
   fix?: string;
 }
 
