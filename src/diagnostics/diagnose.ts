@@ -1,17 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import { parseLine } from '../log/format.js';
-import { ClusterAnalyzer } from './clusterAnalyzer.js';
-import { clusterSection } from './clusterChecks.js';
-import { deadlockSection } from './deadlockChecks.js';
-import { delaySection } from './delayChecks.js';
-import { checkWireEvents, LiveChat } from './httpChat.js';
-import { LogAnalyzer, type LogFacts } from './logAnalyzer.js';
-import { logSection } from './logChecks.js';
-import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logReader.js';
-import { fetchActiveStreams, probeHealth } from './liveServer.js';
-import type { DiagnoseInput, LiveFacts, Report } from './report.js';
-import { uiSection } from './uiChecks.js';
+import { ClusterAnalyzer } from './logAnalysis/clusterAnalyzer.js';
+import { clusterSection } from './checks/clusterChecks.js';
+import { deadlockSection } from './checks/deadlockChecks.js';
+import { delaySection } from './checks/delayChecks.js';
+import { checkWireEvents, LiveChat } from './live/httpChat.js';
+import { LogAnalyzer } from './logAnalysis/logAnalyzer.js';
+import type { LogFacts } from './logAnalysis/logFacts.js';
+import { logSection } from './checks/logChecks.js';
+import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logAnalysis/logReader.js';
+import { fetchActiveStreams, probeHealth } from './live/liveServer.js';
+import type { DiagnoseInput, LiveFacts, Report } from './report/report.js';
+import { sinceHint } from './report/sinceHint.js';
+import { uiSection } from './checks/uiChecks.js';
 
 export interface DiagnoseOptions {
   /** One log. */
@@ -29,7 +31,7 @@ export interface DiagnoseOptions {
 
 /**
  * `jarvis diagnose`: walks the log once (constant memory), then, with a URL,
- * asks the running server, and judges both in the runbook's order.
+ * asks the running server, and judges both, section by section (docs/operations.md).
  */
 export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const paths = options.logFiles && options.logFiles.length > 0 ? options.logFiles : [options.logFile ?? 'logs/system.log'];
@@ -53,6 +55,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const clustered = clusterSection(input);
   const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), ...(clustered ? [clustered] : [])];
   const problems = sections.reduce((n, s) => n + s.checks.filter((c) => c.status === 'problem').length, 0);
+  const hint = options.sinceMs === undefined ? sinceHint(sections, input.nowMs) : undefined;
   return {
     log: {
       path: file.path,
@@ -71,6 +74,7 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
     problems,
     exit_code: problems > 0 ? 1 : 0,
     ...(facts?.timeline ? { timeline: facts.timeline } : {}),
+    ...(hint ? { hint } : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-// Every event name the server writes to the system log (README "The system log").
+// Every event name the server writes to the system log (docs/operations.md).
 // The line format uses this list so that no value can carry an event's name:
 // a value that holds two words of one of these names joined by `_` (`stream_end`,
 // `prev_stream`, `registry_pop`…) has its `_` escaped, so `grep -c stream_end`

@@ -1,5 +1,5 @@
-// The system-log line format (README "The system log"): `<ISO time> <LEVEL> <event> key=value …`,
-// a grep contract (the runbook counts `grep -c stream_end`). A value is written bare
+// The system-log line format (docs/operations.md): `<ISO time> <LEVEL> <event> key=value …`,
+// a grep contract (docs/operations.md counts `grep -c stream_end`). A value is written bare
 // when it is plain (letters, digits, `._:/@+-`); any other value is written as a JSON
 // string that holds printable ASCII only, with `=` and everything outside printable
 // ASCII escaped (`\u003d`, `\u2028`, `\n`…): no input can end a line (for grep,

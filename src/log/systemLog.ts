@@ -25,7 +25,7 @@ export interface LogHealth {
 }
 
 /**
- * The system log (README "The system log"): our own line format (a grep contract) appended by a
+ * The system log (docs/operations.md): our own line format (a grep contract) appended by a
  * LineSink, which never lets a failing disk crash, block or hang the server.
  */
 export class SystemLog {

@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import type { Check, Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Check, Report } from '../../src/diagnostics/report/report.js';
 import { LogBuilder } from '../helpers/fixtures/logBuilder.js';
 
-// `jarvis diagnose` on synthetic logs, one per failure the runbook describes, and
-// on healthy logs, including the one that fools the runbook's one-minute script.
+// `jarvis diagnose` on synthetic logs, one per failure docs/operations.md describes, and
+// on healthy logs, including the one that fools the one-minute grep script (helpers/fixtures/runbook-diagnose.sh).
 
 function tmpLog(builder?: LogBuilder): string {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-diagnose-'));
@@ -47,7 +47,7 @@ function healthyLog(): LogBuilder {
 }
 
 describe('jarvis diagnose on a healthy log', () => {
-  it('reports no problem, and the runbook sections in order', async () => {
+  it('reports no problem, and the sections in order', async () => {
     const file = tmpLog(healthyLog());
     const { code, report: r, byId } = await report(['--log', file]);
     expect(problems(byId)).toEqual([]);
@@ -61,12 +61,12 @@ describe('jarvis diagnose on a healthy log', () => {
     expect(byId.get('wire_events')?.summary).toContain('--url');
   });
 
-  it('is not fooled by one session used twice in a row, unlike the runbook script', async () => {
+  it('is not fooled by one session used twice in a row, unlike the one-minute grep script', async () => {
     const file = tmpLog(healthyLog());
     const { text } = await diagnose(['--log', file]);
     expect(text).toMatch(/✓ No two streams of one session generate at once/);
     expect(text).toContain('Result: healthy');
-    // The runbook's one-minute script, verbatim, compares only the last two stream_start lines.
+    // The one-minute grep script compares only the last two stream_start lines.
     const dir = join(file, '..');
     mkdirSync(join(dir, 'logs'), { recursive: true });
     healthyLog().write(join(dir, 'logs', 'system.log'));
@@ -75,7 +75,7 @@ describe('jarvis diagnose on a healthy log', () => {
   });
 });
 
-describe('jarvis diagnose names each failure of the runbook', () => {
+describe('jarvis diagnose names each failure', () => {
   it('register() not waiting: a new stream starts while the old one is live, and no prev_stream_* line', async () => {
     const b = new LogBuilder().listening();
     b.start('old1', 'sess-x').advance(100).start('new1', 'sess-x').advance(200).end('old1', 'sess-x', 'done').advance(100).end('new1', 'sess-x');

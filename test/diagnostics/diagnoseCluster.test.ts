@@ -2,11 +2,11 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import type { Check, Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Check, Report } from '../../src/diagnostics/report/report.js';
 import { LogBuilder } from '../helpers/fixtures/logBuilder.js';
 
-// `jarvis diagnose` over several instances' logs (issue 14): synthetic logs in the
+// `jarvis diagnose` over several instances' logs (docs/clusters.md): synthetic logs in the
 // server's own line format, one instance per file, sharing one clock.
 
 interface Cluster {

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import type { Check, Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Check, Report } from '../../src/diagnostics/report/report.js';
 import { LogBuilder } from '../helpers/fixtures/logBuilder.js';
 
 // `jarvis diagnose` names a Redis that restarted (docs/security.md, "Redis restarted

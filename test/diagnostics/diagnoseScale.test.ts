@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeBigLog } from '../helpers/fixtures/bigLog.js';
 
-// The issue asks diagnose to stream the log in constant memory and handle a
-// 1-million-line log in a few seconds. The child runs with a 48 MB heap cap: a
+// diagnose streams the log in constant memory and handles a 1-million-line log
+// in a few seconds (docs/operations.md). The child runs with a 48 MB heap cap: a
 // diagnose that kept lines or ended streams (the log is ~117 MB) would die of it.
 
 const dir = mkdtempSync(join(tmpdir(), 'jarvis-scale-'));

@@ -4,7 +4,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';
 import type { JarvisEvent } from '../../src/shared/events.js';
 
-// The runbook's Test Case Matrix (Baseline, Stop, Rapid, Stress, Multi), over real
+// The streaming test case matrix (docs/operations.md: Baseline, Stop, Rapid, Stress, Multi), over real
 // HTTP, against a real Jarvis in front of the fake Ollama.
 
 let j: TestJarvis;
@@ -16,7 +16,7 @@ function slowPlan(prompt: string) {
   return { tokens: Array.from({ length: 400 }, (_, i) => `${prompt}#${i} `), tokenMs: 10 };
 }
 
-describe('runbook test case matrix', () => {
+describe('streaming test case matrix', () => {
   it('Baseline: tokens stream, with stream_id, session_id and seq, then one done', async () => {
     j = await startTestJarvis();
     const call = chat(j.url, { session: 'base-1', prompt: 'A' });

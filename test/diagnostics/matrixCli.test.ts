@@ -4,16 +4,16 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import { matrixCommand } from '../../src/cli/matrix.js';
-import { LONG_PROMPT, type RowResult } from '../../src/cli/matrixRun.js';
-import type { Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import { matrixCommand } from '../../src/cli/matrix/matrixCommand.js';
+import { LONG_PROMPT, type RowResult } from '../../src/cli/matrix/matrixRun.js';
+import type { Report } from '../../src/diagnostics/report/report.js';
 import type { FakePlan } from '../helpers/fakes/fakeOllama.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { startEndBalance, waitForLog } from '../helpers/log.js';
 
 // `jarvis matrix` against a real Jarvis in front of the fake Ollama: it passes on
-// a healthy server (and `diagnose --url` and the runbook's own script agree), and
+// a healthy server (and `diagnose --url` and the one-minute grep script of docs/operations.md agree), and
 // fails with a clear row when the upstream ignores aborts.
 
 let j: TestJarvis | undefined;
@@ -34,7 +34,7 @@ async function matrix(args: string[]): Promise<{ code: number; text: string }> {
 }
 
 describe('jarvis matrix', () => {
-  it('passes against a healthy Jarvis; then diagnose --url and the runbook script report all clear', async () => {
+  it('passes against a healthy Jarvis; then diagnose --url and the one-minute grep script report all clear', async () => {
     j = await startTestJarvis();
     j.fake!.plan = modelLike();
     const { code, text } = await matrix(['--url', j.url]);
@@ -50,12 +50,12 @@ describe('jarvis matrix', () => {
     expect(notOk).toEqual([]);
     expect(diagnoseCode).toBe(0);
 
-    // The runbook's one-minute script, on the same log once the probe has ended too.
+    // The one-minute grep script (helpers/fixtures/runbook-diagnose.sh), on the same log once the probe has ended too.
     const probe = report.sections.find((s) => s.id === 'ui')!.checks.find((c) => c.id === 'wire_events')!.summary;
     const probeStream = /stream ([0-9a-f]+)\)/.exec(probe)?.[1] as string;
     await waitForLog(j.logFile, 'stream_end', { trace: probeStream });
     expect(startEndBalance(j.logFile).unmatched).toEqual([]);
-    const dir = mkdtempSync(join(tmpdir(), 'jarvis-runbook-'));
+    const dir = mkdtempSync(join(tmpdir(), 'jarvis-grep-script-'));
     mkdirSync(join(dir, 'logs'));
     copyFileSync(j.logFile, join(dir, 'logs', 'system.log'));
     const script = execFileSync('bash', [join(import.meta.dirname, '..', 'helpers', 'fixtures', 'runbook-diagnose.sh')], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });

@@ -1,5 +1,5 @@
 // The tests' NDJSON client is the one `jarvis diagnose` and `jarvis matrix` use.
-export { chat, LiveChat as ChatCall, type ChatRequest as ChatOptions } from '../../src/diagnostics/httpChat.js';
+export { chat, LiveChat as ChatCall, type ChatRequest as ChatOptions } from '../../src/diagnostics/live/httpChat.js';
 
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });

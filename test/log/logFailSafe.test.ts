@@ -7,7 +7,7 @@ import { chat } from '../helpers/chatClient.js';
 import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { events, startEndBalance, waitForLog } from '../helpers/log.js';
 
-// A log that cannot be written never takes the server down (issue 10, part 5):
+// A log that cannot be written never takes the server down (docs/operations.md):
 // the real process, a real full device, a real logrotate-style move.
 
 let jarvis: JarvisProcess | undefined;

@@ -2,15 +2,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnose.js';
-import type { Report } from '../../src/diagnostics/report.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Report } from '../../src/diagnostics/report/report.js';
 import { LOG_EVENTS } from '../../src/log/events.js';
 import { formatLine, formatValue, parseLine, type LogFields } from '../../src/log/format.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
 // No value can split a log line or read as another field or event: not for
-// `jarvis diagnose`, not for the runbook's greps (docs/security.md "A log that cannot be forged").
+// `jarvis diagnose`, not for the greps of docs/operations.md (docs/security.md "A log that cannot be forged").
 
 /** What `grep -c PATTERN` counts: lines (split at \n only) the pattern matches. */
 function grepCount(text: string, pattern: RegExp): number {
@@ -60,7 +60,7 @@ describe('a log line cannot be forged (property)', () => {
           expect(grepCount(text, new RegExp(name))).toBe(real);
           expect(grepCount(text, new RegExp(name, 'i'))).toBe(real);
         }
-        // The runbook's `grep 'stream_end .*reason=done'`.
+        // The operations grep `grep 'stream_end .*reason=done'` (docs/operations.md).
         const done = lines.filter(([event, f]) => event === 'stream_end' && f.reason === 'done').length;
         expect(grepCount(text, /stream_end .*reason=done/)).toBe(done);
       }),
@@ -101,7 +101,7 @@ describe('a log line cannot be forged (property)', () => {
   });
 });
 
-describe('the runbook finding: 22 streams, hostile `user` and `model`', () => {
+describe('a forged log, found in the field: 22 streams, hostile `user` and `model`', () => {
   let j: TestJarvis | undefined;
   afterEach(async () => {
     await j?.close();

@@ -5,7 +5,7 @@ import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, readLog, waitForLog } from '../helpers/log.js';
 
-describe('log line format (SPEC §5)', () => {
+describe('log line format (docs/operations.md)', () => {
   it('writes `<ISO time> <LEVEL> <event> key=value`', () => {
     const line = formatLine(new Date('2026-01-26T10:00:00.000Z'), 'info', 'stream_start', { trace: 'abc123', session: 'sess-abc123', tokens: 3, ok: true, skipped: undefined });
     expect(line).toBe('2026-01-26T10:00:00.000Z INFO stream_start trace=abc123 session=sess-abc123 tokens=3 ok=true\n');
@@ -71,7 +71,7 @@ describe('the system log of a running server', () => {
     expect(tokens[0]?.fields).toMatchObject({ stream_id: id, text: 'hi#0 ', seq: '0' });
   });
 
-  it('the log directory is created if missing, and every line the runbook greps is there', async () => {
+  it('the log directory is created if missing, and every line the operations greps look for is there', async () => {
     const dir = `/tmp/jarvis-logdir-${process.pid}-${Date.now()}/nested`;
     j = await startTestJarvis({ JARVIS_LOG_FILE: `${dir}/system.log` });
     j.fake!.plan = (p) => ({ tokens: Array.from({ length: 200 }, (_, i) => `${p}${i} `), tokenMs: 10 });

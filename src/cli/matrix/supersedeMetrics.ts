@@ -1,4 +1,4 @@
-import { authHeaders } from '../diagnostics/apiKey.js';
+import { authHeaders } from '../../diagnostics/live/apiKey.js';
 
 /** The supersede-wait histogram's totals per outcome, read from `GET /metrics`. */
 export interface SupersedeTotals {

@@ -1,7 +1,7 @@
-import { describeDistribution } from './distribution.js';
-import { check, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
+import { describeDistribution } from '../logAnalysis/distribution.js';
+import { check, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
 
-// Runbook section 2, "Response Delays": how long new streams wait for the ones
+// "Response delays" (docs/operations.md): how long new streams wait for the ones
 // they supersede, whether those waits hit the cancel timeout, and whose time a
 // slow first token is (Jarvis's supersede wait, or the upstream's).
 
@@ -9,7 +9,7 @@ const FIX_TIMEOUT =
   'A timeout means the superseded stream had not finished within JARVIS_CANCEL_TIMEOUT_MS, so the new stream waited that long and ' +
   'then started anyway (the documented path, not a deadlock). Usually its upstream ignored the abort: Jarvis half-closes the upstream ' +
   'connection and waits for Ollama to close its side, which a proxy in between may swallow (see upstream_close=forced on stream_end). ' +
-  'The runbook\'s options: leave it (waiting is safer than overlapping), raise JARVIS_CANCEL_TIMEOUT_MS to 3000-5000, or make the ' +
+  'The options: leave it (waiting is safer than overlapping), raise JARVIS_CANCEL_TIMEOUT_MS to 3000-5000, or make the ' +
   'upstream honour the abort (point OLLAMA_HOST straight at Ollama).';
 const FIX_FORCED =
   'The upstream kept the connection open after Jarvis aborted the generation, so Jarvis cut it. Point OLLAMA_HOST straight at Ollama ' +

@@ -1,7 +1,7 @@
-import { formatMs } from './distribution.js';
-import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
+import { formatMs } from '../logAnalysis/distribution.js';
+import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
 
-// Runbook section 3, "UI Not Updating": the UI can only keep streams apart if
+// "UI not updating" (docs/operations.md): the UI can only keep streams apart if
 // every event names its stream. The log shows the ids; a probe request shows
 // what a client actually receives.
 

@@ -3,14 +3,15 @@ import { dirname, resolve } from 'node:path';
 import { logFileOf } from '../config.js';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
-import { logFilesIn } from '../diagnostics/logReader.js';
-import { renderText } from '../diagnostics/render.js';
+import { logFilesIn } from '../diagnostics/logAnalysis/logReader.js';
+import { renderText } from '../diagnostics/report/render.js';
 import { parseMs, parseSince, parseUrl, UsageError } from './args.js';
 
 export const DIAGNOSE_USAGE = `Usage: jarvis diagnose [--log FILE|DIR]... [--url URL] [--since TIME] [--session ID] [--json]
 
-Walks the streaming-stability runbook over the system log (and, with --url, a
-running server) and prints each check ✓ or ❌ with its evidence and fix.
+Checks the system log (and, with --url, a running server) for streams that
+hang, mix or leak, and prints each check ✓ or ❌ with its evidence and fix
+(docs/operations.md).
 Several logs (a cluster's instances) are merged by time and also checked
 across instances: split brain, leases lost, streams lost with a dead instance.
 

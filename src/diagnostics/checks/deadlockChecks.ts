@@ -1,9 +1,9 @@
-import { describeDistribution, formatMs } from './distribution.js';
-import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
-import type { Evidence } from './samples.js';
+import { describeDistribution, formatMs } from '../logAnalysis/distribution.js';
+import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
+import type { Evidence } from '../logAnalysis/samples.js';
 
-// Runbook section 1, "System Deadlock", check by check, with its fixes translated
-// from the Python server to this one (src/streams/registry.ts, runStream.ts).
+// "System deadlock" (docs/operations.md): a stream that never ends, or two streams of one
+// session generating at once; each fix names the code that must hold (src/streams/registry.ts, runStream.ts).
 
 const FIX_REGISTER =
   'StreamRegistry.register() (src/streams/registry.ts) must cancel the session\'s live streams and wait for their `finished` ' +

@@ -1,143 +1,9 @@
-import { parseLine, type ParsedLine } from '../log/format.js';
-import { HANDOVER_GRACE_MS } from './clusterAnalyzer.js';
-import { Distribution } from './distribution.js';
-import { Samples, TopK } from './samples.js';
-
-/** What one stream looked like while it was live; dropped at its stream_end (constant memory). */
-interface LiveStream {
-  trace: string;
-  session: string;
-  /** Sessions are per API key: `key/session`. */
-  sessionKey: string;
-  /** The instance that runs it (`instance=`, or the log it came from). */
-  instance: string;
-  startMs: number;
-  startLine: string;
-  inWindow: boolean;
-  /** Streams of its session that were live at its start: each must get a prev_stream_* line. */
-  pending: Set<string>;
-  superseding: boolean;
-  waitedMs: number;
-  waitRecorded: boolean;
-  /** Predecessors it stopped waiting for at the cancel timeout: overlap with those is the documented path. */
-  timeoutFor: Set<string>;
-  abandoned: boolean;
-  generating: boolean;
-  /** Predecessors on other instances that ended just after it started (the handover race: maybe no wait line). */
-  endedAtStart: Set<string>;
-  /**
-   * Predecessors on other instances whose release its own instance saw (prev_stream_finished_cleanly):
-   * their stream_end, written by their instance after the release, can merge in after this line.
-   */
-  releasedElsewhere: Set<string>;
-  cancelled: { ms: number; reason: string; line: string } | undefined;
-  cleanup: boolean;
-  pop: 'success' | 'failed' | undefined;
-  lastError: string | undefined;
-}
-
-export interface AnalyzerOptions {
-  /** Only streams that started at or after this time (ms since epoch) are judged. */
-  sinceMs?: number;
-  /** Only this session's streams are judged, and its lines are kept as a timeline. */
-  session?: string;
-  /** A first token slower than this is reported. */
-  slowFirstTokenMs?: number;
-  /** Orphans kept by id (for `--url` to ask the server about); the count is always exact. */
-  orphanLimit?: number;
-  /** Also sees every line the analyzer parses (the cluster checks), with its instance. */
-  observer?: LineObserver;
-}
-
-/** Fed the parsed lines of the events the analyzer reads, in order. */
-export interface LineObserver {
-  observe(line: ParsedLine, raw: string, instance: string, ms: number): void;
-}
-
-export interface OrphanRecord {
-  trace: string;
-  session: string;
-  startMs: number;
-  line: string;
-  cancelled: boolean;
-  lastError: string | undefined;
-}
-
-/** Everything `diagnose` learned from the log; the checks turn it into findings. */
-export interface LogFacts {
-  lines: number;
-  unparsed: number;
-  firstUnparsed: string | undefined;
-  firstTime: string | undefined;
-  lastTime: string | undefined;
-  streamsStarted: number;
-  streamsEnded: number;
-  /** stream_start on a session that had no live stream: includes the sequential case the runbook's script misreads. */
-  startsOnIdleSession: number;
-  supersedes: number;
-  waits: { clean: number; timeout: number; abandoned: number };
-  unwaited: Samples;
-  overlaps: Samples;
-  timeoutOverlaps: number;
-  timeouts: Samples;
-  orphans: OrphanRecord[];
-  orphanCount: number;
-  lostAtRestart: Samples;
-  /** Streams another instance recorded lost (`stream_lost`): ended, though their own instance never logged it. */
-  lostInCluster: number;
-  restarts: number;
-  /** A server started while the previous one had not logged shutdown_complete (killed or crashed). */
-  uncleanRestarts: Samples;
-  /** Lines the server could not write (log_lines_dropped count=, logged once the log recovered). */
-  droppedLines: number;
-  droppedLineReports: Samples;
-  missingPop: Samples;
-  popFailed: Samples;
-  missingCleanup: Samples;
-  cancelledNoEnd: Samples;
-  duplicateEnds: Samples;
-  endsWithoutStart: number;
-  startsWithoutStreamId: Samples;
-  waitMs: Distribution;
-  cancelToEndMs: Distribution;
-  ttftMs: Distribution;
-  upstreamTtftMs: Distribution;
-  slowFirstTokens: Samples;
-  slowest: TopK;
-  slowWaitShareMs: { wait: number; total: number };
-  forcedUpstreamClose: Samples;
-  upstreamErrors: Map<string, number>;
-  upstreamErrorSamples: Samples;
-  internalErrors: Samples;
-  timeline: string[] | undefined;
-  timelineTruncated: boolean;
-}
-
-// Events the analysis reads; other lines are skipped without being parsed (speed).
-const STREAM_EVENTS = new Set([
-  'stream_start',
-  'prev_stream_finished_cleanly',
-  'prev_stream_timeout_on_cancel',
-  'prev_stream_wait_abandoned',
-  'stream_cancelled',
-  'stream_cleanup_START',
-  'stream_registry_pop_success',
-  'stream_registry_pop_failed',
-  'stream_end',
-  'upstream_error',
-  'stream_internal_error',
-  'server_listening',
-  'shutdown_complete',
-  'log_lines_dropped',
-  'stream_lost',
-  'lease_lost',
-  // Redis restarts (redisRestarts.ts).
-  'redis_restarted',
-  'redis_log_restored',
-  'redis_log_resumed',
-  'redis_log_lost',
-  'answer_log_lost',
-]);
+import { parseLine, type ParsedLine } from '../../log/format.js';
+import { HANDOVER_GRACE_MS } from './handover.js';
+import type { LiveStream } from './liveStream.js';
+import { emptyLogFacts, type AnalyzerOptions, type LogFacts } from './logFacts.js';
+import { eventOf, STREAM_EVENTS } from './streamEvents.js';
+import { judgeEndedStream } from './streamEnd.js';
 
 const TIMELINE_LIMIT = 5000;
 const RECENT_ENDED_LIMIT = 10_000;
@@ -166,50 +32,7 @@ export class LogAnalyzer {
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.slowMs = options.slowFirstTokenMs ?? 5000;
-    this.facts = {
-      lines: 0,
-      unparsed: 0,
-      firstUnparsed: undefined,
-      firstTime: undefined,
-      lastTime: undefined,
-      streamsStarted: 0,
-      streamsEnded: 0,
-      startsOnIdleSession: 0,
-      supersedes: 0,
-      waits: { clean: 0, timeout: 0, abandoned: 0 },
-      unwaited: new Samples(),
-      overlaps: new Samples(),
-      timeoutOverlaps: 0,
-      timeouts: new Samples(),
-      orphans: [],
-      orphanCount: 0,
-      lostAtRestart: new Samples(),
-      lostInCluster: 0,
-      restarts: 0,
-      uncleanRestarts: new Samples(),
-      droppedLines: 0,
-      droppedLineReports: new Samples(),
-      missingPop: new Samples(),
-      popFailed: new Samples(),
-      missingCleanup: new Samples(),
-      cancelledNoEnd: new Samples(),
-      duplicateEnds: new Samples(),
-      endsWithoutStart: 0,
-      startsWithoutStreamId: new Samples(),
-      waitMs: new Distribution(),
-      cancelToEndMs: new Distribution(),
-      ttftMs: new Distribution(),
-      upstreamTtftMs: new Distribution(),
-      slowFirstTokens: new Samples(),
-      slowest: new TopK(),
-      slowWaitShareMs: { wait: 0, total: 0 },
-      forcedUpstreamClose: new Samples(),
-      upstreamErrors: new Map(),
-      upstreamErrorSamples: new Samples(),
-      internalErrors: new Samples(),
-      timeline: options.session === undefined ? undefined : [],
-      timelineTruncated: false,
-    };
+    this.facts = emptyLogFacts(options.session !== undefined);
   }
 
   /** One line, in order; `source` names the log it came from when several are merged. */
@@ -434,41 +257,7 @@ export class LogAnalyzer {
     this.recentlyEnded.add(trace);
     if (!stream.inWindow) return;
     this.facts.streamsEnded++;
-    const ids = { trace, session: stream.session };
-
-    if (stream.superseding && stream.pending.size > 0 && [...stream.pending].every((p) => stream.endedAtStart.has(p))) {
-      // It found them gone when it asked Redis: it started on an idle session after all.
-      stream.pending.clear();
-      stream.superseding = false;
-      this.facts.supersedes--;
-      this.facts.startsOnIdleSession++;
-    }
-    if (stream.superseding && stream.pending.size > 0) {
-      // Started while older streams of its session were live, and never logged waiting for them.
-      const olds = [...stream.pending].join(', ');
-      this.facts.unwaited.add({ text: `${trace} started while ${olds} of session ${stream.session} was live; no prev_stream_* line shows it waiting`, ...ids, lines: [stream.startLine] });
-      if (!stream.generating) {
-        this.facts.overlaps.add({ text: `session ${stream.session}: ${trace} ran alongside ${olds} (it never waited for them)`, ...ids, lines: [stream.startLine, raw] });
-      }
-    }
-    if (!stream.cleanup) this.facts.missingCleanup.add({ text: `${trace} ended without stream_cleanup_START`, ...ids, lines: [raw] });
-    if (stream.pop === undefined) this.facts.missingPop.add({ text: `${trace} ended without stream_registry_pop_success/failed`, ...ids, lines: [raw] });
-    if (stream.cancelled) this.facts.cancelToEndMs.add(ms - stream.cancelled.ms);
-    if (line.fields.upstream_close === 'forced') {
-      this.facts.forcedUpstreamClose.add({ text: `${trace}: the upstream ignored the abort; Jarvis cut its connection after ${line.fields.upstream_close_ms ?? '?'} ms`, ...ids, lines: [raw] });
-    }
-    const ttft = Number(line.fields.ttft_ms);
-    if (line.fields.ttft_ms !== undefined && line.fields.ttft_ms !== '-' && Number.isFinite(ttft)) {
-      const wait = Math.min(stream.waitedMs, ttft);
-      this.facts.ttftMs.add(ttft);
-      this.facts.upstreamTtftMs.add(ttft - wait);
-      if (ttft > this.slowMs) {
-        this.facts.slowFirstTokens.add({ text: `${trace}: first token after ${ttft} ms (${wait} ms waiting for a superseded stream, ${ttft - wait} ms upstream)`, ...ids, lines: [raw] });
-        this.facts.slowWaitShareMs.wait += wait;
-        this.facts.slowWaitShareMs.total += ttft;
-      }
-      this.facts.slowest.add(ttft, () => ({ text: `${trace}: ${ttft} ms (wait ${wait} ms)`, ...ids }));
-    }
+    judgeEndedStream(this.facts, stream, line, raw, ms, this.slowMs);
   }
 
   /**
@@ -548,15 +337,4 @@ export class LogAnalyzer {
     if (timeline.length < TIMELINE_LIMIT) timeline.push(raw);
     else this.facts.timelineTruncated = true;
   }
-}
-
-/** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */
-function eventOf(raw: string): string | undefined {
-  const a = raw.indexOf(' ');
-  if (a <= 0) return undefined;
-  const b = raw.indexOf(' ', a + 1);
-  if (b < 0) return undefined;
-  let c = raw.indexOf(' ', b + 1);
-  if (c < 0) c = raw.length;
-  return c > b + 1 ? raw.slice(b + 1, c) : undefined;
 }

@@ -1,7 +1,7 @@
-import { formatMs } from './distribution.js';
-import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from './report.js';
+import { formatMs } from '../logAnalysis/distribution.js';
+import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
 
-// Runbook section 4, "No Logs At All": is there a log, does the running server
+// "No logs at all" (docs/operations.md): is there a log, does the running server
 // write to it, and does the streaming endpoint answer at all.
 
 const FIX_LOCATION =

@@ -1,7 +1,7 @@
-import { checkWireEvents, LiveChat, type ChatOutcome, type TimedEvent } from '../diagnostics/httpChat.js';
-import { fetchActiveStreams } from '../diagnostics/liveServer.js';
+import { checkWireEvents, LiveChat, type ChatOutcome, type TimedEvent } from '../../diagnostics/live/httpChat.js';
+import { fetchActiveStreams } from '../../diagnostics/live/liveServer.js';
 import { readSupersedeTotals, supersedeDelta, type SupersedeDelta, type SupersedeTotals } from './supersedeMetrics.js';
-import { authHeaders } from '../diagnostics/apiKey.js';
+import { authHeaders } from '../../diagnostics/live/apiKey.js';
 
 export interface MatrixOptions {
   url: string;

@@ -1,10 +1,10 @@
-import type { Evidence } from './samples.js';
-import type { ClusterFacts } from './clusterAnalyzer.js';
-import type { LogFacts } from './logAnalyzer.js';
-import type { LogFileInfo } from './logReader.js';
-import type { HealthProbe } from './liveServer.js';
-import type { ChatOutcome } from './httpChat.js';
-import type { DebugStreamsResponse } from '../server/routes/debug.js';
+import type { Evidence } from '../logAnalysis/samples.js';
+import type { ClusterFacts } from '../logAnalysis/clusterAnalyzer.js';
+import type { LogFacts } from '../logAnalysis/logFacts.js';
+import type { LogFileInfo } from '../logAnalysis/logReader.js';
+import type { HealthProbe } from '../live/liveServer.js';
+import type { ChatOutcome } from '../live/httpChat.js';
+import type { DebugStreamsResponse } from '../../server/routes/debug.js';
 
 /** ok ✓ · problem ❌ · skipped: the check needs something this run does not have (a log, --url). */
 export type CheckStatus = 'ok' | 'problem' | 'skipped';
@@ -17,7 +17,7 @@ export interface Check {
   evidence: Evidence[];
   /** How many cases in all, when the evidence shows only the first few. */
   count?: number;
-  /** The runbook's fix, translated to this Jarvis. Given with every problem. */
+  /** What to do about it, in this Jarvis's terms (docs/operations.md). Given with every problem. */
   fix?: string;
 }
 
@@ -58,6 +58,8 @@ export interface Report {
   problems: number;
   exit_code: 0 | 1;
   timeline?: string[];
+  /** Every problem is old: how to look at recent lines only (`--since`). */
+  hint?: string;
 }
 
 export function check(id: string, title: string, status: CheckStatus, summary: string, extra: { evidence?: Evidence[]; count?: number; fix?: string } = {}): Check {

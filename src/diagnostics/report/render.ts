@@ -1,9 +1,9 @@
-import { parseLine } from '../log/format.js';
+import { parseLine } from '../../log/format.js';
 import type { Check, Report } from './report.js';
 
 const MARK: Record<Check['status'], string> = { ok: '✓', problem: '❌', skipped: '–' };
 
-/** The human report: sections in the runbook's order, each check with its evidence and fix. */
+/** The human report: sections in their order (docs/operations.md), each check with its evidence and fix. */
 export function renderText(report: Report): string {
   const out: string[] = [];
   const window = [report.since ? `since ${report.since}` : '', report.session ? `session ${report.session}` : ''].filter(Boolean).join(', ');
@@ -23,6 +23,7 @@ export function renderText(report: Report): string {
     }
   });
   if (report.timeline) out.push('', ...renderTimeline(report.timeline, report.session ?? ''));
+  if (report.hint) out.push('', `Hint: ${report.hint}`);
   out.push('', report.problems === 0 ? 'Result: healthy, no problems found.' : `Result: ${report.problems} problem${report.problems === 1 ? '' : 's'} found (exit 1).`);
   return out.join('\n') + '\n';
 }

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { probeHealth } from '../diagnostics/liveServer.js';
-import { parseMs, parseUrl, UsageError } from './args.js';
+import { probeHealth } from '../../diagnostics/live/liveServer.js';
+import { parseMs, parseUrl, UsageError } from '../args.js';
 import { MATRIX } from './matrixCases.js';
 import { MatrixRun, type RowResult } from './matrixRun.js';
 import { renderMatrix } from './matrixTable.js';
 
 export const MATRIX_USAGE = `Usage: jarvis matrix --url URL [--model NAME] [--json]
 
-Runs the runbook's Test Case Matrix (Baseline, Stop, Rapid, Stress, Multi)
+Runs the streaming test case matrix (Baseline, Stop, Rapid, Stress, Multi)
 against a running Jarvis over HTTP and prints expected vs result with timings.
 
   --url URL          the server (e.g. http://127.0.0.1:8000)

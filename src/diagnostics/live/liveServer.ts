@@ -1,4 +1,4 @@
-import type { DebugStreamsResponse } from '../server/routes/debug.js';
+import type { DebugStreamsResponse } from '../../server/routes/debug.js';
 import { authHeaders } from './apiKey.js';
 
 export interface HealthProbe {
@@ -9,7 +9,7 @@ export interface HealthProbe {
   error: string | undefined;
 }
 
-/** The runbook's first question: does the server answer within 2 seconds? */
+/** The first question about a server (docs/operations.md): does it answer /health within 2 seconds? */
 export async function probeHealth(baseUrl: string, timeoutMs = 2000): Promise<HealthProbe> {
   const started = performance.now();
   try {

@@ -1,8 +1,8 @@
-import type { ClusterFacts, InstanceFacts, RedisRestart } from './clusterAnalyzer.js';
-import { check, type Check, type DiagnoseInput, type Section } from './report.js';
-import type { Evidence } from './samples.js';
+import type { ClusterFacts, InstanceFacts, RedisRestart } from '../logAnalysis/clusterAnalyzer.js';
+import { check, type Check, type DiagnoseInput, type Section } from '../report/report.js';
+import type { Evidence } from '../logAnalysis/samples.js';
 
-// Several instances' logs read together (README "Running several instances"): what no single log shows.
+// Several instances' logs read together (docs/clusters.md, docs/operations.md): what no single log shows.
 
 const FIX_SPLIT_BRAIN =
   'Both instances must share one REDIS_URL (check `cluster_mode` lines: same redis= on every instance) and one Redis that keeps its data: ' +

@@ -1,5 +1,6 @@
-import type { ParsedLine } from '../log/format.js';
-import type { LineObserver } from './logAnalyzer.js';
+import type { ParsedLine } from '../../log/format.js';
+import { HANDOVER_GRACE_MS } from './handover.js';
+import type { LineObserver } from './logFacts.js';
 import { Samples, type Evidence } from './samples.js';
 
 /** One instance's part of the logs. */
@@ -59,15 +60,7 @@ interface LiveStream {
 const LOST_IDS_LIMIT = 20;
 
 /**
- * A stream on another instance that ended at most this long after a new stream of
- * its session started is the handover itself, not a split brain: the new stream's
- * stream_start is logged before it asks Redis, and a predecessor that ended and let
- * go in that moment is not waited for (nor logged). Also covers clocks a little apart.
- */
-export const HANDOVER_GRACE_MS = 500;
-
-/**
- * The cross-instance checks of `jarvis diagnose` over merged logs (README "Running several instances"): fed
+ * The cross-instance checks of `jarvis diagnose` over merged logs (docs/clusters.md): fed
  * each parsed line in time order by the LogAnalyzer, it keeps only the live
  * streams (constant memory, like the analyzer).
  *

@@ -1,5 +1,5 @@
-import { LineSplitter } from '../shared/ndjson.js';
-import { isTerminal, SESSION_HEADER, STREAM_HEADER, type JarvisEvent, type TerminalEvent } from '../shared/events.js';
+import { LineSplitter } from '../../shared/ndjson.js';
+import { isTerminal, SESSION_HEADER, STREAM_HEADER, type JarvisEvent, type TerminalEvent } from '../../shared/events.js';
 import { authHeaders } from './apiKey.js';
 
 /** One NDJSON event as received, untrusted: the checks below decide whether it is well formed. */
