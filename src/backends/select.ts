@@ -1,8 +1,8 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { DEMO_MODEL, DemoBackend } from './demo.js';
-import { OllamaBackend } from './ollama.js';
-import { OpenAIBackend } from './openai.js';
+import { DEMO_MODEL, DemoBackend } from './demo/backend.js';
+import { OllamaBackend } from './ollama/backend.js';
+import { OpenAIBackend } from './openai/backend.js';
 import type { Backend } from './types.js';
 
 export interface SelectedBackend {

@@ -1,6 +1,6 @@
 import type { BackendName, ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import type { UpstreamLink } from './upstream/upstreamLink.js';
 
 export type { ToolCall } from '../shared/events.js';
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
-import { watchForOllama } from '../backends/ollamaWatch.js';
+import { watchForOllama } from '../backends/autoWatch.js';
 import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';

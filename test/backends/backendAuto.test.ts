@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { DEMO_MODEL } from '../../src/backends/demo.js';
+import { DEMO_MODEL } from '../../src/backends/demo/backend.js';
 import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { chat } from '../helpers/chatClient.js';
 import { freePort } from '../helpers/freePort.js';

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthResponse, ModelList } from '../../shared/events.js';
 import { BackendError } from '../../backends/types.js';
-import { UpstreamHealth } from '../../backends/upstreamHealth.js';
+import { UpstreamHealth } from '../../backends/upstream/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 

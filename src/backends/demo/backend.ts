@@ -1,6 +1,6 @@
-import { sleep } from './abortable.js';
-import type { EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import { sleep } from '../upstream/abortable.js';
+import type { EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 
 export const DEMO_MODEL = 'jarvis-demo';
 /** Ollama clients add `:latest` to a name without a tag. */

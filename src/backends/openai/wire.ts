@@ -1,6 +1,6 @@
-import type { FinishReason, Usage } from '../shared/events.js';
-import { stringLiteral } from './jsonLiteral.js';
-import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from './types.js';
+import type { FinishReason, Usage } from '../../shared/events.js';
+import { stringLiteral } from '../upstream/jsonLiteral.js';
+import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
 
 // Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
 // SSE events back as BackendChunks, whichever server sends them (vLLM, llama.cpp,

@@ -1,5 +1,5 @@
-import type { SystemLog } from '../log/systemLog.js';
-import type { Backend } from './types.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import type { Backend } from '../types.js';
 
 export type UpstreamState = 'ok' | 'unreachable' | 'unknown';
 

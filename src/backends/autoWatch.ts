@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { OllamaBackend } from './ollama.js';
+import { OllamaBackend } from './ollama/backend.js';
 import { probe, type SelectedBackend } from './select.js';
 
 export interface OllamaWatch {

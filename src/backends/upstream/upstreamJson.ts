@@ -1,4 +1,4 @@
-import { BackendError } from './types.js';
+import { BackendError } from '../types.js';
 import { describeError, httpError } from './upstreamErrors.js';
 
 export interface JsonRequest {

@@ -1,12 +1,12 @@
-import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
-import { abortError } from './abortable.js';
-import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { OllamaCatalog } from './ollamaCatalog.js';
-import { ollamaChatBody, OllamaLineReader } from './ollamaWire.js';
-import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
-import { describeError, httpError } from './upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import { LineSplitter, LineTooLongError } from '../../shared/ndjson.js';
+import { abortError } from '../upstream/abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { OllamaCatalog } from './catalog.js';
+import { ollamaChatBody, OllamaLineReader } from './wire.js';
+import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
+import { describeError, httpError } from '../upstream/upstreamErrors.js';
+import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { UpstreamLink } from '../upstream/upstreamLink.js';
 
 export interface OllamaBackendOptions {
   host: string;

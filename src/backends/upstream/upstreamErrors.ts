@@ -1,4 +1,4 @@
-import { BackendError } from './types.js';
+import { BackendError } from '../types.js';
 
 /** An error as one line: its errno code (ECONNREFUSED…) first, when it has one. */
 export function describeError(err: unknown): string {

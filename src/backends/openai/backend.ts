@@ -1,12 +1,12 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import { abortError } from './abortable.js';
-import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { OpenAICatalog } from './openaiCatalog.js';
-import { llamaCppError, OpenAIEventReader, openaiChatBody } from './openaiWire.js';
-import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
-import { describeError, httpError } from './upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import { abortError } from '../upstream/abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { OpenAICatalog } from './catalog.js';
+import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
+import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
+import { describeError, httpError } from '../upstream/upstreamErrors.js';
+import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { UpstreamLink } from '../upstream/upstreamLink.js';
 
 /** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
 export const MAX_EVENT_BYTES = 1 << 20;
