@@ -1,30 +1,39 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { OllamaBackend } from './ollama/backend.js';
-import { probe, type SelectedBackend } from './select.js';
+import { autoKinds } from './registry.js';
+import { buildKind, probe, selected, type SelectedBackend } from './select.js';
+import type { Backend } from './types.js';
 
-export interface OllamaWatch {
+export interface AutoWatch {
   stop(): void;
 }
 
 /**
- * `JARVIS_BACKEND=auto` running on the demo because Ollama did not answer at
- * start-up: asks OLLAMA_HOST for its models every `intervalMs` (one request at a
- * time, off the request path) and hands Ollama over once, as soon as it answers.
- * Streams already running keep the backend they started on.
+ * `JARVIS_BACKEND=auto` running on a fallback (the demo) because the kinds before
+ * it did not answer at start-up: asks them again every `intervalMs`, in auto's
+ * order, one request at a time and off the request path, and hands over once, to
+ * the first that answers (docs/backends.md). Streams already running keep the
+ * backend they started on. Undefined when there is nothing to watch for.
  */
-export function watchForOllama(config: Config, log: SystemLog, onAnswer: (selected: SelectedBackend) => void, intervalMs: number): OllamaWatch {
+export function watchAuto(config: Config, log: SystemLog, current: Backend, onAnswer: (selected: SelectedBackend) => void, intervalMs: number): AutoWatch | undefined {
+  if (config.backend !== 'auto' || intervalMs <= 0) return undefined;
+  const kinds = autoKinds();
+  const at = kinds.findIndex((kind) => kind.name === current.name);
+  const before = kinds.slice(0, at);
+  if (at < 0 || before.length === 0) return undefined;
+  const candidates = before.map((kind) => ({ kind, backend: buildKind(kind, config, false) }));
+
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  const backend = new OllamaBackend({ host: config.ollamaHost });
   const tick = async () => {
-    const { models } = await probe(backend, Math.min(intervalMs, 1500));
-    if (stopped) return;
-    if (models === undefined) return schedule();
-    const defaultModel = config.model ?? models[0];
-    log.info('backend_selected', { backend: backend.name, choice: config.backend, upstream: config.ollamaHost, model: defaultModel, models: models.length, previous: 'demo', reason: 'ollama answered' });
-    if (models.length === 0 && !config.model) log.warn('no_models', { upstream: config.ollamaHost, hint: 'pull a model (ollama pull llama3.2) or set JARVIS_MODEL' });
-    onAnswer({ backend, defaultModel });
+    for (const { kind, backend } of candidates) {
+      const found = await probe(kind, backend, Math.min(intervalMs, 1500));
+      if (stopped) return;
+      if (found.models === undefined) continue;
+      onAnswer(selected(kind, backend, found, config, log, { reason: `${kind.name} answered`, previous: current.name }));
+      return;
+    }
+    schedule();
   };
   const schedule = () => {
     timer = setTimeout(() => void tick(), intervalMs);

@@ -4,7 +4,7 @@ import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '
 import { OpenAICatalog } from './catalog.js';
 import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
-import { describeError, httpError } from '../upstream/upstreamErrors.js';
+import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
 import type { UpstreamLink } from '../upstream/upstreamLink.js';
 
@@ -57,6 +57,11 @@ export class OpenAIBackend implements Backend {
     return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);
   }
 
+  /** How messages name this upstream. */
+  private get who(): string {
+    return `the OpenAI-compatible server at ${this.options.baseUrl}`;
+  }
+
   private headers(): Record<string, string> {
     return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
   }
@@ -66,7 +71,7 @@ export class OpenAIBackend implements Backend {
     try {
       res = await fetch(this.url('/models'), { headers: this.headers(), signal: signal ?? AbortSignal.timeout(5000) });
     } catch (err) {
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     if (!res.ok) throw new BackendError('upstream_error', `${this.options.baseUrl}/models answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => undefined)) as { data?: Array<{ id?: unknown }> } | undefined;
@@ -86,7 +91,7 @@ export class OpenAIBackend implements Backend {
       });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
 
@@ -129,7 +134,7 @@ export class OpenAIBackend implements Backend {
         parser.feed(decoder.decode(bytes, { stream: true }));
         if (sinceEvent > MAX_EVENT_BYTES && !failure) {
           parser.reset({ consume: false });
-          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { limit: 'sse_event_bytes' });
+          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { fields: { limit: 'sse_event_bytes' } });
         }
         // Content before a failure in the same read still reaches the client.
         if (pending.length > 0) {
@@ -156,7 +161,7 @@ export class OpenAIBackend implements Backend {
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
-      throw new BackendError('upstream_error', `upstream stream failed: ${describeError(err)}`);
+      throw cutOff('the OpenAI-compatible server', err);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);

@@ -208,7 +208,7 @@ export function inStreamError(raw: unknown): BackendError {
     if (code !== undefined && code >= 400 && code < 500 && code !== 401 && code !== 403) status = code;
   }
   const text = `upstream: ${message.slice(0, 300)}`;
-  return status === undefined ? new BackendError('upstream_error', text) : new BackendError('upstream_rejected', text, { status }, status);
+  return status === undefined ? new BackendError('upstream_error', text) : new BackendError('upstream_rejected', text, { fields: { status }, status });
 }
 
 /** llama.cpp's `error: {…}` SSE line (a field other servers never send). */
