@@ -43,6 +43,8 @@ describe('auto mode: Ollama started after Jarvis', () => {
     await onDemo.finished;
     expect(onDemo.terminal?.type).toBe('done');
     expect(onDemo.text).toContain('offline demo backend');
+    // It said what then happened: the switch, by itself, as the UI's demo banner says.
+    expect(onDemo.text).toContain('Jarvis checks for it every few seconds and switches to it by itself, no restart needed.');
 
     const onOllama = chat(jarvis.url, { session: 'early', prompt: 'hello' });
     await onOllama.finished;
