@@ -15,6 +15,12 @@ export interface OpenAIBackendOptions {
   /** e.g. http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
   baseUrl: string;
   apiKey?: string | undefined;
+  /**
+   * The kind it serves, when not `openai`: a kind for one particular
+   * OpenAI-compatible server (other defaults, another label) builds this class
+   * under its own name (docs/backends.md "Add a backend").
+   */
+  kind?: { name: string; label: string };
 }
 
 /**
@@ -24,11 +30,14 @@ export interface OpenAIBackendOptions {
  * half-close it and wait for the server to let go, as with Ollama.
  */
 export class OpenAIBackend implements Backend {
-  readonly name = 'openai' as const;
+  readonly name: string;
+  private readonly label: string;
 
   private readonly catalog: OpenAICatalog;
 
   constructor(private readonly options: OpenAIBackendOptions) {
+    this.name = options.kind?.name ?? 'openai';
+    this.label = options.kind?.label ?? 'the OpenAI-compatible server';
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
   }
 
@@ -59,7 +68,7 @@ export class OpenAIBackend implements Backend {
 
   /** How messages name this upstream. */
   private get who(): string {
-    return `the OpenAI-compatible server at ${this.options.baseUrl}`;
+    return `${this.label} at ${this.options.baseUrl}`;
   }
 
   private headers(): Record<string, string> {
@@ -161,7 +170,7 @@ export class OpenAIBackend implements Backend {
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
-      throw cutOff('the OpenAI-compatible server', err);
+      throw cutOff(this.label, err);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);
