@@ -8,7 +8,7 @@ import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, startEndBalance, waitForLog } from '../helpers/log.js';
 
-// JARVIS_BACKEND=auto with an upstream that comes after Jarvis (issue 10, part 7),
+// JARVIS_BACKEND=auto with an upstream that comes after Jarvis (docs/backends.md "Probing and auto mode"),
 // and the demo refusing models it does not have.
 
 let jarvis: JarvisProcess | undefined;
