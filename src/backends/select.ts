@@ -2,8 +2,7 @@ import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { BackendKind } from './kind.js';
 import { autoKinds, kindNamed } from './registry.js';
-import type { Backend } from './types.js';
-import { BackendError } from './types.js';
+import { BackendError, type Backend } from './types.js';
 
 export interface SelectedBackend {
   backend: Backend;
@@ -30,7 +29,7 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
   if (config.backend !== 'auto') {
     const kind = kindNamed(config.backend)!;
     const backend = buildKind(kind, config, false);
-    const found = kind.inProcess ? { models: await kind.probe(backend, AbortSignal.timeout(probeMs)), failure: '' } : await probe(kind, backend, probeMs);
+    const found = await probe(kind, backend, probeMs);
     const reason = kind.inProcess ? `JARVIS_BACKEND=${kind.name}` : found.models === undefined ? `${kind.name} not answering yet: ${why(found)}` : `${kind.name} answered`;
     return selected(kind, backend, found, config, log, { reason });
   }
