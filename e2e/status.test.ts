@@ -29,6 +29,8 @@ describe('web UI: live status', { timeout: 120_000 }, () => {
     await fake.stop();
     await expect.poll(status, WAIT).toBe('model-server-down');
     await expect(banner.getAttribute('role')).resolves.toBe('alert');
+    // The backend is named by its registry label, from /health's backend_label.
+    await expect(banner.textContent()).resolves.toContain('(Ollama)');
     await chat.screenshot('status-model-server-down');
     fake = await new FakeOllama().start(ollamaPort);
     await expect.poll(status, WAIT).toBeNull();

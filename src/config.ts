@@ -4,8 +4,11 @@ import { parseArgs } from 'node:util';
 import type { LogLevel } from './log/format.js';
 import { fdBudget, openFileLimit, type Limits } from './limits.js';
 import { parseAllowList, type ImageAllowList, type ImageFetchMode } from './backends/images/address.js';
+import { backendSettings, type BackendChoice, type BackendSettings, BACKEND_CHOICES } from './backends/registry.js';
+import { ConfigError, int, list, oneOf, type Env } from './env.js';
 
-export type BackendChoice = 'auto' | 'ollama' | 'openai' | 'demo';
+export { ConfigError } from './env.js';
+export type { BackendChoice } from './backends/registry.js';
 
 /** One entry of JARVIS_API_KEYS / JARVIS_ADMIN_KEYS. Only `name` is ever logged or shown. */
 export interface ApiKey {
@@ -17,22 +20,21 @@ export interface ApiKey {
 export interface Config {
   port: number;
   host: string;
+  /** JARVIS_BACKEND: a backend kind's name, or `auto` (docs/backends.md). */
   backend: BackendChoice;
-  ollamaHost: string;
-  openaiBaseUrl: string;
-  openaiApiKey: string | undefined;
+  /** Each kind's own settings, read by the kind from its variables (docs/backends.md). */
+  backends: BackendSettings;
   model: string | undefined;
   logFile: string;
   logLevel: LogLevel;
   logStdout: boolean;
   /** While the log file cannot be written, how often writing is tried again. */
   logRetryMs: number;
-  /** How long a new stream waits for the one it supersedes (README "Which format answers", session rule 1). */
+  /** How long a new stream waits for the one it supersedes. */
   cancelTimeoutMs: number;
   /** An upstream that sends no first token within this is given up on (`timeout`). */
   firstTokenTimeoutMs: number;
-  demoTokenMs: number;
-  /** auto mode on the demo: how often Ollama is asked again (0: never). */
+  /** auto mode on a fallback: how often the kinds before it are asked again (0: never). */
   backendProbeMs: number;
   bodyLimitBytes: number;
   /** How long shutdown waits for streams to end before closing anyway. */
@@ -46,14 +48,14 @@ export interface Config {
   /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
   allowNoAuth: boolean;
   limits: Limits;
-  // Conversations and resume (README "Conversations kept on the server").
+  // Conversations and resume (docs/conversations.md).
   /** Where the SQLite database lives (`jarvis.db`) when DATABASE_URL is not set. */
   dataDir: string;
   /** Postgres connection string; unset: SQLite in `dataDir`. */
   databaseUrl: string | undefined;
   /** How long a stream's event log stays readable after its terminal event. */
   streamRetentionMs: number;
-  // Cluster (README "Running several instances").
+  // Cluster (docs/clusters.md).
   /** REDIS_URL: cluster mode (session rules, Stop and resume across instances); unset: one process, no Redis. */
   redisUrl: string | undefined;
   /** JARVIS_INSTANCE_ID: this instance's name in log lines, /health and metrics (default hostname-pid). */
@@ -129,27 +131,6 @@ function loadImages(env: Env): ImageConfig {
 }
 // End of images in requests.
 
-type Env = Record<string, string | undefined>;
-
-export class ConfigError extends Error {}
-
-function int(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(raw)}`);
-  }
-  return raw as T;
-}
-
 export function loadConfig(env: Env = process.env, argv: string[] = []): Config {
   const { values } = parseArgs({
     args: argv,
@@ -164,10 +145,8 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
   return {
     port: int(merged, 'PORT', 8000),
     host: merged.HOST || '127.0.0.1',
-    backend: oneOf(merged, 'JARVIS_BACKEND', ['auto', 'ollama', 'openai', 'demo'] as const, 'auto'),
-    ollamaHost: normalizeOllamaHost(merged.OLLAMA_HOST),
-    openaiBaseUrl: (merged.OPENAI_BASE_URL || 'http://127.0.0.1:8080/v1').replace(/\/+$/, ''),
-    openaiApiKey: merged.OPENAI_API_KEY || undefined,
+    backend: oneOf(merged, 'JARVIS_BACKEND', BACKEND_CHOICES, 'auto'),
+    backends: backendSettings(merged),
     model: merged.JARVIS_MODEL || undefined,
     logFile: logFileOf(merged),
     logLevel: oneOf(merged, 'JARVIS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
@@ -175,7 +154,6 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     logRetryMs: int(merged, 'JARVIS_LOG_RETRY_MS', 1000, 10),
     cancelTimeoutMs: int(merged, 'JARVIS_CANCEL_TIMEOUT_MS', 2000),
     firstTokenTimeoutMs: int(merged, 'JARVIS_FIRST_TOKEN_TIMEOUT_MS', 120_000, 1),
-    demoTokenMs: int(merged, 'JARVIS_DEMO_TOKEN_MS', 30),
     backendProbeMs: int(merged, 'JARVIS_BACKEND_PROBE_MS', 5000),
     bodyLimitBytes: int(merged, 'JARVIS_BODY_LIMIT_BYTES', 1 << 20, 1),
     shutdownGraceMs: int(merged, 'JARVIS_SHUTDOWN_GRACE_MS', 2000),
@@ -210,13 +188,6 @@ function instanceId(raw: string | undefined): string {
   if (raw === undefined || raw === '') return `${hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 48)}-${process.pid}`;
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError(`JARVIS_INSTANCE_ID must be 1-64 characters of A-Z a-z 0-9 . _ -, got ${JSON.stringify(raw.slice(0, 80))}`);
   return raw;
-}
-
-function list(env: Env, name: string): string[] {
-  return (env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 /** A host name, `*.domain` or `*`, lower-cased; ports are not part of the check. */
@@ -307,21 +278,7 @@ function fairShares(env: Env, maxConnections: number, keyCount: number): FairSha
   };
 }
 
-/**
- * Reads OLLAMA_HOST as Ollama itself does: a bare `host[:port]` means http on
- * port 11434; with an explicit scheme the scheme's own port (80/443) is the default.
- */
 /** The system log's path: JARVIS_LOG_FILE, else logs/system.log (also where `jarvis diagnose` looks first). */
 export function logFileOf(env: Env): string {
   return env.JARVIS_LOG_FILE || join('logs', 'system.log');
-}
-
-export function normalizeOllamaHost(raw: string | undefined): string {
-  const value = (raw || '127.0.0.1:11434').trim().replace(/\/+$/, '');
-  const hasScheme = /^https?:\/\//.test(value);
-  const url = new URL(hasScheme ? value : `http://${value}`);
-  // 0.0.0.0 is where a server listens, not an address to connect to.
-  if (url.hostname === '0.0.0.0') url.hostname = '127.0.0.1';
-  if (!hasScheme && !url.port) url.port = '11434';
-  return url.toString().replace(/\/+$/, '');
 }

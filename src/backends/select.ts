@@ -1,9 +1,8 @@
 import type { Config } from '../config.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { DEMO_MODEL, DemoBackend } from './demo.js';
-import { OllamaBackend } from './ollama.js';
-import { OpenAIBackend } from './openai.js';
-import type { Backend } from './types.js';
+import type { BackendKind } from './kind.js';
+import { autoKinds, kindNamed } from './registry.js';
+import { BackendError, type Backend } from './types.js';
 
 export interface SelectedBackend {
   backend: Backend;
@@ -11,48 +10,92 @@ export interface SelectedBackend {
   defaultModel: string | undefined;
 }
 
+/** What a probe found: the model names, or why there are none. */
+export interface ProbeResult {
+  models?: string[];
+  failure: string;
+  /** The failure's technical detail (an errno line), for the log. */
+  detail?: string | undefined;
+}
+
 /**
- * Picks the backend at start-up. `auto` uses Ollama when OLLAMA_HOST answers
- * within `probeMs`, else the offline demo (and ollamaWatch.ts keeps asking); the
+ * Picks the backend at start-up (docs/backends.md). `auto` walks the registry's
+ * auto kinds in order and takes the first that answers within `probeMs` (the
+ * demo, last, always does; autoWatch.ts keeps asking the ones before it). An
+ * explicitly chosen backend is used even while it does not answer yet. The
  * choice is logged with its reason.
- * An explicitly chosen backend is used even while it does not answer yet.
  */
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
-  if (config.backend === 'demo') return demo(config, log, 'JARVIS_BACKEND=demo');
-
-  const [backend, where] =
-    config.backend === 'openai'
-      ? [new OpenAIBackend({ baseUrl: config.openaiBaseUrl, apiKey: config.openaiApiKey }), config.openaiBaseUrl]
-      : [new OllamaBackend({ host: config.ollamaHost }), config.ollamaHost];
-  const { models, failure } = await probe(backend, probeMs);
-  if (models === undefined && config.backend === 'auto') {
-    return demo(config, log, `ollama not answering at ${where} (${failure})`);
+  if (config.backend !== 'auto') {
+    const kind = kindNamed(config.backend)!;
+    const backend = buildKind(kind, config, false);
+    const found = await probe(kind, backend, probeMs);
+    const reason = kind.inProcess ? `JARVIS_BACKEND=${kind.name}` : found.models === undefined ? `${kind.name} not answering yet: ${why(found)}` : `${kind.name} answered`;
+    return selected(kind, backend, found, config, log, { reason });
   }
+  const kinds = autoKinds();
+  const passed: string[] = [];
+  for (const [i, kind] of kinds.entries()) {
+    const backend = buildKind(kind, config, i > 0);
+    const found = await probe(kind, backend, probeMs);
+    if (found.models !== undefined || i === kinds.length - 1) {
+      const reason = passed.length > 0 ? passed.join('; ') : `${kind.name} answered`;
+      return selected(kind, backend, found, config, log, { reason });
+    }
+    passed.push(`${kind.name} not answering${where(kind, config)} (${why(found)})`);
+  }
+  throw new Error('the registry has no auto kind');
+}
 
+/** Builds the kind from the config; `autoSwitches`: a kind before it in auto's order may take over later. */
+export function buildKind(kind: BackendKind, config: Config, autoSwitches: boolean): Backend {
+  const settings = (config.backends as Record<string, unknown>)[kind.name];
+  return kind.build(settings, { autoSwitches: autoSwitches && config.backendProbeMs > 0 });
+}
+
+export function upstreamOf(kind: BackendKind, config: Config): string | undefined {
+  return kind.upstream((config.backends as Record<string, unknown>)[kind.name]);
+}
+
+function where(kind: BackendKind, config: Config): string {
+  const upstream = upstreamOf(kind, config);
+  return upstream ? ` at ${upstream}` : '';
+}
+
+/** A failed probe for the log: its technical detail when it has one. */
+function why(found: ProbeResult): string {
+  return found.detail ?? found.failure;
+}
+
+export async function probe(kind: BackendKind, backend: Backend, probeMs: number): Promise<ProbeResult> {
+  try {
+    return { models: await kind.probe(backend, AbortSignal.timeout(probeMs)), failure: '' };
+  } catch (err) {
+    return { failure: err instanceof Error ? err.message : String(err), detail: err instanceof BackendError ? err.detail : undefined };
+  }
+}
+
+/** Logs the choice (`backend_selected`, and `no_models` when there is nothing to talk to). */
+export function selected(
+  kind: BackendKind,
+  backend: Backend,
+  found: ProbeResult,
+  config: Config,
+  log: SystemLog,
+  why: { reason: string; previous?: string },
+): SelectedBackend {
+  const models = found.models;
   const defaultModel = config.model ?? models?.[0];
+  const upstream = upstreamOf(kind, config);
   log.info('backend_selected', {
     backend: backend.name,
     choice: config.backend,
-    upstream: where,
+    upstream,
     model: defaultModel,
-    models: models?.length,
-    reason: models === undefined ? `${backend.name} not answering yet: ${failure}` : `${backend.name} answered`,
+    models: kind.inProcess ? undefined : models?.length,
+    previous: why.previous,
+    reason: why.reason,
   });
-  if (models !== undefined && models.length === 0 && !config.model) {
-    log.warn('no_models', { upstream: where, hint: 'pull a model (ollama pull llama3.2) or set JARVIS_MODEL' });
-  }
+  if (models !== undefined && models.length === 0 && !config.model) log.warn('no_models', { upstream, hint: kind.noModelsHint });
   return { backend, defaultModel };
-}
-
-export async function probe(backend: Backend, probeMs: number): Promise<{ models?: string[]; failure: string }> {
-  try {
-    return { models: await backend.models(AbortSignal.timeout(probeMs)), failure: '' };
-  } catch (err) {
-    return { failure: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-function demo(config: Config, log: SystemLog, reason: string): SelectedBackend {
-  log.info('backend_selected', { backend: 'demo', choice: config.backend, model: DEMO_MODEL, reason });
-  return { backend: new DemoBackend(config.demoTokenMs), defaultModel: DEMO_MODEL };
 }

@@ -1,6 +1,6 @@
-import type { BackendName, ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
+import type { ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import type { UpstreamLink } from './upstream/upstreamLink.js';
 
 export type { ToolCall } from '../shared/events.js';
 
@@ -73,7 +73,8 @@ export type BackendChunk =
   | { type: 'done'; reason: FinishReason; usage?: Partial<Usage> };
 
 export interface Backend {
-  readonly name: BackendName;
+  /** Its kind's name in the registry (registry.ts), e.g. `ollama`. */
+  readonly name: string;
   /**
    * Streams one completion, in batches: each batch is what one read from the
    * upstream produced (often hundreds of tokens), so the per-token path has no
@@ -95,17 +96,36 @@ export interface Backend {
   embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
 }
 
-/** A failure the client should see as an `error` event with this code. */
+/** What a BackendError carries besides its code and message. */
+export interface BackendErrorOptions {
+  /** The technical detail (an errno line, `connect ECONNREFUSED 127.0.0.1:11434`): for the log and the error's `detail`, not the message. */
+  detail?: string | undefined;
+  /** More fields for the `upstream_error` log line (`status`, `limit`). */
+  fields?: Record<string, string | number | undefined>;
+  /** For `upstream_rejected`: the upstream's 4xx status, which the client is given too. */
+  status?: number | undefined;
+}
+
+/**
+ * A failure the client should see as an `error` event with this code. The
+ * message is for people: what happened in words, and what to do
+ * (docs/backends.md "Errors"); the technical detail goes in `detail`.
+ */
 export class BackendError extends Error {
+  readonly detail: string | undefined;
+  readonly fields: Record<string, string | number | undefined>;
+  readonly status: number | undefined;
+
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly detail: Record<string, string | number | undefined> = {},
-    /** For `upstream_rejected`: the upstream's 4xx status, which the client is given too. */
-    readonly status?: number,
+    options: BackendErrorOptions = {},
   ) {
     super(message);
     this.name = 'BackendError';
+    this.detail = options.detail;
+    this.fields = options.fields ?? {};
+    this.status = options.status;
   }
 }
 

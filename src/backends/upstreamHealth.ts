@@ -1,5 +1,6 @@
 import type { SystemLog } from '../log/systemLog.js';
-import type { Backend } from './types.js';
+import { kindNamed } from './registry.js';
+import { BackendError, type Backend } from './types.js';
 
 export type UpstreamState = 'ok' | 'unreachable' | 'unknown';
 
@@ -13,7 +14,7 @@ const PROBE_TIMEOUT_MS = 1500;
  * returns what the last probe found and, when that is stale, starts the next one
  * in the background: at most one probe in flight and one per interval, and none
  * at all while nobody reads (no traffic to the model server from an idle Jarvis).
- * The demo backend has nothing to reach. A change of state is logged once.
+ * An in-process kind (the demo) has nothing to reach. A change of state is logged once.
  */
 export class UpstreamHealth {
   private backend: Backend | undefined;
@@ -27,7 +28,7 @@ export class UpstreamHealth {
   ) {}
 
   read(backend: Backend): UpstreamState {
-    if (backend.name === 'demo') return 'ok';
+    if (kindNamed(backend.name)?.inProcess) return 'ok';
     if (backend !== this.backend) {
       // Switched (auto mode): what was known is about another server.
       this.backend = backend;
@@ -42,12 +43,14 @@ export class UpstreamHealth {
     this.probing = true;
     let next: UpstreamState;
     let error: string | undefined;
+    let detail: string | undefined;
     try {
       await backend.models(AbortSignal.timeout(Math.min(PROBE_TIMEOUT_MS, this.intervalMs)));
       next = 'ok';
     } catch (err) {
       next = 'unreachable';
       error = err instanceof Error ? err.message : String(err);
+      detail = err instanceof BackendError ? err.detail : undefined;
     } finally {
       this.probing = false;
       this.checkedAt = performance.now();
@@ -55,7 +58,7 @@ export class UpstreamHealth {
     if (backend !== this.backend) return;
     if (next !== this.state && !(this.state === 'unknown' && next === 'ok')) {
       if (next === 'ok') this.log.info('upstream_health', { backend: backend.name, state: next });
-      else this.log.warn('upstream_health', { backend: backend.name, state: next, error });
+      else this.log.warn('upstream_health', { backend: backend.name, state: next, error, detail });
     }
     this.state = next;
   }

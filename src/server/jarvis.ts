@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
-import { watchForOllama } from '../backends/ollamaWatch.js';
+import { watchAuto } from '../backends/autoWatch.js';
 import { selectBackend } from '../backends/select.js';
 import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
@@ -127,14 +127,13 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
       ? sweepAnswersEvery(store, sweep, log, Math.max(5000, 5 * config.leaseMs), () => finishGoneFromLog({ ...sweepDeps, instance: config.instanceId }, ownerGone))
       : undefined;
   for (const warning of warnings) log.warn('security_warning', { warning });
-  // auto mode on the demo: switch to Ollama as soon as it answers.
-  const watch =
-    !options.backend && config.backend === 'auto' && ctx.backend.name === 'demo' && config.backendProbeMs > 0
-      ? watchForOllama(config, log, (found) => {
-          ctx.backend = found.backend;
-          ctx.defaultModel = found.defaultModel;
-        }, config.backendProbeMs)
-      : undefined;
+  // auto mode on a fallback (the demo): switch as soon as a kind before it answers.
+  const watch = options.backend
+    ? undefined
+    : watchAuto(config, log, ctx.backend, (found) => {
+        ctx.backend = found.backend;
+        ctx.defaultModel = found.defaultModel;
+      }, config.backendProbeMs);
   const app = buildApp(ctx);
   try {
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });

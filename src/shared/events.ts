@@ -135,7 +135,10 @@ export function isTerminal(event: JarvisEvent): event is TerminalEvent {
 /** `GET /health` body. */
 export interface HealthResponse {
   status: 'ok';
-  backend: BackendName;
+  /** The backend kind's name (`ollama`, `openai`, `demo`…: docs/backends.md). */
+  backend: string;
+  /** How a sentence names it: "Ollama", "the OpenAI-compatible server". */
+  backend_label: string;
   model: string | null;
   /**
    * Whether the model server answered its last probe (made in the background, at most every 2 s, only
@@ -152,8 +155,6 @@ export interface HealthResponse {
   /** Cluster mode (REDIS_URL): this instance's id and whether Redis answers. */
   cluster?: { instance: string; redis: 'ready' | 'unavailable' };
 }
-
-export type BackendName = 'ollama' | 'openai' | 'demo';
 
 /** `GET /v1/models` body (OpenAI list format). */
 export interface ModelList {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CancelReason, ErrorCode, FinishReason, StatusEvent, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
-import type { UpstreamLink } from '../backends/upstreamLink.js';
-import type { UpstreamCloseOutcome } from '../backends/upstreamHttp.js';
+import type { UpstreamLink } from '../backends/upstream/upstreamLink.js';
+import type { UpstreamCloseOutcome } from '../backends/upstream/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
 import { StreamTiming } from './streamTiming.js';

@@ -153,7 +153,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         log.warn('cluster_unavailable', { trace, session: stream.sessionId, error: err.message });
         stream.fail('cluster_unavailable', err.message, 503);
       } else if (err instanceof BackendError) {
-        log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, ...err.detail });
+        log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, ...err.fields });
         metrics.upstreamError(err.code);
         stream.fail(err.code, err.message, err.status);
       } else {

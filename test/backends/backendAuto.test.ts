@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import OpenAI from 'openai';
-import { DEMO_MODEL } from '../../src/backends/demo.js';
+import { DEMO_MODEL } from '../../src/backends/demo/backend.js';
 import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { chat } from '../helpers/chatClient.js';
 import { freePort } from '../helpers/freePort.js';
@@ -8,7 +8,7 @@ import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, startEndBalance, waitForLog } from '../helpers/log.js';
 
-// JARVIS_BACKEND=auto with an upstream that comes after Jarvis (issue 10, part 7),
+// JARVIS_BACKEND=auto with an upstream that comes after Jarvis (docs/backends.md "Probing and auto mode"),
 // and the demo refusing models it does not have.
 
 let jarvis: JarvisProcess | undefined;
@@ -43,6 +43,8 @@ describe('auto mode: Ollama started after Jarvis', () => {
     await onDemo.finished;
     expect(onDemo.terminal?.type).toBe('done');
     expect(onDemo.text).toContain('offline demo backend');
+    // It said what then happened: the switch, by itself, as the UI's demo banner says.
+    expect(onDemo.text).toContain('Jarvis checks for it every few seconds and switches to it by itself, no restart needed.');
 
     const onOllama = chat(jarvis.url, { session: 'early', prompt: 'hello' });
     await onOllama.finished;

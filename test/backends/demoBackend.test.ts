@@ -33,6 +33,9 @@ describe('demo backend', () => {
     expect(call.text).toContain('demo backend');
     expect(call.text).toContain('What is the capital of France?');
     expect(call.text).toContain('OLLAMA_HOST');
+    // JARVIS_BACKEND=demo never switches by itself, and the reply says so.
+    expect(call.text).toContain('start Jarvis again with JARVIS_BACKEND=auto (the default)');
+    expect(call.text).not.toContain('switches to it by itself');
     // Deterministic: the same prompt gives the same reply.
     const again = chat(j.url, { session: 'demo-2', prompt: 'What is the capital of France?' });
     await again.finished;

@@ -72,7 +72,7 @@ describe('openai backend', () => {
   });
 
   const faults = [
-    { name: 'fails mid-stream', plan: { tokens: ['a ', 'b ', 'c '], tokenMs: 2, fault: 'fail_mid' as const, faultAfter: 2 }, code: 'upstream_error', text: 'a b ' },
+    { name: 'fails mid-stream', plan: { tokens: ['a ', 'b ', 'c '], tokenMs: 2, fault: 'fail_mid' as const, faultAfter: 2 }, code: 'upstream_error', text: 'a b ', says: /^The OpenAI-compatible server stopped answering mid-reply \(connection reset\)\. Retry when it is back\.$/, detail: /ECONNRESET/ },
     { name: 'sends garbage', plan: { tokens: ['a ', 'b '], tokenMs: 2, fault: 'garbage' as const, faultAfter: 1 }, code: 'upstream_error', text: 'a ', says: /not JSON/ },
     { name: 'sends an error event', plan: { tokens: ['a ', 'b '], tokenMs: 2, fault: 'error_line' as const, faultAfter: 1 }, code: 'upstream_error', text: 'a ', says: /an error was encountered/ },
     { name: 'answers HTTP 500', plan: { tokens: [], tokenMs: 1, fault: 'http_500' as const }, code: 'upstream_error', text: '', says: /HTTP 500/ },
@@ -86,7 +86,8 @@ describe('openai backend', () => {
       expect(call.text).toBe(f.text);
       expect(call.terminal).toMatchObject({ type: 'error', code: f.code });
       if (f.says) expect(call.terminal?.type === 'error' && call.terminal.message).toMatch(f.says);
-      await waitForLog(j.logFile, 'upstream_error', { session: 'oai-fault' });
+      const logged = await waitForLog(j.logFile, 'upstream_error', { session: 'oai-fault' });
+      if (f.detail) expect(logged.fields.detail).toMatch(f.detail);
     });
   }
 
@@ -108,7 +109,11 @@ describe('openai backend', () => {
     const down = chat(j.url, { session: 'oai-down', prompt: 'x' });
     await down.finished;
     expect(down.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
-    await waitForLog(j.logFile, 'upstream_error', { session: 'oai-down', code: 'upstream_unavailable' });
+    expect(down.terminal?.type === 'error' && down.terminal.message).toMatch(
+      /^Jarvis cannot reach the OpenAI-compatible server at http:\/\/127\.0\.0\.1:\d+\/v1 \(connection refused\)\. Retry when it is running\.$/,
+    );
+    const logged = await waitForLog(j.logFile, 'upstream_error', { session: 'oai-down', code: 'upstream_unavailable' });
+    expect(logged.fields.detail).toMatch(/ECONNREFUSED/);
     j.fake = undefined;
   });
 });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { OpenAIEventReader } from '../../src/backends/openaiWire.js';
+import { OpenAIEventReader } from '../../src/backends/openai/wire.js';
 import type { BackendChunk } from '../../src/backends/types.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';

@@ -21,28 +21,33 @@ async function expectStillServing(t: TestJarvis): Promise<void> {
 }
 
 describe('upstream faults', () => {
-  it('upstream down: error upstream_unavailable, logged', async () => {
+  it('upstream down: error upstream_unavailable in words, the errno kept in the log', async () => {
     j = await startTestJarvis();
     await j.fake!.stop();
     const call = chat(j.url, { session: 'down', prompt: 'hi' });
     await call.finished;
     expect(call.events.map((e) => e.type)).toEqual(['status', 'error']);
     expect(call.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
-    expect(call.terminal?.type === 'error' && call.terminal.message).toContain('ECONNREFUSED');
-    await waitForLog(j.logFile, 'upstream_error', { session: 'down', code: 'upstream_unavailable' });
+    const message = call.terminal?.type === 'error' ? call.terminal.message : '';
+    expect(message).toMatch(/^Jarvis cannot reach Ollama at http:\/\/127\.0\.0\.1:\d+ \(connection refused\)\. Retry when it is running\.$/);
+    expect(message).not.toMatch(/ECONN|errno/);
+    const logged = await waitForLog(j.logFile, 'upstream_error', { session: 'down', code: 'upstream_unavailable' });
+    expect(logged.fields.error).toBe(message);
+    expect(logged.fields.detail).toMatch(/^connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
     const end = await waitForLog(j.logFile, 'stream_end', { session: 'down' });
     expect(end.fields).toMatchObject({ reason: 'error', error_code: 'upstream_unavailable' });
     j.fake = undefined;
   });
 
-  it('upstream resets the connection mid-stream: tokens so far, then error upstream_error', async () => {
+  it('upstream resets the connection mid-stream: tokens so far, then error upstream_error in words, the errno kept in the log', async () => {
     j = await startTestJarvis();
     j.fake!.plan = () => ({ tokens: ['a ', 'b ', 'c ', 'd '], tokenMs: 2, fault: 'fail_mid', faultAfter: 2 });
     const call = chat(j.url, { session: 'mid', prompt: 'hi' });
     await call.finished;
     expect(call.text).toBe('a b ');
-    expect(call.terminal).toMatchObject({ type: 'error', code: 'upstream_error' });
-    await waitForLog(j.logFile, 'upstream_error', { session: 'mid', code: 'upstream_error' });
+    expect(call.terminal).toMatchObject({ type: 'error', code: 'upstream_error', message: 'Ollama stopped answering mid-reply (connection reset). Retry when it is back.' });
+    const logged = await waitForLog(j.logFile, 'upstream_error', { session: 'mid', code: 'upstream_error' });
+    expect(logged.fields.detail).toContain('ECONNRESET');
     await expectStillServing(j);
   });
 

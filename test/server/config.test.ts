@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, normalizeOllamaHost } from '../../src/config.js';
+import { normalizeOllamaHost } from '../../src/backends/ollama/kind.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { LineSplitter, LineTooLongError } from '../../src/shared/ndjson.js';
 
 describe('configuration (SPEC §1)', () => {
@@ -8,10 +9,9 @@ describe('configuration (SPEC §1)', () => {
       port: 8000,
       host: '127.0.0.1',
       backend: 'auto',
-      ollamaHost: 'http://127.0.0.1:11434',
+      backends: { ollama: { host: 'http://127.0.0.1:11434' }, openai: { baseUrl: 'http://127.0.0.1:8080/v1' }, demo: { tokenMs: 30 } },
       logFile: 'logs/system.log',
       cancelTimeoutMs: 2000,
-      demoTokenMs: 30,
       bodyLimitBytes: 1 << 20,
     });
   });
@@ -23,7 +23,7 @@ describe('configuration (SPEC §1)', () => {
   it('rejects bad values with a message naming the variable', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT/);
-    expect(() => loadConfig({ JARVIS_BACKEND: 'gpt' })).toThrow(/JARVIS_BACKEND must be one of auto, ollama, openai, demo/);
+    expect(() => loadConfig({ JARVIS_BACKEND: 'gpt' })).toThrow(/JARVIS_BACKEND must be one of auto, ollama, openai, (.+, )?demo/);
     expect(() => loadConfig({ JARVIS_CANCEL_TIMEOUT_MS: '-1' })).toThrow(/JARVIS_CANCEL_TIMEOUT_MS/);
     expect(() => loadConfig({}, ['--nope'])).toThrow();
   });

@@ -1,7 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
-import { describeError } from '../upstreamErrors.js';
+import { describeError } from '../upstream/upstreamErrors.js';
 import { RefusedAddressError, type AddressGuard } from './address.js';
 import { sniffImageType } from './sniff.js';
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthResponse, ModelList } from '../../shared/events.js';
+import { backendLabel } from '../../backends/registry.js';
 import { BackendError } from '../../backends/types.js';
 import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
@@ -17,6 +18,7 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
     return {
       status: 'ok',
       backend: ctx.backend.name,
+      backend_label: backendLabel(ctx.backend.name),
       model: ctx.defaultModel ?? null,
       upstream: upstream.read(ctx.backend),
       active_streams: ctx.registry.size,

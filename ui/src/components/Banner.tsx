@@ -17,7 +17,7 @@ export function Banner({ info }: { info: ServerInfo }) {
     <>
       {info.health?.upstream === 'unreachable' ? (
         <div className="banner banner-error" role="alert" data-testid="status-banner" data-status="model-server-down">
-          <strong>The model server is not answering</strong> ({backendName(info.health.backend)}). Answers fail until it is back; this
+          <strong>The model server is not answering</strong> ({info.health.backend_label}). Answers fail until it is back; this
           banner goes when it is.
         </div>
       ) : null}
@@ -29,10 +29,6 @@ export function Banner({ info }: { info: ServerInfo }) {
       {info.health?.backend === 'demo' && <DemoBanner />}
     </>
   );
-}
-
-function backendName(backend: string): string {
-  return backend === 'ollama' ? 'Ollama' : backend === 'openai' ? 'the OpenAI-compatible server' : backend;
 }
 
 function DemoBanner() {

@@ -1,6 +1,6 @@
-import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { BackendError } from './types.js';
-import { requestJson } from './upstreamJson.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { BackendError } from '../types.js';
+import { requestJson } from '../upstream/upstreamJson.js';
 
 // An OpenAI-compatible server's models and embeddings (`GET {base}/models`,
 // `POST {base}/embeddings`) in Jarvis's neutral shapes. These servers say little

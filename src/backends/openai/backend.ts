@@ -1,12 +1,12 @@
 import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
-import { abortError } from './abortable.js';
-import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { OpenAICatalog } from './openaiCatalog.js';
-import { llamaCppError, OpenAIEventReader, openaiChatBody } from './openaiWire.js';
-import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
-import { describeError, httpError } from './upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import { abortError } from '../upstream/abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { OpenAICatalog } from './catalog.js';
+import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
+import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
+import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
+import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { UpstreamLink } from '../upstream/upstreamLink.js';
 
 /** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
 export const MAX_EVENT_BYTES = 1 << 20;
@@ -15,6 +15,12 @@ export interface OpenAIBackendOptions {
   /** e.g. http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
   baseUrl: string;
   apiKey?: string | undefined;
+  /**
+   * The kind it serves, when not `openai`: a kind for one particular
+   * OpenAI-compatible server (other defaults, another label) builds this class
+   * under its own name (docs/backends.md "Add a backend").
+   */
+  kind?: { name: string; label: string };
 }
 
 /**
@@ -24,11 +30,14 @@ export interface OpenAIBackendOptions {
  * half-close it and wait for the server to let go, as with Ollama.
  */
 export class OpenAIBackend implements Backend {
-  readonly name = 'openai' as const;
+  readonly name: string;
+  private readonly label: string;
 
   private readonly catalog: OpenAICatalog;
 
   constructor(private readonly options: OpenAIBackendOptions) {
+    this.name = options.kind?.name ?? 'openai';
+    this.label = options.kind?.label ?? 'the OpenAI-compatible server';
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
   }
 
@@ -57,6 +66,11 @@ export class OpenAIBackend implements Backend {
     return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);
   }
 
+  /** How messages name this upstream. */
+  private get who(): string {
+    return `${this.label} at ${this.options.baseUrl}`;
+  }
+
   private headers(): Record<string, string> {
     return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
   }
@@ -66,7 +80,7 @@ export class OpenAIBackend implements Backend {
     try {
       res = await fetch(this.url('/models'), { headers: this.headers(), signal: signal ?? AbortSignal.timeout(5000) });
     } catch (err) {
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     if (!res.ok) throw new BackendError('upstream_error', `${this.options.baseUrl}/models answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => undefined)) as { data?: Array<{ id?: unknown }> } | undefined;
@@ -86,7 +100,7 @@ export class OpenAIBackend implements Backend {
       });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new BackendError('upstream_unavailable', `cannot reach ${this.options.baseUrl}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
 
@@ -129,7 +143,7 @@ export class OpenAIBackend implements Backend {
         parser.feed(decoder.decode(bytes, { stream: true }));
         if (sinceEvent > MAX_EVENT_BYTES && !failure) {
           parser.reset({ consume: false });
-          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { limit: 'sse_event_bytes' });
+          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { fields: { limit: 'sse_event_bytes' } });
         }
         // Content before a failure in the same read still reaches the client.
         if (pending.length > 0) {
@@ -156,7 +170,7 @@ export class OpenAIBackend implements Backend {
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
-      throw new BackendError('upstream_error', `upstream stream failed: ${describeError(err)}`);
+      throw cutOff(this.label, err);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);

@@ -1,12 +1,12 @@
-import { LineSplitter, LineTooLongError } from '../shared/ndjson.js';
-import { abortError } from './abortable.js';
-import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { OllamaCatalog } from './ollamaCatalog.js';
-import { ollamaChatBody, OllamaLineReader } from './ollamaWire.js';
-import { BackendError, type Backend, type BackendChunk, type BackendRequest } from './types.js';
-import { describeError, httpError } from './upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from './upstreamHttp.js';
-import type { UpstreamLink } from './upstreamLink.js';
+import { LineSplitter, LineTooLongError } from '../../shared/ndjson.js';
+import { abortError } from '../upstream/abortable.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { OllamaCatalog } from './catalog.js';
+import { ollamaChatBody, OllamaLineReader } from './wire.js';
+import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
+import { cutOff, httpError, unreachable } from '../upstream/upstreamErrors.js';
+import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { UpstreamLink } from '../upstream/upstreamLink.js';
 
 export interface OllamaBackendOptions {
   host: string;
@@ -24,6 +24,11 @@ export class OllamaBackend implements Backend {
 
   get host(): string {
     return this.options.host;
+  }
+
+  /** How messages name this upstream. */
+  private get who(): string {
+    return `Ollama at ${this.options.host}`;
   }
 
   listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
@@ -51,7 +56,7 @@ export class OllamaBackend implements Backend {
     try {
       res = await fetch(new URL('/api/tags', this.options.host), { signal: signal ?? AbortSignal.timeout(5000) });
     } catch (err) {
-      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     if (!res.ok) throw new BackendError('upstream_error', `Ollama /api/tags answered HTTP ${res.status}`);
     const body = (await res.json().catch(() => undefined)) as { models?: Array<{ name?: unknown; model?: unknown }> } | undefined;
@@ -68,7 +73,7 @@ export class OllamaBackend implements Backend {
       upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
       if (signal.aborted) throw abortError(signal);
-      throw new BackendError('upstream_unavailable', `cannot reach Ollama at ${this.options.host}: ${describeError(err)}`);
+      throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
 
@@ -118,7 +123,7 @@ export class OllamaBackend implements Backend {
       if (signal.aborted) throw abortError(signal);
       if (err instanceof BackendError) throw err;
       if (err instanceof LineTooLongError) throw new BackendError('upstream_error', `Ollama sent a ${err.message}`);
-      throw new BackendError('upstream_error', `Ollama stream failed: ${describeError(err)}`);
+      throw cutOff('Ollama', err);
     } finally {
       const started = performance.now();
       const outcome = await upstream.release(finished);

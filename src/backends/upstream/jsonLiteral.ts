@@ -2,7 +2,7 @@
  * The text of `s` when `s` is exactly one JSON string literal, else undefined:
  * what `JSON.parse(s)` would return for it, without the parse in the common case
  * (no backslash, no quote and no control character between the quotes). The
- * per-token fast paths of both wire formats (ollamaWire, openaiWire) rest on it.
+ * per-token fast paths of both wire formats (ollama/wire.ts, openai/wire.ts) rest on it.
  */
 export function stringLiteral(s: string): string | undefined {
   if (s.length < 2 || s.charCodeAt(0) !== 34 || s.charCodeAt(s.length - 1) !== 34) return undefined;

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { FinishReason } from '../shared/events.js';
-import { imageAsBase64 } from './images/dataUrl.js';
-import { stringLiteral } from './jsonLiteral.js';
-import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from './types.js';
+import type { FinishReason } from '../../shared/events.js';
+import { imageAsBase64 } from '../images/dataUrl.js';
+import { stringLiteral } from '../upstream/jsonLiteral.js';
+import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from '../types.js';
 
 // Jarvis's BackendRequest in Ollama's `/api/chat` shape, and Ollama's stream lines
 // back as BackendChunks.

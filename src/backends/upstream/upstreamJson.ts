@@ -1,5 +1,5 @@
-import { BackendError } from './types.js';
-import { describeError, httpError } from './upstreamErrors.js';
+import { BackendError } from '../types.js';
+import { describeError, failureWords, httpError, unreachable } from './upstreamErrors.js';
 
 export interface JsonRequest {
   method?: 'GET' | 'POST';
@@ -32,7 +32,7 @@ export async function requestJson<T>(who: string, url: URL, request: JsonRequest
   } catch (err) {
     if (timeout.aborted) throw new BackendError('timeout', `${who} did not answer ${url.pathname} within ${request.timeoutMs ?? 5000} ms`);
     if (request.signal?.aborted) throw err;
-    throw new BackendError('upstream_unavailable', `cannot reach ${who}: ${describeError(err)}`);
+    throw unreachable(who, err);
   }
   let text: string;
   try {
@@ -41,7 +41,7 @@ export async function requestJson<T>(who: string, url: URL, request: JsonRequest
     text = await res.text();
   } catch (err) {
     if (request.signal?.aborted) throw err;
-    throw new BackendError('upstream_error', `${who} ${url.pathname} failed: ${describeError(err)}`);
+    throw new BackendError('upstream_error', `${who} stopped answering while sending ${url.pathname} (${failureWords(err)}).`, { detail: describeError(err) });
   }
   if (!res.ok) throw httpError(who, res.status, text);
   try {

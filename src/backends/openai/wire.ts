@@ -1,6 +1,6 @@
-import type { FinishReason, Usage } from '../shared/events.js';
-import { stringLiteral } from './jsonLiteral.js';
-import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from './types.js';
+import type { FinishReason, Usage } from '../../shared/events.js';
+import { stringLiteral } from '../upstream/jsonLiteral.js';
+import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
 
 // Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
 // SSE events back as BackendChunks, whichever server sends them (vLLM, llama.cpp,
@@ -208,7 +208,7 @@ export function inStreamError(raw: unknown): BackendError {
     if (code !== undefined && code >= 400 && code < 500 && code !== 401 && code !== 403) status = code;
   }
   const text = `upstream: ${message.slice(0, 300)}`;
-  return status === undefined ? new BackendError('upstream_error', text) : new BackendError('upstream_rejected', text, { status }, status);
+  return status === undefined ? new BackendError('upstream_error', text) : new BackendError('upstream_rejected', text, { fields: { status }, status });
 }
 
 /** llama.cpp's `error: {…}` SSE line (a field other servers never send). */

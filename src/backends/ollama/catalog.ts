@@ -1,6 +1,6 @@
-import type { EmbedRequest, EmbedResult, ModelDescription, ModelDetails, RunningModel } from './modelInfo.js';
-import { BackendError } from './types.js';
-import { requestJson } from './upstreamJson.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, ModelDetails, RunningModel } from '../modelInfo.js';
+import { BackendError } from '../types.js';
+import { requestJson } from '../upstream/upstreamJson.js';
 
 // Ollama's own model endpoints, read into Jarvis's neutral shapes (modelInfo.ts):
 // /api/tags, /api/show, /api/ps, /api/version, /api/embed.

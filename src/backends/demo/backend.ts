@@ -1,6 +1,7 @@
-import { sleep } from './abortable.js';
-import type { EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
+import type { BuildContext } from '../kind.js';
+import { sleep } from '../upstream/abortable.js';
+import type { EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 
 export const DEMO_MODEL = 'jarvis-demo';
 /** Ollama clients add `:latest` to a name without a tag. */
@@ -19,7 +20,15 @@ const DEMO_DESCRIPTION: ModelDescription = {
 export class DemoBackend implements Backend {
   readonly name = 'demo' as const;
 
-  constructor(private readonly tokenMs: number) {}
+  /** The end of every reply: how to reach a real model, as things really are in this process. */
+  private readonly outroTokens: string[];
+
+  constructor(
+    private readonly tokenMs: number,
+    context: BuildContext = { autoSwitches: false },
+  ) {
+    this.outroTokens = context.autoSwitches ? OUTRO_SWITCHING_TOKENS : OUTRO_STAYING_TOKENS;
+  }
 
   async models(): Promise<string[]> {
     return [DEMO_MODEL];
@@ -61,7 +70,7 @@ export class DemoBackend implements Backend {
     }
     // The reply's fixed parts are cut into tokens once, for every stream; a stream
     // holds only the tokens of the prompt it quotes and where it is (an idle stream stays small).
-    const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), OUTRO_TOKENS];
+    const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), this.outroTokens];
     const limit = request.maxTokens ?? Infinity;
     let sent = 0;
     let part = 0;
@@ -97,18 +106,21 @@ function lastUserMessage(request: BackendRequest): string {
 }
 
 const INTRO = "This is Jarvis's offline demo backend, not a language model, so I can't really answer ";
-const OUTRO =
-  'To chat with a real model, start Ollama (`ollama serve`, then `ollama pull llama3.2`) and restart Jarvis, ' +
-  'or set OLLAMA_HOST to where it runs. For llama.cpp, vLLM or another OpenAI-compatible server, ' +
-  'set JARVIS_BACKEND=openai and OPENAI_BASE_URL.';
+const ELSEWHERE =
+  'If Ollama runs on another machine, start Jarvis with OLLAMA_HOST set to it. For llama.cpp, vLLM or another ' +
+  'OpenAI-compatible server, start Jarvis with JARVIS_BACKEND=openai and OPENAI_BASE_URL.';
+/** auto mode watching for Ollama (autoWatch.ts): Jarvis switches by itself, as the UI's banner says. */
+const OUTRO_SWITCHING =
+  'To chat with a real model, start Ollama (`ollama serve`, then `ollama pull llama3.2`): Jarvis checks for it every few seconds ' +
+  `and switches to it by itself, no restart needed. ${ELSEWHERE}`;
+/** JARVIS_BACKEND=demo (or auto without its probe): nothing switches until Jarvis is started again. */
+const OUTRO_STAYING =
+  'To chat with a real model, start Ollama (`ollama serve`, then `ollama pull llama3.2`) and start Jarvis again ' +
+  `with JARVIS_BACKEND=auto (the default) or JARVIS_BACKEND=ollama. ${ELSEWHERE}`;
 
 function quote(prompt: string): string {
   const oneLine = prompt.replace(/\s+/g, ' ').trim();
   return `"${oneLine.length > 60 ? `${oneLine.slice(0, 57)}...` : oneLine}". `;
-}
-
-export function demoReply(prompt: string): string {
-  return INTRO + quote(prompt) + OUTRO;
 }
 
 /** Word-sized tokens, each keeping its trailing space, as models stream them. */
@@ -117,4 +129,5 @@ function tokenize(text: string): string[] {
 }
 
 const INTRO_TOKENS = tokenize(INTRO);
-const OUTRO_TOKENS = tokenize(OUTRO);
+const OUTRO_SWITCHING_TOKENS = tokenize(OUTRO_SWITCHING);
+const OUTRO_STAYING_TOKENS = tokenize(OUTRO_STAYING);
