@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys, sessionPrefix } from '../../src/streams/cluster/keys.js';
+import { keys, sessionPrefix } from '../../src/streams/cluster/redis/keys.js';
 import type { FakePlan, UpstreamRecord } from '../helpers/fakes/fakeOllama.js';
 import { attach, call, chat, LEASE_MS, startCluster, type TestCluster } from '../helpers/cluster/cluster.js';
 import { expectOneGeneratorAtATime, expectOneTerminal, expectOwnTokens, generatedUntil } from '../helpers/cluster/clusterChecks.js';

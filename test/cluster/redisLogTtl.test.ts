@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../src/streams/cluster/keys.js';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { encodeItem, encodeTerminal } from '../../src/streams/eventLog/redisEntries.js';
-import { RedisEventLog } from '../../src/streams/eventLog/redisEventLog.js';
+import { keys } from '../../src/streams/cluster/redis/keys.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { encodeItem, encodeTerminal } from '../../src/streams/cluster/eventLog/redisEntries.js';
+import { RedisEventLog } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import type { StatusEvent } from '../../src/shared/events.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 

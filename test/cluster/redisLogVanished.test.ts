@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusEvent, TerminalEvent } from '../../src/shared/events.js';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/eventLog/redisEntries.js';
-import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/eventLog/redisEventLog.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/cluster/eventLog/redisEntries.js';
+import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import { BEFORE_TOKENS, sliceEvents, type LogCursor, type LoggedEvent } from '../../src/streams/eventLog/types.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 

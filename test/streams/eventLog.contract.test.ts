@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { RedisEventLog } from '../../src/streams/eventLog/redisEventLog.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { RedisEventLog } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 import type { StatusEvent, TerminalEvent } from '../../src/shared/events.js';
 import { MemoryEventLog } from '../../src/streams/eventLog/memoryEventLog.js';

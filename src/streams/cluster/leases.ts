@@ -4,8 +4,8 @@ import type { SystemLog } from '../../log/systemLog.js';
 import type { ChatStream } from '../chatStream.js';
 import type { StreamRegistry } from '../registry.js';
 import { streamRows, type ClusterStreamRow } from './clusterQueries.js';
-import { keys } from './keys.js';
-import type { StreamRecord } from './logRestore.js';
+import { keys } from './redis/keys.js';
+import type { StreamRecord } from './eventLog/logRestore.js';
 
 export interface Held {
   stream: ChatStream;

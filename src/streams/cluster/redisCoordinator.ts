@@ -3,17 +3,17 @@ import type { CancelReason } from '../../shared/events.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import type { ChatStream } from '../chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from '../coordinator.js';
-import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
+import type { ClusterEventLog } from './eventLog/clusterEventLog.js';
 import type { RegisterOutcome, StreamRegistry } from '../registry.js';
 import { noMetrics, type LostFoundBy, type StreamMetrics } from '../streamMetrics.js';
 import { answersOwnerGone, otherInstancesRows, type ClusterStreamRow } from './clusterQueries.js';
-import { channels, keys, sessionPrefix } from './keys.js';
-import { mirrorLog } from './logMirror.js';
+import { channels, keys, sessionPrefix } from './redis/keys.js';
+import { mirrorLog } from './eventLog/logMirror.js';
 import { Leases, recheck, type Held, type Scripts } from './leases.js';
-import { LogRestorer, type StreamRecord } from './logRestore.js';
+import { LogRestorer, type StreamRecord } from './eventLog/logRestore.js';
 import { ReleaseWaits } from './releaseWaits.js';
 import { untilAborted } from '../untilAborted.js';
-import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './scripts.js';
+import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './redis/scripts.js';
 
 export interface RedisCoordinatorOptions {
   instance: string;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { keys } from './keys.js';
+import { keys } from './redis/keys.js';
 
 /**
  * A successor's wait for the stream it superseded to let go (resume-and-cluster.md §3):

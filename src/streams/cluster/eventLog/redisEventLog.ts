@@ -1,10 +1,10 @@
-import { abortableSleep as sleep } from '../abortableSleep.js';
+import { abortableSleep as sleep } from '../../abortableSleep.js';
 import type { Redis } from 'ioredis';
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import { keys } from '../cluster/keys.js';
-import { CHECK_LOST, PUSH } from '../cluster/scripts.js';
+import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import { keys } from '../redis/keys.js';
+import { CHECK_LOST, PUSH } from '../redis/scripts.js';
 import { compareIds, cursorOf, decode, encodeItem, encodeTerminal, followsDirectly, idOf, type Entry } from './redisEntries.js';
-import { advance, FROM_START, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
+import { advance, FROM_START, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from '../../eventLog/types.js';
 
 export interface RedisEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */

@@ -1,5 +1,5 @@
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import type { LogCursor, LogItem } from './types.js';
+import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import type { LogCursor, LogItem } from '../../eventLog/types.js';
 
 // How a stream's log is laid out in a Redis Stream (resume-and-cluster.md §3).
 // An entry's id is the cursor a reader has once it got that entry: `<seq+2>-<extra>`.
