@@ -1,4 +1,5 @@
-import { sleep } from './abortable.js';
+import { sleep } from '../shared/sleep.js';
+import { abortError } from './abortable.js';
 import type { EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
 import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from './types.js';
 
@@ -73,6 +74,7 @@ export class DemoBackend implements Backend {
       }
       if (part === parts.length || sent >= limit) break;
       await sleep(this.tokenMs, signal);
+      if (signal.aborted) throw abortError(signal);
       yield [{ type: 'token', text: parts[part]![index++]! }];
       sent++;
     }

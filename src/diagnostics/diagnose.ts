@@ -8,6 +8,7 @@ import { delaySection } from './delayChecks.js';
 import { checkWireEvents, LiveChat } from './httpChat.js';
 import { LogAnalyzer, type LogFacts } from './logAnalyzer.js';
 import { logSection } from './logChecks.js';
+import { sleep } from '../shared/sleep.js';
 import { forEachLine, forEachMergedLine, inspectLogFile, type LogFileInfo, type LogSource } from './logReader.js';
 import { fetchActiveStreams, probeHealth } from './liveServer.js';
 import type { DiagnoseInput, LiveFacts, Report } from './report.js';
@@ -116,7 +117,7 @@ async function classifyOrphans(sources: LogSource[], facts: LogFacts, live: Live
   if (unknown.size === 0) return;
   // Not active now: it may have ended between our read and the snapshot. Its
   // stream_end is then past readEnd (the log is written asynchronously: a short grace).
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   for (const s of sources) {
     await forEachLine(s.path, (raw) => {
       if (!raw.includes(' stream_end ')) return;
@@ -146,6 +147,6 @@ async function waitForLogLine(sources: LogSource[], event: string, trace: string
     }
     const ms = performance.now() - started;
     if (found || ms >= timeoutMs) return { found, ms };
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

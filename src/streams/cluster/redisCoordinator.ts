@@ -12,7 +12,7 @@ import { mirrorLog } from './eventLog/logMirror.js';
 import { Leases, recheck, type Held, type Scripts } from './leases.js';
 import { LogRestorer, type StreamRecord } from './eventLog/logRestore.js';
 import { ReleaseWaits } from './releaseWaits.js';
-import { untilAborted } from '../untilAborted.js';
+import { sleep, untilAborted } from '../../shared/sleep.js';
 import { ACQUIRE, RELEASE, RENEW, RESTORE, STOP } from './redis/scripts.js';
 
 export interface RedisCoordinatorOptions {
@@ -179,7 +179,7 @@ export class RedisCoordinator implements SessionCoordinator {
     // Its release in Redis, here or elsewhere, comes only once everything it superseded is gone
     // (see `release`): waiting for it waits for the whole chain, bounded.
     const released = prevState === 'live' ? this.releaseWaits.wait(prefix, prevId as string) : Promise.resolve('clean' as const);
-    const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), delay(this.options.cancelTimeoutMs)]);
+    const predecessorsGone = Promise.race([Promise.all([released, ...olderHere.map((s) => s.finished)]), sleep(this.options.cancelTimeoutMs, undefined, { unref: true })]);
     this.hold(stream, prefix, fence, predecessorsGone, sentAt + leaseMs);
     const started = performance.now();
     const outcome = await localWait;
@@ -211,7 +211,7 @@ export class RedisCoordinator implements SessionCoordinator {
     void (async () => {
       // The terminal event goes into Redis before the lease is let go: a successor's readers find it there.
       const timer = setTimeout(() => held.stopMirror.abort(), MIRROR_AFTER_END_MS);
-      await Promise.race([held.mirror, delay(this.options.cancelTimeoutMs)]);
+      await Promise.race([held.mirror, sleep(this.options.cancelTimeoutMs, undefined, { unref: true })]);
       // Still renewed meanwhile (it stays in `held`): the successor waits for its predecessors through it.
       await held.predecessorsGone;
       await this.scripts.jarvisRelease(held.prefix, stream.id, held.fence.toString()).catch((err: unknown) => this.trouble(String(err)));
@@ -279,7 +279,7 @@ export class RedisCoordinator implements SessionCoordinator {
   async close(): Promise<void> {
     clearInterval(this.timer);
     this.closing.abort();
-    await Promise.race([Promise.all([...this.held.values()].map((h) => h.mirror)), delay(1000)]);
+    await Promise.race([Promise.all([...this.held.values()].map((h) => h.mirror)), sleep(1000, undefined, { unref: true })]);
     await this.redis.zrem(keys.instances, this.options.instance).catch(() => {});
     this.sub.disconnect();
   }
@@ -359,8 +359,3 @@ export class RedisCoordinator implements SessionCoordinator {
   }
 }
 
-
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}

@@ -1,7 +1,7 @@
 import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
 import type { MemoryEventLog } from '../../eventLog/memoryEventLog.js';
 import type { RedisEventLog } from './redisEventLog.js';
-import { untilAborted } from '../../untilAborted.js';
+import { untilAborted } from '../../../shared/sleep.js';
 import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, StreamLogInfo } from '../../eventLog/types.js';
 
 /**

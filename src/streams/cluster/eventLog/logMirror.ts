@@ -1,4 +1,4 @@
-import { abortableSleep as sleep } from '../../abortableSleep.js';
+import { sleep } from '../../../shared/sleep.js';
 import type { MemoryEventLog } from '../../eventLog/memoryEventLog.js';
 import { cursorOf, encodeItem, encodeTerminal, type Entry } from './redisEntries.js';
 import type { RedisEventLog } from './redisEventLog.js';

@@ -1,4 +1,4 @@
-import { abortableSleep as sleep } from '../../abortableSleep.js';
+import { sleep } from '../../../shared/sleep.js';
 import type { Redis } from 'ioredis';
 import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
 import { keys } from '../redis/keys.js';
