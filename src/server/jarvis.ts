@@ -80,7 +80,6 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     if (cluster) {
       await cluster.coordinator.close();
       await cluster.streamLog.close();
-      cluster.redis.disconnect();
     }
     await log.close();
     throw err;
@@ -196,7 +195,6 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   clearTimeout(straggler);
   await ctx.registry.close();
   await ctx.streamLog.close();
-  ctx.cluster?.redis.disconnect();
   await ctx.store.close().catch((err: unknown) => log.warn('store_close_failed', { error: err instanceof Error ? err.message : String(err) }));
   log.info('shutdown_complete', { clean: ended });
   await log.close();
@@ -235,7 +233,7 @@ async function openCluster(config: Config, log: SystemLog, local: StreamRegistry
     retentionMs: config.streamRetentionMs,
     metrics,
   });
-  return { redis, streamLog, coordinator };
+  return { streamLog, coordinator };
 }
 
 /** The Redis URL without its password, for the log. */
