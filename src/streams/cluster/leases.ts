@@ -90,8 +90,7 @@ export class Leases {
     this.fenced.add(stream);
     this.log.warn('lease_lost', { trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, fence: fence.toString(), found_by: by });
     // Another instance has recorded this stream lost: stop generating now.
-    stream.fail('lost', 'this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
-    stream.controller.abort('lease_lost');
+    stream.loseSession('this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
   }
 
   /** Renews every held stream's lease, publishes this instance's streams and heartbeat: one pipeline, every third of a lease. */
