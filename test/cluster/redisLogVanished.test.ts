@@ -4,7 +4,8 @@ import type { StatusEvent, TerminalEvent } from '../../src/shared/events.js';
 import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
 import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/cluster/eventLog/redisEntries.js';
 import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/cluster/eventLog/redisEventLog.js';
-import { BEFORE_TOKENS, sliceEvents, type LogCursor, type LoggedEvent } from '../../src/streams/eventLog/types.js';
+import { BEFORE_TOKENS, type LogCursor } from '../../src/streams/eventLog/types.js';
+import { sliceEvents, type LoggedEvent } from '../helpers/logSlices.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 
 // A reader of a stream's Redis log whose log vanishes under it (Redis restarted empty,

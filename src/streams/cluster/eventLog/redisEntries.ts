@@ -50,10 +50,6 @@ export function encodeTerminal(event: TerminalEvent, at: LogCursor): Entry {
   return { id: `${at.seq + 2}-${at.extra + 1}`, type: 'e', value: JSON.stringify(event) };
 }
 
-export function encodeStatus(event: StatusEvent): Entry {
-  return { id: '1-0', type: 's', value: JSON.stringify(event) };
-}
-
 export type Decoded = { kind: 'status'; event: StatusEvent } | { kind: 'item'; item: LogItem } | { kind: 'terminal'; event: TerminalEvent };
 
 export function decode(type: string, value: string): Decoded {
