@@ -5,6 +5,7 @@ import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClien
 import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/cluster/eventLog/redisEntries.js';
 import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import { BEFORE_TOKENS, type LogCursor } from '../../src/streams/eventLog/types.js';
+import { sessionKeys } from '../helpers/cluster/redisLayout.js';
 import { sliceEvents, type LoggedEvent } from '../helpers/logSlices.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 
@@ -28,7 +29,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const PREFIX = 'jarvis:{k/s}:';
+const PREFIX = sessionKeys('k', 's');
 
 function statusOf(id: string): StatusEvent {
   return { type: 'status', status: 'thinking', stream_id: id, session_id: 's', trace_id: id, model: 'm' };
