@@ -15,7 +15,7 @@ import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 import { StreamReader } from '../helpers/streamReader.js';
 
-// The operator's side of a cluster (issue 14): what the logs, metrics and the
+// The operator's side of a cluster (docs/clusters.md, docs/operations.md): what the logs, metrics and the
 // conversation store say when an instance dies or restarts, and `jarvis diagnose`
 // over every instance's log.
 

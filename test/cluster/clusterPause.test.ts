@@ -11,7 +11,7 @@ import { redisUnavailable } from '../helpers/services/redis.js';
 import { startRedisProxy, type RedisProxy } from '../helpers/services/redisProxy.js';
 import type { StreamReader } from '../helpers/streamReader.js';
 
-// What a lease and a stop marker are for (issue 14; resume-and-cluster.md §4.3–4.4):
+// What a lease and a stop marker are for (docs/clusters.md):
 // an instance paused (SIGSTOP) past its lease while streaming, and pub/sub signals
 // that never arrive. i1 reaches Redis through a proxy that can hold back its
 // subscriber's messages; i2 and i3 directly.

@@ -9,7 +9,7 @@ import { MemoryEventLog } from '../../src/streams/eventLog/memoryEventLog.js';
 import { BEFORE_TOKENS, compareCursors, formatCursor, FROM_START, type LogCursor, type LogItem, type StreamEventLog } from '../../src/streams/eventLog/types.js';
 import { sliceEvents, type LoggedEvent } from '../helpers/logSlices.js';
 
-// The StreamEventLog contract (resume-and-cluster.md §3–4), one suite for every
+// The StreamEventLog contract (docs/conversations.md), one suite for every
 // implementation: MemoryEventLog, and RedisEventLog on a real redis-server.
 
 interface Impl {

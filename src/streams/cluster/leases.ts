@@ -52,7 +52,7 @@ export interface LostFields {
 const INSTANCE_FORGET_MS = 3_600_000;
 
 /**
- * The leases of this instance's streams (README "Running several instances"): renewed
+ * The leases of this instance's streams (docs/clusters.md): renewed
  * every third of a lease in one pipeline with the instance's heartbeat, checked before a
  * stream writes when it may have lapsed, and a stream whose lease another instance took
  * is stopped. The streams themselves are the coordinator's (`held`, shared).

@@ -1,6 +1,6 @@
 import type { StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
 
-// The per-stream event log (resume-and-cluster.md §2–3): every stream's events,
+// The per-stream event log (docs/conversations.md): every stream's events,
 // kept apart from any HTTP response, so that readers can come, go and come back.
 // Catch-up and the live tail are read from the same log; there is no second channel.
 

@@ -67,7 +67,7 @@ export type RawEntry = [id: string, fields: string[]];
 
 /**
  * A stream's event log in a Redis Stream, readable from every instance
- * (resume-and-cluster.md §3): writes are one Lua script that checks the writer's
+ * (docs/clusters.md): writes are one Lua script that checks the writer's
  * fence, the terminal and the stop marker; readers XRANGE the backlog, then XREAD
  * BLOCK from the last id they have, drop repeats, and treat a gap as an error.
  *
