@@ -14,6 +14,7 @@ import { fetchActiveStreams, probeHealth } from './live/liveServer.js';
 import type { DiagnoseInput, LiveFacts, Report } from './report/report.js';
 import { sinceHint } from './report/sinceHint.js';
 import { uiSection } from './checks/uiChecks.js';
+import { sleep } from '../shared/sleep.js';
 
 export interface DiagnoseOptions {
   /** One log. */
@@ -120,7 +121,7 @@ async function classifyOrphans(sources: LogSource[], facts: LogFacts, live: Live
   if (unknown.size === 0) return;
   // Not active now: it may have ended between our read and the snapshot. Its
   // stream_end is then past readEnd (the log is written asynchronously: a short grace).
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300);
   for (const s of sources) {
     await forEachLine(s.path, (raw) => {
       if (!raw.includes(' stream_end ')) return;
@@ -150,6 +151,6 @@ async function waitForLogLine(sources: LogSource[], event: string, trace: string
     }
     const ms = performance.now() - started;
     if (found || ms >= timeoutMs) return { found, ms };
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

@@ -7,10 +7,10 @@ import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
-import { openRedis, whenReady } from '../streams/cluster/redisClient.js';
+import { openRedis, whenReady } from '../streams/cluster/redis/redisClient.js';
 import { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
-import { ClusterEventLog } from '../streams/eventLog/clusterEventLog.js';
-import { RedisEventLog } from '../streams/eventLog/redisEventLog.js';
+import { ClusterEventLog } from '../streams/cluster/eventLog/clusterEventLog.js';
+import { RedisEventLog } from '../streams/cluster/eventLog/redisEventLog.js';
 import { StartPacer } from '../streams/startPacer.js';
 import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
@@ -80,7 +80,6 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     if (cluster) {
       await cluster.coordinator.close();
       await cluster.streamLog.close();
-      cluster.redis.disconnect();
     }
     await log.close();
     throw err;
@@ -195,7 +194,6 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   clearTimeout(straggler);
   await ctx.registry.close();
   await ctx.streamLog.close();
-  ctx.cluster?.redis.disconnect();
   await ctx.store.close().catch((err: unknown) => log.warn('store_close_failed', { error: err instanceof Error ? err.message : String(err) }));
   log.info('shutdown_complete', { clean: ended });
   await log.close();
@@ -234,7 +232,7 @@ async function openCluster(config: Config, log: SystemLog, local: StreamRegistry
     retentionMs: config.streamRetentionMs,
     metrics,
   });
-  return { redis, streamLog, coordinator };
+  return { streamLog, coordinator };
 }
 
 /** The Redis URL without its password, for the log. */

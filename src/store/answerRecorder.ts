@@ -2,6 +2,7 @@ import type { TerminalEvent } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { formatCursor, FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
 import type { ToolCall } from '../shared/events.js';
+import { sleep } from '../shared/sleep.js';
 import type { StoreHealth } from './faults/health.js';
 import { StoreError, type AnswerState, type AnswerTimings, type ConversationStore } from './types.js';
 
@@ -181,7 +182,7 @@ export class AnswerRecorder {
       for (let pass = 0; pass < READ_PASSES && !gone; pass++) {
         if (pass > 0) {
           if (!(await this.events.info(answer.streamId))) break;
-          await new Promise((resolve) => setTimeout(resolve, REREAD_PAUSE_MS));
+          await sleep(REREAD_PAUSE_MS);
         }
         const from = pass === 0 ? FROM_START : { seq, extra };
         for await (const slice of this.events.read(answer.streamId, from, reading.signal)) {
@@ -244,14 +245,9 @@ export class AnswerRecorder {
 
   /** Waits `ms`, or less: until the store answers again, or shutdown. */
   private async pause(ms: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    let onClose: (() => void) | undefined;
-    const waits: Array<Promise<unknown>> = [new Promise((resolve) => (timer = setTimeout(resolve, ms)))];
-    if (this.options.health?.down) waits.push(this.options.health.recovered());
-    waits.push(new Promise<void>((resolve) => this.closing.signal.addEventListener('abort', (onClose = () => resolve()), { once: true })));
-    await Promise.race(waits);
-    clearTimeout(timer);
-    if (onClose) this.closing.signal.removeEventListener('abort', onClose);
+    const recovered = new AbortController();
+    if (this.options.health?.down) void this.options.health.recovered().then(() => recovered.abort());
+    await sleep(ms, AbortSignal.any([this.closing.signal, recovered.signal]));
   }
 }
 

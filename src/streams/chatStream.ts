@@ -46,22 +46,22 @@ export class ChatStream implements UpstreamLink {
   readonly owner: string;
   readonly user: string | undefined;
   readonly model: string;
-  readonly controller = new AbortController();
+  private readonly controller = new AbortController();
   /** Made on first use: most streams end without anyone asking for their kill signal. */
   private killer: AbortController | undefined;
   private killTimer: NodeJS.Timeout | undefined;
   readonly createdAt = Date.now();
   readonly startedMs = performance.now();
   readonly timing: StreamTiming;
-  state: StreamState = 'waiting';
-  tokens = 0;
-  reasoningParts = 0;
-  toolCalls = 0;
-  /** Time to the first token, reasoning or tool call: the model's first sign of progress. */
-  firstTokenMs: number | undefined;
-  upstreamOpen = false;
-  upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
-  outcome: Outcome | undefined;
+  // Its state, changed only by its own methods (`conclude` decides the outcome); read through the getters below.
+  #state: StreamState = 'waiting';
+  #tokens = 0;
+  #reasoningParts = 0;
+  #toolCalls = 0;
+  #firstTokenMs: number | undefined;
+  #upstreamOpen = false;
+  #upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
+  #outcome: Outcome | undefined;
   // `finished` is made when first asked for (a supersede, a shutdown): an idle stream holds no promise for it.
   private finishedPromise: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
@@ -83,10 +83,45 @@ export class ChatStream implements UpstreamLink {
     this.timing = options.timing ?? new StreamTiming(this.startedMs);
   }
 
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  /** Tokens sent so far (the next token's seq). */
+  get tokens(): number {
+    return this.#tokens;
+  }
+
+  get reasoningParts(): number {
+    return this.#reasoningParts;
+  }
+
+  get toolCalls(): number {
+    return this.#toolCalls;
+  }
+
+  /** Time to the first token, reasoning or tool call: the model's first sign of progress. */
+  get firstTokenMs(): number | undefined {
+    return this.#firstTokenMs;
+  }
+
+  get upstreamOpen(): boolean {
+    return this.#upstreamOpen;
+  }
+
+  get upstreamClose(): { outcome: UpstreamCloseOutcome; ms: number } | undefined {
+    return this.#upstreamClose;
+  }
+
+  /** How it ended, once `conclude` has decided. */
+  get outcome(): Outcome | undefined {
+    return this.#outcome;
+  }
+
   /** Resolves once the stream has ended (its `stream_end` logged). */
   get finished(): Promise<void> {
     if (!this.finishedPromise) {
-      this.finishedPromise = this.state === 'ended' ? Promise.resolve() : new Promise((resolve) => (this.resolveFinished = resolve));
+      this.finishedPromise = this.#state === 'ended' ? Promise.resolve() : new Promise((resolve) => (this.resolveFinished = resolve));
     }
     return this.finishedPromise;
   }
@@ -111,37 +146,42 @@ export class ChatStream implements UpstreamLink {
     this.writer.status(this.statusEvent());
   }
 
+  /** Its wait for the stream it superseded is over: it generates now. */
+  startStreaming(): void {
+    if (this.#state === 'waiting') this.#state = 'streaming';
+  }
+
   /** Sends one token; resolves at once unless the client is behind (back-pressure). */
   sendToken(text: string): Promise<void> | undefined {
-    if (this.firstTokenMs === undefined) this.firstProgress();
-    const ok = this.writer.token(text, this.tokens++);
+    if (this.#firstTokenMs === undefined) this.firstProgress();
+    const ok = this.writer.token(text, this.#tokens++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
   sendReasoning(text: string): Promise<void> | undefined {
-    if (this.firstTokenMs === undefined) this.firstProgress();
-    const ok = this.writer.reasoning(text, this.reasoningParts++);
+    if (this.#firstTokenMs === undefined) this.firstProgress();
+    const ok = this.writer.reasoning(text, this.#reasoningParts++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
   sendToolCall(call: ToolCall): Promise<void> | undefined {
-    if (this.firstTokenMs === undefined) this.firstProgress();
-    const ok = this.writer.toolCall(call, this.toolCalls++);
+    if (this.#firstTokenMs === undefined) this.firstProgress();
+    const ok = this.writer.toolCall(call, this.#toolCalls++);
     return ok ? undefined : this.writer.drained(this.signal);
   }
 
   private firstProgress(): void {
-    this.firstTokenMs = performance.now() - this.startedMs;
+    this.#firstTokenMs = performance.now() - this.startedMs;
     // Before the writer runs: an SSE reply sends its headers, `Server-Timing` among them, with its first token.
     this.timing.firstByte();
   }
 
   conclude(outcome: Outcome): boolean {
-    if (this.outcome) return false;
-    this.outcome = outcome;
+    if (this.#outcome) return false;
+    this.#outcome = outcome;
     // Ended before its status went out (cancelled while the cluster took its session): the status still comes first.
     this.sendStatus();
-    if (this.state !== 'ended') this.state = 'closing';
+    if (this.#state !== 'ended') this.#state = 'closing';
     // The upstream is told first (Stop → upstream closed is the figure that matters), then the reader.
     if (outcome.kind !== 'done') this.releaseUpstream(outcome);
     this.writer.terminal(this.terminalEvent(outcome));
@@ -154,7 +194,7 @@ export class ChatStream implements UpstreamLink {
    * to stop, as on a cancel.
    */
   truncate(): boolean {
-    const outcome: Outcome = { kind: 'done', reason: 'length', usage: { prompt_tokens: 0, completion_tokens: this.tokens } };
+    const outcome: Outcome = { kind: 'done', reason: 'length', usage: { prompt_tokens: 0, completion_tokens: this.#tokens } };
     if (!this.conclude(outcome)) return false;
     this.releaseUpstream(outcome);
     return true;
@@ -168,20 +208,20 @@ export class ChatStream implements UpstreamLink {
   /** Aborts the upstream and starts the deadline after which its connection is cut. */
   private releaseUpstream(outcome: Outcome): void {
     this.controller.abort(outcome);
-    if (this.state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
+    if (this.#state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
   }
 
   /** Cuts the upstream connection now, acknowledged or not (grace expired, shutdown). */
   kill(why: string): void {
     this.killer ??= new AbortController();
-    if (this.killer.signal.aborted || this.state === 'ended') return;
-    if (this.upstreamOpen) this.log.warn('upstream_killed', { trace: this.id, session: this.sessionId, why });
+    if (this.killer.signal.aborted || this.#state === 'ended') return;
+    if (this.#upstreamOpen) this.log.warn('upstream_killed', { trace: this.id, session: this.sessionId, why });
     this.killer.abort(why);
   }
 
   cancel(reason: CancelReason): boolean {
     const cancelled = this.conclude({ kind: 'cancelled', reason });
-    if (cancelled) this.log.info('stream_cancelled', { trace: this.id, session: this.sessionId, reason, tokens: this.tokens });
+    if (cancelled) this.log.info('stream_cancelled', { trace: this.id, session: this.sessionId, reason, tokens: this.#tokens });
     return cancelled;
   }
 
@@ -189,10 +229,19 @@ export class ChatStream implements UpstreamLink {
     return this.conclude(status === undefined ? { kind: 'error', code, message } : { kind: 'error', code, message, status });
   }
 
+  /**
+   * Another instance took the stream's session (its lease lapsed and the cluster recorded it
+   * lost): it ends `lost` and its upstream is told to stop now, even after a `done`.
+   */
+  loseSession(message: string): void {
+    this.fail('lost', message);
+    this.controller.abort('lease_lost');
+  }
+
   /** Called once, by the stream's own `finally`, after `stream_end` is logged. */
   markFinished(): void {
     clearTimeout(this.killTimer);
-    this.state = 'ended';
+    this.#state = 'ended';
     this.resolveFinished?.();
   }
 
@@ -201,7 +250,7 @@ export class ChatStream implements UpstreamLink {
   }
 
   upstreamOpened(): void {
-    this.upstreamOpen = true;
+    this.#upstreamOpen = true;
   }
 
   upstreamFirstToken(readAt: number): void {
@@ -209,8 +258,8 @@ export class ChatStream implements UpstreamLink {
   }
 
   upstreamClosed(outcome: UpstreamCloseOutcome, ms: number): void {
-    this.upstreamOpen = false;
-    this.upstreamClose = { outcome, ms };
+    this.#upstreamOpen = false;
+    this.#upstreamClose = { outcome, ms };
   }
 
   private terminalEvent(outcome: Outcome): TerminalEvent {
@@ -222,7 +271,7 @@ export class ChatStream implements UpstreamLink {
           reason: outcome.reason,
           usage: outcome.usage,
           timings: {
-            ...(this.firstTokenMs === undefined ? {} : { ttft_ms: Math.round(this.firstTokenMs) }),
+            ...(this.#firstTokenMs === undefined ? {} : { ttft_ms: Math.round(this.#firstTokenMs) }),
             duration_ms: Math.round(performance.now() - this.startedMs),
           },
           ...ids,

@@ -3,7 +3,7 @@ import type { ChatStream } from './chatStream.js';
 import type { RegisterOutcome, StreamRegistry } from './registry.js';
 
 /**
- * The session rules (README "Which format answers", the session rules) as one interface, kept by one process
+ * The session rules (docs/api.md, the session rules) as one interface, kept by one process
  * (LocalCoordinator) or by every instance of a cluster together (RedisCoordinator,
  * src/streams/cluster/). `acquire` makes a stream its session's one generator,
  * after the bounded wait for its predecessor; `release` is called once, by the

@@ -46,7 +46,7 @@ export class StreamRegistry {
   /**
    * Makes `stream` its session's owner: supersedes every live stream of the session,
    * then waits until they have all finished their cleanup or `cancelTimeoutMs` has
-   * passed, whichever is first (README "Which format answers", session rule 1). The wait ends early if `stream` itself is
+   * passed, whichever is first (docs/api.md, the session rules). The wait ends early if `stream` itself is
    * cancelled meanwhile; its successor then waits for the older streams too.
    */
   async register(stream: ChatStream): Promise<RegisterOutcome> {

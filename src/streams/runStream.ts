@@ -61,7 +61,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       await turn;
       if (stream.signal.aborted) return;
     }
-    stream.state = 'streaming';
+    stream.startStreaming();
 
     const limits = deps.limits;
     // The default cap is Jarvis's, not the client's: it is enforced here and not sent

@@ -4,7 +4,7 @@ import { waitForLog } from '../helpers/log.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 
-// Three instances on one Redis and one Postgres (issue 14): the session rules, Stop
+// Three instances on one Redis and one Postgres (docs/clusters.md): the session rules, Stop
 // and resume hold across instances.
 
 const skip = redisUnavailable() ?? postgresUnavailable();

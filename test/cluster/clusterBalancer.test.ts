@@ -11,7 +11,7 @@ import { checkSchedules, withTimeout } from '../helpers/schedules.js';
 import type { StreamReader } from '../helpers/streamReader.js';
 
 // Three instances behind the real load balancer (Debian's haproxy with deploy/haproxy.cfg,
-// round robin), as users run them (issue 14): the runbook's matrix with each prompt of a
+// round robin), as users run them (docs/clusters.md): the `jarvis matrix` cases with each prompt of a
 // session landing on another instance than the one before; then random schedules of
 // prompts, stops, drops and resumes spread over the instances and the balancer.
 
@@ -41,7 +41,7 @@ describe.skipIf(skip)('cluster behind haproxy', () => {
     await c?.stop();
   });
 
-  describe('the runbook matrix across instances', () => {
+  describe('the matrix across instances', () => {
     it('haproxy spreads requests over the three instances, round robin', async () => {
       const seen: string[] = [];
       for (let i = 0; i < 6; i++) seen.push((await call(lb.url, 'GET', '/health')).body.cluster.instance);
@@ -87,7 +87,7 @@ describe.skipIf(skip)('cluster behind haproxy', () => {
       const s = session('rapid');
       const a = chat(lb.url, s, 'long-rapid-A');
       await a.tokensReached(1);
-      await new Promise((r) => setTimeout(r, 50)); // the runbook's "50 ms later"
+      await new Promise((r) => setTimeout(r, 50)); // the matrix's "50 ms later"
       const b = chat(lb.url, s, 'rapid-B');
       await Promise.all([a.finished, b.finished]);
       const [ia, ib] = await Promise.all([instanceOf(c, a.streamId!), instanceOf(c, b.streamId!)]);

@@ -4,7 +4,7 @@ import { events, waitForLog } from '../helpers/log.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
 
-// Faults of a cluster (issue 14): an instance killed mid-stream, Redis gone, Redis
+// Faults of a cluster (docs/clusters.md): an instance killed mid-stream, Redis gone, Redis
 // restarted empty. Each test has its own cluster (two instances).
 
 const skip = redisUnavailable() ?? postgresUnavailable();

@@ -5,17 +5,17 @@ import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
 import type { Check, Report } from '../../src/diagnostics/report/report.js';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { keys, sessionPrefix } from '../../src/streams/cluster/keys.js';
-import { RedisEventLog } from '../../src/streams/eventLog/redisEventLog.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { RedisEventLog } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import { FROM_START, type LogSlice } from '../../src/streams/eventLog/types.js';
 import { ALICE, attach, call, chat, LEASE_MS, OPS, startCluster, type TestCluster } from '../helpers/cluster/cluster.js';
+import { leaseKey, streamKeys } from '../helpers/cluster/redisLayout.js';
 import { events, waitForLog } from '../helpers/log.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 import { StreamReader } from '../helpers/streamReader.js';
 
-// The operator's side of a cluster (issue 14): what the logs, metrics and the
+// The operator's side of a cluster (docs/clusters.md, docs/operations.md): what the logs, metrics and the
 // conversation store say when an instance dies or restarts, and `jarvis diagnose`
 // over every instance's log.
 
@@ -143,7 +143,7 @@ describe.skipIf(skip)('cluster operations', () => {
     const p = chat(i1.url, 'paused', 'long-P');
     await p.tokensReached(5);
     client = openRedis(c.redis.url, 2000);
-    const lease = keys.lease(sessionPrefix('alice', 'paused'), p.streamId!);
+    const lease = leaseKey('alice', 'paused', p.streamId!);
     i1.proc.kill('SIGSTOP');
     try {
       await expect.poll(() => client!.exists(lease), { timeout: LEASE_MS * 4, interval: 50 }).toBe(0);
@@ -215,7 +215,7 @@ describe.skipIf(redisUnavailable())('a stream log read that fails', () => {
     const log = new RedisEventLog(client, { retentionMs: 60_000, leaseMs: 3000, commandTimeoutMs: 2000, onReadError: (streamId, sessionId) => failures.push({ streamId, sessionId }) });
     await log.create({ type: 'status', status: 'thinking', stream_id: 'st-gap', session_id: 'sess-gap', trace_id: 'st-gap', model: 'm' }, 'alice', 5n);
     // An entry out of order (token 3 right after the status): a gap a reader must not skip silently.
-    await client.xadd(keys.log('jarvis:{alice/sess-gap}:', 'st-gap'), '5-0', 't', 'k', 'v', 'x');
+    await client.xadd(streamKeys('alice', 'sess-gap', 'st-gap').log, '5-0', 't', 'k', 'v', 'x');
     const slices: LogSlice[] = [];
     for await (const slice of log.read('st-gap', FROM_START, AbortSignal.timeout(10_000))) slices.push(slice);
     expect(slices.at(-1)?.terminal).toMatchObject({ type: 'error', code: 'internal_error', stream_id: 'st-gap', session_id: 'sess-gap' });

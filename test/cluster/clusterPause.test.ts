@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys, sessionPrefix } from '../../src/streams/cluster/keys.js';
 import type { FakePlan, UpstreamRecord } from '../helpers/fakes/fakeOllama.js';
 import { attach, call, chat, LEASE_MS, startCluster, type TestCluster } from '../helpers/cluster/cluster.js';
+import { leaseKey, stopChannel } from '../helpers/cluster/redisLayout.js';
 import { expectOneGeneratorAtATime, expectOneTerminal, expectOwnTokens, generatedUntil } from '../helpers/cluster/clusterChecks.js';
 import type { JarvisProcess } from '../helpers/jarvisProcess.js';
 import { events, waitForLog } from '../helpers/log.js';
@@ -11,7 +11,7 @@ import { redisUnavailable } from '../helpers/services/redis.js';
 import { startRedisProxy, type RedisProxy } from '../helpers/services/redisProxy.js';
 import type { StreamReader } from '../helpers/streamReader.js';
 
-// What a lease and a stop marker are for (issue 14; resume-and-cluster.md §4.3–4.4):
+// What a lease and a stop marker are for (docs/clusters.md):
 // an instance paused (SIGSTOP) past its lease while streaming, and pub/sub signals
 // that never arrive. i1 reaches Redis through a proxy that can hold back its
 // subscriber's messages; i2 and i3 directly.
@@ -32,7 +32,7 @@ function plan(prompt: string): FakePlan {
   return { tokens: Array.from({ length: prompt.startsWith('long') ? 3000 : 200 }, (_, i) => `${prompt}#${i} `), tokenMs: 5 };
 }
 const upstream = (prompt: string): Promise<UpstreamRecord> => c.fake.waitForRequest((r) => r.prompt === prompt);
-const leaseKey = (s: string, streamId: string) => keys.lease(sessionPrefix('alice', s), streamId);
+const aliceLease = (s: string, streamId: string) => leaseKey('alice', s, streamId);
 
 describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
   beforeAll(async () => {
@@ -139,7 +139,7 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
     await up.closed;
     expect(up.aborted).toBe(true);
     // The subscribers come back by themselves: a later signal is heard again.
-    await expect.poll(async () => Number(((await redis.call('PUBSUB', 'NUMSUB', 'jarvis:stop')) as [string, number])[1]), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(async () => Number(((await redis.call('PUBSUB', 'NUMSUB', stopChannel)) as [string, number])[1]), { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
   });
 
   it('an instance paused (SIGSTOP) past its lease mid-stream: the session is taken elsewhere, and on SIGCONT its writes are refused, it logs lease_lost and closes its upstream', async () => {
@@ -154,7 +154,7 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
 
     i3.proc.kill('SIGSTOP');
     // The lease lapses (nothing renews it); the follower's stream is recorded lost and ends.
-    await expect.poll(() => redis.exists(leaseKey(s, a.streamId!)), { timeout: LEASE_MS + 10_000, interval: 50 }).toBe(0);
+    await expect.poll(() => redis.exists(aliceLease(s, a.streamId!)), { timeout: LEASE_MS + 10_000, interval: 50 }).toBe(0);
     await follower.finished;
     expect(expectOneTerminal(follower, 'follower')).toMatchObject({ type: 'error', code: 'lost' });
 

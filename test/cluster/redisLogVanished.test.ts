@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusEvent, TerminalEvent } from '../../src/shared/events.js';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/eventLog/redisEntries.js';
-import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/eventLog/redisEventLog.js';
-import { BEFORE_TOKENS, sliceEvents, type LogCursor, type LoggedEvent } from '../../src/streams/eventLog/types.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { encodeItem, encodeTerminal, type Entry } from '../../src/streams/cluster/eventLog/redisEntries.js';
+import { RedisEventLog, type RedisEventLogOptions } from '../../src/streams/cluster/eventLog/redisEventLog.js';
+import { BEFORE_TOKENS, type LogCursor } from '../../src/streams/eventLog/types.js';
+import { sessionKeys } from '../helpers/cluster/redisLayout.js';
+import { sliceEvents, type LoggedEvent } from '../helpers/logSlices.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 
 // A reader of a stream's Redis log whose log vanishes under it (Redis restarted empty,
@@ -27,7 +29,7 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const PREFIX = 'jarvis:{k/s}:';
+const PREFIX = sessionKeys('k', 's');
 
 function statusOf(id: string): StatusEvent {
   return { type: 'status', status: 'thinking', stream_id: id, session_id: 's', trace_id: id, model: 'm' };

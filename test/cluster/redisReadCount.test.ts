@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextReadCount, type RawEntry } from '../../src/streams/eventLog/redisEventLog.js';
+import { nextReadCount, type RawEntry } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 
 // A reader of a stream owned by another instance holds its last read from Redis until its
 // client reads: the size of a read, not only its count of entries, is bounded

@@ -1,14 +1,15 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Redis } from 'ioredis';
-import { openRedis, whenReady } from '../../src/streams/cluster/redisClient.js';
-import { RedisEventLog } from '../../src/streams/eventLog/redisEventLog.js';
+import { openRedis, whenReady } from '../../src/streams/cluster/redis/redisClient.js';
+import { RedisEventLog } from '../../src/streams/cluster/eventLog/redisEventLog.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../helpers/services/redis.js';
 import type { StatusEvent, TerminalEvent } from '../../src/shared/events.js';
 import { MemoryEventLog } from '../../src/streams/eventLog/memoryEventLog.js';
-import { BEFORE_TOKENS, compareCursors, formatCursor, FROM_START, sliceEvents, type LogCursor, type LoggedEvent, type LogItem, type StreamEventLog } from '../../src/streams/eventLog/types.js';
+import { BEFORE_TOKENS, compareCursors, formatCursor, FROM_START, type LogCursor, type LogItem, type StreamEventLog } from '../../src/streams/eventLog/types.js';
+import { sliceEvents, type LoggedEvent } from '../helpers/logSlices.js';
 
-// The StreamEventLog contract (resume-and-cluster.md §3–4), one suite for every
+// The StreamEventLog contract (docs/conversations.md), one suite for every
 // implementation: MemoryEventLog, and RedisEventLog on a real redis-server.
 
 interface Impl {

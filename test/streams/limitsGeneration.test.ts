@@ -4,7 +4,7 @@ import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 
-// Issue 10, generation limits and bounded parsing, enforced by Jarvis whatever the
+// Generation limits and bounded parsing (docs/limits.md), enforced by Jarvis whatever the
 // upstream does: these fakes ignore max_tokens, go silent, never finish, or send
 // events without end.
 

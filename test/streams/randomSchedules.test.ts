@@ -7,7 +7,8 @@ import { readLog } from '../helpers/log.js';
 import { checkSchedules, withTimeout } from '../helpers/schedules.js';
 
 // Hundreds of random schedules of start / supersede / stop / disconnect /
-// upstream fault on a few sessions, each checked against the SPEC §4 invariants.
+// upstream fault on a few sessions, each checked against the stream invariants
+// (docs/architecture.md): one generator per session, one stream_end per stream_start.
 
 const PLANS = ['normal', 'slow', 'ignore', 'fail', 'garbage', 'hang', 'http500'] as const;
 type PlanKind = (typeof PLANS)[number];
@@ -83,7 +84,7 @@ async function runSchedule(ops: Op[]): Promise<void> {
 
   // Every stream of this schedule leaves the registry...
   await expect.poll(() => j.jarvis.ctx.registry.list().filter((s) => s.sessionId.startsWith(`${id}-`)).length, { timeout: 5000, interval: 10 }).toBe(0);
-  // ...and every stream_start has exactly one stream_end (SPEC §4.5).
+  // ...and every stream_start has exactly one stream_end.
   // (The log is written asynchronously, so wait until it has caught up.)
   const mine = () => readLog(j.logFile).filter((l) => l.fields.session?.startsWith(`${id}-`));
   const knownIds = (await Promise.all(calls.map((c) => c.call.streamId.catch(() => undefined)))).filter((x) => x !== undefined);
@@ -118,7 +119,7 @@ async function runSchedule(ops: Op[]): Promise<void> {
     if (sid) expect(evts.every((e) => e.stream_id === sid)).toBe(true);
   }
 
-  // At most one upstream generation per session at any instant (SPEC §4.1),
+  // At most one upstream generation per session at any instant,
   // except where the cancel timeout was hit (the documented way out).
   const timedOut = new Set(lines.filter((l) => l.event === 'prev_stream_timeout_on_cancel').map((l) => l.fields.session));
   for (let n = 0; n < 3; n++) {
@@ -145,7 +146,7 @@ async function runSchedule(ops: Op[]): Promise<void> {
 }
 
 describe('random schedules', () => {
-  it('keep every SPEC §4 invariant over 200 schedules', async () => {
+  it('keep every stream invariant over 200 schedules', async () => {
     await checkSchedules(opArb, runSchedule, { maxLength: 14, runs: 200, seed: 20261125 });
   }, 240_000);
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { api, newConversation, readStream, sendMessage, settledConversation, type StreamReader } from '../helpers/streamReader.js';
 
-// Reattach (issue 12 §4): GET /v1/streams/{id}/events?after=<seq>, NDJSON or SSE,
+// Reattach (docs/conversations.md): GET /v1/streams/{id}/events?after=<seq>, NDJSON or SSE,
 // any number of readers; what a reader got before a drop plus what it gets after
 // reattaching is exactly the stored answer.
 

@@ -3,7 +3,7 @@ import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';
 
-// The interleavings around supersede (SPEC §4.1): each must end cleanly, with one
+// The interleavings around supersede (docs/api.md, the session rules): each must end cleanly, with one
 // terminal event per reader and one stream_end per stream_start (checked in close()).
 
 let j: TestJarvis;
@@ -122,7 +122,7 @@ describe('supersede', () => {
     const [aId, bId, cId] = await Promise.all([a.streamId, b.streamId, c.streamId]);
     await waitForLog(j.logFile, 'prev_stream_wait_abandoned', { trace: aId, new_trace: bId });
     // C started only once A had ended, its upstream cut off after A's grace: that
-    // is no clean finish, so it is logged and counted as a timeout (issue 10).
+    // is no clean finish, so it is logged and counted as a timeout.
     const line = await waitForLog(j.logFile, 'prev_stream_timeout_on_cancel', { trace: aId, new_trace: cId });
     // (`upstream_close=forced` when A was cut off before C's own deadline ran out, which is the usual order.)
     expect([undefined, 'forced']).toContain(line.fields.upstream_close);

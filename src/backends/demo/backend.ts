@@ -1,5 +1,6 @@
 import type { BuildContext } from '../kind.js';
-import { sleep } from '../upstream/abortable.js';
+import { sleep } from '../../shared/sleep.js';
+import { abortError } from '../upstream/abortable.js';
 import type { EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 
@@ -82,6 +83,7 @@ export class DemoBackend implements Backend {
       }
       if (part === parts.length || sent >= limit) break;
       await sleep(this.tokenMs, signal);
+      if (signal.aborted) throw abortError(signal);
       yield [{ type: 'token', text: parts[part]![index++]! }];
       sent++;
     }

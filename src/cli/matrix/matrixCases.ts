@@ -1,5 +1,6 @@
 import type { LiveChat } from '../../diagnostics/live/httpChat.js';
 import { describeDelta, type SupersedeDelta } from './supersedeMetrics.js';
+import { sleep } from '../../shared/sleep.js';
 import { describeTerminal, isTerminal, LONG_PROMPT, ms, SHORT_PROMPT, ttft, wireProblems, type MatrixRun, type RowResult } from './matrixRun.js';
 
 // The streaming test case matrix (docs/operations.md), one function per row. Each judges only what a
@@ -94,7 +95,7 @@ async function rapid(run: MatrixRun): Promise<RowResult> {
     r.problems.push(first ? `A finished (${describeTerminal(out)}) before B was sent: the reply is too short to test superseding` : `A sent no token (${describeTerminal(out)})`);
     return finish(r, '');
   }
-  await new Promise((resolve) => setTimeout(resolve, 50)); // the matrix's "50 ms later"
+  await sleep(50); // the matrix's "50 ms later"
   const b = run.send(session, SHORT_PROMPT);
   const [outA, outB] = await Promise.all([a.outcome, b.outcome]);
   r.timings.ttft = ms(ttft(outB));

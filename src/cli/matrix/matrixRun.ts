@@ -2,6 +2,7 @@ import { checkWireEvents, LiveChat, type ChatOutcome, type TimedEvent } from '..
 import { fetchActiveStreams } from '../../diagnostics/live/liveServer.js';
 import { readSupersedeTotals, supersedeDelta, type SupersedeDelta, type SupersedeTotals } from './supersedeMetrics.js';
 import { authHeaders } from '../../diagnostics/live/apiKey.js';
+import { sleep } from '../../shared/sleep.js';
 
 export interface MatrixOptions {
   url: string;
@@ -72,7 +73,7 @@ export class MatrixRun {
       const ms = performance.now() - since;
       if (still.length === 0) return { ms, stuck: [] };
       if (ms > this.options.releaseMs) return { ms, stuck: still.map((s) => `${s.stream_id} (${s.state}, upstream ${s.upstream_open ? 'open' : 'closed'}, ${s.tokens} tokens)`) };
-      await new Promise((r) => setTimeout(r, 25));
+      await sleep(25);
     }
   }
 }

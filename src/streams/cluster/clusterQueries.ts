@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ChatStream } from '../chatStream.js';
-import { keys } from './keys.js';
+import { keys } from './redis/keys.js';
 
 // What an instance asks Redis about the other instances: their live streams (for
 // /debug/streams) and whether an answer's instance and stream are gone (the store's sweep).

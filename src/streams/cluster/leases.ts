@@ -3,9 +3,10 @@ import type { CancelReason } from '../../shared/events.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import type { ChatStream } from '../chatStream.js';
 import type { StreamRegistry } from '../registry.js';
+import type { LostFoundBy, StreamMetrics } from '../streamMetrics.js';
 import { streamRows, type ClusterStreamRow } from './clusterQueries.js';
-import { keys } from './keys.js';
-import type { StreamRecord } from './logRestore.js';
+import { keys } from './redis/keys.js';
+import type { StreamRecord } from './eventLog/logRestore.js';
 
 export interface Held {
   stream: ChatStream;
@@ -37,11 +38,21 @@ export interface Scripts {
   jarvisStop(prefix: string, ...args: string[]): Promise<string[]>;
 }
 
+/** What the `stream_lost` line tells of a stream found lost. */
+export interface LostFields {
+  trace: string | undefined;
+  session: string;
+  key?: string;
+  prev_instance: string | undefined;
+  new_trace?: string;
+  fence?: string;
+}
+
 /** Instances not seen for this long leave the heartbeat set. */
 const INSTANCE_FORGET_MS = 3_600_000;
 
 /**
- * The leases of this instance's streams (README "Running several instances"): renewed
+ * The leases of this instance's streams (docs/clusters.md): renewed
  * every third of a lease in one pipeline with the instance's heartbeat, checked before a
  * stream writes when it may have lapsed, and a stream whose lease another instance took
  * is stopped. The streams themselves are the coordinator's (`held`, shared).
@@ -56,9 +67,20 @@ export class Leases {
     private readonly held: Map<string, Held>,
     private readonly local: StreamRegistry,
     private readonly log: SystemLog,
+    private readonly metrics: StreamMetrics,
     private readonly options: { instance: string; leaseMs: number },
     private readonly trouble: (error: string) => void,
   ) {}
+
+  /**
+   * This instance found a stream whose owner stopped renewing its lease and wrote its
+   * `lost` terminal: the `stream_lost` line (in this instance's log, the one that
+   * recorded it) and the metric. The dead instance can log nothing.
+   */
+  recordLost(foundBy: LostFoundBy, fields: LostFields): void {
+    this.log.warn('stream_lost', { ...fields, found_by: foundBy, lease_ms: this.options.leaseMs });
+    this.metrics.streamLost(foundBy);
+  }
 
   /** Another instance recorded this stream lost (its lease lapsed): it stops generating now, with one `lease_lost` line. */
   lost(stream: ChatStream, fence: bigint, by: string): void {
@@ -68,8 +90,7 @@ export class Leases {
     this.fenced.add(stream);
     this.log.warn('lease_lost', { trace: stream.id, session: stream.sessionId, key: stream.owner || undefined, fence: fence.toString(), found_by: by });
     // Another instance has recorded this stream lost: stop generating now.
-    stream.fail('lost', 'this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
-    stream.controller.abort('lease_lost');
+    stream.loseSession('this instance lost its hold on the stream (its lease lapsed and the cluster recorded it lost)');
   }
 
   /** Renews every held stream's lease, publishes this instance's streams and heartbeat: one pipeline, every third of a lease. */

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { keys } from './keys.js';
+import { keys } from './redis/keys.js';
 
 /**
- * A successor's wait for the stream it superseded to let go (resume-and-cluster.md §3):
+ * A successor's wait for the stream it superseded to let go (docs/clusters.md):
  * until its `released` message (pub/sub) or its lease key is gone (polled: pub/sub keeps
  * nothing, a message may be lost), bounded by the cancel timeout.
  */

@@ -1,5 +1,5 @@
 /**
- * Fencing tokens (resume-and-cluster.md §2): a number that grows with every stream,
+ * Fencing tokens (docs/conversations.md): a number that grows with every stream,
  * checked by the log and the store on every write, so a stale writer's late write
  * is refused. Seeded from the clock (in microseconds) so that it keeps growing
  * across restarts; a clock that steps back only slows it to +1 per stream.

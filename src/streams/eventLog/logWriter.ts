@@ -8,7 +8,7 @@ export interface LogWriterOptions {
   /**
    * The response that started the stream, when it reads the stream directly
    * (`/v1/chat/completions`): its back-pressure is the stream's, and its
-   * closing stops the stream (the runbook's rule). Absent for the conversations
+   * closing stops the stream (docs/api.md). Absent for the conversations
    * API, whose responses are log readers with their own back-pressure.
    */
   primary?: EventWriter;

@@ -1,6 +1,6 @@
-import type { JarvisEvent, StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
 
-// The per-stream event log (resume-and-cluster.md §2–3): every stream's events,
+// The per-stream event log (docs/conversations.md): every stream's events,
 // kept apart from any HTTP response, so that readers can come, go and come back.
 // Catch-up and the live tail are read from the same log; there is no second channel.
 
@@ -57,28 +57,6 @@ export interface LogSlice {
   items: LogItem[];
   /** The terminal event, once the reader has every item. */
   terminal?: TerminalEvent;
-}
-
-/** One event with the cursor a reader that got it resumes from (SSE `id:`). */
-export interface LoggedEvent {
-  cursor: LogCursor;
-  event: JarvisEvent;
-}
-
-/** A slice as events with their cursors (for readers that want them one by one, and for tests). */
-export function sliceEvents(slice: LogSlice, streamId: string, sessionId: string): LoggedEvent[] {
-  const out: LoggedEvent[] = [];
-  const ids = { stream_id: streamId, session_id: sessionId };
-  if (slice.status) out.push({ cursor: BEFORE_TOKENS, event: slice.status });
-  let c = slice.from;
-  for (const item of slice.items) {
-    c = advance(c, item);
-    if (typeof item === 'string') out.push({ cursor: c, event: { type: 'token', text: item, seq: c.seq, ...ids } });
-    else if (item.kind === 'reasoning') out.push({ cursor: c, event: { type: 'reasoning', text: item.text, seq: item.seq, ...ids } });
-    else out.push({ cursor: c, event: { type: 'tool_call', index: item.index, ...item.call, ...ids } });
-  }
-  if (slice.terminal) out.push({ cursor: advance(c, 'terminal'), event: slice.terminal });
-  return out;
 }
 
 /**

@@ -1,13 +1,13 @@
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import type { MemoryEventLog } from './memoryEventLog.js';
+import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import type { MemoryEventLog } from '../../eventLog/memoryEventLog.js';
 import type { RedisEventLog } from './redisEventLog.js';
-import { untilAborted } from '../untilAborted.js';
-import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, StreamLogInfo } from './types.js';
+import { untilAborted } from '../../../shared/sleep.js';
+import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, StreamLogInfo } from '../../eventLog/types.js';
 
 /**
  * The event log of an instance in a cluster: the streams it runs are written to
  * its memory log (the per-token path stays in memory) and mirrored into Redis by
- * the coordinator (src/streams/cluster/logMirror.ts); a stream is read from memory
+ * the coordinator (logMirror.ts); a stream is read from memory
  * where it runs, and from Redis on every other instance.
  */
 export class ClusterEventLog implements StreamEventLog {

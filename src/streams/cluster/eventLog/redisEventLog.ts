@@ -1,10 +1,10 @@
-import { abortableSleep as sleep } from '../abortableSleep.js';
+import { sleep } from '../../../shared/sleep.js';
 import type { Redis } from 'ioredis';
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import { keys } from '../cluster/keys.js';
-import { CHECK_LOST, PUSH } from '../cluster/scripts.js';
+import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import { keys } from '../redis/keys.js';
+import { CHECK_LOST, PUSH } from '../redis/scripts.js';
 import { compareIds, cursorOf, decode, encodeItem, encodeTerminal, followsDirectly, idOf, type Entry } from './redisEntries.js';
-import { advance, FROM_START, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
+import { advance, FROM_START, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from '../../eventLog/types.js';
 
 export interface RedisEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */
@@ -67,7 +67,7 @@ export type RawEntry = [id: string, fields: string[]];
 
 /**
  * A stream's event log in a Redis Stream, readable from every instance
- * (resume-and-cluster.md §3): writes are one Lua script that checks the writer's
+ * (docs/clusters.md): writes are one Lua script that checks the writer's
  * fence, the terminal and the stop marker; readers XRANGE the backlog, then XREAD
  * BLOCK from the last id they have, drop repeats, and treat a gap as an error.
  *

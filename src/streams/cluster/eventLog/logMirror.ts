@@ -1,8 +1,8 @@
-import { abortableSleep as sleep } from '../abortableSleep.js';
-import type { MemoryEventLog } from '../eventLog/memoryEventLog.js';
-import { cursorOf, encodeItem, encodeTerminal, type Entry } from '../eventLog/redisEntries.js';
-import type { RedisEventLog } from '../eventLog/redisEventLog.js';
-import { advance, BEFORE_TOKENS, type LogCursor } from '../eventLog/types.js';
+import { sleep } from '../../../shared/sleep.js';
+import type { MemoryEventLog } from '../../eventLog/memoryEventLog.js';
+import { cursorOf, encodeItem, encodeTerminal, type Entry } from './redisEntries.js';
+import type { RedisEventLog } from './redisEventLog.js';
+import { advance, BEFORE_TOKENS, type LogCursor } from '../../eventLog/types.js';
 
 export interface MirrorTarget {
   prefix: string;

@@ -1,7 +1,7 @@
-import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
-import type { LogCursor, LogItem } from './types.js';
+import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import type { LogCursor, LogItem } from '../../eventLog/types.js';
 
-// How a stream's log is laid out in a Redis Stream (resume-and-cluster.md §3).
+// How a stream's log is laid out in a Redis Stream (docs/clusters.md).
 // An entry's id is the cursor a reader has once it got that entry: `<seq+2>-<extra>`.
 // The status event is `1-0` (cursor -1: before every token), token `seq` is
 // `<seq+2>-0`, and the reasoning, tool calls and terminal event after token `seq`
@@ -48,10 +48,6 @@ export function encodeItem(item: LogItem, at: LogCursor): Entry {
 
 export function encodeTerminal(event: TerminalEvent, at: LogCursor): Entry {
   return { id: `${at.seq + 2}-${at.extra + 1}`, type: 'e', value: JSON.stringify(event) };
-}
-
-export function encodeStatus(event: StatusEvent): Entry {
-  return { id: '1-0', type: 's', value: JSON.stringify(event) };
 }
 
 export type Decoded = { kind: 'status'; event: StatusEvent } | { kind: 'item'; item: LogItem } | { kind: 'terminal'; event: TerminalEvent };

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import type { SystemLog } from '../../log/systemLog.js';
-import type { ClusterEventLog } from '../eventLog/clusterEventLog.js';
-import { keys } from './keys.js';
+import type { SystemLog } from '../../../log/systemLog.js';
+import type { ClusterEventLog } from './clusterEventLog.js';
+import { keys } from '../redis/keys.js';
 import { mirrorLog } from './logMirror.js';
-import { RESTORE_ENDED } from './scripts.js';
+import { RESTORE_ENDED } from '../redis/scripts.js';
 
 /** What it takes to write a stream's Redis record back: its session's key prefix, its fence, the RESTORE scripts' ARGV[1..9]. */
 export interface StreamRecord {

@@ -1,4 +1,4 @@
-// Redis keys of the cluster (resume-and-cluster.md §3). Everything about one
+// Redis keys of the cluster (docs/clusters.md). Everything about one
 // session shares one hash tag, `{owner/session}`, so each Lua script touches one
 // slot (Redis Cluster-safe). Key names ([A-Za-z0-9._-]) and session ids
 // ([A-Za-z0-9._:-]) contain neither `/` nor braces.

@@ -1,4 +1,4 @@
-// The cluster's atomic steps, one Lua script each (resume-and-cluster.md §2–3).
+// The cluster's atomic steps, one Lua script each (docs/clusters.md).
 // KEYS[1] is always the session's prefix `jarvis:{owner/session}:`: every key a
 // script touches is built from it, so all share its hash slot.
 //
