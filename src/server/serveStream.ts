@@ -24,7 +24,7 @@ export interface StreamedReply {
 }
 
 /**
- * Serves one generation as a stream under the session rules (README "Which format answers", the session rules), whatever
+ * Serves one generation as a stream under the session rules (docs/api.md, the session rules), whatever
  * the wire format: takes over the response, runs the stream to its one end, and
  * cancels it (`client_closed`) when the client goes.
  *

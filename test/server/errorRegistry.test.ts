@@ -12,6 +12,7 @@ import {
   errorMessage,
   errorOfEvent,
   errorStatus,
+  isErrorCode,
   wireError,
   type ErrorParams,
   type GuardErrorCode,
@@ -97,6 +98,7 @@ describe('the error registry', () => {
     expect([closed, streamCodesAreEventCodes, subsets]).toEqual([true, true, true]);
     expect(Object.keys(SAMPLES).sort()).toEqual([...ERROR_CODES].sort());
     for (const code of [...STREAM_ERROR_CODES, ...GUARD_ERROR_CODES]) expect(ERROR_CODES).toContain(code);
+    expect([isErrorCode('model_not_found'), isErrorCode('toString'), isErrorCode('http_502')]).toEqual([true, false, false]);
   });
 
   it.each(ERROR_CODES)('%s has an error status and a message rendered from its template', (code) => {
@@ -190,7 +192,7 @@ describe('the error handler', () => {
     const refused = await app.inject({ method: 'GET', url: '/refuses' });
     expect(refused.statusCode).toBe(429);
     expect(refused.headers['retry-after']).toBe('2');
-    expect(refused.json()).toEqual({ error: { code: 'too_many_streams', message: render('too_many_streams').replace('64', '2'), type: 'rate_limit_error', param: null } });
+    expect(refused.json()).toEqual({ error: { code: 'too_many_streams', message: errorMessage('too_many_streams', { max: 2 }), type: 'rate_limit_error', param: null } });
     await app.close();
   });
 
