@@ -2,6 +2,7 @@ import { ClusterUnavailableError } from '../streams/coordinator.js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { SESSION_HEADER } from '../shared/events.js';
 import {
+  ERRORS,
   errorStatus,
   withMessage,
   type ErrorArgs,
@@ -14,7 +15,6 @@ import {
 import type { SystemLog } from '../log/systemLog.js';
 import { principalOf } from './guards/principal.js';
 import { jarvisErrorBody } from './protocols/jarvis/errors.js';
-import { ERRORS } from '../shared/errors.js';
 
 // The codes, statuses and words of every error are in src/shared/errors.ts (docs/errors.md);
 // each protocol gives them its shape (src/server/protocols/*/errors.ts).
