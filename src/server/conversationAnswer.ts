@@ -8,7 +8,7 @@ import type { Conversation, StoredMessage, Turn } from '../store/types.js';
 import type { JarvisContext } from './context.js';
 import { conversationJson, messageJson } from './conversationJson.js';
 import { defaultModel } from './defaultModel.js';
-import { HttpError } from './errors.js';
+import { HttpError, httpError } from './errors.js';
 import { clientKeyOf } from './guards/clientKey.js';
 import { openLoggedStream } from './loggedStream.js';
 import { replayFormat } from './replayWriter.js';
@@ -47,7 +47,7 @@ export async function startAnswer(
 ): Promise<void> {
   if (ctx.shuttingDown) throw shuttingDown();
   const down = ctx.registry.unavailable();
-  if (down) throw new HttpError(503, 'cluster_unavailable', down);
+  if (down) throw new HttpError('cluster_unavailable', down);
   // The backend read once (auto mode may switch ctx.backend meanwhile).
   const backend = ctx.backend;
   const model = params.model ?? conversation.model ?? (await defaultModel(ctx));
@@ -127,5 +127,5 @@ function promptOf(system: string | null, history: StoredMessage[]): ChatMessage[
 }
 
 function shuttingDown(): HttpError {
-  return new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+  return httpError('shutting_down');
 }

@@ -1,6 +1,7 @@
 import { BackendError, type Backend } from '../backends/types.js';
 import type { JarvisContext } from './context.js';
-import { HttpError } from './errors.js';
+import { HttpError, httpError } from './errors.js';
+import { technicalDetail } from '../shared/errors.js';
 
 /**
  * The model of a request that names none: JARVIS_MODEL, else the backend's first.
@@ -15,12 +16,12 @@ export async function defaultModel(ctx: JarvisContext, backend: Backend = ctx.ba
     models = await backend.models();
   } catch (err) {
     const code = err instanceof BackendError ? err.code : 'upstream_unavailable';
-    throw new HttpError(502, code, `no model named and the ${backend.name} backend cannot list its models: ${err instanceof Error ? err.message : String(err)}`);
+    throw new HttpError(code, `no model named and the ${backend.name} backend cannot list its models: ${err instanceof Error ? err.message : String(err)}`, { status: 502, detail: technicalDetail(err) });
   }
   const model = models[0];
   if (ctx.backend === backend) ctx.defaultModel = model;
   if (!model) {
-    throw new HttpError(400, 'no_model', `the ${backend.name} backend has no model; name one in "model", set JARVIS_MODEL, or pull one (ollama pull llama3.2)`);
+    throw httpError('no_model', { backend: backend.name });
   }
   return model;
 }

@@ -1,84 +1,116 @@
 import { ClusterUnavailableError } from '../streams/coordinator.js';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { SESSION_HEADER, type ApiError, type GuardErrorCode } from '../shared/events.js';
+import { SESSION_HEADER } from '../shared/events.js';
+import {
+  ERRORS,
+  errorStatus,
+  withMessage,
+  type ErrorArgs,
+  type ErrorParams,
+  type GuardErrorCode,
+  type JarvisErrorCode,
+  type WireError,
+  type WireErrorOptions,
+} from '../shared/errors.js';
 import type { SystemLog } from '../log/systemLog.js';
 import { principalOf } from './guards/principal.js';
+import { jarvisErrorBody } from './protocols/jarvis/errors.js';
+
+// The codes, statuses and words of every error are in src/shared/errors.ts (docs/errors.md);
+// each protocol gives them its shape (src/server/protocols/*/errors.ts).
+
+export interface HttpErrorOptions extends WireErrorOptions {
+  /** Extra response headers, e.g. `Retry-After` on a 429, a 401's challenge. */
+  headers?: Readonly<Record<string, string>>;
+}
 
 /** An error with the status and code the client should see (and any headers it needs, e.g. a 401's challenge). */
 export class HttpError extends Error {
+  readonly statusCode: number;
+  /** The request field at fault, as OpenAI's `param`. */
+  readonly param: string | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** The technical cause (errno, an upstream's words): logged, and sent beside the message. */
+  readonly detail: string | undefined;
+
+  /** `message` already worded (a backend's, the store's); else use httpError(), which renders the registry's. */
   constructor(
-    readonly statusCode: number,
-    readonly code: string,
+    readonly code: JarvisErrorCode,
     message: string,
-    /** The request field at fault, as OpenAI's `param`. */
-    readonly param: string | null = null,
-    /** Extra response headers, e.g. `Retry-After` on a 429. */
-    readonly headers: Record<string, string> = {},
+    options: HttpErrorOptions = {},
   ) {
     super(message);
+    this.statusCode = options.status ?? errorStatus(code);
+    this.param = options.param ?? null;
+    this.headers = options.headers ?? {};
+    this.detail = options.detail;
+  }
+
+  toWire(): WireError {
+    return withMessage(this.code, this.message, { status: this.statusCode, param: this.param, ...(this.detail ? { detail: this.detail } : {}) });
   }
 }
 
-/** A request refused by a guard (src/server/guards/), before any of its work was done. */
+/** `httpError('model_not_found', { model })`: the registry's status and message for `code`. */
+export function httpError<C extends JarvisErrorCode>(code: C, ...args: ErrorArgs<C, HttpErrorOptions>): HttpError {
+  const [params, options] = args as [ErrorParams<C>, HttpErrorOptions?];
+  return new HttpError(code, render(code, params), options);
+}
+
+/** A request refused by a guard (src/server/guards/, docs/security.md), before any of its work was done. */
 export class GuardError extends HttpError {
   declare readonly code: GuardErrorCode;
-  constructor(statusCode: number, code: GuardErrorCode, message: string, headers?: Readonly<Record<string, string>>) {
-    super(statusCode, code, message, null, headers);
-  }
 }
 
-/** Jarvis's error body, also a valid OpenAI error object (`type`, `param`). */
-export function errorBody(code: string, message: string, status = 400, param: string | null = null): ApiError {
-  return { error: { code, message, type: errorType(status), param } };
+export function guardError<C extends GuardErrorCode>(code: C, ...args: ErrorArgs<C, HttpErrorOptions>): GuardError {
+  const [params, options] = args as [ErrorParams<C>, HttpErrorOptions?];
+  return new GuardError(code, render(code, params), options);
 }
 
-function errorType(status: number): string {
-  if (status === 429) return 'rate_limit_error';
-  return status < 500 ? 'invalid_request_error' : 'server_error';
+function render<C extends JarvisErrorCode>(code: C, params: ErrorParams<C>): string {
+  return (ERRORS[code].message as (p: ErrorParams<C>) => string)(params);
 }
 
-/** How a failed request is answered: `body` encodes it in the route's protocol. */
-export type ErrorBodyOf = (code: string, message: string, status: number, param: string | null) => unknown;
+/** How a failed request is answered: encodes the error in the route's protocol. */
+export type ErrorBodyOf = (err: WireError) => unknown;
 
-/** Every failure becomes `{"error":{"code","message"}}` and one log line; none is a crash. */
-export function installErrorHandling(app: FastifyInstance, log: SystemLog, body: ErrorBodyOf = errorBody): void {
+/** Every failure becomes one error body in the route's protocol and one log line (with its `detail`); none is a crash. */
+export function installErrorHandling(app: FastifyInstance, log: SystemLog, body: ErrorBodyOf = jarvisErrorBody): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
-    const { status, code, message } = classify(err);
-    const param = err instanceof HttpError ? err.param : null;
+    const wire = classify(err);
     const fields = {
       method: request.method,
       url: request.url.slice(0, 200),
-      status,
-      code,
-      error: message.slice(0, 300),
+      status: wire.status,
+      code: wire.code,
+      error: wire.message.slice(0, 300),
+      detail: wire.detail?.slice(0, 500),
       session: typeof request.headers[SESSION_HEADER] === 'string' ? request.headers[SESSION_HEADER].slice(0, 128) : undefined,
       key: principalOf(request)?.name,
     };
-    if (status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
+    if (wire.status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
     if (err instanceof HttpError) void reply.headers(err.headers);
-    void reply.code(status).type('application/json').send(body(code, message, status, param));
+    void reply.code(wire.status).type('application/json').send(body(wire));
   });
 
   app.setNotFoundHandler((request, reply) => {
+    const wire = withMessage('not_found', render('not_found', { method: request.method, path: request.url.split('?')[0] ?? '' }));
     log.warn('bad_request', { method: request.method, url: request.url.slice(0, 200), status: 404, code: 'not_found' });
-    void reply.code(404).type('application/json').send(body('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`, 404, null));
+    void reply.code(404).type('application/json').send(body(wire));
   });
 }
 
-function classify(err: FastifyError | HttpError): { status: number; code: string; message: string } {
-  if (err instanceof HttpError) return { status: err.statusCode, code: err.code, message: err.message };
-  if (err instanceof ClusterUnavailableError) return { status: 503, code: 'cluster_unavailable', message: err.message };
+function classify(err: FastifyError | HttpError): WireError {
+  if (err instanceof HttpError) return err.toWire();
+  if (err instanceof ClusterUnavailableError) return withMessage('cluster_unavailable', err.message);
   if ('validation' in err && err.validation) {
-    if (err.validationContext === 'params') {
-      return { status: 400, code: 'invalid_session_id', message: 'session ids are 1-128 characters of A-Z a-z 0-9 . _ : -' };
-    }
-    return { status: 400, code: 'invalid_request', message: `invalid request: ${err.message.replace(/^body\/?/, 'body ')}` };
+    if (err.validationContext === 'params') return withMessage('invalid_session_id', render('invalid_session_id', { in: 'path' }));
+    return withMessage('invalid_request', `invalid request: ${err.message.replace(/^body\/?/, 'body ')}`);
   }
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-    return { status: 413, code: 'body_too_large', message: 'request body is larger than the limit (JARVIS_BODY_LIMIT_BYTES)' };
-  }
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return withMessage('body_too_large', render('body_too_large', undefined));
   const status = err.statusCode ?? 500;
-  if (status >= 400 && status < 500) return { status, code: (err.code ?? 'bad_request').toLowerCase(), message: err.message };
-  return { status: 500, code: 'internal_error', message: 'Jarvis failed to handle this request; see the system log' };
+  // Fastify's own 4xx: its status kept, its code (FST_ERR_…) in `detail`.
+  if (status >= 400 && status < 500) return withMessage('bad_request', err.message, { status, ...(err.code ? { detail: err.code } : {}) });
+  return withMessage('internal_error', render('internal_error', undefined));
 }

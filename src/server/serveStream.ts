@@ -6,7 +6,7 @@ import type { EventWriter } from '../streams/eventWriter.js';
 import { runStream } from '../streams/runStream.js';
 import { StreamTiming } from '../streams/streamTiming.js';
 import type { JarvisContext } from './context.js';
-import { HttpError } from './errors.js';
+import { HttpError, httpError } from './errors.js';
 import { clientKeyOf } from './guards/clientKey.js';
 import { ownerOf, principalOf } from './guards/principal.js';
 import { openLoggedStream } from './loggedStream.js';
@@ -24,7 +24,7 @@ export interface StreamedReply {
 }
 
 /**
- * Serves one generation as a stream under the session rules (README "Which format answers", the session rules), whatever
+ * Serves one generation as a stream under the session rules (docs/api.md, the session rules), whatever
  * the wire format: takes over the response, runs the stream to its one end, and
  * cancels it (`client_closed`) when the client goes.
  *
@@ -33,9 +33,9 @@ export interface StreamedReply {
  * and promise reactions) for its whole life, only runStream's.
  */
 export function serveStream(ctx: JarvisContext, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
-  if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+  if (ctx.shuttingDown) throw httpError('shutting_down');
   const down = ctx.registry.unavailable();
-  if (down) throw new HttpError(503, 'cluster_unavailable', down);
+  if (down) throw new HttpError('cluster_unavailable', down);
   // The session belongs to the caller's key: two keys never share a session, whatever its id.
   const owner = ownerOf(principalOf(request));
   // Admitted before the response is taken over, so a refusal is a plain 429.

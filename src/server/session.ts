@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { SESSION_HEADER, SESSION_ID_PATTERN } from '../shared/events.js';
-import { HttpError } from './errors.js';
+import { httpError } from './errors.js';
 
 /**
  * The request's session: its valid `X-Session-Id`, else a new session of its own.
@@ -14,7 +14,7 @@ export function sessionOf(request: FastifyRequest): string {
   const header = request.headers[SESSION_HEADER];
   if (header === undefined) return `sess-${randomUUID()}`;
   if (typeof header !== 'string' || !SESSION_ID_PATTERN.test(header)) {
-    throw new HttpError(400, 'invalid_session_id', 'X-Session-Id must be 1-128 characters of A-Z a-z 0-9 . _ : -');
+    throw httpError('invalid_session_id', { in: 'header' });
   }
   return header;
 }

@@ -1,5 +1,7 @@
-// The Jarvis wire events (README "Which format answers"). The one definition: the server writes these,
+// The Jarvis wire events (docs/api.md). The one definition: the server writes these,
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
+
+import type { StreamErrorCode } from './errors.js';
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';
@@ -18,38 +20,9 @@ export interface ToolCall {
 
 export type CancelReason = 'superseded' | 'stopped' | 'client_closed' | 'shutdown';
 
-export type ErrorCode =
-  | 'upstream_unavailable'
-  | 'upstream_error'
-  | 'model_not_found'
-  | 'no_model'
-  | 'timeout'
-  | 'internal_error'
-  /** The backend cannot do this at all (the demo backend has no embeddings). */
-  | 'unsupported'
-  /** The request cannot be served as given (an image that cannot be fetched…). */
-  | 'invalid_request'
-  /** The upstream refused the request with a 4xx (context too long, "does not support tools"…); `status` is its status. */
-  | 'upstream_rejected'
-  /** Cluster mode: Redis cannot be reached, so the session rules cannot be kept (503). */
-  | 'cluster_unavailable'
-  /** Cluster mode: the instance running the stream stopped renewing its lease (it died or hung); the answer ends here. */
-  | 'lost'
-  /**
-   * Cluster mode: the stream's log vanished from Redis (restarted empty) and its instance did not
-   * write it back in time; this reader ends here, the answer itself may have gone on (reload it).
-   */
-  | 'answer_log_lost';
-
-/** Why a request was refused before any work was done (the request guards, src/server/guards/). */
-export type GuardErrorCode =
-  | 'host_not_allowed'
-  | 'origin_not_allowed'
-  | 'missing_api_key'
-  | 'invalid_api_key'
-  | 'admin_required'
-  /** The key's conversations fill its storage quota (JARVIS_STORAGE_QUOTA_BYTES): 403 until it deletes some. */
-  | 'storage_quota_exceeded';
+/** The codes an `error` event may carry (their statuses and words: src/shared/errors.ts, docs/errors.md). */
+export type ErrorCode = StreamErrorCode;
+export type { GuardErrorCode, JarvisErrorCode } from './errors.js';
 
 /** Why a reply ended normally: OpenAI's finish reasons, as the upstream reported them. */
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
@@ -121,6 +94,8 @@ export interface ErrorEvent extends EventBase {
   message: string;
   /** The HTTP status an OpenAI client is given for this error (set for `upstream_rejected`: the upstream's 4xx). */
   status?: number;
+  /** The technical cause (errno, the upstream's own words) behind a `message` written for people. */
+  detail?: string;
 }
 
 export type TerminalEvent = DoneEvent | CancelledEvent | ErrorEvent;
@@ -162,9 +137,13 @@ export interface ModelList {
   data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
 }
 
-/** Every 4xx/5xx JSON body; also a valid OpenAI error object. */
+/**
+ * Every 4xx/5xx JSON body; also a valid OpenAI error object (src/server/protocols/openai/errors.ts).
+ * `code` is one of JarvisErrorCode (src/shared/errors.ts) when this Jarvis wrote it; a reader keeps it
+ * a string, for what an older server or a proxy sends.
+ */
 export interface ApiError {
-  error: { code: string; message: string; type: string; param: string | null };
+  error: { code: string; message: string; type: string; param: string | null; detail?: string };
 }
 
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

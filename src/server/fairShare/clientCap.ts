@@ -1,4 +1,7 @@
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
+
+/** The codes of the per-client bounds (src/shared/errors.ts). */
+export type ClientCapCode = 'too_many_followers_for_client' | 'too_many_readers_for_client' | 'too_many_searches';
 
 /** Whole seconds a refused client is told to wait, by default: a follower or reader lasts seconds to hours. */
 const RETRY_AFTER_S = 5;
@@ -7,7 +10,7 @@ export interface ClientCapOptions {
   /** At most this many at once per client. */
   max: number;
   /** The error code a refused client gets (`429`). */
-  code: string;
+  code: ClientCapCode;
   /** What is counted, for the message: "conversation-feed followers". */
   what: string;
   /** The variable that sets `max`, named in the message. */
@@ -33,9 +36,7 @@ export class ClientCap {
     const mine = this.held.get(client) ?? 0;
     const { max, code, what, variable, advice = 'close one or retry shortly', retryAfterS = RETRY_AFTER_S } = this.options;
     if (mine >= max) {
-      throw new HttpError(429, code, `this client already has ${mine} ${what}, the most allowed (${variable}); ${advice}`, null, {
-        'retry-after': String(retryAfterS),
-      });
+      throw httpError(code, { held: mine, what, variable, advice }, { headers: { 'retry-after': String(retryAfterS) } });
     }
     this.held.set(client, mine + 1);
     let released = false;

@@ -1,5 +1,5 @@
 import type { JarvisContext } from '../context.js';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 import { storeCall } from '../storeErrors.js';
 
 // JARVIS_STORAGE_QUOTA_BYTES (docs/security.md "Retained answers and storage"): what
@@ -21,14 +21,7 @@ export async function checkStorageQuota(ctx: JarvisContext, owner: string, check
   const used = await storeCall(ctx.store.storageUsed(owner));
   const over = (check.adds > 0 && used + check.adds > quota) || (check.startsAnswer === true && used >= quota);
   if (!over) return;
-  // 403, not 429 (SDKs retry a 429, and waiting frees nothing) nor 413 (the request is not too large by itself).
-  throw new GuardError(
-    403,
-    'storage_quota_exceeded',
-    `this key's conversations take ${size(used)} of its storage quota of ${size(quota)}` +
-      (check.adds > 0 ? `, and this request would add ${size(check.adds)}` : '') +
-      '; delete conversations to free room (the quota is JARVIS_STORAGE_QUOTA_BYTES)',
-  );
+  throw guardError('storage_quota_exceeded', { used: size(used), quota: size(quota), ...(check.adds > 0 ? { adds: size(check.adds) } : {}) });
 }
 
 function size(bytes: number): string {

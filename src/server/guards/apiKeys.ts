@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ApiKey } from '../../config.js';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 import { setPrincipal, type Principal } from './principal.js';
 
 // A refused key gets 401 with OpenAI's error shape and the standard challenge.
@@ -21,14 +21,14 @@ export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
     if (access === 'public') return;
     const header = request.headers.authorization;
     if (header === undefined || header === '') {
-      throw new GuardError(401, 'missing_api_key', 'this Jarvis needs an API key: send Authorization: Bearer <key>', CHALLENGE);
+      throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
     }
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
     const principal = match ? lookup(entries, match[1]!) : null;
-    if (!principal) throw new GuardError(401, 'invalid_api_key', 'the API key is not valid', CHALLENGE);
+    if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });
     setPrincipal(request, principal);
     if (access === 'admin' && !principal.admin) {
-      throw new GuardError(403, 'admin_required', `this route needs an admin key (JARVIS_ADMIN_KEYS); "${principal.name}" is not one`);
+      throw guardError('admin_required', { key: principal.name });
     }
   };
 }

@@ -2,7 +2,9 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Limits } from '../../limits.js';
 import type { SystemLog } from '../../log/systemLog.js';
-import { errorBody, HttpError } from '../errors.js';
+import { wireError } from '../../shared/errors.js';
+import { httpError } from '../errors.js';
+import { jarvisErrorBody } from '../protocols/jarvis/errors.js';
 import { ConnectionShares } from '../fairShare/connectionShares.js';
 import { principalOf } from './principal.js';
 
@@ -31,7 +33,7 @@ export interface ConnectionGuard {
 }
 
 /**
- * Bounds what clients' connections may hold (README "Limits"):
+ * Bounds what clients' connections may hold (docs/limits.md):
  * - a new connection must send its first request, and every request its headers,
  *   within `headersTimeoutMs`, and its body within `requestTimeoutMs`; an idle
  *   kept-alive connection is closed after `keepAliveTimeoutMs`;
@@ -114,7 +116,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
     reply
       .code(503)
       .header('retry-after', '1')
-      .send(errorBody('server_busy', `Jarvis is at its connection limit (${limits.maxConnections}); retry shortly`, 503));
+      .send(jarvisErrorBody(wireError('server_busy', { max: limits.maxConnections })));
 
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket as GuardedSocket;
@@ -146,10 +148,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
       if (!victim) {
         const top = shares.top();
         if (top?.key !== key) return busy(reply);
-        throw new HttpError(429, 'too_many_connections_for_client', `Jarvis is at its connection limit (JARVIS_MAX_CONNECTIONS=${limits.maxConnections}) and this key holds ${top.held} of them, the most of any key; close some or retry shortly`, null, {
-          'retry-after': '1',
-          connection: 'close',
-        });
+        throw httpError('too_many_connections_for_client', { held: top.held, max: limits.maxConnections }, { headers: { 'retry-after': '1', connection: 'close' } });
       }
       const victimSocket = victim.res.socket as GuardedSocket | null;
       if (evicted++ % 100 === 0) log.warn('connection_evicted', { key: victim.key, held: victim.held, for_key: key, max_connections: limits.maxConnections, evicted });
@@ -161,9 +160,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
       sockets.add(socket);
       reply.removeHeader('connection');
     } else if (shares.held(key) >= limits.maxConnectionsPerClient) {
-      throw new HttpError(429, 'too_many_connections_for_client', `this key already has ${shares.held(key)} requests in progress, the most allowed (JARVIS_MAX_CONNECTIONS_PER_CLIENT); close one or retry shortly`, null, {
-        'retry-after': '1',
-      });
+      throw httpError('too_many_connections_for_client', { held: shares.held(key) }, { headers: { 'retry-after': '1' } });
     }
     shares.add(key, reply.raw);
   };

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 
 export interface HostGuardOptions {
   /** The address Jarvis listens on (HOST). */
@@ -24,7 +24,7 @@ export function hostGuard(options: HostGuardOptions): onRequestHookHandler {
     if (host === undefined) return;
     const name = hostnameOf(host);
     if (name === undefined || !accepts(name)) {
-      throw new GuardError(403, 'host_not_allowed', `Host ${JSON.stringify(host.slice(0, 100))} is not allowed; add its name to JARVIS_ALLOWED_HOSTS if Jarvis should answer to it`);
+      throw guardError('host_not_allowed', { host });
     }
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
-import { GuardError } from '../errors.js';
+import { guardError } from '../errors.js';
 
 export interface OriginGuardOptions {
   /** JARVIS_ALLOWED_ORIGINS: `scheme://host[:port]` (a `*` may stand for part of host or port), or `*`. */
@@ -23,12 +23,12 @@ export function originGuard(options: OriginGuardOptions): onRequestHookHandler {
     const origin = request.headers.origin;
     if (origin !== undefined) {
       if (isOwnOrigin(origin, request.headers.host) || isAllowed(origin)) return;
-      throw new GuardError(403, 'origin_not_allowed', `Origin ${JSON.stringify(origin.slice(0, 100))} is not allowed; list it in JARVIS_ALLOWED_ORIGINS if that page should use Jarvis`);
+      throw guardError('origin_not_allowed', { origin });
     }
     const site = request.headers['sec-fetch-site'];
     if (site === 'cross-site' || site === 'same-site') {
       if (isTopLevelNavigation(request)) return;
-      throw new GuardError(403, 'origin_not_allowed', `a request from another site (Sec-Fetch-Site: ${site}) without an allowed Origin is not allowed`);
+      throw guardError('origin_not_allowed', { site });
     }
   };
 }

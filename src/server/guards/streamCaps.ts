@@ -1,12 +1,14 @@
 import type { Limits } from '../../limits.js';
 import type { SessionCoordinator } from '../../streams/coordinator.js';
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 
 /** Whole seconds a refused client is told to wait: streams last seconds to minutes. */
 const RETRY_AFTER_S = 2;
+/** The error handler logs the refusal (`bad_request status=429 code=…`). */
+const RETRY = { headers: { 'retry-after': String(RETRY_AFTER_S) } };
 
 /**
- * The stream caps (README "Limits"): `JARVIS_MAX_STREAMS` live streams in all,
+ * The stream caps (docs/limits.md): `JARVIS_MAX_STREAMS` live streams in all,
  * `JARVIS_MAX_STREAMS_PER_CLIENT` per client. A stream is counted from its
  * admission until its stream_end (including the time it spends releasing its
  * upstream, which still holds a socket). A new prompt on a session that has a
@@ -25,9 +27,9 @@ export class StreamCaps {
   admit(client: string, owner: string, sessionId: string): () => void {
     const mine = this.perClient.get(client) ?? 0;
     if (!this.registry.hasSession(owner, sessionId)) {
-      if (this.live >= this.limits.maxStreams) this.refuse('too_many_streams', `Jarvis is running its maximum of ${this.limits.maxStreams} streams (JARVIS_MAX_STREAMS); retry shortly`);
+      if (this.live >= this.limits.maxStreams) throw httpError('too_many_streams', { max: this.limits.maxStreams }, RETRY);
       if (mine >= this.limits.maxStreamsPerClient) {
-        this.refuse('too_many_streams_for_client', `this client already has ${mine} live streams, the most allowed (JARVIS_MAX_STREAMS_PER_CLIENT); stop one or retry shortly`);
+        throw httpError('too_many_streams_for_client', { held: mine }, RETRY);
       }
     }
     this.live++;
@@ -45,10 +47,5 @@ export class StreamCaps {
 
   get size(): number {
     return this.live;
-  }
-
-  /** The error handler logs the refusal (`bad_request status=429 code=…`). */
-  private refuse(code: string, message: string): never {
-    throw new HttpError(429, code, message, null, { 'retry-after': String(RETRY_AFTER_S) });
   }
 }

@@ -1,7 +1,7 @@
 import { dataUrlBytes, isDataUrl } from '../../backends/images/dataUrl.js';
 import type { BackendRequest } from '../../backends/types.js';
 import type { ImageConfig } from '../../config.js';
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 
 // The bounds on a request's images that need no fetch (docs/security.md "Images in
 // requests"): checked when the request is validated, before any image is fetched or
@@ -39,7 +39,7 @@ export function checkImageBounds(request: BackendRequest, config: ImageConfig): 
   }
   if (count === 0) return plan;
   if (count > config.perRequest) {
-    throw new HttpError(400, 'too_many_images', `this request has ${count} images; Jarvis takes at most ${config.perRequest} per request (JARVIS_IMAGES_PER_REQUEST)`);
+    throw httpError('too_many_images', { count, max: config.perRequest });
   }
   let ordinal = 0;
   for (const message of request.messages) {
@@ -49,18 +49,18 @@ export function checkImageBounds(request: BackendRequest, config: ImageConfig): 
       ordinal++;
       if (!isDataUrl(part.url)) {
         if (config.fetch === 'off') {
-          throw new HttpError(400, 'image_urls_disabled', `image ${ordinal} of this request is an http(s) URL; this Jarvis takes images only as data: URLs (data:image/png;base64,…)`);
+          throw httpError('image_urls_disabled', { ordinal });
         }
         plan.urls.push({ url: part.url, ordinal });
         continue;
       }
       const bytes = dataUrlBytes(part.url);
       if (bytes > config.maxBytes) {
-        throw new HttpError(413, 'image_too_large', `image ${ordinal} of this request is ${mib(bytes)}; Jarvis takes images of up to ${mib(config.maxBytes)} (JARVIS_IMAGE_MAX_BYTES)`);
+        throw httpError('image_too_large', { ordinal, size: mib(bytes), max: mib(config.maxBytes) });
       }
       plan.dataBytes += bytes;
       if (plan.dataBytes > config.maxRequestBytes) {
-        throw new HttpError(413, 'image_too_large', `the images of this request are more than ${mib(config.maxRequestBytes)} together, the most Jarvis takes per request (JARVIS_IMAGE_MAX_REQUEST_BYTES)`);
+        throw httpError('image_too_large', { total: mib(config.maxRequestBytes) });
       }
     }
   }

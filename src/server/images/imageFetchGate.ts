@@ -1,7 +1,8 @@
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 
 /** Whole seconds a refused client is told to wait: an image fetch takes at most seconds. */
 const RETRY_AFTER_S = 1;
+const RETRY = { headers: { 'retry-after': String(RETRY_AFTER_S) } };
 
 /**
  * The requests with fetched images: at most `fetchesPerClient` of one key (the owner,
@@ -21,10 +22,10 @@ export class ImageFetchGate {
   acquire(owner: string): () => void {
     const mine = this.perOwner.get(owner) ?? 0;
     if (mine >= this.bounds.fetchesPerClient) {
-      this.refuse(`this client (its API key, or its address without keys) already has ${mine} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_CLIENT); retry shortly or send the images as data: URLs`);
+      throw httpError('too_many_image_fetches', { held: mine }, RETRY);
     }
     if (this.total >= this.bounds.fetchesMax) {
-      this.refuse(`Jarvis already has ${this.total} requests with fetched images in progress, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`);
+      throw httpError('too_many_image_fetches', { held: this.total, all: true }, RETRY);
     }
     this.total++;
     this.perOwner.set(owner, mine + 1);
@@ -42,9 +43,5 @@ export class ImageFetchGate {
   /** Requests holding a slot now, all keys together. */
   get size(): number {
     return this.total;
-  }
-
-  private refuse(message: string): never {
-    throw new HttpError(429, 'too_many_image_fetches', message, null, { 'retry-after': String(RETRY_AFTER_S) });
   }
 }

@@ -6,7 +6,7 @@ import type { Backend, BackendMessage, BackendRequest } from '../../backends/typ
 import type { ImageConfig } from '../../config.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { clientGoneSignal } from '../clientGone.js';
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 import { clientKeyOf } from '../guards/clientKey.js';
 import { principalOf } from '../guards/principal.js';
 import { checkImageBounds, mib } from './imageBounds.js';
@@ -63,7 +63,7 @@ export class ImageFetcher {
         } catch (err) {
           const reason = err instanceof ImageFetchError ? err.reason : String(err);
           this.log.warn('image_fetch_failed', { key: principal?.name, url: forLog(url), image: ordinal, reason, ms: Math.round(performance.now() - started) });
-          throw new HttpError(400, 'image_fetch_failed', `the image at ${shortUrl(url)} could not be fetched (${this.policy})`);
+          throw httpError('image_fetch_failed', { url: shortUrl(url), policy: this.policy });
         }
       }
     } catch (err) {

@@ -2,7 +2,7 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError, httpError } from '../errors.js';
 import { storeCall } from '../storeErrors.js';
 
 /** Backups kept in `<data dir>/backups`: the newest ones; older ones are removed (the disk is bounded too). */
@@ -19,15 +19,15 @@ export interface BackupResponse {
 
 /**
  * `POST /admin/backup`: a consistent copy of the SQLite database while Jarvis runs
- * (README "Where the data is, Postgres, backup"). Jarvis holds its file exclusively, so
+ * (docs/operations.md). Jarvis holds its file exclusively, so
  * `sqlite3 .backup` from outside cannot; the copy is one `VACUUM INTO` on the store's own
  * connection instead. Admin keys only; one at a time.
  */
 export function backupRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   let running = false;
   app.post('/admin/backup', { config: { access: 'admin' } }, async (): Promise<BackupResponse> => {
-    if (ctx.store.kind !== 'sqlite') throw new HttpError(400, 'invalid_request', 'the conversations are in Postgres: back them up with pg_dump, which works while Jarvis runs');
-    if (running) throw new HttpError(409, 'backup_running', 'a backup is being written now; wait for it to finish');
+    if (ctx.store.kind !== 'sqlite') throw new HttpError('invalid_request', 'the conversations are in Postgres: back them up with pg_dump, which works while Jarvis runs');
+    if (running) throw httpError('backup_running');
     running = true;
     const dir = resolve(ctx.config.dataDir, 'backups');
     const file = join(dir, `jarvis-${new Date().toISOString().replace(/[:.]/g, '-')}.db`);

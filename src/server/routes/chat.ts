@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
 import { defaultModel } from '../defaultModel.js';
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 import { negotiateFormat, openWriter } from '../protocols/negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from '../protocols/openai/schema.js';
 import { toBackendRequest } from '../protocols/openai/toBackendRequest.js';
@@ -12,7 +12,7 @@ export function chatRoutes(app: FastifyInstance, ctx: JarvisContext): void {
   app.post<{ Body: OpenAIChatBody }>('/v1/chat/completions', { schema: { body: chatBodySchema }, config: { startsStream: true } }, async (request, reply) => {
     const body = request.body;
     const sessionId = sessionOf(request);
-    if (ctx.shuttingDown) throw new HttpError(503, 'shutting_down', 'Jarvis is shutting down; try again once it is back');
+    if (ctx.shuttingDown) throw httpError('shutting_down');
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
     const model = body.model ?? (await defaultModel(ctx, backend));

@@ -3,7 +3,7 @@ import type { AnswerState, Conversation, GenerationParams } from '../../store/ty
 import { answerParamsSchema, startAnswer, type AnswerParams } from '../conversationAnswer.js';
 import { conversationJson, conversationWithMessagesJson, listedConversationJson } from '../conversationJson.js';
 import type { JarvisContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError, httpError } from '../errors.js';
 import { clientGoneSignal } from '../clientGone.js';
 import { ClientCap } from '../fairShare/clientCap.js';
 import { clientKeyOf } from '../guards/clientKey.js';
@@ -12,7 +12,7 @@ import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
 
-// The Conversations API (README "Conversations kept on the server"): conversations and their messages live on
+// The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
 // it grows. Every conversation belongs to the key that made it (ownerOf).
 
@@ -110,7 +110,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
   const find = async (owner: string, id: string) => {
     const conv = ID.test(id) ? await storeCall(store.getConversation(owner, id)) : undefined;
-    if (!conv) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    if (!conv) throw httpError('conversation_not_found', { id });
     return conv;
   };
 
@@ -142,7 +142,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
 
   app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request, reply) => {
     const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError(400, 'invalid_request', 'limit must be an integer from 1 to 200');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError('invalid_request', 'limit must be an integer from 1 to 200');
     const q = request.query.q?.slice(0, 500) || undefined;
     // A search reads much more than a page of the list does: bounded per client (docs/security.md "Searches and the store").
     const release = q ? searchCaps.admit(clientKeyOf(request)) : undefined;
@@ -163,7 +163,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
     const conv = ID.test(id)
       ? await storeCall(store.updateConversation(ownerOf(request), id, { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }))
       : undefined;
-    if (!conv) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    if (!conv) throw httpError('conversation_not_found', { id });
     ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'updated', conversation_id: conv.id, conversation: conversationJson(conv) });
     return conversationJson(conv);
   });
@@ -171,7 +171,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: JarvisContext): vo
   app.delete<Params>('/v1/conversations/:id', async (request) => {
     const id = request.params.id;
     const deleted = ID.test(id) && (await storeCall(store.deleteConversation(ownerOf(request), id)));
-    if (!deleted) throw new HttpError(404, 'conversation_not_found', `no conversation ${id.slice(0, 128)}`);
+    if (!deleted) throw httpError('conversation_not_found', { id });
     // Its answer, if one is streaming, has nowhere to go.
     const stopped = await ctx.registry.stop(ownerOf(request), id, 'stopped');
     ctx.log.info('conversation_deleted', { conversation: id, stopped });

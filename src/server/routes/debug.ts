@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { httpError } from '../errors.js';
 import { ownerOf, principalOf, seesAll } from '../guards/principal.js';
 import { PromMetrics } from '../metrics.js';
 
@@ -59,7 +59,7 @@ export function debugRoutes(app: FastifyInstance, ctx: JarvisContext): void {
 
   app.get('/metrics', { config: { access: 'admin' } }, async (_request, reply) => {
     const metrics = ctx.metrics;
-    if (!(metrics instanceof PromMetrics)) throw new HttpError(404, 'metrics_disabled', 'this server was started without Prometheus metrics');
+    if (!(metrics instanceof PromMetrics)) throw httpError('metrics_disabled');
     const text = await metrics.text();
     return reply.type(metrics.contentType).send(text);
   });

@@ -4,7 +4,8 @@ import { backendLabel } from '../../backends/registry.js';
 import { BackendError } from '../../backends/types.js';
 import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError, httpError } from '../errors.js';
+import { technicalDetail } from '../../shared/errors.js';
 
 type ModelObject = ModelList['data'][number];
 
@@ -36,7 +37,7 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       ids = await ctx.backend.models(AbortSignal.timeout(5000));
     } catch (err) {
       const code = err instanceof BackendError ? err.code : 'upstream_error';
-      throw new HttpError(502, code, err instanceof Error ? err.message : String(err));
+      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
     }
     const created = Math.floor(ctx.startedAt / 1000);
     return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
@@ -50,9 +51,9 @@ export function infoRoutes(app: FastifyInstance, ctx: JarvisContext): void {
       ids = await ctx.backend.models(AbortSignal.timeout(5000));
     } catch (err) {
       const code = err instanceof BackendError ? err.code : 'upstream_error';
-      throw new HttpError(502, code, err instanceof Error ? err.message : String(err));
+      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
     }
-    if (!ids.includes(id)) throw new HttpError(404, 'model_not_found', `The model '${id}' does not exist`);
+    if (!ids.includes(id)) throw httpError('model_not_found', { model: id });
     return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: ctx.backend.name };
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { compareCursors, formatCursor, FROM_START, parseCursor, type LogCursor } from '../../streams/eventLog/types.js';
 import type { JarvisContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { HttpError, httpError } from '../errors.js';
 import { clientKeyOf } from '../guards/clientKey.js';
 import { ownerOf, principalOf, type Principal } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
@@ -10,7 +10,7 @@ import { replay } from '../streamReplay.js';
 const STREAM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Reattach (README "Reattach"): `GET /v1/streams/{id}/events?after=<seq>` replays the
+ * Reattach (docs/conversations.md): `GET /v1/streams/{id}/events?after=<seq>` replays the
  * events after `after` (all when absent) and follows the stream to its terminal
  * event; `GET /v1/streams/{id}` tells where a stream is. Unknown, expired and
  * other owners' streams are 404 at once.
@@ -58,7 +58,7 @@ async function findStream(ctx: JarvisContext, id: string, principal: Principal) 
   const info = STREAM_ID.test(id) ? await ctx.streamLog.info(id) : undefined;
   // Another key's stream is as unknown as a stream that never was; an admin key reads any.
   if (!info || (info.owner !== ownerOf(principal) && !principal?.admin)) {
-    throw new HttpError(404, 'stream_not_found', `no stream ${id.slice(0, 128)} (unknown, or ended more than JARVIS_STREAM_RETENTION_MS ago)`);
+    throw httpError('stream_not_found', { id });
   }
   return info;
 }
@@ -67,6 +67,6 @@ async function findStream(ctx: JarvisContext, id: string, principal: Principal) 
 function position(raw: string | undefined, name: string): LogCursor {
   if (raw === undefined || raw === '') return FROM_START;
   const cursor = parseCursor(raw);
-  if (!cursor) throw new HttpError(400, 'invalid_request', `${name} must be the last seq received (an integer >= -1), or an event id (seq:n), got ${JSON.stringify(raw.slice(0, 40))}`);
+  if (!cursor) throw new HttpError('invalid_request', `${name} must be the last seq received (an integer >= -1), or an event id (seq:n), got ${JSON.stringify(raw.slice(0, 40))}`);
   return cursor;
 }

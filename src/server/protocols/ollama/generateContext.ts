@@ -1,6 +1,6 @@
 import { messageText, type BackendMessage } from '../../../backends/types.js';
 import type { ChatMessage } from '../../../shared/events.js';
-import { HttpError } from '../../errors.js';
+import { httpError } from '../../errors.js';
 
 // `/api/generate` returns `context`, "an encoding of the conversation", that a
 // client sends back to continue it. Ollama's are token ids; Jarvis, in front of
@@ -21,12 +21,7 @@ export function encodeContext(messages: BackendMessage[]): number[] {
 }
 
 export function decodeContext(context: number[]): ChatMessage[] {
-  const refuse = () =>
-    new HttpError(
-      400,
-      'invalid_context',
-      '"context" was not made by this Jarvis: it can continue only a context it returned (it cannot read token ids from an Ollama server); send the conversation to /api/chat instead',
-    );
+  const refuse = () => httpError('invalid_context');
   if (context.length < MARK.length || context[0] !== MARK[0] || context[1] !== MARK[1]) throw refuse();
   let json = '';
   try {

@@ -8,7 +8,7 @@ import type { OllamaChatBody, OllamaGenerateBody, OllamaMessage } from './schema
 // (the `system`, the conversation carried in `context`, the prompt as the user's turn).
 
 function refuse(field: string, why: string): never {
-  throw new HttpError(400, 'invalid_request', `"${field}" ${why}`);
+  throw new HttpError('invalid_request', `"${field}" ${why}`);
 }
 
 /**

@@ -87,7 +87,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
 
       api.post<{ Body: OllamaShowBody }>('/show', { schema: { body: showBodySchema } }, async (request) => {
         const name = request.body.model || request.body.name;
-        if (!name) throw new HttpError(400, 'invalid_request', 'model is required');
+        if (!name) throw new HttpError('invalid_request', 'model is required');
         return showBody(await upstream(() => ctx.backend.showModel(name, AbortSignal.timeout(5000))));
       });
 

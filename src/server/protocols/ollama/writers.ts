@@ -4,7 +4,8 @@ import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
-import { errorStatus } from '../openai/format.js';
+import { errorOfEvent } from '../../../shared/errors.js';
+import { ollamaErrorBody, ollamaErrorLine } from './errors.js';
 import { ReplyClock } from './timings.js';
 import { writeStreamHead } from '../../streamHead.js';
 
@@ -18,7 +19,7 @@ export interface OllamaWriterOptions {
   sessionId: string;
   /** generate: the `context` for the last line, from the whole reply. */
   context?: (reply: string) => number[];
-  /** Reported as `Server-Timing` (README "What Jarvis adds, on every reply"). */
+  /** Reported as `Server-Timing` (docs/api.md). */
   timing?: StreamTiming;
 }
 
@@ -148,10 +149,10 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
   terminal(event: TerminalEvent): void {
     if (this.gone) return;
     if (event.type === 'error') {
-      const body = JSON.stringify({ error: event.message });
-      if (this.res.headersSent) return this.finish(`${body}\n`);
-      writeStreamHead(this.res, errorStatus(event), jsonHeaders(this.options));
-      return this.finish(body);
+      const error = errorOfEvent(event);
+      if (this.res.headersSent) return this.finish(ollamaErrorLine(error));
+      writeStreamHead(this.res, error.status, jsonHeaders(this.options));
+      return this.finish(JSON.stringify(ollamaErrorBody(error)));
     }
     this.open();
     this.finish(`${lastLine(this.options, this.clock, event, NOTHING, () => this.reply?.join('') ?? '', this.tokens)}\n`);
@@ -198,8 +199,9 @@ export class OllamaJsonWriter implements EventWriter {
     const res = this.res;
     if (res.destroyed || res.writableEnded) return;
     if (event.type === 'error') {
-      writeStreamHead(res, errorStatus(event), jsonHeaders(this.options));
-      res.end(JSON.stringify({ error: event.message }));
+      const error = errorOfEvent(event);
+      writeStreamHead(res, error.status, jsonHeaders(this.options));
+      res.end(JSON.stringify(ollamaErrorBody(error)));
       return;
     }
     const content = this.parts.join('');

@@ -2,9 +2,10 @@ import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
-import { errorBody } from '../../errors.js';
+import { errorOfEvent } from '../../../shared/errors.js';
 import { SERVER_TIMING, serverTimingValue } from '../../serverTiming.js';
-import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
+import { openaiErrorBody } from './errors.js';
+import { completionId, finishReason, openaiToolCall, usageOf } from './format.js';
 import { writeStreamHead } from '../../streamHead.js';
 
 export interface CompletionOptions {
@@ -74,9 +75,9 @@ export class CompletionWriter implements EventWriter {
     if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
     const finish = finishReason(event);
     if (finish === undefined && event.type === 'error') {
-      const status = errorStatus(event);
-      writeStreamHead(res, status, headers);
-      res.end(JSON.stringify(errorBody(event.code, event.message, status)));
+      const error = errorOfEvent(event);
+      writeStreamHead(res, error.status, headers);
+      res.end(JSON.stringify(openaiErrorBody(error)));
       return;
     }
     const text = this.parts.join('');

@@ -1,7 +1,8 @@
-import type { CancelReason, ErrorCode, ErrorEvent, FinishReason, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import type { CancelReason, FinishReason, TerminalEvent, ToolCall } from '../../../shared/events.js';
 
 // What Jarvis's outcomes look like in OpenAI's chat-completions format, shared by
-// the SSE writer (`stream: true`) and the JSON writer (`stream: false`).
+// the SSE writer (`stream: true`) and the JSON writer (`stream: false`); its errors
+// are in errors.ts beside it.
 
 /**
  * `finish_reason` of a reply: OpenAI's own (`stop`, `length`, `tool_calls`,
@@ -43,24 +44,4 @@ export function usageOf(event: TerminalEvent, completionTokens: number): OpenAIU
 
 export function openaiToolCall(call: ToolCall, index?: number): OpenAIToolCall {
   return { ...(index === undefined ? {} : { index }), id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
-}
-
-const ERROR_STATUS: Record<ErrorCode, number> = {
-  upstream_unavailable: 502,
-  upstream_error: 502,
-  upstream_rejected: 400,
-  invalid_request: 400,
-  model_not_found: 404,
-  no_model: 400,
-  timeout: 504,
-  unsupported: 501,
-  internal_error: 500,
-  cluster_unavailable: 503,
-  lost: 502,
-  answer_log_lost: 502,
-};
-
-/** The HTTP status of an error: the upstream's own 4xx when it refused the request, so SDKs do not retry it. */
-export function errorStatus(event: Pick<ErrorEvent, 'code' | 'status'>): number {
-  return event.status ?? ERROR_STATUS[event.code];
 }

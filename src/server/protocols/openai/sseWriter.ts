@@ -1,11 +1,12 @@
 import type { ServerResponse } from 'node:http';
 import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
-import { errorBody } from '../../errors.js';
+import { errorOfEvent } from '../../../shared/errors.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
-import { completionId, errorStatus, finishReason, openaiToolCall, usageOf } from './format.js';
+import { openaiErrorBody, openaiSseError } from './errors.js';
+import { completionId, finishReason, openaiToolCall, usageOf } from './format.js';
 import { writeStreamHead } from '../../streamHead.js';
 
 export interface SseOptions {
@@ -83,15 +84,15 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     if (this.gone) return;
     const finish = finishReason(event);
     if (event.type === 'error' && !this.opened) {
-      const status = errorStatus(event);
+      const error = errorOfEvent(event);
       this.opened = true;
       const timing = this.options.timing;
-      writeStreamHead(this.res, status, {
+      writeStreamHead(this.res, error.status, {
         ...streamHeaders('application/json; charset=utf-8', this.options.sessionId, this.options.streamId),
         'cache-control': 'no-store',
         ...(timing ? { [SERVER_TIMING]: serverTimingValue(timing, { total: true }) } : {}),
       });
-      this.finish(JSON.stringify(errorBody(event.code, event.message, status)));
+      this.finish(JSON.stringify(openaiErrorBody(error)));
       return;
     }
     this.open();
@@ -100,7 +101,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
       out += this.chunk(`"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]`);
       if (this.options.includeUsage) out += this.chunk(`"choices":[],"usage":${JSON.stringify(usageOf(event, this.tokens))}`);
     } else if (event.type === 'error') {
-      out += `data: ${JSON.stringify(errorBody(event.code, event.message, errorStatus(event)))}\n\n`;
+      out += openaiSseError(errorOfEvent(event));
     }
     this.finish(`${out}data: [DONE]\n\n`);
   }

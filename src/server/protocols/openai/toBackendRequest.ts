@@ -119,5 +119,5 @@ function toParts(parts: OpenAIContentPart[], where: string, role: BackendMessage
 }
 
 function invalid(param: string, message: string): HttpError {
-  return new HttpError(400, 'invalid_request', message, param);
+  return new HttpError('invalid_request', message, { param });
 }

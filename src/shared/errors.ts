@@ -1,0 +1,240 @@
+// Every error Jarvis can send: its code, its HTTP status and the words of its message
+// (docs/errors.md is the catalogue people read, docs/api.md the wire shapes). Protocol-neutral:
+// each protocol maps a WireError to its own shape (src/server/protocols/*/errors.ts), and the
+// client core may read the codes. Keep it free of Node- or DOM-only imports.
+
+/** The words of a message: a template over the facts the thrower knows. */
+type Template<P> = (params: P) => string;
+
+interface ErrorSpec<P> {
+  /** The HTTP status a client is given (an upstream's own 4xx overrides it for `upstream_rejected`). */
+  status: number;
+  message: Template<P>;
+}
+
+function spec<P = void>(status: number, message: Template<P>): ErrorSpec<P> {
+  return { status, message };
+}
+
+/** The message was worded where the failure was seen (a backend, the store, the cluster, a validator). */
+type Said = { message: string };
+const said = ({ message }: Said): string => message;
+
+/** A per-client bound (src/server/fairShare/clientCap.ts): the count, what is counted, its variable. */
+type CapFacts = { held: number; what: string; variable: string; advice: string };
+const capMessage = ({ held, what, variable, advice }: CapFacts): string => `this client already has ${held} ${what}, the most allowed (${variable}); ${advice}`;
+
+const SESSION_ID_RULE = '1-128 characters of A-Z a-z 0-9 . _ : -';
+
+export const ERRORS = {
+  // The model server (src/backends/): these may also end a stream that has begun.
+  /** The model server cannot be reached. */
+  upstream_unavailable: spec<Said>(502, said),
+  /** The model server failed, or answered with something Jarvis cannot read. */
+  upstream_error: spec<Said>(502, said),
+  /** The model server refused the request with a 4xx (context too long, no tools…); the client gets that status. */
+  upstream_rejected: spec<Said>(400, said),
+  /** The model server did not answer in time. */
+  timeout: spec<Said>(504, said),
+  /** The backend cannot do this at all (the demo backend has no embeddings). */
+  unsupported: spec<Said>(501, said),
+  model_not_found: spec<{ model: string } | Said>(404, (p) => ('message' in p ? p.message : `The model '${p.model}' does not exist`)),
+  no_model: spec<{ backend: string }>(
+    400,
+    ({ backend }) => `the ${backend} backend has no model; name one in "model", set JARVIS_MODEL, or pull one (ollama pull llama3.2)`,
+  ),
+
+  // Jarvis itself.
+  internal_error: spec<Partial<Said> | void>(500, (p) => (p && p.message) || 'Jarvis failed to handle this request; see the system log'),
+  /** Cluster mode: Redis cannot be reached, so the session rules cannot be kept. */
+  cluster_unavailable: spec<Said>(503, said),
+  /** Cluster mode: the instance running the stream stopped renewing its lease; the answer ends here. */
+  lost: spec<Said>(502, said),
+  /** Cluster mode: the stream's log vanished from Redis and was not written back in time; reload the answer. */
+  answer_log_lost: spec<Said>(502, said),
+  shutting_down: spec(503, () => 'Jarvis is shutting down; try again once it is back'),
+  server_busy: spec<{ max: number }>(503, ({ max }) => `Jarvis is at its connection limit (${max}); retry shortly`),
+  metrics_disabled: spec(404, () => 'this server was started without Prometheus metrics'),
+  backup_running: spec(409, () => 'a backup is being written now; wait for it to finish'),
+
+  // The request as sent.
+  invalid_request: spec<Said>(400, said),
+  /** Another 4xx of the HTTP layer (Fastify); its own code is in `detail`, its status is kept. */
+  bad_request: spec<Said>(400, said),
+  invalid_json: spec<{ reason: string }>(400, ({ reason }) => `request body is not valid JSON: ${reason}`),
+  json_too_deep: spec<{ max: number }>(400, ({ max }) => `request body nests deeper than ${max} levels`),
+  body_too_large: spec(413, () => 'request body is larger than the limit (JARVIS_BODY_LIMIT_BYTES)'),
+  invalid_session_id: spec<{ in: 'header' | 'path' }>(400, (p) =>
+    p.in === 'header' ? `X-Session-Id must be ${SESSION_ID_RULE}` : `session ids are ${SESSION_ID_RULE}`,
+  ),
+  invalid_context: spec(
+    400,
+    () =>
+      '"context" was not made by this Jarvis: it can continue only a context it returned (it cannot read token ids from an Ollama server); send the conversation to /api/chat instead',
+  ),
+  not_found: spec<{ method: string; path: string } | Said>(404, (p) => ('message' in p ? p.message : `no route for ${p.method} ${p.path}`)),
+  stream_not_found: spec<{ id: string }>(404, ({ id }) => `no stream ${id.slice(0, 128)} (unknown, or ended more than JARVIS_STREAM_RETENTION_MS ago)`),
+  conversation_not_found: spec<{ id: string }>(404, ({ id }) => `no conversation ${id.slice(0, 128)}`),
+
+  // The store of conversations (src/store/).
+  /** The conversation changed meanwhile (an edit of a message that moved on). */
+  conflict: spec<Said>(409, said),
+  /** The store cannot be reached (Postgres down, disk failing); retry later. */
+  store_unavailable: spec<Said>(503, said),
+
+  // The request guards (src/server/guards/, docs/security.md).
+  host_not_allowed: spec<{ host: string }>(
+    403,
+    ({ host }) => `Host ${JSON.stringify(host.slice(0, 100))} is not allowed; add its name to JARVIS_ALLOWED_HOSTS if Jarvis should answer to it`,
+  ),
+  origin_not_allowed: spec<{ origin: string } | { site: string }>(403, (p) =>
+    'origin' in p
+      ? `Origin ${JSON.stringify(p.origin.slice(0, 100))} is not allowed; list it in JARVIS_ALLOWED_ORIGINS if that page should use Jarvis`
+      : `a request from another site (Sec-Fetch-Site: ${p.site}) without an allowed Origin is not allowed`,
+  ),
+  missing_api_key: spec(401, () => 'this Jarvis needs an API key: send Authorization: Bearer <key>'),
+  invalid_api_key: spec(401, () => 'the API key is not valid'),
+  admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS); "${key}" is not one`),
+  /** 403, not 429 (SDKs retry a 429, and waiting frees nothing) nor 413 (the request is not too large by itself). */
+  storage_quota_exceeded: spec<{ used: string; quota: string; adds?: string }>(
+    403,
+    ({ used, quota, adds }) =>
+      `this key's conversations take ${used} of its storage quota of ${quota}` +
+      (adds ? `, and this request would add ${adds}` : '') +
+      '; delete conversations to free room (the quota is JARVIS_STORAGE_QUOTA_BYTES)',
+  ),
+
+  // Fair shares (docs/limits.md): 429s with Retry-After.
+  too_many_streams: spec<{ max: number }>(429, ({ max }) => `Jarvis is running its maximum of ${max} streams (JARVIS_MAX_STREAMS); retry shortly`),
+  too_many_streams_for_client: spec<{ held: number }>(
+    429,
+    ({ held }) => `this client already has ${held} live streams, the most allowed (JARVIS_MAX_STREAMS_PER_CLIENT); stop one or retry shortly`,
+  ),
+  too_many_connections_for_client: spec<{ held: number; max?: number }>(429, ({ held, max }) =>
+    max === undefined
+      ? `this key already has ${held} requests in progress, the most allowed (JARVIS_MAX_CONNECTIONS_PER_CLIENT); close one or retry shortly`
+      : `Jarvis is at its connection limit (JARVIS_MAX_CONNECTIONS=${max}) and this key holds ${held} of them, the most of any key; close some or retry shortly`,
+  ),
+  too_many_followers_for_client: spec<CapFacts>(429, capMessage),
+  too_many_readers_for_client: spec<CapFacts>(429, capMessage),
+  too_many_searches: spec<CapFacts>(429, capMessage),
+  too_many_image_fetches: spec<{ held: number; all?: boolean }>(429, ({ held, all }) =>
+    all
+      ? `Jarvis already has ${held} requests with fetched images in progress, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`
+      : `this client (its API key, or its address without keys) already has ${held} requests with fetched images in progress, the most allowed (JARVIS_IMAGE_FETCHES_PER_CLIENT); retry shortly or send the images as data: URLs`,
+  ),
+
+  // Images (docs/limits.md).
+  too_many_images: spec<{ count: number; max: number }>(
+    400,
+    ({ count, max }) => `this request has ${count} images; Jarvis takes at most ${max} per request (JARVIS_IMAGES_PER_REQUEST)`,
+  ),
+  image_urls_disabled: spec<{ ordinal: number }>(
+    400,
+    ({ ordinal }) => `image ${ordinal} of this request is an http(s) URL; this Jarvis takes images only as data: URLs (data:image/png;base64,…)`,
+  ),
+  image_too_large: spec<{ ordinal: number; size: string; max: string } | { total: string }>(413, (p) =>
+    'total' in p
+      ? `the images of this request are more than ${p.total} together, the most Jarvis takes per request (JARVIS_IMAGE_MAX_REQUEST_BYTES)`
+      : `image ${p.ordinal} of this request is ${p.size}; Jarvis takes images of up to ${p.max} (JARVIS_IMAGE_MAX_BYTES)`,
+  ),
+  image_fetch_failed: spec<{ url: string; policy: string }>(400, ({ url, policy }) => `the image at ${url} could not be fetched (${policy})`),
+};
+
+/** Every error code Jarvis can send: a closed union. */
+export type JarvisErrorCode = keyof typeof ERRORS;
+
+/** The facts the message template of `code` takes. */
+export type ErrorParams<C extends JarvisErrorCode> = (typeof ERRORS)[C] extends ErrorSpec<infer P> ? P : never;
+
+
+/** `params` (left out for a code whose message takes none), then any options. */
+export type ErrorArgs<C extends JarvisErrorCode, O = never> = void extends ErrorParams<C>
+  ? [params?: ErrorParams<C>, options?: O]
+  : [params: ErrorParams<C>, options?: O];
+
+/** The codes that may end a stream as its `error` event (src/shared/events.ts). */
+export const STREAM_ERROR_CODES = [
+  'upstream_unavailable',
+  'upstream_error',
+  'upstream_rejected',
+  'timeout',
+  'unsupported',
+  'model_not_found',
+  'no_model',
+  'invalid_request',
+  'internal_error',
+  'cluster_unavailable',
+  'lost',
+  'answer_log_lost',
+] as const satisfies readonly JarvisErrorCode[];
+export type StreamErrorCode = (typeof STREAM_ERROR_CODES)[number];
+
+/** Why a request was refused before any work was done (the request guards, src/server/guards/). */
+export const GUARD_ERROR_CODES = [
+  'host_not_allowed',
+  'origin_not_allowed',
+  'missing_api_key',
+  'invalid_api_key',
+  'admin_required',
+  'storage_quota_exceeded',
+] as const satisfies readonly JarvisErrorCode[];
+export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];
+
+export const ERROR_CODES = Object.keys(ERRORS) as JarvisErrorCode[];
+
+export function isErrorCode(code: string): code is JarvisErrorCode {
+  return Object.hasOwn(ERRORS, code);
+}
+
+/** The HTTP status of `code` (the registry's; an upstream_rejected event carries its own). */
+export function errorStatus(code: JarvisErrorCode): number {
+  return ERRORS[code].status;
+}
+
+/** The message of `code`, rendered from its template. */
+export function errorMessage<C extends JarvisErrorCode>(code: C, ...[params]: ErrorArgs<C>): string {
+  return (ERRORS[code].message as Template<ErrorParams<C> | undefined>)(params);
+}
+
+/**
+ * An error as every protocol maps it (src/server/protocols/{openai,ollama,jarvis}/errors.ts):
+ * `message` is for people, `detail` the technical cause (errno, upstream status) also in the log.
+ */
+export interface WireError {
+  code: JarvisErrorCode;
+  message: string;
+  status: number;
+  /** The request field at fault, as OpenAI's `param`. */
+  param: string | null;
+  detail?: string;
+}
+
+export interface WireErrorOptions {
+  /** Another status than the registry's (an upstream's own 4xx, a listing failure's 502). */
+  status?: number;
+  param?: string | null;
+  detail?: string;
+}
+
+/** `code` with its message rendered: `wireError('model_not_found', { model })`. */
+export function wireError<C extends JarvisErrorCode>(code: C, ...args: ErrorArgs<C, WireErrorOptions>): WireError {
+  const [params, options] = args as [ErrorParams<C>, WireErrorOptions?];
+  return withMessage(code, (ERRORS[code].message as Template<ErrorParams<C>>)(params), options);
+}
+
+/** `code` with a message already worded elsewhere (a backend's, an error event's). */
+export function withMessage(code: JarvisErrorCode, message: string, options: WireErrorOptions = {}): WireError {
+  return { code, message, status: options.status ?? errorStatus(code), param: options.param ?? null, ...(options.detail ? { detail: options.detail } : {}) };
+}
+
+/** A stream's `error` event (src/shared/events.ts) as the error it maps: its own status (an upstream's 4xx) or the registry's. */
+export function errorOfEvent(event: { code: JarvisErrorCode; message: string; status?: number; detail?: string }): WireError {
+  return withMessage(event.code, event.message, { ...(event.status === undefined ? {} : { status: event.status }), ...(event.detail ? { detail: event.detail } : {}) });
+}
+
+/** The technical cause an error carries for the log and the wire, when it has one as text. */
+export function technicalDetail(err: unknown): string | undefined {
+  const detail = typeof err === 'object' && err !== null ? (err as { detail?: unknown }).detail : undefined;
+  return typeof detail === 'string' && detail !== '' ? detail : undefined;
+}
