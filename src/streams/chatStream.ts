@@ -9,7 +9,7 @@ import { StreamTiming } from './streamTiming.js';
 export type Outcome =
   | { kind: 'done'; reason: FinishReason; usage: Usage }
   | { kind: 'cancelled'; reason: CancelReason }
-  | { kind: 'error'; code: ErrorCode; message: string; status?: number };
+  | { kind: 'error'; code: ErrorCode; message: string; status?: number; detail?: string };
 
 /** waiting: for the stream it superseded · streaming: generating · closing: concluded, upstream being released · ended. */
 export type StreamState = 'waiting' | 'streaming' | 'closing' | 'ended';
@@ -225,8 +225,9 @@ export class ChatStream implements UpstreamLink {
     return cancelled;
   }
 
-  fail(code: ErrorCode, message: string, status?: number): boolean {
-    return this.conclude(status === undefined ? { kind: 'error', code, message } : { kind: 'error', code, message, status });
+  /** `message` is for people; `detail` the technical cause (errno, the upstream's words), also logged (docs/errors.md). */
+  fail(code: ErrorCode, message: string, status?: number, detail?: string): boolean {
+    return this.conclude({ kind: 'error', code, message, ...(status === undefined ? {} : { status }), ...(detail ? { detail } : {}) });
   }
 
   /**
@@ -279,7 +280,14 @@ export class ChatStream implements UpstreamLink {
       case 'cancelled':
         return { type: 'cancelled', reason: outcome.reason, ...ids };
       case 'error':
-        return { type: 'error', code: outcome.code, message: outcome.message, ...(outcome.status === undefined ? {} : { status: outcome.status }), ...ids };
+        return {
+          type: 'error',
+          code: outcome.code,
+          message: outcome.message,
+          ...(outcome.status === undefined ? {} : { status: outcome.status }),
+          ...(outcome.detail ? { detail: outcome.detail } : {}),
+          ...ids,
+        };
     }
   }
 }

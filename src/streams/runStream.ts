@@ -155,7 +155,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       } else if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, ...err.fields });
         metrics.upstreamError(err.code);
-        stream.fail(err.code, err.message, err.status);
+        stream.fail(err.code, err.message, err.status, err.detail);
       } else {
         log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
         stream.fail('internal_error', 'Jarvis failed while streaming; see the system log');

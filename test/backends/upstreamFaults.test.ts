@@ -39,13 +39,14 @@ describe('upstream faults', () => {
     j.fake = undefined;
   });
 
-  it('upstream resets the connection mid-stream: tokens so far, then error upstream_error in words, the errno kept in the log', async () => {
+  it('upstream resets the connection mid-stream: tokens so far, then error upstream_error in words, the errno kept in the log and the event\'s detail', async () => {
     j = await startTestJarvis();
     j.fake!.plan = () => ({ tokens: ['a ', 'b ', 'c ', 'd '], tokenMs: 2, fault: 'fail_mid', faultAfter: 2 });
     const call = chat(j.url, { session: 'mid', prompt: 'hi' });
     await call.finished;
     expect(call.text).toBe('a b ');
     expect(call.terminal).toMatchObject({ type: 'error', code: 'upstream_error', message: 'Ollama stopped answering mid-reply (connection reset). Retry when it is back.' });
+    expect((call.terminal as { detail?: string }).detail).toContain('ECONNRESET');
     const logged = await waitForLog(j.logFile, 'upstream_error', { session: 'mid', code: 'upstream_error' });
     expect(logged.fields.detail).toContain('ECONNRESET');
     await expectStillServing(j);
