@@ -2,7 +2,7 @@ import { ClusterUnavailableError } from '../streams/coordinator.js';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { SESSION_HEADER, type ApiError, type GuardErrorCode } from '../shared/events.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { principalOf } from './guards/principal.js';
+import { principalOf } from './http/guards/principal.js';
 
 /** An error with the status and code the client should see (and any headers it needs, e.g. a 401's challenge). */
 export class HttpError extends Error {

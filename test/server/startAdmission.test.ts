@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthResponse } from '../../src/shared/events.js';
-import { ADMISSIONS_PER_TURN } from '../../src/server/guards/startAdmission.js';
+import { ADMISSIONS_PER_TURN } from '../../src/server/http/guards/startAdmission.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
 // Issue 10 item 8: one client opening thousands of streams at once must not make

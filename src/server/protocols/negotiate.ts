@@ -1,12 +1,11 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
-import { streamHeaders } from '../responseWriter.js';
-import { streamTimingHeaders } from '../serverTiming.js';
-import { NdjsonWriter } from './jarvis/ndjsonWriter.js';
-import { CompletionWriter } from './openai/completionWriter.js';
-import { SseWriter } from './openai/sseWriter.js';
-import { writeStreamHead } from '../streamHead.js';
+import { streamHeaders } from './responseWriter.js';
+import { streamTimingHeaders } from '../http/serverTiming.js';
+import { NdjsonWriter } from './jarvis/writers.js';
+import { CompletionWriter, SseWriter } from './openai/writers.js';
+import { writeStreamHead } from '../http/streamHead.js';
 
 /** The three answers of `POST /v1/chat/completions`. */
 export type WireFormat = 'ndjson' | 'sse' | 'json';
