@@ -25,7 +25,7 @@ import { installServerTiming } from './http/serverTiming.js';
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
   const app = Fastify({
-    // The system log is ours (README "The system log"); Fastify's per-request logging would be noise in it.
+    // The system log is ours (docs/operations.md); Fastify's per-request logging would be noise in it.
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,

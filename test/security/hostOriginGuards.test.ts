@@ -102,7 +102,7 @@ describe('Origin and Sec-Fetch-Site check', () => {
     }
     expect(events(j.logFile, 'stream_start')).toHaveLength(0);
 
-    // The runbook's command, verbatim, with the real curl.
+    // The documented command, verbatim, with the real curl.
     const { stdout, stderr } = await promisify(execFile)('curl', ['-v', `${j.url}/v1/chat/completions`, '-H', 'X-Session-Id: test-123', '-d', '{"messages":[{"role":"user","content":"hello"}]}']);
     expect(stderr).toMatch(/< HTTP\/1.1 200/);
     expect(stdout.trim().split('\n').map((l) => JSON.parse(l).type).at(-1)).toBe('done');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, normalizeOllamaHost } from '../../src/config.js';
 import { LineSplitter, LineTooLongError } from '../../src/shared/ndjson.js';
 
-describe('configuration (SPEC §1)', () => {
+describe('configuration (docs/configuration.md)', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toMatchObject({
       port: 8000,

@@ -4,7 +4,7 @@ import type { HealthResponse } from '../../src/shared/events.js';
 import { ADMISSIONS_PER_TURN } from '../../src/server/http/guards/startAdmission.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
-// Issue 10 item 8: one client opening thousands of streams at once must not make
+// One client opening thousands of streams at once must not make
 // `/health` wait behind them. This is checked by what `/health` itself reports, not by
 // a wall-clock figure: a burst of stream requests and a `/health` request reach Jarvis
 // in the same read of its sockets (`/health` last), and `/health` must be answered

@@ -12,7 +12,7 @@ import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
 
-// The Conversations API (README "Conversations kept on the server"): conversations and their messages live on
+// The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
 // it grows. Every conversation belongs to the key that made it (ownerOf).
 

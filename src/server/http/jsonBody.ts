@@ -3,8 +3,8 @@ import { HttpError } from '../errors.js';
 import { MAX_JSON_DEPTH, exceedsJsonDepth } from './jsonDepth.js';
 
 /**
- * Parses every body as JSON whatever its Content-Type says: the runbook's own
- * `curl -d '{…}'` sends `application/x-www-form-urlencoded`.
+ * Parses every body as JSON whatever its Content-Type says: the documented
+ * `curl -d '{…}'` (docs/api.md) sends `application/x-www-form-urlencoded`.
  */
 export function parseAnyBodyAsJson(app: FastifyInstance, bodyLimit: number): void {
   app.removeAllContentTypeParsers();

@@ -19,7 +19,7 @@ export interface BackupResponse {
 
 /**
  * `POST /admin/backup`: a consistent copy of the SQLite database while Jarvis runs
- * (README "Where the data is, Postgres, backup"). Jarvis holds its file exclusively, so
+ * (docs/operations.md). Jarvis holds its file exclusively, so
  * `sqlite3 .backup` from outside cannot; the copy is one `VACUUM INTO` on the store's own
  * connection instead. Admin keys only; one at a time.
  */

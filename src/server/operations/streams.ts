@@ -11,7 +11,7 @@ import { replay } from '../streaming/replay.js';
 const STREAM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /**
- * Reattach (README "Reattach"): `GET /v1/streams/{id}/events?after=<seq>` replays the
+ * Reattach (docs/conversations.md): `GET /v1/streams/{id}/events?after=<seq>` replays the
  * events after `after` (all when absent) and follows the stream to its terminal
  * event; `GET /v1/streams/{id}` tells where a stream is. Unknown, expired and
  * other owners' streams are 404 at once.

@@ -14,7 +14,7 @@ const NDJSON = /\bapplication\/x-ndjson\b/i;
 const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\b/i;
 
 /**
- * Which format answers a chat request (README, "Which format answers"):
+ * Which format answers a chat request (docs/api.md):
  * 1. `Accept: application/x-ndjson` → Jarvis NDJSON (the web UI, `jarvis matrix`, the bench);
  * 2. `stream: true` → OpenAI SSE;
  * 3. `stream: false` → one OpenAI `chat.completion`;

@@ -3,7 +3,7 @@ import type { JarvisEvent } from '../../shared/events.js';
 import { formatCursor, type LogCursor, type LogSlice } from '../../streams/eventLog/types.js';
 import { ResponseWriter } from '../protocols/responseWriter.js';
 
-/** The formats a log reader is served in: Jarvis NDJSON (README "Which format answers"), or the same events as SSE. */
+/** The formats a log reader is served in: Jarvis NDJSON (docs/api.md), or the same events as SSE. */
 export type ReplayFormat = 'ndjson' | 'sse';
 
 /** Picks SSE when the client asks for `text/event-stream` (EventSource does), else NDJSON. */
@@ -12,7 +12,7 @@ export function replayFormat(accept: string | undefined): ReplayFormat {
 }
 
 /**
- * Writes logged events to one reader. NDJSON lines are the events (README "Which format answers") as
+ * Writes logged events to one reader. NDJSON lines are the events (docs/api.md) as
  * they were first sent; SSE events carry the log position as `id:`, so a
  * reconnecting EventSource sends it back as `Last-Event-ID`.
  */

@@ -31,7 +31,7 @@ export interface ConnectionGuard {
 }
 
 /**
- * Bounds what clients' connections may hold (README "Limits"):
+ * Bounds what clients' connections may hold (docs/limits.md):
  * - a new connection must send its first request, and every request its headers,
  *   within `headersTimeoutMs`, and its body within `requestTimeoutMs`; an idle
  *   kept-alive connection is closed after `keepAliveTimeoutMs`;

@@ -15,7 +15,7 @@ export function exposureWarnings(config: Config): string[] {
     if (!config.allowNoAuth) {
       throw new ConfigError(
         `refusing to listen on HOST=${config.host} without API keys: anyone who can reach this machine could use Jarvis. ` +
-          'Set JARVIS_API_KEYS=name:key (see README, Security), or listen on 127.0.0.1, ' +
+          'Set JARVIS_API_KEYS=name:key (see docs/security.md), or listen on 127.0.0.1, ' +
           'or set JARVIS_ALLOW_NO_AUTH=1 if the network in front of Jarvis already restricts who reaches it.',
       );
     }

@@ -6,7 +6,7 @@ import { HttpError } from '../../errors.js';
 const RETRY_AFTER_S = 2;
 
 /**
- * The stream caps (README "Limits"): `JARVIS_MAX_STREAMS` live streams in all,
+ * The stream caps (docs/limits.md): `JARVIS_MAX_STREAMS` live streams in all,
  * `JARVIS_MAX_STREAMS_PER_CLIENT` per client. A stream is counted from its
  * admission until its stream_end (including the time it spends releasing its
  * upstream, which still holds a socket). A new prompt on a session that has a

@@ -4,7 +4,7 @@ import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter } from '../responseWriter.js';
 
-/** Jarvis NDJSON (README "Which format answers"): one JSON event per line. */
+/** Jarvis NDJSON (docs/api.md): one JSON event per line. */
 export class NdjsonWriter extends ResponseWriter implements EventWriter {
   /** The ids are the same on every token line: encode them once. */
   private readonly tail: string;

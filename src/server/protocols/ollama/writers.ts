@@ -18,7 +18,7 @@ export interface OllamaWriterOptions {
   sessionId: string;
   /** generate: the `context` for the last line, from the whole reply. */
   context?: (reply: string) => number[];
-  /** Reported as `Server-Timing` (README "What Jarvis adds, on every reply"). */
+  /** Reported as `Server-Timing` (docs/api.md). */
   timing?: StreamTiming;
 }
 
