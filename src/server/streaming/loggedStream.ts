@@ -2,9 +2,16 @@ import { ChatStream } from '../../streams/chatStream.js';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
 import { LogWriter } from '../../streams/eventLog/logWriter.js';
-import type { JarvisContext } from '../context.js';
+import type { StreamEventLog } from '../../streams/eventLog/types.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import type { Config } from '../../config.js';
 
-export type LoggedStreamContext = Pick<JarvisContext, 'config' | 'log' | 'streamLog'>;
+/** What a logged stream needs of the server (the JarvisContext fields of these names). */
+export interface LoggedStreamContext {
+  config: Pick<Config, 'cancelTimeoutMs'>;
+  log: SystemLog;
+  streamLog: StreamEventLog;
+}
 
 export interface LoggedStreamOptions {
   streamId: string;

@@ -6,7 +6,11 @@ import type { EventWriter } from '../../streams/eventWriter.js';
 import { runStream } from '../../streams/runStream.js';
 import { StartPacer } from '../../streams/startPacer.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
-import type { JarvisContext } from '../context.js';
+import type { Config } from '../../config.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import type { SessionCoordinator } from '../../streams/coordinator.js';
+import type { StreamEventLog } from '../../streams/eventLog/types.js';
+import type { StreamMetrics } from '../../streams/streamMetrics.js';
 import { HttpError } from '../errors.js';
 import { clientKeyOf } from '../http/guards/clientKey.js';
 import { StreamCaps } from '../http/guards/streamCaps.js';
@@ -18,8 +22,19 @@ import { openLoggedStream } from './loggedStream.js';
  */
 const STARTS_PER_TURN = 8;
 
-/** What starting a stream reads: `shuttingDown` is read at each start, so the starter holds the context itself. */
-export type StarterContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'metrics' | 'streamLog' | 'shuttingDown'>;
+/**
+ * What starting a stream reads (the JarvisContext fields of these names; not imported
+ * from context.ts, which holds the starter). `shuttingDown` is read at each start, so
+ * the starter is given the shared context object itself.
+ */
+export interface StarterContext {
+  readonly config: Config;
+  readonly log: SystemLog;
+  readonly registry: SessionCoordinator;
+  readonly metrics: StreamMetrics;
+  readonly streamLog: StreamEventLog;
+  readonly shuttingDown: boolean;
+}
 
 /** A stream let in: its ids and its place under the caps. */
 export interface Admission {
