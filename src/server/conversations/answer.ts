@@ -44,6 +44,7 @@ export async function startAnswer(
   turn: Turn,
   params: AnswerParams,
 ): Promise<void> {
+  // Refused before the model is looked up (a 503 asks no upstream anything); admit checks again after.
   ctx.starter.refuseIfClosed();
   // The backend read once (auto mode may switch ctx.backend meanwhile).
   const backend = ctx.backend;
