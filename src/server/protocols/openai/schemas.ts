@@ -1,6 +1,6 @@
 // The body of `POST /v1/chat/completions` as OpenAI's clients send it. The JSON
 // schema checks shapes (Fastify answers 400 with the path of what is wrong);
-// toBackendRequest.ts checks what a schema cannot say clearly. Fields that are
+// request.ts checks what a schema cannot say clearly. Fields that are
 // not listed are ignored, and every optional parameter may be `null`.
 
 export type OpenAIRole = 'system' | 'developer' | 'user' | 'assistant' | 'tool';
