@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UI_DIR, uiRoutes } from '../src/server/routes/ui.js';
+import { UI_DIR, uiRoutes } from '../src/server/operations/ui.js';
 import { startTestJarvis, type TestJarvis } from '../test/helpers/jarvisServer.js';
 import { ensureUiBuilt } from './helpers/uiBuild.js';
 
-// How the server serves the built UI (src/server/routes/ui.ts), over real HTTP.
+// How the server serves the built UI (src/server/operations/ui.ts), over real HTTP.
 
 describe('the web UI route', () => {
   let j: TestJarvis;

@@ -2,31 +2,30 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
-import { apiKeyGuard } from './guards/apiKeys.js';
-import { corsOptions } from './guards/cors.js';
-import { hostGuard } from './guards/hosts.js';
-import { originGuard } from './guards/origins.js';
-import { installSecurityHeaders } from './guards/securityHeaders.js';
-import { guardConnections } from './guards/connections.js';
-import { paceStreamStarts } from './guards/startAdmission.js';
-import { parseAnyBodyAsJson } from './jsonBody.js';
+import { apiKeyGuard } from './http/guards/apiKeys.js';
+import { corsOptions } from './http/guards/cors.js';
+import { hostGuard } from './http/guards/hosts.js';
+import { originGuard } from './http/guards/origins.js';
+import { installSecurityHeaders } from './http/guards/securityHeaders.js';
+import { guardConnections } from './http/guards/connections.js';
+import { paceStreamStarts } from './http/guards/startAdmission.js';
+import { parseAnyBodyAsJson } from './http/jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
-import { chatRoutes } from './routes/chat.js';
-import { conversationEventRoutes } from './routes/conversationEvents.js';
-import { conversationRoutes } from './routes/conversations.js';
-import { backupRoutes } from './routes/backup.js';
-import { debugRoutes } from './routes/debug.js';
-import { embeddingRoutes } from './routes/embeddings.js';
-import { infoRoutes } from './routes/health.js';
-import { sessionRoutes } from './routes/sessions.js';
-import { streamRoutes } from './routes/streams.js';
-import { uiRoutes } from './routes/ui.js';
-import { installServerTiming } from './serverTiming.js';
+import { openaiRoutes } from './protocols/openai/routes.js';
+import { conversationEventRoutes } from './conversations/feedRoutes.js';
+import { conversationRoutes } from './conversations/routes.js';
+import { backupRoutes } from './operations/backup.js';
+import { debugRoutes } from './operations/debug.js';
+import { infoRoutes } from './operations/health.js';
+import { sessionRoutes } from './operations/sessions.js';
+import { streamRoutes } from './operations/streams.js';
+import { uiRoutes } from './operations/ui.js';
+import { installServerTiming } from './http/serverTiming.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
   const app = Fastify({
-    // The system log is ours (README "The system log"); Fastify's per-request logging would be noise in it.
+    // The system log is ours (docs/operations.md); Fastify's per-request logging would be noise in it.
     logger: false,
     bodyLimit: config.bodyLimitBytes,
     return503OnClosing: true,
@@ -59,9 +58,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   }
 
   infoRoutes(app, ctx);
-  chatRoutes(app, ctx);
+  openaiRoutes(app, ctx);
   sessionRoutes(app, ctx);
-  embeddingRoutes(app, ctx);
   ollamaRoutes(app, ctx);
   conversationEventRoutes(app, ctx);
   conversationRoutes(app, ctx);

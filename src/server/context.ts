@@ -2,19 +2,20 @@ import type { Config } from '../config.js';
 import type { Backend } from '../backends/types.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { SessionCoordinator } from '../streams/coordinator.js';
-import type { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
-import type { StartPacer } from '../streams/startPacer.js';
-import type { StreamCaps } from './guards/streamCaps.js';
-import type { ClientCap } from './fairShare/clientCap.js';
+import type { ClusterStreamRow } from '../streams/cluster/clusterQueries.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
-import type { FenceClock } from '../streams/eventLog/fence.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';
 import type { AnswerRecorder } from '../store/answerRecorder.js';
 import type { ConversationStore } from '../store/types.js';
-import type { ConversationFeed } from './conversationFeed.js';
+import type { ConversationFeed } from './conversations/feed.js';
 import type { ImageFetcher } from './images/imageFetcher.js';
+import type { StreamStarter } from './streaming/starter.js';
 
-/** What the routes share: one per running server. */
+/**
+ * What the server's parts share: one per running server. No route takes all of it:
+ * each takes the fields it uses (a `Pick` of this, named next to the route), and
+ * the fields that change at run time are read through the one object.
+ */
 export interface JarvisContext {
   config: Config;
   log: SystemLog;
@@ -33,24 +34,18 @@ export interface JarvisContext {
   metrics: StreamMetrics;
   /** What the operator should know about this configuration (exposure without keys, `*` lists): logged, in `/health`, in the UI. */
   warnings: string[];
-  pacer: StartPacer;
-  /** JARVIS_MAX_STREAMS and the per-client cap. */
-  caps: StreamCaps;
+  /** The one way a stream starts: admission, ids, fence, event log, run (streaming/starter.ts). */
+  starter: StreamStarter;
   /** The images of chat requests: their bounds, and the fetching of http(s) ones. */
   images: ImageFetcher;
-  // Conversations and resume (README "Conversations kept on the server").
+  // Conversations and resume (docs/conversations.md).
   /** Every stream's events, for readers that attach, drop and reattach. */
   streamLog: StreamEventLog;
-  fences: FenceClock;
   store: ConversationStore;
   /** Stores conversation answers as they stream. */
   answers: AnswerRecorder;
   /** Conversation changes, for the clients that follow them. */
   conversationFeed: ConversationFeed;
-  /** JARVIS_MAX_FOLLOWERS_PER_CLIENT: the feed's followers per client. */
-  followers: ClientCap;
-  /** JARVIS_MAX_READERS_PER_CLIENT: reattach readers per client. */
-  readers: ClientCap;
-  /** Cluster mode (REDIS_URL): the same object as `registry`, for what only a cluster has. */
-  cluster?: RedisCoordinator;
+  /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
+  clusterStreams?: () => Promise<ClusterStreamRow[]>;
 }

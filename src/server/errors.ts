@@ -13,7 +13,7 @@ import {
   type WireErrorOptions,
 } from '../shared/errors.js';
 import type { SystemLog } from '../log/systemLog.js';
-import { principalOf } from './guards/principal.js';
+import { principalOf } from './http/guards/principal.js';
 import { jarvisErrorBody } from './protocols/jarvis/errors.js';
 
 // The codes, statuses and words of every error are in src/shared/errors.ts (docs/errors.md);

@@ -11,28 +11,19 @@ import { openRedis, whenReady } from '../streams/cluster/redis/redisClient.js';
 import { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
 import { ClusterEventLog } from '../streams/cluster/eventLog/clusterEventLog.js';
 import { RedisEventLog } from '../streams/cluster/eventLog/redisEventLog.js';
-import { StartPacer } from '../streams/startPacer.js';
-import { FenceClock } from '../streams/eventLog/fence.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
 import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
 import { StoreHealth } from '../store/faults/health.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';
-import { ConversationFeed } from './conversationFeed.js';
+import { ConversationFeed } from './conversations/feed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
-import { exposureWarnings } from './guards/exposure.js';
-import { PromMetrics } from './metrics.js';
+import { exposureWarnings } from './http/guards/exposure.js';
+import { PromMetrics } from './operations/metrics.js';
 import { buildApp } from './app.js';
-import { StreamCaps } from './guards/streamCaps.js';
 import { ImageFetcher } from './images/imageFetcher.js';
-import { ClientCap } from './fairShare/clientCap.js';
 import type { JarvisContext } from './context.js';
-
-/**
- * How many streams may open their upstream per event-loop turn. Each costs about
- * a millisecond (connect, write); 8 keeps a turn near 10 ms under any burst.
- */
-const STARTS_PER_TURN = 8;
+import { StreamStarter } from './streaming/starter.js';
 
 /**
  * Connections the kernel may hold completed for Jarvis to accept. Node's default
@@ -86,7 +77,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   }
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
   const streamLog = cluster?.streamLog ?? memoryLog;
-  const ctx: JarvisContext = {
+  const shared: Omit<JarvisContext, 'starter'> = {
     config,
     log,
     metrics,
@@ -96,25 +87,17 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     startedAt: Date.now(),
     shuttingDown: false,
     warnings,
-    pacer: new StartPacer(STARTS_PER_TURN),
-    caps: new StreamCaps(config.limits, registry),
     images: new ImageFetcher(config.images, log),
     streamLog,
-    fences: new FenceClock(),
     store,
     answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
     conversationFeed: new ConversationFeed((owner, dropped) =>
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
     ),
-    followers: new ClientCap({
-      max: config.limits.maxFollowersPerClient,
-      code: 'too_many_followers_for_client',
-      what: 'conversation-feed followers',
-      variable: 'JARVIS_MAX_FOLLOWERS_PER_CLIENT',
-    }),
-    readers: new ClientCap({ max: config.limits.maxReadersPerClient, code: 'too_many_readers_for_client', what: 'stream readers', variable: 'JARVIS_MAX_READERS_PER_CLIENT' }),
-    ...(cluster ? { cluster: cluster.coordinator } : {}),
+    ...(cluster ? { clusterStreams: () => cluster.coordinator.clusterStreams() } : {}),
   };
+  // The starter reads `shuttingDown` at each start: it is given the one shared object.
+  const ctx: JarvisContext = Object.assign(shared, { starter: new StreamStarter(shared) });
   ctx.answers.onEnded = (answer, state) =>
     ctx.conversationFeed.publish(answer.owner, { type: 'answer_ended', conversation_id: answer.conversationId, message_id: answer.messageId, stream_id: answer.streamId, state });
   late.answers = ctx.answers;

@@ -6,7 +6,7 @@ import { checkSchedules } from '../helpers/schedules.js';
 import { api, newConversation, readStream, sendMessage, settledConversation, type StreamReader } from '../helpers/streamReader.js';
 
 // 200 random schedules of prompts, drops, reattaches, extra readers, supersedes and
-// stops over a few conversations (issue 12 "Tests"; resume-and-cluster.md §4.1):
+// stops over a few conversations (docs/conversations.md):
 // every reader, however often it drops and reattaches, gets seqs 0…n-1 (or after+1…)
 // exactly once and then one terminal event, and its text is the stored answer.
 

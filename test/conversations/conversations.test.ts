@@ -4,7 +4,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 import { api, newConversation, readStream, sendMessage, settledConversation } from '../helpers/streamReader.js';
 
-// The Conversations API (issue 12 §2–3) over real HTTP, in front of a fake Ollama.
+// The Conversations API (docs/conversations.md) over real HTTP, in front of a fake Ollama.
 
 let j: TestJarvis;
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { events, waitForLog } from '../helpers/log.js';
 import { api, newConversation, sendMessage, settledConversation } from '../helpers/streamReader.js';
 
-// Restarts (issue 12 §6), with Jarvis in its own process as users run it: a graceful
+// Restarts (docs/conversations.md), with Jarvis in its own process as users run it: a graceful
 // stop stores streaming answers as `shutdown`; after `kill -9` an answer loses at most
 // its last flush interval and shows as `interrupted`, never as still streaming.
 

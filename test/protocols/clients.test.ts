@@ -9,7 +9,7 @@ import { agentPlan } from '../helpers/agentPlan.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
 // The real client packages users point at Jarvis, each in front of a fake Ollama
-// and a fake OpenAI-compatible server. README "Compatibility" is this file.
+// and a fake OpenAI-compatible server. docs/api.md lists the same clients.
 
 const MODEL = 'fake-llama:latest';
 const HELLO = 'Hello from the fake.';

@@ -4,8 +4,8 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 import { ndjsonEvents, postChat, sseData } from '../helpers/openaiWire.js';
 
-// Which format answers POST /v1/chat/completions (README "Which format answers"),
-// and the session rules (SPEC §4) in each of them.
+// Which format answers POST /v1/chat/completions (docs/api.md),
+// and the session rules in each of them.
 
 let j: TestJarvis;
 afterEach(async () => {
@@ -27,7 +27,7 @@ describe('format negotiation', () => {
     expect(completion.choices[0]).toMatchObject({ message: { content: expect.stringMatching(/^A#0 A#1 /) }, finish_reason: 'stop' });
   });
 
-  it("the runbook's curl -d (a form content type, no stream) still streams Jarvis NDJSON", async () => {
+  it("the documented curl -d (a form content type, no stream) still streams Jarvis NDJSON", async () => {
     j = await startTestJarvis();
     const res = await postChat(j.url, JSON.stringify(body('B')), { 'content-type': 'application/x-www-form-urlencoded', 'x-session-id': 'curl-d' });
     expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
@@ -99,11 +99,11 @@ describe('the session rules hold in every format', () => {
     j.fake!.plan = (p) => (p === 'A' ? { thinking: Array.from({ length: 400 }, (_, i) => `hmm${i} `), tokens: ['never'], tokenMs: 10 } : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
     const a = await postChat(j.url, body('A', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-sup' });
     const upA = await j.fake!.waitForRequest((r) => r.prompt === 'A');
-    const reading = sseData(a);
-    // Wait until A has produced reasoning, then supersede it.
-    await expect.poll(() => j.jarvis.ctx.registry.get(a.headers.get('x-stream-id')!)?.reasoningParts ?? 0, { timeout: 10_000 }).toBeGreaterThan(2);
+    const reading = readSse(a, 3);
+    // Wait until A has sent reasoning, then supersede it.
+    await reading.reasoned;
     const b = await postChat(j.url, body('B', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-sup' });
-    const chunksA = (await reading) as Array<{ choices?: Array<{ delta: Record<string, unknown>; finish_reason: string | null }> }>;
+    const chunksA = (await reading.all) as Array<{ choices?: Array<{ delta: Record<string, unknown>; finish_reason: string | null }> }>;
     expect(chunksA.some((c) => typeof c.choices?.[0]?.delta.reasoning_content === 'string')).toBe(true);
     expect(chunksA.at(-2)?.choices?.[0]?.finish_reason).toBe('superseded');
     const chunksB = (await sseData(b)) as Array<{ choices?: Array<{ delta: { content?: string } }> }>;
@@ -116,10 +116,10 @@ describe('the session rules hold in every format', () => {
     j = await startTestJarvis();
     j.fake!.plan = () => ({ thinking: Array.from({ length: 400 }, (_, i) => `hmm${i} `), tokens: ['never'], tokenMs: 10 });
     const a = await postChat(j.url, body('A', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-stop' });
-    const reading = sseData(a);
-    await expect.poll(() => j.jarvis.ctx.registry.get(a.headers.get('x-stream-id')!)?.reasoningParts ?? 0, { timeout: 10_000 }).toBeGreaterThan(2);
+    const reading = readSse(a, 3);
+    await reading.reasoned;
     expect((await postJson(`${j.url}/v1/sessions/sse-stop/stop`, '')).body).toEqual({ stopped: true });
-    const chunks = (await reading) as Array<{ choices?: Array<{ finish_reason: string | null }> }>;
+    const chunks = (await reading.all) as Array<{ choices?: Array<{ finish_reason: string | null }> }>;
     expect(chunks.at(-2)?.choices?.[0]?.finish_reason).toBe('stopped');
     const end = await waitForLog(j.logFile, 'stream_end', { session: 'sse-stop' });
     expect(end.fields.reason).toBe('stopped');
@@ -152,3 +152,22 @@ describe('the session rules hold in every format', () => {
     expect(up.aborted).toBe(true);
   });
 });
+
+/** Reads an SSE answer as it comes: `reasoned` settles once `n` reasoning chunks have arrived, `all` with every payload (as sseData). */
+function readSse(res: Response, n: number): { reasoned: Promise<void>; all: Promise<unknown[]> } {
+  let seen!: () => void;
+  const reasoned = new Promise<void>((resolve) => (seen = resolve));
+  const all = (async () => {
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of res.body!) {
+      text += decoder.decode(chunk as Uint8Array, { stream: true });
+      if ((text.match(/"reasoning_content"/g) ?? []).length >= n) seen();
+    }
+    return text
+      .split('\n\n')
+      .filter((block) => block.startsWith('data: '))
+      .map((block) => (block.slice(6) === '[DONE]' ? '[DONE]' : (JSON.parse(block.slice(6)) as unknown)));
+  })();
+  return { reasoned, all };
+}

@@ -6,7 +6,7 @@ import { events, waitForLog } from '../helpers/log.js';
 
 // Jarvis serving Ollama's API (/api/*), driven by the official `ollama` package
 // as a real client, in front of a fake Ollama, a fake OpenAI-compatible server
-// and the demo backend, under the same session rules as every stream (SPEC §4).
+// and the demo backend, under the same session rules as every stream (docs/api.md).
 
 let j: TestJarvis;
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 
 // Jarvis serving the OpenAI API, driven by the official `openai` package as a
-// real client, with the same session rules as the NDJSON path (SPEC §4).
+// real client, with the same session rules as the NDJSON path (docs/api.md).
 
 let j: TestJarvis;
 afterEach(async () => {

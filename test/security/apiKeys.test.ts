@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import OpenAI, { AuthenticationError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DebugStreamsResponse } from '../../src/server/routes/debug.js';
+import type { DebugStreamsResponse } from '../../src/server/operations/debug.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';
 
-// API keys (src/server/guards/apiKeys.ts) and sessions scoped to their key, over real HTTP.
+// API keys (src/server/http/guards/apiKeys.ts) and sessions scoped to their key, over real HTTP.
 
 const ALICE = 'alice-key-0123456789abcdef';
 const BOB = 'bob-key-0123456789abcdefgh';

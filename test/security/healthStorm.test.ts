@@ -7,7 +7,7 @@ import { chat, postJson } from '../helpers/chatClient.js';
 import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { readLog, startEndBalance } from '../helpers/log.js';
 
-// SPEC §2 and §4.6: /health answers within 100 ms even while hundreds of streams are
+// /health answers within 100 ms even while hundreds of streams are
 // being started, cancelled and superseded. Jarvis runs in its own process; /health is
 // probed from a worker thread so the storm's own client work does not skew the figure.
 

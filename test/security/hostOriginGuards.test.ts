@@ -5,7 +5,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';
 import { rawRequest } from '../helpers/rawHttp.js';
 
-// The Host allow-list (src/server/guards/hosts.ts) and the Origin / Sec-Fetch-Site check
+// The Host allow-list (src/server/http/guards/hosts.ts) and the Origin / Sec-Fetch-Site check
 // (guards/origins.ts) over real HTTP, with the headers browsers and attackers send.
 
 const servers: TestJarvis[] = [];
@@ -102,7 +102,7 @@ describe('Origin and Sec-Fetch-Site check', () => {
     }
     expect(events(j.logFile, 'stream_start')).toHaveLength(0);
 
-    // The runbook's command, verbatim, with the real curl.
+    // The documented command, verbatim, with the real curl.
     const { stdout, stderr } = await promisify(execFile)('curl', ['-v', `${j.url}/v1/chat/completions`, '-H', 'X-Session-Id: test-123', '-d', '{"messages":[{"role":"user","content":"hello"}]}']);
     expect(stderr).toMatch(/< HTTP\/1.1 200/);
     expect(stdout.trim().split('\n').map((l) => JSON.parse(l).type).at(-1)).toBe('done');
@@ -183,7 +183,7 @@ describe('hardening headers', () => {
 
 describe('streamed replies carry the headers of every other reply', () => {
   // A streamed reply is written to the raw response after hijack(), which drops the
-  // headers set through Fastify; it takes them from one place (src/server/streamHead.ts).
+  // headers set through Fastify; it takes them from one place (src/server/http/streamHead.ts).
   const SHARED = /^(access-control-|vary$|content-security-policy$|cross-origin-|origin-agent-cluster$|referrer-policy$|x-content-type-options$|x-dns-prefetch-control$|x-download-options$|x-frame-options$|x-permitted-cross-domain-policies$|x-xss-protection$)/;
   const shared = (res: { headers: Record<string, string | string[] | undefined> }) =>
     Object.fromEntries(Object.entries(res.headers).filter(([name]) => SHARED.test(name)).sort(([a], [b]) => a.localeCompare(b)));

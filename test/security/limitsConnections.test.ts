@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
-// Issue 10, connections and stream caps: a connection that sends nothing, or drips
+// Connections and stream caps (docs/limits.md): a connection that sends nothing, or drips
 // its headers, is closed; idle kept-alive connections are closed; at the connection
 // cap /health still answers; past the stream caps, 429 with Retry-After.
 

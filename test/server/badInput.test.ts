@@ -5,7 +5,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';
 
 // Bad input gets a clear 4xx JSON error and a log line, and loses nothing: the
-// server goes on (SPEC §2).
+// server goes on (docs/api.md).
 
 let j: TestJarvis;
 beforeAll(async () => {
@@ -62,7 +62,7 @@ describe('bad input on POST /v1/chat/completions', () => {
     expect(((await res.json()) as ApiError).error.code).toBe('not_found');
   });
 
-  it('the body is JSON whatever the Content-Type says (the runbook curl sends a form type)', async () => {
+  it('the body is JSON whatever the Content-Type says (the documented curl sends a form type)', async () => {
     const res = await fetch(`${j.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-session-id': 'test-123' },

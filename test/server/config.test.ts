@@ -3,7 +3,7 @@ import { normalizeOllamaHost } from '../../src/backends/ollama/kind.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { LineSplitter, LineTooLongError } from '../../src/shared/ndjson.js';
 
-describe('configuration (SPEC §1)', () => {
+describe('configuration (docs/configuration.md)', () => {
   it('has the documented defaults', () => {
     expect(loadConfig({})).toMatchObject({
       port: 8000,

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
-import type { DebugStreamsResponse } from '../../src/server/routes/debug.js';
+import type { DebugStreamsResponse } from '../../src/server/operations/debug.js';
 
 // GET /debug/streams and GET /metrics follow streams as they start and end.
 

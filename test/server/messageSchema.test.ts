@@ -3,8 +3,7 @@ import { postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { postChat } from '../helpers/openaiWire.js';
 
-// The full OpenAI message schema and parameters (README "Messages" and
-// "Parameters"): what each upstream is sent, and a clear 400 for what is wrong.
+// The full OpenAI message schema and parameters (docs/api.md): what each upstream is sent, and a clear 400 for what is wrong.
 
 let j: TestJarvis | undefined;
 afterEach(async () => {

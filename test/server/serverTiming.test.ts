@@ -5,7 +5,7 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 import { postChat } from '../helpers/openaiWire.js';
 
-// `Server-Timing` on every reply (README "What Jarvis adds, on every reply"): Jarvis's
+// `Server-Timing` on every reply (docs/api.md): Jarvis's
 // own time to the upstream request and to the first byte it forwarded, the model's
 // time in between, and the same figures on the stream_end log line.
 

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthResponse } from '../../src/shared/events.js';
-import { ADMISSIONS_PER_TURN } from '../../src/server/guards/startAdmission.js';
+import { ADMISSIONS_PER_TURN } from '../../src/server/http/guards/startAdmission.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
-// Issue 10 item 8: one client opening thousands of streams at once must not make
+// One client opening thousands of streams at once must not make
 // `/health` wait behind them. This is checked by what `/health` itself reports, not by
 // a wall-clock figure: a burst of stream requests and a `/health` request reach Jarvis
 // in the same read of its sockets (`/health` last), and `/health` must be answered

@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKUPS_KEPT } from '../../src/server/routes/backup.js';
+import { BACKUPS_KEPT } from '../../src/server/operations/backup.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { StreamReader } from '../helpers/streamReader.js';
 

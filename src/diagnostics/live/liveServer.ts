@@ -1,4 +1,4 @@
-import type { DebugStreamsResponse } from '../../server/routes/debug.js';
+import type { DebugStreamsResponse } from '../../server/operations/debug.js';
 import { authHeaders } from './apiKey.js';
 
 export interface HealthProbe {

@@ -4,7 +4,7 @@ import type { LogFacts } from '../logAnalysis/logFacts.js';
 import type { LogFileInfo } from '../logAnalysis/logReader.js';
 import type { HealthProbe } from '../live/liveServer.js';
 import type { ChatOutcome } from '../live/httpChat.js';
-import type { DebugStreamsResponse } from '../../server/routes/debug.js';
+import type { DebugStreamsResponse } from '../../server/operations/debug.js';
 
 /** ok ✓ · problem ❌ · skipped: the check needs something this run does not have (a log, --url). */
 export type CheckStatus = 'ok' | 'problem' | 'skipped';

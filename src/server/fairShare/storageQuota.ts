@@ -15,7 +15,7 @@ export interface QuotaCheck {
 }
 
 /** Refuses the request with 403 storage_quota_exceeded when `owner` has no room for it. */
-export async function checkStorageQuota(ctx: JarvisContext, owner: string, check: QuotaCheck): Promise<void> {
+export async function checkStorageQuota(ctx: Pick<JarvisContext, 'config' | 'store'>, owner: string, check: QuotaCheck): Promise<void> {
   const quota = ctx.config.storageQuotaBytes;
   if (quota === 0 || (check.adds === 0 && !check.startsAnswer)) return;
   const used = await storeCall(ctx.store.storageUsed(owner));

@@ -6,7 +6,7 @@ const RETRY = { headers: { 'retry-after': String(RETRY_AFTER_S) } };
 
 /**
  * The requests with fetched images: at most `fetchesPerClient` of one key (the owner,
- * src/server/guards/principal.ts) and `fetchesMax` in all. A request holds one slot
+ * src/server/http/guards/principal.ts) and `fetchesMax` in all. A request holds one slot
  * from its first fetch until its response closes (its fetched bytes live that long)
  * and fetches its images one after another, so it has at most one GET open. A
  * request over a bound is refused at once (429, Retry-After) rather than queued:

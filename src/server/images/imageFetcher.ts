@@ -5,10 +5,10 @@ import { fetchImage, ImageFetchError } from '../../backends/images/fetchImage.js
 import type { Backend, BackendMessage, BackendRequest } from '../../backends/types.js';
 import type { ImageConfig } from '../../config.js';
 import type { SystemLog } from '../../log/systemLog.js';
-import { clientGoneSignal } from '../clientGone.js';
+import { clientGoneSignal } from '../http/clientGone.js';
 import { httpError } from '../errors.js';
-import { clientKeyOf } from '../guards/clientKey.js';
-import { principalOf } from '../guards/principal.js';
+import { clientKeyOf } from '../http/guards/clientKey.js';
+import { principalOf } from '../http/guards/principal.js';
 import { checkImageBounds, mib } from './imageBounds.js';
 import { ImageFetchGate } from './imageFetchGate.js';
 

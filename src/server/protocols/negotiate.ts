@@ -1,12 +1,11 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
-import { streamHeaders } from '../responseWriter.js';
-import { streamTimingHeaders } from '../serverTiming.js';
-import { NdjsonWriter } from './jarvis/ndjsonWriter.js';
-import { CompletionWriter } from './openai/completionWriter.js';
-import { SseWriter } from './openai/sseWriter.js';
-import { writeStreamHead } from '../streamHead.js';
+import { streamHeaders } from './responseWriter.js';
+import { streamTimingHeaders } from '../http/serverTiming.js';
+import { NdjsonWriter } from './jarvis/writers.js';
+import { CompletionWriter, SseWriter } from './openai/writers.js';
+import { writeStreamHead } from '../http/streamHead.js';
 
 /** The three answers of `POST /v1/chat/completions`. */
 export type WireFormat = 'ndjson' | 'sse' | 'json';
@@ -15,7 +14,7 @@ const NDJSON = /\bapplication\/x-ndjson\b/i;
 const JSON_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\b/i;
 
 /**
- * Which format answers a chat request (README, "Which format answers"):
+ * Which format answers a chat request (docs/api.md):
  * 1. `Accept: application/x-ndjson` → Jarvis NDJSON (the web UI, `jarvis matrix`, the bench);
  * 2. `stream: true` → OpenAI SSE;
  * 3. `stream: false` → one OpenAI `chat.completion`;

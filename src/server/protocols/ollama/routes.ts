@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { EmbedResult } from '../../../backends/modelInfo.js';
 import { backendHttpError } from '../../backendErrors.js';
-import { clientGoneSignal } from '../../clientGone.js';
+import { clientGoneSignal } from '../../http/clientGone.js';
 import type { JarvisContext } from '../../context.js';
-import { defaultModel } from '../../defaultModel.js';
+import { defaultModel } from '../../streaming/defaultModel.js';
 import { HttpError, installErrorHandling } from '../../errors.js';
-import { serveStream, type StreamedReply } from '../../serveStream.js';
-import { sessionOf } from '../../session.js';
+import { serveStream, type StreamedReply } from '../../streaming/serveStream.js';
+import { sessionOf } from '../../streaming/session.js';
 import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
 import { psEntry, showBody, tagsEntry } from './models.js';
@@ -42,7 +42,7 @@ async function upstream<T>(call: () => Promise<T>): Promise<T> {
 }
 
 /** Ollama's answer to a request with nothing to generate: it loads the model and says so. */
-async function loadReply(ctx: JarvisContext, reply: FastifyReply, model: string, field: 'message' | 'response', unload: boolean) {
+async function loadReply(ctx: Pick<JarvisContext, 'backend'>, reply: FastifyReply, model: string, field: 'message' | 'response', unload: boolean) {
   // The upstream loads a model on its first use; here Jarvis checks only that it exists.
   await upstream(() => ctx.backend.showModel(model, AbortSignal.timeout(5000)));
   const said = field === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
@@ -60,7 +60,10 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
  * own), supersede, stop, client gone = upstream closed. Errors are Ollama's
  * `{"error":"…"}`; see writers.ts for how a stream ends.
  */
-export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
+/** What the Ollama routes read (`backend` and `defaultModel` live: the context itself is passed). */
+export type OllamaRoutesContext = Pick<JarvisContext, 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
+
+export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
   void app.register(
     async (api) => {
       installErrorHandling(api, ctx.log, ollamaErrorBody);
@@ -99,7 +102,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
         const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model));
-        return serveStream(ctx, request, reply, {
+        return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
           model,
@@ -119,7 +122,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: JarvisContext): void {
         }
         const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model));
         const conversation = backendRequest.messages;
-        return serveStream(ctx, request, reply, {
+        return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
           model,

@@ -2,12 +2,12 @@ import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
-import { ResponseWriter, streamHeaders } from '../../responseWriter.js';
-import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../serverTiming.js';
+import { ResponseWriter, streamHeaders } from '../responseWriter.js';
+import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
 import { errorOfEvent } from '../../../shared/errors.js';
 import { ollamaErrorBody, ollamaErrorLine } from './errors.js';
 import { ReplyClock } from './timings.js';
-import { writeStreamHead } from '../../streamHead.js';
+import { writeStreamHead } from '../../http/streamHead.js';
 
 /** `/api/chat` replies carry a `message`; `/api/generate` replies a `response` string (and `context`). */
 export type OllamaEndpoint = 'chat' | 'generate';

@@ -1,0 +1,231 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
+import { answerParamsSchema, startAnswer, type AnswerContext, type AnswerParams } from './answer.js';
+import { conversationJson, conversationWithMessagesJson, listedConversationJson } from './json.js';
+import type { JarvisContext } from '../context.js';
+import { HttpError, httpError } from '../errors.js';
+import { clientGoneSignal } from '../http/clientGone.js';
+import { ClientCap } from '../fairShare/clientCap.js';
+import { clientKeyOf } from '../http/guards/clientKey.js';
+import { ownerOf as ownerOfPrincipal, principalOf } from '../http/guards/principal.js';
+import { checkStorageQuota } from '../fairShare/storageQuota.js';
+import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
+import { storeCall } from '../storeErrors.js';
+
+// The Conversations API (docs/conversations.md): conversations and their messages live on
+// the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
+// it grows. Every conversation belongs to the key that made it (ownerOf).
+
+const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TEXT_MAX = 1_000_000;
+
+interface ConversationBody {
+  title?: string;
+  system?: string | null;
+  model?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+}
+
+const conversationBodySchema = {
+  type: ['object', 'null'],
+  properties: {
+    title: { type: 'string', maxLength: 500 },
+    system: { type: ['string', 'null'], maxLength: TEXT_MAX },
+    model: { type: ['string', 'null'], minLength: 1, maxLength: 256 },
+    temperature: { type: ['number', 'null'], minimum: 0, maximum: 2 },
+    max_tokens: { type: ['integer', 'null'], minimum: 1 },
+  },
+} as const;
+
+/** `POST /v1/conversations` may bring finished messages along: an import (the web UI's old localStorage chats). */
+interface CreateBody extends ConversationBody {
+  messages?: Array<{ role: 'user' | 'assistant'; content: string; state?: AnswerState; reasoning?: string | null; model?: string | null; created_at?: string }>;
+  created_at?: string;
+  updated_at?: string;
+}
+
+const IMPORT_MAX_MESSAGES = 10_000;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+
+const createBodySchema = {
+  ...conversationBodySchema,
+  properties: {
+    ...conversationBodySchema.properties,
+    messages: {
+      type: 'array',
+      maxItems: IMPORT_MAX_MESSAGES,
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        additionalProperties: false,
+        properties: {
+          role: { enum: ['user', 'assistant'] },
+          content: { type: 'string', maxLength: TEXT_MAX },
+          state: { enum: ['streaming', 'done', 'stopped', 'superseded', 'error', 'shutdown', 'interrupted'] },
+          reasoning: { type: ['string', 'null'], maxLength: TEXT_MAX },
+          model: { type: ['string', 'null'], maxLength: 256 },
+          created_at: isoTime,
+        },
+      },
+    },
+    created_at: isoTime,
+    updated_at: isoTime,
+  },
+} as const;
+
+interface PromptBody extends AnswerParams {
+  content: string;
+}
+
+const promptBodySchema = {
+  type: 'object',
+  required: ['content'],
+  properties: { content: { type: 'string', minLength: 1, maxLength: TEXT_MAX }, ...answerParamsSchema },
+} as const;
+
+const answerBodySchema = { type: ['object', 'null'], properties: answerParamsSchema } as const;
+
+type Params = { Params: { id: string } };
+
+/** Whose conversations a request may see: its key's (all of them belong to '' without keys). */
+function ownerOf(request: FastifyRequest): string {
+  return ownerOfPrincipal(principalOf(request));
+}
+
+/** What the Conversations API reads: the store, the feed, the session rules (a deleted conversation's answer stops), and what starting an answer reads. */
+export type ConversationsContext = AnswerContext & Pick<JarvisContext, 'registry'>;
+
+export function conversationRoutes(app: FastifyInstance, ctx: ConversationsContext): void {
+  const { store } = ctx;
+  // Searches take turns at SQLite's one connection (store/sqliteWorker/, store/search/turn.ts): a
+  // key sending twenty at a time would make every other key's search, and every write, wait
+  // behind them; with this bound it waits for its own, and the rest get a 429 at once.
+  const searchCaps = new ClientCap({
+    max: ctx.config.maxSearchesPerClient,
+    code: 'too_many_searches',
+    what: 'searches running',
+    variable: 'JARVIS_MAX_SEARCHES_PER_CLIENT',
+    advice: 'wait for them to answer, then retry',
+    retryAfterS: 1,
+  });
+
+  /** The conversation, if it exists and is the requester's; else 404 (never "someone else's"). */
+  const find = async (owner: string, id: string) => {
+    const conv = ID.test(id) ? await storeCall(store.getConversation(owner, id)) : undefined;
+    if (!conv) throw httpError('conversation_not_found', { id });
+    return conv;
+  };
+
+  app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema } }, async (request, reply) => {
+    const body = request.body ?? {};
+    await checkStorageQuota(ctx, ownerOf(request), { adds: conversationBytes(body) + (body.messages ?? []).reduce((n, m) => n + messageBytes(m), 0) });
+    const conv = await storeCall(
+      store.createConversation(ownerOf(request), {
+        title: body.title,
+        system: body.system,
+        model: body.model,
+        params: paramsOf(body),
+        messages: body.messages?.map((m) => ({
+          role: m.role,
+          content: m.content,
+          state: m.state,
+          reasoning: m.reasoning,
+          model: m.model,
+          createdAt: timeOf(m.created_at),
+        })),
+        createdAt: timeOf(body.created_at),
+        updatedAt: timeOf(body.updated_at),
+      }),
+    );
+    ctx.log.info('conversation_created', { conversation: conv.id, ...(body.messages ? { imported_messages: body.messages.length } : {}) });
+    ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'created', conversation_id: conv.id, conversation: conversationJson(conv) });
+    return reply.code(201).send(conversationJson(conv));
+  });
+
+  app.get<{ Querystring: { q?: string; limit?: string; cursor?: string } }>('/v1/conversations', async (request, reply) => {
+    const limit = request.query.limit === undefined ? 50 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw new HttpError('invalid_request', 'limit must be an integer from 1 to 200');
+    const q = request.query.q?.slice(0, 500) || undefined;
+    // A search reads much more than a page of the list does: bounded per client (docs/security.md "Searches and the store").
+    const release = q ? searchCaps.admit(clientKeyOf(request)) : undefined;
+    const query = { q, limit, cursor: request.query.cursor || undefined, ...(q ? { signal: clientGoneSignal(reply) } : {}) };
+    const page = await storeCall(store.listConversations(ownerOf(request), query))
+      // A client gone before its search ran (the web UI drops a query at each key) is nobody's error: nothing to log, nobody to answer.
+      .catch((err: unknown) => (query.signal?.aborted ? { items: [], nextCursor: null } : Promise.reject(err)))
+      .finally(release);
+    return { object: 'list', data: page.items.map(listedConversationJson), has_more: page.nextCursor !== null, next_cursor: page.nextCursor };
+  });
+
+  app.get<Params>('/v1/conversations/:id', async (request) => conversationWithMessagesJson(await find(ownerOf(request), request.params.id)));
+
+  app.patch<Params & { Body: ConversationBody | undefined }>('/v1/conversations/:id', { schema: { body: conversationBodySchema } }, async (request) => {
+    const body = request.body ?? {};
+    const id = request.params.id;
+    await checkStorageQuota(ctx, ownerOf(request), { adds: textBytes(body.title) + textBytes(body.system) });
+    const conv = ID.test(id)
+      ? await storeCall(store.updateConversation(ownerOf(request), id, { title: body.title, system: body.system, model: body.model, params: paramsOf(body) }))
+      : undefined;
+    if (!conv) throw httpError('conversation_not_found', { id });
+    ctx.conversationFeed.publish(conv.owner, { type: 'conversation', op: 'updated', conversation_id: conv.id, conversation: conversationJson(conv) });
+    return conversationJson(conv);
+  });
+
+  app.delete<Params>('/v1/conversations/:id', async (request) => {
+    const id = request.params.id;
+    const deleted = ID.test(id) && (await storeCall(store.deleteConversation(ownerOf(request), id)));
+    if (!deleted) throw httpError('conversation_not_found', { id });
+    // Its answer, if one is streaming, has nowhere to go.
+    const stopped = await ctx.registry.stop(ownerOf(request), id, 'stopped');
+    ctx.log.info('conversation_deleted', { conversation: id, stopped });
+    ctx.conversationFeed.publish(ownerOf(request), { type: 'conversation', op: 'deleted', conversation_id: id });
+    return { id, object: 'conversation.deleted', deleted: true };
+  });
+
+  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema }, config: { startsStream: true } }, async (request, reply) => {
+    const owner = ownerOf(request);
+    const conv = await find(owner, request.params.id);
+    await checkStorageQuota(ctx, owner, { adds: messageBytes(request.body) + ROW_BYTES, startsAnswer: true });
+    await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content }, request.body);
+  });
+
+  // Edit and resend: the user message gets the new content, every later message goes, and it is answered again.
+  app.put<{ Params: { id: string; messageId: string }; Body: PromptBody }>(
+    '/v1/conversations/:id/messages/:messageId',
+    { schema: { body: promptBodySchema }, config: { startsStream: true } },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const conv = await find(owner, request.params.id);
+      await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + ROW_BYTES, startsAnswer: true });
+      const turn = { kind: 'edit' as const, messageId: request.params.messageId, content: request.body.content };
+      await startAnswer(ctx, request, reply, conv, owner, turn, request.body);
+    },
+  );
+
+  // Regenerate: the answer(s) after the last user message go, and it is answered again.
+  app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema }, config: { startsStream: true } }, async (request, reply) => {
+    const owner = ownerOf(request);
+    const conv = await find(owner, request.params.id);
+    await checkStorageQuota(ctx, owner, { adds: ROW_BYTES, startsAnswer: true });
+    await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate' }, request.body ?? {});
+  });
+
+  // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
+  app.post<Params>('/v1/conversations/:id/stop', async (request) => {
+    const conv: Conversation = await find(ownerOf(request), request.params.id);
+    const stopped = await ctx.registry.stop(conv.owner, conv.id, 'stopped');
+    ctx.log.info('session_stop', { session: conv.id, stopped });
+    return { stopped };
+  });
+}
+
+function timeOf(iso: string | undefined): number | undefined {
+  const ms = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** The generation parameters a body sets; null removes one. */
+function paramsOf(body: ConversationBody): GenerationParams | undefined {
+  if (body.temperature === undefined && body.max_tokens === undefined) return undefined;
+  return { temperature: body.temperature as number | undefined, max_tokens: body.max_tokens as number | undefined };
+}

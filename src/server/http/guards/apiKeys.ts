@@ -1,0 +1,47 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { ApiKey } from '../../../config.js';
+import { guardError } from '../../errors.js';
+import { setPrincipal, type Principal } from './principal.js';
+
+// A refused key gets 401 with OpenAI's error shape and the standard challenge.
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
+
+/**
+ * Requires `Authorization: Bearer <key>` (OpenAI's convention) on every route but the
+ * public ones, and records who called (`principalOf`). Keys are compared as SHA-256
+ * digests with `timingSafeEqual`, against every configured key, so neither the
+ * comparison nor the loop ends early on a partial match. Only the key's name is
+ * ever logged.
+ */
+export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
+  const entries = keys.map((k) => ({ name: k.name, admin: k.admin, digest: digest(k.key) }));
+  return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
+    const access = request.routeOptions.config.access ?? 'key';
+    if (access === 'public') return;
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') {
+      throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
+    }
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
+    const principal = match ? lookup(entries, match[1]!) : null;
+    if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });
+    setPrincipal(request, principal);
+    if (access === 'admin' && !principal.admin) {
+      throw guardError('admin_required', { key: principal.name });
+    }
+  };
+}
+
+function lookup(entries: ReadonlyArray<{ name: string; admin: boolean; digest: Buffer }>, presented: string): Principal {
+  const d = digest(presented);
+  let found: Principal = null;
+  for (const e of entries) {
+    if (timingSafeEqual(d, e.digest) && found === null) found = { name: e.name, admin: e.admin };
+  }
+  return found;
+}
+
+function digest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import type { JarvisContext } from '../context.js';
+import { httpError } from '../errors.js';
+import { ownerOf, principalOf, seesAll } from '../http/guards/principal.js';
+import { PromMetrics } from './metrics.js';
+
+/** One live stream as `GET /debug/streams` shows it (read by `jarvis diagnose` and `jarvis matrix`). */
+export interface DebugStream {
+  /** The API key (its name) the stream belongs to; null without keys. */
+  key: string | null;
+  session_id: string;
+  stream_id: string;
+  model: string;
+  state: string;
+  age_ms: number;
+  tokens: number;
+  upstream_open: boolean;
+  first_token_ms: number | null;
+  /** Cluster mode: the instance running the stream. */
+  instance?: string;
+}
+
+export interface DebugStreamsResponse {
+  count: number;
+  streams: DebugStream[];
+}
+
+/**
+ * Live state for operators: what is streaming right now, and the Prometheus metrics.
+ * With keys, a caller sees only its own key's streams (an admin key sees all), and
+ * `/metrics` needs an admin key.
+ */
+export function debugRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'config' | 'registry' | 'metrics' | 'clusterStreams'>): void {
+  // Synchronous like /health: a snapshot of the registry, no waiting on any stream.
+  app.get('/debug/streams', async (request): Promise<DebugStreamsResponse> => {
+    const now = Date.now();
+    const principal = principalOf(request);
+    // Cluster mode, an admin key: every instance's streams (the others' as they published them, ≤ lease/3 ago).
+    if (ctx.clusterStreams && principal?.admin) {
+      const rows = await ctx.clusterStreams();
+      const streams = rows.map(({ created_at, ...row }) => ({ ...row, age_ms: now - created_at }));
+      return { count: streams.length, streams };
+    }
+    const visible = seesAll(principal) ? ctx.registry.list() : ctx.registry.list(ownerOf(principal));
+    const streams = visible.map((s) => ({
+      key: s.owner === '' ? null : s.owner,
+      session_id: s.sessionId,
+      stream_id: s.id,
+      model: s.model,
+      state: s.state,
+      age_ms: now - s.createdAt,
+      tokens: s.tokens,
+      upstream_open: s.upstreamOpen,
+      first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
+      ...(ctx.clusterStreams ? { instance: ctx.config.instanceId } : {}),
+    }));
+    return { count: streams.length, streams };
+  });
+
+  app.get('/metrics', { config: { access: 'admin' } }, async (_request, reply) => {
+    const metrics = ctx.metrics;
+    if (!(metrics instanceof PromMetrics)) throw httpError('metrics_disabled');
+    const text = await metrics.text();
+    return reply.type(metrics.contentType).send(text);
+  });
+}

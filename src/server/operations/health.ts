@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { HealthResponse, ModelList } from '../../shared/events.js';
+import { backendLabel } from '../../backends/registry.js';
+import { BackendError } from '../../backends/types.js';
+import { UpstreamHealth } from '../../backends/upstreamHealth.js';
+import type { JarvisContext } from '../context.js';
+import { HttpError, httpError } from '../errors.js';
+import { technicalDetail } from '../../shared/errors.js';
+
+type ModelObject = ModelList['data'][number];
+
+/** What `/health` and `/v1/models` read (`backend` and `defaultModel` live: the context itself is passed). */
+export type InfoContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'backend' | 'defaultModel' | 'startedAt' | 'warnings'>;
+
+export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
+  const upstream = new UpstreamHealth(ctx.log);
+  // Synchronous and allocation-light: it must answer within 100 ms during any storm.
+  // Public (no key needed: monitors and the UI's sign-in screen read it), so it names
+  // no session, stream or key: counts only.
+  app.get('/health', { config: { access: 'public' } }, async (): Promise<HealthResponse> => {
+    const log = ctx.log.health();
+    return {
+      status: 'ok',
+      backend: ctx.backend.name,
+      backend_label: backendLabel(ctx.backend.name),
+      model: ctx.defaultModel ?? null,
+      upstream: upstream.read(ctx.backend),
+      active_streams: ctx.registry.size,
+      uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
+      log: log.state,
+      log_lines_dropped: log.dropped,
+      ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
+      ...(ctx.config.redisUrl ? { cluster: { instance: ctx.config.instanceId, redis: ctx.registry.unavailable() ? ('unavailable' as const) : ('ready' as const) } } : {}),
+    };
+  });
+
+  app.get('/v1/models', async (): Promise<ModelList> => {
+    let ids: string[];
+    try {
+      ids = await ctx.backend.models(AbortSignal.timeout(5000));
+    } catch (err) {
+      const code = err instanceof BackendError ? err.code : 'upstream_error';
+      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
+    }
+    const created = Math.floor(ctx.startedAt / 1000);
+    return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
+  });
+
+  // A wildcard, not `:id`: vLLM's model ids have slashes (`meta-llama/Llama-3.1-8B-Instruct`).
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request): Promise<ModelObject> => {
+    const id = request.params['*'];
+    let ids: string[];
+    try {
+      ids = await ctx.backend.models(AbortSignal.timeout(5000));
+    } catch (err) {
+      const code = err instanceof BackendError ? err.code : 'upstream_error';
+      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
+    }
+    if (!ids.includes(id)) throw httpError('model_not_found', { model: id });
+    return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: ctx.backend.name };
+  });
+}

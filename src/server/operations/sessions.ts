@@ -1,0 +1,24 @@
+import type { FastifyInstance } from 'fastify';
+import type { JarvisContext } from '../context.js';
+import { ownerOf, principalOf } from '../http/guards/principal.js';
+
+export function sessionRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'log' | 'registry'>): void {
+  app.post<{ Params: { session: string } }>(
+    '/v1/sessions/:session/stop',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { session: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+        },
+      },
+    },
+    async (request) => {
+      // Only the caller's own session of that name: another key's is another session.
+      const key = principalOf(request)?.name;
+      const stopped = await ctx.registry.stop(ownerOf(principalOf(request)), request.params.session, 'stopped');
+      ctx.log.info('session_stop', { session: request.params.session, key, stopped });
+      return { stopped };
+    },
+  );
+}

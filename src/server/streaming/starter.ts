@@ -1,0 +1,127 @@
+import type { FastifyRequest } from 'fastify';
+import type { Backend, BackendRequest } from '../../backends/types.js';
+import type { Config } from '../../config.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import { newStreamId, type ChatStream } from '../../streams/chatStream.js';
+import type { SessionCoordinator } from '../../streams/coordinator.js';
+import { FenceClock } from '../../streams/eventLog/fence.js';
+import type { StreamEventLog } from '../../streams/eventLog/types.js';
+import type { EventWriter } from '../../streams/eventWriter.js';
+import { runStream } from '../../streams/runStream.js';
+import { StartPacer } from '../../streams/startPacer.js';
+import type { StreamMetrics } from '../../streams/streamMetrics.js';
+import type { StreamTiming } from '../../streams/streamTiming.js';
+import { HttpError, httpError } from '../errors.js';
+import { clientKeyOf } from '../http/guards/clientKey.js';
+import { StreamCaps } from '../http/guards/streamCaps.js';
+import { openLoggedStream } from './loggedStream.js';
+
+/**
+ * How many streams may open their upstream per event-loop turn. Each costs about
+ * a millisecond (connect, write); 8 keeps a turn near 10 ms under any burst.
+ */
+const STARTS_PER_TURN = 8;
+
+/**
+ * What starting a stream reads (the JarvisContext fields of these names; not imported
+ * from context.ts, which holds the starter). `shuttingDown` is read at each start, so
+ * the starter is given the shared context object itself.
+ */
+export interface StarterContext {
+  readonly config: Config;
+  readonly log: SystemLog;
+  readonly registry: SessionCoordinator;
+  readonly metrics: StreamMetrics;
+  readonly streamLog: StreamEventLog;
+  readonly shuttingDown: boolean;
+}
+
+/** A stream let in: its ids and its place under the caps. */
+export interface Admission {
+  streamId: string;
+  sessionId: string;
+  owner: string;
+  /** Its writes' fence (the event log's and the stored answer's): newer than every stream's before it. */
+  fence: bigint;
+  /** Frees its place under the caps. `run` frees it when the stream ends: call it only for a stream that will not run. */
+  release(): void;
+}
+
+/** What the stream runs: the protocol's part. */
+export interface StreamRun {
+  model: string;
+  /** The backend read once when the request came (auto mode may switch it meanwhile). */
+  backend: Backend;
+  request: BackendRequest;
+  /** The OpenAI `user` field: only logged (it names no session). */
+  user?: string;
+  /** The response that reads the stream directly, if any (see LogWriterOptions.primary). */
+  primary?: EventWriter;
+  /** The request's timing (its `Server-Timing`), when a request is being answered. */
+  timing?: StreamTiming;
+  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
+  onStart?: (stream: ChatStream) => void;
+}
+
+/**
+ * The one way a stream starts, whatever route or protocol asks (docs/architecture.md):
+ * refused while shutting down or while the cluster is unavailable, admitted under the
+ * stream caps (JARVIS_MAX_STREAMS…), given its stream id and fence, logged to the
+ * event log (so any reader can follow it at `/v1/streams/{id}/events`), and run by
+ * runStream under the session rules. A new protocol brings its writer and its route.
+ */
+export class StreamStarter {
+  /** JARVIS_MAX_STREAMS and the per-client cap. */
+  readonly caps: StreamCaps;
+  private readonly pacer = new StartPacer(STARTS_PER_TURN);
+  private readonly fences = new FenceClock();
+
+  constructor(private readonly ctx: StarterContext) {
+    this.caps = new StreamCaps(ctx.config.limits, ctx.registry);
+  }
+
+  /** A 503 while no stream may start: shutdown has begun, or the cluster cannot be reached. */
+  refuseIfClosed(): void {
+    if (this.ctx.shuttingDown) throw httpError('shutting_down');
+    const down = this.ctx.registry.unavailable();
+    if (down) throw new HttpError('cluster_unavailable', down);
+  }
+
+  /** Lets a stream of `owner`'s session in, or throws (503, or a plain 429 over a cap): before the response is taken over. */
+  admit(request: FastifyRequest, owner: string, sessionId: string): Admission {
+    this.refuseIfClosed();
+    const release = this.caps.admit(clientKeyOf(request), owner, sessionId);
+    return { streamId: newStreamId(), sessionId, owner, fence: this.fences.next(), release };
+  }
+
+  /**
+   * Opens the admitted stream on the event log and runs it to its one end (`done`
+   * never rejects: runStream's finally ends every stream), then frees its place.
+   */
+  run(admission: Admission, spec: StreamRun): { stream: ChatStream; done: Promise<void> } {
+    const { ctx } = this;
+    const stream = openLoggedStream(ctx, {
+      streamId: admission.streamId,
+      sessionId: admission.sessionId,
+      owner: admission.owner,
+      fence: admission.fence,
+      model: spec.model,
+      user: spec.user,
+      primary: spec.primary,
+      timing: spec.timing,
+    });
+    const onStart = spec.onStart;
+    const done = runStream(stream, spec.request, {
+      registry: ctx.registry,
+      backend: spec.backend,
+      log: ctx.log,
+      firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
+      metrics: ctx.metrics,
+      pacer: this.pacer,
+      limits: ctx.config.limits,
+      onStart: onStart ? () => onStart(stream) : undefined,
+      onEnd: admission.release,
+    });
+    return { stream, done };
+  }
+}
