@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chat, postJson } from '../helpers/chatClient.js';
+import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 
@@ -137,13 +138,18 @@ describe('upstream faults', () => {
     expect(named.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
     await j.close();
 
-    j = await startTestJarvis();
-    j.fake!.models = [];
-    j.jarvis.ctx.defaultModel = undefined;
-    const none = await postJson(`${j.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
-    expect(none.status).toBe(400);
-    expect(none.body.error.code).toBe('no_model');
-    expect(none.body.error.message).toMatch(/JARVIS_MODEL/);
+    // An Ollama with no model pulled, there from the start.
+    const empty = await new FakeOllama().start();
+    empty.models = [];
+    try {
+      j = await startTestJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: empty.url }, { fake: false });
+      const none = await postJson(`${j.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }] });
+      expect(none.status).toBe(400);
+      expect(none.body.error.code).toBe('no_model');
+      expect(none.body.error.message).toMatch(/JARVIS_MODEL/);
+    } finally {
+      await empty.stop();
+    }
   });
 
   it('kept-alive connections: an upstream closing idle ones, or one closing as it is reused, costs no error', async () => {
