@@ -166,6 +166,5 @@ export interface ApiError {
   error: { code: string; message: string; type: string; param: string | null };
 }
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const SESSION_HEADER = 'x-session-id';
 export const STREAM_HEADER = 'x-stream-id';

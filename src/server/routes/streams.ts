@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PATTERN } from '../../shared/ids.js';
 import { compareCursors, formatCursor, FROM_START, parseCursor, type LogCursor } from '../../streams/eventLog/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -7,7 +8,7 @@ import { ownerOf, principalOf, type Principal } from '../guards/principal.js';
 import { replayFormat } from '../replayWriter.js';
 import { replay } from '../streamReplay.js';
 
-const STREAM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const STREAM_ID = ID_PATTERN;
 
 /**
  * Reattach (README "Reattach"): `GET /v1/streams/{id}/events?after=<seq>` replays the
