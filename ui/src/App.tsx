@@ -10,9 +10,9 @@ import { type ConversationSettings, SettingsDialog } from './components/Settings
 import { Sidebar } from './components/Sidebar.js';
 import { SignIn } from './components/SignIn.js';
 import { isLive, useChat } from './contexts/ChatContext.js';
-import type { Api } from './lib/api.js';
+import type { Api } from '../../src/client/api.js';
 import type { ApiKeyStore } from './lib/auth.js';
-import type { Conversation } from './state/types.js';
+import type { Conversation } from '../../src/client/chat/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
 import { readConversation, type SettingsPatch } from './lib/conversationTools.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';

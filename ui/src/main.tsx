@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
 import { ErrorBoundary } from './components/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
-import { browserApi } from './lib/api.js';
+import { browserApi } from '../../src/client/api.js';
 import { ApiKeyStore, withApiKey } from './lib/auth.js';
 import './styles.css';
 

@@ -2,7 +2,7 @@
 // inline too: a browser confirm() dialog would block the page).
 
 import { useEffect, useRef, useState } from 'react';
-import type { Conversation } from '../state/types.js';
+import type { Conversation } from '../../../src/client/chat/types.js';
 import { PencilIcon, TrashIcon } from './icons.js';
 
 type Mode = 'view' | 'rename' | 'confirm-delete';

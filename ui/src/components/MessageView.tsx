@@ -5,7 +5,7 @@
 
 import { memo, useEffect, useRef, useState } from 'react';
 import { useCopy } from '../hooks/useCopy.js';
-import type { AnswerState, AssistantMessage, Message, UserMessage } from '../state/types.js';
+import type { AnswerState, AssistantMessage, Message, UserMessage } from '../../../src/client/chat/types.js';
 import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
 import { PencilIcon } from './icons.js';
 import { Markdown } from './Markdown.js';

@@ -2,7 +2,7 @@
 
 import { useEffect, useRef } from 'react';
 import { isLive, useChat } from '../contexts/ChatContext.js';
-import type { Api } from '../lib/api.js';
+import type { Api } from '../../../src/client/api.js';
 import { ConversationItem } from './ConversationItem.js';
 import { CloseIcon } from './icons.js';
 import { LibraryActions, SearchBox, SearchResults, useLibrary } from './Library.js';

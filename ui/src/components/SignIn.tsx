@@ -2,7 +2,7 @@
 
 import { useState, type FormEvent } from 'react';
 import { type ApiKeyStore, checkKey } from '../lib/auth.js';
-import type { Api } from '../lib/api.js';
+import type { Api } from '../../../src/client/api.js';
 
 export function SignIn({ api, store }: { api: Api; store: ApiKeyStore }) {
   const [key, setKey] = useState('');

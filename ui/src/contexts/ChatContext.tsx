@@ -10,9 +10,9 @@
 // events of any other stream are dropped with a console warning.
 
 import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, type ReactNode } from 'react';
-import type { Api } from '../lib/api.js';
-import { browserApi } from '../lib/api.js';
-import { type AnswerCallbacks, type AnswerOutcome, readAnswer } from '../lib/answerStream.js';
+import type { Api } from '../../../src/client/api.js';
+import { browserApi } from '../../../src/client/api.js';
+import { type AnswerCallbacks, type AnswerOutcome, readAnswer } from '../../../src/client/answerReader.js';
 import {
   ApiCallError,
   type AnswerTurn,
@@ -21,19 +21,19 @@ import {
   deleteConversation,
   getConversation,
   listConversations,
-  type ServerConversation,
+  type ConversationJson,
   startAnswerRequest,
   stopConversation,
   updateConversation,
-} from '../lib/conversationsApi.js';
+} from '../../../src/client/conversationsApi.js';
 import { saveSettings, type SettingsPatch } from '../lib/conversationTools.js';
 import { importLegacyConversations } from '../lib/legacyImport.js';
-import { type Backoff, type Cursor, DEFAULT_BACKOFF, formatCursor, parseCursor, reconnectDelay } from '../lib/resume.js';
+import { type Backoff, type Cursor, DEFAULT_BACKOFF, formatCursor, parseCursor, reconnectDelay } from '../../../src/client/resume.js';
 import { loadSelected, saveSelected } from '../lib/storage.js';
 import { LineSplitter } from '../../../src/shared/ndjson.js';
-import { chatReducer, initialChatState, newLocalConversation, ordered, type ChatAction, type ChatState } from '../state/conversations.js';
-import { randomId } from '../state/ids.js';
-import { LIVE_STATES, type AssistantMessage, type Conversation, type Message } from '../state/types.js';
+import { chatReducer, initialChatState, newLocalConversation, ordered, type ChatAction, type ChatState } from '../../../src/client/chat/chatState.js';
+import { randomId } from '../../../src/client/chat/ids.js';
+import { LIVE_STATES, type AssistantMessage, type Conversation, type Message } from '../../../src/client/chat/types.js';
 
 export interface ChatContextValue {
   /** Most recently used first. */
@@ -640,7 +640,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
 
 type FeedEvent =
   | { type: 'ready' | 'ping' }
-  | { type: 'conversation'; op: 'created' | 'updated' | 'deleted'; conversation_id: string; conversation?: ServerConversation }
+  | { type: 'conversation'; op: 'created' | 'updated' | 'deleted'; conversation_id: string; conversation?: ConversationJson }
   | { type: 'answer_started'; conversation_id: string; message_id: string; stream_id: string }
   | { type: 'answer_ended'; conversation_id: string; message_id: string; stream_id: string; state: string };
 

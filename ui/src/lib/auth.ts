@@ -3,7 +3,7 @@
 // localStorage, sends it as `Authorization: Bearer` on every call, and asks again
 // when a call is refused with 401 (a key revoked or mistyped).
 
-import type { Api } from './api.js';
+import type { Api } from '../../../src/client/api.js';
 
 export const API_KEY_STORAGE = 'jarvis.apiKey';
 

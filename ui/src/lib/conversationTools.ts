@@ -2,8 +2,8 @@
 // "Conversations kept on the server"). The chat's own calls (prompts, streams, the
 // list) are in lib/conversationsApi.ts.
 
-import { type Api, readApiError } from './api.js';
-import type { ServerConversation } from './conversationsApi.js';
+import { type Api, readApiError } from '../../../src/client/api.js';
+import type { ConversationJson } from '../../../src/shared/conversations.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
 /** Where a search matched (`GET /v1/conversations?q=`): plain text, and the match's [start, end) in it. */
@@ -53,7 +53,7 @@ export interface SettingsPatch {
   max_tokens?: number | null;
 }
 
-export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ServerConversation> {
+export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ConversationJson> {
   return call(api, `/v1/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch });
 }
 

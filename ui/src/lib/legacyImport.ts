@@ -4,8 +4,9 @@
 // `jarvis.imported.<id>` = the new id, so that a second load (or a second tab at the
 // same moment, held off by a Web Lock where the browser has them) imports nothing twice.
 
-import type { Api } from './api.js';
-import { type ConversationImport, createConversation, type ServerAnswerState } from './conversationsApi.js';
+import type { Api } from '../../../src/client/api.js';
+import type { AnswerStateJson, ConversationImportJson } from '../../../src/shared/conversations.js';
+import { createConversation } from '../../../src/client/conversationsApi.js';
 import { safeGet, safeSet } from './storage.js';
 
 export const LEGACY_PREFIX = 'jarvis.conversation.';
@@ -96,7 +97,7 @@ function legacyKeys(storage: Storage): string[] {
 }
 
 /** The old format as an import body; undefined when it is not one. */
-export function toImport(raw: string | null): ConversationImport | undefined {
+export function toImport(raw: string | null): ConversationImportJson | undefined {
   if (!raw) return undefined;
   let c: LegacyConversation;
   try {
@@ -105,7 +106,7 @@ export function toImport(raw: string | null): ConversationImport | undefined {
     return undefined;
   }
   if (typeof c !== 'object' || c === null || typeof c.id !== 'string' || !Array.isArray(c.messages)) return undefined;
-  const messages: ConversationImport['messages'] = [];
+  const messages: ConversationImportJson['messages'] = [];
   for (const m of c.messages as LegacyMessage[]) {
     if (typeof m !== 'object' || m === null || typeof m.content !== 'string') continue;
     if (m.role === 'user') {
@@ -128,7 +129,7 @@ export function toImport(raw: string | null): ConversationImport | undefined {
 }
 
 /** An answer left live by a closed tab can never finish: it comes in as stopped. */
-function legacyState(state: unknown): ServerAnswerState {
+function legacyState(state: unknown): AnswerStateJson {
   return state === 'done' || state === 'superseded' || state === 'error' ? state : 'stopped';
 }
 

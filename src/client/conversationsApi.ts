@@ -1,51 +1,9 @@
-// The Conversations API as the UI calls it (README "Conversations kept on the
-// server"): typed JSON calls, and the two streaming requests (a prompt, a reattach)
-// that lib/answerStream.ts reads.
+// The Conversations API as the client calls it (docs/conversations.md): typed JSON
+// calls, and the streaming requests (a prompt, a reattach, the feed) that
+// answerReader.ts and feedFollower.ts read.
 
+import type { ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
 import { type Api, readApiError } from './api.js';
-
-export type ServerAnswerState = 'streaming' | 'done' | 'stopped' | 'superseded' | 'error' | 'shutdown' | 'interrupted';
-
-export interface ServerConversation {
-  id: string;
-  object: 'conversation';
-  title: string;
-  system: string | null;
-  model: string | null;
-  temperature: number | null;
-  max_tokens: number | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface ServerMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  created_at: string;
-  state?: ServerAnswerState;
-  stream_id?: string | null;
-  seq?: number | null;
-  cursor?: string | null;
-  reasoning?: string | null;
-  model?: string | null;
-  usage?: { prompt_tokens: number; completion_tokens: number } | null;
-  timings?: { ttft_ms?: number; duration_ms: number } | null;
-  error?: { code: string; message: string } | null;
-}
-
-export interface ServerConversationWithMessages extends ServerConversation {
-  messages: ServerMessage[];
-  streaming: { message_id: string; stream_id: string; seq: number; cursor: string } | null;
-}
-
-/** A conversation brought in from elsewhere (the old localStorage format), messages and times included. */
-export interface ConversationImport {
-  title?: string;
-  created_at?: string;
-  updated_at?: string;
-  messages: Array<{ role: 'user' | 'assistant'; content: string; state?: ServerAnswerState; reasoning?: string; model?: string; created_at?: string }>;
-}
 
 /** An HTTP error of the API, with its status and code, so callers can tell a 404 from an outage. */
 export class ApiCallError extends Error {
@@ -61,13 +19,13 @@ export class ApiCallError extends Error {
 
 const path = (id: string) => `/v1/conversations/${encodeURIComponent(id)}`;
 
-export async function listConversations(api: Api, signal?: AbortSignal): Promise<ServerConversation[]> {
-  const out: ServerConversation[] = [];
+export async function listConversations(api: Api, signal?: AbortSignal): Promise<ConversationJson[]> {
+  const out: ConversationJson[] = [];
   let cursor: string | null = null;
   // Every page: the list is the sidebar, and a user with hundreds of chats expects them all.
   for (let page = 0; page < 50; page++) {
     const query: string = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : '?limit=200';
-    const body = await call<{ data: ServerConversation[]; next_cursor: string | null }>(api, `/v1/conversations${query}`, { signal });
+    const body = await call<{ data: ConversationJson[]; next_cursor: string | null }>(api, `/v1/conversations${query}`, { signal });
     out.push(...body.data);
     cursor = body.next_cursor;
     if (!cursor) break;
@@ -75,15 +33,15 @@ export async function listConversations(api: Api, signal?: AbortSignal): Promise
   return out;
 }
 
-export function getConversation(api: Api, id: string, signal?: AbortSignal): Promise<ServerConversationWithMessages> {
+export function getConversation(api: Api, id: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
   return call(api, path(id), { signal });
 }
 
-export function createConversation(api: Api, body: Partial<ConversationImport> & { title?: string; model?: string } = {}): Promise<ServerConversation> {
+export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string } = {}): Promise<ConversationJson> {
   return call(api, '/v1/conversations', { method: 'POST', json: body });
 }
 
-export function updateConversation(api: Api, id: string, patch: { title?: string; system?: string | null; model?: string | null }): Promise<ServerConversation> {
+export function updateConversation(api: Api, id: string, patch: { title?: string; system?: string | null; model?: string | null }): Promise<ConversationJson> {
   return call(api, path(id), { method: 'PATCH', json: patch });
 }
 

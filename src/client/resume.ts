@@ -2,7 +2,7 @@
 // in a stream's log (its cursor, sent back as `after`), and how long to wait before
 // the next reconnection attempt.
 
-import type { JarvisEvent } from '../../../src/shared/events.js';
+import type { JarvisEvent } from '../shared/events.js';
 
 /**
  * After token `seq` (-1: before the first) and `extra` events (reasoning, tool calls)

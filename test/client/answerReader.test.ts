@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestJarvis, type TestJarvis } from '../../../test/helpers/jarvisServer.js';
-import type { Api } from './api.js';
-import { readAnswer } from './answerStream.js';
-import { createConversation, getConversation, startAnswerRequest } from './conversationsApi.js';
-import { advanceCursor, alreadySeen, formatCursor, parseCursor, reconnectDelay } from './resume.js';
+import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
+import type { Api } from '../../src/client/api.js';
+import { readAnswer } from '../../src/client/answerReader.js';
+import { createConversation, getConversation, startAnswerRequest } from '../../src/client/conversationsApi.js';
+import { advanceCursor, alreadySeen, formatCursor, parseCursor, reconnectDelay } from '../../src/client/resume.js';
 
 // The reconnect/resume logic of the UI against a real Jarvis (fake Ollama behind it):
 // a fetch that cuts the answer's connection mid-stream and refuses the next attempts,

@@ -1,17 +1,18 @@
-// Reads one answer to its end, whatever happens to the connection: a prompt's own
-// NDJSON response first (or a reattach, after a reload or for another tab's prompt),
-// and after any drop a reattach at `GET /v1/streams/{id}/events?after=<cursor>` with
-// backoff, so that the tokens before the drop plus those after it are exactly the
-// answer. Like stream.ts, it decides nothing about which stream is current: every
-// event is reported with the stream id it carries.
+// Reads one answer to its end, whatever happens to the connection (docs/conversations.md,
+// resume): a prompt's own NDJSON response first (or a reattach, after a reload or for
+// another tab's prompt), and after any drop a reattach at
+// `GET /v1/streams/{id}/events?after=<cursor>` with backoff, so that the tokens before the
+// drop plus those after it are exactly the answer. It decides nothing about which stream
+// is current: every event is reported with the stream id it carries.
 
-import type { JarvisEvent } from '../../../src/shared/events.js';
-import { STREAM_HEADER } from '../../../src/shared/events.js';
-import { LineSplitter } from '../../../src/shared/ndjson.js';
+import type { JarvisEvent } from '../shared/events.js';
+import { STREAM_HEADER } from '../shared/events.js';
+import { isKnownEvent, readEvents } from './readEvents.js';
+import { abortableSleep, describe } from './timing.js';
 import { type Api, readApiError } from './api.js';
 import { followStreamRequest } from './conversationsApi.js';
 import { advanceCursor, alreadySeen, type Backoff, type Cursor, DEFAULT_BACKOFF, formatCursor, reconnectDelay } from './resume.js';
-import { debugEnabled, dispatchEvent, parseEvent, type StreamCallbacks, type StreamOutcome } from './stream.js';
+import { debugEnabled, dispatchEvent, type StreamCallbacks, type StreamOutcome } from './answerEvents.js';
 
 export interface AnswerIds {
   streamId: string;
@@ -95,7 +96,7 @@ export async function readAnswer(options: AnswerReadOptions, callbacks: AnswerCa
       if (headerId) callbacks.onOpen?.({ streamId: headerId, messageId: response.headers.get('x-message-id') ?? undefined, userMessageId: response.headers.get('x-user-message-id') ?? undefined });
       if (failures > 0) callbacks.onReconnected?.();
       failures = 0;
-      attempt = await readEvents(response, signal, (event) => {
+      attempt = await readAttempt(response, signal, (event) => {
         if (alreadySeen(cursor, event)) return undefined; // a replay overlapping what we have: never shown twice
         streamId ??= event.stream_id;
         cursor = advanceCursor(cursor, event);
@@ -113,53 +114,23 @@ export async function readAnswer(options: AnswerReadOptions, callbacks: AnswerCa
     const delay = reconnectDelay(failures, options.backoff ?? DEFAULT_BACKOFF);
     failures++;
     callbacks.onReconnecting?.(failures, delay);
-    if (!(await sleep(delay, signal))) return 'aborted';
+    if (!(await abortableSleep(delay, signal))) return 'aborted';
   }
 }
 
-async function readEvents(response: Response, signal: AbortSignal, onEvent: (event: JarvisEvent) => StreamOutcome | undefined): Promise<Attempt> {
+/** Reads one response's events until a terminal one (its outcome), or the connection's end or drop. */
+async function readAttempt(response: Response, signal: AbortSignal, onEvent: (event: JarvisEvent) => StreamOutcome | undefined): Promise<Attempt> {
   if (!response.body) return { kind: 'dropped', reason: 'no body' };
-  const reader = response.body.getReader();
-  const splitter = new LineSplitter();
   try {
-    for (;;) {
-      let chunk: ReadableStreamReadResult<Uint8Array>;
-      try {
-        chunk = await reader.read();
-      } catch (err) {
-        return { kind: 'dropped', reason: signal.aborted ? 'aborted' : describe(err) };
-      }
-      const lines = chunk.done ? splitter.end() : splitter.push(chunk.value);
-      for (const line of lines) {
-        if (signal.aborted) return { kind: 'dropped', reason: 'aborted' };
-        const event = parseEvent(line);
-        if (event === 'unknown' || !event) continue; // a newer server's event, or a line cut by the drop
-        const outcome = onEvent(event);
-        if (outcome) return { kind: 'terminal', outcome };
-      }
-      if (chunk.done) return { kind: 'dropped', reason: 'ended without a final event' };
+    // A line cut by the drop, or a newer server's event type, is skipped.
+    for await (const event of readEvents(response.body, signal)) {
+      if (!isKnownEvent(event)) continue;
+      const outcome = onEvent(event);
+      if (outcome) return { kind: 'terminal', outcome };
     }
-  } finally {
-    reader.cancel().catch(() => {});
+  } catch (err) {
+    return { kind: 'dropped', reason: signal.aborted ? 'aborted' : describe(err) };
   }
-}
-
-/** Resolves true after `ms`, false at once if `signal` aborts first. */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(false);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (signal.aborted) return { kind: 'dropped', reason: 'aborted' };
+  return { kind: 'dropped', reason: 'ended without a final event' };
 }

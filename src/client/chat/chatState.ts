@@ -1,7 +1,7 @@
 // The conversation list as a pure reducer: every change the UI makes goes through here,
 // which keeps the streaming code in ChatContext about streams only.
 
-import type { ServerConversation, ServerConversationWithMessages, ServerMessage } from '../lib/conversationsApi.js';
+import type { ConversationJson, ConversationWithMessagesJson, MessageJson } from '../../shared/conversations.js';
 import type { AssistantMessage, Conversation, Message } from './types.js';
 
 export interface ChatState {
@@ -14,11 +14,11 @@ export interface ChatState {
 
 export type ChatAction =
   /** The list as the server has it: titles and times; messages already loaded are kept. */
-  | { type: 'listed'; conversations: ServerConversation[] }
+  | { type: 'listed'; conversations: ConversationJson[] }
   /** One conversation's title and times changed (or it is new). */
-  | { type: 'upsert'; conversation: ServerConversation }
+  | { type: 'upsert'; conversation: ConversationJson }
   /** One conversation with its messages, as the server has it; `keep` are messages whose local copy wins (being streamed here). */
-  | { type: 'loaded'; conversation: ServerConversationWithMessages; keep?: ReadonlySet<string> }
+  | { type: 'loaded'; conversation: ConversationWithMessagesJson; keep?: ReadonlySet<string> }
   /** A conversation made in this tab (a draft) got its server id. */
   | { type: 'rekey'; from: string; to: string }
   /** Drops a message and every later one (a prompt that never reached the server, sent again). */
@@ -63,7 +63,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       const keep = action.keep ?? new Set<string>();
       const messages = server.messages.map((m) => {
         const mine = keep.has(m.id) ? local?.messages.find((l) => l.id === m.id) : undefined;
-        return mine ?? fromServerMessage(m);
+        return mine ?? fromMessageJson(m);
       });
       return { ...state, conversations: { ...state.conversations, [server.id]: { ...fromSummary(server, local), messages, loaded: true } } };
     }
@@ -126,7 +126,7 @@ export function newLocalConversation(id: string, title = 'New chat', now = Date.
   return { id, title, createdAt: now, updatedAt: now, messages: [], loaded: true };
 }
 
-function fromSummary(c: ServerConversation, local: Conversation | undefined): Conversation {
+function fromSummary(c: ConversationJson, local: Conversation | undefined): Conversation {
   return {
     id: c.id,
     title: c.title || local?.title || 'New chat',
@@ -142,7 +142,7 @@ function fromSummary(c: ServerConversation, local: Conversation | undefined): Co
 }
 
 /** A stored message as the UI shows it: shutdown and interrupted answers are stopped ones, with that reason. */
-export function fromServerMessage(m: ServerMessage): Message {
+export function fromMessageJson(m: MessageJson): Message {
   const createdAt = Date.parse(m.created_at);
   if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt };
   const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt };

@@ -1,7 +1,7 @@
-// The small, non-streaming part of the Jarvis API the UI calls (README "HTTP API").
-// `Api` carries the base URL and fetch so tests can point the UI at any server.
+// The small, non-streaming part of the Jarvis API the UI calls (docs/api.md).
+// `Api` carries the base URL and fetch so tests can point the client at any server.
 
-import type { ApiError, HealthResponse, ModelList } from '../../../src/shared/events.js';
+import type { ApiError, HealthResponse, ModelList } from '../shared/events.js';
 
 export interface Api {
   /** '' in the browser (same origin); an absolute URL in tests. */
@@ -18,17 +18,6 @@ export async function getHealth(api: Api, signal?: AbortSignal): Promise<HealthR
 export async function getModels(api: Api, signal?: AbortSignal): Promise<string[]> {
   const list = await getJson<ModelList>(api, '/v1/models', signal);
   return list.data.map((m) => m.id);
-}
-
-/** Asks the server to stop the session's active stream; true if there was one. */
-export async function stopSession(api: Api, sessionId: string, signal?: AbortSignal): Promise<boolean> {
-  const response = await api.fetch(`${api.base}/v1/sessions/${encodeURIComponent(sessionId)}/stop`, {
-    method: 'POST',
-    signal: signal ?? null,
-  });
-  if (!response.ok) throw new Error((await readApiError(response)).message);
-  const body = (await response.json()) as { stopped?: unknown };
-  return body.stopped === true;
 }
 
 async function getJson<T>(api: Api, path: string, signal?: AbortSignal): Promise<T> {
