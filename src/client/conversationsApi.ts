@@ -45,6 +45,18 @@ export function updateConversation(api: Api, id: string, patch: { title?: string
   return call(api, path(id), { method: 'PATCH', json: patch });
 }
 
+/** A conversation's settings, kept on the server (null: the server's default). */
+export interface SettingsPatch {
+  system?: string | null;
+  model?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+}
+
+export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ConversationJson> {
+  return call(api, path(id), { method: 'PATCH', json: patch });
+}
+
 export async function deleteConversation(api: Api, id: string): Promise<void> {
   await call(api, path(id), { method: 'DELETE' });
 }

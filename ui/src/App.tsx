@@ -14,7 +14,8 @@ import type { Api } from '../../src/client/api.js';
 import type { ApiKeyStore } from './lib/auth.js';
 import type { Conversation } from '../../src/client/chat/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
-import { readConversation, type SettingsPatch } from './lib/conversationTools.js';
+import { readConversation } from './lib/conversationTools.js';
+import type { SettingsPatch } from '../../src/client/conversationsApi.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 

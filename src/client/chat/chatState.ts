@@ -1,5 +1,5 @@
-// The conversation list as a pure reducer: every change the UI makes goes through here,
-// which keeps the streaming code in ChatContext about streams only.
+// The conversation list as a pure reducer: every change the chat makes goes through here
+// (ChatSession.dispatch), which keeps the streaming code about streams only (docs/ui.md).
 
 import type { ConversationJson, ConversationWithMessagesJson, MessageJson } from '../../shared/conversations.js';
 import type { AssistantMessage, Conversation, Message } from './types.js';

@@ -1,9 +1,8 @@
-// The Conversations API calls behind search, settings, export and import (README
-// "Conversations kept on the server"). The chat's own calls (prompts, streams, the
-// list) are in lib/conversationsApi.ts.
+// The Conversations API calls behind search, export and import (docs/conversations.md).
+// The chat's own calls (prompts, streams, the list, settings) are in
+// src/client/conversationsApi.ts.
 
 import { type Api, readApiError } from '../../../src/client/api.js';
-import type { ConversationJson } from '../../../src/shared/conversations.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
 /** Where a search matched (`GET /v1/conversations?q=`): plain text, and the match's [start, end) in it. */
@@ -44,17 +43,6 @@ export function searchConversations(api: Api, query: string, signal?: AbortSigna
 /** One conversation with its messages, as export writes it. */
 export function readConversation(api: Api, id: string, signal?: AbortSignal): Promise<ExportedConversation & { id: string }> {
   return call(api, `/v1/conversations/${encodeURIComponent(id)}`, { signal });
-}
-
-export interface SettingsPatch {
-  system?: string | null;
-  model?: string | null;
-  temperature?: number | null;
-  max_tokens?: number | null;
-}
-
-export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ConversationJson> {
-  return call(api, `/v1/conversations/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch });
 }
 
 /** Creates a conversation with the messages of an exported one; the server gives it a new id. */
