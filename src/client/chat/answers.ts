@@ -88,9 +88,11 @@ export class Answers {
     }
     // The server ends the stream and our reader gets its `cancelled` (quietly); if either
     // does not happen in time, the connection is closed (the answer is stopped anyway, or will be).
+    // The prompts sent before this Stop (taken now: a prompt sent right after it waits for the Stop, not the other way round).
+    const sentBefore = session.sendsDelivered(conversationId);
     const stopping = (async () => {
       const id = await session.serverIdOf(conversationId);
-      await session.sendsDelivered(reader.conversationId);
+      await sentBefore;
       if (id) await withTimeout(stopConversation(this.api, id), STOP_CALL_TIMEOUT_MS);
     })()
       .catch((err: unknown) => console.warn('[chat] Stop request failed', err))
