@@ -1,22 +1,22 @@
 // The page: conversation list, header (title, model, settings), banners, messages, composer.
 
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
-import { Banner } from './components/Banner.js';
-import { Composer, type ComposerHandle } from './components/Composer.js';
-import { MenuIcon, SlidersIcon } from './components/icons.js';
-import { MessageList } from './components/MessageList.js';
-import { ModelPicker } from './components/ModelPicker.js';
-import { type ConversationSettings, SettingsDialog } from './components/SettingsDialog.js';
-import { Sidebar } from './components/Sidebar.js';
-import { SignIn } from './components/SignIn.js';
+import { Banner } from './components/shell/Banner.js';
+import { Composer, type ComposerHandle } from './components/chat/Composer.js';
+import { MenuIcon, SlidersIcon } from './components/shell/icons.js';
+import { MessageList } from './components/chat/MessageList.js';
+import { ModelPicker } from './components/chat/ModelPicker.js';
+import { type ConversationSettings, SettingsDialog } from './components/shell/SettingsDialog.js';
+import { Sidebar } from './components/sidebar/Sidebar.js';
+import { SignIn } from './components/shell/SignIn.js';
 import { isLive, useChat } from './contexts/ChatContext.js';
 import type { Api } from '../../src/client/api.js';
-import type { ApiKeyStore } from './lib/auth.js';
+import type { ApiKeyStore } from './lib/browser/auth.js';
 import type { Conversation } from '../../src/client/chat/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
-import { readConversation } from './lib/conversationTools.js';
+import { readConversation } from './lib/conversations/conversationTools.js';
 import type { SettingsPatch } from '../../src/client/conversationsApi.js';
-import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
+import { download, fileNameFor, toExportFile, toMarkdown } from './lib/conversations/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 
 /** `api` sends the key (and reports 401s to `auth`); `signInApi` is the bare one the sign-in form tries keys with. */

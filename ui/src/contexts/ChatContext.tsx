@@ -11,8 +11,8 @@ import { DRAFT_PREFIX } from '../../../src/client/chat/chatSession.js';
 import type { Conversation } from '../../../src/client/chat/types.js';
 import type { SettingsPatch } from '../../../src/client/conversationsApi.js';
 import { type Backoff, DEFAULT_BACKOFF } from '../../../src/client/resume.js';
-import { importLegacyConversations } from '../lib/legacyImport.js';
-import { loadSelected, saveSelected } from '../lib/storage.js';
+import { importLegacyConversations } from '../lib/conversations/legacyImport.js';
+import { loadSelected, saveSelected } from '../lib/browser/storage.js';
 
 export { isLive };
 

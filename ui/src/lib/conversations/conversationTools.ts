@@ -2,7 +2,7 @@
 // The chat's own calls (prompts, streams, the list, settings) are in
 // src/client/conversationsApi.ts.
 
-import { type Api, readApiError } from '../../../src/client/api.js';
+import { type Api, readApiError } from '../../../../src/client/api.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
 /** Where a search matched (`GET /v1/conversations?q=`): plain text, and the match's [start, end) in it. */

@@ -1,7 +1,7 @@
 // The conversation's messages, following the newest answer while the reader is at the bottom.
 
-import type { Conversation } from '../../../src/client/chat/types.js';
-import { useAutoScroll } from '../hooks/useAutoScroll.js';
+import type { Conversation } from '../../../../src/client/chat/types.js';
+import { useAutoScroll } from '../../hooks/useAutoScroll.js';
 import { MessageView } from './MessageView.js';
 
 const ANNOUNCE: Record<string, string> = {

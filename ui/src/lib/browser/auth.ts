@@ -1,9 +1,9 @@
 // The API key, when the server needs one (JARVIS_API_KEYS). The UI learns that it
-// does from a 401, asks once (components/SignIn.tsx), keeps the key in this browser's
+// does from a 401, asks once (components/shell/SignIn.tsx), keeps the key in this browser's
 // localStorage, sends it as `Authorization: Bearer` on every call, and asks again
 // when a call is refused with 401 (a key revoked or mistyped).
 
-import type { Api } from '../../../src/client/api.js';
+import type { Api } from '../../../../src/client/api.js';
 
 export const API_KEY_STORAGE = 'jarvis.apiKey';
 

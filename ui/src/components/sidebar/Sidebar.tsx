@@ -1,10 +1,10 @@
 // The conversation list, with search, export and import. On a phone it is a drawer over the chat.
 
 import { useEffect, useRef } from 'react';
-import { isLive, useChat } from '../contexts/ChatContext.js';
-import type { Api } from '../../../src/client/api.js';
+import { isLive, useChat } from '../../contexts/ChatContext.js';
+import type { Api } from '../../../../src/client/api.js';
 import { ConversationItem } from './ConversationItem.js';
-import { CloseIcon } from './icons.js';
+import { CloseIcon } from '../shell/icons.js';
 import { LibraryActions, SearchBox, SearchResults, useLibrary } from './Library.js';
 
 export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClose(): void }) {

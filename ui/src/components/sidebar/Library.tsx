@@ -2,9 +2,9 @@
 // export all as JSON, and import such a file back.
 
 import { useRef, useState } from 'react';
-import type { Api } from '../../../src/client/api.js';
-import { importConversation, listAll, readConversation, searchConversations } from '../lib/conversationTools.js';
-import { download, parseImport, toExportFile } from '../lib/transfer.js';
+import type { Api } from '../../../../src/client/api.js';
+import { importConversation, listAll, readConversation, searchConversations } from '../../lib/conversations/conversationTools.js';
+import { download, parseImport, toExportFile } from '../../lib/conversations/transfer.js';
 import { findRange, focusSnippet, Highlighted, SearchBox, useConversationSearch } from './SearchBox.js';
 
 export function useLibrary(api: Api) {

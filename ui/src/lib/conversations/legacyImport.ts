@@ -4,10 +4,10 @@
 // `jarvis.imported.<id>` = the new id, so that a second load (or a second tab at the
 // same moment, held off by a Web Lock where the browser has them) imports nothing twice.
 
-import type { Api } from '../../../src/client/api.js';
-import type { AnswerStateJson, ConversationImportJson } from '../../../src/shared/conversations.js';
-import { createConversation } from '../../../src/client/conversationsApi.js';
-import { safeGet, safeSet } from './storage.js';
+import type { Api } from '../../../../src/client/api.js';
+import type { AnswerStateJson, ConversationImportJson } from '../../../../src/shared/conversations.js';
+import { createConversation } from '../../../../src/client/conversationsApi.js';
+import { safeGet, safeSet } from '../browser/storage.js';
 
 export const LEGACY_PREFIX = 'jarvis.conversation.';
 export const IMPORTED_PREFIX = 'jarvis.imported.';

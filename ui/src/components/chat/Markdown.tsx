@@ -6,8 +6,8 @@
 import { memo, useMemo, type ComponentProps } from 'react';
 import ReactMarkdown, { type Components, type ExtraProps } from 'react-markdown';
 import remarkGfm from 'remark-gfm';
-import { useCopy } from '../hooks/useCopy.js';
-import { useHighlighter } from '../lib/highlight/index.js';
+import { useCopy } from '../../hooks/useCopy.js';
+import { useHighlighter } from '../../lib/highlight/index.js';
 
 interface HastNode {
   type: string;

@@ -4,10 +4,10 @@
 // messages can be edited and sent again (the messages after them are replaced).
 
 import { memo, useEffect, useRef, useState } from 'react';
-import { useCopy } from '../hooks/useCopy.js';
-import type { AnswerState, AssistantMessage, Message, UserMessage } from '../../../src/client/chat/types.js';
+import { useCopy } from '../../hooks/useCopy.js';
+import type { AnswerState, AssistantMessage, Message, UserMessage } from '../../../../src/client/chat/types.js';
 import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
-import { PencilIcon } from './icons.js';
+import { PencilIcon } from '../shell/icons.js';
 import { Markdown } from './Markdown.js';
 
 const STATE_LABEL: Record<AnswerState, string> = {

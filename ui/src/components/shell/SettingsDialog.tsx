@@ -4,7 +4,7 @@
 // closes it, and focus goes back to the button that opened it.
 
 import { useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { ModelPicker } from './ModelPicker.js';
+import { ModelPicker } from '../chat/ModelPicker.js';
 
 export interface ConversationSettings {
   system: string | null;

@@ -1,4 +1,4 @@
-// What the browser keeps: preferences, the API key (lib/auth.ts) and which
+// What the browser keeps: preferences, the API key (lib/browser/auth.ts) and which
 // conversation each tab shows. Conversations themselves live on the server. Every
 // write is wrapped: a full or blocked storage costs a preference, never a chat or the page.
 

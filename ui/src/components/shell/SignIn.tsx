@@ -1,8 +1,8 @@
 // Shown instead of the chat when the server answered 401: asks for the API key once.
 
 import { useState, type FormEvent } from 'react';
-import { type ApiKeyStore, checkKey } from '../lib/auth.js';
-import type { Api } from '../../../src/client/api.js';
+import { type ApiKeyStore, checkKey } from '../../lib/browser/auth.js';
+import type { Api } from '../../../../src/client/api.js';
 
 export function SignIn({ api, store }: { api: Api; store: ApiKeyStore }) {
   const [key, setKey] = useState('');

@@ -2,7 +2,7 @@
 // goes out 250 ms after the last key, and an answer to an older query is dropped.
 
 import { useEffect, useRef, useState } from 'react';
-import type { SearchMatch } from '../lib/conversationTools.js';
+import type { SearchMatch } from '../../lib/conversations/conversationTools.js';
 
 export const SEARCH_DEBOUNCE_MS = 250;
 

@@ -2,8 +2,8 @@
 // inline too: a browser confirm() dialog would block the page).
 
 import { useEffect, useRef, useState } from 'react';
-import type { Conversation } from '../../../src/client/chat/types.js';
-import { PencilIcon, TrashIcon } from './icons.js';
+import type { Conversation } from '../../../../src/client/chat/types.js';
+import { PencilIcon, TrashIcon } from '../shell/icons.js';
 
 type Mode = 'view' | 'rename' | 'confirm-delete';
 

@@ -2,7 +2,7 @@
 // work right now (Jarvis or its model server down: cleared as soon as it is back),
 // and the operator what the server warns about (e.g. running exposed without API keys).
 
-import type { ServerInfo } from '../hooks/useServerInfo.js';
+import type { ServerInfo } from '../../hooks/useServerInfo.js';
 
 export function Banner({ info }: { info: ServerInfo }) {
   if (info.unreachable) {
