@@ -143,6 +143,8 @@ export interface HealthResponse {
    */
   upstream: 'ok' | 'unreachable' | 'unknown';
   active_streams: number;
+  /** `max_tokens` of a request that names none (JARVIS_MAX_TOKENS_DEFAULT, docs/limits.md): what the UI's settings show as the default. */
+  max_tokens_default: number;
   uptime_s: number;
   /** `degraded` while the system log cannot be written (its lines are dropped and counted). */
   log: 'ok' | 'degraded';

@@ -106,6 +106,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           settings={settings}
           models={info.models}
           defaultModel={info.health?.model ?? null}
+          defaultMaxTokens={info.health?.max_tokens_default ?? null}
           onOpenModels={info.refreshModels}
           onSave={async (next) => {
             if (selected) {

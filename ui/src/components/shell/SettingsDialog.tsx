@@ -13,11 +13,13 @@ export interface ConversationSettings {
   max_tokens: number | null;
 }
 
-export function SettingsDialog({ open, settings, models, defaultModel, onOpenModels, onSave, onClose, onExport }: {
+export function SettingsDialog({ open, settings, models, defaultModel, defaultMaxTokens, onOpenModels, onSave, onClose, onExport }: {
   open: boolean;
   settings: ConversationSettings;
   models: string[] | null;
   defaultModel: string | null;
+  /** The server's `max_tokens` for a conversation that sets none (GET /health; docs/limits.md). */
+  defaultMaxTokens: number | null;
   onOpenModels(): void;
   /** Resolves once stored; rejects with a message to show. */
   onSave(settings: ConversationSettings): Promise<void>;
@@ -26,6 +28,8 @@ export function SettingsDialog({ open, settings, models, defaultModel, onOpenMod
   onExport?: ((kind: 'markdown' | 'json') => void) | undefined;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // What the server applies when the conversation sets no limit: its default, not "no limit".
+  const maxTokensDefaultText = defaultMaxTokens ? `default (${defaultMaxTokens})` : 'default';
   const ids = useId();
   const [system, setSystem] = useState('');
   const [model, setModel] = useState('');
@@ -56,7 +60,7 @@ export function SettingsDialog({ open, settings, models, defaultModel, onOpenMod
     const t = temperature.trim() === '' ? null : Number(temperature);
     const m = maxTokens.trim() === '' ? null : Number(maxTokens);
     if (t !== null && !(t >= 0 && t <= 2)) return setError('Temperature is a number from 0 to 2 (empty: the model’s default).');
-    if (m !== null && !(Number.isInteger(m) && m >= 1)) return setError('Max tokens is a whole number of at least 1 (empty: no limit).');
+    if (m !== null && !(Number.isInteger(m) && m >= 1)) return setError(`Max tokens is a whole number of at least 1 (empty: ${maxTokensDefaultText}).`);
     setSaving(true);
     setError(null);
     try {
@@ -107,7 +111,7 @@ export function SettingsDialog({ open, settings, models, defaultModel, onOpenMod
               inputMode="numeric"
               min={1}
               step={1}
-              placeholder="no limit"
+              placeholder={maxTokensDefaultText}
               value={maxTokens}
               onChange={(e) => setMaxTokens(e.target.value)}
             />
