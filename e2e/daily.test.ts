@@ -8,7 +8,7 @@ import { seriousViolations } from './helpers/axe.js';
 import { type ChatPage, normalize } from './helpers/chatPage.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
-// Issue 13, what a daily user reaches for: Regenerate, Edit and resend, per-conversation
+// What a daily user reaches for (docs/ui.md): Regenerate, Edit and resend, per-conversation
 // settings kept on the server, each answer's model and speed, search, export and
 // import, and axe on the main views. Headless Chromium against a real Jarvis.
 

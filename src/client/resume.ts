@@ -1,4 +1,4 @@
-// The two small pieces of resuming a stream (README "Reattach"): where a reader is
+// The two small pieces of resuming a stream (docs/conversations.md, resume): where a reader is
 // in a stream's log (its cursor, sent back as `after`), and how long to wait before
 // the next reconnection attempt.
 

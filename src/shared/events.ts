@@ -1,4 +1,4 @@
-// The Jarvis wire events (README "Which format answers"). The one definition: the server writes these,
+// The Jarvis wire events (docs/api.md). The one definition: the server writes these,
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */

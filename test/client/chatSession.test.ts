@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Api } from '../../src/client/api.js';
 import { ChatController } from '../../src/client/chat/chatController.js';
-import { ChatSession } from '../../src/client/chat/chatSession.js';
+import { ChatSession, DRAFT_PREFIX } from '../../src/client/chat/chatSession.js';
+import { randomId } from '../../src/client/chat/ids.js';
+import { ID_PATTERN } from '../../src/shared/ids.js';
 import { initialChatState } from '../../src/client/chat/chatState.js';
 import type { AssistantMessage, Conversation } from '../../src/client/chat/types.js';
 import { getConversation } from '../../src/client/conversationsApi.js';
@@ -57,6 +59,12 @@ describe('ChatSession: who owns a conversation’s answer', () => {
     unsubscribe();
     session.dispatch({ type: 'select', id: null });
     expect(changes).toBe(2);
+  });
+
+  it('local ids (drafts, messages) match the one id pattern the server checks', () => {
+    for (const prefix of [DRAFT_PREFIX, 'local-']) expect(randomId(prefix)).toMatch(ID_PATTERN);
+    expect('a b').not.toMatch(ID_PATTERN);
+    expect('x'.repeat(129)).not.toMatch(ID_PATTERN);
   });
 
   it('a draft whose creation failed has no server id; a created one has the server’s', async () => {

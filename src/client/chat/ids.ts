@@ -1,4 +1,5 @@
-// Ids for conversations (they are session ids: SESSION_ID_PATTERN) and messages.
+// Local ids for drafts and messages until the server gives theirs; they match ID_PATTERN
+// (src/shared/ids.ts), so they are valid session ids too.
 // crypto.getRandomValues, not randomUUID: the latter needs a secure context, and
 // Jarvis is often opened over plain http on a LAN address.
 
