@@ -5,21 +5,22 @@
 
 import type { JarvisEvent } from '../shared/events.js';
 
-export interface Arrival {
+export interface Arrival<T = JarvisEvent> {
   /** performance.now() at arrival. */
   at: number;
-  event: JarvisEvent;
+  event: T;
 }
 
-export class ReceivedEvents {
+/** `T`: the lines of the stream read (chat events by default; the conversation feed's events too). */
+export class ReceivedEvents<T extends { type: string } = JarvisEvent> {
   /** The events as they arrived, in order. */
-  readonly events: JarvisEvent[] = [];
+  readonly events: T[] = [];
   /** performance.now() at the arrival of each event of `events`. */
   readonly arrivals: number[] = [];
   private listeners = new Set<(ended: boolean) => void>();
   private ended = false;
 
-  push(event: JarvisEvent): void {
+  push(event: T): void {
     this.events.push(event);
     this.arrivals.push(performance.now());
     for (const listener of [...this.listeners]) listener(false);
@@ -35,7 +36,7 @@ export class ReceivedEvents {
    * The first event matching `predicate` and its arrival time, or undefined once
    * `timeoutMs` has passed (or, with `untilEnd`, the response has ended).
    */
-  arrival(predicate: (e: JarvisEvent) => boolean, timeoutMs: number, untilEnd = true): Promise<Arrival | undefined> {
+  arrival(predicate: (e: T) => boolean, timeoutMs: number, untilEnd = true): Promise<Arrival<T> | undefined> {
     return new Promise((resolve) => {
       const check = (ended: boolean) => {
         const i = this.events.findIndex(predicate);
@@ -55,7 +56,7 @@ export class ReceivedEvents {
   }
 
   /** The first event matching `predicate`; rejects after `timeoutMs`. */
-  async waitFor(predicate: (e: JarvisEvent) => boolean, timeoutMs = 10_000): Promise<JarvisEvent> {
+  async waitFor(predicate: (e: T) => boolean, timeoutMs = 10_000): Promise<T> {
     const found = await this.arrival(predicate, timeoutMs, false);
     if (!found) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`);
     return found.event;
