@@ -170,8 +170,8 @@ describe('ChatController against a real Jarvis', () => {
     const here = open();
     const there = open();
     await until(there, () => there.session.getState().listed);
-    there.send('first');
-    const id = (await until(there, () => answers(there.selected()).some((a) => a.state === 'done') && there.selected()))!.id;
+    there.send('first'); // into the conversation open() selected, if any: sent while it is being read
+    const id = (await until(there, () => answers(there.selected()).some((a) => a.state === 'done' && a.content.startsWith('first#')) && there.selected()))!.id;
     await until(here, () => here.session.getState().conversations[id]);
     here.select(id);
     await until(here, () => here.session.getState().conversations[id]?.loaded);

@@ -207,6 +207,7 @@ export class ChatController {
   async refresh(conversationId: string): Promise<void> {
     if (conversationId.startsWith(DRAFT_PREFIX)) return;
     const { session } = this;
+    const readingBefore = session.owner(conversationId);
     // Our own prompt in flight: let it get its ids first, or its messages would look foreign.
     await session.sendsDelivered(conversationId);
     let server;
@@ -222,6 +223,8 @@ export class ChatController {
       return;
     }
     const reader = session.owner(conversationId);
+    // A prompt sent here while the server was read: what it read is older than what is shown. Read again.
+    if (reader && reader !== readingBefore) return this.refresh(conversationId);
     const keep = new Set<string>();
     if (reader && server.streaming?.message_id === reader.messageId) keep.add(reader.messageId);
     else if (reader) this.answers.drop(conversationId, false); // the server has moved on from what this client was reading
