@@ -3,22 +3,14 @@
 // src/client/conversationsApi.ts.
 
 import { type Api, readApiError } from '../../../../src/client/api.js';
+import type { ListedConversationJson } from '../../../../src/shared/conversations.js';
 import { type ExportedConversation, importBody } from './transfer.js';
 
 /** Where a search matched (`GET /v1/conversations?q=`): plain text, and the match's [start, end) in it. */
-export interface SearchMatch {
-  message_id: string | null;
-  role: string | null;
-  snippet: string;
-  highlight: [number, number] | null;
-}
+export type SearchMatch = NonNullable<ListedConversationJson['match']>;
 
-export interface ConversationSummary {
-  id: string;
-  title: string;
-  updated_at: string;
-  match?: SearchMatch;
-}
+/** What the library and search show of a conversation. */
+export type ConversationSummary = Pick<ListedConversationJson, 'id' | 'title' | 'updated_at' | 'match'>;
 
 /** Every page of `GET /v1/conversations` (with `?q=`: those whose title or text contains it), newest first. */
 export async function listAll(api: Api, query = '', signal?: AbortSignal, maxPages = 50): Promise<ConversationSummary[]> {
