@@ -8,7 +8,7 @@ import { seriousViolations } from './helpers/axe.js';
 import { type ChatPage, normalize } from './helpers/chatPage.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
-// Issue 13, what a daily user reaches for: Regenerate, Edit and resend, per-conversation
+// What a daily user reaches for (docs/ui.md): Regenerate, Edit and resend, per-conversation
 // settings kept on the server, each answer's model and speed, search, export and
 // import, and axe on the main views. Headless Chromium against a real Jarvis.
 
@@ -231,6 +231,8 @@ describe('web UI: a new chat set up before its first message', { timeout: 90_000
     await button.click();
     await expect(dialog.getByRole('textbox', { name: 'System prompt' }).inputValue()).resolves.toBe('');
     await expect(dialog.getByRole('spinbutton', { name: 'Temperature' }).inputValue()).resolves.toBe('');
+    // Empty means the server's default (JARVIS_MAX_TOKENS_DEFAULT, read from /health), not "no limit".
+    await expect(dialog.getByRole('spinbutton', { name: 'Max tokens' }).getAttribute('placeholder')).resolves.toBe('default (4096)');
     await expect(dialog.getByRole('combobox', { name: 'Model for this conversation' }).inputValue()).resolves.toBe('fake-qwen:latest');
     await chat.page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);

@@ -121,6 +121,8 @@ export interface HealthResponse {
    */
   upstream: 'ok' | 'unreachable' | 'unknown';
   active_streams: number;
+  /** `max_tokens` of a request that names none (JARVIS_MAX_TOKENS_DEFAULT, docs/limits.md): what the UI's settings show as the default. */
+  max_tokens_default: number;
   uptime_s: number;
   /** `degraded` while the system log cannot be written (its lines are dropped and counted). */
   log: 'ok' | 'degraded';
@@ -146,6 +148,5 @@ export interface ApiError {
   error: { code: string; message: string; type: string; param: string | null; detail?: string };
 }
 
-export const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 export const SESSION_HEADER = 'x-session-id';
 export const STREAM_HEADER = 'x-stream-id';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LineSplitter } from '../../src/shared/ndjson.js';
+import { readEvents } from '../../src/client/readEvents.js';
+import { ReceivedEvents } from '../../src/client/receivedEvents.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { api, newConversation, readStream, sendMessage } from '../helpers/streamReader.js';
 
@@ -16,37 +17,16 @@ afterAll(async () => {
 
 /** A follower of the feed: its events as they come. */
 function follow(url: string) {
-  const events: any[] = [];
+  const received = new ReceivedEvents<any>();
   const controller = new AbortController();
-  let notify = () => {};
   const done = (async () => {
     const res = await fetch(`${url}/v1/conversations/events`, { signal: controller.signal });
-    const splitter = new LineSplitter();
-    for await (const chunk of res.body!) {
-      for (const line of splitter.push(chunk as Uint8Array)) {
-        events.push(JSON.parse(line));
-        notify();
-      }
-    }
-  })().catch(() => {});
-  const waitFor = (predicate: (e: any) => boolean, timeoutMs = 10_000) =>
-    new Promise<any>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching feed event; got ${JSON.stringify(events)}`)), timeoutMs);
-      const check = () => {
-        const found = events.find(predicate);
-        if (found) {
-          clearTimeout(timer);
-          resolve(found);
-        }
-      };
-      const previous = notify;
-      notify = () => {
-        previous();
-        check();
-      };
-      check();
-    });
-  return { events, waitFor, stop: () => controller.abort(), done };
+    for await (const event of readEvents(res.body!, controller.signal)) received.push(event);
+  })()
+    .catch(() => {})
+    .finally(() => received.end());
+  const waitFor = (predicate: (e: any) => boolean, timeoutMs = 10_000) => received.waitFor(predicate, timeoutMs);
+  return { events: received.events, waitFor, stop: () => controller.abort(), done };
 }
 
 describe('conversation feed', () => {

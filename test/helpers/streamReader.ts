@@ -1,6 +1,7 @@
 import type { JarvisEvent, TerminalEvent } from '../../src/shared/events.js';
 import { isTerminal } from '../../src/shared/events.js';
-import { LineSplitter } from '../../src/shared/ndjson.js';
+import { readEvents } from '../../src/client/readEvents.js';
+import { ReceivedEvents } from '../../src/client/receivedEvents.js';
 
 /**
  * One NDJSON response of Jarvis events as a client reads it: a prompt's answer
@@ -8,13 +9,13 @@ import { LineSplitter } from '../../src/shared/ndjson.js';
  * `abort()` drops the connection, the way a reload or a network cut does.
  */
 export class StreamReader {
-  readonly events: JarvisEvent[] = [];
+  private readonly received = new ReceivedEvents();
+  readonly events: JarvisEvent[] = this.received.events;
   readonly controller = new AbortController();
   status = 0;
   headers = new Headers();
   body: unknown;
   readonly finished: Promise<JarvisEvent[]>;
-  private listeners: Array<() => void> = [];
 
   constructor(open: (signal: AbortSignal) => Promise<Response>) {
     this.finished = this.run(open);
@@ -43,22 +44,7 @@ export class StreamReader {
   }
 
   waitFor(predicate: (e: JarvisEvent) => boolean, timeoutMs = 10_000): Promise<JarvisEvent> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const found = this.events.find(predicate);
-        if (found) {
-          clearTimeout(timer);
-          this.listeners = this.listeners.filter((l) => l !== check);
-          resolve(found);
-        }
-      };
-      const timer = setTimeout(() => {
-        this.listeners = this.listeners.filter((l) => l !== check);
-        reject(new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`));
-      }, timeoutMs);
-      this.listeners.push(check);
-      check();
-    });
+    return this.received.waitFor(predicate, timeoutMs);
   }
 
   /** Resolves once `n` tokens have arrived. */
@@ -85,20 +71,16 @@ export class StreamReader {
         return this.events;
       }
       if (!res.body) return this.events;
-      const splitter = new LineSplitter();
-      for await (const chunk of res.body) {
-        for (const line of splitter.push(chunk as Uint8Array)) this.push(JSON.parse(line) as JarvisEvent);
-      }
-      for (const line of splitter.end()) this.push(JSON.parse(line) as JarvisEvent);
+      const onBadLine = (line: string) => {
+        throw new Error(`not a JSON event: ${line.slice(0, 200)}`);
+      };
+      for await (const event of readEvents(res.body, undefined, { onBadLine })) this.received.push(event);
     } catch (err) {
       if (!this.controller.signal.aborted) throw err;
+    } finally {
+      this.received.end();
     }
     return this.events;
-  }
-
-  private push(event: JarvisEvent): void {
-    this.events.push(event);
-    for (const l of [...this.listeners]) l();
   }
 }
 

@@ -1,21 +1,22 @@
 // The page: conversation list, header (title, model, settings), banners, messages, composer.
 
 import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
-import { Banner } from './components/Banner.js';
-import { Composer, type ComposerHandle } from './components/Composer.js';
-import { MenuIcon, SlidersIcon } from './components/icons.js';
-import { MessageList } from './components/MessageList.js';
-import { ModelPicker } from './components/ModelPicker.js';
-import { type ConversationSettings, SettingsDialog } from './components/SettingsDialog.js';
-import { Sidebar } from './components/Sidebar.js';
-import { SignIn } from './components/SignIn.js';
+import { Banner } from './components/shell/Banner.js';
+import { Composer, type ComposerHandle } from './components/chat/Composer.js';
+import { MenuIcon, SlidersIcon } from './components/shell/icons.js';
+import { MessageList } from './components/chat/MessageList.js';
+import { ModelPicker } from './components/chat/ModelPicker.js';
+import { type ConversationSettings, SettingsDialog } from './components/shell/SettingsDialog.js';
+import { Sidebar } from './components/sidebar/Sidebar.js';
+import { SignIn } from './components/shell/SignIn.js';
 import { isLive, useChat } from './contexts/ChatContext.js';
-import type { Api } from './lib/api.js';
-import type { ApiKeyStore } from './lib/auth.js';
-import type { Conversation } from './state/types.js';
+import type { Api } from '../../src/client/api.js';
+import type { ApiKeyStore } from './lib/browser/auth.js';
+import type { Conversation } from '../../src/client/chat/types.js';
 import { usePersistentState } from './hooks/usePersistentState.js';
-import { readConversation, type SettingsPatch } from './lib/conversationTools.js';
-import { download, fileNameFor, toExportFile, toMarkdown } from './lib/transfer.js';
+import { readConversation } from './lib/conversations/conversationTools.js';
+import type { SettingsPatch } from '../../src/client/conversationsApi.js';
+import { download, fileNameFor, toExportFile, toMarkdown } from './lib/conversations/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 
 /** `api` sends the key (and reports 401s to `auth`); `signInApi` is the bare one the sign-in form tries keys with. */
@@ -105,6 +106,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           settings={settings}
           models={info.models}
           defaultModel={info.health?.model ?? null}
+          defaultMaxTokens={info.health?.max_tokens_default ?? null}
           onOpenModels={info.refreshModels}
           onSave={async (next) => {
             if (selected) {

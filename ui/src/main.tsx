@@ -1,10 +1,10 @@
 import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.js';
-import { ErrorBoundary } from './components/ErrorBoundary.js';
+import { ErrorBoundary } from './components/shell/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
-import { browserApi } from './lib/api.js';
-import { ApiKeyStore, withApiKey } from './lib/auth.js';
+import { browserApi } from '../../src/client/api.js';
+import { ApiKeyStore, withApiKey } from './lib/browser/auth.js';
 import './styles.css';
 
 const root = document.getElementById('root');

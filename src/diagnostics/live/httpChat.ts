@@ -1,4 +1,5 @@
-import { LineSplitter } from '../../shared/ndjson.js';
+import { readEvents } from '../../client/readEvents.js';
+import { ReceivedEvents } from '../../client/receivedEvents.js';
 import { isTerminal, SESSION_HEADER, STREAM_HEADER, type JarvisEvent, type TerminalEvent } from '../../shared/events.js';
 import { authHeaders } from './apiKey.js';
 
@@ -52,10 +53,11 @@ const TERMINALS = new Set(['done', 'cancelled', 'error']);
  */
 export class LiveChat {
   readonly sentAt = performance.now();
-  /** The events as they arrived, in order (as sent: `checkWireEvents` decides whether they are well formed). */
-  readonly events: JarvisEvent[] = [];
+  /** The events as they arrived, in order (as sent: `checkWireEvents` decides whether they are well formed), and waits on them. */
+  private readonly received = new ReceivedEvents();
+  readonly events: JarvisEvent[] = this.received.events;
   /** performance.now() at the arrival of each event of `events`. */
-  readonly arrivals: number[] = [];
+  readonly arrivals: number[] = this.received.arrivals;
   readonly outcome: Promise<ChatOutcome>;
   /** Resolves once the response headers are in (or the request failed). */
   readonly responded: Promise<void>;
@@ -66,7 +68,6 @@ export class LiveChat {
   knownStreamId: string | undefined;
   status = 0;
   headers = new Headers();
-  private listeners: Array<() => void> = [];
   private headersSeen!: () => void;
   private resolveStreamId!: (id: string) => void;
   private rejectStreamId!: (err: unknown) => void;
@@ -108,10 +109,8 @@ export class LiveChat {
   }
 
   /** Resolves with the first event matching `predicate`; rejects after `timeoutMs`. */
-  async waitFor(predicate: (e: JarvisEvent) => boolean, timeoutMs = 10_000): Promise<JarvisEvent> {
-    const found = await this.arrival((e) => predicate(e as unknown as JarvisEvent), timeoutMs, false);
-    if (!found) throw new Error(`no matching event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`);
-    return found.event as unknown as JarvisEvent;
+  waitFor(predicate: (e: JarvisEvent) => boolean, timeoutMs = 10_000): Promise<JarvisEvent> {
+    return this.received.waitFor(predicate, timeoutMs);
   }
 
   firstToken(timeoutMs?: number): Promise<JarvisEvent> {
@@ -122,22 +121,9 @@ export class LiveChat {
    * Resolves with the first event matching `predicate` and its arrival time, or
    * undefined once `timeoutMs` has passed (or, with `untilEnd`, the response has ended).
    */
-  arrival(predicate: (e: WireEvent) => boolean, timeoutMs: number, untilEnd = true): Promise<TimedEvent | undefined> {
-    return new Promise((resolve) => {
-      const check = (ended = false) => {
-        const i = this.events.findIndex((e) => predicate(e as unknown as WireEvent));
-        if (i < 0 && !ended) return;
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((l) => l !== listener);
-        resolve(i < 0 ? undefined : { at: this.arrivals[i]!, event: this.events[i] as unknown as WireEvent });
-      };
-      const listener = () => check();
-      // Declared after `check`, which only runs once the timer exists.
-      const timer = setTimeout(() => check(true), timeoutMs);
-      this.listeners.push(listener);
-      if (untilEnd) void this.outcome.then(() => check(true));
-      check();
-    });
+  async arrival(predicate: (e: WireEvent) => boolean, timeoutMs: number, untilEnd = true): Promise<TimedEvent | undefined> {
+    const found = await this.received.arrival((e) => predicate(e as unknown as WireEvent), timeoutMs, untilEnd);
+    return found && { at: found.at, event: found.event as unknown as WireEvent };
   }
 
   private async run(baseUrl: string, request: ChatRequest): Promise<ChatOutcome> {
@@ -168,12 +154,12 @@ export class LiveChat {
         result.errorBody = (await res.text()).slice(0, 2000);
         return result;
       }
-      const splitter = new LineSplitter();
-      const onLines = (lines: string[]) => {
-        for (const line of lines) this.push(line, result);
-      };
-      for await (const chunk of res.body ?? []) onLines(splitter.push(chunk as Uint8Array));
-      onLines(splitter.end());
+      if (res.body) {
+        const onBadLine = (line: string) => {
+          if (result.badLines.length < 5) result.badLines.push(line.slice(0, 200));
+        };
+        for await (const event of readEvents(res.body, undefined, { onBadLine })) this.received.push(event);
+      }
     } catch (err) {
       const reason = this.controller.signal.reason as Error | undefined;
       result.error = this.controller.signal.aborted && reason ? reason.message : err instanceof Error ? `${err.message}${err.cause ? ` (${String((err.cause as Error).message ?? err.cause)})` : ''}` : String(err);
@@ -183,7 +169,7 @@ export class LiveChat {
       result.events = this.events.map((event, i) => ({ at: this.arrivals[i]!, event: event as unknown as WireEvent }));
       this.settleStreamId(result, undefined);
       this.headersSeen();
-      for (const l of [...this.listeners]) l();
+      this.received.end();
     }
     return result;
   }
@@ -194,22 +180,6 @@ export class LiveChat {
       this.resolveStreamId(id);
     } else this.rejectStreamId(new Error(`no X-Stream-Id (status ${result.status}${result.error ? `: ${result.error}` : ''})`));
   }
-
-  private push(line: string, result: ChatOutcome): void {
-    let event: unknown;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      event = undefined;
-    }
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-      if (result.badLines.length < 5) result.badLines.push(line.slice(0, 200));
-      return;
-    }
-    this.events.push(event as JarvisEvent);
-    this.arrivals.push(performance.now());
-    for (const l of [...this.listeners]) l();
-  }
 }
 
 /** Starts one NDJSON chat request. */
@@ -218,7 +188,7 @@ export function chat(baseUrl: string, request?: ChatRequest): LiveChat {
 }
 
 /**
- * README "Which format answers" as a client checks it: every event carries `stream_id` (the one in the
+ * The wire format (docs/api.md) as a client checks it: every event carries `stream_id` (the one in the
  * X-Stream-Id header) and `session_id`, the first is `status`, tokens carry
  * `seq` 0, 1, 2… in order, and exactly one terminal event ends the stream.
  * Returns the problems found; empty means well formed.

@@ -1,14 +1,11 @@
+import type { FeedEvent, FeedLine } from '../../shared/conversations.js';
+
 /**
  * What changes in an owner's conversations, for the clients that follow them
  * (`GET /v1/conversations/events`): another tab's list, and a second tab on the
- * same conversation that must show a new prompt and its answer live. In-process
- * now; the cluster issue carries it across instances.
+ * same conversation that must show a new prompt and its answer live. The events'
+ * shapes are typed once in src/shared/conversations.ts (docs/conversations.md).
  */
-export type FeedEvent =
-  | { type: 'conversation'; op: 'created' | 'updated' | 'deleted'; conversation_id: string; conversation?: unknown }
-  /** A prompt was stored and its answer started: follow it at /v1/streams/{stream_id}/events. */
-  | { type: 'answer_started'; conversation_id: string; message_id: string; stream_id: string; user_message: unknown; turn: 'send' | 'regenerate' | 'edit' }
-  | { type: 'answer_ended'; conversation_id: string; message_id: string; stream_id: string; state: string };
 
 /**
  * One event encoded once for all its followers, as NDJSON and as SSE (each when
@@ -21,7 +18,7 @@ export class EncodedFeedEvent {
   private ndjson: Buffer | undefined;
   private sse: Buffer | undefined;
 
-  constructor(private readonly event: FeedEvent | { type: 'ready' | 'ping' }) {}
+  constructor(private readonly event: FeedLine) {}
 
   bytes(sse: boolean): Buffer {
     this.json ??= JSON.stringify(this.event);

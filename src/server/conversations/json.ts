@@ -1,9 +1,11 @@
+import type { ConversationJson, ConversationWithMessagesJson, ListedConversationJson, MessageJson } from '../../shared/conversations.js';
 import type { Conversation, ConversationWithMessages, ListedConversation, StoredMessage } from '../../store/types.js';
 
-// The Conversations API's JSON shapes (snake_case, ISO times), kept apart from the
-// store's types so that neither leaks into the other.
+// The Conversations API's JSON shapes (snake_case, ISO times; typed once in
+// src/shared/conversations.ts, docs/conversations.md), kept apart from the store's
+// types so that neither leaks into the other.
 
-export function conversationJson(c: Conversation) {
+export function conversationJson(c: Conversation): ConversationJson {
   return {
     id: c.id,
     object: 'conversation' as const,
@@ -18,7 +20,7 @@ export function conversationJson(c: Conversation) {
 }
 
 /** A conversation in `GET /v1/conversations`; with `?q=`, where it matched (a plain-text snippet and the match's offsets in it). */
-export function listedConversationJson(c: ListedConversation) {
+export function listedConversationJson(c: ListedConversation): ListedConversationJson {
   const m = c.match;
   return {
     ...conversationJson(c),
@@ -26,7 +28,7 @@ export function listedConversationJson(c: ListedConversation) {
   };
 }
 
-export function conversationWithMessagesJson(c: ConversationWithMessages) {
+export function conversationWithMessagesJson(c: ConversationWithMessages): ConversationWithMessagesJson {
   const live = c.messages.findLast((m) => m.state === 'streaming');
   return {
     ...conversationJson(c),
@@ -36,7 +38,7 @@ export function conversationWithMessagesJson(c: ConversationWithMessages) {
   };
 }
 
-export function messageJson(m: StoredMessage) {
+export function messageJson(m: StoredMessage): MessageJson {
   const base = { id: m.id, role: m.role, content: m.content, created_at: new Date(m.createdAt).toISOString() };
   if (m.role !== 'assistant') return base;
   return {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ID_PATTERN } from '../../shared/ids.js';
 import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
 import { answerParamsSchema, startAnswer, type AnswerContext, type AnswerParams } from './answer.js';
 import { conversationJson, conversationWithMessagesJson, listedConversationJson } from './json.js';
@@ -16,7 +17,7 @@ import { storeCall } from '../storeErrors.js';
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
 // it grows. Every conversation belongs to the key that made it (ownerOf).
 
-const ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ID = ID_PATTERN;
 const TEXT_MAX = 1_000_000;
 
 interface ConversationBody {

@@ -26,6 +26,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
       model: ctx.defaultModel ?? null,
       upstream: upstream.read(ctx.backend),
       active_streams: ctx.registry.size,
+      max_tokens_default: ctx.config.limits.maxTokensDefault,
       uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000),
       log: log.state,
       log_lines_dropped: log.dropped,

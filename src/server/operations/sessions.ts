@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PATTERN_SOURCE } from '../../shared/ids.js';
 import type { JarvisContext } from '../context.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
 
@@ -9,7 +10,7 @@ export function sessionRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'lo
       schema: {
         params: {
           type: 'object',
-          properties: { session: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' } },
+          properties: { session: { type: 'string', pattern: ID_PATTERN_SOURCE } },
         },
       },
     },

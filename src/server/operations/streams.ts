@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ID_PATTERN } from '../../shared/ids.js';
 import { compareCursors, formatCursor, FROM_START, parseCursor, type LogCursor } from '../../streams/eventLog/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError, httpError } from '../errors.js';
@@ -8,7 +9,7 @@ import { ownerOf, principalOf, type Principal } from '../http/guards/principal.j
 import { replayFormat } from '../streaming/replayWriter.js';
 import { replay } from '../streaming/replay.js';
 
-const STREAM_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const STREAM_ID = ID_PATTERN;
 
 /**
  * Reattach (docs/conversations.md): `GET /v1/streams/{id}/events?after=<seq>` replays the

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
-import { SESSION_HEADER, SESSION_ID_PATTERN } from '../../shared/events.js';
+import { SESSION_HEADER } from '../../shared/events.js';
+import { ID_PATTERN } from '../../shared/ids.js';
 import { httpError } from '../errors.js';
 
 /**
@@ -13,7 +14,7 @@ import { httpError } from '../errors.js';
 export function sessionOf(request: FastifyRequest): string {
   const header = request.headers[SESSION_HEADER];
   if (header === undefined) return `sess-${randomUUID()}`;
-  if (typeof header !== 'string' || !SESSION_ID_PATTERN.test(header)) {
+  if (typeof header !== 'string' || !ID_PATTERN.test(header)) {
     throw httpError('invalid_session_id', { in: 'header' });
   }
   return header;

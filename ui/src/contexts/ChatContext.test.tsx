@@ -1,8 +1,8 @@
 // @vitest-environment jsdom
 import { act, cleanup, render, waitFor } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } from 'vitest';
-import type { Api } from '../lib/api.js';
-import type { AssistantMessage } from '../state/types.js';
+import type { Api } from '../../../src/client/api.js';
+import type { AssistantMessage } from '../../../src/client/chat/types.js';
 import { ChatProvider, useChat, type ChatContextValue } from './ChatContext.js';
 
 // The stale-event guard, driven event by event: events of a superseded or stopped

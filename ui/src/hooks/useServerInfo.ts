@@ -7,7 +7,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { HealthResponse } from '../../../src/shared/events.js';
-import { type Api, getHealth, getModels } from '../lib/api.js';
+import { type Api, getHealth, getModels } from '../../../src/client/api.js';
 
 export interface ServerInfo {
   health: HealthResponse | null;

@@ -1,0 +1,41 @@
+// The small, non-streaming part of the Jarvis API the UI calls (docs/api.md).
+// `Api` carries the base URL and fetch so tests can point the client at any server.
+
+import type { ApiError, HealthResponse, ModelList } from '../shared/events.js';
+
+export interface Api {
+  /** '' in the browser (same origin); an absolute URL in tests. */
+  base: string;
+  fetch: typeof fetch;
+}
+
+export const browserApi: Api = { base: '', fetch: (...args) => globalThis.fetch(...args) };
+
+export async function getHealth(api: Api, signal?: AbortSignal): Promise<HealthResponse> {
+  return getJson<HealthResponse>(api, '/health', signal);
+}
+
+export async function getModels(api: Api, signal?: AbortSignal): Promise<string[]> {
+  const list = await getJson<ModelList>(api, '/v1/models', signal);
+  return list.data.map((m) => m.id);
+}
+
+async function getJson<T>(api: Api, path: string, signal?: AbortSignal): Promise<T> {
+  const response = await api.fetch(`${api.base}${path}`, { signal: signal ?? null });
+  if (!response.ok) throw new Error((await readApiError(response)).message);
+  return (await response.json()) as T;
+}
+
+/** The `{error:{code,message}}` body of a failed call, or a description of what came instead. */
+export async function readApiError(response: Response): Promise<Pick<ApiError['error'], 'code' | 'message'>> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as Partial<ApiError>;
+    if (body.error && typeof body.error.message === 'string') {
+      return { code: String(body.error.code ?? `http_${response.status}`), message: body.error.message };
+    }
+  } catch {
+    // not JSON: a proxy's or an older server's page; describe it below
+  }
+  return { code: `http_${response.status}`, message: `Jarvis answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
+}

@@ -1,0 +1,113 @@
+// The Conversations API as the client calls it (docs/conversations.md): typed JSON
+// calls, and the streaming requests (a prompt, a reattach, the feed) that
+// answerReader.ts and feedFollower.ts read.
+
+import type { ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
+import { type Api, readApiError } from './api.js';
+
+/** An HTTP error of the API, with its status and code, so callers can tell a 404 from an outage. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+const path = (id: string) => `/v1/conversations/${encodeURIComponent(id)}`;
+
+export async function listConversations(api: Api, signal?: AbortSignal): Promise<ConversationJson[]> {
+  const out: ConversationJson[] = [];
+  let cursor: string | null = null;
+  // Every page: the list is the sidebar, and a user with hundreds of chats expects them all.
+  for (let page = 0; page < 50; page++) {
+    const query: string = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : '?limit=200';
+    const body = await call<{ data: ConversationJson[]; next_cursor: string | null }>(api, `/v1/conversations${query}`, { signal });
+    out.push(...body.data);
+    cursor = body.next_cursor;
+    if (!cursor) break;
+  }
+  return out;
+}
+
+export function getConversation(api: Api, id: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
+  return call(api, path(id), { signal });
+}
+
+export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string } = {}): Promise<ConversationJson> {
+  return call(api, '/v1/conversations', { method: 'POST', json: body });
+}
+
+export function updateConversation(api: Api, id: string, patch: { title?: string; system?: string | null; model?: string | null }): Promise<ConversationJson> {
+  return call(api, path(id), { method: 'PATCH', json: patch });
+}
+
+/** A conversation's settings, kept on the server (null: the server's default). */
+export interface SettingsPatch {
+  system?: string | null;
+  model?: string | null;
+  temperature?: number | null;
+  max_tokens?: number | null;
+}
+
+export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ConversationJson> {
+  return call(api, path(id), { method: 'PATCH', json: patch });
+}
+
+export async function deleteConversation(api: Api, id: string): Promise<void> {
+  await call(api, path(id), { method: 'DELETE' });
+}
+
+export async function stopConversation(api: Api, id: string, signal?: AbortSignal): Promise<boolean> {
+  const body = await call<{ stopped?: unknown }>(api, `${path(id)}/stop`, { method: 'POST', signal });
+  return body.stopped === true;
+}
+
+/** What starts an answer: a new prompt, or answering the last prompt again (Retry, Regenerate). */
+export type AnswerTurn = { kind: 'send'; content: string } | { kind: 'regenerate' } | { kind: 'edit'; messageId: string; content: string };
+
+/** Starts an answer; the response is its NDJSON stream (headers: X-Stream-Id, X-Message-Id, X-User-Message-Id). */
+export function startAnswerRequest(api: Api, conversationId: string, turn: AnswerTurn, model: string | undefined, signal: AbortSignal): Promise<Response> {
+  const target =
+    turn.kind === 'send'
+      ? { method: 'POST', url: `${path(conversationId)}/messages`, body: { content: turn.content } }
+      : turn.kind === 'regenerate'
+        ? { method: 'POST', url: `${path(conversationId)}/regenerate`, body: {} }
+        : { method: 'PUT', url: `${path(conversationId)}/messages/${encodeURIComponent(turn.messageId)}`, body: { content: turn.content } };
+  return api.fetch(`${api.base}${target.url}`, {
+    method: target.method,
+    headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+    body: JSON.stringify({ ...target.body, ...(model ? { model } : {}) }),
+    signal,
+  });
+}
+
+/** Reattaches to a stream: its events after `after` (every event, status included, when null). */
+export function followStreamRequest(api: Api, streamId: string, after: string | null, signal: AbortSignal): Promise<Response> {
+  const query = after === null ? '' : `?after=${encodeURIComponent(after)}`;
+  return api.fetch(`${api.base}/v1/streams/${encodeURIComponent(streamId)}/events${query}`, {
+    headers: { accept: 'application/x-ndjson' },
+    signal,
+  });
+}
+
+/** Follows the caller's conversations (`GET /v1/conversations/events`). */
+export function conversationFeedRequest(api: Api, signal: AbortSignal): Promise<Response> {
+  return api.fetch(`${api.base}/v1/conversations/events`, { headers: { accept: 'application/x-ndjson' }, signal });
+}
+
+async function call<T>(api: Api, url: string, options: { method?: string; json?: unknown; signal?: AbortSignal | undefined }): Promise<T> {
+  const response = await api.fetch(`${api.base}${url}`, {
+    method: options.method ?? 'GET',
+    ...(options.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) } : {}),
+    signal: options.signal ?? null,
+  });
+  if (!response.ok) {
+    const error = await readApiError(response);
+    throw new ApiCallError(response.status, error.code, error.message);
+  }
+  return (await response.json()) as T;
+}
