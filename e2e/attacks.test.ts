@@ -7,7 +7,7 @@ import { launchChromium } from './helpers/browser.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 import { startOtherOrigin, type OtherOrigin } from './helpers/otherOrigin.js';
 
-// Issue 9's attacks, played in real Chromium: a page on another origin (127.0.0.2)
+// The attacks of docs/security.md, played in real Chromium: a page on another origin (127.0.0.2)
 // and a DNS-rebinding page (evil.test → 127.0.0.1) try to drive the Jarvis the user
 // runs on 127.0.0.1. Playwright sees the real status of every request, opaque or not.
 

@@ -5,7 +5,7 @@ import { type ChatPage, normalize, tokensText } from './helpers/chatPage.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 import { startTcpProxy } from './helpers/tcpProxy.js';
 
-// Issue 12 in the browser: conversations live on the server, and an answer survives a
+// In the browser: conversations live on the server, and an answer survives a
 // reload, a network drop, a second tab and a server restart. Real Chromium, real Jarvis
 // (in front of the fake Ollama), a real TCP proxy the test cuts.
 

@@ -125,7 +125,7 @@ export type Turn =
 export interface AnswerSlot {
   streamId: string;
   model: string;
-  /** Grows with every stream; the store refuses writes from an older one (resume-and-cluster.md §3). */
+  /** Grows with every stream; the store refuses writes from an older one (docs/clusters.md). */
   fence: bigint;
 }
 

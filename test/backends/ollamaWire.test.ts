@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
-import { TRICKY } from '../helpers/trickyText.js';
+import { TRICKY } from '../helpers/scenarios/trickyText.js';
 
 // Jarvis reads Ollama's token lines on a fast path (see ollama.ts). Whatever the
 // token holds, the text the client gets must be exactly the text Ollama sent.

@@ -3,7 +3,7 @@ import { OpenAIEventReader } from '../../src/backends/openai/wire.js';
 import type { BackendChunk } from '../../src/backends/types.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
-import { TRICKY } from '../helpers/trickyText.js';
+import { TRICKY } from '../helpers/scenarios/trickyText.js';
 
 // Jarvis reads an OpenAI-compatible server's content chunks on a fast path (a
 // template of the last content-only chunk, see OpenAIEventReader.learn). Whatever

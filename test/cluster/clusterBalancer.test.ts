@@ -7,7 +7,7 @@ import { haproxyUnavailable, startHaproxy, type TestBalancer } from '../helpers/
 import { events, waitForLog } from '../helpers/log.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
-import { checkSchedules, withTimeout } from '../helpers/schedules.js';
+import { checkSchedules, withTimeout } from '../helpers/scenarios/schedules.js';
 import type { StreamReader } from '../helpers/streamReader.js';
 
 // Three instances behind the real load balancer (Debian's haproxy with deploy/haproxy.cfg,

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan } from '../helpers/fakes/fakeOllama.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
-import { checkSchedules } from '../helpers/schedules.js';
+import { checkSchedules } from '../helpers/scenarios/schedules.js';
 import { api, newConversation, readStream, sendMessage, settledConversation, type StreamReader } from '../helpers/streamReader.js';
 
 // 200 random schedules of prompts, drops, reattaches, extra readers, supersedes and

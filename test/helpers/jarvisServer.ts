@@ -14,7 +14,7 @@ export interface TestJarvis {
   logFile: string;
   dataDir: string;
   fake: FakeUpstream | undefined;
-  /** Shuts down, then checks SPEC §4.5 on the log: every stream_start has one stream_end. */
+  /** Shuts down, then checks the log: every stream_start has one stream_end (docs/operations.md). */
   close(): Promise<void>;
 }
 

@@ -41,7 +41,7 @@ export async function waitForFirst(file: string, names: string[], where: Record<
   }
 }
 
-/** SPEC §4.5 and the runbook's check 3: every stream_start has exactly one stream_end. */
+/** Every stream_start has exactly one stream_end (docs/operations.md, "Log events"). */
 export function startEndBalance(file: string): { starts: number; ends: number; unmatched: string[] } {
   const lines = readLog(file);
   const started = lines.filter((l) => l.event === 'stream_start').map((l) => l.fields.trace as string);

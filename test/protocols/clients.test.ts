@@ -5,7 +5,7 @@ import { generateObject, generateText, stepCountIs, streamText, tool } from 'ai'
 import OpenAI, { BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { agentPlan } from '../helpers/agentPlan.js';
+import { agentPlan } from '../helpers/scenarios/agentPlan.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
 // The real client packages users point at Jarvis, each in front of a fake Ollama

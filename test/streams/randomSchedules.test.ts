@@ -4,7 +4,7 @@ import type { FakePlan } from '../helpers/fakes/fakeOllama.js';
 import { chat, postJson, type ChatCall } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { readLog } from '../helpers/log.js';
-import { checkSchedules, withTimeout } from '../helpers/schedules.js';
+import { checkSchedules, withTimeout } from '../helpers/scenarios/schedules.js';
 
 // Hundreds of random schedules of start / supersede / stop / disconnect /
 // upstream fault on a few sessions, each checked against the stream invariants

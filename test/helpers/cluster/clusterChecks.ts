@@ -50,4 +50,4 @@ export async function expectOneGeneratorAtATime(records: UpstreamRecord[], allow
   }
 }
 
-export { withTimeout } from '../schedules.js';
+export { withTimeout } from '../scenarios/schedules.js';

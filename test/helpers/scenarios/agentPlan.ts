@@ -1,4 +1,4 @@
-import type { FakePlan } from './fakes/fakeUpstream.js';
+import type { FakePlan } from '../fakes/fakeUpstream.js';
 
 /**
  * A fake model that behaves as an agent framework expects, by what the request
