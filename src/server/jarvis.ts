@@ -7,10 +7,7 @@ import type { Backend } from '../backends/types.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
-import { openRedis, whenReady } from '../streams/cluster/redis/redisClient.js';
-import { RedisCoordinator } from '../streams/cluster/redisCoordinator.js';
-import { ClusterEventLog } from '../streams/cluster/eventLog/clusterEventLog.js';
-import { RedisEventLog } from '../streams/cluster/eventLog/redisEventLog.js';
+import { openCluster } from '../streams/cluster/openCluster.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
 import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
@@ -58,7 +55,23 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
   const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs, maxTotalChars: config.streamLogMaxChars, keyShareChars: config.streamLogKeyShareChars });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
-  const cluster = config.redisUrl ? await openCluster(config, log, local, memoryLog, metrics) : undefined;
+  const cluster = config.redisUrl
+    ? await openCluster(
+        {
+          redisUrl: config.redisUrl,
+          redisTimeoutMs: config.redisTimeoutMs,
+          instanceId: config.instanceId,
+          leaseMs: config.leaseMs,
+          retentionMs: config.streamRetentionMs,
+          cancelTimeoutMs: config.cancelTimeoutMs,
+          maxLogEntries: Math.max(100_000, config.limits.maxTokensDefault * 4),
+        },
+        log,
+        local,
+        memoryLog,
+        metrics,
+      )
+    : undefined;
   // In a cluster the answers' sweep asks Redis which other instances are gone (and leaves the answers this one finishes from their log).
   const late: { answers?: AnswerRecorder } = {};
   const ownerGone = cluster?.coordinator.ownerGone.bind(cluster.coordinator);
@@ -185,46 +198,4 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
 function within(promise: Promise<boolean>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([promise, new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)))]).finally(() => clearTimeout(timer));
-}
-
-/** Cluster mode: Redis, the cluster's event log and coordinator. Starts even while Redis is down (503s until it answers). */
-async function openCluster(config: Config, log: SystemLog, local: StreamRegistry, memoryLog: MemoryEventLog, metrics: StreamMetrics) {
-  const redis = openRedis(config.redisUrl as string, config.redisTimeoutMs);
-  redis.on('error', () => {}); // reported by the coordinator (once per outage), never thrown
-  const ready = await whenReady(redis, 5000);
-  log.info('cluster_mode', { instance: config.instanceId, redis: redactUrl(config.redisUrl as string), redis_ready: ready, lease_ms: config.leaseMs });
-  const remote = new RedisEventLog(redis, {
-    retentionMs: config.streamRetentionMs,
-    leaseMs: config.leaseMs,
-    commandTimeoutMs: config.redisTimeoutMs,
-    maxLen: Math.max(100_000, config.limits.maxTokensDefault * 4),
-    onReadError: (streamId, sessionId, error) => log.error('stream_log_read_failed', { stream_id: streamId, session: sessionId, error }),
-    onVanished: (v) => {
-      const fields = { trace: v.streamId, session: v.sessionId, after: v.after, waited_ms: v.waitedMs };
-      if (v.outcome === 'resumed') log.info('redis_log_resumed', fields);
-      else log.warn('redis_log_lost', fields);
-    },
-    onLost: (lost) => coordinator.recordLost('reader', { trace: lost.streamId, session: lost.sessionId, key: lost.owner || undefined, prev_instance: lost.instance }),
-  });
-  const streamLog = new ClusterEventLog(memoryLog, remote);
-  // (onLost above runs only once readers read, after this is set.)
-  const coordinator = new RedisCoordinator(local, redis, streamLog, log, {
-    instance: config.instanceId,
-    leaseMs: config.leaseMs,
-    cancelTimeoutMs: config.cancelTimeoutMs,
-    retentionMs: config.streamRetentionMs,
-    metrics,
-  });
-  return { streamLog, coordinator };
-}
-
-/** The Redis URL without its password, for the log. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'invalid';
-  }
 }
