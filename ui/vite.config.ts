@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // The web UI is built into dist/ui, which the Jarvis server serves at `/`
-// (src/server/routes/ui.ts). `npx vite --config ui/vite.config.ts` runs a dev
+// (src/server/operations/ui.ts). `npx vite --config ui/vite.config.ts` runs a dev
 // server that forwards the API to a Jarvis on :8000.
 const uiRoot = fileURLToPath(new URL('.', import.meta.url));
 const api = process.env.JARVIS_URL ?? 'http://127.0.0.1:8000';

@@ -1,5 +1,5 @@
 // The events one response has brought so far, with their arrival times, and waits on
-// them: what `jarvis diagnose`/`matrix` (src/diagnostics/httpChat.ts) and the tests'
+// them: what `jarvis diagnose`/`matrix` (src/diagnostics/live/httpChat.ts) and the tests'
 // stream reader (test/helpers/streamReader.ts) both need. Waits are bounded: a test or a
 // probe never hangs on an event that does not come (docs/tests.md).
 

@@ -4,7 +4,7 @@ import { HttpError } from './errors.js';
 
 /**
  * A failed backend call (model list, details, embeddings) as the HTTP error the
- * client sees: an upstream's own refusal keeps its 4xx (src/backends/upstreamErrors.ts),
+ * client sees: an upstream's own refusal keeps its 4xx (src/backends/upstream/upstreamErrors.ts),
  * so a bad input stays a bad input, which SDKs do not retry. The backend's words
  * are the message; its technical cause, when it gives one, the `detail`.
  */

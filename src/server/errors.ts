@@ -57,7 +57,7 @@ export function httpError<C extends JarvisErrorCode>(code: C, ...args: ErrorArgs
   return new HttpError(code, render(code, params), options);
 }
 
-/** A request refused by a guard (src/server/guards/, docs/security.md), before any of its work was done. */
+/** A request refused by a guard (src/server/http/guards/, docs/security.md), before any of its work was done. */
 export class GuardError extends HttpError {
   declare readonly code: GuardErrorCode;
 }

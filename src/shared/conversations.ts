@@ -1,5 +1,5 @@
 // The Conversations API's wire shapes (snake_case, ISO times; docs/conversations.md):
-// the server writes them (src/server/conversationJson.ts), the web UI and the client
+// the server writes them (src/server/conversations/json.ts), the web UI and the client
 // core (src/client/) read them. The one definition. Keep it free of Node- or DOM-only imports.
 
 import type { ToolCall, Usage } from './events.js';

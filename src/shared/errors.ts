@@ -82,7 +82,7 @@ export const ERRORS = {
   /** The store cannot be reached (Postgres down, disk failing); retry later. */
   store_unavailable: spec<Said>(503, said),
 
-  // The request guards (src/server/guards/, docs/security.md).
+  // The request guards (src/server/http/guards/, docs/security.md).
   host_not_allowed: spec<{ host: string }>(
     403,
     ({ host }) => `Host ${JSON.stringify(host.slice(0, 100))} is not allowed; add its name to JARVIS_ALLOWED_HOSTS if Jarvis should answer to it`,
@@ -170,7 +170,7 @@ export const STREAM_ERROR_CODES = [
 ] as const satisfies readonly JarvisErrorCode[];
 export type StreamErrorCode = (typeof STREAM_ERROR_CODES)[number];
 
-/** Why a request was refused before any work was done (the request guards, src/server/guards/). */
+/** Why a request was refused before any work was done (the request guards, src/server/http/guards/). */
 export const GUARD_ERROR_CODES = [
   'host_not_allowed',
   'origin_not_allowed',

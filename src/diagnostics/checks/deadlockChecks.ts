@@ -23,7 +23,7 @@ const FIX_POP =
   'stream_registry_pop_failed means the stream was not registered or was popped twice (StreamRegistry.pop in src/streams/registry.ts).';
 const FIX_CANCEL =
   'ChatStream.cancel() (src/streams/chatStream.ts) aborts the stream\'s signal; the backend loop must stop on it and the upstream ' +
-  'connection be released or cut after its grace period (src/backends/upstreamHttp.ts). A cancelled stream that never ends is stuck ' +
+  'connection be released or cut after its grace period (src/backends/upstream/upstreamHttp.ts). A cancelled stream that never ends is stuck ' +
   'in an await that ignores the signal.';
 
 export function deadlockSection(input: DiagnoseInput): Section {

@@ -6,7 +6,7 @@ import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } 
 // what a client actually receives.
 
 const FIX_WIRE =
-  'Every event must carry the stream\'s ids (src/server/protocols/jarvis/ndjsonWriter.ts writes them; src/streams/chatStream.ts numbers tokens from 0 ' +
+  'Every event must carry the stream\'s ids (src/server/protocols/jarvis/writers.ts writes them; src/streams/chatStream.ts numbers tokens from 0 ' +
   'and concludes a stream exactly once). The web UI (ui/) must take stream_id from the first event and drop events of any other stream.';
 
 export function uiSection(input: DiagnoseInput): Section {
