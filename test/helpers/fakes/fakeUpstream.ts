@@ -315,7 +315,12 @@ export abstract class FakeUpstream {
       }
       const i = record.tokensSent;
       if (plan.fault && plan.fault !== 'none' && i === (plan.faultAfter ?? 0)) {
-        if (plan.fault === 'fail_mid') return void socket.destroy();
+        if (plan.fault === 'fail_mid') {
+          // It stops generating now: stamped before the reset, not when the socket's
+          // 'close' event gets round to firing on a busy event loop.
+          end();
+          return void socket.destroy();
+        }
         if (plan.fault === 'garbage') return void res.end(wire.contentType.includes('event-stream') ? 'data: <html>502 Bad Gateway</html>\n\n' : '<html>502 Bad Gateway</html>\n');
         if (plan.fault === 'error_line') return void res.end(wire.errorLine(plan));
         if (plan.fault === 'stall') return;
