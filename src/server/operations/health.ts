@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthResponse, ModelList } from '../../shared/events.js';
 import { backendLabel } from '../../backends/registry.js';
-import { BackendError } from '../../backends/types.js';
+import { BackendError, type Backend } from '../../backends/types.js';
 import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError, httpError } from '../errors.js';
@@ -36,13 +36,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
   });
 
   app.get('/v1/models', async (): Promise<ModelList> => {
-    let ids: string[];
-    try {
-      ids = await ctx.backend.models(AbortSignal.timeout(5000));
-    } catch (err) {
-      const code = err instanceof BackendError ? err.code : 'upstream_error';
-      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
-    }
+    const ids = await modelIds(ctx.backend);
     const created = Math.floor(ctx.startedAt / 1000);
     return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
   });
@@ -50,14 +44,18 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
   // A wildcard, not `:id`: vLLM's model ids have slashes (`meta-llama/Llama-3.1-8B-Instruct`).
   app.get<{ Params: { '*': string } }>('/v1/models/*', async (request): Promise<ModelObject> => {
     const id = request.params['*'];
-    let ids: string[];
-    try {
-      ids = await ctx.backend.models(AbortSignal.timeout(5000));
-    } catch (err) {
-      const code = err instanceof BackendError ? err.code : 'upstream_error';
-      throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
-    }
+    const ids = await modelIds(ctx.backend);
     if (!ids.includes(id)) throw httpError('model_not_found', { model: id });
     return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: ctx.backend.name };
   });
+}
+
+/** The backend's model ids; any failure to list them is a 502 in the backend's words. */
+async function modelIds(backend: Backend): Promise<string[]> {
+  try {
+    return await backend.models(AbortSignal.timeout(5000));
+  } catch (err) {
+    const code = err instanceof BackendError ? err.code : 'upstream_error';
+    throw new HttpError(code, err instanceof Error ? err.message : String(err), { status: 502, detail: technicalDetail(err) });
+  }
 }
