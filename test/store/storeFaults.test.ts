@@ -104,7 +104,8 @@ describe.skipIf(skip)('store faults (SQLite)', () => {
       expect(res.body.error.message).toBe(`the database's disk is full: free space in ${dataDir}`);
     }
     expect((await api(jarvis.url, 'GET', `/v1/conversations/${kept}`)).status).toBe(200);
-    // Once per episode, not once per request.
+    // Once per episode, not once per request (the log is written in batches: wait for the line first).
+    await waitForLog(jarvis.logFile, 'store_unavailable');
     expect(events(jarvis.logFile, 'store_unavailable')).toHaveLength(1);
     expect(events(jarvis.logFile, 'store_unavailable')[0]!.fields.reason).toContain('disk is full');
 
