@@ -1,6 +1,6 @@
 import type { ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
-import type { UpstreamLink } from './upstream/upstreamLink.js';
+import type { LingeringWork, UpstreamLink } from './upstream/upstreamLink.js';
 
 export type { ToolCall } from '../shared/events.js';
 
@@ -94,6 +94,8 @@ export interface Backend {
   version(signal?: AbortSignal): Promise<string | undefined>;
   /** One embedding vector per input; an `unsupported` BackendError from a backend without embeddings. */
   embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
+  /** Engine work still running after its stream ended (a runaway the backend can see); absent when it cannot tell. */
+  lingeringWork?(): LingeringWork[];
 }
 
 /** What a BackendError carries besides its code and message. */
