@@ -18,6 +18,9 @@ const PLAIN_MIN_MS = 1_000;
 /** The speed is the average over the last few seconds (bounded samples), so the ETA follows the line's speed now. */
 const SPEED_WINDOW_MS = 5_000;
 const MAX_SAMPLES = 64;
+/** The longest status: `100%  999.9 MB / 999.9 MB  999.9 MB/s  ETA 99:59:59`. */
+const STATUS_WIDTH = 50;
+const MAX_LABEL = 40;
 
 export class DownloadProgress {
   private total: number | undefined;
@@ -95,13 +98,16 @@ export class DownloadProgress {
 
   private draw(t: number): void {
     this.lastDraw = t;
-    const width = Math.max(20, (this.sink.columns ?? 80) - 1);
+    // A pseudo-terminal may report no width (0): assume the usual 80.
+    const width = Math.max(20, (this.sink.columns || 80) - 1);
     const status = this.status(t);
-    let line = `${this.label}  ${status}`;
-    const barWidth = Math.min(30, width - line.length - 4);
+    const label = this.label.length > MAX_LABEL ? `${this.label.slice(0, MAX_LABEL - 1)}…` : this.label;
+    let line = `${label}  ${status}`;
+    // The bar's width is fixed for the whole download (room for the longest status), so it never jumps.
+    const barWidth = Math.min(30, width - label.length - 6 - STATUS_WIDTH);
     if (this.total && barWidth >= 10) {
       const filled = Math.min(barWidth, Math.round((this.bytes / this.total) * barWidth));
-      line = `${this.label}  [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]  ${status}`;
+      line = `${label}  [${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}]  ${status}`;
     }
     // \r back to the line's start, the line, then erase what a longer previous line left.
     this.sink.write(`\r${line.slice(0, width)}\x1b[K`);
