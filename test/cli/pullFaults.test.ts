@@ -68,6 +68,15 @@ describe('jarvis pull, interrupted and in trouble', () => {
     expect(lines.at(-2)).toMatch(/^Saved .*m\.gguf \(1\.75 MB in [\d.]+ s\)\.$/);
   }, 60_000);
 
+  it('a server that stops sending without closing is given up after --stall-ms, the partial kept', async () => {
+    const { url } = await serve({ '/m.gguf': { body: gguf, chunkBytes: 64 * 1024, chunkEveryMs: 600_000 } });
+    const dir = modelsDir();
+    const run = await jarvis(['pull', `${url}/m.gguf`, '--stall-ms', '1000'], { JARVIS_MODELS_DIR: dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the download stopped at 65.5 kB of 1.75 MB: no data came for 1 s. The 65.5 kB downloaded are kept in');
+    expect(readFileSync(join(dir, 'm.gguf.partial')).equals(gguf.subarray(0, 64 * 1024))).toBe(true);
+  });
+
   it('a full disk: says so in words, keeps what it has to resume (staged with /dev/full)', async () => {
     const { url } = await serve({ '/m.gguf': { body: gguf } });
     const dir = modelsDir();
@@ -92,8 +101,14 @@ describe('jarvis pull, interrupted and in trouble', () => {
     expect(server.requests).toHaveLength(0);
   });
 
-  it('the models directory defaults to models/ under the working directory; --dir overrides it', async () => {
+  it('the models directory defaults to models/ under the working directory; --dir overrides JARVIS_MODELS_DIR', async () => {
     const { url } = await serve({ '/m.gguf': { body: gguf } });
+    const cwd = mkdtempSync(join(tmpdir(), 'jarvis-pull-'));
+    const byDefault = await jarvis(['pull', `${url}/m.gguf`], { JARVIS_MODELS_DIR: undefined }, cwd);
+    expect(byDefault.code).toBe(0);
+    expect(byDefault.stdout).toContain(`into ${join('models', 'm.gguf')}\n`);
+    expect(statSync(join(cwd, 'models', 'm.gguf')).size).toBe(gguf.length);
+
     const dir = modelsDir();
     const run = await jarvis(['pull', `${url}/m.gguf`, '--dir', dir], { JARVIS_MODELS_DIR: join(dir, 'not-here') });
     expect(run.code).toBe(0);

@@ -33,6 +33,8 @@ export class PullFileServer {
   private readonly server: Server;
   private readonly cut = new Set<string>();
   private readonly waiters: Array<() => void> = [];
+  /** Pauses of slow routes, ended by stop() so that no timer outlives the test. */
+  private readonly pauses = new Map<NodeJS.Timeout, () => void>();
 
   constructor(private readonly routes: Record<string, Route>) {
     this.server = createServer((req, res) => this.answer(req, res));
@@ -44,6 +46,10 @@ export class PullFileServer {
   }
 
   async stop(): Promise<void> {
+    for (const [timer, wake] of this.pauses) {
+      clearTimeout(timer);
+      wake();
+    }
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -95,10 +101,20 @@ export class PullFileServer {
       await new Promise<void>((resolve) => res.write(chunk, () => resolve()));
       this.sent.set(path, (this.sent.get(path) ?? 0) + chunk.length);
       this.waiters.splice(0).forEach((wake) => wake());
-      if (route.chunkEveryMs && at + size < data.length) await new Promise((resolve) => setTimeout(resolve, route.chunkEveryMs));
+      if (route.chunkEveryMs && at + size < data.length) await this.pause(route.chunkEveryMs);
     }
     // A cut: the bytes written are flushed to the socket, then the connection dies short of its Content-Length.
     if (cutAfter) res.socket?.destroy();
     else res.end();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pauses.delete(timer);
+        resolve();
+      }, ms);
+      this.pauses.set(timer, resolve);
+    });
   }
 }

@@ -101,7 +101,10 @@ export class DownloadProgress {
     // A pseudo-terminal may report no width (0): assume the usual 80.
     const width = Math.max(20, (this.sink.columns || 80) - 1);
     const status = this.status(t);
-    const label = this.label.length > MAX_LABEL ? `${this.label.slice(0, MAX_LABEL - 1)}…` : this.label;
+    // The numbers matter more than the name: on a narrow terminal the name gives way first (by a fixed
+    // amount, so that it does not change from one draw to the next).
+    const room = Math.max(8, Math.min(MAX_LABEL, width - 2 - STATUS_WIDTH));
+    const label = this.label.length > room ? `${this.label.slice(0, room - 1)}…` : this.label;
     let line = `${label}  ${status}`;
     // The bar's width is fixed for the whole download (room for the longest status), so it never jumps.
     const barWidth = Math.min(30, width - label.length - 6 - STATUS_WIDTH);
