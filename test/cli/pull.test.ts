@@ -127,15 +127,22 @@ describe('jarvis pull', () => {
     expect(existsSync(join(dir, 'gated.gguf'))).toBe(true);
   });
 
-  it('follows redirects (Hugging Face sends its files from a CDN) and names the file from the URL given', async () => {
+  it('follows redirects (Hugging Face sends its files from a CDN), resumes through them, names the file from the URL given', async () => {
     const { url, server } = await serve({
       '/owner/repo/resolve/main/tiny.gguf': { redirectTo: '/cdn/blob-3f9a?signature=x' },
-      '/cdn/blob-3f9a': { body: gguf },
+      '/cdn/blob-3f9a': { body: gguf, cutOnceAfter: 300_000 },
     });
     const dir = modelsDir();
+    expect((await jarvis(['pull', `${url}/owner/repo/resolve/main/tiny.gguf`], { JARVIS_MODELS_DIR: dir })).code).toBe(1);
+    const kept = readFileSync(join(dir, 'tiny.gguf.partial')).length;
     const run = await jarvis(['pull', `${url}/owner/repo/resolve/main/tiny.gguf`], { JARVIS_MODELS_DIR: dir });
     expect(run.code).toBe(0);
-    expect(server.requests.map((r) => [r.path, r.status])).toEqual([['/owner/repo/resolve/main/tiny.gguf', 302], ['/cdn/blob-3f9a', 200]]);
+    expect(server.requests.map((r) => [r.path, r.range, r.status])).toEqual([
+      ['/owner/repo/resolve/main/tiny.gguf', undefined, 302],
+      ['/cdn/blob-3f9a', undefined, 200],
+      ['/owner/repo/resolve/main/tiny.gguf', `bytes=${kept}-`, 302],
+      ['/cdn/blob-3f9a', `bytes=${kept}-`, 206],
+    ]);
     expect(readFileSync(join(dir, 'tiny.gguf')).equals(gguf)).toBe(true);
   });
 
