@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { formatBytes } from '../../src/cli/pull/units.js';
 import { FIXTURE, jarvis } from './pullCli.js';
 import { PullFileServer, type Route } from './pullFileServer.js';
 
@@ -62,7 +63,9 @@ describe('jarvis pull', () => {
     expect(server.requests.map((r) => [r.range, r.status])).toEqual([[undefined, 200], [`bytes=${kept.length}-`, 206]]);
     expect(readFileSync(join(dir, 'm.gguf')).equals(gguf)).toBe(true);
     expect(existsSync(partial)).toBe(false);
-    expect(second.stdout).toContain(`resumed at `);
+    expect(second.stdout).toContain(`Resuming at ${formatBytes(kept.length)} of 1.75 MB.\n`);
+    expect(second.stdout).toContain(`(1.75 MB in `);
+    expect(second.stdout).toContain(`, resumed at ${formatBytes(kept.length)}).`);
   });
 
   it('a server that ignores Range sends the whole file again: it restarts cleanly, never appending it to the partial', async () => {

@@ -82,6 +82,7 @@ async function attemptDownload(opts: DownloadOptions, mayRestart: boolean): Prom
         return restart(`the server answered a different range (${res.headers.get('content-range') ?? 'none'}) than the ${formatBytes(from)} asked for`);
       }
       total = range.total;
+      progress.note(`Resuming at ${formatBytes(from)}${total === undefined ? '' : ` of ${formatBytes(total)}`}.`);
     } else {
       if (from > 0) progress.note(`The server does not resume downloads (it sent the whole file again): starting again from the beginning.`);
       from = 0;
@@ -114,6 +115,8 @@ async function receive(opts: DownloadOptions, res: Response, from: number, total
   };
   try {
     const hash = await maybeHash(opts, from);
+    // Hashing a large partial takes a while; that is no silence of the server's.
+    stall.touch();
     progress.begin(from, total);
     try {
       for await (const chunk of res.body ?? []) {
