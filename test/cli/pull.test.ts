@@ -80,6 +80,35 @@ describe('jarvis pull', () => {
     expect(readFileSync(join(dir, 'm.gguf')).equals(gguf)).toBe(true);
   });
 
+  it('a file replaced on the server since the partial (another ETag) is downloaded again, never spliced (If-Range)', async () => {
+    const routes: Record<string, Route> = { '/m.gguf': { body: gguf, etag: '"rev-1"', cutOnceAfter: 600_000 } };
+    const { url, server } = await serve(routes);
+    const dir = modelsDir();
+    expect((await jarvis(['pull', `${url}/m.gguf`], { JARVIS_MODELS_DIR: dir })).code).toBe(1);
+    // A new revision under the same URL: same start (the GGUF header), different bytes after it.
+    const revised = Buffer.from(gguf);
+    revised.fill(7, 1_000_000);
+    routes['/m.gguf'] = { body: revised, etag: '"rev-2"' };
+    const second = await jarvis(['pull', `${url}/m.gguf`], { JARVIS_MODELS_DIR: dir });
+    expect(second.code).toBe(0);
+    expect(server.requests[1]).toMatchObject({ ifRange: '"rev-1"', status: 200 });
+    expect(server.requests[1]!.range).toMatch(/^bytes=\d+-$/);
+    expect(second.stdout).toContain('The server sent the whole file again (it changed since the partial download, or the server does not resume)');
+    expect(readFileSync(join(dir, 'm.gguf')).equals(revised)).toBe(true);
+    expect(existsSync(join(dir, 'm.gguf.partial.meta'))).toBe(false);
+  });
+
+  it('a partial left by another URL under the same name is not resumed', async () => {
+    const { url, server } = await serve({ '/a.gguf': { body: gguf, cutOnceAfter: 400_000 }, '/b.gguf': { body: gguf } });
+    const dir = modelsDir();
+    expect((await jarvis(['pull', `${url}/a.gguf`, '--name', 'm'], { JARVIS_MODELS_DIR: dir })).code).toBe(1);
+    const second = await jarvis(['pull', `${url}/b.gguf`, '--name', 'm'], { JARVIS_MODELS_DIR: dir });
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`is the start of ${url}/a.gguf, not of this URL: starting again from the beginning.`);
+    expect(server.requests[1]).toMatchObject({ path: '/b.gguf', range: undefined, status: 200 });
+    expect(readFileSync(join(dir, 'm.gguf')).equals(gguf)).toBe(true);
+  });
+
   it('a partial that already holds the whole file (416 to its Range) is checked and named, not downloaded again', async () => {
     const { url, server } = await serve({ '/m.gguf': { body: gguf } });
     const dir = modelsDir();

@@ -14,6 +14,8 @@ export interface Route {
   status?: number;
   redirectTo?: string;
   contentType?: string;
+  /** Sent as ETag; an `If-Range` naming another one gets the whole file (200), as RFC 9110 says. */
+  etag?: string;
   /** Only this Authorization header is let in (else 401, or 403 when a different one was sent). */
   requireAuthorization?: string;
 }
@@ -21,6 +23,7 @@ export interface Route {
 export interface SeenRequest {
   path: string;
   range?: string;
+  ifRange?: string;
   authorization?: string;
   status?: number;
 }
@@ -62,6 +65,7 @@ export class PullFileServer {
   private answer(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0] as string;
     const seen: SeenRequest = { path, range: req.headers.range, authorization: req.headers.authorization };
+    if (req.headers['if-range'] !== undefined) seen.ifRange = String(req.headers['if-range']);
     this.requests.push(seen);
     const route = this.routes[path];
     const reply = (status: number, headers: Record<string, string | number> = {}, body?: Buffer) => {
@@ -79,14 +83,16 @@ export class PullFileServer {
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     const type = route.contentType ?? 'application/octet-stream';
-    if (range && route.ranges !== false) {
+    const etag: Record<string, string> = route.etag ? { etag: route.etag } : {};
+    const sameFile = seen.ifRange === undefined || seen.ifRange === route.etag;
+    if (range && route.ranges !== false && sameFile) {
       start = Number(range[1]);
       if (start >= body.length) return reply(416, { 'content-range': `bytes */${body.length}` });
       seen.status = 206;
-      res.writeHead(206, { 'content-type': type, 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
+      res.writeHead(206, { ...etag, 'content-type': type, 'content-length': body.length - start, 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` });
     } else {
       seen.status = 200;
-      res.writeHead(200, { 'content-type': type, 'content-length': body.length });
+      res.writeHead(200, { ...etag, 'content-type': type, 'content-length': body.length });
     }
     const rest = body.subarray(start);
     const cutAt = route.cutOnceAfter !== undefined && !this.cut.has(path) ? route.cutOnceAfter : undefined;

@@ -2,7 +2,7 @@ import type { Hash } from 'node:crypto';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { describeNotGguf, isGguf } from './ggufMagic.js';
 import { httpFailureWords } from './httpWords.js';
-import { hashOf, partialState, removeQuietly } from './partialFile.js';
+import { discardPartial, hashOf, ifRangeOf, metaPath, partialState, readMeta, removeQuietly, writeMeta } from './partialFile.js';
 import type { DownloadProgress } from './progress.js';
 import { fileErrorWords, PullFailure } from './pullFailure.js';
 import type { PullTarget } from './pullTarget.js';
@@ -46,13 +46,21 @@ async function attemptDownload(opts: DownloadOptions, mayRestart: boolean): Prom
   let from = have.size;
   if (from > 0 && have.head.length >= 4 && !isGguf(have.head)) {
     progress.note(`${target.partial} is not the start of a GGUF file: starting again from the beginning.`);
-    await removeQuietly(target.partial);
+    await discardPartial(target.partial);
     from = 0;
   }
+  let meta = from > 0 ? await readMeta(target.partial) : undefined;
+  if (meta && meta.url !== target.url) {
+    progress.note(`${target.partial} is the start of ${meta.url}, not of this URL: starting again from the beginning.`);
+    await discardPartial(target.partial);
+    from = 0;
+    meta = undefined;
+  }
+  const ifRange = ifRangeOf(meta);
   const restart = async (why: string): Promise<'restart'> => {
     if (!mayRestart) throw new PullFailure(`${why}, again: giving up. ${target.partial} is left as it is.`);
     progress.note(`${why}: starting again from the beginning.`);
-    await removeQuietly(target.partial);
+    await discardPartial(target.partial);
     return 'restart';
   };
 
@@ -60,6 +68,7 @@ async function attemptDownload(opts: DownloadOptions, mayRestart: boolean): Prom
   try {
     const headers: Record<string, string> = { ...target.headers };
     if (from > 0) headers.range = `bytes=${from}-`;
+    if (from > 0 && ifRange) headers['if-range'] = ifRange;
     const res = await request(target, headers, AbortSignal.any([opts.signal, stall.signal]), opts.signal, from);
 
     if (res.status === 416) {
@@ -82,12 +91,23 @@ async function attemptDownload(opts: DownloadOptions, mayRestart: boolean): Prom
         return restart(`the server answered a different range (${res.headers.get('content-range') ?? 'none'}) than the ${formatBytes(from)} asked for`);
       }
       total = range.total;
+      if (meta?.total !== undefined && total !== undefined && total !== meta.total) {
+        await res.body?.cancel().catch(() => {});
+        return restart(`the file on the server is now ${formatBytes(total)}, not the ${formatBytes(meta.total)} the partial was part of`);
+      }
       progress.note(`Resuming at ${formatBytes(from)}${total === undefined ? '' : ` of ${formatBytes(total)}`}.`);
     } else {
-      if (from > 0) progress.note(`The server does not resume downloads (it sent the whole file again): starting again from the beginning.`);
+      if (from > 0) {
+        progress.note(ifRange
+          ? 'The server sent the whole file again (it changed since the partial download, or the server does not resume): starting again from the beginning.'
+          : 'The server does not resume downloads (it sent the whole file again): starting again from the beginning.');
+      }
       from = 0;
       total = res.headers.get('content-encoding') ? undefined : numberOrUndefined(res.headers.get('content-length'));
     }
+    const etag = res.headers.get('etag') ?? undefined;
+    const lastModified = res.headers.get('last-modified') ?? undefined;
+    await writeMeta(target.partial, { url: target.url, etag, lastModified, total });
     const head = from > 0 ? have.head : Buffer.alloc(0);
     return await receive(opts, res, from, total, head, stall);
   } finally {
@@ -145,7 +165,7 @@ async function receive(opts: DownloadOptions, res: Response, from: number, total
     if (total !== undefined && bytes < total) throw cutShort(opts, bytes, total, new Error('the server ended the file early'), stall);
     if (total !== undefined && bytes > total) {
       await close();
-      await removeQuietly(target.partial);
+      await discardPartial(target.partial);
       throw new PullFailure(`the server sent ${formatBytes(bytes)}, more than the ${formatBytes(total)} it announced: the file is not kept. Run the same command again.`);
     }
     await fh.sync().catch(() => {});
@@ -154,7 +174,7 @@ async function receive(opts: DownloadOptions, res: Response, from: number, total
   } catch (err) {
     await close();
     if (err instanceof NotGguf) {
-      await removeQuietly(target.partial);
+      await discardPartial(target.partial);
       throw new PullFailure(`refused ${target.url}: ${err.message} Nothing was kept.`);
     }
     throw err;
@@ -167,7 +187,7 @@ async function finish(opts: DownloadOptions, from: number, bytes: number, hash: 
   if (hash && opts.sha256) {
     const actual = hash.digest('hex');
     if (actual !== opts.sha256) {
-      await removeQuietly(target.partial);
+      await discardPartial(target.partial);
       throw new PullFailure(`the file's SHA-256 is ${actual}, not the ${opts.sha256} expected: it is not kept. ` +
         'Check the URL and the checksum (a partial left by a different file resumes into a wrong one: this run deleted it).');
     }
@@ -177,6 +197,7 @@ async function finish(opts: DownloadOptions, from: number, bytes: number, hash: 
   } catch (err) {
     throw new PullFailure(`downloaded, but cannot name it ${target.file}: ${fileErrorWords(err, target.file)}. The file is ${target.partial}.`);
   }
+  await removeQuietly(metaPath(target.partial));
   return { bytes, resumedFrom: from };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 
 /** What a previous run left: how many bytes, and the first four (the GGUF magic) when there are that many. */
 export interface PartialState {
@@ -37,4 +37,44 @@ export async function hashOf(path: string, bytes: number): Promise<Hash> {
 
 export async function removeQuietly(path: string): Promise<void> {
   await rm(path, { force: true }).catch(() => {});
+}
+
+/**
+ * What the server said about the file a partial comes from, kept beside it (`<partial>.meta`): on resume,
+ * `If-Range` asks for the rest only if the file is still the same one, so that a file replaced on the
+ * server (a new revision under the same URL) is downloaded again rather than spliced onto the old start.
+ */
+export interface PartialMeta {
+  url: string;
+  etag?: string;
+  lastModified?: string;
+  total?: number;
+}
+
+export const metaPath = (partial: string): string => `${partial}.meta`;
+
+export async function readMeta(partial: string): Promise<PartialMeta | undefined> {
+  try {
+    const meta = JSON.parse(await readFile(metaPath(partial), 'utf8')) as PartialMeta;
+    return typeof meta === 'object' && meta !== null && typeof meta.url === 'string' ? meta : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeMeta(partial: string, meta: PartialMeta): Promise<void> {
+  // Best effort: without it a resume still works, only without the If-Range check.
+  await writeFile(metaPath(partial), JSON.stringify(meta) + '\n').catch(() => {});
+}
+
+/** The validator for `If-Range`: a strong ETag, else the Last-Modified date (RFC 9110 §13.1.5: never a weak ETag). */
+export function ifRangeOf(meta: PartialMeta | undefined): string | undefined {
+  if (meta?.etag && !meta.etag.startsWith('W/')) return meta.etag;
+  return meta?.lastModified;
+}
+
+/** The partial and what is known about it, gone. */
+export async function discardPartial(partial: string): Promise<void> {
+  await removeQuietly(partial);
+  await removeQuietly(metaPath(partial));
 }

@@ -3,7 +3,7 @@ import { relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseMs, UsageError } from '../args.js';
 import { download } from './download.js';
-import { hashOf, removeQuietly } from './partialFile.js';
+import { discardPartial, hashOf } from './partialFile.js';
 import { DownloadProgress } from './progress.js';
 import { fileErrorWords, PullFailure } from './pullFailure.js';
 import { pullTarget, type PullTarget } from './pullTarget.js';
@@ -83,7 +83,7 @@ async function pull(target: PullTarget, opts: { sha256?: string; force: boolean;
   } catch (err) {
     throw new PullFailure(`cannot create the models directory: ${fileErrorWords(err, target.dir)}. Set JARVIS_MODELS_DIR (or --dir) to a directory you can write.`);
   }
-  if (opts.force) await removeQuietly(target.partial);
+  if (opts.force) await discardPartial(target.partial);
 
   if (target.rewritten) out(`${target.rewritten}\n`);
   out(`Downloading ${target.url}\n       into ${shown}\n`);
