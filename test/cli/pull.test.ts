@@ -27,7 +27,8 @@ afterEach(async () => {
   server = undefined;
 });
 
-describe('jarvis pull', () => {
+// Each case runs the CLI as a process several times (about a second each, more on a busy machine).
+describe('jarvis pull', { timeout: 90_000 }, () => {
   it('downloads a GGUF into JARVIS_MODELS_DIR under the name of the URL\'s file, leaving no partial', async () => {
     const { url, server } = await serve({ [`/${NAME}.gguf`]: { body: gguf } });
     const dir = modelsDir();
