@@ -32,7 +32,7 @@ export function capsAt(s: number): Caps {
     entries: Math.floor(CEILING.entries * half),
     digits: Math.max(1, Math.ceil(CEILING.digits * quarter)),
     fractionDigits: Math.max(1, Math.ceil(CEILING.fractionDigits * quarter)),
-    freeDepth: s >= 0.05 ? 3 : s >= 0.01 ? 2 : s > 0 ? 1 : 0,
+    freeDepth: s >= 0.01 ? 2 : s > 0 ? 1 : 0,
     recursion: s >= 0.05 ? 3 : s >= 0.01 ? 2 : s > 0 ? 1 : 0,
   };
 }
