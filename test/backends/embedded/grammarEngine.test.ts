@@ -6,7 +6,7 @@ import type { LlamaChat } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseConstraint } from '../../../src/backends/embedded/grammar/llamaGrammar.js';
 import type { ResponseFormat } from '../../../src/backends/types.js';
-import { type TinyEngine, loadTinyEngine } from './engineFixture.js';
+import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
 import { TEST_SCHEMAS } from './grammarSchemas.js';
 
 const SEEDS = 30;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseConstraint } from '../../../src/backends/embedded/grammar/llamaGrammar.js';
 import { chatHistoryWithTools, forcedCall, toolCallChunks, toolCallId, toolPlan } from '../../../src/backends/embedded/tools.js';
 import { BackendError, type BackendMessage, type ToolSpec } from '../../../src/backends/types.js';
-import { type TinyEngine, loadTinyEngine } from './engineFixture.js';
+import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
 
 const WEATHER: ToolSpec = {
   type: 'function',
