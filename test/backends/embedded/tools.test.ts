@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { LlamaChat } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responseConstraint } from '../../../src/backends/embedded/grammar/llamaGrammar.js';
+import { finish, grammarBudget, outputPlan } from '../../../src/backends/embedded/grammar/outputPlan.js';
 import { chatHistoryWithTools, forcedCall, toolCallChunks, toolCallId, toolPlan } from '../../../src/backends/embedded/tools.js';
 import { BackendError, type BackendMessage, type ToolSpec } from '../../../src/backends/types.js';
 import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
@@ -126,4 +127,35 @@ describe('the engine\'s function calling', () => {
       for (const chunk of chunks) if (chunk.type === 'tool_call') expect(['get_weather', 'search']).toContain(chunk.call.name);
     }
   }, 60_000);
+});
+
+describe('the output plan of a request', () => {
+  const messages: BackendMessage[] = [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Weather?' }];
+
+  it('forces a call under a grammar and reads it back as a tool_call', async () => {
+    const plan = await outputPlan(engine.llama, { model: 'tiny', messages, tools: [WEATHER], toolChoice: 'required' }, grammarBudget(undefined, 2048));
+    expect(plan.forced).toBe(true);
+    expect(plan.grammarMaxTokens).toBeLessThanOrEqual(1024);
+    const system = plan.history[0];
+    expect(system?.type === 'system' && system.text).toMatch(/^Be brief\.\n\nYou must call one of these functions/);
+    const result = await chat.generateResponse(plan.history, { grammar: plan.grammar, maxTokens: 1024, temperature: 1, seed: 7 });
+    const { chunks, reason } = finish(plan, result);
+    expect(reason).toBe('tool_calls');
+    expect(chunks[0]).toMatchObject({ type: 'tool_call', call: { name: 'get_weather' } });
+  }, 60_000);
+
+  it('refuses response_format beside tools the model may or may not call', async () => {
+    await expect(outputPlan(engine.llama, { model: 'tiny', messages, tools: [WEATHER], responseFormat: { type: 'json_object' } }, 200)).rejects.toThrow(/cannot follow response_format and offer tools/);
+  });
+
+  it('gives a grammar for response_format alone, and nothing for text', async () => {
+    const json = await outputPlan(engine.llama, { model: 'tiny', messages, responseFormat: { type: 'json_object' } }, 200);
+    expect(json.grammar).toBeDefined();
+    expect(json.functions).toBeUndefined();
+    const text = await outputPlan(engine.llama, { model: 'tiny', messages }, 200);
+    expect(text.grammar).toBeUndefined();
+    await expect(outputPlan(engine.llama, { model: 'tiny', messages, responseFormat: { type: 'json_schema', json_schema: { name: 'x', schema: { $ref: 'http://x' } } } }, 200)).rejects.toMatchObject({
+      code: 'invalid_request',
+    });
+  });
 });
