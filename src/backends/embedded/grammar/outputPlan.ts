@@ -2,7 +2,7 @@
 // generation on the embedded engine: the chat history, a grammar or the
 // functions (node-llama-cpp takes one or the other), and how its result is
 // read back (docs/embedded.md, "JSON output, tools and embeddings").
-import type { ChatHistoryItem, ChatModelFunctions, Llama, LlamaChatResponse, LlamaGrammar } from 'node-llama-cpp';
+import type { ChatHistoryItem, ChatModelFunctions, Llama, LlamaChatResponseFunctionCall, LlamaGrammar } from 'node-llama-cpp';
 import type { FinishReason } from '../../../shared/events.js';
 import { BackendError, type BackendChunk, type BackendRequest } from '../../types.js';
 import { chatHistoryWithTools, forcedCall, toolCallChunks, toolPlan } from '../tools.js';
@@ -54,7 +54,14 @@ export async function outputPlan(llama: Llama, request: BackendRequest, budgetTo
 }
 
 /** The chunks that end a generation under `plan`: its calls, and the finish reason. */
-export function finish(plan: OutputPlan, result: LlamaChatResponse<ChatModelFunctions>): { chunks: BackendChunk[]; reason: FinishReason } {
+/** What `finish` reads of LlamaChat's response (with or without functions). */
+export interface GeneratedResponse {
+  response: string;
+  functionCalls?: readonly LlamaChatResponseFunctionCall<ChatModelFunctions>[] | undefined;
+  metadata: { stopReason: string };
+}
+
+export function finish(plan: OutputPlan, result: GeneratedResponse): { chunks: BackendChunk[]; reason: FinishReason } {
   const stop = result.metadata.stopReason;
   if (plan.forced) {
     if (stop === 'maxTokens' || stop === 'abort') return { chunks: [], reason: 'length' };
