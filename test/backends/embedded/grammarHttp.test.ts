@@ -42,6 +42,18 @@ describe('JSON output, tools and embeddings over HTTP', () => {
     expect(typeof JSON.parse(object.choices[0]?.message.content ?? '')).toBe('object');
   }, 120_000);
 
+  it('answers the ollama package\'s format (a schema, and "json")', async () => {
+    const schema = TEST_SCHEMAS.nested ?? {};
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    const ollama = new Ollama({ host: j.url });
+    for (let seed = 1; seed <= 3; seed++) {
+      const reply = await ollama.chat({ model: TEST_MODEL, messages: [{ role: 'user', content: 'JSON please' }], format: schema, options: { seed, temperature: 1, num_predict: 200 } });
+      expect(validate(JSON.parse(reply.message.content)), reply.message.content).toBe(true);
+    }
+    const free = await ollama.chat({ model: TEST_MODEL, messages: [{ role: 'user', content: 'JSON please' }], format: 'json', options: { seed: 2, num_predict: 100 } });
+    expect(typeof JSON.parse(free.message.content)).toBe('object');
+  }, 60_000);
+
   it('refuses a schema it cannot follow, in words', async () => {
     const bad = client.chat.completions.create({ ...ask, response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { $ref: 'https://example.com/x.json' } } } });
     await expect(bad).rejects.toMatchObject({ status: 400 });

@@ -6,12 +6,14 @@ import type { ResponseFormat } from '../../types.js';
 import { BackendError } from '../../types.js';
 import { type ResponseGrammar, SchemaError, responseGrammar } from './responseGrammar.js';
 
-/** Parsed grammars kept by their text: a client repeating one schema does not pay for the parse again. */
+/** Parsed grammars kept by their text, per engine: a client repeating one schema does not pay for the parse again. */
 const CACHE_SIZE = 16;
-const cache = new Map<string, Promise<LlamaGrammar>>();
+const caches = new WeakMap<Llama, Map<string, Promise<LlamaGrammar>>>();
 
-/** The LlamaGrammar for a grammar text (cached, at most CACHE_SIZE kept). */
+/** The LlamaGrammar for a grammar text (the CACHE_SIZE most recent kept). */
 export function llamaGrammarFor(llama: Llama, text: string): Promise<LlamaGrammar> {
+  let cache = caches.get(llama);
+  if (!cache) caches.set(llama, (cache = new Map()));
   let grammar = cache.get(text);
   if (grammar) {
     cache.delete(text);
@@ -19,7 +21,8 @@ export function llamaGrammarFor(llama: Llama, text: string): Promise<LlamaGramma
     return grammar;
   }
   grammar = llama.createGrammar({ grammar: text });
-  grammar.catch(() => cache.delete(text));
+  const kept = cache;
+  grammar.catch(() => kept.delete(text));
   cache.set(text, grammar);
   while (cache.size > CACHE_SIZE) {
     const oldest = cache.keys().next().value;
