@@ -114,8 +114,9 @@ export class EmbeddedBackend implements Backend {
     if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
     const file = await this.catalog.file(request.model);
     const module = await this.engineModule();
-    const lease = await this.leaseFor(request, signal, link, file);
+    // Jarvis's part ends here: waiting for a sequence and loading the model are the engine's time (Server-Timing).
     link?.upstreamRequested?.();
+    const lease = await this.leaseFor(request, signal, link, file);
     // response_format, tools and tool_choice (docs/embedded.md "JSON output, tools and embeddings"):
     // a schema the grammar cannot follow is the client's invalid_request, before anything generates.
     let plan: OutputPlan;
@@ -153,7 +154,7 @@ export class EmbeddedBackend implements Backend {
   private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: Awaited<ReturnType<ModelCatalog['file']>>): Promise<Lease> {
     const keepAliveMs = this.keepAliveOf(request);
     const waitStarted = performance.now();
-    const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name));
+    const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name), link?.id);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abortError(signal));
