@@ -8,6 +8,7 @@ import { importEngine, startEngine, type Engine, type EngineModule } from './eng
 import { EngineWork } from './engineWork.js';
 import { Generation } from './generation.js';
 import { parseKeepAlive } from './keepAlive.js';
+import type { ModelFile } from './modelFiles.js';
 import { ModelPool, type Lease } from './modelPool.js';
 import type { EmbeddedSettings } from './settings.js';
 
@@ -126,7 +127,7 @@ export class EmbeddedBackend implements Backend {
   }
 
   /** A sequence of the model, or the abort: an abort while waiting leaves the engine with nothing of this stream's. */
-  private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: Awaited<ReturnType<ModelCatalog['file']>>): Promise<Lease> {
+  private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: ModelFile): Promise<Lease> {
     const keepAliveMs = this.keepAliveOf(request);
     const waitStarted = performance.now();
     const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name), link?.id);
