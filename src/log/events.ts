@@ -22,6 +22,7 @@ export const LOG_EVENTS: readonly string[] = [
   'conversation_created',
   'conversation_deleted',
   'conversation_followers_dropped',
+  'engine_verdict_late',
   'image_fetch_failed',
   'image_fetched',
   'invalid_event',
