@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { waitForLog } from '../test/helpers/log.js';
+import { cancelVerdicts, embeddedEnv, TINY_MODEL } from '../test/helpers/services/embeddedJarvis.js';
+import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
+
+// The web UI in headless Chromium against a Jarvis on the embedded engine with the tiny GGUF
+// (docs/embedded.md): no fake anywhere. The answer is gibberish, streamed by a real model; Stop
+// ends it at the engine, and the log says the engine confirmed it (docs/operations.md).
+
+const WAIT = { timeout: 30_000, intervals: [50] };
+
+const ui = useJarvisBrowser();
+
+describe('web UI on the embedded engine', { timeout: 90_000 }, () => {
+  it('a prompt: the model’s answer streams in, then completes, and is the stored answer', async () => {
+    // The server's default bounds the answer (the UI sends no max_tokens): a second or so of tokens.
+    const j = await ui.startJarvis(embeddedEnv({ JARVIS_MAX_TOKENS_DEFAULT: '1200' }), { fake: false });
+    const chat = await ui.openPage(j.url);
+    await expect.poll(() => chat.page.getByRole('combobox', { name: 'Model' }).locator('option').allTextContents(), WAIT).toContain(TINY_MODEL);
+    await expect(chat.page.getByTestId('demo-banner').count()).resolves.toBe(0);
+
+    await chat.send('Tell me about the sea.');
+    // Seen mid-answer: some text, still streaming.
+    await expect.poll(async () => (await chat.state(0)) === 'streaming' && (await chat.text(0)).length > 20, WAIT).toBe(true);
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    const shown = await chat.text(0);
+    expect(shown.trim().length).toBeGreaterThan(200);
+
+    const streamId = await chat.answer(0).getAttribute('data-stream-id');
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId! });
+    expect(end.fields).toMatchObject({ reason: 'done', finish: 'length', tokens: '1200' });
+    await chat.screenshot('embedded-done');
+    expect(chat.errors).toEqual([]);
+  });
+
+  it('Stop mid-answer: the answer stops growing, is marked stopped, and the engine confirmed the stop', async () => {
+    const j = await ui.startJarvis(embeddedEnv({ JARVIS_MAX_TOKENS_DEFAULT: '4000' }), { fake: false });
+    const chat = await ui.openPage(j.url);
+    await chat.send('Write a long poem about stars.');
+    await expect.poll(async () => (await chat.text(0)).length > 50, WAIT).toBe(true);
+
+    await chat.page.getByRole('button', { name: 'Stop answering' }).click();
+    await expect.poll(() => chat.state(0), WAIT).toBe('stopped');
+    const atStop = await chat.text(0);
+    const streamId = await chat.answer(0).getAttribute('data-stream-id');
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId! });
+    expect(end.fields.reason).toBe('stopped');
+    expect(Number(end.fields.tokens)).toBeLessThan(4000);
+    expect(cancelVerdicts(j.logFile, (l) => l.fields.trace === streamId)).toEqual([{ trace: streamId, reason: 'stopped', cancel: 'confirmed' }]);
+    // Nothing arrives after the end: what the user saw at Stop stays.
+    await chat.page.evaluate('fetch("/health").then((r) => r.json())');
+    expect(await chat.text(0)).toBe(atStop);
+    await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Stopped');
+    await chat.screenshot('embedded-stop');
+    expect(chat.errors).toEqual([]);
+  });
+});

@@ -1,0 +1,63 @@
+import { fileURLToPath } from 'node:url';
+import { spawnJarvis, type JarvisProcess } from '../jarvisProcess.js';
+import { startTestJarvis, type TestJarvis } from '../jarvisServer.js';
+import { readLog } from '../log.js';
+import type { ParsedLine } from '../../../src/log/format.js';
+
+// Jarvis on the real engine: the embedded backend (docs/embedded.md) with the tiny random-weight
+// GGUF in test/fixtures/models/ (its provenance is in the README beside it). The answers are
+// gibberish, but the same for the same prompt and seed, and 2000 tokens take a second or two.
+
+/** The tiny model's name: its file's stem. */
+export const TINY_MODEL = 'llama-2-tiny-random';
+export const MODELS_DIR = fileURLToPath(new URL('../../fixtures/models', import.meta.url));
+/** The seed the tests send where the request has one (OpenAI `seed`, Ollama `options.seed`). */
+export const SEED = 7;
+
+/**
+ * The environment of a Jarvis on the embedded engine. One thread: the default thread count on a
+ * busy 2-core machine makes generation hundreds of times slower (docs/embedded.md).
+ */
+export function embeddedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    JARVIS_BACKEND: 'embedded',
+    JARVIS_MODELS_DIR: MODELS_DIR,
+    JARVIS_MODEL: TINY_MODEL,
+    JARVIS_EMBEDDED_THREADS: '1',
+    ...extra,
+  };
+}
+
+/** A Jarvis in this process on the embedded engine (no fake upstream); `close()` checks one stream_end per stream_start. */
+export function startEmbeddedJarvis(extra: Record<string, string> = {}): Promise<TestJarvis> {
+  return startTestJarvis(embeddedEnv(extra), { fake: false });
+}
+
+/** A Jarvis in its own process on the embedded engine, as users run it. */
+export function spawnEmbeddedJarvis(extra: Record<string, string> = {}, args?: string[]): Promise<JarvisProcess> {
+  return spawnJarvis(embeddedEnv(extra), args);
+}
+
+/** The reasons a stream_end gives for a cancel (src/shared/events.ts `CancelReason`). */
+export const CANCEL_REASONS = ['superseded', 'stopped', 'client_closed', 'shutdown'];
+
+/**
+ * The stream_end lines of cancelled streams whose engine had started work, and what the engine
+ * verdict was: each must say `cancel=confirmed` (docs/operations.md). A stream cancelled before
+ * it reached the engine (still waiting for its session) has no engine to confirm and no `cancel`
+ * field; one that reached it and lacks the field is reported as `missing`.
+ */
+export function cancelVerdicts(logFile: string, where: (l: ParsedLine) => boolean = () => true): Array<{ trace: string; reason: string; cancel: string }> {
+  return readLog(logFile)
+    .filter((l) => l.event === 'stream_end' && where(l))
+    .filter((l) => CANCEL_REASONS.includes(l.fields.reason ?? '') || l.fields.cancel !== undefined)
+    .filter((l) => l.fields.cancel !== undefined || l.fields.upstream_close !== undefined)
+    .map((l) => ({ trace: l.fields.trace ?? '', reason: l.fields.reason ?? '', cancel: l.fields.cancel ?? 'missing' }));
+}
+
+/** `GET /debug/streams`: the live streams and any engine work still running after its stream ended. */
+export async function debugStreams(url: string, headers: Record<string, string> = {}): Promise<{ streams: unknown[]; lingering: unknown[] }> {
+  const res = await fetch(`${url}/debug/streams`, { headers });
+  const body = (await res.json()) as { streams?: unknown[]; lingering?: unknown[] };
+  return { streams: body.streams ?? [], lingering: body.lingering ?? [] };
+}
