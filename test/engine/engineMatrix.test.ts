@@ -20,7 +20,7 @@ afterEach(async () => {
 describe('jarvis matrix on the embedded engine', () => {
   it('passes every row; each engine cancel is confirmed; diagnose finds nothing', async () => {
     // The matrix sends no max_tokens: the server's default bounds each answer (about a second of gibberish).
-    j = await startEmbeddedJarvis({ JARVIS_MAX_TOKENS_DEFAULT: '1500' });
+    j = await startEmbeddedJarvis({ JARVIS_MAX_TOKENS_DEFAULT: '800' });
     let text = '';
     const code = await matrixCommand(['--url', j.url, '--json'], (t) => (text += t));
     const result = JSON.parse(text) as { pass: boolean; rows: RowResult[] };

@@ -78,7 +78,7 @@ beforeAll(async () => {
   for (let i = 0; i < PROMPTS.length; i++) {
     const ref = chat(j.url, { session: `ref-${i}`, body: body(i), timeoutMs: 60_000 });
     await ref.finished;
-    expect(ref.terminal).toMatchObject({ type: 'done' });
+    expect(ref.terminal, JSON.stringify(ref.terminal)).toMatchObject({ type: 'done' });
     references.push(ref.text);
   }
   // Different from their first words on: an old answer's tokens in a new one cannot pass as its own.

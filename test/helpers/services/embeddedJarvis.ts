@@ -51,7 +51,6 @@ export function cancelVerdicts(logFile: string, where: (l: ParsedLine) => boolea
   return readLog(logFile)
     .filter((l) => l.event === 'stream_end' && where(l))
     .filter((l) => CANCEL_REASONS.includes(l.fields.reason ?? '') || l.fields.cancel !== undefined)
-    .filter((l) => l.fields.cancel !== undefined || l.fields.upstream_close !== undefined)
     .map((l) => ({ trace: l.fields.trace ?? '', reason: l.fields.reason ?? '', cancel: l.fields.cancel ?? 'missing' }));
 }
 
