@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitForLog } from '../test/helpers/log.js';
-import { cancelVerdicts, embeddedEnv, TINY_MODEL } from '../test/helpers/services/embeddedJarvis.js';
+import { cancelVerdicts, ENGINE_HOW, embeddedEnv, TINY_MODEL } from '../test/helpers/services/embeddedJarvis.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The web UI in headless Chromium against a Jarvis on the embedded engine with the tiny GGUF
@@ -46,7 +46,7 @@ describe('web UI on the embedded engine', { timeout: 90_000 }, () => {
     const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId! });
     expect(end.fields.reason).toBe('stopped');
     expect(Number(end.fields.tokens)).toBeLessThan(4000);
-    expect(cancelVerdicts(j.logFile, (l) => l.fields.trace === streamId)).toEqual([{ trace: streamId, reason: 'stopped', cancel: 'confirmed' }]);
+    expect(cancelVerdicts(j.logFile, (l) => l.fields.trace === streamId)).toEqual([{ trace: streamId, reason: 'stopped', cancel: 'confirmed', how: ENGINE_HOW }]);
     // Nothing arrives after the end: what the user saw at Stop stays.
     await chat.page.evaluate('fetch("/health").then((r) => r.json())');
     expect(await chat.text(0)).toBe(atStop);

@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
-import { cancelVerdicts, SEED, startEmbeddedJarvis, TINY_MODEL } from '../helpers/services/embeddedJarvis.js';
+import { cancelVerdicts, ENGINE_HOW, SEED, startEmbeddedJarvis, TINY_MODEL } from '../helpers/services/embeddedJarvis.js';
 import { newConversation, readStream, sendMessage, settledConversation } from '../helpers/streamReader.js';
 
 // The real client packages against a Jarvis on the embedded engine (the tiny GGUF): `openai`
@@ -106,7 +106,7 @@ describe('the ollama package on the embedded engine', () => {
     }
     const end = await waitForLog(j.logFile, 'stream_end', { session: 'ol-abort' });
     expect(end.fields.reason).toBe('client_closed');
-    expect(cancelVerdicts(j.logFile, (l) => l.fields.session === 'ol-abort')).toEqual([{ trace: end.fields.trace, reason: 'client_closed', cancel: 'confirmed' }]);
+    expect(cancelVerdicts(j.logFile, (l) => l.fields.session === 'ol-abort')).toEqual([{ trace: end.fields.trace, reason: 'client_closed', cancel: 'confirmed', how: ENGINE_HOW }]);
   });
 });
 

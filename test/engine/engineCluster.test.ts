@@ -3,7 +3,7 @@ import { ALICE, attach, call, startCluster, type TestCluster } from '../helpers/
 import { waitForLog } from '../helpers/log.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
-import { cancelVerdicts, embeddedEnv, SEED } from '../helpers/services/embeddedJarvis.js';
+import { cancelVerdicts, ENGINE_HOW, embeddedEnv, SEED } from '../helpers/services/embeddedJarvis.js';
 import { StreamReader } from '../helpers/streamReader.js';
 
 // Two instances on one Redis (docs/clusters.md), each with its own embedded engine on the tiny
@@ -56,6 +56,6 @@ describe.skipIf(skip)('cluster on the embedded engine: two instances', () => {
     expect(remote.terminal).toEqual(a.terminal);
     const end = await waitForLog(c.instances[0]!.logFile, 'stream_end', { trace: a.streamId! });
     expect(Number(end.fields.tokens)).toBeLessThan(4000);
-    expect(cancelVerdicts(c.instances[0]!.logFile, (l) => l.fields.trace === a.streamId)).toEqual([{ trace: a.streamId, reason: 'stopped', cancel: 'confirmed' }]);
+    expect(cancelVerdicts(c.instances[0]!.logFile, (l) => l.fields.trace === a.streamId)).toEqual([{ trace: a.streamId, reason: 'stopped', cancel: 'confirmed', how: ENGINE_HOW }]);
   });
 });

@@ -5,7 +5,7 @@ import { chat, postJson, type ChatCall } from '../helpers/chatClient.js';
 import type { TestJarvis } from '../helpers/jarvisServer.js';
 import { readLog } from '../helpers/log.js';
 import { checkSchedules, withTimeout } from '../helpers/scenarios/schedules.js';
-import { cancelVerdicts, debugStreams, SEED, startEmbeddedJarvis } from '../helpers/services/embeddedJarvis.js';
+import { cancelVerdicts, debugStreams, ENGINE_HOW, SEED, startEmbeddedJarvis } from '../helpers/services/embeddedJarvis.js';
 import { readStream, type StreamReader } from '../helpers/streamReader.js';
 
 // Random schedules of prompts, supersedes, Stops, client disconnects and reattaches on three
@@ -70,7 +70,7 @@ class Answer {
 let j: TestJarvis;
 let run = 0;
 const references: string[] = [];
-const totals = { schedules: 0, streams: 0, cancelled: 0, confirmed: 0, reattaches: 0, attaches: 0, tokens: 0 };
+const totals = { schedules: 0, streams: 0, cancelled: 0, confirmed: 0, notStarted: 0, reattaches: 0, attaches: 0, tokens: 0 };
 
 beforeAll(async () => {
   j = await startEmbeddedJarvis();
@@ -183,7 +183,8 @@ async function runSchedule(ops: Op[]): Promise<void> {
   const verdicts = cancelVerdicts(j.logFile, mine);
   expect(verdicts.filter((v) => v.cancel !== 'confirmed')).toEqual([]);
   totals.cancelled += lines.filter((l) => l.event === 'stream_end' && l.fields.reason !== 'done').length;
-  totals.confirmed += verdicts.length;
+  totals.confirmed += verdicts.filter((v) => v.how === ENGINE_HOW).length;
+  totals.notStarted += verdicts.filter((v) => v.how === 'not_started').length;
 
   // Nothing left running: no stream of this schedule, no engine work after its stream ended.
   await expect.poll(async () => {

@@ -38,20 +38,23 @@ export function spawnEmbeddedJarvis(extra: Record<string, string> = {}, args?: s
   return spawnJarvis(embeddedEnv(extra), args);
 }
 
+/** What the embedded engine's `confirmed` rests on: the stream's sequence is free again (`stream_end` `cancel_how`). */
+export const ENGINE_HOW = 'sequence_free';
+
 /** The reasons a stream_end gives for a cancel (src/shared/events.ts `CancelReason`). */
 export const CANCEL_REASONS = ['superseded', 'stopped', 'client_closed', 'shutdown'];
 
 /**
- * The stream_end lines of cancelled streams whose engine had started work, and what the engine
- * verdict was: each must say `cancel=confirmed` (docs/operations.md). A stream cancelled before
- * it reached the engine (still waiting for its session) has no engine to confirm and no `cancel`
- * field; one that reached it and lacks the field is reported as `missing`.
+ * The stream_end lines of cancelled streams and the engine's verdict on each (`cancel`, and
+ * `cancel_how`: `sequence_free` when the embedded engine's sequence was free again,
+ * `not_started` when the stream was cancelled before any engine had its work), docs/operations.md.
+ * Every one must say `cancel=confirmed`; a cancelled stream without the field is `missing`.
  */
-export function cancelVerdicts(logFile: string, where: (l: ParsedLine) => boolean = () => true): Array<{ trace: string; reason: string; cancel: string }> {
+export function cancelVerdicts(logFile: string, where: (l: ParsedLine) => boolean = () => true): Array<{ trace: string; reason: string; cancel: string; how: string }> {
   return readLog(logFile)
     .filter((l) => l.event === 'stream_end' && where(l))
     .filter((l) => CANCEL_REASONS.includes(l.fields.reason ?? '') || l.fields.cancel !== undefined)
-    .map((l) => ({ trace: l.fields.trace ?? '', reason: l.fields.reason ?? '', cancel: l.fields.cancel ?? 'missing' }));
+    .map((l) => ({ trace: l.fields.trace ?? '', reason: l.fields.reason ?? '', cancel: l.fields.cancel ?? 'missing', how: l.fields.cancel_how ?? '' }));
 }
 
 /** `GET /debug/streams`: the live streams and any engine work still running after its stream ended. */
