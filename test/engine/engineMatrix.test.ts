@@ -27,6 +27,9 @@ describe('jarvis matrix on the embedded engine', () => {
     expect(result.rows.filter((r) => !r.pass).map((r) => `${r.test}: ${r.problems.join('; ')}`)).toEqual([]);
     expect(result.rows.map((r) => r.test)).toEqual(['Baseline', 'Stop', 'Rapid', 'Stress', 'Multi']);
     expect(code).toBe(0);
+    // The matrix's own engine column (from /metrics): the rows that cut an answer short say so, all confirmed.
+    for (const test of ['Stop', 'Rapid', 'Stress']) expect(result.rows.find((r) => r.test === test)!.timings.engineStop).toMatch(/^\d+ confirmed$/);
+    expect(result.rows.map((r) => r.unconfirmedCancels)).toEqual([0, 0, 0, 0, 0]);
 
     const log = j.logFile;
     await expect.poll(() => startEndBalance(log).unmatched, { timeout: 10_000 }).toEqual([]);

@@ -21,7 +21,9 @@ export interface RowResult {
   result: string;
   /** Why it failed, one line each. */
   problems: string[];
-  timings: { ttft?: string; supersedeWait?: string; stopToCancelled?: string; released?: string };
+  timings: { ttft?: string; supersedeWait?: string; stopToCancelled?: string; released?: string; engineStop?: string };
+  /** Cancels the engine did not confirm it stopped (from `/metrics`): reported, not a failure (docs/operations.md). */
+  unconfirmedCancels?: number;
   sessions: string[];
 }
 
