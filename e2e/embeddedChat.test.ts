@@ -5,7 +5,8 @@ import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
 
 // The web UI in headless Chromium against a Jarvis on the embedded engine with the tiny GGUF
 // (docs/embedded.md): no fake anywhere. The answer is gibberish, streamed by a real model; Stop
-// ends it at the engine, and the log says the engine confirmed it (docs/operations.md).
+// ends it at the engine, and both the log and the page say the engine confirmed it (docs/operations.md,
+// docs/ui.md "Stop").
 
 const WAIT = { timeout: 30_000, intervals: [50] };
 
@@ -43,7 +44,7 @@ describe('web UI on the embedded engine', { timeout: 90_000 }, () => {
     expect(chat.errors).toEqual([]);
   });
 
-  it('Stop mid-answer: the answer stops growing, is marked stopped, and the engine confirmed the stop', async () => {
+  it('Stop mid-answer: the answer stops growing, is marked stopped, and the page and the log say the engine confirmed it', async () => {
     const j = await ui.startJarvis(embeddedEnv({ JARVIS_MAX_TOKENS_DEFAULT: '4000' }), { fake: false });
     const chat = await ui.openPage(j.url);
     await chat.send('Write a long poem about stars.');
@@ -61,6 +62,13 @@ describe('web UI on the embedded engine', { timeout: 90_000 }, () => {
     await chat.page.evaluate('fetch("/health").then((r) => r.json())');
     expect(await chat.text(0)).toBe(atStop);
     await expect(chat.answer(0).locator('.state-badge').textContent()).resolves.toBe('Stopped');
+    // Beside it, the engine's verdict as the stop answer carried it: the sequence freed, in the log's figure.
+    const verdict = chat.answer(0).locator('.stop-verdict');
+    await verdict.waitFor(WAIT);
+    expect(await verdict.getAttribute('data-verdict')).toBe('confirmed');
+    expect(await verdict.getAttribute('data-how')).toBe(ENGINE_HOW);
+    expect(await verdict.textContent()).toBe(`· the model stopped in ${end.fields.cancel_ms} ms`);
+    expect(await verdict.getAttribute('title')).toMatch(/built-in engine/);
     await chat.screenshot('embedded-stop');
     expect(chat.errors).toEqual([]);
   });
