@@ -16,7 +16,8 @@ export const SEED = 7;
 
 /**
  * The environment of a Jarvis on the embedded engine. One thread: the default thread count on a
- * busy 2-core machine makes generation hundreds of times slower (docs/embedded.md).
+ * busy 2-core machine makes generation hundreds of times slower (docs/embedded.md). The CPU only:
+ * the tests must not depend on, or spend time looking for, a GPU.
  */
 export function embeddedEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -24,6 +25,7 @@ export function embeddedEnv(extra: Record<string, string> = {}): Record<string, 
     JARVIS_MODELS_DIR: MODELS_DIR,
     JARVIS_MODEL: TINY_MODEL,
     JARVIS_EMBEDDED_THREADS: '1',
+    JARVIS_EMBEDDED_GPU: 'off',
     ...extra,
   };
 }
