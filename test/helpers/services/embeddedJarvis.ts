@@ -63,5 +63,7 @@ export function cancelVerdicts(logFile: string, where: (l: ParsedLine) => boolea
 export async function debugStreams(url: string, headers: Record<string, string> = {}): Promise<{ streams: unknown[]; lingering: unknown[] }> {
   const res = await fetch(`${url}/debug/streams`, { headers });
   const body = (await res.json()) as { streams?: unknown[]; lingering?: unknown[] };
-  return { streams: body.streams ?? [], lingering: body.lingering ?? [] };
+  // A missing list would make "nothing lingers" pass without looking.
+  if (!Array.isArray(body.streams) || !Array.isArray(body.lingering)) throw new Error(`/debug/streams without streams and lingering: ${JSON.stringify(body)}`);
+  return { streams: body.streams, lingering: body.lingering };
 }
