@@ -98,8 +98,9 @@ export class EmbeddedBackend implements Backend {
     if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
     const file = await this.catalog.file(request.model);
     const module = await this.engineModule();
-    const lease = await this.leaseFor(request, signal, link, file);
+    // Jarvis's part ends here: waiting for a sequence and loading the model are the engine's time (Server-Timing).
     link?.upstreamRequested?.();
+    const lease = await this.leaseFor(request, signal, link, file);
     let generation: Generation;
     try {
       generation = new Generation(module, lease, request);
@@ -128,7 +129,7 @@ export class EmbeddedBackend implements Backend {
   private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: Awaited<ReturnType<ModelCatalog['file']>>): Promise<Lease> {
     const keepAliveMs = this.keepAliveOf(request);
     const waitStarted = performance.now();
-    const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name));
+    const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name), link?.id);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => reject(abortError(signal));

@@ -51,9 +51,15 @@ export class ModelPool {
    * called then, before the wait). Waits in the model's queue when every sequence
    * is busy; a full queue is an `engine_busy` BackendError.
    */
-  async lease(file: ModelFile, keepAliveMs: number, signal: AbortSignal, onLoading: () => void): Promise<Lease> {
+  async lease(file: ModelFile, keepAliveMs: number, signal: AbortSignal, onLoading: () => void, trace?: string): Promise<Lease> {
     const slot = this.slotOf(file);
-    await slot.gate.enter(signal);
+    const queuedAt = performance.now();
+    let queued = false;
+    await slot.gate.enter(signal, (waiting) => {
+      queued = true;
+      this.log.info('engine_queued', { trace, model: file.name, waiting, parallel: this.options.sequences });
+    });
+    if (queued) this.log.debug('engine_dequeued', { trace, model: file.name, waited_ms: Math.round(performance.now() - queuedAt) });
     this.keepUntilIdle(slot, keepAliveMs);
     let loaded: LoadedModel;
     try {

@@ -35,8 +35,11 @@ export class SequenceGate {
     return this.active === 0 && this.waiting.length === 0;
   }
 
-  /** Resolves once the request may use a sequence; `leave()` must follow, once. Aborting `signal` leaves the queue. */
-  enter(signal: AbortSignal): Promise<void> {
+  /**
+   * Resolves once the request may use a sequence; `leave()` must follow, once.
+   * Aborting `signal` leaves the queue. `onQueued` runs when it has to wait.
+   */
+  enter(signal: AbortSignal, onQueued?: (waiting: number) => void): Promise<void> {
     if (signal.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.parallel) {
       this.active++;
@@ -66,6 +69,7 @@ export class SequenceGate {
       };
       signal.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(waiter);
+      onQueued?.(this.waiting.length);
     });
   }
 
