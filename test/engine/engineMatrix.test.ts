@@ -30,6 +30,8 @@ describe('jarvis matrix on the embedded engine', () => {
     // The matrix's own engine column (from /metrics): the rows that cut an answer short say so, all confirmed.
     for (const test of ['Stop', 'Rapid', 'Stress']) expect(result.rows.find((r) => r.test === test)!.timings.engineStop).toMatch(/^\d+ confirmed$/);
     expect(result.rows.map((r) => r.unconfirmedCancels)).toEqual([0, 0, 0, 0, 0]);
+    // The Stop row quotes the stop answer's verdict: the sequence was free again.
+    expect(result.rows.find((r) => r.test === 'Stop')!.result).toMatch(/; engine confirmed in \d+ ms \(sequence_free\)$/);
 
     const log = j.logFile;
     await expect.poll(() => startEndBalance(log).unmatched, { timeout: 10_000 }).toEqual([]);
