@@ -298,8 +298,8 @@ async function engineSection(): Promise<void> {
   const model = 'llama-2-tiny-random';
   const sampling = { maxTokens: N.engine.tokens, temperature: 0.8, seed: 42 };
   const [direct, jarvis] = await Promise.all([
-    startDirect(lib, ENGINE_MODEL, 1),
-    startJarvis({ JARVIS_BACKEND: 'embedded', JARVIS_MODELS_DIR: dirname(ENGINE_MODEL), JARVIS_MODEL: model, JARVIS_EMBEDDED_THREADS: '1', JARVIS_EMBEDDED_PARALLEL: '2' }),
+    startDirect(lib, ENGINE_MODEL, { threads: 1, sequences: 2, contextTokens: 4096 }),
+    startJarvis({ JARVIS_BACKEND: 'embedded', JARVIS_MODELS_DIR: dirname(ENGINE_MODEL), JARVIS_MODEL: model, JARVIS_EMBEDDED_THREADS: '1', JARVIS_EMBEDDED_PARALLEL: '2', JARVIS_EMBEDDED_CONTEXT: '4096' }),
   ]);
   let r: EngineResult;
   try {

@@ -34,17 +34,22 @@ export async function loadNodeLlamaCpp(): Promise<NodeLlamaCpp | undefined> {
   }
 }
 
-export async function startDirect(lib: NodeLlamaCpp, modelPath: string, threads: number): Promise<DirectEngine> {
+export interface ContextShape {
+  threads: number;
+  sequences: number;
+  contextTokens: number;
+}
+
+export async function startDirect(lib: NodeLlamaCpp, modelPath: string, shape: ContextShape): Promise<DirectEngine> {
   const llama = await lib.getLlama({ gpu: false, build: 'never', progressLogs: false, logLevel: lib.LlamaLogLevel.warn });
   const model = await llama.loadModel({ modelPath });
-  const context = await model.createContext({ threads, sequences: 1, contextSize: 2048 });
+  const trained = model.trainContextSize > 0 ? model.trainContextSize : shape.contextTokens;
+  const context = await model.createContext({ threads: shape.threads, sequences: shape.sequences, contextSize: Math.min(shape.contextTokens, trained) });
   const sequence = context.getSequence();
   const chatWrapper = lib.resolveChatWrapper(model) ?? new lib.GeneralChatWrapper();
   return {
     wrapper: chatWrapper.wrapperName,
     async generate(prompt, { maxTokens, temperature, seed }) {
-      // Every run starts from an empty sequence: no prompt reuse from the run before.
-      await sequence.clearHistory();
       const chat = new lib.LlamaChat({ contextSequence: sequence, chatWrapper });
       let firstAt = 0;
       let tokens = 0;

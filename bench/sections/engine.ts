@@ -50,7 +50,7 @@ export interface EngineStopRow {
   engineP50Ms: Spread;
   engineP99Ms: Spread;
   /** Where the engine figure came from. */
-  engineSource: 'stop answer' | 'stream_end cancel_ms' | 'none';
+  engineSource: 'stop answer' | 'stream_end cancel_ms' | 'engine_stopped ms' | 'none';
   verdicts: Record<string, number>;
   /** Tokens each stopped answer had streamed when Stop was sent, p50 (mid-answer, not at its end). */
   tokensAtStopP50: number;
@@ -216,10 +216,10 @@ async function stops(jarvis: Server, path: EnginePath, o: EngineOptions): Promis
       let ms = answer?.engine?.ms;
       let verdict = answer?.engine?.verdict;
       if (ms !== undefined) source = 'stop answer';
-      else {
-        ms = end?.cancelMs;
-        verdict = end?.verdict;
-        if (ms !== undefined) source = 'stream_end cancel_ms';
+      else if (end?.cancelMs !== undefined) {
+        ms = end.cancelMs;
+        verdict = end.verdict;
+        source = end.source ?? source;
       }
       if (verdict) verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
       if (ms !== undefined) engines.push(ms);
@@ -242,19 +242,32 @@ async function stops(jarvis: Server, path: EnginePath, o: EngineOptions): Promis
   };
 }
 
-/** The stream's `stream_end` line (the log is written in batches: waited for, up to 2 s). */
-async function streamEnd(logFile: string | undefined, streamId: string | undefined): Promise<{ cancelMs?: number; verdict?: string; tokens?: number } | undefined> {
+interface EndLines {
+  /** The verdict's `cancel_ms` on `stream_end`, else the embedded backend's own `engine_stopped` `ms`. */
+  cancelMs?: number;
+  verdict?: string;
+  /** `tokens` of `stream_end`: what the stopped answer had streamed. */
+  tokens?: number;
+  source?: EngineStopRow['engineSource'];
+}
+
+/** What the log says of a stream's end (the log is written in batches: waited for, up to 2 s). */
+async function streamEnd(logFile: string | undefined, streamId: string | undefined): Promise<EndLines | undefined> {
   if (!logFile || !streamId) return undefined;
   const deadline = Date.now() + 2000;
   for (;;) {
-    const line = readFileSync(logFile, 'utf8')
+    const lines = readFileSync(logFile, 'utf8')
       .split('\n')
-      .find((l) => l.includes(' stream_end ') && l.includes(`trace=${streamId}`));
-    if (line) {
-      const ms = /\bcancel_ms=([0-9.]+)/.exec(line);
-      const verdict = /\bcancel=(\w+)/.exec(line);
-      const tokens = /\btokens=(\d+)/.exec(line);
-      return { cancelMs: ms ? Number(ms[1]) : undefined, verdict: verdict?.[1], tokens: tokens ? Number(tokens[1]) : undefined };
+      .filter((l) => l.includes(`trace=${streamId}`));
+    const end = lines.find((l) => l.includes(' stream_end '));
+    const engine = lines.find((l) => l.includes(' engine_stopped '));
+    if (end && (engine || Date.now() > deadline)) {
+      const field = (line: string | undefined, key: string) => (line ? new RegExp(`\\b${key}=([\\w.]+)`).exec(line)?.[1] : undefined);
+      const number = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+      const tokens = number(field(end, 'tokens'));
+      if (field(end, 'cancel_ms') !== undefined) return { cancelMs: number(field(end, 'cancel_ms')), verdict: field(end, 'cancel'), tokens, source: 'stream_end cancel_ms' };
+      if (engine) return { cancelMs: number(field(engine, 'ms')), verdict: field(engine, 'verdict'), tokens, source: 'engine_stopped ms' };
+      return { tokens };
     }
     if (Date.now() > deadline) return undefined;
     await new Promise((r) => setTimeout(r, 20));
