@@ -323,7 +323,7 @@ async function engineSection(): Promise<void> {
   say('');
   say(
     table(
-      ['Stop mid-answer', 'stops', 'tokens streamed at Stop, p50', 'Stop sent → answered p50 / p99 ms', 'abort → engine idle p50 / p99 ms (Jarvis)', 'verdicts'],
+      ['Stop mid-answer', 'stops', 'tokens streamed at Stop, p50', 'Stop sent → answered with the verdict, p50 / p99 ms', "abort → engine idle, Jarvis's own (whole ms), p50 / p99", 'verdicts'],
       [['Jarvis NDJSON, stop endpoint', s.stops, fmt(s.tokensAtStopP50, 0), `${fmtSpread(s.answerP50Ms, 2)} / ${fmtSpread(s.answerP99Ms, 2)}`, s.engineSource === 'none' ? 'not reported' : `${fmtSpread(s.engineP50Ms, 2)} / ${fmtSpread(s.engineP99Ms, 2)}`, verdicts]],
     ),
   );
@@ -340,7 +340,7 @@ async function engineSection(): Promise<void> {
     ),
   );
   say(
-    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte. Added: per round, a path's TTFT less direct's. Abort → engine idle: Jarvis's own measure (${s.engineSource}), from its abort to the sequence free. Memory: live RSS after a full GC.)`,
+    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte. Added: per round, a path's TTFT less direct's. Stop sent → answered: the stop request's round trip; its answer waits for the stream's end, which comes once the engine's sequence is free, so this is Stop → engine idle as a client sees it. Abort → engine idle: Jarvis's own figure (${s.engineSource}). Memory: live RSS after a full GC.)`,
   );
   check('/health p99 while two embedded streams generate', '< 50 ms', fmt(h.p99Ms, 2), quick ? undefined : h.p99Ms < 50);
 }
