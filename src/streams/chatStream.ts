@@ -167,6 +167,13 @@ export class ChatStream implements UpstreamLink {
     this.writer.status(this.statusEvent());
   }
 
+  /** The engine loads the model before it answers: readers are told (a second status event, docs/api.md). */
+  modelLoading(model: string): void {
+    if (this.#outcome) return;
+    this.sendStatus();
+    this.writer.status({ ...this.statusEvent(), status: 'loading_model', model });
+  }
+
   /** Its wait for the stream it superseded is over: it generates now. */
   startStreaming(): void {
     if (this.#state === 'waiting') this.#state = 'streaming';

@@ -115,7 +115,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         await leaseCheck;
         if (stream.signal.aborted) break upstream;
       }
-      for (const chunk of batch) {
+      for (let i = 0; i < batch.length; i++) {
+        const chunk = batch[i]!;
         if (stream.signal.aborted) break upstream;
         let backPressure: Promise<void> | undefined;
         if (chunk.type === 'token') {
@@ -140,7 +141,9 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         }
         // sendX recorded the time to first progress; the metric reports the same figure.
         if (!progressed) firstProgress();
-        if (stream.tokens >= maxTokens || stream.replyFull) {
+        // At the limit with the backend's own `done` next in the batch (it stopped there too): that ends the reply, with its usage.
+        const doneNext = batch[i + 1]?.type === 'done' && !stream.replyFull;
+        if ((stream.tokens >= maxTokens || stream.replyFull) && !doneNext) {
           log.info('stream_truncated', { trace, session: stream.sessionId, limit: stream.replyFull ? 'reply_bytes' : 'max_tokens', tokens: stream.tokens });
           stream.truncate();
           break upstream;
