@@ -29,6 +29,7 @@ export const LOG_EVENTS: readonly string[] = [
   'engine_queued',
   'engine_stop_late',
   'engine_stopped',
+  'engine_verdict_late',
   'image_fetch_failed',
   'image_fetched',
   'invalid_event',

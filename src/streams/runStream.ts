@@ -4,7 +4,7 @@ import type { ChatStream } from './chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.js';
 import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
-import { cancelFields, cancelVerdict, type EngineWork } from './cancelVerdict.js';
+import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './cancelVerdict.js';
 
 export interface RunStreamDeps {
   registry: SessionCoordinator;
@@ -173,6 +173,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   } finally {
     clearTimeout(watchdogTimer);
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
+    // Still live (`closing`) while it waits, so a successor waits for the engine's verdict too; never past the grace.
+    if (verdictPending(stream, work)) await stream.engineReported();
     log.info('stream_cleanup_START', { trace });
     try {
       registry.release(stream);
