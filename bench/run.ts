@@ -29,8 +29,8 @@ const quick = values.quick ?? false;
 const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
-  ? { engine: { rounds: 1, perRound: 3, tokens: 50, stopRounds: 1, stops: 5, healthMs: 1000 }, cluster: { supersedeRounds: 1, supersede: 5, stopRounds: 1, stop: 3, streams: 5, tokens: 100 }, tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
-  : { engine: { rounds: 5, perRound: 20, tokens: 200, stopRounds: 5, stops: 40, healthMs: 10_000 }, cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
+  ? { engine: { warm: 1, rounds: 1, perRound: 3, tokens: 50, stopRounds: 1, stops: 5, healthMs: 500 }, cluster: { supersedeRounds: 1, supersede: 5, stopRounds: 1, stop: 3, streams: 5, tokens: 100 }, tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
+  : { engine: { warm: 3, rounds: 5, perRound: 20, tokens: 200, stopRounds: 5, stops: 40, healthMs: 10_000 }, cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
 // Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less
 // time), 600 of them: a stream must outlive the opening of all the others, even on a loaded machine.
 // `--scale demo:10000` (with `--only scale`): one subject (demo, upstream or portkey) at the levels given, for working on memory.
@@ -297,15 +297,19 @@ async function engineSection(): Promise<void> {
   }
   const model = 'llama-2-tiny-random';
   const sampling = { maxTokens: N.engine.tokens, temperature: 0.8, seed: 42 };
+  const t = performance.now();
   const [direct, jarvis] = await Promise.all([
     startDirect(lib, ENGINE_MODEL, { threads: 1, sequences: 2, contextTokens: 4096 }),
     startJarvis({ JARVIS_BACKEND: 'embedded', JARVIS_MODELS_DIR: dirname(ENGINE_MODEL), JARVIS_MODEL: model, JARVIS_EMBEDDED_THREADS: '1', JARVIS_EMBEDDED_PARALLEL: '2', JARVIS_EMBEDDED_CONTEXT: '4096' }),
   ]);
+  console.error(`(engine, node-llama-cpp and Jarvis started: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
   let r: EngineResult;
   try {
     r = await engine(jarvis, model, direct, { ...N.engine, sampling, stopsPerRound: N.engine.stops });
   } finally {
+    const stopping = performance.now();
     await Promise.all([jarvis.stop(), direct.dispose()]);
+    console.error(`(engine, stopped: ${((performance.now() - stopping) / 1000).toFixed(1)} s)`);
   }
   results.engine = r;
   const opt = (s: Spread | undefined, digits: number) => (s ? fmtSpread(s, digits) : baselineCell);

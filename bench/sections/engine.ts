@@ -15,6 +15,8 @@ export const PROMPT = 'Write a long story about a lighthouse keeper and the sea.
 
 export interface EngineOptions {
   rounds: number;
+  /** Answers per path before the measured ones (the first loads the model). */
+  warm: number;
   /** Answers per path per round. */
   perRound: number;
   sampling: Sampling;
@@ -64,7 +66,7 @@ export interface EngineHealthRow {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
-  /** Answers the two generating clients completed while probed, and their tokens. */
+  /** Answers the two generating clients completed while probed, and their tokens (the two stopped at the end left out). */
   answers: number;
   tokens: number;
 }
@@ -91,18 +93,28 @@ const MB = 2 ** 20;
 
 /** Jarvis must have been started with JARVIS_BACKEND=embedded and its probe (bench/lib/setup.ts startJarvis), and nothing sent to it yet. */
 export async function engine(jarvis: Server, model: string, direct: DirectEngine, o: EngineOptions): Promise<EngineResult> {
+  let t = performance.now();
+  // Where the section's time goes (stderr, as run.ts times each section).
+  const lap = (what: string) => {
+    console.error(`(engine, ${what}: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+    t = performance.now();
+  };
   const idle = await jarvis.probe();
   const paths = enginePaths(jarvis.url, model);
   // The first answer loads the model; a few more warm both sides.
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < o.warm; i++) {
     await direct.generate(PROMPT, o.sampling);
     for (const p of paths) await expectOk(p, o.sampling, `warm-${p.format}-${i}`);
   }
   const loaded = await jarvis.probe();
+  lap('model loaded and warm');
   const ps = (await (await fetch(`${jarvis.url}/api/ps`)).json().catch(() => undefined)) as { models?: Array<{ size?: number }> } | undefined;
   const rows = await compare(direct, paths, o);
+  lap('answers compared');
   const stop = await stops(jarvis, paths[0]!, o);
+  lap('stops');
   const health = await healthWhileGenerating(jarvis, paths[0]!, o);
+  lap('/health');
   const after = await jarvis.probe();
   return {
     wrapper: direct.wrapper,
@@ -279,20 +291,26 @@ async function healthWhileGenerating(jarvis: Server, path: EnginePath, o: Engine
   const probe = await startHealthProbe(jarvis.url);
   await new Promise((r) => setTimeout(r, o.healthMs));
   probe.mark();
-  const until = performance.now() + o.healthMs;
+  let running = true;
   let answers = 0;
   let tokens = 0;
+  const session = (c: number) => `engine-health-${c}-${Math.random().toString(36).slice(2, 6)}`;
+  const sessions = [session(0), session(1)];
   const client = async (c: number) => {
-    for (let i = 0; performance.now() < until; i++) {
-      const r = await expectOk(path, { ...o.sampling, maxTokens: 1500 }, `engine-health-${c}-${i}`);
+    while (running) {
+      const r = await engineReply(path, PROMPT, { ...o.sampling, maxTokens: 1500 }, { session: sessions[c] });
+      if (r.status !== 200) throw new Error(`${path.name}: HTTP ${r.status} while measuring /health`);
+      if (!running) break;
       answers++;
       tokens += r.tokens;
     }
   };
   const clients = Promise.all([client(0), client(1)]);
   await new Promise((r) => setTimeout(r, o.healthMs));
-  // The probes after this mark (the last answers finishing, one of them perhaps alone) are left out.
+  // The probes after this mark (the answers being stopped) are left out; so are the stopped answers.
   probe.mark();
+  running = false;
+  await Promise.all(sessions.map((s) => postJson(`${jarvis.url}/v1/sessions/${s}/stop`)));
   await clients;
   const [idle = [], busy = []] = await probe.stop();
   return {
