@@ -318,8 +318,20 @@ async function engineSection(): Promise<void> {
   );
   say(
     table(
-      ['path', 'tokens/s', '× direct', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', "Jarvis's own p50 ms", 'same text as direct'],
-      r.paths.map((p) => [p.path, fmtSpread(p.tokensPerSecond, 0), opt(p.ratio, 3), fmtSpread(p.ttftP50Ms, 2), fmtSpread(p.ttftP99Ms, 2), opt(p.addedP50Ms, 2), opt(p.addedP99Ms, 2), p.ownP50Ms ? fmtSpread(p.ownP50Ms, 2) : '', p.sameText ? 'yes' : '**no**']),
+      ['path', 'tokens/s', '× direct', 'CPU ms per 1,000 tokens', '× direct', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', "Jarvis's own p50 ms", 'same text as direct'],
+      r.paths.map((p) => [
+        p.path,
+        fmtSpread(p.tokensPerSecond, 0),
+        opt(p.ratio, 3),
+        fmtSpread(p.cpuMsPer1k, 0),
+        opt(p.cpuRatio, 2),
+        fmtSpread(p.ttftP50Ms, 2),
+        fmtSpread(p.ttftP99Ms, 2),
+        opt(p.addedP50Ms, 2),
+        opt(p.addedP99Ms, 2),
+        p.ownP50Ms ? fmtSpread(p.ownP50Ms, 2) : '',
+        p.sameText ? 'yes' : '**no**',
+      ]),
     ),
   );
   const s = r.stop;
@@ -344,7 +356,7 @@ async function engineSection(): Promise<void> {
     ),
   );
   say(
-    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte. Added: per round, a path's TTFT less direct's. Stop sent → answered: the stop request's round trip; its answer waits for the stream's end, which comes once the engine's sequence is free, so this is Stop → engine idle as a client sees it. Abort → engine idle: Jarvis's own figure (${s.engineSource}). Memory: live RSS after a full GC.)`,
+    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte, the median answer of each round. CPU: the generating process's CPU time (all its threads, llama.cpp's included; /proc, 10 ms ticks) per 1,000 tokens, summed over each round's answers. Added: per round, a path's TTFT less direct's. Stop sent → answered: the stop request's round trip; its answer waits for the stream's end, which comes once the engine's sequence is free, so this is Stop → engine idle as a client sees it. Abort → engine idle: Jarvis's own figure (${s.engineSource}). Memory: live RSS after a full GC.)`,
   );
   check('/health p99 while two embedded streams generate', '< 50 ms', fmt(h.p99Ms, 2), quick ? undefined : h.p99Ms < 50);
 }

@@ -3,6 +3,7 @@ import { postJson } from '../lib/client.js';
 import type { DirectEngine, Sampling } from '../lib/directEngine.js';
 import { engineReply, enginePaths, type EnginePath } from '../lib/engineClient.js';
 import { startHealthProbe } from '../lib/healthProbe.js';
+import { cpuMs } from '../lib/processes.js';
 import type { Server } from '../lib/setup.js';
 import { percentile, spread, type Spread } from '../lib/stats.js';
 
@@ -37,6 +38,12 @@ export interface EnginePathRow {
   ttftP99Ms: Spread;
   addedP50Ms: Spread | undefined;
   addedP99Ms: Spread | undefined;
+  /**
+   * CPU time of the process that generated (direct: the bench's; else Jarvis's; every thread, llama.cpp's
+   * included) per 1,000 tokens, per round: what the machine's load disturbs least.
+   */
+  cpuMsPer1k: Spread;
+  cpuRatio: Spread | undefined;
   /** Jarvis's own share of the first byte (`Server-Timing` `jarvis`), p50 per round. */
   ownP50Ms: Spread | undefined;
   /** Every answer the same text as direct's (same prompt, seed, sampling: the same work). */
@@ -109,7 +116,7 @@ export async function engine(jarvis: Server, model: string, direct: DirectEngine
   const loaded = await jarvis.probe();
   lap('model loaded and warm');
   const ps = (await (await fetch(`${jarvis.url}/api/ps`)).json().catch(() => undefined)) as { models?: Array<{ size?: number }> } | undefined;
-  const rows = await compare(direct, paths, o);
+  const rows = await compare(direct, paths, jarvis.proc.pid!, o);
   lap('answers compared');
   const stop = await stops(jarvis, paths[0]!, o);
   lap('stops');
@@ -138,23 +145,39 @@ interface Sample {
   own?: number;
 }
 
-/** Rounds of answers, the four paths interleaved answer by answer; ratios and added TTFT per round. */
-async function compare(direct: DirectEngine, paths: EnginePath[], o: EngineOptions): Promise<EnginePathRow[]> {
+/** Rounds of answers, the four paths interleaved answer by answer; ratios and added TTFT per round. The
+ * first answer's text is the reference every other must match (each path's `sameText`). */
+async function compare(direct: DirectEngine, paths: EnginePath[], jarvisPid: number, o: EngineOptions): Promise<EnginePathRow[]> {
   const names = ['node-llama-cpp direct (in-process)', ...paths.map((p) => p.name)];
-  const perRound = names.map(() => ({ rate: [] as number[], p50: [] as number[], p99: [] as number[], own: [] as number[] }));
+  const perRound = names.map(() => ({ rate: [] as number[], p50: [] as number[], p99: [] as number[], own: [] as number[], cpu: [] as number[] }));
   const same = names.map(() => true);
   let reference: string | undefined;
   for (let round = 0; round < o.rounds; round++) {
     const samples: Sample[][] = names.map(() => []);
+    const cpu = names.map(() => ({ ms: 0, tokens: 0 }));
     for (let i = 0; i < o.perRound; i++) {
-      const d = await direct.generate(PROMPT, o.sampling);
-      reference ??= d.text;
-      same[0] &&= d.text === reference;
-      samples[0]!.push({ ttft: d.ttftMs, rate: (d.tokens / d.totalMs) * 1000 });
-      for (const [k, p] of paths.entries()) {
+      // The order rotates answer by answer: no path always follows the same one (whose tail
+      // of work, in its own process, would fall on it).
+      for (let n = 0; n < names.length; n++) {
+        const k = (i + n) % names.length;
+        const p = paths[k - 1];
+        const pid = p ? jarvisPid : process.pid;
+        const before = cpuMs(pid);
+        if (!p) {
+          const d = await direct.generate(PROMPT, o.sampling);
+          cpu[0]!.ms += cpuMs(pid) - before;
+          cpu[0]!.tokens += d.tokens;
+          reference ??= d.text;
+          same[0] &&= d.text === reference;
+          samples[0]!.push({ ttft: d.ttftMs, rate: (d.tokens / d.totalMs) * 1000 });
+          continue;
+        }
         const r = await expectOk(p, o.sampling, `engine-${round}-${i}-${p.format}`);
-        same[k + 1] &&= r.text === reference;
-        samples[k + 1]!.push({ ttft: r.ttftMs, rate: (r.tokens / r.totalMs) * 1000, own: r.ownMs });
+        cpu[k]!.ms += cpuMs(pid) - before;
+        cpu[k]!.tokens += r.tokens;
+        reference ??= r.text;
+        same[k] &&= r.text === reference;
+        samples[k]!.push({ ttft: r.ttftMs, rate: (r.tokens / r.totalMs) * 1000, own: r.ownMs });
       }
     }
     for (const [k, s] of samples.entries()) {
@@ -163,6 +186,7 @@ async function compare(direct: DirectEngine, paths: EnginePath[], o: EngineOptio
       pr.p50.push(percentile(s.map((x) => x.ttft), 50));
       pr.p99.push(percentile(s.map((x) => x.ttft), 99));
       pr.own.push(percentile(s.flatMap((x) => (x.own === undefined ? [] : [x.own])), 50));
+      pr.cpu.push((cpu[k]!.ms / cpu[k]!.tokens) * 1000);
     }
   }
   const base = perRound[0]!;
@@ -178,6 +202,8 @@ async function compare(direct: DirectEngine, paths: EnginePath[], o: EngineOptio
       ttftP99Ms: spread(pr.p99),
       addedP50Ms: vs(pr.p50, base.p50, (a, b) => a - b),
       addedP99Ms: vs(pr.p99, base.p99, (a, b) => a - b),
+      cpuMsPer1k: spread(pr.cpu),
+      cpuRatio: vs(pr.cpu, base.cpu, (a, b) => a / b),
       ownP50Ms: pr.own.some(Number.isFinite) ? spread(pr.own) : undefined,
       sameText: same[k]!,
     };
