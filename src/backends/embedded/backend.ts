@@ -1,13 +1,17 @@
-import type { EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
+import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { abortError } from '../upstream/abortable.js';
 import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { ModelCatalog } from './catalog.js';
 import { noEngineLog, type EngineLog } from './engineLog.js';
 import { importEngine, startEngine, type Engine, type EngineModule } from './engineModule.js';
+import { embedWithModel } from './embeddings.js';
 import { EngineWork } from './engineWork.js';
 import { Generation } from './generation.js';
+import { type OutputPlan, grammarBudget, outputPlan } from './grammar/outputPlan.js';
+import { samplingOptions } from './sampling.js';
 import { parseKeepAlive } from './keepAlive.js';
+import type { ModelFile } from './modelFiles.js';
 import { ModelPool, type Lease } from './modelPool.js';
 import type { EmbeddedSettings } from './settings.js';
 
@@ -86,8 +90,21 @@ export class EmbeddedBackend implements Backend {
     return [version && `node-llama-cpp ${version}`, release && `llama.cpp ${release}`].filter(Boolean).join(', ') || undefined;
   }
 
-  async embed(): Promise<EmbedResult> {
-    throw new BackendError('unsupported', 'the embedded engine does not make embeddings yet');
+  /**
+   * Vectors from the model (embeddings.ts). The request holds one of the model's
+   * sequences while it runs, so it loads the model, keeps it loaded and waits in
+   * its queue as a chat would.
+   */
+  async embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult> {
+    if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
+    const file = await this.catalog.file(request.model);
+    const lease = await this.pool.lease(file, this.keepAliveOf(request), signal, () => {});
+    try {
+      const result = await embedWithModel(lease.loaded.model, { threads: this.settings.threads, contextTokens: this.settings.contextTokens }, request, signal);
+      return { ...result, model: file.name };
+    } finally {
+      lease.release();
+    }
   }
 
   lingeringWork(): LingeringWork[] {
@@ -101,9 +118,18 @@ export class EmbeddedBackend implements Backend {
     // Jarvis's part ends here: waiting for a sequence and loading the model are the engine's time (Server-Timing).
     link?.upstreamRequested?.();
     const lease = await this.leaseFor(request, signal, link, file);
+    // response_format, tools and tool_choice (docs/embedded.md "JSON output, tools and embeddings"):
+    // a schema the grammar cannot follow is the client's invalid_request, before anything generates.
+    let plan: OutputPlan;
+    try {
+      plan = await outputPlan(lease.loaded.model.llama, request, grammarBudget(samplingOptions(request).maxTokens, lease.loaded.context.contextSize));
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
     let generation: Generation;
     try {
-      generation = new Generation(module, lease, request);
+      generation = new Generation(module, lease, request, plan);
     } catch (err) {
       lease.release();
       throw new BackendError('upstream_error', 'the embedded engine could not start generating', { detail: err instanceof Error ? err.message : String(err) });
@@ -126,7 +152,7 @@ export class EmbeddedBackend implements Backend {
   }
 
   /** A sequence of the model, or the abort: an abort while waiting leaves the engine with nothing of this stream's. */
-  private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: Awaited<ReturnType<ModelCatalog['file']>>): Promise<Lease> {
+  private async leaseFor(request: BackendRequest, signal: AbortSignal, link: UpstreamLink | undefined, file: ModelFile): Promise<Lease> {
     const keepAliveMs = this.keepAliveOf(request);
     const waitStarted = performance.now();
     const leased = this.pool.lease(file, keepAliveMs, signal, () => link?.modelLoading?.(file.name), link?.id);
@@ -151,7 +177,7 @@ export class EmbeddedBackend implements Backend {
     }
   }
 
-  private keepAliveOf(request: BackendRequest): number {
+  private keepAliveOf(request: { keepAlive?: string | number | undefined }): number {
     if (request.keepAlive === undefined) return this.settings.keepAliveMs;
     const ms = parseKeepAlive(request.keepAlive);
     if (ms === undefined) throw new BackendError('invalid_request', `keep_alive must be a duration (5m, 30s) or a number of seconds, got ${JSON.stringify(request.keepAlive)}`);

@@ -1,7 +1,7 @@
-import type { LlamaChat, LlamaChatResponse, LlamaChatResponseChunk } from 'node-llama-cpp';
+import type { ChatModelFunctions, LLamaChatGenerateResponseOptions, LlamaChat, LlamaChatResponse, LlamaChatResponseChunk } from 'node-llama-cpp';
 import { BackendError, type BackendChunk, type BackendRequest } from '../types.js';
-import { chatHistory } from './chatHistory.js';
 import type { EngineModule } from './engineModule.js';
+import { type OutputPlan, finish } from './grammar/outputPlan.js';
 import type { Lease } from './modelPool.js';
 import { samplingOptions } from './sampling.js';
 
@@ -17,7 +17,7 @@ export class Generation {
   private pending: BackendChunk[] = [];
   private wake: (() => void) | undefined;
   private readonly controller = new AbortController();
-  private result: LlamaChatResponse | undefined;
+  private result: LlamaChatResponse<ChatModelFunctions> | undefined;
   private failure: unknown;
   private ended = false;
   private completionTokens = 0;
@@ -26,14 +26,29 @@ export class Generation {
   private readonly maxTokens: number;
   readonly settled: Promise<void>;
 
-  constructor(module: EngineModule, lease: Lease, request: BackendRequest) {
+  /**
+   * `plan` (grammar/outputPlan.ts) brings the history with its tool calls, and
+   * the grammar of a response_format or forced call, or the tools the model may call.
+   */
+  constructor(
+    module: EngineModule,
+    lease: Lease,
+    request: BackendRequest,
+    private readonly plan: OutputPlan,
+  ) {
     const chat: LlamaChat = new module.LlamaChat({ contextSequence: lease.sequence, chatWrapper: lease.loaded.chatWrapper, autoDisposeSequence: false });
     const meter = lease.sequence.tokenMeter.getState();
-    const history = chatHistory(request.messages);
     const sampling = samplingOptions(request);
     this.maxTokens = sampling.maxTokens ?? Infinity;
-    const started = chat.generateResponse(history, {
+    // node-llama-cpp takes a grammar or functions, never both (outputPlan makes sure).
+    const constraint: LLamaChatGenerateResponseOptions<ChatModelFunctions> = plan.functions
+      ? { functions: plan.functions, maxParallelFunctionCalls: plan.maxParallelFunctionCalls }
+      : plan.grammar
+        ? { grammar: plan.grammar }
+        : {};
+    const started = chat.generateResponse(plan.history, {
       ...sampling,
+      ...constraint,
       signal: this.controller.signal,
       stopOnAbortSignal: true,
       onResponseChunk: (chunk) => this.take(chunk),
@@ -69,6 +84,8 @@ export class Generation {
 
   private take(chunk: LlamaChatResponseChunk): void {
     if (chunk.text === '') return;
+    // A forced call's JSON is not the answer's text: it ends as one tool_call.
+    if (this.plan.forced && chunk.type === undefined) return;
     if (chunk.type === undefined) this.pending.push({ type: 'token', text: chunk.text });
     else if (chunk.segmentType === 'thought') this.pending.push({ type: 'reasoning', text: chunk.text });
     else return;
@@ -101,10 +118,10 @@ export class Generation {
       });
     }
     if (this.failure === undefined && this.controller.signal.aborted) return;
-    const stopReason = this.result?.metadata.stopReason;
+    const end = this.result ? finish(this.plan, this.result) : { chunks: [], reason: 'stop' as const };
     const last = this.pending;
     this.pending = [];
-    last.push({ type: 'done', reason: stopReason === 'maxTokens' ? 'length' : 'stop', usage: { prompt_tokens: this.promptTokens, completion_tokens: this.completionTokens } });
+    last.push(...end.chunks, { type: 'done', reason: end.reason, usage: { prompt_tokens: this.promptTokens, completion_tokens: this.completionTokens } });
     yield last;
   }
 }

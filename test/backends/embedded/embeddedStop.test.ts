@@ -28,7 +28,7 @@ describe('Stop on the embedded engine', () => {
     expect(performance.now() - started).toBeLessThan(2000);
 
     const stop = await postJson(`${j.url}/v1/sessions/stop-me/stop`, {});
-    expect(stop.body).toEqual({ stopped: true });
+    expect(stop.body).toMatchObject({ stopped: true, engine: { verdict: 'confirmed', how: 'sequence_free' } });
     await call.finished;
     expect(call.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     const stream = await call.streamId;
