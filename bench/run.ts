@@ -18,7 +18,7 @@ import { supersede } from './sections/supersede.js';
 import { throughput, type ThroughputRow } from './sections/throughput.js';
 import { ttft, type TtftRow } from './sections/ttft.js';
 
-// `npm run bench` (a few minutes) / `npm run bench -- --quick` (under 20 s, CI's smoke run):
+// `npm run bench` (a few minutes) / `npm run bench -- --quick` (about 25 s, CI's smoke run):
 // Jarvis measured side by side with direct access to the same upstream and with
 // Portkey's open-source gateway, all in the same run. Every figure is taken in
 // several rounds and shown as its median (min–max over the rounds).
@@ -80,7 +80,7 @@ async function throughputSection({ t }: Setup): Promise<void> {
   }
 }
 
-/** The floor's paths are measured in full runs only: quick mode (CI's smoke run) has 20 s. */
+/** The floor's paths are measured in full runs only: quick mode (CI's smoke run) is kept short. */
 function withFloor(paths: Target[], t: Targets): Target[] {
   return quick ? paths.filter((p) => p !== t.bareOllama && p !== t.bareOpenai) : paths;
 }
@@ -398,7 +398,7 @@ async function main(): Promise<void> {
     if (wanted('supersede')) await timed('supersede', () => supersedeSection(setup, tt));
     if (wanted('stop')) await timed('stop', () => stopSection(setup));
     if (wanted('resume')) await timed('resume', () => resumeSection(setup));
-    // Quick runs (CI's smoke run, under 20 s) leave the cluster out unless it is named: `--quick --only cluster`.
+    // Quick runs (CI's smoke run, kept short) leave the cluster out unless it is named: `--quick --only cluster`.
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
     if (wanted('engine')) await timed('engine', engineSection);
