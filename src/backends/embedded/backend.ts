@@ -81,13 +81,13 @@ export class EmbeddedBackend implements Backend {
     );
   }
 
-  /** node-llama-cpp's version and the llama.cpp release it was built from. */
+  /**
+   * No version of its own for `/api/version`: Ollama clients compare that value as
+   * Ollama's semver, so Jarvis answers the Ollama API level its routes follow (docs/api.md).
+   * The engine's own versions are on the `engine_model_loaded` log line.
+   */
   async version(): Promise<string | undefined> {
-    const module = await this.engineModule();
-    const version = await module.getModuleVersion().catch(() => undefined);
-    const engine = this.engine ? await this.engine.catch(() => undefined) : undefined;
-    const release = engine?.llama.llamaCppRelease.release;
-    return [version && `node-llama-cpp ${version}`, release && `llama.cpp ${release}`].filter(Boolean).join(', ') || undefined;
+    return undefined;
   }
 
   /**

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HealthResponse } from '../../../src/shared/events.js';
 import { chat, postJson } from '../../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
-import { waitForLog } from '../../helpers/log.js';
+import { events, waitForLog } from '../../helpers/log.js';
 import { EMBEDDED_TEST_ENV, TEST_MODEL, TEST_MODELS_DIR } from '../kindFakes.js';
 
 // The embedded engine's bounds and its absence (docs/embedded.md): JARVIS_EMBEDDED_PARALLEL sequences,
@@ -50,16 +50,27 @@ describe('embedded engine: parallel sequences and the queue', () => {
     expect(second.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
   });
 
-  it('two sequences generate at once (parallel 2)', async () => {
-    j = await startTestJarvis({ JARVIS_BACKEND: 'embedded', ...EMBEDDED_TEST_ENV, JARVIS_EMBEDDED_PARALLEL: '2', JARVIS_EMBEDDED_QUEUE: '0' }, { fake: false });
+  it('two first requests load the model once and generate at once (parallel 2); an idle model with keep_alive 0 unloads only when the last one ends', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'embedded', ...EMBEDDED_TEST_ENV, JARVIS_EMBEDDED_PARALLEL: '2', JARVIS_EMBEDDED_QUEUE: '0', JARVIS_KEEP_ALIVE: '0' }, { fake: false });
     const a = chat(j.url, long('par-a'));
     const b = chat(j.url, long('par-b'));
     await Promise.all([a.firstToken(), b.firstToken()]);
+    expect(events(j.logFile, 'engine_model_loaded')).toHaveLength(1);
+    for (const call of [a, b]) expect(call.events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status)).toEqual(['thinking', 'loading_model']);
     const third = chat(j.url, { session: 'par-c', body: { model: TEST_MODEL, messages: [{ role: 'user', content: 'hi' }] } });
     await third.finished;
     expect(third.terminal).toMatchObject({ type: 'error', code: 'engine_busy' });
-    await Promise.all(['par-a', 'par-b'].map((s) => postJson(`${j!.url}/v1/sessions/${s}/stop`, {})));
-    await Promise.all([a.finished, b.finished]);
+
+    // A ends; B still uses the model, so keep_alive 0 does not unload it yet.
+    await postJson(`${j.url}/v1/sessions/par-a/stop`, {});
+    await a.finished;
+    await waitForLog(j.logFile, 'stream_end', { trace: await a.streamId });
+    const tokensThen = b.events.length;
+    await expect.poll(() => b.events.length, { timeout: 10_000, interval: 20 }).toBeGreaterThan(tokensThen + 5);
+    expect(events(j.logFile, 'engine_model_unloaded')).toHaveLength(0);
+    await postJson(`${j.url}/v1/sessions/par-b/stop`, {});
+    await b.finished;
+    await waitForLog(j.logFile, 'engine_model_unloaded', { model: TEST_MODEL, why: 'keep_alive' });
   });
 });
 

@@ -45,6 +45,10 @@ describe('the Ollama API on the embedded engine', () => {
     expect(show.model_info).toMatchObject({ 'general.architecture': 'llama', 'llama.context_length': 4096 });
     expect(show.details).toMatchObject({ family: 'llama', format: 'gguf' });
 
+    // The Ollama API level for clients that compare versions; the engine's own on its log line.
+    expect((await client.version()).version).toBe('0.12.0');
+    expect((await waitForLog(j.logFile, 'engine_model_loaded')).fields).toMatchObject({ node_llama_cpp: '3.21.1', gpu: 'false' });
+
     const ps = await client.ps();
     expect(ps.models.map((m) => m.name)).toEqual([TEST_MODEL]);
     const running = ps.models[0]!;

@@ -107,9 +107,19 @@ export class ModelPool {
       const started = performance.now();
       slot.loading = (async () => {
         if (slot.unloading) await slot.unloading;
-        const loaded = await LoadedModel.load(await this.engine(), slot.file, this.options);
+        const engine = await this.engine();
+        const loaded = await LoadedModel.load(engine, slot.file, this.options);
         slot.loaded = loaded;
-        this.log.info('engine_model_loaded', { model: slot.file.name, load_ms: Math.round(performance.now() - started), sequences: loaded.context.totalSequences, context: loaded.context.contextSize, bytes: loaded.memory().size });
+        this.log.info('engine_model_loaded', {
+          model: slot.file.name,
+          load_ms: Math.round(performance.now() - started),
+          sequences: loaded.context.totalSequences,
+          context: loaded.context.contextSize,
+          bytes: loaded.memory().size,
+          gpu: String(engine.llama.gpu),
+          node_llama_cpp: await engine.module.getModuleVersion().catch(() => undefined),
+          llama_cpp: engine.llama.llamaCppRelease.release,
+        });
         return loaded;
       })().finally(() => (slot.loading = undefined));
     }
