@@ -21,7 +21,7 @@ export function watchAuto(config: Config, log: SystemLog, current: Backend, onAn
   const at = kinds.findIndex((kind) => kind.name === current.name);
   const before = kinds.slice(0, at);
   if (at < 0 || before.length === 0) return undefined;
-  const candidates = before.map((kind) => ({ kind, backend: buildKind(kind, config, false) }));
+  const candidates = before.map((kind) => ({ kind, backend: buildKind(kind, config, false, log) }));
 
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;

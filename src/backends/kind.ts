@@ -1,4 +1,5 @@
 import type { Env } from '../env.js';
+import type { SystemLog } from '../log/systemLog.js';
 import type { Backend } from './types.js';
 
 /** What a kind is told when it builds its backend, besides its own settings. */
@@ -8,6 +9,8 @@ export interface BuildContext {
    * (autoWatch.ts): what the demo tells people depends on it.
    */
   autoSwitches: boolean;
+  /** For what a backend learns outside any one stream (an engine still generating after its stream ended). */
+  log?: SystemLog | undefined;
 }
 
 /**

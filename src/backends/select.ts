@@ -28,7 +28,7 @@ export interface ProbeResult {
 export async function selectBackend(config: Config, log: SystemLog, probeMs = 1500): Promise<SelectedBackend> {
   if (config.backend !== 'auto') {
     const kind = kindNamed(config.backend)!;
-    const backend = buildKind(kind, config, false);
+    const backend = buildKind(kind, config, false, log);
     const found = await probe(kind, backend, probeMs);
     const reason = kind.inProcess ? `JARVIS_BACKEND=${kind.name}` : found.models === undefined ? `${kind.name} not answering yet: ${why(found)}` : `${kind.name} answered`;
     return selected(kind, backend, found, config, log, { reason });
@@ -36,7 +36,7 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
   const kinds = autoKinds();
   const passed: string[] = [];
   for (const [i, kind] of kinds.entries()) {
-    const backend = buildKind(kind, config, i > 0);
+    const backend = buildKind(kind, config, i > 0, log);
     const found = await probe(kind, backend, probeMs);
     if (found.models !== undefined || i === kinds.length - 1) {
       const reason = passed.length > 0 ? passed.join('; ') : `${kind.name} answered`;
@@ -48,9 +48,9 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
 }
 
 /** Builds the kind from the config; `autoSwitches`: a kind before it in auto's order may take over later. */
-export function buildKind(kind: BackendKind, config: Config, autoSwitches: boolean): Backend {
+export function buildKind(kind: BackendKind, config: Config, autoSwitches: boolean, log?: SystemLog): Backend {
   const settings = (config.backends as Record<string, unknown>)[kind.name];
-  return kind.build(settings, { autoSwitches: autoSwitches && config.backendProbeMs > 0 });
+  return kind.build(settings, { autoSwitches: autoSwitches && config.backendProbeMs > 0, log });
 }
 
 export function upstreamOf(kind: BackendKind, config: Config): string | undefined {

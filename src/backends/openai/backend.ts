@@ -6,7 +6,11 @@ import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
-import type { UpstreamLink } from '../upstream/upstreamLink.js';
+import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import { LingeringSlots } from './lingeringSlots.js';
+import { SlotsClient } from './slotsClient.js';
+import { SlotWatch } from './slotWatch.js';
 
 /** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
 export const MAX_EVENT_BYTES = 1 << 20;
@@ -21,6 +25,10 @@ export interface OpenAIBackendOptions {
    * under its own name (docs/backends.md "Add a backend").
    */
   kind?: { name: string; label: string };
+  /** The cancel grace (JARVIS_CANCEL_TIMEOUT_MS): the engine-stop verdict is in by then. */
+  cancelGraceMs?: number;
+  /** Where an engine still generating after its stream ended is reported. */
+  log?: SystemLog | undefined;
 }
 
 /**
@@ -34,11 +42,20 @@ export class OpenAIBackend implements Backend {
   private readonly label: string;
 
   private readonly catalog: OpenAICatalog;
+  private readonly slots: SlotsClient;
+  private readonly lingering: LingeringSlots;
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.name = options.kind?.name ?? 'openai';
     this.label = options.kind?.label ?? 'the OpenAI-compatible server';
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
+    this.slots = new SlotsClient(options.baseUrl, () => this.headers());
+    this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log);
+  }
+
+  /** llama.cpp slots still processing a request whose stream ended (docs/backends.md "Stop at the engine"). */
+  lingeringWork(): LingeringWork[] {
+    return this.lingering.list();
   }
 
   listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
@@ -90,6 +107,24 @@ export class OpenAIBackend implements Backend {
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     const payload = openaiChatBody(request);
+    // llama.cpp's /slots, read before and during the request, says after a Stop whether its slot stopped.
+    const watch = await SlotWatch.begin({
+      client: this.slots,
+      lingering: this.lingering,
+      log: this.options.log,
+      upstream: this.options.baseUrl,
+      graceMs: this.options.cancelGraceMs ?? 2000,
+    });
+    if (signal.aborted) {
+      // Nothing was sent: the engine never started on it.
+      link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_sent' });
+      throw abortError(signal);
+    }
+    let finished = false;
+    const onAbort = () => {
+      if (!finished) watch.settle(link, performance.now());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
 
     let upstream: UpstreamResponse;
     try {
@@ -99,12 +134,12 @@ export class OpenAIBackend implements Backend {
         headers: { ...this.headers(), accept: 'text/event-stream' },
       });
     } catch (err) {
+      signal.removeEventListener('abort', onAbort);
       if (signal.aborted) throw abortError(signal);
       throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
 
-    let finished = false;
     try {
       if (upstream.status >= 400) throw httpError(this.options.baseUrl, upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
@@ -150,6 +185,7 @@ export class OpenAIBackend implements Backend {
           if (firstRead) {
             firstRead = false;
             link?.upstreamFirstToken?.(readAt);
+            watch.firstToken();
           }
           const batch = pending;
           pending = [];
@@ -172,6 +208,7 @@ export class OpenAIBackend implements Backend {
       if (err instanceof BackendError) throw err;
       throw cutOff(this.label, err);
     } finally {
+      signal.removeEventListener('abort', onAbort);
       const started = performance.now();
       const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
