@@ -1,0 +1,69 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { chat, postJson } from '../helpers/chatClient.js';
+import { FakeLlamaServer } from '../helpers/fakes/fakeLlamaServer.js';
+import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
+import { events, waitForLog } from '../helpers/log.js';
+
+// A real Jarvis (JARVIS_BACKEND=openai) in front of a fake llama.cpp server:
+// Stop mid-stream, then what Jarvis learned from the server's /slots
+// (docs/backends.md "Stop at the engine").
+
+let j: TestJarvis | undefined;
+let fake: FakeLlamaServer | undefined;
+afterEach(async () => {
+  fake?.releaseRunaways();
+  await j?.close();
+  await fake?.stop();
+  j = undefined;
+  fake = undefined;
+});
+
+const slow = (prompt: string) => ({ tokens: Array.from({ length: 2000 }, (_, i) => `${prompt}#${i} `), tokenMs: 5 });
+
+async function jarvisBefore(server: FakeLlamaServer): Promise<TestJarvis> {
+  return startTestJarvis({ JARVIS_BACKEND: 'openai', OPENAI_BASE_URL: `${server.url}/v1`, JARVIS_CANCEL_TIMEOUT_MS: '400' }, { fake: false });
+}
+
+async function stopMidStream(url: string, session: string): Promise<string> {
+  const call = chat(url, { session, prompt: session });
+  await call.firstToken();
+  await postJson(`${url}/v1/sessions/${session}/stop`, '');
+  await call.finished;
+  expect(call.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
+  return (await call.streamId) as string;
+}
+
+describe('Stop at the engine, llama.cpp server', () => {
+  it('a runaway slot is logged as still generating, with its slot and upstream, then as stopped late', async () => {
+    fake = await new FakeLlamaServer({ slots: 2 }).start();
+    fake.plan = slow;
+    fake.behaviour = () => 'runaway';
+    j = await jarvisBefore(fake);
+    const streamId = await stopMidStream(j.url, 'runaway');
+    const still = await waitForLog(j.logFile, 'engine_still_generating', { stream: streamId });
+    expect(still.level).toBe('WARN');
+    expect(still.fields).toMatchObject({ slot: '0', upstream: `${fake.url}/v1` });
+    expect(fake.slotStates()[0]).toMatchObject({ is_processing: true });
+
+    fake.releaseRunaways();
+    const late = await waitForLog(j.logFile, 'engine_stopped_late', { stream: streamId });
+    expect(late.fields).toMatchObject({ slot: '0', upstream: `${fake.url}/v1` });
+  });
+
+  it('a slot that stops with its client: nothing is left running, no engine line', async () => {
+    fake = await new FakeLlamaServer({ slots: 2 }).start();
+    fake.plan = slow;
+    j = await jarvisBefore(fake);
+    const streamId = await stopMidStream(j.url, 'tidy');
+    // The fake frees the slot when the connection closes; Jarvis has read /slots before and during the request.
+    const up = await fake.waitForRequest((r) => r.prompt === 'tidy');
+    await up.closed;
+    expect(fake.slotStates().every((s) => !s.is_processing)).toBe(true);
+    expect(fake.slotsReads).toBeGreaterThanOrEqual(2);
+    // A runaway in the same server, stopped after it, is reported: the verdict for `tidy` had its chance first.
+    fake.behaviour = (p) => (p === 'after' ? 'runaway' : 'stops');
+    const after = await stopMidStream(j.url, 'after');
+    await waitForLog(j.logFile, 'engine_still_generating', { stream: after });
+    expect(events(j.logFile, 'engine_still_generating', { stream: streamId })).toEqual([]);
+  });
+});
