@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Report } from '../../src/diagnostics/report/report.js';
 import { chat, postJson } from '../helpers/chatClient.js';
 import { FakeLlamaServer } from '../helpers/fakes/fakeLlamaServer.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
@@ -48,6 +50,15 @@ describe('Stop at the engine, llama.cpp server', () => {
     fake.releaseRunaways();
     const late = await waitForLog(j.logFile, 'engine_stopped_late', { stream: streamId });
     expect(late.fields).toMatchObject({ slot: '0', upstream: `${fake.url}/v1` });
+
+    // `jarvis diagnose` on this very log names the runaway, its slot and its server.
+    let text = '';
+    const code = await diagnoseCommand(['--log', j.logFile, '--json'], (t) => (text += t));
+    const finding = (JSON.parse(text) as Report).sections.find((s) => s.id === 'engine')?.checks.find((c) => c.id === 'engine_kept_generating');
+    expect(code).toBe(1);
+    expect(finding).toMatchObject({ status: 'problem', count: 1 });
+    expect(finding?.evidence[0]?.text).toContain(`stream ${streamId}: slot 0 of ${fake.url}/v1 kept generating after the Stop (stopped `);
+    expect(finding?.fix).toContain('ggml-org/llama.cpp#24496');
   });
 
   it('a slot that stops with its client: nothing is left running, no engine line', async () => {
