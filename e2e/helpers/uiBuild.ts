@@ -23,7 +23,8 @@ function newestMtime(dir: string): number {
 
 function isFresh(): boolean {
   if (!existsSync(index)) return false;
-  const sources = Math.max(newestMtime(join(root, 'ui')), newestMtime(join(root, 'src/shared')));
+  // The UI imports the client core (src/client) and the wire types (src/shared) too.
+  const sources = Math.max(newestMtime(join(root, 'ui')), newestMtime(join(root, 'src/shared')), newestMtime(join(root, 'src/client')));
   return statSync(index).mtimeMs >= sources;
 }
 

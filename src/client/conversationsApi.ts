@@ -3,6 +3,7 @@
 // answerReader.ts and feedFollower.ts read.
 
 import type { ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
+import { engineVerdictOf, type StopAnswer } from '../shared/stop.js';
 import { type Api, readApiError } from './api.js';
 
 /** An HTTP error of the API, with its status and code, so callers can tell a 404 from an outage. */
@@ -61,9 +62,11 @@ export async function deleteConversation(api: Api, id: string): Promise<void> {
   await call(api, path(id), { method: 'DELETE' });
 }
 
-export async function stopConversation(api: Api, id: string, signal?: AbortSignal): Promise<boolean> {
-  const body = await call<{ stopped?: unknown }>(api, `${path(id)}/stop`, { method: 'POST', signal });
-  return body.stopped === true;
+/** Stops the conversation's answer; `engine` says whether the model stopped (docs/api.md "Stop"). */
+export async function stopConversation(api: Api, id: string, signal?: AbortSignal): Promise<StopAnswer> {
+  const body = await call<{ stopped?: unknown; engine?: unknown }>(api, `${path(id)}/stop`, { method: 'POST', signal });
+  const engine = engineVerdictOf(body.engine);
+  return { stopped: body.stopped === true, ...(engine ? { engine } : {}) };
 }
 
 /** What starts an answer: a new prompt, or answering the last prompt again (Retry, Regenerate). */

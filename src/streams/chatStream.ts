@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { CancelReason, ErrorCode, FinishReason, StatusEvent, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
-import type { UpstreamLink } from '../backends/upstream/upstreamLink.js';
+import type { EngineStop, UpstreamLink } from '../backends/upstream/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstream/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
@@ -62,6 +62,12 @@ export class ChatStream implements UpstreamLink {
   #upstreamOpen = false;
   #upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
   #outcome: Outcome | undefined;
+  /** When its upstream was told to stop (performance.now()); undefined while it never was. */
+  #abortedAt: number | undefined;
+  /** What its backend reported about the engine after the abort (the first report wins). */
+  #engineReport: EngineStop | undefined;
+  /** The verdict `stream_end` logged (the report, or runStream's default); undefined when nothing was cancelled. */
+  #cancelVerdict: EngineStop | undefined;
   // `finished` is made when first asked for (a supersede, a shutdown): an idle stream holds no promise for it.
   private finishedPromise: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
@@ -116,6 +122,21 @@ export class ChatStream implements UpstreamLink {
   /** How it ended, once `conclude` has decided. */
   get outcome(): Outcome | undefined {
     return this.#outcome;
+  }
+
+  /** When its upstream was told to stop (a cancel, a limit, an error, a lost lease); undefined if never. */
+  get abortedAt(): number | undefined {
+    return this.#abortedAt;
+  }
+
+  /** The backend's report on the engine after the abort, if it made one (docs/operations.md "Stop at the engine"). */
+  get engineReport(): EngineStop | undefined {
+    return this.#engineReport;
+  }
+
+  /** The verdict its `stream_end` carries; set just before `stream_end`, undefined for a stream Jarvis never cut short. */
+  get cancelVerdict(): EngineStop | undefined {
+    return this.#cancelVerdict;
   }
 
   /** Resolves once the stream has ended (its `stream_end` logged). */
@@ -207,6 +228,7 @@ export class ChatStream implements UpstreamLink {
 
   /** Aborts the upstream and starts the deadline after which its connection is cut. */
   private releaseUpstream(outcome: Outcome): void {
+    this.#abortedAt ??= performance.now();
     this.controller.abort(outcome);
     if (this.#state !== 'ended') this.killTimer = setTimeout(() => this.kill('close_grace_expired'), this.closeGraceMs);
   }
@@ -236,7 +258,17 @@ export class ChatStream implements UpstreamLink {
    */
   loseSession(message: string): void {
     this.fail('lost', message);
+    this.#abortedAt ??= performance.now();
     this.controller.abort('lease_lost');
+  }
+
+  engineStopped(stop: EngineStop): void {
+    this.#engineReport ??= stop;
+  }
+
+  /** Called once, by the stream's own `finally`, just before `stream_end` is logged. */
+  settleCancel(verdict: EngineStop | undefined): void {
+    this.#cancelVerdict = verdict;
   }
 
   /** Called once, by the stream's own `finally`, after `stream_end` is logged. */

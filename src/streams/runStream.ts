@@ -4,6 +4,7 @@ import type { ChatStream } from './chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.js';
 import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
+import { cancelFields, cancelVerdict, type EngineWork } from './cancelVerdict.js';
 
 export interface RunStreamDeps {
   registry: SessionCoordinator;
@@ -50,6 +51,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   });
   metrics.streamStarted(stream);
   let watchdogTimer: NodeJS.Timeout | undefined;
+  const work: EngineWork = { asked: false };
   try {
     deps.onStart?.();
     if (registry.claim) await registry.claim(stream);
@@ -105,6 +107,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       clearTimeout(watchdogTimer);
       watchdog();
     };
+    work.asked = true;
     upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
       // Cluster: after a pause past its lease, nothing is written before a renewal says it still holds.
       const leaseCheck = registry.checkLease?.(stream);
@@ -146,8 +149,11 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       }
       lastProgressAt = performance.now();
     }
+    // Leaving the loop (a break included) awaited the backend iterator's `finally`: its work has ended.
+    work.endedAt = performance.now();
     if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
   } catch (err) {
+    if (work.asked) work.endedAt ??= performance.now();
     if (!stream.outcome) {
       if (err instanceof ClusterUnavailableError) {
         log.warn('cluster_unavailable', { trace, session: stream.sessionId, error: err.message });
@@ -171,6 +177,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     } catch (err) {
       log.error('stream_registry_pop_failed', { trace, error: err instanceof Error ? err.message : String(err) });
     }
+    const verdict = cancelVerdict(stream, work);
+    stream.settleCancel(verdict);
     const outcome = stream.outcome;
     const reason = outcome?.kind === 'done' ? 'done' : outcome?.kind === 'cancelled' ? outcome.reason : 'error';
     log.info('stream_end', {
@@ -184,9 +192,11 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       ttft_ms: stream.firstTokenMs === undefined ? undefined : Math.round(stream.firstTokenMs),
       upstream_close: stream.upstreamClose?.outcome,
       upstream_close_ms: stream.upstreamClose ? Math.round(stream.upstreamClose.ms) : undefined,
+      ...cancelFields(verdict),
       ...stream.timing.logFields(),
     });
     metrics.streamEnded(stream, reason);
+    if (verdict) metrics.engineStop?.(backend.name, verdict);
     stream.markFinished();
     deps.onEnd?.();
   }

@@ -1,3 +1,4 @@
+import type { EngineStop } from '../backends/upstream/upstreamLink.js';
 import type { ChatStream } from './chatStream.js';
 
 /**
@@ -11,6 +12,8 @@ export interface StreamMetrics {
   /** A new stream's wait for the stream(s) it superseded. */
   supersedeWaited(ms: number, outcome: 'clean' | 'timeout' | 'abandoned'): void;
   firstToken(stream: ChatStream, ms: number): void;
+  /** A stream Jarvis cut short, with the verdict on its engine (docs/operations.md "Stop at the engine"). */
+  engineStop?(backend: string, stop: EngineStop): void;
   upstreamError(code: string): void;
   /** Cluster mode: this instance found a stream whose owner stopped renewing its lease, and recorded it lost. */
   streamLost(foundBy: LostFoundBy): void;

@@ -54,7 +54,7 @@ describe.skipIf(skip)('cluster: three instances', () => {
     await a.tokensReached(3);
     const up = c.fake.requests.find((r) => r.prompt === 'long-stop')!;
     const stop = await call(url(2), 'POST', `/v1/sessions/${s}/stop`);
-    expect(stop.body).toEqual({ stopped: true });
+    expect(stop.body).toMatchObject({ stopped: true });
     await a.finished;
     expect(a.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     await expect.poll(() => up.aborted, { timeout: 5000 }).toBe(true);

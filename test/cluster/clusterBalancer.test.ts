@@ -69,7 +69,7 @@ describe.skipIf(skip)('cluster behind haproxy', () => {
       const owner = await instanceOf(c, a.streamId!);
       const other = c.instances.find((p) => p.logFile !== logOf(owner))!;
       const stop = await call(other.url, 'POST', `/v1/sessions/${s}/stop`);
-      expect(stop.body).toEqual({ stopped: true });
+      expect(stop.body).toMatchObject({ stopped: true });
       await a.finished;
       expect(expectOneTerminal(a, 'A')).toMatchObject({ type: 'cancelled', reason: 'stopped' });
       expectOwnTokens(a, 'long-stop');

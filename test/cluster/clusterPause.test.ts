@@ -60,7 +60,7 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
     proxy.pauseSubscribers();
     try {
       const stoppedAt = performance.now();
-      expect((await call(i2.url, 'POST', `/v1/sessions/${s}/stop`)).body).toEqual({ stopped: true });
+      expect((await call(i2.url, 'POST', `/v1/sessions/${s}/stop`)).body).toMatchObject({ stopped: true });
       await a.finished;
       const tookMs = performance.now() - stoppedAt;
       // The signal was sent, and held back.
@@ -132,7 +132,7 @@ describe.skipIf(skip)('cluster: a paused instance and lost signals', () => {
     const up = await upstream('long-pk-A');
     expect(Number(await redis.call('CLIENT', 'KILL', 'TYPE', 'pubsub'))).toBeGreaterThanOrEqual(3);
     const stoppedAt = performance.now();
-    expect((await call(i3.url, 'POST', `/v1/sessions/${s}/stop`)).body).toEqual({ stopped: true });
+    expect((await call(i3.url, 'POST', `/v1/sessions/${s}/stop`)).body).toMatchObject({ stopped: true });
     await a.finished;
     expect(performance.now() - stoppedAt).toBeLessThan(LEASE_MS / 3 + 3000);
     expect(expectOneTerminal(a, 'A')).toMatchObject({ type: 'cancelled', reason: 'stopped' });

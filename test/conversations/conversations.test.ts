@@ -277,7 +277,7 @@ describe('conversations: prompts and answers', () => {
       await answer.tokensReached(3);
       const upstream = await j.fake!.waitForRequest((r) => r.prompt === `stop-${how}-${id}`);
       const res = await api(j.url, 'POST', how === 'conversation' ? `/v1/conversations/${id}/stop` : `/v1/sessions/${id}/stop`);
-      expect(res.body).toEqual({ stopped: true });
+      expect(res.body).toMatchObject({ stopped: true });
       await answer.finished;
       expect(answer.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
       await upstream.closed;

@@ -87,7 +87,7 @@ describe('the session rules hold in every format', () => {
     const a = postChat(j.url, body('A'), { 'content-type': 'application/json', 'x-session-id': 'json-stop' });
     const up = await j.fake!.waitForRequest();
     await expect.poll(() => up.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
-    expect((await postJson(`${j.url}/v1/sessions/json-stop/stop`, '')).body).toEqual({ stopped: true });
+    expect((await postJson(`${j.url}/v1/sessions/json-stop/stop`, '')).body).toMatchObject({ stopped: true });
     const completion = (await (await a).json()) as { choices: Array<{ finish_reason: string }> };
     expect(completion.choices[0]!.finish_reason).toBe('stopped');
     await up.closed;
@@ -118,7 +118,7 @@ describe('the session rules hold in every format', () => {
     const a = await postChat(j.url, body('A', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-stop' });
     const reading = readSse(a, 3);
     await reading.reasoned;
-    expect((await postJson(`${j.url}/v1/sessions/sse-stop/stop`, '')).body).toEqual({ stopped: true });
+    expect((await postJson(`${j.url}/v1/sessions/sse-stop/stop`, '')).body).toMatchObject({ stopped: true });
     const chunks = (await reading.all) as Array<{ choices?: Array<{ finish_reason: string | null }> }>;
     expect(chunks.at(-2)?.choices?.[0]?.finish_reason).toBe('stopped');
     const end = await waitForLog(j.logFile, 'stream_end', { session: 'sse-stop' });

@@ -120,7 +120,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     const upstream = await j.fake!.waitForRequest();
     await expect.poll(() => upstream.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
     const stop = await fetch(`${j.url}/v1/sessions/oa-stop/stop`, { method: 'POST' });
-    expect(await stop.json()).toEqual({ stopped: true });
+    expect(await stop.json()).toMatchObject({ stopped: true });
     const completion = await pending;
     expect(completion.choices[0]?.finish_reason).toBe('stopped');
     expect(completion.choices[0]?.message.content).toMatch(/^A#0 A#1 /);

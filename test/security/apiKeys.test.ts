@@ -127,7 +127,7 @@ describe('sessions belong to their key', () => {
     expect((await b.finished).at(-1)).toMatchObject({ type: 'done' });
     // Bob's stop of "shared" stops nothing of Alice's; his /debug/streams does not show hers.
     expect(await post(`${j.url}/v1/sessions/shared/stop`, bearer(BOB))).toEqual({ status: 200, body: { stopped: false } });
-    expect((await get(`${j.url}/debug/streams`, bearer(BOB))).body).toEqual({ count: 0, streams: [] });
+    expect((await get(`${j.url}/debug/streams`, bearer(BOB))).body).toEqual({ count: 0, streams: [], lingering: [] });
     const before = a.events.length;
     await a.waitFor((e) => e.type === 'token' && e.seq >= before + 3);
     expect(a.terminal).toBeUndefined();

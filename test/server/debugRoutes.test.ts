@@ -43,7 +43,7 @@ describe('/debug/streams and /metrics', () => {
   it('show a stream while it streams, and neither once it has ended', async () => {
     const j = await start();
     j.fake!.plan = slow;
-    expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [] });
+    expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [], lingering: [] });
     const before = await metrics(j.url);
     expect(before.value('jarvis_active_streams')).toBe(0);
     expect(before.value('jarvis_streams_started_total')).toBe(0);
@@ -66,7 +66,7 @@ describe('/debug/streams and /metrics', () => {
     await call.finished;
     // stream_end is logged after the registry pop: from then on the stream is gone.
     await waitForLog(j.logFile, 'stream_end', { session: 'dbg-1' });
-    expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [] });
+    expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [], lingering: [] });
     const after = await metrics(j.url);
     expect(after.value('jarvis_active_streams')).toBe(0);
     expect(after.value('jarvis_streams_ended_total{reason="stopped"}')).toBe(1);

@@ -1,6 +1,7 @@
 import type { BuildContext } from '../kind.js';
 import { sleep } from '../../shared/sleep.js';
-import { abortError } from '../upstream/abortable.js';
+import { abortClock, abortError } from '../upstream/abortable.js';
+import type { UpstreamLink } from '../upstream/upstreamLink.js';
 import type { EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { BackendError, messageText, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 
@@ -61,7 +62,7 @@ export class DemoBackend implements Backend {
     );
   }
 
-  async *stream(request: BackendRequest, signal: AbortSignal): AsyncIterable<BackendChunk[]> {
+  async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     // A model the demo does not have gets the error a real server gives, not the demo's text under that name.
     if (request.model !== DEMO_MODEL && request.model !== DEMO_MODEL_TAGGED) {
       throw new BackendError(
@@ -69,33 +70,39 @@ export class DemoBackend implements Backend {
         `model "${request.model}" not found: Jarvis runs its offline demo backend, whose only model is "${DEMO_MODEL}". Start Ollama (in auto mode Jarvis switches to it once it answers) or set JARVIS_BACKEND.`,
       );
     }
-    // The reply's fixed parts are cut into tokens once, for every stream; a stream
-    // holds only the tokens of the prompt it quotes and where it is (an idle stream stays small).
-    const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), this.outroTokens];
-    const limit = request.maxTokens ?? Infinity;
-    let sent = 0;
-    let part = 0;
-    let index = 0;
-    for (;;) {
-      while (part < parts.length && index >= parts[part]!.length) {
-        part++;
-        index = 0;
+    const sinceAbort = abortClock(signal);
+    try {
+      // The reply's fixed parts are cut into tokens once, for every stream; a stream
+      // holds only the tokens of the prompt it quotes and where it is (an idle stream stays small).
+      const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), this.outroTokens];
+      const limit = request.maxTokens ?? Infinity;
+      let sent = 0;
+      let part = 0;
+      let index = 0;
+      for (;;) {
+        while (part < parts.length && index >= parts[part]!.length) {
+          part++;
+          index = 0;
+        }
+        if (part === parts.length || sent >= limit) break;
+        await sleep(this.tokenMs, signal);
+        if (signal.aborted) throw abortError(signal);
+        yield [{ type: 'token', text: parts[part]![index++]! }];
+        sent++;
       }
-      if (part === parts.length || sent >= limit) break;
-      await sleep(this.tokenMs, signal);
-      if (signal.aborted) throw abortError(signal);
-      yield [{ type: 'token', text: parts[part]![index++]! }];
-      sent++;
+      const done = part === parts.length;
+      const promptTokens = request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
+      yield [
+        {
+          type: 'done',
+          reason: done ? 'stop' : 'length',
+          usage: { prompt_tokens: promptTokens, completion_tokens: sent },
+        },
+      ];
+    } finally {
+      // The generator is the engine here: once it has ended, nothing generates for this stream.
+      if (signal.aborted) link?.engineStopped?.({ verdict: 'confirmed', ms: sinceAbort(), how: 'generator_ended' });
     }
-    const done = part === parts.length;
-    const promptTokens = request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
-    yield [
-      {
-        type: 'done',
-        reason: done ? 'stop' : 'length',
-        usage: { prompt_tokens: promptTokens, completion_tokens: sent },
-      },
-    ];
   }
 }
 

@@ -1,12 +1,12 @@
 import { LineSplitter, LineTooLongError } from '../../shared/ndjson.js';
-import { abortError } from '../upstream/abortable.js';
+import { abortClock, abortError } from '../upstream/abortable.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { OllamaCatalog } from './catalog.js';
 import { ollamaChatBody, OllamaLineReader } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, httpError, unreachable } from '../upstream/upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
-import type { UpstreamLink } from '../upstream/upstreamLink.js';
+import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { EngineStop, UpstreamLink } from '../upstream/upstreamLink.js';
 
 export interface OllamaBackendOptions {
   host: string;
@@ -66,13 +66,18 @@ export class OllamaBackend implements Backend {
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     const body = ollamaChatBody(request);
+    const sinceAbort = abortClock(signal);
 
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
       upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
-      if (signal.aborted) throw abortError(signal);
+      if (signal.aborted) {
+        // Aborted before Ollama answered: postStream waited for the connection to close, or for the kill.
+        link?.engineStopped?.(ollamaStop(link.killSignal?.aborted ? 'forced' : 'upstream_closed', sinceAbort()));
+        throw abortError(signal);
+      }
       throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
@@ -128,6 +133,16 @@ export class OllamaBackend implements Backend {
       const started = performance.now();
       const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
+      if (signal.aborted && outcome !== 'complete') link?.engineStopped?.(ollamaStop(outcome, sinceAbort()));
     }
   }
+}
+
+/**
+ * Ollama (Go's net/http) cancels a generation when its client half-closes and then
+ * closes its side: that close is its acknowledgement. Cut off by the grace timer,
+ * nothing says it stopped (docs/backends.md "Stop at the engine").
+ */
+function ollamaStop(outcome: UpstreamCloseOutcome, ms: number): EngineStop {
+  return outcome === 'forced' ? { verdict: 'unconfirmed', ms, how: 'grace_expired' } : { verdict: 'confirmed', ms, how: 'connection_closed' };
 }

@@ -4,3 +4,14 @@ export function abortError(signal: AbortSignal): Error {
   err.name = 'AbortError';
   return err;
 }
+
+/**
+ * Milliseconds since `signal` aborted (0 before it has): what a backend reports as
+ * the engine's stop time (`UpstreamLink.engineStopped`), from the abort, not from
+ * whenever its own cleanup began.
+ */
+export function abortClock(signal: AbortSignal): () => number {
+  let abortedAt = signal.aborted ? performance.now() : undefined;
+  if (abortedAt === undefined) signal.addEventListener('abort', () => (abortedAt = performance.now()), { once: true });
+  return () => (abortedAt === undefined ? 0 : performance.now() - abortedAt);
+}

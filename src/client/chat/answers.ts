@@ -93,7 +93,10 @@ export class Answers {
     const stopping = (async () => {
       const id = await session.serverIdOf(conversationId);
       await sentBefore;
-      if (id) await withTimeout(stopConversation(this.api, id), STOP_CALL_TIMEOUT_MS);
+      if (!id) return;
+      const answer = await withTimeout(stopConversation(this.api, id), STOP_CALL_TIMEOUT_MS);
+      // The server waited for the engine (bounded by its cancel grace): the answer shows whether it stopped.
+      if (answer.engine) this.patch(reader, { stopVerdict: answer.engine });
     })()
       .catch((err: unknown) => console.warn('[chat] Stop request failed', err))
       .finally(() => {

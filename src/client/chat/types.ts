@@ -2,6 +2,8 @@
 // API); this is the tab's copy, filled from the server and kept live by the streams
 // and the conversation feed.
 
+import type { EngineVerdict } from '../../shared/stop.js';
+
 /** thinking: sent, nothing yet · streaming: tokens arriving · the rest are final. */
 export type AnswerState = 'thinking' | 'streaming' | 'done' | 'stopped' | 'superseded' | 'error';
 
@@ -31,6 +33,8 @@ export interface AssistantMessage {
   /** From the `done` event, or the stored message: what the answer details show. */
   usage?: { prompt_tokens: number; completion_tokens: number };
   timings?: { ttft_ms?: number; duration_ms: number };
+  /** After a Stop from this tab: whether the engine confirmed it stopped (the stop endpoint's answer). */
+  stopVerdict?: EngineVerdict;
   createdAt: number;
 }
 

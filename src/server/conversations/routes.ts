@@ -12,6 +12,7 @@ import { ownerOf as ownerOfPrincipal, principalOf } from '../http/guards/princip
 import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
+import { stopSession } from '../operations/stopSession.js';
 
 // The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
@@ -214,9 +215,9 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
   // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
   app.post<Params>('/v1/conversations/:id/stop', async (request) => {
     const conv: Conversation = await find(ownerOf(request), request.params.id);
-    const stopped = await ctx.registry.stop(conv.owner, conv.id, 'stopped');
-    ctx.log.info('session_stop', { session: conv.id, stopped });
-    return { stopped };
+    const answer = await stopSession(ctx, conv.owner, conv.id);
+    ctx.log.info('session_stop', { session: conv.id, stopped: answer.stopped, engine: answer.engine?.verdict });
+    return answer;
   });
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { LingeringWork } from '../../backends/upstream/upstreamLink.js';
 import type { JarvisContext } from '../context.js';
 import { httpError } from '../errors.js';
 import { ownerOf, principalOf, seesAll } from '../http/guards/principal.js';
@@ -23,6 +24,11 @@ export interface DebugStream {
 export interface DebugStreamsResponse {
   count: number;
   streams: DebugStream[];
+  /**
+   * Engine work still running after its stream ended (docs/operations.md "Stop at the engine"):
+   * this instance's, as its backend knows it; empty when the backend cannot tell.
+   */
+  lingering: LingeringWork[];
 }
 
 /**
@@ -30,16 +36,18 @@ export interface DebugStreamsResponse {
  * With keys, a caller sees only its own key's streams (an admin key sees all), and
  * `/metrics` needs an admin key.
  */
-export function debugRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'config' | 'registry' | 'metrics' | 'clusterStreams'>): void {
+export function debugRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'config' | 'registry' | 'metrics' | 'clusterStreams' | 'backend'>): void {
   // Synchronous like /health: a snapshot of the registry, no waiting on any stream.
   app.get('/debug/streams', async (request): Promise<DebugStreamsResponse> => {
     const now = Date.now();
     const principal = principalOf(request);
+    // Only an operator's view: a stream id of another key's work is not for every key to see.
+    const lingering = seesAll(principal) ? (ctx.backend.lingeringWork?.() ?? []) : [];
     // Cluster mode, an admin key: every instance's streams (the others' as they published them, ≤ lease/3 ago).
     if (ctx.clusterStreams && principal?.admin) {
       const rows = await ctx.clusterStreams();
       const streams = rows.map(({ created_at, ...row }) => ({ ...row, age_ms: now - created_at }));
-      return { count: streams.length, streams };
+      return { count: streams.length, streams, lingering };
     }
     const visible = seesAll(principal) ? ctx.registry.list() : ctx.registry.list(ownerOf(principal));
     const streams = visible.map((s) => ({
@@ -54,7 +62,7 @@ export function debugRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'conf
       first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
       ...(ctx.clusterStreams ? { instance: ctx.config.instanceId } : {}),
     }));
-    return { count: streams.length, streams };
+    return { count: streams.length, streams, lingering };
   });
 
   app.get('/metrics', { config: { access: 'admin' } }, async (_request, reply) => {

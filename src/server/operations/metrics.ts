@@ -1,9 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { EngineStop } from '../../backends/upstream/upstreamLink.js';
 import type { ChatStream } from '../../streams/chatStream.js';
 import type { LostFoundBy, StreamMetrics } from '../../streams/streamMetrics.js';
 
 // Seconds, from a few ms (a clean supersede) to minutes (a cold model load).
 const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
+// Seconds, from an in-process engine's sub-millisecond stop to a cancel grace of several seconds.
+const STOP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 const TTFT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 
 /**
@@ -21,6 +24,8 @@ export class PromMetrics implements StreamMetrics {
   private readonly tokens: Counter;
   private readonly upstreamErrors: Counter<'code'>;
   private readonly lost: Counter<'found_by'>;
+  private readonly cancels: Counter<'backend' | 'verdict'>;
+  private readonly engineStopTime: Histogram<'backend'>;
 
   constructor(options: { defaultMetrics?: boolean; instance?: string } = {}) {
     // Cluster mode: every series carries the instance, so one Prometheus tells them apart.
@@ -43,6 +48,19 @@ export class PromMetrics implements StreamMetrics {
       name: 'jarvis_streams_lost_total',
       help: 'Cluster mode: streams of another (dead or hung) instance that this instance found with a lapsed lease and recorded lost, by who found them',
       labelNames: ['found_by'],
+      registers,
+    });
+    this.cancels = new Counter({
+      name: 'jarvis_cancels_total',
+      help: 'Streams Jarvis cut short (Stop, supersede, client gone, shutdown, limits, errors), by backend and whether the engine confirmed it stopped',
+      labelNames: ['backend', 'verdict'],
+      registers,
+    });
+    this.engineStopTime = new Histogram({
+      name: 'jarvis_engine_stop_seconds',
+      help: 'Confirmed cancels: from the abort to the engine having stopped, by backend',
+      labelNames: ['backend'],
+      buckets: STOP_BUCKETS,
       registers,
     });
     // Label sets known in advance are created at zero, so a scrape shows them before the first event.
@@ -92,6 +110,12 @@ export class PromMetrics implements StreamMetrics {
 
   firstToken(_stream: ChatStream, ms: number): void {
     this.ttft.observe(ms / 1000);
+  }
+
+  engineStop(backend: string, stop: EngineStop): void {
+    this.cancels.inc({ backend, verdict: stop.verdict });
+    // A stream cancelled before its engine had its work (`not_started`) says nothing about the engine's stop time.
+    if (stop.verdict === 'confirmed' && stop.how !== 'not_started') this.engineStopTime.observe({ backend }, stop.ms / 1000);
   }
 
   upstreamError(code: string): void {

@@ -9,6 +9,7 @@ import type { AnswerState, AssistantMessage, Message, UserMessage } from '../../
 import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
 import { PencilIcon } from '../shell/icons.js';
 import { Markdown } from './Markdown.js';
+import { StopVerdict } from './StopVerdict.js';
 
 const STATE_LABEL: Record<AnswerState, string> = {
   thinking: 'Thinking…',
@@ -83,6 +84,7 @@ function AnswerView({ message, onRetry, onRegenerate }: { message: AssistantMess
             {label}
           </span>
         ) : null}
+        {message.state === 'stopped' && message.stopVerdict ? <StopVerdict verdict={message.stopVerdict} /> : null}
         {!live ? <AnswerMeta model={message.model} usage={stats.usage} timings={stats.timings} /> : null}
         {message.content && !live ? (
           <button type="button" className="small-button ghost" onClick={() => copy(message.content)} aria-label={copied ? 'Answer copied' : 'Copy answer'}>
