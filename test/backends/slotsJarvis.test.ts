@@ -46,6 +46,11 @@ describe('Stop at the engine, llama.cpp server', () => {
     expect(still.level).toBe('WARN');
     expect(still.fields).toMatchObject({ slot: '0', upstream: `${fake.url}/v1` });
     expect(fake.slotStates()[0]).toMatchObject({ is_processing: true });
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId });
+    expect(end.fields).toMatchObject({ reason: 'stopped', cancel: 'unconfirmed', cancel_how: 'slot_still_processing', slot: '0' });
+    expect(Number(end.fields.cancel_ms)).toBeGreaterThanOrEqual(350);
+    const debug = (await (await fetch(`${j.url}/debug/streams`)).json()) as { lingering: Array<{ stream_id: string; where: string }> };
+    expect(debug.lingering).toEqual([expect.objectContaining({ stream_id: streamId, where: `slot 0 of ${fake.url}/v1` })]);
 
     fake.releaseRunaways();
     const late = await waitForLog(j.logFile, 'engine_stopped_late', { stream: streamId });
@@ -61,11 +66,13 @@ describe('Stop at the engine, llama.cpp server', () => {
     expect(finding?.fix).toContain('ggml-org/llama.cpp#24496');
   });
 
-  it('a slot that stops with its client: nothing is left running, no engine line', async () => {
+  it('a slot that stops with its client: confirmed, slot_idle, the slot named; nothing left running, no engine line', async () => {
     fake = await new FakeLlamaServer({ slots: 2 }).start();
     fake.plan = slow;
     j = await jarvisBefore(fake);
     const streamId = await stopMidStream(j.url, 'tidy');
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId });
+    expect(end.fields).toMatchObject({ reason: 'stopped', cancel: 'confirmed', cancel_how: 'slot_idle', slot: '0' });
     // The fake frees the slot when the connection closes; Jarvis has read /slots before and during the request.
     const up = await fake.waitForRequest((r) => r.prompt === 'tidy');
     await up.closed;
@@ -76,5 +83,15 @@ describe('Stop at the engine, llama.cpp server', () => {
     const after = await stopMidStream(j.url, 'after');
     await waitForLog(j.logFile, 'engine_still_generating', { stream: after });
     expect(events(j.logFile, 'engine_still_generating', { stream: streamId })).toEqual([]);
+  });
+
+  it('a server started with --no-slots: unconfirmed, no_probe', async () => {
+    fake = await new FakeLlamaServer({ noSlots: true }).start();
+    fake.plan = slow;
+    j = await jarvisBefore(fake);
+    const streamId = await stopMidStream(j.url, 'blind');
+    const end = await waitForLog(j.logFile, 'stream_end', { trace: streamId });
+    expect(end.fields).toMatchObject({ reason: 'stopped', cancel: 'unconfirmed', cancel_how: 'no_probe' });
+    expect(end.fields.slot).toBeUndefined();
   });
 });

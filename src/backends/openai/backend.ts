@@ -5,8 +5,8 @@ import { OpenAICatalog } from './catalog.js';
 import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
-import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
+import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { EngineStop, LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { LingeringSlots } from './lingeringSlots.js';
 import { SlotsClient } from './slotsClient.js';
@@ -121,10 +121,22 @@ export class OpenAIBackend implements Backend {
       throw abortError(signal);
     }
     let finished = false;
+    let abortedAt: number | undefined;
+    let slotVerdict: Promise<EngineStop> | undefined;
     const onAbort = () => {
-      if (!finished) watch.settle(link, performance.now());
+      if (finished) return;
+      abortedAt = performance.now();
+      // Polling starts at once: the slot is read while the connection closes.
+      if (watch.probing) slotVerdict = watch.verdict(link, abortedAt);
     };
     signal.addEventListener('abort', onAbort, { once: true });
+    // Reported before this iterator ends, so the stream's stream_end carries it (bounded by the grace).
+    const reportEngineStop = async (outcome: UpstreamCloseOutcome | undefined) => {
+      if (abortedAt === undefined) return;
+      const since = Math.round(performance.now() - abortedAt);
+      const stop = slotVerdict ? await slotVerdict : { verdict: 'unconfirmed' as const, ms: since, how: outcome === 'forced' ? 'grace_expired' : watch.noProbeReason };
+      link?.engineStopped?.(stop);
+    };
 
     let upstream: UpstreamResponse;
     try {
@@ -135,7 +147,10 @@ export class OpenAIBackend implements Backend {
       });
     } catch (err) {
       signal.removeEventListener('abort', onAbort);
-      if (signal.aborted) throw abortError(signal);
+      if (signal.aborted) {
+        await reportEngineStop(undefined);
+        throw abortError(signal);
+      }
       throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
@@ -212,6 +227,7 @@ export class OpenAIBackend implements Backend {
       const started = performance.now();
       const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
+      await reportEngineStop(outcome);
     }
   }
 }

@@ -37,7 +37,6 @@ export interface SlotWatchDeps {
  */
 export class SlotWatch {
   private running: Promise<SlotView[] | undefined> | undefined;
-  private settled = false;
 
   private constructor(
     private readonly deps: SlotWatchDeps,
@@ -61,14 +60,14 @@ export class SlotWatch {
     this.running = this.snapshot();
   }
 
-  /**
-   * The stream was aborted at `abortedAt`: establishes the verdict in the
-   * background and reports it to `link` (once), never past the grace.
-   */
-  settle(link: UpstreamLink | undefined, abortedAt: number): void {
-    if (this.settled) return;
-    this.settled = true;
-    void this.verdict(link, abortedAt).then((stop) => link?.engineStopped?.(stop));
+  /** Whether `/slots` was read before the request: the verdict can rest on it. */
+  get probing(): boolean {
+    return this.before !== undefined;
+  }
+
+  /** Why there is no probe (`no_probe`: the server has no `/slots`; `probe_failed`: it did not answer in time). */
+  get noProbeReason(): 'no_probe' | 'probe_failed' {
+    return this.why ?? 'no_probe';
   }
 
   private async snapshot(): Promise<SlotView[] | undefined> {
@@ -76,7 +75,11 @@ export class SlotWatch {
     return answer?.kind === 'slots' ? answer.slots : undefined;
   }
 
-  private async verdict(link: UpstreamLink | undefined, abortedAt: number): Promise<EngineStop> {
+  /**
+   * The stream was aborted at `abortedAt`: whether its slot stopped. Resolves by
+   * the grace (the stream's kill signal or graceMs), confirmed or not.
+   */
+  async verdict(link: UpstreamLink | undefined, abortedAt: number): Promise<EngineStop> {
     const since = () => Math.round(performance.now() - abortedAt);
     if (this.before === undefined) return { verdict: 'unconfirmed', ms: since(), how: this.why ?? 'no_probe' };
     const deadline = graceSignal(link?.killSignal, this.deps.graceMs);
