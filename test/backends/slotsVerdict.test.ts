@@ -22,11 +22,11 @@ afterEach(async () => {
 const slow = (prompt: string) => ({ tokens: Array.from({ length: 2000 }, (_, i) => `${prompt}#${i} `), tokenMs: 5 });
 const request = (prompt: string): BackendRequest => ({ model: 'fake-llama:latest', messages: [{ role: 'user', content: prompt }] });
 
-function setup(graceMs: number) {
+function setup(graceMs: number, lingerWatchMs?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-slots-'));
   const logFile = join(dir, 'system.log');
   const log = new SystemLog({ file: logFile });
-  const backend = new OpenAIBackend({ baseUrl: `${fake!.url}/v1`, cancelGraceMs: graceMs, log });
+  const backend = new OpenAIBackend({ baseUrl: `${fake!.url}/v1`, cancelGraceMs: graceMs, log, lingerWatchMs });
   return { backend, logFile };
 }
 
@@ -89,6 +89,24 @@ describe('llama.cpp /slots: is the engine stopped after a Stop', () => {
     // Reported once: the late stop is a log line, not a second verdict.
     expect(stops).toHaveLength(1);
     await otherRes.body?.cancel();
+  });
+
+  it('a runaway that never stops: watched with back-off up to the bound, then given up on', async () => {
+    fake = await new FakeLlamaServer({ slots: 1 }).start();
+    fake.plan = slow;
+    fake.behaviour = () => 'runaway';
+    const { backend, logFile } = setup(200, 1500);
+    const { stop } = await stopMidStream(backend, 'R', 'stream-forever');
+    expect(stop).toMatchObject({ verdict: 'unconfirmed', how: 'slot_still_processing', slot: 0 });
+    const readsAtVerdict = fake.slotsReads;
+    const gaveUp = await waitForLog(logFile, 'engine_watch_gave_up', { stream: 'stream-forever' });
+    expect(gaveUp.fields).toMatchObject({ slot: '0', upstream: `${fake.url}/v1`, why: 'still_processing' });
+    expect(Number(gaveUp.fields.ms)).toBeGreaterThanOrEqual(1500);
+    expect(backend.lingeringWork()).toEqual([]);
+    // Back-off: 250, 500, 1000 ms… a handful of reads over the bound, not one per poll interval.
+    const reads = fake.slotsReads - readsAtVerdict;
+    expect(reads).toBeGreaterThanOrEqual(2);
+    expect(reads).toBeLessThanOrEqual(5);
   });
 
   it('a server without /slots (--no-slots, 501): unconfirmed, no_probe, asked once and not per stream', async () => {

@@ -29,6 +29,8 @@ export interface OpenAIBackendOptions {
   cancelGraceMs?: number;
   /** Where an engine still generating after its stream ended is reported. */
   log?: SystemLog | undefined;
+  /** How long a slot still processing after its Stop is watched (default 10 minutes). */
+  lingerWatchMs?: number;
 }
 
 /**
@@ -50,7 +52,7 @@ export class OpenAIBackend implements Backend {
     this.label = options.kind?.label ?? 'the OpenAI-compatible server';
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
     this.slots = new SlotsClient(options.baseUrl, () => this.headers());
-    this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log);
+    this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log, options.lingerWatchMs);
   }
 
   /** llama.cpp slots still processing a request whose stream ended (docs/backends.md "Stop at the engine"). */

@@ -33,6 +33,8 @@ export class LingeringSlots {
     private readonly client: SlotsClient,
     private readonly upstream: string,
     private readonly log: SystemLog | undefined,
+    /** LINGER_WATCH_MS, shorter in tests. */
+    private readonly watchMs = LINGER_WATCH_MS,
   ) {}
 
   add(streamId: string, slots: SlotView[], abortedAt: number): void {
@@ -72,7 +74,7 @@ export class LingeringSlots {
       }
       entry.slots = busy;
     }
-    if (ms >= LINGER_WATCH_MS) {
+    if (ms >= this.watchMs) {
       this.watched.delete(entry.streamId);
       const why = answer === undefined ? 'probe_failed' : answer.kind === 'absent' ? 'slots_gone' : 'still_processing';
       this.log?.warn('engine_watch_gave_up', { stream: entry.streamId, slot: ids(entry.slots), upstream: this.upstream, ms, why });
