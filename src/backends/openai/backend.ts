@@ -119,7 +119,7 @@ export class OpenAIBackend implements Backend {
     });
     if (signal.aborted) {
       // Nothing was sent: the engine never started on it.
-      link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_sent' });
+      link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_started' });
       throw abortError(signal);
     }
     let finished = false;
