@@ -9,6 +9,8 @@ const BASELINE_MS = 250;
 const POLL_MS = 50;
 /** Without a kill signal from the stream: how long after the abort the engine has to stop (JARVIS_CANCEL_TIMEOUT_MS). */
 const DEFAULT_GRACE_MS = 2000;
+/** The one read after the grace ended: short, so the verdict is late by at most this. */
+const LAST_LOOK_MS = 100;
 
 export interface SlotWatchDeps {
   client: SlotsClient;
@@ -70,8 +72,9 @@ export class SlotWatch {
     return this.why ?? 'no_probe';
   }
 
-  private async snapshot(): Promise<SlotView[] | undefined> {
-    const answer = await this.deps.client.tryRead(1000);
+  /** `signal`: the grace; a read still under way when it ends is dropped. */
+  private async snapshot(signal?: AbortSignal, timeoutMs = 1000): Promise<SlotView[] | undefined> {
+    const answer = await this.deps.client.tryRead(timeoutMs, signal);
     return answer?.kind === 'slots' ? answer.slots : undefined;
   }
 
@@ -85,7 +88,7 @@ export class SlotWatch {
     const deadline = graceSignal(link?.killSignal, this.deps.graceMs);
     try {
       // Aborted before the first token: the task is still in its slot (prompt processing) or never got one.
-      const after = await (this.running ?? this.snapshot());
+      const after = await Promise.race([this.running ?? this.snapshot(deadline.signal), aborted(deadline.signal)]);
       if (after === undefined) return { verdict: 'unconfirmed', ms: since(), how: 'probe_failed' };
       const before = this.before;
       const candidates = after.filter((s) => s.processing && !before.some((b) => b.idTask === s.idTask));
@@ -93,14 +96,14 @@ export class SlotWatch {
       const slot = candidates.length === 1 ? candidates[0]?.id : undefined;
       let busy = candidates;
       for (;;) {
-        const now = await this.snapshot();
+        const now = await this.snapshot(deadline.signal);
         if (now !== undefined) busy = stillBusy(candidates, now);
         if (busy.length === 0) return { verdict: 'confirmed', ms: since(), how: 'slot_idle', slot };
         if (deadline.signal.aborted) break;
         await sleep(POLL_MS, deadline.signal);
         if (deadline.signal.aborted) {
           // One last look: the slot may have stopped in the last interval.
-          const last = await this.snapshot();
+          const last = await this.snapshot(undefined, LAST_LOOK_MS);
           if (last !== undefined) busy = stillBusy(candidates, last);
           if (busy.length === 0) return { verdict: 'confirmed', ms: since(), how: 'slot_idle', slot };
           break;
@@ -138,6 +141,14 @@ function graceSignal(kill: AbortSignal | undefined, graceMs: number): { signal: 
       kill?.removeEventListener('abort', onKill);
     },
   };
+}
+
+/** Resolves (with nothing) once `signal` fires. */
+function aborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(undefined);
+    signal.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

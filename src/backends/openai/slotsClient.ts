@@ -81,8 +81,9 @@ export class SlotsClient {
   }
 
   /** Throws on a network failure, a timeout or an answer that is not a slot list. */
-  async read(timeoutMs: number): Promise<SlotsAnswer> {
-    const res = await fetch(this.url, { headers: this.headers(), signal: AbortSignal.timeout(timeoutMs) });
+  async read(timeoutMs: number, signal?: AbortSignal): Promise<SlotsAnswer> {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const res = await fetch(this.url, { headers: this.headers(), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
     if (res.status === 404 || res.status === 501 || res.status === 405) {
       await res.body?.cancel();
       this.known = false;
@@ -101,9 +102,9 @@ export class SlotsClient {
   }
 
   /** Like read, but never throws: undefined when it failed. */
-  async tryRead(timeoutMs: number): Promise<SlotsAnswer | undefined> {
+  async tryRead(timeoutMs: number, signal?: AbortSignal): Promise<SlotsAnswer | undefined> {
     try {
-      return await this.read(timeoutMs);
+      return await this.read(timeoutMs, signal);
     } catch {
       return undefined;
     }
