@@ -9,8 +9,8 @@ export interface BuildContext {
    * (autoWatch.ts): what the demo tells people depends on it.
    */
   autoSwitches: boolean;
-  /** For what a backend learns outside any one stream (an engine still generating after its stream ended). */
-  log?: SystemLog | undefined;
+  /** The system log, for a kind that logs on its own (an in-process engine loading and unloading models, an engine still generating after its stream ended). */
+  log?: SystemLog;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Env } from '../env.js';
 import { demoKind } from './demo/kind.js';
+import { embeddedKind } from './embedded/kind.js';
 import type { BackendKind } from './kind.js';
 import { ollamaKind } from './ollama/kind.js';
 import { openaiKind } from './openai/kind.js';
@@ -12,6 +13,7 @@ import { openaiKind } from './openai/kind.js';
 export const BACKEND_KINDS = [
   ollamaKind, // auto: first, when OLLAMA_HOST answers
   openaiKind, // auto: never (JARVIS_BACKEND=openai)
+  embeddedKind, // auto: when JARVIS_MODELS_DIR holds a GGUF and node-llama-cpp is installed
   demoKind, // auto: the last resort
 ] as const;
 

@@ -8,6 +8,11 @@ export interface SelectedBackend {
   backend: Backend;
   /** The model used when a request names none (JARVIS_MODEL, else the backend's first). */
   defaultModel: string | undefined;
+  /**
+   * What the operator must fix for a kind to work, for /health's warnings: the chosen
+   * in-process kind not ready, or an engine that is not installed (docs/embedded.md).
+   */
+  notReady?: string[];
 }
 
 /** What a probe found: the model names, or why there are none. */
@@ -16,6 +21,8 @@ export interface ProbeResult {
   failure: string;
   /** The failure's technical detail (an errno line), for the log. */
   detail?: string | undefined;
+  /** The failure's error code, when the probe threw a BackendError. */
+  code?: string | undefined;
 }
 
 /**
@@ -30,18 +37,22 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
     const kind = kindNamed(config.backend)!;
     const backend = buildKind(kind, config, false, log);
     const found = await probe(kind, backend, probeMs);
-    const reason = kind.inProcess ? `JARVIS_BACKEND=${kind.name}` : found.models === undefined ? `${kind.name} not answering yet: ${why(found)}` : `${kind.name} answered`;
-    return selected(kind, backend, found, config, log, { reason });
+    const notReady = found.models === undefined ? found.failure : undefined;
+    const reason = kind.inProcess ? `JARVIS_BACKEND=${kind.name}${notReady ? ` (not ready: ${notReady})` : ''}` : notReady ? `${kind.name} not answering yet: ${why(found)}` : `${kind.name} answered`;
+    return { ...selected(kind, backend, found, config, log, { reason }), ...(kind.inProcess && notReady ? { notReady: [notReady] } : {}) };
   }
   const kinds = autoKinds();
   const passed: string[] = [];
+  const notReady: string[] = [];
   for (const [i, kind] of kinds.entries()) {
     const backend = buildKind(kind, config, i > 0, log);
     const found = await probe(kind, backend, probeMs);
     if (found.models !== undefined || i === kinds.length - 1) {
       const reason = passed.length > 0 ? passed.join('; ') : `${kind.name} answered`;
-      return selected(kind, backend, found, config, log, { reason });
+      return { ...selected(kind, backend, found, config, log, { reason }), ...(notReady.length > 0 ? { notReady } : {}) };
     }
+    // Models there, engine missing: skipped, and said (the log, /health) with how to install it.
+    if (found.code === 'engine_unavailable') notReady.push(found.failure);
     passed.push(`${kind.name} not answering${where(kind, config)} (${why(found)})`);
   }
   throw new Error('the registry has no auto kind');
@@ -50,7 +61,7 @@ export async function selectBackend(config: Config, log: SystemLog, probeMs = 15
 /** Builds the kind from the config; `autoSwitches`: a kind before it in auto's order may take over later. */
 export function buildKind(kind: BackendKind, config: Config, autoSwitches: boolean, log?: SystemLog): Backend {
   const settings = (config.backends as Record<string, unknown>)[kind.name];
-  return kind.build(settings, { autoSwitches: autoSwitches && config.backendProbeMs > 0, log });
+  return kind.build(settings, { autoSwitches: autoSwitches && config.backendProbeMs > 0, ...(log ? { log } : {}) });
 }
 
 export function upstreamOf(kind: BackendKind, config: Config): string | undefined {
@@ -71,7 +82,11 @@ export async function probe(kind: BackendKind, backend: Backend, probeMs: number
   try {
     return { models: await kind.probe(backend, AbortSignal.timeout(probeMs)), failure: '' };
   } catch (err) {
-    return { failure: err instanceof Error ? err.message : String(err), detail: err instanceof BackendError ? err.detail : undefined };
+    return {
+      failure: err instanceof Error ? err.message : String(err),
+      detail: err instanceof BackendError ? err.detail : undefined,
+      code: err instanceof BackendError ? err.code : undefined,
+    };
   }
 }
 

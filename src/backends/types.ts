@@ -96,6 +96,8 @@ export interface Backend {
   embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
   /** Engine work still running after its stream ended (a runaway the backend can see); absent when it cannot tell. */
   lingeringWork?(): LingeringWork[];
+  /** Shutdown, after its streams have ended: frees what it holds (an in-process engine's models). */
+  close?(): Promise<void>;
 }
 
 /** What a BackendError carries besides its code and message. */

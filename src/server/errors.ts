@@ -4,6 +4,7 @@ import { SESSION_HEADER } from '../shared/events.js';
 import {
   ERRORS,
   errorStatus,
+  retryHeaders,
   withMessage,
   type ErrorArgs,
   type ErrorParams,
@@ -42,7 +43,8 @@ export class HttpError extends Error {
     super(message);
     this.statusCode = options.status ?? errorStatus(code);
     this.param = options.param ?? null;
-    this.headers = options.headers ?? {};
+    // A code whose registry entry names a wait (engine_busy) carries its Retry-After unless the thrower set one.
+    this.headers = { ...retryHeaders(code), ...options.headers };
     this.detail = options.detail;
   }
 

@@ -2,8 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { watchAuto } from '../backends/autoWatch.js';
-import { selectBackend } from '../backends/select.js';
-import type { Backend } from '../backends/types.js';
+import { selectBackend, type SelectedBackend } from '../backends/select.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
@@ -41,7 +40,7 @@ export interface RunningJarvis {
 
 export interface StartOptions {
   /** Use this backend instead of selecting one from the configuration. */
-  backend?: { backend: Backend; defaultModel: string | undefined };
+  backend?: SelectedBackend;
   metrics?: StreamMetrics;
 }
 
@@ -50,6 +49,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const warnings = exposureWarnings(config);
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
   const selected = options.backend ?? (await selectBackend(config, log));
+  for (const notReady of selected.notReady ?? []) {
+    warnings.push(notReady);
+    log.warn('backend_not_ready', { backend: selected.backend.name, error: notReady });
+  }
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
@@ -178,6 +181,8 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
     ended = await within(allEnded, config.shutdownGraceMs / 2);
   }
   if (!ended) log.warn('shutdown_streams_unfinished', { streams: registry.list().map((s) => s.id).join(',') });
+  // An in-process engine frees its models once its streams have ended (bounded by the same grace).
+  if (ctx.backend.close && !(await within(ctx.backend.close().then(() => true), config.shutdownGraceMs / 2))) log.warn('shutdown_backend_unclosed', { backend: ctx.backend.name });
   // Streaming answers were cancelled as `shutdown`: their last writes store them so.
   if (!(await within(ctx.answers.settled().then(() => true), config.shutdownGraceMs / 2))) {
     log.warn('shutdown_answers_unstored', { answers: ctx.answers.active });

@@ -10,10 +10,12 @@ interface ErrorSpec<P> {
   /** The HTTP status a client is given (an upstream's own 4xx overrides it for `upstream_rejected`). */
   status: number;
   message: Template<P>;
+  /** Seconds a client should wait before trying again: the reply's `Retry-After` header. */
+  retryAfterS?: number;
 }
 
-function spec<P = void>(status: number, message: Template<P>): ErrorSpec<P> {
-  return { status, message };
+function spec<P = void>(status: number, message: Template<P>, retryAfterS?: number): ErrorSpec<P> {
+  return retryAfterS === undefined ? { status, message } : { status, message, retryAfterS };
 }
 
 /** The message was worded where the failure was seen (a backend, the store, the cluster, a validator). */
@@ -39,6 +41,10 @@ export const ERRORS = {
   /** The backend cannot do this at all (the demo backend has no embeddings). */
   unsupported: spec<Said>(501, said),
   model_not_found: spec<{ model: string } | Said>(404, (p) => ('message' in p ? p.message : `The model '${p.model}' does not exist`)),
+  /** The embedded engine's sequences and queue are full (JARVIS_EMBEDDED_PARALLEL, JARVIS_EMBEDDED_QUEUE). */
+  engine_busy: spec<Said>(503, said, 1),
+  /** The embedded engine (node-llama-cpp) is not installed, or llama.cpp could not start. */
+  engine_unavailable: spec<Said>(503, said),
   no_model: spec<{ backend: string }>(
     400,
     ({ backend }) => `the ${backend} backend has no model; name one in "model", set JARVIS_MODEL, or pull one (ollama pull llama3.2)`,
@@ -162,6 +168,8 @@ export const STREAM_ERROR_CODES = [
   'unsupported',
   'model_not_found',
   'no_model',
+  'engine_busy',
+  'engine_unavailable',
   'invalid_request',
   'internal_error',
   'cluster_unavailable',
@@ -190,6 +198,12 @@ export function isErrorCode(code: string): code is JarvisErrorCode {
 /** The HTTP status of `code` (the registry's; an upstream_rejected event carries its own). */
 export function errorStatus(code: JarvisErrorCode): number {
   return ERRORS[code].status;
+}
+
+/** The `Retry-After` header a reply with `code` carries, when its registry entry names one. */
+export function retryHeaders(code: JarvisErrorCode): Record<string, string> {
+  const seconds = (ERRORS[code] as ErrorSpec<unknown>).retryAfterS;
+  return seconds === undefined ? {} : { 'retry-after': String(seconds) };
 }
 
 /** The message of `code`, rendered from its template. */

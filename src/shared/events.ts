@@ -37,9 +37,14 @@ interface EventBase {
   session_id: string;
 }
 
+/**
+ * A stream's first event says `thinking`; an engine that must load the model
+ * first (the embedded engine, docs/embedded.md) sends a second one,
+ * `loading_model`, before the load: the first token may take seconds more.
+ */
 export interface StatusEvent extends EventBase {
   type: 'status';
-  status: 'thinking';
+  status: 'thinking' | 'loading_model';
   trace_id: string;
   model: string;
 }

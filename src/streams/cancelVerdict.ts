@@ -13,8 +13,9 @@ export interface EngineWork {
  * The verdict a stream's `stream_end` carries (docs/operations.md "Stop at the engine"):
  * undefined when Jarvis never cut the engine short (the reply completed, or the backend
  * ended the exchange by itself before any abort, as on an upstream error). Otherwise the
- * backend's report, made in its iterator's `finally`, which always runs before runStream's:
- * a backend that knows has reported by now. One that reported nothing has no way to tell.
+ * backend's report: made in its iterator's `finally` (which runs before runStream's), or in
+ * the background by a probe, which runStream waits for until the cancel grace is over
+ * (`ChatStream.engineReported`). A backend that reported nothing by then has no way to tell.
  */
 export function cancelVerdict(stream: ChatStream, work: EngineWork): EngineStop | undefined {
   const abortedAt = stream.abortedAt;
@@ -25,6 +26,13 @@ export function cancelVerdict(stream: ChatStream, work: EngineWork): EngineStop 
   }
   if (work.endedAt !== undefined && work.endedAt <= abortedAt) return undefined;
   return stream.engineReport ?? { verdict: 'unconfirmed', ms: Math.round(performance.now() - abortedAt), how: 'no_probe' };
+}
+
+/** Jarvis cut the engine's work short and its backend has not reported on it yet. */
+export function verdictPending(stream: ChatStream, work: EngineWork): boolean {
+  const abortedAt = stream.abortedAt;
+  if (abortedAt === undefined || !work.asked || stream.engineReport) return false;
+  return work.endedAt === undefined || work.endedAt > abortedAt;
 }
 
 /** The verdict as `stream_end` fields: `cancel`, `cancel_ms`, `cancel_how`, `slot`. */

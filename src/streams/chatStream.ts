@@ -68,6 +68,9 @@ export class ChatStream implements UpstreamLink {
   #engineReport: EngineStop | undefined;
   /** The verdict `stream_end` logged (the report, or runStream's default); undefined when nothing was cancelled. */
   #cancelVerdict: EngineStop | undefined;
+  #cancelSettled = false;
+  /** Ends runStream's wait for the report (`engineReported`). */
+  #reportWaiter: (() => void) | undefined;
   // `finished` is made when first asked for (a supersede, a shutdown): an idle stream holds no promise for it.
   private finishedPromise: Promise<void> | undefined;
   private resolveFinished: (() => void) | undefined;
@@ -167,6 +170,13 @@ export class ChatStream implements UpstreamLink {
     this.writer.status(this.statusEvent());
   }
 
+  /** The engine loads the model before it answers: readers are told (a second status event, docs/api.md). */
+  modelLoading(model: string): void {
+    if (this.#outcome) return;
+    this.sendStatus();
+    this.writer.status({ ...this.statusEvent(), status: 'loading_model', model });
+  }
+
   /** Its wait for the stream it superseded is over: it generates now. */
   startStreaming(): void {
     if (this.#state === 'waiting') this.#state = 'streaming';
@@ -263,12 +273,38 @@ export class ChatStream implements UpstreamLink {
   }
 
   engineStopped(stop: EngineStop): void {
-    this.#engineReport ??= stop;
+    if (this.#engineReport) return;
+    this.#engineReport = stop;
+    this.#reportWaiter?.();
+    // Past the grace its stream_end has gone out without it: the log still gets the engine's word.
+    if (this.#cancelSettled) {
+      this.log.info('engine_verdict_late', { trace: this.id, session: this.sessionId, cancel: stop.verdict, cancel_ms: Math.round(stop.ms), cancel_how: stop.how, slot: stop.slot });
+    }
+  }
+
+  /**
+   * Resolves once the backend has reported on its engine, or when the cancel grace (counted
+   * from the abort) is over: a backend that probes its engine in the background (a
+   * llama.cpp server's `/slots`) may answer after its stream iterator has ended.
+   */
+  engineReported(): Promise<void> {
+    const left = this.#abortedAt === undefined ? 0 : this.#abortedAt + this.closeGraceMs - performance.now();
+    if (this.#engineReport || left <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.#reportWaiter = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      this.#reportWaiter = done;
+    });
   }
 
   /** Called once, by the stream's own `finally`, just before `stream_end` is logged. */
   settleCancel(verdict: EngineStop | undefined): void {
     this.#cancelVerdict = verdict;
+    this.#cancelSettled = true;
   }
 
   /** Called once, by the stream's own `finally`, after `stream_end` is logged. */

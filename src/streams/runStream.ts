@@ -4,7 +4,7 @@ import type { ChatStream } from './chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.js';
 import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
-import { cancelFields, cancelVerdict, type EngineWork } from './cancelVerdict.js';
+import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './cancelVerdict.js';
 
 export interface RunStreamDeps {
   registry: SessionCoordinator;
@@ -115,7 +115,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         await leaseCheck;
         if (stream.signal.aborted) break upstream;
       }
-      for (const chunk of batch) {
+      for (let i = 0; i < batch.length; i++) {
+        const chunk = batch[i]!;
         if (stream.signal.aborted) break upstream;
         let backPressure: Promise<void> | undefined;
         if (chunk.type === 'token') {
@@ -140,7 +141,9 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         }
         // sendX recorded the time to first progress; the metric reports the same figure.
         if (!progressed) firstProgress();
-        if (stream.tokens >= maxTokens || stream.replyFull) {
+        // At the limit with the backend's own `done` next in the batch (it stopped there too): that ends the reply, with its usage.
+        const doneNext = batch[i + 1]?.type === 'done' && !stream.replyFull;
+        if ((stream.tokens >= maxTokens || stream.replyFull) && !doneNext) {
           log.info('stream_truncated', { trace, session: stream.sessionId, limit: stream.replyFull ? 'reply_bytes' : 'max_tokens', tokens: stream.tokens });
           stream.truncate();
           break upstream;
@@ -170,6 +173,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   } finally {
     clearTimeout(watchdogTimer);
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
+    // Still live (`closing`) while it waits, so a successor waits for the engine's verdict too; never past the grace.
+    if (verdictPending(stream, work)) await stream.engineReported();
     log.info('stream_cleanup_START', { trace });
     try {
       registry.release(stream);

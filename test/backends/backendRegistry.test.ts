@@ -6,7 +6,7 @@ import { chat } from '../helpers/chatClient.js';
 import type { FakeUpstream } from '../helpers/fakes/fakeUpstream.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
-import { KIND_FAKES } from './kindFakes.js';
+import { fakeOf, KIND_FAKES } from './kindFakes.js';
 
 // The backend registry (docs/backends.md): every kind is complete, auto walks the
 // kinds in the registry's order, and each kind runs behind a real Jarvis with its
@@ -41,13 +41,13 @@ describe('the backend registry', () => {
       expect(backend.name).toBe(kind.name);
       expect(kind.upstream(config.backends[kind.name] as never) === undefined).toBe(kind.inProcess);
       expect(KIND_FAKES).toHaveProperty(kind.name);
-      expect(KIND_FAKES[kind.name] === null).toBe(kind.inProcess);
+      expect(fakeOf(KIND_FAKES[kind.name]) === undefined).toBe(kind.inProcess);
     }
     expect(() => loadConfig({ JARVIS_BACKEND: 'nope' })).toThrow(`JARVIS_BACKEND must be one of ${BACKEND_CHOICES.join(', ')}`);
   });
 
-  it("keeps auto's order: Ollama if it answers, else the demo, which always answers", async () => {
-    expect(autoKinds().map((k) => k.name)).toEqual(['ollama', 'demo']);
+  it("keeps auto's order: Ollama if it answers, else the embedded engine if it has a model, else the demo, which always answers", async () => {
+    expect(autoKinds().map((k) => k.name)).toEqual(['ollama', 'embedded', 'demo']);
     const last = autoKinds().at(-1)!;
     expect(last.inProcess).toBe(true);
     const backend = last.build(last.settings({}), { autoSwitches: true });
@@ -56,9 +56,11 @@ describe('the backend registry', () => {
 
   for (const kind of BACKEND_KINDS) {
     it(`${kind.name}: chosen by JARVIS_BACKEND, named in /health with its label, streams a reply, and its upstream's absence shows`, async () => {
-      const kindFake = KIND_FAKES[kind.name];
+      const entry = KIND_FAKES[kind.name];
+      const kindFake = fakeOf(entry);
       fake = kindFake ? await kindFake.start() : undefined;
-      j = await startTestJarvis({ JARVIS_BACKEND: kind.name, ...(fake && kindFake ? kindFake.env(fake.url) : {}) }, { fake: false });
+      const env = kindFake ? (fake ? kindFake.env(fake.url) : {}) : (entry as { env: Record<string, string> }).env;
+      j = await startTestJarvis({ JARVIS_BACKEND: kind.name, ...env }, { fake: false });
       const selected = await waitForLog(j.logFile, 'backend_selected');
       expect(selected.fields).toMatchObject({ backend: kind.name, choice: kind.name });
       expect(await health(j.url)).toMatchObject({ backend: kind.name, backend_label: kind.label });

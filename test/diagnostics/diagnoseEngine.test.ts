@@ -35,20 +35,25 @@ describe('jarvis diagnose: engines after a Stop', () => {
     stopped(b, 't3', { cancel: 'unconfirmed', cancel_how: 'slot_still_processing' });
     b.line('warn', 'engine_still_generating', { stream: 't3', slot: '1', task: '42', upstream: UP, ms: 2000 }).advance(600_000);
     b.line('warn', 'engine_watch_gave_up', { stream: 't3', slot: '1', upstream: UP, ms: 600_000, why: 'still_processing' });
+    // The embedded engine's own lines: a sequence that outlasted the grace, then ended.
+    stopped(b, 't4', { cancel: 'unconfirmed', cancel_how: 'grace_expired' });
+    b.line('warn', 'engine_stopped', { trace: 't4', where: 'sequence 1 of tiny', verdict: 'unconfirmed', how: 'grace_expired', ms: 2000 }).advance(500);
+    b.line('warn', 'engine_stop_late', { trace: 't4', where: 'sequence 1 of tiny', ms: 2500 });
     const { code, byId } = await engineChecks(b);
     expect(code).toBe(1);
     const kept = byId.get('engine_kept_generating');
-    expect(kept).toMatchObject({ status: 'problem', count: 2 });
-    expect(kept?.summary).toContain('1 stopped later');
+    expect(kept).toMatchObject({ status: 'problem', count: 3 });
+    expect(kept?.summary).toContain('2 stopped later');
     expect(kept?.summary).toContain('1 still running when Jarvis stopped watching');
     expect(kept?.evidence.map((e) => e.text)).toEqual([
       `stream t2: slot 3 of ${UP} kept generating after the Stop (stopped 6.0 s after the Stop)`,
       `stream t3: slot 1 of ${UP} kept generating after the Stop (still processing when Jarvis stopped watching)`,
+      'stream t4: sequence 1 of tiny kept generating after the Stop (stopped 2.5 s after the Stop)',
     ]);
     expect(kept?.fix).toContain('vllm-project/vllm#54947');
     expect(kept?.fix).toContain('max_tokens');
-    // Both unconfirmed cancels were asked of the engine (not no_probe): a problem too.
-    expect(byId.get('engine_stop_unconfirmed')).toMatchObject({ status: 'problem', count: 2 });
+    // The unconfirmed cancels were asked of the engine (not no_probe): a problem too.
+    expect(byId.get('engine_stop_unconfirmed')).toMatchObject({ status: 'problem', count: 3 });
   });
 
   it('confirmed cancels, and unconfirmed ones whose engine cannot be asked, are no finding', async () => {

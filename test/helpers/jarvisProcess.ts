@@ -25,7 +25,7 @@ export async function spawnJarvis(env: Record<string, string>, args: string[] = 
   const logFile = env.JARVIS_LOG_FILE ?? join(dir, 'system.log');
   const proc = spawn(...tiedToTest(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args]), {
     cwd: root,
-    env: { ...process.env, JARVIS_LOG_FILE: logFile, JARVIS_LOG_STDOUT: '0', HOST: '127.0.0.1', JARVIS_DATA_DIR: join(dir, 'data'), ...env },
+    env: { ...process.env, JARVIS_LOG_FILE: logFile, JARVIS_LOG_STDOUT: '0', HOST: '127.0.0.1', JARVIS_DATA_DIR: join(dir, 'data'), JARVIS_MODELS_DIR: join(dir, 'models'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

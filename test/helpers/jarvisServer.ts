@@ -40,6 +40,8 @@ export async function startTestJarvis(env: Record<string, string> = {}, options:
     JARVIS_DEMO_TOKEN_MS: '5',
     // Each test server has its own database (SQLite in its own directory).
     JARVIS_DATA_DIR: join(dir, 'data'),
+    // No models of its own (a GGUF in the repo's models/ must not turn auto mode into the embedded engine).
+    JARVIS_MODELS_DIR: join(dir, 'models'),
     ...env,
   });
   const jarvis = await startJarvis(config);

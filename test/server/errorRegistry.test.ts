@@ -39,6 +39,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   unsupported: { message: 'the demo backend has no embeddings' },
   model_not_found: { model: 'llama9' },
   no_model: { backend: 'ollama' },
+  engine_busy: { message: 'the embedded engine is busy; retry shortly' },
+  engine_unavailable: { message: 'the embedded engine is not installed' },
   internal_error: undefined,
   cluster_unavailable: { message: 'Redis cannot be reached' },
   lost: { message: 'the instance running this stream stopped' },

@@ -157,6 +157,21 @@ describe('the cancel verdict, Ollama backend', () => {
   });
 });
 
+describe('the cancel verdict, a backend with no probe of its engine', () => {
+  it('OpenAI-compatible without /slots: unconfirmed, no_probe; stream_end waits no longer than the grace', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'openai', JARVIS_CANCEL_TIMEOUT_MS: '400' });
+    j.fake!.plan = (p) => slow(p);
+    const call = chat(j.url, { session: 'v-openai', prompt: 'A' });
+    await call.firstToken();
+    const stop = await postJson(`${j.url}/v1/sessions/v-openai/stop`, '');
+    expect(stop.body).toMatchObject({ stopped: true, engine: { verdict: 'unconfirmed', how: 'no_probe' } });
+    const fields = await streamEnd(j.logFile, await call.streamId);
+    expect(fields).toMatchObject({ reason: 'stopped', cancel: 'unconfirmed', cancel_how: 'no_probe' });
+    // Counted from the abort: a wait for a report that never comes ends with the grace (plus a busy machine's slack).
+    expect(Number(fields.cancel_ms)).toBeLessThan(400 + 1000);
+  });
+});
+
 describe('the cancel verdict, demo backend', () => {
   it('Stop: confirmed, generator_ended', async () => {
     j = await startTestJarvis({ JARVIS_BACKEND: 'demo', JARVIS_DEMO_TOKEN_MS: '20' });

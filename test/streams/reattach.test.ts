@@ -84,7 +84,7 @@ describe('reattach by seq', () => {
     const before = await dropAfter(first, 3);
     const resumed = readStream(j.url, first.streamId!, before.at(-1)!.seq);
     await resumed.tokensReached(before.length + 2);
-    expect((await api(j.url, 'POST', `/v1/conversations/${id}/stop`)).body).toEqual({ stopped: true });
+    expect((await api(j.url, 'POST', `/v1/conversations/${id}/stop`)).body).toMatchObject({ stopped: true });
     await resumed.finished;
     expect(resumed.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     const upstream = await j.fake!.waitForRequest((r) => r.prompt === `resumed-stop-${id}`);

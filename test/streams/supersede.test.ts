@@ -77,7 +77,7 @@ describe('supersede', () => {
     await waitForLog(j.logFile, 'stream_cancelled', { reason: 'superseded' });
     // B is now waiting for A (whose upstream ignores the abort). Stop the session.
     const stop = await postJson(`${j.url}/v1/sessions/stop-mid/stop`, '');
-    expect(stop.body).toEqual({ stopped: true });
+    expect(stop.body).toMatchObject({ stopped: true, engine: { verdict: 'confirmed', how: 'not_started' } });
     await b.finished;
     expect(b.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     expect(b.events.filter((e) => e.type === 'token')).toHaveLength(0);

@@ -26,6 +26,8 @@ export const STREAM_EVENTS = new Set([
   'engine_still_generating',
   'engine_stopped_late',
   'engine_watch_gave_up',
+  'engine_stopped',
+  'engine_stop_late',
 ]);
 
 /** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */

@@ -36,6 +36,8 @@ export class LogWriter implements EventWriter {
   ) {}
 
   status(event: StatusEvent): void {
+    // A later status (`loading_model`) goes to the primary reader only: the log opens once, with the first.
+    if (this.streamId !== '') return this.options.primary?.status(event);
     this.streamId = event.stream_id;
     settle(this.log.create(event, this.options.owner, this.options.fence), () => {});
     this.options.primary?.status(event);

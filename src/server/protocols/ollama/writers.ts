@@ -4,7 +4,7 @@ import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
-import { errorOfEvent } from '../../../shared/errors.js';
+import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import { ollamaErrorBody, ollamaErrorLine } from './errors.js';
 import { ReplyClock } from './timings.js';
 import { writeStreamHead } from '../../http/streamHead.js';
@@ -151,7 +151,7 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
     if (event.type === 'error') {
       const error = errorOfEvent(event);
       if (this.res.headersSent) return this.finish(ollamaErrorLine(error));
-      writeStreamHead(this.res, error.status, jsonHeaders(this.options));
+      writeStreamHead(this.res, error.status, { ...jsonHeaders(this.options), ...retryHeaders(error.code) });
       return this.finish(JSON.stringify(ollamaErrorBody(error)));
     }
     this.open();
@@ -200,7 +200,7 @@ export class OllamaJsonWriter implements EventWriter {
     if (res.destroyed || res.writableEnded) return;
     if (event.type === 'error') {
       const error = errorOfEvent(event);
-      writeStreamHead(res, error.status, jsonHeaders(this.options));
+      writeStreamHead(res, error.status, { ...jsonHeaders(this.options), ...retryHeaders(error.code) });
       res.end(JSON.stringify(ollamaErrorBody(error)));
       return;
     }

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
-import { errorOfEvent } from '../../../shared/errors.js';
+import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
@@ -90,6 +90,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
       writeStreamHead(this.res, error.status, {
         ...streamHeaders('application/json; charset=utf-8', this.options.sessionId, this.options.streamId),
         'cache-control': 'no-store',
+        ...retryHeaders(error.code),
         ...(timing ? { [SERVER_TIMING]: serverTimingValue(timing, { total: true }) } : {}),
       });
       this.finish(JSON.stringify(openaiErrorBody(error)));
@@ -175,7 +176,7 @@ export class CompletionWriter implements EventWriter {
     const finish = finishReason(event);
     if (finish === undefined && event.type === 'error') {
       const error = errorOfEvent(event);
-      writeStreamHead(res, error.status, headers);
+      writeStreamHead(res, error.status, { ...headers, ...retryHeaders(error.code) });
       res.end(JSON.stringify(openaiErrorBody(error)));
       return;
     }
