@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, fmtSpread, machine, table } from './lib/report.js';
 import { root } from './lib/processes.js';
@@ -9,6 +9,8 @@ import type { Spread } from './lib/stats.js';
 import type { Target } from './lib/client.js';
 import { burst, type BurstRow } from './sections/burst.js';
 import { cluster } from './sections/cluster.js';
+import { engine, type EngineResult } from './sections/engine.js';
+import { loadNodeLlamaCpp, startDirect } from './lib/directEngine.js';
 import { reattach, storeCost } from './sections/resume.js';
 import { scale, type ScaleRow, type ScaleSubject } from './sections/scale.js';
 import { stop, type StopRow } from './sections/stop.js';
@@ -16,7 +18,7 @@ import { supersede } from './sections/supersede.js';
 import { throughput, type ThroughputRow } from './sections/throughput.js';
 import { ttft, type TtftRow } from './sections/ttft.js';
 
-// `npm run bench` (a few minutes) / `npm run bench -- --quick` (under 20 s, CI's smoke run):
+// `npm run bench` (a few minutes) / `npm run bench -- --quick` (about 25 s, CI's smoke run):
 // Jarvis measured side by side with direct access to the same upstream and with
 // Portkey's open-source gateway, all in the same run. Every figure is taken in
 // several rounds and shown as its median (min–max over the rounds).
@@ -27,8 +29,8 @@ const quick = values.quick ?? false;
 const only = values.only?.split(',');
 const wanted = (section: string) => !only || only.includes(section);
 const N = quick
-  ? { cluster: { supersedeRounds: 1, supersede: 5, stopRounds: 1, stop: 3, streams: 5, tokens: 100 }, tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
-  : { cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
+  ? { engine: { warm: 1, rounds: 1, perRound: 3, tokens: 50, stopRounds: 1, stops: 5, healthMs: 500 }, cluster: { supersedeRounds: 1, supersede: 5, stopRounds: 1, stop: 3, streams: 5, tokens: 100 }, tokens: 5000, rounds: 3, ttft: 10, supersedeRounds: 1, supersede: 10, ignore: 3, stop: 5, portkeyStops: 2, paced: 0, reattach: 30, storeRuns: 1, measureMs: 500, slowMs: 200, burst: 100, scale: { demo: [300], upstream: [] as number[], portkey: [] as number[] } }
+  : { engine: { warm: 3, rounds: 5, perRound: 20, tokens: 200, stopRounds: 5, stops: 40, healthMs: 10_000 }, cluster: { supersedeRounds: 5, supersede: 40, stopRounds: 5, stop: 40, streams: 50, tokens: 200 }, tokens: 50_000, rounds: 5, ttft: 40, supersedeRounds: 5, supersede: 40, ignore: 25, stop: 40, portkeyStops: 5, paced: 100, reattach: 200, storeRuns: 7, measureMs: 3000, slowMs: 1000, burst: 3000, scale: { demo: [1000, 10_000], upstream: [1000, 9000], portkey: [1000, 9000] } };
 // Scale's slow streams send a token every `slowMs` (quick mode: faster, so that opening them takes less
 // time), 600 of them: a stream must outlive the opening of all the others, even on a loaded machine.
 // `--scale demo:10000` (with `--only scale`): one subject (demo, upstream or portkey) at the levels given, for working on memory.
@@ -78,7 +80,7 @@ async function throughputSection({ t }: Setup): Promise<void> {
   }
 }
 
-/** The floor's paths are measured in full runs only: quick mode (CI's smoke run) has 20 s. */
+/** The floor's paths are measured in full runs only: quick mode (CI's smoke run) is kept short. */
 function withFloor(paths: Target[], t: Targets): Target[] {
   return quick ? paths.filter((p) => p !== t.bareOllama && p !== t.bareOpenai) : paths;
 }
@@ -282,6 +284,83 @@ async function burstSection({ up }: Setup): Promise<void> {
   check(`/health p99 while one client opens ${N.burst.toLocaleString('en')} streams at once`, '< 100 ms', fmt(row.healthP99Ms, 2), quick ? undefined : row.healthP99Ms < 100);
 }
 
+/** The tiny test GGUF (test/fixtures/models/README.md): the same file for both sides. */
+const ENGINE_MODEL = join(root, 'test', 'fixtures', 'models', 'llama-2-tiny-random.gguf');
+
+/** The embedded engine against node-llama-cpp in this process (docs/benchmark.md, "Engine"). */
+async function engineSection(): Promise<void> {
+  say(`\n## Engine: the embedded backend against node-llama-cpp directly (tiny GGUF, threads 1)\n`);
+  const lib = await loadNodeLlamaCpp();
+  if (!lib) {
+    say('Left out: node-llama-cpp is not installed (`npm install --no-save node-llama-cpp@3.21.1`).');
+    return;
+  }
+  const model = 'llama-2-tiny-random';
+  const sampling = { maxTokens: N.engine.tokens, temperature: 0.8, seed: 42 };
+  const t = performance.now();
+  const [direct, jarvis] = await Promise.all([
+    startDirect(lib, ENGINE_MODEL, { threads: 1, sequences: 2, contextTokens: 4096 }),
+    startJarvis({ JARVIS_BACKEND: 'embedded', JARVIS_MODELS_DIR: dirname(ENGINE_MODEL), JARVIS_MODEL: model, JARVIS_EMBEDDED_THREADS: '1', JARVIS_EMBEDDED_PARALLEL: '2', JARVIS_EMBEDDED_CONTEXT: '4096' }),
+  ]);
+  console.error(`(engine, node-llama-cpp and Jarvis started: ${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  let r: EngineResult;
+  try {
+    r = await engine(jarvis, model, direct, { ...N.engine, sampling, stopsPerRound: N.engine.stops });
+  } finally {
+    const stopping = performance.now();
+    await Promise.all([jarvis.stop(), direct.dispose()]);
+    console.error(`(engine, stopped: ${((performance.now() - stopping) / 1000).toFixed(1)} s)`);
+  }
+  results.engine = r;
+  const opt = (s: Spread | undefined, digits: number) => (s ? fmtSpread(s, digits) : baselineCell);
+  say(
+    `Answers of ${sampling.maxTokens} tokens (temperature ${sampling.temperature}, seed ${sampling.seed}, chat wrapper ${r.wrapper}), ${N.engine.rounds} round${N.engine.rounds === 1 ? '' : 's'} of ${N.engine.perRound} per path, the paths interleaved answer by answer; Jarvis in its own process (JARVIS_EMBEDDED_THREADS=1, JARVIS_EMBEDDED_PARALLEL=2).\n`,
+  );
+  say(
+    table(
+      ['path', 'tokens/s', '× direct', 'CPU ms per 1,000 tokens', '× direct', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', "Jarvis's own p50 ms", 'same text as direct'],
+      r.paths.map((p) => [
+        p.path,
+        fmtSpread(p.tokensPerSecond, 0),
+        opt(p.ratio, 3),
+        fmtSpread(p.cpuMsPer1k, 0),
+        opt(p.cpuRatio, 2),
+        fmtSpread(p.ttftP50Ms, 2),
+        fmtSpread(p.ttftP99Ms, 2),
+        opt(p.addedP50Ms, 2),
+        opt(p.addedP99Ms, 2),
+        p.ownP50Ms ? fmtSpread(p.ownP50Ms, 2) : '',
+        p.sameText ? 'yes' : '**no**',
+      ]),
+    ),
+  );
+  const s = r.stop;
+  const verdicts = Object.entries(s.verdicts).map(([v, n]) => `${v} ${n}`).join(', ') || 'none reported';
+  say('');
+  say(
+    table(
+      ['Stop mid-answer', 'stops', 'tokens streamed at Stop, p50', 'Stop sent → answered with the verdict, p50 / p99 ms', "abort → engine idle, Jarvis's own (whole ms), p50 / p99", 'verdicts'],
+      [['Jarvis NDJSON, stop endpoint', s.stops, fmt(s.tokensAtStopP50, 0), `${fmtSpread(s.answerP50Ms, 2)} / ${fmtSpread(s.answerP99Ms, 2)}`, s.engineSource === 'none' ? 'not reported' : `${fmtSpread(s.engineP50Ms, 2)} / ${fmtSpread(s.engineP99Ms, 2)}`, verdicts]],
+    ),
+  );
+  const h = r.health;
+  const m = r.memory;
+  say('');
+  say(
+    table(
+      ['figure', 'this run'],
+      [
+        [`/health while two embedded streams generate (${h.probes} probes, ${h.answers} answers, ${h.tokens} tokens)`, `p50 ${fmt(h.p50Ms, 2)}, p99 ${fmt(h.p99Ms, 2)}, max ${fmt(h.maxMs, 2)} ms (idle before: p50 ${fmt(h.idleP50Ms, 2)}, p99 ${fmt(h.idleP99Ms, 2)} ms)`],
+        ['Jarvis RSS: idle / model loaded / after the section', `${fmt(m.idleMB)} / ${fmt(m.loadedMB)} / ${fmt(m.afterMB)} MB (loaded − idle: ${fmt(m.loadedMB - m.idleMB)} MB)${m.psSize ? `; /api/ps size ${fmt(m.psSize / 2 ** 20, 2)} MB` : ''}`],
+      ],
+    ),
+  );
+  say(
+    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte, the median answer of each round. CPU: the generating process's CPU time (all its threads, llama.cpp's included; /proc, 10 ms ticks) per 1,000 tokens, summed over each round's answers. Added: per round, a path's TTFT less direct's. Stop sent → answered: the stop request's round trip; its answer waits for the stream's end, which comes once the engine's sequence is free, so this is Stop → engine idle as a client sees it. Abort → engine idle: Jarvis's own figure (${s.engineSource}). Memory: live RSS after a full GC.)`,
+  );
+  check('/health p99 while two embedded streams generate', '< 50 ms', fmt(h.p99Ms, 2), quick ? undefined : h.p99Ms < 50);
+}
+
 /** `tsc` only when a source file is newer than the build (a fresh clone's `npm ci` has just built it). */
 function ensureBuilt(): void {
   const built = (() => {
@@ -319,9 +398,10 @@ async function main(): Promise<void> {
     if (wanted('supersede')) await timed('supersede', () => supersedeSection(setup, tt));
     if (wanted('stop')) await timed('stop', () => stopSection(setup));
     if (wanted('resume')) await timed('resume', () => resumeSection(setup));
-    // Quick runs (CI's smoke run, under 20 s) leave the cluster out unless it is named: `--quick --only cluster`.
+    // Quick runs (CI's smoke run, kept short) leave the cluster out unless it is named: `--quick --only cluster`.
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
+    if (wanted('engine')) await timed('engine', engineSection);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));
     if (wanted('burst')) await timed('burst', () => burstSection(setup));
   } finally {

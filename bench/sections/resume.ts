@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { agent, postJson, type Target } from '../lib/client.js';
+import { cpuMs } from '../lib/processes.js';
 import { percentile } from '../lib/stats.js';
 import { curlSeconds } from './throughput.js';
 
@@ -18,13 +18,6 @@ export interface StoreCostRow {
   conversationCpuMsPer1k: number;
   /** conversation / chat - 1. */
   cpuCost: number;
-}
-
-/** A process's CPU time so far (user + system), in ms, from /proc (10 ms ticks). */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 0, utime 11, stime 12 (fields 14 and 15 of proc(5)).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
 }
 
 /**

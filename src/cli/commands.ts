@@ -1,5 +1,6 @@
 import { diagnoseCommand, DIAGNOSE_USAGE } from './diagnoseCommand.js';
 import { matrixCommand, MATRIX_USAGE } from './matrix/matrixCommand.js';
+import { pullCommand, PULL_USAGE } from './pull/pullCommand.js';
 import { serveCommand, SERVE_USAGE } from './serveCommand.js';
 
 /** A `jarvis` command: returns its exit code, writes its report to `out`. */
@@ -15,6 +16,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: { summary: 'start the Jarvis server (the same as npm start), with --port and --host', usage: SERVE_USAGE, run: serveCommand },
   diagnose: { summary: 'check the system log (and, with --url, a running server) for hung, mixed or lost streams', usage: DIAGNOSE_USAGE, run: diagnoseCommand },
   matrix: { summary: 'run the streaming test case matrix against a running server', usage: MATRIX_USAGE, run: matrixCommand },
+  pull: { summary: 'download a GGUF model into the models directory (resumable, with a progress bar)', usage: PULL_USAGE, run: pullCommand },
 };
 
 /** `jarvis help`: every command with one line. */

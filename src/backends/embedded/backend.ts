@@ -2,7 +2,7 @@ import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '
 import { abortError } from '../upstream/abortable.js';
 import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
-import { ModelCatalog } from './catalog.js';
+import { ModelCatalog } from './models/catalog.js';
 import { noEngineLog, type EngineLog } from './engineLog.js';
 import { importEngine, startEngine, type Engine, type EngineModule } from './engineModule.js';
 import { embedWithModel } from './embeddings.js';
@@ -10,9 +10,9 @@ import { EngineWork } from './engineWork.js';
 import { Generation } from './generation.js';
 import { type OutputPlan, grammarBudget, outputPlan } from './grammar/outputPlan.js';
 import { samplingOptions } from './sampling.js';
-import { parseKeepAlive } from './keepAlive.js';
-import type { ModelFile } from './modelFiles.js';
-import { ModelPool, type Lease } from './modelPool.js';
+import { parseKeepAlive } from './pool/keepAlive.js';
+import type { ModelFile } from './models/modelFiles.js';
+import { ModelPool, type Lease } from './pool/modelPool.js';
 import type { EmbeddedSettings } from './settings.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import type { EngineLog } from './engineLog.js';
 import type { Generation } from './generation.js';
-import type { Lease } from './modelPool.js';
+import type { Lease } from './pool/modelPool.js';
 
 /** Without a kill signal (a caller that is no stream), how long a cancelled generation is waited for. */
 const UNLINKED_WAIT_MS = 10_000;

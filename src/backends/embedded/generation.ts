@@ -2,7 +2,7 @@ import type { ChatModelFunctions, LLamaChatGenerateResponseOptions, LlamaChat, L
 import { BackendError, type BackendChunk, type BackendRequest } from '../types.js';
 import type { EngineModule } from './engineModule.js';
 import { type OutputPlan, finish } from './grammar/outputPlan.js';
-import type { Lease } from './modelPool.js';
+import type { Lease } from './pool/modelPool.js';
 import { samplingOptions } from './sampling.js';
 
 /**

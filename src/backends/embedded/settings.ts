@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ConfigError, int, oneOf, type Env } from '../../env.js';
-import { parseKeepAlive } from './keepAlive.js';
+import { parseKeepAlive } from './pool/keepAlive.js';
 
 /** Where llama.cpp computes: `auto` uses a GPU when node-llama-cpp finds one, `off` only the CPU. */
 export const GPU_CHOICES = ['auto', 'off', 'cuda', 'vulkan', 'metal'] as const;

@@ -81,7 +81,8 @@ async function stopCase(run: MatrixRun): Promise<RowResult> {
   r.problems.push(...wireProblems('A', out, session));
   if (!isTerminal(out, 'cancelled', 'stopped')) r.problems.push(`A ended with ${describeTerminal(out)}, expected cancelled/stopped`);
   await checkReleased(run, r, [a], stopAt);
-  return finish(r, `cancelled/stopped after ${out.events.filter((e) => e.event.type === 'token').length} tokens`);
+  const engine = stop.engine ? `; engine ${stop.engine.verdict} in ${ms(stop.engine.ms)} (${stop.engine.how})` : '';
+  return finish(r, `cancelled/stopped after ${out.events.filter((e) => e.event.type === 'token').length} tokens${engine}`);
 }
 
 async function rapid(run: MatrixRun): Promise<RowResult> {

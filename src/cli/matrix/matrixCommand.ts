@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { probeHealth } from '../../diagnostics/live/liveServer.js';
 import { parseMs, parseUrl, UsageError } from '../args.js';
+import { describeCancels, readCancelTotals } from './cancelMetrics.js';
 import { MATRIX } from './matrixCases.js';
 import { MatrixRun, type RowResult } from './matrixRun.js';
 import { renderMatrix } from './matrixTable.js';
@@ -9,7 +10,8 @@ import { renderMatrix } from './matrixTable.js';
 export const MATRIX_USAGE = `Usage: jarvis matrix --url URL [--model NAME] [--json]
 
 Runs the streaming test case matrix (Baseline, Stop, Rapid, Stress, Multi)
-against a running Jarvis over HTTP and prints expected vs result with timings.
+against a running Jarvis over HTTP and prints expected vs result with timings,
+and how many of each row's cancels the engine confirmed it stopped.
 
   --url URL          the server (e.g. http://127.0.0.1:8000)
   --model NAME       model to ask (default: the server's)
@@ -53,7 +55,15 @@ export async function matrixCommand(argv: string[], out: (text: string) => void)
   });
   const rows: RowResult[] = [];
   // One at a time: each row's timings must not include another row's load.
-  for (const test of MATRIX) rows.push(await test.run(run));
+  for (const test of MATRIX) {
+    const before = await readCancelTotals(url);
+    const row = await test.run(run);
+    // Each row ends once its streams have left the server, and a stream's verdict is counted as it leaves.
+    const cancels = describeCancels(before, await readCancelTotals(url));
+    row.timings.engineStop = cancels.text;
+    row.unconfirmedCancels = cancels.unconfirmed;
+    rows.push(row);
+  }
   out(values.json ? JSON.stringify({ url, pass: rows.every((r) => r.pass), rows }, null, 2) + '\n' : renderMatrix(rows, url));
   return rows.every((r) => r.pass) ? 0 : 1;
 }

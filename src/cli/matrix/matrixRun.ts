@@ -3,6 +3,7 @@ import { fetchActiveStreams } from '../../diagnostics/live/liveServer.js';
 import { readSupersedeTotals, supersedeDelta, type SupersedeDelta, type SupersedeTotals } from './supersedeMetrics.js';
 import { authHeaders } from '../../diagnostics/live/apiKey.js';
 import { sleep } from '../../shared/sleep.js';
+import { engineVerdictOf, type EngineVerdict } from '../../shared/stop.js';
 
 export interface MatrixOptions {
   url: string;
@@ -21,7 +22,9 @@ export interface RowResult {
   result: string;
   /** Why it failed, one line each. */
   problems: string[];
-  timings: { ttft?: string; supersedeWait?: string; stopToCancelled?: string; released?: string };
+  timings: { ttft?: string; supersedeWait?: string; stopToCancelled?: string; released?: string; engineStop?: string };
+  /** Cancels the engine did not confirm it stopped (from `/metrics`): reported, not a failure (docs/operations.md). */
+  unconfirmedCancels?: number;
   sessions: string[];
 }
 
@@ -53,10 +56,11 @@ export class MatrixRun {
     return supersedeDelta(before, await this.supersedeTotals());
   }
 
-  async stop(session: string): Promise<{ status: number; stopped: unknown }> {
+  /** `engine`: the engine's verdict, when the server answering the Stop ran the stream (docs/api.md "Stop"). */
+  async stop(session: string): Promise<{ status: number; stopped: unknown; engine: EngineVerdict | undefined }> {
     const res = await fetch(new URL(`/v1/sessions/${encodeURIComponent(session)}/stop`, this.options.url), { method: 'POST', headers: authHeaders(), signal: AbortSignal.timeout(5000) });
-    const body = (await res.json().catch(() => ({}))) as { stopped?: unknown };
-    return { status: res.status, stopped: body.stopped };
+    const body = (await res.json().catch(() => ({}))) as { stopped?: unknown; engine?: unknown };
+    return { status: res.status, stopped: body.stopped, engine: engineVerdictOf(body.engine) };
   }
 
   /**

@@ -8,6 +8,7 @@ const COLUMNS: Array<{ title: string; value: (r: RowResult) => string }> = [
   { title: 'Supersede wait', value: (r) => r.timings.supersedeWait ?? '-' },
   { title: 'Stop → cancelled', value: (r) => r.timings.stopToCancelled ?? '-' },
   { title: 'Released', value: (r) => r.timings.released ?? '-' },
+  { title: 'Engine stop', value: (r) => r.timings.engineStop ?? '-' },
 ];
 
 const MAX_CELL = 70;
@@ -24,6 +25,8 @@ export function renderMatrix(rows: RowResult[], url: string): string {
     for (const p of r.problems) out.push(`   · ${p}`);
   }
   out.push('', failed.length === 0 ? `All ${rows.length} tests passed.` : `${failed.length} of ${rows.length} tests failed. \`jarvis diagnose --session <session>\` tells each story from the log.`);
+  const unconfirmed = rows.reduce((n, r) => n + (r.unconfirmedCancels ?? 0), 0);
+  if (unconfirmed > 0) out.push(`${unconfirmed} cancel(s) not confirmed by the engine: it may have kept generating after the stream ended (\`jarvis diagnose --url\` says what the engine guarantees).`);
   return out.join('\n') + '\n';
 }
 

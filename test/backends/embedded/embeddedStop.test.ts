@@ -36,7 +36,7 @@ describe('Stop on the embedded engine', () => {
     expect(stopped.fields).toMatchObject({ verdict: 'confirmed', how: 'sequence_free', where: `sequence 0 of ${TEST_MODEL}` });
     expect(Number(stopped.fields.ms)).toBeGreaterThanOrEqual(0);
     const end = await waitForLog(j.logFile, 'stream_end', { trace: stream });
-    expect(end.fields).toMatchObject({ reason: 'stopped', upstream_close: 'upstream_closed' });
+    expect(end.fields).toMatchObject({ reason: 'stopped', upstream_close: 'upstream_closed', cancel: 'confirmed', cancel_how: 'sequence_free' });
 
     // One sequence (JARVIS_EMBEDDED_PARALLEL=1): the next request gets it, so it really was given back.
     const next = chat(j.url, { session: 'after', body: { model: TEST_MODEL, messages: [{ role: 'user', content: 'hi' }], max_tokens: 8 } });

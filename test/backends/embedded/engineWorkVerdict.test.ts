@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineWork } from '../../../src/backends/embedded/engineWork.js';
 import type { Generation } from '../../../src/backends/embedded/generation.js';
-import type { Lease } from '../../../src/backends/embedded/modelPool.js';
+import type { Lease } from '../../../src/backends/embedded/pool/modelPool.js';
 import type { EngineStop, UpstreamLink } from '../../../src/backends/upstream/upstreamLink.js';
 
 // The verdict when the engine outlasts the cancel grace (docs/embedded.md "Stop at the engine").

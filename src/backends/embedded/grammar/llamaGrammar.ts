@@ -32,6 +32,32 @@ export function llamaGrammarFor(llama: Llama, text: string): Promise<LlamaGramma
   return grammar;
 }
 
+/**
+ * Fitting the caps compiles the schema some twenty times (up to ~25 ms on the
+ * event loop for a large schema); a client repeating a schema and budget pays once.
+ */
+const bounded = new Map<string, ResponseGrammar | undefined>();
+
+function boundsFor(format: ResponseFormat | undefined, budgetTokens: number): ResponseGrammar | undefined {
+  if (!format || format.type === 'text') return undefined;
+  const key = `${budgetTokens}|${JSON.stringify(format)}`;
+  if (key.length > 100_000) return responseGrammar(format, budgetTokens);
+  if (bounded.has(key)) {
+    const found = bounded.get(key);
+    bounded.delete(key);
+    bounded.set(key, found);
+    return found;
+  }
+  const made = responseGrammar(format, budgetTokens);
+  bounded.set(key, made);
+  while (bounded.size > CACHE_SIZE) {
+    const oldest = bounded.keys().next().value;
+    if (oldest === undefined) break;
+    bounded.delete(oldest);
+  }
+  return made;
+}
+
 export interface ResponseConstraint {
   grammar: LlamaGrammar;
   /** The description of the bounds (for the log). */
@@ -46,7 +72,7 @@ export interface ResponseConstraint {
 export async function responseConstraint(llama: Llama, format: ResponseFormat | undefined, budgetTokens: number): Promise<ResponseConstraint | undefined> {
   let bounds: ResponseGrammar | undefined;
   try {
-    bounds = responseGrammar(format, budgetTokens);
+    bounds = boundsFor(format, budgetTokens);
   } catch (err) {
     if (err instanceof SchemaError) throw new BackendError('invalid_request', `response_format: ${err.message}`);
     throw err;

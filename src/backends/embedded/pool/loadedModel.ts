@@ -1,7 +1,7 @@
 import type { ChatWrapper, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
-import { BackendError } from '../types.js';
-import type { Engine } from './engineModule.js';
-import type { ModelFile } from './modelFiles.js';
+import { BackendError } from '../../types.js';
+import type { Engine } from '../engineModule.js';
+import type { ModelFile } from '../models/modelFiles.js';
 
 /** How a model's context is made (docs/embedded.md "Settings"). */
 export interface ContextShape {

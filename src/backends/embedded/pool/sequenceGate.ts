@@ -1,5 +1,5 @@
-import { abortError } from '../upstream/abortable.js';
-import { BackendError } from '../types.js';
+import { abortError } from '../../upstream/abortable.js';
+import { BackendError } from '../../types.js';
 
 interface Waiter {
   resolve: () => void;

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { BackendError } from '../types.js';
+import { BackendError } from '../../types.js';
 
 /** One GGUF file of the models directory: the model it is, by file stem. */
 export interface ModelFile {

@@ -1,6 +1,6 @@
 import type { GgufFileInfo } from 'node-llama-cpp';
-import type { ModelDescription } from '../modelInfo.js';
-import type { EngineModule } from './engineModule.js';
+import type { ModelDescription } from '../../modelInfo.js';
+import type { EngineModule } from '../engineModule.js';
 import type { ModelFile } from './modelFiles.js';
 
 /** What a GGUF file's header says about its model, in Jarvis's neutral shape (modelInfo.ts). */

@@ -1,6 +1,6 @@
-import type { ModelDescription } from '../modelInfo.js';
-import { BackendError } from '../types.js';
-import type { EngineModule } from './engineModule.js';
+import type { ModelDescription } from '../../modelInfo.js';
+import { BackendError } from '../../types.js';
+import type { EngineModule } from '../engineModule.js';
 import { describeGguf } from './ggufInfo.js';
 import { findModelFile, listModelFiles, modelNotFound, type ModelFile } from './modelFiles.js';
 

@@ -1,8 +1,8 @@
 import type { LlamaContextSequence } from 'node-llama-cpp';
-import type { Engine } from './engineModule.js';
-import type { EngineLog } from './engineLog.js';
+import type { Engine } from '../engineModule.js';
+import type { EngineLog } from '../engineLog.js';
 import { LoadedModel, type ContextShape } from './loadedModel.js';
-import type { ModelFile } from './modelFiles.js';
+import type { ModelFile } from '../models/modelFiles.js';
 import { SequenceGate } from './sequenceGate.js';
 
 /** A sequence lent to one request; `release()` gives it back (once its evaluation has ended). */
