@@ -9,7 +9,7 @@ export interface BuildContext {
    * (autoWatch.ts): what the demo tells people depends on it.
    */
   autoSwitches: boolean;
-  /** The system log, for a kind that logs on its own (an in-process engine loading and unloading models). */
+  /** The system log, for a kind that logs on its own (an in-process engine loading and unloading models, an engine still generating after its stream ended). */
   log?: SystemLog;
 }
 

@@ -5,6 +5,8 @@ import { ClusterAnalyzer } from './logAnalysis/clusterAnalyzer.js';
 import { clusterSection } from './checks/clusterChecks.js';
 import { deadlockSection } from './checks/deadlockChecks.js';
 import { delaySection } from './checks/delayChecks.js';
+import { engineSection } from './checks/engineChecks.js';
+import { EngineStopAnalyzer } from './logAnalysis/engineStops.js';
 import { checkWireEvents, LiveChat } from './live/httpChat.js';
 import { LogAnalyzer } from './logAnalysis/logAnalyzer.js';
 import type { LogFacts } from './logAnalysis/logFacts.js';
@@ -43,18 +45,28 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const sources: LogSource[] = infos.filter((f) => f.exists && f.readable && !f.error).map((f) => ({ path: f.path, end: f.size, label: basename(f.path).replace(/\.log$/, '') }));
   let facts: LogFacts | undefined;
   let cluster: ClusterAnalyzer | undefined;
+  let engine: EngineStopAnalyzer | undefined;
   if (sources.length > 0) {
-    cluster = new ClusterAnalyzer({ sinceMs: options.sinceMs, session: options.session, sources: sources.length });
-    const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs, observer: cluster });
+    const clusterAnalyzer = new ClusterAnalyzer({ sinceMs: options.sinceMs, session: options.session, sources: sources.length });
+    const engineAnalyzer = new EngineStopAnalyzer(options.sinceMs);
+    cluster = clusterAnalyzer;
+    engine = engineAnalyzer;
+    const observer = {
+      observe: (...args: Parameters<ClusterAnalyzer['observe']>) => {
+        clusterAnalyzer.observe(...args);
+        engineAnalyzer.observe(...args);
+      },
+    };
+    const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs, observer });
     const [only] = sources;
     if (sources.length === 1 && only) await forEachLine(only.path, (line) => analyzer.feed(line), { end: only.end });
     else await forEachMergedLine(sources, (line, label) => analyzer.feed(line, label));
     facts = analyzer.finish();
   }
   const live = options.url ? await probeServer(options, facts, sources) : undefined;
-  const input: DiagnoseInput = { file, facts, cluster: cluster?.finish(), live, nowMs: Date.now() };
+  const input: DiagnoseInput = { file, facts, cluster: cluster?.finish(), engine: engine?.finish(), live, nowMs: Date.now() };
   const clustered = clusterSection(input);
-  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), ...(clustered ? [clustered] : [])];
+  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), engineSection(input), ...(clustered ? [clustered] : [])];
   const problems = sections.reduce((n, s) => n + s.checks.filter((c) => c.status === 'problem').length, 0);
   const hint = options.sinceMs === undefined ? sinceHint(sections, input.nowMs) : undefined;
   return {

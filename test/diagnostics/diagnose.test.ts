@@ -52,7 +52,7 @@ describe('jarvis diagnose on a healthy log', () => {
     const { code, report: r, byId } = await report(['--log', file]);
     expect(problems(byId)).toEqual([]);
     expect(code).toBe(0);
-    expect(r.sections.map((s) => s.id)).toEqual(['deadlock', 'delays', 'ui', 'logs']);
+    expect(r.sections.map((s) => s.id)).toEqual(['deadlock', 'delays', 'ui', 'logs', 'engine']);
     expect(byId.get('register_waits')?.summary).toContain('1 superseding streams, every one waited: 1 clean');
     expect(byId.get('no_overlap')?.status).toBe('ok');
     expect(byId.get('start_has_end')?.summary).toContain('7 stream_start, 7 stream_end');

@@ -85,7 +85,7 @@ describe('jarvis diagnose over several instances\' logs', () => {
     const { code, report: r, byId, text } = await report(files.flatMap((f) => ['--log', f]));
     expect(problems(byId)).toEqual([]);
     expect(code).toBe(0);
-    expect(r.sections.map((s) => s.id)).toEqual(['deadlock', 'delays', 'ui', 'logs', 'cluster']);
+    expect(r.sections.map((s) => s.id)).toEqual(['deadlock', 'delays', 'ui', 'logs', 'engine', 'cluster']);
     expect(r.log.files).toEqual(files);
     expect(byId.get('split_brain')?.status).toBe('ok');
     expect(byId.get('no_overlap')?.status).toBe('ok');

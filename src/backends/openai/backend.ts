@@ -5,8 +5,12 @@ import { OpenAICatalog } from './catalog.js';
 import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
-import { postStream, readText, type UpstreamResponse } from '../upstream/upstreamHttp.js';
-import type { UpstreamLink } from '../upstream/upstreamLink.js';
+import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
+import type { EngineStop, LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import { LingeringSlots } from './lingeringSlots.js';
+import { SlotsClient } from './slotsClient.js';
+import { SlotWatch } from './slotWatch.js';
 
 /** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
 export const MAX_EVENT_BYTES = 1 << 20;
@@ -21,6 +25,12 @@ export interface OpenAIBackendOptions {
    * under its own name (docs/backends.md "Add a backend").
    */
   kind?: { name: string; label: string };
+  /** The cancel grace (JARVIS_CANCEL_TIMEOUT_MS): the engine-stop verdict is in by then. */
+  cancelGraceMs?: number;
+  /** Where an engine still generating after its stream ended is reported. */
+  log?: SystemLog | undefined;
+  /** How long a slot still processing after its Stop is watched (default 10 minutes). */
+  lingerWatchMs?: number;
 }
 
 /**
@@ -34,11 +44,20 @@ export class OpenAIBackend implements Backend {
   private readonly label: string;
 
   private readonly catalog: OpenAICatalog;
+  private readonly slots: SlotsClient;
+  private readonly lingering: LingeringSlots;
 
   constructor(private readonly options: OpenAIBackendOptions) {
     this.name = options.kind?.name ?? 'openai';
     this.label = options.kind?.label ?? 'the OpenAI-compatible server';
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
+    this.slots = new SlotsClient(options.baseUrl, () => this.headers());
+    this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log, options.lingerWatchMs);
+  }
+
+  /** llama.cpp slots still processing a request whose stream ended (docs/backends.md "Stop at the engine"). */
+  lingeringWork(): LingeringWork[] {
+    return this.lingering.list();
   }
 
   listModels(signal?: AbortSignal): Promise<ModelDescription[]> {
@@ -90,6 +109,36 @@ export class OpenAIBackend implements Backend {
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
     const payload = openaiChatBody(request);
+    // llama.cpp's /slots, read before and during the request, says after a Stop whether its slot stopped.
+    const watch = await SlotWatch.begin({
+      client: this.slots,
+      lingering: this.lingering,
+      log: this.options.log,
+      upstream: this.options.baseUrl,
+      graceMs: this.options.cancelGraceMs ?? 2000,
+    });
+    if (signal.aborted) {
+      // Nothing was sent: the engine never started on it.
+      link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_started' });
+      throw abortError(signal);
+    }
+    let finished = false;
+    let abortedAt: number | undefined;
+    let slotVerdict: Promise<EngineStop> | undefined;
+    const onAbort = () => {
+      if (finished) return;
+      abortedAt = performance.now();
+      // Polling starts at once: the slot is read while the connection closes.
+      if (watch.probing) slotVerdict = watch.verdict(link, abortedAt);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    // Reported before this iterator ends, so the stream's stream_end carries it (bounded by the grace).
+    const reportEngineStop = async (outcome: UpstreamCloseOutcome | undefined) => {
+      if (abortedAt === undefined) return;
+      const since = Math.round(performance.now() - abortedAt);
+      const stop = slotVerdict ? await slotVerdict : { verdict: 'unconfirmed' as const, ms: since, how: outcome === 'forced' ? 'grace_expired' : watch.noProbeReason };
+      link?.engineStopped?.(stop);
+    };
 
     let upstream: UpstreamResponse;
     try {
@@ -99,12 +148,15 @@ export class OpenAIBackend implements Backend {
         headers: { ...this.headers(), accept: 'text/event-stream' },
       });
     } catch (err) {
-      if (signal.aborted) throw abortError(signal);
+      signal.removeEventListener('abort', onAbort);
+      if (signal.aborted) {
+        await reportEngineStop(undefined);
+        throw abortError(signal);
+      }
       throw unreachable(this.who, err);
     }
     link?.upstreamOpened?.();
 
-    let finished = false;
     try {
       if (upstream.status >= 400) throw httpError(this.options.baseUrl, upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
@@ -150,6 +202,7 @@ export class OpenAIBackend implements Backend {
           if (firstRead) {
             firstRead = false;
             link?.upstreamFirstToken?.(readAt);
+            watch.firstToken();
           }
           const batch = pending;
           pending = [];
@@ -172,9 +225,11 @@ export class OpenAIBackend implements Backend {
       if (err instanceof BackendError) throw err;
       throw cutOff(this.label, err);
     } finally {
+      signal.removeEventListener('abort', onAbort);
       const started = performance.now();
       const outcome = await upstream.release(finished);
       link?.upstreamClosed?.(outcome, performance.now() - started);
+      await reportEngineStop(outcome);
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { Env } from '../../env.js';
+import { int, type Env } from '../../env.js';
 import { defineBackendKind } from '../kind.js';
 import { OpenAIBackend } from './backend.js';
 
@@ -7,6 +7,8 @@ export interface OpenAISettings {
   baseUrl: string;
   /** OPENAI_API_KEY: sent as a bearer token when set. */
   apiKey: string | undefined;
+  /** JARVIS_CANCEL_TIMEOUT_MS: by then the engine-stop verdict is in (docs/backends.md "Stop at the engine"). */
+  cancelGraceMs: number;
 }
 
 /** Any OpenAI-compatible server: llama.cpp, vLLM, LM Studio… (docs/backends.md). */
@@ -20,8 +22,9 @@ export const openaiKind = defineBackendKind({
   settings: (env: Env): OpenAISettings => ({
     baseUrl: (env.OPENAI_BASE_URL || 'http://127.0.0.1:8080/v1').replace(/\/+$/, ''),
     apiKey: env.OPENAI_API_KEY || undefined,
+    cancelGraceMs: int(env, 'JARVIS_CANCEL_TIMEOUT_MS', 2000),
   }),
   upstream: (settings) => settings.baseUrl,
-  build: (settings) => new OpenAIBackend(settings),
+  build: (settings, context) => new OpenAIBackend({ ...settings, log: context.log }),
   probe: (backend, signal) => backend.models(signal),
 });

@@ -22,6 +22,12 @@ export const STREAM_EVENTS = new Set([
   'redis_log_resumed',
   'redis_log_lost',
   'answer_log_lost',
+  // The engine after a Stop (engineStops.ts).
+  'engine_still_generating',
+  'engine_stopped_late',
+  'engine_watch_gave_up',
+  'engine_stopped',
+  'engine_stop_late',
 ]);
 
 /** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */

@@ -1,6 +1,7 @@
 import type { Evidence } from '../logAnalysis/samples.js';
 import type { ClusterFacts } from '../logAnalysis/clusterAnalyzer.js';
 import type { LogFacts } from '../logAnalysis/logFacts.js';
+import type { EngineStopFacts } from '../logAnalysis/engineStops.js';
 import type { LogFileInfo } from '../logAnalysis/logReader.js';
 import type { HealthProbe } from '../live/liveServer.js';
 import type { ChatOutcome } from '../live/httpChat.js';
@@ -22,7 +23,7 @@ export interface Check {
 }
 
 export interface Section {
-  id: 'deadlock' | 'delays' | 'ui' | 'logs' | 'cluster';
+  id: 'deadlock' | 'delays' | 'ui' | 'logs' | 'cluster' | 'engine';
   title: string;
   checks: Check[];
 }
@@ -45,6 +46,8 @@ export interface DiagnoseInput {
   facts: LogFacts | undefined;
   /** Several instances' logs (or lines with `instance=`): the cross-instance findings. */
   cluster?: ClusterFacts;
+  /** What the log says about engines after a Stop. */
+  engine?: EngineStopFacts | undefined;
   live: LiveFacts | undefined;
   nowMs: number;
 }
