@@ -23,7 +23,7 @@ import {
 import { followFeed } from '../feedFollower.js';
 import { type Backoff, DEFAULT_BACKOFF, parseCursor } from '../resume.js';
 import { Answers } from './answers.js';
-import { ChatSession, DRAFT_PREFIX } from './chatSession.js';
+import { ChatSession, DRAFT_PREFIX, type NotifyScheduler } from './chatSession.js';
 import { initialChatState, newLocalConversation } from './chatState.js';
 import { randomId } from './ids.js';
 import { LIVE_STATES, type AssistantMessage, type Conversation, type Message } from './types.js';
@@ -34,6 +34,8 @@ export interface ChatControllerOptions {
   selectedId?: string | null;
   /** Reconnection waits (tests make them short). */
   backoff?: Backoff;
+  /** Coalesces the notifications of streamed tokens (the browser's frames); none: each one at once. */
+  schedule?: NotifyScheduler | null;
 }
 
 export class ChatController {
@@ -43,10 +45,10 @@ export class ChatController {
   private readonly answers: Answers;
   private closed = new AbortController();
 
-  constructor({ api, selectedId = null, backoff = DEFAULT_BACKOFF }: ChatControllerOptions) {
+  constructor({ api, selectedId = null, backoff = DEFAULT_BACKOFF, schedule = null }: ChatControllerOptions) {
     this.api = api;
     this.backoff = backoff;
-    this.session = new ChatSession(initialChatState(selectedId));
+    this.session = new ChatSession(initialChatState(selectedId), schedule);
     this.answers = new Answers(this.session, api, backoff, (id) => void this.refresh(id));
   }
 

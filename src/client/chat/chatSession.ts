@@ -26,6 +26,15 @@ export interface Reader {
 
 export const DRAFT_PREFIX = 'draft-';
 
+/**
+ * Runs `flush` soon, once: the UI passes one bound to the display's frames (docs/ui.md "Fast
+ * models"), so a model streaming thousands of tokens a second costs one render per frame.
+ */
+export type NotifyScheduler = (flush: () => void) => void;
+
+/** The actions a stream sends per token: their notifications may wait for the scheduler; all others go out at once. */
+const PER_TOKEN: ReadonlySet<ChatAction['type']> = new Set(['append-text', 'append-reasoning']);
+
 export class ChatSession {
   private state: ChatState;
   private readonly listeners = new Set<() => void>();
@@ -43,8 +52,15 @@ export class ChatSession {
   /** Drafts (conversations made here) being created on the server: draft id → server id (null: it failed). */
   private readonly drafts = new Map<string, Promise<string | null>>();
 
-  constructor(initial: ChatState) {
+  private readonly schedule: NotifyScheduler | null;
+  /** A per-token change not yet notified, and whether a flush is scheduled for it. */
+  private unnotified = false;
+  private flushScheduled = false;
+
+  /** Without `schedule`, every change is notified at once (tests, and clients that render nothing). */
+  constructor(initial: ChatState, schedule: NotifyScheduler | null = null) {
     this.state = initial;
+    this.schedule = schedule;
   }
 
   // ---- the state, for useSyncExternalStore and the actions
@@ -56,9 +72,25 @@ export class ChatSession {
     return () => this.listeners.delete(listener);
   };
 
-  /** Applies `action` at once: two prompts sent before anyone re-renders still see each other. */
+  /**
+   * Applies `action` at once: two prompts sent before anyone re-renders still see each other, and
+   * `getState()` is always exact. Listeners hear of it at once, except of per-token changes when
+   * there is a scheduler: those are coalesced into one notification when it runs the flush.
+   */
   dispatch(action: ChatAction): void {
     this.state = chatReducer(this.state, action);
+    if (!this.schedule || !PER_TOKEN.has(action.type)) return this.notify();
+    this.unnotified = true;
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    this.schedule(() => {
+      this.flushScheduled = false;
+      if (this.unnotified) this.notify();
+    });
+  }
+
+  private notify(): void {
+    this.unnotified = false;
     for (const listener of [...this.listeners]) listener();
   }
 

@@ -12,6 +12,7 @@ import type { Conversation } from '../../../src/client/chat/types.js';
 import type { SettingsPatch } from '../../../src/client/conversationsApi.js';
 import { type Backoff, DEFAULT_BACKOFF } from '../../../src/client/resume.js';
 import { importLegacyConversations } from '../lib/conversations/legacyImport.js';
+import { frameScheduler } from '../lib/browser/frames.js';
 import { loadSelected, saveSelected } from '../lib/browser/storage.js';
 
 export { isLive };
@@ -64,7 +65,7 @@ export interface ChatProviderProps {
 }
 
 export function ChatProvider({ children, api = browserApi, storage = safeStorage('localStorage'), tabStorage = safeStorage('sessionStorage'), backoff = DEFAULT_BACKOFF }: ChatProviderProps) {
-  const controller = useMemo(() => new ChatController({ api, backoff, selectedId: loadSelected(storage, tabStorage) }), [api, backoff, storage, tabStorage]);
+  const controller = useMemo(() => new ChatController({ api, backoff, selectedId: loadSelected(storage, tabStorage), schedule: frameScheduler }), [api, backoff, storage, tabStorage]);
   const state = useSyncExternalStore(controller.session.subscribe, controller.session.getState);
 
   // Start-up: bring in the old localStorage chats once, list, open the selected one, then follow the feed.

@@ -8,6 +8,7 @@ import ReactMarkdown, { type Components, type ExtraProps } from 'react-markdown'
 import remarkGfm from 'remark-gfm';
 import { useCopy } from '../../hooks/useCopy.js';
 import { useHighlighter } from '../../lib/highlight/index.js';
+import { splitBlocks } from '../../lib/markdown/blocks.js';
 
 interface HastNode {
   type: string;
@@ -67,10 +68,25 @@ const components: Components = {
     ),
 };
 
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+const plugins = [remarkGfm];
+
+/** One top-level block: rendered again only when its own text changes (the last one, while it streams). */
+const Block = memo(function Block({ text }: { text: string }) {
   return (
-    <ReactMarkdown remarkPlugins={[remarkGfm]} components={components}>
+    <ReactMarkdown remarkPlugins={plugins} components={components}>
       {text}
     </ReactMarkdown>
+  );
+});
+
+/** Rendered block by block (lib/markdown/blocks.ts): a streaming answer costs the work of its last block per update. */
+export const Markdown = memo(function Markdown({ text }: { text: string }) {
+  const blocks = useMemo(() => splitBlocks(text), [text]);
+  return (
+    <>
+      {blocks.map((block, i) => (
+        <Block key={i} text={block} />
+      ))}
+    </>
   );
 });
