@@ -38,7 +38,7 @@ describe('jarvis diagnose: engines after a Stop', () => {
     // The embedded engine's own lines: a sequence that outlasted the grace, then ended.
     stopped(b, 't4', { cancel: 'unconfirmed', cancel_how: 'grace_expired' });
     b.line('warn', 'engine_stopped', { trace: 't4', where: 'sequence 1 of tiny', verdict: 'unconfirmed', how: 'grace_expired', ms: 2000 }).advance(500);
-    b.line('warn', 'engine_stop_late', { trace: 't4', where: 'sequence 1 of tiny', ms: 2500 });
+    b.line('warn', 'engine_stopped_late', { trace: 't4', where: 'sequence 1 of tiny', ms: 2500 });
     const { code, byId } = await engineChecks(b);
     expect(code).toBe(1);
     const kept = byId.get('engine_kept_generating');

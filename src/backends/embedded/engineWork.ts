@@ -26,7 +26,7 @@ export interface RunHandle {
  * engine to stop after its current token; `confirmed` (`sequence_free`) once
  * `generateResponse` has returned and the sequence is back in the pool; if the
  * stream's grace runs out first, `unconfirmed`, and the run is listed as
- * lingering until it does end (then `engine_stop_late` is logged).
+ * lingering until it does end (then `engine_stopped_late` is logged).
  */
 export class EngineWork {
   private readonly runs = new Set<Run>();
@@ -69,7 +69,7 @@ export class EngineWork {
       void generation.settled.then(() => {
         lease.release();
         this.runs.delete(run);
-        this.log.warn('engine_stop_late', { trace: run.streamId, where: run.where, ms: Math.round(performance.now() - from) });
+        this.log.warn('engine_stopped_late', { trace: run.streamId, where: run.where, ms: Math.round(performance.now() - from) });
       });
     };
     return { end };

@@ -9,7 +9,7 @@ const FIX_RUNAWAY =
   'llama.cpp server: its non-streaming path did not check the connection (ggml-org/llama.cpp#24496), and a request without a token limit runs until the context is full: ' +
   'have every client stream (Jarvis always does), upgrade llama-server, and set a limit (`n_predict` at the server, `max_tokens`/JARVIS limits on requests) so a runaway ends by itself. ' +
   'vLLM can go on producing tokens after the connection closed (vllm-project/vllm#54947): upgrade, and set `max_tokens`. ' +
-  'The embedded engine stops after its current evaluation; a long prompt is evaluated in one go and can outlast the grace (engine_stopped verdict=unconfirmed, then engine_stop_late): raise JARVIS_CANCEL_TIMEOUT_MS or send shorter prompts. ' +
+  'The embedded engine stops after its current evaluation; a long prompt is evaluated in one go and can outlast the grace (engine_stopped verdict=unconfirmed, then engine_stopped_late): raise JARVIS_CANCEL_TIMEOUT_MS or send shorter prompts. ' +
   'Ollama stops when its connection closes; if it does not, Jarvis cuts the connection at JARVIS_CANCEL_TIMEOUT_MS (the "upstream ignored the abort" finding). ' +
   'Jarvis itself logs engine_still_generating with the slot, watches it until it stops (engine_stopped_late) or for 10 minutes (engine_watch_gave_up), and lists it in /debug/streams meanwhile (docs/backends.md "Stop at the engine").';
 

@@ -32,7 +32,7 @@ export interface EngineStopFacts {
 
 /**
  * Reads engine_still_generating, engine_stopped_late, engine_watch_gave_up (a
- * llama.cpp server's slots), engine_stopped and engine_stop_late (the embedded
+ * llama.cpp server's slots), engine_stopped (the embedded
  * engine's sequences) and the `cancel=` verdict of stream_end, as the log
  * analyzer walks the log.
  */
@@ -51,8 +51,7 @@ export class EngineStopAnalyzer implements LineObserver {
       case 'engine_stopped':
         if (line.fields.verdict === 'unconfirmed') this.runaway(line.fields.trace ?? '', line.fields.where ?? 'the embedded engine', raw);
         return;
-      case 'engine_stopped_late':
-      case 'engine_stop_late': {
+      case 'engine_stopped_late': {
         this.facts.stoppedLate++;
         const r = this.byStream.get(line.fields.stream ?? line.fields.trace ?? '');
         if (r) Object.assign(r, { lateMs: Number(line.fields.ms), lateLine: raw });

@@ -27,7 +27,6 @@ export const STREAM_EVENTS = new Set([
   'engine_stopped_late',
   'engine_watch_gave_up',
   'engine_stopped',
-  'engine_stop_late',
 ]);
 
 /** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */

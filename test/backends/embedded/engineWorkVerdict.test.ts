@@ -33,7 +33,7 @@ function lineLog() {
 }
 
 describe('EngineWork: a generation that outlasts the grace', () => {
-  it('is unconfirmed when the kill signal comes first, lingers (sequence kept) until it ends, then engine_stop_late and the sequence goes back', async () => {
+  it('is unconfirmed when the kill signal comes first, lingers (sequence kept) until it ends, then engine_stopped_late and the sequence goes back', async () => {
     const { lines, log } = lineLog();
     const work = new EngineWork(log);
     const engine = stagedEngine();
@@ -60,7 +60,7 @@ describe('EngineWork: a generation that outlasts the grace', () => {
     await new Promise((r) => setImmediate(r));
     expect(released).toBe(1);
     expect(work.lingering()).toEqual([]);
-    expect(lines.map((l) => l.event)).toEqual(['engine_stopped', 'engine_stop_late']);
+    expect(lines.map((l) => l.event)).toEqual(['engine_stopped', 'engine_stopped_late']);
     expect(stops).toHaveLength(1);
   });
 
