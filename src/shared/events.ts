@@ -136,6 +136,8 @@ export interface HealthResponse {
   warnings?: string[];
   /** Cluster mode (REDIS_URL): this instance's id and whether Redis answers. */
   cluster?: { instance: string; redis: 'ready' | 'unavailable' };
+  /** Auto mode (JARVIS_BACKEND=auto): the kinds it tries, in order (docs/configuration.md "Choosing a backend"). */
+  auto_order?: string[];
 }
 
 /** `GET /v1/models` body (OpenAI list format). */

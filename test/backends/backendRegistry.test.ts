@@ -54,6 +54,14 @@ describe('the backend registry', () => {
     expect((await last.probe(backend, AbortSignal.timeout(1000))).length).toBeGreaterThan(0);
   });
 
+  it('/health shows auto mode its order, and no order when a backend is chosen', async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'auto', OLLAMA_HOST: 'http://127.0.0.1:9' }, { fake: false });
+    expect(await health(j.url)).toMatchObject({ backend: 'demo', auto_order: ['ollama', 'embedded', 'demo'] });
+    await j.close();
+    j = await startTestJarvis({ JARVIS_BACKEND: 'demo' }, { fake: false });
+    expect(await health(j.url)).not.toHaveProperty('auto_order');
+  });
+
   for (const kind of BACKEND_KINDS) {
     it(`${kind.name}: chosen by JARVIS_BACKEND, named in /health with its label, streams a reply, and its upstream's absence shows`, async () => {
       const entry = KIND_FAKES[kind.name];

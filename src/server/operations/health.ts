@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { HealthResponse, ModelList } from '../../shared/events.js';
-import { backendLabel } from '../../backends/registry.js';
+import { autoKinds, backendLabel } from '../../backends/registry.js';
 import { BackendError, type Backend } from '../../backends/types.js';
 import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
@@ -14,6 +14,7 @@ export type InfoContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'b
 
 export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
   const upstream = new UpstreamHealth(ctx.log);
+  const autoOrder = ctx.config.backend === 'auto' ? autoKinds().map((kind) => kind.name) : undefined;
   // Synchronous and allocation-light: it must answer within 100 ms during any storm.
   // Public (no key needed: monitors and the UI's sign-in screen read it), so it names
   // no session, stream or key: counts only.
@@ -31,6 +32,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
       log: log.state,
       log_lines_dropped: log.dropped,
       ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
+      ...(autoOrder ? { auto_order: autoOrder } : {}),
       ...(ctx.config.redisUrl ? { cluster: { instance: ctx.config.instanceId, redis: ctx.registry.unavailable() ? ('unavailable' as const) : ('ready' as const) } } : {}),
     };
   });

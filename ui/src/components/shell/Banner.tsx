@@ -35,8 +35,9 @@ function DemoBanner() {
   return (
     <div className="banner" role="status" data-testid="demo-banner">
       <strong>Demo mode:</strong> no model is connected, so Jarvis answers with a canned reply. Install{' '}
-      <a href="https://ollama.com" target="_blank" rel="noopener noreferrer">Ollama</a>, run <code>ollama pull llama3.2</code>: with
-      the default <code>JARVIS_BACKEND=auto</code>, Jarvis switches to it within seconds.
+      <a href="https://ollama.com" target="_blank" rel="noopener noreferrer">Ollama</a>, run <code>ollama pull llama3.2</code>, or put a
+      GGUF model in Jarvis's <code>models/</code> folder (<code>npx jarvis pull &lt;url&gt;</code>): with the default{' '}
+      <code>JARVIS_BACKEND=auto</code>, Jarvis switches to it within seconds (Ollama first, then the models folder).
     </div>
   );
 }
