@@ -107,6 +107,24 @@ export class EmbeddedBackend implements Backend {
     }
   }
 
+  /**
+   * Ollama's load/unload call (docs/embedded.md "Loading and unloading"): loads the
+   * model without taking a sequence and keeps it for `keep_alive`; `keep_alive: 0`
+   * unloads it now (when a request still uses it, as soon as that ends).
+   */
+  async keepModel(request: { model: string; keepAlive?: string | number }): Promise<'load' | 'unload'> {
+    if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
+    const file = await this.catalog.file(request.model);
+    const keepAliveMs = this.keepAliveOf(request);
+    if (keepAliveMs <= 0) {
+      await this.pool.drop(file);
+      return 'unload';
+    }
+    await this.engineModule();
+    await this.pool.keep(file, keepAliveMs, () => {});
+    return 'load';
+  }
+
   lingeringWork(): LingeringWork[] {
     return this.work.lingering();
   }

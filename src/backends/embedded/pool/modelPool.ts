@@ -84,6 +84,32 @@ export class ModelPool {
     };
   }
 
+  /**
+   * Ollama's load call (a chat with no messages): loads `file`'s model without
+   * taking a sequence, and keeps it for `keepAliveMs` from now (from its last
+   * request's end when one is running).
+   */
+  async keep(file: ModelFile, keepAliveMs: number, onLoading: () => void): Promise<void> {
+    const slot = this.slotOf(file);
+    slot.keepAliveMs = keepAliveMs;
+    if (!slot.loaded) onLoading();
+    await this.load(slot);
+    if (slot.gate.idle) this.idle(slot);
+  }
+
+  /**
+   * Ollama's unload call (`keep_alive: 0` and no messages): unloads the model now
+   * when idle; when a request uses it, the last one to end unloads it.
+   */
+  async drop(file: ModelFile): Promise<void> {
+    const slot = this.slots.get(file.path);
+    if (!slot) return;
+    slot.keepAliveMs = 0;
+    await slot.loading?.catch(() => {});
+    if (slot.gate.idle) await this.unload(slot, 'unload_request');
+    await slot.unloading;
+  }
+
   private slotOf(file: ModelFile): Slot {
     let slot = this.slots.get(file.path);
     if (!slot) {
@@ -128,7 +154,15 @@ export class ModelPool {
 
   private leave(slot: Slot): void {
     slot.gate.leave();
-    if (!slot.gate.idle || !slot.loaded) return;
+    if (slot.gate.idle) this.idle(slot);
+  }
+
+  /** Idle now: the unload timer of its keep_alive starts (again). */
+  private idle(slot: Slot): void {
+    clearTimeout(slot.unloadTimer);
+    slot.unloadTimer = undefined;
+    slot.expiresAt = undefined;
+    if (!slot.loaded) return;
     if (slot.keepAliveMs === Infinity) return;
     if (slot.keepAliveMs <= 0) return void this.unload(slot, 'keep_alive');
     slot.expiresAt = Date.now() + slot.keepAliveMs;
