@@ -1,8 +1,11 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ollama } from 'ollama';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
 import { events, waitForLog } from '../../helpers/log.js';
-import { EMBEDDED_TEST_ENV, TEST_MODEL } from '../kindFakes.js';
+import { EMBEDDED_TEST_ENV, TEST_MODEL, TEST_MODELS_DIR } from '../kindFakes.js';
 
 // Ollama's load and unload calls on the embedded engine (docs/embedded.md "Loading and unloading"):
 // a chat without messages or a generate without a prompt loads the model and keeps it for its
@@ -59,5 +62,23 @@ describe("Ollama's load and unload calls on the embedded engine", () => {
     const err = await client.chat({ model: 'nope', messages: [] }).catch((e: unknown) => e);
     expect(String((err as Error).message)).toContain('model "nope" not found');
     expect((await client.ps()).models).toEqual([]);
+  });
+});
+
+describe('digest in /api/tags and /api/ps on the embedded engine', () => {
+  it("is the GGUF file's sha256, computed in the background from start-up on", async () => {
+    const expected = createHash('sha256').update(readFileSync(join(TEST_MODELS_DIR, `${TEST_MODEL}.gguf`))).digest('hex');
+    j = await startTestJarvis({ JARVIS_BACKEND: 'embedded', ...EMBEDDED_TEST_ENV }, { fake: false });
+    const client = new Ollama({ host: j.url });
+    // Known once hashed (a 1.75 MB file: milliseconds); the listing never waits for it.
+    const deadline = Date.now() + 15_000;
+    let digest = '';
+    while (digest === '' && Date.now() < deadline) {
+      digest = (await client.list()).models[0]!.digest;
+      if (digest === '') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(digest).toBe(expected);
+    await client.generate({ model: TEST_MODEL, prompt: '' });
+    expect((await client.ps()).models[0]!.digest).toBe(expected);
   });
 });
