@@ -103,6 +103,11 @@ export interface Backend {
   keepModel?(request: { model: string; keepAlive?: string | number }, signal: AbortSignal): Promise<'load' | 'unload'>;
   /** Engine work still running after its stream ended (a runaway the backend can see); absent when it cannot tell. */
   lingeringWork?(): LingeringWork[];
+  /**
+   * Auto mode switched to another backend: frees what it holds once its running
+   * work has ended, without cutting it (an in-process engine unloads its models).
+   */
+  retire?(): Promise<void>;
   /** Shutdown, after its streams have ended: frees what it holds (an in-process engine's models). */
   close?(): Promise<void>;
 }

@@ -202,6 +202,22 @@ export class EmbeddedBackend implements Backend {
     return ms;
   }
 
+  /**
+   * Auto mode moved to another backend (docs/embedded.md "Auto mode"): the streams
+   * already running here finish; each model unloads as soon as its last request
+   * ends, and llama.cpp is freed once none is loaded. A request that still comes
+   * (one that picked this backend just before the switch) is served, and its model
+   * unloads when it ends.
+   */
+  async retire(): Promise<void> {
+    await this.pool.retire();
+    // A late request loading a model again keeps llama.cpp (its model unloads when it ends).
+    if (!this.pool.empty) return;
+    const engine = this.engine;
+    this.engine = undefined;
+    await (await engine?.catch(() => undefined))?.llama.dispose().catch(() => {});
+  }
+
   /** Shutdown: every running generation is aborted and awaited (bounded), waiting requests refused, models unloaded. */
   async close(waitMs = 5000): Promise<void> {
     this.closed = true;

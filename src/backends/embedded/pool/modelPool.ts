@@ -39,6 +39,10 @@ export interface PoolOptions extends ContextShape {
  */
 export class ModelPool {
   private readonly slots = new Map<string, Slot>();
+  /** Auto mode moved on (retire()): every model unloads as soon as it is idle. */
+  private retired = false;
+  /** Called once at the next unload (retire() waits on models in use). */
+  private onUnloaded: Array<() => void> = [];
 
   constructor(
     private readonly engine: () => Promise<Engine>,
@@ -91,7 +95,7 @@ export class ModelPool {
    */
   async keep(file: ModelFile, keepAliveMs: number, onLoading: () => void): Promise<void> {
     const slot = this.slotOf(file);
-    slot.keepAliveMs = keepAliveMs;
+    slot.keepAliveMs = this.retired ? 0 : keepAliveMs;
     if (!slot.loaded) onLoading();
     await this.load(slot);
     if (slot.gate.idle) this.idle(slot);
@@ -121,7 +125,7 @@ export class ModelPool {
 
   /** In use: no unload timer runs, and the request's keep_alive is the model's from now on. */
   private keepUntilIdle(slot: Slot, keepAliveMs: number): void {
-    slot.keepAliveMs = keepAliveMs;
+    slot.keepAliveMs = this.retired ? 0 : keepAliveMs;
     clearTimeout(slot.unloadTimer);
     slot.unloadTimer = undefined;
     slot.expiresAt = undefined;
@@ -164,7 +168,7 @@ export class ModelPool {
     slot.expiresAt = undefined;
     if (!slot.loaded) return;
     if (slot.keepAliveMs === Infinity) return;
-    if (slot.keepAliveMs <= 0) return void this.unload(slot, 'keep_alive');
+    if (slot.keepAliveMs <= 0) return void this.unload(slot, this.retired ? 'backend_switched' : 'keep_alive');
     slot.expiresAt = Date.now() + slot.keepAliveMs;
     slot.unloadTimer = setTimeout(() => void this.unload(slot, 'keep_alive'), slot.keepAliveMs);
     slot.unloadTimer.unref();
@@ -179,11 +183,13 @@ export class ModelPool {
     slot.loaded = undefined;
     const unloading = loaded.dispose().then(() => {
       this.log.info('engine_model_unloaded', { model: loaded.name, why, loaded_s: Math.round((Date.now() - loaded.loadedAt) / 1000) });
+      for (const resolve of this.onUnloaded.splice(0)) resolve();
     });
-    slot.unloading = unloading.finally(() => {
-      if (slot.unloading === unloading) slot.unloading = undefined;
+    const tracked: Promise<void> = unloading.finally(() => {
+      if (slot.unloading === tracked) slot.unloading = undefined;
     });
-    return slot.unloading;
+    slot.unloading = tracked;
+    return tracked;
   }
 
   /** The models loaded now (Ollama's `/api/ps`), with their memory and when they unload. */
@@ -195,6 +201,31 @@ export class ModelPool {
       out.push({ loaded: slot.loaded, expiresAt: expires === undefined ? undefined : new Date(expires).toISOString(), memory: slot.loaded.memory() });
     }
     return out;
+  }
+
+  /**
+   * Auto mode switched to another backend: each model unloads as soon as its
+   * requests have ended (without cutting them, nor refusing one that still comes),
+   * and from now on after every request. Resolves once none is loaded.
+   */
+  async retire(): Promise<void> {
+    this.retired = true;
+    for (const slot of this.slots.values()) slot.keepAliveMs = 0;
+    while (!this.empty) {
+      const busy = [...this.slots.values()].filter((slot) => slot.loading || slot.loaded || slot.unloading);
+      for (const slot of busy) {
+        await slot.loading?.catch(() => {});
+        if (slot.gate.idle) await this.unload(slot, 'backend_switched');
+        await slot.unloading;
+        // In use: its last request's end unloads it; wait for that.
+        if (slot.loaded) await new Promise<void>((resolve) => this.onUnloaded.push(resolve));
+      }
+    }
+  }
+
+  /** No model loaded, loading or unloading. */
+  get empty(): boolean {
+    return [...this.slots.values()].every((slot) => !slot.loading && !slot.loaded && !slot.unloading);
   }
 
   /** Refuses the waiting requests and unloads every model; the caller has ended the running ones first. */
