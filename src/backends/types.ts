@@ -94,8 +94,20 @@ export interface Backend {
   version(signal?: AbortSignal): Promise<string | undefined>;
   /** One embedding vector per input; an `unsupported` BackendError from a backend without embeddings. */
   embed(request: EmbedRequest, signal: AbortSignal): Promise<EmbedResult>;
+  /**
+   * Ollama's load and unload calls (`/api/chat` without messages, `/api/generate`
+   * without a prompt): loads the model and keeps it for `keepAlive`, or unloads it
+   * when `keepAlive` is 0; says which it did. Absent: the route only checks that
+   * the model exists (the upstream loads it on first use).
+   */
+  keepModel?(request: { model: string; keepAlive?: string | number }, signal: AbortSignal): Promise<'load' | 'unload'>;
   /** Engine work still running after its stream ended (a runaway the backend can see); absent when it cannot tell. */
   lingeringWork?(): LingeringWork[];
+  /**
+   * Auto mode switched to another backend: frees what it holds once its running
+   * work has ended, without cutting it (an in-process engine unloads its models).
+   */
+  retire?(): Promise<void>;
   /** Shutdown, after its streams have ended: frees what it holds (an in-process engine's models). */
   close?(): Promise<void>;
 }

@@ -129,6 +129,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const watch = options.backend
     ? undefined
     : watchAuto(config, log, ctx.backend, (found) => {
+        // The one left frees what it holds once its streams have ended (an in-process engine's models).
+        void ctx.backend.retire?.().catch(() => {});
         ctx.backend = found.backend;
         ctx.defaultModel = found.defaultModel;
       }, config.backendProbeMs);

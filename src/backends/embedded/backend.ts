@@ -107,6 +107,24 @@ export class EmbeddedBackend implements Backend {
     }
   }
 
+  /**
+   * Ollama's load/unload call (docs/embedded.md "Loading and unloading"): loads the
+   * model without taking a sequence and keeps it for `keep_alive`; `keep_alive: 0`
+   * unloads it now (when a request still uses it, as soon as that ends).
+   */
+  async keepModel(request: { model: string; keepAlive?: string | number }): Promise<'load' | 'unload'> {
+    if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
+    const file = await this.catalog.file(request.model);
+    const keepAliveMs = this.keepAliveOf(request);
+    if (keepAliveMs <= 0) {
+      await this.pool.drop(file);
+      return 'unload';
+    }
+    await this.engineModule();
+    await this.pool.keep(file, keepAliveMs, () => {});
+    return 'load';
+  }
+
   lingeringWork(): LingeringWork[] {
     return this.work.lingering();
   }
@@ -182,6 +200,22 @@ export class EmbeddedBackend implements Backend {
     const ms = parseKeepAlive(request.keepAlive);
     if (ms === undefined) throw new BackendError('invalid_request', `keep_alive must be a duration (5m, 30s) or a number of seconds, got ${JSON.stringify(request.keepAlive)}`);
     return ms;
+  }
+
+  /**
+   * Auto mode moved to another backend (docs/embedded.md "Auto mode"): the streams
+   * already running here finish; each model unloads as soon as its last request
+   * ends, and llama.cpp is freed once none is loaded. A request that still comes
+   * (one that picked this backend just before the switch) is served, and its model
+   * unloads when it ends.
+   */
+  async retire(): Promise<void> {
+    await this.pool.retire();
+    // A late request loading a model again keeps llama.cpp (its model unloads when it ends).
+    if (!this.pool.empty) return;
+    const engine = this.engine;
+    this.engine = undefined;
+    await (await engine?.catch(() => undefined))?.llama.dispose().catch(() => {});
   }
 
   /** Shutdown: every running generation is aborted and awaited (bounded), waiting requests refused, models unloaded. */

@@ -1,6 +1,7 @@
 import type { ModelDescription } from '../../modelInfo.js';
 import { BackendError } from '../../types.js';
 import type { EngineModule } from '../engineModule.js';
+import { fileDigests } from './fileDigests.js';
 import { describeGguf } from './ggufInfo.js';
 import { findModelFile, listModelFiles, modelNotFound, type ModelFile } from './modelFiles.js';
 
@@ -21,8 +22,11 @@ export class ModelCatalog {
     private readonly engine: () => Promise<EngineModule>,
   ) {}
 
-  files(): Promise<ModelFile[]> {
-    return listModelFiles(this.dir);
+  /** The files; their digests are computed in the background from the first listing on (fileDigests.ts). */
+  async files(): Promise<ModelFile[]> {
+    const files = await listModelFiles(this.dir);
+    fileDigests.compute(files);
+    return files;
   }
 
   /** The file of model `name`; a `model_not_found` BackendError naming the models there are. */
@@ -42,7 +46,14 @@ export class ModelCatalog {
     return this.describe(await this.file(name));
   }
 
+  /** What the header says, and the file's sha256 once it is known (Ollama's `digest`). */
   async describe(file: ModelFile): Promise<ModelDescription> {
+    const description = await this.fromHeader(file);
+    const digest = fileDigests.known(file);
+    return digest ? { ...description, digest } : description;
+  }
+
+  private async fromHeader(file: ModelFile): Promise<ModelDescription> {
     const key = `${file.size}:${file.modifiedAt.getTime()}`;
     const cached = this.described.get(file.path);
     if (cached?.key === key) return cached.description;

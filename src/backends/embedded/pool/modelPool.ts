@@ -39,6 +39,10 @@ export interface PoolOptions extends ContextShape {
  */
 export class ModelPool {
   private readonly slots = new Map<string, Slot>();
+  /** Auto mode moved on (retire()): every model unloads as soon as it is idle. */
+  private retired = false;
+  /** Called once at the next unload (retire() waits on models in use). */
+  private onUnloaded: Array<() => void> = [];
 
   constructor(
     private readonly engine: () => Promise<Engine>,
@@ -84,6 +88,32 @@ export class ModelPool {
     };
   }
 
+  /**
+   * Ollama's load call (a chat with no messages): loads `file`'s model without
+   * taking a sequence, and keeps it for `keepAliveMs` from now (from its last
+   * request's end when one is running).
+   */
+  async keep(file: ModelFile, keepAliveMs: number, onLoading: () => void): Promise<void> {
+    const slot = this.slotOf(file);
+    slot.keepAliveMs = this.retired ? 0 : keepAliveMs;
+    if (!slot.loaded) onLoading();
+    await this.load(slot);
+    if (slot.gate.idle) this.idle(slot);
+  }
+
+  /**
+   * Ollama's unload call (`keep_alive: 0` and no messages): unloads the model now
+   * when idle; when a request uses it, the last one to end unloads it.
+   */
+  async drop(file: ModelFile): Promise<void> {
+    const slot = this.slots.get(file.path);
+    if (!slot) return;
+    slot.keepAliveMs = 0;
+    await slot.loading?.catch(() => {});
+    if (slot.gate.idle) await this.unload(slot, 'unload_request');
+    await slot.unloading;
+  }
+
   private slotOf(file: ModelFile): Slot {
     let slot = this.slots.get(file.path);
     if (!slot) {
@@ -95,7 +125,7 @@ export class ModelPool {
 
   /** In use: no unload timer runs, and the request's keep_alive is the model's from now on. */
   private keepUntilIdle(slot: Slot, keepAliveMs: number): void {
-    slot.keepAliveMs = keepAliveMs;
+    slot.keepAliveMs = this.retired ? 0 : keepAliveMs;
     clearTimeout(slot.unloadTimer);
     slot.unloadTimer = undefined;
     slot.expiresAt = undefined;
@@ -128,9 +158,17 @@ export class ModelPool {
 
   private leave(slot: Slot): void {
     slot.gate.leave();
-    if (!slot.gate.idle || !slot.loaded) return;
+    if (slot.gate.idle) this.idle(slot);
+  }
+
+  /** Idle now: the unload timer of its keep_alive starts (again). */
+  private idle(slot: Slot): void {
+    clearTimeout(slot.unloadTimer);
+    slot.unloadTimer = undefined;
+    slot.expiresAt = undefined;
+    if (!slot.loaded) return;
     if (slot.keepAliveMs === Infinity) return;
-    if (slot.keepAliveMs <= 0) return void this.unload(slot, 'keep_alive');
+    if (slot.keepAliveMs <= 0) return void this.unload(slot, this.retired ? 'backend_switched' : 'keep_alive');
     slot.expiresAt = Date.now() + slot.keepAliveMs;
     slot.unloadTimer = setTimeout(() => void this.unload(slot, 'keep_alive'), slot.keepAliveMs);
     slot.unloadTimer.unref();
@@ -145,11 +183,13 @@ export class ModelPool {
     slot.loaded = undefined;
     const unloading = loaded.dispose().then(() => {
       this.log.info('engine_model_unloaded', { model: loaded.name, why, loaded_s: Math.round((Date.now() - loaded.loadedAt) / 1000) });
+      for (const resolve of this.onUnloaded.splice(0)) resolve();
     });
-    slot.unloading = unloading.finally(() => {
-      if (slot.unloading === unloading) slot.unloading = undefined;
+    const tracked: Promise<void> = unloading.finally(() => {
+      if (slot.unloading === tracked) slot.unloading = undefined;
     });
-    return slot.unloading;
+    slot.unloading = tracked;
+    return tracked;
   }
 
   /** The models loaded now (Ollama's `/api/ps`), with their memory and when they unload. */
@@ -161,6 +201,31 @@ export class ModelPool {
       out.push({ loaded: slot.loaded, expiresAt: expires === undefined ? undefined : new Date(expires).toISOString(), memory: slot.loaded.memory() });
     }
     return out;
+  }
+
+  /**
+   * Auto mode switched to another backend: each model unloads as soon as its
+   * requests have ended (without cutting them, nor refusing one that still comes),
+   * and from now on after every request. Resolves once none is loaded.
+   */
+  async retire(): Promise<void> {
+    this.retired = true;
+    for (const slot of this.slots.values()) slot.keepAliveMs = 0;
+    while (!this.empty) {
+      const busy = [...this.slots.values()].filter((slot) => slot.loading || slot.loaded || slot.unloading);
+      for (const slot of busy) {
+        await slot.loading?.catch(() => {});
+        if (slot.gate.idle) await this.unload(slot, 'backend_switched');
+        await slot.unloading;
+        // In use: its last request's end unloads it; wait for that.
+        if (slot.loaded) await new Promise<void>((resolve) => this.onUnloaded.push(resolve));
+      }
+    }
+  }
+
+  /** No model loaded, loading or unloading. */
+  get empty(): boolean {
+    return [...this.slots.values()].every((slot) => !slot.loading && !slot.loaded && !slot.unloading);
   }
 
   /** Refuses the waiting requests and unloads every model; the caller has ended the running ones first. */

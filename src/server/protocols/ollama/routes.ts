@@ -5,6 +5,7 @@ import { clientGoneSignal } from '../../http/clientGone.js';
 import type { JarvisContext } from '../../context.js';
 import { defaultModel } from '../../streaming/defaultModel.js';
 import { HttpError, installErrorHandling } from '../../errors.js';
+import type { Backend } from '../../../backends/types.js';
 import { serveStream, type StreamedReply } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
 import { ollamaErrorBody } from './errors.js';
@@ -41,12 +42,23 @@ async function upstream<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Ollama's answer to a request with nothing to generate: it loads the model and says so. */
-async function loadReply(ctx: Pick<JarvisContext, 'backend'>, reply: FastifyReply, model: string, field: 'message' | 'response', unload: boolean) {
-  // The upstream loads a model on its first use; here Jarvis checks only that it exists.
-  await upstream(() => ctx.backend.showModel(model, AbortSignal.timeout(5000)));
+/**
+ * Ollama's answer to a request with nothing to generate: it loads the model (or,
+ * with `keep_alive: 0`, unloads it) and says which. A backend that can do that
+ * itself does (Backend.keepModel); for the others Jarvis checks that the model
+ * exists, and the upstream loads it on first use.
+ */
+async function loadReply(backend: Backend, reply: FastifyReply, model: string, field: 'message' | 'response', keepAlive: string | number | null | undefined) {
+  let done: 'load' | 'unload';
+  if (backend.keepModel) {
+    const request = { model, ...(keepAlive !== undefined && keepAlive !== null ? { keepAlive } : {}) };
+    done = await upstream(() => backend.keepModel!(request, clientGoneSignal(reply)));
+  } else {
+    await upstream(() => backend.showModel(model, AbortSignal.timeout(5000)));
+    done = keepAlive === 0 || keepAlive === '0' ? 'unload' : 'load';
+  }
   const said = field === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
-  return reply.send({ model, created_at: new Date().toISOString(), ...said, done: true, done_reason: unload ? 'unload' : 'load' });
+  return reply.send({ model, created_at: new Date().toISOString(), ...said, done: true, done_reason: done });
 }
 
 /** `stream: false` → one JSON object; absent or true → NDJSON lines (Ollama's default). */
@@ -100,7 +112,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
         const model = body.model ?? (await defaultModel(ctx, backend));
-        if (!body.messages || body.messages.length === 0) return loadReply(ctx, reply, model, 'message', body.keep_alive === 0 || body.keep_alive === '0');
+        if (!body.messages || body.messages.length === 0) return loadReply(backend, reply, model, 'message', body.keep_alive);
         const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model));
         return serveStream(ctx.starter, request, reply, {
           backend,
@@ -118,7 +130,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const backend = ctx.backend;
         const model = body.model ?? (await defaultModel(ctx, backend));
         if (!body.prompt && !(body.images && body.images.length > 0)) {
-          return loadReply(ctx, reply, model, 'response', body.keep_alive === 0 || body.keep_alive === '0');
+          return loadReply(backend, reply, model, 'response', body.keep_alive);
         }
         const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model));
         const conversation = backendRequest.messages;
