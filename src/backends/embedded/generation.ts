@@ -20,6 +20,7 @@ export class Generation {
   private result: LlamaChatResponse<ChatModelFunctions> | undefined;
   private failure: unknown;
   private ended = false;
+  private promptTokens = 0;
   private completionTokens = 0;
   /** Token chunks handed out so far. */
   private yieldedTokens = 0;
@@ -69,8 +70,6 @@ export class Generation {
     });
   }
 
-  private promptTokens = 0;
-
   /** Whether `generateResponse` has returned. */
   get finished(): boolean {
     return this.ended;
@@ -117,7 +116,7 @@ export class Generation {
         detail: this.failure instanceof Error ? this.failure.message : String(this.failure),
       });
     }
-    if (this.failure === undefined && this.controller.signal.aborted) return;
+    if (this.controller.signal.aborted) return;
     const end = this.result ? finish(this.plan, this.result) : { chunks: [], reason: 'stop' as const };
     const last = this.pending;
     this.pending = [];

@@ -1,4 +1,4 @@
-import { authHeaders } from '../../diagnostics/live/apiKey.js';
+import { readMetricsText } from './metricsText.js';
 
 // The engine's verdict on each cancel (docs/operations.md "Stop at the engine"), as the matrix reads it
 // from `GET /metrics`: how many cancels each row caused and whether the engine confirmed it stopped.
@@ -7,13 +7,8 @@ import { authHeaders } from '../../diagnostics/live/apiKey.js';
 export type CancelTotals = Record<string, number>;
 
 export async function readCancelTotals(baseUrl: string): Promise<CancelTotals | undefined> {
-  try {
-    const res = await fetch(new URL('/metrics', baseUrl), { headers: authHeaders(), signal: AbortSignal.timeout(5000) });
-    if (res.status !== 200) return undefined;
-    return parseCancelTotals(await res.text());
-  } catch {
-    return undefined;
-  }
+  const text = await readMetricsText(baseUrl);
+  return text === undefined ? undefined : parseCancelTotals(text);
 }
 
 /** Prometheus text format; a server without the series (an older Jarvis) gives no totals. */

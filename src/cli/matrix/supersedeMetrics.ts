@@ -1,4 +1,4 @@
-import { authHeaders } from '../../diagnostics/live/apiKey.js';
+import { readMetricsText } from './metricsText.js';
 
 /** The supersede-wait histogram's totals per outcome, read from `GET /metrics`. */
 export interface SupersedeTotals {
@@ -7,13 +7,8 @@ export interface SupersedeTotals {
 }
 
 export async function readSupersedeTotals(baseUrl: string): Promise<SupersedeTotals | undefined> {
-  try {
-    const res = await fetch(new URL('/metrics', baseUrl), { headers: authHeaders(), signal: AbortSignal.timeout(5000) });
-    if (res.status !== 200) return undefined;
-    return parseSupersedeTotals(await res.text());
-  } catch {
-    return undefined;
-  }
+  const text = await readMetricsText(baseUrl);
+  return text === undefined ? undefined : parseSupersedeTotals(text);
 }
 
 /** Prometheus text format, only the two series the matrix needs. */
