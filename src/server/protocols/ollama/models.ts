@@ -1,4 +1,5 @@
 import type { ModelDescription, ModelDetails, RunningModel } from '../../../backends/modelInfo.js';
+import { ollamaName } from './modelNames.js';
 
 // ModelDescription in Ollama's shapes (api/types.go ListModelResponse,
 // ProcessModelResponse, ShowResponse). Every field a client reads is present,
@@ -17,10 +18,13 @@ function details(d: ModelDetails | undefined) {
   };
 }
 
+// Names are listed with a tag, as Ollama lists them (modelNames.ts says why).
+
 export function tagsEntry(m: ModelDescription) {
+  const name = ollamaName(m.name);
   return {
-    name: m.name,
-    model: m.name,
+    name,
+    model: name,
     modified_at: m.modifiedAt ?? EPOCH,
     size: m.size ?? 0,
     digest: m.digest ?? '',
@@ -30,9 +34,10 @@ export function tagsEntry(m: ModelDescription) {
 }
 
 export function psEntry(m: RunningModel) {
+  const name = ollamaName(m.name);
   return {
-    name: m.name,
-    model: m.name,
+    name,
+    model: name,
     size: m.size ?? 0,
     digest: m.digest ?? '',
     details: details(m.details),

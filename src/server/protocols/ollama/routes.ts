@@ -10,6 +10,7 @@ import { serveStream, type StreamedReply } from '../../streaming/serveStream.js'
 import { sessionOf } from '../../streaming/session.js';
 import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
+import { ModelNames, ollamaName } from './modelNames.js';
 import { psEntry, showBody, tagsEntry } from './models.js';
 import { chatRequest, generateRequest } from './request.js';
 import {
@@ -48,7 +49,8 @@ async function upstream<T>(call: () => Promise<T>): Promise<T> {
  * itself does (Backend.keepModel); for the others Jarvis checks that the model
  * exists, and the upstream loads it on first use.
  */
-async function loadReply(backend: Backend, reply: FastifyReply, model: string, field: 'message' | 'response', keepAlive: string | number | null | undefined) {
+async function loadReply(backend: Backend, reply: FastifyReply, names: RequestModel, field: 'message' | 'response', keepAlive: string | number | null | undefined) {
+  const model = names.upstream;
   let done: 'load' | 'unload';
   if (backend.keepModel) {
     const request = { model, ...(keepAlive !== undefined && keepAlive !== null ? { keepAlive } : {}) };
@@ -58,7 +60,13 @@ async function loadReply(backend: Backend, reply: FastifyReply, model: string, f
     done = keepAlive === 0 || keepAlive === '0' ? 'unload' : 'load';
   }
   const said = field === 'message' ? { message: { role: 'assistant', content: '' } } : { response: '' };
-  return reply.send({ model, created_at: new Date().toISOString(), ...said, done: true, done_reason: done });
+  return reply.send({ model: names.shown, created_at: new Date().toISOString(), ...said, done: true, done_reason: done });
+}
+
+/** A request's model: the upstream's id (what the backend is sent) and the name the client used (what it reads back). */
+interface RequestModel {
+  upstream: string;
+  shown: string;
 }
 
 /** `stream: false` → one JSON object; absent or true → NDJSON lines (Ollama's default). */
@@ -76,6 +84,13 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
 export type OllamaRoutesContext = Pick<JarvisContext, 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
 
 export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
+  const names = new ModelNames();
+  /** The model a request names (`plain` or `plain:latest` alike), or the default model, as both ids. */
+  const modelOf = async (backend: Backend, asked: string | undefined): Promise<RequestModel> => {
+    if (asked) return { upstream: await names.upstreamId(backend, asked), shown: asked };
+    const model = await defaultModel(ctx, backend);
+    return { upstream: model, shown: ollamaName(model) };
+  };
   void app.register(
     async (api) => {
       installErrorHandling(api, ctx.log, ollamaErrorBody);
@@ -103,7 +118,9 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
       api.post<{ Body: OllamaShowBody }>('/show', { schema: { body: showBodySchema } }, async (request) => {
         const name = request.body.model || request.body.name;
         if (!name) throw new HttpError('invalid_request', 'model is required');
-        return showBody(await upstream(() => ctx.backend.showModel(name, AbortSignal.timeout(5000))));
+        const backend = ctx.backend;
+        const id = await names.upstreamId(backend, name);
+        return showBody(await upstream(() => backend.showModel(id, AbortSignal.timeout(5000))));
       });
 
       api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema }, config: { startsStream: true } }, async (request, reply) => {
@@ -111,15 +128,15 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
-        const model = body.model ?? (await defaultModel(ctx, backend));
+        const model = await modelOf(backend, body.model);
         if (!body.messages || body.messages.length === 0) return loadReply(backend, reply, model, 'message', body.keep_alive);
-        const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model));
+        const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model.upstream));
         return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
-          model,
+          model: model.upstream,
           request: backendRequest,
-          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId }),
+          writer: writerFor(body.stream, { endpoint: 'chat', model: model.shown, sessionId }),
         });
       });
 
@@ -128,20 +145,20 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
-        const model = body.model ?? (await defaultModel(ctx, backend));
+        const model = await modelOf(backend, body.model);
         if (!body.prompt && !(body.images && body.images.length > 0)) {
           return loadReply(backend, reply, model, 'response', body.keep_alive);
         }
-        const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model));
+        const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model.upstream));
         const conversation = backendRequest.messages;
         return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
-          model,
+          model: model.upstream,
           request: backendRequest,
           writer: writerFor(body.stream, {
             endpoint: 'generate',
-            model,
+            model: model.shown,
             sessionId,
             context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
           }),
@@ -150,10 +167,12 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
 
       const embed = async (reply: FastifyReply, model: string, input: string[], body: OllamaEmbedBody | OllamaEmbeddingsBody): Promise<{ result: EmbedResult; ms: number }> => {
         const started = performance.now();
+        const backend = ctx.backend;
+        const id = await names.upstreamId(backend, model);
         const result = await upstream(() =>
-          ctx.backend.embed(
+          backend.embed(
             {
-              model,
+              model: id,
               input,
               ...('truncate' in body && typeof body.truncate === 'boolean' ? { truncate: body.truncate } : {}),
               ...('dimensions' in body && typeof body.dimensions === 'number' && body.dimensions > 0 ? { dimensions: body.dimensions } : {}),
