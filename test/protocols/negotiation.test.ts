@@ -63,7 +63,7 @@ describe('format negotiation', () => {
 });
 
 describe('the session rules hold in every format', () => {
-  it('JSON (no "stream"): a newer prompt supersedes it; it answers 200 with what it had, finish_reason "superseded"', async () => {
+  it('JSON (no "stream"): a newer prompt supersedes it; it answers 200 with what it had, finish_reason "stop", cancel_reason "superseded"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = (p) => (p === 'A' ? slow(p) : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
     const a = postChat(j.url, body('A'), { 'content-type': 'application/json', 'x-session-id': 'json-sup' });
@@ -72,8 +72,8 @@ describe('the session rules hold in every format', () => {
     const b = chat(j.url, { session: 'json-sup', prompt: 'B', model: 'fake-llama:latest' });
     const resA = await a;
     expect(resA.status).toBe(200);
-    const completion = (await resA.json()) as { choices: Array<{ message: { content: string }; finish_reason: string }> };
-    expect(completion.choices[0]!.finish_reason).toBe('superseded');
+    const completion = (await resA.json()) as { choices: Array<{ message: { content: string }; finish_reason: string; cancel_reason?: string }> };
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'superseded' });
     expect(completion.choices[0]!.message.content).toMatch(/^A#0 A#1 /);
     await b.finished;
     expect(b.text).toBe('B1 B2');
@@ -81,15 +81,15 @@ describe('the session rules hold in every format', () => {
     expect(upA.aborted).toBe(true);
   });
 
-  it('JSON (no "stream"): Stop ends it with finish_reason "stopped" and closes the upstream', async () => {
+  it('JSON (no "stream"): Stop ends it with finish_reason "stop", cancel_reason "stopped", and closes the upstream', async () => {
     j = await startTestJarvis();
     j.fake!.plan = slow;
     const a = postChat(j.url, body('A'), { 'content-type': 'application/json', 'x-session-id': 'json-stop' });
     const up = await j.fake!.waitForRequest();
     await expect.poll(() => up.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
     expect((await postJson(`${j.url}/v1/sessions/json-stop/stop`, '')).body).toMatchObject({ stopped: true });
-    const completion = (await (await a).json()) as { choices: Array<{ finish_reason: string }> };
-    expect(completion.choices[0]!.finish_reason).toBe('stopped');
+    const completion = (await (await a).json()) as { choices: Array<{ finish_reason: string; cancel_reason?: string }> };
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'stopped' });
     await up.closed;
     expect(up.aborted).toBe(true);
   });
@@ -103,24 +103,24 @@ describe('the session rules hold in every format', () => {
     // Wait until A has sent reasoning, then supersede it.
     await reading.reasoned;
     const b = await postChat(j.url, body('B', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-sup' });
-    const chunksA = (await reading.all) as Array<{ choices?: Array<{ delta: Record<string, unknown>; finish_reason: string | null }> }>;
+    const chunksA = (await reading.all) as Array<{ choices?: Array<{ delta: Record<string, unknown>; finish_reason: string | null; cancel_reason?: string }> }>;
     expect(chunksA.some((c) => typeof c.choices?.[0]?.delta.reasoning_content === 'string')).toBe(true);
-    expect(chunksA.at(-2)?.choices?.[0]?.finish_reason).toBe('superseded');
+    expect(chunksA.at(-2)?.choices?.[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'superseded' });
     const chunksB = (await sseData(b)) as Array<{ choices?: Array<{ delta: { content?: string } }> }>;
     expect(chunksB.map((c) => c.choices?.[0]?.delta.content ?? '').join('')).toBe('B1 B2');
     await upA.closed;
     expect(upA.aborted).toBe(true);
   });
 
-  it('SSE while thinking: Stop ends it with finish_reason "stopped"', async () => {
+  it('SSE while thinking: Stop ends it with finish_reason "stop" and cancel_reason "stopped"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = () => ({ thinking: Array.from({ length: 400 }, (_, i) => `hmm${i} `), tokens: ['never'], tokenMs: 10 });
     const a = await postChat(j.url, body('A', { stream: true }), { 'content-type': 'application/json', 'x-session-id': 'sse-stop' });
     const reading = readSse(a, 3);
     await reading.reasoned;
     expect((await postJson(`${j.url}/v1/sessions/sse-stop/stop`, '')).body).toMatchObject({ stopped: true });
-    const chunks = (await reading.all) as Array<{ choices?: Array<{ finish_reason: string | null }> }>;
-    expect(chunks.at(-2)?.choices?.[0]?.finish_reason).toBe('stopped');
+    const chunks = (await reading.all) as Array<{ choices?: Array<{ finish_reason: string | null; cancel_reason?: string }> }>;
+    expect(chunks.at(-2)?.choices?.[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'stopped' });
     const end = await waitForLog(j.logFile, 'stream_end', { session: 'sse-stop' });
     expect(end.fields.reason).toBe('stopped');
   });

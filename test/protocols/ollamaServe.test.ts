@@ -145,7 +145,7 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
     expect(end.fields.reason).toBe('client_closed');
   });
 
-  it('a second chat on the same session supersedes the first: it ends with done_reason "superseded"', async () => {
+  it('a second chat on the same session supersedes the first: it ends with done_reason "stop", cancel_reason "superseded"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = (p) => (p === 'A' ? slow(p) : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
     const first = await client(j, 'ol-two').chat({ model: MODEL, messages: [{ role: 'user', content: 'A' }], stream: true });
@@ -157,7 +157,7 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
     const second = await client(j, 'ol-two').chat({ model: MODEL, messages: [{ role: 'user', content: 'B' }] });
     await firstDone;
     const last = firstParts.at(-1)!;
-    expect(last).toMatchObject({ done: true, done_reason: 'superseded', message: { content: '' } });
+    expect(last).toMatchObject({ done: true, done_reason: 'stop', cancel_reason: 'superseded', message: { content: '' } });
     expect(last.eval_count).toBe(firstParts.length - 1);
     expect(firstParts.map((p) => p.message.content).join('')).not.toContain('B1');
     expect(second).toMatchObject({ message: { content: 'B1 B2' }, done_reason: 'stop' });
@@ -166,7 +166,7 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
     expect(upA.aborted).toBe(true);
   });
 
-  it('Stop on the session ends a streamed chat with done_reason "stopped", a stream:false one with what it had', async () => {
+  it('Stop on the session ends a streamed chat with cancel_reason "stopped", a stream:false one with what it had', async () => {
     j = await startTestJarvis();
     j.fake!.plan = slow;
     const stream = await client(j, 'ol-stop').chat({ model: MODEL, messages: [{ role: 'user', content: 'A' }], stream: true });
@@ -178,14 +178,14 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
     const stop = await fetch(`${j.url}/v1/sessions/ol-stop/stop`, { method: 'POST' });
     expect(await stop.json()).toMatchObject({ stopped: true });
     await reading;
-    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stopped' });
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop', cancel_reason: 'stopped' });
 
     const pending = client(j, 'ol-stop2').generate({ model: MODEL, prompt: 'P' });
     const upstream = await j.fake!.waitForRequest((r) => r.prompt === 'P');
     await expect.poll(() => upstream.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
     await fetch(`${j.url}/v1/sessions/ol-stop2/stop`, { method: 'POST' });
     const res = await pending;
-    expect(res.done_reason).toBe('stopped');
+    expect(res).toMatchObject({ done_reason: 'stop', cancel_reason: 'stopped' });
     // What Jarvis had read when the stop came: a prefix of the reply, and short of all of it.
     const had = res.response ?? '';
     expect(reply('P', 400).startsWith(had)).toBe(true);
@@ -342,7 +342,7 @@ describe('Ollama API: thinking, tools, images and parameters', () => {
     await expect.poll(() => parts.length, { timeout: 10_000 }).toBeGreaterThan(2);
     const second = await client(j, 'ol-think').chat({ model: MODEL, messages: [{ role: 'user', content: 'B' }] });
     await reading;
-    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'superseded' });
+    expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop', cancel_reason: 'superseded' });
     expect(second.message.content).toBe('B');
     const upA = await j.fake!.waitForRequest((r) => r.prompt === 'A');
     await upA.closed;
@@ -386,7 +386,7 @@ describe('Ollama API in front of the demo backend', () => {
     const chat = await c.chat({ model: 'jarvis-demo', messages: [{ role: 'user', content: 'hi' }] });
     expect(chat.message.content).toMatch(/demo backend/);
     expect(chat.done_reason).toBe('stop');
-    expect((await c.list()).models.map((m) => m.name)).toEqual(['jarvis-demo']);
+    expect((await c.list()).models.map((m) => m.name)).toEqual(['jarvis-demo:latest']);
     await expect(c.embed({ model: 'jarvis-demo', input: 'x' })).rejects.toMatchObject({ status_code: 501, error: expect.stringMatching(/no embedding model/) });
   });
 });

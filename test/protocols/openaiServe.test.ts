@@ -93,7 +93,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     expect(end.fields.reason).toBe('client_closed');
   });
 
-  it('two clients on one session: the older stream ends with finish_reason "superseded"', async () => {
+  it('two clients on one session: the older stream ends with finish_reason "stop" and cancel_reason "superseded"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = (p) => (p === 'A' ? slow(p) : { tokens: ['B1 ', 'B2'], tokenMs: 5 });
     const first = await client(j, 'oa-two').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'A' }], stream: true });
@@ -105,7 +105,8 @@ describe('OpenAI-compatible API (official openai client)', () => {
     // The second client names the same session with the header (a `user` field would not).
     const second = await client(j, 'oa-two').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'B' }], stream: false, user: 'someone' });
     await firstDone;
-    expect(firstChunks.at(-1)?.choices[0]?.finish_reason).toBe('superseded');
+    // An OpenAI value the package knows, and Jarvis's reason beside it.
+    expect(firstChunks.at(-1)?.choices[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'superseded' });
     expect(firstChunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).not.toContain('B1');
     expect(second.choices[0]).toMatchObject({ message: { content: 'B1 B2' }, finish_reason: 'stop' });
     const upA = await j.fake!.waitForRequest((r) => r.prompt === 'A');
@@ -113,7 +114,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     expect(upA.aborted).toBe(true);
   });
 
-  it('a stream:false request that is stopped answers 200 with what it had and finish_reason "stopped"', async () => {
+  it('a stream:false request that is stopped answers 200 with what it had, finish_reason "stop" and cancel_reason "stopped"', async () => {
     j = await startTestJarvis();
     j.fake!.plan = slow;
     const pending = client(j, 'oa-stop').chat.completions.create({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'A' }], stream: false });
@@ -122,7 +123,7 @@ describe('OpenAI-compatible API (official openai client)', () => {
     const stop = await fetch(`${j.url}/v1/sessions/oa-stop/stop`, { method: 'POST' });
     expect(await stop.json()).toMatchObject({ stopped: true });
     const completion = await pending;
-    expect(completion.choices[0]?.finish_reason).toBe('stopped');
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'stopped' });
     expect(completion.choices[0]?.message.content).toMatch(/^A#0 A#1 /);
   });
 

@@ -162,7 +162,7 @@ describe('sessions belong to their key', () => {
     expect(events(j.logFile, 'stream_cancelled')).toHaveLength(0);
     const a2 = await ollamaChat(ALICE, 'B');
     const aLines = (await aText).trim().split('\n').map((l) => JSON.parse(l) as { done: boolean; done_reason?: string });
-    expect(aLines.at(-1)).toMatchObject({ done: true, done_reason: 'superseded' });
+    expect(aLines.at(-1)).toMatchObject({ done: true, done_reason: 'stop', cancel_reason: 'superseded' });
     await a2.text();
   });
 

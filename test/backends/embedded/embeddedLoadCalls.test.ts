@@ -26,7 +26,7 @@ describe("Ollama's load and unload calls on the embedded engine", () => {
     const loaded = await client.chat({ model: TEST_MODEL, messages: [], keep_alive: '10m' });
     expect(loaded).toMatchObject({ model: TEST_MODEL, done: true, done_reason: 'load', message: { role: 'assistant', content: '' } });
     const ps = (await client.ps()).models;
-    expect(ps.map((m) => m.name)).toEqual([TEST_MODEL]);
+    expect(ps.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
     // Kept for the call's keep_alive, counted from the call.
     expect(new Date(ps[0]!.expires_at).getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
     expect(events(j.logFile, 'engine_model_loaded', { model: TEST_MODEL })).toHaveLength(1);
@@ -43,7 +43,7 @@ describe("Ollama's load and unload calls on the embedded engine", () => {
     const client = new Ollama({ host: j.url });
     const loaded = await client.generate({ model: TEST_MODEL, prompt: '' });
     expect(loaded).toMatchObject({ model: TEST_MODEL, done: true, done_reason: 'load', response: '' });
-    expect((await client.ps()).models.map((m) => m.name)).toEqual([TEST_MODEL]);
+    expect((await client.ps()).models.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
 
     const reply = await client.chat({ model: TEST_MODEL, messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 4, seed: 1 } });
     expect(reply.done).toBe(true);

@@ -37,7 +37,8 @@ describe('the Ollama API on the embedded engine', () => {
     expect(generated.response?.length).toBeGreaterThan(0);
 
     const tags = await client.list();
-    expect(tags.models.map((m) => m.name)).toEqual([TEST_MODEL]);
+    // Listed with a tag, as Ollama lists names (the embedded engine names a model by its file).
+    expect(tags.models.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
     expect(tags.models[0]).toMatchObject({ size: statSync(join(TEST_MODELS_DIR, `${TEST_MODEL}.gguf`)).size, details: { format: 'gguf', family: 'llama', quantization_level: 'F16' } });
     expect(tags.models[0]!.details.parameter_size).toMatch(/^\d+(\.\d)?[KMB]$/);
 
@@ -50,7 +51,7 @@ describe('the Ollama API on the embedded engine', () => {
     expect((await waitForLog(j.logFile, 'engine_model_loaded')).fields).toMatchObject({ node_llama_cpp: '3.21.1', gpu: 'false' });
 
     const ps = await client.ps();
-    expect(ps.models.map((m) => m.name)).toEqual([TEST_MODEL]);
+    expect(ps.models.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
     const running = ps.models[0]!;
     expect(running.size).toBeGreaterThan(1_000_000);
     expect(running.size_vram).toBe(0);
@@ -69,7 +70,7 @@ describe('the Ollama API on the embedded engine', () => {
     // Loaded again on the next request.
     const again = await client.generate({ model: TEST_MODEL, prompt: 'hi', stream: false, options: { num_predict: 4 } });
     expect(again.done).toBe(true);
-    expect((await client.ps()).models.map((m) => m.name)).toEqual([TEST_MODEL]);
+    expect((await client.ps()).models.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
   });
 
   it('a file that is not a GGUF is listed, and a request for it fails in words (the others still work)', async () => {
@@ -78,7 +79,7 @@ describe('the Ollama API on the embedded engine', () => {
     writeFileSync(join(dir, 'broken.gguf'), 'this is not a GGUF file at all, only text');
     j = await startTestJarvis({ JARVIS_BACKEND: 'embedded', ...EMBEDDED_TEST_ENV, JARVIS_MODELS_DIR: dir }, { fake: false });
     const client = ollama(j);
-    expect((await client.list()).models.map((m) => m.name)).toEqual(['broken', TEST_MODEL]);
+    expect((await client.list()).models.map((m) => m.name)).toEqual(['broken:latest', `${TEST_MODEL}:latest`]);
     const err = await client.generate({ model: 'broken', prompt: 'hi', stream: false }).catch((e: unknown) => e);
     expect(String((err as Error).message)).toContain('could not be loaded');
     const ok = await client.generate({ model: TEST_MODEL, prompt: 'hi', stream: false, options: { num_predict: 3 } });

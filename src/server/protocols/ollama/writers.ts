@@ -43,14 +43,14 @@ export function ollamaToolCall(call: ToolCall, index: number): OllamaToolCall {
 
 /**
  * `done_reason` of the last line: Ollama's `stop` / `length` (a reply that called
- * tools is `stop`, as Ollama says it), or, for a stream Jarvis cancelled, the
- * reason (`superseded`, `stopped`, `shutdown`), as the OpenAI adapter's
- * `finish_reason` does. Ollama itself has reasons beyond stop and length
- * (`load`, `unload`), so clients take an unknown one as an end.
+ * tools is `stop`, as Ollama says it). A stream Jarvis cancelled ends with `stop`,
+ * which every Ollama client knows, and says why in a field of its own,
+ * `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`), as the
+ * OpenAI adapter does (docs/api.md#ollama-api).
  */
-function doneReason(event: TerminalEvent): string {
-  if (event.type === 'done') return event.reason === 'tool_calls' ? 'stop' : event.reason;
-  return event.type === 'cancelled' ? event.reason : 'error';
+function doneReason(event: TerminalEvent): { done_reason: string; cancel_reason?: string } {
+  if (event.type === 'done') return { done_reason: event.reason === 'tool_calls' ? 'stop' : event.reason };
+  return event.type === 'cancelled' ? { done_reason: 'stop', cancel_reason: event.reason } : { done_reason: 'error' };
 }
 
 /** What a reply said, for the one object of `stream: false` (or the `context` of a streamed generate). */
@@ -73,7 +73,7 @@ function lastLine(options: OllamaWriterOptions, clock: ReplyClock, event: Termin
     created_at: clock.now(),
     ...said(options.endpoint, final),
     done: true,
-    done_reason: doneReason(event),
+    ...doneReason(event),
     ...(options.endpoint === 'generate' && options.context ? { context: options.context(reply()) } : {}),
     ...clock.metrics(usage.prompt_tokens, usage.completion_tokens),
   });
@@ -94,7 +94,7 @@ const NOTHING: Said = { content: '', thinking: '', toolCalls: [] };
  * first output, so an error before it (model not found, upstream down) is an HTTP
  * status with `{"error":"…"}`; an error after it is an `{"error":"…"}` line, which
  * ollama-js throws from its iterator. A cancelled stream ends with a normal last
- * line whose `done_reason` says why.
+ * line, `done_reason: "stop"`, whose `cancel_reason` says why.
  */
 export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
   private readonly clock = new ReplyClock();

@@ -5,12 +5,13 @@ import type { CancelReason, FinishReason, TerminalEvent, ToolCall } from '../../
 // are in errors.ts beside it.
 
 /**
- * `finish_reason` of a reply: OpenAI's own (`stop`, `length`, `tool_calls`,
- * `content_filter`), or, for a stream that Jarvis cancelled, the cancel reason
- * itself (`superseded`, `stopped`, `client_closed`, `shutdown`), so a client can
- * tell why the reply ended early.
+ * `finish_reason` of a reply: always one of OpenAI's own (`stop`, `length`,
+ * `tool_calls`, `content_filter`), which every OpenAI client parses. A reply that
+ * Jarvis cancelled ends with `stop` and says why in a field of its own on the
+ * choice, `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`):
+ * clients that do not know it ignore it (docs/api.md#sessions).
  */
-export type OpenAIFinishReason = FinishReason | CancelReason;
+export type OpenAIFinishReason = FinishReason;
 
 export interface OpenAIUsage {
   prompt_tokens: number;
@@ -32,8 +33,15 @@ export function completionId(streamId: string): string {
 
 export function finishReason(event: TerminalEvent): OpenAIFinishReason | undefined {
   if (event.type === 'done') return event.reason;
-  if (event.type === 'cancelled') return event.reason;
+  if (event.type === 'cancelled') return 'stop';
   return undefined;
+}
+
+/** The choice's ending: `finish_reason`, and `cancel_reason` for a reply Jarvis cancelled. */
+export function choiceEnd(event: TerminalEvent): { finish_reason: OpenAIFinishReason; cancel_reason?: CancelReason } | undefined {
+  const finish = finishReason(event);
+  if (finish === undefined) return undefined;
+  return event.type === 'cancelled' ? { finish_reason: finish, cancel_reason: event.reason } : { finish_reason: finish };
 }
 
 export function usageOf(event: TerminalEvent, completionTokens: number): OpenAIUsage {

@@ -6,7 +6,7 @@ import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
 import { openaiErrorBody, openaiSseError } from './errors.js';
-import { completionId, finishReason, openaiToolCall, usageOf } from './format.js';
+import { choiceEnd, completionId, openaiToolCall, usageOf } from './format.js';
 import { writeStreamHead } from '../../http/streamHead.js';
 
 export interface SseOptions {
@@ -82,7 +82,7 @@ export class SseWriter extends ResponseWriter implements EventWriter {
 
   terminal(event: TerminalEvent): void {
     if (this.gone) return;
-    const finish = finishReason(event);
+    const end = choiceEnd(event);
     if (event.type === 'error' && !this.opened) {
       const error = errorOfEvent(event);
       this.opened = true;
@@ -98,8 +98,8 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     }
     this.open();
     let out = '';
-    if (finish !== undefined) {
-      out += this.chunk(`"choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":${JSON.stringify(finish)}}]`);
+    if (end !== undefined) {
+      out += this.chunk(`"choices":[${JSON.stringify({ index: 0, delta: {}, logprobs: null, ...end })}]`);
       if (this.options.includeUsage) out += this.chunk(`"choices":[],"usage":${JSON.stringify(usageOf(event, this.tokens))}`);
     } else if (event.type === 'error') {
       out += openaiSseError(errorOfEvent(event));
@@ -120,8 +120,8 @@ export interface CompletionOptions {
 /**
  * OpenAI-compatible `chat.completion` JSON (`stream` false or absent): collects the
  * reply and answers once, at the end. The stream's session rules are the same; only
- * the encoding waits. A cancelled reply answers 200 with what it had and the
- * cancel reason as `finish_reason`; a Jarvis error answers with its HTTP status.
+ * the encoding waits. A cancelled reply answers 200 with what it had,
+ * `finish_reason: "stop"` and its `cancel_reason`; a Jarvis error answers with its HTTP status.
  */
 export class CompletionWriter implements EventWriter {
   private readonly parts: string[] = [];
@@ -173,8 +173,8 @@ export class CompletionWriter implements EventWriter {
       [STREAM_HEADER]: this.options.streamId,
     };
     if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
-    const finish = finishReason(event);
-    if (finish === undefined && event.type === 'error') {
+    const end = choiceEnd(event);
+    if (end === undefined && event.type === 'error') {
       const error = errorOfEvent(event);
       writeStreamHead(res, error.status, { ...headers, ...retryHeaders(error.code) });
       res.end(JSON.stringify(openaiErrorBody(error)));
@@ -196,7 +196,7 @@ export class CompletionWriter implements EventWriter {
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: this.options.model,
-        choices: [{ index: 0, message, logprobs: null, finish_reason: finish }],
+        choices: [{ index: 0, message, logprobs: null, ...(end ?? { finish_reason: null }) }],
         usage: usageOf(event, this.parts.length),
       }),
     );
