@@ -48,7 +48,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // any route runs. Host (DNS rebinding) and Origin (other web pages); CORS for the
   // origins that passed (streamed replies: corsHeaders); then the API key, after
   // CORS so a browser on an allowed origin can read its 401.
-  app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts }));
+  app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts, keyed: perKey }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
   if (perKey) {

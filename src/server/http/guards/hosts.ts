@@ -8,7 +8,18 @@ export interface HostGuardOptions {
   boundHost: string;
   /** JARVIS_ALLOWED_HOSTS: names, `*.domain`, or `*`. */
   allowed: readonly string[];
+  /** Whether every route that does anything needs an API key (JARVIS_API_KEYS / JARVIS_ADMIN_KEYS set). */
+  keyed?: boolean;
 }
+
+/**
+ * The name Docker gives the host inside a container (Docker Desktop; `--add-host
+ * host.docker.internal:host-gateway` on Linux): how Open WebUI's container reaches
+ * Jarvis. Accepted without listing it when Jarvis has keys, as a Docker set-up
+ * beyond loopback must: a page that rebinds a name cannot know a key, so the Host
+ * check adds nothing there (docs/api.md#open-webui). Without keys it must be listed.
+ */
+export const DOCKER_HOST_NAME = 'host.docker.internal';
 
 /**
  * Refuses a request whose `Host` is not Jarvis's: the defence against DNS rebinding,
@@ -45,6 +56,7 @@ export function hostMatcher(options: HostGuardOptions): (hostname: string) => bo
   const exact = new Set<string>(options.allowed.filter((h) => !h.startsWith('*.')));
   const suffixes = options.allowed.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
   for (const address of ownAddresses(options.boundHost)) exact.add(address);
+  if (options.keyed) exact.add(DOCKER_HOST_NAME);
   return (name) =>
     isLoopbackName(name) || exact.has(name) || suffixes.some((s) => name.endsWith(s) && name.length > s.length);
 }
