@@ -51,17 +51,28 @@ export class ModelNames {
     return !listed.ids.has(name) && listed.ids.has(other) ? other : name;
   }
 
-  private async refresh(backend: Backend, previous: Listed | undefined): Promise<Listed> {
+  /** One listing at a time per backend: requests that arrive while it runs share it. */
+  private readonly pending = new WeakMap<Backend, Promise<Listed>>();
+
+  private refresh(backend: Backend, previous: Listed | undefined): Promise<Listed> {
     // A name just asked for and missing: ask again at most once a second.
-    if (previous && Date.now() - previous.at < 1000) return previous;
-    try {
-      const models = await backend.listModels(AbortSignal.timeout(5000));
-      const listed = { ids: new Set(models.slice(0, MAX_NAMES).map((m) => m.name)), at: Date.now() };
-      this.lists.set(backend, listed);
-      return listed;
-    } catch {
-      // The upstream is down: the name goes as sent, and the request meets the upstream's own error.
-      return previous ?? { ids: new Set(), at: 0 };
-    }
+    if (previous && Date.now() - previous.at < 1000) return Promise.resolve(previous);
+    const running = this.pending.get(backend);
+    if (running) return running;
+    const listing = (async () => {
+      try {
+        const models = await backend.listModels(AbortSignal.timeout(5000));
+        const listed = { ids: new Set(models.slice(0, MAX_NAMES).map((m) => m.name)), at: Date.now() };
+        this.lists.set(backend, listed);
+        return listed;
+      } catch {
+        // The upstream is down: the name goes as sent, and the request meets the upstream's own error.
+        return previous ?? { ids: new Set<string>(), at: 0 };
+      } finally {
+        this.pending.delete(backend);
+      }
+    })();
+    this.pending.set(backend, listing);
+    return listing;
   }
 }
