@@ -1,4 +1,4 @@
-import OpenAI, { BadRequestError } from 'openai';
+import OpenAI, { APIError, BadRequestError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPlan } from '../../helpers/scenarios/agentPlan.js';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
@@ -121,7 +121,7 @@ describe.each(['ollama', 'openai'] as const)('openai responses.* through Jarvis 
     const schema = { type: 'object', properties: { name: { type: 'string' }, age: { type: 'number' } }, required: ['name', 'age'], additionalProperties: false };
     const response = await client.responses.create({ model: MODEL, input: 'who?', text: { format: { type: 'json_schema', name: 'Person', schema, strict: true } } });
     expect(JSON.parse(response.output_text)).toEqual({ name: 'Ada', age: 36 });
-    expect(response.text.format).toMatchObject({ type: 'json_schema', name: 'Person' });
+    expect(response.text?.format).toMatchObject({ type: 'json_schema', name: 'Person' });
     if (upstream === 'ollama') expect(lastUpstreamBody().format).toEqual(schema);
     else expect(lastUpstreamBody().response_format).toMatchObject({ type: 'json_schema', json_schema: { name: 'Person', schema } });
   });
@@ -148,6 +148,26 @@ describe.each(['ollama', 'openai'] as const)('openai responses.* through Jarvis 
         for await (const _ of client.responses.stream({ model: MODEL, input: 'x' })) void _;
       })().catch((e: unknown) => e);
       expect(streamed).toBeInstanceOf(BadRequestError);
+    } finally {
+      j.fake!.plan = saved;
+    }
+  });
+
+  it('an upstream failure after content is an error event, then response.failed', async () => {
+    const saved = j.fake!.plan;
+    j.fake!.plan = () => ({ tokens: ['a ', 'b ', 'c ', 'd '], tokenMs: 2, fault: 'fail_mid', faultAfter: 2 });
+    try {
+      const seen: string[] = [];
+      const err = await (async () => {
+        for await (const event of client.responses.stream({ model: MODEL, input: 'x' })) seen.push(event.type);
+      })().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(APIError);
+      expect((err as APIError).message).toMatch(/model server|upstream|connection/i);
+      expect(seen).toContain('response.output_text.delta');
+      // The raw stream: `error`, then `response.failed` with the error in the response.
+      const res = await fetch(`${j.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: MODEL, input: 'x', stream: true }) });
+      const types = [...(await res.text()).matchAll(/^event: (.+)$/gm)].map((m) => m[1]);
+      expect(types.slice(-2)).toEqual(['error', 'response.failed']);
     } finally {
       j.fake!.plan = saved;
     }
