@@ -108,6 +108,13 @@ describe.each(['ollama', 'openai'] as const)('frameworks on /v1/responses throug
     expect(result.finalOutput).toBe('The tool said: sunny, 21 C');
     const sent = lastUpstreamBody().messages as Array<Record<string, unknown>>;
     expect(sent[0]).toMatchObject({ role: 'system', content: 'Answer with the tool.' });
+    // Streamed: the same run over `stream: true`.
+    const streamed = await runner.run(agent, 'weather in Paris?', { stream: true });
+    let text = '';
+    for await (const chunk of streamed.toTextStream()) text += chunk;
+    await streamed.completed;
+    expect(text).toBe('The tool said: sunny, 21 C');
+    expect(calls).toHaveLength(2);
   });
 
   it('LangChain ChatOpenAI with useResponsesApi: invoke, stream, a tool call', async () => {
