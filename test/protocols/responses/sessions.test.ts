@@ -1,3 +1,5 @@
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText } from 'ai';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan } from '../../helpers/fakes/fakeUpstream.js';
@@ -99,5 +101,12 @@ describe('/v1/responses on the demo backend', () => {
     const final = await stream.finalResponse();
     expect(final.output_text).toBe(text);
     expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('the AI SDK default provider answers from the demo too', async () => {
+    const openai = createOpenAI({ baseURL: `${j.url}/v1`, apiKey: 'sk-test' });
+    const result = await generateText({ model: openai('jarvis-demo'), prompt: 'hello', maxRetries: 0 });
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.finishReason).toBe('stop');
   });
 });
