@@ -153,7 +153,8 @@ export class ResponsesEncoder {
     } else {
       status = 'failed';
       response.error = { code: event.code, message: event.message };
-      out += this.emit('error', `"code":${q(event.code)},"message":${q(event.message)},"param":null`);
+      const detail = event.detail ? `,"detail":${q(event.detail)}` : '';
+      out += this.emit('error', `"code":${q(event.code)},"message":${q(event.message)},"param":null${detail}`);
     }
     response.status = status;
     this.final = response;
