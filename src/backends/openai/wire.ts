@@ -154,8 +154,7 @@ export class OpenAIEventReader {
       if (typeof reasoning === 'string' && reasoning !== '') batch.push({ type: 'reasoning', text: reasoning });
       if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
       if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
-    }
-    else if (typeof choice?.text === 'string' && choice.text !== '') batch.push({ type: 'token', text: choice.text });
+    } else if (typeof choice?.text === 'string' && choice.text !== '') batch.push({ type: 'token', text: choice.text });
     if (typeof choice?.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
     if (typeof chunk.content === 'string') this.readLlamaCpp(chunk, batch);
     if (chunk.usage && typeof chunk.usage === 'object') {
