@@ -2,6 +2,7 @@
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
 import type { StreamErrorCode } from './errors.js';
+import type { TokenLogprob } from './logprobs.js';
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';
@@ -53,6 +54,8 @@ export interface TokenEvent extends EventBase {
   type: 'token';
   text: string;
   seq: number;
+  /** Only when the request asked for them (`logprobs: true`): this token's log probabilities. */
+  logprobs?: TokenLogprob[];
 }
 
 /**
