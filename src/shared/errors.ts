@@ -65,6 +65,8 @@ export const ERRORS = {
 
   // The request as sent.
   invalid_request: spec<Said>(400, said),
+  /** The request asks for what this backend cannot give (logprobs from the demo, `n` from Ollama): 400, naming it. */
+  backend_cannot: spec<{ backend: string; what: string; advice: string }>(400, ({ backend, what, advice }) => `the ${backend} backend ${what}; ${advice}`),
   /** Another 4xx of the HTTP layer (Fastify); its own code is in `detail`, its status is kept. */
   bad_request: spec<Said>(400, said),
   invalid_json: spec<{ reason: string }>(400, ({ reason }) => `request body is not valid JSON: ${reason}`),

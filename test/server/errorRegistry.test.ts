@@ -50,6 +50,7 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   metrics_disabled: undefined,
   backup_running: undefined,
   invalid_request: { message: '"messages" must be a list' },
+  backend_cannot: { backend: 'demo', what: 'cannot return logprobs', advice: 'use Ollama or an OpenAI-compatible server' },
   bad_request: { message: 'Body cannot be empty' },
   invalid_json: { reason: 'Unexpected token } in JSON at position 1' },
   json_too_deep: { max: 64 },
