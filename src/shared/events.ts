@@ -2,7 +2,6 @@
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
 import type { StreamErrorCode } from './errors.js';
-import type { TokenLogprob } from './logprobs.js';
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';
@@ -48,6 +47,19 @@ export interface StatusEvent extends EventBase {
   status: 'thinking' | 'loading_model';
   trace_id: string;
   model: string;
+}
+
+/** Token log probabilities (docs/api.md "Logprobs and n"; more in logprobs.ts). One alternative token: OpenAI's `top_logprobs[]` entry (Ollama's has the same fields). */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes, when the upstream sends them (OpenAI does; null for a special token). */
+  bytes?: number[] | null;
+}
+
+/** The log probability of one generated token, with its most likely alternatives when asked (`top_logprobs`). */
+export interface TokenLogprob extends TopLogprob {
+  top_logprobs?: TopLogprob[];
 }
 
 export interface TokenEvent extends EventBase {

@@ -3,20 +3,9 @@
 // "Logprobs and n"). Present only when a client asked: a request without them
 // never builds one of these.
 
-import type { FinishReason } from './events.js';
+import type { FinishReason, TokenLogprob } from './events.js';
 
-/** One alternative token: OpenAI's `top_logprobs[]` entry (Ollama's has the same fields). */
-export interface TopLogprob {
-  token: string;
-  logprob: number;
-  /** The token's UTF-8 bytes, when the upstream sends them (OpenAI does; null for a special token). */
-  bytes?: number[] | null;
-}
-
-/** The log probability of one generated token, with its most likely alternatives when asked (`top_logprobs`). */
-export interface TokenLogprob extends TopLogprob {
-  top_logprobs?: TopLogprob[];
-}
+export type { TokenLogprob, TopLogprob } from './events.js';
 
 /**
  * A piece of a reply other than the first (OpenAI's `choices[index]`, index ≥ 1):

@@ -119,7 +119,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
           sessionId,
           model,
           request: backendRequest,
-          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId }),
+          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId, logprobs: body.logprobs === true }),
         });
       });
 
@@ -143,6 +143,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
             endpoint: 'generate',
             model,
             sessionId,
+            logprobs: body.logprobs === true,
             context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
           }),
         });
