@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakeEmbedding, FakeUpstream, type WireProtocol } from './fakeUpstream.js';
+import { fakeLogprob } from './fakeLogprobs.js';
 
 export { defaultPlan, FAKE_MODELS, fakeEmbedding, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
 
@@ -33,6 +34,15 @@ const ollamaWire: WireProtocol = {
   errorLine: () => JSON.stringify({ error: 'an error was encountered while running the model' }) + '\n',
   errorBody: (_status, message) => JSON.stringify({ error: message }),
 };
+
+/** Ollama's logprobs (`logprobs: true`, `top_logprobs`): each token line carries `logprobs: [{token, logprob, bytes, top_logprobs}]`. */
+function withLogprobs(wire: WireProtocol, top: number): WireProtocol {
+  return {
+    ...wire,
+    token: (model, content) =>
+      JSON.stringify({ model, created_at: new Date().toISOString(), message: { role: 'assistant', content }, done: false, logprobs: [fakeLogprob(content, top)] }) + '\n',
+  };
+}
 
 /** A fake Ollama over real HTTP on loopback (see FakeUpstream for its controls). */
 export class FakeOllama extends FakeUpstream {
@@ -92,7 +102,7 @@ export class FakeOllama extends FakeUpstream {
       }
       case 'POST /api/chat': {
         const body = await this.readJson(req);
-        return this.stream(req, res, body, this.promptOf(body), ollamaWire);
+        return this.stream(req, res, body, this.promptOf(body), body.logprobs === true ? withLogprobs(ollamaWire, Number(body.top_logprobs ?? 0)) : ollamaWire);
       }
       default:
         res.writeHead(404, { 'content-type': 'text/plain' });
