@@ -71,6 +71,20 @@ describe.each(['openai', 'ollama'] as const)('logprobs in front of %s', (upstrea
     expect(lastUpstreamBody()).toMatchObject({ logprobs: true, top_logprobs: 2 });
   });
 
+  it('Jarvis NDJSON: each token event carries its logprobs, live and read back from the stream’s log alike', async () => {
+    const res = await fetch(`${j.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      body: JSON.stringify({ model: MODEL, messages, logprobs: true, top_logprobs: 2 }),
+    });
+    const live = (await res.text()).trim().split('\n');
+    const tokens = live.map((l) => JSON.parse(l) as { type: string; text?: string; logprobs?: unknown[] }).filter((e) => e.type === 'token');
+    expect(tokens.map((e) => e.text)).toEqual(TOKENS);
+    expect(tokens.flatMap((e) => e.logprobs)).toEqual(EXPECTED);
+    const replayed = await (await fetch(`${j.url}/v1/streams/${res.headers.get('x-stream-id')}/events`)).text();
+    expect(replayed.trim().split('\n')).toEqual(live);
+  });
+
   it('a request without logprobs is unchanged: nothing asked upstream, the same chunk bytes as before', async () => {
     const res = await fetch(`${j.url}/v1/chat/completions`, {
       method: 'POST',
