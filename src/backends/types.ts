@@ -43,9 +43,26 @@ export type ResponseFormat =
 /** How hard a reasoning model should think; `false` asks for no thinking. */
 export type ThinkLevel = boolean | 'minimal' | 'low' | 'medium' | 'high';
 
+/**
+ * A text completion's prompt, sent as written (docs/completions.md): the
+ * `/v1/completions` prompt, or Ollama's `/api/generate` with `raw` or `suffix`.
+ */
+export interface PromptInput {
+  text: string;
+  /** The text after the insertion point: fill-in-the-middle. */
+  suffix?: string;
+  /** Ollama's `raw`: no template around the prompt (the other backends never apply one). */
+  raw?: boolean;
+  /** Ollama's `system`, which its template places (ignored with `raw`). */
+  system?: string;
+}
+
 export interface BackendRequest {
   model: string;
+  /** Empty when `prompt` is set. */
   messages: BackendMessage[];
+  /** Set: a text completion of this prompt instead of a chat reply (backends without one answer `unsupported_by_backend`). */
+  prompt?: PromptInput;
   temperature?: number;
   maxTokens?: number;
   topP?: number;

@@ -40,6 +40,8 @@ export const ERRORS = {
   timeout: spec<Said>(504, said),
   /** The backend cannot do this at all (the demo backend has no embeddings). */
   unsupported: spec<Said>(501, said),
+  /** This backend cannot serve a part of the request another backend could (fill-in-the-middle on the demo); the message names both. */
+  unsupported_by_backend: spec<Said>(400, said),
   model_not_found: spec<{ model: string } | Said>(404, (p) => ('message' in p ? p.message : `The model '${p.model}' does not exist`)),
   /** The embedded engine's sequences and queue are full (JARVIS_EMBEDDED_PARALLEL, JARVIS_EMBEDDED_QUEUE). */
   engine_busy: spec<Said>(503, said, 1),
@@ -65,8 +67,6 @@ export const ERRORS = {
 
   // The request as sent.
   invalid_request: spec<Said>(400, said),
-  /** The request asks for what this backend cannot give (logprobs from the demo, `n` from Ollama): 400, naming it. */
-  backend_cannot: spec<{ backend: string; what: string; advice: string }>(400, ({ backend, what, advice }) => `the ${backend} backend ${what}; ${advice}`),
   /** Another 4xx of the HTTP layer (Fastify); its own code is in `detail`, its status is kept. */
   bad_request: spec<Said>(400, said),
   invalid_json: spec<{ reason: string }>(400, ({ reason }) => `request body is not valid JSON: ${reason}`),
@@ -168,6 +168,7 @@ export const STREAM_ERROR_CODES = [
   'upstream_rejected',
   'timeout',
   'unsupported',
+  'unsupported_by_backend',
   'model_not_found',
   'no_model',
   'engine_busy',

@@ -20,6 +20,48 @@ interface OllamaMessage {
 /** The `/api/chat` body; images go inline (the server fetched any http(s) image before: src/server/images/). */
 export function ollamaChatBody(request: BackendRequest): string {
   const body: Record<string, unknown> = { model: request.model, messages: ollamaMessages(request.messages), stream: true };
+  body.options = ollamaOptions(request);
+  const tools = ollamaTools(request);
+  if (tools) body.tools = tools;
+  if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
+  const format = request.responseFormat;
+  if (format?.type === 'json_object') body.format = 'json';
+  else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
+  if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
+  askLogprobs(body, request);
+  return JSON.stringify(body);
+}
+
+/**
+ * The `/api/generate` body of a text completion (`request.prompt`): the prompt,
+ * `suffix` (fill-in-the-middle: Ollama places it with the model's template, and
+ * refuses a model without one) and `raw` as the client gave them (docs/completions.md).
+ */
+export function ollamaGenerateBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const body: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true };
+  if (prompt.suffix !== undefined) body.suffix = prompt.suffix;
+  if (prompt.raw !== undefined) body.raw = prompt.raw;
+  if (prompt.system !== undefined) body.system = prompt.system;
+  body.options = ollamaOptions(request);
+  const format = request.responseFormat;
+  if (format?.type === 'json_object') body.format = 'json';
+  else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
+  if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
+  if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
+  askLogprobs(body, request);
+  return JSON.stringify(body);
+}
+
+/** Ollama's `logprobs` and `top_logprobs` (both routes), only when the client asked. */
+function askLogprobs(body: Record<string, unknown>, request: BackendRequest): void {
+  if (!request.logprobs) return;
+  body.logprobs = true;
+  if (request.topLogprobs !== undefined) body.top_logprobs = request.topLogprobs;
+}
+
+/** Ollama's `options`: the client's own, the named sampling parameters over them. */
+function ollamaOptions(request: BackendRequest): Record<string, unknown> {
   const options: Record<string, unknown> = { ...request.options };
   const named: Array<[string, unknown]> = [
     ['temperature', request.temperature],
@@ -31,19 +73,7 @@ export function ollamaChatBody(request: BackendRequest): string {
     ['presence_penalty', request.presencePenalty],
   ];
   for (const [key, value] of named) if (value !== undefined) options[key] = value;
-  body.options = options;
-  const tools = ollamaTools(request);
-  if (tools) body.tools = tools;
-  if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
-  const format = request.responseFormat;
-  if (format?.type === 'json_object') body.format = 'json';
-  else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
-  if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
-  if (request.logprobs) {
-    body.logprobs = true;
-    if (request.topLogprobs !== undefined) body.top_logprobs = request.topLogprobs;
-  }
-  return JSON.stringify(body);
+  return options;
 }
 
 /**
@@ -95,6 +125,9 @@ function parseArguments(text: string): unknown {
 /** One line of Ollama's `/api/chat` stream (only the fields Jarvis reads). */
 interface OllamaChatLine {
   message?: { content?: unknown; thinking?: unknown; tool_calls?: unknown };
+  /** `/api/generate`'s text, and its `thinking` beside it. */
+  response?: unknown;
+  thinking?: unknown;
   done?: unknown;
   done_reason?: unknown;
   prompt_eval_count?: unknown;
@@ -106,6 +139,9 @@ interface OllamaChatLine {
 
 const TOKEN_HEAD = '"message":{"role":"assistant","content":';
 const TOKEN_TAIL = '},"done":false}';
+/** `/api/generate`'s token line ends `"response":"…","done":false}`. */
+const GENERATE_HEAD = '"response":';
+const GENERATE_TAIL = ',"done":false}';
 
 /**
  * The hot path: Ollama writes every token line with the same field order, ending
@@ -122,13 +158,25 @@ export function fastToken(line: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
+/** The same fast path for `/api/generate`'s lines. */
+export function fastGenerateToken(line: string): string | undefined {
+  if (!line.endsWith(GENERATE_TAIL)) return undefined;
+  const at = line.lastIndexOf(GENERATE_HEAD);
+  if (at < 0) return undefined;
+  const text = stringLiteral(line.slice(at + GENERATE_HEAD.length, line.length - GENERATE_TAIL.length));
+  return text === '' ? undefined : text;
+}
+
 /** Reads one reply's lines; remembers whether the model called a tool, which Ollama's `done_reason` does not say. */
 export class OllamaLineReader {
   private toolCalls = 0;
 
+  /** `fast`: the per-token fast path of the route read (`fastGenerateToken` for `/api/generate`). */
+  constructor(private readonly fast: (line: string) => string | undefined = fastToken) {}
+
   /** Appends the line's chunks to `batch`; true once the line was the last (`done: true`). */
   read(line: string, batch: BackendChunk[]): boolean {
-    const text = fastToken(line);
+    const text = this.fast(line);
     if (text !== undefined) {
       batch.push({ type: 'token', text });
       return false;
@@ -150,6 +198,10 @@ export class OllamaLineReader {
       else if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
       if (Array.isArray(message.tool_calls)) for (const call of message.tool_calls) batch.push(this.toolCall(call));
     }
+    if (typeof msg.thinking === 'string' && msg.thinking !== '') batch.push({ type: 'reasoning', text: msg.thinking });
+    const generated = typeof msg.response === 'string' && Array.isArray(msg.logprobs) ? scored(msg.logprobs) : undefined;
+    if (generated) batch.push({ type: 'scored_token', text: msg.response as string, logprobs: generated });
+    else if (typeof msg.response === 'string' && msg.response !== '') batch.push({ type: 'token', text: msg.response });
     if (msg.done !== true) return false;
     batch.push({
       type: 'done',

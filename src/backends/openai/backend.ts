@@ -2,7 +2,7 @@ import { createParser, type EventSourceMessage, type ParseError } from 'eventsou
 import { abortError } from '../upstream/abortable.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { OpenAICatalog } from './catalog.js';
-import { llamaCppError, OpenAIEventReader, openaiChatBody } from './wire.js';
+import { llamaCppError, OpenAIEventReader, openaiChatBody, openaiCompletionBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
@@ -96,6 +96,21 @@ export class OpenAIBackend implements Backend {
     return this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {};
   }
 
+  /**
+   * An HTTP error answer as a BackendError. A server without text completions
+   * (Ollama's /v1 before 0.4, some proxies) answers 404 or 405 at /completions:
+   * that is this server's limit, said as such, not a missing model.
+   */
+  private refusal(path: string, status: number, text: string): BackendError {
+    const err = httpError(this.options.baseUrl, status, text);
+    if (path !== '/completions' || err.code === 'model_not_found' || (status !== 404 && status !== 405)) return err;
+    return new BackendError(
+      'unsupported_by_backend',
+      `${this.who} does not serve text completions (its /completions answered HTTP ${status}); use vLLM, llama.cpp's server or Ollama, which do`,
+      { detail: err.message, fields: { status } },
+    );
+  }
+
   async models(signal?: AbortSignal): Promise<string[]> {
     let res: Response;
     try {
@@ -110,7 +125,9 @@ export class OpenAIBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
-    const payload = openaiChatBody(request);
+    // A text completion (docs/completions.md) goes to /completions; its chunks carry `choices[].text`.
+    const path = request.prompt ? '/completions' : '/chat/completions';
+    const payload = request.prompt ? openaiCompletionBody(request) : openaiChatBody(request);
     // llama.cpp's /slots, read before and during the request, says after a Stop whether its slot stopped.
     const watch = await SlotWatch.begin({
       client: this.slots,
@@ -145,7 +162,7 @@ export class OpenAIBackend implements Backend {
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
-      upstream = await postStream(this.url('/chat/completions'), payload, signal, {
+      upstream = await postStream(this.url(path), payload, signal, {
         killSignal: link?.killSignal,
         headers: { ...this.headers(), accept: 'text/event-stream' },
       });
@@ -160,7 +177,7 @@ export class OpenAIBackend implements Backend {
     link?.upstreamOpened?.();
 
     try {
-      if (upstream.status >= 400) throw httpError(this.options.baseUrl, upstream.status, await readText(upstream.body));
+      if (upstream.status >= 400) throw this.refusal(path, upstream.status, await readText(upstream.body));
       // The parser calls back synchronously per event; collect, then yield.
       const reader = new OpenAIEventReader();
       let pending: BackendChunk[] = [];

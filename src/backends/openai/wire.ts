@@ -37,6 +37,27 @@ export function openaiChatBody(request: BackendRequest): string {
   return JSON.stringify(payload);
 }
 
+/**
+ * The `/completions` body of a text completion (`request.prompt`, docs/completions.md):
+ * the prompt and `suffix` as the client wrote them, the sampling as for a chat.
+ */
+export function openaiCompletionBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const payload: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true, stream_options: { include_usage: true } };
+  const named: Array<[string, unknown]> = [
+    ['suffix', prompt.suffix],
+    ['temperature', request.temperature],
+    ['max_tokens', request.maxTokens],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+  ];
+  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+  return JSON.stringify(payload);
+}
+
 function openaiMessage(m: BackendMessage): Record<string, unknown> {
   const out: Record<string, unknown> = { role: m.role };
   out.content =
@@ -64,6 +85,8 @@ interface ChunkData {
 interface ChoiceData {
   index?: unknown;
   delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown; tool_calls?: unknown };
+  /** A `text_completion` chunk's text (`/completions`). */
+  text?: unknown;
   /** vLLM's and OpenAI's `{content: [{token, logprob, bytes, top_logprobs}]}`, when asked. */
   logprobs?: { content?: unknown } | null;
   finish_reason?: unknown;
@@ -135,7 +158,7 @@ export class OpenAIEventReader {
       if (logprobs) batch.push({ type: 'scored_token', text: typeof delta.content === 'string' ? delta.content : '', logprobs });
       else if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
       if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
-    }
+    } else if (typeof choice.text === 'string' && choice.text !== '') batch.push({ type: 'token', text: choice.text });
     if (typeof choice.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
   }
 
@@ -154,15 +177,16 @@ export class OpenAIEventReader {
     this.template = undefined;
     const choice = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
     const delta = choice?.delta;
-    const content = delta?.content;
+    // A chat chunk's `delta.content`, or a text completion's `text`.
+    const content = delta ? delta.content : choice?.text;
     if (typeof content !== 'string' || content === '' || typeof choice?.finish_reason === 'string' || chunk.usage) return;
     // Only the first reply's plain tokens: another choice's, or a token with its logprobs, is always parsed.
     if ((choice!.index !== undefined && choice!.index !== 0) || (choice!.logprobs !== undefined && choice!.logprobs !== null)) return;
-    if (delta!.tool_calls !== undefined && delta!.tool_calls !== null) return;
-    if (typeof delta!.reasoning_content === 'string' || typeof delta!.reasoning === 'string') return;
+    if (delta && delta.tool_calls !== undefined && delta.tool_calls !== null) return;
+    if (delta && (typeof delta.reasoning_content === 'string' || typeof delta.reasoning === 'string')) return;
     // Found only as JSON.stringify writes it, and only once: otherwise no template (every event parsed).
     const literal = JSON.stringify(content);
-    for (const key of ['"content":', '"content": ']) {
+    for (const key of delta ? ['"content":', '"content": '] : ['"text":', '"text": ']) {
       const at = data.indexOf(key + literal);
       if (at < 0) continue;
       if (data.indexOf(key + literal, at + 1) >= 0) return;

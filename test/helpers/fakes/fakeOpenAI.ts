@@ -63,6 +63,24 @@ function sseWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
   };
 }
 
+/** `/v1/completions` as vLLM and llama.cpp stream it: `text_completion` chunks with `choices[].text`. */
+function textWire(id: string): WireProtocol {
+  const chat = sseWire(id);
+  const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
+  const chunk = (model: string, text: string, finish: string | null) =>
+    data({ id, object: 'text_completion', created: 1, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] });
+  return {
+    ...chat,
+    token: (model, text) => chunk(model, text, null),
+    reasoning: () => '',
+    toolCalls: () => '',
+    done: (model, n, plan) =>
+      chunk(model, '', plan.finishReason ?? 'stop') +
+      data({ id, object: 'text_completion', created: 1, model, choices: [], usage: { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n } }) +
+      'data: [DONE]\n\n',
+  };
+}
+
 /**
  * A fake OpenAI-compatible server (`/v1/chat/completions` with `stream: true`,
  * `/v1/models`) over real HTTP on loopback, with FakeUpstream's controls. It also
@@ -70,6 +88,8 @@ function sseWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
  */
 export class FakeOpenAI extends FakeUpstream {
   readonly authorizations: Array<string | undefined> = [];
+  /** False plays a server without text completions: `/v1/completions` answers 404. */
+  completions = true;
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -99,6 +119,10 @@ export class FakeOpenAI extends FakeUpstream {
         model: body.model,
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       });
+    }
+    if (req.method === 'POST' && req.url === '/v1/completions' && this.completions) {
+      const body = await this.readJson(req);
+      return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', textWire(`cmpl-fake-${this.requests.length}`));
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -11,7 +11,7 @@ import { sessionOf } from '../../streaming/session.js';
 import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
 import { psEntry, showBody, tagsEntry } from './models.js';
-import { chatRequest, generateRequest } from './request.js';
+import { chatRequest, generateRequest, isPromptRequest } from './request.js';
 import {
   chatBodySchema,
   embedBodySchema,
@@ -129,11 +129,14 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
         const model = body.model ?? (await defaultModel(ctx, backend));
-        if (!body.prompt && !(body.images && body.images.length > 0)) {
+        const completion = isPromptRequest(body);
+        if (!body.prompt && !(body.images && body.images.length > 0) && !(completion && body.suffix)) {
           return loadReply(backend, reply, model, 'response', body.keep_alive);
         }
         const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model));
         const conversation = backendRequest.messages;
+        // A text completion's conversation is no chat to continue: Ollama returns no `context` for `raw` either.
+        const context = completion ? undefined : (text: string) => encodeContext([...conversation, { role: 'assistant' as const, content: text }]);
         return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
@@ -144,7 +147,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
             model,
             sessionId,
             logprobs: body.logprobs === true,
-            context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
+            ...(context ? { context } : {}),
           }),
         });
       });
