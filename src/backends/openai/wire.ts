@@ -2,7 +2,7 @@ import type { FinishReason, Usage } from '../../shared/events.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
 import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
 import { MAX_CHOICES, type ChoiceDelta, type TokenLogprob } from '../../shared/logprobs.js';
-import { tokenLogprob } from '../upstream/tokenLogprob.js';
+import { legacyLogprobs, tokenLogprob } from '../upstream/tokenLogprob.js';
 
 // Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
 // SSE events back as BackendChunks, whichever server sends them (vLLM, llama.cpp,
@@ -46,6 +46,8 @@ export function openaiCompletionBody(request: BackendRequest): string {
   const payload: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true, stream_options: { include_usage: true } };
   const named: Array<[string, unknown]> = [
     ['suffix', prompt.suffix],
+    // The legacy API's `logprobs` is the number of alternatives (docs/api.md "Logprobs and n").
+    ['logprobs', request.logprobs ? (request.topLogprobs ?? 0) : undefined],
     ['temperature', request.temperature],
     ['max_tokens', request.maxTokens],
     ['top_p', request.topP],
@@ -158,7 +160,11 @@ export class OpenAIEventReader {
       if (logprobs) batch.push({ type: 'scored_token', text: typeof delta.content === 'string' ? delta.content : '', logprobs });
       else if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
       if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
-    } else if (typeof choice.text === 'string' && choice.text !== '') batch.push({ type: 'token', text: choice.text });
+    } else if (typeof choice.text === 'string') {
+      const legacy = legacyLogprobs(choice.logprobs);
+      if (legacy) batch.push({ type: 'scored_token', text: choice.text, logprobs: legacy });
+      else if (choice.text !== '') batch.push({ type: 'token', text: choice.text });
+    }
     if (typeof choice.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
   }
 

@@ -64,11 +64,17 @@ function sseWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
 }
 
 /** `/v1/completions` as vLLM and llama.cpp stream it: `text_completion` chunks with `choices[].text`. */
-function textWire(id: string): WireProtocol {
+function textWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
   const chat = sseWire(id);
   const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
+  // The legacy `logprobs: k`: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}.
+  const legacy = (text: string) => {
+    if (typeof body.logprobs !== 'number' || text === '') return null;
+    const lp = fakeLogprob(text, body.logprobs);
+    return { tokens: [lp.token], token_logprobs: [lp.logprob], top_logprobs: [Object.fromEntries(lp.top_logprobs.map((t) => [t.token, t.logprob]))], text_offset: [0] };
+  };
   const chunk = (model: string, text: string, finish: string | null) =>
-    data({ id, object: 'text_completion', created: 1, model, choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] });
+    data({ id, object: 'text_completion', created: 1, model, choices: [{ index: 0, text, logprobs: legacy(text), finish_reason: finish }] });
   return {
     ...chat,
     token: (model, text) => chunk(model, text, null),
@@ -122,7 +128,7 @@ export class FakeOpenAI extends FakeUpstream {
     }
     if (req.method === 'POST' && req.url === '/v1/completions' && this.completions) {
       const body = await this.readJson(req);
-      return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', textWire(`cmpl-fake-${this.requests.length}`));
+      return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', textWire(`cmpl-fake-${this.requests.length}`, body));
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -69,6 +69,17 @@ describe.each(['openai', 'ollama'] as const)('logprobs in front of %s', (upstrea
     expect(generated.response).toBe(TOKENS.join(''));
     expect(generated.logprobs).toEqual(EXPECTED);
     expect(lastUpstreamBody()).toMatchObject({ logprobs: true, top_logprobs: 2 });
+
+    // A raw prompt is a text completion upstream (Ollama's /api/generate, the legacy /v1/completions with `logprobs: 2`).
+    const raw = await ollama.generate({ model: MODEL, prompt: PROMPT, raw: true, logprobs: true, top_logprobs: 2, stream: false });
+    expect(raw.response).toBe(TOKENS.join(''));
+    const strip = (e: { token: string; logprob: number; top_logprobs?: Array<{ token: string; logprob: number }> }) => ({
+      token: e.token,
+      logprob: e.logprob,
+      top_logprobs: e.top_logprobs?.map((t) => ({ token: t.token, logprob: t.logprob })),
+    });
+    expect(raw.logprobs?.map(strip)).toEqual(EXPECTED.map(strip));
+    expect(lastUpstreamBody()).toMatchObject(upstream === 'openai' ? { prompt: PROMPT, logprobs: 2 } : { prompt: PROMPT, raw: true, logprobs: true, top_logprobs: 2 });
   });
 
   it('Jarvis NDJSON: each token event carries its logprobs, live and read back from the stream’s log alike', async () => {
