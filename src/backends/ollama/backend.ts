@@ -15,6 +15,8 @@ export interface OllamaBackendOptions {
 /** A client of Ollama's native API: `/api/chat` (streamed NDJSON) and `/api/tags`. */
 export class OllamaBackend implements Backend {
   readonly name = 'ollama' as const;
+  /** Ollama returns logprobs when asked; it has no `n` (one reply per request). */
+  readonly features = { logprobs: true };
 
   private readonly catalog: OllamaCatalog;
 

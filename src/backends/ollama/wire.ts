@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FinishReason } from '../../shared/events.js';
 import { imageAsBase64 } from '../images/dataUrl.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
+import type { TokenLogprob } from '../../shared/logprobs.js';
+import { tokenLogprob } from '../upstream/tokenLogprob.js';
 import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from '../types.js';
 
 // Jarvis's BackendRequest in Ollama's `/api/chat` shape, and Ollama's stream lines
@@ -37,6 +39,7 @@ export function ollamaChatBody(request: BackendRequest): string {
   if (format?.type === 'json_object') body.format = 'json';
   else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
   if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
+  askLogprobs(body, request);
   return JSON.stringify(body);
 }
 
@@ -56,6 +59,13 @@ export function ollamaGenerateBody(request: BackendRequest): string {
   if (prompt.raw !== undefined) body.raw = prompt.raw;
   if (prompt.system !== undefined) body.system = prompt.system;
   return JSON.stringify(body);
+}
+
+/** Ollama's `logprobs` and `top_logprobs` (both routes), only when the client asked. */
+function askLogprobs(body: Record<string, unknown>, request: BackendRequest): void {
+  if (!request.logprobs) return;
+  body.logprobs = true;
+  if (request.topLogprobs !== undefined) body.top_logprobs = request.topLogprobs;
 }
 
 /**
@@ -115,6 +125,8 @@ interface OllamaChatLine {
   prompt_eval_count?: unknown;
   eval_count?: unknown;
   error?: unknown;
+  /** When asked: `[{token, logprob, bytes?, top_logprobs?}]`, the line's tokens (api/types.go `Logprob`). */
+  logprobs?: unknown;
 }
 
 const TOKEN_HEAD = '"message":{"role":"assistant","content":';
@@ -173,11 +185,15 @@ export class OllamaLineReader {
     const message = msg.message;
     if (message && typeof message === 'object') {
       if (typeof message.thinking === 'string' && message.thinking !== '') batch.push({ type: 'reasoning', text: message.thinking });
-      if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
+      const logprobs = Array.isArray(msg.logprobs) && typeof message.content === 'string' ? scored(msg.logprobs) : undefined;
+      if (logprobs) batch.push({ type: 'scored_token', text: message.content as string, logprobs });
+      else if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
       if (Array.isArray(message.tool_calls)) for (const call of message.tool_calls) batch.push(this.toolCall(call));
     }
     if (typeof msg.thinking === 'string' && msg.thinking !== '') batch.push({ type: 'reasoning', text: msg.thinking });
-    if (typeof msg.response === 'string' && msg.response !== '') batch.push({ type: 'token', text: msg.response });
+    const generated = typeof msg.response === 'string' && Array.isArray(msg.logprobs) ? scored(msg.logprobs) : undefined;
+    if (generated) batch.push({ type: 'scored_token', text: msg.response as string, logprobs: generated });
+    else if (typeof msg.response === 'string' && msg.response !== '') batch.push({ type: 'token', text: msg.response });
     if (msg.done !== true) return false;
     batch.push({
       type: 'done',
@@ -211,4 +227,14 @@ export class OllamaLineReader {
     if (this.toolCalls > 0) return 'tool_calls';
     return 'stop';
   }
+}
+
+/** The line's logprobs in Jarvis's shape (Ollama's fields are OpenAI's); undefined when none. */
+function scored(raw: unknown[]): TokenLogprob[] | undefined {
+  const out: TokenLogprob[] = [];
+  for (const entry of raw) {
+    const one = tokenLogprob(entry);
+    if (one) out.push(one);
+  }
+  return out.length > 0 ? out : undefined;
 }

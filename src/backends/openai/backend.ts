@@ -41,6 +41,8 @@ export interface OpenAIBackendOptions {
  */
 export class OpenAIBackend implements Backend {
   readonly name: string;
+  /** Passed on as OpenAI spells them; a server without them (llama.cpp has no `n`) refuses in its own words. */
+  readonly features = { logprobs: true, choices: true };
   private readonly label: string;
 
   private readonly catalog: OpenAICatalog;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakeEmbedding, FakeUpstream, type WireProtocol } from './fakeUpstream.js';
+import { fakeLogprob } from './fakeLogprobs.js';
 
 export { defaultPlan, FAKE_MODELS, fakeEmbedding, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
 
@@ -33,6 +34,11 @@ const ollamaWire: WireProtocol = {
   errorLine: () => JSON.stringify({ error: 'an error was encountered while running the model' }) + '\n',
   errorBody: (_status, message) => JSON.stringify({ error: message }),
 };
+
+/** Ollama's logprobs (`logprobs: true`, `top_logprobs`): each token line carries `logprobs: [{token, logprob, bytes, top_logprobs}]`. */
+function withLogprobs(wire: WireProtocol, top: number): WireProtocol {
+  return { ...wire, token: (model, content) => wire.token(model, content).replace(/\}\n$/, `,"logprobs":${JSON.stringify([fakeLogprob(content, top)])}}\n`) };
+}
 
 /** `/api/generate`'s lines: the text in `response`, thinking in `thinking`, as Ollama writes them. */
 const generateLine = (model: string, fields: object, done = false) => JSON.stringify({ model, created_at: new Date().toISOString(), response: '', ...fields, done }) + '\n';
@@ -106,7 +112,7 @@ export class FakeOllama extends FakeUpstream {
       }
       case 'POST /api/chat': {
         const body = await this.readJson(req);
-        return this.stream(req, res, body, this.promptOf(body), ollamaWire);
+        return this.stream(req, res, body, this.promptOf(body), body.logprobs === true ? withLogprobs(ollamaWire, Number(body.top_logprobs ?? 0)) : ollamaWire);
       }
       case 'POST /api/generate': {
         const body = await this.readJson(req);
@@ -114,7 +120,7 @@ export class FakeOllama extends FakeUpstream {
         if (typeof body.suffix === 'string' && body.suffix !== '' && this.models.includes(body.model) && !this.insertModels.has(body.model)) {
           return this.json(res, 400, { error: `${JSON.stringify(body.model)} does not support insert` });
         }
-        return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', generateWire);
+        return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', body.logprobs === true ? withLogprobs(generateWire, Number(body.top_logprobs ?? 0)) : generateWire);
       }
       default:
         res.writeHead(404, { 'content-type': 'text/plain' });

@@ -131,6 +131,10 @@ function common(body: OllamaChatBody | OllamaGenerateBody): Partial<BackendReque
   const level = think(body.think);
   if (level !== undefined) out.think = level;
   if (body.keep_alive !== undefined && body.keep_alive !== null) out.keepAlive = body.keep_alive;
+  if (body.logprobs === true) {
+    out.logprobs = true;
+    if (typeof body.top_logprobs === 'number') out.topLogprobs = body.top_logprobs;
+  }
   return out;
 }
 

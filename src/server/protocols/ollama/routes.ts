@@ -119,7 +119,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
           sessionId,
           model,
           request: backendRequest,
-          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId }),
+          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId, logprobs: body.logprobs === true }),
         });
       });
 
@@ -146,6 +146,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
             endpoint: 'generate',
             model,
             sessionId,
+            logprobs: body.logprobs === true,
             ...(context ? { context } : {}),
           }),
         });
