@@ -1,6 +1,7 @@
 import type { ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
 import type { LingeringWork, UpstreamLink } from './upstream/upstreamLink.js';
+import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
 
 export type { ToolCall } from '../shared/events.js';
 
@@ -42,9 +43,26 @@ export type ResponseFormat =
 /** How hard a reasoning model should think; `false` asks for no thinking. */
 export type ThinkLevel = boolean | 'minimal' | 'low' | 'medium' | 'high';
 
+/**
+ * A text completion's prompt, sent as written (docs/completions.md): the
+ * `/v1/completions` prompt, or Ollama's `/api/generate` with `raw` or `suffix`.
+ */
+export interface PromptInput {
+  text: string;
+  /** The text after the insertion point: fill-in-the-middle. */
+  suffix?: string;
+  /** Ollama's `raw`: no template around the prompt (the other backends never apply one). */
+  raw?: boolean;
+  /** Ollama's `system`, which its template places (ignored with `raw`). */
+  system?: string;
+}
+
 export interface BackendRequest {
   model: string;
+  /** Empty when `prompt` is set. */
   messages: BackendMessage[];
+  /** Set: a text completion of this prompt instead of a chat reply (backends without one answer `unsupported_by_backend`). */
+  prompt?: PromptInput;
   temperature?: number;
   maxTokens?: number;
   topP?: number;
@@ -62,11 +80,29 @@ export interface BackendRequest {
   keepAlive?: string | number;
   /** Ollama's `options` as the client gave them (num_ctx, top_k…); named parameters above win. */
   options?: Record<string, unknown>;
+  /** Set only when the client asked: each content token comes as a `scored_token` with its logprobs. */
+  logprobs?: boolean;
+  /** With `logprobs`: how many alternatives per token (0-20). */
+  topLogprobs?: number;
+  /** Set only when the client asked for more than one reply (2-8): the others come as `choice` chunks. */
+  n?: number;
+}
+
+/** What a backend can serve beyond a plain reply (docs/backends.md); absent: neither. */
+export interface BackendFeatures {
+  /** Token log probabilities (`logprobs`, `top_logprobs`). */
+  logprobs?: boolean;
+  /** Several replies to one request (`n` > 1). */
+  choices?: boolean;
 }
 
 /** What a backend produces: content as it comes, then at most one `done`. */
 export type BackendChunk =
   | { type: 'token'; text: string }
+  /** A content token with its logprobs: only when the request asked for them (`logprobs`). */
+  | { type: 'scored_token'; text: string; logprobs: TokenLogprob[] }
+  /** A piece of reply `delta.index` ≥ 1: only when the request asked for several (`n`). */
+  | { type: 'choice'; delta: ChoiceDelta }
   | { type: 'reasoning'; text: string }
   /** A complete call: backends assemble streamed fragments before they yield it. */
   | { type: 'tool_call'; call: ToolCall }
@@ -75,6 +111,8 @@ export type BackendChunk =
 export interface Backend {
   /** Its kind's name in the registry (registry.ts), e.g. `ollama`. */
   readonly name: string;
+  /** What it serves beyond a plain reply; a request asking for more is refused with a 400 naming it. */
+  readonly features?: BackendFeatures;
   /**
    * Streams one completion, in batches: each batch is what one read from the
    * upstream produced (often hundreds of tokens), so the per-token path has no

@@ -13,6 +13,7 @@ import { parseAnyBodyAsJson } from './http/jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { openaiRoutes } from './protocols/openai/routes.js';
 import { responsesRoutes } from './protocols/responses/routes.js';
+import { completionsRoutes } from './protocols/completions/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
@@ -61,6 +62,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   infoRoutes(app, ctx);
   openaiRoutes(app, ctx);
   responsesRoutes(app, ctx);
+  completionsRoutes(app, ctx);
   sessionRoutes(app, ctx);
   ollamaRoutes(app, ctx);
   conversationEventRoutes(app, ctx);

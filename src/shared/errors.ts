@@ -40,6 +40,8 @@ export const ERRORS = {
   timeout: spec<Said>(504, said),
   /** The backend cannot do this at all (the demo backend has no embeddings). */
   unsupported: spec<Said>(501, said),
+  /** This backend cannot serve a part of the request another backend could (fill-in-the-middle on the demo); the message names both. */
+  unsupported_by_backend: spec<Said>(400, said),
   model_not_found: spec<{ model: string } | Said>(404, (p) => ('message' in p ? p.message : `The model '${p.model}' does not exist`)),
   /** The embedded engine's sequences and queue are full (JARVIS_EMBEDDED_PARALLEL, JARVIS_EMBEDDED_QUEUE). */
   engine_busy: spec<Said>(503, said, 1),
@@ -166,6 +168,7 @@ export const STREAM_ERROR_CODES = [
   'upstream_rejected',
   'timeout',
   'unsupported',
+  'unsupported_by_backend',
   'model_not_found',
   'no_model',
   'engine_busy',

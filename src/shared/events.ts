@@ -49,10 +49,25 @@ export interface StatusEvent extends EventBase {
   model: string;
 }
 
+/** Token log probabilities (docs/api.md "Logprobs and n"; more in logprobs.ts). One alternative token: OpenAI's `top_logprobs[]` entry (Ollama's has the same fields). */
+export interface TopLogprob {
+  token: string;
+  logprob: number;
+  /** The token's UTF-8 bytes, when the upstream sends them (OpenAI does; null for a special token). */
+  bytes?: number[] | null;
+}
+
+/** The log probability of one generated token, with its most likely alternatives when asked (`top_logprobs`). */
+export interface TokenLogprob extends TopLogprob {
+  top_logprobs?: TopLogprob[];
+}
+
 export interface TokenEvent extends EventBase {
   type: 'token';
   text: string;
   seq: number;
+  /** Only when the request asked for them (`logprobs: true`): this token's log probabilities. */
+  logprobs?: TokenLogprob[];
 }
 
 /**

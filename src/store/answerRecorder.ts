@@ -198,7 +198,7 @@ export class AnswerRecorder {
                 if (item.kind === 'reasoning') {
                   reasoning += item.text;
                   newReasoning += item.text;
-                } else toolCalls.push(item.call);
+                } else if (item.kind === 'tool_call') toolCalls.push(item.call);
                 extra++;
               }
             }

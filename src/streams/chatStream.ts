@@ -4,6 +4,7 @@ import type { EngineStop, UpstreamLink } from '../backends/upstream/upstreamLink
 import type { UpstreamCloseOutcome } from '../backends/upstream/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
+import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
 import { StreamTiming } from './streamTiming.js';
 
 export type Outcome =
@@ -186,6 +187,20 @@ export class ChatStream implements UpstreamLink {
   sendToken(text: string): Promise<void> | undefined {
     if (this.#firstTokenMs === undefined) this.firstProgress();
     const ok = this.writer.token(text, this.#tokens++);
+    return ok ? undefined : this.writer.drained(this.signal);
+  }
+
+  /** A token with its logprobs (a request that asked for them); the same back-pressure as `sendToken`. */
+  sendScoredToken(text: string, logprobs: TokenLogprob[]): Promise<void> | undefined {
+    if (this.#firstTokenMs === undefined) this.firstProgress();
+    const ok = this.writer.token(text, this.#tokens++, logprobs);
+    return ok ? undefined : this.writer.drained(this.signal);
+  }
+
+  /** A piece of another reply (`n` > 1): its text counts towards the stream's progress, not its tokens. */
+  sendChoice(delta: ChoiceDelta): Promise<void> | undefined {
+    if (this.#firstTokenMs === undefined) this.firstProgress();
+    const ok = this.writer.choice ? this.writer.choice(delta) : true;
     return ok ? undefined : this.writer.drained(this.signal);
   }
 

@@ -128,6 +128,12 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         } else if (chunk.type === 'tool_call') {
           log.info('stream_tool_call', { trace, stream_id: stream.id, index: stream.toolCalls, name: chunk.call.name });
           backPressure = stream.sendToolCall(chunk.call);
+        } else if (chunk.type === 'scored_token') {
+          // Only a request that asked for logprobs gets here; the plain token above stays the hot path.
+          if (debug) log.debug('stream_token', { trace, stream_id: stream.id, seq: stream.tokens, text: chunk.text });
+          backPressure = stream.sendScoredToken(chunk.text, chunk.logprobs);
+        } else if (chunk.type === 'choice') {
+          backPressure = stream.sendChoice(chunk.delta);
         } else {
           stream.conclude({
             kind: 'done',

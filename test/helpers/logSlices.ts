@@ -17,7 +17,7 @@ export function sliceEvents(slice: LogSlice, streamId: string, sessionId: string
     c = advance(c, item);
     if (typeof item === 'string') out.push({ cursor: c, event: { type: 'token', text: item, seq: c.seq, ...ids } });
     else if (item.kind === 'reasoning') out.push({ cursor: c, event: { type: 'reasoning', text: item.text, seq: item.seq, ...ids } });
-    else out.push({ cursor: c, event: { type: 'tool_call', index: item.index, ...item.call, ...ids } });
+    else if (item.kind === 'tool_call') out.push({ cursor: c, event: { type: 'tool_call', index: item.index, ...item.call, ...ids } });
   }
   if (slice.terminal) out.push({ cursor: advance(c, 'terminal'), event: slice.terminal });
   return out;

@@ -84,12 +84,11 @@ describe('Ollama API (official ollama client) in front of Ollama', () => {
     ]);
   });
 
-  it('generate refuses what a chat upstream cannot honour, and a context it did not make, with Ollama errors', async () => {
+  it('generate refuses a template it cannot apply, and a context it did not make, with Ollama errors (raw and suffix: test/protocols/completions/)', async () => {
     j = await startTestJarvis();
     const c = client(j);
     await expect(c.generate({ model: MODEL, prompt: 'x', context: [1, 2, 3] })).rejects.toMatchObject({ name: 'ResponseError', status_code: 400, error: expect.stringMatching(/context/) });
-    await expect(c.generate({ model: MODEL, prompt: 'x', raw: true })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/"raw"/) });
-    await expect(c.generate({ model: MODEL, prompt: 'def f(', suffix: 'return 1' })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/"suffix"/) });
+    await expect(c.generate({ model: MODEL, prompt: 'x', template: '{{ .Prompt }}' })).rejects.toMatchObject({ status_code: 400, error: expect.stringMatching(/"template".*raw: true/) });
     expect(j.fake!.requests).toHaveLength(0);
   });
 

@@ -37,6 +37,7 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   upstream_rejected: { message: 'Ollama refused the request: the prompt is longer than the context' },
   timeout: { message: 'Ollama did not answer within 5000 ms' },
   unsupported: { message: 'the demo backend has no embeddings' },
+  unsupported_by_backend: { message: 'the demo backend cannot fill in the middle (suffix); use Ollama or an OpenAI-compatible server' },
   model_not_found: { model: 'llama9' },
   no_model: { backend: 'ollama' },
   engine_busy: { message: 'the embedded engine is busy; retry shortly' },

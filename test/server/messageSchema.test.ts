@@ -154,8 +154,9 @@ describe('parameters keep their meaning', () => {
 
 describe('a clear 400 for what is wrong or cannot be honoured', () => {
   const cases: Array<{ name: string; body: Record<string, unknown>; message: RegExp; param?: string }> = [
-    { name: 'n > 1', body: { n: 3 }, message: /n=3 is not supported/, param: 'n' },
-    { name: 'logprobs', body: { logprobs: true }, message: /logprobs/, param: 'logprobs' },
+    { name: 'n > 1 from Ollama', body: { n: 3 }, message: /the ollama backend returns one reply per request \(Ollama has no "n"\); send 3 requests on 3 sessions/, param: 'n' },
+    { name: 'n > 8', body: { n: 9 }, message: /n=9 is more than 8/, param: 'n' },
+    { name: 'top_logprobs without logprobs', body: { top_logprobs: 2 }, message: /top_logprobs needs "logprobs": true/, param: 'top_logprobs' },
     { name: 'audio output', body: { modalities: ['text', 'audio'] }, message: /audio/, param: 'modalities' },
     { name: 'an unknown part type', body: { messages: [{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }] }, message: /"input_audio" is not supported/, param: 'messages[0].content[0]' },
     { name: 'a text part without text', body: { messages: [{ role: 'user', content: [{ type: 'text' }] }] }, message: /needs "text"/ },

@@ -70,11 +70,17 @@ export class DemoBackend implements Backend {
         `model "${request.model}" not found: Jarvis runs its offline demo backend, whose only model is "${DEMO_MODEL}". Start Ollama (in auto mode Jarvis switches to it once it answers) or set JARVIS_BACKEND.`,
       );
     }
+    if (request.prompt?.suffix !== undefined) {
+      throw new BackendError(
+        'unsupported_by_backend',
+        'the demo backend cannot fill in the middle (suffix): it is no language model. Use Ollama with a code model (qwen2.5-coder, codellama:code) or an OpenAI-compatible server such as llama.cpp or vLLM',
+      );
+    }
     const sinceAbort = abortClock(signal);
     try {
       // The reply's fixed parts are cut into tokens once, for every stream; a stream
       // holds only the tokens of the prompt it quotes and where it is (an idle stream stays small).
-      const parts = [INTRO_TOKENS, tokenize(quote(lastUserMessage(request))), this.outroTokens];
+      const parts = [INTRO_TOKENS, tokenize(quote(promptOf(request))), this.outroTokens];
       const limit = request.maxTokens ?? Infinity;
       let sent = 0;
       let part = 0;
@@ -91,7 +97,9 @@ export class DemoBackend implements Backend {
         sent++;
       }
       const done = part === parts.length;
-      const promptTokens = request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
+      const promptTokens = request.prompt
+        ? request.prompt.text.split(/\s+/).length
+        : request.messages.reduce((n, m) => n + messageText(m).split(/\s+/).length, 0);
       yield [
         {
           type: 'done',
@@ -106,7 +114,9 @@ export class DemoBackend implements Backend {
   }
 }
 
-function lastUserMessage(request: BackendRequest): string {
+/** What the reply quotes: a text completion's prompt, else the last user message. */
+function promptOf(request: BackendRequest): string {
+  if (request.prompt) return request.prompt.text;
   for (let i = request.messages.length - 1; i >= 0; i--) {
     const m = request.messages[i];
     if (m?.role === 'user') return messageText(m);

@@ -8,6 +8,7 @@ import { importEngine, startEngine, type Engine, type EngineModule } from './eng
 import { embedWithModel } from './embeddings.js';
 import { EngineWork } from './engineWork.js';
 import { Generation } from './generation.js';
+import { PromptGeneration } from './promptGeneration.js';
 import { type OutputPlan, grammarBudget, outputPlan } from './grammar/outputPlan.js';
 import { samplingOptions } from './sampling.js';
 import { parseKeepAlive } from './pool/keepAlive.js';
@@ -135,23 +136,11 @@ export class EmbeddedBackend implements Backend {
     const module = await this.engineModule();
     // Jarvis's part ends here: waiting for a sequence and loading the model are the engine's time (Server-Timing).
     link?.upstreamRequested?.();
+    if (request.prompt && (request.responseFormat || request.tools)) {
+      throw new BackendError('unsupported_by_backend', 'the embedded engine completes a raw prompt without response_format or tools; send them to the chat routes instead');
+    }
     const lease = await this.leaseFor(request, signal, link, file);
-    // response_format, tools and tool_choice (docs/embedded.md "JSON output, tools and embeddings"):
-    // a schema the grammar cannot follow is the client's invalid_request, before anything generates.
-    let plan: OutputPlan;
-    try {
-      plan = await outputPlan(lease.loaded.model.llama, request, grammarBudget(samplingOptions(request).maxTokens, lease.loaded.context.contextSize));
-    } catch (err) {
-      lease.release();
-      throw err;
-    }
-    let generation: Generation;
-    try {
-      generation = new Generation(module, lease, request, plan);
-    } catch (err) {
-      lease.release();
-      throw new BackendError('upstream_error', 'the embedded engine could not start generating', { detail: err instanceof Error ? err.message : String(err) });
-    }
+    const generation = request.prompt ? this.promptGeneration(module, lease, request) : await this.chatGeneration(module, lease, request);
     link?.upstreamOpened?.();
     const run = this.work.start(generation, lease, link, signal);
     let first = true;
@@ -166,6 +155,35 @@ export class EmbeddedBackend implements Backend {
       if (signal.aborted) throw abortError(signal);
     } finally {
       await run.end();
+    }
+  }
+
+  /** A text completion (docs/completions.md); a suffix the model cannot fill is refused before it runs. */
+  private promptGeneration(module: EngineModule, lease: Lease, request: BackendRequest): PromptGeneration {
+    try {
+      return new PromptGeneration(module, lease, request);
+    } catch (err) {
+      lease.release();
+      if (err instanceof BackendError) throw err;
+      throw new BackendError('upstream_error', 'the embedded engine could not start completing the prompt', { detail: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  private async chatGeneration(module: EngineModule, lease: Lease, request: BackendRequest): Promise<Generation> {
+    // response_format, tools and tool_choice (docs/embedded.md "JSON output, tools and embeddings"):
+    // a schema the grammar cannot follow is the client's invalid_request, before anything generates.
+    let plan: OutputPlan;
+    try {
+      plan = await outputPlan(lease.loaded.model.llama, request, grammarBudget(samplingOptions(request).maxTokens, lease.loaded.context.contextSize));
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    try {
+      return new Generation(module, lease, request, plan);
+    } catch (err) {
+      lease.release();
+      throw new BackendError('upstream_error', 'the embedded engine could not start generating', { detail: err instanceof Error ? err.message : String(err) });
     }
   }
 

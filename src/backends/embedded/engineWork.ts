@@ -1,7 +1,13 @@
 import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import type { EngineLog } from './engineLog.js';
-import type { Generation } from './generation.js';
 import type { Lease } from './pool/modelPool.js';
+
+/** What runs on a sequence: a chat's Generation (generation.ts) or a text completion's PromptGeneration. */
+export interface RunningGeneration {
+  readonly finished: boolean;
+  readonly settled: Promise<void>;
+  abort(reason?: unknown): void;
+}
 
 /** Without a kill signal (a caller that is no stream), how long a cancelled generation is waited for. */
 const UNLINKED_WAIT_MS = 10_000;
@@ -10,7 +16,7 @@ const UNLINKED_WAIT_MS = 10_000;
 interface Run {
   streamId: string | undefined;
   where: string;
-  generation: Generation;
+  generation: RunningGeneration;
   /** Set once its stream stopped waiting for it (the grace expired) while it still ran. */
   lingeringSince?: number;
 }
@@ -33,7 +39,7 @@ export class EngineWork {
 
   constructor(private readonly log: EngineLog) {}
 
-  start(generation: Generation, lease: Lease, link: UpstreamLink | undefined, signal: AbortSignal): RunHandle {
+  start(generation: RunningGeneration, lease: Lease, link: UpstreamLink | undefined, signal: AbortSignal): RunHandle {
     const run: Run = { streamId: link?.id, where: `sequence ${lease.index} of ${lease.loaded.name}`, generation };
     this.runs.add(run);
     let abortedAt: number | undefined;

@@ -2,7 +2,7 @@ import { LineSplitter, LineTooLongError } from '../../shared/ndjson.js';
 import { abortClock, abortError } from '../upstream/abortable.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { OllamaCatalog } from './catalog.js';
-import { ollamaChatBody, OllamaLineReader } from './wire.js';
+import { fastGenerateToken, ollamaChatBody, ollamaGenerateBody, OllamaLineReader } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
@@ -15,6 +15,8 @@ export interface OllamaBackendOptions {
 /** A client of Ollama's native API: `/api/chat` (streamed NDJSON) and `/api/tags`. */
 export class OllamaBackend implements Backend {
   readonly name = 'ollama' as const;
+  /** Ollama returns logprobs when asked; it has no `n` (one reply per request). */
+  readonly features = { logprobs: true };
 
   private readonly catalog: OllamaCatalog;
 
@@ -65,13 +67,15 @@ export class OllamaBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
-    const body = ollamaChatBody(request);
+    // A text completion (docs/completions.md) goes to /api/generate; its lines carry `response`.
+    const generate = request.prompt !== undefined;
+    const body = generate ? ollamaGenerateBody(request) : ollamaChatBody(request);
     const sinceAbort = abortClock(signal);
 
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
-      upstream = await postStream(new URL('/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
+      upstream = await postStream(new URL(generate ? '/api/generate' : '/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
     } catch (err) {
       if (signal.aborted) {
         // Aborted before Ollama answered: postStream waited for the connection to close, or for the kill.
@@ -86,7 +90,7 @@ export class OllamaBackend implements Backend {
     try {
       if (upstream.status >= 400) throw httpError('Ollama', upstream.status, await readText(upstream.body));
       const splitter = new LineSplitter();
-      const reader = new OllamaLineReader();
+      const reader = generate ? new OllamaLineReader(fastGenerateToken) : new OllamaLineReader();
       // A bad line ends the stream, but only after the tokens before it in the same read.
       let failure: unknown;
       const parse = (lines: string[]): BackendChunk[] => {

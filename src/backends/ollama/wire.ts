@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FinishReason } from '../../shared/events.js';
 import { imageAsBase64 } from '../images/dataUrl.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
+import type { TokenLogprob } from '../../shared/logprobs.js';
+import { tokenLogprob } from '../upstream/tokenLogprob.js';
 import { BackendError, messageText, type BackendChunk, type BackendMessage, type BackendRequest, type ToolSpec } from '../types.js';
 
 // Jarvis's BackendRequest in Ollama's `/api/chat` shape, and Ollama's stream lines
@@ -37,7 +39,33 @@ export function ollamaChatBody(request: BackendRequest): string {
   if (format?.type === 'json_object') body.format = 'json';
   else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
   if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
+  askLogprobs(body, request);
   return JSON.stringify(body);
+}
+
+/**
+ * The `/api/generate` body of a text completion (`request.prompt`): the prompt,
+ * `suffix` (fill-in-the-middle: Ollama places it with the model's template, and
+ * refuses a model without one) and `raw` as the client gave them (docs/completions.md);
+ * every other parameter (options, format, think, keep_alive) as the chat body has it.
+ */
+export function ollamaGenerateBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const body = JSON.parse(ollamaChatBody({ ...request, messages: [] })) as Record<string, unknown>;
+  delete body.messages;
+  delete body.tools;
+  body.prompt = prompt.text;
+  if (prompt.suffix !== undefined) body.suffix = prompt.suffix;
+  if (prompt.raw !== undefined) body.raw = prompt.raw;
+  if (prompt.system !== undefined) body.system = prompt.system;
+  return JSON.stringify(body);
+}
+
+/** Ollama's `logprobs` and `top_logprobs` (both routes), only when the client asked. */
+function askLogprobs(body: Record<string, unknown>, request: BackendRequest): void {
+  if (!request.logprobs) return;
+  body.logprobs = true;
+  if (request.topLogprobs !== undefined) body.top_logprobs = request.topLogprobs;
 }
 
 /**
@@ -89,15 +117,23 @@ function parseArguments(text: string): unknown {
 /** One line of Ollama's `/api/chat` stream (only the fields Jarvis reads). */
 interface OllamaChatLine {
   message?: { content?: unknown; thinking?: unknown; tool_calls?: unknown };
+  /** `/api/generate`'s text, and its `thinking` beside it. */
+  response?: unknown;
+  thinking?: unknown;
   done?: unknown;
   done_reason?: unknown;
   prompt_eval_count?: unknown;
   eval_count?: unknown;
   error?: unknown;
+  /** When asked: `[{token, logprob, bytes?, top_logprobs?}]`, the line's tokens (api/types.go `Logprob`). */
+  logprobs?: unknown;
 }
 
 const TOKEN_HEAD = '"message":{"role":"assistant","content":';
 const TOKEN_TAIL = '},"done":false}';
+/** `/api/generate`'s token line ends `"response":"…","done":false}`. */
+const GENERATE_HEAD = '"response":';
+const GENERATE_TAIL = ',"done":false}';
 
 /**
  * The hot path: Ollama writes every token line with the same field order, ending
@@ -114,13 +150,25 @@ export function fastToken(line: string): string | undefined {
   return text === '' ? undefined : text;
 }
 
+/** The same fast path for `/api/generate`'s lines. */
+export function fastGenerateToken(line: string): string | undefined {
+  if (!line.endsWith(GENERATE_TAIL)) return undefined;
+  const at = line.lastIndexOf(GENERATE_HEAD);
+  if (at < 0) return undefined;
+  const text = stringLiteral(line.slice(at + GENERATE_HEAD.length, line.length - GENERATE_TAIL.length));
+  return text === '' ? undefined : text;
+}
+
 /** Reads one reply's lines; remembers whether the model called a tool, which Ollama's `done_reason` does not say. */
 export class OllamaLineReader {
   private toolCalls = 0;
 
+  /** `fast`: the per-token fast path of the route read (`fastGenerateToken` for `/api/generate`). */
+  constructor(private readonly fast: (line: string) => string | undefined = fastToken) {}
+
   /** Appends the line's chunks to `batch`; true once the line was the last (`done: true`). */
   read(line: string, batch: BackendChunk[]): boolean {
-    const text = fastToken(line);
+    const text = this.fast(line);
     if (text !== undefined) {
       batch.push({ type: 'token', text });
       return false;
@@ -137,9 +185,15 @@ export class OllamaLineReader {
     const message = msg.message;
     if (message && typeof message === 'object') {
       if (typeof message.thinking === 'string' && message.thinking !== '') batch.push({ type: 'reasoning', text: message.thinking });
-      if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
+      const logprobs = Array.isArray(msg.logprobs) && typeof message.content === 'string' ? scored(msg.logprobs) : undefined;
+      if (logprobs) batch.push({ type: 'scored_token', text: message.content as string, logprobs });
+      else if (typeof message.content === 'string' && message.content !== '') batch.push({ type: 'token', text: message.content });
       if (Array.isArray(message.tool_calls)) for (const call of message.tool_calls) batch.push(this.toolCall(call));
     }
+    if (typeof msg.thinking === 'string' && msg.thinking !== '') batch.push({ type: 'reasoning', text: msg.thinking });
+    const generated = typeof msg.response === 'string' && Array.isArray(msg.logprobs) ? scored(msg.logprobs) : undefined;
+    if (generated) batch.push({ type: 'scored_token', text: msg.response as string, logprobs: generated });
+    else if (typeof msg.response === 'string' && msg.response !== '') batch.push({ type: 'token', text: msg.response });
     if (msg.done !== true) return false;
     batch.push({
       type: 'done',
@@ -173,4 +227,14 @@ export class OllamaLineReader {
     if (this.toolCalls > 0) return 'tool_calls';
     return 'stop';
   }
+}
+
+/** The line's logprobs in Jarvis's shape (Ollama's fields are OpenAI's); undefined when none. */
+function scored(raw: unknown[]): TokenLogprob[] | undefined {
+  const out: TokenLogprob[] = [];
+  for (const entry of raw) {
+    const one = tokenLogprob(entry);
+    if (one) out.push(one);
+  }
+  return out.length > 0 ? out : undefined;
 }

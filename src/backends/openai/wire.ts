@@ -1,6 +1,8 @@
 import type { FinishReason, Usage } from '../../shared/events.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
 import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
+import { MAX_CHOICES, type ChoiceDelta, type TokenLogprob } from '../../shared/logprobs.js';
+import { legacyLogprobs, tokenLogprob } from '../upstream/tokenLogprob.js';
 
 // Jarvis's BackendRequest in OpenAI's chat-completions shape, and the upstream's
 // SSE events back as BackendChunks, whichever server sends them (vLLM, llama.cpp,
@@ -27,6 +29,52 @@ export function openaiChatBody(request: BackendRequest): string {
     ['tool_choice', request.tools ? request.toolChoice : undefined],
     ['parallel_tool_calls', request.tools ? request.parallelToolCalls : undefined],
     ['reasoning_effort', request.think === undefined ? undefined : request.think === false ? 'none' : request.think === true ? 'medium' : request.think],
+    ['logprobs', request.logprobs],
+    ['top_logprobs', request.logprobs ? request.topLogprobs : undefined],
+    ['n', request.n],
+  ];
+  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+  return JSON.stringify(payload);
+}
+
+/**
+ * The `/completions` body of a text completion (`request.prompt`, docs/completions.md):
+ * the prompt and `suffix` as the client wrote them, the sampling as for a chat.
+ */
+export function openaiCompletionBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const payload: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true, stream_options: { include_usage: true } };
+  const named: Array<[string, unknown]> = [
+    ['suffix', prompt.suffix],
+    // The legacy API's `logprobs` is the number of alternatives (docs/api.md "Logprobs and n").
+    ['logprobs', request.logprobs ? (request.topLogprobs ?? 0) : undefined],
+    ['temperature', request.temperature],
+    ['max_tokens', request.maxTokens],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+  ];
+  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+  return JSON.stringify(payload);
+}
+
+/**
+ * llama.cpp's own fill-in-the-middle route, `/infill` (its `/v1/completions`
+ * ignores `suffix`): the prefix and suffix, the model's FIM tokens placed by the server.
+ */
+export function llamaInfillBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const payload: Record<string, unknown> = { input_prefix: prompt.text, input_suffix: prompt.suffix ?? '', stream: true };
+  const named: Array<[string, unknown]> = [
+    ['n_predict', request.maxTokens],
+    ['temperature', request.temperature],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
   ];
   for (const [key, value] of named) if (value !== undefined) payload[key] = value;
   return JSON.stringify(payload);
@@ -51,12 +99,25 @@ function openaiMessage(m: BackendMessage): Record<string, unknown> {
 interface ChunkData {
   object?: unknown;
   message?: unknown;
-  choices?: Array<{
-    delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown; tool_calls?: unknown };
-    finish_reason?: unknown;
-  }>;
+  choices?: ChoiceData[];
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   error?: { message?: unknown } | string;
+  /** llama.cpp's own stream (`/infill`): the text, and `stop: true` with its counts on the last event. */
+  content?: unknown;
+  stop?: unknown;
+  stop_type?: unknown;
+  tokens_predicted?: unknown;
+  tokens_evaluated?: unknown;
+}
+
+interface ChoiceData {
+  index?: unknown;
+  delta?: { content?: unknown; reasoning_content?: unknown; reasoning?: unknown; tool_calls?: unknown };
+  /** A `text_completion` chunk's text (`/completions`). */
+  text?: unknown;
+  /** vLLM's and OpenAI's `{content: [{token, logprob, bytes, top_logprobs}]}`, when asked. */
+  logprobs?: { content?: unknown } | null;
+  finish_reason?: unknown;
 }
 
 interface ToolCallFragment {
@@ -98,15 +159,15 @@ export class OpenAIEventReader {
     if (chunk.error !== undefined) throw inStreamError(chunk.error);
     // Old vLLM: `{"object":"error","message":…,"code":400}` as a data line.
     if (chunk.object === 'error') throw inStreamError(chunk);
-    const choice = chunk.choices?.[0];
-    const delta = choice?.delta;
-    if (delta) {
-      const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : delta.reasoning;
-      if (typeof reasoning === 'string' && reasoning !== '') batch.push({ type: 'reasoning', text: reasoning });
-      if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
-      if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
+    const choices = chunk.choices;
+    if (Array.isArray(choices)) {
+      for (const choice of choices) {
+        const index = typeof choice?.index === 'number' ? choice.index : 0;
+        if (index === 0) this.readFirst(choice, batch);
+        else if (index > 0 && index < MAX_CHOICES) readOther(index, choice, batch);
+      }
     }
-    if (typeof choice?.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
+    if (typeof chunk.content === 'string') this.readLlamaCpp(chunk, batch);
     if (chunk.usage && typeof chunk.usage === 'object') {
       this.usage = {
         prompt_tokens: Number(chunk.usage.prompt_tokens ?? 0) || 0,
@@ -114,6 +175,24 @@ export class OpenAIEventReader {
       };
     }
     this.learn(data, chunk);
+  }
+
+  /** The first reply's piece: the stream's own tokens, reasoning and tool calls. */
+  private readFirst(choice: ChoiceData, batch: BackendChunk[]): void {
+    const delta = choice.delta;
+    if (delta) {
+      const reasoning = typeof delta.reasoning_content === 'string' ? delta.reasoning_content : delta.reasoning;
+      if (typeof reasoning === 'string' && reasoning !== '') batch.push({ type: 'reasoning', text: reasoning });
+      const logprobs = logprobsOf(choice);
+      if (logprobs) batch.push({ type: 'scored_token', text: typeof delta.content === 'string' ? delta.content : '', logprobs });
+      else if (typeof delta.content === 'string' && delta.content !== '') batch.push({ type: 'token', text: delta.content });
+      if (Array.isArray(delta.tool_calls)) for (const fragment of delta.tool_calls as ToolCallFragment[]) this.addFragment(fragment);
+    } else if (typeof choice.text === 'string') {
+      const legacy = legacyLogprobs(choice.logprobs);
+      if (legacy) batch.push({ type: 'scored_token', text: choice.text, logprobs: legacy });
+      else if (choice.text !== '') batch.push({ type: 'token', text: choice.text });
+    }
+    if (typeof choice.finish_reason === 'string') this.finish = finishReasonOf(choice.finish_reason);
   }
 
   /**
@@ -131,13 +210,16 @@ export class OpenAIEventReader {
     this.template = undefined;
     const choice = chunk.choices?.length === 1 ? chunk.choices[0] : undefined;
     const delta = choice?.delta;
-    const content = delta?.content;
+    // A chat chunk's `delta.content`, or a text completion's `text`.
+    const content = delta ? delta.content : choice?.text;
     if (typeof content !== 'string' || content === '' || typeof choice?.finish_reason === 'string' || chunk.usage) return;
-    if (delta!.tool_calls !== undefined && delta!.tool_calls !== null) return;
-    if (typeof delta!.reasoning_content === 'string' || typeof delta!.reasoning === 'string') return;
+    // Only the first reply's plain tokens: another choice's, or a token with its logprobs, is always parsed.
+    if ((choice!.index !== undefined && choice!.index !== 0) || (choice!.logprobs !== undefined && choice!.logprobs !== null)) return;
+    if (delta && delta.tool_calls !== undefined && delta.tool_calls !== null) return;
+    if (delta && (typeof delta.reasoning_content === 'string' || typeof delta.reasoning === 'string')) return;
     // Found only as JSON.stringify writes it, and only once: otherwise no template (every event parsed).
     const literal = JSON.stringify(content);
-    for (const key of ['"content":', '"content": ']) {
+    for (const key of delta ? ['"content":', '"content": '] : ['"text":', '"text": ']) {
       const at = data.indexOf(key + literal);
       if (at < 0) continue;
       if (data.indexOf(key + literal, at + 1) >= 0) return;
@@ -145,6 +227,14 @@ export class OpenAIEventReader {
       this.template = { head: data.slice(0, start), tail: data.slice(start + literal.length) };
       return;
     }
+  }
+
+  /** An event of llama.cpp's own stream (`/infill`), which has no `choices` and no `[DONE]`. */
+  private readLlamaCpp(chunk: ChunkData, batch: BackendChunk[]): void {
+    if (chunk.content !== '') batch.push({ type: 'token', text: chunk.content as string });
+    if (chunk.stop !== true) return;
+    this.finish = chunk.stop_type === 'limit' ? 'length' : 'stop';
+    this.usage = { prompt_tokens: Number(chunk.tokens_evaluated ?? 0) || 0, completion_tokens: Number(chunk.tokens_predicted ?? 0) || 0 };
   }
 
   /** The assembled tool calls, then `done`: the end of a complete reply. */
@@ -175,6 +265,31 @@ export class OpenAIEventReader {
       call.arguments += fn.arguments;
     } else if (fn?.arguments && typeof fn.arguments === 'object') call.arguments = JSON.stringify(fn.arguments);
   }
+}
+
+/** A piece of reply `index` ≥ 1 (`n` > 1): its text, reasoning, logprobs and end; tool calls are the first reply's only. */
+function readOther(index: number, choice: ChoiceData, batch: BackendChunk[]): void {
+  const delta: ChoiceDelta = { index };
+  const content = choice.delta?.content;
+  if (typeof content === 'string' && content !== '') delta.text = content;
+  const reasoning = typeof choice.delta?.reasoning_content === 'string' ? choice.delta.reasoning_content : choice.delta?.reasoning;
+  if (typeof reasoning === 'string' && reasoning !== '') delta.reasoning = reasoning;
+  const logprobs = logprobsOf(choice);
+  if (logprobs) delta.logprobs = logprobs;
+  if (typeof choice.finish_reason === 'string') delta.finish = finishReasonOf(choice.finish_reason);
+  if (delta.text !== undefined || delta.reasoning !== undefined || delta.logprobs !== undefined || delta.finish !== undefined) batch.push({ type: 'choice', delta });
+}
+
+/** `choices[].logprobs.content` as the upstream sent it, when it holds any (entries without a numeric logprob are dropped). */
+function logprobsOf(choice: ChoiceData): TokenLogprob[] | undefined {
+  const content = choice.logprobs?.content;
+  if (!Array.isArray(content) || content.length === 0) return undefined;
+  const out: TokenLogprob[] = [];
+  for (const entry of content as unknown[]) {
+    const scored = tokenLogprob(entry);
+    if (scored) out.push(scored);
+  }
+  return out.length > 0 ? out : undefined;
 }
 
 function finishReasonOf(reason: string): FinishReason {

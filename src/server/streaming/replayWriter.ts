@@ -19,6 +19,8 @@ export function replayFormat(accept: string | undefined): ReplayFormat {
 export class ReplayWriter extends ResponseWriter {
   /** The ids are the same on every token line: encoded once (the hot path, as in NdjsonWriter). */
   private readonly tokenTail: string;
+  /** The next token's logprobs, as JSON, once their log item has been read. */
+  private logprobs: string | undefined;
 
   constructor(
     res: ServerResponse,
@@ -57,9 +59,15 @@ export class ReplayWriter extends ResponseWriter {
       if (typeof item === 'string') {
         at.seq++;
         at.extra = 0;
-        out += this.line(String(at.seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${at.seq}${this.tokenTail}`);
+        const scored = this.logprobs === undefined ? '' : `,"logprobs":${this.logprobs}`;
+        this.logprobs = undefined;
+        out += this.line(String(at.seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${at.seq}${scored}${this.tokenTail}`);
       } else {
         at.extra++;
+        // A token's logprobs go out on its line (they are logged just before it); the further
+        // replies of an `n` > 1 request are not Jarvis events: a reader gets the first (docs/api.md).
+        if (item.kind === 'logprobs') this.logprobs = JSON.stringify(item.content);
+        if (item.kind === 'logprobs' || item.kind === 'choice') continue;
         const json =
           item.kind === 'reasoning'
             ? `{"type":"reasoning","text":${JSON.stringify(item.text)},"seq":${item.seq}${this.tokenTail}`

@@ -6,6 +6,7 @@ import type { EventWriter } from '../../streams/eventWriter.js';
 import { StreamTiming } from '../../streams/streamTiming.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
 import type { StreamStarter } from './starter.js';
+import { refuseUnserved } from '../backendFeatures.js';
 
 export interface StreamedReply {
   sessionId: string;
@@ -29,6 +30,8 @@ export interface StreamedReply {
  * and promise reactions) for its whole life, only runStream's.
  */
 export function serveStream(starter: StreamStarter, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply): Promise<void> {
+  // What the backend cannot give (logprobs, n) is a 400 naming it, before anything starts.
+  refuseUnserved(spec.backend, spec.request);
   // The session belongs to the caller's key: two keys never share a session, whatever its id.
   const owner = ownerOf(principalOf(request));
   // Admitted before the response is taken over, so a refusal is a plain 429 (or 503).

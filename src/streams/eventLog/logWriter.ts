@@ -1,4 +1,5 @@
 import type { StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
+import type { ChoiceDelta, TokenLogprob } from '../../shared/logprobs.js';
 import type { EventWriter } from '../eventWriter.js';
 import type { AppendResult, Awaitable, LogItem, StreamEventLog } from './types.js';
 
@@ -43,9 +44,20 @@ export class LogWriter implements EventWriter {
     this.options.primary?.status(event);
   }
 
-  token(text: string, seq: number): boolean {
+  token(text: string, seq: number, logprobs?: TokenLogprob[]): boolean {
+    if (logprobs === undefined) {
+      this.log_(text, seq);
+      return this.options.primary ? this.options.primary.token(text, seq) : true;
+    }
+    // Just before the token they score, so a reader meets them first and writes them with it.
+    this.log_({ kind: 'logprobs', seq, content: logprobs }, this.tokensSeen);
     this.log_(text, seq);
-    return this.options.primary ? this.options.primary.token(text, seq) : true;
+    return this.options.primary ? this.options.primary.token(text, seq, logprobs) : true;
+  }
+
+  choice(delta: ChoiceDelta): boolean {
+    this.log_({ kind: 'choice', delta }, this.tokensSeen);
+    return this.options.primary?.choice ? this.options.primary.choice(delta) : true;
   }
 
   reasoning(text: string, seq: number): boolean {

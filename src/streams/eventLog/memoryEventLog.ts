@@ -1,6 +1,6 @@
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
 import { FairBudget, type OwnerAccount } from './fairBudget.js';
-import { compareCursors, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
+import { compareCursors, itemChars, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
 
 export interface MemoryEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */
@@ -150,7 +150,7 @@ export class MemoryEventLog implements StreamEventLog {
     const entry = this.entries.get(streamId);
     if (!entry || entry.terminal) return 'stopped';
     if (entry.fence !== fence) return 'fenced';
-    const chars = typeof item === 'string' ? item.length : item.kind === 'reasoning' ? item.text.length : item.call.name.length + item.call.arguments.length + item.call.id.length;
+    const chars = itemChars(item);
     if (entry.chars + chars > this.maxChars) return 'full';
     if (!this.budget.fits(entry.account, chars) && !this.evictFor(entry.account, chars)) return 'full';
     entry.chars += chars;

@@ -1,11 +1,36 @@
 import type { StatusEvent, TerminalEvent, ToolCall } from '../../shared/events.js';
+import type { ChoiceDelta, TokenLogprob } from '../../shared/logprobs.js';
 
 // The per-stream event log (docs/conversations.md): every stream's events,
 // kept apart from any HTTP response, so that readers can come, go and come back.
 // Catch-up and the live tail are read from the same log; there is no second channel.
 
-/** What the log keeps between the status and the terminal event, in stream order: a token is its text. */
-export type LogItem = string | { kind: 'reasoning'; text: string; seq: number } | { kind: 'tool_call'; call: ToolCall; index: number };
+/**
+ * What the log keeps between the status and the terminal event, in stream order: a token is its text.
+ * Only a request that asked for them logs the last two kinds: a token's logprobs (logged just before
+ * the token they score) and the pieces of its further replies (`n` > 1).
+ */
+export type LogItem =
+  | string
+  | { kind: 'reasoning'; text: string; seq: number }
+  | { kind: 'tool_call'; call: ToolCall; index: number }
+  | { kind: 'logprobs'; seq: number; content: TokenLogprob[] }
+  | { kind: 'choice'; delta: ChoiceDelta };
+
+/** What an item counts against the log's size bound, in characters (about). */
+export function itemChars(item: LogItem): number {
+  if (typeof item === 'string') return item.length;
+  switch (item.kind) {
+    case 'reasoning':
+      return item.text.length;
+    case 'tool_call':
+      return item.call.name.length + item.call.arguments.length + item.call.id.length;
+    case 'logprobs':
+      return 32 * (1 + (item.content[0]?.top_logprobs?.length ?? 0)) * item.content.length;
+    case 'choice':
+      return (item.delta.text?.length ?? 0) + (item.delta.reasoning?.length ?? 0) + 32 * (item.delta.logprobs?.length ?? 0) + 8;
+  }
+}
 
 /**
  * A place in a stream's log: after token `seq` (-1: before the first token) and

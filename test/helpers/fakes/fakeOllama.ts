@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakeEmbedding, FakeUpstream, type WireProtocol } from './fakeUpstream.js';
+import { fakeLogprob } from './fakeLogprobs.js';
 
 export { defaultPlan, FAKE_MODELS, fakeEmbedding, type FakeFault, type FakePlan, type UpstreamRecord } from './fakeUpstream.js';
 
@@ -34,10 +35,28 @@ const ollamaWire: WireProtocol = {
   errorBody: (_status, message) => JSON.stringify({ error: message }),
 };
 
+/** Ollama's logprobs (`logprobs: true`, `top_logprobs`): each token line carries `logprobs: [{token, logprob, bytes, top_logprobs}]`. */
+function withLogprobs(wire: WireProtocol, top: number): WireProtocol {
+  return { ...wire, token: (model, content) => wire.token(model, content).replace(/\}\n$/, `,"logprobs":${JSON.stringify([fakeLogprob(content, top)])}}\n`) };
+}
+
+/** `/api/generate`'s lines: the text in `response`, thinking in `thinking`, as Ollama writes them. */
+const generateLine = (model: string, fields: object, done = false) => JSON.stringify({ model, created_at: new Date().toISOString(), response: '', ...fields, done }) + '\n';
+const generateWire: WireProtocol = {
+  ...ollamaWire,
+  token: (model, response) => JSON.stringify({ model, created_at: new Date().toISOString(), response, done: false }) + '\n',
+  reasoning: (model, thinking) => generateLine(model, { thinking }),
+  toolCalls: () => '',
+  done: (model, evalCount, plan) =>
+    generateLine(model, { response: plan.doneContent ?? '', done_reason: plan.finishReason ?? 'stop', total_duration: 1, load_duration: 1, prompt_eval_count: 7, prompt_eval_duration: 1, eval_count: evalCount, eval_duration: 1 }, true),
+};
+
 /** A fake Ollama over real HTTP on loopback (see FakeUpstream for its controls). */
 export class FakeOllama extends FakeUpstream {
   /** What `/api/version` says. */
   version = '0.11.4';
+  /** The models whose template takes a `suffix` (Ollama refuses fill-in-the-middle for the others). */
+  insertModels = new Set(['fake-qwen:latest']);
 
   private details(name: string) {
     const family = name.startsWith('fake-qwen') ? 'qwen2' : 'llama';
@@ -70,7 +89,8 @@ export class FakeOllama extends FakeUpstream {
           license: 'FAKE LICENSE',
           modelfile: `FROM ${name}\n`,
           parameters: 'stop "<|eot_id|>"',
-          template: '{{ .Prompt }}',
+          // A template that places `.Suffix` is how Ollama, and clients such as Continue, know a model fills in the middle.
+          template: this.insertModels.has(name) ? '{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{- else }}{{ .Prompt }}{{- end }}' : '{{ .Prompt }}',
           details: this.details(name),
           model_info: { 'general.architecture': 'llama', 'llama.context_length': 131072 },
           capabilities: ['completion', 'tools'],
@@ -92,7 +112,15 @@ export class FakeOllama extends FakeUpstream {
       }
       case 'POST /api/chat': {
         const body = await this.readJson(req);
-        return this.stream(req, res, body, this.promptOf(body), ollamaWire);
+        return this.stream(req, res, body, this.promptOf(body), body.logprobs === true ? withLogprobs(ollamaWire, Number(body.top_logprobs ?? 0)) : ollamaWire);
+      }
+      case 'POST /api/generate': {
+        const body = await this.readJson(req);
+        // Ollama's check, before anything runs: a suffix needs a template that places it.
+        if (typeof body.suffix === 'string' && body.suffix !== '' && this.models.includes(body.model) && !this.insertModels.has(body.model)) {
+          return this.json(res, 400, { error: `${JSON.stringify(body.model)} does not support insert` });
+        }
+        return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', body.logprobs === true ? withLogprobs(generateWire, Number(body.top_logprobs ?? 0)) : generateWire);
       }
       default:
         res.writeHead(404, { 'content-type': 'text/plain' });

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fakeEmbedding, FakeUpstream, type FakePlan, type WireProtocol } from './fakeUpstream.js';
+import { fakeChoiceText, fakeLogprob } from './fakeLogprobs.js';
 
 const MODEL_ERROR = 'an error was encountered while running the model';
 
@@ -8,11 +9,16 @@ const MODEL_ERROR = 'an error was encountered while running the model';
  * chunks, then `[DONE]`. Tool calls come in fragments (id and name first, then the
  * arguments in pieces), errors in each server's own shape (`errorForm`).
  */
-function sseWire(id: string): WireProtocol {
+function sseWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
   const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
-  const chunk = (model: string, delta: object, finish: string | null, usage?: object) =>
-    data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(usage ? { usage } : {}) });
-  const usageOf = (n: number) => ({ prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n });
+  // vLLM's `n` and `logprobs`: each choice's chunks by `index`, each token's logprobs beside its content.
+  const n = typeof body.n === 'number' ? body.n : 1;
+  const top = body.logprobs === true ? Number(body.top_logprobs ?? 0) : -1;
+  const scored = (content: string) => (top < 0 ? null : { content: [fakeLogprob(content, top)] });
+  const chunk = (model: string, delta: object, finish: string | null, usage?: object, index = 0, logprobs: object | null = null) =>
+    data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [{ index, delta, logprobs, finish_reason: finish }], ...(usage ? { usage } : {}) });
+  const usageOf = (k: number) => ({ prompt_tokens: 7, completion_tokens: k * n, total_tokens: 7 + k * n });
+  const others = (fn: (index: number) => string) => Array.from({ length: n - 1 }, (_, i) => fn(i + 1)).join('');
   const errorLine = (plan: FakePlan): string => {
     switch (plan.errorForm ?? 'openai') {
       case 'openai':
@@ -27,7 +33,9 @@ function sseWire(id: string): WireProtocol {
   };
   return {
     contentType: 'text/event-stream',
-    token: (model, content) => chunk(model, { content }, null),
+    token: (model, content) =>
+      chunk(model, { content }, null, undefined, 0, scored(content)) +
+      others((index) => chunk(model, { content: fakeChoiceText(content, index) }, null, undefined, index, scored(fakeChoiceText(content, index)))),
     reasoning: (model, text, plan) => chunk(model, { [plan.reasoningField ?? 'reasoning_content']: text }, null),
     toolCalls: (model, calls) =>
       calls
@@ -41,16 +49,41 @@ function sseWire(id: string): WireProtocol {
           );
         })
         .join(''),
-    done: (model, n, plan) => {
+    done: (model, tokens, plan) => {
       const finish = plan.finishReason ?? (plan.toolCalls?.length ? 'tool_calls' : 'stop');
       const form = plan.usageForm ?? 'separate';
-      if (form === 'in_finish') return chunk(model, {}, finish, usageOf(n)) + 'data: [DONE]\n\n';
-      const last = form === 'separate' ? data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [], usage: usageOf(n) }) : '';
-      return chunk(model, {}, finish) + last + 'data: [DONE]\n\n';
+      const rest = others((index) => chunk(model, {}, finish, undefined, index));
+      if (form === 'in_finish') return rest + chunk(model, {}, finish, usageOf(tokens)) + 'data: [DONE]\n\n';
+      const last = form === 'separate' ? data({ id, object: 'chat.completion.chunk', created: 1, model, choices: [], usage: usageOf(tokens) }) : '';
+      return rest + chunk(model, {}, finish) + last + 'data: [DONE]\n\n';
     },
     errorLine,
     errorBody: (status, message) =>
       JSON.stringify({ error: { message, type: status === 404 ? 'NotFoundError' : 'server_error', param: null, code: status } }),
+  };
+}
+
+/** `/v1/completions` as vLLM and llama.cpp stream it: `text_completion` chunks with `choices[].text`. */
+function textWire(id: string, body: Record<string, unknown> = {}): WireProtocol {
+  const chat = sseWire(id);
+  const data = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
+  // The legacy `logprobs: k`: {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}.
+  const legacy = (text: string) => {
+    if (typeof body.logprobs !== 'number' || text === '') return null;
+    const lp = fakeLogprob(text, body.logprobs);
+    return { tokens: [lp.token], token_logprobs: [lp.logprob], top_logprobs: [Object.fromEntries(lp.top_logprobs.map((t) => [t.token, t.logprob]))], text_offset: [0] };
+  };
+  const chunk = (model: string, text: string, finish: string | null) =>
+    data({ id, object: 'text_completion', created: 1, model, choices: [{ index: 0, text, logprobs: legacy(text), finish_reason: finish }] });
+  return {
+    ...chat,
+    token: (model, text) => chunk(model, text, null),
+    reasoning: () => '',
+    toolCalls: () => '',
+    done: (model, n, plan) =>
+      chunk(model, '', plan.finishReason ?? 'stop') +
+      data({ id, object: 'text_completion', created: 1, model, choices: [], usage: { prompt_tokens: 7, completion_tokens: n, total_tokens: 7 + n } }) +
+      'data: [DONE]\n\n',
   };
 }
 
@@ -61,6 +94,8 @@ function sseWire(id: string): WireProtocol {
  */
 export class FakeOpenAI extends FakeUpstream {
   readonly authorizations: Array<string | undefined> = [];
+  /** False plays a server without text completions: `/v1/completions` answers 404. */
+  completions = true;
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -91,6 +126,10 @@ export class FakeOpenAI extends FakeUpstream {
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       });
     }
+    if (req.method === 'POST' && req.url === '/v1/completions' && this.completions) {
+      const body = await this.readJson(req);
+      return this.stream(req, res, body, typeof body.prompt === 'string' ? body.prompt : '', textWire(`cmpl-fake-${this.requests.length}`, body));
+    }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: `no route ${req.url}`, type: 'invalid_request_error', param: null, code: 404 } }));
@@ -98,6 +137,6 @@ export class FakeOpenAI extends FakeUpstream {
     }
     this.authorizations.push(req.headers.authorization);
     const body = await this.readJson(req);
-    this.stream(req, res, body, this.promptOf(body), sseWire(`chatcmpl-fake-${this.requests.length}`));
+    this.stream(req, res, body, this.promptOf(body), sseWire(`chatcmpl-fake-${this.requests.length}`, body));
   }
 }

@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { StatusEvent, TerminalEvent, ToolCall, ToolCallEvent } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
+import type { TokenLogprob } from '../../../shared/logprobs.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter } from '../responseWriter.js';
 
@@ -24,7 +25,8 @@ export class NdjsonWriter extends ResponseWriter implements EventWriter {
     this.writeSoon(JSON.stringify(event) + '\n');
   }
 
-  token(text: string, seq: number): boolean {
+  token(text: string, seq: number, logprobs?: TokenLogprob[]): boolean {
+    if (logprobs !== undefined) return this.write(`{"type":"token","text":${JSON.stringify(text)},"seq":${seq},"logprobs":${JSON.stringify(logprobs)}${this.tail}`);
     return this.write(`{"type":"token","text":${JSON.stringify(text)},"seq":${seq}${this.tail}`);
   }
 

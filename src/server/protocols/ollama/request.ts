@@ -1,11 +1,12 @@
-import type { BackendMessage, BackendRequest, ContentPart, ResponseFormat, ThinkLevel, ToolCall, ToolSpec } from '../../../backends/types.js';
+import type { BackendMessage, BackendRequest, ContentPart, PromptInput, ResponseFormat, ThinkLevel, ToolCall, ToolSpec } from '../../../backends/types.js';
 import { HttpError } from '../../errors.js';
 import { decodeContext } from './generateContext.js';
 import type { OllamaChatBody, OllamaGenerateBody, OllamaMessage } from './schemas.js';
 
 // Ollama's request bodies as one BackendRequest, the shape every backend streams:
 // `/api/chat` maps message for message; `/api/generate` is a chat of its own
-// (the `system`, the conversation carried in `context`, the prompt as the user's turn).
+// (the `system`, the conversation carried in `context`, the prompt as the user's turn),
+// or, with `raw` or `suffix`, a text completion of the prompt as written.
 
 function refuse(field: string, why: string): never {
   throw new HttpError('invalid_request', `"${field}" ${why}`);
@@ -130,6 +131,10 @@ function common(body: OllamaChatBody | OllamaGenerateBody): Partial<BackendReque
   const level = think(body.think);
   if (level !== undefined) out.think = level;
   if (body.keep_alive !== undefined && body.keep_alive !== null) out.keepAlive = body.keep_alive;
+  if (body.logprobs === true) {
+    out.logprobs = true;
+    if (typeof body.top_logprobs === 'number') out.topLogprobs = body.top_logprobs;
+  }
   return out;
 }
 
@@ -146,11 +151,25 @@ export function generateMessages(body: OllamaGenerateBody): BackendMessage[] {
   return [...system, ...history, { role: 'user', content: content(body.prompt ?? '', body.images) }];
 }
 
+/**
+ * `raw` or `suffix` make a text completion (docs/completions.md): the prompt goes
+ * to the backend as written (Ollama's own `/api/generate`, an OpenAI-compatible
+ * `/v1/completions`, the embedded engine's LlamaCompletion), not as a chat turn.
+ */
+export function isPromptRequest(body: OllamaGenerateBody): boolean {
+  return body.raw === true || (body.suffix !== undefined && body.suffix !== null && body.suffix !== '');
+}
+
 export function generateRequest(body: OllamaGenerateBody, model: string): BackendRequest {
-  // These shape the raw prompt Ollama builds from its template; a chat upstream builds its own.
-  const why = 'is not supported: Jarvis sends the prompt to the model as a chat message, in the model\'s own template';
-  if (body.raw) refuse('raw', why);
-  if (body.template) refuse('template', why);
-  if (body.suffix) refuse('suffix', 'is not supported: fill-in-the-middle needs a raw completion, and Jarvis serves chat');
-  return { model, messages: generateMessages(body), ...common(body) };
+  // Jarvis cannot apply an Ollama template of the client's for upstreams that are not Ollama.
+  if (body.template) refuse('template', "is not supported: Jarvis applies the model's own template; send raw: true with the prompt already templated instead");
+  if (!isPromptRequest(body)) return { model, messages: generateMessages(body), ...common(body) };
+  const mode = body.raw ? 'raw' : 'suffix';
+  if (body.context && body.context.length > 0) refuse('context', `cannot be continued with ${mode}: send the whole prompt`);
+  if (body.images && body.images.length > 0) refuse('images', `are not supported with ${mode}: send them to /api/chat`);
+  const prompt: PromptInput = { text: body.prompt ?? '' };
+  if (body.suffix) prompt.suffix = body.suffix;
+  if (body.raw !== undefined) prompt.raw = body.raw;
+  if (body.system && !body.raw) prompt.system = body.system;
+  return { model, messages: [], prompt, ...common(body) };
 }

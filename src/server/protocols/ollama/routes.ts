@@ -12,7 +12,7 @@ import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
 import { ModelNames, ollamaName } from './modelNames.js';
 import { psEntry, showBody, tagsEntry } from './models.js';
-import { chatRequest, generateRequest } from './request.js';
+import { chatRequest, generateRequest, isPromptRequest } from './request.js';
 import {
   chatBodySchema,
   embedBodySchema,
@@ -136,7 +136,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
           sessionId,
           model: model.upstream,
           request: backendRequest,
-          writer: writerFor(body.stream, { endpoint: 'chat', model: model.shown, sessionId }),
+          writer: writerFor(body.stream, { endpoint: 'chat', model: model.shown, sessionId, logprobs: body.logprobs === true }),
         });
       });
 
@@ -146,11 +146,14 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
         const model = await modelOf(backend, body.model);
-        if (!body.prompt && !(body.images && body.images.length > 0)) {
+        const completion = isPromptRequest(body);
+        if (!body.prompt && !(body.images && body.images.length > 0) && !(completion && body.suffix)) {
           return loadReply(backend, reply, model, 'response', body.keep_alive);
         }
         const backendRequest = await ctx.images.prepare(request, reply, backend, generateRequest(body, model.upstream));
         const conversation = backendRequest.messages;
+        // A text completion's conversation is no chat to continue: Ollama returns no `context` for `raw` either.
+        const context = completion ? undefined : (text: string) => encodeContext([...conversation, { role: 'assistant' as const, content: text }]);
         return serveStream(ctx.starter, request, reply, {
           backend,
           sessionId,
@@ -160,7 +163,8 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
             endpoint: 'generate',
             model: model.shown,
             sessionId,
-            context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
+            logprobs: body.logprobs === true,
+            ...(context ? { context } : {}),
           }),
         });
       });

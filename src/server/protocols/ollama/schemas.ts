@@ -9,6 +9,8 @@ const options = { type: ['object', 'null'] } as const;
 const format = { anyOf: [{ type: 'string' }, { type: 'object' }, { type: 'null' }] } as const;
 const think = { anyOf: [{ type: 'boolean' }, { type: 'string', enum: ['high', 'medium', 'low', 'max'] }, { type: 'null' }] } as const;
 const images = { type: ['array', 'null'], maxItems: 64, items: { type: 'string' } } as const;
+const logprobs = { type: ['boolean', 'null'] } as const;
+const topLogprobs = { type: ['integer', 'null'], minimum: 0, maximum: 20 } as const;
 
 export interface OllamaMessage {
   role: string;
@@ -29,6 +31,8 @@ export interface OllamaChatBody {
   tools?: unknown[] | null;
   options?: Record<string, unknown> | null;
   think?: boolean | string | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
 }
 
 export const chatBodySchema = {
@@ -58,6 +62,8 @@ export const chatBodySchema = {
     tools: { type: ['array', 'null'], maxItems: 1024 },
     options,
     think,
+    logprobs,
+    top_logprobs: topLogprobs,
   },
 } as const;
 
@@ -75,6 +81,8 @@ export interface OllamaGenerateBody {
   images?: string[] | null;
   options?: Record<string, unknown> | null;
   think?: boolean | string | null;
+  logprobs?: boolean | null;
+  top_logprobs?: number | null;
 }
 
 export const generateBodySchema = {
@@ -93,6 +101,8 @@ export const generateBodySchema = {
     images,
     options,
     think,
+    logprobs,
+    top_logprobs: topLogprobs,
   },
 } as const;
 

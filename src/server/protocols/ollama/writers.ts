@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
+import type { TokenLogprob } from '../../../shared/logprobs.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
@@ -21,6 +22,8 @@ export interface OllamaWriterOptions {
   context?: (reply: string) => number[];
   /** Reported as `Server-Timing` (docs/api.md). */
   timing?: StreamTiming;
+  /** The client asked for logprobs: a `stream: false` reply has `logprobs` (empty if the backend sent none). */
+  logprobs?: boolean;
 }
 
 /** A tool call as Ollama writes it: arguments as an object, not JSON text. */
@@ -130,12 +133,14 @@ export class OllamaNdjsonWriter extends ResponseWriter implements EventWriter {
 
   status(_event: StatusEvent): void {}
 
-  token(text: string, _seq: number): boolean {
+  token(text: string, _seq: number, logprobs?: TokenLogprob[]): boolean {
     this.open();
     this.clock.token();
     this.tokens++;
     this.reply?.push(text);
-    return this.write(`${this.head}${this.clock.now()}${this.tokenHead}${JSON.stringify(text)}${this.tokenTail}`);
+    // As Ollama writes it: the line's tokens' logprobs after `done`.
+    const tail = logprobs === undefined ? this.tokenTail : `${this.tokenTail.slice(0, -2)},"logprobs":${JSON.stringify(logprobs)}}\n`;
+    return this.write(`${this.head}${this.clock.now()}${this.tokenHead}${JSON.stringify(text)}${tail}`);
   }
 
   reasoning(text: string, _seq: number): boolean {
@@ -165,6 +170,7 @@ export class OllamaJsonWriter implements EventWriter {
   private readonly parts: string[] = [];
   private readonly thinking: string[] = [];
   private readonly toolCalls: OllamaToolCall[] = [];
+  private readonly logprobs: TokenLogprob[] = [];
 
   constructor(
     private readonly res: ServerResponse,
@@ -173,9 +179,10 @@ export class OllamaJsonWriter implements EventWriter {
 
   status(_event: StatusEvent): void {}
 
-  token(text: string, _seq: number): boolean {
+  token(text: string, _seq: number, logprobs?: TokenLogprob[]): boolean {
     this.clock.token();
     this.parts.push(text);
+    if (logprobs !== undefined) this.logprobs.push(...logprobs);
     return true;
   }
 
@@ -206,6 +213,7 @@ export class OllamaJsonWriter implements EventWriter {
     }
     const content = this.parts.join('');
     writeStreamHead(res, 200, jsonHeaders(this.options));
-    res.end(lastLine(this.options, this.clock, event, { content, thinking: this.thinking.join(''), toolCalls: this.toolCalls }, () => content, this.parts.length));
+    const line = lastLine(this.options, this.clock, event, { content, thinking: this.thinking.join(''), toolCalls: this.toolCalls }, () => content, this.parts.length);
+    res.end(this.options.logprobs ? `${line.slice(0, -1)},"logprobs":${JSON.stringify(this.logprobs)}}` : line);
   }
 }

@@ -1,5 +1,6 @@
 import type { BackendMessage, BackendRequest, ContentPart, ThinkLevel, ToolCall } from '../../../backends/types.js';
 import { HttpError } from '../../errors.js';
+import { MAX_CHOICES } from '../../../shared/logprobs.js';
 import type { OpenAIChatBody, OpenAIContentPart, OpenAIMessage } from './schemas.js';
 
 /**
@@ -41,14 +42,23 @@ export function toBackendRequest(body: OpenAIChatBody, model: string): BackendRe
   set('think', thinkOf(body));
   set('keepAlive', body.keep_alive);
   set('options', body.options);
+  if (body.logprobs === true) {
+    request.logprobs = true;
+    set('topLogprobs', body.top_logprobs);
+  }
+  if (body.n != null && body.n > 1) request.n = body.n;
   return request;
 }
 
 function refuseWhatCannotBeHonoured(body: OpenAIChatBody): void {
-  if (body.n != null && body.n > 1) {
-    throw invalid('n', `n=${body.n} is not supported: Jarvis streams one reply per request (and one per session at a time); send ${body.n} requests on ${body.n} sessions instead`);
+  // Each choice is a whole generation on the upstream, under one stream's caps: a few, not hundreds.
+  if (body.n != null && body.n > MAX_CHOICES) {
+    throw invalid('n', `n=${body.n} is more than ${MAX_CHOICES}, the most Jarvis asks of an upstream in one request (each choice is a whole generation); send several requests`);
   }
-  if (body.logprobs === true) throw invalid('logprobs', 'logprobs are not supported: the upstreams Jarvis speaks to do not stream them');
+  if (body.n != null && body.n > 1 && body.tools && body.tools.length > 0) {
+    throw invalid('n', `n=${body.n} with tools is not supported: Jarvis assembles the tool calls of one reply; send ${body.n} requests instead`);
+  }
+  if (body.top_logprobs != null && body.logprobs !== true) throw invalid('top_logprobs', 'top_logprobs needs "logprobs": true');
   if (body.modalities?.some((m) => m !== 'text')) throw invalid('modalities', `only text output is supported, not ${body.modalities.filter((m) => m !== 'text').join(', ')}`);
   const choice = body.tool_choice;
   if (choice && typeof choice === 'object' && !body.tools?.some((t) => t.function.name === choice.function.name)) {

@@ -3,7 +3,7 @@ import { backendHttpError } from '../../backendErrors.js';
 import type { JarvisContext } from '../../context.js';
 import { clientGoneSignal } from '../../http/clientGone.js';
 import { defaultModel } from '../../streaming/defaultModel.js';
-import { httpError } from '../../errors.js';
+import { httpError, HttpError } from '../../errors.js';
 import { negotiateFormat, openWriter } from '../negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from './schemas.js';
 import { embeddingList, embeddingsBodySchema, type OpenAIEmbeddingsBody } from './embeddings.js';
@@ -23,6 +23,11 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
     const model = body.model ?? (await defaultModel(ctx, backend));
+    const format = negotiateFormat(request.headers, body.stream);
+    // Jarvis NDJSON carries one reply: the choices of `n` > 1 are OpenAI's shapes only (docs/api.md "Logprobs and n").
+    if (format === 'ndjson' && body.n != null && body.n > 1) {
+      throw new HttpError('invalid_request', `n=${body.n} needs an OpenAI answer ("stream": true or false); Jarvis NDJSON carries one reply`, { param: 'n' });
+    }
     const backendRequest = await ctx.images.prepare(request, reply, backend, toBackendRequest(body, model));
     return serveStream(ctx.starter, request, reply, {
       sessionId,
@@ -31,11 +36,13 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
       request: backendRequest,
       user: body.user ?? undefined,
       writer: (res, streamId, timing) =>
-        openWriter(negotiateFormat(request.headers, body.stream), res, {
+        openWriter(format, res, {
           streamId,
           sessionId,
           model,
           includeUsage: body.stream_options?.include_usage === true,
+          choices: body.n != null && body.n > 1 ? body.n : 1,
+          logprobs: body.logprobs === true,
           maxReplyBytes: ctx.config.limits.maxReplyBytes,
           timing,
         }),

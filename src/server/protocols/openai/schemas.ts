@@ -43,6 +43,8 @@ export interface OpenAIChatBody {
   /** Ollama's model options (num_ctx, top_k, repeat_penalty…), passed to an Ollama upstream. */
   options?: Record<string, unknown> | null;
   logprobs?: boolean | null;
+  /** With `logprobs`: the alternatives per token (0-20). */
+  top_logprobs?: number | null;
   modalities?: string[] | null;
   user?: string | null;
 }
@@ -131,6 +133,7 @@ export const chatBodySchema = {
     keep_alive: { type: ['string', 'number', 'null'] },
     options: { type: orNull('object') },
     logprobs: { type: orNull('boolean') },
+    top_logprobs: { type: orNull('integer'), minimum: 0, maximum: 20 },
     modalities: { type: orNull('array'), items: { type: 'string' } },
     user: { type: orNull('string'), maxLength: 256 },
   },

@@ -7,6 +7,8 @@ import { ResponseWriter, streamHeaders } from '../responseWriter.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
 import { openaiErrorBody, openaiSseError } from './errors.js';
 import { choiceEnd, completionId, openaiToolCall, usageOf } from './format.js';
+import { ChoiceCollector, choiceChunk, logprobsBytes, logprobsJson } from './choices.js';
+import type { ChoiceDelta, TokenLogprob } from '../../../shared/logprobs.js';
 import { writeStreamHead } from '../../http/streamHead.js';
 
 export interface SseOptions {
@@ -14,6 +16,8 @@ export interface SseOptions {
   sessionId: string;
   model: string;
   includeUsage: boolean;
+  /** `n`: how many replies the answer carries (1 unless the client asked for more). */
+  choices?: number;
   timing?: StreamTiming;
 }
 
@@ -33,6 +37,8 @@ export class SseWriter extends ResponseWriter implements EventWriter {
   private readonly reasoningHead: string;
   private tokens = 0;
   private opened = false;
+  /** `n` > 1 only: the further choices that have sent their finish_reason. */
+  private finished: Set<number> | undefined;
 
   constructor(
     res: ServerResponse,
@@ -60,14 +66,25 @@ export class SseWriter extends ResponseWriter implements EventWriter {
       ...(timing ? streamTimingHeaders(this.res, timing) : {}),
     });
     this.write(this.chunk('"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]'));
+    for (let index = 1; index < (this.options.choices ?? 1); index++) {
+      this.write(this.chunk(`"choices":[{"index":${index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]`));
+    }
   }
 
   status(_event: StatusEvent): void {}
 
-  token(text: string, _seq: number): boolean {
+  token(text: string, _seq: number, logprobs?: TokenLogprob[]): boolean {
     if (!this.opened) this.open();
     this.tokens++;
+    if (logprobs !== undefined) return this.write(`${this.tokenHead}${JSON.stringify(text)}},"logprobs":${logprobsJson(logprobs)},"finish_reason":null}]}\n\n`);
     return this.write(`${this.tokenHead}${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);
+  }
+
+  /** A piece of choice `delta.index` ≥ 1, as OpenAI streams `n` > 1: the same chunk, another index. */
+  choice(delta: ChoiceDelta): boolean {
+    if (!this.opened) this.open();
+    if (delta.finish !== undefined) (this.finished ??= new Set()).add(delta.index);
+    return this.write(this.chunk(choiceChunk(delta)));
   }
 
   reasoning(text: string, _seq: number): boolean {
@@ -100,6 +117,10 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     let out = '';
     if (end !== undefined) {
       out += this.chunk(`"choices":[${JSON.stringify({ index: 0, delta: {}, logprobs: null, ...end })}]`);
+      // The further choices still open end with the stream (a cancel, a cut at max_tokens): every choice gets its finish_reason.
+      for (let index = 1; index < (this.options.choices ?? 1); index++) {
+        if (!this.finished?.has(index)) out += this.chunk(`"choices":[${JSON.stringify({ index, delta: {}, logprobs: null, ...end })}]`);
+      }
       if (this.options.includeUsage) out += this.chunk(`"choices":[],"usage":${JSON.stringify(usageOf(event, this.tokens))}`);
     } else if (event.type === 'error') {
       out += openaiSseError(errorOfEvent(event));
@@ -114,6 +135,10 @@ export interface CompletionOptions {
   model: string;
   /** Past this many bytes of text the reply is full: the stream ends it with `finish_reason: length`. */
   maxReplyBytes?: number;
+  /** `n`: how many replies the answer carries (1 unless the client asked for more). */
+  choices?: number;
+  /** The client asked for logprobs: each choice has `logprobs.content`, empty if the upstream sent none. */
+  logprobs?: boolean;
   timing?: StreamTiming;
 }
 
@@ -127,6 +152,8 @@ export class CompletionWriter implements EventWriter {
   private readonly parts: string[] = [];
   private readonly reasoningParts: string[] = [];
   private readonly toolCalls: ToolCall[] = [];
+  private logprobs: TokenLogprob[] | undefined;
+  private others: ChoiceCollector | undefined;
   private bytes = 0;
   full = false;
 
@@ -137,8 +164,21 @@ export class CompletionWriter implements EventWriter {
 
   status(_event: StatusEvent): void {}
 
-  token(text: string, _seq: number): boolean {
-    if (this.keep(text)) this.parts.push(text);
+  token(text: string, _seq: number, logprobs?: TokenLogprob[]): boolean {
+    if (this.keep(text)) {
+      this.parts.push(text);
+      if (logprobs !== undefined) {
+        (this.logprobs ??= []).push(...logprobs);
+        this.bytes += logprobsBytes(logprobs);
+      }
+    }
+    return true;
+  }
+
+  choice(delta: ChoiceDelta): boolean {
+    if (this.full) return true;
+    this.bytes += (this.others ??= new ChoiceCollector()).add(delta);
+    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
     return true;
   }
 
@@ -196,7 +236,10 @@ export class CompletionWriter implements EventWriter {
         object: 'chat.completion',
         created: Math.floor(Date.now() / 1000),
         model: this.options.model,
-        choices: [{ index: 0, message, logprobs: null, ...(end ?? { finish_reason: null }) }],
+        choices: [
+          { index: 0, message, logprobs: this.options.logprobs ? { content: this.logprobs ?? [] } : null, ...(end ?? { finish_reason: null }) },
+          ...((this.options.choices ?? 1) > 1 ? (this.others ?? new ChoiceCollector()).json(this.options.choices!, this.options.logprobs === true, end) : []),
+        ],
         usage: usageOf(event, this.parts.length),
       }),
     );

@@ -1,4 +1,5 @@
 import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
+import type { ChoiceDelta, TokenLogprob } from '../../../shared/logprobs.js';
 import type { LogCursor, LogItem } from '../../eventLog/types.js';
 
 // How a stream's log is laid out in a Redis Stream (docs/clusters.md).
@@ -9,8 +10,8 @@ import type { LogCursor, LogItem } from '../../eventLog/types.js';
 // XRANGE/XREAD, ids grow with the stream, and a reader can tell a repeat (an id at
 // or below its own) from a gap (an id other than the one or two that may come next).
 
-/** Entry types: s status · k token · r reasoning · c tool call · e terminal. */
-export type EntryType = 's' | 'k' | 'r' | 'c' | 'e';
+/** Entry types: s status · k token · r reasoning · c tool call · p a token's logprobs · n another choice's piece · e terminal. */
+export type EntryType = 's' | 'k' | 'r' | 'c' | 'p' | 'n' | 'e';
 
 export interface Entry {
   id: string;
@@ -43,6 +44,8 @@ export function encodeItem(item: LogItem, at: LogCursor): Entry {
   if (typeof item === 'string') return { id: `${at.seq + 3}-0`, type: 'k', value: item };
   const id = `${at.seq + 2}-${at.extra + 1}`;
   if (item.kind === 'reasoning') return { id, type: 'r', value: JSON.stringify({ text: item.text, seq: item.seq }) };
+  if (item.kind === 'logprobs') return { id, type: 'p', value: JSON.stringify({ seq: item.seq, content: item.content }) };
+  if (item.kind === 'choice') return { id, type: 'n', value: JSON.stringify(item.delta) };
   return { id, type: 'c', value: JSON.stringify({ call: item.call, index: item.index }) };
 }
 
@@ -64,6 +67,12 @@ export function decode(type: string, value: string): Decoded {
       const c = JSON.parse(value) as { call: { id: string; name: string; arguments: string }; index: number };
       return { kind: 'item', item: { kind: 'tool_call', call: c.call, index: c.index } };
     }
+    case 'p': {
+      const p = JSON.parse(value) as { seq: number; content: TokenLogprob[] };
+      return { kind: 'item', item: { kind: 'logprobs', seq: p.seq, content: p.content } };
+    }
+    case 'n':
+      return { kind: 'item', item: { kind: 'choice', delta: JSON.parse(value) as ChoiceDelta } };
     case 's':
       return { kind: 'status', event: JSON.parse(value) as StatusEvent };
     default:
