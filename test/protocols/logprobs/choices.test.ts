@@ -61,6 +61,16 @@ describe('n > 1 in front of an OpenAI-compatible (vLLM-style) upstream', () => {
     expect(completion.choices[0]!.logprobs?.content).toEqual(TOKENS.map((t) => fakeLogprob(t, 1)));
     expect(completion.choices[1]!.logprobs?.content).toEqual(TOKENS.map((t) => fakeLogprob(fakeChoiceText(t, 1), 1)));
     expect(completion.usage).toMatchObject({ completion_tokens: 2 * TOKENS.length });
+
+    // An upstream that reports no usage: Jarvis counts every choice's tokens.
+    j.fake!.plan = (p) => ({ ...defaultPlan(p), usageForm: 'none' });
+    try {
+      const counted = await client().chat.completions.create({ model: MODEL, messages, n: 3, stream: false });
+      expect(counted.choices).toHaveLength(3);
+      expect(counted.usage).toMatchObject({ completion_tokens: 3 * TOKENS.length });
+    } finally {
+      j.fake!.plan = defaultPlan;
+    }
   });
 
   it('Stop ends every choice once, with one terminal, and closes the upstream', async () => {
