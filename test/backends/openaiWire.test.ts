@@ -77,6 +77,35 @@ describe('OpenAI-compatible content chunks', () => {
     }
   });
 
+  it('text_completion chunks (/v1/completions) take the same path: choices[].text, read without JSON.parse after the first', () => {
+    const chunk = (text: string) => JSON.stringify({ id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm', choices: [{ text, index: 0, logprobs: null, finish_reason: null }] });
+    const reader = new OpenAIEventReader();
+    const first: BackendChunk[] = [];
+    reader.read(chunk('first '), first);
+    expect(first).toEqual([{ type: 'token', text: 'first ' }]);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const batch: BackendChunk[] = [];
+      for (let i = 0; i < 100; i++) reader.read(chunk(`t${i} `), batch);
+      expect(batch).toHaveLength(100);
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it("llama-server's own stream (/infill): content per event, then stop with its counts", () => {
+    const reader = new OpenAIEventReader();
+    const batch: BackendChunk[] = [];
+    reader.read(JSON.stringify({ index: 0, content: 'a + b', tokens: [], stop: false }), batch);
+    reader.read(JSON.stringify({ index: 0, content: '', stop: true, stop_type: 'limit', tokens_predicted: 3, tokens_evaluated: 11 }), batch);
+    reader.end(batch);
+    expect(batch).toEqual([
+      { type: 'token', text: 'a + b' },
+      { type: 'done', reason: 'length', usage: { prompt_tokens: 11, completion_tokens: 3 } },
+    ]);
+  });
+
   it('round-trip every kind of text exactly through Jarvis and the fake OpenAI-compatible server', async () => {
     j = await startTestJarvis({ JARVIS_BACKEND: 'openai' });
     j.fake!.plan = () => ({ tokens: TRICKY, tokenMs: 1 });

@@ -20,7 +20,18 @@ interface OllamaMessage {
 /** The `/api/chat` body; images go inline (the server fetched any http(s) image before: src/server/images/). */
 export function ollamaChatBody(request: BackendRequest): string {
   const body: Record<string, unknown> = { model: request.model, messages: ollamaMessages(request.messages), stream: true };
-  body.options = ollamaOptions(request);
+  const options: Record<string, unknown> = { ...request.options };
+  const named: Array<[string, unknown]> = [
+    ['temperature', request.temperature],
+    ['num_predict', request.maxTokens],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+  ];
+  for (const [key, value] of named) if (value !== undefined) options[key] = value;
+  body.options = options;
   const tools = ollamaTools(request);
   if (tools) body.tools = tools;
   if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
@@ -35,21 +46,18 @@ export function ollamaChatBody(request: BackendRequest): string {
 /**
  * The `/api/generate` body of a text completion (`request.prompt`): the prompt,
  * `suffix` (fill-in-the-middle: Ollama places it with the model's template, and
- * refuses a model without one) and `raw` as the client gave them (docs/completions.md).
+ * refuses a model without one) and `raw` as the client gave them (docs/completions.md);
+ * every other parameter (options, format, think, keep_alive) as the chat body has it.
  */
 export function ollamaGenerateBody(request: BackendRequest): string {
   const prompt = request.prompt!;
-  const body: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true };
+  const body = JSON.parse(ollamaChatBody({ ...request, messages: [] })) as Record<string, unknown>;
+  delete body.messages;
+  delete body.tools;
+  body.prompt = prompt.text;
   if (prompt.suffix !== undefined) body.suffix = prompt.suffix;
   if (prompt.raw !== undefined) body.raw = prompt.raw;
   if (prompt.system !== undefined) body.system = prompt.system;
-  body.options = ollamaOptions(request);
-  const format = request.responseFormat;
-  if (format?.type === 'json_object') body.format = 'json';
-  else if (format?.type === 'json_schema') body.format = format.json_schema.schema ?? 'json';
-  if (request.think !== undefined) body.think = request.think === 'minimal' ? 'low' : request.think;
-  if (request.keepAlive !== undefined) body.keep_alive = request.keepAlive;
-  askLogprobs(body, request);
   return JSON.stringify(body);
 }
 
@@ -58,22 +66,6 @@ function askLogprobs(body: Record<string, unknown>, request: BackendRequest): vo
   if (!request.logprobs) return;
   body.logprobs = true;
   if (request.topLogprobs !== undefined) body.top_logprobs = request.topLogprobs;
-}
-
-/** Ollama's `options`: the client's own, the named sampling parameters over them. */
-function ollamaOptions(request: BackendRequest): Record<string, unknown> {
-  const options: Record<string, unknown> = { ...request.options };
-  const named: Array<[string, unknown]> = [
-    ['temperature', request.temperature],
-    ['num_predict', request.maxTokens],
-    ['top_p', request.topP],
-    ['stop', request.stop],
-    ['seed', request.seed],
-    ['frequency_penalty', request.frequencyPenalty],
-    ['presence_penalty', request.presencePenalty],
-  ];
-  for (const [key, value] of named) if (value !== undefined) options[key] = value;
-  return options;
 }
 
 /**

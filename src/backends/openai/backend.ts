@@ -2,7 +2,7 @@ import { createParser, type EventSourceMessage, type ParseError } from 'eventsou
 import { abortError } from '../upstream/abortable.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { OpenAICatalog } from './catalog.js';
-import { llamaCppError, OpenAIEventReader, openaiChatBody, openaiCompletionBody } from './wire.js';
+import { llamaCppError, llamaInfillBody, OpenAIEventReader, openaiChatBody, openaiCompletionBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
@@ -97,12 +97,29 @@ export class OpenAIBackend implements Backend {
   }
 
   /**
+   * Where a request goes (docs/completions.md): a chat to /chat/completions; a
+   * text completion to /completions (chunks with `choices[].text`), except a
+   * suffix to llama.cpp, whose /v1/completions ignores it: that goes to its /infill.
+   */
+  private route(request: BackendRequest): { path: string; url: URL; payload: string } {
+    if (!request.prompt) return { path: '/chat/completions', url: this.url('/chat/completions'), payload: openaiChatBody(request) };
+    if (request.prompt.suffix !== undefined && this.slots.llamaCpp) {
+      return { path: '/infill', url: new URL('infill', this.slots.url), payload: llamaInfillBody(request) };
+    }
+    return { path: '/completions', url: this.url('/completions'), payload: openaiCompletionBody(request) };
+  }
+
+  /**
    * An HTTP error answer as a BackendError. A server without text completions
    * (Ollama's /v1 before 0.4, some proxies) answers 404 or 405 at /completions:
    * that is this server's limit, said as such, not a missing model.
    */
   private refusal(path: string, status: number, text: string): BackendError {
     const err = httpError(this.options.baseUrl, status, text);
+    // llama.cpp's /infill with a model that has no FIM tokens: 501 `not_supported_error`.
+    if (path === '/infill' && status === 501) {
+      return new BackendError('unsupported_by_backend', `the model on ${this.who} cannot fill in the middle: ${err.message}; use a code model made for it, or leave out the suffix`, { detail: err.message, fields: { status } });
+    }
     if (path !== '/completions' || err.code === 'model_not_found' || (status !== 404 && status !== 405)) return err;
     return new BackendError(
       'unsupported_by_backend',
@@ -125,9 +142,6 @@ export class OpenAIBackend implements Backend {
   }
 
   async *stream(request: BackendRequest, signal: AbortSignal, link?: UpstreamLink): AsyncIterable<BackendChunk[]> {
-    // A text completion (docs/completions.md) goes to /completions; its chunks carry `choices[].text`.
-    const path = request.prompt ? '/completions' : '/chat/completions';
-    const payload = request.prompt ? openaiCompletionBody(request) : openaiChatBody(request);
     // llama.cpp's /slots, read before and during the request, says after a Stop whether its slot stopped.
     const watch = await SlotWatch.begin({
       client: this.slots,
@@ -136,6 +150,8 @@ export class OpenAIBackend implements Backend {
       upstream: this.options.baseUrl,
       graceMs: this.options.cancelGraceMs ?? 2000,
     });
+    // After the /slots probe, which says whether this is llama.cpp (its fill-in-the-middle is /infill).
+    const { path, url, payload } = this.route(request);
     if (signal.aborted) {
       // Nothing was sent: the engine never started on it.
       link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_started' });
@@ -162,7 +178,7 @@ export class OpenAIBackend implements Backend {
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
-      upstream = await postStream(this.url(path), payload, signal, {
+      upstream = await postStream(url, payload, signal, {
         killSignal: link?.killSignal,
         headers: { ...this.headers(), accept: 'text/event-stream' },
       });

@@ -62,6 +62,7 @@ export class SlotsClient {
   readonly url: URL;
   private absentUntil = 0;
   private known: boolean | undefined;
+  private llamaCppSeen = false;
 
   constructor(
     baseUrl: string,
@@ -75,6 +76,14 @@ export class SlotsClient {
     return this.known !== false || Date.now() >= this.absentUntil;
   }
 
+  /**
+   * Whether the server is llama.cpp's: it answered slots, or refused them as only
+   * llama-server does (501 `not_supported_error`, started without `--slots`).
+   */
+  get llamaCpp(): boolean {
+    return this.llamaCppSeen;
+  }
+
   /** Whether the last answer had slots (undefined before the first). */
   get available(): boolean | undefined {
     return this.known;
@@ -85,7 +94,8 @@ export class SlotsClient {
     const timeout = AbortSignal.timeout(timeoutMs);
     const res = await fetch(this.url, { headers: this.headers(), signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
     if (res.status === 404 || res.status === 501 || res.status === 405) {
-      await res.body?.cancel();
+      if (res.status === 501) this.llamaCppSeen = /not_supported_error/.test(await res.text().catch(() => ''));
+      else await res.body?.cancel();
       this.known = false;
       this.absentUntil = Date.now() + RECHECK_ABSENT_MS;
       return { kind: 'absent', status: res.status };
@@ -98,6 +108,7 @@ export class SlotsClient {
     const slots = text.length <= MAX_BODY_CHARS ? parseSlots(JSON.parse(text)) : undefined;
     if (!slots) throw new Error(`${this.url.href} answered without a slot list`);
     this.known = true;
+    this.llamaCppSeen = true;
     return { kind: 'slots', slots };
   }
 

@@ -60,6 +60,26 @@ export function openaiCompletionBody(request: BackendRequest): string {
   return JSON.stringify(payload);
 }
 
+/**
+ * llama.cpp's own fill-in-the-middle route, `/infill` (its `/v1/completions`
+ * ignores `suffix`): the prefix and suffix, the model's FIM tokens placed by the server.
+ */
+export function llamaInfillBody(request: BackendRequest): string {
+  const prompt = request.prompt!;
+  const payload: Record<string, unknown> = { input_prefix: prompt.text, input_suffix: prompt.suffix ?? '', stream: true };
+  const named: Array<[string, unknown]> = [
+    ['n_predict', request.maxTokens],
+    ['temperature', request.temperature],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
+  ];
+  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+  return JSON.stringify(payload);
+}
+
 function openaiMessage(m: BackendMessage): Record<string, unknown> {
   const out: Record<string, unknown> = { role: m.role };
   out.content =
@@ -82,6 +102,12 @@ interface ChunkData {
   choices?: ChoiceData[];
   usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } | null;
   error?: { message?: unknown } | string;
+  /** llama.cpp's own stream (`/infill`): the text, and `stop: true` with its counts on the last event. */
+  content?: unknown;
+  stop?: unknown;
+  stop_type?: unknown;
+  tokens_predicted?: unknown;
+  tokens_evaluated?: unknown;
 }
 
 interface ChoiceData {
@@ -141,6 +167,7 @@ export class OpenAIEventReader {
         else if (index > 0 && index < MAX_CHOICES) readOther(index, choice, batch);
       }
     }
+    if (typeof chunk.content === 'string') this.readLlamaCpp(chunk, batch);
     if (chunk.usage && typeof chunk.usage === 'object') {
       this.usage = {
         prompt_tokens: Number(chunk.usage.prompt_tokens ?? 0) || 0,
@@ -200,6 +227,14 @@ export class OpenAIEventReader {
       this.template = { head: data.slice(0, start), tail: data.slice(start + literal.length) };
       return;
     }
+  }
+
+  /** An event of llama.cpp's own stream (`/infill`), which has no `choices` and no `[DONE]`. */
+  private readLlamaCpp(chunk: ChunkData, batch: BackendChunk[]): void {
+    if (chunk.content !== '') batch.push({ type: 'token', text: chunk.content as string });
+    if (chunk.stop !== true) return;
+    this.finish = chunk.stop_type === 'limit' ? 'length' : 'stop';
+    this.usage = { prompt_tokens: Number(chunk.tokens_evaluated ?? 0) || 0, completion_tokens: Number(chunk.tokens_predicted ?? 0) || 0 };
   }
 
   /** The assembled tool calls, then `done`: the end of a complete reply. */

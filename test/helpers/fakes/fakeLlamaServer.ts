@@ -1,6 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FakeOpenAI } from './fakeOpenAI.js';
-import type { UpstreamRecord } from './fakeUpstream.js';
+import type { UpstreamRecord, WireProtocol } from './fakeUpstream.js';
+
+/** llama-server's own stream (`/infill`, `/completion`): `content` per event, `stop: true` with the counts last, no `[DONE]`. */
+const nativeWire: WireProtocol = {
+  contentType: 'text/event-stream',
+  token: (_model, content) => `data: ${JSON.stringify({ index: 0, content, tokens: [], stop: false, id_slot: -1 })}\n\n`,
+  reasoning: () => '',
+  toolCalls: () => '',
+  done: (model, n, plan) =>
+    `data: ${JSON.stringify({ index: 0, content: '', tokens: [], id_slot: 0, stop: true, model, tokens_predicted: n, tokens_evaluated: 7, stop_type: plan.finishReason === 'length' ? 'limit' : 'eos' })}\n\n`,
+  errorLine: () => `error: ${JSON.stringify({ code: 500, message: 'an error was encountered while running the model', type: 'server_error' })}\n\n`,
+  errorBody: (status, message) => JSON.stringify({ error: { code: status, message, type: 'server_error' } }),
+};
 
 /**
  * What a slot does once the client of its request has gone: `stops` as
@@ -46,6 +58,8 @@ export class FakeLlamaServer extends FakeOpenAI {
   private readonly slots: FakeSlot[];
   private nextTask = 0;
   noSlots: boolean;
+  /** Plays a model without fill-in-the-middle tokens: `/infill` answers llama-server's 501. */
+  noInfill = false;
 
   constructor(options: FakeLlamaOptions = {}) {
     super();
@@ -76,6 +90,12 @@ export class FakeLlamaServer extends FakeOpenAI {
         return this.json(res, 501, { error: { code: 501, message: 'This server does not support slots endpoint. Start it with `--slots`', type: 'not_supported_error' } });
       }
       return this.json(res, 200, this.slots.map((s) => this.slotJson(s)));
+    }
+    if (req.method === 'POST' && req.url === '/infill') {
+      const body = await this.readJson(req);
+      if (this.noInfill) return this.json(res, 501, { error: { code: 501, message: 'Infill is not supported by this model: prefix token is missing.', type: 'not_supported_error' } });
+      // The model is the server's one: llama-server takes no `model` here.
+      return this.stream(req, res, { ...body, model: this.models[0]! }, typeof body.input_prefix === 'string' ? body.input_prefix : '', nativeWire);
     }
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return super.handle(req, res);
     // The task gets a slot as the server reads the request (a full server would defer it; tests size `slots`).

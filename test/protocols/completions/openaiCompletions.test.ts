@@ -4,6 +4,7 @@ import { defaultPlan } from '../../helpers/fakes/fakeUpstream.js';
 import type { FakeOpenAI } from '../../helpers/fakes/fakeOpenAI.js';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
 import { sseData } from '../../helpers/openaiWire.js';
+import { TRICKY } from '../../helpers/scenarios/trickyText.js';
 
 // POST /v1/completions through the openai package, in front of a fake Ollama
 // (Jarvis sends /api/generate) and a fake OpenAI-compatible server (/v1/completions).
@@ -25,7 +26,8 @@ describe.each(['ollama', 'openai'] as const)('/v1/completions in front of %s', (
 
   beforeAll(async () => {
     j = await startTestJarvis(upstream === 'openai' ? { JARVIS_BACKEND: 'openai' } : {});
-    j.fake!.plan = (prompt) => (prompt.startsWith(SLOW) ? { tokens: Array.from({ length: 500 }, (_, i) => `s${i} `), tokenMs: 20 } : defaultPlan(prompt));
+    j.fake!.plan = (prompt) =>
+      prompt === 'tricky' ? { tokens: TRICKY, tokenMs: 0 } : prompt.startsWith(SLOW) ? { tokens: Array.from({ length: 500 }, (_, i) => `s${i} `), tokenMs: 20 } : defaultPlan(prompt);
   });
   afterAll(async () => {
     await j?.close();
@@ -58,6 +60,12 @@ describe.each(['ollama', 'openai'] as const)('/v1/completions in front of %s', (
     expect(finish).toBe('stop');
     expect(usage).toMatchObject({ completion_tokens: 20 });
     expect(upstreamBody()).toMatchObject({ prompt: 'fn main() {', suffix: '}' });
+  });
+
+  it('every kind of text comes through exactly, streamed (the per-token fast path of each upstream shape)', async () => {
+    let text = '';
+    for await (const chunk of await client().completions.create({ model: FIM_MODEL, prompt: 'tricky', stream: true })) text += chunk.choices[0]?.text ?? '';
+    expect(text).toBe(TRICKY.join(''));
   });
 
   it('echo writes the prompt before the completion, streamed and not; a prompt array of one string is that string', async () => {
