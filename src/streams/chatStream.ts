@@ -59,6 +59,8 @@ export class ChatStream implements UpstreamLink {
   #tokens = 0;
   #reasoningParts = 0;
   #toolCalls = 0;
+  /** `n` > 1: the pieces of text the further choices sent (about their tokens, when the upstream reports no usage). */
+  #choiceTokens = 0;
   #firstTokenMs: number | undefined;
   #upstreamOpen = false;
   #upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
@@ -108,6 +110,10 @@ export class ChatStream implements UpstreamLink {
 
   get toolCalls(): number {
     return this.#toolCalls;
+  }
+
+  get choiceTokens(): number {
+    return this.#choiceTokens;
   }
 
   /** Time to the first token, reasoning or tool call: the model's first sign of progress. */
@@ -200,6 +206,7 @@ export class ChatStream implements UpstreamLink {
   /** A piece of another reply (`n` > 1): its text counts towards the stream's progress, not its tokens. */
   sendChoice(delta: ChoiceDelta): Promise<void> | undefined {
     if (this.#firstTokenMs === undefined) this.firstProgress();
+    if (delta.text !== undefined) this.#choiceTokens++;
     const ok = this.writer.choice ? this.writer.choice(delta) : true;
     return ok ? undefined : this.writer.drained(this.signal);
   }

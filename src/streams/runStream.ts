@@ -140,7 +140,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
             reason: chunk.reason,
             usage: {
               prompt_tokens: chunk.usage?.prompt_tokens ?? 0,
-              completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens,
+              // Without the upstream's count: the tokens of every choice (`n` > 1), each piece about one.
+              completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens + stream.choiceTokens,
             },
           });
           continue;

@@ -35,8 +35,6 @@ export interface WriterOptions {
   includeUsage: boolean;
   /** What a buffered (`chat.completion`) reply may accumulate (JARVIS_MAX_REPLY_BYTES). */
   maxReplyBytes?: number;
-  /** `n` (1 unless the client asked for more replies). */
-  choices?: number;
   /** The client asked for logprobs. */
   logprobs?: boolean;
   timing?: StreamTiming;

@@ -94,6 +94,8 @@ function textWire(id: string, body: Record<string, unknown> = {}): WireProtocol 
  */
 export class FakeOpenAI extends FakeUpstream {
   readonly authorizations: Array<string | undefined> = [];
+  /** False plays a server that ignores `n` (answers one choice), as some OpenAI-compatible servers do. */
+  servesN = true;
   /** False plays a server without text completions: `/v1/completions` answers 404. */
   completions = true;
 
@@ -137,6 +139,6 @@ export class FakeOpenAI extends FakeUpstream {
     }
     this.authorizations.push(req.headers.authorization);
     const body = await this.readJson(req);
-    this.stream(req, res, body, this.promptOf(body), sseWire(`chatcmpl-fake-${this.requests.length}`, body));
+    this.stream(req, res, body, this.promptOf(body), sseWire(`chatcmpl-fake-${this.requests.length}`, this.servesN ? body : { ...body, n: undefined }));
   }
 }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPlan } from '../../helpers/fakes/fakeUpstream.js';
 import { fakeChoiceText, fakeLogprob } from '../../helpers/fakes/fakeLogprobs.js';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
+import type { FakeOpenAI } from '../../helpers/fakes/fakeOpenAI.js';
 
 // `n` > 1 through Jarvis (docs/api.md "Logprobs and n"): passed to a vLLM-style upstream,
 // its choices streamed by `index` and answered whole, under one stream's session rules.
@@ -61,6 +62,31 @@ describe('n > 1 in front of an OpenAI-compatible (vLLM-style) upstream', () => {
     expect(completion.choices[0]!.logprobs?.content).toEqual(TOKENS.map((t) => fakeLogprob(t, 1)));
     expect(completion.choices[1]!.logprobs?.content).toEqual(TOKENS.map((t) => fakeLogprob(fakeChoiceText(t, 1), 1)));
     expect(completion.usage).toMatchObject({ completion_tokens: 2 * TOKENS.length });
+
+    // An upstream that reports no usage: Jarvis counts every choice's tokens.
+    j.fake!.plan = (p) => ({ ...defaultPlan(p), usageForm: 'none' });
+    try {
+      const counted = await client().chat.completions.create({ model: MODEL, messages, n: 3, stream: false });
+      expect(counted.choices).toHaveLength(3);
+      expect(counted.usage).toMatchObject({ completion_tokens: 3 * TOKENS.length });
+    } finally {
+      j.fake!.plan = defaultPlan;
+    }
+  });
+
+  it('a server that ignores n: the answer has the one choice it sent, not empty ones', async () => {
+    const fake = j.fake as FakeOpenAI;
+    fake.servesN = false;
+    try {
+      const completion = await client().chat.completions.create({ model: MODEL, messages, n: 2, stream: false });
+      expect(completion.choices.map((c) => c.index)).toEqual([0]);
+      const stream = await client().chat.completions.create({ model: MODEL, messages, n: 2, stream: true });
+      const chunks: Chunk[] = [];
+      for await (const chunk of stream) chunks.push(chunk);
+      expect([...byChoice(chunks).keys()]).toEqual([0]);
+    } finally {
+      fake.servesN = true;
+    }
   });
 
   it('Stop ends every choice once, with one terminal, and closes the upstream', async () => {

@@ -54,17 +54,19 @@ export class ChoiceCollector {
     return bytes;
   }
 
-  /** Choices 1…n-1, each complete: one that never finished takes the stream's own end (a cancel, a cut). */
-  json(n: number, logprobsAsked: boolean, streamEnd: ChoiceEnd | undefined): Array<Record<string, unknown>> {
-    const out: Array<Record<string, unknown>> = [];
-    for (let index = 1; index < n; index++) {
-      const c = this.choices.get(index);
-      const message: Record<string, unknown> = { role: 'assistant', content: c ? c.text.join('') : '', refusal: null };
-      if (c && c.reasoning.length > 0) message.reasoning_content = c.reasoning.join('');
-      const logprobs = logprobsAsked ? { content: c?.logprobs ?? [] } : null;
-      out.push({ index, message, logprobs, ...(c?.finish !== undefined ? { finish_reason: c.finish } : (streamEnd ?? { finish_reason: null })) });
-    }
-    return out;
+  /**
+   * The further choices the upstream sent, in index order, each complete: one that never finished takes
+   * the stream's own end (a cancel, a cut). A server that ignores `n` sent none: the answer has one choice.
+   */
+  json(logprobsAsked: boolean, streamEnd: ChoiceEnd | undefined): Array<Record<string, unknown>> {
+    return [...this.choices.keys()]
+      .sort((a, b) => a - b)
+      .map((index) => {
+        const c = this.choices.get(index)!;
+        const message: Record<string, unknown> = { role: 'assistant', content: c.text.join(''), refusal: null };
+        if (c.reasoning.length > 0) message.reasoning_content = c.reasoning.join('');
+        return { index, message, logprobs: logprobsAsked ? { content: c.logprobs ?? [] } : null, ...(c.finish !== undefined ? { finish_reason: c.finish } : (streamEnd ?? { finish_reason: null })) };
+      });
   }
 }
 

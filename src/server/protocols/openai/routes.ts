@@ -41,7 +41,6 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
           sessionId,
           model,
           includeUsage: body.stream_options?.include_usage === true,
-          choices: body.n != null && body.n > 1 ? body.n : 1,
           logprobs: body.logprobs === true,
           maxReplyBytes: ctx.config.limits.maxReplyBytes,
           timing,

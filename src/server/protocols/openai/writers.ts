@@ -16,8 +16,6 @@ export interface SseOptions {
   sessionId: string;
   model: string;
   includeUsage: boolean;
-  /** `n`: how many replies the answer carries (1 unless the client asked for more). */
-  choices?: number;
   timing?: StreamTiming;
 }
 
@@ -37,8 +35,8 @@ export class SseWriter extends ResponseWriter implements EventWriter {
   private readonly reasoningHead: string;
   private tokens = 0;
   private opened = false;
-  /** `n` > 1 only: the further choices that have sent their finish_reason. */
-  private finished: Set<number> | undefined;
+  /** `n` > 1 only: the further choices the upstream has sent, and whether each has its finish_reason. */
+  private others: Map<number, boolean> | undefined;
 
   constructor(
     res: ServerResponse,
@@ -66,9 +64,6 @@ export class SseWriter extends ResponseWriter implements EventWriter {
       ...(timing ? streamTimingHeaders(this.res, timing) : {}),
     });
     this.write(this.chunk('"choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]'));
-    for (let index = 1; index < (this.options.choices ?? 1); index++) {
-      this.write(this.chunk(`"choices":[{"index":${index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]`));
-    }
   }
 
   status(_event: StatusEvent): void {}
@@ -80,10 +75,15 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     return this.write(`${this.tokenHead}${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`);
   }
 
-  /** A piece of choice `delta.index` ≥ 1, as OpenAI streams `n` > 1: the same chunk, another index. */
+  /**
+   * A piece of choice `delta.index` ≥ 1, as OpenAI streams `n` > 1: the same chunk, another index,
+   * its role chunk first. Only the choices the upstream sends appear (a server that ignores `n` sends one).
+   */
   choice(delta: ChoiceDelta): boolean {
     if (!this.opened) this.open();
-    if (delta.finish !== undefined) (this.finished ??= new Set()).add(delta.index);
+    const others = (this.others ??= new Map());
+    if (!others.has(delta.index)) this.write(this.chunk(`"choices":[{"index":${delta.index},"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]`));
+    others.set(delta.index, others.get(delta.index) === true || delta.finish !== undefined);
     return this.write(this.chunk(choiceChunk(delta)));
   }
 
@@ -118,8 +118,8 @@ export class SseWriter extends ResponseWriter implements EventWriter {
     if (end !== undefined) {
       out += this.chunk(`"choices":[${JSON.stringify({ index: 0, delta: {}, logprobs: null, ...end })}]`);
       // The further choices still open end with the stream (a cancel, a cut at max_tokens): every choice gets its finish_reason.
-      for (let index = 1; index < (this.options.choices ?? 1); index++) {
-        if (!this.finished?.has(index)) out += this.chunk(`"choices":[${JSON.stringify({ index, delta: {}, logprobs: null, ...end })}]`);
+      for (const [index, finished] of this.others ?? []) {
+        if (!finished) out += this.chunk(`"choices":[${JSON.stringify({ index, delta: {}, logprobs: null, ...end })}]`);
       }
       if (this.options.includeUsage) out += this.chunk(`"choices":[],"usage":${JSON.stringify(usageOf(event, this.tokens))}`);
     } else if (event.type === 'error') {
@@ -135,8 +135,6 @@ export interface CompletionOptions {
   model: string;
   /** Past this many bytes of text the reply is full: the stream ends it with `finish_reason: length`. */
   maxReplyBytes?: number;
-  /** `n`: how many replies the answer carries (1 unless the client asked for more). */
-  choices?: number;
   /** The client asked for logprobs: each choice has `logprobs.content`, empty if the upstream sent none. */
   logprobs?: boolean;
   timing?: StreamTiming;
@@ -238,7 +236,7 @@ export class CompletionWriter implements EventWriter {
         model: this.options.model,
         choices: [
           { index: 0, message, logprobs: this.options.logprobs ? { content: this.logprobs ?? [] } : null, ...(end ?? { finish_reason: null }) },
-          ...((this.options.choices ?? 1) > 1 ? (this.others ?? new ChoiceCollector()).json(this.options.choices!, this.options.logprobs === true, end) : []),
+          ...(this.others ? this.others.json(this.options.logprobs === true, end) : []),
         ],
         usage: usageOf(event, this.parts.length),
       }),
