@@ -3,7 +3,7 @@ import type { EmbedResult } from '../../../backends/modelInfo.js';
 import { backendHttpError } from '../../backendErrors.js';
 import { clientGoneSignal } from '../../http/clientGone.js';
 import type { JarvisContext } from '../../context.js';
-import { defaultModel } from '../../streaming/defaultModel.js';
+import { resolveModel } from '../../streaming/defaultModel.js';
 import { HttpError, installErrorHandling } from '../../errors.js';
 import type { Backend } from '../../../backends/types.js';
 import { serveStream, type StreamedReply } from '../../streaming/serveStream.js';
@@ -73,7 +73,7 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
  * `{"error":"…"}`; see writers.ts for how a stream ends.
  */
 /** What the Ollama routes read (`backend` and `defaultModel` live: the context itself is passed). */
-export type OllamaRoutesContext = Pick<JarvisContext, 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
+export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
 
 export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
   void app.register(
@@ -111,7 +111,8 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
-        const model = body.model ?? (await defaultModel(ctx, backend));
+        // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
+        const { model, asked } = await resolveModel(ctx, backend, body.model);
         if (!body.messages || body.messages.length === 0) return loadReply(backend, reply, model, 'message', body.keep_alive);
         const backendRequest = await ctx.images.prepare(request, reply, backend, chatRequest(body, model));
         return serveStream(ctx.starter, request, reply, {
@@ -119,7 +120,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
           sessionId,
           model,
           request: backendRequest,
-          writer: writerFor(body.stream, { endpoint: 'chat', model, sessionId }),
+          writer: writerFor(body.stream, { endpoint: 'chat', model: asked, sessionId }),
         });
       });
 
@@ -128,7 +129,8 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const sessionId = sessionOf(request);
         // Read once: auto mode may switch ctx.backend while this request waits.
         const backend = ctx.backend;
-        const model = body.model ?? (await defaultModel(ctx, backend));
+        // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
+        const { model, asked } = await resolveModel(ctx, backend, body.model);
         if (!body.prompt && !(body.images && body.images.length > 0)) {
           return loadReply(backend, reply, model, 'response', body.keep_alive);
         }
@@ -141,7 +143,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
           request: backendRequest,
           writer: writerFor(body.stream, {
             endpoint: 'generate',
-            model,
+            model: asked,
             sessionId,
             context: (text) => encodeContext([...conversation, { role: 'assistant', content: text }]),
           }),
