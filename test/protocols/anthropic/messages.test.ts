@@ -1,0 +1,148 @@
+import Anthropic from '@anthropic-ai/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { agentPlan } from '../../helpers/scenarios/agentPlan.js';
+import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
+
+// Anthropic's own SDK (messages.create / messages.stream) against Jarvis in front of a
+// fake Ollama, a fake OpenAI-compatible server and the demo backend (docs/anthropic.md).
+
+const HELLO = 'Hello from the fake.';
+const weather: Anthropic.Tool = {
+  name: 'get_weather',
+  description: 'Weather in a city',
+  input_schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+};
+
+describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis in front of %s', (upstream) => {
+  let j: TestJarvis;
+  beforeAll(async () => {
+    j = await startTestJarvis(upstream === 'openai' ? { JARVIS_BACKEND: 'openai' } : {});
+    j.fake!.plan = agentPlan;
+  });
+  afterAll(async () => {
+    await j?.close();
+  });
+  const client = () => new Anthropic({ baseURL: j.url, apiKey: 'sk-ant-test', maxRetries: 0 });
+  const lastUpstreamBody = () => j.fake!.requests.at(-1)!.body as Record<string, unknown>;
+  const MODEL = 'fake-llama:latest';
+
+  it('messages.create: a system prompt (text blocks) and a multi-turn conversation become one Message', async () => {
+    const message = await client().messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      system: [{ type: 'text', text: 'Be brief.', cache_control: { type: 'ephemeral' } }],
+      messages: [
+        { role: 'user', content: 'hi' },
+        { role: 'assistant', content: [{ type: 'text', text: 'Hello.' }] },
+        { role: 'user', content: [{ type: 'text', text: 'again' }] },
+      ],
+      temperature: 0.2,
+      top_k: 20,
+      stop_sequences: ['END'],
+    });
+    expect(message).toMatchObject({ type: 'message', role: 'assistant', model: MODEL, stop_reason: 'end_turn', stop_sequence: null, content: [{ type: 'text', text: HELLO }] });
+    expect(message.id).toMatch(/^msg_/);
+    expect(message.usage.output_tokens).toBeGreaterThan(0);
+    const sent = lastUpstreamBody();
+    const messages = sent.messages as Array<{ role: string; content: unknown }>;
+    expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user']);
+    expect(messages[0]!.content).toBe('Be brief.');
+    // The stop sequence and sampling reach the upstream in its own words.
+    if (upstream === 'ollama') expect(sent.options).toMatchObject({ stop: ['END'], temperature: 0.2, top_k: 20 });
+    else expect(sent).toMatchObject({ stop: ['END'], temperature: 0.2 });
+  });
+
+  it('messages.stream: text deltas, then finalMessage', async () => {
+    const stream = client().messages.stream({ model: MODEL, max_tokens: 100, messages: [{ role: 'user', content: 'hi' }] });
+    const deltas: string[] = [];
+    stream.on('text', (text) => deltas.push(text));
+    const final = await stream.finalMessage();
+    expect(deltas.join('')).toBe(HELLO);
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(final).toMatchObject({ stop_reason: 'end_turn', content: [{ type: 'text', text: HELLO }] });
+  });
+
+  it('thinking: thinking_delta blocks before the text, streamed and not', async () => {
+    const params = { model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'think first' }] } as const;
+    const stream = client().messages.stream(params);
+    let thinking = '';
+    stream.on('thinking', (delta) => (thinking += delta));
+    const final = await stream.finalMessage();
+    expect(thinking).toBe('Let me think about it.');
+    expect(final.content).toEqual([
+      { type: 'thinking', thinking: 'Let me think about it.', signature: '' },
+      { type: 'text', text: HELLO },
+    ]);
+    if (upstream === 'ollama') expect(lastUpstreamBody().think).toBe(true);
+    else expect(lastUpstreamBody().reasoning_effort).toBe('medium');
+    const message = await client().messages.create(params);
+    expect(message.content.map((b) => b.type)).toEqual(['thinking', 'text']);
+  });
+
+  it('tools: tool_use (streamed and not) → tool_result → the answer from it', async () => {
+    const first = await client().messages.create({ model: MODEL, max_tokens: 100, tools: [weather], tool_choice: { type: 'auto' }, messages: [{ role: 'user', content: 'weather in Paris?' }] });
+    expect(first.stop_reason).toBe('tool_use');
+    const call = first.content.find((b): b is Anthropic.ToolUseBlock => b.type === 'tool_use')!;
+    expect(call).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+    const sentTools = lastUpstreamBody().tools as Array<{ function: { name: string; parameters: unknown } }>;
+    expect(sentTools[0]!.function).toMatchObject({ name: 'get_weather', parameters: weather.input_schema });
+
+    const streamed = await client().messages.stream({ model: MODEL, max_tokens: 100, tools: [weather], tool_choice: { type: 'tool', name: 'get_weather' }, messages: [{ role: 'user', content: 'weather?' }] }).finalMessage();
+    expect(streamed.stop_reason).toBe('tool_use');
+    expect(streamed.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'get_weather', input: { city: 'Paris' } });
+
+    const answer = await client().messages.create({
+      model: MODEL,
+      max_tokens: 100,
+      tools: [weather],
+      messages: [
+        { role: 'user', content: 'weather in Paris?' },
+        { role: 'assistant', content: first.content },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: call.id, content: [{ type: 'text', text: 'sunny, 21°C' }] }] },
+      ],
+    });
+    expect(answer.content).toEqual([{ type: 'text', text: 'The tool said: sunny, 21°C' }]);
+    const sent = lastUpstreamBody().messages as Array<Record<string, unknown>>;
+    expect(sent.at(-2)).toMatchObject({ role: 'assistant' });
+    expect(sent.at(-1)).toMatchObject({ role: 'tool', content: 'sunny, 21°C' });
+  });
+
+  it('a server tool (web_search) is a clear 400 the SDK raises as BadRequestError', async () => {
+    const err = await client()
+      .messages.create({ model: MODEL, max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.BadRequestError);
+    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('server tools') } });
+  });
+});
+
+describe('the Anthropic SDK on the demo backend', () => {
+  let j: TestJarvis;
+  beforeAll(async () => {
+    j = await startTestJarvis({ JARVIS_BACKEND: 'demo' });
+  });
+  afterAll(async () => {
+    await j?.close();
+  });
+  const client = () => new Anthropic({ baseURL: j.url, apiKey: 'sk-ant-test', maxRetries: 0 });
+
+  it('streams the demo reply; max_tokens ends it as stop_reason "max_tokens"', async () => {
+    const full = await client().messages.stream({ model: 'jarvis-demo', max_tokens: 4096, messages: [{ role: 'user', content: 'hello' }] }).finalMessage();
+    expect(full.stop_reason).toBe('end_turn');
+    expect(full.content[0]).toMatchObject({ type: 'text', text: expect.stringContaining('demo backend') });
+    const cut = await client().messages.create({ model: 'jarvis-demo', max_tokens: 3, messages: [{ role: 'user', content: 'hello' }] });
+    expect(cut.stop_reason).toBe('max_tokens');
+    expect(cut.usage.output_tokens).toBe(3);
+  });
+
+  it('a missing max_tokens, and a model the backend lacks, are errors in Anthropic\'s shape', async () => {
+    const res = await fetch(`${j.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'jarvis-demo', messages: [] }) });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: 'max_tokens: Field required' } });
+    const err = await client()
+      .messages.create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.NotFoundError);
+    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+  });
+});
