@@ -107,6 +107,51 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
     expect(sent.at(-1)).toMatchObject({ role: 'tool', content: 'sunny, 21°C' });
   });
 
+  it('the wire: message_start, ping, thinking (with its signature_delta), text, tool_use blocks each opened and closed, message_delta, message_stop', async () => {
+    j.fake!.plan = () => ({ thinking: ['hm'], tokens: ['Hi'], toolCalls: [{ name: 'get_weather', arguments: { city: 'Oslo' } }], tokenMs: 1 });
+    try {
+      const res = await fetch(`${j.url}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'anthropic-version': '2023-06-01' },
+        body: JSON.stringify({ model: MODEL, max_tokens: 50, stream: true, tools: [weather], messages: [{ role: 'user', content: 'x' }] }),
+      });
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const events = (await res.text()).split('\n\n').filter(Boolean).map((e) => JSON.parse(e.split('\ndata: ')[1]!) as { type: string; delta?: { type: string; partial_json?: string }; index?: number });
+      expect(events.map((e) => (e.delta?.type ? `${e.type}:${e.delta.type}` : e.type))).toEqual([
+        'message_start',
+        'ping',
+        'content_block_start',
+        'content_block_delta:thinking_delta',
+        'content_block_delta:signature_delta',
+        'content_block_stop',
+        'content_block_start',
+        'content_block_delta:text_delta',
+        'content_block_stop',
+        'content_block_start',
+        'content_block_delta:input_json_delta',
+        'content_block_stop',
+        'message_delta',
+        'message_stop',
+      ]);
+      expect(events.filter((e) => e.type === 'content_block_start').map((e) => e.index)).toEqual([0, 1, 2]);
+      expect(JSON.parse(events[10]!.delta!.partial_json!)).toEqual({ city: 'Oslo' });
+    } finally {
+      j.fake!.plan = agentPlan;
+    }
+  });
+
+  it('an upstream failure after the first token ends the stream with an error event the SDK raises', async () => {
+    j.fake!.plan = () => ({ tokens: ['a ', 'b ', 'c '], tokenMs: 2, fault: 'fail_mid', faultAfter: 2 });
+    try {
+      const stream = client().messages.stream({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'x' }] });
+      const err = await stream.finalMessage().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Anthropic.APIError);
+      expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    } finally {
+      j.fake!.plan = agentPlan;
+    }
+  });
+
   it('a server tool (web_search) is a clear 400 the SDK raises as BadRequestError', async () => {
     const err = await client()
       .messages.create({ model: MODEL, max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] })
