@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentPlan } from '../../helpers/scenarios/agentPlan.js';
 import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
@@ -36,8 +36,8 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
         { role: 'assistant', content: [{ type: 'text', text: 'Hello.' }] },
         { role: 'user', content: [{ type: 'text', text: 'again' }] },
       ],
-      temperature: 0.2,
-      top_k: 20,
+      // Older SDKs' sampling fields (the current types dropped them; clients still send them).
+      ...({ temperature: 0.2, top_k: 20 } as object),
       stop_sequences: ['END'],
     });
     expect(message).toMatchObject({ type: 'message', role: 'assistant', model: MODEL, stop_reason: 'end_turn', stop_sequence: null, content: [{ type: 'text', text: HELLO }] });
@@ -63,7 +63,7 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
   });
 
   it('thinking: thinking_delta blocks before the text, streamed and not', async () => {
-    const params = { model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'think first' }] } as const;
+    const params: Anthropic.MessageCreateParamsNonStreaming = { model: MODEL, max_tokens: 2000, thinking: { type: 'enabled', budget_tokens: 1024 }, messages: [{ role: 'user', content: 'think first' }] };
     const stream = client().messages.stream(params);
     let thinking = '';
     stream.on('thinking', (delta) => (thinking += delta));
@@ -145,8 +145,8 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
     try {
       const stream = client().messages.stream({ model: MODEL, max_tokens: 50, messages: [{ role: 'user', content: 'x' }] });
       const err = await stream.finalMessage().catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(Anthropic.APIError);
-      expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+      expect(err).toBeInstanceOf(APIError);
+      expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'api_error' } });
     } finally {
       j.fake!.plan = agentPlan;
     }
@@ -157,7 +157,7 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
       .messages.create({ model: MODEL, max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.BadRequestError);
-    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('server tools') } });
+    expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'invalid_request_error', message: expect.stringContaining('server tools') } });
   });
 });
 
@@ -188,6 +188,6 @@ describe('the Anthropic SDK on the demo backend', () => {
       .messages.create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }], stream: true })
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.NotFoundError);
-    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
+    expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'not_found_error' } });
   });
 });

@@ -1,4 +1,4 @@
-import Anthropic from '@anthropic-ai/sdk';
+import Anthropic, { APIError } from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config.js';
@@ -37,11 +37,11 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
     expect((await ask(client({ authToken: USER_KEY }))).stop_reason).toBe('end_turn');
     const err = await ask(client({ apiKey: 'wrong-key-0123456789abcdef' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((err as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: 'the API key is not valid' } });
+    expect((err as APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error', message: 'the API key is not valid' } });
     // Any route, for an Anthropic client (its anthropic-version header): the 401 of /v1/models too.
     const list = await client({ apiKey: 'wrong-key-0123456789abcdef' }).models.list().catch((e: unknown) => e);
     expect(list).toBeInstanceOf(Anthropic.AuthenticationError);
-    expect((list as Anthropic.APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
+    expect((list as APIError).error).toMatchObject({ type: 'error', error: { type: 'authentication_error' } });
   });
 
   it('models.list and models.retrieve answer in Anthropic\'s shape; other clients keep OpenAI\'s', async () => {

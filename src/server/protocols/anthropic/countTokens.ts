@@ -22,7 +22,12 @@ export function estimateInputTokens(request: BackendRequest): number {
   for (const message of request.messages) {
     tokens += PER_MESSAGE;
     if (typeof message.content === 'string') chars += message.content.length;
-    else for (const part of message.content) part.type === 'text' ? (chars += part.text.length) : (tokens += PER_IMAGE);
+    else {
+      for (const part of message.content) {
+        if (part.type === 'text') chars += part.text.length;
+        else tokens += PER_IMAGE;
+      }
+    }
     for (const call of message.toolCalls ?? []) chars += call.name.length + call.arguments.length;
   }
   for (const tool of request.tools ?? []) chars += JSON.stringify(tool.function).length;
