@@ -66,7 +66,8 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
 
   it('a Claude Code–shaped request: claude-… name, system blocks with cache_control, tools, anthropic-beta, stream → the aliased model, the asked name in the reply', async () => {
     j.fake!.plan = agentPlan;
-    const stream = client().messages.stream(
+    // Claude Code calls the beta surface: `/v1/messages?beta=true`, its betas in `anthropic-beta`.
+    const stream = client().beta.messages.stream(
       {
         model: 'claude-sonnet-4-5-20250929',
         max_tokens: 32000,
@@ -77,8 +78,8 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
         tools: [{ name: 'Bash', description: 'Runs a command', input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] } }],
         messages: [{ role: 'user', content: [{ type: 'text', text: 'list the files', cache_control: { type: 'ephemeral' } }] }],
         metadata: { user_id: 'user_abc_session_123' },
+        betas: ['claude-code-20250219', 'interleaved-thinking-2025-05-14'],
       },
-      { headers: { 'anthropic-beta': 'claude-code-20250219,interleaved-thinking-2025-05-14' } },
     );
     const final = await stream.finalMessage();
     expect(final.model).toBe('claude-sonnet-4-5-20250929');
@@ -86,6 +87,8 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
     expect(final.content.find((b) => b.type === 'tool_use')).toMatchObject({ name: 'Bash' });
     const upstream = j.fake!.requests.at(-1)!;
     expect((upstream.body as { model: string }).model).toBe('fake-qwen:latest');
+    const counted = await client().beta.messages.countTokens({ model: 'claude-sonnet-4-5-20250929', messages: [{ role: 'user', content: 'list the files' }], betas: ['claude-code-20250219'] });
+    expect(counted.input_tokens).toBeGreaterThan(0);
     const alias = await waitForLog(j.logFile, 'model_alias', { requested: 'claude-sonnet-4-5-20250929' });
     expect(alias.fields.model).toBe('fake-qwen:latest');
     const start = await waitForLog(j.logFile, 'stream_start', { user: 'user_abc_session_123' });
@@ -107,6 +110,11 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
     expect((j.fake!.requests.at(-1)!.body as { model: string }).model).toBe('fake-llama:latest');
     await client().messages.create({ model: 'fake-qwen:latest', max_tokens: 10, messages: [{ role: 'user', content: 'hi' }] });
     expect((j.fake!.requests.at(-1)!.body as { model: string }).model).toBe('fake-qwen:latest');
+    // Conversations: the answer runs on the alias, and records the model that ran.
+    const auth = { authorization: `Bearer ${USER_KEY}`, 'content-type': 'application/json' };
+    const made = (await (await fetch(`${j.url}/v1/conversations`, { method: 'POST', headers: auth, body: JSON.stringify({ model: 'claude-opus-4-1' }) })).json()) as { id: string };
+    await (await fetch(`${j.url}/v1/conversations/${made.id}/messages`, { method: 'POST', headers: auth, body: JSON.stringify({ content: 'hi' }) })).text();
+    expect((j.fake!.requests.at(-1)!.body as { model: string }).model).toBe('fake-llama:latest');
   });
 
   it('aborting a stream closes the upstream (client_closed)', async () => {
