@@ -56,9 +56,10 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
     expect(openai.data[0]).toMatchObject({ object: 'model', id: 'fake-llama:latest' });
   });
 
-  it('count_tokens answers {input_tokens}, an estimate that grows with the request', async () => {
+  it('count_tokens answers {input_tokens}: on Ollama an estimate, said so in a header, that grows with the request', async () => {
     const count = (text: string) => client().messages.countTokens({ model: 'claude-sonnet-4-5', system: 'Be brief.', messages: [{ role: 'user', content: text }] });
-    const small = await count('hi');
+    const { data: small, response } = await count('hi').withResponse();
+    expect(response.headers.get('x-jarvis-token-count')).toBe('estimate');
     const large = await count('word '.repeat(400));
     expect(small.input_tokens).toBeGreaterThan(0);
     expect(large.input_tokens).toBeGreaterThan(small.input_tokens + 400);

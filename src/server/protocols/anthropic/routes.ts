@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../../context.js';
+import { backendHttpError } from '../../backendErrors.js';
 import { httpError } from '../../errors.js';
+import { clientGoneSignal } from '../../http/clientGone.js';
 import { resolveModel } from '../../streaming/defaultModel.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
@@ -43,9 +45,24 @@ export function anthropicRoutes(app: FastifyInstance, ctx: AnthropicRoutesContex
     });
   });
 
-  app.post<{ Body: AnthropicMessagesBody }>('/v1/messages/count_tokens', { schema: { body: messagesBodySchema } }, async (request) => {
+  // Counted by the model's own tokenizer where the backend has one (the embedded engine), else estimated;
+  // the `x-jarvis-token-count` header says which (docs/anthropic.md "count_tokens").
+  app.post<{ Body: AnthropicMessagesBody }>('/v1/messages/count_tokens', { schema: { body: messagesBodySchema } }, async (request, reply) => {
     const body = request.body;
     checkRequired(body, false);
-    return { input_tokens: estimateInputTokens(toBackendRequest({ ...body, max_tokens: 1 }, body.model)) };
+    const backend = ctx.backend;
+    const { model } = await resolveModel(ctx, backend, body.model);
+    const backendRequest = toBackendRequest({ ...body, max_tokens: 1 }, model);
+    if (!backend.countTokens) {
+      void reply.header('x-jarvis-token-count', 'estimate');
+      return { input_tokens: estimateInputTokens(backendRequest) };
+    }
+    try {
+      const tokens = await backend.countTokens(backendRequest, clientGoneSignal(reply));
+      void reply.header('x-jarvis-token-count', 'exact');
+      return { input_tokens: tokens };
+    } catch (err) {
+      throw backendHttpError(err);
+    }
   });
 }
