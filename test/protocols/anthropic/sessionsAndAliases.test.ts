@@ -153,6 +153,19 @@ describe('Anthropic clients with keys and aliases, in front of a fake Ollama', (
     await up.closed;
     expect(up.aborted).toBe(true);
   });
+
+  it('the Stop endpoint ends a stream:false Message with what it had, stop_reason "end_turn" and cancel_reason "stopped"', async () => {
+    j.fake!.plan = slow;
+    const pending = client({ apiKey: USER_KEY, session: 'an-stop' }).messages.create({ model: 'fake-llama:latest', max_tokens: 1000, messages: [{ role: 'user', content: 'T' }] });
+    const upstream = await j.fake!.waitForRequest((r) => r.prompt === 'T');
+    await expect.poll(() => upstream.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
+    const stop = await fetch(`${j.url}/v1/sessions/an-stop/stop`, { method: 'POST', headers: { 'x-api-key': USER_KEY } });
+    expect(await stop.json()).toMatchObject({ stopped: true });
+    const message = await pending;
+    expect(message).toMatchObject({ stop_reason: 'end_turn', cancel_reason: 'stopped', content: [{ type: 'text', text: expect.stringMatching(/^T#0 T#1 /) }] });
+    await upstream.closed;
+    expect(upstream.aborted).toBe(true);
+  });
 });
 
 describe('JARVIS_MODEL_ALIASES at start-up', () => {
