@@ -152,6 +152,27 @@ describe.each(['ollama', 'openai'] as const)('the Anthropic SDK through Jarvis i
     }
   });
 
+  it('images: a user image block, and an image inside a tool_result, reach the upstream (the latter in a user turn after the tool message)', async () => {
+    const png = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const image = { type: 'image', source: { type: 'base64', media_type: 'image/png', data: png } } as const;
+    await client().messages.create({
+      model: MODEL,
+      max_tokens: 50,
+      tools: [weather],
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'what is this?' }, image] },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: { city: 'Paris' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'toolu_1', content: [{ type: 'text', text: 'a map' }, image] }] },
+      ],
+    });
+    const sent = lastUpstreamBody().messages as Array<{ role: string; content: unknown; images?: string[] }>;
+    expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user']);
+    const carries = (m: { content: unknown; images?: string[] }) => (upstream === 'ollama' ? m.images?.[0] === png : JSON.stringify(m.content).includes(png));
+    expect(carries(sent[0]!)).toBe(true);
+    expect(carries(sent[3]!)).toBe(true);
+    expect(sent[2]!.content).toBe('a map\n[image: in the next message]');
+  });
+
   it('a server tool (web_search) is a clear 400 the SDK raises as BadRequestError', async () => {
     const err = await client()
       .messages.create({ model: MODEL, max_tokens: 10, tools: [{ type: 'web_search_20250305', name: 'web_search' }], messages: [{ role: 'user', content: 'hi' }] })

@@ -78,7 +78,7 @@ function toBackendMessages(message: AnthropicMessage, i: number): BackendMessage
       case 'tool_result':
         if (message.role !== 'user') throw invalid(at, `${at}: tool_result blocks belong to user messages`);
         if (typeof block.tool_use_id !== 'string' || block.tool_use_id === '') throw invalid(at, `${at}: a tool_result block needs the "tool_use_id" of the call it answers`);
-        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: toolResultText(block, at) });
+        results.push({ role: 'tool', toolCallId: block.tool_use_id, content: toolResultText(block, at, parts) });
         return;
       case 'thinking':
       case 'redacted_thinking':
@@ -105,8 +105,12 @@ function imagePart(block: AnthropicBlock, at: string): ContentPart {
   throw invalid(at, `${at}: an image needs a source of type "base64" (media_type image/…, data) or "url" (an http(s) URL)`);
 }
 
-/** A tool result's content as text: a string, or text blocks joined (an image in a result cannot be passed as a tool message). */
-function toolResultText(block: AnthropicBlock, at: string): string {
+/**
+ * A tool result's content as text: a string, or text blocks joined. A tool message carries
+ * text only on every upstream, so its images (Claude Code's Read of a picture) go to `images`:
+ * the user turn that follows the results.
+ */
+function toolResultText(block: AnthropicBlock, at: string, images: ContentPart[]): string {
   const content = block.content;
   let text: string;
   if (content == null) text = '';
@@ -115,7 +119,11 @@ function toolResultText(block: AnthropicBlock, at: string): string {
     text = (content as AnthropicBlock[])
       .map((part, k) => {
         if (part.type === 'text' && typeof part.text === 'string') return part.text;
-        throw invalid(at, `${at}.content[${k}]: a tool result passes on text blocks only, not "${String(part.type)}"`);
+        if (part.type === 'image') {
+          images.push(imagePart(part, `${at}.content[${k}]`));
+          return '[image: in the next message]';
+        }
+        throw invalid(at, `${at}.content[${k}]: a tool result passes on text and image blocks only, not "${String(part.type)}"`);
       })
       .join('\n');
   } else throw invalid(at, `${at}: "content" of a tool_result is a string or text blocks`);
