@@ -6,6 +6,7 @@ import { fdBudget, openFileLimit, type Limits } from './limits.js';
 import { parseAllowList, type ImageAllowList, type ImageFetchMode } from './backends/images/address.js';
 import { backendSettings, type BackendChoice, type BackendSettings, BACKEND_CHOICES } from './backends/registry.js';
 import { ConfigError, int, list, oneOf, type Env } from './env.js';
+import { parseModelAliases, type ModelAliases } from './modelAliases.js';
 
 export { ConfigError } from './env.js';
 export type { BackendChoice } from './backends/registry.js';
@@ -25,6 +26,8 @@ export interface Config {
   /** Each kind's own settings, read by the kind from its variables (docs/backends.md). */
   backends: BackendSettings;
   model: string | undefined;
+  /** JARVIS_MODEL_ALIASES: names a client sends that the backend lacks, mapped to one it has (src/modelAliases.ts). */
+  modelAliases: ModelAliases;
   logFile: string;
   logLevel: LogLevel;
   logStdout: boolean;
@@ -148,6 +151,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     backend: oneOf(merged, 'JARVIS_BACKEND', BACKEND_CHOICES, 'auto'),
     backends: backendSettings(merged),
     model: merged.JARVIS_MODEL || undefined,
+    modelAliases: parseModelAliases(merged),
     logFile: logFileOf(merged),
     logLevel: oneOf(merged, 'JARVIS_LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
     logStdout: merged.JARVIS_LOG_STDOUT !== '0',

@@ -139,6 +139,12 @@ export interface Backend {
    * the model exists (the upstream loads it on first use).
    */
   keepModel?(request: { model: string; keepAlive?: string | number }, signal: AbortSignal): Promise<'load' | 'unload'>;
+  /**
+   * The tokens of the request's prompt as the model reads it (its chat template and
+   * tokenizer): `/v1/messages/count_tokens`. Absent: the backend cannot tell, and the
+   * route estimates (docs/anthropic.md "count_tokens").
+   */
+  countTokens?(request: BackendRequest, signal: AbortSignal): Promise<number>;
   /** Engine work still running after its stream ended (a runaway the backend can see); absent when it cannot tell. */
   lingeringWork?(): LingeringWork[];
   /**

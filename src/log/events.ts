@@ -39,6 +39,7 @@ export const LOG_EVENTS: readonly string[] = [
   'log_lines_dropped',
   'log_reopen_failed',
   'log_reopened',
+  'model_alias',
   'no_models',
   'prev_stream_finished_cleanly',
   'prev_stream_timeout_on_cancel',

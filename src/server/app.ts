@@ -14,6 +14,7 @@ import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { openaiRoutes } from './protocols/openai/routes.js';
 import { responsesRoutes } from './protocols/responses/routes.js';
 import { completionsRoutes } from './protocols/completions/routes.js';
+import { anthropicRoutes } from './protocols/anthropic/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
@@ -63,6 +64,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   openaiRoutes(app, ctx);
   responsesRoutes(app, ctx);
   completionsRoutes(app, ctx);
+  anthropicRoutes(app, ctx);
   sessionRoutes(app, ctx);
   ollamaRoutes(app, ctx);
   conversationEventRoutes(app, ctx);

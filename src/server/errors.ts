@@ -1,5 +1,5 @@
 import { ClusterUnavailableError } from '../streams/coordinator.js';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { SESSION_HEADER } from '../shared/events.js';
 import {
   ERRORS,
@@ -16,6 +16,7 @@ import {
 import type { SystemLog } from '../log/systemLog.js';
 import { principalOf } from './http/guards/principal.js';
 import { jarvisErrorBody } from './protocols/jarvis/errors.js';
+import { anthropicErrorBody, speaksAnthropic } from './protocols/anthropic/errors.js';
 
 // The codes, statuses and words of every error are in src/shared/errors.ts (docs/errors.md);
 // each protocol gives them its shape (src/server/protocols/*/errors.ts).
@@ -74,10 +75,19 @@ function render<C extends JarvisErrorCode>(code: C, params: ErrorParams<C>): str
 }
 
 /** How a failed request is answered: encodes the error in the route's protocol. */
-export type ErrorBodyOf = (err: WireError) => unknown;
+export type ErrorBodyOf = (err: WireError, request: FastifyRequest) => unknown;
+
+/**
+ * Jarvis's own shape (OpenAI's error object), or Anthropic's for a request that speaks
+ * Anthropic's API (its routes, or an `anthropic-version` header: docs/anthropic.md), so
+ * a guard's 401/403/429 reaches an Anthropic client in the shape its SDK reads.
+ */
+export function defaultErrorBody(err: WireError, request: FastifyRequest): unknown {
+  return speaksAnthropic(request.url, request.headers) ? anthropicErrorBody(err, request.id) : jarvisErrorBody(err);
+}
 
 /** Every failure becomes one error body in the route's protocol and one log line (with its `detail`); none is a crash. */
-export function installErrorHandling(app: FastifyInstance, log: SystemLog, body: ErrorBodyOf = jarvisErrorBody): void {
+export function installErrorHandling(app: FastifyInstance, log: SystemLog, body: ErrorBodyOf = defaultErrorBody): void {
   app.setErrorHandler((err: FastifyError | HttpError, request, reply) => {
     const wire = classify(err);
     const fields = {
@@ -93,13 +103,13 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog, body:
     if (wire.status >= 500) log.error('request_failed', { ...fields, stack: err.stack?.slice(0, 2000) });
     else log.warn('bad_request', fields);
     if (err instanceof HttpError) void reply.headers(err.headers);
-    void reply.code(wire.status).type('application/json').send(body(wire));
+    void reply.code(wire.status).type('application/json').send(body(wire, request));
   });
 
   app.setNotFoundHandler((request, reply) => {
     const wire = withMessage('not_found', render('not_found', { method: request.method, path: request.url.split('?')[0] ?? '' }));
     log.warn('bad_request', { method: request.method, url: request.url.slice(0, 200), status: 404, code: 'not_found' });
-    void reply.code(404).type('application/json').send(body(wire));
+    void reply.code(404).type('application/json').send(body(wire, request));
   });
 }
 

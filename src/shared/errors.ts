@@ -100,7 +100,7 @@ export const ERRORS = {
       ? `Origin ${JSON.stringify(p.origin.slice(0, 100))} is not allowed; list it in JARVIS_ALLOWED_ORIGINS if that page should use Jarvis`
       : `a request from another site (Sec-Fetch-Site: ${p.site}) without an allowed Origin is not allowed`,
   ),
-  missing_api_key: spec(401, () => 'this Jarvis needs an API key: send Authorization: Bearer <key>'),
+  missing_api_key: spec(401, () => 'this Jarvis needs an API key: send Authorization: Bearer <key> (or x-api-key: <key>)'),
   invalid_api_key: spec(401, () => 'the API key is not valid'),
   admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS); "${key}" is not one`),
   /** 403, not 429 (SDKs retry a 429, and waiting frees nothing) nor 413 (the request is not too large by itself). */

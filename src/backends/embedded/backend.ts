@@ -11,6 +11,7 @@ import { Generation } from './generation.js';
 import { PromptGeneration } from './promptGeneration.js';
 import { type OutputPlan, grammarBudget, outputPlan } from './grammar/outputPlan.js';
 import { samplingOptions } from './sampling.js';
+import { chatHistoryWithTools, toolPlan } from './tools.js';
 import { parseKeepAlive } from './pool/keepAlive.js';
 import type { ModelFile } from './models/modelFiles.js';
 import { ModelPool, type Lease } from './pool/modelPool.js';
@@ -103,6 +104,24 @@ export class EmbeddedBackend implements Backend {
     try {
       const result = await embedWithModel(lease.loaded.model, { threads: this.settings.threads, contextTokens: this.settings.contextTokens }, request, signal);
       return { ...result, model: file.name };
+    } finally {
+      lease.release();
+    }
+  }
+
+  /** count_tokens (docs/anthropic.md): the prompt as the engine renders it, through the model's own chat template and tokenizer. */
+  async countTokens(request: BackendRequest, signal: AbortSignal): Promise<number> {
+    if (this.closed) throw new BackendError('upstream_unavailable', 'the embedded engine is shutting down');
+    const file = await this.catalog.file(request.model);
+    const lease = await this.pool.lease(file, this.keepAliveOf(request), signal, () => {});
+    try {
+      // The tools as the model sees them offered (a forced call's instructions aside).
+      const tools = toolPlan(request.tools, request.toolChoice === 'none' ? 'none' : undefined);
+      const state = lease.loaded.chatWrapper.generateContextState({
+        chatHistory: chatHistoryWithTools(request.messages),
+        ...(tools.mode === 'engine' ? { availableFunctions: tools.functions } : {}),
+      });
+      return state.contextText.tokenize(lease.loaded.model.tokenizer).length;
     } finally {
       lease.release();
     }

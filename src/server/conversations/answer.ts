@@ -5,7 +5,7 @@ import { FROM_START } from '../../streams/eventLog/types.js';
 import type { Conversation, StoredMessage, Turn } from '../../store/types.js';
 import type { JarvisContext } from '../context.js';
 import { conversationJson, messageJson } from './json.js';
-import { defaultModel } from '../streaming/defaultModel.js';
+import { resolveModel } from '../streaming/defaultModel.js';
 import { HttpError, httpError } from '../errors.js';
 import { replayFormat } from '../streaming/replayWriter.js';
 import { storeCall } from '../storeErrors.js';
@@ -48,7 +48,8 @@ export async function startAnswer(
   ctx.starter.refuseIfClosed();
   // The backend read once (auto mode may switch ctx.backend meanwhile).
   const backend = ctx.backend;
-  const model = params.model ?? conversation.model ?? (await defaultModel(ctx));
+  // Through JARVIS_MODEL_ALIASES like every route; the conversation records the model that ran.
+  const { model } = await resolveModel(ctx, backend, params.model ?? conversation.model);
   // Counted like every stream (JARVIS_MAX_STREAMS…) until it ends, however long it outlives this request;
   // admitted before anything is stored, so a refusal is a plain 429 that leaves no trace.
   const admission = ctx.starter.admit(request, owner, conversation.id);

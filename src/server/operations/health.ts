@@ -6,6 +6,7 @@ import { UpstreamHealth } from '../../backends/upstreamHealth.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError, httpError } from '../errors.js';
 import { technicalDetail } from '../../shared/errors.js';
+import { anthropicModel, anthropicModelPage, wantsAnthropicShape, type AnthropicModelInfo, type AnthropicModelPage, type ModelPageQuery } from '../protocols/anthropic/models.js';
 
 type ModelObject = ModelList['data'][number];
 
@@ -37,17 +38,20 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext): void {
     };
   });
 
-  app.get('/v1/models', async (): Promise<ModelList> => {
+  // OpenAI's list, or Anthropic's for a request with an `anthropic-version` header (docs/anthropic.md).
+  app.get<{ Querystring: ModelPageQuery }>('/v1/models', async (request): Promise<ModelList | AnthropicModelPage> => {
     const ids = await modelIds(ctx.backend);
+    if (wantsAnthropicShape(request.headers)) return anthropicModelPage(ids, ctx.startedAt, request.query);
     const created = Math.floor(ctx.startedAt / 1000);
     return { object: 'list', data: ids.map((id) => ({ id, object: 'model', created, owned_by: ctx.backend.name })) };
   });
 
   // A wildcard, not `:id`: vLLM's model ids have slashes (`meta-llama/Llama-3.1-8B-Instruct`).
-  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request): Promise<ModelObject> => {
+  app.get<{ Params: { '*': string } }>('/v1/models/*', async (request): Promise<ModelObject | AnthropicModelInfo> => {
     const id = request.params['*'];
     const ids = await modelIds(ctx.backend);
     if (!ids.includes(id)) throw httpError('model_not_found', { model: id });
+    if (wantsAnthropicShape(request.headers)) return anthropicModel(id, ctx.startedAt);
     return { id, object: 'model', created: Math.floor(ctx.startedAt / 1000), owned_by: ctx.backend.name };
   });
 }

@@ -8,7 +8,8 @@ import { setPrincipal, type Principal } from './principal.js';
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
 
 /**
- * Requires `Authorization: Bearer <key>` (OpenAI's convention) on every route but the
+ * Requires `Authorization: Bearer <key>` (OpenAI's convention), or `x-api-key: <key>`
+ * (Anthropic's: docs/anthropic.md), on every route but the
  * public ones, and records who called (`principalOf`). Keys are compared as SHA-256
  * digests with `timingSafeEqual`, against every configured key, so neither the
  * comparison nor the loop ends early on a partial match. Only the key's name is
@@ -19,18 +20,24 @@ export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
     const access = request.routeOptions.config.access ?? 'key';
     if (access === 'public') return;
-    const header = request.headers.authorization;
-    if (header === undefined || header === '') {
-      throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
-    }
-    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
-    const principal = match ? lookup(entries, match[1]!) : null;
+    const presented = presentedKey(request);
+    if (presented === undefined) throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
+    const principal = presented === null ? null : lookup(entries, presented);
     if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });
     setPrincipal(request, principal);
     if (access === 'admin' && !principal.admin) {
       throw guardError('admin_required', { key: principal.name });
     }
   };
+}
+
+/** The key a request presents: `Authorization: Bearer` first, else `x-api-key`; null when one is sent malformed, undefined when none is. */
+function presentedKey(request: FastifyRequest): string | null | undefined {
+  const header = request.headers.authorization;
+  if (header !== undefined && header !== '') return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1] ?? null;
+  const apiKey = request.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey.trim() !== '') return /^\S+$/.test(apiKey.trim()) ? apiKey.trim() : null;
+  return undefined;
 }
 
 function lookup(entries: ReadonlyArray<{ name: string; admin: boolean; digest: Buffer }>, presented: string): Principal {

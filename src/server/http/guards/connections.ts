@@ -3,8 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandle
 import type { Limits } from '../../../limits.js';
 import type { SystemLog } from '../../../log/systemLog.js';
 import { wireError } from '../../../shared/errors.js';
-import { httpError } from '../../errors.js';
-import { jarvisErrorBody } from '../../protocols/jarvis/errors.js';
+import { defaultErrorBody, httpError } from '../../errors.js';
 import { ConnectionShares } from '../../fairShare/connectionShares.js';
 import { principalOf } from './principal.js';
 
@@ -112,11 +111,12 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
     socket[firstRequestTimer] = undefined;
   });
 
+  // In the request's protocol (Anthropic's shape for an Anthropic client), as every other refusal.
   const busy = (reply: FastifyReply) =>
     reply
       .code(503)
       .header('retry-after', '1')
-      .send(jarvisErrorBody(wireError('server_busy', { max: limits.maxConnections })));
+      .send(defaultErrorBody(wireError('server_busy', { max: limits.maxConnections }), reply.request));
 
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket as GuardedSocket;

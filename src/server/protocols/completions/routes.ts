@@ -1,14 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { JarvisContext } from '../../context.js';
 import { httpError } from '../../errors.js';
-import { defaultModel } from '../../streaming/defaultModel.js';
+import { resolveModel } from '../../streaming/defaultModel.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
 import { toPromptRequest } from './request.js';
 import { completionsBodySchema, type CompletionsBody } from './schemas.js';
 import { TextCompletionJsonWriter, TextCompletionSseWriter } from './writers.js';
 
-export type CompletionsRoutesContext = Pick<JarvisContext, 'config' | 'backend' | 'defaultModel' | 'shuttingDown' | 'starter'>;
+export type CompletionsRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'starter'>;
 
 /**
  * `POST /v1/completions`, OpenAI's text completions with `suffix` for
@@ -23,7 +23,8 @@ export function completionsRoutes(app: FastifyInstance, ctx: CompletionsRoutesCo
     if (ctx.shuttingDown) throw httpError('shutting_down');
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
-    const model = body.model ?? (await defaultModel(ctx, backend));
+    // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
+    const { model, asked } = await resolveModel(ctx, backend, body.model);
     const backendRequest = toPromptRequest(body, model);
     const echo = body.echo === true ? backendRequest.prompt!.text : undefined;
     return serveStream(ctx.starter, request, reply, {
@@ -36,7 +37,7 @@ export function completionsRoutes(app: FastifyInstance, ctx: CompletionsRoutesCo
         const options = {
           streamId,
           sessionId,
-          model,
+          model: asked,
           includeUsage: body.stream_options?.include_usage === true,
           maxReplyBytes: ctx.config.limits.maxReplyBytes,
           timing,

@@ -3,7 +3,7 @@ import type { EmbedResult } from '../../../backends/modelInfo.js';
 import { backendHttpError } from '../../backendErrors.js';
 import { clientGoneSignal } from '../../http/clientGone.js';
 import type { JarvisContext } from '../../context.js';
-import { defaultModel } from '../../streaming/defaultModel.js';
+import { defaultModel, resolveModel } from '../../streaming/defaultModel.js';
 import { HttpError, installErrorHandling } from '../../errors.js';
 import type { Backend } from '../../../backends/types.js';
 import { serveStream, type StreamedReply } from '../../streaming/serveStream.js';
@@ -81,13 +81,17 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
  * `{"error":"…"}`; see writers.ts for how a stream ends.
  */
 /** What the Ollama routes read (`backend` and `defaultModel` live: the context itself is passed). */
-export type OllamaRoutesContext = Pick<JarvisContext, 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
+export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
 
 export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
   const names = new ModelNames();
   /** The model a request names (`plain` or `plain:latest` alike), or the default model, as both ids. */
   const modelOf = async (backend: Backend, asked: string | undefined): Promise<RequestModel> => {
-    if (asked) return { upstream: await names.upstreamId(backend, asked), shown: asked };
+    if (asked) {
+      // JARVIS_MODEL_ALIASES first (a name the backend has, tagged or not, is never aliased); the reply shows the name sent.
+      const { model } = await resolveModel(ctx, backend, asked);
+      return { upstream: await names.upstreamId(backend, model), shown: asked };
+    }
     const model = await defaultModel(ctx, backend);
     return { upstream: model, shown: ollamaName(model) };
   };

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { backendHttpError } from '../../backendErrors.js';
 import type { JarvisContext } from '../../context.js';
 import { clientGoneSignal } from '../../http/clientGone.js';
-import { defaultModel } from '../../streaming/defaultModel.js';
+import { resolveModel } from '../../streaming/defaultModel.js';
 import { httpError, HttpError } from '../../errors.js';
 import { negotiateFormat, openWriter } from '../negotiate.js';
 import { chatBodySchema, type OpenAIChatBody } from './schemas.js';
@@ -12,7 +12,7 @@ import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
 
 /** What the OpenAI routes read (`backend`, `defaultModel`, `shuttingDown` live: the context itself is passed). */
-export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter'>;
+export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter'>;
 
 /** The OpenAI-compatible API: `POST /v1/chat/completions` (its three answers: negotiate.ts) and `POST /v1/embeddings`. */
 export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): void {
@@ -22,7 +22,8 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
     if (ctx.shuttingDown) throw httpError('shutting_down');
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
-    const model = body.model ?? (await defaultModel(ctx, backend));
+    // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
+    const { model, asked } = await resolveModel(ctx, backend, body.model);
     const format = negotiateFormat(request.headers, body.stream);
     // Jarvis NDJSON carries one reply: the choices of `n` > 1 are OpenAI's shapes only (docs/api.md "Logprobs and n").
     if (format === 'ndjson' && body.n != null && body.n > 1) {
@@ -39,7 +40,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
         openWriter(format, res, {
           streamId,
           sessionId,
-          model,
+          model: asked,
           includeUsage: body.stream_options?.include_usage === true,
           logprobs: body.logprobs === true,
           maxReplyBytes: ctx.config.limits.maxReplyBytes,

@@ -3,7 +3,7 @@ import type { BackendRequest } from '../../../backends/types.js';
 import type { JarvisContext } from '../../context.js';
 import { httpError } from '../../errors.js';
 import { ownerOf, principalOf } from '../../http/guards/principal.js';
-import { defaultModel } from '../../streaming/defaultModel.js';
+import { resolveModel } from '../../streaming/defaultModel.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
 import { echoOf, referencedIds, refuseWhatCannotBeHonoured, toBackendRequest } from './request.js';
@@ -12,7 +12,7 @@ import { responseIdOf, type OutputItem, type ResponseMeta, type ResponseObject }
 import { ResponsesJsonWriter, ResponsesSseWriter } from './writers.js';
 
 /** What the Responses route reads (`backend`, `defaultModel`, `shuttingDown` live: the context itself is passed). */
-export type ResponsesRoutesContext = Pick<JarvisContext, 'config' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter'>;
+export type ResponsesRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter'>;
 
 /** A response as the route admitted it: what a store keeps beside its events. */
 export interface AdmittedResponse {
@@ -60,7 +60,8 @@ export function responsesRoutes(app: FastifyInstance, ctx: ResponsesRoutesContex
     const references = ids.length > 0 && store?.items ? await store.items(ids, owner) : new Map<string, OutputItem>();
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
-    const model = body.model ?? (await defaultModel(ctx, backend));
+    // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
+    const { model, asked } = await resolveModel(ctx, backend, body.model);
     const backendRequest = await ctx.images.prepare(request, reply, backend, toBackendRequest(body, model, references));
     const echo = echoOf(body);
     const createdAt = Math.floor(Date.now() / 1000);
@@ -72,7 +73,7 @@ export function responsesRoutes(app: FastifyInstance, ctx: ResponsesRoutesContex
       request: backendRequest,
       user: body.user ?? body.safety_identifier ?? undefined,
       writer: (res, streamId, timing) => {
-        const meta: ResponseMeta = { id: responseIdOf(streamId), created_at: createdAt, model, echo };
+        const meta: ResponseMeta = { id: responseIdOf(streamId), created_at: createdAt, model: asked, echo };
         const admitted: AdmittedResponse = { meta, streamId, sessionId, owner, body, request: backendRequest };
         if (keep) store.created?.(admitted);
         const writerOptions = {
