@@ -12,6 +12,7 @@ import { paceStreamStarts } from './http/guards/startAdmission.js';
 import { parseAnyBodyAsJson } from './http/jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { openaiRoutes } from './protocols/openai/routes.js';
+import { responsesRoutes } from './protocols/responses/routes.js';
 import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -60,6 +61,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
 
   infoRoutes(app, ctx);
   openaiRoutes(app, ctx);
+  responsesRoutes(app, ctx);
   storedResponsesRoutes(app, ctx);
   sessionRoutes(app, ctx);
   ollamaRoutes(app, ctx);
