@@ -13,6 +13,7 @@ import { parseAnyBodyAsJson } from './http/jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
 import { openaiRoutes } from './protocols/openai/routes.js';
 import { responsesRoutes } from './protocols/responses/routes.js';
+import { storedResponses } from './protocols/responses/stored/hook.js';
 import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
@@ -61,7 +62,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
 
   infoRoutes(app, ctx);
   openaiRoutes(app, ctx);
-  responsesRoutes(app, ctx);
+  responsesRoutes(app, ctx, { store: storedResponses(ctx) });
   storedResponsesRoutes(app, ctx);
   sessionRoutes(app, ctx);
   ollamaRoutes(app, ctx);

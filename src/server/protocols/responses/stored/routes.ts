@@ -32,19 +32,19 @@ export function notFound(id: string): HttpError {
 }
 
 export function storedResponsesRoutes(app: FastifyInstance, ctx: StoredContext): void {
-  app.get<{ Params: { id: string }; Querystring: { stream?: string; starting_after?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { stream?: string; starting_after?: string } }>(
     '/v1/responses/:id',
     {
       schema: {
         params: idParam,
-        querystring: { type: 'object', properties: { stream: { type: 'string', enum: ['true', 'false'] }, starting_after: { type: 'integer', minimum: -1 }, include: {} } },
+        querystring: { type: 'object', properties: { stream: { type: 'string', enum: ['true', 'false'] }, starting_after: { type: 'string', pattern: '^(-1|\\d{1,15})$' }, include: {} } },
       },
     },
     async (request, reply) => {
       const row = await callersResponse(ctx, request, request.params.id);
       if (request.query.stream !== 'true') return responseJson(await settle(ctx, row));
       reply.hijack();
-      await serveResponseEvents(ctx, request.raw, reply.raw, row, request.query.starting_after ?? -1);
+      await serveResponseEvents(ctx, request.raw, reply.raw, row, Number(request.query.starting_after ?? -1));
     },
   );
 
@@ -56,19 +56,20 @@ export function storedResponsesRoutes(app: FastifyInstance, ctx: StoredContext):
     return { id: row.id, object: 'response.deleted', deleted: true };
   });
 
-  app.get<{ Params: { id: string }; Querystring: { order?: 'asc' | 'desc'; after?: string; limit?: number } }>(
+  app.get<{ Params: { id: string }; Querystring: { order?: 'asc' | 'desc'; after?: string; limit?: string } }>(
     '/v1/responses/:id/input_items',
     {
       schema: {
         params: idParam,
         querystring: {
           type: 'object',
-          properties: { order: { type: 'string', enum: ['asc', 'desc'] }, after: { type: 'string', maxLength: 256 }, limit: { type: 'integer', minimum: 1, maximum: 100 }, include: {} },
+          properties: { order: { type: 'string', enum: ['asc', 'desc'] }, after: { type: 'string', maxLength: 256 }, limit: { type: 'string', pattern: '^([1-9]|[1-9]\\d|100)$' }, include: {} },
         },
       },
     },
     async (request) => {
-      const { order = 'desc', after, limit = 20 } = request.query;
+      const { order = 'desc', after } = request.query;
+      const limit = Number(request.query.limit ?? 20);
       const owner = ownerOf(principalOf(request));
       const page = await storeCall(ctx.store.responses.inputItems(owner, request.params.id, { order, limit, ...(after !== undefined ? { after } : {}) }));
       if (!page) throw notFound(request.params.id);
