@@ -1,4 +1,4 @@
-import type { ResponsesTable } from './responses/schema.js';
+import type { ResponsesTable } from './responses/table.js';
 
 // The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
 // text, so that both databases store and compare them the same way.

@@ -1,31 +1,7 @@
 import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
 import { ROW_BYTES } from '../quota.js';
 
-// The `responses` table (docs/responses.md "Stored responses"). JSON values are
-// text, as in the conversations' tables.
-
-export interface ResponsesTable {
-  id: string;
-  owner: string;
-  status: string;
-  /** 0 or 1 (SQLite has no boolean). */
-  background: number;
-  stream_id: string;
-  session_id: string;
-  fence: number;
-  instance: string | null;
-  previous_response_id: string | null;
-  /** JSON: the Response object's fixed fields. */
-  request: string;
-  /** JSON: the input items. */
-  input: string;
-  /** JSON: the final Response object, null while it runs. */
-  response: string | null;
-  created_at: number;
-  updated_at: number;
-  expires_at: number;
-}
-
+// Migration 0005_responses: the table (its columns: table.ts), its indexes and its quota triggers.
 
 // A response's bytes count toward its key's JARVIS_STORAGE_QUOTA_BYTES like a message's
 // (quota.ts: triggers record every change of a row's size in usage_log).

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import type { ResponsesTable } from './schema.js';
+import type { ResponsesTable } from './table.js';
 import type { InputItemsPage, InputItemsQuery, NewStoredResponse, ResponseEnd, ResponseItem, ResponseStore, StoredResponse } from './types.js';
 
 /** Runs one store call, turning its failures into StoreErrors (the conversation store's `guard`). */
