@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NewStoredResponse, ResponseItem } from '../../../../store/responses/types.js';
 import { HttpError } from '../../../errors.js';
+import { checkStorageQuota } from '../../../fairShare/storageQuota.js';
 import type { AdmittedResponse, BackgroundStart, ResponsesStore } from '../routes.js';
 import type { ResponsesBody, ResponsesInputItem } from '../schemas.js';
 import type { OutputItem, ResponseObject } from '../types.js';
@@ -35,6 +36,8 @@ export function storedResponses(ctx: StartContext): ResponsesStore {
       }
       const previous = body.previous_response_id ? await previousItems(ctx, owner, body.previous_response_id) : [];
       const input = [...previous, ...inputItemsOf(body.input as ResponsesInputItem[] | string | null | undefined)];
+      // Kept responses count toward the key's storage quota, with its conversations (docs/security.md).
+      if (body.store !== false) await checkStorageQuota(ctx, owner, { adds: Buffer.byteLength(JSON.stringify(input)), startsAnswer: true });
       return { body: { ...body, input: input as ResponsesInputItem[] }, references: referencesOf(previous) as unknown as Map<string, OutputItem> };
     },
 
