@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { JarvisEvent } from '../../../src/shared/events.js';
 import { encodeResponseEvents, ResponsesEncoder } from '../../../src/server/protocols/responses/encoder.js';
 import { echoOf } from '../../../src/server/protocols/responses/request.js';
-import type { ResponseMeta } from '../../../src/server/protocols/responses/types.js';
+import { parseItemId, type ResponseMeta } from '../../../src/server/protocols/responses/types.js';
 
 // The encoder is a pure function of (meta, events): a stored stream replayed through it
 // must give the bytes, sequence numbers and item ids the live request got (docs/responses.md).
@@ -100,6 +100,8 @@ describe('ResponsesEncoder', () => {
       ],
     });
     expect(all[0]!.response).toMatchObject({ status: 'in_progress', output: [] });
+    expect(parseItemId('msg_abc123_1')).toEqual({ prefix: 'msg', responseId: 'resp_abc123', index: 1 });
+    expect(parseItemId('msg_other')).toBeUndefined();
   });
 
   it('ends a cancelled stream with response.incomplete, status cancelled and cancel_reason', () => {

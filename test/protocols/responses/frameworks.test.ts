@@ -74,6 +74,30 @@ describe.each(['ollama', 'openai'] as const)('frameworks on /v1/responses throug
       expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
     });
 
+    it('a step with text and a tool call, then the answer (store: false: the SDK sends whole items, not references)', async () => {
+      const saved = j.fake!.plan;
+      j.fake!.plan = (prompt, body) => {
+        const plan = agentPlan(prompt, body);
+        return plan.toolCalls ? { ...plan, tokens: ['Let me check. '] } : plan;
+      };
+      try {
+        const result = await generateText({
+          model: provider()(MODEL),
+          prompt: 'weather in Paris?',
+          tools: { get_weather: tool({ description: 'Weather in a city', inputSchema: weatherParams, execute: async () => 'windy' }) },
+          stopWhen: stepCountIs(3),
+          providerOptions: { openai: { store: false } },
+          maxRetries: 0,
+        });
+        expect(result.steps.map((s) => s.text)).toEqual(['Let me check. ', 'The tool said: windy']);
+        const sent = lastUpstreamBody().messages as Array<Record<string, unknown>>;
+        expect(sent[1]).toMatchObject({ role: 'assistant', content: 'Let me check. ' });
+        expect(sent.map((m) => m.role)).toEqual(['user', 'assistant', 'tool']);
+      } finally {
+        j.fake!.plan = saved;
+      }
+    });
+
     it('generateObject, and generateText with Output.object', async () => {
       const schema = z.object({ name: z.string(), age: z.number() });
       const { object } = await generateObject({ model: provider()(MODEL), schema, prompt: 'who?', maxRetries: 0 });

@@ -1,4 +1,6 @@
-import OpenAI from 'openai';
+import { createOpenAI } from '@ai-sdk/openai';
+import { generateText } from 'ai';
+import OpenAI, { AuthenticationError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FakePlan } from '../../helpers/fakes/fakeUpstream.js';
 import { events, waitForLog } from '../../helpers/log.js';
@@ -77,27 +79,47 @@ describe('/v1/responses under the session rules (fake Ollama)', () => {
   });
 });
 
-describe('/v1/responses on the demo backend', () => {
+describe('/v1/responses on the demo backend, with keys', () => {
+  const KEY = 'alice-key-0123456789abcdef';
   let j: TestJarvis;
   beforeAll(async () => {
-    j = await startTestJarvis({ JARVIS_BACKEND: 'demo' });
+    j = await startTestJarvis({ JARVIS_BACKEND: 'demo', JARVIS_API_KEYS: `alice:${KEY}` });
   });
   afterAll(async () => {
     await j?.close();
   });
 
   it('create and stream answer the demo reply, with the X-Session-Id and X-Stream-Id headers', async () => {
-    const client = new OpenAI({ baseURL: `${j.url}/v1`, apiKey: 'sk-test', maxRetries: 0 });
+    const client = new OpenAI({ baseURL: `${j.url}/v1`, apiKey: KEY, maxRetries: 0 });
     const { data: response, response: raw } = await client.responses.create({ input: 'hello', max_output_tokens: 400 }).withResponse();
     expect(response.status).toBe('completed');
     expect(response.output_text.length).toBeGreaterThan(0);
     expect(response.id).toBe(`resp_${raw.headers.get('x-stream-id')}`);
     expect(raw.headers.get('x-session-id')).toMatch(/^sess-/);
+    expect(raw.headers.get('server-timing')).toMatch(/\btotal;dur=/);
     const stream = client.responses.stream({ input: 'hello', model: response.model });
     let text = '';
     for await (const event of stream) if (event.type === 'response.output_text.delta') text += event.delta;
     const final = await stream.finalResponse();
     expect(final.output_text).toBe(text);
     expect(text.length).toBeGreaterThan(0);
+  });
+
+  it('the AI SDK default provider answers from the demo too', async () => {
+    const openai = createOpenAI({ baseURL: `${j.url}/v1`, apiKey: KEY });
+    const result = await generateText({ model: openai('jarvis-demo'), prompt: 'hello', maxRetries: 0 });
+    expect(result.text.length).toBeGreaterThan(0);
+    expect(result.finishReason).toBe('stop');
+  });
+
+  it('a wrong key is the SDK\'s AuthenticationError; a stream carries Server-Timing', async () => {
+    const wrong = await new OpenAI({ baseURL: `${j.url}/v1`, apiKey: 'nope', maxRetries: 0 }).responses.create({ input: 'hello' }).catch((e: unknown) => e);
+    expect(wrong).toBeInstanceOf(AuthenticationError);
+    const res = await fetch(`${j.url}/v1/responses`, { method: 'POST', headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ input: 'hello', stream: true }) });
+    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(res.headers.get('server-timing')).toBeTruthy();
+    const body = await res.text();
+    expect(body.startsWith('event: response.created\ndata: {"type":"response.created","sequence_number":0,')).toBe(true);
+    expect(body).toMatch(/event: response.completed\n[^\n]+\n\n$/);
   });
 });

@@ -26,7 +26,7 @@
  */
 
 import type { JarvisEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
-import type { FunctionCallItem, MessageItem, OutputItem, ReasoningItem, ResponseMeta, ResponseObject, ResponseStatus } from './types.js';
+import { itemIdOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseMeta, type ResponseObject, type ResponseStatus } from './types.js';
 
 export interface EncoderOptions {
   /** Render only events whose sequence_number is above this (default: render all). */
@@ -47,7 +47,6 @@ interface OpenItem {
 export class ResponsesEncoder {
   private seq = 0;
   private readonly after: number;
-  private readonly base: string;
   private readonly output: OutputItem[] = [];
   private open: OpenItem | undefined;
   private started = false;
@@ -58,7 +57,6 @@ export class ResponsesEncoder {
     options: EncoderOptions = {},
   ) {
     this.after = options.startingAfter ?? -1;
-    this.base = meta.id.startsWith('resp_') ? meta.id.slice(5) : meta.id;
   }
 
   /** The sequence number the next event will carry (= how many were produced). */
@@ -116,7 +114,7 @@ export class ResponsesEncoder {
   toolCall(call: ToolCall): string {
     let out = this.status() + this.closeItem('completed');
     const index = this.output.length;
-    const id = `fc_${this.base}_${index}`;
+    const id = itemIdOf('fc', this.meta.id, index);
     const item: FunctionCallItem = { id, type: 'function_call', status: 'in_progress', arguments: '', call_id: call.id, name: call.name };
     this.output.push(item);
     out += this.emit('response.output_item.added', `"output_index":${index},"item":${q(item)}`);
@@ -153,7 +151,8 @@ export class ResponsesEncoder {
     } else {
       status = 'failed';
       response.error = { code: event.code, message: event.message };
-      out += this.emit('error', `"code":${q(event.code)},"message":${q(event.message)},"param":null`);
+      const detail = event.detail ? `,"detail":${q(event.detail)}` : '';
+      out += this.emit('error', `"code":${q(event.code)},"message":${q(event.message)},"param":null${detail}`);
     }
     response.status = status;
     this.final = response;
@@ -220,7 +219,7 @@ export class ResponsesEncoder {
     const index = this.output.length;
     const at = (id: string) => `"item_id":${q(id)},"output_index":${index}`;
     if (kind === 'message') {
-      const id = `msg_${this.base}_${index}`;
+      const id = itemIdOf('msg', this.meta.id, index);
       const item: MessageItem = { id, type: 'message', status: 'in_progress', role: 'assistant', content: [] };
       this.output.push(item);
       out += this.emit('response.output_item.added', `"output_index":${index},"item":${q(item)}`);
@@ -229,7 +228,7 @@ export class ResponsesEncoder {
       const deltaHead = `event: response.output_text.delta\ndata: {"type":"response.output_text.delta",${at(id)},"content_index":0,"delta":`;
       this.open = { item, index, parts: [], deltaHead };
     } else {
-      const id = `rs_${this.base}_${index}`;
+      const id = itemIdOf('rs', this.meta.id, index);
       const item: ReasoningItem = { id, type: 'reasoning', summary: [] };
       this.output.push(item);
       out += this.emit('response.output_item.added', `"output_index":${index},"item":${q(item)}`);

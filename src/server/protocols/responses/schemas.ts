@@ -75,7 +75,7 @@ export const responsesBodySchema = {
     tools: {
       type: orNull('array'),
       maxItems: 512,
-      items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 256 }, parameters: { type: orNull('object') }, strict: { type: orNull('boolean') } } },
+      items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, name: { type: 'string', minLength: 1, maxLength: 256 }, description: { type: orNull('string') }, parameters: { type: orNull('object') }, strict: { type: orNull('boolean') } } },
     },
     tool_choice: { anyOf: [{ type: 'null' }, { type: 'string', enum: ['auto', 'none', 'required'] }, { type: 'object', required: ['type'], properties: { type: { type: 'string' } } }] },
     parallel_tool_calls: { type: orNull('boolean') },

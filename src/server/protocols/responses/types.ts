@@ -107,3 +107,18 @@ export function responseIdOf(streamId: string): string {
 export function streamIdOf(responseId: string): string | undefined {
   return responseId.startsWith('resp_') && responseId.length > 5 ? responseId.slice(5) : undefined;
 }
+
+export type ItemPrefix = 'msg' | 'rs' | 'fc';
+
+/** An output item's id: its kind, the response's stream id and its output index (`msg_<stream id>_1`), the same on every replay. */
+export function itemIdOf(prefix: ItemPrefix, responseId: string, index: number): string {
+  const base = responseId.startsWith('resp_') ? responseId.slice(5) : responseId;
+  return `${prefix}_${base}_${index}`;
+}
+
+/** The response and output index an item id names (what an `item_reference` points at), or undefined when Jarvis made no such id. */
+export function parseItemId(id: string): { prefix: ItemPrefix; responseId: string; index: number } | undefined {
+  const match = /^(msg|rs|fc)_(.+)_(\d{1,6})$/.exec(id);
+  if (!match) return undefined;
+  return { prefix: match[1] as ItemPrefix, responseId: `resp_${match[2]}`, index: Number(match[3]) };
+}

@@ -4,14 +4,11 @@ import { HttpError } from '../../../errors.js';
 import { checkStorageQuota } from '../../../fairShare/storageQuota.js';
 import type { AdmittedResponse, BackgroundStart, ResponsesStore } from '../routes.js';
 import type { ResponsesBody, ResponsesInputItem } from '../schemas.js';
-import type { OutputItem, ResponseObject } from '../types.js';
+import { parseItemId, type OutputItem, type ResponseObject } from '../types.js';
 import { startBackground, type StartContext } from './background.js';
 import { inputItemsOf, previousItems, referencesOf } from './chain.js';
 import { createStored } from './recorder.js';
 import { endOf, settle } from './settle.js';
-
-/** Output item ids are `<kind>_<stream id>_<index>` (encoder.ts): the response holding one is `resp_<stream id>`. */
-const OUTPUT_ITEM_ID = /^(?:msg|rs|fc)_(.+)_\d+$/;
 
 /**
  * Stored responses plugged into `POST /v1/responses` (routes.ts ResponsesStore):
@@ -44,9 +41,10 @@ export function storedResponses(ctx: StartContext): ResponsesStore {
     async items(ids: string[], owner: string) {
       const found = new Map<string, OutputItem>();
       for (const id of new Set(ids)) {
-        const base = OUTPUT_ITEM_ID.exec(id)?.[1];
-        if (!base) continue;
-        const row = await ctx.store.responses.get(owner, `resp_${base}`);
+        // Output item ids name their response (types.ts itemIdOf).
+        const named = parseItemId(id);
+        if (!named) continue;
+        const row = await ctx.store.responses.get(owner, named.responseId);
         if (!row) continue;
         const now = await settle(ctx, row);
         const item = ((now.response?.output ?? []) as OutputItem[]).find((o) => o.id === id);
