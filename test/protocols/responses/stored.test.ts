@@ -115,6 +115,24 @@ describe('stored responses, one instance', () => {
       j.fake!.plan = defaultPlan;
     }
   });
+  it('a background response on an X-Session-Id follows the session rules: a newer prompt supersedes it', async () => {
+    j.fake!.plan = () => ({ tokens: Array.from({ length: 400 }, (_, i) => `t${i} `), tokenMs: 20 });
+    try {
+      const onSession = new OpenAI({ baseURL: `${j.url}/v1`, apiKey: ALICE, maxRetries: 0, defaultHeaders: { 'X-Session-Id': 'bg-session' } });
+      const r = await onSession.responses.create({ model: MODEL, input: 'superseded one', background: true });
+      await j.fake!.waitForRequest((q) => q.prompt.includes('superseded one'));
+      j.fake!.plan = defaultPlan;
+      await onSession.responses.create({ model: MODEL, input: 'the newer prompt' });
+      const events = await readEvents(j.url, r.id, ALICE);
+      expect(events.at(-1)).toMatchObject({ type: 'response.incomplete', response: { status: 'cancelled', cancel_reason: 'superseded' } });
+      expect(await alice.responses.retrieve(r.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'superseded' });
+      // Another key's reader gets a 404 at once.
+      const theirs = await fetch(`${j.url}/v1/responses/${r.id}?stream=true`, { headers: { authorization: `Bearer ${BOB}` } });
+      expect(theirs.status).toBe(404);
+    } finally {
+      j.fake!.plan = defaultPlan;
+    }
+  });
 });
 
 describe('stored responses across a restart', () => {
@@ -130,6 +148,22 @@ describe('stored responses across a restart', () => {
       expect(got.output_text).toBe(r.output_text);
       const next = await again.responses.create({ model: MODEL, input: 'and now?', previous_response_id: r.id });
       expect(next.status).toBe('completed');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('a background response running at shutdown is stored cancelled (shutdown)', async () => {
+    const first = await startTestJarvis();
+    first.fake!.plan = () => ({ tokens: Array.from({ length: 400 }, (_, i) => `t${i} `), tokenMs: 20 });
+    const client = new OpenAI({ baseURL: `${first.url}/v1`, apiKey: 'sk-none', maxRetries: 0 });
+    const r = await client.responses.create({ model: MODEL, input: 'cut by shutdown', background: true });
+    await first.fake!.waitForRequest((q) => q.prompt.includes('cut by shutdown'));
+    await first.close();
+    const second = await startTestJarvis({ JARVIS_DATA_DIR: first.dataDir });
+    try {
+      const again = new OpenAI({ baseURL: `${second.url}/v1`, apiKey: 'sk-none', maxRetries: 0 });
+      expect(await again.responses.retrieve(r.id)).toMatchObject({ status: 'cancelled', cancel_reason: 'shutdown' });
     } finally {
       await second.close();
     }
