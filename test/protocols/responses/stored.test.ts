@@ -146,6 +146,11 @@ describe('stored responses across a restart', () => {
       const again = new OpenAI({ baseURL: `${second.url}/v1`, apiKey: 'sk-none', maxRetries: 0 });
       const got = await again.responses.retrieve(r.id);
       expect(got.output_text).toBe(r.output_text);
+      // Its stream's log did not survive the restart: its events are rebuilt from the stored Response.
+      const events = await readEvents(second.url, r.id, 'sk-none');
+      expect(events.map((e) => e.type)).toContain('response.output_text.delta');
+      expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+      expect(events.at(-1)).toMatchObject({ type: 'response.completed', response: { id: r.id, output: r.output } });
       const next = await again.responses.create({ model: MODEL, input: 'and now?', previous_response_id: r.id });
       expect(next.status).toBe('completed');
     } finally {

@@ -34,14 +34,13 @@ export async function serveResponseEvents(ctx: StoredContext, req: IncomingMessa
     });
   };
   try {
-    let ended = false;
-    if (await ctx.streamLog.info(row.streamId)) {
-      const encoder = await encodeLog(ctx.streamLog, row.streamId, metaOf(row), gone.signal, { startingAfter, write });
-      ended = encoder.ended;
-      // This reader may be the first to see the end (its owner died: the stream was recorded lost): store it.
-      if (ended) void ctx.store.responses.finish(row.id, row.fence, endOf(encoder.response())).catch(() => {});
-    }
-    if (!ended && !gone.signal.aborted) {
+    // A log not created yet (its stream is taking its session) is waited for; one gone yields nothing.
+    const encoder = await encodeLog(ctx.streamLog, row.streamId, metaOf(row), gone.signal, { startingAfter, write });
+    const ended = encoder.ended;
+    // This reader may be the first to see the end (its owner died: the stream was recorded lost): store it.
+    if (ended) void ctx.store.responses.finish(row.id, row.fence, endOf(encoder.response())).catch(() => {});
+    // Nothing read (the log's retention has passed): the stored Response. A log cut short mid-read is not mixed with it.
+    if (!ended && !gone.signal.aborted && encoder.nextSequence === 0) {
       const now = await settle(ctx, row);
       if (now.response) await write(eventsOfStored(now, startingAfter));
     }
