@@ -88,6 +88,8 @@ export interface Config {
   answerSweepMs: number;
   /** JARVIS_STORE_QUICK_CHECK (1/0): SQLite's `PRAGMA quick_check` at start-up. */
   storeQuickCheck: boolean;
+  /** JARVIS_RESPONSES_TTL_MS: how long a stored response of the Responses API is kept (docs/responses.md "Stored responses"). */
+  responsesTtlMs: number;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -185,6 +187,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     storeRetryMs: int(merged, 'JARVIS_STORE_RETRY_MS', 10 * 60_000),
     answerSweepMs: int(merged, 'JARVIS_ANSWER_SWEEP_MS', 60_000, 100),
     storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
+    responsesTtlMs: int(merged, 'JARVIS_RESPONSES_TTL_MS', 30 * 24 * 3600_000, 1000),
   };
 }
 

@@ -52,6 +52,8 @@ export const LOG_EVENTS: readonly string[] = [
   'redis_restarted',
   'redis_unavailable',
   'request_failed',
+  'response_store_failed',
+  'responses_expired',
   'security_warning',
   'server_listen_failed',
   'server_listening',

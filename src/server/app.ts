@@ -15,6 +15,8 @@ import { openaiRoutes } from './protocols/openai/routes.js';
 import { responsesRoutes } from './protocols/responses/routes.js';
 import { completionsRoutes } from './protocols/completions/routes.js';
 import { anthropicRoutes } from './protocols/anthropic/routes.js';
+import { storedResponses } from './protocols/responses/stored/hook.js';
+import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
@@ -62,7 +64,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
 
   infoRoutes(app, ctx);
   openaiRoutes(app, ctx);
-  responsesRoutes(app, ctx);
+  responsesRoutes(app, ctx, { store: storedResponses(ctx) });
+  storedResponsesRoutes(app, ctx);
   completionsRoutes(app, ctx);
   anthropicRoutes(app, ctx);
   sessionRoutes(app, ctx);

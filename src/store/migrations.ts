@@ -1,5 +1,6 @@
 import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { ownerUsageMigration } from './quota.js';
+import { responsesMigration } from './responses/schema.js';
 import { StoreError } from './types.js';
 
 // One schema for SQLite and Postgres. Migrations live in code (not files found at
@@ -81,6 +82,8 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+  // Stored responses of the Responses API (responses/schema.ts, docs/responses.md).
+  '0005_responses': responsesMigration,
 };
 
 function isSqlite(db: Kysely<any>): boolean {

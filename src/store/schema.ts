@@ -1,3 +1,5 @@
+import type { ResponsesTable } from './responses/table.js';
+
 // The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
 // text, so that both databases store and compare them the same way.
 
@@ -43,4 +45,6 @@ export interface MessagesTable {
 export interface Database {
   conversations: ConversationsTable;
   messages: MessagesTable;
+  /** The Responses API's stored responses (responses/schema.ts). */
+  responses: ResponsesTable;
 }

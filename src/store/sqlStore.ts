@@ -6,6 +6,8 @@ import { toStoreError } from './faults/classify.js';
 import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
+import { SqlResponseStore } from './responses/sqlResponses.js';
+import type { ResponseStore } from './responses/types.js';
 import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
 import { listConversations, type SearchDialect } from './search/query.js';
 import { SEARCH_TIMEOUT_MS, searchInTurn } from './search/turn.js';
@@ -59,6 +61,8 @@ export class SqlConversationStore implements ConversationStore {
   /** Cluster mode: stamped on the answers this instance streams. */
   private readonly instance: string | null;
   private readonly faults: StoreFaultObserver | undefined;
+  /** The Responses API's stored responses, on the same database. */
+  readonly responses: ResponseStore;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
@@ -69,6 +73,7 @@ export class SqlConversationStore implements ConversationStore {
     this.location = opened.location;
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
+    this.responses = new SqlResponseStore(this.db, (what, run) => this.guard(what, run));
   }
 
   /** Connects and migrates; the store is ready when this resolves. */

@@ -1,4 +1,5 @@
 import type { ToolCall, Usage } from '../shared/events.js';
+import type { ResponseStore } from './responses/types.js';
 import type { SearchMatch } from './snippet.js';
 
 // The conversation store: conversations and their messages, kept by the server
@@ -166,6 +167,8 @@ export interface ConversationStore {
   readonly kind: string;
   /** Where the data is (a file path, or the database URL without its password). */
   readonly location: string;
+  /** The Responses API's stored responses (responses/types.ts), on the same database. */
+  readonly responses: ResponseStore;
 
   createConversation(owner: string, init: ImportedConversation): Promise<Conversation>;
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;

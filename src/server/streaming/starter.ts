@@ -87,11 +87,14 @@ export class StreamStarter {
     if (down) throw new HttpError('cluster_unavailable', down);
   }
 
-  /** Lets a stream of `owner`'s session in, or throws (503, or a plain 429 over a cap): before the response is taken over. */
-  admit(request: FastifyRequest, owner: string, sessionId: string): Admission {
+  /**
+   * Lets a stream of `owner`'s session in, or throws (503, or a plain 429 over a cap): before the response is taken over.
+   * `streamId`: a new one (newStreamId) the caller made first, when it names something after it (a background response).
+   */
+  admit(request: FastifyRequest, owner: string, sessionId: string, streamId: string = newStreamId()): Admission {
     this.refuseIfClosed();
     const release = this.caps.admit(clientKeyOf(request), owner, sessionId);
-    return { streamId: newStreamId(), sessionId, owner, fence: this.fences.next(), release };
+    return { streamId, sessionId, owner, fence: this.fences.next(), release };
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Backend } from '../../../backends/types.js';
 import type { BackendRequest } from '../../../backends/types.js';
 import type { JarvisContext } from '../../context.js';
 import { httpError } from '../../errors.js';
@@ -6,6 +7,7 @@ import { ownerOf, principalOf } from '../../http/guards/principal.js';
 import { resolveModel } from '../../streaming/defaultModel.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
+import { newStreamId } from '../../../streams/chatStream.js';
 import { echoOf, referencedIds, refuseWhatCannotBeHonoured, toBackendRequest } from './request.js';
 import { responsesBodySchema, type ResponsesBody } from './schemas.js';
 import { responseIdOf, type OutputItem, type ResponseMeta, type ResponseObject } from './types.js';
@@ -41,6 +43,23 @@ export interface ResponsesStore {
   created?(response: AdmittedResponse): void;
   /** Called once with the final Response object of a response with `store` true, whatever its outcome. */
   finished?(response: AdmittedResponse, final: ResponseObject): void;
+  /**
+   * Before the request is mapped: the body the model is given (`previous_response_id`: the
+   * previous response's input and output, then this input) and the items `item_reference`s may name.
+   */
+  prepare?(body: ResponsesBody, owner: string): Promise<{ body: ResponsesBody; references: Map<string, OutputItem> }>;
+  /** `background: true`: runs the response apart from this request and answers at once (stored/background.ts). */
+  background?(request: FastifyRequest, reply: FastifyReply, start: BackgroundStart): Promise<unknown>;
+}
+
+/** A background response as the route prepared it. */
+export interface BackgroundStart {
+  streamId: string;
+  meta: ResponseMeta;
+  model: string;
+  backend: Backend;
+  request: BackendRequest;
+  body: ResponsesBody;
 }
 
 export interface ResponsesRoutesOptions {
@@ -51,13 +70,15 @@ export interface ResponsesRoutesOptions {
 export function responsesRoutes(app: FastifyInstance, ctx: ResponsesRoutesContext, options: ResponsesRoutesOptions = {}): void {
   const store = options.store;
   app.post<{ Body: ResponsesBody }>('/v1/responses', { schema: { body: responsesBodySchema }, config: { startsStream: true } }, async (request, reply) => {
-    const body = request.body;
+    const sent = request.body;
     const sessionId = sessionOf(request);
     if (ctx.shuttingDown) throw httpError('shutting_down');
-    refuseWhatCannotBeHonoured(body, { stored: store?.servesStored === true });
+    refuseWhatCannotBeHonoured(sent, { stored: store?.servesStored === true });
     const owner = ownerOf(principalOf(request));
-    const ids = referencedIds(body);
-    const references = ids.length > 0 && store?.items ? await store.items(ids, owner) : new Map<string, OutputItem>();
+    const prepared = store?.prepare ? await store.prepare(sent, owner) : { body: sent, references: new Map<string, OutputItem>() };
+    const body = prepared.body;
+    const ids = referencedIds(body).filter((id) => !prepared.references.has(id));
+    const references = ids.length > 0 && store?.items ? new Map([...prepared.references, ...(await store.items(ids, owner))]) : prepared.references;
     // One backend for the request's whole life, even if auto mode switches meanwhile.
     const backend = ctx.backend;
     // `model` runs; `asked` (the name sent, before JARVIS_MODEL_ALIASES) is the one the reply shows.
@@ -66,6 +87,11 @@ export function responsesRoutes(app: FastifyInstance, ctx: ResponsesRoutesContex
     const echo = echoOf(body);
     const createdAt = Math.floor(Date.now() / 1000);
     const keep = echo.store && store !== undefined;
+    if (body.background === true && store?.background) {
+      const streamId = newStreamId();
+      const meta: ResponseMeta = { id: responseIdOf(streamId), created_at: createdAt, model, echo };
+      return store.background(request, reply, { streamId, meta, model, backend, request: backendRequest, body });
+    }
     return serveStream(ctx.starter, request, reply, {
       sessionId,
       model,
