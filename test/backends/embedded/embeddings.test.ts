@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_EMBED_INPUTS, embedWithModel } from '../../../src/backends/embedded/embeddings.js';
 import { BackendError } from '../../../src/backends/types.js';
-import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
+import { type TinyEngine, loadTinyEngine } from './grammar/grammarTinyEngine.js';
 
 let engine: TinyEngine;
 const settings = { threads: 1, contextTokens: 32 };

@@ -9,7 +9,7 @@ import { responseConstraint } from '../../../src/backends/embedded/grammar/llama
 import { finish, grammarBudget, outputPlan } from '../../../src/backends/embedded/grammar/outputPlan.js';
 import { chatHistoryWithTools, forcedCall, toolCallChunks, toolCallId, toolPlan } from '../../../src/backends/embedded/tools.js';
 import { BackendError, type BackendMessage, type ToolSpec } from '../../../src/backends/types.js';
-import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
+import { type TinyEngine, loadTinyEngine } from './grammar/grammarTinyEngine.js';
 
 const WEATHER: ToolSpec = {
   type: 'function',

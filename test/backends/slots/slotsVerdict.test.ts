@@ -2,12 +2,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { OpenAIBackend } from '../../src/backends/openai/backend.js';
-import type { BackendRequest } from '../../src/backends/types.js';
-import type { EngineStop, UpstreamLink } from '../../src/backends/upstream/upstreamLink.js';
-import { SystemLog } from '../../src/log/systemLog.js';
-import { FakeLlamaServer } from '../helpers/fakes/fakeLlamaServer.js';
-import { waitForLog } from '../helpers/log.js';
+import { OpenAIBackend } from '../../../src/backends/openai/backend.js';
+import type { BackendRequest } from '../../../src/backends/types.js';
+import type { EngineStop, UpstreamLink } from '../../../src/backends/upstream/upstreamLink.js';
+import { SystemLog } from '../../../src/log/systemLog.js';
+import { FakeLlamaServer } from '../../helpers/fakes/fakeLlamaServer.js';
+import { waitForLog } from '../../helpers/log.js';
 
 // The OpenAI-compatible backend's engine-stop verdict against a fake llama.cpp
 // server's /slots (docs/backends.md "Stop at the engine"): the backend is driven

@@ -4,8 +4,8 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { LlamaChat } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { responseConstraint } from '../../../src/backends/embedded/grammar/llamaGrammar.js';
-import type { ResponseFormat } from '../../../src/backends/types.js';
+import { responseConstraint } from '../../../../src/backends/embedded/grammar/llamaGrammar.js';
+import type { ResponseFormat } from '../../../../src/backends/types.js';
 import { type TinyEngine, loadTinyEngine } from './grammarTinyEngine.js';
 import { TEST_SCHEMAS } from './grammarSchemas.js';
 

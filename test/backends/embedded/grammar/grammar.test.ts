@@ -1,9 +1,9 @@
 // The response grammar generator alone (no engine): its bounds, its errors, and
 // the exact number ranges (docs/embedded.md, "JSON output, tools and embeddings").
 import { describe, expect, it } from 'vitest';
-import { integerPiece, numberPiece } from '../../../src/backends/embedded/grammar/numbers.js';
-import { SchemaError, responseGrammar, responseGrammarText } from '../../../src/backends/embedded/grammar/responseGrammar.js';
-import type { ResponseFormat } from '../../../src/backends/types.js';
+import { integerPiece, numberPiece } from '../../../../src/backends/embedded/grammar/numbers.js';
+import { SchemaError, responseGrammar, responseGrammarText } from '../../../../src/backends/embedded/grammar/responseGrammar.js';
+import type { ResponseFormat } from '../../../../src/backends/types.js';
 import { TEST_SCHEMAS } from './grammarSchemas.js';
 
 /** A number piece's GBNF (literals, classes, groups, repeats; no rule names) as a RegExp. */

@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Llama, LlamaContext, LlamaModel } from 'node-llama-cpp';
 
-export const TINY_MODEL = fileURLToPath(new URL('../../fixtures/models/llama-2-tiny-random.gguf', import.meta.url));
+export const TINY_MODEL = fileURLToPath(new URL('../../../fixtures/models/llama-2-tiny-random.gguf', import.meta.url));
 
 export interface TinyEngine {
   llama: Llama;

@@ -5,8 +5,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Ollama } from 'ollama';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
-import { EMBEDDED_TEST_ENV, TEST_MODEL } from '../kindFakes.js';
+import { startTestJarvis, type TestJarvis } from '../../../helpers/jarvisServer.js';
+import { EMBEDDED_TEST_ENV, TEST_MODEL } from '../../kindFakes.js';
 import { TEST_SCHEMAS } from './grammarSchemas.js';
 
 let j: TestJarvis;

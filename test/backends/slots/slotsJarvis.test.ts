@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
-import type { Report } from '../../src/diagnostics/report/report.js';
-import { chat, postJson } from '../helpers/chatClient.js';
-import { FakeLlamaServer } from '../helpers/fakes/fakeLlamaServer.js';
-import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
-import { events, waitForLog } from '../helpers/log.js';
+import { diagnoseCommand } from '../../../src/cli/diagnoseCommand.js';
+import type { Report } from '../../../src/diagnostics/report/report.js';
+import { chat, postJson } from '../../helpers/chatClient.js';
+import { FakeLlamaServer } from '../../helpers/fakes/fakeLlamaServer.js';
+import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
+import { events, waitForLog } from '../../helpers/log.js';
 
 // A real Jarvis (JARVIS_BACKEND=openai) in front of a fake llama.cpp server:
 // Stop mid-stream, then what Jarvis learned from the server's /slots
