@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
+import { BufferedReply } from '../bufferedReply.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
-import { SERVER_TIMING, serverTimingValue } from '../../http/serverTiming.js';
 import { writeStreamHead } from '../../http/streamHead.js';
 import { anthropicErrorBody } from './errors.js';
 import { cancelReason, messageId, stopReason, toolInput, toolUseBlock, usageOf } from './format.js';
@@ -16,21 +16,21 @@ type Block = { type: 'text'; text: string } | { type: 'thinking'; thinking: stri
  * what it had, `stop_reason: "end_turn"` and `cancel_reason`; an error answers with its
  * HTTP status and Anthropic's error body.
  */
-export class MessageJsonWriter implements EventWriter {
+export class MessageJsonWriter extends BufferedReply implements EventWriter {
   private readonly blocks: Block[] = [];
-  private bytes = 0;
   private outputs = 0;
-  full = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly options: MessagesWriterOptions,
-  ) {}
+  ) {
+    super(res, options);
+  }
 
   status(_event: StatusEvent): void {}
 
   token(text: string, _seq: number): boolean {
-    if (!this.keep(text)) return true;
+    if (!this.counted(text)) return true;
     const last = this.blocks.at(-1);
     if (last?.type === 'text') last.text += text;
     else this.blocks.push({ type: 'text', text });
@@ -38,7 +38,7 @@ export class MessageJsonWriter implements EventWriter {
   }
 
   reasoning(text: string, _seq: number): boolean {
-    if (!this.keep(text)) return true;
+    if (!this.counted(text)) return true;
     const last = this.blocks.at(-1);
     if (last?.type === 'thinking') last.thinking += text;
     else this.blocks.push({ type: 'thinking', thinking: text, signature: '' });
@@ -50,30 +50,18 @@ export class MessageJsonWriter implements EventWriter {
     return true;
   }
 
-  /** Counts what the reply holds; false once it is full (the stream then ends it as `max_tokens`). */
-  private keep(text: string): boolean {
-    if (this.full) return false;
+  /** Counts what the reply holds and its outputs; false once it is full (the stream then ends it as `max_tokens`). */
+  private counted(text: string): boolean {
+    if (!this.keep(text)) return false;
     this.outputs++;
-    this.bytes += Buffer.byteLength(text);
-    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
     return true;
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
   }
 
   terminal(event: TerminalEvent): void {
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
-    const { streamId, sessionId, timing } = this.options;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      'request-id': messageId(streamId),
-      [SESSION_HEADER]: sessionId,
-      [STREAM_HEADER]: streamId,
-    };
-    if (timing) headers[SERVER_TIMING] = serverTimingValue(timing, { total: true });
+    if (this.gone) return;
+    const { streamId } = this.options;
+    const headers = { ...this.jsonHeaders(), 'request-id': messageId(streamId) };
     if (event.type === 'error') {
       const error = errorOfEvent(event);
       writeStreamHead(res, error.status, { ...headers, ...retryHeaders(error.code) });

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_HEADER, STREAM_HEADER, type CancelReason, type FinishReason, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
+import { BufferedReply } from '../bufferedReply.js';
+import type { CancelReason, FinishReason, StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
@@ -115,23 +116,21 @@ export class TextCompletionSseWriter extends ResponseWriter implements EventWrit
 }
 
 /** `stream` false or absent: the completion collected and sent as one `text_completion` object with its usage. */
-export class TextCompletionJsonWriter implements EventWriter {
+export class TextCompletionJsonWriter extends BufferedReply implements EventWriter {
   private readonly parts: string[] = [];
-  private bytes = 0;
-  full = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly options: TextCompletionOptions,
-  ) {}
+  ) {
+    super(res, options);
+  }
 
   status(_event: StatusEvent): void {}
 
   token(text: string, _seq: number): boolean {
-    if (this.full) return false;
+    if (!this.keep(text)) return false;
     this.parts.push(text);
-    this.bytes += Buffer.byteLength(text);
-    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
     return true;
   }
 
@@ -143,19 +142,10 @@ export class TextCompletionJsonWriter implements EventWriter {
     return true;
   }
 
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
   terminal(event: TerminalEvent): void {
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      [SESSION_HEADER]: this.options.sessionId,
-      [STREAM_HEADER]: this.options.streamId,
-    };
-    if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
+    if (this.gone) return;
+    const headers = this.jsonHeaders();
     const end = ending(event);
     if (!end) return writeError(res, event as TerminalEvent & { type: 'error' }, headers);
     writeStreamHead(res, 200, headers);

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
 import { ResponseWriter, streamHeaders } from '../responseWriter.js';
+import { BufferedReply } from '../bufferedReply.js';
 import { SERVER_TIMING, serverTimingValue, streamTimingHeaders } from '../../http/serverTiming.js';
 import { openaiErrorBody, openaiSseError } from './errors.js';
 import { choiceEnd, completionId, openaiToolCall, usageOf } from './format.js';
@@ -146,19 +147,19 @@ export interface CompletionOptions {
  * the encoding waits. A cancelled reply answers 200 with what it had,
  * `finish_reason: "stop"` and its `cancel_reason`; a Jarvis error answers with its HTTP status.
  */
-export class CompletionWriter implements EventWriter {
+export class CompletionWriter extends BufferedReply implements EventWriter {
   private readonly parts: string[] = [];
   private readonly reasoningParts: string[] = [];
   private readonly toolCalls: ToolCall[] = [];
   private logprobs: TokenLogprob[] | undefined;
   private others: ChoiceCollector | undefined;
-  private bytes = 0;
-  full = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly options: CompletionOptions,
-  ) {}
+  ) {
+    super(res, options);
+  }
 
   status(_event: StatusEvent): void {}
 
@@ -167,7 +168,7 @@ export class CompletionWriter implements EventWriter {
       this.parts.push(text);
       if (logprobs !== undefined) {
         (this.logprobs ??= []).push(...logprobs);
-        this.bytes += logprobsBytes(logprobs);
+        this.count(logprobsBytes(logprobs));
       }
     }
     return true;
@@ -175,8 +176,7 @@ export class CompletionWriter implements EventWriter {
 
   choice(delta: ChoiceDelta): boolean {
     if (this.full) return true;
-    this.bytes += (this.others ??= new ChoiceCollector()).add(delta);
-    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
+    this.count((this.others ??= new ChoiceCollector()).add(delta));
     return true;
   }
 
@@ -185,32 +185,15 @@ export class CompletionWriter implements EventWriter {
     return true;
   }
 
-  /** Counts what the reply holds (text and reasoning alike); false once it is full. */
-  private keep(text: string): boolean {
-    if (this.full) return false;
-    this.bytes += Buffer.byteLength(text);
-    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
-    return true;
-  }
-
   toolCall(call: ToolCall, _index: number): boolean {
     this.toolCalls.push(call);
     return true;
   }
 
-  drained(): Promise<void> {
-    return Promise.resolve();
-  }
-
   terminal(event: TerminalEvent): void {
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      [SESSION_HEADER]: this.options.sessionId,
-      [STREAM_HEADER]: this.options.streamId,
-    };
-    if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
+    if (this.gone) return;
+    const headers = this.jsonHeaders();
     const end = choiceEnd(event);
     if (end === undefined && event.type === 'error') {
       const error = errorOfEvent(event);

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
+import { BufferedReply } from '../bufferedReply.js';
+import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
@@ -107,16 +108,15 @@ export class ResponsesSseWriter extends ResponseWriter implements EventWriter {
  * same; only the encoding waits. A cancelled response answers 200 with what it had,
  * `status: "cancelled"` and `cancel_reason`; an error answers with its HTTP status.
  */
-export class ResponsesJsonWriter implements EventWriter {
+export class ResponsesJsonWriter extends BufferedReply implements EventWriter {
   // Renders no event text: only its Response object is wanted.
   private readonly encoder: ResponsesEncoder;
-  private bytes = 0;
-  full = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly options: ResponsesWriterOptions,
   ) {
+    super(res, options);
     this.encoder = new ResponsesEncoder(options.meta, { startingAfter: Infinity });
   }
 
@@ -134,20 +134,9 @@ export class ResponsesJsonWriter implements EventWriter {
     return true;
   }
 
-  private keep(text: string): boolean {
-    if (this.full) return false;
-    this.bytes += Buffer.byteLength(text);
-    if (this.bytes >= (this.options.maxReplyBytes ?? Infinity)) this.full = true;
-    return true;
-  }
-
   toolCall(call: ToolCall, _index: number): boolean {
     this.encoder.toolCall(call);
     return true;
-  }
-
-  drained(): Promise<void> {
-    return Promise.resolve();
   }
 
   terminal(event: TerminalEvent): void {
@@ -155,18 +144,12 @@ export class ResponsesJsonWriter implements EventWriter {
     const response = this.encoder.response();
     this.options.onFinished?.(response);
     const res = this.res;
-    if (res.destroyed || res.writableEnded) return;
+    if (this.gone) return;
     if (event.type === 'error') {
       writeHttpError(res, event, this.options, (body) => res.end(body));
       return;
     }
-    const headers: Record<string, string> = {
-      'content-type': 'application/json; charset=utf-8',
-      [SESSION_HEADER]: this.options.sessionId,
-      [STREAM_HEADER]: this.options.streamId,
-    };
-    if (this.options.timing) headers[SERVER_TIMING] = serverTimingValue(this.options.timing, { total: true });
-    writeStreamHead(res, 200, headers);
+    writeStreamHead(res, 200, this.jsonHeaders());
     res.end(JSON.stringify(response));
   }
 }
