@@ -16,14 +16,9 @@ export function openaiChatBody(request: BackendRequest): string {
     stream: true,
     stream_options: { include_usage: true },
   };
-  const named: Array<[string, unknown]> = [
-    ['temperature', request.temperature],
+  return bodyOf(payload, [
     ['max_tokens', request.maxTokens],
-    ['top_p', request.topP],
-    ['stop', request.stop],
-    ['seed', request.seed],
-    ['frequency_penalty', request.frequencyPenalty],
-    ['presence_penalty', request.presencePenalty],
+    ...samplingFields(request),
     ['response_format', request.responseFormat],
     ['tools', request.tools],
     ['tool_choice', request.tools ? request.toolChoice : undefined],
@@ -32,8 +27,24 @@ export function openaiChatBody(request: BackendRequest): string {
     ['logprobs', request.logprobs],
     ['top_logprobs', request.logprobs ? request.topLogprobs : undefined],
     ['n', request.n],
+  ]);
+}
+
+/** The sampling parameters every body spells alike (chat, /completions, llama.cpp's /infill). */
+function samplingFields(request: BackendRequest): Array<[string, unknown]> {
+  return [
+    ['temperature', request.temperature],
+    ['top_p', request.topP],
+    ['stop', request.stop],
+    ['seed', request.seed],
+    ['frequency_penalty', request.frequencyPenalty],
+    ['presence_penalty', request.presencePenalty],
   ];
-  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
+}
+
+/** `payload` with each field that was set, as JSON. */
+function bodyOf(payload: Record<string, unknown>, fields: Array<[string, unknown]>): string {
+  for (const [key, value] of fields) if (value !== undefined) payload[key] = value;
   return JSON.stringify(payload);
 }
 
@@ -44,20 +55,13 @@ export function openaiChatBody(request: BackendRequest): string {
 export function openaiCompletionBody(request: BackendRequest): string {
   const prompt = request.prompt!;
   const payload: Record<string, unknown> = { model: request.model, prompt: prompt.text, stream: true, stream_options: { include_usage: true } };
-  const named: Array<[string, unknown]> = [
+  return bodyOf(payload, [
     ['suffix', prompt.suffix],
     // The legacy API's `logprobs` is the number of alternatives (docs/api.md "Logprobs and n").
     ['logprobs', request.logprobs ? (request.topLogprobs ?? 0) : undefined],
-    ['temperature', request.temperature],
     ['max_tokens', request.maxTokens],
-    ['top_p', request.topP],
-    ['stop', request.stop],
-    ['seed', request.seed],
-    ['frequency_penalty', request.frequencyPenalty],
-    ['presence_penalty', request.presencePenalty],
-  ];
-  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
-  return JSON.stringify(payload);
+    ...samplingFields(request),
+  ]);
 }
 
 /**
@@ -67,17 +71,7 @@ export function openaiCompletionBody(request: BackendRequest): string {
 export function llamaInfillBody(request: BackendRequest): string {
   const prompt = request.prompt!;
   const payload: Record<string, unknown> = { input_prefix: prompt.text, input_suffix: prompt.suffix ?? '', stream: true };
-  const named: Array<[string, unknown]> = [
-    ['n_predict', request.maxTokens],
-    ['temperature', request.temperature],
-    ['top_p', request.topP],
-    ['stop', request.stop],
-    ['seed', request.seed],
-    ['frequency_penalty', request.frequencyPenalty],
-    ['presence_penalty', request.presencePenalty],
-  ];
-  for (const [key, value] of named) if (value !== undefined) payload[key] = value;
-  return JSON.stringify(payload);
+  return bodyOf(payload, [['n_predict', request.maxTokens], ...samplingFields(request)]);
 }
 
 function openaiMessage(m: BackendMessage): Record<string, unknown> {

@@ -59,9 +59,12 @@ export class ReplayWriter extends ResponseWriter {
       if (typeof item === 'string') {
         at.seq++;
         at.extra = 0;
-        const scored = this.logprobs === undefined ? '' : `,"logprobs":${this.logprobs}`;
-        this.logprobs = undefined;
-        out += this.line(String(at.seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${at.seq}${scored}${this.tokenTail}`);
+        if (this.logprobs === undefined) {
+          out += this.line(String(at.seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${at.seq}${this.tokenTail}`);
+        } else {
+          out += this.line(String(at.seq), `{"type":"token","text":${JSON.stringify(item)},"seq":${at.seq},"logprobs":${this.logprobs}${this.tokenTail}`);
+          this.logprobs = undefined;
+        }
       } else {
         at.extra++;
         // A token's logprobs go out on its line (they are logged just before it); the further

@@ -103,8 +103,8 @@ describe.skipIf(skip)('background responses across a cluster', () => {
     c.fake.plan = long;
     const created = await clients[0]!.responses.create({ model: MODEL, input: 'kill-me', background: true });
     await c.fake.waitForRequest((r) => r.prompt.includes('kill-me'));
-    const reading = getStream(c.instances[1]!.url, created.id).then((res) => readSse(res));
-    await new Promise((r) => setTimeout(r, 300));
+    // The reader on B is attached (its answer has begun) before A dies.
+    const reading = readSse(await getStream(c.instances[1]!.url, created.id));
     c.instances[0]!.proc.kill('SIGKILL');
     const killedAt = Date.now();
     const events = await reading;
