@@ -29,6 +29,8 @@ describe("Ollama's load and unload calls on the embedded engine", () => {
     expect(ps.map((m) => m.name)).toEqual([`${TEST_MODEL}:latest`]);
     // Kept for the call's keep_alive, counted from the call.
     expect(new Date(ps[0]!.expires_at).getTime()).toBeGreaterThan(Date.now() + 9 * 60_000);
+    // The log line is written asynchronously: wait for it, then check it is the only one.
+    await waitForLog(j.logFile, 'engine_model_loaded', { model: TEST_MODEL });
     expect(events(j.logFile, 'engine_model_loaded', { model: TEST_MODEL })).toHaveLength(1);
 
     const unloaded = await client.chat({ model: TEST_MODEL, messages: [], keep_alive: 0 });
@@ -47,6 +49,8 @@ describe("Ollama's load and unload calls on the embedded engine", () => {
 
     const reply = await client.chat({ model: TEST_MODEL, messages: [{ role: 'user', content: 'hi' }], options: { num_predict: 4, seed: 1 } });
     expect(reply.done).toBe(true);
+    // The log line is written asynchronously: wait for it, then check it is the only one.
+    await waitForLog(j.logFile, 'engine_model_loaded', { model: TEST_MODEL });
     expect(events(j.logFile, 'engine_model_loaded', { model: TEST_MODEL })).toHaveLength(1);
 
     const unloaded = await client.generate({ model: TEST_MODEL, prompt: '', keep_alive: 0 });
