@@ -1,4 +1,4 @@
-import type { ErrorCode, FinishReason, ToolCall, Usage } from '../shared/events.js';
+import type { ErrorCode, FinishReason, ToolCall, UpstreamStatus, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
 import type { LingeringWork, UpstreamLink } from './upstream/upstreamLink.js';
 import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
@@ -154,6 +154,15 @@ export interface Backend {
   retire?(): Promise<void>;
   /** Shutdown, after its streams have ended: frees what it holds (an in-process engine's models). */
   close?(): Promise<void>;
+  /**
+   * Several model servers behind this one (routing/routedBackend.ts): each as /health lists it.
+   * Absent: one server, the backend itself.
+   */
+  upstreams?(): UpstreamStatus[];
+  /** Several model servers: the names of those that serve the model now (`/v1/models`' `upstreams`). */
+  servedBy?(model: string): string[];
+  /** What it serves for that model, when that depends on the model (several servers); else `features`. */
+  featuresFor?(model: string): BackendFeatures | undefined;
 }
 
 /** What a BackendError carries besides its code and message. */

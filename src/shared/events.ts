@@ -41,12 +41,19 @@ interface EventBase {
  * A stream's first event says `thinking`; an engine that must load the model
  * first (the embedded engine, docs/embedded.md) sends a second one,
  * `loading_model`, before the load: the first token may take seconds more.
+ * With several model servers (docs/upstreams.md), `queued` says every server of the
+ * model is at its `max_parallel` and gives the stream's place in the queue (sent
+ * again as it moves up); `routed` names the server that answers, before its first token.
  */
 export interface StatusEvent extends EventBase {
   type: 'status';
-  status: 'thinking' | 'loading_model';
+  status: 'thinking' | 'loading_model' | 'queued' | 'routed';
   trace_id: string;
   model: string;
+  /** `queued`: 1 is next. */
+  position?: number;
+  /** `routed`: the server's name (JARVIS_UPSTREAMS). */
+  upstream?: string;
 }
 
 /** Token log probabilities (docs/api.md "Logprobs and n"; more in logprobs.ts). One alternative token: OpenAI's `top_logprobs[]` entry (Ollama's has the same fields). */
@@ -153,12 +160,42 @@ export interface HealthResponse {
   cluster?: { instance: string; redis: 'ready' | 'unavailable' };
   /** Auto mode (JARVIS_BACKEND=auto): the kinds it tries, in order (docs/configuration.md "Choosing a backend"). */
   auto_order?: string[];
+  /**
+   * Every model server, in JARVIS_UPSTREAMS's order (docs/upstreams.md); with the single-upstream
+   * variables, one entry named after its kind.
+   */
+  upstreams?: UpstreamStatus[];
+}
+
+/** One model server as /health lists it (docs/upstreams.md "Health and failover"). */
+export interface UpstreamStatus {
+  name: string;
+  /** Its backend kind: `ollama`, `openai`, `embedded`, `demo`. */
+  kind: string;
+  /** Where it is (a URL without credentials, or the models folder); null for the demo. */
+  target: string | null;
+  state: 'up' | 'down' | 'unknown';
+  /** Streams it is answering now (in a cluster: across instances). */
+  active: number;
+  /** Its `max_parallel`; null when unbounded. */
+  max_parallel: number | null;
+  weight: number;
+  /** Streams waiting for a slot in the queues of the models it serves. */
+  queued: number;
+  /** The models it serves (after its `models` allow-list). */
+  models: string[];
+  /** The last failure, in words. */
+  last_error?: string;
+  /** While down: since when (ISO 8601) and when it is asked again. */
+  down_since?: string;
+  retry_in_ms?: number;
 }
 
 /** `GET /v1/models` body (OpenAI list format). */
 export interface ModelList {
   object: 'list';
-  data: Array<{ id: string; object: 'model'; created: number; owned_by: string }>;
+  /** `upstreams`: the servers that serve the model (docs/upstreams.md); one entry per model, whatever serves it. */
+  data: Array<{ id: string; object: 'model'; created: number; owned_by: string; upstreams?: string[] }>;
 }
 
 /**

@@ -42,6 +42,13 @@ export interface UpstreamLink {
   upstreamClosed?(outcome: UpstreamCloseOutcome, closeMs: number): void;
   /** The engine must load the model before it can answer: the client is told (a `status` event). */
   modelLoading?(model: string): void;
+  /** The owning stream's session and key: routing keeps a session on one server and queues fairly between keys. */
+  readonly sessionId?: string;
+  readonly owner?: string;
+  /** Every server of the model is full: the stream waits in the queue at this position (1: next). */
+  queued?(position: number): void;
+  /** The server that answers the stream was chosen (and, after a failover before the first token, chosen again). */
+  routed?(upstream: string): void;
   /** After an abort, once known: whether the engine stopped. Called at most once per stream. */
   engineStopped?(stop: EngineStop): void;
 }
