@@ -45,6 +45,8 @@ export const ERRORS = {
   model_not_found: spec<{ model: string } | Said>(404, (p) => ('message' in p ? p.message : `The model '${p.model}' does not exist`)),
   /** The embedded engine's sequences and queue are full (JARVIS_EMBEDDED_PARALLEL, JARVIS_EMBEDDED_QUEUE). */
   engine_busy: spec<Said>(503, said, 1),
+  /** Every server of the model is at its `max_parallel` and the model's queue is full, or the wait was too long (docs/upstreams.md "Queues"). */
+  upstream_busy: spec<Said>(503, said, 2),
   /** The embedded engine (node-llama-cpp) is not installed, or llama.cpp could not start. */
   engine_unavailable: spec<Said>(503, said),
   no_model: spec<{ backend: string }>(
@@ -172,6 +174,7 @@ export const STREAM_ERROR_CODES = [
   'model_not_found',
   'no_model',
   'engine_busy',
+  'upstream_busy',
   'engine_unavailable',
   'invalid_request',
   'internal_error',

@@ -41,6 +41,7 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   model_not_found: { model: 'llama9' },
   no_model: { backend: 'ollama' },
   engine_busy: { message: 'the embedded engine is busy; retry shortly' },
+  upstream_busy: { message: 'every server of the model is busy and its queue is full; retry shortly' },
   engine_unavailable: { message: 'the embedded engine is not installed' },
   internal_error: undefined,
   cluster_unavailable: { message: 'Redis cannot be reached' },

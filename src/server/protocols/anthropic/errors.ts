@@ -17,7 +17,7 @@ export type AnthropicErrorType =
   | 'overloaded_error';
 
 /** The codes that say "busy now, come back": Anthropic's `overloaded_error` (its SDK and Claude Code retry it). */
-const OVERLOADED: ReadonlySet<JarvisErrorCode> = new Set(['engine_busy', 'server_busy', 'shutting_down', 'cluster_unavailable']);
+const OVERLOADED: ReadonlySet<JarvisErrorCode> = new Set(['engine_busy', 'upstream_busy', 'server_busy', 'shutting_down', 'cluster_unavailable']);
 
 /**
  * The type of a Jarvis error. The HTTP status stays the registry's (503 for a busy
