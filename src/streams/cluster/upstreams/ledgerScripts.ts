@@ -2,16 +2,21 @@
 // KEYS[1] is LEDGER_PREFIX (`jarvis:{upstreams}:`); the keys (upstreamKeys.ts) are built from it.
 // Times are Redis's own clock (TIME), so every instance's leases are measured by one clock.
 //
-// THE RULE (the same as LocalSlotLedger's, src/backends/routing/fairQueue.ts):
-// - a candidate is picked as the local ledger picks: the preferred one if it has room, else the
-//   lowest (active + 1) / weight among those with room, ties by the candidates' order;
-// - a waiter of a queue gets the start tag max(V, lastTag[owner]) + 1, where V is the tag of the
-//   last waiter granted in that queue and lastTag[owner] the last tag given to that owner there;
-// - waiters are granted in (tag, arrival) order, skipping those none of whose candidates has room:
-//   a waiter is granted exactly when it is the first, in that order, among the waiters that have a
-//   candidate with room. Granting sets V to its tag.
-// A request that finds room while no waiter ahead of it has any is granted at once; it takes a tag
-// too (and V moves to it), as it would by joining the queue and being granted first.
+// The same rules as the local ledger (src/backends/routing/localLedger.ts, fairQueue.ts and
+// slotPick.ts; change them together):
+// - PICK: the preferred server if it has room, else the lowest (active + 1) / weight among those
+//   with room (weight 0 scores infinity), ties by the candidates' order.
+// - A request a candidate has room for is granted at once, without a tag: after every script's
+//   dispatch no waiter has a candidate with room, so nobody it would pass could have gone.
+// - Else it queues (refused when the queue holds maxQueue): tag = max(V, lastTag[owner]) + 1 and
+//   lastTag[owner] = tag; waiters are in (tag, arrival) order, arrival from one counter for every
+//   queue; a waiter's position is its 1-based rank in that order.
+// - DISPATCH, in rounds: in every queue the first waiter in fair order that PICK finds room for
+//   stands for its queue; of those the earliest arrival is granted; until no waiter can be. So
+//   within a queue a waiter is granted exactly when it is the first, in fair order, among the
+//   waiters that have a candidate with room; between queues, first come first served.
+// - A grant sets V = max(V, tag). An owner's lastTag is dropped when its last waiter leaves the
+//   queue (granted, stopped, timed out, or its instance gone); an emptied queue is forgotten (V = 0).
 // Any instance's script grants every waiter it can, its own or another instance's (`g:<instance>`
 // tells the other at its next poll), so a free slot never waits for its waiter's instance to look.
 
@@ -19,6 +24,7 @@ const COMMON = `
 local p = KEYS[1]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local waitingQueues = p .. 'queues'
 local counts = {}
 -- Slots held on an upstream now: holders whose lease has passed are dropped first (once per call).
 local function active(name)
@@ -31,73 +37,91 @@ local function active(name)
   end
   return c
 end
--- cands: {{name, maxParallel, weight}, ...}
+-- PICK. cands: {{name, maxParallel, weight}, ...}
 local function pick(cands, preferred)
   if preferred and preferred ~= '' then
     for _, c in ipairs(cands) do
       if c[1] == preferred and active(c[1]) < c[2] then return c[1] end
     end
   end
-  local best, bestLoad = nil, nil
+  local best, bestScore = nil, nil
   for _, c in ipairs(cands) do
     local a = active(c[1])
     if a < c[2] then
-      local load = (a + 1) / c[3]
-      if best == nil or load < bestLoad then best, bestLoad = c[1], load end
+      local score = math.huge
+      if c[3] > 0 then score = (a + 1) / c[3] end
+      if best == nil or score < bestScore then best, bestScore = c[1], score end
     end
   end
   return best
 end
 local function take(name, member, lease)
+  local c = active(name)
   redis.call('ZADD', p .. 's:' .. name, now + lease, member)
-  counts[name] = active(name) + 1
+  counts[name] = c + 1
 end
 local function queueKeys(queue)
   return p .. 'q:' .. queue, p .. 'w:' .. queue, p .. 'e:' .. queue, p .. 'f:' .. queue
 end
+local requests = {}
+local function request(queue, m)
+  local key = queue .. '\\n' .. m
+  local d = requests[key]
+  if d == nil then
+    local raw = redis.call('HGET', p .. 'w:' .. queue, m)
+    d = raw and cjson.decode(raw) or false
+    requests[key] = d
+  end
+  return d
+end
+-- The waiter leaves its queue; its owner's lastTag goes with its owner's last waiter, an emptied queue is forgotten.
 local function leave(queue, m)
-  local q, w, e = queueKeys(queue)
-  redis.call('ZREM', q, m)
+  local q, w, e, f = queueKeys(queue)
+  local d = request(queue, m)
+  if redis.call('ZREM', q, m) == 0 then return end
   redis.call('HDEL', w, m)
   redis.call('ZREM', e, m)
+  if d and redis.call('HINCRBY', f, 'c:' .. d.o, -1) <= 0 then redis.call('HDEL', f, 'c:' .. d.o, 't:' .. d.o) end
+  if redis.call('ZCARD', q) == 0 then
+    redis.call('DEL', q, w, e, f)
+    redis.call('SREM', waitingQueues, queue)
+  end
 end
 -- Waiters whose instance stopped polling (killed, or cut off from Redis) for a lease leave.
 local function dropDead(queue)
   local q, w, e = queueKeys(queue)
-  local dead = redis.call('ZRANGEBYSCORE', e, '-inf', now)
-  for _, m in ipairs(dead) do leave(queue, m) end
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', e, '-inf', now)) do leave(queue, m) end
 end
-local function tagFor(f, owner)
-  local v = tonumber(redis.call('HGET', f, 'v')) or 0
-  local last = tonumber(redis.call('HGET', f, 't:' .. owner)) or 0
-  local tag = math.max(v, last) + 1
-  redis.call('HSET', f, 't:' .. owner, tag)
-  return tag
-end
--- Grants every waiter of the queue that can go, in fair order (THE RULE above).
-local function dispatch(queue, lease)
-  dropDead(queue)
-  local q, w, e, f = queueKeys(queue)
-  local all = redis.call('ZRANGE', q, 0, -1, 'WITHSCORES')
-  for i = 1, #all, 2 do
-    local m = all[i]
-    local d = cjson.decode(redis.call('HGET', w, m))
-    local up = pick(d.c, d.p)
-    if up then
-      local inst, id = string.match(m, '^%d+:([^:]+):(.+)$')
-      take(up, inst .. ':' .. id, lease)
-      leave(queue, m)
-      redis.call('HSET', f, 'v', all[i + 1])
-      local g = p .. 'g:' .. inst
-      redis.call('HSET', g, m, up)
-      redis.call('PEXPIRE', g, lease * 3)
+-- DISPATCH (the rules above).
+local function dispatch(lease)
+  local queues = redis.call('SMEMBERS', waitingQueues)
+  for _, queue in ipairs(queues) do dropDead(queue) end
+  while true do
+    local best = nil
+    for _, queue in ipairs(queues) do
+      local all = redis.call('ZRANGE', p .. 'q:' .. queue, 0, -1, 'WITHSCORES')
+      for i = 1, #all, 2 do
+        local d = request(queue, all[i])
+        local up = d and pick(d.c, d.p)
+        if up then
+          local arrival = tonumber(string.match(all[i], '^(%d+):'))
+          if best == nil or arrival < best.arrival then best = {queue = queue, m = all[i], tag = tonumber(all[i + 1]), up = up, arrival = arrival} end
+          break
+        end
+      end
     end
+    if best == nil then return end
+    local inst, id = string.match(best.m, '^%d+:([^:]+):(.+)$')
+    take(best.up, inst .. ':' .. id, lease)
+    local f = p .. 'f:' .. best.queue
+    redis.call('HSET', f, 'v', math.max(tonumber(redis.call('HGET', f, 'v')) or 0, best.tag))
+    leave(best.queue, best.m)
+    local g = p .. 'g:' .. inst
+    redis.call('HSET', g, best.m, best.up)
+    redis.call('PEXPIRE', g, lease * 3)
   end
 end
 `;
-
-/** The fairness state outlives its queue's last waiter by this long (an owner's lastTag matters only while others wait). */
-const FAIRNESS_TTL_MS = 3_600_000;
 
 /**
  * A slot for a new request. ARGV: queue, instance, stream, owner, candidates JSON, preferred,
@@ -107,38 +131,36 @@ export const ACQUIRE = `${COMMON}
 local queue, inst, id, owner = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local lease, maxQueue = tonumber(ARGV[7]), tonumber(ARGV[8])
 local q, w, e, f = queueKeys(queue)
-dispatch(queue, lease)
--- Every waiter left has no candidate with room: a newcomer that has one is first among those that have.
+dispatch(lease)
 local up = pick(cjson.decode(ARGV[5]), ARGV[6])
 if up then
   take(up, inst .. ':' .. id, lease)
-  local tag = tagFor(f, owner)
-  redis.call('HSET', f, 'v', tag)
-  redis.call('PEXPIRE', f, ${FAIRNESS_TTL_MS})
   return {'granted', up}
 end
 local waiting = redis.call('ZCARD', q)
 if waiting >= maxQueue then return {'full', waiting} end
-local tag = tagFor(f, owner)
-local n = redis.call('HINCRBY', f, 'n', 1)
-local m = string.format('%012d', n) .. ':' .. inst .. ':' .. id
+local v = tonumber(redis.call('HGET', f, 'v')) or 0
+local tag = math.max(v, tonumber(redis.call('HGET', f, 't:' .. owner)) or 0) + 1
+redis.call('HSET', f, 't:' .. owner, tag)
+redis.call('HINCRBY', f, 'c:' .. owner, 1)
+local m = string.format('%012d', redis.call('INCR', p .. 'arrivals')) .. ':' .. inst .. ':' .. id
 redis.call('ZADD', q, tag, m)
 redis.call('HSET', w, m, cjson.encode({o = owner, c = cjson.decode(ARGV[5]), p = ARGV[6]}))
 redis.call('ZADD', e, now + lease, m)
-redis.call('PEXPIRE', f, ${FAIRNESS_TTL_MS})
+redis.call('SADD', waitingQueues, queue)
 return {'queued', redis.call('ZRANK', q, m) + 1, m, waiting + 1}
 `;
 
 /**
- * An instance's poll for its waiters: every queue it waits in is dispatched, its waiters' leases
- * renewed, and each waiter told where it stands. ARGV: instance, leaseMs, queue count, the queues,
- * then (queue index, member) pairs. Returns one entry per waiter, 'g:<upstream>' (granted: the
- * slot is held), 'p:<position>' or 'x' (gone: its lease passed), then each queue's length.
+ * An instance's poll for its waiters: a dispatch, its waiters' leases renewed, and each waiter
+ * told where it stands. ARGV: instance, leaseMs, queue count, the queues, then (queue index,
+ * member) pairs. Returns one entry per waiter, 'g:<upstream>' (granted: the slot is held),
+ * 'p:<position>' or 'x' (gone: its lease passed), then each queue's length.
  */
 export const POLL = `${COMMON}
 local inst, lease, nq = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local g = p .. 'g:' .. inst
-for i = 1, nq do dispatch(ARGV[3 + i], lease) end
+dispatch(lease)
 local out = {}
 for i = 4 + nq, #ARGV, 2 do
   local queue, m = ARGV[3 + tonumber(ARGV[i])], ARGV[i + 1]
@@ -159,8 +181,8 @@ return out
 `;
 
 /**
- * A waiter gives up (aborted, or past its longest wait). ARGV: instance, queue, member, slot member.
- * Returns 'left' · 'released' (it had been granted meanwhile: the slot is freed) · 'gone'.
+ * A waiter gives up (aborted, or past its longest wait). ARGV: instance, queue, member, slot member, leaseMs.
+ * Returns 'left' · 'released' (it had been granted meanwhile: the slot is freed, and handed on) · 'gone'.
  */
 export const LEAVE = `${COMMON}
 local inst, queue, m = ARGV[1], ARGV[2], ARGV[3]
@@ -174,6 +196,7 @@ local up = redis.call('HGET', g, m)
 if up then
   redis.call('HDEL', g, m)
   redis.call('ZREM', p .. 's:' .. up, ARGV[4])
+  dispatch(tonumber(ARGV[5]))
   return 'released'
 end
 return 'gone'
@@ -188,12 +211,10 @@ return 'gone'
 export const RENEW = `${COMMON}
 local lease, nh = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 3, 2 + 2 * nh, 2 do redis.call('ZADD', p .. 's:' .. ARGV[i], now + lease, ARGV[i + 1]) end
+for _, queue in ipairs(redis.call('SMEMBERS', waitingQueues)) do dropDead(queue) end
 local nu = tonumber(ARGV[3 + 2 * nh])
 local out = {}
 for i = 4 + 2 * nh, 3 + 2 * nh + nu do out[#out + 1] = active(ARGV[i]) end
-for i = 4 + 2 * nh + nu, #ARGV do
-  dropDead(ARGV[i])
-  out[#out + 1] = redis.call('ZCARD', p .. 'q:' .. ARGV[i])
-end
+for i = 4 + 2 * nh + nu, #ARGV do out[#out + 1] = redis.call('ZCARD', p .. 'q:' .. ARGV[i]) end
 return out
 `;

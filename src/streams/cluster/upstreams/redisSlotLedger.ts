@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { QueueBounds, SlotGrant, SlotLedger, SlotRequest } from '../../../backends/routing/types.js';
 import { BackendError } from '../../../backends/types.js';
+import { abortError } from '../../../backends/upstream/abortable.js';
 import { ClusterUnavailableError } from '../../coordinator.js';
 import { ACQUIRE, LEAVE, POLL, RENEW } from './ledgerScripts.js';
 import { LEDGER_PREFIX, ledgerKeys } from './upstreamKeys.js';
@@ -31,6 +32,9 @@ export interface RedisSlotLedgerOptions {
  * another instance in about half the interval on average, at most one interval plus a round trip.
  */
 export const POLL_MS = 25;
+
+/** setTimeout fires at once past this (a 32-bit delay). */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
 
 /** `max_parallel` Infinity, as the scripts read it (JSON has no Infinity). */
 const UNBOUNDED = 1e9;
@@ -83,9 +87,13 @@ export class RedisSlotLedger implements SlotLedger {
   }
 
   async acquire(request: SlotRequest, signal: AbortSignal, onQueued?: (position: number) => void): Promise<SlotGrant> {
-    signal.throwIfAborted();
+    if (signal.aborted) throw abortError(signal);
     const startedAt = performance.now();
-    if (this.closed) throw new ClusterUnavailableError('this instance is shutting down: no new stream is given a server');
+    if (this.closed) throw shuttingDown(request.queue);
+    if (request.candidates.length === 0) {
+      // Candidates are fixed for the wait: with none, no slot could ever come (as the local ledger says).
+      throw new BackendError('upstream_unavailable', `no healthy server serves the model '${request.queue}' now`, { fields: { queue: request.queue } });
+    }
     if (this.redis.status !== 'ready') throw unavailable(this.redis.status);
     if (!this.queueCounts.has(request.queue)) this.queueCounts.set(request.queue, 0);
     const { instance, leaseMs, bounds } = this.options;
@@ -104,15 +112,18 @@ export class RedisSlotLedger implements SlotLedger {
       const grant = this.granted(String(value), `${instance}:${request.id}`, 0);
       if (signal.aborted) {
         grant.release();
-        signal.throwIfAborted();
+        throw abortError(signal);
       }
       return grant;
     }
     if (kind === 'full') {
       this.queueCounts.set(request.queue, Number(value));
-      throw new BackendError('upstream_busy', `every server of ${request.queue} (${names(request)}) is at its max_parallel and ${value} requests already wait for one across the cluster, the most allowed (JARVIS_UPSTREAM_QUEUE); retry shortly`, {
-        fields: { queue: request.queue, waiting: Number(value) },
-      });
+      const servers = request.candidates.length;
+      throw new BackendError(
+        'upstream_busy',
+        `the model '${request.queue}' is busy: ${serversFull(servers)} and ${value} requests already wait in its queue across the cluster, the most allowed (JARVIS_UPSTREAM_QUEUE=${bounds.maxQueue}); try again shortly`,
+        { fields: { queue: request.queue, waiting: Number(value), servers } },
+      );
     }
     this.queueCounts.set(request.queue, Number(waiting));
     return this.wait(request, String(member), Number(value), startedAt, signal, onQueued);
@@ -148,7 +159,7 @@ export class RedisSlotLedger implements SlotLedger {
     clearTimeout(this.pollTimer);
     for (const w of [...this.waiters.values()]) {
       this.forget(w, 'leave');
-      w.settle({ error: new ClusterUnavailableError('this instance is shutting down: the stream was waiting for a server and leaves the queue') });
+      w.settle({ error: shuttingDown(w.request.queue) });
     }
     if (this.held.size === 0 || this.redis.status !== 'ready') return;
     const pipeline = this.redis.pipeline();
@@ -161,18 +172,22 @@ export class RedisSlotLedger implements SlotLedger {
   private wait(request: SlotRequest, member: string, position: number, startedAt: number, signal: AbortSignal, onQueued?: (position: number) => void): Promise<SlotGrant> {
     return new Promise<SlotGrant>((resolve, reject) => {
       const left = this.options.bounds.maxWaitMs - (performance.now() - startedAt);
+      const { maxWaitMs } = this.options.bounds;
       const timer = setTimeout(() => {
         this.forget(waiter, 'leave');
-        const waited = Math.round(performance.now() - startedAt);
+        const seconds = Math.round(maxWaitMs / 100) / 10;
         waiter.settle({
-          error: new BackendError('upstream_busy', `waited ${waited} ms for a free server of ${request.queue} (${names(request)}), the longest allowed (JARVIS_UPSTREAM_QUEUE_TIMEOUT_MS): every one stayed at its max_parallel; retry shortly`, {
-            fields: { queue: request.queue, waited_ms: waited },
-          }),
+          error: new BackendError(
+            'upstream_busy',
+            `waited ${seconds} s for a server of the model '${request.queue}' (JARVIS_UPSTREAM_QUEUE_TIMEOUT_MS=${maxWaitMs}): ${serversFull(request.candidates.length)} all along; try again shortly`,
+            { fields: { queue: request.queue, waiting: this.queued(request.queue), waited_ms: maxWaitMs } },
+          ),
         });
-      }, Math.max(0, left));
+      }, Math.min(Math.max(0, left), LONGEST_TIMER_MS));
+      timer.unref();
       const onAbort = () => {
         this.forget(waiter, 'leave');
-        waiter.settle({ error: signal.reason });
+        waiter.settle({ error: abortError(signal) });
       };
       const waiter: Waiter = {
         request,
@@ -201,7 +216,7 @@ export class RedisSlotLedger implements SlotLedger {
     if (how === 'leave' && this.redis.status === 'ready') {
       const slot = `${this.options.instance}:${w.request.id}`;
       // Not left in time (Redis away): its lease ends it, as a dead instance's.
-      void this.scripts.jarvisSlotLeave(LEDGER_PREFIX, this.options.instance, w.request.queue, w.member, slot).then(
+      void this.scripts.jarvisSlotLeave(LEDGER_PREFIX, this.options.instance, w.request.queue, w.member, slot, this.options.leaseMs).then(
         (r) => (r === 'released' ? this.wake() : undefined),
         () => {},
       );
@@ -298,8 +313,15 @@ export class RedisSlotLedger implements SlotLedger {
   }
 }
 
-function names(request: SlotRequest): string {
-  return request.candidates.map((c) => c.name).join(', ') || 'none';
+function serversFull(servers: number): string {
+  return servers === 1 ? 'its 1 server is at its max_parallel' : `all ${servers} of its servers are at their max_parallel`;
+}
+
+/** As the local ledger: 503 with Retry-After, as a busy server would be. */
+function shuttingDown(queue: string): BackendError {
+  return new BackendError('upstream_busy', `Jarvis is shutting down: the request waiting for a server of the model '${queue}' was not sent; try again once it is back`, {
+    fields: { queue },
+  });
 }
 
 function unavailable(why: string): ClusterUnavailableError {
