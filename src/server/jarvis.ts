@@ -8,6 +8,7 @@ import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
 import { openCluster } from '../streams/cluster/openCluster.js';
+import { clusterRoutingState } from '../streams/cluster/upstreams/clusterRouting.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
 import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
@@ -49,12 +50,6 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
   const warnings = exposureWarnings(config);
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
-  // Several model servers (JARVIS_UPSTREAMS, docs/upstreams.md) are one routed backend; else the one of JARVIS_BACKEND.
-  const selected = options.backend ?? (config.upstreams ? await selectUpstreams(config, config.upstreams, log) : await selectBackend(config, log));
-  for (const notReady of selected.notReady ?? []) {
-    warnings.push(notReady);
-    log.warn('backend_not_ready', { backend: selected.backend.name, error: notReady });
-  }
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
@@ -77,6 +72,24 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
         metrics,
       )
     : undefined;
+  // Several model servers (JARVIS_UPSTREAMS, docs/upstreams.md) are one routed backend; else the one of JARVIS_BACKEND.
+  // In a cluster their slots, queues, health and affinity are the cluster's (docs/upstreams.md "Across instances").
+  let selected: SelectedBackend;
+  try {
+    const routing = !options.backend && cluster && config.upstreams ? clusterRoutingState(cluster.redis, config.upstreams, log, { instance: config.instanceId, leaseMs: config.leaseMs }) : undefined;
+    selected = options.backend ?? (config.upstreams ? await selectUpstreams(config, config.upstreams, log, routing) : await selectBackend(config, log));
+  } catch (err) {
+    if (cluster) {
+      await cluster.coordinator.close();
+      await cluster.streamLog.close();
+    }
+    await log.close();
+    throw err;
+  }
+  for (const notReady of selected.notReady ?? []) {
+    warnings.push(notReady);
+    log.warn('backend_not_ready', { backend: selected.backend.name, error: notReady });
+  }
   // In a cluster the answers' sweep asks Redis which other instances are gone (and leaves the answers this one finishes from their log).
   const late: { answers?: AnswerRecorder } = {};
   const ownerGone = cluster?.coordinator.ownerGone.bind(cluster.coordinator);

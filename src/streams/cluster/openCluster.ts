@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { SystemLog } from '../../log/systemLog.js';
 import type { MemoryEventLog } from '../eventLog/memoryEventLog.js';
 import type { StreamRegistry } from '../registry.js';
@@ -22,6 +23,8 @@ export interface ClusterOptions {
 export interface Cluster {
   coordinator: RedisCoordinator;
   streamLog: ClusterEventLog;
+  /** The connection both use, for the upstreams' shared state (upstreams/clusterRouting.ts); the coordinator's `close()` ends it. */
+  redis: Redis;
 }
 
 /**
@@ -56,7 +59,7 @@ export async function openCluster(options: ClusterOptions, log: SystemLog, local
     retentionMs: options.retentionMs,
     metrics,
   });
-  return { streamLog, coordinator };
+  return { streamLog, coordinator, redis };
 }
 
 /** The Redis URL without its password, for the log. */
