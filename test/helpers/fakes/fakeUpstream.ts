@@ -116,6 +116,9 @@ export abstract class FakeUpstream {
   /** The bodies of the embedding requests the fake answered. */
   readonly embedRequests: Array<Record<string, unknown>> = [];
   plan: (prompt: string, body: Record<string, unknown>) => FakePlan = defaultPlan;
+  /** Generation requests being answered now, and the most at once so far: what `max_parallel` bounds. */
+  active = 0;
+  maxActive = 0;
   models = [...FAKE_MODELS];
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
@@ -222,6 +225,7 @@ export abstract class FakeUpstream {
     const socket = req.socket;
     const { record, resolveClosed } = newRecord(this.requests.length, body.model, prompt, body);
     this.requests.push(record);
+    this.maxActive = Math.max(this.maxActive, ++this.active);
     for (const w of [...this.waiters]) {
       if (w.predicate(record)) {
         this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -255,6 +259,7 @@ export abstract class FakeUpstream {
     const end = () => {
       if (record.closedAt !== undefined) return;
       record.closedAt = performance.now();
+      this.active--;
       stopGenerating();
       socket.off('end', onClientGone);
       socket.off('close', onClose);
