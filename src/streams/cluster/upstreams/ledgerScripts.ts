@@ -81,11 +81,33 @@ local function leave(queue, m)
   if redis.call('ZREM', q, m) == 0 then return end
   redis.call('HDEL', w, m)
   redis.call('ZREM', e, m)
-  if d and redis.call('HINCRBY', f, 'c:' .. d.o, -1) <= 0 then redis.call('HDEL', f, 'c:' .. d.o, 't:' .. d.o) end
+  local u = p .. 'u:' .. queue
+  if d then
+    if redis.call('HINCRBY', f, 'c:' .. d.o, -1) <= 0 then redis.call('HDEL', f, 'c:' .. d.o, 't:' .. d.o) end
+    for _, c in ipairs(d.c) do
+      if redis.call('HINCRBY', u, c[1], -1) <= 0 then redis.call('HDEL', u, c[1]) end
+    end
+  end
   if redis.call('ZCARD', q) == 0 then
-    redis.call('DEL', q, w, e, f)
+    redis.call('DEL', q, w, e, f, u)
     redis.call('SREM', waitingQueues, queue)
   end
+end
+local maxes = nil
+-- Whether a server some waiter of the queue could use has room: a poll that finds none reads no waiter.
+local function roomIn(queue)
+  if maxes == nil then
+    maxes = {}
+    local all = redis.call('HGETALL', p .. 'max')
+    for i = 1, #all, 2 do maxes[all[i]] = tonumber(all[i + 1]) end
+  end
+  local names = redis.call('HKEYS', p .. 'u:' .. queue)
+  if #names == 0 then return true end -- written before the servers' counts were kept: look
+  for _, name in ipairs(names) do
+    local max = maxes[name]
+    if max == nil or active(name) < max then return true end
+  end
+  return false
 end
 -- Waiters whose instance stopped polling (killed, or cut off from Redis) for a lease leave.
 local function dropDead(queue)
@@ -99,7 +121,7 @@ local function dispatch(lease)
   while true do
     local best = nil
     for _, queue in ipairs(queues) do
-      local all = redis.call('ZRANGE', p .. 'q:' .. queue, 0, -1, 'WITHSCORES')
+      local all = roomIn(queue) and redis.call('ZRANGE', p .. 'q:' .. queue, 0, -1, 'WITHSCORES') or {}
       for i = 1, #all, 2 do
         local d = request(queue, all[i])
         local up = d and pick(d.c, d.p)
@@ -145,38 +167,61 @@ redis.call('HSET', f, 't:' .. owner, tag)
 redis.call('HINCRBY', f, 'c:' .. owner, 1)
 local m = string.format('%012d', redis.call('INCR', p .. 'arrivals')) .. ':' .. inst .. ':' .. id
 redis.call('ZADD', q, tag, m)
-redis.call('HSET', w, m, cjson.encode({o = owner, c = cjson.decode(ARGV[5]), p = ARGV[6]}))
+local cands = cjson.decode(ARGV[5])
+redis.call('HSET', w, m, cjson.encode({o = owner, c = cands, p = ARGV[6]}))
+for _, c in ipairs(cands) do
+  redis.call('HINCRBY', p .. 'u:' .. queue, c[1], 1)
+  redis.call('HSET', p .. 'max', c[1], c[2])
+end
 redis.call('ZADD', e, now + lease, m)
 redis.call('SADD', waitingQueues, queue)
 return {'queued', redis.call('ZRANK', q, m) + 1, m, waiting + 1}
 `;
 
 /**
- * An instance's poll for its waiters: a dispatch, its waiters' leases renewed, and each waiter
- * told where it stands. ARGV: instance, leaseMs, queue count, the queues, then (queue index,
- * member) pairs. Returns one entry per waiter, 'g:<upstream>' (granted: the slot is held),
- * 'p:<position>' or 'x' (gone: its lease passed), then each queue's length.
+ * An instance's poll for its waiters: a dispatch, the slots given to its waiters (by this
+ * script or another instance's), and each waiter's place. ARGV: instance, leaseMs, renew ('1':
+ * its waiters' leases are renewed, every third of a lease), queue count, the queues, then
+ * (queue index, member) pairs. Returns one entry per waiter, 'g:<upstream>' (granted: the slot
+ * is held), 'p:<position>' or 'x' (gone: its lease passed); then each queue's length; then
+ * 'member=upstream' for slots given to waiters not in the list (stopped meanwhile: the caller frees them).
  */
 export const POLL = `${COMMON}
-local inst, lease, nq = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local inst, lease, renew, nq = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', tonumber(ARGV[4])
 local g = p .. 'g:' .. inst
 dispatch(lease)
+local granted = {}
+local given = redis.call('HGETALL', g)
+for i = 1, #given, 2 do granted[given[i]] = given[i + 1] end
+if #given > 0 then redis.call('DEL', g) end
+-- Each queue's order read once (ZRANK on a small sorted set walks it: once per waiter would be quadratic).
+local ranks, lengths = {}, {}
+for i = 1, nq do
+  local order = redis.call('ZRANGE', p .. 'q:' .. ARGV[4 + i], 0, -1)
+  local r = {}
+  for j, m in ipairs(order) do r[m] = j end
+  ranks[i], lengths[i] = r, #order
+end
 local out = {}
-for i = 4 + nq, #ARGV, 2 do
-  local queue, m = ARGV[3 + tonumber(ARGV[i])], ARGV[i + 1]
-  local q, w, e = queueKeys(queue)
-  local up = redis.call('HGET', g, m)
+for i = 5 + nq, #ARGV, 2 do
+  local qi, m = tonumber(ARGV[i]), ARGV[i + 1]
+  local queue = ARGV[4 + qi]
+  local up = granted[m]
   if up then
-    redis.call('HDEL', g, m)
+    granted[m] = nil
     out[#out + 1] = 'g:' .. up
-  elseif redis.call('ZSCORE', e, m) then
-    redis.call('ZADD', e, now + lease, m)
-    out[#out + 1] = 'p:' .. (redis.call('ZRANK', q, m) + 1)
   else
-    out[#out + 1] = 'x'
+    local rank = ranks[qi][m]
+    if rank then
+      if renew then redis.call('ZADD', p .. 'e:' .. queue, 'XX', now + lease, m) end
+      out[#out + 1] = 'p:' .. rank
+    else
+      out[#out + 1] = 'x'
+    end
   end
 end
-for i = 1, nq do out[#out + 1] = redis.call('ZCARD', p .. 'q:' .. ARGV[3 + i]) end
+for i = 1, nq do out[#out + 1] = lengths[i] end
+for m, up in pairs(granted) do out[#out + 1] = m .. '=' .. up end
 return out
 `;
 

@@ -68,6 +68,7 @@ export class RedisSlotLedger implements SlotLedger {
   private pollTimer: NodeJS.Timeout | undefined;
   private polling = false;
   private pollAgain = false;
+  private waitersRenewedAt = performance.now();
   private closed = false;
   private readonly pollMs: number;
 
@@ -260,9 +261,20 @@ export class RedisSlotLedger implements SlotLedger {
       if (this.redis.status !== 'ready') return; // they wait on, bounded by maxWaitMs
       const queues = [...new Set(waiters.map((w) => w.request.queue))];
       const pairs = waiters.flatMap((w) => [queues.indexOf(w.request.queue) + 1, w.member]);
-      const out = await this.scripts.jarvisSlotPoll(LEDGER_PREFIX, this.options.instance, this.options.leaseMs, queues.length, ...queues, ...pairs);
+      // The waiters' leases every third of a lease, as the slots'; the positions at every poll.
+      const renew = performance.now() - this.waitersRenewedAt >= this.options.leaseMs / 3;
+      const out = await this.scripts.jarvisSlotPoll(LEDGER_PREFIX, this.options.instance, this.options.leaseMs, renew ? '1' : '0', queues.length, ...queues, ...pairs);
+      if (renew) this.waitersRenewedAt = performance.now();
       waiters.forEach((w, i) => this.polled(w, String(out[i])));
       queues.forEach((q, i) => this.queueCounts.set(q, Number(out[waiters.length + i])));
+      for (const extra of out.slice(waiters.length + queues.length)) {
+        // A slot given to a waiter this poll did not ask about: queued since it was sent (it is
+        // granted now), or stopped since (the slot goes back).
+        const [member = '', upstream = ''] = String(extra).split('=');
+        const waiter = this.waiters.get(member);
+        if (waiter) this.polled(waiter, `g:${upstream}`);
+        else void this.redis.zrem(ledgerKeys.slots(upstream), slotOf(member)).catch(() => {});
+      }
     } catch {
       // Redis away or slow: the waiters wait on (bounded by maxWaitMs); the next poll asks again.
     } finally {
@@ -311,6 +323,11 @@ export class RedisSlotLedger implements SlotLedger {
       // Redis away: the renewal after it is back writes the leases again (missing ones too).
     }
   }
+}
+
+/** A queue member `<arrival>:<instance>:<stream>`'s slot member, `<instance>:<stream>`. */
+function slotOf(member: string): string {
+  return member.slice(member.indexOf(':') + 1);
 }
 
 function serversFull(servers: number): string {
