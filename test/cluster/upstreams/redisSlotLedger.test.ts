@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SlotCandidate, SlotGrant, SlotRequest } from '../../../src/backends/routing/types.js';
 import { BackendError } from '../../../src/backends/types.js';
+import { ClusterUnavailableError } from '../../../src/streams/coordinator.js';
 import { openRedis, whenReady } from '../../../src/streams/cluster/redis/redisClient.js';
 import { RedisSlotLedger } from '../../../src/streams/cluster/upstreams/redisSlotLedger.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../../helpers/services/redis.js';
@@ -172,6 +173,26 @@ describe.skipIf(skip)('RedisSlotLedger', () => {
     kept.release();
     expect((await blocked).upstream).toBe('a');
     grantB.release();
+  });
+
+  it('after Redis comes back empty, held slots are written back and waiters join again; without Redis, acquire refuses', async () => {
+    const [one, two] = [await instance('i1'), await instance('i2')];
+    const solo = [gpu('a', 1)];
+    const held = await one.ledger.acquire(req('h', 'k', solo), never());
+    const waiting = two.ledger.acquire(req('w', 'k', solo), never());
+    await until(() => two.ledger.queued('m') === 1);
+    await one.redis.flushall();
+    // The holder's renewal (every lease/3) writes its slot back, the waiter's poll finds its place gone and joins again.
+    await until(async () => (await one.redis.zrange('jarvis:{upstreams}:s:a', 0, -1)).join() === 'i1:h');
+    await until(async () => (await one.redis.zcard('jarvis:{upstreams}:q:m')) === 1);
+    expect(await one.redis.zrange('jarvis:{upstreams}:s:a', 0, -1)).toEqual(['i1:h']);
+    held.release();
+    expect((await waiting).upstream).toBe('a');
+    // Redis away: refused at once, as the session rules are (a stream ends cluster_unavailable).
+    two.redis.disconnect();
+    const refused = await two.ledger.acquire(req('x', 'k', solo), never()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ClusterUnavailableError);
+    expect((refused as Error).message).toMatch(/Redis \(REDIS_URL\) cannot be reached/);
   });
 });
 
