@@ -90,7 +90,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
             ? ['first_token', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`]
             : ['stall', `no token from the ${backend.name} backend for ${limits?.stallTimeoutMs} ms (JARVIS_STALL_TIMEOUT_MS)`];
       log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', limit, waited_ms: Math.round(now - (first ? streamingAt : lastProgressAt)), tokens: stream.tokens });
-      metrics.upstreamError('timeout');
+      metrics.upstreamError('timeout', stream);
       stream.fail('timeout', message);
     };
     watchdog();
@@ -170,7 +170,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         stream.fail('cluster_unavailable', err.message, 503);
       } else if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, ...err.fields });
-        metrics.upstreamError(err.code);
+        metrics.upstreamError(err.code, stream);
         stream.fail(err.code, err.message, err.status, err.detail);
       } else {
         log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });
