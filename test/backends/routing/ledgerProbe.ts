@@ -12,6 +12,11 @@ export interface Outcome {
 
 let grants = 0;
 
+/** Grants seen so far (by every probe): the clock `grantedAt` is read on. */
+export function grantCount(): number {
+  return grants;
+}
+
 /** Starts an acquire and records what happens to it. */
 export function probe(acquire: (onQueued: (position: number) => void) => Promise<SlotGrant>): Outcome {
   const outcome: Outcome = { positions: [] };
