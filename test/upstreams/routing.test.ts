@@ -70,6 +70,8 @@ describe('several model servers', () => {
     await third.finished;
     expect(third.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     expect([...a.requests, ...b.requests].some((r) => r.prompt === 'three')).toBe(false);
+    // Its stream_end says no engine had its work (and came without waiting for a verdict).
+    expect((await waitForLog(j.logFile, 'stream_end', { trace: await third.streamId })).fields).toMatchObject({ reason: 'stopped', cancel: 'confirmed', cancel_how: 'not_started' });
     for (const s of ['spread-1', 'spread-2']) await postJson(`${j.url}/v1/sessions/${s}/stop`, {});
     await Promise.all([first.finished, second.finished]);
     a.plan = b.plan = (prompt) => ({ tokens: [`${prompt}.`], tokenMs: 1 });
