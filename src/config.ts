@@ -6,6 +6,7 @@ import { fdBudget, openFileLimit, type Limits } from './limits.js';
 import { parseAllowList, type ImageAllowList, type ImageFetchMode } from './backends/images/address.js';
 import { backendSettings, type BackendChoice, type BackendSettings, BACKEND_CHOICES } from './backends/registry.js';
 import { ConfigError, int, list, oneOf, type Env } from './env.js';
+import { upstreamsConfig, type UpstreamsConfig } from './backends/routing/spec.js';
 import { parseModelAliases, type ModelAliases } from './modelAliases.js';
 
 export { ConfigError } from './env.js';
@@ -25,6 +26,8 @@ export interface Config {
   backend: BackendChoice;
   /** Each kind's own settings, read by the kind from its variables (docs/backends.md). */
   backends: BackendSettings;
+  /** JARVIS_UPSTREAMS: several model servers, routed per request (docs/upstreams.md); undefined: the one backend of JARVIS_BACKEND. */
+  upstreams: UpstreamsConfig | undefined;
   model: string | undefined;
   /** JARVIS_MODEL_ALIASES: names a client sends that the backend lacks, mapped to one it has (src/modelAliases.ts). */
   modelAliases: ModelAliases;
@@ -152,6 +155,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     host: merged.HOST || '127.0.0.1',
     backend: oneOf(merged, 'JARVIS_BACKEND', BACKEND_CHOICES, 'auto'),
     backends: backendSettings(merged),
+    upstreams: upstreamsConfig(merged),
     model: merged.JARVIS_MODEL || undefined,
     modelAliases: parseModelAliases(merged),
     logFile: logFileOf(merged),

@@ -31,6 +31,11 @@ export interface BackendKind<Name extends string = string, Settings = unknown, B
   readonly noModelsHint: string;
   /** Reads its own environment variables; a bad value throws ConfigError naming the variable. */
   settings(env: Env): Settings;
+  /**
+   * The variable that says where its server is (OLLAMA_HOST, OPENAI_BASE_URL, JARVIS_MODELS_DIR): a
+   * JARVIS_UPSTREAMS entry's target is read as this variable (docs/upstreams.md). Absent: it takes no target (the demo).
+   */
+  readonly targetVariable?: string;
   /** Where its upstream is, for log lines; undefined for an in-process backend. */
   upstream(settings: Settings): string | undefined;
   build(settings: Settings, context: BuildContext): B;

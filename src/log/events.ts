@@ -90,7 +90,13 @@ export const LOG_EVENTS: readonly string[] = [
   'stream_token',
   'stream_tool_call',
   'stream_truncated',
+  'upstream_down',
   'upstream_error',
+  'upstream_failover',
   'upstream_health',
   'upstream_killed',
+  'upstream_queued',
+  'upstream_routed',
+  'upstream_up',
+  'upstreams_selected',
 ];

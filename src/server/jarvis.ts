@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.js';
 import { watchAuto } from '../backends/autoWatch.js';
 import { selectBackend, type SelectedBackend } from '../backends/select.js';
+import { selectUpstreams } from '../backends/routing/selectUpstreams.js';
 import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
@@ -48,7 +49,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
   const warnings = exposureWarnings(config);
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
-  const selected = options.backend ?? (await selectBackend(config, log));
+  // Several model servers (JARVIS_UPSTREAMS, docs/upstreams.md) are one routed backend; else the one of JARVIS_BACKEND.
+  const selected = options.backend ?? (config.upstreams ? await selectUpstreams(config, config.upstreams, log) : await selectBackend(config, log));
   for (const notReady of selected.notReady ?? []) {
     warnings.push(notReady);
     log.warn('backend_not_ready', { backend: selected.backend.name, error: notReady });
@@ -126,7 +128,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
       : undefined;
   for (const warning of warnings) log.warn('security_warning', { warning });
   // auto mode on a fallback (the demo): switch as soon as a kind before it answers.
-  const watch = options.backend
+  const watch = options.backend || config.upstreams
     ? undefined
     : watchAuto(config, log, ctx.backend, (found) => {
         // The one left frees what it holds once its streams have ended (an in-process engine's models).

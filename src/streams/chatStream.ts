@@ -63,6 +63,10 @@ export class ChatStream implements UpstreamLink {
   #choiceTokens = 0;
   #firstTokenMs: number | undefined;
   #upstreamOpen = false;
+  /** Several model servers: the one answering (set when routed), and whether it waits in a queue for one. */
+  #upstream: string | undefined;
+  #inQueue = false;
+  #routedAt: number | undefined;
   #upstreamClose: { outcome: UpstreamCloseOutcome; ms: number } | undefined;
   #outcome: Outcome | undefined;
   /** When its upstream was told to stop (performance.now()); undefined while it never was. */
@@ -119,6 +123,21 @@ export class ChatStream implements UpstreamLink {
   /** Time to the first token, reasoning or tool call: the model's first sign of progress. */
   get firstTokenMs(): number | undefined {
     return this.#firstTokenMs;
+  }
+
+  /** The model server answering it (JARVIS_UPSTREAMS's name), once routed; undefined with one server. */
+  get upstream(): string | undefined {
+    return this.#upstream;
+  }
+
+  /** Waiting in a queue for a model server: the first-token wait has not begun (docs/upstreams.md "Queues"). */
+  get inQueue(): boolean {
+    return this.#inQueue;
+  }
+
+  /** When its server was chosen (performance.now()): the first-token wait counts from here. */
+  get routedAt(): number | undefined {
+    return this.#routedAt;
   }
 
   get upstreamOpen(): boolean {
@@ -182,6 +201,24 @@ export class ChatStream implements UpstreamLink {
     if (this.#outcome) return;
     this.sendStatus();
     this.writer.status({ ...this.statusEvent(), status: 'loading_model', model });
+  }
+
+  /** Every server of the model is full: the readers learn its place in the queue (a `queued` status). */
+  queued(position: number): void {
+    this.#inQueue = true;
+    if (this.#outcome) return;
+    this.sendStatus();
+    this.writer.status({ ...this.statusEvent(), status: 'queued', position });
+  }
+
+  /** Its server is chosen (again, after a failover before the first token): named to the readers and in the log. */
+  routed(upstream: string): void {
+    this.#inQueue = false;
+    this.#upstream = upstream;
+    this.#routedAt = performance.now();
+    if (this.#outcome) return;
+    this.sendStatus();
+    this.writer.status({ ...this.statusEvent(), status: 'routed', upstream });
   }
 
   /** Its wait for the stream it superseded is over: it generates now. */

@@ -78,7 +78,10 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       const now = performance.now();
       const first = stream.firstTokenMs === undefined;
       const endBy = stream.startedMs + (limits?.maxStreamMs ?? Infinity);
-      const silentBy = first ? streamingAt + deps.firstTokenTimeoutMs : lastProgressAt + (limits?.stallTimeoutMs ?? Infinity);
+      // Waiting in a model server's queue is not the server being silent: the first-token wait
+      // counts from when its server was chosen (the queue has its own bound, docs/upstreams.md).
+      const waitFrom = Math.max(streamingAt, stream.routedAt ?? 0);
+      const silentBy = first ? (stream.inQueue ? now + deps.firstTokenTimeoutMs : waitFrom + deps.firstTokenTimeoutMs) : lastProgressAt + (limits?.stallTimeoutMs ?? Infinity);
       if (now < endBy && now < silentBy) {
         watchdogTimer = setTimeout(watchdog, Math.min(endBy, silentBy) - now + 1);
         return;
@@ -87,9 +90,9 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         now >= endBy
           ? ['max_stream_ms', `the stream reached its maximum duration of ${limits?.maxStreamMs} ms (JARVIS_MAX_STREAM_MS)`]
           : first
-            ? ['first_token', `no first token from the ${backend.name} backend within ${deps.firstTokenTimeoutMs} ms`]
-            : ['stall', `no token from the ${backend.name} backend for ${limits?.stallTimeoutMs} ms (JARVIS_STALL_TIMEOUT_MS)`];
-      log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', limit, waited_ms: Math.round(now - (first ? streamingAt : lastProgressAt)), tokens: stream.tokens });
+            ? ['first_token', `no first token from ${source(backend, stream)} within ${deps.firstTokenTimeoutMs} ms`]
+            : ['stall', `no token from ${source(backend, stream)} for ${limits?.stallTimeoutMs} ms (JARVIS_STALL_TIMEOUT_MS)`];
+      log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', limit, waited_ms: Math.round(now - (first ? waitFrom : lastProgressAt)), tokens: stream.tokens, upstream: stream.upstream });
       metrics.upstreamError('timeout', stream);
       stream.fail('timeout', message);
     };
@@ -161,7 +164,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     }
     // Leaving the loop (a break included) awaited the backend iterator's `finally`: its work has ended.
     work.endedAt = performance.now();
-    if (!stream.outcome) stream.fail('upstream_error', `the ${backend.name} backend ended without finishing the reply`);
+    if (!stream.outcome) stream.fail('upstream_error', `${source(backend, stream)} ended without finishing the reply`);
   } catch (err) {
     if (work.asked) work.endedAt ??= performance.now();
     if (!stream.outcome) {
@@ -169,7 +172,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         log.warn('cluster_unavailable', { trace, session: stream.sessionId, error: err.message });
         stream.fail('cluster_unavailable', err.message, 503);
       } else if (err instanceof BackendError) {
-        log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, ...err.fields });
+        log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, upstream: stream.upstream, ...err.fields });
         metrics.upstreamError(err.code, stream);
         stream.fail(err.code, err.message, err.status, err.detail);
       } else {
@@ -200,6 +203,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       finish: outcome?.kind === 'done' ? outcome.reason : undefined,
       error_code: outcome?.kind === 'error' ? outcome.code : undefined,
       tokens: stream.tokens,
+      upstream: stream.upstream,
       duration_ms: Math.round(performance.now() - stream.startedMs),
       ttft_ms: stream.firstTokenMs === undefined ? undefined : Math.round(stream.firstTokenMs),
       upstream_close: stream.upstreamClose?.outcome,
@@ -212,4 +216,9 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     stream.markFinished();
     deps.onEnd?.();
   }
+}
+
+/** How a message names where the tokens come from: the model server of several, else the backend. */
+function source(backend: Backend, stream: ChatStream): string {
+  return stream.upstream ? `the model server ${stream.upstream}` : `the ${backend.name} backend`;
 }

@@ -9,6 +9,7 @@ export const embeddedKind = defineBackendKind({
   auto: true,
   inProcess: true,
   noModelsHint: 'copy a .gguf file into JARVIS_MODELS_DIR (docs/embedded.md)',
+  targetVariable: 'JARVIS_MODELS_DIR',
   settings: (env) => embeddedSettings(env),
   upstream: () => undefined,
   build: (settings, context) => new EmbeddedBackend(settings, context.log),

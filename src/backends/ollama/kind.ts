@@ -14,6 +14,7 @@ export const ollamaKind = defineBackendKind({
   auto: true,
   inProcess: false,
   noModelsHint: 'pull a model (ollama pull llama3.2) or set JARVIS_MODEL',
+  targetVariable: 'OLLAMA_HOST',
   settings: (env: Env): OllamaSettings => ({ host: normalizeOllamaHost(env.OLLAMA_HOST) }),
   upstream: (settings) => settings.host,
   build: (settings) => new OllamaBackend({ host: settings.host }),

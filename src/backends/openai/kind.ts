@@ -19,6 +19,7 @@ export const openaiKind = defineBackendKind({
   auto: false,
   inProcess: false,
   noModelsHint: 'load a model in the server or set JARVIS_MODEL',
+  targetVariable: 'OPENAI_BASE_URL',
   settings: (env: Env): OpenAISettings => ({
     baseUrl: (env.OPENAI_BASE_URL || 'http://127.0.0.1:8080/v1').replace(/\/+$/, ''),
     apiKey: env.OPENAI_API_KEY || undefined,

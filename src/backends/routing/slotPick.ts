@@ -1,0 +1,35 @@
+import type { SlotCandidate } from './types.js';
+
+/** Streams a server holds now, as the ledger counts them. */
+export type ActiveCount = (upstream: string) => number;
+
+/** A server has room while it holds fewer streams than its `max_parallel` (Infinity: always). */
+export function hasRoom(candidate: SlotCandidate, active: ActiveCount): boolean {
+  return active(candidate.name) < candidate.maxParallel;
+}
+
+/**
+ * Where a slot is given at once (docs/upstreams.md "Routing"), or undefined when every
+ * candidate is full: the preferred server (conversation affinity) while it has room, else
+ * the least busy for its weight, lowest (active + 1) / weight, ties by the candidates'
+ * order. "+ 1" scores the server as it would be with this stream, so a weight-2 server
+ * ends up with twice the streams of a weight-1 one, not one more. Both ledgers use it.
+ */
+export function pickSlot(candidates: readonly SlotCandidate[], preferred: string | undefined, active: ActiveCount): SlotCandidate | undefined {
+  if (preferred !== undefined) {
+    const kept = candidates.find((c) => c.name === preferred);
+    if (kept && hasRoom(kept, active)) return kept;
+  }
+  let best: SlotCandidate | undefined;
+  let bestScore = Infinity;
+  for (const candidate of candidates) {
+    if (!hasRoom(candidate, active)) continue;
+    const score = candidate.weight > 0 ? (active(candidate.name) + 1) / candidate.weight : Infinity;
+    // A weight of 0 scores Infinity: used only when no other server has room.
+    if (best === undefined || score < bestScore) {
+      best = candidate;
+      bestScore = score;
+    }
+  }
+  return best;
+}
