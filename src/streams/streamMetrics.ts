@@ -12,8 +12,6 @@ export interface StreamMetrics {
   /** A new stream's wait for the stream(s) it superseded. */
   supersedeWaited(ms: number, outcome: 'clean' | 'timeout' | 'abandoned'): void;
   firstToken(stream: ChatStream, ms: number): void;
-  /** Several model servers: the router gave the stream its server (after any wait in a queue). */
-  streamRouted?(stream: ChatStream): void;
   /** A stream Jarvis cut short, with the verdict on its engine (docs/operations.md "Stop at the engine"). */
   engineStop?(backend: string, stop: EngineStop): void;
   /** `stream`: the failing stream, whose upstream labels the count (docs/operations.md "Live state and metrics"). */

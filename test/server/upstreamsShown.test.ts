@@ -85,7 +85,7 @@ describe('a model server that does not answer', () => {
       await expect.poll(async () => (await health(j.url, OPS)).upstreams[0]?.state, WAIT).toBe('down');
       const keyed = await health(j.url, OPS);
       expect(keyed.upstream).toBe('unreachable');
-      expect(keyed.upstreams[0]).toMatchObject({ name: 'ollama', target: 'http://127.0.0.1:9/', models: [] });
+      expect(keyed.upstreams[0]).toMatchObject({ name: 'ollama', target: 'http://127.0.0.1:9', models: [] });
       expect(keyed.upstreams[0]?.last_error).toMatch(/Ollama/);
       expect(Date.parse(keyed.upstreams[0]?.down_since ?? '')).toBeLessThanOrEqual(Date.now());
       expect(JSON.stringify(keyed)).not.toContain('secret');

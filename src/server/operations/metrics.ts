@@ -18,11 +18,6 @@ export interface UpstreamSource {
   unroutedLabel(): string;
 }
 
-/** The server a stream was routed to, once the router said (ChatStream's `upstream`). */
-function routedTo(stream: ChatStream): string | undefined {
-  return (stream as ChatStream & { upstream?: string }).upstream;
-}
-
 /**
  * `/metrics` (Prometheus text format). Each server has its own prom-client
  * Registry, not the global one, so several servers in one process (tests) never
@@ -173,8 +168,8 @@ export class PromMetrics implements StreamMetrics {
     else this.started.inc({ upstream });
   }
 
-  /** The router gave the stream its server (ChatStream's `upstream` is set). */
-  streamRouted(stream: ChatStream): void {
+  /** Counts a stream started before it was routed, once it was: at its first token, or at its end. */
+  private streamRouted(stream: ChatStream): void {
     if (this.unrouted.delete(stream)) this.started.inc({ upstream: this.labelOf(stream) });
   }
 
@@ -211,6 +206,6 @@ export class PromMetrics implements StreamMetrics {
 
   /** The stream's server, else the single backend's kind, else '' (several servers, not routed yet). */
   private labelOf(stream: ChatStream): string {
-    return routedTo(stream) ?? this.upstreams?.unroutedLabel() ?? '';
+    return stream.upstream ?? this.upstreams?.unroutedLabel() ?? '';
   }
 }

@@ -99,7 +99,8 @@ export function withoutCredentials(target: string): string {
     if (url.username === '' && url.password === '') return target;
     url.username = '';
     url.password = '';
-    return url.toString();
+    // As the router writes its servers' (routedBackend.ts): no trailing slash.
+    return url.toString().replace(/\/+$/, '');
   } catch {
     return target;
   }
