@@ -4,6 +4,8 @@ import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
+import { diagnoseCommand } from '../../src/cli/diagnoseCommand.js';
+import type { Report } from '../../src/diagnostics/report/report.js';
 
 // What shows the model servers (docs/operations.md "Live state and metrics", docs/upstreams.md):
 // /health lists each with its state and counts, the model lists name the servers of each
@@ -85,5 +87,16 @@ describe('several model servers, shown', () => {
     expect(await metric('jarvis_upstream_up{upstream="gpu1"}')).toBe(0);
     await b.stop();
     await expect.poll(async () => (await health()).upstream, WAIT).toBe('unreachable');
+
+    // jarvis diagnose reads the same servers back from this Jarvis's own log.
+    await waitForLog(j.logFile, 'upstream_down', { upstream: 'gpu2' });
+    let json = '';
+    await diagnoseCommand(['--log', j.logFile, '--json'], (t) => (json += t));
+    const servers = (JSON.parse(json) as Report).sections.find((s) => s.id === 'upstreams');
+    expect(servers?.checks.map((c) => [c.id, c.status])).toEqual([
+      ['upstream_gpu1', 'problem'],
+      ['upstream_gpu2', 'problem'],
+    ]);
+    expect(servers?.checks[1]?.summary).toMatch(/^1 stream; TTFT p50=\d+ ms p95=\d+ ms; down 1×, still down at the end of the log/);
   });
 });
