@@ -105,8 +105,11 @@ describe.skipIf(skip)('RedisSlotLedger', () => {
     const burst = [];
     for (let i = 1; i <= 4; i++) burst.push(await waitQueued(one.ledger, () => wait(one.ledger, `A${i}`, 'alice'), i));
     const newcomer = await waitQueued(two.ledger, () => wait(two.ledger, 'B1', 'bob'), 5);
-    // bob's first waiter goes right after alice's first: tags A1..A4 = 2..5, B1 = 2.
+    // bob's first waiter goes right after alice's first: tags A1..A4 = 1..4, B1 = 1.
     expect(positions.get('B1')).toEqual([2]);
+    // An instance with no waiter of its own counts the cluster's (its renewal reads every queue).
+    const three = await instance('i3');
+    await until(() => three.ledger.queued('m') === 5 && three.ledger.queued() === 5);
     first.release();
     await Promise.all([...burst, newcomer].map((w) => w.done));
     expect(order).toEqual(['A1', 'B1', 'A2', 'A3', 'A4']);

@@ -251,7 +251,8 @@ return 'gone'
  * An instance's renewal, every lease/3: its held slots' leases (written back when missing: the
  * stream runs on that server, so the count must say so, after a Redis wipe too), and the figures
  * active() and queued() answer from. ARGV: leaseMs, held count, (upstream, member) pairs,
- * upstream count, the upstreams, then the queues. Returns the upstreams' counts, then the queues'.
+ * upstream count, the upstreams, then the queues it knows. Returns the upstreams' counts, then
+ * 'queue=length' for those queues and every other queue with waiters (another instance's).
  */
 export const RENEW = `${COMMON}
 local lease, nh = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -260,6 +261,13 @@ for _, queue in ipairs(redis.call('SMEMBERS', waitingQueues)) do dropDead(queue)
 local nu = tonumber(ARGV[3 + 2 * nh])
 local out = {}
 for i = 4 + 2 * nh, 3 + 2 * nh + nu do out[#out + 1] = active(ARGV[i]) end
-for i = 4 + 2 * nh + nu, #ARGV do out[#out + 1] = redis.call('ZCARD', p .. 'q:' .. ARGV[i]) end
+local seen = {}
+local function report(queue)
+  if seen[queue] then return end
+  seen[queue] = true
+  out[#out + 1] = queue .. '=' .. redis.call('ZCARD', p .. 'q:' .. queue)
+end
+for i = 4 + 2 * nh + nu, #ARGV do report(ARGV[i]) end
+for _, queue in ipairs(redis.call('SMEMBERS', waitingQueues)) do report(queue) end
 return out
 `;

@@ -11,7 +11,7 @@ interface LedgerScripts {
   jarvisSlotAcquire(prefix: string, ...args: Array<string | number>): Promise<Answer>;
   jarvisSlotPoll(prefix: string, ...args: Array<string | number>): Promise<Array<string | number>>;
   jarvisSlotLeave(prefix: string, ...args: Array<string | number>): Promise<string>;
-  jarvisSlotRenew(prefix: string, ...args: Array<string | number>): Promise<number[]>;
+  jarvisSlotRenew(prefix: string, ...args: Array<string | number>): Promise<Array<string | number>>;
 }
 
 export interface RedisSlotLedgerOptions {
@@ -355,7 +355,12 @@ export class RedisSlotLedger implements SlotLedger {
     try {
       const out = await this.scripts.jarvisSlotRenew(LEDGER_PREFIX, this.options.leaseMs, this.held.size, ...held, upstreams.length, ...upstreams, ...queues);
       upstreams.forEach((u, i) => this.activeCounts.set(u, Number(out[i])));
-      queues.forEach((q, i) => this.queueCounts.set(q, Number(out[upstreams.length + i])));
+      // Every model's queue, the other instances' waiters in it too (/health lists them per server).
+      for (const entry of out.slice(upstreams.length)) {
+        const text = String(entry);
+        const at = text.lastIndexOf('=');
+        this.queueCounts.set(text.slice(0, at), Number(text.slice(at + 1)));
+      }
     } catch {
       // Redis away: the renewal after it is back writes the leases again (missing ones too).
     }
