@@ -209,7 +209,7 @@ export class RedisSlotLedger implements SlotLedger {
       };
       this.waiters.set(member, waiter);
       signal.addEventListener('abort', onAbort, { once: true });
-      onQueued?.(position);
+      tell(waiter, position);
       if (signal.aborted) return onAbort();
       this.schedulePoll();
     });
@@ -339,7 +339,7 @@ export class RedisSlotLedger implements SlotLedger {
   private moved(w: Waiter, position: number): void {
     if (position === w.position) return;
     w.position = position;
-    w.onQueued?.(position);
+    tell(w, position);
   }
 
   private slotOf(request: SlotRequest): string {
@@ -364,5 +364,14 @@ export class RedisSlotLedger implements SlotLedger {
     } catch {
       // Redis away: the renewal after it is back writes the leases again (missing ones too).
     }
+  }
+}
+
+/** A waiter's onQueued: one that throws must not cut short the poll that tells the others (the router's only logs and reports). */
+function tell(w: Waiter, position: number): void {
+  try {
+    w.onQueued?.(position);
+  } catch {
+    // Its stream is told again at the next change.
   }
 }
