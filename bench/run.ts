@@ -12,6 +12,8 @@ import { cluster } from './sections/cluster.js';
 import { engine, type EngineResult } from './sections/engine.js';
 import { loadNodeLlamaCpp, startDirect } from './lib/directEngine.js';
 import { reattach, storeCost } from './sections/resume.js';
+import { routingReport } from './sections/routing/report.js';
+import { routing, type RoutingCounts } from './sections/routing/section.js';
 import { scale, type ScaleRow, type ScaleSubject } from './sections/scale.js';
 import { stop, type StopRow } from './sections/stop.js';
 import { supersede } from './sections/supersede.js';
@@ -39,6 +41,10 @@ if (values.scale) {
   if (!(subject in N.scale)) throw new Error(`--scale: one of ${Object.keys(N.scale).join(', ')}`);
   N.scale = { demo: [], upstream: [], portkey: [], [subject]: levels ? levels.split('+').map(Number) : N.scale[subject] };
 }
+// The routing section (docs/benchmark.md "Routing"): quick runs keep one small point of each part, and leave the embedded engine's out.
+const ROUTING: RoutingCounts = quick
+  ? { ttftRounds: 1, ttftPerRound: 10, failoverRounds: 1, probeKills: false, queue: { rounds: 1, perServer: 1, heavy: 8, light: 2, tokens: 20, tokenMs: 10 }, affinity: undefined }
+  : { ttftRounds: 5, ttftPerRound: 40, failoverRounds: 5, probeKills: true, queue: { rounds: 5, perServer: 2, heavy: 48, light: 6, tokens: 20, tokenMs: 10 }, affinity: { rounds: 5, turns: 12, wordsPerTurn: 100 } };
 const slowPrompt = `n=600 ms=${N.slowMs}`;
 // The demo's reply is about 70 tokens: at one every 2 s (full run) it outlives the opening too.
 const demoTokenMs = String(quick ? N.slowMs : N.slowMs * 2);
@@ -361,6 +367,16 @@ async function engineSection(): Promise<void> {
   check('/health p99 while two embedded streams generate', '< 50 ms', fmt(h.p99Ms, 2), quick ? undefined : h.p99Ms < 50);
 }
 
+/** Several model servers behind one Jarvis (docs/upstreams.md): what routing adds, failover, the fair queue, affinity on the engine. */
+async function routingSection(): Promise<void> {
+  const engineModel = ROUTING.affinity && (await loadNodeLlamaCpp()) ? ENGINE_MODEL : undefined;
+  const r = await routing(ROUTING, engineModel);
+  results.routing = r;
+  say(routingReport(r));
+  check('routing: queue grants in start-time fair order', 'all', `${r.queue.fairGrants} of ${r.queue.grants}`, r.queue.fairGrants === r.queue.grants);
+  check('routing: most streams on one server at once', `≤ max_parallel (${r.queueCounts.perServer})`, String(r.queue.maxAtOnce), r.queue.maxAtOnce <= r.queueCounts.perServer);
+}
+
 /** `tsc` only when a source file is newer than the build (a fresh clone's `npm ci` has just built it). */
 function ensureBuilt(): void {
   const built = (() => {
@@ -402,6 +418,7 @@ async function main(): Promise<void> {
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
     if (wanted('engine')) await timed('engine', engineSection);
+    if (wanted('routing')) await timed('routing', routingSection);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));
     if (wanted('burst')) await timed('burst', () => burstSection(setup));
   } finally {
