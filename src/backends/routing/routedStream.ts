@@ -76,7 +76,7 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
     const found = candidates(deps, request, tried);
     if (found.length === 0) break;
     let announced = false;
-    const grant = await deps.ledger.acquire(
+    const granted = deps.ledger.acquire(
       { id: trace ?? `${Date.now()}-${Math.random()}`, owner: link?.owner ?? '', queue: request.model.replace(/:latest$/, ''), candidates: found, preferred },
       signal,
       (position) => {
@@ -85,6 +85,14 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
         link?.queued?.(position);
       },
     );
+    let grant;
+    try {
+      grant = await granted;
+    } catch (err) {
+      // Stopped while it waited in the queue: no server ever had its work, nothing is left to stop.
+      if (signal.aborted) link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_started' });
+      throw err;
+    }
     const name = grant.upstream;
     tried.add(name);
     let first = true;
