@@ -23,7 +23,7 @@ import { linesOf } from './servers.js';
 
 export interface AffinityCounts {
   rounds: number;
-  /** Words of each earlier turn; 12 turns of 100 words are about 1,500 tokens of the test model's tokenizer. */
+  /** Words of each earlier turn: 12 turns of 93 words are about 1,500 tokens of the test model's tokenizer (Llama-2's). */
   wordsPerTurn: number;
   turns: number;
 }

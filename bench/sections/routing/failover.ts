@@ -2,16 +2,17 @@ import { epochNow } from '../../lib/client.js';
 import { MODEL, type Server } from '../../lib/setup.js';
 import { spread, type Spread } from '../../lib/stats.js';
 import { ndjsonChat, type NdjsonReply } from './ndjson.js';
-import { waitForLine, waitForState, type ModelServer } from './servers.js';
+import { waitForLine, type ModelServer } from './servers.js';
 
 // A model server killed (SIGKILL: no socket closed politely, as a crash or an OOM kill
 // does), measured from the kill, on a Jarvis with JARVIS_UPSTREAMS="u1=…,u2=…":
 //   idle:        nothing runs on u1; the next request, sent once the process is gone, goes to
 //                u1 (first in the list), fails to connect and is retried on u2 (failover);
-//   mid-answer:  an answer is streaming from u1: it ends with an error naming u1, and the
+//   mid-answer:  an answer is streaming from u1: it ends with an error (never u2's tokens), and the
 //                next request goes straight to u2;
 //   no traffic:  nobody asks: only the background probe finds u1 gone.
-// After each kill u1 is started again on its port and waited for, up, in /health.
+// After each kill u1 is started again on its port, and the next kill waits for its
+// `upstream_up` (at the start both are up: `upstreams_selected` said so, or the warm-up fails).
 
 export interface FailoverRow {
   scenario: 'idle' | 'mid-answer' | 'no traffic';
@@ -28,8 +29,10 @@ export interface FailoverRow {
   restartToUpMs: Spread;
   /** Requests that went to u2 with an `upstream_failover` logged (idle), straight to u2 (mid-answer). */
   routedToU2: number;
-  /** Running answers that ended with an error naming u1, and none of u2's tokens in them. */
+  /** Running answers that ended with an `error` event, and nothing of u2's in them (no `routed` to u2). */
   cleanErrors: number;
+  /** Of those, errors whose message names u1. */
+  namingServer: number;
   /** What the error said, once (the first kill's). */
   errorSample?: string;
 }
@@ -47,10 +50,10 @@ export async function failover(jarvis: Server & { logFile: string }, u1: ModelSe
     const up: number[] = [];
     let routedToU2 = 0;
     let cleanErrors = 0;
+    let namingServer = 0;
     let errorSample: string | undefined;
     for (let round = 0; round < rounds; round++) {
       const id = `${run}-${scenario.replace(' ', '')}-${round}`;
-      await waitForState(jarvis.url, 'u1', 'up');
       // The connection to u1 is warm, as it is on a server in use.
       const warm = await ndjsonChat(jarvis.url, body('n=3'), { session: `fo-warm-${id}` });
       if (warm.upstream !== 'u1') throw new Error(`failover: the warm-up request went to ${warm.upstream ?? 'no server'}, not u1`);
@@ -82,7 +85,10 @@ export async function failover(jarvis: Server & { logFile: string }, u1: ModelSe
         errors.push(ended.endAt - killedAt);
         const message = ended.terminal?.message ?? '';
         errorSample ??= `${ended.terminal?.code}: ${message}`;
-        if (ended.terminal?.type === 'error' && message.includes('u1') && !ended.events.some((e) => e.type === 'status' && e.upstream === 'u2')) cleanErrors++;
+        if (ended.terminal?.type === 'error' && !ended.events.some((e) => e.type === 'status' && e.upstream === 'u2')) {
+          cleanErrors++;
+          if (/\bu1\b/.test(message)) namingServer++;
+        }
       }
 
       const restarted = Date.now();
@@ -100,6 +106,7 @@ export async function failover(jarvis: Server & { logFile: string }, u1: ModelSe
       restartToUpMs: spread(up),
       routedToU2,
       cleanErrors,
+      namingServer,
       errorSample,
     });
   }

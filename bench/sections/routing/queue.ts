@@ -4,7 +4,7 @@ import type { UpstreamRecord } from '../../lib/records.js';
 import { MODEL, type Server } from '../../lib/setup.js';
 import { percentile, spread, type Spread } from '../../lib/stats.js';
 import { ndjsonChat, type NdjsonEvent, type NdjsonReply } from './ndjson.js';
-import { linesOf, upstreamsOf, type ModelServer } from './servers.js';
+import { linesOf, type ModelServer } from './servers.js';
 
 // Overload (docs/upstreams.md "Queues"): two servers at max_parallel each, one key sends a
 // burst far beyond their slots, and once it waits in the queue two other keys send a few
@@ -78,27 +78,25 @@ export async function queueWait(jarvis: Server & { logFile: string }, servers: M
   const run = Math.random().toString(36).slice(2, 8);
   for (let round = 0; round < n.rounds; round++) {
     const tag = `${run}-${round}`;
-    let placed = 0;
+    // Each heavy stream's last status: `queued` while it waits, `routed` once it has a server.
+    const state: Array<string | undefined> = Array.from({ length: n.heavy }, () => undefined);
     let allPlaced!: () => void;
     const burstPlaced = new Promise<void>((resolve) => (allPlaced = resolve));
-    // Placed: queued or routed, so Jarvis has seen it (its first `queued` or `routed` status).
-    const onEvent = (e: NdjsonEvent, counted: { done: boolean }) => {
-      if (counted.done || e.type !== 'status' || (e.status !== 'queued' && e.status !== 'routed')) return;
-      counted.done = true;
-      if (++placed === n.heavy) allPlaced();
+    const onEvent = (i: number | undefined, e: NdjsonEvent) => {
+      if (i === undefined || e.type !== 'status' || (e.status !== 'queued' && e.status !== 'routed')) return;
+      state[i] = e.status;
+      if (state.every((s) => s !== undefined)) allPlaced();
     };
-    const call = (key: keyof typeof QUEUE_KEYS, i: number) => {
-      const counted = { done: key !== 'heavy' };
-      return ndjsonChat(
+    const call = (key: keyof typeof QUEUE_KEYS, i: number) =>
+      ndjsonChat(
         jarvis.url,
         { model: MODEL, messages: [{ role: 'user', content: `id=Q${tag}-${key}-${i} n=${n.tokens} ms=${n.tokenMs}` }] },
-        { session: `q-${tag}-${key}-${i}`, headers: { authorization: `Bearer ${QUEUE_KEYS[key]}` }, onEvent: (e) => onEvent(e, counted) },
+        { session: `q-${tag}-${key}-${i}`, headers: { authorization: `Bearer ${QUEUE_KEYS[key]}` }, onEvent: (e) => onEvent(key === 'heavy' ? i : undefined, e) },
       );
-    };
     const heavy = Array.from({ length: n.heavy }, (_, i) => call('heavy', i));
-    // The light keys come once the whole burst is in: each is then behind all of it in arrival order.
+    // The light keys come once the whole burst is in (each heavy stream queued or routed): they are then behind all of it in arrival order.
     await burstPlaced;
-    const waiting = Math.max(0, ...(await upstreamsOf(jarvis.url)).map((u) => u.queued));
+    const waiting = state.filter((s) => s === 'queued').length;
     if (waiting < n.heavy - 2 * slots) throw new Error(`queue: only ${waiting} of the ${n.heavy} streams still wait once all are in; make them longer (tokens, tokenMs)`);
     const light = (['light1', 'light2'] as const).flatMap((key) => Array.from({ length: n.light }, (_, i) => call(key, i)));
     const replies = await Promise.all([...heavy, ...light]);

@@ -1,12 +1,11 @@
 import { readLog } from '../../../test/helpers/log.js';
 import type { ParsedLine } from '../../../src/log/format.js';
-import type { HealthResponse, UpstreamStatus } from '../../../src/shared/events.js';
 import { startChild } from '../../lib/processes.js';
 import type { Upstreams } from '../../lib/setup.js';
 
 // The routing section's model servers and what it reads from Jarvis: each fake model server in
 // a process of its own (bench/upstream.ts), so that one can be killed with SIGKILL and started
-// again on the same port, as a crashed server comes back; Jarvis's log lines and /health.
+// again on the same port, as a crashed server comes back; and Jarvis's log lines.
 
 export interface ModelServer extends Upstreams {
   /** Kills the process with SIGKILL (a crash: no socket is closed politely); resolved once it has exited. */
@@ -60,20 +59,5 @@ export async function linesOf(logFile: string, event: string, traces: string[], 
     for (const line of readLog(logFile)) if (line.event === event && wanted.has(line.fields.trace ?? '') && !found.has(line.fields.trace!)) found.set(line.fields.trace!, line);
     if (found.size === wanted.size || Date.now() > deadline) return found;
     await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export async function upstreamsOf(jarvisUrl: string): Promise<UpstreamStatus[]> {
-  const health = (await (await fetch(`${jarvisUrl}/health`)).json()) as HealthResponse;
-  return health.upstreams ?? [];
-}
-
-/** Waits until /health lists the server in that state (a probe runs at least once a second). */
-export async function waitForState(jarvisUrl: string, name: string, state: UpstreamStatus['state'], timeoutMs = 40_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if ((await upstreamsOf(jarvisUrl)).find((u) => u.name === name)?.state === state) return;
-    if (Date.now() > deadline) throw new Error(`${name} not ${state} in ${jarvisUrl}/health within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 25));
   }
 }
