@@ -21,7 +21,7 @@ import { supersede } from './sections/supersede.js';
 import { throughput, type ThroughputRow } from './sections/throughput.js';
 import { ttft, type TtftRow } from './sections/ttft.js';
 
-// `npm run bench` (a few minutes) / `npm run bench -- --quick` (about 25 s, CI's smoke run):
+// `npm run bench` (a few minutes) / `npm run bench -- --quick` (under a minute, CI's smoke run):
 // Jarvis measured side by side with direct access to the same upstream and with
 // Portkey's open-source gateway, all in the same run. Every figure is taken in
 // several rounds and shown as its median (min–max over the rounds).
