@@ -27,7 +27,7 @@ export function routingReport(r: RoutingResult): string {
   const idle = r.failover.find((f) => f.scenario === 'idle');
   const mid = r.failover.find((f) => f.scenario === 'mid-answer');
   out.push(
-    `\n(Idle: ${idle?.routedToU2 ?? 0} of ${idle?.kills ?? 0} next requests answered by u2 after an \`upstream_failover\` from u1. Mid-answer: ${mid?.cleanErrors ?? 0} of ${mid?.kills ?? 0} running answers ended with an \`error\` event and nothing from u2, ${mid?.namingServer ?? 0} of them with a message naming u1${mid?.errorSample ? ` ("${mid.errorSample}")` : ''}; the log's \`upstream_error\` and \`stream_end\` name it (\`upstream=u1\`); the next request went to u2 at once, u1 being down already. The log's times are whole milliseconds. Restart → up: the probe asks a server that is down again after 1 s, then 2, 4…; the kill's failures count.)`,
+    `\n(Idle: ${idle?.routedToU2 ?? 0} of ${idle?.kills ?? 0} next requests answered by u2 after an \`upstream_failover\` from u1. Mid-answer: ${mid?.cleanErrors ?? 0} of ${mid?.kills ?? 0} running answers ended with an \`error\` event and nothing from u2, ${mid?.namingServer ?? 0} of them with a message naming u1${mid?.errorSample ? ` ("${mid.errorSample}")` : ''}; the log's \`upstream_error\` and \`stream_end\` name it (\`upstream=u1\`); the next request went straight to u2 (${mid?.routedToU2 ?? 0} of ${mid?.kills ?? 0}), u1 being down already. The log's times are whole milliseconds. Restart → up: the probe asks a server that is down again after 1 s, then 2, 4…; the kill's failures count.)`,
   );
 
   const q = r.queue;
