@@ -17,13 +17,13 @@ const quick = (prompt: string) => ({ tokens: [`${prompt} `, 'ok'], tokenMs: 1 })
 const slow = (prompt: string) => ({ tokens: Array.from({ length: 500 }, (_, i) => `${prompt}${i} `), tokenMs: 10 });
 
 beforeAll(async () => {
-  [a, b, c, d] = await Promise.all([1, 2, 3, 4].map(() => new FakeOllama().start()));
-  a!.models = b!.models = ['wide:latest'];
-  c!.models = d!.models = ['tight:latest'];
-  for (const f of [a!, b!, c!, d!]) f.plan = quick;
+  [a, b, c, d] = await Promise.all([new FakeOllama().start(), new FakeOllama().start(), new FakeOllama().start(), new FakeOllama().start()]);
+  a.models = b.models = ['wide:latest'];
+  c.models = d.models = ['tight:latest'];
+  for (const f of [a, b, c, d]) f.plan = quick;
   j = await startTestJarvis(
     {
-      JARVIS_UPSTREAMS: `a=ollama:${a!.url};weight=2,b=ollama:${b!.url},c=ollama:${c!.url};max_parallel=1,d=ollama:${d!.url};max_parallel=1`,
+      JARVIS_UPSTREAMS: `a=ollama:${a.url};weight=2,b=ollama:${b.url},c=ollama:${c.url};max_parallel=1,d=ollama:${d.url};max_parallel=1`,
       JARVIS_UPSTREAM_PROBE_MS: '200',
     },
     { fake: false },
