@@ -123,7 +123,7 @@ describe('failover before the first token', () => {
     const call = chat(j.url, { session: 's-4xx', model: 'm', prompt: 'too-long' });
     await call.finished;
     expect(call.terminal).toMatchObject({ type: 'error', code: 'upstream_rejected' });
-    expect((call.terminal as { message: string }).message).toContain('longer than the context');
+    expect((call.terminal as { message: string }).message).toMatch(/longer than the context.*\(model server x\)$/);
     expect(prompts(y)).not.toContain('too-long');
     const trace = await call.streamId;
     expect(events(j.logFile, 'upstream_failover', { trace })).toEqual([]);
@@ -143,6 +143,7 @@ describe('never after the first token', () => {
     await p.stop();
     await running.finished;
     expect(running.terminal).toMatchObject({ type: 'error', code: 'upstream_error' });
+    expect((running.terminal as { message: string }).message).toMatch(/stopped answering mid-reply.*\(model server p\)$/);
     expect(running.text.startsWith('Pm0 Pm1 Pm2 ')).toBe(true);
     expect(running.text).not.toContain('Q');
     expect(prompts(q)).not.toContain('m');

@@ -59,6 +59,15 @@ function noServer(deps: RouteDeps, model: string): BackendError {
 }
 
 /**
+ * The error a client is shown names the server it came from: with two Ollamas, "Ollama stopped
+ * answering" alone does not say which one to look at (docs/upstreams.md "Health and failover").
+ */
+function naming(err: unknown, name: string): unknown {
+  if (!(err instanceof BackendError)) return err;
+  return new BackendError(err.code, `${err.message} (model server ${name})`, { detail: err.detail, fields: err.fields, status: err.status });
+}
+
+/**
  * One stream through the router (docs/upstreams.md "Routing"): a slot on a server that serves
  * the model (the session's last one first, else the least busy for its weight; the queue when
  * all are full), then that server's own stream. A failure before the first batch moves the
@@ -115,7 +124,7 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
       const kind = failover(err);
       if (kind === 'down') deps.board.markDown(name, err instanceof Error ? err.message : String(err));
       if (err instanceof BackendError) err.fields.upstream = name;
-      if (!first || signal.aborted || kind === undefined || !(err instanceof BackendError)) throw err;
+      if (!first || signal.aborted || kind === undefined || !(err instanceof BackendError)) throw signal.aborted ? err : naming(err, name);
       lastError = err;
       log.warn('upstream_failover', { trace, from: name, code: err.code, error: err.message, attempt });
     } finally {
