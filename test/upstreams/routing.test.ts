@@ -55,6 +55,12 @@ describe('several model servers', () => {
     const third = chat(j.url, { session: 'spread-3', model: 'shared', prompt: 'three' });
     await third.waitFor((e) => e.type === 'status' && (e as { status: string }).status === 'queued');
     expect(third.events.find((e) => (e as { status?: string }).status === 'queued')).toMatchObject({ position: 1 });
+    // /debug/streams says where each runs, and which waits.
+    const debug = (await (await fetch(`${j.url}/debug/streams`)).json()) as { streams: Array<{ session_id: string; upstream?: string; queued?: boolean }> };
+    const bySession = new Map(debug.streams.map((row) => [row.session_id, row]));
+    expect([bySession.get('spread-1')?.upstream, bySession.get('spread-2')?.upstream].sort()).toEqual(['a', 'b']);
+    expect(bySession.get('spread-3')).toMatchObject({ queued: true });
+    expect(bySession.get('spread-3')?.upstream).toBeUndefined();
     // The queue holds one: a fourth is refused with 503 upstream_busy and Retry-After.
     const refused = await postJson(`${j.url}/v1/chat/completions`, { model: 'shared', messages: [{ role: 'user', content: 'four' }] });
     expect(refused.status).toBe(503);
@@ -64,6 +70,8 @@ describe('several model servers', () => {
     await third.finished;
     expect(third.terminal).toMatchObject({ type: 'cancelled', reason: 'stopped' });
     expect([...a.requests, ...b.requests].some((r) => r.prompt === 'three')).toBe(false);
+    // Its stream_end says no engine had its work (and came without waiting for a verdict).
+    expect((await waitForLog(j.logFile, 'stream_end', { trace: await third.streamId })).fields).toMatchObject({ reason: 'stopped', cancel: 'confirmed', cancel_how: 'not_started' });
     for (const s of ['spread-1', 'spread-2']) await postJson(`${j.url}/v1/sessions/${s}/stop`, {});
     await Promise.all([first.finished, second.finished]);
     a.plan = b.plan = (prompt) => ({ tokens: [`${prompt}.`], tokenMs: 1 });

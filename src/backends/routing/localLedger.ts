@@ -206,7 +206,7 @@ export class LocalSlotLedger implements SlotLedger {
   }
 
   private waitedTooLong(request: SlotRequest): BackendError {
-    const seconds = Math.round(this.bounds.maxWaitMs / 100) / 10;
+    const seconds = Number((this.bounds.maxWaitMs / 1000).toFixed(2));
     return new BackendError(
       'upstream_busy',
       `waited ${seconds} s for a server of the model '${request.queue}' (JARVIS_UPSTREAM_QUEUE_TIMEOUT_MS=${this.bounds.maxWaitMs}): ${serversFull(request.candidates.length)} all along; try again shortly`,

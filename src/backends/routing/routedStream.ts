@@ -2,7 +2,7 @@ import type { SystemLog } from '../../log/systemLog.js';
 import type { UpstreamLink } from '../upstream/upstreamLink.js';
 import { BackendError, type BackendChunk, type BackendRequest } from '../types.js';
 import type { UpstreamCatalog } from './catalog.js';
-import type { AffinityMap, SlotCandidate, SlotGrant, SlotLedger, Upstream, UpstreamHealthBoard } from './types.js';
+import type { AffinityMap, SlotCandidate, SlotLedger, Upstream, UpstreamHealthBoard } from './types.js';
 
 /** What routing a stream reads: the servers and what is known about them. */
 export interface RouteDeps {
@@ -85,21 +85,20 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
     const found = candidates(deps, request, tried);
     if (found.length === 0) break;
     let announced = false;
-    let grant: SlotGrant;
+    const granted = deps.ledger.acquire(
+      { id: trace ?? `${Date.now()}-${Math.random()}`, owner: link?.owner ?? '', queue: request.model.replace(/:latest$/, ''), candidates: found, preferred },
+      signal,
+      (position) => {
+        if (!announced) log.info('upstream_queued', { trace, queue: request.model, position, key: link?.owner || undefined });
+        announced = true;
+        link?.queued?.(position);
+      },
+    );
+    let grant;
     try {
-      grant = await deps.ledger.acquire(
-        { id: trace ?? `${Date.now()}-${Math.random()}`, owner: link?.owner ?? '', queue: request.model.replace(/:latest$/, ''), candidates: found, preferred },
-        signal,
-        (position) => {
-          if (!announced) log.info('upstream_queued', { trace, queue: request.model, position, key: link?.owner || undefined });
-          announced = true;
-          link?.queued?.(position);
-        },
-      );
+      grant = await granted;
     } catch (err) {
-      // Stopped (or superseded, or its client gone) while it waited: no server has its work, so
-      // the Stop is confirmed at once instead of waiting out the cancel grace for a report that
-      // no backend would make (docs/operations.md "Stop at the engine").
+      // Stopped while it waited in the queue: no server ever had its work, nothing is left to stop.
       if (signal.aborted) link?.engineStopped?.({ verdict: 'confirmed', ms: 0, how: 'not_started' });
       throw err;
     }

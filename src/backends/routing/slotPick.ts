@@ -9,7 +9,7 @@ export function hasRoom(candidate: SlotCandidate, active: ActiveCount): boolean 
 }
 
 /**
- * Where a slot is given at once (docs/upstreams.md), or undefined when every
+ * Where a slot is given at once (docs/upstreams.md "Routing"), or undefined when every
  * candidate is full: the preferred server (conversation affinity) while it has room, else
  * the least busy for its weight, lowest (active + 1) / weight, ties by the candidates'
  * order. "+ 1" scores the server as it would be with this stream, so a weight-2 server

@@ -17,6 +17,10 @@ export interface DebugStream {
   tokens: number;
   upstream_open: boolean;
   first_token_ms: number | null;
+  /** Several model servers: the one answering it (absent while it waits in a queue, or with one server). */
+  upstream?: string;
+  /** Several model servers: it waits in a queue for one (docs/upstreams.md "Queues"). */
+  queued?: boolean;
   /** Cluster mode: the instance running the stream. */
   instance?: string;
 }
@@ -60,6 +64,8 @@ export function debugRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'conf
       tokens: s.tokens,
       upstream_open: s.upstreamOpen,
       first_token_ms: s.firstTokenMs === undefined ? null : Math.round(s.firstTokenMs),
+      ...(s.upstream ? { upstream: s.upstream } : {}),
+      ...(s.inQueue ? { queued: true } : {}),
       ...(ctx.clusterStreams ? { instance: ctx.config.instanceId } : {}),
     }));
     return { count: streams.length, streams, lingering };
