@@ -149,6 +149,35 @@ describe('the fair queue under a random schedule', () => {
   });
 });
 
+describe('servers dying while streams wait', () => {
+  it('the waiters keep their places and are never sent to a server known down; with every server down they end at once', async () => {
+    const auth = { authorization: `Bearer ${ALICE}` };
+    const open = (prompt: string) => chat(j.url, { session: prompt, model: 'q', prompt, headers: auth });
+    const [r1, r2] = [open('r1'), open('r2')];
+    await Promise.all([r1.firstToken(), r2.firstToken()]);
+    const onS1 = s1.requests.some((r) => r.prompt === 'r1') ? r1 : r2;
+    const [dying, living] = onS1 === r1 ? [s1, s2] : [s2, s1];
+    const waiters = ['w1', 'w2', 'w3'].map(open);
+    for (const [i, w] of waiters.entries()) await untilTrue(() => lastPosition(w) === i + 1, () => `w${i + 1} at ${lastPosition(w)}`);
+    const dyingPort = Number(new URL(dying.url).port);
+    await dying.stop();
+    await onS1.finished;
+    expect(onS1.terminal).toMatchObject({ type: 'error', code: 'upstream_error' });
+    // The dead server's slot is free, but it is down: nobody is given it.
+    await postJson(`${j.url}/v1/sessions/${onS1 === r1 ? 'r2' : 'r1'}/stop`, {}, auth);
+    await waiters[0]!.firstToken();
+    expect(living.requests.map((r) => r.prompt)).toContain('w1');
+    for (const w of waiters.slice(1)) expect(w.events.some((e) => e.type === 'status' && (e as { status: string }).status === 'routed')).toBe(false);
+    expect(waiters.slice(1).map(lastPosition)).toEqual([1, 2]);
+    // Now the other one dies too: the waiters have no server left and end with an error, not after the queue's timeout.
+    await living.stop();
+    for (const w of waiters) await w.finished;
+    expect(waiters[0]!.terminal).toMatchObject({ type: 'error', code: 'upstream_error' });
+    for (const w of waiters.slice(1)) expect(w.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable' });
+    await Promise.all([dying.start(dyingPort), living.start(Number(new URL(living.url).port))]);
+  });
+});
+
 describe('a queued stream: its wait bounded, superseded by the session’s next prompt', () => {
   let solo: FakeOllama;
   let k: TestJarvis;

@@ -86,7 +86,15 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
     if (found.length === 0) break;
     let announced = false;
     const granted = deps.ledger.acquire(
-      { id: trace ?? `${Date.now()}-${Math.random()}`, owner: link?.owner ?? '', queue: request.model.replace(/:latest$/, ''), candidates: found, preferred },
+      {
+        id: trace ?? `${Date.now()}-${Math.random()}`,
+        owner: link?.owner ?? '',
+        queue: request.model.replace(/:latest$/, ''),
+        candidates: found,
+        preferred,
+        // Read at each grant: a server that went down while this request waited is not given it.
+        usable: (upstream) => deps.board.get(upstream).state !== 'down',
+      },
       signal,
       (position) => {
         if (!announced) log.info('upstream_queued', { trace, queue: request.model, position, key: link?.owner || undefined });
