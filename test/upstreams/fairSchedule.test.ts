@@ -8,7 +8,7 @@ import { FairOrder, seeded, untilTrue } from './fairOrder.js';
 
 // The queue under a random schedule, over HTTP (docs/upstreams.md "Queues"): two servers of one
 // stream each, two API keys, a seeded schedule of arrivals, Stops of running streams (which free a
-// slot) and Stops of queued ones. After every step:
+// slot), Stops of queued ones and clients of queued ones going away. After every step:
 //   - the streams the fakes are answering are exactly those the fair rule granted (FairOrder, the
 //     rule as docs/upstreams.md states it), so the grants follow it;
 //   - every waiting stream's last `queued` status gives its place in that order (1 is next);
@@ -87,6 +87,7 @@ describe('the fair queue under a random schedule', () => {
     let n = 0;
     /** Steps after which the fair order was not the order of arrival (a bob request ahead of earlier alice ones). */
     let unlikeFifo = 0;
+    const removals = { stopped: 0, left: 0 };
 
     /** Waits until the fakes answer exactly the running streams, and each waiter shows its place. */
     const settled = async (step: string) => {
@@ -124,16 +125,25 @@ describe('the fair queue under a random schedule', () => {
         if (next) all.find((l) => l.prompt === next)!.state = 'running';
         await settled(`step ${step}: ${done.prompt} stopped, ${next ?? 'nobody'} granted`);
       } else {
-        // A waiter is stopped: it leaves the queue; no request is ever sent for it.
+        // A waiter is stopped, or its client goes away: it leaves the queue; no request is ever sent for it.
         const gone = waiting()[Math.floor(random() * waiting().length)]!;
-        await stop(gone);
+        const how = random() < 0.5 ? 'stopped' : 'left';
+        removals[how]++;
+        if (how === 'stopped') await stop(gone);
+        else {
+          const trace = await gone.call.streamId;
+          gone.call.abort();
+          // Its stream_end is written once it has left the queue.
+          expect((await waitForLog(j.logFile, 'stream_end', { trace })).fields).toMatchObject({ reason: 'client_closed', cancel: 'confirmed', cancel_how: 'not_started' });
+        }
         gone.state = 'stopped';
         gone.stoppedQueued = true;
         order.remove(gone.prompt);
-        await settled(`step ${step}: ${gone.prompt} stopped while queued`);
+        await settled(`step ${step}: ${gone.prompt} ${how} while queued`);
       }
     }
-    expect(all.filter((l) => l.stoppedQueued).length).toBeGreaterThan(0);
+    expect(removals.stopped).toBeGreaterThan(0);
+    expect(removals.left).toBeGreaterThan(0);
     expect(Math.max(...all.map((l) => lastPosition(l.call) ?? 0))).toBeGreaterThan(2);
     expect(unlikeFifo).toBeGreaterThan(0);
     // Everything left: the waiters first (so no stopped slot hands one on), then the running ones.
