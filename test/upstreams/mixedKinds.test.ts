@@ -20,14 +20,15 @@ beforeAll(async () => {
   o2 = await new FakeOllama().start();
   oa = await new FakeOpenAI().start();
   o1.models = ['shared:latest', 'only-o1:latest'];
-  o2.models = ['shared:latest'];
+  // o2 has a model it is not to be used for: its allow-list leaves it out.
+  o2.models = ['shared:latest', 'hidden:latest'];
   oa.models = ['vendor/big-model'];
   for (const f of [o1, o2, oa]) f.plan = (prompt) => ({ tokens: [`${prompt} `, 'ok'], tokenMs: 1 });
   j = await startTestJarvis(
     {
       ...EMBEDDED_TEST_ENV,
       JARVIS_MAX_TOKENS_DEFAULT: '16',
-      JARVIS_UPSTREAMS: `o1=ollama:${o1.url},o2=ollama:${o2.url},oa=openai:${oa.url}/v1,local=embedded:${TEST_MODELS_DIR}`,
+      JARVIS_UPSTREAMS: `o1=ollama:${o1.url},o2=ollama:${o2.url};models=shared,oa=openai:${oa.url}/v1,local=embedded:${TEST_MODELS_DIR}`,
     },
     { fake: false },
   );
@@ -67,7 +68,6 @@ describe('several kinds at once', () => {
     expect(only.text).toBe('to-o1 ok');
     expect(oa.requests.map((r) => r.prompt)).toEqual(['to-oa']);
     expect(o1.requests.map((r) => r.prompt)).toEqual(['to-o1']);
-    expect(o2.requests).toEqual([]);
     // The engine answered: its stream_end names it, and no fake saw the prompt.
     const trace = await embedded.streamId;
     expect((await waitForLog(j.logFile, 'stream_end', { trace })).fields.upstream).toBe('local');
@@ -75,10 +75,13 @@ describe('several kinds at once', () => {
     const routed = events(j.logFile, 'upstream_routed', { trace });
     expect(routed.map((l) => l.fields.upstream)).toEqual(['local']);
     // A model no server has: the stream's error names what they serve, as one server's would.
-    const missing = chat(j.url, { session: 'k-none', model: 'nobody-has-it', prompt: 'x' });
-    await missing.finished;
-    expect(missing.terminal).toMatchObject({ type: 'error', code: 'model_not_found' });
-    expect((missing.terminal as { message: string }).message).toContain('vendor/big-model');
+    for (const model of ['nobody-has-it', 'hidden']) {
+      const missing = chat(j.url, { session: `k-${model}`, model, prompt: 'x' });
+      await missing.finished;
+      expect(missing.terminal).toMatchObject({ type: 'error', code: 'model_not_found' });
+      expect((missing.terminal as { message: string }).message).toContain('vendor/big-model');
+    }
+    expect(o2.requests).toEqual([]);
   });
 
   it('spreads a model two servers share between them', async () => {
