@@ -45,6 +45,8 @@ async function ask(session: string, model: string, prompt: string): Promise<void
   await call.finished;
   expect(call.terminal, `${session}: ${prompt}`).toMatchObject({ type: 'done' });
   expect(call.text).toBe(`${prompt} ok`);
+  // The log is written asynchronously, in order: with the stream_end in, its routing lines are.
+  await waitForLog(j.logFile, 'stream_end', { trace: await call.streamId });
 }
 
 describe('least busy by weight', () => {
