@@ -16,8 +16,12 @@ export async function getHealth(api: Api, signal?: AbortSignal): Promise<HealthR
 }
 
 export async function getModels(api: Api, signal?: AbortSignal): Promise<string[]> {
-  const list = await getJson<ModelList>(api, '/v1/models', signal);
-  return list.data.map((m) => m.id);
+  return (await getModelList(api, signal)).map((m) => m.id);
+}
+
+/** The models with, when Jarvis has several model servers, the servers of each (`upstreams`). */
+export async function getModelList(api: Api, signal?: AbortSignal): Promise<ModelList['data']> {
+  return (await getJson<ModelList>(api, '/v1/models', signal)).data;
 }
 
 async function getJson<T>(api: Api, path: string, signal?: AbortSignal): Promise<T> {

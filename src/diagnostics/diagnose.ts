@@ -16,6 +16,8 @@ import { fetchActiveStreams, probeHealth } from './live/liveServer.js';
 import type { DiagnoseInput, LiveFacts, Report } from './report/report.js';
 import { sinceHint } from './report/sinceHint.js';
 import { uiSection } from './checks/uiChecks.js';
+import { upstreamSection } from './checks/upstreamChecks.js';
+import { UpstreamAnalyzer } from './logAnalysis/upstreamFacts.js';
 import { sleep } from '../shared/sleep.js';
 
 export interface DiagnoseOptions {
@@ -46,15 +48,19 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   let facts: LogFacts | undefined;
   let cluster: ClusterAnalyzer | undefined;
   let engine: EngineStopAnalyzer | undefined;
+  let upstreams: UpstreamAnalyzer | undefined;
   if (sources.length > 0) {
     const clusterAnalyzer = new ClusterAnalyzer({ sinceMs: options.sinceMs, session: options.session, sources: sources.length });
     const engineAnalyzer = new EngineStopAnalyzer(options.sinceMs);
+    const upstreamAnalyzer = new UpstreamAnalyzer({ sinceMs: options.sinceMs, session: options.session });
     cluster = clusterAnalyzer;
     engine = engineAnalyzer;
+    upstreams = upstreamAnalyzer;
     const observer = {
       observe: (...args: Parameters<ClusterAnalyzer['observe']>) => {
         clusterAnalyzer.observe(...args);
         engineAnalyzer.observe(...args);
+        upstreamAnalyzer.observe(...args);
       },
     };
     const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs, observer });
@@ -64,9 +70,10 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
     facts = analyzer.finish();
   }
   const live = options.url ? await probeServer(options, facts, sources) : undefined;
-  const input: DiagnoseInput = { file, facts, cluster: cluster?.finish(), engine: engine?.finish(), live, nowMs: Date.now() };
+  const input: DiagnoseInput = { file, facts, cluster: cluster?.finish(), engine: engine?.finish(), upstreams: upstreams?.finish(), live, nowMs: Date.now() };
   const clustered = clusterSection(input);
-  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), engineSection(input), ...(clustered ? [clustered] : [])];
+  const servers = upstreamSection(input);
+  const sections = [deadlockSection(input), delaySection(input), uiSection(input), logSection(input), engineSection(input), ...(clustered ? [clustered] : []), ...(servers ? [servers] : [])];
   const problems = sections.reduce((n, s) => n + s.checks.filter((c) => c.status === 'problem').length, 0);
   const hint = options.sinceMs === undefined ? sinceHint(sections, input.nowMs) : undefined;
   return {

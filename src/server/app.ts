@@ -22,6 +22,8 @@ import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
 import { debugRoutes } from './operations/debug.js';
 import { infoRoutes } from './operations/health.js';
+import { PromMetrics } from './operations/metrics.js';
+import { UpstreamView } from './operations/upstreamView.js';
 import { sessionRoutes } from './operations/sessions.js';
 import { streamRoutes } from './operations/streams.js';
 import { uiRoutes } from './operations/ui.js';
@@ -62,7 +64,10 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     app.addHook('onRequest', connections.shareByKey);
   }
 
-  infoRoutes(app, ctx);
+  // /health and /metrics show the model servers through one view (one background probe).
+  const upstreams = new UpstreamView(ctx);
+  if (ctx.metrics instanceof PromMetrics) ctx.metrics.watchUpstreams(upstreams);
+  infoRoutes(app, ctx, upstreams);
   openaiRoutes(app, ctx);
   responsesRoutes(app, ctx, { store: storedResponses(ctx) });
   storedResponsesRoutes(app, ctx);

@@ -164,7 +164,7 @@ export interface HealthResponse {
    * Every model server, in JARVIS_UPSTREAMS's order (docs/upstreams.md); with the single-upstream
    * variables, one entry named after its kind.
    */
-  upstreams?: UpstreamStatus[];
+  upstreams: UpstreamStatus[];
 }
 
 /** One model server as /health lists it (docs/upstreams.md "Health and failover"). */

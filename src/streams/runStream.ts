@@ -93,7 +93,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
             ? ['first_token', `no first token from ${source(backend, stream)} within ${deps.firstTokenTimeoutMs} ms`]
             : ['stall', `no token from ${source(backend, stream)} for ${limits?.stallTimeoutMs} ms (JARVIS_STALL_TIMEOUT_MS)`];
       log.warn('upstream_error', { trace, session: stream.sessionId, code: 'timeout', limit, waited_ms: Math.round(now - (first ? waitFrom : lastProgressAt)), tokens: stream.tokens, upstream: stream.upstream });
-      metrics.upstreamError('timeout');
+      metrics.upstreamError('timeout', stream);
       stream.fail('timeout', message);
     };
     watchdog();
@@ -173,7 +173,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
         stream.fail('cluster_unavailable', err.message, 503);
       } else if (err instanceof BackendError) {
         log.warn('upstream_error', { trace, session: stream.sessionId, code: err.code, error: err.message, detail: err.detail, upstream: stream.upstream, ...err.fields });
-        metrics.upstreamError(err.code);
+        metrics.upstreamError(err.code, stream);
         stream.fail(err.code, err.message, err.status, err.detail);
       } else {
         log.error('stream_internal_error', { trace, session: stream.sessionId, error: err instanceof Error ? err.stack ?? err.message : String(err) });

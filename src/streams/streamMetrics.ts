@@ -14,7 +14,8 @@ export interface StreamMetrics {
   firstToken(stream: ChatStream, ms: number): void;
   /** A stream Jarvis cut short, with the verdict on its engine (docs/operations.md "Stop at the engine"). */
   engineStop?(backend: string, stop: EngineStop): void;
-  upstreamError(code: string): void;
+  /** `stream`: the failing stream, whose upstream labels the count (docs/operations.md "Live state and metrics"). */
+  upstreamError(code: string, stream?: ChatStream): void;
   /** Cluster mode: this instance found a stream whose owner stopped renewing its lease, and recorded it lost. */
   streamLost(foundBy: LostFoundBy): void;
 }

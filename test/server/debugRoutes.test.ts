@@ -46,7 +46,7 @@ describe('/debug/streams and /metrics', () => {
     expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [], lingering: [] });
     const before = await metrics(j.url);
     expect(before.value('jarvis_active_streams')).toBe(0);
-    expect(before.value('jarvis_streams_started_total')).toBe(0);
+    expect(before.value('jarvis_streams_started_total{upstream="ollama"}')).toBe(0);
     expect(before.text).toContain('process_cpu_user_seconds_total');
     expect(before.text).toContain('nodejs_eventloop_lag_seconds');
 
@@ -60,7 +60,7 @@ describe('/debug/streams and /metrics', () => {
     expect(live.streams[0]!.first_token_ms).not.toBeNull();
     const during = await metrics(j.url);
     expect(during.value('jarvis_active_streams')).toBe(1);
-    expect(during.value('jarvis_streams_started_total')).toBe(1);
+    expect(during.value('jarvis_streams_started_total{upstream="ollama"}')).toBe(1);
 
     await postJson(`${j.url}/v1/sessions/dbg-1/stop`, '');
     await call.finished;
@@ -69,9 +69,9 @@ describe('/debug/streams and /metrics', () => {
     expect(await debugStreams(j.url)).toEqual({ count: 0, streams: [], lingering: [] });
     const after = await metrics(j.url);
     expect(after.value('jarvis_active_streams')).toBe(0);
-    expect(after.value('jarvis_streams_ended_total{reason="stopped"}')).toBe(1);
-    expect(after.value('jarvis_streams_ended_total{reason="done"}')).toBe(0);
-    expect(after.value('jarvis_time_to_first_token_seconds_count')).toBe(1);
+    expect(after.value('jarvis_streams_ended_total{reason="stopped",upstream="ollama"}')).toBe(1);
+    expect(after.value('jarvis_streams_ended_total{reason="done",upstream="ollama"}')).toBe(0);
+    expect(after.value('jarvis_time_to_first_token_seconds_count{upstream="ollama"}')).toBe(1);
     expect(after.value('jarvis_tokens_total')).toBe(call.events.filter((e) => e.type === 'token').length);
   });
 
@@ -87,10 +87,10 @@ describe('/debug/streams and /metrics', () => {
     const m = await metrics(j.url);
     expect(m.value('jarvis_supersede_wait_seconds_count{outcome="clean"}')).toBe(1);
     expect(m.value('jarvis_supersede_wait_seconds_count{outcome="timeout"}')).toBe(0);
-    expect(m.value('jarvis_streams_ended_total{reason="superseded"}')).toBe(1);
-    expect(m.value('jarvis_streams_ended_total{reason="done"}')).toBe(1);
-    expect(m.value('jarvis_streams_ended_total{reason="error"}')).toBe(1);
-    expect(m.text).toMatch(/^jarvis_upstream_errors_total\{code="[a-z_]+"\} 1$/m);
+    expect(m.value('jarvis_streams_ended_total{reason="superseded",upstream="ollama"}')).toBe(1);
+    expect(m.value('jarvis_streams_ended_total{reason="done",upstream="ollama"}')).toBe(1);
+    expect(m.value('jarvis_streams_ended_total{reason="error",upstream="ollama"}')).toBe(1);
+    expect(m.text).toMatch(/^jarvis_upstream_errors_total\{code="[a-z_]+",upstream="ollama"\} 1$/m);
   });
 
   it('keep each server\'s metrics apart (one registry per server)', async () => {
@@ -98,7 +98,7 @@ describe('/debug/streams and /metrics', () => {
     const two = await start();
     await chat(one.url, { session: 'iso-1', prompt: 'A' }).finished;
     await waitForLog(one.logFile, 'stream_end', { session: 'iso-1' });
-    expect((await metrics(one.url)).value('jarvis_streams_started_total')).toBe(1);
-    expect((await metrics(two.url)).value('jarvis_streams_started_total')).toBe(0);
+    expect((await metrics(one.url)).value('jarvis_streams_started_total{upstream="ollama"}')).toBe(1);
+    expect((await metrics(two.url)).value('jarvis_streams_started_total{upstream="ollama"}')).toBe(0);
   });
 });

@@ -86,7 +86,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
             {selected?.title ?? 'New chat'}
           </h1>
           <div className="header-actions">
-            <ModelPicker models={info.models} value={shownModel} defaultModel={info.health?.model ?? null} onChange={pickModel} onOpen={info.refreshModels} />
+            <ModelPicker models={info.models} servers={info.servers} value={shownModel} defaultModel={info.health?.model ?? null} onChange={pickModel} onOpen={info.refreshModels} />
             <button
               type="button"
               ref={settingsButton}
@@ -105,6 +105,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           open={settingsOpen}
           settings={settings}
           models={info.models}
+          servers={info.servers}
           defaultModel={info.health?.model ?? null}
           defaultMaxTokens={info.health?.max_tokens_default ?? null}
           onOpenModels={info.refreshModels}

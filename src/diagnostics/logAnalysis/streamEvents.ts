@@ -27,6 +27,11 @@ export const STREAM_EVENTS = new Set([
   'engine_stopped_late',
   'engine_watch_gave_up',
   'engine_stopped',
+  // Several model servers (upstreamFacts.ts).
+  'upstream_routed',
+  'upstream_failover',
+  'upstream_down',
+  'upstream_up',
 ]);
 
 /** The event name without parsing the whole line: `<time> <LEVEL> <event> …`. */

@@ -2,6 +2,7 @@ import type { Evidence } from '../logAnalysis/samples.js';
 import type { ClusterFacts } from '../logAnalysis/clusterAnalyzer.js';
 import type { LogFacts } from '../logAnalysis/logFacts.js';
 import type { EngineStopFacts } from '../logAnalysis/engineStops.js';
+import type { UpstreamFacts } from '../logAnalysis/upstreamFacts.js';
 import type { LogFileInfo } from '../logAnalysis/logReader.js';
 import type { HealthProbe } from '../live/liveServer.js';
 import type { ChatOutcome } from '../live/httpChat.js';
@@ -23,7 +24,7 @@ export interface Check {
 }
 
 export interface Section {
-  id: 'deadlock' | 'delays' | 'ui' | 'logs' | 'cluster' | 'engine';
+  id: 'deadlock' | 'delays' | 'ui' | 'logs' | 'cluster' | 'engine' | 'upstreams';
   title: string;
   checks: Check[];
 }
@@ -48,6 +49,8 @@ export interface DiagnoseInput {
   cluster?: ClusterFacts;
   /** What the log says about engines after a Stop. */
   engine?: EngineStopFacts | undefined;
+  /** What the log says about each model server, when its lines name them (several servers). */
+  upstreams?: UpstreamFacts | undefined;
   live: LiveFacts | undefined;
   nowMs: number;
 }

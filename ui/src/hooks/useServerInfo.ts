@@ -1,18 +1,21 @@
 // What the header needs from the server: which backend runs (for the demo banner),
-// whether Jarvis and its model server answer (the status banner), and which models
-// can be picked. Both are advisory: the chat works without them.
+// whether Jarvis and its model servers answer (the status banner), and which models
+// can be picked, with the servers of each when there are several. All advisory: the
+// chat works without them.
 // /health is read again every few seconds: in auto mode the server switches from
 // the demo to Ollama once Ollama answers, a model server can stop and come back,
 // and the banners and the model list follow.
 
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { HealthResponse } from '../../../src/shared/events.js';
-import { type Api, getHealth, getModels } from '../../../src/client/api.js';
+import type { HealthResponse, ModelList } from '../../../src/shared/events.js';
+import { type Api, getHealth, getModelList } from '../../../src/client/api.js';
 
 export interface ServerInfo {
   health: HealthResponse | null;
   /** null while loading; [] when the backend could not list any. */
   models: string[] | null;
+  /** Several model servers (docs/upstreams.md): the servers of each model; empty with one. */
+  servers: Readonly<Record<string, string[]>>;
   /** Set when /health failed: the server is down or unreachable. */
   unreachable: boolean;
   /** Reads the model list again (e.g. when the picker is opened: a model may have been pulled since). */
@@ -20,24 +23,25 @@ export interface ServerInfo {
 }
 
 export const HEALTH_POLL_MS = 5000;
+const NO_SERVERS: Readonly<Record<string, string[]>> = Object.freeze({});
 
 /** `generation` changes after a sign-in: what was refused without a key is asked for again. */
 export function useServerInfo(api: Api, generation = 0, pollMs = HEALTH_POLL_MS): ServerInfo {
-  const [info, setInfo] = useState<Omit<ServerInfo, 'refreshModels'>>({ health: null, models: null, unreachable: false });
+  const [info, setInfo] = useState<Omit<ServerInfo, 'refreshModels'>>({ health: null, models: null, servers: NO_SERVERS, unreachable: false });
   const readModels = useRef<() => void>(() => {});
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
-    // What the model list was read for: a change of backend, or the model server coming back, reads it again.
+    // What the model list was read for: a change of backend, or a model server going or coming back, reads it again.
     let readFor: string | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let reading = false;
     readModels.current = () => {
       if (reading || signal.aborted) return;
       reading = true;
-      getModels(api, signal)
+      getModelList(api, signal)
         .then(
-          (models) => setInfo((i) => (sameList(i.models, models) ? i : { ...i, models })),
+          (list) => setInfo((i) => (sameList(i, list) ? i : { ...i, models: list.map((m) => m.id), servers: serversOf(list) })),
           () => !signal.aborted && setInfo((i) => (i.models && i.models.length > 0 ? i : { ...i, models: [] })),
         )
         .finally(() => (reading = false));
@@ -46,7 +50,7 @@ export function useServerInfo(api: Api, generation = 0, pollMs = HEALTH_POLL_MS)
       try {
         const health = await getHealth(api, signal);
         setInfo((i) => ({ ...i, health, unreachable: false }));
-        const key = `${health.backend}:${health.upstream === 'unreachable' ? 'down' : 'up'}`;
+        const key = `${health.backend}:${health.upstream === 'unreachable' ? 'down' : 'up'}:${upOnes(health)}`;
         if (key !== readFor) {
           readFor = key;
           if (health.upstream !== 'unreachable') readModels.current();
@@ -67,6 +71,18 @@ export function useServerInfo(api: Api, generation = 0, pollMs = HEALTH_POLL_MS)
   return { ...info, refreshModels };
 }
 
-function sameList(a: string[] | null, b: string[]): boolean {
-  return !!a && a.length === b.length && a.every((m, i) => m === b[i]);
+/** The servers that answer, when there are several (an older server sends no `upstreams`). */
+function upOnes(health: HealthResponse): string {
+  const servers = health.upstreams ?? [];
+  return servers.length > 1 ? servers.filter((u) => u.state === 'up').map((u) => u.name).join(',') : '';
+}
+
+function serversOf(list: ModelList['data']): Readonly<Record<string, string[]>> {
+  const withServers = list.filter((m) => m.upstreams && m.upstreams.length > 0);
+  return withServers.length === 0 ? NO_SERVERS : Object.fromEntries(withServers.map((m) => [m.id, m.upstreams!]));
+}
+
+function sameList(i: Pick<ServerInfo, 'models' | 'servers'>, list: ModelList['data']): boolean {
+  const a = i.models;
+  return !!a && a.length === list.length && list.every((m, k) => m.id === a[k] && (m.upstreams ?? []).join() === (i.servers[m.id] ?? []).join());
 }

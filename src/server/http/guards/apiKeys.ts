@@ -10,7 +10,8 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
 /**
  * Requires `Authorization: Bearer <key>` (OpenAI's convention), or `x-api-key: <key>`
  * (Anthropic's: docs/anthropic.md), on every route but the
- * public ones, and records who called (`principalOf`). Keys are compared as SHA-256
+ * public ones, and records who called (`principalOf`; on a public route too, when
+ * the key it presents is valid). Keys are compared as SHA-256
  * digests with `timingSafeEqual`, against every configured key, so neither the
  * comparison nor the loop ends early on a partial match. Only the key's name is
  * ever logged.
@@ -19,8 +20,13 @@ export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
   const entries = keys.map((k) => ({ name: k.name, admin: k.admin, digest: digest(k.key) }));
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
     const access = request.routeOptions.config.access ?? 'key';
-    if (access === 'public') return;
     const presented = presentedKey(request);
+    if (access === 'public') {
+      // Never refused; a valid key still says who called (/health tells a keyed caller more).
+      const principal = presented ? lookup(entries, presented) : null;
+      if (principal) setPrincipal(request, principal);
+      return;
+    }
     if (presented === undefined) throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
     const principal = presented === null ? null : lookup(entries, presented);
     if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });

@@ -1,4 +1,5 @@
 import type { ModelDescription, ModelDetails, RunningModel } from '../../../backends/modelInfo.js';
+import type { Backend } from '../../../backends/types.js';
 import { ollamaName } from './modelNames.js';
 
 // ModelDescription in Ollama's shapes (api/types.go ListModelResponse,
@@ -61,4 +62,14 @@ export function showBody(m: ModelDescription) {
     capabilities: m.capabilities ?? ['completion'],
     modified_at: m.modifiedAt ?? EPOCH,
   };
+}
+
+/**
+ * With several model servers (docs/upstreams.md): the names of those that serve the model,
+ * as `upstreams` beside Ollama's own fields, as /v1/models has them. Ollama's clients read
+ * the fields they know and ignore the others (its Go client, ollama-js, ollama-python), so
+ * nothing of Ollama's own shape changes; with one server the body is exactly Ollama's.
+ */
+export function withServers<T extends object>(body: T, backend: Backend, model: string): T | (T & { upstreams: string[] }) {
+  return backend.servedBy ? { ...body, upstreams: backend.servedBy(model) } : body;
 }

@@ -11,7 +11,7 @@ import { sessionOf } from '../../streaming/session.js';
 import { ollamaErrorBody } from './errors.js';
 import { encodeContext } from './generateContext.js';
 import { ModelNames, ollamaName } from './modelNames.js';
-import { psEntry, showBody, tagsEntry } from './models.js';
+import { psEntry, showBody, tagsEntry, withServers } from './models.js';
 import { chatRequest, generateRequest, isPromptRequest } from './request.js';
 import {
   chatBodySchema,
@@ -109,9 +109,11 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         return { version: version ?? OLLAMA_API_VERSION };
       });
 
+      // With several model servers each entry names those that serve it (`upstreams`, docs/upstreams.md).
       api.get('/tags', async () => {
-        const models = await upstream(() => ctx.backend.listModels(AbortSignal.timeout(5000)));
-        return { models: models.map(tagsEntry) };
+        const backend = ctx.backend;
+        const models = await upstream(() => backend.listModels(AbortSignal.timeout(5000)));
+        return { models: models.map((m) => withServers(tagsEntry(m), backend, m.name)) };
       });
 
       api.get('/ps', async () => {
@@ -124,7 +126,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         if (!name) throw new HttpError('invalid_request', 'model is required');
         const backend = ctx.backend;
         const id = await names.upstreamId(backend, name);
-        return showBody(await upstream(() => backend.showModel(id, AbortSignal.timeout(5000))));
+        return withServers(showBody(await upstream(() => backend.showModel(id, AbortSignal.timeout(5000)))), backend, id);
       });
 
       api.post<{ Body: OllamaChatBody }>('/chat', { schema: { body: chatBodySchema }, config: { startsStream: true } }, async (request, reply) => {

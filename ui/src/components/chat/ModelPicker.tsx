@@ -1,8 +1,11 @@
 // Picks the model of the open conversation from GET /v1/models; '' means the server's default.
 // Opening it reads the list again: a model pulled a minute ago shows up without a reload.
+// With several model servers each model's tooltip names the servers that serve it.
 
-export function ModelPicker({ models, value, defaultModel, onChange, onOpen, id, label = 'Model' }: {
+export function ModelPicker({ models, servers, value, defaultModel, onChange, onOpen, id, label = 'Model' }: {
   models: string[] | null;
+  /** The servers of each model (several model servers); absent or empty with one. */
+  servers?: Readonly<Record<string, string[]>>;
   value: string;
   defaultModel: string | null;
   onChange(model: string): void;
@@ -19,7 +22,7 @@ export function ModelPicker({ models, value, defaultModel, onChange, onOpen, id,
       id={id}
       className="model-select"
       value={current}
-      title={current || defaultLabel}
+      title={current ? withServers(current, servers) : defaultLabel}
       onChange={(e) => onChange(e.target.value)}
       onFocus={onOpen}
       onPointerDown={onOpen}
@@ -28,10 +31,20 @@ export function ModelPicker({ models, value, defaultModel, onChange, onOpen, id,
     >
       <option value="">{defaultLabel}</option>
       {list.map((m) => (
-        <option key={m} value={m}>
+        <option key={m} value={m} title={servedBy(m, servers)} data-upstreams={servers?.[m]?.join(' ')}>
           {m}
         </option>
       ))}
     </select>
   );
+}
+
+function servedBy(model: string, servers: Readonly<Record<string, string[]>> | undefined): string | undefined {
+  const names = servers?.[model];
+  return names && names.length > 0 ? `Served by ${names.join(', ')}` : undefined;
+}
+
+function withServers(model: string, servers: Readonly<Record<string, string[]>> | undefined): string {
+  const names = servers?.[model];
+  return names && names.length > 0 ? `${model} · served by ${names.join(', ')}` : model;
 }

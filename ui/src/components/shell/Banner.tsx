@@ -1,8 +1,13 @@
 // Tells a newcomer why answers are canned (demo backend), everyone when nothing can
-// work right now (Jarvis or its model server down: cleared as soon as it is back),
+// work right now (Jarvis or its model server down: cleared as soon as it is back; with
+// several model servers, each one that is down, by name),
 // and the operator what the server warns about (e.g. running exposed without API keys).
 
+import type { UpstreamStatus } from '../../../../src/shared/events.js';
 import type { ServerInfo } from '../../hooks/useServerInfo.js';
+
+// How a sentence names each kind of model server (the server's registry says it for the single one: backend_label).
+const KIND_LABEL: Record<string, string> = { ollama: 'Ollama', openai: 'OpenAI-compatible server', embedded: 'embedded engine', demo: 'demo' };
 
 export function Banner({ info }: { info: ServerInfo }) {
   if (info.unreachable) {
@@ -13,9 +18,12 @@ export function Banner({ info }: { info: ServerInfo }) {
     );
   }
   const warnings = info.health?.warnings ?? [];
+  const servers = info.health?.upstreams ?? [];
   return (
     <>
-      {info.health?.upstream === 'unreachable' ? (
+      {servers.length > 1 ? (
+        <ServersDown servers={servers} />
+      ) : info.health?.upstream === 'unreachable' ? (
         <div className="banner banner-error" role="alert" data-testid="status-banner" data-status="model-server-down">
           <strong>The model server is not answering</strong> ({info.health.backend_label}). Answers fail until it is back; this
           banner goes when it is.
@@ -29,6 +37,30 @@ export function Banner({ info }: { info: ServerInfo }) {
       {info.health?.backend === 'demo' && <DemoBanner />}
     </>
   );
+}
+
+/** Several model servers (docs/upstreams.md): each one that is down, by name, and where the prompts go meanwhile. */
+function ServersDown({ servers }: { servers: UpstreamStatus[] }) {
+  const down = servers.filter((s) => s.state === 'down');
+  if (down.length === 0) return null;
+  const others = servers.some((s) => s.state === 'up');
+  return (
+    <div className="banner banner-error" role="alert" data-testid="status-banner" data-status="model-server-down">
+      {down.map((s) => (
+        <div key={s.name} data-upstream={s.name}>
+          <strong>
+            {s.name} ({KIND_LABEL[s.kind] ?? s.kind}
+            {s.target ? ` at ${s.target}` : ''}) is down
+          </strong>
+          {s.last_error ? `: ${sentence(s.last_error)}` : '.'} {others ? 'New prompts go to the other servers.' : 'Answers fail until a server is back; this banner goes when one is.'}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 function DemoBanner() {

@@ -13,10 +13,12 @@ export interface ConversationSettings {
   max_tokens: number | null;
 }
 
-export function SettingsDialog({ open, settings, models, defaultModel, defaultMaxTokens, onOpenModels, onSave, onClose, onExport }: {
+export function SettingsDialog({ open, settings, models, servers, defaultModel, defaultMaxTokens, onOpenModels, onSave, onClose, onExport }: {
   open: boolean;
   settings: ConversationSettings;
   models: string[] | null;
+  /** The servers of each model, with several model servers. */
+  servers?: Readonly<Record<string, string[]>>;
   defaultModel: string | null;
   /** The server's `max_tokens` for a conversation that sets none (GET /health; docs/limits.md). */
   defaultMaxTokens: number | null;
@@ -87,7 +89,7 @@ export function SettingsDialog({ open, settings, models, defaultModel, defaultMa
           onChange={(e) => setSystem(e.target.value)}
         />
         <label htmlFor={`${ids}-model`}>Model</label>
-        <ModelPicker id={`${ids}-model`} label="Model for this conversation" models={models} value={model} defaultModel={defaultModel} onChange={setModel} onOpen={onOpenModels} />
+        <ModelPicker id={`${ids}-model`} label="Model for this conversation" models={models} servers={servers} value={model} defaultModel={defaultModel} onChange={setModel} onOpen={onOpenModels} />
         <div className="settings-row">
           <div>
             <label htmlFor={`${ids}-temperature`}>Temperature</label>
