@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HealthResponse, ModelList } from '../../src/shared/events.js';
 import { EMBEDDED_TEST_ENV, TEST_MODEL, TEST_MODELS_DIR } from '../backends/kindFakes.js';
 import { chat } from '../helpers/chatClient.js';
 import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
@@ -38,22 +39,28 @@ afterAll(async () => {
   for (const f of [o1, o2, oa]) await f?.stop();
 });
 
-const ALL = ['shared:latest', 'only-o1:latest', 'vendor/big-model', TEST_MODEL];
-
 describe('several kinds at once', () => {
-  it('lists the union once per model: /v1/models, /v1/models/{id}, /api/tags', async () => {
-    const list = (await (await fetch(`${j.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
-    expect(list.data.map((m) => m.id).sort()).toEqual([...ALL].sort());
+  it('lists the union once per model with its servers: /v1/models, /v1/models/{id}, /api/tags, /health', async () => {
+    const servers: Record<string, string[]> = { 'shared:latest': ['o1', 'o2'], 'only-o1:latest': ['o1'], 'vendor/big-model': ['oa'], [TEST_MODEL]: ['local'] };
+    const list = (await (await fetch(`${j.url}/v1/models`)).json()) as ModelList;
+    expect(Object.fromEntries(list.data.map((m) => [m.id, m.upstreams]))).toEqual(servers);
     // A model id with a slash, as vLLM names them, and the GGUF's model.
     for (const id of ['vendor/big-model', TEST_MODEL, 'shared:latest']) {
       const one = await fetch(`${j.url}/v1/models/${id}`);
       expect(one.status, id).toBe(200);
-      expect(((await one.json()) as { id: string }).id).toBe(id);
+      expect(await one.json()).toMatchObject({ id, upstreams: servers[id] });
     }
     expect((await fetch(`${j.url}/v1/models/nobody-has-it`)).status).toBe(404);
-    const tags = (await (await fetch(`${j.url}/api/tags`)).json()) as { models: Array<{ name: string }> };
-    const names = tags.models.map((m) => m.name.replace(/:latest$/, '')).sort();
-    expect(names).toEqual(ALL.map((m) => m.replace(/:latest$/, '')).sort());
+    const tags = (await (await fetch(`${j.url}/api/tags`)).json()) as { models: Array<{ name: string; upstreams?: string[] }> };
+    const bare = (name: string) => name.replace(/:latest$/, '');
+    expect(Object.fromEntries(tags.models.map((m) => [bare(m.name), m.upstreams]))).toEqual(Object.fromEntries(Object.entries(servers).map(([id, u]) => [bare(id), u])));
+    const health = (await (await fetch(`${j.url}/health`)).json()) as HealthResponse;
+    expect(health.upstreams.map((u) => [u.name, u.kind, u.state])).toEqual([
+      ['o1', 'ollama', 'up'],
+      ['o2', 'ollama', 'up'],
+      ['oa', 'openai', 'up'],
+      ['local', 'embedded', 'up'],
+    ]);
   });
 
   it('routes each model to its server: the GGUF to the engine, a fake’s model to that fake', async () => {
