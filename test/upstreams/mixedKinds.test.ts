@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HealthResponse, ModelList } from '../../src/shared/events.js';
 import { EMBEDDED_TEST_ENV, TEST_MODEL, TEST_MODELS_DIR } from '../backends/kindFakes.js';
-import { chat } from '../helpers/chatClient.js';
+import { chat, postJson } from '../helpers/chatClient.js';
 import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { FakeOpenAI } from '../helpers/fakes/fakeOpenAI.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
@@ -20,10 +20,10 @@ beforeAll(async () => {
   o1 = await new FakeOllama().start();
   o2 = await new FakeOllama().start();
   oa = await new FakeOpenAI().start();
-  o1.models = ['shared:latest', 'only-o1:latest'];
+  o1.models = ['shared:latest', 'only-o1:latest', 'duo:latest'];
   // o2 has a model it is not to be used for: its allow-list leaves it out.
   o2.models = ['shared:latest', 'hidden:latest'];
-  oa.models = ['vendor/big-model'];
+  oa.models = ['vendor/big-model', 'duo'];
   for (const f of [o1, o2, oa]) f.plan = (prompt) => ({ tokens: [`${prompt} `, 'ok'], tokenMs: 1 });
   j = await startTestJarvis(
     {
@@ -41,7 +41,7 @@ afterAll(async () => {
 
 describe('several kinds at once', () => {
   it('lists the union once per model with its servers: /v1/models, /v1/models/{id}, /api/tags, /health', async () => {
-    const servers: Record<string, string[]> = { 'shared:latest': ['o1', 'o2'], 'only-o1:latest': ['o1'], 'vendor/big-model': ['oa'], [TEST_MODEL]: ['local'] };
+    const servers: Record<string, string[]> = { 'shared:latest': ['o1', 'o2'], 'only-o1:latest': ['o1'], 'duo:latest': ['o1', 'oa'], 'vendor/big-model': ['oa'], [TEST_MODEL]: ['local'] };
     const list = (await (await fetch(`${j.url}/v1/models`)).json()) as ModelList;
     expect(Object.fromEntries(list.data.map((m) => [m.id, m.upstreams]))).toEqual(servers);
     // A model id with a slash, as vLLM names them, and the GGUF's model.
@@ -89,6 +89,30 @@ describe('several kinds at once', () => {
       expect((missing.terminal as { message: string }).message).toContain('vendor/big-model');
     }
     expect(o2.requests).toEqual([]);
+  });
+
+  it('what a request asks for narrows the servers: n=2 only to the OpenAI-compatible one, whatever is idle', async () => {
+    // `duo` is o1's and oa's (each spelling it its own way); o1 is first, so it takes what both could serve.
+    const plain = chat(j.url, { session: 'k-duo-1', model: 'duo', prompt: 'duo-plain' });
+    await plain.finished;
+    expect(plain.terminal).toMatchObject({ type: 'done' });
+    expect(o1.requests.at(-1)).toMatchObject({ model: 'duo:latest', prompt: 'duo-plain' });
+    const two = await postJson(`${j.url}/v1/chat/completions`, { model: 'duo', n: 2, stream: false, messages: [{ role: 'user', content: 'duo-n2' }] });
+    expect(two.status).toBe(200);
+    expect(two.body.choices).toHaveLength(2);
+    expect(oa.requests.at(-1)).toMatchObject({ model: 'duo', prompt: 'duo-n2' });
+    expect(o1.requests.some((r) => r.prompt === 'duo-n2')).toBe(false);
+    // oa down: n=2 has no server now. The client is told that one, not to go and find a server that serves n.
+    const port = Number(new URL(oa.url).port);
+    await oa.stop();
+    // Its next request finds it gone (no other server has that model): the error says which server was tried.
+    const gone = chat(j.url, { session: 'k-gone', model: 'vendor/big-model', prompt: 'x' });
+    await gone.finished;
+    expect(gone.terminal).toMatchObject({ type: 'error', code: 'upstream_unavailable', message: expect.stringMatching(/\(tried oa\)$/) });
+    const none = await postJson(`${j.url}/v1/chat/completions`, { model: 'duo', n: 2, stream: false, messages: [{ role: 'user', content: 'duo-n2-down' }] });
+    expect(none.body.error).toMatchObject({ code: 'upstream_unavailable', message: expect.stringMatching(/^every model server that serves 'duo' with n=2 is down: oa \(/) });
+    expect(none.status).toBeGreaterThanOrEqual(500);
+    await oa.start(port);
   });
 
   it('spreads a model two servers share between them', async () => {
