@@ -117,6 +117,18 @@ describe('failover before the first token', () => {
     p.plan = quick;
   });
 
+  it('a server that no longer has the model: the next one answers, and x is not marked down', async () => {
+    await upAgain('x', forms.length);
+    const downs = events(j.logFile, 'upstream_down', { upstream: 'x' }).length;
+    // As Ollama answers for a model deleted since its list was read.
+    x.plan = (prompt) => ({ ...quick(prompt), fault: 'http_error', httpStatus: 404, errorMessage: "model 'm' not found" });
+    const trace = await answeredElsewhere('m', 'deleted', x, y);
+    await waitForLog(j.logFile, 'stream_end', { trace });
+    expect(events(j.logFile, 'upstream_failover', { trace }).map((l) => l.fields)).toEqual([expect.objectContaining({ from: 'x', code: 'model_not_found' })]);
+    expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(downs);
+    x.plan = quick;
+  });
+
   it('a 4xx is about the request: no other server is tried, x stays up, the client gets the 4xx', async () => {
     await upAgain('x', forms.length);
     const downs = events(j.logFile, 'upstream_down', { upstream: 'x' }).length;
