@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import type { CancelReason, ErrorCode, FinishReason, StatusEvent, TerminalEvent, ToolCall, Usage } from '../shared/events.js';
+import type { CancelReason, ErrorCode, StatusEvent, ToolCall } from '../shared/events.js';
 import type { EngineStop, UpstreamLink } from '../backends/upstream/upstreamLink.js';
 import type { UpstreamCloseOutcome } from '../backends/upstream/upstreamHttp.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
 import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
 import { StreamTiming } from './streamTiming.js';
+import { terminalEvent, type Outcome } from './terminalEvent.js';
 
-export type Outcome =
-  | { kind: 'done'; reason: FinishReason; usage: Usage }
-  | { kind: 'cancelled'; reason: CancelReason }
-  | { kind: 'error'; code: ErrorCode; message: string; status?: number; detail?: string };
+export type { Outcome } from './terminalEvent.js';
+
 
 /** waiting: for the stream it superseded · streaming: generating · closing: concluded, upstream being released · ended. */
 export type StreamState = 'waiting' | 'streaming' | 'closing' | 'ended';
@@ -274,7 +273,7 @@ export class ChatStream implements UpstreamLink {
     if (this.#state !== 'ended') this.#state = 'closing';
     // The upstream is told first (Stop → upstream closed is the figure that matters), then the reader.
     if (outcome.kind !== 'done') this.releaseUpstream(outcome);
-    this.writer.terminal(this.terminalEvent(outcome));
+    this.writer.terminal(terminalEvent(outcome, { stream_id: this.id, session_id: this.sessionId }, this.#firstTokenMs, this.startedMs));
     return true;
   }
 
@@ -388,33 +387,5 @@ export class ChatStream implements UpstreamLink {
   upstreamClosed(outcome: UpstreamCloseOutcome, ms: number): void {
     this.#upstreamOpen = false;
     this.#upstreamClose = { outcome, ms };
-  }
-
-  private terminalEvent(outcome: Outcome): TerminalEvent {
-    const ids = { stream_id: this.id, session_id: this.sessionId };
-    switch (outcome.kind) {
-      case 'done':
-        return {
-          type: 'done',
-          reason: outcome.reason,
-          usage: outcome.usage,
-          timings: {
-            ...(this.#firstTokenMs === undefined ? {} : { ttft_ms: Math.round(this.#firstTokenMs) }),
-            duration_ms: Math.round(performance.now() - this.startedMs),
-          },
-          ...ids,
-        };
-      case 'cancelled':
-        return { type: 'cancelled', reason: outcome.reason, ...ids };
-      case 'error':
-        return {
-          type: 'error',
-          code: outcome.code,
-          message: outcome.message,
-          ...(outcome.status === undefined ? {} : { status: outcome.status }),
-          ...(outcome.detail ? { detail: outcome.detail } : {}),
-          ...ids,
-        };
-    }
   }
 }
