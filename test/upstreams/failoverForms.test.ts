@@ -8,9 +8,9 @@ import { events, waitForLog } from '../helpers/log.js';
 
 // Failover before the first token, form by form (docs/upstreams.md "Health and failover"): x
 // and y serve `m` (x first, so an idle x takes each request); p and q, OpenAI-compatible, serve
-// `om`. Each failure of x hands the request to y with no error shown; x is used again once a
-// probe finds it up. A 4xx is about the request: no other server is tried. After the first token
-// never, whatever the kind.
+// `om` (p first). Each failure of x (p) hands the request to y (q) with no error shown; the failing
+// server is used again once a probe finds it up. A 4xx is about the request: no other server is
+// tried. After the first token never, whatever the kind.
 
 let x: FakeOllama;
 let y: FakeOllama;
@@ -60,78 +60,90 @@ async function answeredElsewhere(model: string, prompt: string, failing: FakeUps
   return call.streamId;
 }
 
-describe('failover before the first token', () => {
-  const forms: Array<{ form: string; code: string; stage: () => Promise<void> | void; unstage: () => Promise<void> | void }> = [];
-  let port = 0;
-  forms.push({
-    form: 'connection refused',
-    code: 'upstream_unavailable',
-    stage: async () => {
-      port = Number(new URL(x.url).port);
-      await x.stop();
-    },
-    unstage: async () => {
-      await x.start(port);
-    },
-  });
-  for (const status of [500, 502, 503]) {
-    forms.push({
-      form: `HTTP ${status}`,
-      code: 'upstream_error',
-      stage: () => void (x.plan = (prompt) => ({ ...quick(prompt), fault: 'http_error', httpStatus: status, errorMessage: 'model runner crashed' })),
-      unstage: () => void (x.plan = quick),
-    });
-  }
-  forms.push({
-    form: 'a reply cut before its first token',
-    code: 'upstream_error',
-    stage: () => void (x.plan = (prompt) => ({ ...quick(prompt), fault: 'fail_mid', faultAfter: 0 })),
-    unstage: () => void (x.plan = quick),
-  });
+/** A server of the test and the one a request it fails goes to instead. */
+interface Pair {
+  name: 'x' | 'p';
+  fake: () => FakeUpstream;
+  other: () => FakeUpstream;
+  model: string;
+}
+const X: Pair = { name: 'x', fake: () => x, other: () => y, model: 'm' };
+const P: Pair = { name: 'p', fake: () => p, other: () => q, model: 'om' };
+/** Times each has been marked down so far (each form marks its server down once). */
+const downs = { x: 0, p: 0 };
 
-  forms.forEach(({ form, code, stage, unstage }, i) => {
-    it(`${form}: the next server answers, x is marked down, then used again once it answers a probe`, async () => {
-      await upAgain('x', i);
+/** The failing server is up again (a probe after its back-off) and, idle and first, takes a request again. */
+async function usedAgain(pair: Pair, tag: string): Promise<void> {
+  await upAgain(pair.name, downs[pair.name]);
+  const back = chat(j.url, { session: `back-${tag}`, model: pair.model, prompt: `back-${tag}` });
+  await back.finished;
+  expect(back.terminal).toMatchObject({ type: 'done' });
+  expect(prompts(pair.fake())).toContain(`back-${tag}`);
+}
+
+describe('failover before the first token', () => {
+  let port = 0;
+  const failWith = (extra: Partial<FakePlan>) => (prompt: string) => ({ ...quick(prompt), ...extra });
+  // The forms alternate between an Ollama pair and an OpenAI-compatible pair, so that each server has
+  // had its back-off (1 s) by the time its next form needs it up.
+  const forms: Array<{ form: string; pair: Pair; code: string; stage: () => Promise<void> | void; unstage: () => Promise<void> | void }> = [
+    {
+      form: 'connection refused',
+      pair: X,
+      code: 'upstream_unavailable',
+      stage: async () => {
+        port = Number(new URL(x.url).port);
+        await x.stop();
+      },
+      unstage: () => x.start(port).then(() => {}),
+    },
+    ...[500, 502, 503].map((status, i) => {
+      const pair = i % 2 === 0 ? P : X;
+      return {
+        form: `HTTP ${status} (${pair.name === 'x' ? 'Ollama' : 'OpenAI-compatible'})`,
+        pair,
+        code: 'upstream_error',
+        stage: () => void (pair.fake().plan = failWith({ fault: 'http_error', httpStatus: status, errorMessage: 'model runner crashed' })),
+        unstage: () => void (pair.fake().plan = quick),
+      };
+    }),
+    ...[X, P].map((pair) => ({
+      form: `a reply cut before its first token (${pair.name === 'x' ? 'Ollama' : 'OpenAI-compatible'})`,
+      pair,
+      code: 'upstream_error',
+      stage: () => void (pair.fake().plan = failWith({ fault: 'fail_mid', faultAfter: 0 })),
+      unstage: () => void (pair.fake().plan = quick),
+    })),
+  ];
+
+  forms.forEach(({ form, pair, code, stage, unstage }, i) => {
+    it(`${form}: the next server answers; the failing one is marked down, and used again once a probe finds it up`, async () => {
+      if (downs[pair.name] > 0) await usedAgain(pair, String(i));
       await stage();
       const prompt = `form${i}`;
-      const trace = await answeredElsewhere('m', prompt, x, y);
+      const trace = await answeredElsewhere(pair.model, prompt, pair.fake(), pair.other());
       // The log is written in order, asynchronously: once the stream_end is in, the rest is.
-      expect((await waitForLog(j.logFile, 'stream_end', { trace })).fields).toMatchObject({ reason: 'done', upstream: 'y' });
-      expect(events(j.logFile, 'upstream_failover', { trace }).map((l) => l.fields)).toEqual([expect.objectContaining({ from: 'x', code, attempt: '1' })]);
-      expect(events(j.logFile, 'upstream_routed', { trace }).map((l) => l.fields.upstream)).toEqual(['x', 'y']);
-      expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(i + 1);
+      const otherName = pair.name === 'x' ? 'y' : 'q';
+      expect((await waitForLog(j.logFile, 'stream_end', { trace })).fields).toMatchObject({ reason: 'done', upstream: otherName });
+      expect(events(j.logFile, 'upstream_failover', { trace }).map((l) => l.fields)).toEqual([expect.objectContaining({ from: pair.name, code, attempt: '1' })]);
+      expect(events(j.logFile, 'upstream_routed', { trace }).map((l) => l.fields.upstream)).toEqual([pair.name, otherName]);
+      expect(events(j.logFile, 'upstream_down', { upstream: pair.name }).length).toBe(++downs[pair.name]);
       await unstage();
-      await upAgain('x', i + 1);
-      const back = chat(j.url, { session: `back-${i}`, model: 'm', prompt: `back${i}` });
-      await back.finished;
-      expect(back.terminal).toMatchObject({ type: 'done' });
-      expect(prompts(x)).toContain(`back${i}`);
     });
-  });
-
-  it('an OpenAI-compatible server’s 503 hands the request to the next one too', async () => {
-    p.plan = (prompt) => ({ ...quick(prompt), fault: 'http_error', httpStatus: 503, errorMessage: 'server overloaded' });
-    const trace = await answeredElsewhere('om', 'o503', p, q);
-    await waitForLog(j.logFile, 'stream_end', { trace });
-    expect(events(j.logFile, 'upstream_failover', { trace }).map((l) => l.fields)).toEqual([expect.objectContaining({ from: 'p', code: 'upstream_error' })]);
-    p.plan = quick;
   });
 
   it('a server that no longer has the model: the next one answers, and x is not marked down', async () => {
-    await upAgain('x', forms.length);
-    const downs = events(j.logFile, 'upstream_down', { upstream: 'x' }).length;
+    await usedAgain(X, 'deleted');
     // As Ollama answers for a model deleted since its list was read.
     x.plan = (prompt) => ({ ...quick(prompt), fault: 'http_error', httpStatus: 404, errorMessage: "model 'm' not found" });
     const trace = await answeredElsewhere('m', 'deleted', x, y);
     await waitForLog(j.logFile, 'stream_end', { trace });
     expect(events(j.logFile, 'upstream_failover', { trace }).map((l) => l.fields)).toEqual([expect.objectContaining({ from: 'x', code: 'model_not_found' })]);
-    expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(downs);
+    expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(downs.x);
     x.plan = quick;
   });
 
   it('a 4xx is about the request: no other server is tried, x stays up, the client gets the 4xx', async () => {
-    await upAgain('x', forms.length);
-    const downs = events(j.logFile, 'upstream_down', { upstream: 'x' }).length;
     x.plan = (prompt) => ({ ...quick(prompt), fault: 'http_error', httpStatus: 400, errorMessage: 'the prompt is longer than the context (8192 tokens)' });
     const call = chat(j.url, { session: 's-4xx', model: 'm', prompt: 'too-long' });
     await call.finished;
@@ -142,14 +154,14 @@ describe('failover before the first token', () => {
     await waitForLog(j.logFile, 'stream_end', { trace });
     expect(events(j.logFile, 'upstream_error', { trace }).map((l) => l.fields.upstream)).toEqual(['x']);
     expect(events(j.logFile, 'upstream_failover', { trace })).toEqual([]);
-    expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(downs);
+    expect(events(j.logFile, 'upstream_down', { upstream: 'x' }).length).toBe(downs.x);
     x.plan = quick;
   });
 });
 
 describe('never after the first token', () => {
   it('an OpenAI-compatible server killed mid-answer: the answer ends with an error naming it, nothing of q in it', async () => {
-    await upAgain('p', 1); // down since its 503 above
+    await usedAgain(P, 'mid'); // down since its last form above
     p.plan = (prompt) => ({ tokens: Array.from({ length: 1000 }, (_, i) => `P${prompt}${i} `), tokenMs: 5 });
     q.plan = (prompt) => ({ tokens: [`Q${prompt} `], tokenMs: 1 });
     const running = chat(j.url, { session: 'mid', model: 'om', prompt: 'm' });
