@@ -10,15 +10,18 @@ import type { Target } from './lib/client.js';
 import { burst, type BurstRow } from './sections/burst.js';
 import { cluster } from './sections/cluster.js';
 import { engine, type EngineResult } from './sections/engine.js';
+import { engineTables } from './sections/engineReport.js';
 import { loadNodeLlamaCpp, startDirect } from './lib/directEngine.js';
 import { reattach, storeCost } from './sections/resume.js';
+import { routingReport } from './sections/routing/report.js';
+import { routing, type RoutingCounts } from './sections/routing/section.js';
 import { scale, type ScaleRow, type ScaleSubject } from './sections/scale.js';
 import { stop, type StopRow } from './sections/stop.js';
 import { supersede } from './sections/supersede.js';
 import { throughput, type ThroughputRow } from './sections/throughput.js';
 import { ttft, type TtftRow } from './sections/ttft.js';
 
-// `npm run bench` (a few minutes) / `npm run bench -- --quick` (about 25 s, CI's smoke run):
+// `npm run bench` (a few minutes) / `npm run bench -- --quick` (under a minute, CI's smoke run):
 // Jarvis measured side by side with direct access to the same upstream and with
 // Portkey's open-source gateway, all in the same run. Every figure is taken in
 // several rounds and shown as its median (min–max over the rounds).
@@ -39,6 +42,10 @@ if (values.scale) {
   if (!(subject in N.scale)) throw new Error(`--scale: one of ${Object.keys(N.scale).join(', ')}`);
   N.scale = { demo: [], upstream: [], portkey: [], [subject]: levels ? levels.split('+').map(Number) : N.scale[subject] };
 }
+// The routing section (docs/benchmark.md "Routing"): quick runs keep one small point of each part, and leave the embedded engine's out.
+const ROUTING: RoutingCounts = quick
+  ? { ttftRounds: 1, ttftPerRound: 10, failoverRounds: 1, probeKills: false, queue: { rounds: 1, perServer: 1, heavy: 8, light: 2, tokens: 20, tokenMs: 10 }, affinity: undefined }
+  : { ttftRounds: 5, ttftPerRound: 40, failoverRounds: 5, probeKills: true, queue: { rounds: 5, perServer: 2, heavy: 48, light: 6, tokens: 20, tokenMs: 10 }, affinity: { rounds: 5, turns: 12, wordsPerTurn: 93 } };
 const slowPrompt = `n=600 ms=${N.slowMs}`;
 // The demo's reply is about 70 tokens: at one every 2 s (full run) it outlives the opening too.
 const demoTokenMs = String(quick ? N.slowMs : N.slowMs * 2);
@@ -312,53 +319,17 @@ async function engineSection(): Promise<void> {
     console.error(`(engine, stopped: ${((performance.now() - stopping) / 1000).toFixed(1)} s)`);
   }
   results.engine = r;
-  const opt = (s: Spread | undefined, digits: number) => (s ? fmtSpread(s, digits) : baselineCell);
-  say(
-    `Answers of ${sampling.maxTokens} tokens (temperature ${sampling.temperature}, seed ${sampling.seed}, chat wrapper ${r.wrapper}), ${N.engine.rounds} round${N.engine.rounds === 1 ? '' : 's'} of ${N.engine.perRound} per path, the paths interleaved answer by answer; Jarvis in its own process (JARVIS_EMBEDDED_THREADS=1, JARVIS_EMBEDDED_PARALLEL=2).\n`,
-  );
-  say(
-    table(
-      ['path', 'tokens/s', '× direct', 'CPU ms per 1,000 tokens', '× direct', 'TTFT p50 ms', 'TTFT p99 ms', 'added p50 ms', 'added p99 ms', "Jarvis's own p50 ms", 'same text as direct'],
-      r.paths.map((p) => [
-        p.path,
-        fmtSpread(p.tokensPerSecond, 0),
-        opt(p.ratio, 3),
-        fmtSpread(p.cpuMsPer1k, 0),
-        opt(p.cpuRatio, 2),
-        fmtSpread(p.ttftP50Ms, 2),
-        fmtSpread(p.ttftP99Ms, 2),
-        opt(p.addedP50Ms, 2),
-        opt(p.addedP99Ms, 2),
-        p.ownP50Ms ? fmtSpread(p.ownP50Ms, 2) : '',
-        p.sameText ? 'yes' : '**no**',
-      ]),
-    ),
-  );
-  const s = r.stop;
-  const verdicts = Object.entries(s.verdicts).map(([v, n]) => `${v} ${n}`).join(', ') || 'none reported';
-  say('');
-  say(
-    table(
-      ['Stop mid-answer', 'stops', 'tokens streamed at Stop, p50', 'Stop sent → answered with the verdict, p50 / p99 ms', "abort → engine idle, Jarvis's own (whole ms), p50 / p99", 'verdicts'],
-      [['Jarvis NDJSON, stop endpoint', s.stops, fmt(s.tokensAtStopP50, 0), `${fmtSpread(s.answerP50Ms, 2)} / ${fmtSpread(s.answerP99Ms, 2)}`, s.engineSource === 'none' ? 'not reported' : `${fmtSpread(s.engineP50Ms, 2)} / ${fmtSpread(s.engineP99Ms, 2)}`, verdicts]],
-    ),
-  );
-  const h = r.health;
-  const m = r.memory;
-  say('');
-  say(
-    table(
-      ['figure', 'this run'],
-      [
-        [`/health while two embedded streams generate (${h.probes} probes, ${h.answers} answers, ${h.tokens} tokens)`, `p50 ${fmt(h.p50Ms, 2)}, p99 ${fmt(h.p99Ms, 2)}, max ${fmt(h.maxMs, 2)} ms (idle before: p50 ${fmt(h.idleP50Ms, 2)}, p99 ${fmt(h.idleP99Ms, 2)} ms)`],
-        ['Jarvis RSS: idle / model loaded / after the section', `${fmt(m.idleMB)} / ${fmt(m.loadedMB)} / ${fmt(m.afterMB)} MB (loaded − idle: ${fmt(m.loadedMB - m.idleMB)} MB)${m.psSize ? `; /api/ps size ${fmt(m.psSize / 2 ** 20, 2)} MB` : ''}`],
-      ],
-    ),
-  );
-  say(
-    `\n(Tokens/s: completion tokens as each side counted them, over request → last byte, the median answer of each round. CPU: the generating process's CPU time (all its threads, llama.cpp's included; /proc, 10 ms ticks) per 1,000 tokens, summed over each round's answers. Added: per round, a path's TTFT less direct's. Stop sent → answered: the stop request's round trip; its answer waits for the stream's end, which comes once the engine's sequence is free, so this is Stop → engine idle as a client sees it. Abort → engine idle: Jarvis's own figure (${s.engineSource}). Memory: live RSS after a full GC.)`,
-  );
-  check('/health p99 while two embedded streams generate', '< 50 ms', fmt(h.p99Ms, 2), quick ? undefined : h.p99Ms < 50);
+  say(engineTables(r, N.engine, sampling));
+  check('/health p99 while two embedded streams generate', '< 50 ms', fmt(r.health.p99Ms, 2), quick ? undefined : r.health.p99Ms < 50);
+}
+
+/** Several model servers behind one Jarvis (docs/upstreams.md): what routing adds, failover, the fair queue, affinity on the engine. */
+async function routingSection(): Promise<void> {
+  const engineModel = ROUTING.affinity && (await loadNodeLlamaCpp()) ? ENGINE_MODEL : undefined;
+  const r = (results.routing = await routing(ROUTING, engineModel));
+  say(routingReport(r));
+  check('routing: queue grants in start-time fair order', 'all', `${r.queue.fairGrants} of ${r.queue.grants}`, r.queue.fairGrants === r.queue.grants);
+  check('routing: most streams on one server at once', `≤ max_parallel (${r.queueCounts.perServer})`, String(r.queue.maxAtOnce), r.queue.maxAtOnce <= r.queueCounts.perServer);
 }
 
 /** `tsc` only when a source file is newer than the build (a fresh clone's `npm ci` has just built it). */
@@ -402,6 +373,7 @@ async function main(): Promise<void> {
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
     if (wanted('engine')) await timed('engine', engineSection);
+    if (wanted('routing')) await timed('routing', routingSection);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));
     if (wanted('burst')) await timed('burst', () => burstSection(setup));
   } finally {

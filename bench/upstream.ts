@@ -40,9 +40,11 @@ function describe(r: UpstreamRecord) {
 
 async function main(): Promise<void> {
   const fakes: Record<string, FakeUpstream> = { ollama: new FakeOllama(), openai: new FakeOpenAI() };
-  for (const fake of Object.values(fakes)) {
+  // BENCH_OLLAMA_PORT: a server killed and started again where it was (the routing section's failover).
+  const ports: Record<string, number | undefined> = { ollama: Number(process.env.BENCH_OLLAMA_PORT) || undefined };
+  for (const [kind, fake] of Object.entries(fakes)) {
     fake.plan = benchPlan;
-    await fake.start();
+    await fake.start(ports[kind]);
   }
   const control = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');

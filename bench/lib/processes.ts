@@ -17,6 +17,8 @@ export interface Child {
   /** Asks the process for a probe (it must have been started with probe.mjs and --expose-gc). */
   probe(timeoutMs?: number): Promise<Probe>;
   stop(): Promise<void>;
+  /** Kills it with `signal` (no grace: SIGKILL is a crash), resolved once it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
 }
 
 /** Node flags that load the probe into a measured process. */
@@ -87,6 +89,13 @@ export function startChild(args: string[], env: Record<string, string> = {}, rea
           proc.once('exit', () => done());
           proc.kill('SIGTERM');
           setTimeout(() => proc.kill('SIGKILL'), 4000).unref();
+        }),
+      kill: (signal) =>
+        new Promise((done) => {
+          stopping = true;
+          if (proc.exitCode !== null || proc.signalCode !== null) return done();
+          proc.once('exit', () => done());
+          proc.kill(signal);
         }),
     });
   });

@@ -26,6 +26,7 @@ export const LOG_EVENTS: readonly string[] = [
   'engine_dequeued',
   'engine_model_loaded',
   'engine_model_unloaded',
+  'engine_prompt',
   'engine_queued',
   'engine_still_generating',
   'engine_stopped_late',

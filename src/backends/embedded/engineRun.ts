@@ -26,6 +26,8 @@ export abstract class EngineRun<R> {
   private ended = false;
   private promptTokens = 0;
   private completionTokens = 0;
+  /** Of the prompt's tokens, those the engine evaluated; the others came from the sequence's KV cache. */
+  private evaluatedTokens = 0;
   /** Token chunks handed out so far. */
   private yieldedTokens = 0;
   private settledRun: Promise<void> | undefined;
@@ -43,6 +45,15 @@ export abstract class EngineRun<R> {
 
   get settled(): Promise<void> {
     return this.settledRun ?? Promise.resolve();
+  }
+
+  /**
+   * The prompt once the run has ended: its tokens, and how many of them the engine evaluated.
+   * The rest were already in the sequence's KV cache, left there by the sequence's last
+   * request (docs/upstreams.md "Affinity": what keeping a conversation on its server saves).
+   */
+  get prompt(): { tokens: number; evaluated: number } | undefined {
+    return this.ended ? { tokens: this.promptTokens, evaluated: this.evaluatedTokens } : undefined;
   }
 
   /** Asks the engine to stop after its current token; `settled` says when it has. */
@@ -68,6 +79,9 @@ export abstract class EngineRun<R> {
         dispose();
         this.ended = true;
         this.promptTokens = Math.max(0, lease.sequence.contextTokens.length - this.completionTokens);
+        // The meter counts the prompt's last token, evaluated for the first token's logits, as output.
+        const used = lease.sequence.tokenMeter.diff(meter);
+        this.evaluatedTokens = Math.min(this.promptTokens, used.usedInputTokens + (used.usedOutputTokens > 0 ? 1 : 0));
         this.wake?.();
       });
   }

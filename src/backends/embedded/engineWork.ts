@@ -6,6 +6,8 @@ import type { Lease } from './pool/modelPool.js';
 export interface RunningGeneration {
   readonly finished: boolean;
   readonly settled: Promise<void>;
+  /** Once it has ended: the prompt's tokens and how many the engine evaluated (the rest came from the KV cache). */
+  readonly prompt?: { tokens: number; evaluated: number } | undefined;
   abort(reason?: unknown): void;
 }
 
@@ -61,6 +63,8 @@ export class EngineWork {
       if (stopped) {
         lease.release();
         this.runs.delete(run);
+        const prompt = generation.prompt;
+        if (prompt) this.log.info('engine_prompt', { trace: run.streamId, where: run.where, prompt_tokens: prompt.tokens, evaluated: prompt.evaluated, cached: prompt.tokens - prompt.evaluated });
         link?.upstreamClosed?.(cancelled ? 'upstream_closed' : 'complete', cancelled ? ms : 0);
         if (cancelled) {
           link?.engineStopped?.({ verdict: 'confirmed', ms, how: 'sequence_free' });
