@@ -54,7 +54,7 @@ export class LocalSlotLedger implements SlotLedger {
       // Candidates are fixed for the wait: with none, no slot could ever come.
       return Promise.reject(new BackendError('upstream_unavailable', `no healthy server serves the model '${request.queue}' now`, { fields: { queue: request.queue } }));
     }
-    const now = pickSlot(request.candidates, request.preferred, this.count);
+    const now = pickSlot(request.candidates, request.preferred, this.count, request.usable);
     if (now) return Promise.resolve(this.hold(now.name, 0));
 
     let queue = this.queues.get(request.queue);
@@ -155,7 +155,7 @@ export class LocalSlotLedger implements SlotLedger {
       for (const [name, queue] of this.queues) {
         // This queue's first waiter in fair order that can be granted; it stands for the queue.
         for (const waiter of queue.waiters()) {
-          const slot = pickSlot(waiter.item.request.candidates, waiter.item.request.preferred, this.count);
+          const slot = pickSlot(waiter.item.request.candidates, waiter.item.request.preferred, this.count, waiter.item.request.usable);
           if (!slot) continue;
           if (!next || waiter.arrival < next.arrival) next = { name, queue, key: waiter.id, arrival: waiter.arrival, upstream: slot.name };
           break;

@@ -32,10 +32,14 @@ export class RoutedBackend implements Backend {
     return routedStream(this.deps, request, signal, link);
   }
 
-  /** What the servers of `model` serve together: a request asking for more is refused before it starts. */
+  /**
+   * What the servers of `model` serve together: a request asking for more is refused before it
+   * starts. Down ones count too: a request only they could serve waits for them like any other
+   * (and is told they are down), not told to find a server that serves it.
+   */
   featuresFor(model: string): BackendFeatures | undefined {
     const features: BackendFeatures = {};
-    for (const upstream of this.serving(model)) {
+    for (const upstream of this.deps.catalog.serving(model).map((spec) => this.byName.get(spec.name)!)) {
       if (upstream.backend.features?.logprobs) features.logprobs = true;
       if (upstream.backend.features?.choices) features.choices = true;
     }

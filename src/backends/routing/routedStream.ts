@@ -34,28 +34,45 @@ function sessionKey(link: UpstreamLink | undefined): string | undefined {
   return link?.sessionId ? `${link.owner ?? ''}\u0000${link.sessionId}` : undefined;
 }
 
+/** Whether the server serves what the request asks for besides its model (`logprobs`, `n`). */
+function servesAsked(deps: RouteDeps, name: string, request: BackendRequest): boolean {
+  const features = deps.upstreams.get(name)!.backend.features;
+  if (request.logprobs && !features?.logprobs) return false;
+  return !(request.n !== undefined && request.n > 1 && !features?.choices);
+}
+
 /** The servers this request may go to now: they serve its model and what it asks for, are not down, and were not tried. */
 function candidates(deps: RouteDeps, request: BackendRequest, tried: ReadonlySet<string>): SlotCandidate[] {
   const found: SlotCandidate[] = [];
   for (const spec of deps.catalog.serving(request.model)) {
-    if (tried.has(spec.name) || deps.board.get(spec.name).state === 'down') continue;
-    const features = deps.upstreams.get(spec.name)!.backend.features;
-    if (request.logprobs && !features?.logprobs) continue;
-    if (request.n !== undefined && request.n > 1 && !features?.choices) continue;
+    if (tried.has(spec.name) || deps.board.get(spec.name).state === 'down' || !servesAsked(deps, spec.name, request)) continue;
     found.push({ name: spec.name, maxParallel: spec.maxParallel, weight: spec.weight });
   }
   return found;
 }
 
-/** Why no server can take the request: none serves the model, or every one that does is down. */
-function noServer(deps: RouteDeps, model: string): BackendError {
+/** Why no server can take the request: none serves the model, or every one that serves it (and what it asks for) is down. */
+function noServer(deps: RouteDeps, request: BackendRequest): BackendError {
+  const model = request.model;
   const serving = deps.catalog.serving(model);
   if (serving.length === 0) {
     const models = deps.catalog.union().map((m) => m.id);
     return new BackendError('model_not_found', `no model server serves the model '${model}'${models.length > 0 ? `; they serve ${models.slice(0, 10).join(', ')}${models.length > 10 ? '…' : ''}` : ''}`);
   }
-  const down = serving.map((spec) => `${spec.name} (${deps.board.get(spec.name).lastError ?? 'not answering'})`);
-  return new BackendError('upstream_unavailable', `every model server that serves '${model}' is down: ${down.join('; ')}. Retry when one is back.`);
+  // Those that serve the model but not what the request asks for are up, and not the point.
+  const able = serving.filter((spec) => servesAsked(deps, spec.name, request));
+  const which = able.length < serving.length ? `serves '${model}' with ${request.logprobs ? 'logprobs' : `n=${request.n}`}` : `serves '${model}'`;
+  const down = (able.length > 0 ? able : serving).map((spec) => `${spec.name} (${deps.board.get(spec.name).lastError ?? 'not answering'})`);
+  return new BackendError('upstream_unavailable', `every model server that ${which} is down: ${down.join('; ')}. Retry when one is back.`);
+}
+
+/**
+ * The error a client is shown names the server it came from: with two Ollamas, "Ollama stopped
+ * answering" alone does not say which one to look at (docs/upstreams.md "Health and failover").
+ */
+function naming(err: unknown, name: string): unknown {
+  if (!(err instanceof BackendError)) return err;
+  return new BackendError(err.code, `${err.message} (model server ${name})`, { detail: err.detail, fields: err.fields, status: err.status });
 }
 
 /**
@@ -77,7 +94,15 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
     if (found.length === 0) break;
     let announced = false;
     const granted = deps.ledger.acquire(
-      { id: trace ?? `${Date.now()}-${Math.random()}`, owner: link?.owner ?? '', queue: request.model.replace(/:latest$/, ''), candidates: found, preferred },
+      {
+        id: trace ?? `${Date.now()}-${Math.random()}`,
+        owner: link?.owner ?? '',
+        queue: request.model.replace(/:latest$/, ''),
+        candidates: found,
+        preferred,
+        // Read at each grant: a server that went down while this request waited is not given it.
+        usable: (upstream) => deps.board.get(upstream).state !== 'down',
+      },
       signal,
       (position) => {
         if (!announced) log.info('upstream_queued', { trace, queue: request.model, position, key: link?.owner || undefined });
@@ -114,14 +139,14 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
       const kind = failover(err);
       if (kind === 'down') deps.board.markDown(name, err instanceof Error ? err.message : String(err));
       if (err instanceof BackendError) err.fields.upstream = name;
-      if (!first || signal.aborted || kind === undefined || !(err instanceof BackendError)) throw err;
+      if (!first || signal.aborted || kind === undefined || !(err instanceof BackendError)) throw signal.aborted ? err : naming(err, name);
       lastError = err;
       log.warn('upstream_failover', { trace, from: name, code: err.code, error: err.message, attempt });
     } finally {
       grant.release();
     }
   }
-  if (!lastError) throw noServer(deps, request.model);
+  if (!lastError) throw noServer(deps, request);
   // Every server tried failed before its first token: the last one's error, saying so.
   throw new BackendError(lastError.code, `${lastError.message} (tried ${[...tried].join(', ')})`, { detail: lastError.detail, fields: lastError.fields, status: lastError.status });
 }

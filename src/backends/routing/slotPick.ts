@@ -14,8 +14,11 @@ export function hasRoom(candidate: SlotCandidate, active: ActiveCount): boolean 
  * the least busy for its weight, lowest (active + 1) / weight, ties by the candidates'
  * order. "+ 1" scores the server as it would be with this stream, so a weight-2 server
  * ends up with twice the streams of a weight-1 one, not one more. Both ledgers use it.
+ * With `usable`, only the usable candidates are looked at, while there is one.
  */
-export function pickSlot(candidates: readonly SlotCandidate[], preferred: string | undefined, active: ActiveCount): SlotCandidate | undefined {
+export function pickSlot(candidates: readonly SlotCandidate[], preferred: string | undefined, active: ActiveCount, usable?: (upstream: string) => boolean): SlotCandidate | undefined {
+  // A waiter's candidates were fixed when it arrived: one gone down since is passed over while another is up (SlotRequest.usable).
+  if (usable && candidates.some((c) => usable(c.name))) candidates = candidates.filter((c) => usable(c.name));
   if (preferred !== undefined) {
     const kept = candidates.find((c) => c.name === preferred);
     if (kept && hasRoom(kept, active)) return kept;

@@ -47,6 +47,13 @@ export interface SlotRequest {
   candidates: SlotCandidate[];
   /** Conversation affinity: the server that answered the session's last prompt, taken first while it has room. */
   preferred?: string | undefined;
+  /**
+   * Whether a candidate may be given a slot now (the health board's word): a server that went
+   * down while the request waited is passed over, unless every candidate is down (then the
+   * request is sent and fails over at once, rather than waiting for a server that may never come
+   * back). Absent: every candidate may.
+   */
+  usable?: ((upstream: string) => boolean) | undefined;
 }
 
 /** A slot held on one upstream. */
