@@ -5,6 +5,7 @@ import { BackendError } from '../../../src/backends/types.js';
 import { ClusterUnavailableError } from '../../../src/streams/coordinator.js';
 import { openRedis, whenReady } from '../../../src/streams/cluster/redis/redisClient.js';
 import { RedisSlotLedger } from '../../../src/streams/cluster/upstreams/redisSlotLedger.js';
+import { ledgerKeys } from '../../../src/streams/cluster/upstreams/upstreamKeys.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../../helpers/services/redis.js';
 
 // The cluster's slot ledger on a real redis-server, several ledgers standing for several
@@ -71,6 +72,27 @@ describe.skipIf(skip)('RedisSlotLedger', () => {
     expect(done).toBe(60);
     expect(most.get('a')).toBe(2);
     expect(most.get('b')).toBe(3);
+  });
+
+  it('a waiter is not given a slot on a server found down since it came while another of its servers is not', async () => {
+    const { ledger, redis } = await instance('i1');
+    const candidates = [gpu('a', 1), gpu('b', 1)];
+    const onA = await ledger.acquire(req('s1', 'k', candidates), never());
+    const onB = await ledger.acquire(req('s2', 'k', candidates), never());
+    expect([onA.upstream, onB.upstream]).toEqual(['a', 'b']);
+    let granted: SlotGrant | undefined;
+    const waiting = ledger.acquire(req('s3', 'k', candidates), never()).then((g) => (granted = g));
+    await expect.poll(() => ledger.queued('m'), { timeout: 5000 }).toBe(1);
+    // The health board found a down (its `down` set, as RedisHealthBoard writes it): a's freed slot is not given.
+    await redis.zadd(ledgerKeys.down, Date.now() + 60_000, 'a');
+    onA.release();
+    ledger.wake();
+    const a = await ledger.acquire(req('probe', 'k2', [gpu('a', 1)]), never());
+    expect(a.upstream).toBe('a');
+    a.release();
+    expect(granted).toBeUndefined();
+    onB.release();
+    expect((await waiting).upstream).toBe('b');
   });
 
   it('picks the preferred server while it has room, else the least busy for its weight', async () => {

@@ -37,8 +37,22 @@ local function active(name)
   end
   return c
 end
--- PICK. cands: {{name, maxParallel, weight}, ...}
+-- Servers found down and not due for a retry yet (the health board's 'down' set), read once per call.
+local downs = nil
+local function isDown(name)
+  if downs == nil then
+    downs = {}
+    for _, n in ipairs(redis.call('ZRANGEBYSCORE', p .. 'down', '(' .. now, '+inf')) do downs[n] = true end
+  end
+  return downs[name] == true
+end
+-- PICK. cands: {{name, maxParallel, weight}, ...}; one found down since the waiter came is passed over while another is not.
 local function pick(cands, preferred)
+  local usable = {}
+  for _, c in ipairs(cands) do
+    if not isDown(c[1]) then usable[#usable + 1] = c end
+  end
+  if #usable > 0 then cands = usable end
   if preferred and preferred ~= '' then
     for _, c in ipairs(cands) do
       if c[1] == preferred and active(c[1]) < c[2] then return c[1] end

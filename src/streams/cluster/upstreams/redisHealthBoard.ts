@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { BACKOFF_MAX_MS, BACKOFF_MIN_MS } from '../../../backends/routing/localHealth.js';
 import type { UpstreamHealthBoard, UpstreamHealthState } from '../../../backends/routing/types.js';
 import type { SystemLog } from '../../../log/systemLog.js';
-import { healthKey } from './upstreamKeys.js';
+import { healthKey, ledgerKeys } from './upstreamKeys.js';
 
 /**
  * How often an instance reads the others' findings: a server one instance found down is
@@ -90,6 +90,8 @@ export class RedisHealthBoard implements UpstreamHealthBoard {
       ([, since, until]) => {
         const current = this.states.get(name);
         if (current?.state === 'down') this.states.set(name, { ...current, downSince: Number(since), retryAt: Number(until) });
+        // The ledger's scripts pass it over until then (upstreamKeys.ts `down`).
+        this.redis.zadd(ledgerKeys.down, Number(until), name).catch(() => {});
       },
       () => {},
     );
@@ -109,6 +111,7 @@ export class RedisHealthBoard implements UpstreamHealthBoard {
       .pexpire(healthKey(name), HEALTH_TTL_MS)
       .exec()
       .catch(() => {});
+    this.redis.zrem(ledgerKeys.down, name).catch(() => {});
   }
 
   async close(): Promise<void> {

@@ -21,6 +21,12 @@ export const ledgerKeys = {
   fairness: (queue: string) => `${LEDGER_PREFIX}f:${queue}`,
   /** Slots given to an instance's waiters by another instance's script (hash): queue member → upstream. */
   grants: (instance: string) => `${LEDGER_PREFIX}g:${instance}`,
+  /**
+   * Servers found down (sorted set): name → when it is asked again (epoch ms). The health board
+   * writes it; the scripts pass over a waiter's candidate in it while another candidate is not
+   * (as SlotRequest.usable does in one process). Past its score it counts as up again.
+   */
+  down: `${LEDGER_PREFIX}down`,
 };
 
 /** One upstream's health as the instances found it (hash): state, error, since, retryAt, fails. */
