@@ -32,7 +32,7 @@ beforeAll(async () => {
   b = await new FakeOllama().start();
   a.models = ['shared:latest', 'only-a:latest'];
   b.models = ['shared:latest', 'only-b:latest'];
-  j = await startTestJarvis({ JARVIS_UPSTREAMS: `gpu1=ollama:${a.url};max_parallel=2,gpu2=ollama:${b.url};weight=3`, JARVIS_UPSTREAM_PROBE_MS: '200' }, { fake: false });
+  j = await startTestJarvis({ JARVIS_UPSTREAMS: `gpu1=ollama:${a.url};max_parallel=2,gpu2=ollama:${b.url.replace('http://', '')};weight=3`, JARVIS_UPSTREAM_PROBE_MS: '200' }, { fake: false });
 });
 afterAll(async () => {
   await j?.close();
@@ -45,6 +45,9 @@ describe('several model servers, shown', () => {
     await expect.poll(async () => (await health()).upstreams.map((u) => u.state), WAIT).toEqual(['up', 'up']);
     const body = await health();
     expect(body.upstream).toBe('ok');
+    // The servers, not auto mode (which JARVIS_UPSTREAMS replaces); gpu2's bare host:port is shown as Ollama reads it.
+    expect(body).toMatchObject({ backend: 'upstreams', backend_label: 'the model servers' });
+    expect(body.auto_order).toBeUndefined();
     expect(body.upstreams).toEqual([
       { name: 'gpu1', kind: 'ollama', target: a.url, state: 'up', active: 0, max_parallel: 2, weight: 1, queued: 0, models: ['shared:latest', 'only-a:latest'] },
       { name: 'gpu2', kind: 'ollama', target: b.url, state: 'up', active: 0, max_parallel: null, weight: 3, queued: 0, models: ['shared:latest', 'only-b:latest'] },

@@ -37,6 +37,8 @@ export function upstreamsConfig(env: Env): UpstreamsConfig | undefined {
     if (servers.some((s) => s.spec.name === spec.name)) throw new ConfigError(`${VARIABLE}: the name "${spec.name}" is used twice; each server needs its own`);
     const kind = kindNamed(spec.kind)!;
     const settings = kind.settings(kind.targetVariable ? { ...env, [kind.targetVariable]: spec.target } : env);
+    // As the kind reads it (`10.0.0.5` → `http://10.0.0.5:11434`), for /health and the log.
+    spec.target = kind.upstream(settings) ?? spec.target;
     servers.push({ spec, settings });
   }
   return {

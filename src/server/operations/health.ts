@@ -15,7 +15,8 @@ type ModelObject = ModelList['data'][number];
 export type InfoContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'backend' | 'defaultModel' | 'startedAt' | 'warnings'>;
 
 export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: UpstreamView): void {
-  const autoOrder = ctx.config.backend === 'auto' ? autoKinds().map((kind) => kind.name) : undefined;
+  // With JARVIS_UPSTREAMS the list is the servers: auto mode is not used.
+  const autoOrder = ctx.config.backend === 'auto' && !ctx.config.upstreams ? autoKinds().map((kind) => kind.name) : undefined;
   // Synchronous and allocation-light: it must answer within 100 ms during any storm.
   // Public (no key needed: monitors and the UI's sign-in screen read it), so it names
   // no session, stream or key: counts only.
@@ -28,7 +29,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: Up
     return {
       status: 'ok',
       backend: ctx.backend.name,
-      backend_label: backendLabel(ctx.backend.name),
+      backend_label: ctx.backend.upstreams ? 'the model servers' : backendLabel(ctx.backend.name),
       model: ctx.defaultModel ?? null,
       upstream: upstreams.summary(servers),
       active_streams: ctx.registry.size,
