@@ -74,17 +74,22 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     : undefined;
   // Several model servers (JARVIS_UPSTREAMS, docs/upstreams.md) are one routed backend; else the one of JARVIS_BACKEND.
   // In a cluster their slots, queues, health and affinity are the cluster's (docs/upstreams.md "Across instances").
-  let selected: SelectedBackend;
-  try {
-    const routing = !options.backend && cluster && config.upstreams ? clusterRoutingState(cluster.redis, config.upstreams, log, { instance: config.instanceId, leaseMs: config.leaseMs }) : undefined;
-    selected = options.backend ?? (config.upstreams ? await selectUpstreams(config, config.upstreams, log, routing) : await selectBackend(config, log));
-  } catch (err) {
+  // Start-up failed once the cluster was open: what was opened is closed again, the error rethrown.
+  const abandon = async (err: unknown, backend?: SelectedBackend): Promise<never> => {
+    if (backend && !options.backend) await backend.backend.close?.().catch(() => {});
     if (cluster) {
       await cluster.coordinator.close();
       await cluster.streamLog.close();
     }
     await log.close();
     throw err;
+  };
+  let selected: SelectedBackend;
+  try {
+    const routing = !options.backend && cluster && config.upstreams ? clusterRoutingState(cluster.redis, config.upstreams, log, { instance: config.instanceId, leaseMs: config.leaseMs }) : undefined;
+    selected = options.backend ?? (config.upstreams ? await selectUpstreams(config, config.upstreams, log, routing) : await selectBackend(config, log));
+  } catch (err) {
+    return abandon(err);
   }
   for (const notReady of selected.notReady ?? []) {
     warnings.push(notReady);
@@ -99,12 +104,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   try {
     store = await openStore(config, log, sweep, storeHealth);
   } catch (err) {
-    if (cluster) {
-      await cluster.coordinator.close();
-      await cluster.streamLog.close();
-    }
-    await log.close();
-    throw err;
+    // The backend chosen is closed too (a routed one's probes, an in-process engine).
+    return abandon(err, selected);
   }
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
   const streamLog = cluster?.streamLog ?? memoryLog;

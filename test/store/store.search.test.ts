@@ -9,6 +9,7 @@ import { snippetAround } from '../../src/store/snippet.js';
 import { SqlConversationStore } from '../../src/store/sqlStore.js';
 import type { ConversationStore } from '../../src/store/types.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/services/postgres.js';
+import { seeded } from '../helpers/scenarios/seeded.js';
 
 // The store's search (GET /v1/conversations?q=) through its index (SQLite FTS5
 // trigram, Postgres pg_trgm), on SQLite and on a real Postgres: what is written,
@@ -98,14 +99,8 @@ describe.each(DATABASES)('conversation search: $name', (db) => {
 
   it('finds exactly the texts that contain the query, for queries made of query-language characters', async () => {
     const owner = 'fuzz';
-    // A seeded generator (mulberry32): the same strings every run.
-    let seed = 7;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded: the same strings every run.
+    const random = seeded(7);
     const alphabet = ['a', 'B', ' ', '"', '%', '_', '*', '(', ')', '^', ':', '-', '+', '\\', "'", 'NEAR', 'OR', 'AND', 'NOT', '.'];
     const junk = (n: number) => Array.from({ length: n }, () => alphabet[Math.floor(random() * alphabet.length)]!).join('');
     const text = junk(400);

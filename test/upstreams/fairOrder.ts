@@ -52,17 +52,7 @@ export class FairOrder {
   }
 }
 
-/** A small seeded generator (mulberry32): the same schedule on every run. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded } from '../helpers/scenarios/seeded.js';
 
 /** Polls `check` until it holds (every 10 ms, at most `timeoutMs`); the error says what was seen. */
 export async function untilTrue(check: () => boolean, seen: () => string, timeoutMs = 5000): Promise<void> {

@@ -5,7 +5,8 @@ export function sameModel(a: string, b: string): boolean {
   return a === b || a === `${b}:latest` || b === `${a}:latest`;
 }
 
-function bare(name: string): string {
+/** The one name of a model whatever its spelling (`llama3.2:latest` → `llama3.2`): its queue's name, its key in the union. */
+export function bare(name: string): string {
   return name.endsWith(':latest') ? name.slice(0, -7) : name;
 }
 

@@ -2,7 +2,7 @@ import type { SystemLog } from '../../log/systemLog.js';
 import { BackendError } from '../types.js';
 import { abortError } from '../upstream/abortable.js';
 import { FairQueue } from './fairQueue.js';
-import { pickSlot, type ActiveCount } from './slotPick.js';
+import { pickSlot, slotGrant, type ActiveCount } from './slotPick.js';
 import type { QueueBounds, SlotGrant, SlotLedger, SlotRequest } from './types.js';
 
 /** setTimeout fires at once past this (a 32-bit delay): a longer wait is no wait bound at all. */
@@ -132,19 +132,12 @@ export class LocalSlotLedger implements SlotLedger {
   /** Takes a slot on `upstream`; its release gives it to the next waiter that can use it. */
   private hold(upstream: string, waitedMs: number): SlotGrant {
     this.held.set(upstream, this.count(upstream) + 1);
-    let released = false;
-    return {
-      upstream,
-      waitedMs,
-      release: () => {
-        if (released) return;
-        released = true;
-        const left = this.count(upstream) - 1;
-        if (left > 0) this.held.set(upstream, left);
-        else this.held.delete(upstream);
-        this.dispatch();
-      },
-    };
+    return slotGrant(upstream, waitedMs, () => {
+      const left = this.count(upstream) - 1;
+      if (left > 0) this.held.set(upstream, left);
+      else this.held.delete(upstream);
+      this.dispatch();
+    });
   }
 
   /** Grants every waiter a slot can now go to, in the order the class comment gives. */

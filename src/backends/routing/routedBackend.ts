@@ -3,6 +3,7 @@ import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '
 import { kindNamed } from '../registry.js';
 import type { LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import { BackendError, type Backend, type BackendChunk, type BackendFeatures, type BackendRequest } from '../types.js';
+import { bare } from './catalog.js';
 import type { UpstreamProber } from './prober.js';
 import { routedStream, type RouteDeps } from './routedStream.js';
 import type { Upstream } from './types.js';
@@ -65,7 +66,7 @@ export class RoutedBackend implements Backend {
     const out: ModelDescription[] = [];
     for (const { u, list } of lists) {
       for (const model of list) {
-        const key = model.name.replace(/:latest$/, '');
+        const key = bare(model.name);
         if (seen.has(key) || this.deps.catalog.spelling(u.spec.name, model.name) === undefined) continue;
         seen.add(key);
         out.push(model);
@@ -133,7 +134,7 @@ export class RoutedBackend implements Backend {
     return this.order.map(({ spec }) => {
       const health = this.deps.board.get(spec.name);
       const models = this.deps.catalog.modelsOf(spec.name);
-      const queued = new Set(models.map((m) => m.replace(/:latest$/, '')));
+      const queued = new Set(models.map(bare));
       let waiting = 0;
       for (const queue of queued) waiting += this.deps.ledger.queued(queue);
       return {

@@ -1,7 +1,7 @@
 import type { SystemLog } from '../../log/systemLog.js';
 import type { UpstreamLink } from '../upstream/upstreamLink.js';
 import { BackendError, type BackendChunk, type BackendRequest } from '../types.js';
-import type { UpstreamCatalog } from './catalog.js';
+import { bare, type UpstreamCatalog } from './catalog.js';
 import type { AffinityMap, SlotCandidate, SlotLedger, Upstream, UpstreamHealthBoard } from './types.js';
 
 /** What routing a stream reads: the servers and what is known about them. */
@@ -97,7 +97,7 @@ export async function* routedStream(deps: RouteDeps, request: BackendRequest, si
       {
         id: trace ?? `${Date.now()}-${Math.random()}`,
         owner: link?.owner ?? '',
-        queue: request.model.replace(/:latest$/, ''),
+        queue: bare(request.model),
         candidates: found,
         preferred,
         // Read at each grant: a server that went down while this request waited is not given it.

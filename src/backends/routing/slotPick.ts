@@ -1,4 +1,4 @@
-import type { SlotCandidate } from './types.js';
+import type { SlotCandidate, SlotGrant } from './types.js';
 
 /** Streams a server holds now, as the ledger counts them. */
 export type ActiveCount = (upstream: string) => number;
@@ -35,4 +35,18 @@ export function pickSlot(candidates: readonly SlotCandidate[], preferred: string
     }
   }
   return best;
+}
+
+/** A slot held on `upstream`; `free` runs on the first `release()` only (a stream's `finally` and an abort may both call it). Both ledgers use it. */
+export function slotGrant(upstream: string, waitedMs: number, free: () => void): SlotGrant {
+  let released = false;
+  return {
+    upstream,
+    waitedMs,
+    release() {
+      if (released) return;
+      released = true;
+      free();
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LocalSlotLedger } from '../../../src/backends/routing/localLedger.js';
 import type { SlotCandidate } from '../../../src/backends/routing/types.js';
+import { seeded } from '../../helpers/scenarios/seeded.js';
 import { grantCount, probe, server, settled, slotRequest, type Outcome } from './ledgerProbe.js';
 
 // The local ledger under a random schedule of arrivals, aborts and releases (seeded, so a
@@ -17,17 +18,6 @@ import { grantCount, probe, server, settled, slotRequest, type Outcome } from '.
 //     W's grant (so a key's burst cannot push a newcomer's first request behind all of it: FIFO
 //     fails this one).
 //     Each model's waiters share one candidate list, so within a queue slots go in fair order.
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SERVERS = { s1: server('s1', 2, 1), s2: server('s2', 1, 2), s3: server('s3', 3, 1) };
 const MODELS: Record<string, SlotCandidate[]> = { m1: [SERVERS.s1, SERVERS.s2], m2: [SERVERS.s2, SERVERS.s3], m3: [SERVERS.s3] };
@@ -49,7 +39,7 @@ interface Entry {
 }
 
 async function runSchedule(seed: number, steps: number) {
-  const random = mulberry32(seed);
+  const random = seeded(seed);
   const ledger = new LocalSlotLedger({ maxQueue: 12, maxWaitMs: 600_000 });
   const entries: Entry[] = [];
   const run = new Map<string, number>(); // `${model} ${owner}` → waiters so far in its busy run

@@ -5,6 +5,7 @@ import type { SlotCandidate, SlotGrant, SlotLedger } from '../../../src/backends
 import { openRedis, whenReady } from '../../../src/streams/cluster/redis/redisClient.js';
 import { RedisSlotLedger } from '../../../src/streams/cluster/upstreams/redisSlotLedger.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../../helpers/services/redis.js';
+import { seeded } from '../../helpers/scenarios/seeded.js';
 
 // The cluster's ledger keeps the local ledger's rules (docs/upstreams.md "Queues"): the same
 // seeded schedule of arrivals, Stops and releases, run on one LocalSlotLedger and on two
@@ -32,18 +33,8 @@ const QUEUES: Record<string, SlotCandidate[]> = { m1: [SERVERS.g1!, SERVERS.g2!]
 
 type Step = { kind: 'arrive'; id: string; queue: string; owner: string; candidates: SlotCandidate[]; preferred?: string } | { kind: 'stop'; id: string } | { kind: 'release' };
 
-/** A small seeded generator (mulberry32): the same schedule on every run. */
-function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function schedule(seed: number, length: number): Step[] {
-  const random = rng(seed);
+  const random = seeded(seed);
   const steps: Step[] = [];
   const arrived: string[] = [];
   for (let i = 0; i < length; i++) {

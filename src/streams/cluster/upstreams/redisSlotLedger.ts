@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { QueueBounds, SlotGrant, SlotLedger, SlotRequest } from '../../../backends/routing/types.js';
 import { abortError } from '../../../backends/upstream/abortable.js';
+import { slotGrant } from '../../../backends/routing/slotPick.js';
 import { ACQUIRE, LEAVE, POLL, RENEW } from './ledgerScripts.js';
 import { noCandidate, queueFull, shuttingDown, unavailable, waitedTooLong } from './ledgerWords.js';
 import { LEDGER_PREFIX, ledgerKeys } from './upstreamKeys.js';
@@ -257,21 +258,14 @@ export class RedisSlotLedger implements SlotLedger {
   private granted(upstream: string, member: string, waitedMs: number): SlotGrant {
     this.held.set(member, upstream);
     this.activeCounts.set(upstream, this.active(upstream) + 1);
-    let released = false;
-    return {
-      upstream,
-      waitedMs,
-      release: () => {
-        if (released) return;
-        released = true;
-        if (!this.held.delete(member)) return;
-        this.activeCounts.set(upstream, Math.max(0, this.active(upstream) - 1));
-        if (this.redis.status !== 'ready') return; // its lease frees it
-        // One connection keeps its commands in order: the poll wake() sends sees the slot free.
-        void this.redis.zrem(ledgerKeys.slots(upstream), member).catch(() => {});
-        this.wake();
-      },
-    };
+    return slotGrant(upstream, waitedMs, () => {
+      if (!this.held.delete(member)) return;
+      this.activeCounts.set(upstream, Math.max(0, this.active(upstream) - 1));
+      if (this.redis.status !== 'ready') return; // its lease frees it
+      // One connection keeps its commands in order: the poll wake() sends sees the slot free.
+      void this.redis.zrem(ledgerKeys.slots(upstream), member).catch(() => {});
+      this.wake();
+    });
   }
 
   private schedulePoll(): void {
