@@ -7,6 +7,7 @@ import { SystemLog } from '../../../src/log/systemLog.js';
 import { openRedis, whenReady } from '../../../src/streams/cluster/redis/redisClient.js';
 import { RedisAffinity } from '../../../src/streams/cluster/upstreams/redisAffinity.js';
 import { RedisHealthBoard } from '../../../src/streams/cluster/upstreams/redisHealthBoard.js';
+import { healthKey } from '../../../src/streams/cluster/upstreams/upstreamKeys.js';
 import { waitForLog } from '../../helpers/log.js';
 import { redisUnavailable, startRedis, type TestRedis } from '../../helpers/services/redis.js';
 
@@ -71,15 +72,20 @@ describe.skipIf(skip)('RedisHealthBoard and RedisAffinity', () => {
     expect(line.fields.found_by).toBe('i1');
     // The other instance's request failing in the same outage, before the retry: the same back-off.
     b.board.markDown('g1', 'connect ECONNREFUSED 10.0.0.5:11434 (again)');
-    await new Promise((r) => setTimeout(r, 150));
+    // Once the other instance has read b's finding (its error), its back-off is still the first one.
+    await until(() => /again/.test(a.board.get('g1').lastError ?? ''));
     expect(a.board.get('g1').retryAt).toBe(seen.retryAt);
-    expect(a.board.get('g1').lastError).toMatch(/again/);
     // A retry after it that fails doubles it, once, whoever retried.
     await until(() => Date.now() > seen.retryAt! + 5, 3000);
     a.board.markDown('g1', 'still refused');
     b.board.markDown('g1', 'still refused');
-    await until(() => b.board.get('g1').retryAt !== seen.retryAt);
-    await new Promise((r) => setTimeout(r, 150));
+    // Both scripts have run (Redis holds the cluster's new back-off) and both instances have read it.
+    const admin = await connect();
+    let cluster = 0;
+    await until(() => {
+      void admin.hget(healthKey('g1'), 'retryAt').then((v) => (cluster = Number(v)));
+      return cluster !== seen.retryAt && a.board.get('g1').retryAt === cluster && b.board.get('g1').retryAt === cluster;
+    });
     const doubled = b.board.get('g1');
     expect(doubled.retryAt! - doubled.downSince!).toBeGreaterThanOrEqual(1000 + 2000);
     expect(doubled.retryAt! - doubled.downSince!).toBeLessThan(1000 + 2000 + 500);
