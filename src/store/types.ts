@@ -1,3 +1,4 @@
+import type { AttachmentJson } from '../shared/conversations.js';
 import type { ToolCall, Usage } from '../shared/events.js';
 import type { ResponseStore } from './responses/types.js';
 import type { SearchMatch } from './snippet.js';
@@ -39,13 +40,22 @@ export interface AnswerTimings {
   duration_ms: number;
 }
 
+/** A file stored with a user message (the wire shape, src/shared/conversations.ts). */
+export type StoredAttachment = AttachmentJson;
+
 export interface StoredMessage {
   id: string;
   conversationId: string;
-  /** 0, 1, 2… within the conversation: the order of the (linear) history. */
+  /** 0, 1, 2… within the conversation, in the order the messages were made (every branch). */
   position: number;
+  /** The message it follows in its branch; null for a first message. */
+  parentId: string | null;
+  /** Read with a branch (getConversation): the ids of its versions, oldest first, itself included. */
+  siblingIds?: string[];
   role: MessageRole;
   content: string;
+  /** User messages: files that came with it; null when none. */
+  attachments: StoredAttachment[] | null;
   /** Assistant messages only. */
   state: AnswerState | null;
   streamId: string | null;
@@ -65,6 +75,9 @@ export interface StoredMessage {
 }
 
 export interface ConversationWithMessages extends Conversation {
+  /** The last message of the current branch; null while there are none. */
+  currentId: string | null;
+  /** getConversation: the current branch, first to last. conversationTree: every message, in `position` order. */
   messages: StoredMessage[];
 }
 
@@ -77,7 +90,12 @@ export interface NewConversation {
 
 /** A finished message brought in with a new conversation (the web UI's import of its old localStorage chats). */
 export interface ImportedMessage {
+  /** With `parentId`: the message's id in the imported file (a tree); it is given a new id. */
+  id?: string;
+  /** The `id` (in the file) of the message it follows; null: a first message. Absent on every message: a linear history. */
+  parentId?: string | null;
   role: 'user' | 'assistant';
+  attachments?: StoredAttachment[];
   content: string;
   /** Assistant messages only; a live state is stored as `stopped` (nothing streams it any more). */
   state?: AnswerState;
@@ -88,6 +106,8 @@ export interface ImportedMessage {
 
 export interface ImportedConversation extends NewConversation {
   messages?: ImportedMessage[];
+  /** A tree's current branch: the file's id of its last message (absent: the last message imported). */
+  currentId?: string;
   createdAt?: number;
   updatedAt?: number;
 }
@@ -114,13 +134,21 @@ export interface ConversationPage {
   nextCursor: string | null;
 }
 
-/** What a prompt does to the history before the new answer is appended (linear: no branches). */
+/**
+ * What a prompt adds to the conversation's tree before the new answer (docs/conversations.md
+ * "Branches"). Nothing is ever replaced: an edit or a regeneration is a new sibling, and the
+ * current branch moves to the new answer.
+ */
 export type Turn =
-  | { kind: 'send'; content: string }
-  /** Drops the answer(s) after the last user message and answers it again. */
-  | { kind: 'regenerate' }
-  /** Replaces a user message's content and drops every later message. */
-  | { kind: 'edit'; messageId: string; content: string };
+  /** A new user message after the current branch's last message. */
+  | { kind: 'send'; content: string; attachments?: StoredAttachment[] }
+  /**
+   * A new answer, a sibling of the old one, to the current branch's last user message, or to the
+   * user message that `messageId` (an assistant message of the current branch) answers.
+   */
+  | { kind: 'regenerate'; messageId?: string }
+  /** A new version of a user message (a sibling under the same parent) and its answer. `attachments` absent: the old version's are kept. */
+  | { kind: 'edit'; messageId: string; content: string; attachments?: StoredAttachment[] };
 
 /** The new assistant message's stream. */
 export interface AnswerSlot {
@@ -132,9 +160,9 @@ export interface AnswerSlot {
 
 export interface TurnStarted {
   conversation: Conversation;
-  /** The messages before the new answer, in order: what the model is asked to continue. */
+  /** The branch before the new answer, first to last: what the model is asked to continue. */
   history: StoredMessage[];
-  /** The user message answered (new for `send`, edited for `edit`). */
+  /** The user message answered (new for `send` and `edit`, the one answered again for `regenerate`). */
   user: StoredMessage;
   assistant: StoredMessage;
 }
@@ -175,6 +203,17 @@ export interface ConversationStore {
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined>;
   updateConversation(owner: string, id: string, patch: ConversationPatch): Promise<Conversation | undefined>;
   deleteConversation(owner: string, id: string): Promise<boolean>;
+
+  /** Every message of every branch, in the order they were made (an export; `siblingIds` unset). */
+  conversationTree(owner: string, id: string): Promise<ConversationWithMessages | undefined>;
+  /** A message's versions (its parent's children, oldest first); undefined when the conversation or message is not there. */
+  siblings(owner: string, conversationId: string, messageId: string): Promise<StoredMessage[] | undefined>;
+  /**
+   * Makes the branch through `messageId` current, down to its newest last message, and returns the
+   * conversation with that branch. A StoreError 'conflict' while an answer of the conversation
+   * streams (it would go on in a branch nobody sees); 'not_found' for a message not there.
+   */
+  switchBranch(owner: string, conversationId: string, messageId: string): Promise<ConversationWithMessages>;
 
   /** Applies `turn` and appends a `streaming` assistant message, in one transaction. */
   startTurn(owner: string, conversationId: string, turn: Turn, answer: AnswerSlot): Promise<TurnStarted>;
