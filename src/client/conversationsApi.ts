@@ -38,7 +38,7 @@ export function getConversation(api: Api, id: string, signal?: AbortSignal): Pro
   return call(api, path(id), { signal });
 }
 
-export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string } = {}): Promise<ConversationJson> {
+export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string | null } = {}): Promise<ConversationJson> {
   return call(api, '/v1/conversations', { method: 'POST', json: body });
 }
 
