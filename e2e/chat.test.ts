@@ -104,7 +104,7 @@ describe('web UI: the stream test case matrix', { timeout: 90_000 }, () => {
     expect(chat.console).toContain(`log [chat] Stream started: ${bStream}`);
     // A's connection stays open until the server ends it with cancelled/superseded: the guard drops that.
     await expect
-      .poll(() => chat.console.filter((l) => l.startsWith('warning [chat] Ignoring cancelled from inactive stream')), WAIT)
+      .poll(() => chat.console.filter((l) => l.startsWith('debug [chat] Ignoring cancelled from inactive stream')), WAIT)
       .toHaveLength(1);
     const session = await chat.sessionId();
     const starts = events(j.logFile, 'stream_start', { session });

@@ -1,9 +1,15 @@
-// The page: conversation list, header (title, model, settings), banners, messages, composer.
+// The page: conversation list, header (title, model, settings), banners, messages, composer;
+// the open conversation's address (/c/<id>), this browser's settings and the shortcuts (docs/ui.md).
 
-import { useCallback, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { Banner } from './components/shell/Banner.js';
 import { Composer, type ComposerHandle } from './components/chat/Composer.js';
-import { MenuIcon, SlidersIcon } from './components/shell/icons.js';
+import { GearIcon, MenuIcon, SlidersIcon } from './components/shell/icons.js';
+import { GlobalSettings } from './components/shell/GlobalSettings.js';
+import { Unavailable } from './components/shell/Unavailable.js';
+import { useConversationUrl } from './hooks/useConversationUrl.js';
+import { usePreferences } from './hooks/usePreferences.js';
+import { useShortcuts } from './hooks/useShortcuts.js';
 import { MessageList } from './components/chat/MessageList.js';
 import { ModelPicker } from './components/chat/ModelPicker.js';
 import { type ConversationSettings, SettingsDialog } from './components/shell/SettingsDialog.js';
@@ -18,6 +24,7 @@ import { readConversation } from './lib/conversations/conversationTools.js';
 import type { SettingsPatch } from '../../src/client/conversationsApi.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/conversations/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
+import { conversationPath } from './lib/browser/storage.js';
 
 /** `api` sends the key (and reports 401s to `auth`); `signInApi` is the bare one the sign-in form tries keys with. */
 export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; signInApi: Api }) {
@@ -27,15 +34,44 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const info = useServerInfo(api, generation);
   // The last model chosen: new conversations take it (and keep it, on the server).
   const [lastModel, setLastModel] = usePersistentState('jarvis.model', '');
+  const [prefs, setPrefs] = usePreferences();
+  const url = useConversationUrl(chat, api);
   const [drawerOpen, setDrawerOpen] = useState(false);
+  const [searchRequest, setSearchRequest] = useState(0);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [prefsOpen, setPrefsOpen] = useState(false);
   // A new chat's settings, set before its first message (as in Open WebUI and LibreChat): held
   // here, not on the server, so that no empty conversation is stored; the first prompt creates
-  // the conversation with them. Its model is `lastModel`, as for any new chat.
-  const [newChatSettings, setNewChatSettings] = useState<Omit<ConversationSettings, 'model'>>(NO_SETTINGS);
+  // the conversation with them. Its model is `lastModel`, as for any new chat. Null: the
+  // defaults of the settings dialog (a default system prompt).
+  const [newChatOverride, setNewChatSettings] = useState<Omit<ConversationSettings, 'model'> | null>(null);
+  const newChatSettings = newChatOverride ?? { ...NO_SETTINGS, system: prefs.defaultSystem || null };
   const settingsButton = useRef<HTMLButtonElement>(null);
+  const prefsButton = useRef<HTMLButtonElement>(null);
   const composer = useRef<ComposerHandle>(null);
   const selected = chat.selected;
+  // A default model: every new chat starts with it (the header's picker can still change it for that chat).
+  useEffect(() => {
+    if (prefs.defaultModel) setLastModel(prefs.defaultModel);
+  }, [prefs.defaultModel, setLastModel]);
+  const newChat = useCallback(() => {
+    url.newChat();
+    setNewChatSettings(null);
+    if (prefs.defaultModel) setLastModel(prefs.defaultModel);
+    composer.current?.focus();
+  }, [url, prefs.defaultModel, setLastModel]);
+  useShortcuts({
+    newChat,
+    search: () => {
+      if (matchMedia('(max-width: 760px)').matches) setDrawerOpen(true);
+      setSearchRequest((n) => n + 1);
+    },
+    stop: isLive(selected) ? () => chat.stop() : undefined,
+    focusComposer: () => composer.current?.focus(),
+  });
+  useEffect(() => {
+    document.title = url.link === 'unavailable' ? 'Not available · Jarvis' : selected ? `${selected.title} · Jarvis` : 'Jarvis';
+  }, [selected, url.link]);
   const onServer = !!selected && !selected.id.startsWith('draft-');
   // A conversation's model is its own (the server applies it); a new chat gets the last one
   // chosen, if the server lists it (else the server's default).
@@ -52,7 +88,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const send = (text: string) => {
     if (selected) return chat.send(text);
     chat.send(text, sendModel, withoutNulls(newChatSettings));
-    setNewChatSettings(NO_SETTINGS);
+    setNewChatSettings(null);
   };
   const exportSelected = useCallback(
     async (kind: 'markdown' | 'json') => {
@@ -69,7 +105,14 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   return (
     <div className="app">
       <a className="skip-link" href="#composer-area">Skip to the message box</a>
-      <Sidebar api={api} open={drawerOpen} onClose={() => { setDrawerOpen(false); composer.current?.focus(); }} />
+      <Sidebar
+        api={api}
+        open={drawerOpen}
+        searchRequest={searchRequest}
+        onOpen={url.open}
+        onNewChat={newChat}
+        onClose={() => { setDrawerOpen(false); composer.current?.focus(); }}
+      />
       <main className="chat" data-session-id={selected?.id ?? ''}>
         <header className="chat-header">
           <button
@@ -83,7 +126,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
             <MenuIcon />
           </button>
           <h1 className="chat-title" title={selected?.title ?? undefined}>
-            {selected?.title ?? 'New chat'}
+            {url.link === 'unavailable' ? 'Not available' : (selected?.title ?? 'New chat')}
           </h1>
           <div className="header-actions">
             <ModelPicker models={info.models} servers={info.servers} value={shownModel} defaultModel={info.health?.model ?? null} onChange={pickModel} onOpen={info.refreshModels} />
@@ -98,6 +141,17 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
               onClick={() => canSetUp && setSettingsOpen(true)}
             >
               <SlidersIcon />
+            </button>
+            <button
+              type="button"
+              ref={prefsButton}
+              className="icon-button"
+              aria-label="Settings"
+              aria-haspopup="dialog"
+              title="Theme, defaults for new chats, sign-out, shortcuts"
+              onClick={() => setPrefsOpen(true)}
+            >
+              <GearIcon />
             </button>
           </div>
         </header>
@@ -124,16 +178,29 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
             settingsButton.current?.focus();
           }}
           onExport={selected && selected.messages.length > 0 ? (kind) => void exportSelected(kind) : undefined}
+          link={selected && onServer ? new URL(conversationPath(selected.id), location.origin).href : undefined}
+        />
+        <GlobalSettings
+          open={prefsOpen}
+          prefs={prefs}
+          models={info.models}
+          onChange={setPrefs}
+          onSignOut={auth.current() ? () => { setPrefsOpen(false); auth.signOut(); } : undefined}
+          onClose={() => {
+            setPrefsOpen(false);
+            prefsButton.current?.focus();
+          }}
         />
         <Banner info={info} />
-        <MessageList
+        {url.link !== 'ok' ? <Unavailable state={url.link} onNewChat={newChat} /> : null}
+        {url.link === 'ok' ? <MessageList
           conversation={selected}
           onRetry={(id) => chat.retry(id, sendModel)}
           onRegenerate={() => chat.regenerate()}
           onEdit={(id, content) => chat.edit(id, content)}
           onSuggestion={(text) => { composer.current?.setText(text); composer.current?.focus(); }}
-        />
-        <div id="composer-area">
+        /> : null}
+        <div id="composer-area" hidden={url.link !== 'ok'}>
           {!selected && describeSettings(newChatSettings) ? (
             <p className="new-chat-settings" data-testid="new-chat-settings">
               For this chat: {describeSettings(newChatSettings)}

@@ -137,7 +137,7 @@ export class Answers {
   }
 
   private ignore(kind: EventKind, reader: Reader, received: string | null): void {
-    console.warn(`[chat] Ignoring ${kind} from inactive stream`, { active: this.session.activeStreamId(reader.conversationId), received });
+    console.debug(`[chat] Ignoring ${kind} from inactive stream`, { active: this.session.activeStreamId(reader.conversationId), received });
   }
 
   /** The callbacks of one reader: they apply its events only while it owns the conversation's active stream. */

@@ -38,5 +38,8 @@ export function uiRoutes(app: FastifyInstance, dir: string = UI_DIR): void {
         else if (path.includes('/assets/')) res.setHeader('cache-control', 'public, max-age=31536000, immutable');
       },
     });
+    // A conversation's own address (docs/ui.md): the page, which opens the conversation named in
+    // the URL. Whether it exists and is the caller's is the API's answer (a 404 for both), never this one's.
+    scope.get('/c/*', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
   });
 }

@@ -4,7 +4,9 @@
 // and the operator what the server warns about (e.g. running exposed without API keys).
 
 import type { UpstreamStatus } from '../../../../src/shared/events.js';
+import { usePersistentState } from '../../hooks/usePersistentState.js';
 import type { ServerInfo } from '../../hooks/useServerInfo.js';
+import { CloseIcon } from './icons.js';
 
 // How a sentence names each kind of model server (the server's registry says it for the single one: backend_label).
 const KIND_LABEL: Record<string, string> = { ollama: 'Ollama', openai: 'OpenAI-compatible server', embedded: 'embedded engine', demo: 'demo' };
@@ -63,13 +65,25 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
+/** One line on a phone, the how-to behind "Connect a model"; dismissed once per browser (localStorage). */
 function DemoBanner() {
+  const [dismissed, setDismissed] = usePersistentState('jarvis.demoBannerDismissed', '');
+  if (dismissed) return null;
   return (
-    <div className="banner" role="status" data-testid="demo-banner">
-      <strong>Demo mode:</strong> no model is connected, so Jarvis answers with a canned reply. Install{' '}
-      <a href="https://ollama.com" target="_blank" rel="noopener noreferrer">Ollama</a>, run <code>ollama pull llama3.2</code>, or put a
-      GGUF model in Jarvis's <code>models/</code> folder (<code>npx jarvis pull &lt;url&gt;</code>): with the default{' '}
-      <code>JARVIS_BACKEND=auto</code>, Jarvis switches to it within seconds (Ollama first, then the models folder).
+    <div className="banner banner-demo" role="status" data-testid="demo-banner">
+      <details>
+        <summary>
+          <strong>Demo mode:</strong> canned replies, no model connected. <span className="banner-more">Connect a model</span>
+        </summary>
+        <p>
+          Install <a href="https://ollama.com" target="_blank" rel="noopener noreferrer">Ollama</a>, run <code>ollama pull llama3.2</code>, or put a
+          GGUF model in Jarvis's <code>models/</code> folder (<code>npx jarvis pull &lt;url&gt;</code>): with the default{' '}
+          <code>JARVIS_BACKEND=auto</code>, Jarvis switches to it within seconds (Ollama first, then the models folder).
+        </p>
+      </details>
+      <button type="button" className="icon-button banner-dismiss" aria-label="Dismiss the demo notice" onClick={() => setDismissed('1')}>
+        <CloseIcon />
+      </button>
     </div>
   );
 }

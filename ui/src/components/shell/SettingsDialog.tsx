@@ -5,6 +5,7 @@
 
 import { useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { ModelPicker } from '../chat/ModelPicker.js';
+import { useCopy } from '../../hooks/useCopy.js';
 
 export interface ConversationSettings {
   system: string | null;
@@ -13,7 +14,7 @@ export interface ConversationSettings {
   max_tokens: number | null;
 }
 
-export function SettingsDialog({ open, settings, models, servers, defaultModel, defaultMaxTokens, onOpenModels, onSave, onClose, onExport }: {
+export function SettingsDialog({ open, settings, models, servers, defaultModel, defaultMaxTokens, onOpenModels, onSave, onClose, onExport, link }: {
   open: boolean;
   settings: ConversationSettings;
   models: string[] | null;
@@ -28,8 +29,11 @@ export function SettingsDialog({ open, settings, models, servers, defaultModel, 
   onClose(): void;
   /** Absent for a conversation that does not exist yet. */
   onExport?: ((kind: 'markdown' | 'json') => void) | undefined;
+  /** The conversation's address (docs/ui.md "Links"); absent before it is on the server. */
+  link?: string | undefined;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const { copied, copy } = useCopy();
   // What the server applies when the conversation sets no limit: its default, not "no limit".
   const maxTokensDefaultText = defaultMaxTokens ? `default (${defaultMaxTokens})` : 'default';
   const ids = useId();
@@ -126,13 +130,18 @@ export function SettingsDialog({ open, settings, models, servers, defaultModel, 
         ) : null}
         {onExport ? (
           <fieldset className="settings-export">
-            <legend>Export this conversation</legend>
+            <legend>Export or share this conversation</legend>
             <button type="button" className="small-button" onClick={() => onExport('markdown')}>
               Export Markdown
             </button>
             <button type="button" className="small-button" onClick={() => onExport('json')}>
               Export JSON
             </button>
+            {link ? (
+              <button type="button" className="small-button" onClick={() => copy(link)} aria-label={copied ? 'Link copied' : 'Copy link'}>
+                {copied ? 'Link copied' : 'Copy link'}
+              </button>
+            ) : null}
           </fieldset>
         ) : null}
         <div className="settings-actions">

@@ -5,6 +5,7 @@ import { useRef, useState } from 'react';
 import type { Api } from '../../../../src/client/api.js';
 import { importConversation, listAll, readConversation, searchConversations } from '../../lib/conversations/conversationTools.js';
 import { download, parseImport, toExportFile } from '../../lib/conversations/transfer.js';
+import { plainSnippet } from './plainSnippet.js';
 import { findRange, focusSnippet, Highlighted, SearchBox, useConversationSearch } from './SearchBox.js';
 
 export function useLibrary(api: Api) {
@@ -29,7 +30,8 @@ export function SearchResults({ query, search, selectedId, onSelect }: {
         {(search.hits ?? []).map((hit) => {
           // The match is marked in the title; a match in a message shows under it, unless that
           // message is the title (a chat is named after its first prompt).
-          const inText = hit.match?.message_id && hit.match.snippet !== hit.title ? focusSnippet(hit.match.snippet, hit.match.highlight) : undefined;
+          const plain = hit.match?.message_id && hit.match.snippet !== hit.title ? plainSnippet(hit.match.snippet, hit.match.highlight) : undefined;
+          const inText = plain ? focusSnippet(plain.text, plain.range) : undefined;
           const role = hit.match?.role;
           return (
             <li key={hit.id} className={`conversation search-hit${selectedId === hit.id ? ' selected' : ''}`}>

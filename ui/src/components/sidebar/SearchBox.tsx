@@ -1,7 +1,7 @@
 // Searches every conversation (titles and text) on the server, as you type: the query
 // goes out 250 ms after the last key, and an answer to an older query is dropped.
 
-import { useEffect, useRef, useState } from 'react';
+import { forwardRef, useEffect, useRef, useState } from 'react';
 import type { SearchMatch } from '../../lib/conversations/conversationTools.js';
 
 export const SEARCH_DEBOUNCE_MS = 250;
@@ -70,10 +70,12 @@ export function useConversationSearch(query: string, search: (q: string, signal:
   return result;
 }
 
-export function SearchBox({ value, onChange }: { value: string; onChange(value: string): void }) {
+export const SearchBox = forwardRef<HTMLInputElement, { value: string; onChange(value: string): void }>(function SearchBox({ value, onChange }, ref) {
   return (
     <div className="search-box" role="search">
       <input
+        ref={ref}
+        aria-keyshortcuts="Control+K Meta+K"
         type="search"
         value={value}
         placeholder="Search"
@@ -89,4 +91,4 @@ export function SearchBox({ value, onChange }: { value: string; onChange(value: 
       />
     </div>
   );
-}
+});

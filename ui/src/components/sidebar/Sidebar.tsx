@@ -7,7 +7,16 @@ import { ConversationItem } from './ConversationItem.js';
 import { CloseIcon } from '../shell/icons.js';
 import { LibraryActions, SearchBox, SearchResults, useLibrary } from './Library.js';
 
-export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClose(): void }) {
+export function Sidebar({ api, open, searchRequest, onOpen, onNewChat, onClose }: {
+  api: Api;
+  open: boolean;
+  /** Bumped by the search shortcut (Ctrl/⌘+K): the search box takes the keyboard. */
+  searchRequest: number;
+  /** Opens a conversation (its address goes in the URL: hooks/useConversationUrl.ts). */
+  onOpen(id: string): void;
+  onNewChat(): void;
+  onClose(): void;
+}) {
   const chat = useChat();
   const library = useLibrary(api);
   const searching = library.query.trim() !== '';
@@ -16,6 +25,10 @@ export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClo
   useEffect(() => {
     if (open) first.current?.focus();
   }, [open]);
+  const search = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (searchRequest > 0) search.current?.focus();
+  }, [searchRequest]);
   return (
     <>
       <aside
@@ -23,21 +36,24 @@ export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClo
         className={`sidebar${open ? ' open' : ''}`}
         aria-label="Conversations"
         onKeyDown={(e) => {
-          if (e.key === 'Escape' && open) onClose();
+          if (e.key === 'Escape' && open) {
+            e.preventDefault(); // this Esc closes the drawer; it does not also stop an answer
+            onClose();
+          }
         }}
       >
         <div className="sidebar-head">
           <span className="brand" aria-hidden="true">Jarvis</span>
-          <button type="button" ref={first} className="new-chat" onClick={() => { chat.newConversation(); onClose(); }}>
+          <button type="button" ref={first} className="new-chat" onClick={() => { onNewChat(); onClose(); }}>
             + New chat
           </button>
           <button type="button" className="icon-button drawer-close" aria-label="Close conversations" onClick={onClose}>
             <CloseIcon />
           </button>
         </div>
-        <SearchBox value={library.query} onChange={library.setQuery} />
+        <SearchBox ref={search} value={library.query} onChange={library.setQuery} />
         {searching ? (
-          <SearchResults query={library.query} search={library.search} selectedId={chat.selected?.id ?? null} onSelect={(id) => { chat.select(id); onClose(); }} />
+          <SearchResults query={library.query} search={library.search} selectedId={chat.selected?.id ?? null} onSelect={(id) => { onOpen(id); onClose(); }} />
         ) : null}
         {!searching && chat.conversations.length === 0 ? <p className="sidebar-empty">{chat.listed ? 'No conversations yet.' : 'Loading conversations…'}</p> : null}
         <ul className="conversation-list" hidden={searching}>
@@ -47,7 +63,7 @@ export function Sidebar({ api, open, onClose }: { api: Api; open: boolean; onClo
               conversation={c}
               selected={chat.selected?.id === c.id}
               live={isLive(c)}
-              onSelect={() => { chat.select(c.id); onClose(); }}
+              onSelect={() => { onOpen(c.id); onClose(); }}
               onRename={(title) => chat.rename(c.id, title)}
               onDelete={() => chat.remove(c.id)}
             />

@@ -42,6 +42,11 @@ export class ApiKeyStore {
     this.emit();
   }
 
+  /** The user signs out (docs/ui.md "Settings"): the key is forgotten in this browser, and the sign-in screen shows. */
+  signOut(): void {
+    this.refused();
+  }
+
   /** A call came back 401: forget the key and ask for one. */
   refused(): void {
     try {

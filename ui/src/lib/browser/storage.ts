@@ -24,9 +24,29 @@ export function safeSet(storage: Storage | undefined, key: string, value: string
   }
 }
 
-/** The selection is per tab (sessionStorage survives a reload), with the last one used as the default for new tabs. */
-export function loadSelected(local: Storage | undefined, session: Storage | undefined): string | null {
-  return safeGet(session, SELECTED_KEY) ?? safeGet(local, SELECTED_KEY);
+/**
+ * The conversation to open: the one in the address (`/c/<id>`, docs/ui.md "Links") wins; at `/`,
+ * the tab's last one (sessionStorage survives a reload), else the last one used in this browser.
+ */
+export function loadSelected(local: Storage | undefined, session: Storage | undefined, path: string | undefined = globalThis.location?.pathname): string | null {
+  return conversationIdOf(path) ?? safeGet(session, SELECTED_KEY) ?? safeGet(local, SELECTED_KEY);
+}
+
+const CONVERSATION_PATH = /^\/c\/([^/]+)\/?$/;
+
+/** The conversation id in a path (`/c/<id>`), or null (`/`, anything else). */
+export function conversationIdOf(path: string | undefined): string | null {
+  const raw = path ? CONVERSATION_PATH.exec(path)?.[1] : undefined;
+  if (!raw) return null;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+export function conversationPath(id: string | null): string {
+  return id ? `/c/${encodeURIComponent(id)}` : '/';
 }
 
 export function saveSelected(local: Storage | undefined, session: Storage | undefined, id: string | null): void {
