@@ -56,7 +56,7 @@ export function MessageList({ conversation, onRetry, onRegenerate, onEdit, onSug
         {lastState ? ANNOUNCE[lastState] ?? '' : ''}
       </div>
       {!following ? (
-        <button type="button" className="jump-button" onClick={scrollToBottom} aria-label="Scroll to the newest message">
+        <button type="button" className="jump-button" onClick={scrollToBottom} aria-label="Latest: scroll to the newest message">
           ↓ Latest
         </button>
       ) : null}
