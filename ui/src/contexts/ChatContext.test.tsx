@@ -98,7 +98,6 @@ function Probe() {
 }
 
 let server: ScriptedServer;
-let warn: MockInstance<typeof console.warn>;
 // The guard's drops are logged at debug level: an expected case, not a warning (docs/ui.md).
 let debug: MockInstance<typeof console.debug>;
 
@@ -143,7 +142,7 @@ beforeEach(() => {
   localStorage.clear();
   sessionStorage.clear();
   server = new ScriptedServer();
-  warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  vi.spyOn(console, 'warn').mockImplementation(() => {});
   debug = vi.spyOn(console, 'debug').mockImplementation(() => {});
   vi.spyOn(console, 'log').mockImplementation(() => {});
   vi.spyOn(console, 'debug').mockImplementation(() => {});
