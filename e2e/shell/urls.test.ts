@@ -137,10 +137,17 @@ describe('a URL per conversation', { timeout: 120_000 }, () => {
     await bob.page.goto(`${j.url}/c/conv_doesnotexist`);
     await expect.poll(() => notice.textContent(), WAIT).toContain(UNAVAILABLE);
 
+    // Typing there starts a new chat of Bob's own, at its own address.
+    const own = await converse(bob, 'hello from bob');
+    expect(own).not.toBe(mine);
+    await expect.poll(() => notice.count(), WAIT).toBe(0);
+    // The button does the same: a new chat at `/`.
+    await bob.page.goto(`${j.url}/c/${mine}`);
+    await expect.poll(() => notice.textContent(), WAIT).toContain(UNAVAILABLE);
     await bob.page.getByRole('button', { name: 'Start a new chat' }).click();
-    await bob.input.waitFor(WAIT);
+    await expect.poll(() => notice.count(), WAIT).toBe(0);
     expect(path(bob)).toBe('/');
-    await converse(bob, 'hello from bob');
+    await expect.poll(() => bob.page.locator('.chat-title').textContent(), WAIT).toBe('New chat');
     // Alice's own link still opens it for her.
     await alice.page.goto(`${j.url}/c/${mine}`);
     await expect.poll(() => alice.sessionId(), WAIT).toBe(mine);

@@ -86,6 +86,8 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const settings = selected ? settingsOf(selected) : { ...newChatSettings, model: lastModel || null };
   const canSetUp = !selected || onServer;
   const send = (text: string) => {
+    // Typed under "not available": a new chat, at `/` (the address must not keep the other one's id).
+    if (url.link !== 'ok') url.newChat();
     if (selected) return chat.send(text);
     chat.send(text, sendModel, withoutNulls(newChatSettings));
     setNewChatSettings(null);
@@ -200,7 +202,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           onEdit={(id, content) => chat.edit(id, content)}
           onSuggestion={(text) => { composer.current?.setText(text); composer.current?.focus(); }}
         /> : null}
-        <div id="composer-area" hidden={url.link !== 'ok'}>
+        <div id="composer-area">
           {!selected && describeSettings(newChatSettings) ? (
             <p className="new-chat-settings" data-testid="new-chat-settings">
               For this chat: {describeSettings(newChatSettings)}
