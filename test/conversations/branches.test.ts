@@ -117,6 +117,26 @@ describe('branches', () => {
     expect((await api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[0] })).status).toBe(200);
   });
 
+  it('a switch racing a prompt from another tab: the prompt continues one branch, and the model saw exactly that branch', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { id, prompts } = await threeVersions();
+      const content = `racing ${round}`;
+      const [switched] = await Promise.all([
+        api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[round % 3]! }),
+        sendMessage(j.url, id, { content }).finished,
+      ]);
+      expect([200, 409]).toContain(switched.status);
+      await settledConversation(j.url, id);
+      const tree = (await api(j.url, 'GET', `/v1/conversations/${id}/tree`)).body.messages as Array<{ id: string; parent_id: string | null; content: string }>;
+      const prompt = tree.filter((m) => m.content === content);
+      expect(prompt).toHaveLength(1);
+      const path: string[] = [];
+      for (let at = tree.find((m) => m.id === prompt[0]!.parent_id); at; at = tree.find((m) => m.id === at!.parent_id)) path.unshift(at.content);
+      const asked = (j.fake!.requests.find((r) => JSON.stringify(r.body).includes(content))!.body as any).messages.map((m: any) => m.content);
+      expect(asked).toEqual([...path, content]);
+    }
+  });
+
   it('tells other tabs a branch was switched', async () => {
     const { id, prompts } = await threeVersions();
     const received = new ReceivedEvents<any>();
