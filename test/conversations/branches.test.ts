@@ -149,6 +149,12 @@ describe('branches', () => {
       await received.waitFor((e) => e.type === 'ready', 10_000);
       const switched = await api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[0] });
       await received.waitFor((e) => e.type === 'branch_switched' && e.conversation_id === id && e.current_message_id === switched.body.current_message_id, 10_000);
+      // An edit made elsewhere: the new prompt comes with its versions, so a tab can show ‹ 4/4 › at once.
+      const reader = edit(id, prompts[0]!, 'fourth');
+      const started = await received.waitFor((e) => e.type === 'answer_started' && e.conversation_id === id, 10_000);
+      expect(started.turn).toBe('edit');
+      expect(started.user_message.siblings).toEqual([...prompts, started.user_message.id]);
+      await reader.finished;
     } finally {
       controller.abort();
     }
