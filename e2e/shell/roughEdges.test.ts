@@ -111,6 +111,11 @@ describe('rough edges, at every width, light and dark', { timeout: 240_000 }, ()
         if (width >= 375) expect(await clippedTexts(page, 'aside .conversation-title'), at).toEqual([]);
         const first = (await box(page, 'aside .conversation-title'))!;
         expect(first.width, at).toBeGreaterThan(150);
+        // Rename and Delete show over the title's end on hover (a mouse), on a background of their own.
+        await page.locator('aside .conversation').nth(1).hover();
+        const rename = page.getByRole('button', { name: `Rename "${PARIS}"` });
+        await expect.poll(() => rename.evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(el).opacity), WAIT).toBe('1');
+        if (width === 1280) await chat.screenshot(`shell-${width}-${scheme}-hover`);
 
         // Search snippets: plain text, the match still marked.
         await page.getByRole('searchbox', { name: 'Search conversations' }).fill('Python');

@@ -41,7 +41,10 @@ export function ConversationItem({ conversation, selected, live, onSelect, onRen
           onBlur={commit}
           onKeyDown={(e) => {
             if (e.key === 'Enter') commit();
-            if (e.key === 'Escape') setMode('view');
+            if (e.key === 'Escape') {
+              e.preventDefault(); // cancels the rename only, not also a streaming answer (hooks/useShortcuts.ts)
+              setMode('view');
+            }
           }}
         />
       </li>
