@@ -89,6 +89,8 @@ describe('web UI: versions of messages', { timeout: 120_000 }, () => {
     await expect(versionOf(chat.answer(0))).resolves.toBeNull(); // B's answer has no other version
     await chat.page.mouse.move(5, 5);
     await chat.screenshot('branches-2-of-3');
+    // The messages alone, for the docs (docs/images/branches.png is picked from these).
+    await chat.page.locator('.message-column').screenshot({ path: 'test-results/e2e-branches-messages.png' });
     expect(await seriousViolations(chat.page)).toEqual([]);
 
     // Keyboard: Enter on ‹ keeps the focus on it; at the first version it hands the focus to ›.
