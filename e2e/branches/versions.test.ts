@@ -164,6 +164,54 @@ describe('web UI: versions of messages', { timeout: 120_000 }, () => {
     expect(two.errors).toEqual([]);
   });
 
+  it('looks right in light and dark, at 1280 and 375 px, axe-clean in both (the docs screenshot)', async () => {
+    j = await ui.startJarvis();
+    const replies = [
+      'Happy to help. What is the app for, and who will use it?',
+      'Try **Trailhead**: short, easy to say, and it tells people what the app is for.',
+      'A few ideas:\n\n1. **Switchback** – the zigzag on a steep trail\n2. **Cairn** – the stone piles that mark a route\n3. **Ridgeline**\n\nI would pick *Cairn*: one word, and hikers know it.',
+      'How about **Summit Log**? It says what it does: a log of the peaks you climbed.',
+      'For a family app: **Little Trails**, **Trail Buddies** or **Wander Kids**.',
+    ];
+    let n = 0;
+    j.fake!.plan = () => ({ tokens: (replies[n++ % replies.length] ?? '').split(/(?<= )/), tokenMs: 2 });
+    const chat = await ui.openPage(j.url);
+    await chat.send('Suggest a name for my app');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    await edit(chat, 0, 'Suggest a name for a hiking app');
+    await expect.poll(async () => (await answerTexts(chat))[0], WAIT).toContain('Trailhead');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    for (let i = 0; i < 2; i++) {
+      await chat.answer(0).getByRole('button', { name: 'Regenerate' }).click();
+      await expect.poll(() => versionOf(chat.answer(0)), WAIT).toBe(`${i + 2}/${i + 2}`);
+      await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    }
+    await chat.answer(0).getByRole('button', { name: 'Previous version' }).click();
+    await expect.poll(() => versionOf(chat.answer(0)), WAIT).toBe('2/3');
+    await expect.poll(async () => (await answerTexts(chat))[0], WAIT).toContain('Switchback');
+    await expect.poll(() => versionOf(user(chat, 0)), WAIT).toBe('2/2');
+    await chat.page.mouse.move(5, 5);
+    await chat.page.locator('.message-column').screenshot({ path: 'test-results/e2e-branches-docs-light.png' });
+    expect(await seriousViolations(chat.page)).toEqual([]);
+
+    for (const [name, options] of [
+      ['dark', { colorScheme: 'dark' as const }],
+      ['375', { viewport: { width: 375, height: 700 } }],
+    ] as const) {
+      const other = await ui.openPage(j.url, options);
+      await expect.poll(() => versionOf(other.answer(0)), WAIT).toBe('2/3');
+      await other.page.mouse.move(5, 5);
+      await other.screenshot(`branches-${name}`);
+      expect(await seriousViolations(other.page)).toEqual([]);
+      // The switcher fits: inside the page, nothing cut off.
+      const box = await other.answer(0).locator('.versions').boundingBox();
+      expect(box!.x).toBeGreaterThanOrEqual(0);
+      expect(box!.x + box!.width).toBeLessThanOrEqual(options.viewport?.width ?? 1280);
+      expect(other.errors).toEqual([]);
+    }
+    expect(chat.errors).toEqual([]);
+  });
+
   it('export (format version 2) and import into another Jarvis bring the whole tree back', async () => {
     j = await ui.startJarvis();
     j.fake!.plan = countingPlan();
