@@ -160,7 +160,7 @@ function UserMessageView({ message, onEdit, versions }: { message: UserMessage; 
               }
             }}
           />
-          <p className="edit-hint">Sent as a new version: the one before stays, with its answers (‹ › switches).</p>
+          <p className="edit-hint">Sends it as a new version; the old one and its answers stay (‹ › switches between them).</p>
           <div className="edit-actions">
             <button type="button" className="small-button ghost" onClick={() => setEditing(false)}>
               Cancel
