@@ -46,11 +46,6 @@ export function switchBranch(api: Api, id: string, messageId: string, signal?: A
   return call(api, `${path(id)}/branch`, { method: 'POST', json: { message_id: messageId }, signal });
 }
 
-/** Every message of every branch (`messages` oldest first, the ConversationTreeJson shape), and the current one. */
-export function getConversationTree(api: Api, id: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
-  return call(api, `${path(id)}/tree`, { signal });
-}
-
 export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string | null } = {}): Promise<ConversationJson> {
   return call(api, '/v1/conversations', { method: 'POST', json: body });
 }
