@@ -9,14 +9,22 @@ export type AnswerState = 'thinking' | 'streaming' | 'done' | 'stopped' | 'super
 
 export const LIVE_STATES: ReadonlySet<AnswerState> = new Set(['thinking', 'streaming']);
 
-export interface UserMessage {
+/** Where a message sits in its conversation's tree (docs/conversations.md "Branches"). */
+export interface Versioned {
+  /** The message it follows (null: the first); absent until the server said. */
+  parentId?: string | null;
+  /** Its versions, oldest first, itself included (the children of its parent): ‹ n/m ›. Absent or one: no versions. */
+  siblings?: string[];
+}
+
+export interface UserMessage extends Versioned {
   id: string;
   role: 'user';
   content: string;
   createdAt: number;
 }
 
-export interface AssistantMessage {
+export interface AssistantMessage extends Versioned {
   id: string;
   role: 'assistant';
   content: string;
