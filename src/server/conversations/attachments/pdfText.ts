@@ -15,7 +15,7 @@ export async function pdfText(name: string, bytes: Uint8Array, maxChars: number)
   let pdf;
   try {
     // pdf.js takes the buffer over: it gets its own copy.
-    pdf = await getDocumentProxy(new Uint8Array(bytes), { stopAtErrors: true });
+    pdf = await getDocumentProxy(new Uint8Array(bytes), { stopAtErrors: true, verbosity: 0 });
   } catch (err) {
     throw httpError('invalid_attachment', { name, why: whyUnreadable(err) });
   }
