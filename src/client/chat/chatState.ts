@@ -144,7 +144,7 @@ function fromSummary(c: ConversationJson, local: Conversation | undefined): Conv
 /** A stored message as the UI shows it: shutdown and interrupted answers are stopped ones, with that reason. */
 export function fromMessageJson(m: MessageJson): Message {
   const createdAt = Date.parse(m.created_at);
-  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt };
+  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt, ...(m.attachments?.length ? { attachments: m.attachments } : {}) };
   const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt };
   if (m.reasoning) answer.reasoning = m.reasoning;
   if (m.stream_id) answer.streamId = m.stream_id;
