@@ -10,6 +10,7 @@ import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
 import { PencilIcon } from '../shell/icons.js';
 import { Markdown } from './Markdown.js';
 import { StopVerdict } from './StopVerdict.js';
+import { MessageAttachments } from './attachments/MessageAttachments.js';
 
 const STATE_LABEL: Record<AnswerState, string> = {
   thinking: 'Thinking…',
@@ -164,6 +165,7 @@ function UserMessageView({ message, onEdit }: { message: UserMessage; onEdit?: M
   }
   return (
     <article className="message user" data-role="user" data-message-id={message.id} aria-label="You said">
+      <MessageAttachments attachments={message.attachments} />
       <div className="message-body plain">{message.content}</div>
       {onEdit ? (
         <button
