@@ -1,6 +1,7 @@
 import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { ownerUsageMigration } from './quota.js';
 import { responsesMigration } from './responses/schema.js';
+import { messageTreeMigration } from './tree/migration.js';
 import { StoreError } from './types.js';
 
 // One schema for SQLite and Postgres. Migrations live in code (not files found at
@@ -84,6 +85,8 @@ export const migrations: Record<string, Migration> = {
   },
   // Stored responses of the Responses API (responses/schema.ts, docs/responses.md).
   '0005_responses': responsesMigration,
+  // The message tree and attachments (tree/migration.ts, docs/conversations.md "Branches").
+  '0006_message_tree': messageTreeMigration,
 };
 
 function isSqlite(db: Kysely<any>): boolean {

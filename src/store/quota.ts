@@ -20,9 +20,9 @@ export function conversationBytes(c: { title?: string | null; system?: string | 
   return ROW_BYTES + textBytes(c.title) + textBytes(c.system);
 }
 
-/** A message's bytes as the triggers count them (tool calls: their JSON text). */
-export function messageBytes(m: { content?: string | null; reasoning?: string | null; toolCalls?: string | null }): number {
-  return ROW_BYTES + textBytes(m.content) + textBytes(m.reasoning) + textBytes(m.toolCalls);
+/** A message's bytes as the triggers count them (tool calls and attachments: their JSON text). */
+export function messageBytes(m: { content?: string | null; reasoning?: string | null; toolCalls?: string | null; attachments?: string | null }): number {
+  return ROW_BYTES + textBytes(m.content) + textBytes(m.reasoning) + textBytes(m.toolCalls) + textBytes(m.attachments);
 }
 
 export function textBytes(text: string | null | undefined): number {
@@ -54,7 +54,9 @@ export async function storageUsed(db: Kysely<Database>, owner: string): Promise<
 // The size expressions, in SQL both databases run alike (octet_length: SQLite 3.43+, Postgres).
 const len = (column: string) => `coalesce(octet_length(${column}), 0)`;
 const conv = (row: string) => `(${ROW_BYTES} + ${len(`${row}.title`)} + ${len(`${row}.system`)})`;
-const msg = (row: string) => `(${ROW_BYTES} + ${len(`${row}.content`)} + ${len(`${row}.reasoning`)} + ${len(`${row}.tool_calls`)})`;
+/** A message's size; `attachments` since the message tree's migration (tree/migration.ts) added the column. */
+const msg = (row: string, attachments = false) =>
+  `(${ROW_BYTES} + ${len(`${row}.content`)} + ${len(`${row}.reasoning`)} + ${len(`${row}.tool_calls`)}${attachments ? ` + ${len(`${row}.attachments`)}` : ''})`;
 const log = 'INSERT INTO usage_log (owner, delta)';
 /** A message's owner is its conversation's (messages are deleted before their conversation, see sqlStore). */
 const ofConversation = (row: string) => `FROM conversations WHERE id = ${row}.conversation_id`;
@@ -63,10 +65,18 @@ const SQLITE_TRIGGERS = [
   `CREATE TRIGGER usage_conversation_insert AFTER INSERT ON conversations BEGIN ${log} VALUES (NEW.owner, ${conv('NEW')}); END`,
   `CREATE TRIGGER usage_conversation_update AFTER UPDATE OF title, system ON conversations BEGIN ${log} SELECT NEW.owner, ${conv('NEW')} - ${conv('OLD')} WHERE ${conv('NEW')} <> ${conv('OLD')}; END`,
   `CREATE TRIGGER usage_conversation_delete AFTER DELETE ON conversations BEGIN ${log} VALUES (OLD.owner, -${conv('OLD')}); END`,
-  `CREATE TRIGGER usage_message_insert AFTER INSERT ON messages BEGIN ${log} SELECT owner, ${msg('NEW')} ${ofConversation('NEW')}; END`,
-  `CREATE TRIGGER usage_message_update AFTER UPDATE OF content, reasoning, tool_calls ON messages BEGIN ${log} SELECT owner, ${msg('NEW')} - ${msg('OLD')} ${ofConversation('NEW')} AND ${msg('NEW')} <> ${msg('OLD')}; END`,
-  `CREATE TRIGGER usage_message_delete AFTER DELETE ON messages BEGIN ${log} SELECT owner, -${msg('OLD')} ${ofConversation('OLD')}; END`,
+  ...sqliteMessageTriggers(false),
 ];
+
+function sqliteMessageTriggers(attachments: boolean): string[] {
+  const m = (row: string) => msg(row, attachments);
+  const columns = attachments ? 'content, reasoning, tool_calls, attachments' : 'content, reasoning, tool_calls';
+  return [
+    `CREATE TRIGGER usage_message_insert AFTER INSERT ON messages BEGIN ${log} SELECT owner, ${m('NEW')} ${ofConversation('NEW')}; END`,
+    `CREATE TRIGGER usage_message_update AFTER UPDATE OF ${columns} ON messages BEGIN ${log} SELECT owner, ${m('NEW')} - ${m('OLD')} ${ofConversation('NEW')} AND ${m('NEW')} <> ${m('OLD')}; END`,
+    `CREATE TRIGGER usage_message_delete AFTER DELETE ON messages BEGIN ${log} SELECT owner, -${m('OLD')} ${ofConversation('OLD')}; END`,
+  ];
+}
 
 const POSTGRES_TRIGGERS = [
   `CREATE FUNCTION jarvis_usage_conversations() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -79,17 +89,34 @@ BEGIN
   RETURN NULL;
 END $$`,
   `CREATE TRIGGER usage_conversations AFTER INSERT OR DELETE OR UPDATE OF title, system ON conversations FOR EACH ROW EXECUTE PROCEDURE jarvis_usage_conversations()`,
-  `CREATE FUNCTION jarvis_usage_messages() RETURNS trigger LANGUAGE plpgsql AS $$
+  ...postgresMessageTriggers(false, 'CREATE FUNCTION'),
+];
+
+function postgresMessageTriggers(attachments: boolean, create: 'CREATE FUNCTION' | 'CREATE OR REPLACE FUNCTION'): string[] {
+  const m = (row: string) => msg(row, attachments);
+  const columns = attachments ? 'content, reasoning, tool_calls, attachments' : 'content, reasoning, tool_calls';
+  return [
+    `${create} jarvis_usage_messages() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP = 'INSERT' THEN ${log} SELECT owner, ${msg('NEW')} ${ofConversation('NEW')};
+  IF TG_OP = 'INSERT' THEN ${log} SELECT owner, ${m('NEW')} ${ofConversation('NEW')};
   ELSIF TG_OP = 'UPDATE' THEN
-    IF ${msg('NEW')} <> ${msg('OLD')} THEN ${log} SELECT owner, ${msg('NEW')} - ${msg('OLD')} ${ofConversation('NEW')}; END IF;
-  ELSE ${log} SELECT owner, -${msg('OLD')} ${ofConversation('OLD')};
+    IF ${m('NEW')} <> ${m('OLD')} THEN ${log} SELECT owner, ${m('NEW')} - ${m('OLD')} ${ofConversation('NEW')}; END IF;
+  ELSE ${log} SELECT owner, -${m('OLD')} ${ofConversation('OLD')};
   END IF;
   RETURN NULL;
 END $$`,
-  `CREATE TRIGGER usage_messages AFTER INSERT OR DELETE OR UPDATE OF content, reasoning, tool_calls ON messages FOR EACH ROW EXECUTE PROCEDURE jarvis_usage_messages()`,
-];
+    `CREATE TRIGGER usage_messages AFTER INSERT OR DELETE OR UPDATE OF ${columns} ON messages FOR EACH ROW EXECUTE PROCEDURE jarvis_usage_messages()`,
+  ];
+}
+
+/**
+ * The message triggers counting the `attachments` column too (the message tree's migration adds
+ * it; no row has any yet, so nothing counted so far changes). Replaces 0003's message triggers.
+ */
+export function attachmentUsageStatements(postgres: boolean, attachments = true): string[] {
+  if (postgres) return ['DROP TRIGGER usage_messages ON messages', ...postgresMessageTriggers(attachments, 'CREATE OR REPLACE FUNCTION')];
+  return [...['insert', 'update', 'delete'].map((op) => `DROP TRIGGER usage_message_${op}`), ...sqliteMessageTriggers(attachments)];
+}
 
 const BACKFILL = `INSERT INTO owner_usage (owner, bytes)
 SELECT owner, sum(b) FROM (

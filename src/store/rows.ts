@@ -9,13 +9,15 @@ function newMessageId(): string {
   return `msg_${randomUUID().replace(/-/g, '')}`;
 }
 
-export function messageRow(conversationId: string, position: number, role: MessageRole, content: string, now: number): MessagesTable {
+export function messageRow(conversationId: string, position: number, parentId: string | null, role: MessageRole, content: string, now: number): MessagesTable {
   return {
     id: newMessageId(),
     conversation_id: conversationId,
     position,
+    parent_id: parentId,
     role,
     content,
+    attachments: null,
     state: null,
     stream_id: null,
     seq: null,
@@ -82,8 +84,10 @@ export function toMessage(row: MessagesTable): StoredMessage {
     id: row.id,
     conversationId: row.conversation_id,
     position: Number(row.position),
+    parentId: row.parent_id,
     role: row.role as MessageRole,
     content: row.content,
+    attachments: parseJson(row.attachments),
     state: row.state as AnswerState | null,
     streamId: row.stream_id,
     seq: row.seq === null ? null : Number(row.seq),

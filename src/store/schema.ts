@@ -11,6 +11,8 @@ export interface ConversationsTable {
   model: string | null;
   /** JSON: GenerationParams. */
   params: string;
+  /** The last message of the current branch (docs/conversations.md "Branches"); null while it has none. */
+  current_id: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -18,9 +20,14 @@ export interface ConversationsTable {
 export interface MessagesTable {
   id: string;
   conversation_id: string;
+  /** The order messages were made in, unique per conversation (siblings are ordered by it). */
   position: number;
+  /** The message it follows in its branch; null for a first message. */
+  parent_id: string | null;
   role: string;
   content: string;
+  /** JSON: StoredAttachment[] (user messages), or null. */
+  attachments: string | null;
   state: string | null;
   stream_id: string | null;
   seq: number | null;

@@ -8,7 +8,10 @@ import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
 import { SqlResponseStore } from './responses/sqlResponses.js';
 import type { ResponseStore } from './responses/types.js';
-import { mergeParams, messageRow, parseJson, titleFrom, toConversation, toMessage } from './rows.js';
+import { mergeParams, parseJson, toConversation, toMessage } from './rows.js';
+import { MessageTree } from './tree/branches.js';
+import { branchOf, importedRows, switchTarget, treeOf } from './tree/reads.js';
+import { planTurn } from './tree/turns.js';
 import { listConversations, type SearchDialect } from './search/query.js';
 import { SEARCH_TIMEOUT_MS, searchInTurn } from './search/turn.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
@@ -23,6 +26,7 @@ import {
   type ConversationStore,
   type ConversationWithMessages,
   type ListQuery,
+  type StoredMessage,
   type ImportedConversation,
   type Turn,
   type TurnStarted,
@@ -100,16 +104,13 @@ export class SqlConversationStore implements ConversationStore {
         system: init.system ?? null,
         model: init.model ?? null,
         params: JSON.stringify(mergeParams({}, init.params ?? {})),
+        current_id: null,
         created_at: init.createdAt ?? now,
         updated_at: init.updatedAt ?? init.createdAt ?? now,
       };
-      // An import brings finished messages along; nothing streams them, so a live state is stored as stopped.
-      const messages = (init.messages ?? []).map((m, position): MessagesTable => {
-        const base = messageRow(row.id, position, m.role, m.content, m.createdAt ?? row.created_at);
-        if (m.role !== 'assistant') return base;
-        const state = !m.state || m.state === 'streaming' ? 'stopped' : m.state;
-        return { ...base, state, seq: -1, cursor: '-1', reasoning: m.reasoning ?? null, model: m.model ?? null };
-      });
+      // An import brings finished messages along, as a linear history or a tree (tree/reads.ts).
+      const { rows: messages, currentId } = importedRows(row.id, init, row.created_at);
+      row.current_id = currentId;
       await this.db.transaction().execute(async (trx) => {
         await trx.insertInto('conversations').values(row).execute();
         // In slices: SQLite caps the variables of one statement.
@@ -129,11 +130,42 @@ export class SqlConversationStore implements ConversationStore {
 
   getConversation(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
     return this.guard('get conversation', async () => {
-      const row = await this.db.selectFrom('conversations').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
-      if (!row) return undefined;
-      const messages = await this.db.selectFrom('messages').selectAll().where('conversation_id', '=', id).orderBy('position').execute();
-      return { ...toConversation(row), messages: messages.map(toMessage) };
+      const read = await this.readConversation(this.db, owner, id);
+      return read && branchOf(read.conv, read.rows);
     });
+  }
+
+  conversationTree(owner: string, id: string): Promise<ConversationWithMessages | undefined> {
+    return this.guard('get conversation', async () => {
+      const read = await this.readConversation(this.db, owner, id);
+      return read && treeOf(read.conv, read.rows);
+    });
+  }
+
+  siblings(owner: string, conversationId: string, messageId: string): Promise<StoredMessage[] | undefined> {
+    return this.guard('get message versions', async () => {
+      const read = await this.readConversation(this.db, owner, conversationId);
+      const tree = read && new MessageTree(read.rows);
+      const message = tree?.get(messageId);
+      return message && tree?.siblingsOf(message).map(toMessage);
+    });
+  }
+
+  switchBranch(owner: string, conversationId: string, messageId: string): Promise<ConversationWithMessages> {
+    return this.guard('switch branch', async () =>
+      this.db.transaction().execute(async (trx) => {
+        const conv = await this.lockConversation(trx, owner, conversationId);
+        if (!conv) throw new StoreError('not_found', `no conversation ${conversationId}`);
+        const rows = await this.messagesOf(trx, conversationId);
+        // Refused rather than stopped: the answer would go on in a branch nobody sees (docs/conversations.md "Branches").
+        if (rows.some((r) => r.state === 'streaming')) {
+          throw new StoreError('conflict', 'an answer of this conversation is still streaming: stop it, or wait for it to end, before switching to another version');
+        }
+        const { leaf, title } = switchTarget(conv, rows, messageId);
+        await trx.updateTable('conversations').set({ current_id: leaf.id, title }).where('id', '=', conversationId).execute();
+        return branchOf({ ...conv, current_id: leaf.id, title }, rows);
+      }),
+    );
   }
 
   updateConversation(owner: string, id: string, patch: ConversationPatch): Promise<Conversation | undefined> {
@@ -176,54 +208,21 @@ export class SqlConversationStore implements ConversationStore {
       this.db.transaction().execute(async (trx) => {
         const conv = await this.lockConversation(trx, owner, conversationId);
         if (!conv) throw new StoreError('not_found', `no conversation ${conversationId}`);
-        const rows = await trx.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('position').execute();
+        const rows = await this.messagesOf(trx, conversationId);
         const now = Date.now();
-
-        let user: MessagesTable;
-        let keep: MessagesTable[];
-        if (turn.kind === 'send') {
-          keep = rows;
-          user = messageRow(conversationId, (rows.at(-1)?.position ?? -1) + 1, 'user', turn.content, now);
-          await trx.insertInto('messages').values(user).execute();
-        } else {
-          const target =
-            turn.kind === 'edit' ? rows.find((r) => r.id === turn.messageId) : rows.findLast((r) => r.role === 'user');
-          if (!target) {
-            throw turn.kind === 'edit'
-              ? new StoreError('not_found', `no message ${turn.messageId} in conversation ${conversationId}`)
-              : new StoreError('conflict', 'this conversation has no user message to answer again');
-          }
-          if (target.role !== 'user') throw new StoreError('conflict', `message ${target.id} is not a user message; only those can be edited`);
-          if (turn.kind === 'edit') {
-            target.content = turn.content;
-            target.updated_at = now;
-            await trx.updateTable('messages').set({ content: turn.content, updated_at: now }).where('id', '=', target.id).execute();
-          }
-          // Linear history: what came after the answered message goes.
-          await trx.deleteFrom('messages').where('conversation_id', '=', conversationId).where('position', '>', target.position).execute();
-          keep = rows.filter((r) => r.position < target.position);
-          user = target;
-        }
-
-        const assistant: MessagesTable = {
-          ...messageRow(conversationId, user.position + 1, 'assistant', '', now),
-          state: 'streaming',
-          stream_id: answer.streamId,
-          seq: -1,
-          cursor: '-1',
-          model: answer.model,
-          fence: Number(answer.fence),
-          instance: this.instance,
-        };
-        await trx.insertInto('messages').values(assistant).execute();
-        // A new conversation takes its first prompt as its title.
-        const title = conv.title === '' ? titleFrom(user.content) : conv.title;
-        await trx.updateTable('conversations').set({ updated_at: now, title }).where('id', '=', conversationId).execute();
+        const plan = planTurn(conv, rows, turn, answer, this.instance, now);
+        if (plan.newUser) await trx.insertInto('messages').values(plan.newUser).execute();
+        await trx.insertInto('messages').values(plan.assistant).execute();
+        await trx
+          .updateTable('conversations')
+          .set({ updated_at: now, title: plan.title, current_id: plan.assistant.id })
+          .where('id', '=', conversationId)
+          .execute();
         return {
-          conversation: toConversation({ ...conv, title, updated_at: now }),
-          history: [...keep, user].map(toMessage),
-          user: toMessage(user),
-          assistant: toMessage(assistant),
+          conversation: toConversation({ ...conv, title: plan.title, updated_at: now }),
+          history: plan.history.map(toMessage),
+          user: toMessage(plan.user),
+          assistant: toMessage(plan.assistant),
         };
       }),
     );
@@ -312,6 +311,16 @@ export class SqlConversationStore implements ConversationStore {
   async close(): Promise<void> {
     // SQLite: after the queries already queued (an answer's final writes), the file is closed and its thread ends.
     await this.db.destroy();
+  }
+
+  /** The conversation's row and its messages (in the order they were made), if it is the owner's. */
+  private async readConversation(db: Kysely<Database>, owner: string, id: string): Promise<{ conv: ConversationsTable; rows: MessagesTable[] } | undefined> {
+    const conv = await db.selectFrom('conversations').selectAll().where('id', '=', id).where('owner', '=', owner).executeTakeFirst();
+    return conv && { conv, rows: await this.messagesOf(db, id) };
+  }
+
+  private messagesOf(db: Kysely<Database>, conversationId: string): Promise<MessagesTable[]> {
+    return db.selectFrom('messages').selectAll().where('conversation_id', '=', conversationId).orderBy('position').execute();
   }
 
   /** The conversation's row, locked for the transaction where rows can be locked. */

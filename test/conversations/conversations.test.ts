@@ -309,7 +309,7 @@ describe('conversations: prompts and answers', () => {
     expect(conv.messages[3].content).toBe('second answer');
   });
 
-  it('regenerates the last answer and edits-and-resends a user message (linear history)', async () => {
+  it('regenerates the last answer and edits-and-resends a user message, each a new version', async () => {
     const id = await newConversation(j.url);
     let n = 0;
     j.fake!.plan = (p) => ({ tokens: [`answer ${++n} to ${p}`], tokenMs: 1 });
@@ -325,6 +325,7 @@ describe('conversations: prompts and answers', () => {
     expect(regen.terminal?.type).toBe('done');
     conv = await settledConversation(j.url, id);
     expect(conv.messages.map((m: any) => m.content)).toEqual(['one', 'answer 1 to one', 'two', 'answer 3 to two']);
+    expect(conv.messages[3].siblings).toHaveLength(2);
     expect(j.fake!.requests.at(-1)!.body).toMatchObject({ messages: [{ content: 'one' }, { content: 'answer 1 to one' }, { content: 'two' }] });
 
     const firstUser = conv.messages[0].id;
@@ -333,7 +334,8 @@ describe('conversations: prompts and answers', () => {
     await edit.text();
     conv = await settledConversation(j.url, id);
     expect(conv.messages.map((m: any) => m.content)).toEqual(['uno', 'answer 4 to uno']);
-    expect(conv.messages[0].id).toBe(firstUser);
+    expect(conv.messages[0].id).toBe(edit.headers.get('x-user-message-id'));
+    expect(conv.messages[0].siblings).toEqual([firstUser, conv.messages[0].id]);
     expect(j.fake!.requests.at(-1)!.body).toMatchObject({ messages: [{ role: 'user', content: 'uno' }] });
 
     // Only user messages can be edited; unknown ones are 404; an empty conversation has nothing to regenerate.

@@ -112,7 +112,7 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     await expect(store.listConversations(owner, { limit: 1, cursor: 'nonsense' })).rejects.toMatchObject({ code: 'invalid' });
   });
 
-  it('starts turns: send, regenerate and edit keep one linear history', async () => {
+  it('starts turns: send continues the branch; regenerate and edit add versions and make them current', async () => {
     const c = await store.createConversation('', {});
     const t1 = await store.startTurn('', c.id, { kind: 'send', content: 'one' }, slot('s1'));
     expect(t1.user).toMatchObject({ role: 'user', content: 'one', position: 0 });
@@ -125,15 +125,22 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(t2.history.map((m) => m.content)).toEqual(['one', 'uno', 'two']);
     const regen = await store.startTurn('', c.id, { kind: 'regenerate' }, slot('s3'));
     expect(regen.user.id).toBe(t2.user.id);
-    expect(regen.assistant.position).toBe(3);
+    // Positions are the order messages were made in, every branch's.
+    expect(regen.assistant.position).toBe(4);
+    expect(regen.assistant.parentId).toBe(t2.user.id);
     let full = await store.getConversation('', c.id);
     expect(full!.messages.map((m) => m.streamId ?? m.content)).toEqual(['one', 's1', 'two', 's3']);
+    expect(full!.messages[3]!.siblingIds).toEqual([t2.assistant.id, regen.assistant.id]);
     expect(full!.messages[1]).toMatchObject({ usage: { prompt_tokens: 1, completion_tokens: 1 }, timings: { duration_ms: 5 }, state: 'done' });
 
     const edit = await store.startTurn('', c.id, { kind: 'edit', messageId: t1.user.id, content: 'eins' }, slot('s4'));
     expect(edit.history.map((m) => m.content)).toEqual(['eins']);
+    expect(edit.user.id).not.toBe(t1.user.id);
     full = await store.getConversation('', c.id);
     expect(full!.messages.map((m) => m.streamId ?? m.content)).toEqual(['eins', 's4']);
+    expect(full!.messages[0]!.siblingIds).toEqual([t1.user.id, edit.user.id]);
+    // Nothing was deleted: the whole tree still holds every version.
+    expect((await store.conversationTree('', c.id))!.messages).toHaveLength(7);
 
     await expect(store.startTurn('', c.id, { kind: 'edit', messageId: edit.assistant.id, content: 'x' }, slot('s5'))).rejects.toMatchObject({ code: 'conflict' });
     await expect(store.startTurn('', c.id, { kind: 'edit', messageId: 'msg_nope', content: 'x' }, slot('s5'))).rejects.toMatchObject({ code: 'not_found' });
@@ -207,9 +214,15 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect(await store.storageUsed(owner)).toBe(expected);
     expect(await store.storageUsed(owner)).toBe(expected); // reading folds nothing twice
 
-    // Edit: the user message shrinks, its answer goes, a new empty one comes.
+    // Edit: a new version of the prompt and a new empty answer; the old ones stay (they are versions).
     await store.startTurn(owner, c.id, { kind: 'edit', messageId: t.user.id, content: 'q?' }, slot('q2', 301n));
-    expected += 2 - 9 - (R + 6 + 1 + Buffer.byteLength(JSON.stringify(calls))) + R;
+    expected += R + 2 + R;
+    expect(await store.storageUsed(owner)).toBe(expected);
+    // Files count as their stored JSON.
+    const files = [{ type: 'file' as const, name: 'a.txt', mime: 'text/plain', size: 3, text: 'abc' }];
+    await store.updateAnswer((await store.getConversation(owner, c.id))!.currentId!, 301n, { content: '', seq: -1, state: 'stopped' });
+    await store.startTurn(owner, c.id, { kind: 'send', content: 'f', attachments: files }, slot('q3', 302n));
+    expected += R + 1 + Buffer.byteLength(JSON.stringify(files)) + R;
     expect(await store.storageUsed(owner)).toBe(expected);
 
     // An import counts every message it brings; another owner's writes are not this one's.

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { BackendRequest } from '../../backends/types.js';
-import type { ChatMessage } from '../../shared/events.js';
+import type { BackendMessage, BackendRequest } from '../../backends/types.js';
 import { FROM_START } from '../../streams/eventLog/types.js';
 import type { Conversation, StoredMessage, Turn } from '../../store/types.js';
 import type { JarvisContext } from '../context.js';
+import { promptContent } from './attachments/promptContent.js';
 import { conversationJson, messageJson } from './json.js';
 import { resolveModel } from '../streaming/defaultModel.js';
 import { HttpError, httpError } from '../errors.js';
@@ -104,13 +104,13 @@ export async function startAnswer(
   });
 }
 
-/** The conversation as the model sees it: its system prompt, then every message with content. */
-function promptOf(system: string | null, history: StoredMessage[]): ChatMessage[] {
-  const messages: ChatMessage[] = system ? [{ role: 'system', content: system }] : [];
+/** The conversation as the model sees it: its system prompt, then every message of the branch with content (and its files). */
+function promptOf(system: string | null, history: StoredMessage[]): BackendMessage[] {
+  const messages: BackendMessage[] = system ? [{ role: 'system', content: system }] : [];
   for (const m of history) {
     // An answer that ended before its first token (stopped, failed) says nothing.
     if (m.role === 'assistant' && m.content === '') continue;
-    messages.push({ role: m.role, content: m.content });
+    messages.push({ role: m.role, content: m.role === 'user' ? promptContent(m) : m.content });
   }
   return messages;
 }

@@ -34,13 +34,22 @@ export function conversationWithMessagesJson(c: ConversationWithMessages): Conve
     ...conversationJson(c),
     /** The answer streaming now, if any: reattach at `GET /v1/streams/{stream_id}/events?after={seq}`. */
     streaming: live ? { message_id: live.id, stream_id: live.streamId, seq: live.seq, cursor: live.cursor } : null,
+    current_message_id: c.currentId,
     messages: c.messages.map(messageJson),
   };
 }
 
 export function messageJson(m: StoredMessage): MessageJson {
-  const base = { id: m.id, role: m.role, content: m.content, created_at: new Date(m.createdAt).toISOString() };
-  if (m.role !== 'assistant') return base;
+  const base = {
+    id: m.id,
+    role: m.role,
+    content: m.content,
+    created_at: new Date(m.createdAt).toISOString(),
+    parent_id: m.parentId,
+    // A read of the whole tree leaves them out: there every message's parent says it.
+    ...(m.siblingIds ? { siblings: m.siblingIds } : {}),
+  };
+  if (m.role !== 'assistant') return { ...base, attachments: m.attachments ?? [] };
   return {
     ...base,
     state: m.state,

@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PATTERN } from '../../shared/ids.js';
+import type { AttachmentInputJson, AttachmentJson } from '../../shared/conversations.js';
 import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
+import { branchRoutes } from './branchRoutes.js';
 import { answerParamsSchema, startAnswer, type AnswerContext, type AnswerParams } from './answer.js';
 import { conversationJson, conversationWithMessagesJson, listedConversationJson } from './json.js';
 import type { JarvisContext } from '../context.js';
@@ -14,7 +16,6 @@ import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../sto
 import { storeCall } from '../storeErrors.js';
 import { stopSession } from '../operations/stopSession.js';
 import { attachmentBytes, attachmentsSchema, promptAttachments, promptBodyLimit } from './attachments/promptAttachments.js';
-import type { AttachmentInputJson } from '../../shared/conversations.js';
 
 // The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
@@ -44,10 +45,44 @@ const conversationBodySchema = {
 
 /** `POST /v1/conversations` may bring finished messages along: an import (the web UI's old localStorage chats). */
 interface CreateBody extends ConversationBody {
-  messages?: Array<{ role: 'user' | 'assistant'; content: string; state?: AnswerState; reasoning?: string | null; model?: string | null; created_at?: string }>;
+  messages?: Array<{
+    id?: string;
+    parent_id?: string | null;
+    role: 'user' | 'assistant';
+    content: string;
+    state?: AnswerState;
+    reasoning?: string | null;
+    model?: string | null;
+    created_at?: string;
+    attachments?: AttachmentJson[];
+  }>;
+  current_message_id?: string;
   created_at?: string;
   updated_at?: string;
 }
+
+/** Stored attachments as an import brings them (an export's own; a prompt's are read by attachments/). */
+const storedAttachmentsSchema = {
+  type: 'array',
+  maxItems: 100,
+  items: {
+    type: 'object',
+    required: ['type', 'name'],
+    properties: {
+      type: { enum: ['image', 'file'] },
+      name: { type: 'string', maxLength: 1000 },
+      mime: { type: 'string', maxLength: 200 },
+      size: { type: 'integer', minimum: 0 },
+      data_url: { type: 'string', pattern: '^data:image/' },
+      text: { type: 'string' },
+      truncated: { type: 'boolean' },
+    },
+    oneOf: [
+      { properties: { type: { const: 'image' } }, required: ['data_url'] },
+      { properties: { type: { const: 'file' } }, required: ['text'] },
+    ],
+  },
+} as const;
 
 const IMPORT_MAX_MESSAGES = 10_000;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -64,15 +99,20 @@ const createBodySchema = {
         required: ['role', 'content'],
         additionalProperties: false,
         properties: {
+          // A tree: ids local to the file, each parent an earlier message (docs/conversations.md "Branches").
+          id: { type: 'string', minLength: 1, maxLength: 128 },
+          parent_id: { type: ['string', 'null'], maxLength: 128 },
           role: { enum: ['user', 'assistant'] },
           content: { type: 'string', maxLength: TEXT_MAX },
           state: { enum: ['streaming', 'done', 'stopped', 'superseded', 'error', 'shutdown', 'interrupted'] },
           reasoning: { type: ['string', 'null'], maxLength: TEXT_MAX },
           model: { type: ['string', 'null'], maxLength: 256 },
           created_at: isoTime,
+          attachments: storedAttachmentsSchema,
         },
       },
     },
+    current_message_id: { type: 'string', minLength: 1, maxLength: 128 },
     created_at: isoTime,
     updated_at: isoTime,
   },
@@ -89,7 +129,8 @@ const promptBodySchema = {
   properties: { content: { type: 'string', minLength: 1, maxLength: TEXT_MAX }, attachments: attachmentsSchema, ...answerParamsSchema },
 } as const;
 
-const answerBodySchema = { type: ['object', 'null'], properties: answerParamsSchema } as const;
+/** Regenerate: `message_id` names the answer to make again (default: the current branch's last prompt's). */
+const answerBodySchema = { type: ['object', 'null'], properties: { ...answerParamsSchema, message_id: { type: 'string', minLength: 1, maxLength: 128 } } } as const;
 
 type Params = { Params: { id: string } };
 
@@ -103,6 +144,7 @@ export type ConversationsContext = AnswerContext & Pick<JarvisContext, 'registry
 
 export function conversationRoutes(app: FastifyInstance, ctx: ConversationsContext): void {
   const { store } = ctx;
+  branchRoutes(app, ctx);
   // Searches take turns at SQLite's one connection (store/sqliteWorker/, store/search/turn.ts): a
   // key sending twenty at a time would make every other key's search, and every write, wait
   // behind them; with this bound it waits for its own, and the rest get a 429 at once.
@@ -124,7 +166,8 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
 
   app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema } }, async (request, reply) => {
     const body = request.body ?? {};
-    await checkStorageQuota(ctx, ownerOf(request), { adds: conversationBytes(body) + (body.messages ?? []).reduce((n, m) => n + messageBytes(m), 0) });
+    const imported = (body.messages ?? []).reduce((n, m) => n + messageBytes({ ...m, attachments: m.attachments ? JSON.stringify(m.attachments) : null }), 0);
+    await checkStorageQuota(ctx, ownerOf(request), { adds: conversationBytes(body) + imported });
     const conv = await storeCall(
       store.createConversation(ownerOf(request), {
         title: body.title,
@@ -132,6 +175,9 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
         model: body.model,
         params: paramsOf(body),
         messages: body.messages?.map((m) => ({
+          ...(m.id !== undefined ? { id: m.id } : {}),
+          ...(m.parent_id !== undefined ? { parentId: m.parent_id } : {}),
+          ...(m.attachments ? { attachments: m.attachments } : {}),
           role: m.role,
           content: m.content,
           state: m.state,
@@ -139,6 +185,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
           model: m.model,
           createdAt: timeOf(m.created_at),
         })),
+        ...(body.current_message_id !== undefined ? { currentId: body.current_message_id } : {}),
         createdAt: timeOf(body.created_at),
         updatedAt: timeOf(body.updated_at),
       }),
@@ -193,11 +240,11 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
     const attachments = await promptAttachments(ctx, conv, request.body);
-    await checkStorageQuota(ctx, owner, { adds: messageBytes(request.body) + attachmentBytes(attachments) + ROW_BYTES, startsAnswer: true });
+    await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + attachmentBytes(attachments) + 2 * ROW_BYTES, startsAnswer: true });
     await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content, attachments }, request.body);
   });
 
-  // Edit and resend: the user message gets the new content, every later message goes, and it is answered again.
+  // Edit and resend: a new version of the user message (a sibling; the old one and its answers stay), answered.
   app.put<{ Params: { id: string; messageId: string }; Body: PromptBody }>(
     '/v1/conversations/:id/messages/:messageId',
     { schema: { body: promptBodySchema }, bodyLimit, config: { startsStream: true } },
@@ -211,13 +258,18 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
     },
   );
 
-  // Regenerate: the answer(s) after the last user message go, and it is answered again.
-  app.post<Params & { Body: AnswerParams | undefined }>('/v1/conversations/:id/regenerate', { schema: { body: answerBodySchema }, config: { startsStream: true } }, async (request, reply) => {
-    const owner = ownerOf(request);
-    const conv = await find(owner, request.params.id);
-    await checkStorageQuota(ctx, owner, { adds: ROW_BYTES, startsAnswer: true });
-    await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate' }, request.body ?? {});
-  });
+  // Regenerate: a new answer to the same prompt, a sibling of the old one (which stays, a version of it).
+  app.post<Params & { Body: (AnswerParams & { message_id?: string }) | undefined }>(
+    '/v1/conversations/:id/regenerate',
+    { schema: { body: answerBodySchema }, config: { startsStream: true } },
+    async (request, reply) => {
+      const owner = ownerOf(request);
+      const conv = await find(owner, request.params.id);
+      await checkStorageQuota(ctx, owner, { adds: ROW_BYTES, startsAnswer: true });
+      const { message_id: messageId, ...params } = request.body ?? {};
+      await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate', ...(messageId ? { messageId } : {}) }, params);
+    },
+  );
 
   // Stop the conversation's answer: the same as POST /v1/sessions/{id}/stop, for its owner only.
   app.post<Params>('/v1/conversations/:id/stop', async (request) => {

@@ -8,7 +8,7 @@ import { extensionOf } from './fileKinds.js';
 // (Ollama: the message's `images`; OpenAI-compatible servers: `image_url` parts).
 
 /** The message's content for the model: its text alone when it has no images, else text and image parts. */
-export function promptContent(message: StoredMessage): string | ContentPart[] {
+export function promptContent(message: Pick<StoredMessage, 'content' | 'attachments'>): string | ContentPart[] {
   const attachments = message.attachments ?? [];
   const text = withFiles(message.content, attachments);
   const images = attachments.filter((a) => a.type === 'image');
