@@ -67,8 +67,8 @@ describe('limits', () => {
 
   it('the storage quota counts the files', async () => {
     const id = await newConversation(j.url, { model: MODEL });
-    // 3 files of 3,900 characters: about 12 KB stored per message.
-    const files = ['a', 'b'].map((n) => textFile(`${n}.txt`, n.repeat(3900)));
+    // Two images of 4,500 bytes: about 12 KB stored per message (as base64).
+    const files = [image('a.png', bigPng(4500)), image('b.png', bigPng(4500))];
     let status = 200;
     let sent = 0;
     while (status === 200 && sent < 10) {
@@ -79,8 +79,8 @@ describe('limits', () => {
       else expect((answer.body as any).error.code).toBe('storage_quota_exceeded');
     }
     expect(status).toBe(403);
-    // 60,000 bytes hold at most 60,000 / 7,800 of them.
-    expect(sent).toBeLessThanOrEqual(7);
+    // 60,000 bytes hold at most 60,000 / 12,000 of them.
+    expect(sent).toBeLessThanOrEqual(5);
     expect(sent).toBeGreaterThanOrEqual(3);
   });
 });
