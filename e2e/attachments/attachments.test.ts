@@ -118,5 +118,13 @@ describe('web UI: attachments', { timeout: 90_000 }, () => {
     })()`);
     await expect.poll(() => page.getByRole('alert').first().textContent(), WAIT).toBe('old.bmp is not a PNG, JPEG, GIF or WebP image.');
     expect(await seriousViolations(page)).toEqual([]);
+
+    // At 375 px in dark mode, the composer with files still fits.
+    const phone = await ui.openPage(page.url(), { viewport: { width: 375, height: 740 }, colorScheme: 'dark' });
+    await pasteImage(phone.page, sea);
+    await dropFile(phone.page, 'a-rather-long-file-name-for-a-phone.csv', 'text/csv', 'a,b\n');
+    await expect.poll(() => phone.page.getByTestId('pending-attachment').count(), WAIT).toBe(2);
+    expect(await seriousViolations(phone.page)).toEqual([]);
+    await phone.screenshot('attachments-phone-dark');
   });
 });
