@@ -38,6 +38,14 @@ export function getConversation(api: Api, id: string, signal?: AbortSignal): Pro
   return call(api, path(id), { signal });
 }
 
+/**
+ * Makes the branch through `messageId` the current one (down to its newest leaf) and returns the
+ * conversation as GET does; 409 `conflict` while an answer streams (docs/conversations.md "Branches").
+ */
+export function switchBranch(api: Api, id: string, messageId: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
+  return call(api, `${path(id)}/branch`, { method: 'POST', json: { message_id: messageId }, signal });
+}
+
 export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string | null } = {}): Promise<ConversationJson> {
   return call(api, '/v1/conversations', { method: 'POST', json: body });
 }

@@ -221,8 +221,8 @@ export class SqlConversationStore implements ConversationStore {
         return {
           conversation: toConversation({ ...conv, title: plan.title, updated_at: now }),
           history: plan.history.map(toMessage),
-          user: toMessage(plan.user),
-          assistant: toMessage(plan.assistant),
+          user: { ...toMessage(plan.user), siblingIds: plan.userSiblings },
+          assistant: { ...toMessage(plan.assistant), siblingIds: plan.assistantSiblings },
         };
       }),
     );

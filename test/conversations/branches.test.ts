@@ -117,6 +117,26 @@ describe('branches', () => {
     expect((await api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[0] })).status).toBe(200);
   });
 
+  it('a switch racing a prompt from another tab: the prompt continues one branch, and the model saw exactly that branch', async () => {
+    for (let round = 0; round < 8; round++) {
+      const { id, prompts } = await threeVersions();
+      const content = `racing ${round}`;
+      const [switched] = await Promise.all([
+        api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[round % 3]! }),
+        sendMessage(j.url, id, { content }).finished,
+      ]);
+      expect([200, 409]).toContain(switched.status);
+      await settledConversation(j.url, id);
+      const tree = (await api(j.url, 'GET', `/v1/conversations/${id}/tree`)).body.messages as Array<{ id: string; parent_id: string | null; content: string }>;
+      const prompt = tree.filter((m) => m.content === content);
+      expect(prompt).toHaveLength(1);
+      const path: string[] = [];
+      for (let at = tree.find((m) => m.id === prompt[0]!.parent_id); at; at = tree.find((m) => m.id === at!.parent_id)) path.unshift(at.content);
+      const asked = (j.fake!.requests.find((r) => JSON.stringify(r.body).includes(content))!.body as any).messages.map((m: any) => m.content);
+      expect(asked).toEqual([...path, content]);
+    }
+  });
+
   it('tells other tabs a branch was switched', async () => {
     const { id, prompts } = await threeVersions();
     const received = new ReceivedEvents<any>();
@@ -129,6 +149,12 @@ describe('branches', () => {
       await received.waitFor((e) => e.type === 'ready', 10_000);
       const switched = await api(j.url, 'POST', `/v1/conversations/${id}/branch`, { message_id: prompts[0] });
       await received.waitFor((e) => e.type === 'branch_switched' && e.conversation_id === id && e.current_message_id === switched.body.current_message_id, 10_000);
+      // An edit made elsewhere: the new prompt comes with its versions, so a tab can show ‹ 4/4 › at once.
+      const reader = edit(id, prompts[0]!, 'fourth');
+      const started = await received.waitFor((e) => e.type === 'answer_started' && e.conversation_id === id, 10_000);
+      expect(started.turn).toBe('edit');
+      expect(started.user_message.siblings).toEqual([...prompts, started.user_message.id]);
+      await reader.finished;
     } finally {
       controller.abort();
     }

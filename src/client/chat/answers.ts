@@ -26,6 +26,8 @@ export class Answers {
     private readonly backoff: Backoff,
     /** An answer the server no longer streams: read the conversation from the store instead. */
     private readonly onLost: (conversationId: string) => void,
+    /** A new version (an edit, a regenerated answer) reached the server: read its place in the tree. */
+    private readonly onNewVersion: (conversationId: string) => void = () => {},
   ) {}
 
   /** Starts an answer for `turn` into `messageId` (already shown), once earlier prompts and Stops of the conversation are delivered. */
@@ -49,7 +51,11 @@ export class Answers {
         opened();
         return 'aborted' as const;
       }
-      const outcome = await this.run(reader, { kind: 'request', open: (signal) => startAnswerRequest(this.api, conversationId, turn, model, signal) }, opened);
+      const onOpened = () => {
+        opened();
+        if (turn.kind !== 'send') this.onNewVersion(reader.conversationId);
+      };
+      const outcome = await this.run(reader, { kind: 'request', open: (signal) => startAnswerRequest(this.api, conversationId, turn, model, signal) }, onOpened);
       opened(); // a request that failed before its headers
       return outcome;
     })().finally(() => session.finished(reader));

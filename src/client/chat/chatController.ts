@@ -19,6 +19,7 @@ import {
   listConversations,
   saveSettings,
   type SettingsPatch,
+  switchBranch,
   updateConversation,
 } from '../conversationsApi.js';
 import { followFeed } from '../feedFollower.js';
@@ -50,7 +51,13 @@ export class ChatController {
     this.api = api;
     this.backoff = backoff;
     this.session = new ChatSession(initialChatState(selectedId), schedule);
-    this.answers = new Answers(this.session, api, backoff, (id) => void this.refresh(id));
+    this.answers = new Answers(
+      this.session,
+      api,
+      backoff,
+      (id) => void this.refresh(id),
+      (id) => void this.readVersions(id),
+    );
   }
 
   private get state() {
@@ -148,7 +155,7 @@ export class ChatController {
     if (conversationId) this.answers.stop(conversationId);
   }
 
-  /** Asks again for an answer that failed, in place. */
+  /** Asks again for the last answer (it failed, or Regenerate): a new version of it, shown in its place; the old one stays a version. */
   retry(messageId: string, model?: string): void {
     const conversation = this.selected();
     const index = conversation?.messages.findIndex((m) => m.id === messageId) ?? -1;
@@ -162,27 +169,64 @@ export class ChatController {
       return;
     }
     this.answers.supersede(conversation.id);
-    const patch = { content: '', reasoning: undefined, state: 'thinking', error: undefined, reason: undefined, streamId: undefined, ...(model ? { model } : {}) } as const;
-    this.session.dispatch({ type: 'patch-answer', id: conversation.id, messageId, patch });
-    this.answers.start(conversation.id, messageId, { kind: 'regenerate' }, model);
+    const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: Date.now(), ...(model ? { model } : {}) };
+    this.session.dispatch({ type: 'new-answer', id: conversation.id, messageId, answer });
+    this.answers.start(conversation.id, answer.id, { kind: 'regenerate' }, model);
   }
 
-  /** Answers the last prompt of the selected conversation again, in place of its last answer. */
+  /** Answers the last prompt of the selected conversation again: a new version of its last answer. */
   regenerate(model?: string): void {
     const last = this.selected()?.messages.at(-1);
     if (last?.role === 'assistant' && !LIVE_STATES.has(last.state)) this.retry(last.id, model);
   }
 
-  /** Edit and resend: the user message gets `content`, the messages after it are replaced by a new answer. */
+  /**
+   * Edit and resend: a new version of the user message, with `content` and a new answer, shown in its
+   * place; the old one and what followed it stay a branch to switch back to.
+   */
   edit(messageId: string, text: string, model?: string, attachments?: AttachmentInputJson[]): void {
     const content = text.trim();
     const conversation = this.selected();
     const message = conversation?.messages.find((m) => m.id === messageId);
     if (!content || !conversation || message?.role !== 'user') return;
     this.answers.supersede(conversation.id);
+    const newId = randomId('local-');
     const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: Date.now(), ...(model ? { model } : {}) };
-    this.session.dispatch({ type: 'edit-user', id: conversation.id, messageId, content, answer });
-    this.answers.start(conversation.id, answer.id, { kind: 'edit', messageId, content, ...(attachments ? { attachments } : {}) } satisfies AnswerTurn, model);
+    this.session.dispatch({ type: 'edit-user', id: conversation.id, messageId, newId, content, answer });
+    // The new version's server id comes in X-User-Message-Id (the reader re-keys `newId` to it).
+    this.answers.start(conversation.id, answer.id, { kind: 'edit', messageId, content, ...(attachments ? { attachments } : {}) } satisfies AnswerTurn, model, newId);
+  }
+
+  /**
+   * Shows another version of a message: the branch through `messageId` becomes the conversation's
+   * current one, here and in every tab. Refused while an answer of the conversation streams (the
+   * server answers 409): the answer would go on in a branch nobody sees (docs/conversations.md
+   * "Branches"). Resolves to null once shown, else to why not, in words.
+   */
+  async switchVersion(conversationId: string, messageId: string): Promise<string | null> {
+    const conversation = this.state.conversations[conversationId];
+    if (!conversation || conversationId.startsWith(DRAFT_PREFIX)) return 'This conversation is not on the server yet.';
+    if (isLive(conversation) || this.session.owner(conversationId)) return 'Wait for the answer to finish (or stop it) to switch versions.';
+    if (messageId.startsWith('local-')) {
+      await this.refresh(conversationId); // a version whose request failed: the server never had it
+      return 'That version was not saved.';
+    }
+    try {
+      const server = await switchBranch(this.api, conversationId, messageId, this.closed.signal);
+      // A prompt sent here meanwhile: what is shown now is newer than what the switch returned.
+      if (this.session.owner(conversationId)) return null;
+      this.session.dispatch({ type: 'loaded', conversation: server });
+      return null;
+    } catch (err) {
+      if (this.closed.signal.aborted) return null;
+      if (err instanceof ApiCallError && err.status === 409) {
+        void this.refresh(conversationId); // an answer started elsewhere: show and follow it
+        return 'An answer is streaming in this conversation: wait for it to finish (or stop it) to switch versions.';
+      }
+      if (err instanceof ApiCallError && err.status === 404) void this.refresh(conversationId);
+      console.warn('[chat] Could not switch versions', err);
+      return err instanceof Error ? err.message : 'Could not switch versions.';
+    }
   }
 
   /** Stores a conversation's settings (system prompt, model, temperature, max tokens) on the server. */
@@ -236,6 +280,15 @@ export class ChatController {
     if (live?.stream_id && !keep.has(live.message_id)) this.answers.follow(conversationId, live.message_id, live.stream_id, parseCursor(live.cursor));
   }
 
+  /** A new version started: its parent and siblings as the server has them (another tab may have added one too). */
+  private async readVersions(conversationId: string): Promise<void> {
+    try {
+      this.session.dispatch({ type: 'versions', conversation: await getConversation(this.api, conversationId, this.closed.signal) });
+    } catch (err) {
+      if (!this.closed.signal.aborted) console.warn('[chat] Could not read the versions', conversationId, err);
+    }
+  }
+
   private async onServer(id: string, call: (serverId: string) => Promise<unknown>): Promise<void> {
     const serverId = await this.session.serverIdOf(id);
     if (serverId) await call(serverId);
@@ -260,6 +313,12 @@ export class ChatController {
         const message = conversation?.messages.find((m) => m.id === event.message_id);
         const reading = this.session.owner(event.conversation_id)?.messageId === event.message_id;
         if (message?.role === 'assistant' && LIVE_STATES.has(message.state) && !reading) void this.refresh(event.conversation_id);
+        return;
+      }
+      case 'branch_switched': {
+        // Another tab switched versions: show its branch (this tab's own switch is shown already).
+        const conversation = this.state.conversations[event.conversation_id];
+        if (conversation?.loaded && conversation.messages.at(-1)?.id !== event.current_message_id) void this.refresh(event.conversation_id);
         return;
       }
     }

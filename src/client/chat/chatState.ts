@@ -23,8 +23,15 @@ export type ChatAction =
   | { type: 'rekey'; from: string; to: string }
   /** Drops a message and every later one (a prompt that never reached the server, sent again). */
   | { type: 'truncate'; id: string; fromMessageId: string }
-  /** Edit and resend: the user message gets `content`, every later message is dropped, `answer` follows it. */
-  | { type: 'edit-user'; id: string; messageId: string; content: string; answer: AssistantMessage }
+  /**
+   * Edit and resend: a new version of the user message (`newId`, with `content`) takes its place in the
+   * branch shown, `answer` follows it; the old one stays a sibling (docs/conversations.md "Branches").
+   */
+  | { type: 'edit-user'; id: string; messageId: string; newId: string; content: string; answer: AssistantMessage }
+  /** Regenerate, Retry: `answer` is a new version of the answer `messageId`, shown in its place. */
+  | { type: 'new-answer'; id: string; messageId: string; answer: AssistantMessage }
+  /** The tree as the server has it (read after a new version started): each shown message's parent and versions. */
+  | { type: 'versions'; conversation: ConversationWithMessagesJson }
   | { type: 'create'; conversation: Conversation }
   | { type: 'select'; id: string | null }
   | { type: 'rename'; id: string; title: string }
@@ -103,11 +110,41 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case 'edit-user':
       return update(state, action.id, (c) => {
         const at = c.messages.findIndex((m) => m.id === action.messageId && m.role === 'user');
-        if (at < 0) return c;
-        return { ...c, updatedAt: Date.now(), messages: [...c.messages.slice(0, at), { ...c.messages[at]!, content: action.content }, action.answer] };
+        const old = c.messages[at];
+        if (!old || old.role !== 'user') return c;
+        // Optimistic: the server appends the new version to the old one's siblings, and gives it one child.
+        const user = { ...old, id: action.newId, content: action.content, createdAt: Date.now(), siblings: [...versionsOf(old), action.newId] };
+        const answer = { ...action.answer, parentId: action.newId, siblings: [action.answer.id] };
+        return { ...c, updatedAt: Date.now(), messages: [...c.messages.slice(0, at), user, answer] };
       });
-    case 'rekey-message':
-      return update(state, action.id, (c) => ({ ...c, messages: c.messages.map((m) => (m.id === action.from ? { ...m, id: action.to } : m)) }));
+    case 'new-answer':
+      return update(state, action.id, (c) => {
+        const at = c.messages.findIndex((m) => m.id === action.messageId && m.role === 'assistant');
+        const old = c.messages[at];
+        if (!old) return c;
+        const answer = { ...action.answer, parentId: old.parentId ?? c.messages[at - 1]?.id ?? null, siblings: [...versionsOf(old), action.answer.id] };
+        return { ...c, updatedAt: Date.now(), messages: [...c.messages.slice(0, at), answer] };
+      });
+    case 'versions': {
+      const server = new Map(action.conversation.messages.map((m) => [m.id, m]));
+      return update(state, action.conversation.id, (c) => ({
+        ...c,
+        messages: c.messages.map((m) => {
+          const s = server.get(m.id);
+          return s ? { ...m, parentId: s.parent_id ?? null, ...(s.siblings ? { siblings: s.siblings } : {}) } : m;
+        }),
+      }));
+    }
+    case 'rekey-message': {
+      const rename = (id: string) => (id === action.from ? action.to : id);
+      const named = (m: Message) => m.id === action.from || m.parentId === action.from || !!m.siblings?.includes(action.from);
+      return update(state, action.id, (c) => ({
+        ...c,
+        messages: c.messages.map((m) =>
+          named(m) ? { ...m, id: rename(m.id), ...(m.parentId ? { parentId: rename(m.parentId) } : {}), ...(m.siblings ? { siblings: m.siblings.map(rename) } : {}) } : m,
+        ),
+      }));
+    }
     case 'patch-answer':
       return updateAnswer(state, action.id, action.messageId, (m) => ({ ...m, ...action.patch }));
     case 'append-text':
@@ -144,8 +181,9 @@ function fromSummary(c: ConversationJson, local: Conversation | undefined): Conv
 /** A stored message as the UI shows it: shutdown and interrupted answers are stopped ones, with that reason. */
 export function fromMessageJson(m: MessageJson): Message {
   const createdAt = Date.parse(m.created_at);
-  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt, ...(m.attachments?.length ? { attachments: m.attachments } : {}) };
-  const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt };
+  const place = { ...(m.parent_id !== undefined ? { parentId: m.parent_id } : {}), ...(m.siblings ? { siblings: m.siblings } : {}) };
+  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt, ...place, ...(m.attachments?.length ? { attachments: m.attachments } : {}) };
+  const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt, ...place };
   if (m.reasoning) answer.reasoning = m.reasoning;
   if (m.stream_id) answer.streamId = m.stream_id;
   if (m.model) answer.model = m.model;
@@ -171,6 +209,11 @@ export function fromMessageJson(m: MessageJson): Message {
       break;
   }
   return answer;
+}
+
+/** A message's versions, oldest first (itself alone when it has none). */
+export function versionsOf(m: Message): string[] {
+  return m.siblings && m.siblings.length > 0 ? m.siblings : [m.id];
 }
 
 /** Conversations, most recently used first. */

@@ -10,7 +10,15 @@ export type AnswerState = 'thinking' | 'streaming' | 'done' | 'stopped' | 'super
 
 export const LIVE_STATES: ReadonlySet<AnswerState> = new Set(['thinking', 'streaming']);
 
-export interface UserMessage {
+/** Where a message sits in its conversation's tree (docs/conversations.md "Branches"). */
+export interface Versioned {
+  /** The message it follows (null: the first); absent until the server said. */
+  parentId?: string | null;
+  /** Its versions, oldest first, itself included (the children of its parent): ‹ n/m ›. Absent or one: no versions. */
+  siblings?: string[];
+}
+
+export interface UserMessage extends Versioned {
   id: string;
   role: 'user';
   content: string;
@@ -19,7 +27,7 @@ export interface UserMessage {
   attachments?: AttachmentJson[];
 }
 
-export interface AssistantMessage {
+export interface AssistantMessage extends Versioned {
   id: string;
   role: 'assistant';
   content: string;

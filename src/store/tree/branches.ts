@@ -28,6 +28,11 @@ export class MessageTree<R extends Row> {
     return this.byId.get(id);
   }
 
+  /** The messages that follow `parentId` (null: the first messages), oldest first. */
+  childrenOf(parentId: string | null): R[] {
+    return this.children.get(parentId ?? '') ?? [];
+  }
+
   /** The versions of a message: its parent's children, oldest first, itself included. */
   siblingsOf(row: R): R[] {
     return this.children.get(row.parent_id ?? '') ?? [row];

@@ -16,6 +16,9 @@ export interface PlannedTurn {
   /** The branch before the new answer, first to last (the user message last). */
   history: MessagesTable[];
   assistant: MessagesTable;
+  /** The versions of `user` and of `assistant` after the turn (ids, oldest first). */
+  userSiblings: string[];
+  assistantSiblings: string[];
   /** The conversation's title after the turn. */
   title: string;
 }
@@ -71,7 +74,14 @@ export function planTurn(
   };
   // A new conversation takes its first prompt as its title.
   if (title === '') title = titleFrom(user.content);
-  return { newUser, user, history: [...before, user], assistant, title };
+  const userSiblings = newUser ? [...siblingIdsOf(tree, newUser.parent_id), newUser.id] : siblingIdsOf(tree, user.parent_id);
+  const assistantSiblings = [...siblingIdsOf(tree, user.id), assistant.id];
+  return { newUser, user, history: [...before, user], assistant, userSiblings, assistantSiblings, title };
+}
+
+/** The ids of the messages under `parentId` before the turn. */
+function siblingIdsOf(tree: MessageTree<MessagesTable>, parentId: string | null): string[] {
+  return tree.childrenOf(parentId).map((r) => r.id);
 }
 
 /** The user message an assistant message answers (regenerating that answer). */

@@ -36,12 +36,14 @@ export interface ChatContextValue {
   send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>, attachments?: AttachmentInputJson[]): void;
   /** Stops the running answer of a conversation (default: the selected one). */
   stop(conversationId?: string): void;
-  /** Asks again for an answer that failed, in place. */
+  /** Asks again for the last answer (it failed): a new version of it. */
   retry(messageId: string, model?: string): void;
-  /** Answers the last prompt of the selected conversation again, in place of its last answer. */
+  /** Answers the last prompt of the selected conversation again: a new version of its last answer. */
   regenerate(model?: string): void;
-  /** Edit and resend: the user message gets `content`, the messages after it are replaced by a new answer. */
+  /** Edit and resend: a new version of the user message with a new answer; the old one stays a version. */
   edit(messageId: string, content: string, model?: string): void;
+  /** Shows another version of a message (its branch becomes current); resolves to null once shown, else to why not. */
+  switchVersion(conversationId: string, messageId: string): Promise<string | null>;
   /** Stores a conversation's settings (system prompt, model, temperature, max tokens) on the server. */
   updateSettings(id: string, settings: SettingsPatch): Promise<void>;
 }
@@ -93,6 +95,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       retry: (messageId: string, model?: string) => controller.retry(messageId, model),
       regenerate: (model?: string) => controller.regenerate(model),
       edit: (messageId: string, content: string, model?: string) => controller.edit(messageId, content, model),
+      switchVersion: (conversationId: string, messageId: string) => controller.switchVersion(conversationId, messageId),
       updateSettings: (id: string, settings: SettingsPatch) => controller.updateSettings(id, settings),
     }),
     [controller],

@@ -1,8 +1,19 @@
-// The conversation's messages, following the newest answer while the reader is at the bottom.
+// The conversation's messages (its current branch), following the newest answer while the
+// reader is at the bottom.
 
-import type { Conversation } from '../../../../src/client/chat/types.js';
+import { useCallback } from 'react';
+import type { Conversation, Message } from '../../../../src/client/chat/types.js';
+import { isLive, useChat } from '../../contexts/ChatContext.js';
 import { useAutoScroll } from '../../hooks/useAutoScroll.js';
 import { MessageView } from './MessageView.js';
+
+/**
+ * A message's place in the branch rather than its id: switching versions swaps the message in
+ * that place, and the same element stays (the keyboard's focus stays on ‹ or ›).
+ */
+function placeOf(m: Message): string {
+  return m.parentId !== undefined ? `${m.role}:after:${m.parentId ?? 'start'}` : m.id;
+}
 
 const ANNOUNCE: Record<string, string> = {
   thinking: 'Jarvis is thinking',
@@ -27,6 +38,13 @@ export function MessageList({ conversation, onRetry, onRegenerate, onEdit, onSug
     `${conversation?.id}:${messages.filter((m) => m.role === 'user').length}`,
   );
   const lastState = last?.role === 'assistant' ? last.state : undefined;
+  const { switchVersion } = useChat();
+  const conversationId = conversation?.id;
+  const onSwitchVersion = useCallback(
+    (messageId: string) => (conversationId ? switchVersion(conversationId, messageId) : Promise.resolve(null)),
+    [conversationId, switchVersion],
+  );
+  const busy = isLive(conversation);
 
   return (
     <div className="messages-pane">
@@ -46,7 +64,15 @@ export function MessageList({ conversation, onRetry, onRegenerate, onEdit, onSug
           </div>
         ) : (
           messages.map((m) => (
-            <MessageView key={m.id} message={m} onRetry={onRetry} onEdit={onEdit} onRegenerate={m === last && m.role === 'assistant' ? onRegenerate : undefined} />
+            <MessageView
+              key={placeOf(m)}
+              message={m}
+              onRetry={onRetry}
+              onEdit={onEdit}
+              onRegenerate={m === last && m.role === 'assistant' ? onRegenerate : undefined}
+              onSwitchVersion={onSwitchVersion}
+              busy={busy}
+            />
           ))
         )}
       </div>

@@ -1,9 +1,10 @@
 // One message. An answer shows its state in words (not only colour), keeps whatever
 // text it had when it was stopped or superseded, says which model wrote it and how
 // fast, and offers Copy, Regenerate (the last one) and Retry on error. Your own
-// messages can be edited and sent again (the messages after them are replaced).
+// messages can be edited and sent again. An edit or a regeneration is a new version:
+// ‹ n/m › flips between them (docs/conversations.md "Branches").
 
-import { memo, useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useCopy } from '../../hooks/useCopy.js';
 import type { AnswerState, AssistantMessage, Message, UserMessage } from '../../../../src/client/chat/types.js';
 import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
@@ -11,6 +12,7 @@ import { PencilIcon } from '../shell/icons.js';
 import { Markdown } from './Markdown.js';
 import { StopVerdict } from './StopVerdict.js';
 import { MessageAttachments } from './attachments/MessageAttachments.js';
+import { VersionSwitcher } from './versions/VersionSwitcher.js';
 
 const STATE_LABEL: Record<AnswerState, string> = {
   thinking: 'Thinking…',
@@ -34,14 +36,22 @@ export interface MessageActions {
   /** Offered on the last answer only, once it has ended. */
   onRegenerate?: (() => void) | undefined;
   onEdit?: ((id: string, content: string) => void) | undefined;
+  /** Shows another version of a message (null once shown, else why not). */
+  onSwitchVersion?: ((id: string) => Promise<string | null>) | undefined;
+  /** An answer streams in the conversation: versions cannot be switched. */
+  busy?: boolean | undefined;
 }
 
-export const MessageView = memo(function MessageView({ message, onRetry, onRegenerate, onEdit }: { message: Message } & MessageActions) {
-  if (message.role === 'user') return <UserMessageView message={message} onEdit={onEdit} />;
-  return <AnswerView message={message} onRetry={onRetry} onRegenerate={onRegenerate} />;
+export const MessageView = memo(function MessageView({ message, onRetry, onRegenerate, onEdit, onSwitchVersion, busy = false }: { message: Message } & MessageActions) {
+  const versions =
+    onSwitchVersion && message.siblings && message.siblings.length > 1 ? (
+      <VersionSwitcher messageId={message.id} versions={message.siblings} busy={busy} onSwitch={onSwitchVersion} of={message.role === 'user' ? 'prompt' : 'answer'} />
+    ) : null;
+  if (message.role === 'user') return <UserMessageView message={message} onEdit={onEdit} versions={versions} />;
+  return <AnswerView message={message} onRetry={onRetry} onRegenerate={onRegenerate} versions={versions} />;
 });
 
-function AnswerView({ message, onRetry, onRegenerate }: { message: AssistantMessage; onRetry?: MessageActions['onRetry']; onRegenerate?: MessageActions['onRegenerate'] }) {
+function AnswerView({ message, onRetry, onRegenerate, versions }: { message: AssistantMessage; onRetry?: MessageActions['onRetry']; onRegenerate?: MessageActions['onRegenerate']; versions: ReactNode }) {
   const { copied, copy } = useCopy();
   const live = message.state === 'thinking' || message.state === 'streaming';
   const stats = message as AssistantMessage & AnswerStats;
@@ -80,6 +90,7 @@ function AnswerView({ message, onRetry, onRegenerate }: { message: AssistantMess
         </div>
       ) : null}
       <footer className="message-footer">
+        {versions}
         {label ? (
           <span className={`state-badge badge-${live && message.reconnecting ? 'reconnecting' : message.state}`} role={message.reconnecting ? 'status' : undefined}>
             {label}
@@ -102,7 +113,7 @@ function AnswerView({ message, onRetry, onRegenerate }: { message: AssistantMess
   );
 }
 
-function UserMessageView({ message, onEdit }: { message: UserMessage; onEdit?: MessageActions['onEdit'] }) {
+function UserMessageView({ message, onEdit, versions }: { message: UserMessage; onEdit?: MessageActions['onEdit']; versions: ReactNode }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(message.content);
   const area = useRef<HTMLTextAreaElement>(null);
@@ -150,7 +161,7 @@ function UserMessageView({ message, onEdit }: { message: UserMessage; onEdit?: M
               }
             }}
           />
-          <p className="edit-hint">The answers after this message will be replaced.</p>
+          <p className="edit-hint">Sends it as a new version; the old one and its answers stay (‹ › switches between them).</p>
           <div className="edit-actions">
             <button type="button" className="small-button ghost" onClick={() => setEditing(false)}>
               Cancel
@@ -182,6 +193,7 @@ function UserMessageView({ message, onEdit }: { message: UserMessage; onEdit?: M
           <PencilIcon />
         </button>
       ) : null}
+      {versions}
     </article>
   );
 }

@@ -32,9 +32,9 @@ export function searchConversations(api: Api, query: string, signal?: AbortSigna
   return listAll(api, query, signal, 1);
 }
 
-/** One conversation with its messages, as export writes it. */
+/** One conversation with every message of every branch and its current one, as export writes it (Markdown takes the current branch). */
 export function readConversation(api: Api, id: string, signal?: AbortSignal): Promise<ExportedConversation & { id: string }> {
-  return call(api, `/v1/conversations/${encodeURIComponent(id)}`, { signal });
+  return call(api, `/v1/conversations/${encodeURIComponent(id)}/tree`, { signal });
 }
 
 /** Creates a conversation with the messages of an exported one; the server gives it a new id. */

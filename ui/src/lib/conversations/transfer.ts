@@ -2,13 +2,21 @@
 // JSON, all as JSON; and that JSON brought back in (into this or another Jarvis).
 // The JSON is the server's own shape of a conversation and its messages, in an
 // envelope that says what it is, so an import can refuse what it cannot read.
+// Version 2 holds each conversation's whole tree (every version of every message, each
+// naming its parent, and the current branch: docs/conversations.md "Branches"); version 1
+// files (a plain list of messages) still import.
+
+import { currentBranch, isTree, parentsFirst, treeProblem } from './tree.js';
 
 export const EXPORT_FORMAT = 'jarvis.conversations';
-export const EXPORT_VERSION = 1;
+export const EXPORT_VERSION = 2;
 /** What one import may bring: more is refused up front instead of half-imported. */
 export const IMPORT_MAX_CONVERSATIONS = 1000;
 
 export interface ExportedMessage {
+  /** A tree's: the message's id and the one it follows (null: the first). */
+  id?: string;
+  parent_id?: string | null;
   role: 'user' | 'assistant';
   content: string;
   created_at?: string;
@@ -28,7 +36,10 @@ export interface ExportedConversation {
   max_tokens?: number | null;
   created_at?: string;
   updated_at?: string;
+  /** Every message of every branch (a tree), or a version 1 file's plain list. */
   messages: ExportedMessage[];
+  /** A tree's current branch: the id of its last message. */
+  current_message_id?: string | null;
 }
 
 export interface ExportFile {
@@ -38,7 +49,7 @@ export interface ExportFile {
   conversations: ExportedConversation[];
 }
 
-/** The file for one or many conversations, as the server gave them (extra fields are left out). */
+/** The file for one or many conversations, as the server gave them (`GET …/tree`; extra fields are left out). */
 export function toExportFile(conversations: ExportedConversation[], now = new Date()): ExportFile {
   return {
     format: EXPORT_FORMAT,
@@ -53,7 +64,9 @@ export function toExportFile(conversations: ExportedConversation[], now = new Da
       max_tokens: c.max_tokens ?? null,
       created_at: c.created_at,
       updated_at: c.updated_at,
-      messages: c.messages.map((m) => ({
+      ...(isTree(c.messages) ? { current_message_id: c.current_message_id ?? c.messages.at(-1)?.id ?? null } : {}),
+      messages: (parentsFirst(c.messages) ?? c.messages).map((m) => ({
+        ...(m.id ? { id: m.id, parent_id: m.parent_id ?? null } : {}),
         role: m.role,
         content: m.content,
         created_at: m.created_at,
@@ -65,7 +78,7 @@ export function toExportFile(conversations: ExportedConversation[], now = new Da
   };
 }
 
-/** A conversation as Markdown: the title, its settings, then each message under who said it. */
+/** A conversation as Markdown: the title, its settings, then each message of its current branch under who said it. */
 export function toMarkdown(c: ExportedConversation): string {
   const lines = [`# ${oneLine(c.title)}`, ''];
   const facts = [
@@ -76,7 +89,7 @@ export function toMarkdown(c: ExportedConversation): string {
   ].filter((f): f is string => !!f);
   if (facts.length) lines.push(...facts.map((f) => `- ${f}`), '');
   if (c.system) lines.push('## System prompt', '', c.system.trim(), '');
-  for (const m of c.messages) {
+  for (const m of currentBranch(c.messages, c.current_message_id)) {
     if (m.role === 'user') {
       lines.push('## You', '', m.content.trim(), '');
     } else {
@@ -110,11 +123,14 @@ export function parseImport(text: string): ExportedConversation[] {
   if (list.length > IMPORT_MAX_CONVERSATIONS) throw new ImportError(`The file has ${list.length} conversations; at most ${IMPORT_MAX_CONVERSATIONS} at a time.`);
   return list.map((c, i) => {
     if (!isRecord(c) || !Array.isArray(c.messages)) throw new ImportError(`Conversation ${i + 1} has no messages list.`);
+    // A tree when its messages have ids (version 2); else a plain list, first to last.
+    const tree = c.messages.some((m) => isRecord(m) && m.id !== undefined);
     const messages = c.messages.map((m, k): ExportedMessage => {
       if (!isRecord(m) || (m.role !== 'user' && m.role !== 'assistant') || typeof m.content !== 'string') {
         throw new ImportError(`Conversation ${i + 1}, message ${k + 1}: needs a role (user or assistant) and a text content.`);
       }
       return {
+        ...(tree ? { id: typeof m.id === 'string' ? m.id : '', parent_id: typeof m.parent_id === 'string' ? m.parent_id : null } : {}),
         role: m.role,
         content: m.content,
         ...(typeof m.created_at === 'string' ? { created_at: m.created_at } : {}),
@@ -123,6 +139,9 @@ export function parseImport(text: string): ExportedConversation[] {
         ...(typeof m.model === 'string' ? { model: m.model } : {}),
       };
     });
+    const current = tree && typeof c.current_message_id === 'string' ? c.current_message_id : undefined;
+    const problem = tree ? treeProblem(messages, current, `Conversation ${i + 1}`) : null;
+    if (problem) throw new ImportError(problem);
     return {
       title: typeof c.title === 'string' && c.title.trim() ? c.title : 'Imported chat',
       system: typeof c.system === 'string' ? c.system : null,
@@ -131,6 +150,7 @@ export function parseImport(text: string): ExportedConversation[] {
       max_tokens: typeof c.max_tokens === 'number' ? c.max_tokens : null,
       ...(typeof c.created_at === 'string' ? { created_at: c.created_at } : {}),
       ...(typeof c.updated_at === 'string' ? { updated_at: c.updated_at } : {}),
+      ...(current !== undefined ? { current_message_id: current } : {}),
       messages,
     };
   });
@@ -167,7 +187,9 @@ export function importBody(c: ExportedConversation): Record<string, unknown> {
     ...(c.max_tokens != null ? { max_tokens: c.max_tokens } : {}),
     ...(c.created_at && isIso(c.created_at) ? { created_at: c.created_at } : {}),
     ...(c.updated_at && isIso(c.updated_at) ? { updated_at: c.updated_at } : {}),
-    messages: c.messages.map((m) => ({
+    ...(isTree(c.messages) && c.current_message_id ? { current_message_id: c.current_message_id } : {}),
+    messages: (isTree(c.messages) ? (parentsFirst(c.messages) ?? c.messages) : c.messages).map((m) => ({
+      ...(m.id ? { id: m.id, parent_id: m.parent_id ?? null } : {}),
       role: m.role,
       content: m.content,
       ...(m.created_at && isIso(m.created_at) ? { created_at: m.created_at } : {}),
