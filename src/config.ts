@@ -72,6 +72,8 @@ export interface Config {
   redisTimeoutMs: number;
   /** Images in requests (docs/security.md "Images in requests"). */
   images: ImageConfig;
+  /** Files sent with a conversation's prompt (docs/conversations.md "Attachments"). */
+  attachments: AttachmentConfig;
   // Retained answers and storage, per key (docs/security.md "Retained answers and storage").
   /** JARVIS_STREAM_LOG_MAX_CHARS: text the stream logs of one process hold, live and retained, all keys together. */
   streamLogMaxChars: number;
@@ -139,6 +141,27 @@ function loadImages(env: Env): ImageConfig {
 }
 // End of images in requests.
 
+/** Files sent with a conversation's prompt (docs/conversations.md "Attachments"); images also keep to ImageConfig's bounds. */
+export interface AttachmentConfig {
+  /** JARVIS_ATTACHMENTS_MAX: files of one message. */
+  maxFiles: number;
+  /** JARVIS_ATTACHMENT_MAX_BYTES: one file's bytes (a PDF's, a text file's; an image keeps to JARVIS_IMAGE_MAX_BYTES). */
+  maxBytes: number;
+  /** JARVIS_ATTACHMENTS_MAX_TOTAL_BYTES: all files of one message together; it also raises those routes' body limit. */
+  maxTotalBytes: number;
+  /** JARVIS_ATTACHMENT_MAX_CHARS: characters of text kept per file; the rest is cut (`truncated`). */
+  maxChars: number;
+}
+
+function loadAttachments(env: Env): AttachmentConfig {
+  return {
+    maxFiles: int(env, 'JARVIS_ATTACHMENTS_MAX', 10, 0),
+    maxBytes: int(env, 'JARVIS_ATTACHMENT_MAX_BYTES', 10 << 20, 1),
+    maxTotalBytes: int(env, 'JARVIS_ATTACHMENTS_MAX_TOTAL_BYTES', 32 << 20, 1),
+    maxChars: int(env, 'JARVIS_ATTACHMENT_MAX_CHARS', 200_000, 1),
+  };
+}
+
 export function loadConfig(env: Env = process.env, argv: string[] = []): Config {
   const { values } = parseArgs({
     args: argv,
@@ -180,6 +203,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     leaseMs: int(merged, 'JARVIS_LEASE_MS', 3000, 300),
     redisTimeoutMs: int(merged, 'JARVIS_REDIS_TIMEOUT_MS', 1000, 10),
     images: loadImages(merged),
+    attachments: loadAttachments(merged),
     // Retained answers and storage, per key.
     streamLogMaxChars: int(merged, 'JARVIS_STREAM_LOG_MAX_CHARS', 256 * 1024 * 1024, 1024),
     streamLogKeyShareChars: int(merged, 'JARVIS_STREAM_LOG_KEY_SHARE_CHARS', 0),

@@ -2,7 +2,7 @@
 // calls, and the streaming requests (a prompt, a reattach, the feed) that
 // answerReader.ts and feedFollower.ts read.
 
-import type { ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
+import type { AttachmentInputJson, ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
 import { engineVerdictOf, type StopAnswer } from '../shared/stop.js';
 import { type Api, readApiError } from './api.js';
 
@@ -78,16 +78,20 @@ export async function stopConversation(api: Api, id: string, signal?: AbortSigna
 }
 
 /** What starts an answer: a new prompt, or answering the last prompt again (Retry, Regenerate). */
-export type AnswerTurn = { kind: 'send'; content: string } | { kind: 'regenerate' } | { kind: 'edit'; messageId: string; content: string };
+export type AnswerTurn =
+  | { kind: 'send'; content: string; attachments?: AttachmentInputJson[] }
+  | { kind: 'regenerate' }
+  /** `attachments` absent: the edited message's files are kept. */
+  | { kind: 'edit'; messageId: string; content: string; attachments?: AttachmentInputJson[] };
 
 /** Starts an answer; the response is its NDJSON stream (headers: X-Stream-Id, X-Message-Id, X-User-Message-Id). */
 export function startAnswerRequest(api: Api, conversationId: string, turn: AnswerTurn, model: string | undefined, signal: AbortSignal): Promise<Response> {
   const target =
     turn.kind === 'send'
-      ? { method: 'POST', url: `${path(conversationId)}/messages`, body: { content: turn.content } }
+      ? { method: 'POST', url: `${path(conversationId)}/messages`, body: { content: turn.content, ...(turn.attachments ? { attachments: turn.attachments } : {}) } }
       : turn.kind === 'regenerate'
         ? { method: 'POST', url: `${path(conversationId)}/regenerate`, body: {} }
-        : { method: 'PUT', url: `${path(conversationId)}/messages/${encodeURIComponent(turn.messageId)}`, body: { content: turn.content } };
+        : { method: 'PUT', url: `${path(conversationId)}/messages/${encodeURIComponent(turn.messageId)}`, body: { content: turn.content, ...(turn.attachments ? { attachments: turn.attachments } : {}) } };
   return api.fetch(`${api.base}${target.url}`, {
     method: target.method,
     headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },

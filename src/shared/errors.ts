@@ -149,6 +149,25 @@ export const ERRORS = {
       : `image ${p.ordinal} of this request is ${p.size}; Jarvis takes images of up to ${p.max} (JARVIS_IMAGE_MAX_BYTES)`,
   ),
   image_fetch_failed: spec<{ url: string; policy: string }>(400, ({ url, policy }) => `the image at ${url} could not be fetched (${policy})`),
+
+  // Attachments of a conversation's prompt (docs/conversations.md "Attachments").
+  /** A file that cannot be attached: not a data: URL, an image type the models do not read, a binary file, a PDF that cannot be read. */
+  invalid_attachment: spec<{ name: string; why: string }>(400, ({ name, why }) => `the file ${JSON.stringify(name)} cannot be attached: ${why}`),
+  too_many_attachments: spec<{ count: number; max: number }>(
+    400,
+    ({ count, max }) => `this message has ${count} files; Jarvis takes at most ${max} per message (JARVIS_ATTACHMENTS_MAX)`,
+  ),
+  attachment_too_large: spec<{ name: string; size: string; max: string } | { total: string }>(413, (p) =>
+    'total' in p
+      ? `the files of this message are more than ${p.total} together, the most Jarvis takes per message (JARVIS_ATTACHMENTS_MAX_TOTAL_BYTES)`
+      : `the file ${JSON.stringify(p.name)} is ${p.size}; Jarvis takes files of up to ${p.max} (JARVIS_ATTACHMENT_MAX_BYTES)`,
+  ),
+  /** The model's server lists its capabilities, and `vision` is not among them. */
+  model_lacks_vision: spec<{ model: string; capabilities: string[] }>(
+    400,
+    ({ model, capabilities }) =>
+      `${model} does not take images (its model server lists: ${capabilities.join(', ') || 'nothing'}). Pick a model that has vision, or remove the image.`,
+  ),
 };
 
 /** Every error code Jarvis can send: a closed union. */

@@ -194,8 +194,12 @@ export interface UpstreamStatus {
 /** `GET /v1/models` body (OpenAI list format). */
 export interface ModelList {
   object: 'list';
-  /** `upstreams`: the servers that serve the model (docs/upstreams.md); one entry per model, whatever serves it. */
-  data: Array<{ id: string; object: 'model'; created: number; owned_by: string; upstreams?: string[] }>;
+  /**
+   * `upstreams`: the servers that serve the model (docs/upstreams.md); one entry per model, whatever serves it.
+   * `capabilities` (`GET /v1/models/{id}` only): what the model's server lists for it (Ollama: completion,
+   * tools, vision…); absent when it lists none (docs/conversations.md "Attachments").
+   */
+  data: Array<{ id: string; object: 'model'; created: number; owned_by: string; upstreams?: string[]; capabilities?: string[] }>;
 }
 
 /**

@@ -80,6 +80,10 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   image_urls_disabled: { ordinal: 1 },
   image_too_large: { total: '20.0 MiB' },
   image_fetch_failed: { url: 'https://example.com/cat.png', policy: 'JARVIS_IMAGE_FETCH=public' },
+  invalid_attachment: { name: 'notes.bin', why: 'it is not text (not valid UTF-8)' },
+  too_many_attachments: { count: 11, max: 10 },
+  attachment_too_large: { name: 'big.csv', size: '12 MiB', max: '10 MiB' },
+  model_lacks_vision: { model: 'llama3.2', capabilities: ['completion', 'tools'] },
 };
 
 const render = <C extends JarvisErrorCode>(code: C): string => (ERRORS[code].message as (p: ErrorParams<C>) => string)(SAMPLES[code]);

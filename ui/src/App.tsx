@@ -25,6 +25,7 @@ import type { SettingsPatch } from '../../src/client/conversationsApi.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/conversations/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
 import { conversationPath } from './lib/browser/storage.js';
+import type { AttachmentInputJson } from '../../src/shared/conversations.js';
 
 /** `api` sends the key (and reports 401s to `auth`); `signInApi` is the bare one the sign-in form tries keys with. */
 export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; signInApi: Api }) {
@@ -85,11 +86,11 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
 
   const settings = selected ? settingsOf(selected) : { ...newChatSettings, model: lastModel || null };
   const canSetUp = !selected || onServer;
-  const send = (text: string) => {
+  const send = (text: string, attachments?: AttachmentInputJson[]) => {
     // Typed under "not available": a new chat, at `/` (the address must not keep the other one's id).
     if (url.link !== 'ok') url.newChat();
-    if (selected) return chat.send(text);
-    chat.send(text, sendModel, withoutNulls(newChatSettings));
+    if (selected) return chat.send(text, undefined, undefined, attachments);
+    chat.send(text, sendModel, withoutNulls(newChatSettings), attachments);
     setNewChatSettings(null);
   };
   const exportSelected = useCallback(
@@ -208,7 +209,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
               For this chat: {describeSettings(newChatSettings)}
             </p>
           ) : null}
-          <Composer ref={composer} live={isLive(selected)} onSend={send} onStop={() => { chat.stop(); composer.current?.focus(); }} />
+          <Composer ref={composer} live={isLive(selected)} api={api} model={shownModel || info.health?.model || undefined} onSend={send} onStop={() => { chat.stop(); composer.current?.focus(); }} />
         </div>
       </main>
     </div>

@@ -34,8 +34,9 @@ export class OpenAICatalog {
         name: m.id as string,
         modifiedAt: typeof m.created === 'number' && m.created > 0 ? new Date(m.created * 1000).toISOString() : undefined,
         contextLength: typeof m.max_model_len === 'number' ? m.max_model_len : undefined,
-        // Served by /chat/completions: a chat model is all such a server promises.
-        capabilities: ['completion'],
+        // No capabilities: these servers do not list them, and a guess would refuse images a
+        // vision model takes (docs/conversations.md "Attachments"). The Ollama adapter's
+        // /api/show still says `completion` (src/server/protocols/ollama/models.ts).
       }));
   }
 

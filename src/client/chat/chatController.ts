@@ -7,7 +7,8 @@
 //   conversations, renames, deletions and prompts;
 // - reloads of one conversation from the server when the feed says it changed elsewhere.
 
-import type { FeedEvent } from '../../shared/conversations.js';
+import type { AttachmentInputJson, FeedEvent } from '../../shared/conversations.js';
+import { shownAttachment } from '../attachments.js';
 import type { Api } from '../api.js';
 import {
   ApiCallError,
@@ -117,7 +118,7 @@ export class ChatController {
    * Sends a prompt in the selected conversation; supersedes a running answer. In a new chat it
    * creates the conversation on the server with `model` and `settings` (set before the first message).
    */
-  send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>): void {
+  send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>, attachments?: AttachmentInputJson[]): void {
     const content = text.trim();
     if (!content) return;
     const { session } = this;
@@ -143,10 +144,10 @@ export class ChatController {
     }
     this.answers.supersede(conversationId);
     const now = Date.now();
-    const user: Message = { id: randomId('local-'), role: 'user', content, createdAt: now };
+    const user: Message = { id: randomId('local-'), role: 'user', content, createdAt: now, ...(attachments?.length ? { attachments: attachments.map(shownAttachment) } : {}) };
     const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: now, ...(model ? { model } : {}) };
     session.dispatch({ type: 'append', id: conversationId, messages: [user, answer] });
-    this.answers.start(conversationId, answer.id, { kind: 'send', content }, model, user.id);
+    this.answers.start(conversationId, answer.id, { kind: 'send', content, ...(attachments?.length ? { attachments } : {}) }, model, user.id);
   }
 
   /** Stops the running answer of a conversation (default: the selected one). */
@@ -183,7 +184,7 @@ export class ChatController {
    * Edit and resend: a new version of the user message, with `content` and a new answer, shown in its
    * place; the old one and what followed it stay a branch to switch back to.
    */
-  edit(messageId: string, text: string, model?: string): void {
+  edit(messageId: string, text: string, model?: string, attachments?: AttachmentInputJson[]): void {
     const content = text.trim();
     const conversation = this.selected();
     const message = conversation?.messages.find((m) => m.id === messageId);
@@ -193,7 +194,7 @@ export class ChatController {
     const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: Date.now(), ...(model ? { model } : {}) };
     this.session.dispatch({ type: 'edit-user', id: conversation.id, messageId, newId, content, answer });
     // The new version's server id comes in X-User-Message-Id (the reader re-keys `newId` to it).
-    this.answers.start(conversation.id, answer.id, { kind: 'edit', messageId, content } satisfies AnswerTurn, model, newId);
+    this.answers.start(conversation.id, answer.id, { kind: 'edit', messageId, content, ...(attachments ? { attachments } : {}) } satisfies AnswerTurn, model, newId);
   }
 
   /**

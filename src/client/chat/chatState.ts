@@ -182,7 +182,7 @@ function fromSummary(c: ConversationJson, local: Conversation | undefined): Conv
 export function fromMessageJson(m: MessageJson): Message {
   const createdAt = Date.parse(m.created_at);
   const place = { ...(m.parent_id !== undefined ? { parentId: m.parent_id } : {}), ...(m.siblings ? { siblings: m.siblings } : {}) };
-  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt, ...place };
+  if (m.role === 'user') return { id: m.id, role: 'user', content: m.content, createdAt, ...place, ...(m.attachments?.length ? { attachments: m.attachments } : {}) };
   const answer: AssistantMessage = { id: m.id, role: 'assistant', content: m.content, state: 'done', createdAt, ...place };
   if (m.reasoning) answer.reasoning = m.reasoning;
   if (m.stream_id) answer.streamId = m.stream_id;

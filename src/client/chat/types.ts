@@ -3,6 +3,7 @@
 // and the conversation feed.
 
 import type { EngineVerdict } from '../../shared/stop.js';
+import type { AttachmentJson } from '../../shared/conversations.js';
 
 /** thinking: sent, nothing yet · streaming: tokens arriving · the rest are final. */
 export type AnswerState = 'thinking' | 'streaming' | 'done' | 'stopped' | 'superseded' | 'error';
@@ -22,6 +23,8 @@ export interface UserMessage extends Versioned {
   role: 'user';
   content: string;
   createdAt: number;
+  /** The files that came with it (docs/conversations.md "Attachments"). */
+  attachments?: AttachmentJson[];
 }
 
 export interface AssistantMessage extends Versioned {

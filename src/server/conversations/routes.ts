@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ID_PATTERN } from '../../shared/ids.js';
-import type { AttachmentJson } from '../../shared/conversations.js';
+import type { AttachmentInputJson, AttachmentJson } from '../../shared/conversations.js';
 import type { AnswerState, Conversation, GenerationParams } from '../../store/types.js';
 import { branchRoutes } from './branchRoutes.js';
 import { answerParamsSchema, startAnswer, type AnswerContext, type AnswerParams } from './answer.js';
@@ -15,6 +15,7 @@ import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
 import { stopSession } from '../operations/stopSession.js';
+import { attachmentBytes, attachmentsSchema, promptAttachments, promptBodyLimit } from './attachments/promptAttachments.js';
 
 // The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
@@ -119,12 +120,13 @@ const createBodySchema = {
 
 interface PromptBody extends AnswerParams {
   content: string;
+  attachments?: AttachmentInputJson[];
 }
 
 const promptBodySchema = {
   type: 'object',
   required: ['content'],
-  properties: { content: { type: 'string', minLength: 1, maxLength: TEXT_MAX }, ...answerParamsSchema },
+  properties: { content: { type: 'string', minLength: 1, maxLength: TEXT_MAX }, attachments: attachmentsSchema, ...answerParamsSchema },
 } as const;
 
 /** Regenerate: `message_id` names the answer to make again (default: the current branch's last prompt's). */
@@ -232,22 +234,26 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
     return { id, object: 'conversation.deleted', deleted: true };
   });
 
-  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema }, config: { startsStream: true } }, async (request, reply) => {
+  // Files make a prompt larger than other bodies: these two routes take them (docs/conversations.md "Attachments").
+  const bodyLimit = promptBodyLimit(ctx.config);
+  app.post<Params & { Body: PromptBody }>('/v1/conversations/:id/messages', { schema: { body: promptBodySchema }, bodyLimit, config: { startsStream: true } }, async (request, reply) => {
     const owner = ownerOf(request);
     const conv = await find(owner, request.params.id);
-    await checkStorageQuota(ctx, owner, { adds: messageBytes(request.body) + ROW_BYTES, startsAnswer: true });
-    await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content }, request.body);
+    const attachments = await promptAttachments(ctx, conv, request.body);
+    await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + attachmentBytes(attachments) + 2 * ROW_BYTES, startsAnswer: true });
+    await startAnswer(ctx, request, reply, conv, owner, { kind: 'send', content: request.body.content, attachments }, request.body);
   });
 
   // Edit and resend: a new version of the user message (a sibling; the old one and its answers stay), answered.
   app.put<{ Params: { id: string; messageId: string }; Body: PromptBody }>(
     '/v1/conversations/:id/messages/:messageId',
-    { schema: { body: promptBodySchema }, config: { startsStream: true } },
+    { schema: { body: promptBodySchema }, bodyLimit, config: { startsStream: true } },
     async (request, reply) => {
       const owner = ownerOf(request);
       const conv = await find(owner, request.params.id);
-      await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + ROW_BYTES, startsAnswer: true });
-      const turn = { kind: 'edit' as const, messageId: request.params.messageId, content: request.body.content };
+      const attachments = await promptAttachments(ctx, conv, request.body, request.params.messageId);
+      await checkStorageQuota(ctx, owner, { adds: textBytes(request.body.content) + attachmentBytes(attachments) + ROW_BYTES, startsAnswer: true });
+      const turn = { kind: 'edit' as const, messageId: request.params.messageId, content: request.body.content, attachments };
       await startAnswer(ctx, request, reply, conv, owner, turn, request.body);
     },
   );

@@ -7,6 +7,7 @@ import type { JarvisContext } from '../context.js';
 import { HttpError, httpError } from '../errors.js';
 import { technicalDetail } from '../../shared/errors.js';
 import type { UpstreamView } from './upstreamView.js';
+import { modelCapabilities } from '../conversations/attachments/vision.js';
 import { anthropicModel, anthropicModelPage, wantsAnthropicShape, type AnthropicModelInfo, type AnthropicModelPage, type ModelPageQuery } from '../protocols/anthropic/models.js';
 
 type ModelObject = ModelList['data'][number];
@@ -59,7 +60,9 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: Up
     const ids = await modelIds(backend);
     if (!ids.includes(id)) throw httpError('model_not_found', { model: id });
     if (wantsAnthropicShape(request.headers)) return anthropicModel(id, ctx.startedAt);
-    return modelObject(ctx, backend, id);
+    // One model: what its server lists it can do (the web UI warns of an image for a model without vision).
+    const capabilities = await modelCapabilities({ backend, log: ctx.log }, id);
+    return { ...modelObject(ctx, backend, id), ...(capabilities ? { capabilities } : {}) };
   });
 }
 

@@ -57,6 +57,9 @@ export class FakeOllama extends FakeUpstream {
   version = '0.11.4';
   /** The models whose template takes a `suffix` (Ollama refuses fill-in-the-middle for the others). */
   insertModels = new Set(['fake-qwen:latest']);
+  /** The models whose /api/show lists `vision` (they take images); `listsCapabilities` false: /api/show lists none (an Ollama before 0.6.4). */
+  visionModels = new Set<string>();
+  listsCapabilities = true;
 
   private details(name: string) {
     const family = name.startsWith('fake-qwen') ? 'qwen2' : 'llama';
@@ -93,7 +96,7 @@ export class FakeOllama extends FakeUpstream {
           template: this.insertModels.has(name) ? '{{- if .Suffix }}<PRE> {{ .Prompt }} <SUF>{{ .Suffix }} <MID>{{- else }}{{ .Prompt }}{{- end }}' : '{{ .Prompt }}',
           details: this.details(name),
           model_info: { 'general.architecture': 'llama', 'llama.context_length': 131072 },
-          capabilities: ['completion', 'tools'],
+          ...(this.listsCapabilities ? { capabilities: this.visionModels.has(name) ? ['completion', 'vision'] : ['completion', 'tools'] } : {}),
           modified_at: '2025-01-01T10:00:00Z',
         });
       }

@@ -10,6 +10,7 @@ import { ordered } from '../../../src/client/chat/chatState.js';
 import { DRAFT_PREFIX } from '../../../src/client/chat/chatSession.js';
 import type { Conversation } from '../../../src/client/chat/types.js';
 import type { SettingsPatch } from '../../../src/client/conversationsApi.js';
+import type { AttachmentInputJson } from '../../../src/shared/conversations.js';
 import { type Backoff, DEFAULT_BACKOFF } from '../../../src/client/resume.js';
 import { importLegacyConversations } from '../lib/conversations/legacyImport.js';
 import { frameScheduler } from '../lib/browser/frames.js';
@@ -32,7 +33,7 @@ export interface ChatContextValue {
    * Sends a prompt in the selected conversation; supersedes a running answer. In a new chat it
    * creates the conversation on the server with `model` and `settings` (set before the first message).
    */
-  send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>): void;
+  send(text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>, attachments?: AttachmentInputJson[]): void;
   /** Stops the running answer of a conversation (default: the selected one). */
   stop(conversationId?: string): void;
   /** Asks again for the last answer (it failed): a new version of it. */
@@ -89,7 +90,7 @@ export function ChatProvider({ children, api = browserApi, storage = safeStorage
       select: (id: string) => controller.select(id),
       rename: (id: string, title: string) => controller.rename(id, title),
       remove: (id: string) => controller.remove(id),
-      send: (text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>) => controller.send(text, model, settings),
+      send: (text: string, model?: string, settings?: Omit<SettingsPatch, 'model'>, attachments?: AttachmentInputJson[]) => controller.send(text, model, settings, attachments),
       stop: (conversationId?: string) => controller.stop(conversationId),
       retry: (messageId: string, model?: string) => controller.retry(messageId, model),
       regenerate: (model?: string) => controller.regenerate(model),

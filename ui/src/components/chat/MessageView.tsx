@@ -11,6 +11,7 @@ import { AnswerMeta, type AnswerStats } from './AnswerMeta.js';
 import { PencilIcon } from '../shell/icons.js';
 import { Markdown } from './Markdown.js';
 import { StopVerdict } from './StopVerdict.js';
+import { MessageAttachments } from './attachments/MessageAttachments.js';
 import { VersionSwitcher } from './versions/VersionSwitcher.js';
 
 const STATE_LABEL: Record<AnswerState, string> = {
@@ -175,6 +176,7 @@ function UserMessageView({ message, onEdit, versions }: { message: UserMessage; 
   }
   return (
     <article className="message user" data-role="user" data-message-id={message.id} aria-label="You said">
+      <MessageAttachments attachments={message.attachments} />
       <div className="message-body plain">{message.content}</div>
       {onEdit ? (
         <button
