@@ -151,6 +151,8 @@ export interface AttachmentConfig {
   maxTotalBytes: number;
   /** JARVIS_ATTACHMENT_MAX_CHARS: characters of text kept per file; the rest is cut (`truncated`). */
   maxChars: number;
+  /** JARVIS_IMPORT_MAX_BYTES: the body of an import (`POST /v1/conversations` with messages: an export, its files included). */
+  importMaxBytes: number;
 }
 
 function loadAttachments(env: Env): AttachmentConfig {
@@ -159,6 +161,7 @@ function loadAttachments(env: Env): AttachmentConfig {
     maxBytes: int(env, 'JARVIS_ATTACHMENT_MAX_BYTES', 10 << 20, 1),
     maxTotalBytes: int(env, 'JARVIS_ATTACHMENTS_MAX_TOTAL_BYTES', 32 << 20, 1),
     maxChars: int(env, 'JARVIS_ATTACHMENT_MAX_CHARS', 200_000, 1),
+    importMaxBytes: int(env, 'JARVIS_IMPORT_MAX_BYTES', 64 << 20, 1),
   };
 }
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { api, newConversation, sendMessage, settledConversation } from '../helpers/streamReader.js';
-import { image, PNG_URL, textFile } from './attachmentFiles.js';
+import { bigPng, image, PNG_URL, textFile } from './attachmentFiles.js';
 
 // Attachments in front of an OpenAI-compatible server (docs/conversations.md "Attachments"): it
 // lists no capabilities, so the images are sent, as `image_url` parts; and a conversation with
@@ -54,5 +54,13 @@ describe('attachments to an OpenAI-compatible server', () => {
     const copy = (await api(j.url, 'GET', `/v1/conversations/${imported.body.id}`)).body;
     expect(copy.messages[0].attachments).toEqual(tree.messages[0].attachments);
     expect(copy.messages[0].attachments.map((a: { name: string }) => a.name)).toEqual(['dot.png', 'a.txt']);
+  });
+
+  it('an import with images over the usual 1 MiB body limit comes in whole (JARVIS_IMPORT_MAX_BYTES)', async () => {
+    const big = { type: 'image', name: 'big.png', mime: 'image/png', size: 3 << 20, data_url: bigPng(3 << 20) };
+    const imported = await api(j.url, 'POST', '/v1/conversations', { messages: [{ role: 'user', content: 'Big.', attachments: [big] }, { role: 'assistant', content: 'ok', state: 'done' }] });
+    expect(imported.status, JSON.stringify(imported.body).slice(0, 300)).toBe(201);
+    const copy = (await api(j.url, 'GET', `/v1/conversations/${imported.body.id}`)).body;
+    expect(copy.messages[0].attachments[0].data_url).toBe(big.data_url);
   });
 });

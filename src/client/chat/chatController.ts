@@ -46,6 +46,8 @@ export class ChatController {
   private readonly backoff: Backoff;
   private readonly answers: Answers;
   private closed = new AbortController();
+  /** Per conversation, the files of the last prompt sent from this tab, as sent (see `retry`). */
+  private readonly lastFiles = new Map<string, { userId: string; attachments: AttachmentInputJson[] }>();
 
   constructor({ api, selectedId = null, backoff = DEFAULT_BACKOFF, schedule = null }: ChatControllerOptions) {
     this.api = api;
@@ -147,6 +149,9 @@ export class ChatController {
     const user: Message = { id: randomId('local-'), role: 'user', content, createdAt: now, ...(attachments?.length ? { attachments: attachments.map(shownAttachment) } : {}) };
     const answer: AssistantMessage = { id: randomId('local-'), role: 'assistant', content: '', state: 'thinking', createdAt: now, ...(model ? { model } : {}) };
     session.dispatch({ type: 'append', id: conversationId, messages: [user, answer] });
+    // Kept for a retry of a prompt that never reached the server (the shown copy has no file's bytes); the last prompt's only.
+    if (attachments?.length) this.lastFiles.set(conversationId, { userId: user.id, attachments });
+    else this.lastFiles.delete(conversationId);
     this.answers.start(conversationId, answer.id, { kind: 'send', content, ...(attachments?.length ? { attachments } : {}) }, model, user.id);
   }
 
@@ -163,9 +168,10 @@ export class ChatController {
     if (!conversation || !message || message.role !== 'assistant' || index !== conversation.messages.length - 1) return;
     const prompt = conversation.messages[index - 1];
     if (!message.streamId && prompt?.role === 'user') {
-      // The prompt may never have reached the server: send it again.
+      // The prompt may never have reached the server: send it again, with its files.
+      const files = this.lastFiles.get(conversation.id);
       this.session.dispatch({ type: 'truncate', id: conversation.id, fromMessageId: prompt.id });
-      this.send(prompt.content, model);
+      this.send(prompt.content, model, undefined, files?.userId === prompt.id ? files.attachments : undefined);
       return;
     }
     this.answers.supersede(conversation.id);

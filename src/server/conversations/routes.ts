@@ -164,7 +164,8 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
     return conv;
   };
 
-  app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema } }, async (request, reply) => {
+  // An import brings a whole export, images included: its own bound (JARVIS_IMPORT_MAX_BYTES, docs/configuration.md).
+  app.post<{ Body: CreateBody | undefined }>('/v1/conversations', { schema: { body: createBodySchema }, bodyLimit: Math.max(ctx.config.bodyLimitBytes, ctx.config.attachments.importMaxBytes) }, async (request, reply) => {
     const body = request.body ?? {};
     const imported = (body.messages ?? []).reduce((n, m) => n + messageBytes({ ...m, attachments: m.attachments ? JSON.stringify(m.attachments) : null }), 0);
     await checkStorageQuota(ctx, ownerOf(request), { adds: conversationBytes(body) + imported });

@@ -28,6 +28,18 @@ const conversation: ExportedConversation = {
 };
 
 describe('export and import', () => {
+  it("keeps a prompt's files through export and import, and names them in Markdown", () => {
+    const image = { type: 'image' as const, name: 'dot.png', mime: 'image/png', size: 68, data_url: 'data:image/png;base64,iVBORw0KGgo=' };
+    const file = { type: 'file' as const, name: 'notes.md', mime: 'text/markdown', size: 5, text: '# Hi\n' };
+    const withFiles: ExportedConversation = { title: 'files', messages: [{ role: 'user', content: 'look', attachments: [image, file] }, { role: 'assistant', content: 'ok', state: 'done' }] };
+    const [back] = parseImport(JSON.stringify(toExportFile([withFiles])));
+    expect((importBody(back!).messages as Array<Record<string, unknown>>)[0]).toMatchObject({ role: 'user', attachments: [image, file] });
+    expect(toMarkdown(withFiles)).toContain('- Attached: dot.png\n- Attached: notes.md');
+    // What is not an attachment the server takes is left out, not sent to be refused.
+    const odd = JSON.stringify({ format: 'jarvis.conversations', version: 2, conversations: [{ title: 't', messages: [{ role: 'user', content: 'x', attachments: [{ type: 'image', name: 'a', data_url: 'http://x' }, file] }] }] });
+    expect(parseImport(odd)[0]!.messages[0]!.attachments).toEqual([file]);
+  });
+
   it('JSON round trip: what is exported is what an import sends back', () => {
     const file = JSON.parse(JSON.stringify(toExportFile([conversation], new Date('2026-02-01T00:00:00Z'))));
     expect(file).toMatchObject({ format: 'jarvis.conversations', version: 2, exported_at: '2026-02-01T00:00:00.000Z' });

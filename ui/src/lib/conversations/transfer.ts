@@ -6,6 +6,7 @@
 // naming its parent, and the current branch: docs/conversations.md "Branches"); version 1
 // files (a plain list of messages) still import.
 
+import type { AttachmentJson } from '../../../../src/shared/conversations.js';
 import { currentBranch, isTree, parentsFirst, treeProblem } from './tree.js';
 
 export const EXPORT_FORMAT = 'jarvis.conversations';
@@ -25,6 +26,8 @@ export interface ExportedMessage {
   model?: string | null;
   usage?: { prompt_tokens: number; completion_tokens: number } | null;
   timings?: { ttft_ms?: number; duration_ms: number } | null;
+  /** A user message's files, as the server stores them (images with their bytes, files with their text). */
+  attachments?: AttachmentJson[];
 }
 
 export interface ExportedConversation {
@@ -72,7 +75,9 @@ export function toExportFile(conversations: ExportedConversation[], now = new Da
         created_at: m.created_at,
         ...(m.role === 'assistant'
           ? { state: m.state, reasoning: m.reasoning ?? null, model: m.model ?? null, usage: m.usage ?? null, timings: m.timings ?? null }
-          : {}),
+          : m.attachments?.length
+            ? { attachments: m.attachments }
+            : {}),
       })),
     })),
   };
@@ -92,6 +97,8 @@ export function toMarkdown(c: ExportedConversation): string {
   for (const m of currentBranch(c.messages, c.current_message_id)) {
     if (m.role === 'user') {
       lines.push('## You', '', m.content.trim(), '');
+      // Files by name only: an image's bytes or a file's whole text do not belong in a page to read.
+      if (m.attachments?.length) lines.push(...m.attachments.map((a) => `- Attached: ${a.name}`), '');
     } else {
       const note = [m.model, m.state && m.state !== 'done' ? m.state : undefined].filter(Boolean).join(', ');
       lines.push(`## Jarvis${note ? ` (${note})` : ''}`, '');
@@ -137,6 +144,7 @@ export function parseImport(text: string): ExportedConversation[] {
         ...(typeof m.state === 'string' ? { state: m.state } : {}),
         ...(typeof m.reasoning === 'string' ? { reasoning: m.reasoning } : {}),
         ...(typeof m.model === 'string' ? { model: m.model } : {}),
+        ...(m.role === 'user' && Array.isArray(m.attachments) ? { attachments: m.attachments.filter(isAttachment) } : {}),
       };
     });
     const current = tree && typeof c.current_message_id === 'string' ? c.current_message_id : undefined;
@@ -197,8 +205,16 @@ export function importBody(c: ExportedConversation): Record<string, unknown> {
       ...(m.role === 'assistant' ? { state: m.state && STATES.has(m.state) ? m.state : 'stopped' } : {}),
       ...(m.role === 'assistant' && m.reasoning ? { reasoning: m.reasoning } : {}),
       ...(m.role === 'assistant' && m.model ? { model: m.model } : {}),
+      ...(m.role === 'user' && m.attachments?.length ? { attachments: m.attachments } : {}),
     })),
   };
+}
+
+/** A stored attachment as the server takes it back: an image with its data: URL, or a file with its text. */
+function isAttachment(v: unknown): v is AttachmentJson {
+  if (!isRecord(v) || typeof v.name !== 'string') return false;
+  if (v.type === 'image') return typeof v.data_url === 'string' && v.data_url.startsWith('data:image/');
+  return v.type === 'file' && typeof v.text === 'string';
 }
 
 function isIso(s: string): boolean {
