@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FakePlan } from '../test/helpers/fakes/fakeOllama.js';
 import type { TestJarvis } from '../test/helpers/jarvisServer.js';
 import { seriousViolations } from './helpers/axe.js';
-import { type ChatPage, normalize } from './helpers/chatPage.js';
+import type { ChatPage } from './helpers/chatPage.js';
 import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
+import { api as apiAt, countingPlan, stored as storedAt, type StoredConversation, userTexts } from './helpers/storedConversations.js';
 
-// What a daily user reaches for (docs/ui.md): Regenerate, Edit and resend, per-conversation
-// settings kept on the server, each answer's model and speed, search, export and
+// What a daily user reaches for (docs/ui.md): per-conversation settings kept on the server, each answer's model and speed, search, export and
 // import, and axe on the main views. Headless Chromium against a real Jarvis.
 
 const WAIT = { timeout: 20_000, intervals: [50] };
@@ -22,105 +21,8 @@ function open(viewport = { width: 1280, height: 800 }): Promise<ChatPage> {
   return ui.openPage(j.url, { viewport });
 }
 
-/** Answers numbered per prompt: the first answer to "A" is "A-1 …", the next "A-2 …". */
-function countingPlan(tokens = 6, tokenMs = 5): (prompt: string) => FakePlan {
-  const seen = new Map<string, number>();
-  return (prompt) => {
-    const n = (seen.get(prompt) ?? 0) + 1;
-    seen.set(prompt, n);
-    return { tokens: Array.from({ length: tokens }, (_, i) => `${prompt}-${n}#${i} `), tokenMs };
-  };
-}
-
-async function api<T>(path: string, init?: RequestInit): Promise<T> {
-  const response = await fetch(`${j.url}${path}`, { ...init, headers: { 'content-type': 'application/json', ...init?.headers } });
-  if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-interface StoredMessage {
-  role: string;
-  content: string;
-  state?: string;
-  model?: string | null;
-  usage?: { completion_tokens: number } | null;
-}
-interface StoredConversation {
-  id: string;
-  title: string;
-  system: string | null;
-  model: string | null;
-  temperature: number | null;
-  max_tokens: number | null;
-  messages: StoredMessage[];
-}
-
-const stored = (id: string) => api<StoredConversation>(`/v1/conversations/${id}`);
-const userTexts = (chat: ChatPage) => chat.page.locator('article[data-role="user"] .message-body').allTextContents();
-
-describe('web UI: answers again', { timeout: 90_000 }, () => {
-  it('Regenerate answers the last prompt again, in place of the last answer', async () => {
-    j = await ui.startJarvis();
-    j.fake!.plan = countingPlan();
-    const chat = await open();
-    await chat.send('A');
-    await expect.poll(() => chat.state(0), WAIT).toBe('done');
-    expect(normalize(await chat.text(0))).toBe('A-1#0 A-1#1 A-1#2 A-1#3 A-1#4 A-1#5');
-
-    await chat.answer(0).getByRole('button', { name: 'Regenerate' }).click();
-    await expect.poll(async () => normalize(await chat.text(0)), WAIT).toBe('A-2#0 A-2#1 A-2#2 A-2#3 A-2#4 A-2#5');
-    await expect.poll(() => chat.state(0), WAIT).toBe('done');
-    await expect(chat.answers.count()).resolves.toBe(1);
-    const conversation = await stored(await chat.sessionId());
-    expect(conversation.messages.map((m) => [m.role, normalize(m.content)])).toEqual([
-      ['user', 'A'],
-      ['assistant', 'A-2#0 A-2#1 A-2#2 A-2#3 A-2#4 A-2#5'],
-    ]);
-    expect(j.fake!.requests.filter((r) => r.prompt === 'A')).toHaveLength(2);
-    await chat.screenshot('regenerate');
-    expect(chat.errors).toEqual([]);
-  });
-
-  it('Edit a message and send it again: the answers after it are replaced', async () => {
-    j = await ui.startJarvis();
-    j.fake!.plan = countingPlan();
-    const chat = await open();
-    await chat.send('A');
-    await expect.poll(() => chat.state(0), WAIT).toBe('done');
-    await chat.send('B');
-    await expect.poll(() => chat.state(1), WAIT).toBe('done');
-
-    const first = chat.page.locator('article[data-role="user"]').first();
-    await first.hover();
-    await first.getByRole('button', { name: 'Edit' }).click();
-    const editor = chat.page.getByRole('textbox', { name: 'Edit message' });
-    await expect(editor.inputValue()).resolves.toBe('A');
-    await chat.screenshot('edit');
-    await editor.fill('C');
-    await editor.press('Enter');
-
-    await expect.poll(() => userTexts(chat), WAIT).toEqual(['C']);
-    await expect.poll(() => chat.state(0), WAIT).toBe('done');
-    await expect(chat.answers.count()).resolves.toBe(1);
-    expect(normalize(await chat.text(0))).toBe('C-1#0 C-1#1 C-1#2 C-1#3 C-1#4 C-1#5');
-    const conversation = await stored(await chat.sessionId());
-    expect(conversation.messages.map((m) => [m.role, normalize(m.content)])).toEqual([
-      ['user', 'C'],
-      ['assistant', 'C-1#0 C-1#1 C-1#2 C-1#3 C-1#4 C-1#5'],
-    ]);
-    // The model saw the edited history only.
-    const body = j.fake!.requests.at(-1)!.body as { messages: Array<{ role: string; content: string }> };
-    expect(body.messages.map((m) => m.content)).toEqual(['C']);
-
-    // Keyboard: Escape leaves the editor unchanged, focus back on its Edit button.
-    await chat.page.locator('article[data-role="user"]').first().getByRole('button', { name: 'Edit' }).focus();
-    await chat.page.keyboard.press('Enter');
-    await chat.page.keyboard.press('Escape');
-    await expect(chat.page.getByRole('textbox', { name: 'Edit message' }).count()).resolves.toBe(0);
-    await expect.poll(() => chat.page.evaluate<string | null>('document.activeElement?.getAttribute("aria-label") ?? null'), WAIT).toBe('Edit');
-    expect(chat.errors).toEqual([]);
-  });
-});
+const api = <T>(path: string, init?: RequestInit) => apiAt<T>(j.url, path, init);
+const stored = (id: string) => storedAt(j.url, id);
 
 describe('web UI: settings and answer details', { timeout: 90_000 }, () => {
   it('settings are stored with the conversation (kept after a reload), used for its answers; each answer shows model, tokens and speed', async () => {
