@@ -1,3 +1,4 @@
+import { dataUrlSize } from '../../shared/dataUrl.js';
 import { BackendError } from '../types.js';
 import type { FetchedImage } from './fetchImage.js';
 
@@ -10,11 +11,7 @@ export function isDataUrl(url: string): boolean {
 
 /** The bytes a data: URL's base64 decodes to, from its length alone (nothing is decoded). */
 export function dataUrlBytes(url: string): number {
-  const head = DATA_URL.exec(url);
-  if (!head) return 0;
-  let length = url.length - head[0].length;
-  while (length > 0 && url.charCodeAt(head[0].length + length - 1) === 61 /* = */) length--;
-  return Math.floor((length * 3) / 4);
+  return DATA_URL.test(url) ? dataUrlSize(url) : 0;
 }
 
 /** A fetched image as the data: URL the backends take. */

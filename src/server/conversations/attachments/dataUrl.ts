@@ -21,12 +21,3 @@ export function decodeDataUrl(name: string, url: string): DecodedFile {
   }
   return { mime: (head[1] ?? '').trim().toLowerCase(), bytes: Buffer.from(body, 'base64') };
 }
-
-/** The decoded size of a base64 `data:` URL from its length (nothing decoded): checked before decoding. */
-export function decodedSize(url: string): number {
-  const comma = url.indexOf(',');
-  if (comma === -1) return 0;
-  let length = url.length - comma - 1;
-  while (length > 0 && url.charCodeAt(comma + length) === 61 /* = */) length--;
-  return Math.floor((length * 3) / 4);
-}

@@ -4,7 +4,8 @@ import type { StoredAttachment } from '../../../store/types.js';
 import { sniffImageType } from '../../../backends/images/sniff.js';
 import { mib } from '../../images/imageBounds.js';
 import { httpError } from '../../errors.js';
-import { decodeDataUrl, decodedSize } from './dataUrl.js';
+import { dataUrlSize } from '../../../shared/dataUrl.js';
+import { decodeDataUrl } from './dataUrl.js';
 import { IMAGE_TYPES, isPdf } from './fileKinds.js';
 import { textOf } from './fileText.js';
 import { pdfText } from './pdfText.js';
@@ -76,7 +77,7 @@ function checkBounds(config: Limits, inputs: AttachmentInputJson[]): void {
   let total = 0;
   let ordinal = 0;
   for (const input of inputs) {
-    const size = decodedSize(input.data_url);
+    const size = dataUrlSize(input.data_url);
     total += size;
     if (input.type === 'image') {
       ordinal++;
