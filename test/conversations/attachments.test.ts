@@ -157,3 +157,22 @@ describe('edit', () => {
     expect(JSON.parse(refused.text).error.code).toBe('model_lacks_vision');
   });
 });
+
+describe('a hostile PDF', () => {
+  it('a PDF made to exhaust memory is refused in words, read in its own bounded thread: Jarvis goes on serving', async () => {
+    // bomb.pdf: 400 KB that inflate to a 400 MB string (test/fixtures/makePdfs.py). Read on the
+    // event loop, it killed the process (V8 out of memory); now its thread is ended at its heap bound.
+    const id0 = await newConversation(j.url, {});
+    const pending = api(j.url, 'POST', `/v1/conversations/${id0}/messages`, { content: 'Read it.', attachments: [pdfFile('bomb.pdf', 'bomb.pdf')] });
+    const health = await fetch(`${j.url}/health`);
+    expect(health.status).toBe(200);
+    const answer = await pending;
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toMatchObject({ code: 'invalid_attachment', message: expect.stringMatching(/^the file "bomb.pdf" cannot be attached: reading its text needed more than/) });
+    expect((await fetch(`${j.url}/health`)).status).toBe(200);
+    // And the next PDF reads as ever.
+    const id = await newConversation(j.url, {});
+    await sendMessage(j.url, id, { content: 'Plan?', attachments: [pdfFile()] }).finished;
+    expect((await settledConversation(j.url, id)).messages[0].attachments[0].text).toMatch(/Quarterly plan/);
+  }, 60_000);
+});

@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../../workerThread.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { StoreError } from '../types.js';
 import { fromWire, type FromThread, type QueryAnswer, type Request, type ThreadData, type ToThread } from './protocol.js';
@@ -173,14 +171,7 @@ export class SqliteThread {
   }
 }
 
-/**
- * The thread runs worker.js next to this file, as built; from the TypeScript
- * sources (the tests, `npm run dev`), it registers tsx first, as the process did.
- */
+/** The thread runs worker.js next to this file (worker.ts from the sources: src/workerThread.ts). */
 function startWorker(data: ThreadData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./worker.js', here), { workerData: data });
-  const tsx = pathToFileURL(join(dirname(createRequire(here).resolve('tsx/package.json')), 'dist/esm/api/index.mjs')).href;
-  const entry = new URL('./worker.ts', here).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`, { eval: true, workerData: data });
+  return startWorkerThread(import.meta.url, 'worker', { workerData: data });
 }
