@@ -102,7 +102,9 @@ describe('vision', () => {
     expect((await api(j.url, 'GET', `/v1/conversations/${id}`)).body.messages).toEqual([]);
     // The prompt's own model wins over the conversation's; text files need no vision.
     expect((await send(id, { content: 'Now?', model: VISION, attachments: [image()] })).status).toBe(200);
-    expect((await send(id, { content: 'Text only.', attachments: [textFile('a.txt', 'hello')] })).status).toBe(200);
+    expect((await send(id, { content: 'Text only.', model: VISION, attachments: [textFile('a.txt', 'hello')] })).status).toBe(200);
+    const plain = await newConversation(j.url, { model: TEXT_ONLY });
+    expect((await send(plain, { content: 'Text only.', attachments: [textFile('a.txt', 'hello')] })).status).toBe(200);
   });
 
   it('sends the images when the server lists no capabilities (it answers for itself)', async () => {
@@ -155,6 +157,24 @@ describe('edit', () => {
     const refused = await edit(id, conv.messages[0].id, { content: 'Look again.', model: TEXT_ONLY });
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.text).error.code).toBe('model_lacks_vision');
+  });
+});
+
+describe('vision across the branch', () => {
+  it('a later prompt or a regeneration for a model without vision is refused when the branch holds images', async () => {
+    const id = await newConversation(j.url, { model: VISION });
+    await send(id, { content: 'Look.', attachments: [image()] });
+    await settledConversation(j.url, id);
+    const later = await api(j.url, 'POST', `/v1/conversations/${id}/messages`, { content: 'And now?', model: TEXT_ONLY });
+    expect(later.status).toBe(400);
+    expect(later.body.error.code).toBe('model_lacks_vision');
+    const again = await api(j.url, 'POST', `/v1/conversations/${id}/regenerate`, { model: TEXT_ONLY });
+    expect(again.status).toBe(400);
+    expect(again.body.error.code).toBe('model_lacks_vision');
+    // Nothing was stored by either; with the vision model the branch goes on.
+    expect((await settledConversation(j.url, id)).messages).toHaveLength(2);
+    const fine = await send(id, { content: 'And now?' });
+    expect(fine.terminal?.type).toBe('done');
   });
 });
 

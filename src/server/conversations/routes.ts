@@ -15,7 +15,7 @@ import { checkStorageQuota } from '../fairShare/storageQuota.js';
 import { conversationBytes, messageBytes, ROW_BYTES, textBytes } from '../../store/quota.js';
 import { storeCall } from '../storeErrors.js';
 import { stopSession } from '../operations/stopSession.js';
-import { attachmentBytes, attachmentsSchema, promptAttachments, promptBodyLimit } from './attachments/promptAttachments.js';
+import { attachmentBytes, attachmentsSchema, checkRegenerateVision, promptAttachments, promptBodyLimit } from './attachments/promptAttachments.js';
 
 // The Conversations API (docs/conversations.md): conversations and their messages live on
 // the server; a prompt's answer streams as Jarvis NDJSON (or SSE) and is stored as
@@ -268,6 +268,7 @@ export function conversationRoutes(app: FastifyInstance, ctx: ConversationsConte
       const conv = await find(owner, request.params.id);
       await checkStorageQuota(ctx, owner, { adds: ROW_BYTES, startsAnswer: true });
       const { message_id: messageId, ...params } = request.body ?? {};
+      await checkRegenerateVision(ctx, conv, params.model, messageId);
       await startAnswer(ctx, request, reply, conv, owner, { kind: 'regenerate', ...(messageId ? { messageId } : {}) }, params);
     },
   );

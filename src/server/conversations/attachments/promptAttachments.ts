@@ -23,8 +23,21 @@ export async function promptAttachments(
 ): Promise<StoredAttachment[] | undefined> {
   const attachments = await readAttachments(ctx.config, body.attachments);
   const sent = attachments ?? (editedId === undefined ? undefined : conversation.messages.find((m) => m.id === editedId)?.attachments);
-  await checkVision(ctx, body.model ?? conversation.model, sent);
+  // The model sees the branch's earlier images too (the history is sent whole).
+  await checkVision(ctx, body.model ?? conversation.model, [...filesBefore(conversation, editedId), ...(sent ?? [])]);
   return attachments;
+}
+
+/** Regenerate: the images of the branch up to the answer made again (`answerId`; default: all of it) against the model asked for. */
+export async function checkRegenerateVision(ctx: VisionContext, conversation: ConversationWithMessages, model: string | undefined, answerId?: string): Promise<void> {
+  await checkVision(ctx, model ?? conversation.model, filesBefore(conversation, answerId));
+}
+
+/** The files of the current branch before `messageId` (all of them when it is absent or not on the branch). */
+function filesBefore(conversation: ConversationWithMessages, messageId: string | undefined): StoredAttachment[] {
+  const branch = conversation.messages;
+  const at = messageId === undefined ? -1 : branch.findIndex((m) => m.id === messageId);
+  return (at < 0 ? branch : branch.slice(0, at)).flatMap((m) => m.attachments ?? []);
 }
 
 /**
