@@ -179,9 +179,9 @@ describe('vision across the branch', () => {
 });
 
 describe('a hostile PDF', () => {
-  it('a PDF made to exhaust memory is refused in words, read in its own bounded thread: Jarvis goes on serving', async () => {
+  it('a PDF made to exhaust memory is refused in words, read in a bounded process of its own: Jarvis goes on serving', async () => {
     // bomb.pdf: 400 KB that inflate to a 400 MB string (test/fixtures/makePdfs.py). Read on the
-    // event loop, it killed the process (V8 out of memory); now its thread is ended at its heap bound.
+    // event loop, it killed the process (V8 out of memory); now its own process ends at its heap bound.
     const id0 = await newConversation(j.url, {});
     const pending = api(j.url, 'POST', `/v1/conversations/${id0}/messages`, { content: 'Read it.', attachments: [pdfFile('bomb.pdf', 'bomb.pdf')] });
     const health = await fetch(`${j.url}/health`);
