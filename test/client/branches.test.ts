@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Api } from '../../src/client/api.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatController } from '../../src/client/chat/chatController.js';
-import type { AssistantMessage, Conversation, Message } from '../../src/client/chat/types.js';
+import type { AssistantMessage, Conversation } from '../../src/client/chat/types.js';
 import { ApiCallError, getConversation, switchBranch } from '../../src/client/conversationsApi.js';
-import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
+import { until, useChatControllers } from '../helpers/chatControllers.js';
+import type { TestJarvis } from '../helpers/jarvisServer.js';
 
 // Versions in the client core (docs/conversations.md "Branches"): Edit and Regenerate add a
 // version instead of replacing, shown at once and then as the server has it; switchVersion
@@ -11,56 +11,27 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 // streams. A ChatController without React against a real Jarvis (fake Ollama behind it).
 
 describe('ChatController: versions of messages against a real Jarvis', () => {
+  const chats = useChatControllers();
   let j: TestJarvis;
-  const controllers: ChatController[] = [];
-  const api = (): Api => ({ base: j.url, fetch: (input, init) => fetch(input, init) });
-  const backoff = { firstMs: 20, maxMs: 100, random: () => 0.5 };
-
-  beforeAll(async () => {
-    j = await startTestJarvis();
+  beforeAll(() => {
+    j = chats.jarvis;
   });
-  afterEach(() => {
-    for (const c of controllers.splice(0)) c.close();
-  });
-  afterAll(async () => {
-    await j.close();
-  });
+  const api = () => chats.api();
 
   async function open(): Promise<ChatController> {
-    const controller = new ChatController({ api: api(), backoff });
-    controllers.push(controller);
-    void controller.open();
+    const controller = chats.open();
     await until(controller, () => controller.session.getState().listed);
     return controller;
-  }
-
-  /** Resolves once `read` gives something; rejects after `timeoutMs` with the state. */
-  function until<T>(controller: ChatController, read: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const value = read();
-        if (!value) return;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new Error(`not reached within ${timeoutMs} ms: ${JSON.stringify(controller.session.getState())}`));
-      }, timeoutMs);
-      const unsubscribe = controller.session.subscribe(check);
-      check();
-    });
   }
 
   const conv = (c: ChatController, id: string): Conversation | null => c.session.getState().conversations[id] ?? null;
   const last = (c: Conversation | null) => c?.messages.at(-1) as AssistantMessage | undefined;
   const ended = (c: Conversation | null) => !!last(c) && last(c)!.role === 'assistant' && last(c)!.state === 'done' && !last(c)!.id.startsWith('local-');
   /** What a branch shows: each message's text, and its place among its versions. */
-  const shape = (messages: Message[]) => messages.map((m) => [m.role, m.content.trim(), `${(m.siblings ?? [m.id]).indexOf(m.id) + 1}/${(m.siblings ?? [m.id]).length}`]);
+  const shape = (messages: Array<{ id: string; role: string; content: string; siblings?: string[] }>) =>
+    messages.map((m) => [m.role, m.content.trim(), `${(m.siblings ?? [m.id]).indexOf(m.id) + 1}/${(m.siblings ?? [m.id]).length}`]);
   /** The same, as the server has it now. */
-  const serverShape = async (id: string) =>
-    (await getConversation(api(), id)).messages.map((m) => [m.role, m.content.trim(), `${(m.siblings ?? [m.id]).indexOf(m.id) + 1}/${(m.siblings ?? [m.id]).length}`]);
+  const serverShape = async (id: string) => shape((await getConversation(api(), id)).messages);
 
   /** Answers numbered per prompt: the first answer to "A" is "A-1", the next "A-2". */
   function countingPlan(tokens = 3, tokenMs = 2) {

@@ -1,13 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Api } from '../../src/client/api.js';
-import { ChatController } from '../../src/client/chat/chatController.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ChatSession, DRAFT_PREFIX } from '../../src/client/chat/chatSession.js';
 import { randomId } from '../../src/client/chat/ids.js';
 import { ID_PATTERN } from '../../src/shared/ids.js';
 import { initialChatState } from '../../src/client/chat/chatState.js';
 import type { AssistantMessage, Conversation } from '../../src/client/chat/types.js';
 import { getConversation } from '../../src/client/conversationsApi.js';
-import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
+import { until, useChatControllers } from '../helpers/chatControllers.js';
+import type { TestJarvis } from '../helpers/jarvisServer.js';
 
 // The client core's chat on its own, without React or a DOM (docs/ui.md): the session's
 // ownership rules directly, then whole conversations through a ChatController against a
@@ -80,47 +79,13 @@ describe('ChatSession: who owns a conversation’s answer', () => {
 });
 
 describe('ChatController against a real Jarvis', () => {
+  const chats = useChatControllers();
   let j: TestJarvis;
-  const controllers: ChatController[] = [];
-  const api = (): Api => ({ base: j.url, fetch: (input, init) => fetch(input, init) });
-  const backoff = { firstMs: 20, maxMs: 100, random: () => 0.5 };
-
-  beforeAll(async () => {
-    j = await startTestJarvis();
+  beforeAll(() => {
+    j = chats.jarvis;
   });
-  afterEach(() => {
-    for (const c of controllers.splice(0)) c.close();
-  });
-  afterAll(async () => {
-    await j.close();
-  });
-
-  function open(): ChatController {
-    const controller = new ChatController({ api: api(), backoff });
-    controllers.push(controller);
-    void controller.open();
-    return controller;
-  }
-
-  /** Resolves once `predicate` holds for the session's state; rejects after `timeoutMs`. */
-  function until<T>(controller: ChatController, read: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        const value = read();
-        if (!value) return false;
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(value);
-        return true;
-      };
-      const timer = setTimeout(() => {
-        unsubscribe();
-        reject(new Error(`not reached within ${timeoutMs} ms: ${JSON.stringify(controller.session.getState())}`));
-      }, timeoutMs);
-      const unsubscribe = controller.session.subscribe(() => void check());
-      check();
-    });
-  }
+  const open = () => chats.open();
+  const api = () => chats.api();
   const answers = (c: Conversation | null) => (c?.messages.filter((m) => m.role === 'assistant') ?? []) as AssistantMessage[];
 
   it('a first prompt creates the conversation (draft id re-keyed to the server’s) and streams its answer to the end', async () => {
