@@ -58,7 +58,8 @@ export async function readAttachments(config: Limits, inputs: AttachmentInputJso
       if (!type || !IMAGE_TYPES.includes(type)) {
         throw httpError('invalid_attachment', { name, why: `it is not a PNG, JPEG, GIF or WebP image${type ? ` (it is ${type})` : ''}` });
       }
-      out.push({ type: 'image', name, mime: type, size: bytes.length, data_url: `data:${type};base64,${bytes.toString('base64')}` });
+      // Its base64 as it came (decodeDataUrl checked it), under the type its bytes say: not encoded again.
+      out.push({ type: 'image', name, mime: type, size: bytes.length, data_url: `data:${type};base64,${input.data_url.slice(input.data_url.indexOf(',') + 1)}` });
       continue;
     }
     const pdf = isPdf(name, mime, bytes);
