@@ -25,17 +25,25 @@ export function useAttachments(): Attachments {
   const [problem, setProblem] = useState<string | null>(null);
   const [reading, setReading] = useState(0);
   const [dragging, setDragging] = useState(false);
-  const held = useRef(files);
-  held.current = files;
+  // Reads run one after another, each after the files the previous one added: a paste right
+  // after a pick must count them against the limits and must not reuse their names.
+  const held = useRef<PendingFile[]>([]);
+  const reads = useRef<Promise<void>>(Promise.resolve());
+  const hold = (next: PendingFile[]) => {
+    held.current = next;
+    setFiles(next);
+  };
 
   const add = useCallback((list: File[]) => {
     if (list.length === 0) return;
     setReading((n) => n + 1);
-    void readFiles(list, held.current)
-      .then(({ added, problem: broken }) => {
-        setFiles((now) => [...now, ...added]);
+    reads.current = reads.current
+      .then(async () => {
+        const { added, problem: broken } = await readFiles(list, held.current);
+        hold([...held.current, ...added]);
         setProblem(broken);
       })
+      .catch(() => setProblem('The files could not be read.'))
       .finally(() => setReading((n) => n - 1));
   }, []);
 
@@ -72,11 +80,11 @@ export function useAttachments(): Attachments {
     dragging,
     add,
     remove: (key) => {
-      setFiles((now) => now.filter((f) => f.key !== key));
+      hold(held.current.filter((f) => f.key !== key));
       setProblem(null);
     },
     clear: () => {
-      setFiles([]);
+      hold([]);
       setProblem(null);
     },
     setProblem,
