@@ -50,7 +50,7 @@ function lookup(entries: ReadonlyArray<{ name: string; admin: boolean; digest: B
   const d = digest(presented);
   let found: Principal = null;
   for (const e of entries) {
-    if (timingSafeEqual(d, e.digest) && found === null) found = { name: e.name, admin: e.admin };
+    if (timingSafeEqual(d, e.digest) && found === null) found = { name: e.name, admin: e.admin, via: 'env_key', keyId: `env:${e.name}`, keyName: e.name };
   }
   return found;
 }

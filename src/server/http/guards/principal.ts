@@ -1,12 +1,31 @@
 import type { FastifyRequest } from 'fastify';
+import type { KeyLimits } from '../../../shared/admin.js';
 
 /**
- * Who is calling: the name of the API key the request presented, and whether it is
- * an operator's (JARVIS_ADMIN_KEYS). `null` when Jarvis runs without keys, where
- * every caller is the same anonymous user (and on the public routes, `/health` and
- * the web UI's files, which need no key).
+ * Who is calling (docs/team.md): a key from JARVIS_API_KEYS / JARVIS_ADMIN_KEYS
+ * (`env_key`), a key stored in the database (`key`), or a person an authenticating
+ * proxy signed in (`user`).
  */
-export type Principal = { name: string; admin: boolean } | null;
+export interface Caller {
+  /** The owner of what the caller creates (conversations, sessions, usage): an env key's name, a stored key's owner, the user's name. */
+  name: string;
+  /** An operator: JARVIS_ADMIN_KEYS, a stored key of role `admin`, a user in JARVIS_ADMIN_USERS. */
+  admin: boolean;
+  via: 'env_key' | 'key' | 'user';
+  /** What usage is recorded and limits are kept per: `key_…`, `env:<name>`, `user:<name>`. */
+  keyId: string;
+  /** The key's name, or the user's: what logs show (never the key). */
+  keyName: string;
+  /** The limits that bound this caller; undefined: none. */
+  limits?: KeyLimits;
+}
+
+/**
+ * The caller, or `null` when Jarvis runs without authentication, where every caller
+ * is the same anonymous user (and on the public routes, `/health` and the web UI's
+ * files, which need no key).
+ */
+export type Principal = Caller | null;
 
 /** What a route needs: `public` (no key), `key` (any key; the default) or `admin`. */
 export type Access = 'public' | 'key' | 'admin';
