@@ -67,6 +67,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   origin_not_allowed: { origin: 'https://evil.example' },
   missing_api_key: undefined,
   invalid_api_key: undefined,
+  api_key_revoked: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
+  api_key_expired: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
   admin_required: { key: 'alice' },
   storage_quota_exceeded: { used: '1.0 MiB (1048576 bytes)', quota: '1.0 MiB (1048576 bytes)', adds: '12 bytes' },
   too_many_streams: { max: 64 },
