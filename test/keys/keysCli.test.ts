@@ -64,7 +64,8 @@ describe('jarvis keys', () => {
     const noAdmin = await jarvis(['keys', 'list', '--url', j.url], { JARVIS_ADMIN_KEY: '' });
     expect(noAdmin.code).toBe(1);
     expect(noAdmin.stderr).toContain('give an admin key with --key');
-  }, 60_000);
+    // A dozen CLI processes (each starts tsx) and SQLite's 5 s busy wait: generous on a loaded machine.
+  }, 180_000);
 
   it.skipIf(postgresUnavailable())('on a shared Postgres it works while Jarvis runs: a key made there works at once, revoked there stops within a second', async () => {
     postgres = await startPostgres();

@@ -69,6 +69,12 @@ export class KeyDirectory {
     this.nextPoll?.resolve();
   }
 
+  /** Whether stored key `id` was revoked or has expired, as this instance knows it now. */
+  hasEnded(id: string): boolean {
+    const key = this.byId.get(id);
+    return key !== undefined && endOf(key, Date.now()) !== undefined;
+  }
+
   /** Stored keys neither revoked nor expired (as of the last change or tick). */
   activeCount(): number {
     return this.active;

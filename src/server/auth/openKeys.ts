@@ -43,6 +43,11 @@ export async function openKeys(deps: KeysDeps): Promise<OpenedKeys> {
     },
   });
   await directory.start();
+  // A stream that started in the instant its key was revoked (past the guard, not yet registered) ends at the next look.
+  const strays = setInterval(() => {
+    for (const stream of registry.list()) if (stream.keyId.startsWith('key_') && directory.hasEnded(stream.keyId)) stream.cancel('revoked');
+  }, KEYS_POLL_MS);
+  strays.unref();
   const signals = deps.redis ? redisKeySignals(deps.redis, config.instanceId, (id) => void directory.refresh(id)) : undefined;
   if (signals) directory.announce = (id) => signals.publish(id);
   const auth = new AuthSwitch({ envKeys: config.apiKeys.length, storedKeys: () => directory.activeCount(), trustedUserHeader: deps.trustedUserHeader }, config);
@@ -50,6 +55,7 @@ export async function openKeys(deps: KeysDeps): Promise<OpenedKeys> {
     directory,
     auth,
     close() {
+      clearInterval(strays);
       directory.close();
       signals?.close();
     },
