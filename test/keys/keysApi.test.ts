@@ -112,6 +112,20 @@ describe('stored keys through the admin API', () => {
     expect(refused.body.error.message).toBe(`this key ("second-admin") expired on ${soon}; ask an admin of this Jarvis for a new one`);
   });
 
+  it('a key that expires while it streams: the stream ends cancelled/revoked', async () => {
+    const j = await start({ JARVIS_ADMIN_KEYS: `ops:${OPS}` });
+    j.fake!.plan = () => ({ tokens: Array.from({ length: 1000 }, (_, i) => `t${i} `), tokenMs: 10 });
+    const expiresAt = Date.now() + 1500;
+    const key = await create(j.url, { name: 'short-lived', expires_at: new Date(expiresAt).toISOString() });
+    const running = chat(j.url, { session: 'expiring', headers: bearer(key.key) });
+    await running.firstToken();
+    const ended = await running.finished;
+    expect(ended.at(-1)).toMatchObject({ type: 'cancelled', reason: 'revoked' });
+    // Within the directory's half-second look at expiries.
+    expect(Date.now() - expiresAt).toBeLessThan(1500);
+    expect((await waitForLog(j.logFile, 'key_ended', { key_id: key.id })).fields).toMatchObject({ why: 'expired', streams: '1' });
+  });
+
   it('names what is wrong with a body: 400s with the field', async () => {
     const j = await start({ JARVIS_ADMIN_KEYS: `ops:${OPS}` });
     const past = new Date(Date.now() - 1000).toISOString();
