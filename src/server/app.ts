@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './http/guards/apiKeys.js';
+import { trustedUsers } from './http/guards/trustedUser.js';
 import { corsOptions } from './http/guards/cors.js';
 import { hostGuard } from './http/guards/hosts.js';
 import { originGuard } from './http/guards/origins.js';
@@ -43,7 +44,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
-  const perKey = config.apiKeys.length > 0;
+  // Authentication is on with keys, or with a sign-in proxy's header (docs/team.md).
+  const perKey = config.apiKeys.length > 0 || config.trustedUsers !== undefined;
   const connections = guardConnections(app, config.limits, ctx.log, { perKey });
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
@@ -59,7 +61,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
   if (perKey) {
-    app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+    app.addHook('onRequest', apiKeyGuard(config.apiKeys, config.trustedUsers && trustedUsers(config.trustedUsers, ctx.log)));
     // Each key's share of the connections, once the key is known.
     app.addHook('onRequest', connections.shareByKey);
   }
