@@ -21,6 +21,7 @@ import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
+import { peopleRoutes } from './people/routes.js';
 import { debugRoutes } from './operations/debug.js';
 import { infoRoutes } from './operations/health.js';
 import { PromMetrics } from './operations/metrics.js';
@@ -83,5 +84,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);
+  peopleRoutes(app, ctx);
   return app;
 }
