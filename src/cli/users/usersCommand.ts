@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { PersonCounts, PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
 import { userNameProblem } from '../../trustedUsers.js';
@@ -52,6 +53,8 @@ export async function usersCommand(argv: string[], out: (text: string) => void):
   if (action === 'export' && values.yes) throw new UsageError('--yes is for delete');
   if (action === 'delete' && values.out !== undefined) throw new UsageError('--out is for export');
 
+  // Before anything is read (and logged as exported): an export never replaces a file.
+  if (values.out !== undefined && existsSync(values.out)) throw new Error(`${values.out} exists already: choose another --out, or remove it first`);
   const url = parseUrl(values.url);
   const source = url ? overHttp(url) : await onTheDatabase();
   try {
