@@ -95,7 +95,7 @@ const DECODER = new TextDecoder('utf-8', { fatal: true });
 
 /** Node reads a header's bytes as Latin-1; a proxy sends a name (an e-mail, "José") as UTF-8. */
 function utf8(latin1: string): string | undefined {
-  if (/^[\x00-\x7f]*$/.test(latin1)) return latin1;
+  if (!/[^\p{ASCII}]/u.test(latin1)) return latin1;
   try {
     return DECODER.decode(Buffer.from(latin1, 'latin1'));
   } catch {
