@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './http/guards/apiKeys.js';
+import { trustedUsers } from './http/guards/trustedUser.js';
 import { corsOptions } from './http/guards/cors.js';
 import { hostGuard } from './http/guards/hosts.js';
 import { originGuard } from './http/guards/origins.js';
@@ -20,6 +21,7 @@ import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
+import { peopleRoutes } from './people/routes.js';
 import { debugRoutes } from './operations/debug.js';
 import { infoRoutes } from './operations/health.js';
 import { PromMetrics } from './operations/metrics.js';
@@ -45,7 +47,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
-  // Whether callers need a key is asked per request: creating the first stored key turns it on at once (docs/team.md "3. Keys").
+  // Whether callers need a key is asked per request: creating the first stored key turns it on at once (docs/team.md "3. Keys");
+  // a sign-in proxy's header turns it on too.
   const perKey = () => ctx.auth.required();
   const connections = guardConnections(app, config.limits, ctx.log, { perKey });
   paceStreamStarts(app);
@@ -61,7 +64,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts, keyed: perKey }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
-  app.addHook('onRequest', apiKeyGuard(config.apiKeys, { stored: ctx.keys, required: perKey }));
+  app.addHook('onRequest', apiKeyGuard(config.apiKeys, { stored: ctx.keys, required: perKey, users: config.trustedUsers && trustedUsers(config.trustedUsers, ctx.log) }));
   // Each key's share of the connections, once the key is known (a request without a principal passes).
   app.addHook('onRequest', connections.shareByKey);
 
@@ -84,5 +87,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   backupRoutes(app, ctx);
   meRoutes(app);
   keyRoutes(app, ctx);
+  peopleRoutes(app, ctx);
   return app;
 }

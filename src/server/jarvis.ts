@@ -51,7 +51,7 @@ export interface StartOptions {
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
   // A non-loopback HOST without keys is refused (ConfigError) before anything is opened, unless
   // stored keys may turn authentication on: then once the store is open and they are counted.
-  const checkedEarly = config.apiKeys.length > 0 || isLoopbackBind(config.host) || config.allowNoAuth;
+  const checkedEarly = config.apiKeys.length > 0 || config.trustedUsers !== undefined || isLoopbackBind(config.host) || config.allowNoAuth;
   const warnings = checkedEarly ? exposureWarnings(config) : [];
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
@@ -115,7 +115,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   // The stored keys, read before the first request; a revoked key's streams end `revoked` (docs/team.md "3. Keys").
   let keys;
   try {
-    keys = await openKeys({ config, log, store, registry, redis: cluster?.redis });
+    keys = await openKeys({ config, log, store, registry, redis: cluster?.redis, trustedUserHeader: config.trustedUsers?.header });
     if (!checkedEarly) warnings.push(...exposureWarnings(config, keys.auth.on()));
   } catch (err) {
     keys?.close();
@@ -189,6 +189,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     log_file: config.logFile,
     cluster: config.redisUrl ? 'redis' : undefined,
     auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : keys.directory.activeCount() > 0 ? `${keys.directory.activeCount()}_stored_keys` : 'none',
+    trusted_user_header: config.trustedUsers?.headerLabel,
   });
 
   let closing: Promise<void> | undefined;

@@ -108,7 +108,14 @@ export const ERRORS = {
   api_key_revoked: spec<{ name: string; at: string }>(401, ({ name, at }) => `this key ("${name}") was revoked on ${at}; ask an admin of this Jarvis for a new one`),
   /** A stored key past its `expires_at`. */
   api_key_expired: spec<{ name: string; at: string }>(401, ({ name, at }) => `this key ("${name}") expired on ${at}; ask an admin of this Jarvis for a new one`),
-  admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS, or a stored key of role admin); "${key}" is not one`),
+  admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS, a stored key of role admin, or a user in JARVIS_ADMIN_USERS); "${key}" is not one`),
+  /** The sign-in proxy's header is configured, and the request came with neither a signed-in user nor a key (docs/team.md). */
+  sign_in_required: spec<{ header: string }>(
+    401,
+    ({ header }) => `this Jarvis signs people in through its sign-in proxy: open it through the proxy's address (which sends ${header}), or send an API key (Authorization: Bearer <key>)`,
+  ),
+  /** The sign-in proxy named a user Jarvis cannot take: the proxy is misconfigured, not the person. */
+  invalid_user: spec<{ header: string; problem: string }>(401, ({ header, problem }) => `the user name the sign-in proxy sent in ${header} ${problem}; ask whoever runs the proxy`),
   /** 403, not 429 (SDKs retry a 429, and waiting frees nothing) nor 413 (the request is not too large by itself). */
   storage_quota_exceeded: spec<{ used: string; quota: string; adds?: string }>(
     403,
@@ -216,6 +223,8 @@ export const GUARD_ERROR_CODES = [
   'api_key_revoked',
   'api_key_expired',
   'admin_required',
+  'sign_in_required',
+  'invalid_user',
   'storage_quota_exceeded',
 ] as const satisfies readonly JarvisErrorCode[];
 export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];

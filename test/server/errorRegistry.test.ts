@@ -69,6 +69,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   invalid_api_key: undefined,
   api_key_revoked: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
   api_key_expired: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
+  sign_in_required: { header: 'X-Forwarded-User' },
+  invalid_user: { header: 'X-Forwarded-User', problem: 'is empty' },
   admin_required: { key: 'alice' },
   storage_quota_exceeded: { used: '1.0 MiB (1048576 bytes)', quota: '1.0 MiB (1048576 bytes)', adds: '12 bytes' },
   too_many_streams: { max: 64 },

@@ -5,6 +5,7 @@ import { guardError } from '../../errors.js';
 import type { KeyVerdict } from '../../auth/keyDirectory.js';
 import { storeCall } from '../../storeErrors.js';
 import { setPrincipal, type Principal } from './principal.js';
+import type { TrustedUsers } from './trustedUser.js';
 
 // A refused key gets 401 with OpenAI's error shape and the standard challenge.
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
@@ -18,6 +19,8 @@ export interface ApiKeyGuardOptions {
   stored?: StoredKeys;
   /** Whether a key is needed now (auth/authSwitch.ts); absent: always. False: every request passes, as without keys. */
   required?: () => boolean;
+  /** People a sign-in proxy names (JARVIS_TRUSTED_USER_HEADER): believed first. */
+  users?: TrustedUsers | undefined;
 }
 
 /** What a stored key looks like (store/keys/secret.ts): anything else is never looked up. */
@@ -39,6 +42,14 @@ export function apiKeyGuard(keys: readonly ApiKey[], options: ApiKeyGuardOptions
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
     if (options.required && !options.required()) return;
     const access = request.routeOptions.config.access ?? 'key';
+    // A person the sign-in proxy named comes first, and a key sent with it is not looked at:
+    // the proxy authenticated them (docs/team.md "5. Sign-in behind an authenticating proxy").
+    const user = options.users?.callerOf(request, access === 'public');
+    if (user) {
+      setPrincipal(request, user);
+      if (access === 'admin' && !user.admin) throw guardError('admin_required', { key: user.name });
+      return;
+    }
     const presented = presentedKey(request);
     if (access === 'public') {
       // Never refused; a valid key still says who called (/health tells a keyed caller more).
@@ -50,7 +61,7 @@ export function apiKeyGuard(keys: readonly ApiKey[], options: ApiKeyGuardOptions
       if (principal) setPrincipal(request, principal);
       return;
     }
-    if (presented === undefined) throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
+    if (presented === undefined) throw options.users ? guardError('sign_in_required', { header: options.users.header }, { headers: CHALLENGE }) : guardError('missing_api_key', undefined, { headers: CHALLENGE });
     let principal = presented === null ? null : lookup(entries, presented);
     if (!principal && presented) {
       // A database that cannot be asked is a 503, not a refused key.

@@ -10,7 +10,7 @@ import { isLoopbackBind } from './hosts.js';
  * (environment keys, a stored key that is active, trusted users: auth/authSwitch.ts),
  * known once the store is open.
  */
-export function exposureWarnings(config: Config, authOn: boolean = config.apiKeys.length > 0): string[] {
+export function exposureWarnings(config: Config, authOn: boolean = config.apiKeys.length > 0 || config.trustedUsers !== undefined): string[] {
   const warnings: string[] = [];
   const exposed = !isLoopbackBind(config.host);
   if (exposed && !authOn) {
