@@ -102,4 +102,10 @@ export const LOG_EVENTS: readonly string[] = [
   'upstream_routed',
   'upstream_up',
   'upstreams_selected',
+  // Usage and limits per key (docs/team.md "Usage and limits").
+  'usage_dropped',
+  'usage_write_failed',
+  'usage_seed_failed',
+  'limit_count_failed',
+  'shutdown_usage_unstored',
 ];

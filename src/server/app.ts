@@ -28,6 +28,7 @@ import { sessionRoutes } from './operations/sessions.js';
 import { streamRoutes } from './operations/streams.js';
 import { uiRoutes } from './operations/ui.js';
 import { installServerTiming } from './http/serverTiming.js';
+import { usageRoutes } from './usage/routes.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
@@ -78,6 +79,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   conversationEventRoutes(app, ctx);
   conversationRoutes(app, ctx);
   streamRoutes(app, ctx);
+  usageRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);

@@ -10,6 +10,8 @@ import type { ConversationStore } from '../store/types.js';
 import type { ConversationFeed } from './conversations/feed.js';
 import type { ImageFetcher } from './images/imageFetcher.js';
 import type { StreamStarter } from './streaming/starter.js';
+import type { Limiter } from './limits/limiter.js';
+import type { UsageRecorder } from './usage/recorder.js';
 
 /**
  * What the server's parts share: one per running server. No route takes all of it:
@@ -46,6 +48,10 @@ export interface JarvisContext {
   answers: AnswerRecorder;
   /** Conversation changes, for the clients that follow them. */
   conversationFeed: ConversationFeed;
+  /** The usage record's writer: each model request's end (docs/team.md "Usage and limits"). */
+  usage: UsageRecorder;
+  /** The limits per key: in memory for one process, in Redis for a cluster. */
+  limiter: Limiter;
   /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
   clusterStreams?: () => Promise<ClusterStreamRow[]>;
 }

@@ -2,6 +2,7 @@ import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type Migrati
 import { ownerUsageMigration } from './quota.js';
 import { responsesMigration } from './responses/schema.js';
 import { messageTreeMigration } from './tree/migration.js';
+import { usageMigration } from './usage/schema.js';
 import { StoreError } from './types.js';
 
 // One schema for SQLite and Postgres. Migrations live in code (not files found at
@@ -87,6 +88,8 @@ export const migrations: Record<string, Migration> = {
   '0005_responses': responsesMigration,
   // The message tree and attachments (tree/migration.ts, docs/conversations.md "Branches").
   '0006_message_tree': messageTreeMigration,
+  // The usage record per key, model and UTC day (usage/schema.ts, docs/team.md "Usage and limits").
+  '0008_usage': usageMigration,
 };
 
 function isSqlite(db: Kysely<any>): boolean {

@@ -1,4 +1,5 @@
 import type { ResponsesTable } from './responses/table.js';
+import type { UsageDailyTable } from './usage/table.js';
 
 // The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
 // text, so that both databases store and compare them the same way.
@@ -54,4 +55,6 @@ export interface Database {
   messages: MessagesTable;
   /** The Responses API's stored responses (responses/schema.ts). */
   responses: ResponsesTable;
+  /** Requests, tokens and stream time per key, model and UTC day (usage/schema.ts). */
+  usage_daily: UsageDailyTable;
 }

@@ -8,6 +8,8 @@ import { migrate } from './migrations.js';
 import { storageUsed } from './quota.js';
 import { SqlResponseStore } from './responses/sqlResponses.js';
 import type { ResponseStore } from './responses/types.js';
+import { SqlUsageStore } from './usage/sqlUsage.js';
+import type { UsageStore } from './usage/types.js';
 import { mergeParams, parseJson, toConversation, toMessage } from './rows.js';
 import { MessageTree } from './tree/branches.js';
 import { branchOf, importedRows, switchTarget, treeOf } from './tree/reads.js';
@@ -67,6 +69,8 @@ export class SqlConversationStore implements ConversationStore {
   private readonly faults: StoreFaultObserver | undefined;
   /** The Responses API's stored responses, on the same database. */
   readonly responses: ResponseStore;
+  /** The usage record per key, model and day, on the same database. */
+  readonly usage: UsageStore;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
@@ -78,6 +82,7 @@ export class SqlConversationStore implements ConversationStore {
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
     this.responses = new SqlResponseStore(this.db, (what, run) => this.guard(what, run));
+    this.usage = new SqlUsageStore(this.db, (what, run) => this.guard(what, run));
   }
 
   /** Connects and migrates; the store is ready when this resolves. */

@@ -1,6 +1,7 @@
 import type { AttachmentJson } from '../shared/conversations.js';
 import type { ToolCall, Usage } from '../shared/events.js';
 import type { ResponseStore } from './responses/types.js';
+import type { UsageStore } from './usage/types.js';
 import type { SearchMatch } from './snippet.js';
 
 // The conversation store: conversations and their messages, kept by the server
@@ -197,6 +198,8 @@ export interface ConversationStore {
   readonly location: string;
   /** The Responses API's stored responses (responses/types.ts), on the same database. */
   readonly responses: ResponseStore;
+  /** The usage record per key, model and UTC day (usage/types.ts), on the same database. */
+  readonly usage: UsageStore;
 
   createConversation(owner: string, init: ImportedConversation): Promise<Conversation>;
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;
