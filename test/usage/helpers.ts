@@ -1,11 +1,13 @@
 import { StreamReader } from '../helpers/streamReader.js';
+import { waitForLog } from '../helpers/log.js';
 
 // Keys and requests the usage and limits tests share (docs/team.md "Usage and limits").
 
 export const ALICE_KEY = 'alice-key-0123456789abcdef';
 export const BOB_KEY = 'bob-key-0123456789abcdef00';
+export const CAROL_KEY = 'carol-key-0123456789abcdef';
 export const OPS_KEY = 'ops-key-0123456789abcdef00';
-export const KEYS = { JARVIS_API_KEYS: `alice:${ALICE_KEY},bob:${BOB_KEY}`, JARVIS_ADMIN_KEYS: `ops:${OPS_KEY}` };
+export const KEYS = { JARVIS_API_KEYS: `alice:${ALICE_KEY},bob:${BOB_KEY},carol:${CAROL_KEY}`, JARVIS_ADMIN_KEYS: `ops:${OPS_KEY}` };
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
@@ -45,3 +47,13 @@ export async function awayFromMinuteEnd(marginS = 15): Promise<void> {
 }
 
 export const today = (): string => new Date().toISOString().slice(0, 10);
+
+/**
+ * Waits for the `stream_end` of the stream a response named (`X-Stream-Id`): a request's tokens
+ * count against its key's limits once its stream has ended, a moment after its reply went out.
+ */
+export async function ended(logFile: string, headers: Headers): Promise<void> {
+  const id = headers.get('x-stream-id');
+  if (!id) throw new Error('the response names no stream (X-Stream-Id)');
+  await waitForLog(logFile, 'stream_end', { trace: id });
+}
