@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
-import { ALICE_KEY, BOB_KEY, KEYS, OPS_KEY, ndjsonChat, today, usage, usageUntil } from './helpers.js';
+import { ALICE_KEY, BOB_KEY, CAROL_KEY, KEYS, OPS_KEY, ndjsonChat, today, usage, usageUntil } from './helpers.js';
 
 // The usage record (docs/team.md "Usage and limits"): each model request's end adds to its
 // key's row for its model and UTC day, with the model server's own token counts when it
@@ -60,6 +60,18 @@ describe('the usage record, one process in front of a fake OpenAI-compatible ser
     expect(onlyBob.body.data.map((r: any) => r.key_id)).toEqual(['env:bob']);
     const byKey = await usage(j.url, OPS_KEY, { key_id: 'env:alice', from: day, to: day });
     expect(byKey.body.data).toHaveLength(2);
+  });
+
+  it('records embeddings: input tokens, as the server reported them; no completion, no stream time', async () => {
+    const res = await fetch(`${j.url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${CAROL_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-llama:latest', input: ['one two three', 'four'] }),
+    });
+    expect(res.status).toBe(200);
+    const reported = (await res.json()).usage.prompt_tokens;
+    const body = await usageUntil(j.url, CAROL_KEY, (b) => b.totals.requests === 1);
+    expect(body.data).toEqual([expect.objectContaining({ key_id: 'env:carol', model: 'fake-llama:latest', requests: 1, prompt_tokens: reported, completion_tokens: 0, stream_ms: 0, sources: { reported: 1, counted: 0 } })]);
   });
 
   it('answers 400 for a malformed or reversed range, and an empty list for days without use', async () => {
