@@ -69,7 +69,7 @@ describe('the usage record, one process in front of a fake OpenAI-compatible ser
       body: JSON.stringify({ model: 'fake-llama:latest', input: ['one two three', 'four'] }),
     });
     expect(res.status).toBe(200);
-    const reported = (await res.json()).usage.prompt_tokens;
+    const reported = ((await res.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
     const body = await usageUntil(j.url, CAROL_KEY, (b) => b.totals.requests === 1);
     expect(body.data).toEqual([expect.objectContaining({ key_id: 'env:carol', model: 'fake-llama:latest', requests: 1, prompt_tokens: reported, completion_tokens: 0, stream_ms: 0, sources: { reported: 1, counted: 0 } })]);
   });
