@@ -115,14 +115,15 @@ export class StreamStarter {
     this.refuseIfClosed();
     const caller = principalOf(request);
     const limits = effectiveLimits(caller, this.ctx.config.defaultLimits);
-    // The key's limits first (a cluster asks Redis): a refused request takes no place under the caps meanwhile.
-    const grant = limits ? await this.ctx.limiter.admit(caller!.keyId, limits, streamId) : UNLIMITED;
-    let freeCaps: () => void;
+    const freeCaps = this.caps.admit(clientKeyOf(request), owner, sessionId);
+    // Then the key's limits (a cluster asks Redis): a request the caps refused is not counted against them.
+    let grant = UNLIMITED;
     try {
+      if (limits) grant = await this.ctx.limiter.admit(caller!.keyId, limits, streamId);
       this.refuseIfClosed();
-      freeCaps = this.caps.admit(clientKeyOf(request), owner, sessionId);
     } catch (err) {
       grant.end(0);
+      freeCaps();
       throw err;
     }
     const end = (tokens: number) => {
