@@ -6,8 +6,10 @@ import { waitForLog } from '../helpers/log.js';
 export const ALICE_KEY = 'alice-key-0123456789abcdef';
 export const BOB_KEY = 'bob-key-0123456789abcdef00';
 export const CAROL_KEY = 'carol-key-0123456789abcdef';
+export const DAVE_KEY = 'dave-key-0123456789abcdef0';
+export const ERIN_KEY = 'erin-key-0123456789abcdef0';
 export const OPS_KEY = 'ops-key-0123456789abcdef00';
-export const KEYS = { JARVIS_API_KEYS: `alice:${ALICE_KEY},bob:${BOB_KEY},carol:${CAROL_KEY}`, JARVIS_ADMIN_KEYS: `ops:${OPS_KEY}` };
+export const KEYS = { JARVIS_API_KEYS: `alice:${ALICE_KEY},bob:${BOB_KEY},carol:${CAROL_KEY},dave:${DAVE_KEY},erin:${ERIN_KEY}`, JARVIS_ADMIN_KEYS: `ops:${OPS_KEY}` };
 
 export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 

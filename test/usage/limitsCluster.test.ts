@@ -5,7 +5,7 @@ import { postJson } from '../helpers/chatClient.js';
 import { waitForLog } from '../helpers/log.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
-import { ALICE_KEY, BOB_KEY, CAROL_KEY, KEYS, OPS_KEY, awayFromMinuteEnd, bearer, ended, ndjsonChat, usageUntil } from './helpers.js';
+import { ALICE_KEY, BOB_KEY, CAROL_KEY, DAVE_KEY, ERIN_KEY, KEYS, OPS_KEY, awayFromMinuteEnd, bearer, ended, ndjsonChat, usageUntil } from './helpers.js';
 
 // Limits per key across three instances on one Redis and one Postgres (docs/team.md "Usage and
 // limits"): every instance counts a key's requests, streams and tokens in Redis, so a limit
@@ -20,7 +20,7 @@ const ask = (i: number, key: string, session?: string) =>
 
 describe.skipIf(skip)('limits across three instances (Redis)', () => {
   beforeAll(async () => {
-    c = await startCluster(3, { ...KEYS, JARVIS_DEFAULT_LIMITS: JSON.stringify({ rpm: 3, max_streams: 2, tokens_per_day: 40 }) });
+    c = await startCluster(3, { ...KEYS, JARVIS_DEFAULT_LIMITS: JSON.stringify({ rpm: 3, tpm: 30, max_streams: 2, tokens_per_day: 40 }) });
   }, 120_000);
   afterAll(async () => {
     await c?.stop();
@@ -39,8 +39,23 @@ describe.skipIf(skip)('limits across three instances (Redis)', () => {
     for (let i = 0; i < 3; i++) expect((await ask(i, OPS_KEY, `o${i}`)).status).toBe(200);
   });
 
+  it('tpm 30: requests on two instances use 34 tokens; the next, on the third, is refused', async () => {
+    await awayFromMinuteEnd(20);
+    // Each answer: 7 prompt + 10 completion tokens, as the fake Ollama reports them.
+    c.fake.plan = (p) => ({ tokens: Array.from({ length: 10 }, (_, i) => `${p}${i} `), tokenMs: 1 });
+    for (let i = 0; i < 2; i++) {
+      const res = await ask(i, DAVE_KEY, `d${i}`);
+      expect(res.status).toBe(200);
+      await ended(logOf(i), res.headers);
+    }
+    const refused = await ask(2, DAVE_KEY);
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.message).toMatch(/^this key may use 30 tokens a minute \(tpm\); try again in \d+ s$/);
+  });
+
   it('max_streams 2: streams on two instances, a third on the third instance is refused; when one ends, it is let in', async () => {
-    c.fake.plan = (p) => ({ tokens: Array.from({ length: p === 'long' ? 3000 : 1 }, (_, i) => `${p}${i} `), tokenMs: 10 });
+    // Slow: the day's budget (40 tokens) caps each answer at 35 tokens, and these must stay live meanwhile.
+    c.fake.plan = (p) => ({ tokens: Array.from({ length: p === 'long' ? 3000 : 1 }, (_, i) => `${p}${i} `), tokenMs: p === 'long' ? 300 : 1 });
     const first = ndjsonChat(url(0), BOB_KEY, 'long', {}, 'b1');
     const second = ndjsonChat(url(1), BOB_KEY, 'long', {}, 'b2');
     await Promise.all([first.tokensReached(2), second.tokensReached(2)]);
@@ -53,6 +68,29 @@ describe.skipIf(skip)('limits across three instances (Redis)', () => {
     expect((await ask(2, BOB_KEY, 'b3')).status).toBe(200);
     second.abort();
     await waitForLog(logOf(1), 'stream_end', { reason: 'client_closed' });
+  });
+
+  it('max_streams: the places of an instance killed with SIGKILL are freed once their lease ends', async () => {
+    await awayFromMinuteEnd(20);
+    // Slow: the day's budget (40 tokens) caps each answer at 35 tokens, and these must stay live meanwhile.
+    c.fake.plan = (p) => ({ tokens: Array.from({ length: p === 'long' ? 3000 : 1 }, (_, i) => `${p}${i} `), tokenMs: p === 'long' ? 300 : 1 });
+    const doomed = await c.spawn('i4');
+    const onDoomed = ndjsonChat(doomed.url, ERIN_KEY, 'long', {}, 'e1');
+    const live = ndjsonChat(url(0), ERIN_KEY, 'long', {}, 'e2');
+    await Promise.all([onDoomed.tokensReached(2), live.tokensReached(2)]);
+    expect((await ask(1, ERIN_KEY, 'e3')).status).toBe(429);
+    doomed.proc.kill('SIGKILL');
+    await doomed.exited;
+    const killedAt = Date.now();
+    let admitted = 0;
+    while (admitted !== 200) {
+      admitted = (await ask(1, ERIN_KEY, 'e3')).status;
+      expect([200, 429]).toContain(admitted);
+      expect(Date.now() - killedAt).toBeLessThan(10_000);
+      if (admitted !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    live.abort();
+    await live.finished;
   });
 
   it('tokens_per_day 40: an answer on one instance stops at the budget (done/length, limit named); the next, on another, is refused; a lost Redis counter is read again from the usage record', async () => {
