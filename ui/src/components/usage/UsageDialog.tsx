@@ -72,7 +72,7 @@ function OwnUsage({ today, usage, me }: { today: string; usage: Parameters<typeo
           <h3 className="settings-subtitle">This month by model</h3>
           <table className="usage-table compact" data-testid="usage-by-model">
             <thead>
-              <tr><th scope="col">Model</th><th scope="col">Requests</th><th scope="col">Tokens</th></tr>
+              <tr><th scope="col" className="usage-text">Model</th><th scope="col">Requests</th><th scope="col">Tokens</th></tr>
             </thead>
             <tbody>
               {byModel.map((r) => (
