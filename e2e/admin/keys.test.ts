@@ -59,11 +59,16 @@ describe('the admin page', { timeout: 120_000 }, () => {
     await expect.poll(() => dialog.isVisible(), WAIT).toBe(true);
     expect(await seriousViolations(admin.page)).toEqual([]);
     await dialog.getByRole('button', { name: 'Revoke key' }).click();
-    await expect.poll(async () => (await cells(await keyRow(admin, 'alice-laptop')))[8], WAIT).toMatch(/^Revoked/);
+    await admin.page.getByText('Revoked “alice-laptop”: it no longer works.').waitFor(WAIT);
     const revokedAt = Date.now();
     await expect.poll(() => chatStatus(j.url, key), { timeout: 1000, interval: 50 }).toBe(401);
     expect(Date.now() - revokedAt).toBeLessThan(1000);
+    // Out of the list of active keys; listed as revoked on asking.
+    expect(await admin.page.getByTestId('no-keys').textContent()).toBe('No active stored keys.');
+    await admin.page.getByLabel('Show revoked keys').check();
+    await expect.poll(async () => (await cells(await keyRow(admin, 'alice-laptop')))[8], WAIT).toMatch(/^Revoked/);
     expect(await admin.page.getByRole('button', { name: 'Revoke alice-laptop' }).count()).toBe(0);
+    expect(await seriousViolations(admin.page)).toEqual([]);
     expect(admin.errors).toEqual([]);
   });
 

@@ -22,10 +22,10 @@ export function me(api: Api, signal?: AbortSignal): Promise<MeJson> {
   return call<MeJson>(api, '/v1/me', { signal });
 }
 
-/** Every stored key, revoked and expired ones too (admins only: 403 otherwise). */
-export async function listKeys(api: Api, signal?: AbortSignal): Promise<ApiKeyJson[]> {
-  const body = await call<{ data: ApiKeyJson[] } | ApiKeyJson[]>(api, '/v1/admin/keys', { signal });
-  return Array.isArray(body) ? body : body.data;
+/** The stored keys, newest first; revoked ones only with `includeRevoked` (admins only: 403 otherwise). */
+export async function listKeys(api: Api, options: { includeRevoked?: boolean } = {}, signal?: AbortSignal): Promise<ApiKeyJson[]> {
+  const query = options.includeRevoked ? '?include_revoked=true' : '';
+  return (await call<{ object: 'list'; data: ApiKeyJson[] }>(api, `/v1/admin/keys${query}`, { signal })).data;
 }
 
 /** Creates a key; the answer carries the key itself, this once (Jarvis keeps only its hash). */

@@ -94,10 +94,15 @@ describe('the admin page', () => {
 
     fireEvent.click(screen.getByRole('button', { name: 'Revoke bob' }));
     fireEvent.click(within(dialog).getByRole('button', { name: 'Revoke key' }));
-    await waitFor(() => expect(within(screen.getByTestId('key-table')).getByRole('row', { name: /bob/ }).textContent).toContain('Revoked'));
+    // Gone from the list of active keys, and said so; listed as revoked on asking.
+    await screen.findByText('No active stored keys.');
+    expect(screen.getByText('Revoked “bob”: it no longer works.')).toBeTruthy();
     expect(server.calls).toContain('DELETE /v1/admin/keys/key_1');
-    expect(screen.queryByRole('button', { name: 'Revoke bob' })).toBeNull();
     expect(dialog.hasAttribute('open')).toBe(false);
+    fireEvent.click(screen.getByLabelText('Show revoked keys'));
+    await waitFor(() => expect(within(screen.getByTestId('key-table')).getByRole('row', { name: /bob/ }).textContent).toContain('Revoked'));
+    expect(server.calls).toContain('GET /v1/admin/keys?include_revoked=true');
+    expect(screen.queryByRole('button', { name: 'Revoke bob' })).toBeNull();
   });
 
   it("shows everyone's usage per day, key and model with the totals, and rolls it up by key", async () => {

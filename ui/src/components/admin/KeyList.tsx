@@ -6,8 +6,8 @@ import { describeLimits, keyState } from '../../../../src/client/admin/usageSumm
 import type { ApiKeyJson } from '../../../../src/shared/admin.js';
 import { shortTime } from './format.js';
 
-export function KeyList({ keys, onRevoke }: { keys: ApiKeyJson[]; onRevoke(key: ApiKeyJson): void }) {
-  if (keys.length === 0) return <p className="admin-note" data-testid="no-keys">No stored keys yet.</p>;
+export function KeyList({ keys, onRevoke, empty }: { keys: ApiKeyJson[]; onRevoke(key: ApiKeyJson): void; empty: string }) {
+  if (keys.length === 0) return <p className="admin-note" data-testid="no-keys">{empty}</p>;
   const now = new Date();
   return (
     <div className="table-scroll" role="region" aria-label="Stored keys" tabIndex={0}>

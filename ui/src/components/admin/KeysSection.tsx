@@ -21,15 +21,17 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
   const [keys, setKeys] = useState<ApiKeyJson[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<ApiKeyJson | null>(null);
+  const [showRevoked, setShowRevoked] = useState(false);
+  const [said, setSaid] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = useCallback(
     (signal?: AbortSignal) =>
-      listKeys(api, signal).then(
+      listKeys(api, { includeRevoked: showRevoked }, signal).then(
         (list) => { setKeys(list); setError(null); },
         (err: unknown) => !signal?.aborted && setError(err instanceof Error ? err.message : String(err)),
       ),
-    [api],
+    [api, showRevoked],
   );
   useEffect(() => {
     const controller = new AbortController();
@@ -40,6 +42,7 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
   const create = async (body: Parameters<typeof createKey>[1]) => {
     const key = await createKey(api, body);
     onCreated(key);
+    setSaid('');
     // Listed at once from the answer: on an open Jarvis the first key turns sign-in on, and a
     // read of the list now would be refused before this browser has a key.
     const { key: _secret, ...listed } = key;
@@ -48,6 +51,7 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
 
   const revoke = async (key: ApiKeyJson) => {
     await revokeKey(api, key.id);
+    setSaid(`Revoked “${key.name}”: it no longer works.`);
     await load();
   };
 
@@ -56,10 +60,17 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
       <h2 id={`${ids}-title`} ref={heading} tabIndex={-1}>Keys</h2>
       {created ? <NewKey created={created} onDone={() => { onCreated(null); heading.current?.focus(); }} /> : null}
       <KeyForm onCreate={create} firstKey={openJarvis && keys !== null && !keys.some((k) => !k.revoked_at)} />
-      <h3>Stored keys</h3>
+      <div className="key-list-head">
+        <h3>Stored keys</h3>
+        <label>
+          <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} />
+          Show revoked keys
+        </label>
+      </div>
+      <p className="admin-note" role="status">{said}</p>
       {error ? <p className="settings-error" role="alert">Could not list the keys: {error}</p> : null}
       {keys === null && !error ? <p className="admin-note" role="status">Reading the keys…</p> : null}
-      {keys ? <KeyList keys={keys} onRevoke={setAsking} /> : null}
+      {keys ? <KeyList keys={keys} onRevoke={setAsking} empty={showRevoked ? 'No stored keys yet.' : 'No active stored keys.'} /> : null}
       <RevokeDialog
         apiKey={asking}
         onRevoke={revoke}

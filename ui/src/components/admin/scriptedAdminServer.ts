@@ -20,7 +20,10 @@ export class ScriptedAdminServer {
       this.calls.push(`${method} ${url.pathname}${url.search}`);
       if (method === 'GET' && url.pathname === '/v1/me') return Response.json(this.me);
       if (url.pathname.startsWith('/v1/admin/') && !this.me.admin) return error(403, 'forbidden', 'Only an admin key may do this.');
-      if (method === 'GET' && url.pathname === '/v1/admin/keys') return Response.json({ object: 'list', data: this.keys });
+      if (method === 'GET' && url.pathname === '/v1/admin/keys') {
+        const all = url.searchParams.get('include_revoked') === 'true';
+        return Response.json({ object: 'list', data: [...this.keys].reverse().filter((k) => all || !k.revoked_at) });
+      }
       if (method === 'POST' && url.pathname === '/v1/admin/keys') return this.create(JSON.parse(String(init?.body)) as NewApiKeyJson);
       const revoke = /^\/v1\/admin\/keys\/([^/]+)$/.exec(url.pathname);
       if (method === 'DELETE' && revoke) {
