@@ -43,3 +43,8 @@ export async function chatStatus(url: string, key: string): Promise<number> {
   await response.arrayBuffer();
   return response.status;
 }
+
+/** Console errors but the browser's own line for a refused call: the 401 before signing in, a non-admin's 403. */
+export function unexpected(errors: string[]): string[] {
+  return errors.filter((e) => !/^Failed to load resource: the server responded with a status of 40[13] /.test(e));
+}

@@ -66,8 +66,8 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
           <input type="checkbox" checked={showRevoked} onChange={(e) => setShowRevoked(e.target.checked)} />
           Show revoked keys
         </label>
+        <p className="admin-note" role="status">{said}</p>
       </div>
-      <p className="admin-note" role="status">{said}</p>
       {error ? <p className="settings-error" role="alert">Could not list the keys: {error}</p> : null}
       {keys === null && !error ? <p className="admin-note" role="status">Reading the keys…</p> : null}
       {keys ? <KeyList keys={keys} onRevoke={setAsking} empty={showRevoked ? 'No stored keys yet.' : 'No active stored keys.'} /> : null}

@@ -31,20 +31,20 @@ export function AllUsage({ api }: { api: Api }) {
     <section className="admin-section" aria-labelledby={`${ids}-title`}>
       <h2 id={`${ids}-title`}>Usage</h2>
       <div className="usage-controls">
-        <label>
-          From
-          <input type="date" value={from} max={to} onChange={(e) => setFrom(e.target.value)} />
-        </label>
-        <label>
-          To
-          <input type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
-        </label>
-        <label>
-          Per
-          <select value={grouping} onChange={(e) => setGrouping(e.target.value)}>
+        <div>
+          <label htmlFor={`${ids}-from`}>From</label>
+          <input id={`${ids}-from`} type="date" value={from} max={to} onChange={(e) => setFrom(e.target.value)} />
+        </div>
+        <div>
+          <label htmlFor={`${ids}-to`}>To</label>
+          <input id={`${ids}-to`} type="date" value={to} min={from} onChange={(e) => setTo(e.target.value)} />
+        </div>
+        <div>
+          <label htmlFor={`${ids}-per`}>Per</label>
+          <select id={`${ids}-per`} value={grouping} onChange={(e) => setGrouping(e.target.value)}>
             {GROUPINGS.map((g) => <option key={g.value} value={g.value}>{g.label}</option>)}
           </select>
-        </label>
+        </div>
         <button type="button" className="small-button" onClick={read.reload} disabled={!valid}>Refresh</button>
       </div>
       <p className="admin-note" role="status">
