@@ -8,6 +8,7 @@ import { backendSettings, type BackendChoice, type BackendSettings, BACKEND_CHOI
 import { ConfigError, int, list, oneOf, type Env } from './env.js';
 import { upstreamsConfig, type UpstreamsConfig } from './backends/routing/spec.js';
 import { parseModelAliases, type ModelAliases } from './modelAliases.js';
+import { parseTrustedUsers, type TrustedUsersConfig } from './trustedUsers.js';
 
 export { ConfigError } from './env.js';
 export type { BackendChoice } from './backends/registry.js';
@@ -95,6 +96,8 @@ export interface Config {
   storeQuickCheck: boolean;
   /** JARVIS_RESPONSES_TTL_MS: how long a stored response of the Responses API is kept (docs/responses.md "Stored responses"). */
   responsesTtlMs: number;
+  /** JARVIS_TRUSTED_USER_HEADER, JARVIS_TRUSTED_PROXIES, JARVIS_ADMIN_USERS: people a sign-in proxy names (docs/team.md); undefined: none. */
+  trustedUsers: TrustedUsersConfig | undefined;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -219,6 +222,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     answerSweepMs: int(merged, 'JARVIS_ANSWER_SWEEP_MS', 60_000, 100),
     storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
     responsesTtlMs: int(merged, 'JARVIS_RESPONSES_TTL_MS', 30 * 24 * 3600_000, 1000),
+    trustedUsers: parseTrustedUsers(merged),
   };
 }
 

@@ -2,6 +2,7 @@ import { diagnoseCommand, DIAGNOSE_USAGE } from './diagnoseCommand.js';
 import { matrixCommand, MATRIX_USAGE } from './matrix/matrixCommand.js';
 import { pullCommand, PULL_USAGE } from './pull/pullCommand.js';
 import { serveCommand, SERVE_USAGE } from './serveCommand.js';
+import { usersCommand, USERS_USAGE } from './users/usersCommand.js';
 
 /** A `jarvis` command: returns its exit code, writes its report to `out`. */
 export interface Command {
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: { summary: 'start the Jarvis server (the same as npm start), with --port and --host', usage: SERVE_USAGE, run: serveCommand },
   diagnose: { summary: 'check the system log (and, with --url, a running server) for hung, mixed or lost streams', usage: DIAGNOSE_USAGE, run: diagnoseCommand },
   matrix: { summary: 'run the streaming test case matrix against a running server', usage: MATRIX_USAGE, run: matrixCommand },
+  users: { summary: "export or delete a person's data (docs/team.md): jarvis users export|delete <name>", usage: USERS_USAGE, run: usersCommand },
   pull: { summary: 'download a GGUF model into the models directory (resumable, with a progress bar)', usage: PULL_USAGE, run: pullCommand },
 };
 

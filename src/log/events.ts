@@ -93,6 +93,7 @@ export const LOG_EVENTS: readonly string[] = [
   'stream_token',
   'stream_tool_call',
   'stream_truncated',
+  'trusted_header_ignored',
   'upstream_down',
   'upstream_error',
   'upstream_failover',
@@ -102,4 +103,6 @@ export const LOG_EVENTS: readonly string[] = [
   'upstream_routed',
   'upstream_up',
   'upstreams_selected',
+  'user_deleted',
+  'user_exported',
 ];

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
 import { installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './http/guards/apiKeys.js';
+import { trustedUsers } from './http/guards/trustedUser.js';
 import { corsOptions } from './http/guards/cors.js';
 import { hostGuard } from './http/guards/hosts.js';
 import { originGuard } from './http/guards/origins.js';
@@ -20,6 +21,7 @@ import { storedResponsesRoutes } from './protocols/responses/stored/routes.js';
 import { conversationEventRoutes } from './conversations/feedRoutes.js';
 import { conversationRoutes } from './conversations/routes.js';
 import { backupRoutes } from './operations/backup.js';
+import { peopleRoutes } from './people/routes.js';
 import { debugRoutes } from './operations/debug.js';
 import { infoRoutes } from './operations/health.js';
 import { PromMetrics } from './operations/metrics.js';
@@ -43,7 +45,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
-  const perKey = config.apiKeys.length > 0;
+  // Authentication is on with keys, or with a sign-in proxy's header (docs/team.md).
+  const perKey = config.apiKeys.length > 0 || config.trustedUsers !== undefined;
   const connections = guardConnections(app, config.limits, ctx.log, { perKey });
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
@@ -59,7 +62,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
   if (perKey) {
-    app.addHook('onRequest', apiKeyGuard(config.apiKeys));
+    app.addHook('onRequest', apiKeyGuard(config.apiKeys, config.trustedUsers && trustedUsers(config.trustedUsers, ctx.log)));
     // Each key's share of the connections, once the key is known.
     app.addHook('onRequest', connections.shareByKey);
   }
@@ -81,5 +84,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);
+  peopleRoutes(app, ctx);
   return app;
 }

@@ -172,6 +172,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     log_file: config.logFile,
     cluster: config.redisUrl ? 'redis' : undefined,
     auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : 'none',
+    trusted_user_header: config.trustedUsers?.headerLabel,
   });
 
   let closing: Promise<void> | undefined;

@@ -105,6 +105,13 @@ export const ERRORS = {
   missing_api_key: spec(401, () => 'this Jarvis needs an API key: send Authorization: Bearer <key> (or x-api-key: <key>)'),
   invalid_api_key: spec(401, () => 'the API key is not valid'),
   admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS); "${key}" is not one`),
+  /** The sign-in proxy's header is configured, and the request came with neither a signed-in user nor a key (docs/team.md). */
+  sign_in_required: spec<{ header: string }>(
+    401,
+    ({ header }) => `this Jarvis signs people in through its sign-in proxy: open it through the proxy's address (which sends ${header}), or send an API key (Authorization: Bearer <key>)`,
+  ),
+  /** The sign-in proxy named a user Jarvis cannot take: the proxy is misconfigured, not the person. */
+  invalid_user: spec<{ header: string; problem: string }>(401, ({ header, problem }) => `the user name the sign-in proxy sent in ${header} ${problem}; ask whoever runs the proxy`),
   /** 403, not 429 (SDKs retry a 429, and waiting frees nothing) nor 413 (the request is not too large by itself). */
   storage_quota_exceeded: spec<{ used: string; quota: string; adds?: string }>(
     403,
@@ -210,6 +217,8 @@ export const GUARD_ERROR_CODES = [
   'missing_api_key',
   'invalid_api_key',
   'admin_required',
+  'sign_in_required',
+  'invalid_user',
   'storage_quota_exceeded',
 ] as const satisfies readonly JarvisErrorCode[];
 export type GuardErrorCode = (typeof GUARD_ERROR_CODES)[number];

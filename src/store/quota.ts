@@ -52,6 +52,24 @@ export async function storageUsed(db: Kysely<Database>, owner: string): Promise<
 }
 
 // The size expressions, in SQL both databases run alike (octet_length: SQLite 3.43+, Postgres).
+/**
+ * Forgets `owner`'s storage account once nothing of theirs is stored (a person's data deleted:
+ * docs/team.md "7. A person's data"), so their name is not left behind in it. True when forgotten;
+ * false when something of theirs is stored still (written meanwhile: the account stays right).
+ */
+export async function forgetStorage(db: Kysely<Database>, owner: string): Promise<boolean> {
+  if ((await storageUsed(db, owner)) !== 0) return false;
+  return db
+    .withTables<QuotaTables>()
+    .transaction()
+    .execute(async (trx) => {
+      const pending = await trx.selectFrom('usage_log').select('owner').where('owner', '=', owner).limit(1).execute();
+      if (pending.length > 0) return false;
+      await trx.deleteFrom('owner_usage').where('owner', '=', owner).where('bytes', '=', 0).execute();
+      return true;
+    });
+}
+
 const len = (column: string) => `coalesce(octet_length(${column}), 0)`;
 const conv = (row: string) => `(${ROW_BYTES} + ${len(`${row}.title`)} + ${len(`${row}.system`)})`;
 /** A message's size; `attachments` since the message tree's migration (tree/migration.ts) added the column. */

@@ -5,7 +5,7 @@ import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { toStoreError } from './faults/classify.js';
 import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
-import { storageUsed } from './quota.js';
+import { forgetStorage, storageUsed } from './quota.js';
 import { SqlResponseStore } from './responses/sqlResponses.js';
 import type { ResponseStore } from './responses/types.js';
 import { mergeParams, parseJson, toConversation, toMessage } from './rows.js';
@@ -298,6 +298,10 @@ export class SqlConversationStore implements ConversationStore {
 
   storageUsed(owner: string): Promise<number> {
     return this.guard('count the stored bytes', () => storageUsed(this.db, owner));
+  }
+
+  forgetStorage(owner: string): Promise<boolean> {
+    return this.guard('forget a storage account', () => forgetStorage(this.db, owner));
   }
 
   unfinishedAnswers(query: UnfinishedQuery): Promise<UnfinishedAnswer[]> {

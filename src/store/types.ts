@@ -227,6 +227,8 @@ export interface ConversationStore {
   interruptStreaming(cluster?: ClusterSweep): Promise<number>;
   /** The bytes `owner`'s conversations take (titles, system prompts, messages' text; see quota.ts), for its storage quota. */
   storageUsed(owner: string): Promise<number>;
+  /** Drops `owner`'s storage account when nothing of theirs is stored any more (a person's data deleted); false when something is. */
+  forgetStorage(owner: string): Promise<boolean>;
   /**
    * SQLite: a consistent copy of the whole database into `file` (which must not exist), taken
    * while Jarvis runs (`VACUUM INTO`, one statement on the store's connection: writes wait for

@@ -67,6 +67,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   origin_not_allowed: { origin: 'https://evil.example' },
   missing_api_key: undefined,
   invalid_api_key: undefined,
+  sign_in_required: { header: 'X-Forwarded-User' },
+  invalid_user: { header: 'X-Forwarded-User', problem: 'is empty' },
   admin_required: { key: 'alice' },
   storage_quota_exceeded: { used: '1.0 MiB (1048576 bytes)', quota: '1.0 MiB (1048576 bytes)', adds: '12 bytes' },
   too_many_streams: { max: 64 },

@@ -23,7 +23,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: Up
   // no session, stream or key: counts only.
   // With keys, a caller without one sees each model server's name, state and counts, not
   // where it is, what it serves or its last error (docs/security.md).
-  const keyed = ctx.config.apiKeys.length > 0;
+  const keyed = ctx.config.apiKeys.length > 0 || ctx.config.trustedUsers !== undefined;
   app.get('/health', { config: { access: 'public' } }, async (request): Promise<HealthResponse> => {
     const log = ctx.log.health();
     const servers = upstreams.list();

@@ -95,6 +95,20 @@ export class SqlResponseStore implements ResponseStore {
     return { items: page, hasMore: start + query.limit < items.length };
   }
 
+  ofOwner(owner: string): Promise<StoredResponse[]> {
+    return this.guard('read responses', async () => {
+      const rows = await this.db.selectFrom('responses').selectAll().where('owner', '=', owner).orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
+      return rows.map(toStored);
+    });
+  }
+
+  deleteOfOwner(owner: string): Promise<number> {
+    return this.guard('delete responses', async () => {
+      const result = await this.db.deleteFrom('responses').where('owner', '=', owner).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
   purgeExpired(now: number, limit: number): Promise<number> {
     return this.guard('delete expired responses', async () => {
       const ids = await this.db.selectFrom('responses').select('id').where('expires_at', '<=', now).limit(limit).execute();

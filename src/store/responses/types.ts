@@ -64,6 +64,10 @@ export interface ResponseStore {
   finish(id: string, fence: bigint, end: ResponseEnd): Promise<boolean>;
   delete(owner: string, id: string): Promise<boolean>;
   inputItems(owner: string, id: string, query: InputItemsQuery): Promise<InputItemsPage | undefined>;
+  /** Every response of `owner`, expired ones not yet purged included, oldest first (a person's export: docs/team.md). */
+  ofOwner(owner: string): Promise<StoredResponse[]>;
+  /** Deletes every response of `owner`, expired or not; returns how many. */
+  deleteOfOwner(owner: string): Promise<number>;
   /** Deletes up to `limit` expired responses; returns how many. */
   purgeExpired(now: number, limit: number): Promise<number>;
 }

@@ -28,15 +28,32 @@ export interface TestBalancer {
  */
 export async function startHaproxy(urls: string[]): Promise<TestBalancer> {
   if (urls.length !== 3) throw new Error('deploy/haproxy.cfg names three servers');
+  const [s1, s2, s3] = urls.map((u) => new URL(u).host);
+  // Ready once it has answered a round of /health from every server.
+  const seen = new Set<string>();
+  return startHaproxyWith([CONFIG], { JARVIS_1: s1!, JARVIS_2: s2!, JARVIS_3: s3! }, async (url) => {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.json()) as { cluster?: { instance?: string } };
+    if (res.status === 200 && body.cluster?.instance) seen.add(body.cluster.instance);
+    if (seen.size === 3) return true;
+    return `reached: ${[...seen].join(', ')}`;
+  });
+}
+
+/**
+ * haproxy with `configs` (one -f each), its front end (`bind "${JARVIS_FRONT}"`) on a port the OS chose, the
+ * rest of its addresses from `env`; resolves once `ready` says true (a string: what it lacks,
+ * for the error after 15 s).
+ */
+export async function startHaproxyWith(configs: string[], env: Record<string, string>, ready: (url: string) => Promise<true | string>): Promise<TestBalancer> {
   const front: Server = createServer();
   await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
   const { port } = front.address() as AddressInfo;
   // The listening socket's descriptor (Node has no public getter for it): passed as the child's fd 3.
   const fd = (front as unknown as { _handle?: { fd?: number } })._handle?.fd;
   if (typeof fd !== 'number' || fd < 0) throw new Error('cannot get the listening socket’s descriptor to hand to haproxy');
-  const [s1, s2, s3] = urls.map((u) => new URL(u).host);
-  const proc = spawn(...tiedToTest(BIN, ['-f', CONFIG, '-db']), {
-    env: { ...process.env, JARVIS_FRONT: 'fd@3', JARVIS_1: s1!, JARVIS_2: s2!, JARVIS_3: s3! },
+  const proc = spawn(...tiedToTest(BIN, [...configs.flatMap((c) => ['-f', c]), '-db']), {
+    env: { ...process.env, JARVIS_FRONT: 'fd@3', ...env },
     stdio: ['ignore', 'pipe', 'pipe', fd],
   });
   // haproxy has its own copy now.
@@ -46,23 +63,22 @@ export async function startHaproxy(urls: string[]): Promise<TestBalancer> {
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${port}`;
-  // Ready once it has answered a round of /health from every server.
   const deadline = Date.now() + 15_000;
-  const seen = new Set<string>();
-  while (seen.size < 3) {
+  let lacking = 'no answer yet';
+  for (;;) {
     if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}):\n${out}`);
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
-      const body = (await res.json()) as { cluster?: { instance?: string } };
-      if (res.status === 200 && body.cluster?.instance) seen.add(body.cluster.instance);
-    } catch {
-      // not yet
+      const verdict = await ready(url);
+      if (verdict === true) break;
+      lacking = verdict;
+    } catch (err) {
+      lacking = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() > deadline) {
       proc.kill('SIGKILL');
-      throw new Error(`haproxy did not reach all three instances within 15 s (reached: ${[...seen].join(', ')}):\n${out}`);
+      throw new Error(`haproxy was not ready within 15 s (${lacking}):\n${out}`);
     }
-    if (seen.size < 3) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     url,

@@ -122,6 +122,22 @@ describe.each(['ollama', 'openai'] as const)('/v1/completions in front of %s', (
     expect(record.tokensSent).toBeLessThan(500);
   });
 
+  // docs/completions.md "A cancelled completion": the Stop endpoint, like a supersede, ends the
+  // choice with finish_reason "stop" and Jarvis's reason beside it, and closes the upstream request.
+  it('the Stop endpoint ends a stream:false completion with what it had, cancel_reason "stopped"; the upstream is closed', async () => {
+    const session = `cmpl-stop-${upstream}`;
+    const pending = client({ 'X-Session-Id': session }).completions.create({ model: FIM_MODEL, prompt: `${SLOW} to stop` });
+    const record = await j.fake!.waitForRequest((r) => r.prompt === `${SLOW} to stop`);
+    await expect.poll(() => record.tokensSent, { timeout: 10_000 }).toBeGreaterThan(2);
+    const stop = await fetch(`${j.url}/v1/sessions/${session}/stop`, { method: 'POST' });
+    expect(await stop.json()).toMatchObject({ stopped: true });
+    const completion = await pending;
+    expect(completion.choices[0]).toMatchObject({ finish_reason: 'stop', cancel_reason: 'stopped', text: expect.stringMatching(/^s0 s1 /) });
+    await record.closed;
+    expect(record.aborted).toBe(true);
+    expect(record.tokensSent).toBeLessThan(500);
+  });
+
   if (upstream === 'ollama') {
     it("a suffix for a model whose template has no place for it: Ollama's own 400, passed on", async () => {
       await expect(client().completions.create({ model: 'fake-llama:latest', prompt: 'x', suffix: 'y' })).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/does not support insert/) });

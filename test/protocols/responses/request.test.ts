@@ -69,6 +69,8 @@ describe('Responses request mapping', () => {
     expect(refusal(() => refuseWhatCannotBeHonoured({ tools: [{ type: 'file_search' }] }, { stored: true })).message).toMatch(/OpenAI-hosted/);
     expect(refusal(() => refuseWhatCannotBeHonoured({ tool_choice: { type: 'function', name: 'f' } }, { stored: true })).message).toMatch(/not in "tools"/);
     expect(refusal(() => refuseWhatCannotBeHonoured({ include: ['message.output_text.logprobs'] }, { stored: true })).param).toBe('include');
+    // The refusal points at the route that serves logprobs (docs/api.md "Logprobs and n").
+    expect(refusal(() => refuseWhatCannotBeHonoured({ top_logprobs: 3 }, { stored: true })).message).toMatch(/use \/v1\/chat\/completions/);
     expect(() => refuseWhatCannotBeHonoured({ include: ['reasoning.encrypted_content'], truncation: 'auto', store: true }, { stored: false })).not.toThrow();
     expect(refusal(() => toBackendRequest({ input: [{ role: 'tool', content: 'x' }] }, 'm')).param).toBe('input[0].role');
     expect(refusal(() => toBackendRequest({ input: [{ role: 'user', content: [{ type: 'input_file', file_id: 'f' }] }] }, 'm')).param).toBe('input[0].content[0]');

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify
 import type { ApiKey } from '../../../config.js';
 import { guardError } from '../../errors.js';
 import { setPrincipal, type Principal } from './principal.js';
+import type { TrustedUsers } from './trustedUser.js';
 
 // A refused key gets 401 with OpenAI's error shape and the standard challenge.
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
@@ -16,10 +17,18 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
  * comparison nor the loop ends early on a partial match. Only the key's name is
  * ever logged.
  */
-export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
+export function apiKeyGuard(keys: readonly ApiKey[], users?: TrustedUsers): onRequestHookHandler {
   const entries = keys.map((k) => ({ name: k.name, admin: k.admin, digest: digest(k.key) }));
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
     const access = request.routeOptions.config.access ?? 'key';
+    // A person the sign-in proxy named comes first, and a key sent with it is not looked at:
+    // the proxy authenticated them (docs/team.md "5. Sign-in behind an authenticating proxy").
+    const user = users?.callerOf(request, access === 'public');
+    if (user) {
+      setPrincipal(request, user);
+      if (access === 'admin' && !user.admin) throw guardError('admin_required', { key: user.name });
+      return;
+    }
     const presented = presentedKey(request);
     if (access === 'public') {
       // Never refused; a valid key still says who called (/health tells a keyed caller more).
@@ -27,7 +36,7 @@ export function apiKeyGuard(keys: readonly ApiKey[]): onRequestHookHandler {
       if (principal) setPrincipal(request, principal);
       return;
     }
-    if (presented === undefined) throw guardError('missing_api_key', undefined, { headers: CHALLENGE });
+    if (presented === undefined) throw users ? guardError('sign_in_required', { header: users.header }, { headers: CHALLENGE }) : guardError('missing_api_key', undefined, { headers: CHALLENGE });
     const principal = presented === null ? null : lookup(entries, presented);
     if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });
     setPrincipal(request, principal);

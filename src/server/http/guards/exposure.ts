@@ -11,7 +11,7 @@ import { isLoopbackBind } from './hosts.js';
 export function exposureWarnings(config: Config): string[] {
   const warnings: string[] = [];
   const exposed = !isLoopbackBind(config.host);
-  if (exposed && config.apiKeys.length === 0) {
+  if (exposed && config.apiKeys.length === 0 && !config.trustedUsers) {
     if (!config.allowNoAuth) {
       throw new ConfigError(
         `refusing to listen on HOST=${config.host} without API keys: anyone who can reach this machine could use Jarvis. ` +

@@ -31,9 +31,12 @@ export function refuseWhatCannotBeHonoured(body: ResponsesBody, options: { store
     }
     if (body.background === true) throw invalid('background', 'background responses are not supported yet: this Jarvis keeps no stored responses; call without "background"');
   }
-  if (body.top_logprobs != null && body.top_logprobs > 0) throw invalid('top_logprobs', 'top_logprobs are not supported: the upstreams Jarvis speaks to do not stream them');
+  // Upstreams that score tokens are served on Chat Completions and the Ollama API (docs/api.md
+  // "Logprobs and n"); this route's encoder and its stored replays carry none (docs/responses.md).
+  const onChat = 'Jarvis\'s Responses route does not return logprobs; use /v1/chat/completions, which passes them on where the upstream provides them';
+  if (body.top_logprobs != null && body.top_logprobs > 0) throw invalid('top_logprobs', `top_logprobs are not supported: ${onChat}`);
   const include = body.include ?? [];
-  if (include.includes('message.output_text.logprobs')) throw invalid('include', 'include "message.output_text.logprobs" is not supported: the upstreams Jarvis speaks to do not stream logprobs');
+  if (include.includes('message.output_text.logprobs')) throw invalid('include', `include "message.output_text.logprobs" is not supported: ${onChat}`);
   const verbosity = body.text?.verbosity;
   if (verbosity != null && verbosity !== 'medium') throw invalid('text.verbosity', `text.verbosity "${verbosity}" is not supported: local models have no verbosity control; leave it out`);
   (body.tools ?? []).forEach((tool, i) => {
