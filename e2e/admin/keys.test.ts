@@ -104,4 +104,28 @@ describe('the admin page', { timeout: 120_000 }, () => {
     expect(new URL(other.page.url()).pathname).toBe('/admin');
     expect(unexpected(chat.errors)).toEqual([]);
   });
+
+  it('on a Jarvis without keys, the first key (an admin one) turns sign-in on; it stays on screen until copied, and signs the page in', async () => {
+    const j = await ui.startJarvis();
+    const page = await ui.openPage(`${j.url}/admin`, { waitForChat: false });
+    await page.page.getByRole('heading', { name: 'Jarvis admin' }).waitFor(WAIT);
+    expect(await page.page.getByTestId('who').textContent()).toBe('Signed in as Anyone (no sign-in)Admin');
+    await expect.poll(() => page.page.getByRole('note').textContent(), WAIT).toContain('the first key turns sign-in on');
+    await page.page.getByLabel('Name').fill('root');
+    await page.page.getByLabel('Role').selectOption('admin');
+    await page.page.getByRole('button', { name: 'Create key' }).click();
+    const key = await page.page.getByTestId('new-key').getByLabel('The new key').inputValue();
+    // Sign-in is on: the page's next call is refused, and the key is still there above the sign-in.
+    expect((await fetch(`${j.url}/v1/models`)).status).toBe(401);
+    await page.page.getByRole('button', { name: 'Refresh' }).click();
+    await page.page.getByRole('heading', { name: 'Sign in to Jarvis' }).waitFor(WAIT);
+    expect(await page.page.getByTestId('new-key').getByLabel('The new key').inputValue()).toBe(key);
+    expect(await seriousViolations(page.page)).toEqual([]);
+    await page.page.getByLabel('API key').fill(key);
+    await page.page.getByRole('button', { name: 'Sign in' }).click();
+    await page.page.getByRole('heading', { name: 'Jarvis admin' }).waitFor(WAIT);
+    await expect.poll(() => page.page.getByTestId('who').first().textContent(), WAIT).toBe('Signed in as rootAdmin');
+    expect((await cells(await keyRow(page, 'root'))).slice(3, 4)).toEqual(['Admin']);
+    expect(unexpected(page.errors)).toEqual([]);
+  });
 });

@@ -29,6 +29,7 @@ const REASON_LABEL: Record<string, string> = {
   shutdown: 'Stopped: the server shut down',
   page_closed: 'Stopped: the page was closed while answering',
   interrupted: 'Interrupted: the server stopped while answering',
+  revoked: 'Stopped: the key was revoked',
 };
 
 export interface MessageActions {
