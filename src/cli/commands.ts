@@ -1,4 +1,5 @@
 import { diagnoseCommand, DIAGNOSE_USAGE } from './diagnoseCommand.js';
+import { keysCommand, KEYS_USAGE } from './keys/keysCommand.js';
 import { matrixCommand, MATRIX_USAGE } from './matrix/matrixCommand.js';
 import { pullCommand, PULL_USAGE } from './pull/pullCommand.js';
 import { serveCommand, SERVE_USAGE } from './serveCommand.js';
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: { summary: 'start the Jarvis server (the same as npm start), with --port and --host', usage: SERVE_USAGE, run: serveCommand },
   diagnose: { summary: 'check the system log (and, with --url, a running server) for hung, mixed or lost streams', usage: DIAGNOSE_USAGE, run: diagnoseCommand },
   matrix: { summary: 'run the streaming test case matrix against a running server', usage: MATRIX_USAGE, run: matrixCommand },
+  keys: { summary: 'create, list and revoke the keys stored in the database (or, with --url, a running Jarvis)', usage: KEYS_USAGE, run: (argv, out) => keysCommand(argv, out) },
   users: { summary: "export or delete a person's data (docs/team.md): jarvis users export|delete <name>", usage: USERS_USAGE, run: usersCommand },
   pull: { summary: 'download a GGUF model into the models directory (resumable, with a progress bar)', usage: PULL_USAGE, run: pullCommand },
 };

@@ -30,6 +30,8 @@ import { sessionRoutes } from './operations/sessions.js';
 import { streamRoutes } from './operations/streams.js';
 import { uiRoutes } from './operations/ui.js';
 import { installServerTiming } from './http/serverTiming.js';
+import { keyRoutes } from './admin/keyRoutes.js';
+import { meRoutes } from './admin/meRoute.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
@@ -45,8 +47,9 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);
-  // Authentication is on with keys, or with a sign-in proxy's header (docs/team.md).
-  const perKey = config.apiKeys.length > 0 || config.trustedUsers !== undefined;
+  // Whether callers need a key is asked per request: creating the first stored key turns it on at once (docs/team.md "3. Keys");
+  // a sign-in proxy's header turns it on too.
+  const perKey = () => ctx.auth.required();
   const connections = guardConnections(app, config.limits, ctx.log, { perKey });
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
@@ -61,11 +64,9 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   app.addHook('onRequest', hostGuard({ boundHost: config.host, allowed: config.allowedHosts, keyed: perKey }));
   app.addHook('onRequest', originGuard({ allowed: config.allowedOrigins }));
   void app.register(cors, corsOptions());
-  if (perKey) {
-    app.addHook('onRequest', apiKeyGuard(config.apiKeys, config.trustedUsers && trustedUsers(config.trustedUsers, ctx.log)));
-    // Each key's share of the connections, once the key is known.
-    app.addHook('onRequest', connections.shareByKey);
-  }
+  app.addHook('onRequest', apiKeyGuard(config.apiKeys, { stored: ctx.keys, required: perKey, users: config.trustedUsers && trustedUsers(config.trustedUsers, ctx.log) }));
+  // Each key's share of the connections, once the key is known (a request without a principal passes).
+  app.addHook('onRequest', connections.shareByKey);
 
   // /health and /metrics show the model servers through one view (one background probe).
   const upstreams = new UpstreamView(ctx);
@@ -84,6 +85,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);
+  meRoutes(app);
+  keyRoutes(app, ctx);
   peopleRoutes(app, ctx);
   return app;
 }

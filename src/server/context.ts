@@ -7,6 +7,8 @@ import type { StreamMetrics } from '../streams/streamMetrics.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';
 import type { AnswerRecorder } from '../store/answerRecorder.js';
 import type { ConversationStore } from '../store/types.js';
+import type { AuthSwitch } from './auth/authSwitch.js';
+import type { KeyDirectory } from './auth/keyDirectory.js';
 import type { ConversationFeed } from './conversations/feed.js';
 import type { ImageFetcher } from './images/imageFetcher.js';
 import type { StreamStarter } from './streaming/starter.js';
@@ -46,6 +48,10 @@ export interface JarvisContext {
   answers: AnswerRecorder;
   /** Conversation changes, for the clients that follow them. */
   conversationFeed: ConversationFeed;
+  /** The stored keys, as this instance knows them (docs/team.md "3. Keys"). */
+  keys: KeyDirectory;
+  /** Whether callers need a key now: environment keys, stored keys, trusted users. */
+  auth: AuthSwitch;
   /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
   clusterStreams?: () => Promise<ClusterStreamRow[]>;
 }

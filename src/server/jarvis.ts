@@ -17,6 +17,8 @@ import { openStore, sweepAnswersEvery } from '../store/select.js';
 import { ConversationFeed } from './conversations/feed.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import { exposureWarnings } from './http/guards/exposure.js';
+import { isLoopbackBind } from './http/guards/hosts.js';
+import { openKeys } from './auth/openKeys.js';
 import { PromMetrics } from './operations/metrics.js';
 import { buildApp } from './app.js';
 import { ImageFetcher } from './images/imageFetcher.js';
@@ -47,8 +49,10 @@ export interface StartOptions {
 }
 
 export async function startJarvis(config: Config, options: StartOptions = {}): Promise<RunningJarvis> {
-  // Throws (ConfigError) for a non-loopback HOST without keys, before anything is opened.
-  const warnings = exposureWarnings(config);
+  // A non-loopback HOST without keys is refused (ConfigError) before anything is opened, unless
+  // stored keys may turn authentication on: then once the store is open and they are counted.
+  const checkedEarly = config.apiKeys.length > 0 || config.trustedUsers !== undefined || isLoopbackBind(config.host) || config.allowNoAuth;
+  const warnings = checkedEarly ? exposureWarnings(config) : [];
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
@@ -108,6 +112,16 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     return abandon(err, selected);
   }
   const registry = cluster?.coordinator ?? new LocalCoordinator(local);
+  // The stored keys, read before the first request; a revoked key's streams end `revoked` (docs/team.md "3. Keys").
+  let keys;
+  try {
+    keys = await openKeys({ config, log, store, registry, redis: cluster?.redis, trustedUserHeader: config.trustedUsers?.header });
+    if (!checkedEarly) warnings.push(...exposureWarnings(config, keys.auth.on()));
+  } catch (err) {
+    keys?.close();
+    await store.close().catch(() => {});
+    return abandon(err, selected);
+  }
   const streamLog = cluster?.streamLog ?? memoryLog;
   const shared: Omit<JarvisContext, 'starter'> = {
     config,
@@ -122,6 +136,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     images: new ImageFetcher(config.images, log),
     streamLog,
     store,
+    keys: keys.directory,
+    auth: keys.auth,
     answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
     conversationFeed: new ConversationFeed((owner, dropped) =>
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
@@ -157,6 +173,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     watch?.stop();
     stopSweep?.();
     stopUnfinished();
+    keys.close();
     log.error('server_listen_failed', { host: config.host, port: config.port, error: err instanceof Error ? err.message : String(err) });
     await store.close();
     await log.close();
@@ -171,7 +188,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     model: ctx.defaultModel,
     log_file: config.logFile,
     cluster: config.redisUrl ? 'redis' : undefined,
-    auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : 'none',
+    auth: config.apiKeys.length > 0 ? `${config.apiKeys.length}_keys` : keys.directory.activeCount() > 0 ? `${keys.directory.activeCount()}_stored_keys` : 'none',
     trusted_user_header: config.trustedUsers?.headerLabel,
   });
 
@@ -180,6 +197,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     watch?.stop();
     stopSweep?.();
     stopUnfinished();
+    keys.close();
     return (closing ??= shutdown(ctx, app));
   };
   return { app, ctx, url, close };

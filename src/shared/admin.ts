@@ -106,3 +106,16 @@ export interface UsageJson {
   data: UsageRowJson[];
   totals: { requests: number; prompt_tokens: number; completion_tokens: number; stream_ms: number };
 }
+
+/** `GET /v1/admin/keys`: newest first; revoked keys only with `?include_revoked=true`. */
+export interface ApiKeyListJson {
+  object: 'list';
+  data: ApiKeyJson[];
+}
+
+/** `PATCH /v1/admin/keys/{id}`'s body: what may change on a key (its owner and role may not: make a new key). */
+export interface ApiKeyPatchJson {
+  name?: string;
+  expires_at?: string | null;
+  limits?: KeyLimits | null;
+}

@@ -104,7 +104,11 @@ export const ERRORS = {
   ),
   missing_api_key: spec(401, () => 'this Jarvis needs an API key: send Authorization: Bearer <key> (or x-api-key: <key>)'),
   invalid_api_key: spec(401, () => 'the API key is not valid'),
-  admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS); "${key}" is not one`),
+  /** A stored key (docs/team.md "3. Keys") that an admin revoked. */
+  api_key_revoked: spec<{ name: string; at: string }>(401, ({ name, at }) => `this key ("${name}") was revoked on ${at}; ask an admin of this Jarvis for a new one`),
+  /** A stored key past its `expires_at`. */
+  api_key_expired: spec<{ name: string; at: string }>(401, ({ name, at }) => `this key ("${name}") expired on ${at}; ask an admin of this Jarvis for a new one`),
+  admin_required: spec<{ key: string }>(403, ({ key }) => `this route needs an admin key (JARVIS_ADMIN_KEYS, a stored key of role admin, or a user in JARVIS_ADMIN_USERS); "${key}" is not one`),
   /** The sign-in proxy's header is configured, and the request came with neither a signed-in user nor a key (docs/team.md). */
   sign_in_required: spec<{ header: string }>(
     401,
@@ -216,6 +220,8 @@ export const GUARD_ERROR_CODES = [
   'origin_not_allowed',
   'missing_api_key',
   'invalid_api_key',
+  'api_key_revoked',
+  'api_key_expired',
   'admin_required',
   'sign_in_required',
   'invalid_user',

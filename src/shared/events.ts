@@ -18,7 +18,8 @@ export interface ToolCall {
   arguments: string;
 }
 
-export type CancelReason = 'superseded' | 'stopped' | 'client_closed' | 'shutdown';
+/** `revoked`: the key that started it was revoked, or expired, meanwhile (docs/team.md "3. Keys"). */
+export type CancelReason = 'superseded' | 'stopped' | 'client_closed' | 'shutdown' | 'revoked';
 
 /** The codes an `error` event may carry (their statuses and words: src/shared/errors.ts, docs/errors.md). */
 export type ErrorCode = StreamErrorCode;

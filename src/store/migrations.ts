@@ -1,4 +1,5 @@
 import { Migrator, SqliteAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { apiKeysMigration } from './keys/schema.js';
 import { ownerUsageMigration } from './quota.js';
 import { responsesMigration } from './responses/schema.js';
 import { messageTreeMigration } from './tree/migration.js';
@@ -87,6 +88,8 @@ export const migrations: Record<string, Migration> = {
   '0005_responses': responsesMigration,
   // The message tree and attachments (tree/migration.ts, docs/conversations.md "Branches").
   '0006_message_tree': messageTreeMigration,
+  // Keys managed at run time (keys/schema.ts, docs/team.md "3. Keys").
+  '0007_api_keys': apiKeysMigration,
 };
 
 function isSqlite(db: Kysely<any>): boolean {

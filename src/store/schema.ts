@@ -1,3 +1,4 @@
+import type { ApiKeysTable } from './keys/table.js';
 import type { ResponsesTable } from './responses/table.js';
 
 // The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
@@ -54,4 +55,6 @@ export interface Database {
   messages: MessagesTable;
   /** The Responses API's stored responses (responses/schema.ts). */
   responses: ResponsesTable;
+  /** Keys managed at run time (keys/schema.ts). */
+  api_keys: ApiKeysTable;
 }

@@ -6,6 +6,8 @@ import { toStoreError } from './faults/classify.js';
 import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
 import { forgetStorage, storageUsed } from './quota.js';
+import { SqlKeyStore } from './keys/sqlKeys.js';
+import type { KeyStore } from './keys/types.js';
 import { SqlResponseStore } from './responses/sqlResponses.js';
 import type { ResponseStore } from './responses/types.js';
 import { mergeParams, parseJson, toConversation, toMessage } from './rows.js';
@@ -67,6 +69,8 @@ export class SqlConversationStore implements ConversationStore {
   private readonly faults: StoreFaultObserver | undefined;
   /** The Responses API's stored responses, on the same database. */
   readonly responses: ResponseStore;
+  /** Keys managed at run time, on the same database. */
+  readonly keys: KeyStore;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
@@ -78,6 +82,7 @@ export class SqlConversationStore implements ConversationStore {
     this.traits = opened.traits;
     this.db = new Kysely<Database>({ dialect: opened.dialect });
     this.responses = new SqlResponseStore(this.db, (what, run) => this.guard(what, run));
+    this.keys = new SqlKeyStore(this.db, (what, run) => this.guard(what, run));
   }
 
   /** Connects and migrates; the store is ready when this resolves. */

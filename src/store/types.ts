@@ -1,5 +1,6 @@
 import type { AttachmentJson } from '../shared/conversations.js';
 import type { ToolCall, Usage } from '../shared/events.js';
+import type { KeyStore } from './keys/types.js';
 import type { ResponseStore } from './responses/types.js';
 import type { SearchMatch } from './snippet.js';
 
@@ -197,6 +198,8 @@ export interface ConversationStore {
   readonly location: string;
   /** The Responses API's stored responses (responses/types.ts), on the same database. */
   readonly responses: ResponseStore;
+  /** Keys managed at run time (keys/types.ts), on the same database. */
+  readonly keys: KeyStore;
 
   createConversation(owner: string, init: ImportedConversation): Promise<Conversation>;
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;

@@ -22,6 +22,8 @@ export interface ChatStreamOptions {
   sessionId: string;
   /** The API key's name the stream belongs to ('' without keys): sessions are scoped by it. */
   owner?: string;
+  /** The caller's keyId (`key_…`, `env:<name>`…; '' without keys): a revoked key's streams end `revoked`. */
+  keyId?: string;
   /** The OpenAI `user` field, as the client sent it: only logged. */
   user?: string | undefined;
   model: string;
@@ -44,6 +46,7 @@ export class ChatStream implements UpstreamLink {
   readonly id: string;
   readonly sessionId: string;
   readonly owner: string;
+  readonly keyId: string;
   readonly user: string | undefined;
   readonly model: string;
   private readonly controller = new AbortController();
@@ -90,6 +93,7 @@ export class ChatStream implements UpstreamLink {
     this.id = options.id ?? newStreamId();
     this.sessionId = options.sessionId;
     this.owner = options.owner ?? '';
+    this.keyId = options.keyId ?? '';
     this.user = options.user;
     this.model = options.model;
     this.writer = options.writer;

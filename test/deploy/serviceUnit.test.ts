@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // deploy/jarvis.service (docs/operations.md "Running under systemd"), checked with systemd's own
-// `systemd-analyze verify`: every key known, every command executable. The unit names Debian's
-// /usr/bin/node; the copy checked names this test's node, so it verifies on any machine.
+// `systemd-analyze verify`: every key known, every command executable. The unit runs the `jarvis`
+// command of a release installed in /opt/jarvis (docs/team.md); the copy checked runs this test's
+// node instead, so it verifies on any machine.
 
 const UNIT = readFileSync(new URL('../../deploy/jarvis.service', import.meta.url), 'utf8');
 const analyze = spawnSync('systemd-analyze', ['--version']).status === 0;
@@ -16,7 +17,7 @@ if (!analyze) console.warn('systemd-analyze is not installed (Debian: apt-get in
 function verify(text: string): { ok: boolean; said: string } {
   const dir = mkdtempSync(join(tmpdir(), 'jarvis-unit-'));
   const file = join(dir, 'jarvis.service');
-  writeFileSync(file, text.replaceAll('/usr/bin/node ', `${process.execPath} `));
+  writeFileSync(file, text.replaceAll('/opt/jarvis/bin/jarvis ', `${process.execPath} `));
   const run = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
   return { ok: run.status === 0, said: `${run.stdout}${run.stderr}`.trim() };
 }
@@ -26,13 +27,23 @@ const setting = (key: string) => UNIT.split('\n').filter((l) => l.startsWith(`${
 describe('deploy/jarvis.service', () => {
   it.skipIf(!analyze)('passes systemd-analyze verify, and a broken copy does not', () => {
     expect(verify(UNIT)).toEqual({ ok: true, said: '' });
-    const broken = verify(UNIT.replace('ExecStart=', 'ExecStar='));
+    const broken = verify(UNIT.replace('\nExecStart=', '\nExecStar='));
     expect(broken.ok).toBe(false);
     expect(broken.said).toMatch(/Unknown key 'ExecStar'/);
   });
 
-  it('runs the built server as its own user, reloads the log on SIGHUP, restarts on failure, and is hardened', () => {
-    expect(setting('ExecStart')).toEqual(['/usr/bin/node /srv/jarvis/dist/main.js']);
+  it('runs the installed release as its own user, with its data and log in directories systemd makes, reloads the log on SIGHUP, restarts on failure, and is hardened', () => {
+    // The `jarvis` command of `npm install -g --prefix /opt/jarvis ./jarvis-<version>.tgz` (package.json `bin`).
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    expect(Object.keys(pkg.bin)).toEqual(['jarvis']);
+    expect(setting('ExecStart')).toEqual(['/opt/jarvis/bin/jarvis serve']);
+    // data/ and models/ are relative to the working directory: the state directory, never the install.
+    expect(setting('StateDirectory')).toEqual(['jarvis']);
+    expect(setting('WorkingDirectory')).toEqual(['/var/lib/jarvis']);
+    expect(setting('LogsDirectory')).toEqual(['jarvis']);
+    expect(setting('Environment')).toContain('JARVIS_LOG_FILE=/var/log/jarvis/system.log');
+    // systemd makes those two writable under ProtectSystem=strict; nothing else is.
+    expect(setting('ReadWritePaths')).toEqual([]);
     expect(setting('User')).toEqual(['jarvis']);
     // The logrotate recipe's `systemctl reload jarvis.service` (docs/operations.md "Log rotation").
     expect(setting('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
@@ -40,11 +51,10 @@ describe('deploy/jarvis.service', () => {
     expect(setting('EnvironmentFile')).toEqual(['-/etc/jarvis/jarvis.env']);
     for (const key of ['NoNewPrivileges', 'ProtectHome', 'PrivateTmp', 'PrivateDevices', 'RestrictSUIDSGID']) expect(setting(key)).toEqual(['yes']);
     expect(setting('ProtectSystem')).toEqual(['strict']);
-    expect(setting('ReadWritePaths')).toEqual(['/srv/jarvis']);
     expect(setting('CapabilityBoundingSet')).toEqual(['']);
     // V8 writes machine code at run time: this one would stop node at its first function.
     expect(setting('MemoryDenyWriteExecute')).toEqual([]);
     // The unit file is what the docs show, not a copy of it.
-    expect(readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')).toContain('deploy/jarvis.service');
+    for (const page of ['operations.md', 'team.md']) expect(readFileSync(new URL(`../../docs/${page}`, import.meta.url), 'utf8')).toContain('deploy/jarvis.service');
   });
 });

@@ -67,6 +67,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   origin_not_allowed: { origin: 'https://evil.example' },
   missing_api_key: undefined,
   invalid_api_key: undefined,
+  api_key_revoked: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
+  api_key_expired: { name: 'alice laptop', at: '2026-12-07T10:00:00.000Z' },
   sign_in_required: { header: 'X-Forwarded-User' },
   invalid_user: { header: 'X-Forwarded-User', problem: 'is empty' },
   admin_required: { key: 'alice' },

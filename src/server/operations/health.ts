@@ -13,7 +13,7 @@ import { anthropicModel, anthropicModelPage, wantsAnthropicShape, type Anthropic
 type ModelObject = ModelList['data'][number];
 
 /** What `/health` and `/v1/models` read (`backend` and `defaultModel` live: the context itself is passed). */
-export type InfoContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'backend' | 'defaultModel' | 'startedAt' | 'warnings'>;
+export type InfoContext = Pick<JarvisContext, 'config' | 'log' | 'registry' | 'backend' | 'defaultModel' | 'startedAt' | 'warnings' | 'auth'>;
 
 export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: UpstreamView): void {
   // With JARVIS_UPSTREAMS the list is the servers: auto mode is not used.
@@ -23,7 +23,6 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: Up
   // no session, stream or key: counts only.
   // With keys, a caller without one sees each model server's name, state and counts, not
   // where it is, what it serves or its last error (docs/security.md).
-  const keyed = ctx.config.apiKeys.length > 0 || ctx.config.trustedUsers !== undefined;
   app.get('/health', { config: { access: 'public' } }, async (request): Promise<HealthResponse> => {
     const log = ctx.log.health();
     const servers = upstreams.list();
@@ -41,7 +40,7 @@ export function infoRoutes(app: FastifyInstance, ctx: InfoContext, upstreams: Up
       ...(ctx.warnings.length > 0 ? { warnings: ctx.warnings } : {}),
       ...(autoOrder ? { auto_order: autoOrder } : {}),
       ...(ctx.config.redisUrl ? { cluster: { instance: ctx.config.instanceId, redis: ctx.registry.unavailable() ? ('unavailable' as const) : ('ready' as const) } } : {}),
-      upstreams: keyed && principalOf(request) === null ? servers.map(countsOnly) : servers,
+      upstreams: ctx.auth.required() && principalOf(request) === null ? servers.map(countsOnly) : servers,
     };
   });
 

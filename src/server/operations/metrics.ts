@@ -9,7 +9,7 @@ const WAIT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10];
 // Seconds, from an in-process engine's sub-millisecond stop to a cancel grace of several seconds.
 const STOP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10];
 const TTFT_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
-const END_REASONS = ['done', 'superseded', 'stopped', 'client_closed', 'shutdown', 'error'];
+const END_REASONS = ['done', 'superseded', 'stopped', 'client_closed', 'shutdown', 'revoked', 'error'];
 
 /** Where the metrics read the model servers when scraped (upstreamView.ts). */
 export interface UpstreamSource {

@@ -18,6 +18,8 @@ export interface LoggedStreamOptions {
   sessionId: string;
   model: string;
   owner: string;
+  /** The caller's keyId ('' without keys). */
+  keyId?: string;
   /** The OpenAI `user` field: only logged. */
   user?: string;
   /** The response that reads the stream directly, if any (see LogWriterOptions.primary). */
@@ -38,6 +40,7 @@ export function openLoggedStream(ctx: LoggedStreamContext, options: LoggedStream
     id: options.streamId,
     sessionId: options.sessionId,
     owner: options.owner,
+    keyId: options.keyId,
     user: options.user,
     model: options.model,
     writer,

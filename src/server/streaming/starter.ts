@@ -13,6 +13,7 @@ import type { StreamMetrics } from '../../streams/streamMetrics.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
 import { HttpError, httpError } from '../errors.js';
 import { clientKeyOf } from '../http/guards/clientKey.js';
+import { principalOf } from '../http/guards/principal.js';
 import { StreamCaps } from '../http/guards/streamCaps.js';
 import { openLoggedStream } from './loggedStream.js';
 
@@ -41,6 +42,8 @@ export interface Admission {
   streamId: string;
   sessionId: string;
   owner: string;
+  /** The caller's keyId (principal.ts; '' without keys): what revoking a key ends. */
+  keyId: string;
   /** Its writes' fence (the event log's and the stored answer's): newer than every stream's before it. */
   fence: bigint;
   /** Frees its place under the caps. `run` frees it when the stream ends: call it only for a stream that will not run. */
@@ -94,7 +97,7 @@ export class StreamStarter {
   admit(request: FastifyRequest, owner: string, sessionId: string, streamId: string = newStreamId()): Admission {
     this.refuseIfClosed();
     const release = this.caps.admit(clientKeyOf(request), owner, sessionId);
-    return { streamId, sessionId, owner, fence: this.fences.next(), release };
+    return { streamId, sessionId, owner, keyId: principalOf(request)?.keyId ?? '', fence: this.fences.next(), release };
   }
 
   /**
@@ -107,6 +110,7 @@ export class StreamStarter {
       streamId: admission.streamId,
       sessionId: admission.sessionId,
       owner: admission.owner,
+      keyId: admission.keyId,
       fence: admission.fence,
       model: spec.model,
       user: spec.user,

@@ -61,6 +61,8 @@ export function openSqliteFile(file: string, options: SqliteOpenOptions = {}): S
     } catch {
       // Closing a connection that failed to open says nothing more.
     }
+    // Already in words (the driver missing on Node 22): said as it is.
+    if (err instanceof StoreError) throw err;
     const cause = err instanceof Error ? err.message : String(err);
     if (err instanceof CorruptDatabase || /^SQLITE_(CORRUPT|NOTADB)/.test(sqliteCode(err) ?? '')) {
       throw new StoreError('unavailable', corruptMessage(file, cause), { cause: err });
@@ -115,8 +117,29 @@ function preflight(file: string, dir: string): void {
 export function openSqlite(file: string, options: { readonly?: boolean } = {}): OpenSqlite {
   const major = Number(process.versions.node.split('.')[0]);
   if (major >= 24) return nodeSqlite(file, options.readonly === true);
-  const Database = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  const Database = betterSqlite3();
   return new Database(file, { readonly: options.readonly === true }) as unknown as OpenSqlite;
+}
+
+/**
+ * better-sqlite3 is an optional dependency, so that an install on Node 24 needs no
+ * compiler; npm skips it where it finds no prebuilt binary and cannot compile one.
+ * On Node 22 that leaves no SQLite: refuse to start, saying how to get one
+ * (docs/team.md, "Install").
+ */
+function betterSqlite3(): typeof BetterSqlite3 {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message = err instanceof Error ? err.message : String(err);
+    const ways = 'install python3, make and a C++ compiler (Debian: apt-get install python3 make g++) and install Jarvis again, or run Jarvis on Node 24, which has SQLite built in, or set DATABASE_URL to keep the data in Postgres (docs/team.md, "Install")';
+    if (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') {
+      throw new StoreError('unavailable', `SQLite on Node ${process.versions.node} needs the better-sqlite3 module, and it is not installed (npm skips it when it finds no prebuilt binary for this platform and cannot compile one): ${ways}`, { cause: err });
+    }
+    // Installed, but its native module does not load: built for another Node (NODE_MODULE_VERSION), or for another system.
+    throw new StoreError('unavailable', `better-sqlite3, which Jarvis needs for SQLite on Node ${process.versions.node}, is installed but does not load (${message.split('\n')[0]?.slice(0, 300)}): run \`npm rebuild better-sqlite3\` where Jarvis is installed, or ${ways}`, { cause: err });
+  }
 }
 
 /** The part of `node:sqlite` used here (typed locally: @types/node 20 has none). */

@@ -2,11 +2,29 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ApiKey } from '../../../config.js';
 import { guardError } from '../../errors.js';
+import type { KeyVerdict } from '../../auth/keyDirectory.js';
+import { storeCall } from '../../storeErrors.js';
 import { setPrincipal, type Principal } from './principal.js';
 import type { TrustedUsers } from './trustedUser.js';
 
 // A refused key gets 401 with OpenAI's error shape and the standard challenge.
 const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
+
+/** The stored keys (src/server/auth/keyDirectory.ts), asked after the environment's. */
+export interface StoredKeys {
+  verify(hash: string, options?: { memoryOnly?: boolean }): Promise<KeyVerdict>;
+}
+
+export interface ApiKeyGuardOptions {
+  stored?: StoredKeys;
+  /** Whether a key is needed now (auth/authSwitch.ts); absent: always. False: every request passes, as without keys. */
+  required?: () => boolean;
+  /** People a sign-in proxy names (JARVIS_TRUSTED_USER_HEADER): believed first. */
+  users?: TrustedUsers | undefined;
+}
+
+/** What a stored key looks like (store/keys/secret.ts): anything else is never looked up. */
+const STORED_KEY = /^jk-[A-Za-z0-9_-]{43}$/;
 
 /**
  * Requires `Authorization: Bearer <key>` (OpenAI's convention), or `x-api-key: <key>`
@@ -15,15 +33,18 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="jarvis"' };
  * the key it presents is valid). Keys are compared as SHA-256
  * digests with `timingSafeEqual`, against every configured key, so neither the
  * comparison nor the loop ends early on a partial match. Only the key's name is
- * ever logged.
+ * ever logged. Then the stored keys: a revoked or expired one is refused saying so.
  */
-export function apiKeyGuard(keys: readonly ApiKey[], users?: TrustedUsers): onRequestHookHandler {
+export function apiKeyGuard(keys: readonly ApiKey[], options: ApiKeyGuardOptions = {}): onRequestHookHandler {
   const entries = keys.map((k) => ({ name: k.name, admin: k.admin, digest: digest(k.key) }));
+  const stored = async (presented: string, memoryOnly: boolean): Promise<KeyVerdict> =>
+    options.stored && STORED_KEY.test(presented) ? options.stored.verify(digest(presented).toString('hex'), { memoryOnly }) : { kind: 'unknown' };
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
+    if (options.required && !options.required()) return;
     const access = request.routeOptions.config.access ?? 'key';
     // A person the sign-in proxy named comes first, and a key sent with it is not looked at:
     // the proxy authenticated them (docs/team.md "5. Sign-in behind an authenticating proxy").
-    const user = users?.callerOf(request, access === 'public');
+    const user = options.users?.callerOf(request, access === 'public');
     if (user) {
       setPrincipal(request, user);
       if (access === 'admin' && !user.admin) throw guardError('admin_required', { key: user.name });
@@ -32,16 +53,29 @@ export function apiKeyGuard(keys: readonly ApiKey[], users?: TrustedUsers): onRe
     const presented = presentedKey(request);
     if (access === 'public') {
       // Never refused; a valid key still says who called (/health tells a keyed caller more).
-      const principal = presented ? lookup(entries, presented) : null;
+      let principal = presented ? lookup(entries, presented) : null;
+      if (!principal && presented) {
+        const verdict = await stored(presented, true);
+        if (verdict.kind === 'ok') principal = verdict.caller;
+      }
       if (principal) setPrincipal(request, principal);
       return;
     }
-    if (presented === undefined) throw users ? guardError('sign_in_required', { header: users.header }, { headers: CHALLENGE }) : guardError('missing_api_key', undefined, { headers: CHALLENGE });
-    const principal = presented === null ? null : lookup(entries, presented);
+    if (presented === undefined) throw options.users ? guardError('sign_in_required', { header: options.users.header }, { headers: CHALLENGE }) : guardError('missing_api_key', undefined, { headers: CHALLENGE });
+    let principal = presented === null ? null : lookup(entries, presented);
+    if (!principal && presented) {
+      // A database that cannot be asked is a 503, not a refused key.
+      const verdict = await storeCall(stored(presented, false));
+      if (verdict.kind === 'revoked' || verdict.kind === 'expired') {
+        const facts = { name: verdict.key.name, at: new Date(verdict.at).toISOString() };
+        throw guardError(verdict.kind === 'revoked' ? 'api_key_revoked' : 'api_key_expired', facts, { headers: CHALLENGE });
+      }
+      if (verdict.kind === 'ok') principal = verdict.caller;
+    }
     if (!principal) throw guardError('invalid_api_key', undefined, { headers: CHALLENGE });
     setPrincipal(request, principal);
     if (access === 'admin' && !principal.admin) {
-      throw guardError('admin_required', { key: principal.name });
+      throw guardError('admin_required', { key: principal.keyName });
     }
   };
 }

@@ -48,7 +48,8 @@ export interface ConnectionGuard {
  *   oldest request of the key holding the most, so that no key at its bound
  *   costs another key its connection.
  */
-export function guardConnections(app: FastifyInstance, limits: Limits, log: SystemLog, options: { perKey: boolean } = { perKey: false }): ConnectionGuard {
+export function guardConnections(app: FastifyInstance, limits: Limits, log: SystemLog, options: { perKey: boolean | (() => boolean) } = { perKey: false }): ConnectionGuard {
+  const perKey = typeof options.perKey === 'function' ? options.perKey : () => options.perKey === true;
   const server = app.server;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
@@ -124,7 +125,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
     reply.header('connection', 'close');
     if (OVERFLOW_PATHS.has(pathOf(request))) return;
     // With keys, shareByKey decides once the key is known: it may make room.
-    if (options.perKey) return;
+    if (perKey()) return;
     return busy(reply);
   });
 

@@ -8,8 +8,8 @@ export interface HostGuardOptions {
   boundHost: string;
   /** JARVIS_ALLOWED_HOSTS: names, `*.domain`, or `*`. */
   allowed: readonly string[];
-  /** Whether every route that does anything needs an API key (JARVIS_API_KEYS / JARVIS_ADMIN_KEYS set). */
-  keyed?: boolean;
+  /** Whether every route that does anything needs an API key: asked per request (stored keys come and go). */
+  keyed?: boolean | (() => boolean);
 }
 
 /**
@@ -56,9 +56,9 @@ export function hostMatcher(options: HostGuardOptions): (hostname: string) => bo
   const exact = new Set<string>(options.allowed.filter((h) => !h.startsWith('*.')));
   const suffixes = options.allowed.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
   for (const address of ownAddresses(options.boundHost)) exact.add(address);
-  if (options.keyed) exact.add(DOCKER_HOST_NAME);
+  const keyed = typeof options.keyed === 'function' ? options.keyed : () => options.keyed === true;
   return (name) =>
-    isLoopbackName(name) || exact.has(name) || suffixes.some((s) => name.endsWith(s) && name.length > s.length);
+    isLoopbackName(name) || exact.has(name) || suffixes.some((s) => name.endsWith(s) && name.length > s.length) || (name === DOCKER_HOST_NAME && keyed());
 }
 
 /** `localhost`, `*.localhost` (RFC 6761), 127.0.0.0/8, [::1]. */

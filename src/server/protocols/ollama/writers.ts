@@ -48,7 +48,7 @@ export function ollamaToolCall(call: ToolCall, index: number): OllamaToolCall {
  * `done_reason` of the last line: Ollama's `stop` / `length` (a reply that called
  * tools is `stop`, as Ollama says it). A stream Jarvis cancelled ends with `stop`,
  * which every Ollama client knows, and says why in a field of its own,
- * `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`), as the
+ * `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`, `revoked`), as the
  * OpenAI adapter does (docs/api.md#ollama-api).
  */
 function doneReason(event: TerminalEvent): { done_reason: string; cancel_reason?: string } {

@@ -8,7 +8,7 @@ import type { CancelReason, FinishReason, TerminalEvent, ToolCall } from '../../
  * `finish_reason` of a reply: always one of OpenAI's own (`stop`, `length`,
  * `tool_calls`, `content_filter`), which every OpenAI client parses. A reply that
  * Jarvis cancelled ends with `stop` and says why in a field of its own on the
- * choice, `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`):
+ * choice, `cancel_reason` (`superseded`, `stopped`, `client_closed`, `shutdown`, `revoked`):
  * clients that do not know it ignore it (docs/api.md#sessions).
  */
 export type OpenAIFinishReason = FinishReason;

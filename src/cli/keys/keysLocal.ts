@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../../config.js';
+import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
+import { newKeyFields } from '../../server/admin/keyBody.js';
+import { apiKeyJson, createdApiKeyJson } from '../../server/admin/keyJson.js';
+import { HttpError } from '../../server/errors.js';
+import { postgresDialect, SQLITE_FILE, sqliteDialect } from '../../store/dialects.js';
+import { createApiKey } from '../../store/keys/secret.js';
+import { SqlConversationStore } from '../../store/sqlStore.js';
+import { StoreError } from '../../store/types.js';
+import { KeysFailure, type KeysBackend } from './keysBackend.js';
+
+/** Who `jarvis keys` on the database is, in a key's `created_by`. */
+const CLI = 'cli';
+
+/**
+ * `jarvis keys` without `--url`: the database `jarvis serve` would open (DATABASE_URL, else
+ * SQLite in JARVIS_DATA_DIR). A running Jarvis holds its SQLite file alone: then only
+ * `--url` works. On Postgres the running instances see each change within half a second.
+ */
+export async function localKeys(config: Config, options: { create: boolean }): Promise<KeysBackend> {
+  const sqliteFile = resolve(join(config.dataDir, SQLITE_FILE));
+  if (!config.databaseUrl && !options.create && !existsSync(sqliteFile)) {
+    throw new KeysFailure(`no database at ${sqliteFile}: set JARVIS_DATA_DIR (or DATABASE_URL) as for jarvis serve, or use --url with a running Jarvis`);
+  }
+  let store: SqlConversationStore;
+  try {
+    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir, { quickCheck: false });
+    ({ store } = await SqlConversationStore.open(dialect));
+  } catch (err) {
+    throw new KeysFailure(openFailure(err, config, sqliteFile));
+  }
+  const guarded = async <T>(run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof HttpError) throw new KeysFailure(err.message, err.statusCode === 400 ? 2 : 1);
+      throw new KeysFailure(openFailure(err, config, sqliteFile));
+    }
+  };
+  return {
+    where: store.location,
+    create: (body: NewApiKeyJson): Promise<CreatedApiKeyJson> =>
+      guarded(async () => {
+        const now = Date.now();
+        const { key, secret } = await createApiKey(store.keys, { ...newKeyFields(body, now), createdBy: CLI }, now);
+        return createdApiKeyJson(key, secret);
+      }),
+    list: (includeRevoked: boolean): Promise<ApiKeyJson[]> => guarded(async () => (await store.keys.list({ includeRevoked })).map(apiKeyJson)),
+    revoke: (id: string): Promise<ApiKeyJson> =>
+      guarded(async () => {
+        const key = await store.keys.revoke(id, Date.now());
+        if (!key) throw new KeysFailure(`no key ${id}`);
+        return apiKeyJson(key);
+      }),
+    close: () => store.close(),
+  };
+}
+
+function openFailure(err: unknown, config: Config, sqliteFile: string): string {
+  if (err instanceof KeysFailure) return err.message;
+  const message = err instanceof Error ? err.message : String(err);
+  if (!config.databaseUrl && err instanceof StoreError && /locked/i.test(message)) {
+    return `${sqliteFile} is in use by a running Jarvis, which holds its SQLite database alone. Manage keys through it instead: jarvis keys ... --url http://127.0.0.1:8000 --key <admin key> (or JARVIS_ADMIN_KEY)`;
+  }
+  return message;
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import type { MeJson } from '../../shared/admin.js';
+import { principalOf, seesAll } from '../http/guards/principal.js';
+
+/** `GET /v1/me`: who the caller is, as Jarvis sees it (docs/api.md "Keys"); any caller, with its own key. */
+export function meRoutes(app: FastifyInstance): void {
+  app.get('/v1/me', async (request): Promise<MeJson> => {
+    const principal = principalOf(request);
+    if (!principal) return { object: 'principal', name: '', admin: seesAll(null), via: 'none', key_name: null, key_id: null, limits: null };
+    return {
+      object: 'principal',
+      name: principal.name,
+      admin: principal.admin,
+      via: principal.via,
+      key_name: principal.keyName,
+      key_id: principal.via === 'key' ? principal.keyId : null,
+      limits: principal.limits ?? null,
+    };
+  });
+}
