@@ -65,7 +65,9 @@ if [ -e "$pkg/node_modules/better-sqlite3/build/Release/better_sqlite3.node" ]; 
 fi
 engine=$([ -e "$pkg/node_modules/node-llama-cpp/package.json" ] && echo installed || echo absent)
 installed_mb=$(du -sm "$prefix" | cut -f1)
-engine_mb=$(du -smc "$pkg"/node_modules/node-llama-cpp "$pkg"/node_modules/@node-llama-cpp 2>/dev/null | tail -n 1 | cut -f1)
+# node-llama-cpp is an optional peer dependency: not installed unless asked for (docs/embedded.md "Install").
+engine_mb=0
+if [ "$engine" = installed ]; then engine_mb=$(du -smc "$pkg"/node_modules/node-llama-cpp "$pkg"/node_modules/@node-llama-cpp 2>/dev/null | tail -n 1 | cut -f1); fi
 "$jarvis" --version | grep -qx "$(node -p 'require("./package.json").version')" || fail "jarvis --version does not say this version"
 
 # `jarvis serve` in an empty directory: data/ and logs/ go there (docs/team.md), not into the install.

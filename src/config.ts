@@ -9,6 +9,8 @@ import { ConfigError, int, list, oneOf, type Env } from './env.js';
 import { upstreamsConfig, type UpstreamsConfig } from './backends/routing/spec.js';
 import { parseModelAliases, type ModelAliases } from './modelAliases.js';
 import { parseTrustedUsers, type TrustedUsersConfig } from './trustedUsers.js';
+import type { KeyLimits } from './shared/admin.js';
+import { checkKeyLimits, hasLimits } from './shared/keyLimits.js';
 
 export { ConfigError } from './env.js';
 export type { BackendChoice } from './backends/registry.js';
@@ -55,6 +57,8 @@ export interface Config {
   /** JARVIS_ALLOW_NO_AUTH=1: listen on a non-loopback HOST without keys anyway. */
   allowNoAuth: boolean;
   limits: Limits;
+  /** JARVIS_DEFAULT_LIMITS: the limits of every non-admin caller whose key has none of its own (docs/team.md "Usage and limits"). */
+  defaultLimits: KeyLimits | undefined;
   // Conversations and resume (docs/conversations.md).
   /** Where the SQLite database lives (`jarvis.db`) when DATABASE_URL is not set. */
   dataDir: string;
@@ -201,6 +205,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     apiKeys: keys,
     allowNoAuth: merged.JARVIS_ALLOW_NO_AUTH === '1' || merged.JARVIS_ALLOW_NO_AUTH === 'true',
     limits: loadLimits(merged, keys.length),
+    defaultLimits: defaultLimits(merged),
     dataDir: merged.JARVIS_DATA_DIR || 'data',
     databaseUrl: merged.DATABASE_URL || undefined,
     streamRetentionMs: int(merged, 'JARVIS_STREAM_RETENTION_MS', 5 * 60_000),
@@ -272,6 +277,21 @@ function apiKeys(env: Env): ApiKey[] {
     }
   }
   return keys;
+}
+
+/** JARVIS_DEFAULT_LIMITS: JSON like {"rpm":60,"tokens_per_day":200000}; unset, empty or {}: no limits. */
+function defaultLimits(env: Env): KeyLimits | undefined {
+  const raw = env.JARVIS_DEFAULT_LIMITS?.trim();
+  if (!raw) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(`JARVIS_DEFAULT_LIMITS must be JSON like {"rpm":60,"tokens_per_day":200000}, got ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+  const checked = checkKeyLimits(value);
+  if ('error' in checked) throw new ConfigError(`JARVIS_DEFAULT_LIMITS: ${checked.error}`);
+  return hasLimits(checked.limits) ? checked.limits : undefined;
 }
 
 function loadLimits(env: Env, keyCount: number): Limits {

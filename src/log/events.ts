@@ -110,4 +110,10 @@ export const LOG_EVENTS: readonly string[] = [
   'upstreams_selected',
   'user_deleted',
   'user_exported',
+  // Usage and limits per key (docs/team.md "Usage and limits").
+  'usage_dropped',
+  'usage_write_failed',
+  'usage_seed_failed',
+  'limit_count_failed',
+  'shutdown_usage_unstored',
 ];

@@ -32,6 +32,7 @@ import { uiRoutes } from './operations/ui.js';
 import { installServerTiming } from './http/serverTiming.js';
 import { keyRoutes } from './admin/keyRoutes.js';
 import { meRoutes } from './admin/meRoute.js';
+import { usageRoutes } from './usage/routes.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
@@ -82,6 +83,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   conversationEventRoutes(app, ctx);
   conversationRoutes(app, ctx);
   streamRoutes(app, ctx);
+  usageRoutes(app, ctx);
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);

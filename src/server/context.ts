@@ -12,6 +12,8 @@ import type { KeyDirectory } from './auth/keyDirectory.js';
 import type { ConversationFeed } from './conversations/feed.js';
 import type { ImageFetcher } from './images/imageFetcher.js';
 import type { StreamStarter } from './streaming/starter.js';
+import type { Limiter } from './limits/limiter.js';
+import type { UsageRecorder } from './usage/recorder.js';
 
 /**
  * What the server's parts share: one per running server. No route takes all of it:
@@ -52,6 +54,10 @@ export interface JarvisContext {
   keys: KeyDirectory;
   /** Whether callers need a key now: environment keys, stored keys, trusted users. */
   auth: AuthSwitch;
+  /** The usage record's writer: each model request's end (docs/team.md "Usage and limits"). */
+  usage: UsageRecorder;
+  /** The limits per key: in memory for one process, in Redis for a cluster. */
+  limiter: Limiter;
   /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
   clusterStreams?: () => Promise<ClusterStreamRow[]>;
 }

@@ -24,6 +24,9 @@ import { buildApp } from './app.js';
 import { ImageFetcher } from './images/imageFetcher.js';
 import type { JarvisContext } from './context.js';
 import { StreamStarter } from './streaming/starter.js';
+import { UsageRecorder } from './usage/recorder.js';
+import { MemoryLimiter } from './limits/memoryLimiter.js';
+import { RedisLimiter } from './limits/redisLimiter.js';
 
 /**
  * Connections the kernel may hold completed for Jarvis to accept. Node's default
@@ -123,6 +126,10 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     return abandon(err, selected);
   }
   const streamLog = cluster?.streamLog ?? memoryLog;
+  // The usage record, and the limits per key that start each day's count from it (docs/team.md "Usage and limits").
+  const usage = new UsageRecorder(store.usage, log);
+  const daySeed = async (day: string, keyId: string) => (await store.usage.tokensOn(day, keyId)) + usage.pendingTokens(day, keyId);
+  const limiter = cluster ? new RedisLimiter(cluster.redis, { instance: config.instanceId, leaseMs: config.leaseMs }, daySeed, log) : new MemoryLimiter(daySeed, log);
   const shared: Omit<JarvisContext, 'starter'> = {
     config,
     log,
@@ -139,6 +146,8 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     keys: keys.directory,
     auth: keys.auth,
     answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
+    usage,
+    limiter,
     conversationFeed: new ConversationFeed((owner, dropped) =>
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
     ),
@@ -225,6 +234,9 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
     log.warn('shutdown_answers_unstored', { answers: ctx.answers.active });
   }
   ctx.answers.close();
+  // Every stream has ended: the usage they recorded is written before the store closes.
+  await ctx.limiter.close();
+  if (!(await within(ctx.usage.close().then(() => true), config.shutdownGraceMs / 2))) log.warn('shutdown_usage_unstored', {});
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);

@@ -3,6 +3,9 @@
 // each protocol maps a WireError to its own shape (src/server/protocols/*/errors.ts), and the
 // client core may read the codes. Keep it free of Node- or DOM-only imports.
 
+import type { LimitName } from './admin.js';
+import { refusalWords } from './keyLimits.js';
+
 /** The words of a message: a template over the facts the thrower knows. */
 type Template<P> = (params: P) => string;
 
@@ -139,6 +142,11 @@ export const ERRORS = {
   too_many_followers_for_client: spec<CapFacts>(429, capMessage),
   too_many_readers_for_client: spec<CapFacts>(429, capMessage),
   too_many_searches: spec<CapFacts>(429, capMessage),
+  /**
+   * A key's own limit (docs/team.md "Usage and limits"): rpm, tpm, max_streams or tokens_per_day.
+   * Its `Retry-After` is the seconds until the limit's window frees (set by the thrower).
+   */
+  rate_limited: spec<{ limit: LimitName; value: number; retryAfterS: number }>(429, ({ limit, value, retryAfterS }) => refusalWords(limit, value, retryAfterS)),
   too_many_image_fetches: spec<{ held: number; all?: boolean }>(429, ({ held, all }) =>
     all
       ? `Jarvis already has ${held} requests with fetched images in progress, its maximum (JARVIS_IMAGE_FETCHES_MAX); retry shortly or send the images as data: URLs`

@@ -2,6 +2,7 @@
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
 import type { StreamErrorCode } from './errors.js';
+import type { LimitName } from './admin.js';
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';
@@ -109,6 +110,12 @@ export interface DoneEvent extends EventBase {
   usage: Usage;
   /** Optional for readers of older servers and of logs written before it existed. */
   timings?: Timings;
+  /**
+   * A `length` end at a key's limit rather than the request's own max_tokens: the limit
+   * (`tokens_per_day`) and `limit_message` in words (docs/team.md "Usage and limits").
+   */
+  limit?: LimitName;
+  limit_message?: string;
 }
 
 export interface CancelledEvent extends EventBase {
@@ -133,6 +140,11 @@ export const TERMINAL_TYPES: ReadonlySet<JarvisEvent['type']> = new Set(['done',
 
 export function isTerminal(event: JarvisEvent): event is TerminalEvent {
   return TERMINAL_TYPES.has(event.type);
+}
+
+/** A `length` end at a key's limit, as the other protocols carry it beside their own finish reason: `limit`, `limit_message`. */
+export function limitFields(event: TerminalEvent): Pick<DoneEvent, 'limit' | 'limit_message'> {
+  return event.type === 'done' && event.limit ? { limit: event.limit, limit_message: event.limit_message } : {};
 }
 
 /** `GET /health` body. */

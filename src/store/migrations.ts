@@ -3,6 +3,7 @@ import { apiKeysMigration } from './keys/schema.js';
 import { ownerUsageMigration } from './quota.js';
 import { responsesMigration } from './responses/schema.js';
 import { messageTreeMigration } from './tree/migration.js';
+import { usageMigration } from './usage/schema.js';
 import { StoreError } from './types.js';
 
 // One schema for SQLite and Postgres. Migrations live in code (not files found at
@@ -90,6 +91,8 @@ export const migrations: Record<string, Migration> = {
   '0006_message_tree': messageTreeMigration,
   // Keys managed at run time (keys/schema.ts, docs/team.md "3. Keys").
   '0007_api_keys': apiKeysMigration,
+  // The usage record per key, model and UTC day (usage/schema.ts, docs/team.md "Usage and limits").
+  '0008_usage': usageMigration,
 };
 
 function isSqlite(db: Kysely<any>): boolean {

@@ -1,5 +1,6 @@
 import type { ApiKeysTable } from './keys/table.js';
 import type { ResponsesTable } from './responses/table.js';
+import type { UsageDailyTable } from './usage/table.js';
 
 // The tables as Kysely sees them. Times are Unix milliseconds; JSON values are
 // text, so that both databases store and compare them the same way.
@@ -57,4 +58,6 @@ export interface Database {
   responses: ResponsesTable;
   /** Keys managed at run time (keys/schema.ts). */
   api_keys: ApiKeysTable;
+  /** Requests, tokens and stream time per key, model and UTC day (usage/schema.ts). */
+  usage_daily: UsageDailyTable;
 }

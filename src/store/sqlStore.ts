@@ -10,6 +10,8 @@ import { SqlKeyStore } from './keys/sqlKeys.js';
 import type { KeyStore } from './keys/types.js';
 import { SqlResponseStore } from './responses/sqlResponses.js';
 import type { ResponseStore } from './responses/types.js';
+import { SqlUsageStore } from './usage/sqlUsage.js';
+import type { UsageStore } from './usage/types.js';
 import { mergeParams, parseJson, toConversation, toMessage } from './rows.js';
 import { MessageTree } from './tree/branches.js';
 import { branchOf, importedRows, switchTarget, treeOf } from './tree/reads.js';
@@ -71,6 +73,8 @@ export class SqlConversationStore implements ConversationStore {
   readonly responses: ResponseStore;
   /** Keys managed at run time, on the same database. */
   readonly keys: KeyStore;
+  /** The usage record per key, model and day, on the same database. */
+  readonly usage: UsageStore;
 
   private constructor(opened: OpenedDialect, options: StoreOptions) {
     this.instance = options.instance ?? null;
@@ -83,6 +87,7 @@ export class SqlConversationStore implements ConversationStore {
     this.db = new Kysely<Database>({ dialect: opened.dialect });
     this.responses = new SqlResponseStore(this.db, (what, run) => this.guard(what, run));
     this.keys = new SqlKeyStore(this.db, (what, run) => this.guard(what, run));
+    this.usage = new SqlUsageStore(this.db, (what, run) => this.guard(what, run));
   }
 
   /** Connects and migrates; the store is ready when this resolves. */

@@ -2,6 +2,7 @@ import type { AttachmentJson } from '../shared/conversations.js';
 import type { ToolCall, Usage } from '../shared/events.js';
 import type { KeyStore } from './keys/types.js';
 import type { ResponseStore } from './responses/types.js';
+import type { UsageStore } from './usage/types.js';
 import type { SearchMatch } from './snippet.js';
 
 // The conversation store: conversations and their messages, kept by the server
@@ -200,6 +201,8 @@ export interface ConversationStore {
   readonly responses: ResponseStore;
   /** Keys managed at run time (keys/types.ts), on the same database. */
   readonly keys: KeyStore;
+  /** The usage record per key, model and UTC day (usage/types.ts), on the same database. */
+  readonly usage: UsageStore;
 
   createConversation(owner: string, init: ImportedConversation): Promise<Conversation>;
   listConversations(owner: string, query: ListQuery): Promise<ConversationPage>;

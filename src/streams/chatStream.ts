@@ -6,7 +6,7 @@ import type { SystemLog } from '../log/systemLog.js';
 import type { EventWriter } from './eventWriter.js';
 import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
 import { StreamTiming } from './streamTiming.js';
-import { terminalEvent, type Outcome } from './terminalEvent.js';
+import { atLengthLimit, terminalEvent, type LengthLimit, type Outcome } from './terminalEvent.js';
 
 export type { Outcome } from './terminalEvent.js';
 
@@ -34,6 +34,8 @@ export interface ChatStreamOptions {
   id?: string;
   /** Shared with the writer, which reports it (`Server-Timing`); by default the request arrives now. */
   timing?: StreamTiming;
+  /** A key's limit that capped the request's max_tokens: a `length` end at the cap names it (DoneEvent.limit). */
+  lengthLimit?: LengthLimit;
 }
 
 /**
@@ -88,6 +90,7 @@ export class ChatStream implements UpstreamLink {
   private readonly writer: EventWriter;
   private readonly log: SystemLog;
   private readonly closeGraceMs: number;
+  private readonly lengthLimit: LengthLimit | undefined;
 
   constructor(options: ChatStreamOptions) {
     this.id = options.id ?? newStreamId();
@@ -100,6 +103,7 @@ export class ChatStream implements UpstreamLink {
     this.log = options.log;
     this.closeGraceMs = options.closeGraceMs;
     this.timing = options.timing ?? new StreamTiming(this.startedMs);
+    this.lengthLimit = options.lengthLimit;
   }
 
   get state(): StreamState {
@@ -271,6 +275,7 @@ export class ChatStream implements UpstreamLink {
 
   conclude(outcome: Outcome): boolean {
     if (this.#outcome) return false;
+    if (this.lengthLimit) outcome = atLengthLimit(outcome, this.lengthLimit, this.#tokens);
     this.#outcome = outcome;
     // Ended before its status went out (cancelled while the cluster took its session): the status still comes first.
     this.sendStatus();

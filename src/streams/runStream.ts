@@ -146,6 +146,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
               // Without the upstream's count: the tokens of every choice (`n` > 1), each piece about one.
               completion_tokens: chunk.usage?.completion_tokens ?? stream.tokens + stream.choiceTokens,
             },
+            // What the usage record says of its figures (docs/team.md "Usage and limits").
+            reported: chunk.usage?.completion_tokens !== undefined,
           });
           continue;
         }

@@ -52,7 +52,7 @@ export async function startAnswer(
   const { model } = await resolveModel(ctx, backend, params.model ?? conversation.model);
   // Counted like every stream (JARVIS_MAX_STREAMS…) until it ends, however long it outlives this request;
   // admitted before anything is stored, so a refusal is a plain 429 that leaves no trace.
-  const admission = ctx.starter.admit(request, owner, conversation.id);
+  const admission = await ctx.starter.admit(request, owner, conversation.id);
   const { streamId, fence, release } = admission;
   let started;
   try {

@@ -1,6 +1,7 @@
 import { ChatStream } from '../../streams/chatStream.js';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
+import type { LengthLimit } from '../../streams/terminalEvent.js';
 import { LogWriter } from '../../streams/eventLog/logWriter.js';
 import type { StreamEventLog } from '../../streams/eventLog/types.js';
 import type { SystemLog } from '../../log/systemLog.js';
@@ -28,6 +29,8 @@ export interface LoggedStreamOptions {
   fence: bigint;
   /** The request's timing (its `Server-Timing`), when a request is being answered. */
   timing?: StreamTiming;
+  /** A key's limit that capped max_tokens (ChatStreamOptions.lengthLimit). */
+  lengthLimit?: LengthLimit;
 }
 
 /**
@@ -47,6 +50,7 @@ export function openLoggedStream(ctx: LoggedStreamContext, options: LoggedStream
     log: ctx.log,
     closeGraceMs: ctx.config.cancelTimeoutMs,
     timing: options.timing,
+    lengthLimit: options.lengthLimit,
   });
   // Its log is created once the session is taken (the cluster: in Redis); readers that come first wait for it.
   ctx.streamLog.expect?.(options.streamId, stream.finished);

@@ -5,7 +5,7 @@ import type { ChatStream } from '../../streams/chatStream.js';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import { StreamTiming } from '../../streams/streamTiming.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
-import type { StreamStarter } from './starter.js';
+import type { Admission, StreamStarter } from './starter.js';
 import { refuseUnserved } from '../backendFeatures.js';
 
 export interface StreamedReply {
@@ -35,7 +35,10 @@ export function serveStream(starter: StreamStarter, request: FastifyRequest, rep
   // The session belongs to the caller's key: two keys never share a session, whatever its id.
   const owner = ownerOf(principalOf(request));
   // Admitted before the response is taken over, so a refusal is a plain 429 (or 503).
-  const admission = starter.admit(request, owner, spec.sessionId);
+  return starter.admit(request, owner, spec.sessionId).then((admission) => serveAdmitted(starter, request, reply, spec, admission));
+}
+
+function serveAdmitted(starter: StreamStarter, request: FastifyRequest, reply: FastifyReply, spec: StreamedReply, admission: Admission): Promise<void> {
   const timing = new StreamTiming(request.receivedAt);
   reply.hijack();
   const res = reply.raw;

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Backend, BackendRequest } from '../../backends/types.js';
+import { estimateInputTokens } from '../../backends/promptEstimate.js';
 import type { Config } from '../../config.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { newStreamId, type ChatStream } from '../../streams/chatStream.js';
@@ -16,6 +17,11 @@ import { clientKeyOf } from '../http/guards/clientKey.js';
 import { principalOf } from '../http/guards/principal.js';
 import { StreamCaps } from '../http/guards/streamCaps.js';
 import { openLoggedStream } from './loggedStream.js';
+import { effectiveLimits, UNLIMITED, type Limiter } from '../limits/limiter.js';
+import type { UsageRecorder } from '../usage/recorder.js';
+import { streamUsage } from '../usage/streamUsage.js';
+import { budgetWords } from '../../shared/keyLimits.js';
+import type { LengthLimit } from '../../streams/terminalEvent.js';
 
 /**
  * How many streams may open their upstream per event-loop turn. Each costs about
@@ -35,6 +41,10 @@ export interface StarterContext {
   readonly metrics: StreamMetrics;
   readonly streamLog: StreamEventLog;
   readonly shuttingDown: boolean;
+  /** Each model request's end is recorded here (docs/team.md "Usage and limits"). */
+  readonly usage: UsageRecorder;
+  /** Each model request's start is checked here against its key's limits. */
+  readonly limiter: Limiter;
 }
 
 /** A stream let in: its ids and its place under the caps. */
@@ -42,12 +52,19 @@ export interface Admission {
   streamId: string;
   sessionId: string;
   owner: string;
-  /** The caller's keyId (principal.ts; '' without keys): what revoking a key ends. */
-  keyId: string;
   /** Its writes' fence (the event log's and the stored answer's): newer than every stream's before it. */
   fence: bigint;
-  /** Frees its place under the caps. `run` frees it when the stream ends: call it only for a stream that will not run. */
+  /** The caller's keyId (principal.ts; '' without keys): what its usage is recorded under (docs/team.md "Usage and limits") and what revoking a key ends. */
+  keyId: string;
+  keyName: string;
+  /** Tokens its key may still use today (tokens_per_day); undefined: no daily bound. */
+  tokensLeft: number | undefined;
+  /** The day's budget (tokens_per_day), when its key has one: the words of an answer cut at it. */
+  tokensPerDay: number | undefined;
+  /** Frees its place under the caps and the key's limits. `run` frees it when the stream ends: call it only for a stream that will not run. */
   release(): void;
+  /** `release`, counting the tokens the stream used against its key's limits (`run` calls it). */
+  end(tokens: number): void;
 }
 
 /** What the stream runs: the protocol's part. */
@@ -91,13 +108,40 @@ export class StreamStarter {
   }
 
   /**
-   * Lets a stream of `owner`'s session in, or throws (503, or a plain 429 over a cap): before the response is taken over.
+   * Lets a stream of `owner`'s session in, or throws (503, or a plain 429 over a cap or its key's limits): before the response is taken over.
    * `streamId`: a new one (newStreamId) the caller made first, when it names something after it (a background response).
    */
-  admit(request: FastifyRequest, owner: string, sessionId: string, streamId: string = newStreamId()): Admission {
+  async admit(request: FastifyRequest, owner: string, sessionId: string, streamId: string = newStreamId()): Promise<Admission> {
     this.refuseIfClosed();
-    const release = this.caps.admit(clientKeyOf(request), owner, sessionId);
-    return { streamId, sessionId, owner, keyId: principalOf(request)?.keyId ?? '', fence: this.fences.next(), release };
+    const caller = principalOf(request);
+    const limits = effectiveLimits(caller, this.ctx.config.defaultLimits);
+    const freeCaps = this.caps.admit(clientKeyOf(request), owner, sessionId);
+    // Then the key's limits (a cluster asks Redis): a request the caps refused is not counted against them.
+    let grant = UNLIMITED;
+    try {
+      if (limits) grant = await this.ctx.limiter.admit(caller!.keyId, limits, streamId);
+      this.refuseIfClosed();
+    } catch (err) {
+      grant.end(0);
+      freeCaps();
+      throw err;
+    }
+    const end = (tokens: number) => {
+      freeCaps();
+      grant.end(tokens);
+    };
+    return {
+      streamId,
+      sessionId,
+      owner,
+      fence: this.fences.next(),
+      keyId: caller?.keyId ?? '',
+      keyName: caller?.keyName ?? '',
+      tokensLeft: grant.tokensLeft,
+      tokensPerDay: limits?.tokens_per_day,
+      release: () => end(0),
+      end,
+    };
   }
 
   /**
@@ -106,6 +150,7 @@ export class StreamStarter {
    */
   run(admission: Admission, spec: StreamRun): { stream: ChatStream; done: Promise<void> } {
     const { ctx } = this;
+    const { request, lengthLimit } = this.capped(admission, spec.request);
     const stream = openLoggedStream(ctx, {
       streamId: admission.streamId,
       sessionId: admission.sessionId,
@@ -116,9 +161,10 @@ export class StreamStarter {
       user: spec.user,
       primary: spec.primary,
       timing: spec.timing,
+      lengthLimit,
     });
     const onStart = spec.onStart;
-    const done = runStream(stream, spec.request, {
+    const done = runStream(stream, request, {
       registry: ctx.registry,
       backend: spec.backend,
       log: ctx.log,
@@ -127,8 +173,41 @@ export class StreamStarter {
       pacer: this.pacer,
       limits: ctx.config.limits,
       onStart: onStart ? () => onStart(stream) : undefined,
-      onEnd: admission.release,
+      onEnd: () => admission.end(this.recordUsage(admission, stream, spec.model, request)),
     });
     return { stream, done };
+  }
+
+  /**
+   * The request with its max_tokens lowered to what its key may still use today
+   * (tokens_per_day), less its prompt's estimate: the model stops there by itself, and
+   * the stream ends `length` naming the limit. Nothing is counted per token.
+   */
+  private capped(admission: Admission, request: BackendRequest): { request: BackendRequest; lengthLimit?: LengthLimit } {
+    const { tokensLeft, tokensPerDay } = admission;
+    if (tokensLeft === undefined || tokensPerDay === undefined) return { request };
+    const cap = Math.max(1, tokensLeft - estimateInputTokens(request));
+    const own = request.maxTokens ?? this.ctx.config.limits.maxTokensDefault;
+    if (cap >= own) return { request };
+    return { request: { ...request, maxTokens: cap }, lengthLimit: { maxTokens: cap, name: 'tokens_per_day', message: budgetWords(tokensPerDay) } };
+  }
+
+  /** Records the ended stream's usage (off its path: the recorder writes in batches); returns its tokens, for the key's limits. */
+  private recordUsage(admission: Admission, stream: ChatStream, model: string, request: BackendRequest): number {
+    const used = streamUsage(stream, request);
+    this.ctx.usage.record({
+      day: new Date().toISOString().slice(0, 10),
+      owner: admission.owner,
+      keyId: admission.keyId,
+      keyName: admission.keyName,
+      model,
+      requests: 1,
+      promptTokens: used.promptTokens,
+      completionTokens: used.completionTokens,
+      streamMs: performance.now() - stream.startedMs,
+      reported: used.reported ? 1 : 0,
+      counted: used.reported ? 0 : 1,
+    });
+    return used.promptTokens + used.completionTokens;
   }
 }

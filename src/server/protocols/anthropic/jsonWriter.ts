@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BufferedReply } from '../bufferedReply.js';
-import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import { limitFields, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import { writeStreamHead } from '../../http/streamHead.js';
@@ -81,6 +81,7 @@ export class MessageJsonWriter extends BufferedReply implements EventWriter {
         stop_reason: stopReason(event),
         stop_sequence: null,
         ...(cancel ? { cancel_reason: cancel } : {}),
+        ...limitFields(event),
         usage: usageOf(event, this.outputs),
       }),
     );

@@ -6,7 +6,7 @@ import { clientGoneSignal } from '../../http/clientGone.js';
 import { resolveModel } from '../../streaming/defaultModel.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
-import { estimateInputTokens } from './countTokens.js';
+import { estimateInputTokens } from '../../../backends/promptEstimate.js';
 import { MessageJsonWriter } from './jsonWriter.js';
 import { checkRequired, toBackendRequest } from './request.js';
 import { messagesBodySchema, type AnthropicMessagesBody } from './schemas.js';

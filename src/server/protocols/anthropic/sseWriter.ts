@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import { limitFields, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
@@ -151,7 +151,7 @@ export class MessagesSseWriter extends ResponseWriter implements EventWriter {
       return;
     }
     const cancel = cancelReason(terminal);
-    const delta = { stop_reason: stopReason(terminal), stop_sequence: null, ...(cancel ? { cancel_reason: cancel } : {}) };
+    const delta = { stop_reason: stopReason(terminal), stop_sequence: null, ...(cancel ? { cancel_reason: cancel } : {}), ...limitFields(terminal) };
     const usage = usageOf(terminal, this.outputs);
     this.finish(event('message_delta', JSON.stringify({ type: 'message_delta', delta, usage })) + event('message_stop', '{"type":"message_stop"}'));
   }

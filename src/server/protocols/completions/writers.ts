@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { BufferedReply } from '../bufferedReply.js';
-import type { CancelReason, FinishReason, StatusEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import { limitFields, type CancelReason, type DoneEvent, type FinishReason, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import { errorOfEvent, retryHeaders } from '../../../shared/errors.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
@@ -27,9 +27,9 @@ export interface TextCompletionOptions {
   timing?: StreamTiming;
 }
 
-/** The end of a choice: its `finish_reason`, and `cancel_reason` when Jarvis cancelled it; undefined for an error. */
-function ending(event: TerminalEvent): { finish_reason: FinishReason; cancel_reason?: CancelReason } | undefined {
-  if (event.type === 'done') return { finish_reason: event.reason };
+/** The end of a choice: its `finish_reason`, `cancel_reason` when Jarvis cancelled it, `limit` at a key's limit; undefined for an error. */
+function ending(event: TerminalEvent): ({ finish_reason: FinishReason; cancel_reason?: CancelReason } & Pick<DoneEvent, 'limit' | 'limit_message'>) | undefined {
+  if (event.type === 'done') return { finish_reason: event.reason, ...limitFields(event) };
   if (event.type === 'cancelled') return { finish_reason: 'stop', cancel_reason: event.reason };
   return undefined;
 }

@@ -26,6 +26,7 @@ import {
   type OllamaShowBody,
 } from './schemas.js';
 import { OllamaJsonWriter, OllamaNdjsonWriter, type OllamaWriterOptions } from './writers.js';
+import { recordEmbedding } from '../../usage/embeddings.js';
 
 /**
  * The Ollama release whose API these routes follow, reported by `/api/version`
@@ -81,7 +82,7 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
  * `{"error":"…"}`; see writers.ts for how a stream ends.
  */
 /** What the Ollama routes read (`backend` and `defaultModel` live: the context itself is passed). */
-export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter'>;
+export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter' | 'usage'>;
 
 export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
   const names = new ModelNames();
@@ -192,6 +193,7 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
             clientGoneSignal(reply),
           ),
         );
+        recordEmbedding(ctx.usage, reply.request, model, input, result);
         return { result, ms: performance.now() - started };
       };
 

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { SESSION_HEADER, STREAM_HEADER, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
+import { SESSION_HEADER, STREAM_HEADER, limitFields, type StatusEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import type { EventWriter } from '../../../streams/eventWriter.js';
 import type { TokenLogprob } from '../../../shared/logprobs.js';
 import type { StreamTiming } from '../../../streams/streamTiming.js';
@@ -77,6 +77,7 @@ function lastLine(options: OllamaWriterOptions, clock: ReplyClock, event: Termin
     ...said(options.endpoint, final),
     done: true,
     ...doneReason(event),
+    ...limitFields(event),
     ...(options.endpoint === 'generate' && options.context ? { context: options.context(reply()) } : {}),
     ...clock.metrics(usage.prompt_tokens, usage.completion_tokens),
   });

@@ -1,4 +1,4 @@
-import type { CancelReason, FinishReason, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import { limitFields, type CancelReason, type DoneEvent, type FinishReason, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 
 // What Jarvis's outcomes look like in OpenAI's chat-completions format, shared by
 // the SSE writer (`stream: true`) and the JSON writer (`stream: false`); its errors
@@ -37,11 +37,14 @@ export function finishReason(event: TerminalEvent): OpenAIFinishReason | undefin
   return undefined;
 }
 
-/** The choice's ending: `finish_reason`, and `cancel_reason` for a reply Jarvis cancelled. */
-export function choiceEnd(event: TerminalEvent): { finish_reason: OpenAIFinishReason; cancel_reason?: CancelReason } | undefined {
+/**
+ * The choice's ending: `finish_reason`, `cancel_reason` for a reply Jarvis cancelled, and
+ * `limit`/`limit_message` for a `length` end at a key's limit (docs/team.md "Usage and limits").
+ */
+export function choiceEnd(event: TerminalEvent): ({ finish_reason: OpenAIFinishReason; cancel_reason?: CancelReason } & Pick<DoneEvent, 'limit' | 'limit_message'>) | undefined {
   const finish = finishReason(event);
   if (finish === undefined) return undefined;
-  return event.type === 'cancelled' ? { finish_reason: finish, cancel_reason: event.reason } : { finish_reason: finish };
+  return event.type === 'cancelled' ? { finish_reason: finish, cancel_reason: event.reason } : { finish_reason: finish, ...limitFields(event) };
 }
 
 export function usageOf(event: TerminalEvent, completionTokens: number): OpenAIUsage {

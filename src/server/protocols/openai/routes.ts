@@ -10,9 +10,10 @@ import { embeddingList, embeddingsBodySchema, type OpenAIEmbeddingsBody } from '
 import { toBackendRequest } from './request.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
+import { recordEmbedding } from '../../usage/embeddings.js';
 
 /** What the OpenAI routes read (`backend`, `defaultModel`, `shuttingDown` live: the context itself is passed). */
-export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter'>;
+export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter' | 'usage'>;
 
 /** The OpenAI-compatible API: `POST /v1/chat/completions` (its three answers: negotiate.ts) and `POST /v1/embeddings`. */
 export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): void {
@@ -57,6 +58,7 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
         { model: body.model, input, ...(body.dimensions ? { dimensions: body.dimensions } : {}) },
         clientGoneSignal(reply),
       );
+      recordEmbedding(ctx.usage, request, body.model, input, result);
       return embeddingList(result, body.model, body.encoding_format ?? 'float');
     } catch (err) {
       throw backendHttpError(err);

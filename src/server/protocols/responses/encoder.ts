@@ -25,7 +25,7 @@
  * any status opens it too.
  */
 
-import type { JarvisEvent, TerminalEvent, ToolCall } from '../../../shared/events.js';
+import { limitFields, type JarvisEvent, type TerminalEvent, type ToolCall } from '../../../shared/events.js';
 import { itemIdOf, type FunctionCallItem, type MessageItem, type OutputItem, type ReasoningItem, type ResponseMeta, type ResponseObject, type ResponseStatus } from './types.js';
 
 export interface EncoderOptions {
@@ -142,6 +142,7 @@ export class ResponsesEncoder {
       else {
         status = 'incomplete';
         response.incomplete_details = { reason: event.reason === 'length' ? 'max_output_tokens' : 'content_filter' };
+        Object.assign(response, limitFields(event));
       }
     } else if (event.type === 'cancelled') {
       // OpenAI's own word for a stopped response; the stream ends with `response.incomplete`,

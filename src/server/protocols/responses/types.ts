@@ -1,4 +1,4 @@
-import type { CancelReason } from '../../../shared/events.js';
+import type { CancelReason, DoneEvent } from '../../../shared/events.js';
 
 // The OpenAI Responses API's objects as Jarvis writes them (docs/responses.md): the
 // Response, its output items and their parts. Only what Jarvis produces is typed here;
@@ -96,6 +96,9 @@ export interface ResponseObject extends ResponseEcho {
   usage: ResponseUsage | null;
   /** Jarvis's reason, present only when the response was cancelled (status `cancelled`). */
   cancel_reason?: CancelReason;
+  /** Jarvis's, present only for a response cut at a key's limit (`incomplete`, max_output_tokens): which, in words. */
+  limit?: DoneEvent['limit'];
+  limit_message?: string;
 }
 
 /** The response id of a stream: derived, so any instance can name it from the stream id alone. */

@@ -60,7 +60,7 @@ export function storedRow(ctx: StoredContext, admission: Admission, spec: Stored
 export async function startBackground(ctx: StartContext, request: FastifyRequest, reply: FastifyReply, spec: StoredStart, stream: boolean): Promise<unknown> {
   const owner = ownerOf(principalOf(request));
   const sessionId = request.headers[SESSION_HEADER] === undefined ? spec.meta.id : sessionOf(request);
-  const admission = ctx.starter.admit(request, owner, sessionId, spec.streamId);
+  const admission = await ctx.starter.admit(request, owner, sessionId, spec.streamId);
   const row = storedRow(ctx, admission, spec, true);
   try {
     await createStored(ctx, row);

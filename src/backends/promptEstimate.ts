@@ -1,4 +1,4 @@
-import type { BackendRequest } from '../../../backends/types.js';
+import type { BackendRequest } from './types.js';
 
 /** Characters per token of the estimate: the usual figure for English text and code with BPE tokenizers. */
 const CHARS_PER_TOKEN = 4;
@@ -8,9 +8,10 @@ const PER_MESSAGE = 4;
 const PER_IMAGE = 1000;
 
 /**
- * `POST /v1/messages/count_tokens`: an ESTIMATE, on every backend (docs/anthropic.md
- * "count_tokens"). Ollama and OpenAI-compatible servers offer no tokenizer route Jarvis
- * can rely on, and the tokenizer of the model behind them is not Jarvis's to load;
+ * A prompt's tokens, ESTIMATED, on every backend: `POST /v1/messages/count_tokens`'s answer
+ * (docs/anthropic.md "count_tokens"), and the prompt tokens of the usage record when the
+ * model server reports none (docs/team.md "Usage and limits"). Ollama and OpenAI-compatible
+ * servers offer no tokenizer route Jarvis can rely on, and the tokenizer of the model behind them is not Jarvis's to load;
  * Claude Code uses the count to decide when to compact a conversation, for which a
  * figure within some tens of percent serves. It counts the request as the backend
  * would receive it: the system prompt, every message's text, tool calls and results,
