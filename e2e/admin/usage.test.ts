@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { utcDay } from '../../src/client/admin/usageSummary.js';
 import { seriousViolations } from '../helpers/axe.js';
 import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
-import { cells, unexpected, createKeyByApi, signIn, WAIT } from './adminPage.js';
+import { cells, createKeyByApi, signIn, unexpected, WAIT } from './adminPage.js';
 
 // Usage in the UI (docs/ui.md "Usage" and "Admin page"), in real Chromium against a real
 // Jarvis: a person's chat counts in their own usage panel and in the admin's table per day
 // and model; a limit's 429 shows its words in the chat. Recording: docs/team.md "Usage and limits".
 
 const ROOT = 'root-admin-key-0123456789abcdef';
+const DAVE = 'dave-key-0123456789abcdef';
 const ui = useJarvisBrowser();
 
 describe('usage in the UI', { timeout: 120_000 }, () => {
@@ -50,28 +51,45 @@ describe('usage in the UI', { timeout: 120_000 }, () => {
   });
 
   it("a refusal for a limit (429 rate_limited) shows the server's words in the chat", async () => {
-    const j = await ui.startJarvis({ JARVIS_ADMIN_KEYS: `root:${ROOT}` });
+    const j = await ui.startJarvis({ JARVIS_API_KEYS: `dave:${DAVE}`, JARVIS_DEFAULT_LIMITS: '{"rpm":1}' });
     j.fake!.plan = (p: string) => ({ tokens: [`${p} `], tokenMs: 5 });
-    const dave = await createKeyByApi(j.url, ROOT, { name: 'dave', limits: { rpm: 1 } });
     const chat = await ui.openPage(j.url, { waitForChat: false });
-    await signIn(chat, dave.key);
+    await signIn(chat, DAVE);
     await chat.input.waitFor(WAIT);
     await chat.send('one');
     await expect.poll(() => chat.state(0), WAIT).toBe('done');
     await chat.send('two');
     await expect.poll(() => chat.state(1), WAIT).toBe('error');
     const shown = (await chat.answer(1).getByRole('alert').textContent()) ?? '';
-    // What the API says to anyone with this key now, word for word.
+    expect(shown).toMatch(/^this key may make 1 request a minute \(rpm\); try again in \d+ s/);
+    // What the API says to anyone with this key now, in the same words.
     const refused = await fetch(`${j.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${dave.key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${DAVE}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'three' }] }),
     });
     expect(refused.status).toBe(429);
     expect(refused.headers.get('retry-after')).toMatch(/^\d+$/);
     const body = (await refused.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('rate_limited');
-    expect(shown).toContain(body.error.message.split(';')[0]);
-    expect(shown).toMatch(/per minute|rpm/i);
+    expect(body.error.message.replace(/\d+ s$/, '')).toBe(shown.replace(/\d+ s.*$/, ''));
+  });
+
+  it("an answer that reaches the day's token budget is cut and says why; the next prompt is refused in words", async () => {
+    const j = await ui.startJarvis({ JARVIS_API_KEYS: `dave:${DAVE}`, JARVIS_DEFAULT_LIMITS: '{"tokens_per_day":40}' });
+    j.fake!.plan = (p: string) => ({ tokens: Array.from({ length: 100 }, (_, i) => `${p}${i} `), tokenMs: 2 });
+    const chat = await ui.openPage(j.url, { waitForChat: false });
+    await signIn(chat, DAVE);
+    await chat.input.waitFor(WAIT);
+    await chat.send('hi');
+    await expect.poll(() => chat.state(0), WAIT).toBe('done');
+    expect(await chat.answer(0).locator('.state-badge').textContent()).toBe(
+      "Cut off: the answer stopped at this key's budget of 40 tokens a day, UTC (tokens_per_day); more tokens are available after midnight UTC",
+    );
+    expect(await chat.text(0)).toContain('hi0');
+    await chat.send('again');
+    await expect.poll(() => chat.state(1), WAIT).toBe('error');
+    expect(await chat.answer(1).getByRole('alert').textContent()).toMatch(/this key may use 40 tokens a day, UTC \(tokens_per_day\); try again in \d+ s/);
+    expect(await seriousViolations(chat.page)).toEqual([]);
   });
 });
