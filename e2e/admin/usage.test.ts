@@ -91,5 +91,9 @@ describe('usage in the UI', { timeout: 120_000 }, () => {
     await expect.poll(() => chat.state(1), WAIT).toBe('error');
     expect(await chat.answer(1).getByRole('alert').textContent()).toMatch(/this key may use 40 tokens a day, UTC \(tokens_per_day\); try again in \d+ s/);
     expect(await seriousViolations(chat.page)).toEqual([]);
+    // The default limits are this key's: the usage panel shows the day's budget spent.
+    await chat.page.getByTestId('account').getByRole('button', { name: 'Usage' }).click();
+    const limits = chat.page.getByTestId('usage-dialog').getByTestId('usage-limits');
+    await expect.poll(() => limits.textContent(), WAIT).toBe('Tokens per day (UTC)0 left of 40');
   });
 });

@@ -56,4 +56,14 @@ describe('the admin API from the client core', () => {
     const missing = await revokeKey(root, 'key_does_not_exist').catch((err: unknown) => err);
     expect(isMissing(missing)).toBe(true);
   });
+
+  it("me's limits are those that bound the caller: the key's own, else JARVIS_DEFAULT_LIMITS for a non-admin", async () => {
+    j = await startTestJarvis({ JARVIS_ADMIN_KEYS: `root:${ROOT}`, JARVIS_DEFAULT_LIMITS: '{"rpm":30}' });
+    const root = as(ROOT);
+    expect((await me(root)).limits).toBeNull();
+    const plain = await createKey(root, { name: 'plain' });
+    const own = await createKey(root, { name: 'own', limits: { tokens_per_day: 500 } });
+    expect((await me(as(plain.key))).limits).toEqual({ rpm: 30 });
+    expect((await me(as(own.key))).limits).toEqual({ tokens_per_day: 500 });
+  });
 });

@@ -32,7 +32,7 @@ export function KeyForm({ onCreate, firstKey }: {
       const raw = limits[n].trim();
       if (raw === '') continue;
       const value = Number(raw);
-      if (!Number.isInteger(value) || value < 1) return setError(`${limitLabel(n)} is a whole number of at least 1 (empty: no limit of its own).`);
+      if (!Number.isInteger(value) || value < 0) return setError(`${limitLabel(n)} is a whole number, 0 or more (empty: no limit of its own).`);
       parsed[n] = value;
     }
     if (expires && endOfUtcDay(expires) <= new Date().toISOString()) return setError('The expiry is a day to come (empty: never).');
@@ -91,7 +91,7 @@ export function KeyForm({ onCreate, firstKey }: {
         {LIMIT_NAMES.map((n) => (
           <label key={n}>
             {limitLabel(n)}
-            <input type="number" inputMode="numeric" min={1} step={1} value={limits[n]} onChange={(e) => setLimits((l) => ({ ...l, [n]: e.target.value }))} />
+            <input type="number" inputMode="numeric" min={0} step={1} value={limits[n]} onChange={(e) => setLimits((l) => ({ ...l, [n]: e.target.value }))} />
           </label>
         ))}
       </fieldset>
