@@ -304,12 +304,13 @@ function loadLimits(env: Env, keyCount: number): Limits {
     requestTimeoutMs: int(env, 'JARVIS_REQUEST_TIMEOUT_MS', 30_000, 1),
     keepAliveTimeoutMs: int(env, 'JARVIS_KEEPALIVE_TIMEOUT_MS', 5000, 1),
     maxStreams,
-    maxStreamsPerClient: int(env, 'JARVIS_MAX_STREAMS_PER_CLIENT', Math.min(shareOf(maxStreams, keyCount), 256), 1),
+    maxStreamsPerClient: int(env, 'JARVIS_MAX_STREAMS_PER_CLIENT', streamShareOf(maxStreams, keyCount), 1),
     maxTokensDefault: int(env, 'JARVIS_MAX_TOKENS_DEFAULT', 4096, 1),
     stallTimeoutMs: int(env, 'JARVIS_STALL_TIMEOUT_MS', 60_000, 1),
     maxStreamMs: int(env, 'JARVIS_MAX_STREAM_MS', 900_000, 1),
     maxReplyBytes: int(env, 'JARVIS_MAX_REPLY_BYTES', 8 << 20, 1),
     ...fairShares(env, maxConnections, keyCount),
+    perClientSet: { connections: Boolean(env.JARVIS_MAX_CONNECTIONS_PER_CLIENT), streams: Boolean(env.JARVIS_MAX_STREAMS_PER_CLIENT) },
   };
   // Node refuses a headers timeout longer than the request timeout.
   if (limits.headersTimeoutMs > limits.requestTimeoutMs) {
@@ -328,6 +329,11 @@ type FairShares = Pick<Limits, 'maxConnectionsPerClient' | 'maxFollowersPerClien
  */
 export function shareOf(cap: number, keyCount: number): number {
   return keyCount >= 2 ? Math.ceil(cap / 2) : cap;
+}
+
+/** A client's default share of the live streams: as shareOf, and never more than 256. */
+export function streamShareOf(maxStreams: number, keyCount: number): number {
+  return Math.min(shareOf(maxStreams, keyCount), 256);
 }
 
 function fairShares(env: Env, maxConnections: number, keyCount: number): FairShares {

@@ -33,6 +33,12 @@ export interface Limits {
   followerBufferBytes: number;
   /** A stream reader is written at most about this much ahead of what it has read, then waits. */
   readerBufferBytes: number;
+  /**
+   * Whether JARVIS_MAX_CONNECTIONS_PER_CLIENT / JARVIS_MAX_STREAMS_PER_CLIENT were set. When not,
+   * the shares follow the number of callers at run time, stored keys included
+   * (src/server/fairShare/perClientShares.ts); the two fields above are then the start-up values.
+   */
+  perClientSet: { connections: boolean; streams: boolean };
 }
 
 /** Sockets and files Jarvis needs besides client connections and upstream sockets: log, listener, DNS, static files. */

@@ -9,6 +9,7 @@ import { hostGuard } from './http/guards/hosts.js';
 import { originGuard } from './http/guards/origins.js';
 import { installSecurityHeaders } from './http/guards/securityHeaders.js';
 import { guardConnections } from './http/guards/connections.js';
+import { perClientShares } from './fairShare/perClientShares.js';
 import { paceStreamStarts } from './http/guards/startAdmission.js';
 import { parseAnyBodyAsJson } from './http/jsonBody.js';
 import { ollamaRoutes } from './protocols/ollama/routes.js';
@@ -51,7 +52,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   // Whether callers need a key is asked per request: creating the first stored key turns it on at once (docs/team.md "3. Keys");
   // a sign-in proxy's header turns it on too.
   const perKey = () => ctx.auth.required();
-  const connections = guardConnections(app, config.limits, ctx.log, { perKey });
+  const connections = guardConnections(app, config.limits, ctx.log, { perKey, perClient: perClientShares(config.limits, () => ctx.auth.callers()).connections });
   paceStreamStarts(app);
   parseAnyBodyAsJson(app, config.bodyLimitBytes);
 

@@ -2,6 +2,7 @@
 // what `jarvis users export` and `GET /v1/admin/users/{name}/export` give, and what a delete
 // reports. Protocol-neutral, free of Node- or DOM-only imports.
 
+import type { ApiKeyJson, UsageRowJson } from './admin.js';
 import type { ConversationTreeJson } from './conversations.js';
 
 /** The export's format; a change that breaks a reader raises it. */
@@ -35,6 +36,10 @@ export interface PersonExportJson {
   /** Each conversation with every message of every branch, files included: `GET /v1/conversations/{id}/tree`'s shape, which `POST /v1/conversations` imports. */
   conversations: ConversationTreeJson[];
   responses: StoredResponseJson[];
+  /** Their stored keys (revoked ones too), never the keys themselves. */
+  keys: ApiKeyJson[];
+  /** Their usage record, per day, key and model. */
+  usage: UsageRowJson[];
   /** How many of each part: what `deleted` would remove. */
   counts: PersonCounts;
 }

@@ -43,10 +43,12 @@ describe('jarvis users on SQLite', () => {
     const exported = await jarvis(['users', 'export', 'alice', '--out', out], env);
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
-    expect(exported.stdout).toBe(`exported alice: 1 conversations, 3 messages, 1 responses into ${out}\n`);
+    expect(exported.stdout).toBe(`exported alice: 1 conversations, 3 messages, 1 responses, 0 keys, 1 usage rows into ${out}\n`);
     expect(statSync(out).mode & 0o777).toBe(0o600);
     const data = JSON.parse(readFileSync(out, 'utf8')) as PersonExportJson;
-    expect(data).toMatchObject({ object: 'person_export', version: 1, name: 'alice', counts: { conversations: 1, messages: 3, responses: 1 } });
+    expect(data).toMatchObject({ object: 'person_export', version: 1, name: 'alice', counts: { conversations: 1, messages: 3, responses: 1, usage_rows: 1 } });
+    // Their usage record: the stored response's request (one key, one model, one day).
+    expect(data.usage).toMatchObject([{ owner: 'alice', key_id: 'env:alice', requests: 1 }]);
     const [conv] = data.conversations;
     expect(conv).toMatchObject({ id: alice.conversationId, title: 'alice trip' });
     // Every branch, the file with its text.
@@ -59,12 +61,12 @@ describe('jarvis users on SQLite', () => {
 
     const dry = await jarvis(['users', 'delete', 'alice'], env);
     expect(dry.code).toBe(1);
-    expect(dry.stdout).toBe('alice has 1 conversations, 3 messages, 1 responses. Nothing was deleted: run again with --yes to delete it all.\n');
+    expect(dry.stdout).toBe('alice has 1 conversations, 3 messages, 1 responses, 0 keys, 1 usage rows. Nothing was deleted: run again with --yes to delete it all.\n');
     const deleted = await jarvis(['users', 'delete', 'alice', '--yes'], env);
     expect(deleted.code).toBe(0);
-    expect(deleted.stdout).toBe('deleted alice: 1 conversations, 1 responses\n');
+    expect(deleted.stdout).toBe('deleted alice: 0 keys, 1 conversations, 1 responses, 1 usage rows\n');
     const after = await jarvis(['users', 'export', 'alice'], env);
-    expect(JSON.parse(after.stdout)).toMatchObject({ conversations: [], responses: [], counts: { conversations: 0, messages: 0, responses: 0 } });
+    expect(JSON.parse(after.stdout)).toMatchObject({ conversations: [], responses: [], usage: [], counts: { conversations: 0, messages: 0, responses: 0, usage_rows: 0 } });
     expect(events(j.logFile, 'user_deleted', { user: 'alice', by: 'cli' })).toHaveLength(1);
     expect(events(j.logFile, 'user_exported', { user: 'alice', by: 'cli' })).toHaveLength(2);
 

@@ -84,6 +84,6 @@ export async function usersCommand(argv: string[], out: (text: string) => void):
 }
 
 function describe(counts: PersonCounts): string {
-  const parts = Object.entries(counts).map(([what, n]) => `${n} ${what}`);
+  const parts = Object.entries(counts).map(([what, n]) => `${n} ${what.replace(/_/g, ' ')}`);
   return parts.length > 0 ? parts.join(', ') : 'nothing';
 }

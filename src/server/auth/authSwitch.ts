@@ -36,6 +36,14 @@ export class AuthSwitch {
     return authenticationOn(this.sources);
   }
 
+  /**
+   * How many callers may share Jarvis now: the keys, stored and of the environment, and "many"
+   * (2) behind a sign-in proxy. What the per-client shares follow (fairShare/perClientShares.ts).
+   */
+  callers(): number {
+    return this.sources.envKeys + this.sources.storedKeys() + (this.sources.trustedUserHeader ? 2 : 0);
+  }
+
   required(): boolean {
     return this.closedWithoutKeys || this.on();
   }

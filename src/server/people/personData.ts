@@ -1,7 +1,10 @@
 import { PERSON_EXPORT_VERSION, type PersonCounts, type PersonExportJson, type StoredResponseJson } from '../../shared/people.js';
 import type { StoredResponse } from '../../store/responses/types.js';
 import type { ConversationStore } from '../../store/types.js';
+import type { StoredApiKey } from '../../store/keys/types.js';
+import { apiKeyJson } from '../admin/keyJson.js';
 import { conversationWithMessagesJson } from '../conversations/json.js';
+import { usageRowJson } from '../usage/json.js';
 
 // A person's data (docs/team.md "7. A person's data: export and delete"): everything the store
 // keeps of one owner, read into one document or deleted. The same code serves the admin routes
@@ -9,11 +12,13 @@ import { conversationWithMessagesJson } from '../conversations/json.js';
 // is one entry of PARTS: what the store adds (another table of the owner's) is one more part.
 
 /** The store calls a person's data is read and deleted with. */
-export type PersonStore = Pick<ConversationStore, 'listConversations' | 'conversationTree' | 'deleteConversation' | 'responses' | 'forgetStorage'>;
+export type PersonStore = Pick<ConversationStore, 'listConversations' | 'conversationTree' | 'deleteConversation' | 'responses' | 'keys' | 'usage' | 'forgetStorage'>;
 
 /** Told of each conversation deleted (the admin route tells the person's open tabs). */
 export interface DeleteHooks {
   conversationDeleted?: (id: string) => void;
+  /** Their keys, revoked: a running Jarvis tells every instance at once (src/server/auth/keyDirectory.ts). */
+  keysRevoked?: (keys: StoredApiKey[]) => void;
 }
 
 interface Part<K extends keyof PersonExportJson> {
@@ -81,11 +86,39 @@ const responses: Part<'responses'> = {
   },
 };
 
-const PARTS = [conversations, responses] as const;
+const keys: Part<'keys'> = {
+  key: 'keys',
+  async read(store, owner) {
+    const rows = await store.keys.ofOwner(owner);
+    return { data: rows.map(apiKeyJson), counts: { keys: rows.length } };
+  },
+  async delete(store, owner, hooks) {
+    const forgotten = await store.keys.forgetOwner(owner, Date.now());
+    if (forgotten.length > 0) hooks.keysRevoked?.(forgotten);
+    return { keys: forgotten.length };
+  },
+};
+
+/** All of it: a year's limit is not a person's data's. */
+const EVER = { from: '0000-01-01', to: '9999-12-31' };
+
+const usage: Part<'usage'> = {
+  key: 'usage',
+  async read(store, owner) {
+    const rows = await store.usage.list({ ...EVER, owner });
+    return { data: rows.map(usageRowJson), counts: { usage_rows: rows.length } };
+  },
+  async delete(store, owner) {
+    return { usage_rows: await store.usage.deleteOfOwner(owner) };
+  },
+};
+
+// Keys first: a revoked key can start nothing more while the rest goes.
+const PARTS = [keys, conversations, responses, usage] as const;
 
 /** Everything stored of `owner`, as one JSON document (PersonExportJson). */
 export async function exportPerson(store: PersonStore, owner: string, now = new Date()): Promise<PersonExportJson> {
-  const [convs, resps] = await Promise.all([conversations.read(store, owner), responses.read(store, owner)]);
+  const [convs, resps, keyRows, usageRows] = await Promise.all([conversations.read(store, owner), responses.read(store, owner), keys.read(store, owner), usage.read(store, owner)]);
   return {
     object: 'person_export',
     version: PERSON_EXPORT_VERSION,
@@ -93,7 +126,9 @@ export async function exportPerson(store: PersonStore, owner: string, now = new 
     exported_at: now.toISOString(),
     conversations: convs.data,
     responses: resps.data,
-    counts: { ...convs.counts, ...resps.counts },
+    keys: keyRows.data,
+    usage: usageRows.data,
+    counts: { ...convs.counts, ...resps.counts, ...keyRows.counts, ...usageRows.counts },
   };
 }
 

@@ -12,11 +12,13 @@ import { deletePerson, exportPerson } from './personData.js';
 // A person is an owner: a user name the sign-in proxy sends, an env key's name, a stored key's owner.
 
 type Params = { Params: { name: string } };
-type PeopleContext = Pick<JarvisContext, 'store' | 'log' | 'registry' | 'clusterStreams' | 'conversationFeed'>;
+type PeopleContext = Pick<JarvisContext, 'store' | 'log' | 'registry' | 'clusterStreams' | 'conversationFeed' | 'keys' | 'usage'>;
 
 export function peopleRoutes(app: FastifyInstance, ctx: PeopleContext): void {
   app.get<Params>('/v1/admin/users/:name/export', { config: { access: 'admin' } }, async (request): Promise<PersonExportJson> => {
     const name = personName(request.params.name);
+    // This instance's last requests are in the record before it is read.
+    await ctx.usage.flush();
     const data = await storeCall(exportPerson(ctx.store, name));
     ctx.log.info('user_exported', { user: name, by: principalOf(request)?.keyName, ...data.counts });
     return data;
@@ -27,8 +29,12 @@ export function peopleRoutes(app: FastifyInstance, ctx: PeopleContext): void {
     // Their answers stop first: an answer still streaming would write into a deleted conversation,
     // or a background response would be stored again after its row went.
     const streamsStopped = await stopStreamsOf(ctx, name);
+    // Their usage this instance holds is written first, or it would come back after the delete.
+    await ctx.usage.flush();
     const deleted = await storeCall(
       deletePerson(ctx.store, name, {
+        // Every instance refuses their keys at once (the others also see the change at their next look).
+        keysRevoked: (keys) => keys.forEach((key) => ctx.keys.changed(key)),
         // Their open tabs drop the conversation at once, as after a delete of their own.
         conversationDeleted: (id) => ctx.conversationFeed.publish(name, { type: 'conversation', op: 'deleted', conversation_id: id }),
       }),

@@ -17,6 +17,8 @@ import { clientKeyOf } from '../http/guards/clientKey.js';
 import { principalOf } from '../http/guards/principal.js';
 import { StreamCaps } from '../http/guards/streamCaps.js';
 import { openLoggedStream } from './loggedStream.js';
+import type { AuthSwitch } from '../auth/authSwitch.js';
+import { perClientShares } from '../fairShare/perClientShares.js';
 import { effectiveLimits, UNLIMITED, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { streamUsage } from '../usage/streamUsage.js';
@@ -45,6 +47,8 @@ export interface StarterContext {
   readonly usage: UsageRecorder;
   /** Each model request's start is checked here against its key's limits. */
   readonly limiter: Limiter;
+  /** How many callers may share Jarvis now: a client's share of the streams follows it. */
+  readonly auth: Pick<AuthSwitch, 'callers'>;
 }
 
 /** A stream let in: its ids and its place under the caps. */
@@ -97,7 +101,7 @@ export class StreamStarter {
   private readonly fences = new FenceClock();
 
   constructor(private readonly ctx: StarterContext) {
-    this.caps = new StreamCaps(ctx.config.limits, ctx.registry);
+    this.caps = new StreamCaps(ctx.config.limits, ctx.registry, perClientShares(ctx.config.limits, () => ctx.auth.callers()).streams);
   }
 
   /** A 503 while no stream may start: shutdown has begun, or the cluster cannot be reached. */

@@ -6,6 +6,7 @@ import { HttpError } from '../errors.js';
 import { ownerOf, principalOf, seesAll } from '../http/guards/principal.js';
 import { storeCall } from '../storeErrors.js';
 import { DAY_MS } from '../limits/limiter.js';
+import { usageRowJson } from './json.js';
 
 /** Days one request may span: a year and a bit, so a year's report is one call. */
 const MAX_DAYS = 400;
@@ -76,18 +77,7 @@ function usageJson(from: string, to: string, rows: UsageEntry[]): UsageJson {
     totals.prompt_tokens += r.promptTokens;
     totals.completion_tokens += r.completionTokens;
     totals.stream_ms += r.streamMs;
-    return {
-      day: r.day,
-      owner: r.owner,
-      key_id: r.keyId,
-      key_name: r.keyName,
-      model: r.model,
-      requests: r.requests,
-      prompt_tokens: r.promptTokens,
-      completion_tokens: r.completionTokens,
-      stream_ms: r.streamMs,
-      sources: { reported: r.reported, counted: r.counted },
-    };
+    return usageRowJson(r);
   });
   return { object: 'usage', from, to, data, totals };
 }

@@ -1,9 +1,12 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { KeyLimits, KeyRole } from '../../shared/admin.js';
 import type { Guard } from '../responses/sqlResponses.js';
 import type { Database } from '../schema.js';
 import type { ApiKeysTable } from './table.js';
 import type { ApiKeyPatch, KeyStore, NewStoredApiKey, StoredApiKey } from './types.js';
+
+/** What a forgotten person's keys are called (forgetOwner): the row stays, revoked, without their name. */
+const FORGOTTEN = '(deleted)';
 
 /** The stored keys, on the conversation store's database (same connection, same faults). */
 export class SqlKeyStore implements KeyStore {
@@ -94,6 +97,27 @@ export class SqlKeyStore implements KeyStore {
       await this.db.updateTable('api_keys').set({ revoked_at: now, updated_at: now }).where('id', '=', id).where('revoked_at', 'is', null).execute();
       const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toKey(row);
+    });
+  }
+
+  ofOwner(owner: string): Promise<StoredApiKey[]> {
+    return this.guard('list keys', async () => {
+      const rows = await this.db.selectFrom('api_keys').selectAll().where('owner', '=', owner).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+      return rows.map(toKey);
+    });
+  }
+
+  forgetOwner(owner: string, now: number): Promise<StoredApiKey[]> {
+    return this.guard('forget the keys of a person', async () => {
+      const ids = (await this.db.selectFrom('api_keys').select('id').where('owner', '=', owner).execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      await this.db
+        .updateTable('api_keys')
+        .set({ revoked_at: sql<number>`coalesce(revoked_at, ${now})`, name: FORGOTTEN, owner: '', created_by: '', updated_at: now })
+        .where('id', 'in', ids)
+        .execute();
+      const rows = await this.db.selectFrom('api_keys').selectAll().where('id', 'in', ids).execute();
+      return rows.map(toKey);
     });
   }
 

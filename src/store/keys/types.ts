@@ -47,4 +47,12 @@ export interface KeyStore {
   update(id: string, patch: ApiKeyPatch, now: number): Promise<StoredApiKey | undefined>;
   /** Records a use (at most once a minute per key and instance: not a change the instances poll for). */
   touch(id: string, at: number): Promise<void>;
+  /** Every key of `owner`, revoked ones too, newest first (a person's data). */
+  ofOwner(owner: string): Promise<StoredApiKey[]>;
+  /**
+   * A person deleted: their keys are revoked (when not yet) and keep no name or owner. The rows stay,
+   * changed, so that every instance's directory sees the revocation at its next look (a deleted row
+   * would not be seen); returns them as changed.
+   */
+  forgetOwner(owner: string, now: number): Promise<StoredApiKey[]>;
 }

@@ -60,6 +60,13 @@ export class SqlUsageStore implements UsageStore {
     });
   }
 
+  deleteOfOwner(owner: string): Promise<number> {
+    return this.guard('delete usage', async () => {
+      const result = await this.db.deleteFrom('usage_daily').where('owner', '=', owner).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    });
+  }
+
   tokensOn(day: string, keyId: string): Promise<number> {
     return this.guard('read usage', async () => {
       const row = await this.db

@@ -32,4 +32,6 @@ export interface UsageStore {
   list(query: UsageQuery): Promise<UsageEntry[]>;
   /** Prompt and completion tokens of one key on one day, all models together (a tokens_per_day counter's start). */
   tokensOn(day: string, keyId: string): Promise<number>;
+  /** Deletes every row of `owner` (a person's data); returns how many. */
+  deleteOfOwner(owner: string): Promise<number>;
 }

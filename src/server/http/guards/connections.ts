@@ -48,8 +48,9 @@ export interface ConnectionGuard {
  *   oldest request of the key holding the most, so that no key at its bound
  *   costs another key its connection.
  */
-export function guardConnections(app: FastifyInstance, limits: Limits, log: SystemLog, options: { perKey: boolean | (() => boolean) } = { perKey: false }): ConnectionGuard {
+export function guardConnections(app: FastifyInstance, limits: Limits, log: SystemLog, options: { perKey: boolean | (() => boolean); perClient?: () => number } = { perKey: false }): ConnectionGuard {
   const perKey = typeof options.perKey === 'function' ? options.perKey : () => options.perKey === true;
+  const perClient = options.perClient ?? (() => limits.maxConnectionsPerClient);
   const server = app.server;
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
@@ -160,7 +161,7 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
       overflowOpen--;
       sockets.add(socket);
       reply.removeHeader('connection');
-    } else if (shares.held(key) >= limits.maxConnectionsPerClient) {
+    } else if (shares.held(key) >= perClient()) {
       throw httpError('too_many_connections_for_client', { held: shares.held(key) }, { headers: { 'retry-after': '1' } });
     }
     shares.add(key, reply.raw);

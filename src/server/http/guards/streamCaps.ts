@@ -21,6 +21,8 @@ export class StreamCaps {
   constructor(
     private readonly limits: Pick<Limits, 'maxStreams' | 'maxStreamsPerClient'>,
     private readonly registry: Pick<SessionCoordinator, 'hasSession'>,
+    /** A client's share now (fairShare/perClientShares.ts); default: the configured one. */
+    private readonly perClientMax: () => number = () => limits.maxStreamsPerClient,
   ) {}
 
   /** Admits one stream for `client` on `sessionId`, or throws `429`; call the returned release once, when it has ended. */
@@ -28,7 +30,7 @@ export class StreamCaps {
     const mine = this.perClient.get(client) ?? 0;
     if (!this.registry.hasSession(owner, sessionId)) {
       if (this.live >= this.limits.maxStreams) throw httpError('too_many_streams', { max: this.limits.maxStreams }, RETRY);
-      if (mine >= this.limits.maxStreamsPerClient) {
+      if (mine >= this.perClientMax()) {
         throw httpError('too_many_streams_for_client', { held: mine }, RETRY);
       }
     }
