@@ -88,7 +88,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   uiRoutes(app);
   debugRoutes(app, ctx);
   backupRoutes(app, ctx);
-  meRoutes(app);
+  meRoutes(app, ctx);
   keyRoutes(app, ctx);
   peopleRoutes(app, ctx);
   return app;

@@ -24,6 +24,9 @@ import { readConversation } from './lib/conversations/conversationTools.js';
 import type { SettingsPatch } from '../../src/client/conversationsApi.js';
 import { download, fileNameFor, toExportFile, toMarkdown } from './lib/conversations/transfer.js';
 import { useServerInfo } from './hooks/useServerInfo.js';
+import { useMe } from './hooks/useMe.js';
+import { Account } from './components/shell/Account.js';
+import { UsageDialog } from './components/usage/UsageDialog.js';
 import { conversationPath } from './lib/browser/storage.js';
 import type { AttachmentInputJson } from '../../src/shared/conversations.js';
 
@@ -33,6 +36,8 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const signInNeeded = useSyncExternalStore(auth.subscribe, () => auth.signInNeeded);
   const generation = useSyncExternalStore(auth.subscribe, () => auth.generation);
   const info = useServerInfo(api, generation);
+  const who = useMe(api, generation);
+  const me = who.state === 'ok' ? who.me : null;
   // The last model chosen: new conversations take it (and keep it, on the server).
   const [lastModel, setLastModel] = usePersistentState('jarvis.model', '');
   const [prefs, setPrefs] = usePreferences();
@@ -41,6 +46,13 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
   const [searchRequest, setSearchRequest] = useState(0);
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [prefsOpen, setPrefsOpen] = useState(false);
+  // Your usage (docs/ui.md "Usage"): opened from Settings or the account line; focus goes back there.
+  const [usageFrom, setUsageFrom] = useState<HTMLElement | null>(null);
+  const openUsage = () => {
+    const from = prefsOpen ? prefsButton.current : document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    setPrefsOpen(false);
+    setUsageFrom(from ?? document.body);
+  };
   // A new chat's settings, set before its first message (as in Open WebUI and LibreChat): held
   // here, not on the server, so that no empty conversation is stored; the first prompt creates
   // the conversation with them. Its model is `lastModel`, as for any new chat. Null: the
@@ -115,6 +127,7 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
         onOpen={url.open}
         onNewChat={newChat}
         onClose={() => { setDrawerOpen(false); composer.current?.focus(); }}
+        footer={me ? <Account me={me} onUsage={openUsage} /> : null}
       />
       <main className="chat" data-session-id={selected?.id ?? ''}>
         <header className="chat-header">
@@ -187,11 +200,22 @@ export function App({ api, auth, signInApi }: { api: Api; auth: ApiKeyStore; sig
           open={prefsOpen}
           prefs={prefs}
           models={info.models}
+          me={me}
+          onUsage={openUsage}
           onChange={setPrefs}
           onSignOut={auth.current() ? () => { setPrefsOpen(false); auth.signOut(); } : undefined}
           onClose={() => {
             setPrefsOpen(false);
             prefsButton.current?.focus();
+          }}
+        />
+        <UsageDialog
+          open={usageFrom !== null}
+          api={api}
+          me={me}
+          onClose={() => {
+            usageFrom?.focus();
+            setUsageFrom(null);
           }}
         />
         <Banner info={info} />

@@ -1,5 +1,6 @@
 import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
+import { AdminApp } from './AdminApp.js';
 import { App } from './App.js';
 import { ErrorBoundary } from './components/shell/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
@@ -16,6 +17,14 @@ const api = withApiKey(browserApi, auth);
 /** A sign-in starts the chat again: what was refused without a key (the list, the feed) is read with it. */
 function Root() {
   const generation = useSyncExternalStore(auth.subscribe, () => auth.generation);
+  // The admin page (docs/ui.md "Admin page") is a page of its own: a link, not a view of the chat.
+  if (isAdminPath(location.pathname)) {
+    return (
+      <ErrorBoundary>
+        <AdminApp api={api} auth={auth} signInApi={browserApi} />
+      </ErrorBoundary>
+    );
+  }
   return (
     <ErrorBoundary>
       <ChatProvider key={generation} api={api}>
@@ -23,6 +32,10 @@ function Root() {
       </ChatProvider>
     </ErrorBoundary>
   );
+}
+
+function isAdminPath(path: string): boolean {
+  return path === '/admin' || path === '/admin/';
 }
 
 createRoot(root).render(

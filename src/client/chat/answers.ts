@@ -185,7 +185,7 @@ export class Answers {
         if (reader.stopped) return;
         if (!session.isActive(reader, streamId)) return this.ignore('done', reader, streamId);
         session.release(reader);
-        this.patch(reader, { state: 'done', reason: event.reason, reconnecting: false, usage: event.usage, ...(event.timings ? { timings: event.timings } : {}) });
+        this.patch(reader, { state: 'done', reason: event.reason, reconnecting: false, usage: event.usage, ...(event.timings ? { timings: event.timings } : {}), ...(event.limit_message ? { limitMessage: event.limit_message } : {}) });
       },
       onCancelled: (event, streamId) => {
         if (reader.stopped) return; // the end of the answer we stopped: expected

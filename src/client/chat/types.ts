@@ -38,6 +38,8 @@ export interface AssistantMessage extends Versioned {
   model?: string;
   /** Why it stopped, when known (`length`, `client_closed`, `shutdown`, `interrupted`…). */
   reason?: string;
+  /** A `length` end at the key's daily token budget, in words (docs/team.md "Usage and limits"); live only. */
+  limitMessage?: string;
   error?: { code: string; message: string };
   /** The connection dropped mid-answer and the UI is getting it back. */
   reconnecting?: boolean;

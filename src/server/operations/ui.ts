@@ -41,5 +41,8 @@ export function uiRoutes(app: FastifyInstance, dir: string = UI_DIR): void {
     // A conversation's own address (docs/ui.md): the page, which opens the conversation named in
     // the URL. Whether it exists and is the caller's is the API's answer (a 404 for both), never this one's.
     scope.get('/c/*', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+    // The admin page (docs/ui.md "Admin page"): the same page, which asks the API who the caller
+    // is. The page itself holds nothing secret: the admin routes refuse non-admins.
+    scope.get('/admin', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
   });
 }

@@ -29,6 +29,7 @@ const REASON_LABEL: Record<string, string> = {
   shutdown: 'Stopped: the server shut down',
   page_closed: 'Stopped: the page was closed while answering',
   interrupted: 'Interrupted: the server stopped while answering',
+  revoked: 'Stopped: the key was revoked',
 };
 
 export interface MessageActions {
@@ -55,7 +56,9 @@ function AnswerView({ message, onRetry, onRegenerate, versions }: { message: Ass
   const { copied, copy } = useCopy();
   const live = message.state === 'thinking' || message.state === 'streaming';
   const stats = message as AssistantMessage & AnswerStats;
-  const label = live && message.reconnecting ? 'Reconnecting…' : (message.reason && REASON_LABEL[message.reason]) || STATE_LABEL[message.state];
+  const label = live && message.reconnecting
+    ? 'Reconnecting…'
+    : message.limitMessage ? `Cut off: ${message.limitMessage}` : (message.reason && REASON_LABEL[message.reason]) || STATE_LABEL[message.state];
   return (
     <article
       className={`message assistant state-${message.state}`}

@@ -1,10 +1,13 @@
 // This browser's preferences (docs/ui.md "Settings"), apart from the open conversation's own
-// settings (SettingsDialog): the theme, what a new chat starts with, sign-out, the shortcuts.
+// settings (SettingsDialog): who is signed in (their usage, the admin page), the theme, what a
+// new chat starts with, sign-out, the shortcuts.
 // Each choice applies at once and is kept in localStorage; a native modal <dialog> as the other.
 
 import { useId, useLayoutEffect, useRef } from 'react';
 import type { ThemeChoice } from '../../lib/browser/theme.js';
 import { SHORTCUTS } from '../../hooks/useShortcuts.js';
+import type { MeJson } from '../../../../src/shared/admin.js';
+import { Account } from './Account.js';
 
 export interface Preferences {
   theme: ThemeChoice;
@@ -20,8 +23,11 @@ const THEMES: Array<{ value: ThemeChoice; label: string }> = [
   { value: 'dark', label: 'Dark' },
 ];
 
-export function GlobalSettings({ open, prefs, models, onChange, onSignOut, onClose }: {
+export function GlobalSettings({ open, prefs, models, me, onUsage, onChange, onSignOut, onClose }: {
   open: boolean;
+  /** Who is signed in (GET /v1/me); null: not known (a Jarvis without the route). */
+  me: MeJson | null;
+  onUsage(): void;
   prefs: Preferences;
   models: string[] | null;
   onChange(patch: Partial<Preferences>): void;
@@ -44,6 +50,7 @@ export function GlobalSettings({ open, prefs, models, onChange, onSignOut, onClo
     <dialog ref={dialog} className="settings-dialog" aria-labelledby={`${ids}-title`} onClose={onClose} data-testid="global-settings">
       <form className="settings-form" method="dialog" onSubmit={onClose}>
         <h2 id={`${ids}-title`}>Settings</h2>
+        {me ? <Account me={me} onUsage={onUsage} className="settings-account" /> : null}
         <fieldset className="theme-choice">
           <legend>Theme</legend>
           {THEMES.map((t) => (

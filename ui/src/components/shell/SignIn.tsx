@@ -1,10 +1,11 @@
 // Shown instead of the chat when the server answered 401: asks for the API key once.
 
-import { useState, type FormEvent } from 'react';
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { type ApiKeyStore, checkKey } from '../../lib/browser/auth.js';
 import type { Api } from '../../../../src/client/api.js';
 
-export function SignIn({ api, store }: { api: Api; store: ApiKeyStore }) {
+/** `before`: what shows above the form (the admin page's key just created). */
+export function SignIn({ api, store, before }: { api: Api; store: ApiKeyStore; before?: ReactNode }) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -23,6 +24,7 @@ export function SignIn({ api, store }: { api: Api; store: ApiKeyStore }) {
 
   return (
     <main className="sign-in">
+      {before}
       <form className="sign-in-card" onSubmit={(e) => void submit(e)} aria-labelledby="sign-in-title">
         <h1 id="sign-in-title">Sign in to Jarvis</h1>
         <p>This Jarvis needs an API key. Ask its operator for one; it is kept in this browser only.</p>

@@ -1,13 +1,13 @@
 // The conversation list, with search, export and import. On a phone it is a drawer over the chat.
 
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { isLive, useChat } from '../../contexts/ChatContext.js';
 import type { Api } from '../../../../src/client/api.js';
 import { ConversationItem } from './ConversationItem.js';
 import { CloseIcon } from '../shell/icons.js';
 import { LibraryActions, SearchBox, SearchResults, useLibrary } from './Library.js';
 
-export function Sidebar({ api, open, searchRequest, onOpen, onNewChat, onClose }: {
+export function Sidebar({ api, open, searchRequest, onOpen, onNewChat, onClose, footer }: {
   api: Api;
   open: boolean;
   /** Bumped by the search shortcut (Ctrl/⌘+K): the search box takes the keyboard. */
@@ -16,6 +16,8 @@ export function Sidebar({ api, open, searchRequest, onOpen, onNewChat, onClose }
   onOpen(id: string): void;
   onNewChat(): void;
   onClose(): void;
+  /** Under the list's tools: who is signed in (components/shell/Account.tsx). */
+  footer?: ReactNode;
 }) {
   const chat = useChat();
   const library = useLibrary(api);
@@ -70,6 +72,7 @@ export function Sidebar({ api, open, searchRequest, onOpen, onNewChat, onClose }
           ))}
         </ul>
         <LibraryActions api={api} />
+        {footer}
       </aside>
       {open ? <div className="backdrop" onClick={onClose} aria-hidden="true" /> : null}
     </>
