@@ -3,17 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { waitForLog } from '../test/helpers/log.js';
-import { haproxyUnavailable, startHaproxyWith } from '../test/helpers/services/haproxy.js';
-import { normalize, tokensText } from './helpers/chatPage.js';
-import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
+import { waitForLog } from '../../test/helpers/log.js';
+import { haproxyUnavailable, startHaproxyWith } from '../../test/helpers/services/haproxy.js';
+import { normalize, tokensText } from '../helpers/chatPage.js';
+import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
 
 // The web UI through a sign-in proxy, in real Chromium (docs/team.md "5. Sign-in behind an
 // authenticating proxy"): haproxy (deploy/haproxy-sign-in.cfg) signs the browser in with HTTP
 // Basic and names the person to Jarvis; the UI never asks for a key, and what it makes is theirs.
 
 const WAIT = { timeout: 20_000, intervals: [50] };
-const CONFIG = fileURLToPath(new URL('../deploy/haproxy-sign-in.cfg', import.meta.url));
+const CONFIG = fileURLToPath(new URL('../../deploy/haproxy-sign-in.cfg', import.meta.url));
 const PEOPLE = 'userlist people\n    user alice insecure-password alice-secret\n    user bob insecure-password bob-secret\n';
 const basic = (name: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { TestJarvis } from '../test/helpers/jarvisServer.js';
-import { events, waitForLog } from '../test/helpers/log.js';
-import { type ChatPage, normalize, tokensText } from './helpers/chatPage.js';
-import { useJarvisBrowser } from './helpers/jarvisBrowser.js';
+import type { TestJarvis } from '../../test/helpers/jarvisServer.js';
+import { events, waitForLog } from '../../test/helpers/log.js';
+import { type ChatPage, normalize, tokensText } from '../helpers/chatPage.js';
+import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
 
 // The web UI against a Jarvis that needs API keys, in real Chromium: it asks for the
 // key once, keeps it, sends it on every call, and asks again when the server says 401.
