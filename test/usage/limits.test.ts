@@ -35,6 +35,23 @@ describe('limits per key, one process', () => {
     expect(j.fake!.requests).toHaveLength(6);
   });
 
+  it('rpm counts embeddings too, on both APIs; an embedding holds no stream place', async () => {
+    await awayFromMinuteEnd();
+    j = await start({ rpm: 2, max_streams: 1 });
+    const embed = (path: string, key: string = ALICE_KEY) => postJson(`${j!.url}${path}`, { model: 'fake-llama:latest', input: 'one two three' }, bearer(key));
+    j.fake!.plan = (p) => ({ tokens: Array.from({ length: 2000 }, (_, i) => `${p}${i} `), tokenMs: 10 });
+    // Alice has an answer streaming (her one place under max_streams): embeddings still go in.
+    const live = ndjsonChat(j.url, ALICE_KEY, 'long', {}, 'e1');
+    await live.tokensReached(2);
+    expect((await embed('/v1/embeddings')).status).toBe(200);
+    const refused = await embed('/api/embed');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-jarvis-limit')).toBe('rpm');
+    expect(refused.body.error).toMatch(/^this key may make 2 requests a minute \(rpm\); try again in \d+ s$/);
+    expect((await embed('/v1/embeddings')).body.error.code).toBe('rate_limited');
+    expect((await embed('/v1/embeddings', BOB_KEY)).status).toBe(200);
+  });
+
   it('tpm: once a minute\'s tokens reach the limit, the next request is refused', async () => {
     await awayFromMinuteEnd();
     j = await start({ tpm: 30 });

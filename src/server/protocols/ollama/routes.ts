@@ -26,7 +26,7 @@ import {
   type OllamaShowBody,
 } from './schemas.js';
 import { OllamaJsonWriter, OllamaNdjsonWriter, type OllamaWriterOptions } from './writers.js';
-import { recordEmbedding } from '../../usage/embeddings.js';
+import { admitEmbedding, recordEmbedding } from '../../usage/embeddings.js';
 
 /**
  * The Ollama release whose API these routes follow, reported by `/api/version`
@@ -82,7 +82,7 @@ function writerFor(stream: boolean | null | undefined, options: Omit<OllamaWrite
  * `{"error":"…"}`; see writers.ts for how a stream ends.
  */
 /** What the Ollama routes read (`backend` and `defaultModel` live: the context itself is passed). */
-export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter' | 'usage'>;
+export type OllamaRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'images' | 'starter' | 'usage' | 'limiter'>;
 
 export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): void {
   const names = new ModelNames();
@@ -180,21 +180,27 @@ export function ollamaRoutes(app: FastifyInstance, ctx: OllamaRoutesContext): vo
         const started = performance.now();
         const backend = ctx.backend;
         const id = await names.upstreamId(backend, model);
-        const result = await upstream(() =>
-          backend.embed(
-            {
-              model: id,
-              input,
-              ...('truncate' in body && typeof body.truncate === 'boolean' ? { truncate: body.truncate } : {}),
-              ...('dimensions' in body && typeof body.dimensions === 'number' && body.dimensions > 0 ? { dimensions: body.dimensions } : {}),
-              ...(body.keep_alive !== undefined && body.keep_alive !== null ? { keepAlive: body.keep_alive } : {}),
-              ...(body.options ? { options: body.options } : {}),
-            },
-            clientGoneSignal(reply),
-          ),
-        );
-        recordEmbedding(ctx.usage, reply.request, model, input, result);
-        return { result, ms: performance.now() - started };
+        const grant = await admitEmbedding(ctx.limiter, ctx.config.defaultLimits, reply.request);
+        let tokens = 0;
+        try {
+          const result = await upstream(() =>
+            backend.embed(
+              {
+                model: id,
+                input,
+                ...('truncate' in body && typeof body.truncate === 'boolean' ? { truncate: body.truncate } : {}),
+                ...('dimensions' in body && typeof body.dimensions === 'number' && body.dimensions > 0 ? { dimensions: body.dimensions } : {}),
+                ...(body.keep_alive !== undefined && body.keep_alive !== null ? { keepAlive: body.keep_alive } : {}),
+                ...(body.options ? { options: body.options } : {}),
+              },
+              clientGoneSignal(reply),
+            ),
+          );
+          tokens = recordEmbedding(ctx.usage, reply.request, model, input, result);
+          return { result, ms: performance.now() - started };
+        } finally {
+          grant.end(tokens);
+        }
       };
 
       api.post<{ Body: OllamaEmbedBody }>('/embed', { schema: { body: embedBodySchema } }, async (request, reply) => {

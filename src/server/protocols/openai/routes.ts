@@ -10,10 +10,10 @@ import { embeddingList, embeddingsBodySchema, type OpenAIEmbeddingsBody } from '
 import { toBackendRequest } from './request.js';
 import { serveStream } from '../../streaming/serveStream.js';
 import { sessionOf } from '../../streaming/session.js';
-import { recordEmbedding } from '../../usage/embeddings.js';
+import { admitEmbedding, recordEmbedding } from '../../usage/embeddings.js';
 
 /** What the OpenAI routes read (`backend`, `defaultModel`, `shuttingDown` live: the context itself is passed). */
-export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter' | 'usage'>;
+export type OpenAIRoutesContext = Pick<JarvisContext, 'config' | 'log' | 'backend' | 'defaultModel' | 'shuttingDown' | 'images' | 'starter' | 'usage' | 'limiter'>;
 
 /** The OpenAI-compatible API: `POST /v1/chat/completions` (its three answers: negotiate.ts) and `POST /v1/embeddings`. */
 export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): void {
@@ -53,15 +53,19 @@ export function openaiRoutes(app: FastifyInstance, ctx: OpenAIRoutesContext): vo
   app.post<{ Body: OpenAIEmbeddingsBody }>('/v1/embeddings', { schema: { body: embeddingsBodySchema } }, async (request, reply) => {
     const body = request.body;
     const input = typeof body.input === 'string' ? [body.input] : body.input;
+    const grant = await admitEmbedding(ctx.limiter, ctx.config.defaultLimits, request);
+    let tokens = 0;
     try {
       const result = await ctx.backend.embed(
         { model: body.model, input, ...(body.dimensions ? { dimensions: body.dimensions } : {}) },
         clientGoneSignal(reply),
       );
-      recordEmbedding(ctx.usage, request, body.model, input, result);
+      tokens = recordEmbedding(ctx.usage, request, body.model, input, result);
       return embeddingList(result, body.model, body.encoding_format ?? 'float');
     } catch (err) {
       throw backendHttpError(err);
+    } finally {
+      grant.end(tokens);
     }
   });
 }
