@@ -84,12 +84,12 @@ describe('the admin page', { timeout: 120_000 }, () => {
     const dialog = admin.page.getByTestId('edit-key-dialog');
     await expect.poll(() => dialog.isVisible(), WAIT).toBe(true);
     expect(await dialog.getByRole('heading').textContent()).toBe('Edit the key “carol-laptop”');
-    expect(await dialog.getByLabel('Name').evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await dialog.getByLabel('Name').evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
     expect(await seriousViolations(admin.page)).toEqual([]);
     // Escape closes it, sending nothing; the keyboard is back on the row's Edit.
     await admin.page.keyboard.press('Escape');
     await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
-    expect(await edit.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await edit.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
 
     await edit.click();
     // A name the server refuses: its words, in the dialog.
