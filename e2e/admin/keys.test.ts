@@ -4,8 +4,8 @@ import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
 import { cells, unexpected, chatStatus, createKeyByApi, keyRow, signIn, WAIT } from './adminPage.js';
 
 // The admin page (docs/ui.md "Admin page"), in real Chromium against a real Jarvis: a key
-// created in the UI is shown once and works at once; revoked in the UI, it is refused; the
-// page is offered to admins only. Keys and who-is-who: docs/team.md "Keys".
+// created in the UI is shown once and works at once; edited in the UI, its new limits hold
+// at once; revoked in the UI, it is refused; the page is offered to admins only. Keys and who-is-who: docs/team.md "Keys".
 
 const ROOT = 'root-admin-key-0123456789abcdef';
 
@@ -70,6 +70,52 @@ describe('the admin page', { timeout: 120_000 }, () => {
     expect(await admin.page.getByRole('button', { name: 'Revoke alice-laptop' }).count()).toBe(0);
     expect(await seriousViolations(admin.page)).toEqual([]);
     expect(unexpected(admin.errors)).toEqual([]);
+  });
+
+  it("an admin edits a key's limits in a dialog: rpm 1 holds at once, the key's second request in the minute is refused", async () => {
+    const j = await ui.startJarvis({ JARVIS_ADMIN_KEYS: `root:${ROOT}` });
+    const carol = await createKeyByApi(j.url, ROOT, { name: 'carol-laptop', owner: 'carol' });
+    const admin = await ui.openPage(`${j.url}/admin`, { waitForChat: false });
+    await signIn(admin, ROOT);
+    const row = await keyRow(admin, 'carol-laptop');
+    await row.waitFor(WAIT);
+    const edit = row.getByRole('button', { name: 'Edit carol-laptop' });
+    await edit.click();
+    const dialog = admin.page.getByTestId('edit-key-dialog');
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(true);
+    expect(await dialog.getByRole('heading').textContent()).toBe('Edit the key “carol-laptop”');
+    expect(await dialog.getByLabel('Name').evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
+    expect(await seriousViolations(admin.page)).toEqual([]);
+    // Escape closes it, sending nothing; the keyboard is back on the row's Edit.
+    await admin.page.keyboard.press('Escape');
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
+    expect(await edit.evaluate((el) => el === (el.ownerDocument as { activeElement: unknown }).activeElement)).toBe(true);
+
+    await edit.click();
+    // A name the server refuses: its words, in the dialog.
+    await dialog.getByLabel('Name').fill('c'.repeat(70));
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent(), WAIT).toContain('"name" must be 1-64 characters');
+    await dialog.getByLabel('Name').fill('carol-laptop');
+    await dialog.getByLabel('Requests per minute').fill('1');
+    await dialog.getByRole('button', { name: 'Save' }).click();
+    await admin.page.getByText('Saved “carol-laptop”.').waitFor(WAIT);
+    await expect.poll(() => dialog.isVisible(), WAIT).toBe(false);
+    expect((await cells(row))[7]).toBe('1 requests/min');
+
+    // rpm counts per clock minute: both requests in the same one.
+    const left = 60_000 - (Date.now() % 60_000);
+    if (left < 5_000) await new Promise((resolve) => setTimeout(resolve, left + 100));
+    expect(await chatStatus(j.url, carol.key)).toBe(200);
+    const refused = await fetch(`${j.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${carol.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fake-llama:latest', messages: [{ role: 'user', content: 'again' }] }),
+    });
+    expect(refused.status).toBe(429);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limited');
+    // The browser logs the refused Save (400) as a failed load; nothing else.
+    expect(unexpected(admin.errors).filter((e) => !/status of 400 /.test(e))).toEqual([]);
   });
 
   it("a person without the admin role is not offered the page, and its address says it is not theirs", async () => {

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiCallError, createKey, isMissing, isRefused, listKeys, me, revokeKey, usage } from '../../src/client/admin/adminApi.js';
+import { ApiCallError, createKey, isMissing, isRefused, listKeys, me, revokeKey, updateKey, usage } from '../../src/client/admin/adminApi.js';
 import { utcDay } from '../../src/client/admin/usageSummary.js';
 import type { Api } from '../../src/client/api.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 
 // The client core's calls of a team's Jarvis (src/client/admin/adminApi.ts) against a real
-// Jarvis: who the caller is, keys created, listed and revoked, usage; refusals as typed errors.
+// Jarvis: who the caller is, keys created, listed, changed and revoked, usage; refusals as typed errors.
 
 const ROOT = 'root-admin-key-0123456789abcdef';
 let j: TestJarvis | undefined;
@@ -65,5 +65,30 @@ describe('the admin API from the client core', () => {
     const own = await createKey(root, { name: 'own', limits: { tokens_per_day: 500 } });
     expect((await me(as(plain.key))).limits).toEqual({ rpm: 30 });
     expect((await me(as(own.key))).limits).toEqual({ tokens_per_day: 500 });
+  });
+
+  it('updateKey changes only the fields given, clears with null, and throws the server\'s words on a 400 and 404', async () => {
+    j = await startTestJarvis({ JARVIS_ADMIN_KEYS: `root:${ROOT}` });
+    const root = as(ROOT);
+    const created = await createKey(root, { name: 'frank', owner: 'frank', expires_at: '2099-01-31T00:00:00Z', limits: { rpm: 5 } });
+
+    const renamed = await updateKey(root, created.id, { name: 'frank-desktop', limits: { rpm: 1, tokens_per_day: 900 } });
+    expect(renamed).toMatchObject({ id: created.id, name: 'frank-desktop', owner: 'frank', role: 'user', limits: { rpm: 1, tokens_per_day: 900 } });
+    expect(renamed.expires_at).toBe('2099-01-31T00:00:00.000Z');
+    // The key itself is bound by the new limits at once, and says so.
+    expect(await me(as(created.key))).toMatchObject({ key_name: 'frank-desktop', limits: { rpm: 1, tokens_per_day: 900 } });
+
+    const cleared = await updateKey(root, created.id, { expires_at: null, limits: null });
+    expect(cleared).toMatchObject({ name: 'frank-desktop', expires_at: null, limits: null });
+    expect((await listKeys(root)).find((k) => k.id === created.id)).toEqual(cleared);
+
+    const bad = await updateKey(root, created.id, { name: 'x'.repeat(70) }).catch((err: unknown) => err);
+    expect(bad).toBeInstanceOf(ApiCallError);
+    expect(bad).toMatchObject({ status: 400, code: 'invalid_request' });
+    expect((bad as Error).message).toContain('"name" must be 1-64 characters');
+    const missing = await updateKey(root, 'key_does_not_exist', { name: 'n' }).catch((err: unknown) => err);
+    expect(isMissing(missing)).toBe(true);
+    const notAdmin = await updateKey(as(created.key), created.id, { limits: null }).catch((err: unknown) => err);
+    expect(isRefused(notAdmin)).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 // Each failed call throws an ApiCallError with the status and the registry's code, so a
 // caller tells "not an admin" (403) from "no such key" (404) or an older server (404 on /v1/me).
 
-import type { ApiKeyJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson } from '../../shared/admin.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson } from '../../shared/admin.js';
 import { type Api, readApiError } from '../api.js';
 import { ApiCallError } from '../conversationsApi.js';
 
@@ -31,6 +31,15 @@ export async function listKeys(api: Api, options: { includeRevoked?: boolean } =
 /** Creates a key; the answer carries the key itself, this once (Jarvis keeps only its hash). */
 export function createKey(api: Api, body: NewApiKeyJson, signal?: AbortSignal): Promise<CreatedApiKeyJson> {
   return call<CreatedApiKeyJson>(api, '/v1/admin/keys', { method: 'POST', json: body, signal });
+}
+
+/**
+ * Changes a key's name, expiry or limits (`PATCH`): only the fields given change; `null`
+ * clears an expiry or the limits. Answers the key as it now is; 404 for no such key, 400
+ * with the server's words for a field it refuses. Its owner and role never change.
+ */
+export function updateKey(api: Api, id: string, patch: ApiKeyPatchJson, signal?: AbortSignal): Promise<ApiKeyJson> {
+  return call<ApiKeyJson>(api, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch, signal });
 }
 
 /** Revokes a key (`key_…`): it stops working on every instance, its running answers end. */

@@ -7,7 +7,7 @@ import { polyfillDialog, ScriptedAdminServer, usageRow } from './scriptedAdminSe
 import { utcDay } from '../../../../src/client/admin/usageSummary.js';
 
 // The admin page (docs/ui.md "Admin page") against a scripted server: who may see it, a key
-// shown once, revoke with a confirmation, everyone's usage. The real server is in e2e/admin/.
+// shown once, edit in a dialog, revoke with a confirmation, everyone's usage. The real server is in e2e/admin/.
 
 beforeAll(polyfillDialog);
 afterEach(cleanup);
@@ -103,6 +103,66 @@ describe('the admin page', () => {
     await waitFor(() => expect(within(screen.getByTestId('key-table')).getByRole('row', { name: /bob/ }).textContent).toContain('Revoked'));
     expect(server.calls).toContain('GET /v1/admin/keys?include_revoked=true');
     expect(screen.queryByRole('button', { name: 'Revoke bob' })).toBeNull();
+  });
+
+  it("edits an active key in a dialog: only what changed is sent, the row shows the answer, a 400's words are shown", async () => {
+    const server = new ScriptedAdminServer();
+    const base = { object: 'api_key', owner: 'carol', role: 'user', created_at: '2026-12-01T10:00:00.000Z', revoked_at: null, last_used_at: null, created_by: 'root' } as const;
+    server.keys.push({ ...base, id: 'key_old', name: 'old', prefix: 'jk-old0000', expires_at: '2026-01-01T00:00:00.000Z', limits: null });
+    server.keys.push({ ...base, id: 'key_c', name: 'carol', prefix: 'jk-carol00', expires_at: '2099-01-31T23:59:59.999Z', limits: { rpm: 5, tpm: 1000 } });
+    const patches: unknown[] = [];
+    const fetch = server.api.fetch;
+    server.api.fetch = (input, init) => {
+      if (init?.method === 'PATCH') patches.push(JSON.parse(String(init.body)));
+      return fetch(input, init);
+    };
+    open(server);
+    const table = await screen.findByTestId('key-table');
+    // An expired key may still be revoked, not edited.
+    expect(within(table).queryByRole('button', { name: 'Edit old' })).toBeNull();
+    expect(within(table).getByRole('button', { name: 'Revoke old' })).toBeTruthy();
+
+    fireEvent.click(within(table).getByRole('button', { name: 'Edit carol' }));
+    const dialog = screen.getByTestId('edit-key-dialog');
+    expect(dialog.hasAttribute('open')).toBe(true);
+    expect(within(dialog).getByRole('heading').textContent).toBe('Edit the key “carol”');
+    const name = within(dialog).getByLabelText<HTMLInputElement>('Name');
+    expect(document.activeElement).toBe(name);
+    expect(name.value).toBe('carol');
+    expect(within(dialog).getByLabelText<HTMLInputElement>('Expires').value).toBe('2099-01-31');
+    const value = (label: string) => within(dialog).getByLabelText<HTMLInputElement>(label).value;
+    expect([value('Requests per minute'), value('Tokens per minute'), value('Tokens per day (UTC)')]).toEqual(['5', '1000', '']);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(dialog.hasAttribute('open')).toBe(false);
+    expect(patches).toEqual([]);
+
+    // A name the server refuses: its words, and the dialog stays with what was typed.
+    fireEvent.click(within(table).getByRole('button', { name: 'Edit carol' }));
+    fireEvent.change(within(dialog).getByLabelText('Name'), { target: { value: 'c'.repeat(70) } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    expect((await within(dialog).findByRole('alert')).textContent).toBe('"name" must be 1-64 characters (what the key is for: "alice laptop", "ci")');
+    expect(dialog.hasAttribute('open')).toBe(true);
+
+    fireEvent.change(within(dialog).getByLabelText('Name'), { target: { value: 'carol-desktop' } });
+    fireEvent.change(within(dialog).getByLabelText('Expires'), { target: { value: '' } });
+    fireEvent.change(within(dialog).getByLabelText('Requests per minute'), { target: { value: '1' } });
+    fireEvent.change(within(dialog).getByLabelText('Tokens per minute'), { target: { value: '' } });
+    fireEvent.change(within(dialog).getByLabelText('Tokens per day (UTC)'), { target: { value: '900' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await screen.findByText('Saved “carol-desktop”.');
+    expect(dialog.hasAttribute('open')).toBe(false);
+    expect(patches[1]).toEqual({ name: 'carol-desktop', expires_at: null, limits: { rpm: 1, tokens_per_day: 900 } });
+    const row = within(table).getByRole('row', { name: /carol-desktop/ });
+    expect(cells(row).slice(5, 9)).toEqual(['Never', 'Never', '1 requests/min · 900 tokens/day', 'Active']);
+    expect(server.calls.filter((c) => c.startsWith('GET /v1/admin/keys'))).toHaveLength(1);
+
+    // Only what changed is sent; all limits emptied clear them (null).
+    fireEvent.click(within(table).getByRole('button', { name: 'Edit carol-desktop' }));
+    for (const label of ['Requests per minute', 'Tokens per day (UTC)']) fireEvent.change(within(dialog).getByLabelText(label), { target: { value: '' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Save' }));
+    await waitFor(() => expect(dialog.hasAttribute('open')).toBe(false));
+    expect(patches[2]).toEqual({ limits: null });
+    expect(cells(within(table).getByRole('row', { name: /carol-desktop/ }))[7]).toBe('Jarvis’s default');
   });
 
   it("shows everyone's usage per day, key and model with the totals, and rolls it up by key", async () => {

@@ -3,11 +3,9 @@
 // (owner: the name; role: user; limits: JARVIS_DEFAULT_LIMITS for user keys).
 
 import { useId, useState, type FormEvent } from 'react';
-import { limitLabel } from '../../../../src/client/admin/usageSummary.js';
-import { LIMIT_NAMES, type KeyLimits, type KeyRole, type LimitName, type NewApiKeyJson } from '../../../../src/shared/admin.js';
+import type { KeyRole, NewApiKeyJson } from '../../../../src/shared/admin.js';
 import { endOfUtcDay } from './format.js';
-
-const EMPTY_LIMITS: Record<LimitName, string> = { rpm: '', tpm: '', max_streams: '', tokens_per_day: '' };
+import { EMPTY_LIMITS, ExpiresField, expiryError, LimitsFields, NameField, parseLimits } from './KeyFields.js';
 
 export function KeyForm({ onCreate, firstKey }: {
   /** Resolves once created; rejects with a message to show. */
@@ -27,15 +25,10 @@ export function KeyForm({ onCreate, firstKey }: {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!name.trim()) return setError('Give the key a name (e.g. alice-laptop).');
-    const parsed: KeyLimits = {};
-    for (const n of LIMIT_NAMES) {
-      const raw = limits[n].trim();
-      if (raw === '') continue;
-      const value = Number(raw);
-      if (!Number.isInteger(value) || value < 0) return setError(`${limitLabel(n)} is a whole number, 0 or more (empty: no limit of its own).`);
-      parsed[n] = value;
-    }
-    if (expires && endOfUtcDay(expires) <= new Date().toISOString()) return setError('The expiry is a day to come (empty: never).');
+    const parsed = parseLimits(limits);
+    if (typeof parsed === 'string') return setError(parsed);
+    const late = expiryError(expires);
+    if (late) return setError(late);
     const body: NewApiKeyJson = {
       name: name.trim(),
       role,
@@ -69,8 +62,7 @@ export function KeyForm({ onCreate, firstKey }: {
         </p>
       ) : null}
       <div className="key-form-grid">
-        <label htmlFor={`${ids}-name`}>Name</label>
-        <input id={`${ids}-name`} value={name} required maxLength={100} placeholder="e.g. alice-laptop" onChange={(e) => setName(e.target.value)} />
+        <NameField id={`${ids}-name`} value={name} onChange={setName} />
         <label htmlFor={`${ids}-owner`}>Owner</label>
         <input id={`${ids}-owner`} value={owner} maxLength={200} placeholder="the name" aria-describedby={`${ids}-owner-hint`} onChange={(e) => setOwner(e.target.value)} />
         <p id={`${ids}-owner-hint`} className="admin-hint">
@@ -81,20 +73,9 @@ export function KeyForm({ onCreate, firstKey }: {
           <option value="user">User</option>
           <option value="admin">Admin (manages keys, sees all usage)</option>
         </select>
-        <label htmlFor={`${ids}-expires`}>Expires</label>
-        <input id={`${ids}-expires`} type="date" value={expires} aria-describedby={`${ids}-expires-hint`} onChange={(e) => setExpires(e.target.value)} />
-        <p id={`${ids}-expires-hint`} className="admin-hint">Empty: never. Otherwise it works through the end of that day (UTC).</p>
+        <ExpiresField id={`${ids}-expires`} value={expires} onChange={setExpires} />
       </div>
-      <fieldset className="key-limits">
-        <legend>Limits</legend>
-        <p className="admin-hint">Empty: no limit of its own (a user key then gets Jarvis’s default limits, if set).</p>
-        {LIMIT_NAMES.map((n) => (
-          <label key={n}>
-            {limitLabel(n)}
-            <input type="number" inputMode="numeric" min={0} step={1} value={limits[n]} onChange={(e) => setLimits((l) => ({ ...l, [n]: e.target.value }))} />
-          </label>
-        ))}
-      </fieldset>
+      <LimitsFields values={limits} onChange={setLimits} />
       {error ? <p className="settings-error" role="alert">{error}</p> : null}
       <div className="settings-actions">
         <button type="submit" className="small-button primary" disabled={busy}>

@@ -1,12 +1,13 @@
 // The stored keys (docs/ui.md "Admin page"): never a key itself, only its first characters,
-// with who it is for, its role, times, limits and state; Revoke asks first (RevokeDialog).
+// with who it is for, its role, times, limits and state; Edit opens EditKeyDialog on an active
+// key; Revoke asks first (RevokeDialog).
 // Keys from the environment (JARVIS_API_KEYS) are not stored and not listed here.
 
 import { describeLimits, keyState } from '../../../../src/client/admin/usageSummary.js';
 import type { ApiKeyJson } from '../../../../src/shared/admin.js';
 import { shortTime } from './format.js';
 
-export function KeyList({ keys, onRevoke, empty }: { keys: ApiKeyJson[]; onRevoke(key: ApiKeyJson): void; empty: string }) {
+export function KeyList({ keys, onEdit, onRevoke, empty }: { keys: ApiKeyJson[]; onEdit(key: ApiKeyJson): void; onRevoke(key: ApiKeyJson): void; empty: string }) {
   if (keys.length === 0) return <p className="admin-note" data-testid="no-keys">{empty}</p>;
   const now = new Date();
   return (
@@ -43,7 +44,12 @@ export function KeyList({ keys, onRevoke, empty }: { keys: ApiKeyJson[]; onRevok
                   <span className={`badge key-state ${state}`}>{STATE_TEXT[state]}</span>
                   {state === 'revoked' && k.revoked_at ? <> <Time iso={k.revoked_at} /></> : null}
                 </td>
-                <td>
+                <td className="key-actions">
+                  {state === 'active' ? (
+                    <button type="button" className="small-button" aria-label={`Edit ${k.name}`} onClick={() => onEdit(k)}>
+                      Edit
+                    </button>
+                  ) : null}
                   {state === 'revoked' ? null : (
                     <button type="button" className="small-button danger" aria-label={`Revoke ${k.name}`} onClick={() => onRevoke(k)}>
                       Revoke

@@ -1,9 +1,10 @@
-// The keys part of the admin page: create (the key shown once), list, revoke.
+// The keys part of the admin page: create (the key shown once), list, edit, revoke.
 
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Api } from '../../../../src/client/api.js';
-import { createKey, listKeys, revokeKey } from '../../../../src/client/admin/adminApi.js';
-import type { ApiKeyJson, CreatedApiKeyJson } from '../../../../src/shared/admin.js';
+import { createKey, listKeys, revokeKey, updateKey } from '../../../../src/client/admin/adminApi.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson } from '../../../../src/shared/admin.js';
+import { EditKeyDialog } from './EditKeyDialog.js';
 import { KeyForm } from './KeyForm.js';
 import { KeyList } from './KeyList.js';
 import { NewKey } from './NewKey.js';
@@ -21,6 +22,7 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
   const [keys, setKeys] = useState<ApiKeyJson[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<ApiKeyJson | null>(null);
+  const [editing, setEditing] = useState<ApiKeyJson | null>(null);
   const [showRevoked, setShowRevoked] = useState(false);
   const [said, setSaid] = useState('');
   const heading = useRef<HTMLHeadingElement>(null);
@@ -49,6 +51,13 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
     setKeys((list) => [listed, ...(list ?? []).filter((k) => k.id !== key.id)]);
   };
 
+  // The row shows the key as the server now has it (its answer), with no second read.
+  const save = async (key: ApiKeyJson, patch: ApiKeyPatchJson) => {
+    const saved = await updateKey(api, key.id, patch);
+    setKeys((list) => (list ?? []).map((k) => (k.id === saved.id ? saved : k)));
+    setSaid(`Saved “${saved.name}”.`);
+  };
+
   const revoke = async (key: ApiKeyJson) => {
     await revokeKey(api, key.id);
     setSaid(`Revoked “${key.name}”: it no longer works.`);
@@ -70,7 +79,9 @@ export function KeysSection({ api, openJarvis, created, onCreated }: {
       </div>
       {error ? <p className="settings-error" role="alert">Could not list the keys: {error}</p> : null}
       {keys === null && !error ? <p className="admin-note" role="status">Reading the keys…</p> : null}
-      {keys ? <KeyList keys={keys} onRevoke={setAsking} empty={showRevoked ? 'No stored keys yet.' : 'No active stored keys.'} /> : null}
+      {keys ? <KeyList keys={keys} onEdit={setEditing} onRevoke={setAsking} empty={showRevoked ? 'No stored keys yet.' : 'No active stored keys.'} /> : null}
+      {/* Closed, the browser gives the focus back to the row's Edit button. */}
+      <EditKeyDialog apiKey={editing} onSave={save} onClose={() => setEditing(null)} />
       <RevokeDialog
         apiKey={asking}
         onRevoke={revoke}

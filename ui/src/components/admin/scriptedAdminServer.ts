@@ -3,7 +3,7 @@
 // server and browser are in e2e/admin/.
 
 import type { Api } from '../../../../src/client/api.js';
-import type { ApiKeyJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson, UsageRowJson } from '../../../../src/shared/admin.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson, UsageRowJson } from '../../../../src/shared/admin.js';
 
 export class ScriptedAdminServer {
   me: MeJson = { object: 'principal', name: 'root', admin: true, via: 'env_key', key_name: 'root', key_id: null, limits: null };
@@ -26,6 +26,7 @@ export class ScriptedAdminServer {
       }
       if (method === 'POST' && url.pathname === '/v1/admin/keys') return this.create(JSON.parse(String(init?.body)) as NewApiKeyJson);
       const revoke = /^\/v1\/admin\/keys\/([^/]+)$/.exec(url.pathname);
+      if (method === 'PATCH' && revoke) return this.update(decodeURIComponent(revoke[1]!), JSON.parse(String(init?.body)) as ApiKeyPatchJson);
       if (method === 'DELETE' && revoke) {
         const key = this.keys.find((k) => k.id === decodeURIComponent(revoke[1]!));
         if (!key) return error(404, 'not_found', 'No such key.');
@@ -58,6 +59,19 @@ export class ScriptedAdminServer {
     const { key: _secret, ...listed } = key;
     this.keys.push(listed);
     return Response.json(key, { status: 201 });
+  }
+
+  /** What the server checks of a PATCH that the page does not: the name's length (its words: src/server/admin/keyBody.ts). */
+  private update(id: string, patch: ApiKeyPatchJson): Response {
+    const key = this.keys.find((k) => k.id === id);
+    if (!key) return error(404, 'not_found', `no key ${id}`);
+    if (patch.name !== undefined && (patch.name.length === 0 || patch.name.length > 64)) {
+      return error(400, 'invalid_request', '"name" must be 1-64 characters (what the key is for: "alice laptop", "ci")');
+    }
+    if (patch.name !== undefined) key.name = patch.name;
+    if (patch.expires_at !== undefined) key.expires_at = patch.expires_at;
+    if (patch.limits !== undefined) key.limits = patch.limits;
+    return Response.json(key);
   }
 
   private usageBetween(from: string, to: string): UsageJson {
