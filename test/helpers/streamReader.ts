@@ -52,6 +52,10 @@ export class StreamReader {
     return this.waitFor((e) => e.type === 'token' && e.seq >= n - 1, timeoutMs);
   }
 
+  /**
+   * Drops the connection. Events already received (the rest of a chunk already read) may
+   * still be added after this returns; `finished` settles once nothing more will be.
+   */
   abort(): void {
     this.controller.abort();
   }
