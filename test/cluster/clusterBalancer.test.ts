@@ -255,6 +255,8 @@ async function runSchedule(ops: Op[]): Promise<void> {
       const f = live[op.which % live.length]!;
       f.dropped = true;
       f.reader.abort();
+      // What it already received may still be handed on after abort(): resume from the last it got (docs/conversations.md).
+      await f.reader.finished;
       const after = f.after + f.reader.tokens.length;
       followers.push({ reader: attach(url(op.via), f.of.reader.streamId!, after), of: f.of, after, dropped: false });
     } else if (op.kind === 'wait') {

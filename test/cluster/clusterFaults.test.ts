@@ -84,6 +84,8 @@ describe.skipIf(skip)('cluster faults', () => {
     // The record is written back by the owner within a renewal: then a reader on i2 finds it again.
     await expect.poll(async () => (await call(i2.url, 'GET', `/v1/streams/${a.streamId}`)).status, { timeout: 15_000 }).toBe(200);
     r1.abort();
+    // What r1 already received may still be handed on after abort(): resume from the last seq it got (docs/conversations.md).
+    await r1.finished;
     const last = r1.lastSeq;
     const r2 = attach(i2.url, a.streamId!, last);
     await r2.tokensReached(last + 30);
