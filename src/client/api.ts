@@ -43,3 +43,30 @@ export async function readApiError(response: Response): Promise<Pick<ApiError['e
   }
   return { code: `http_${response.status}`, message: `Jarvis answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}` };
 }
+
+/** An HTTP error of the API, with its status and code, so callers can tell a 404 from an outage. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+/** One JSON call of Jarvis's own API: its body parsed (undefined for an empty one: a 204), else an ApiCallError. */
+export async function callJson<T>(api: Api, url: string, options: { method?: string; json?: unknown; signal?: AbortSignal | undefined } = {}): Promise<T> {
+  const response = await api.fetch(`${api.base}${url}`, {
+    method: options.method ?? 'GET',
+    ...(options.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) } : {}),
+    signal: options.signal ?? null,
+  });
+  if (!response.ok) {
+    const error = await readApiError(response);
+    throw new ApiCallError(response.status, error.code, error.message);
+  }
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}

@@ -4,19 +4,9 @@
 
 import type { AttachmentInputJson, ConversationImportJson, ConversationJson, ConversationWithMessagesJson } from '../shared/conversations.js';
 import { engineVerdictOf, type StopAnswer } from '../shared/stop.js';
-import { type Api, readApiError } from './api.js';
+import { type Api, callJson } from './api.js';
 
-/** An HTTP error of the API, with its status and code, so callers can tell a 404 from an outage. */
-export class ApiCallError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiCallError';
-  }
-}
+export { ApiCallError } from './api.js';
 
 const path = (id: string) => `/v1/conversations/${encodeURIComponent(id)}`;
 
@@ -26,7 +16,7 @@ export async function listConversations(api: Api, signal?: AbortSignal): Promise
   // Every page: the list is the sidebar, and a user with hundreds of chats expects them all.
   for (let page = 0; page < 50; page++) {
     const query: string = cursor ? `?limit=200&cursor=${encodeURIComponent(cursor)}` : '?limit=200';
-    const body = await call<{ data: ConversationJson[]; next_cursor: string | null }>(api, `/v1/conversations${query}`, { signal });
+    const body = await callJson<{ data: ConversationJson[]; next_cursor: string | null }>(api, `/v1/conversations${query}`, { signal });
     out.push(...body.data);
     cursor = body.next_cursor;
     if (!cursor) break;
@@ -35,7 +25,7 @@ export async function listConversations(api: Api, signal?: AbortSignal): Promise
 }
 
 export function getConversation(api: Api, id: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
-  return call(api, path(id), { signal });
+  return callJson(api, path(id), { signal });
 }
 
 /**
@@ -43,15 +33,15 @@ export function getConversation(api: Api, id: string, signal?: AbortSignal): Pro
  * conversation as GET does; 409 `conflict` while an answer streams (docs/conversations.md "Branches").
  */
 export function switchBranch(api: Api, id: string, messageId: string, signal?: AbortSignal): Promise<ConversationWithMessagesJson> {
-  return call(api, `${path(id)}/branch`, { method: 'POST', json: { message_id: messageId }, signal });
+  return callJson(api, `${path(id)}/branch`, { method: 'POST', json: { message_id: messageId }, signal });
 }
 
 export function createConversation(api: Api, body: Partial<ConversationImportJson> & { title?: string; model?: string | null } = {}): Promise<ConversationJson> {
-  return call(api, '/v1/conversations', { method: 'POST', json: body });
+  return callJson(api, '/v1/conversations', { method: 'POST', json: body });
 }
 
 export function updateConversation(api: Api, id: string, patch: { title?: string; system?: string | null; model?: string | null }): Promise<ConversationJson> {
-  return call(api, path(id), { method: 'PATCH', json: patch });
+  return callJson(api, path(id), { method: 'PATCH', json: patch });
 }
 
 /** A conversation's settings, kept on the server (null: the server's default). */
@@ -63,16 +53,16 @@ export interface SettingsPatch {
 }
 
 export function saveSettings(api: Api, id: string, patch: SettingsPatch): Promise<ConversationJson> {
-  return call(api, path(id), { method: 'PATCH', json: patch });
+  return callJson(api, path(id), { method: 'PATCH', json: patch });
 }
 
 export async function deleteConversation(api: Api, id: string): Promise<void> {
-  await call(api, path(id), { method: 'DELETE' });
+  await callJson(api, path(id), { method: 'DELETE' });
 }
 
 /** Stops the conversation's answer; `engine` says whether the model stopped (docs/api.md "Stop"). */
 export async function stopConversation(api: Api, id: string, signal?: AbortSignal): Promise<StopAnswer> {
-  const body = await call<{ stopped?: unknown; engine?: unknown }>(api, `${path(id)}/stop`, { method: 'POST', signal });
+  const body = await callJson<{ stopped?: unknown; engine?: unknown }>(api, `${path(id)}/stop`, { method: 'POST', signal });
   const engine = engineVerdictOf(body.engine);
   return { stopped: body.stopped === true, ...(engine ? { engine } : {}) };
 }
@@ -112,17 +102,4 @@ export function followStreamRequest(api: Api, streamId: string, after: string | 
 /** Follows the caller's conversations (`GET /v1/conversations/events`). */
 export function conversationFeedRequest(api: Api, signal: AbortSignal): Promise<Response> {
   return api.fetch(`${api.base}/v1/conversations/events`, { headers: { accept: 'application/x-ndjson' }, signal });
-}
-
-async function call<T>(api: Api, url: string, options: { method?: string; json?: unknown; signal?: AbortSignal | undefined }): Promise<T> {
-  const response = await api.fetch(`${api.base}${url}`, {
-    method: options.method ?? 'GET',
-    ...(options.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) } : {}),
-    signal: options.signal ?? null,
-  });
-  if (!response.ok) {
-    const error = await readApiError(response);
-    throw new ApiCallError(response.status, error.code, error.message);
-  }
-  return (await response.json()) as T;
 }

@@ -4,8 +4,7 @@
 // caller tells "not an admin" (403) from "no such key" (404) or an older server (404 on /v1/me).
 
 import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson } from '../../shared/admin.js';
-import { type Api, readApiError } from '../api.js';
-import { ApiCallError } from '../conversationsApi.js';
+import { type Api, ApiCallError, callJson } from '../api.js';
 
 export { ApiCallError };
 
@@ -19,18 +18,18 @@ export interface UsageQuery {
 
 /** Who Jarvis takes the caller for (`GET /v1/me`). */
 export function me(api: Api, signal?: AbortSignal): Promise<MeJson> {
-  return call<MeJson>(api, '/v1/me', { signal });
+  return callJson<MeJson>(api, '/v1/me', { signal });
 }
 
 /** The stored keys, newest first; revoked ones only with `includeRevoked` (admins only: 403 otherwise). */
 export async function listKeys(api: Api, options: { includeRevoked?: boolean } = {}, signal?: AbortSignal): Promise<ApiKeyJson[]> {
   const query = options.includeRevoked ? '?include_revoked=true' : '';
-  return (await call<{ object: 'list'; data: ApiKeyJson[] }>(api, `/v1/admin/keys${query}`, { signal })).data;
+  return (await callJson<{ object: 'list'; data: ApiKeyJson[] }>(api, `/v1/admin/keys${query}`, { signal })).data;
 }
 
 /** Creates a key; the answer carries the key itself, this once (Jarvis keeps only its hash). */
 export function createKey(api: Api, body: NewApiKeyJson, signal?: AbortSignal): Promise<CreatedApiKeyJson> {
-  return call<CreatedApiKeyJson>(api, '/v1/admin/keys', { method: 'POST', json: body, signal });
+  return callJson<CreatedApiKeyJson>(api, '/v1/admin/keys', { method: 'POST', json: body, signal });
 }
 
 /**
@@ -39,12 +38,12 @@ export function createKey(api: Api, body: NewApiKeyJson, signal?: AbortSignal): 
  * with the server's words for a field it refuses. Its owner and role never change.
  */
 export function updateKey(api: Api, id: string, patch: ApiKeyPatchJson, signal?: AbortSignal): Promise<ApiKeyJson> {
-  return call<ApiKeyJson>(api, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch, signal });
+  return callJson<ApiKeyJson>(api, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'PATCH', json: patch, signal });
 }
 
 /** Revokes a key (`key_…`): it stops working on every instance, its running answers end. */
 export async function revokeKey(api: Api, id: string, signal?: AbortSignal): Promise<void> {
-  await call<unknown>(api, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE', signal });
+  await callJson<unknown>(api, `/v1/admin/keys/${encodeURIComponent(id)}`, { method: 'DELETE', signal });
 }
 
 /** The caller's own usage, or everyone's for an admin, per day, key and model. */
@@ -52,7 +51,7 @@ export function usage(api: Api, query: UsageQuery, signal?: AbortSignal): Promis
   const params = new URLSearchParams({ from: query.from, to: query.to });
   if (query.owner) params.set('owner', query.owner);
   if (query.key_id) params.set('key_id', query.key_id);
-  return call<UsageJson>(api, `/v1/usage?${params.toString()}`, { signal });
+  return callJson<UsageJson>(api, `/v1/usage?${params.toString()}`, { signal });
 }
 
 /** The caller may not do this: a key without the admin role (403), or no key at all (401). */
@@ -63,19 +62,4 @@ export function isRefused(err: unknown): boolean {
 /** The server does not have this route: a Jarvis from before keys and usage. */
 export function isMissing(err: unknown): boolean {
   return err instanceof ApiCallError && err.status === 404;
-}
-
-async function call<T>(api: Api, url: string, options: { method?: string; json?: unknown; signal?: AbortSignal | undefined }): Promise<T> {
-  const response = await api.fetch(`${api.base}${url}`, {
-    method: options.method ?? 'GET',
-    ...(options.json !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) } : {}),
-    signal: options.signal ?? null,
-  });
-  if (!response.ok) {
-    const error = await readApiError(response);
-    throw new ApiCallError(response.status, error.code, error.message);
-  }
-  // DELETE may answer 204, or the revoked key.
-  const text = await response.text();
-  return (text ? JSON.parse(text) : undefined) as T;
 }
