@@ -1,14 +1,11 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import type { Config } from '../../config.js';
 import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
 import { newKeyFields } from '../../server/admin/keyBody.js';
 import { apiKeyJson, createdApiKeyJson } from '../../server/admin/keyJson.js';
 import { HttpError } from '../../server/errors.js';
-import { postgresDialect, SQLITE_FILE, sqliteDialect } from '../../store/dialects.js';
 import { createApiKey } from '../../store/keys/secret.js';
-import { SqlConversationStore } from '../../store/sqlStore.js';
-import { StoreError } from '../../store/types.js';
+import type { SqlConversationStore } from '../../store/sqlStore.js';
+import { heldByJarvis, openServeDatabase, sqliteFileOf } from '../admin/serveDatabase.js';
 import { KeysFailure, type KeysBackend } from './keysBackend.js';
 
 /** Who `jarvis keys` on the database is, in a key's `created_by`. */
@@ -20,23 +17,18 @@ const CLI = 'cli';
  * `--url` works. On Postgres the running instances see each change within half a second.
  */
 export async function localKeys(config: Config, options: { create: boolean }): Promise<KeysBackend> {
-  const sqliteFile = resolve(join(config.dataDir, SQLITE_FILE));
-  if (!config.databaseUrl && !options.create && !existsSync(sqliteFile)) {
-    throw new KeysFailure(`no database at ${sqliteFile}: set JARVIS_DATA_DIR (or DATABASE_URL) as for jarvis serve, or use --url with a running Jarvis`);
-  }
   let store: SqlConversationStore;
   try {
-    const dialect = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir, { quickCheck: false });
-    ({ store } = await SqlConversationStore.open(dialect));
+    ({ store } = await openServeDatabase(config, { mustExist: !options.create, missingHint: ', or use --url with a running Jarvis' }));
   } catch (err) {
-    throw new KeysFailure(openFailure(err, config, sqliteFile));
+    throw new KeysFailure(openFailure(err, config));
   }
   const guarded = async <T>(run: () => Promise<T>): Promise<T> => {
     try {
       return await run();
     } catch (err) {
       if (err instanceof HttpError) throw new KeysFailure(err.message, err.statusCode === 400 ? 2 : 1);
-      throw new KeysFailure(openFailure(err, config, sqliteFile));
+      throw new KeysFailure(openFailure(err, config));
     }
   };
   return {
@@ -58,11 +50,10 @@ export async function localKeys(config: Config, options: { create: boolean }): P
   };
 }
 
-function openFailure(err: unknown, config: Config, sqliteFile: string): string {
+function openFailure(err: unknown, config: Config): string {
   if (err instanceof KeysFailure) return err.message;
-  const message = err instanceof Error ? err.message : String(err);
-  if (!config.databaseUrl && err instanceof StoreError && /locked/i.test(message)) {
-    return `${sqliteFile} is in use by a running Jarvis, which holds its SQLite database alone. Manage keys through it instead: jarvis keys ... --url http://127.0.0.1:8000 --key <admin key> (or JARVIS_ADMIN_KEY)`;
+  if (heldByJarvis(err, config)) {
+    return `${sqliteFileOf(config)} is in use by a running Jarvis, which holds its SQLite database alone. Manage keys through it instead: jarvis keys ... --url http://127.0.0.1:8000 --key <admin key> (or JARVIS_ADMIN_KEY)`;
   }
-  return message;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -1,34 +1,18 @@
 import type { ApiKeyJson, ApiKeyListJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
+import { AdminCallError, adminCall } from '../admin/adminCall.js';
 import type { KeysBackend } from './keysBackend.js';
 import { KeysFailure } from './keysBackend.js';
 
 /** `jarvis keys --url`: the admin API of a running Jarvis (docs/api.md "Keys"). */
 export function remoteKeys(url: string, adminKey: string | undefined): KeysBackend {
   const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    let res: Response;
     try {
-      res = await fetch(`${url}${path}`, {
-        method,
-        headers: { ...(adminKey ? { authorization: `Bearer ${adminKey}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(15_000),
-      });
+      return await adminCall<T>(url, adminKey, path, { method, json: body, timeoutMs: 15_000, keyHint: 'give an admin key with --key, or JARVIS_ADMIN_KEY' });
     } catch (err) {
-      throw new KeysFailure(`cannot reach Jarvis at ${url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
+      // A request the server found wrong is a usage mistake (exit 2), as the CLI's own checks are.
+      if (err instanceof AdminCallError) throw new KeysFailure(err.message, err.status === 400 ? 2 : 1);
+      throw err;
     }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw new KeysFailure(`${method} ${path}: ${res.status}, not JSON: ${text.slice(0, 200)}`);
-    }
-    if (!res.ok) {
-      const message = (parsed as { error?: { message?: string } }).error?.message ?? text.slice(0, 200);
-      const hint = res.status === 401 || res.status === 403 ? ' (give an admin key with --key, or JARVIS_ADMIN_KEY)' : '';
-      throw new KeysFailure(`${message}${hint}`, res.status === 400 ? 2 : 1);
-    }
-    return parsed as T;
   };
   return {
     where: url,

@@ -1,10 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
 import { loadConfig } from '../../config.js';
 import { SystemLog } from '../../log/systemLog.js';
 import { deletePerson, exportPerson } from '../../server/people/personData.js';
-import { postgresDialect, sqliteDialect, SQLITE_FILE } from '../../store/dialects.js';
-import { SqlConversationStore } from '../../store/sqlStore.js';
+import { heldByJarvis, openServeDatabase, sqliteFileOf, type ServeDatabase } from '../admin/serveDatabase.js';
 import type { PersonSource } from './source.js';
 
 /**
@@ -14,18 +11,17 @@ import type { PersonSource } from './source.js';
  */
 export async function onTheDatabase(env: Record<string, string | undefined> = process.env): Promise<PersonSource> {
   const config = loadConfig(env);
-  const sqliteFile = resolve(join(config.dataDir, SQLITE_FILE));
-  // Opening SQLite creates the file: a mistyped JARVIS_DATA_DIR would export an empty person.
-  if (!config.databaseUrl && !existsSync(sqliteFile)) {
-    throw new Error(`no database at ${sqliteFile}: set JARVIS_DATA_DIR (or DATABASE_URL) as for jarvis serve`);
-  }
-  const opened = config.databaseUrl ? postgresDialect(config.databaseUrl) : sqliteDialect(config.dataDir, { quickCheck: false });
-  let store: SqlConversationStore;
+  let opened: ServeDatabase;
   try {
-    ({ store } = await SqlConversationStore.open(opened));
+    opened = await openServeDatabase(config, { mustExist: true });
   } catch (err) {
-    throw new Error(whyNotOpened(err, opened.kind, sqliteFile));
+    if (!heldByJarvis(err, config)) throw err;
+    throw new Error(
+      `the database ${sqliteFileOf(config)} is in use by a running Jarvis, which keeps its SQLite file to itself. ` +
+        'Stop Jarvis and run this again, or ask the running Jarvis: add --url http://127.0.0.1:8000 (its address) with JARVIS_API_KEY set to an admin key.',
+    );
   }
+  const { store } = opened;
   const log = new SystemLog({ file: config.logFile, level: 'info' });
   return {
     async export(name) {
@@ -50,15 +46,4 @@ export async function onTheDatabase(env: Record<string, string | undefined> = pr
       await log.close();
     },
   };
-}
-
-function whyNotOpened(err: unknown, kind: 'sqlite' | 'postgres', file: string): string {
-  const message = err instanceof Error ? err.message : String(err);
-  if (kind === 'sqlite' && /busy|locked/i.test(message)) {
-    return (
-      `the database ${file} is in use by a running Jarvis, which keeps its SQLite file to itself. ` +
-      'Stop Jarvis and run this again, or ask the running Jarvis: add --url http://127.0.0.1:8000 (its address) with JARVIS_API_KEY set to an admin key.'
-    );
-  }
-  return message;
 }

@@ -1,5 +1,5 @@
 import type { PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
-import { authHeaders } from '../../diagnostics/live/apiKey.js';
+import { AdminCallError, adminCall } from '../admin/adminCall.js';
 import type { PersonSource } from './source.js';
 
 /**
@@ -8,22 +8,12 @@ import type { PersonSource } from './source.js';
  */
 export function overHttp(base: string, env: Record<string, string | undefined> = process.env): PersonSource {
   const call = async <T>(method: 'GET' | 'DELETE', path: string): Promise<T> => {
-    let res: Response;
     try {
-      res = await fetch(`${base}${path}`, { method, headers: authHeaders(env), signal: AbortSignal.timeout(120_000) });
+      return await adminCall<T>(base, env.JARVIS_API_KEY?.trim() || undefined, path, { method, timeoutMs: 120_000, keyHint: 'set JARVIS_API_KEY to an admin key' });
     } catch (err) {
-      throw new Error(`cannot reach Jarvis at ${base}: ${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}`);
+      if (err instanceof AdminCallError && err.status > 0) throw new Error(`Jarvis at ${base} answered ${err.status}: ${err.message}`);
+      throw err;
     }
-    const text = await res.text();
-    if (res.ok) return JSON.parse(text) as T;
-    let message = text.slice(0, 300);
-    try {
-      message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
-    } catch {
-      // not JSON: its first characters say it
-    }
-    const hint = res.status === 401 || res.status === 403 ? ' (set JARVIS_API_KEY to an admin key)' : '';
-    throw new Error(`Jarvis at ${base} answered ${res.status}: ${message}${hint}`);
   };
   const path = (name: string) => `/v1/admin/users/${encodeURIComponent(name)}`;
   return {
