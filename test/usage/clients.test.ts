@@ -12,14 +12,6 @@ import { ALICE_KEY, BOB_KEY, CAROL_KEY, KEYS, awayFromMinuteEnd, bearer, ndjsonC
 // package reads as its rate-limit error, and an answer cut at the day's budget as each
 // API's length end, with Jarvis's `limit` beside it.
 
-async function until(ok: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 let j: TestJarvis | undefined;
 afterEach(async () => {
   await j?.close();
@@ -99,7 +91,7 @@ describe('limits as the client packages see them', () => {
     expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'length', limit: 'tokens_per_day', limit_message: BUDGET });
 
     // Each has used its day: the next request of each is refused, in its client's shape.
-    await until(() => logEvents(j!.logFile, 'stream_end').length === 3);
+    await expect.poll(() => logEvents(j!.logFile, 'stream_end').length, { timeout: 10_000 }).toBe(3);
     await expect(openai(ALICE_KEY).chat.completions.create({ model: 'fake-llama:latest', messages })).rejects.toBeInstanceOf(OpenAI.RateLimitError);
     await expect(anthropic(BOB_KEY).messages.create({ model: 'fake-llama:latest', max_tokens: 10, messages })).rejects.toMatchObject({ status: 429, error: { error: { type: 'rate_limit_error' } } });
     await expect(ollama(CAROL_KEY).chat({ model: 'fake-llama:latest', messages })).rejects.toMatchObject({ status_code: 429, error: expect.stringMatching(/tokens_per_day/) });
