@@ -37,8 +37,9 @@ const STORED_KEY = /^jk-[A-Za-z0-9_-]{43}$/;
  */
 export function apiKeyGuard(keys: readonly ApiKey[], options: ApiKeyGuardOptions = {}): onRequestHookHandler {
   const entries = keys.map((k) => ({ name: k.name, admin: k.admin, digest: digest(k.key) }));
-  const stored = async (presented: string, memoryOnly: boolean): Promise<KeyVerdict> =>
-    options.stored && STORED_KEY.test(presented) ? options.stored.verify(digest(presented).toString('hex'), { memoryOnly }) : { kind: 'unknown' };
+  // One digest per presented key: the environment's keys compare it, the stored keys look up its hex.
+  const stored = async (presented: string, presentedDigest: Buffer, memoryOnly: boolean): Promise<KeyVerdict> =>
+    options.stored && STORED_KEY.test(presented) ? options.stored.verify(presentedDigest.toString('hex'), { memoryOnly }) : { kind: 'unknown' };
   return async function checkApiKey(request: FastifyRequest, _reply: FastifyReply) {
     if (options.required && !options.required()) return;
     const access = request.routeOptions.config.access ?? 'key';
@@ -53,19 +54,21 @@ export function apiKeyGuard(keys: readonly ApiKey[], options: ApiKeyGuardOptions
     const presented = presentedKey(request);
     if (access === 'public') {
       // Never refused; a valid key still says who called (/health tells a keyed caller more).
-      let principal = presented ? lookup(entries, presented) : null;
-      if (!principal && presented) {
-        const verdict = await stored(presented, true);
+      const d = presented ? digest(presented) : undefined;
+      let principal = presented && d ? lookup(entries, d) : null;
+      if (!principal && presented && d) {
+        const verdict = await stored(presented, d, true);
         if (verdict.kind === 'ok') principal = verdict.caller;
       }
       if (principal) setPrincipal(request, principal);
       return;
     }
     if (presented === undefined) throw options.users ? guardError('sign_in_required', { header: options.users.header }, { headers: CHALLENGE }) : guardError('missing_api_key', undefined, { headers: CHALLENGE });
-    let principal = presented === null ? null : lookup(entries, presented);
-    if (!principal && presented) {
+    const d = presented === null ? undefined : digest(presented);
+    let principal = d ? lookup(entries, d) : null;
+    if (!principal && presented && d) {
       // A database that cannot be asked is a 503, not a refused key.
-      const verdict = await storeCall(stored(presented, false));
+      const verdict = await storeCall(stored(presented, d, false));
       if (verdict.kind === 'revoked' || verdict.kind === 'expired') {
         const facts = { name: verdict.key.name, at: new Date(verdict.at).toISOString() };
         throw guardError(verdict.kind === 'revoked' ? 'api_key_revoked' : 'api_key_expired', facts, { headers: CHALLENGE });
@@ -89,8 +92,7 @@ function presentedKey(request: FastifyRequest): string | null | undefined {
   return undefined;
 }
 
-function lookup(entries: ReadonlyArray<{ name: string; admin: boolean; digest: Buffer }>, presented: string): Principal {
-  const d = digest(presented);
+function lookup(entries: ReadonlyArray<{ name: string; admin: boolean; digest: Buffer }>, d: Buffer): Principal {
   let found: Principal = null;
   for (const e of entries) {
     if (timingSafeEqual(d, e.digest) && found === null) found = { name: e.name, admin: e.admin, via: 'env_key', keyId: `env:${e.name}`, keyName: e.name };
