@@ -9,6 +9,7 @@ import { ConfigError, int, list, oneOf, type Env } from './env.js';
 import { upstreamsConfig, type UpstreamsConfig } from './backends/routing/spec.js';
 import { parseModelAliases, type ModelAliases } from './modelAliases.js';
 import { parseTrustedUsers, type TrustedUsersConfig } from './trustedUsers.js';
+import { loadTracing, type TracingConfig } from './tracing/config.js';
 import type { KeyLimits } from './shared/admin.js';
 import { checkKeyLimits, hasLimits } from './shared/keyLimits.js';
 
@@ -102,6 +103,8 @@ export interface Config {
   responsesTtlMs: number;
   /** JARVIS_TRUSTED_USER_HEADER, JARVIS_TRUSTED_PROXIES, JARVIS_ADMIN_USERS: people a sign-in proxy names (docs/team.md); undefined: none. */
   trustedUsers: TrustedUsersConfig | undefined;
+  /** OTEL_EXPORTER_OTLP_*, OTEL_TRACES_SAMPLER, OTEL_BSP_*…: OpenTelemetry traces (docs/observability.md); undefined: off. */
+  tracing: TracingConfig | undefined;
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -228,6 +231,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
     responsesTtlMs: int(merged, 'JARVIS_RESPONSES_TTL_MS', 30 * 24 * 3600_000, 1000),
     trustedUsers: parseTrustedUsers(merged),
+    tracing: loadTracing(merged),
   };
 }
 

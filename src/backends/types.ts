@@ -1,6 +1,9 @@
 import type { ErrorCode, FinishReason, ToolCall, UpstreamStatus, Usage } from '../shared/events.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from './modelInfo.js';
 import type { LingeringWork, UpstreamLink } from './upstream/upstreamLink.js';
+import type { TraceHeaders } from './upstream/upstreamHttp.js';
+
+export type { TraceHeaders } from './upstream/upstreamHttp.js';
 import type { ChoiceDelta, TokenLogprob } from '../shared/logprobs.js';
 
 export type { ToolCall } from '../shared/events.js';
@@ -86,6 +89,8 @@ export interface BackendRequest {
   topLogprobs?: number;
   /** Set only when the client asked for more than one reply (2-8): the others come as `choice` chunks. */
   n?: number;
+  /** Tracing on: the stream's span, as the W3C headers an HTTP backend sends upstream (docs/observability.md). */
+  trace?: TraceHeaders;
 }
 
 /** What a backend can serve beyond a plain reply (docs/backends.md); absent: neither. */

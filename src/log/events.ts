@@ -116,4 +116,7 @@ export const LOG_EVENTS: readonly string[] = [
   'usage_seed_failed',
   'limit_count_failed',
   'shutdown_usage_unstored',
+  // OpenTelemetry traces (docs/observability.md "Traces (OpenTelemetry)").
+  'tracing_started',
+  'trace_export_failed',
 ];

@@ -46,6 +46,8 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     // allowUnionTypes: the OpenAI schema has `string | array` contents and `string | string[]` stops.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
+  // Traced requests (when tracing is on) start their span before anything can refuse them.
+  ctx.tracing?.install(app);
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);

@@ -14,6 +14,7 @@ import type { ImageFetcher } from './images/imageFetcher.js';
 import type { StreamStarter } from './streaming/starter.js';
 import type { Limiter } from './limits/limiter.js';
 import type { UsageRecorder } from './usage/recorder.js';
+import type { Tracing } from '../tracing/types.js';
 
 /**
  * What the server's parts share: one per running server. No route takes all of it:
@@ -60,4 +61,6 @@ export interface JarvisContext {
   limiter: Limiter;
   /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
   clusterStreams?: () => Promise<ClusterStreamRow[]>;
+  /** OpenTelemetry traces (docs/observability.md); undefined when off, and then no tracing code runs. */
+  tracing?: Tracing;
 }

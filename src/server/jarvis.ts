@@ -27,6 +27,8 @@ import { StreamStarter } from './streaming/starter.js';
 import { UsageRecorder } from './usage/recorder.js';
 import { MemoryLimiter } from './limits/memoryLimiter.js';
 import { RedisLimiter } from './limits/redisLimiter.js';
+import { openTracing, upstreamUrlOf } from '../tracing/open.js';
+import type { Tracing } from '../tracing/types.js';
 
 /**
  * Connections the kernel may hold completed for Jarvis to accept. Node's default
@@ -98,6 +100,22 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   } catch (err) {
     return abandon(err);
   }
+  // OpenTelemetry traces, when configured: the SDK is imported now, and only then (docs/observability.md).
+  let tracing: Tracing | undefined;
+  try {
+    if (config.tracing) {
+      tracing = await openTracing(config.tracing, {
+        log,
+        instance: config.redisUrl ? config.instanceId : undefined,
+        redis: cluster?.redis,
+        retentionMs: config.streamRetentionMs,
+        upstreamUrl: upstreamUrlOf(config),
+      });
+    }
+  } catch (err) {
+    return abandon(err, selected);
+  }
+  if (tracing && metrics instanceof PromMetrics) metrics.watchTracing(tracing);
   for (const notReady of selected.notReady ?? []) {
     warnings.push(notReady);
     log.warn('backend_not_ready', { backend: selected.backend.name, error: notReady });
@@ -152,6 +170,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
     ),
     ...(cluster ? { clusterStreams: () => cluster.coordinator.clusterStreams() } : {}),
+    ...(tracing ? { tracing } : {}),
   };
   // The starter reads `shuttingDown` at each start: it is given the one shared object.
   const ctx: JarvisContext = Object.assign(shared, { starter: new StreamStarter(shared) });
@@ -242,6 +261,8 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);
   await app.close();
   clearTimeout(straggler);
+  // Every request and stream span has ended: what is queued is exported, bounded (a collector down costs at most this).
+  await ctx.tracing?.shutdown(config.shutdownGraceMs / 2);
   await ctx.registry.close();
   await ctx.streamLog.close();
   await ctx.store.close().catch((err: unknown) => log.warn('store_close_failed', { error: err instanceof Error ? err.message : String(err) }));

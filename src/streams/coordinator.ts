@@ -25,6 +25,11 @@ export interface SessionCoordinator {
   claim?(stream: ChatStream): Promise<void>;
   acquire(stream: ChatStream): Promise<RegisterOutcome>;
   /**
+   * Optional, asked between `claim` and `acquire` only when tracing is on: the ids of the streams
+   * `stream` supersedes, on any instance (its span links to theirs, docs/observability.md).
+   */
+  superseded?(stream: ChatStream): Promise<string[]>;
+  /**
    * Optional, before each batch of tokens is written: a promise to wait for when the stream's hold
    * on its session must be confirmed first (the cluster: its lease may have lapsed while the process
    * was paused); undefined, the common case, when it may write at once.
@@ -62,6 +67,11 @@ export class LocalCoordinator implements SessionCoordinator {
 
   acquire(stream: ChatStream): Promise<RegisterOutcome> {
     return this.registry.register(stream);
+  }
+
+  /** Before `acquire`: the session's live streams are the ones it will supersede. */
+  async superseded(stream: ChatStream): Promise<string[]> {
+    return this.registry.sessionStreams(stream.owner, stream.sessionId).flatMap((s) => (s === stream ? [] : [s.id]));
   }
 
   release(stream: ChatStream): void {

@@ -5,6 +5,7 @@ import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.
 import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './cancelVerdict.js';
+import type { StreamTracer } from './streamTracer.js';
 
 export interface RunStreamDeps {
   registry: SessionCoordinator;
@@ -20,6 +21,9 @@ export interface RunStreamDeps {
   pacer?: StartPacer;
   /** Generation limits Jarvis enforces whatever the backend does; unbounded when absent. */
   limits?: GenerationLimits;
+  /** Tracing on (docs/observability.md): the stream's span, a child of `traceParent` (the request's span). Off: undefined. */
+  tracer?: StreamTracer;
+  traceParent?: unknown;
 }
 
 export interface GenerationLimits {
@@ -50,12 +54,15 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     user: stream.user,
   });
   metrics.streamStarted(stream);
+  const span = deps.tracer?.startStream(stream, request, backend.name, deps.traceParent);
+  const upstreamRequest = span?.headers ? { ...request, trace: span.headers } : request;
   let watchdogTimer: NodeJS.Timeout | undefined;
   const work: EngineWork = { asked: false };
   try {
     deps.onStart?.();
     if (registry.claim) await registry.claim(stream);
     stream.sendStatus();
+    if (span && registry.superseded) span.supersedes(await registry.superseded(stream));
     await registry.acquire(stream);
     if (stream.signal.aborted) return;
     const turn = deps.pacer?.turn();
@@ -111,7 +118,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       watchdog();
     };
     work.asked = true;
-    upstream: for await (const batch of backend.stream(request, stream.signal, stream)) {
+    upstream: for await (const batch of backend.stream(upstreamRequest, stream.signal, stream)) {
       // Cluster: after a pause past its lease, nothing is written before a renewal says it still holds.
       const leaseCheck = registry.checkLease?.(stream);
       if (leaseCheck) {
@@ -215,6 +222,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     });
     metrics.streamEnded(stream, reason);
     if (verdict) metrics.engineStop?.(backend.name, verdict);
+    span?.end(stream);
     stream.markFinished();
     deps.onEnd?.();
   }

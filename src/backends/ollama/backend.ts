@@ -75,7 +75,7 @@ export class OllamaBackend implements Backend {
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
-      upstream = await postStream(new URL(generate ? '/api/generate' : '/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal });
+      upstream = await postStream(new URL(generate ? '/api/generate' : '/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal, trace: request.trace });
     } catch (err) {
       if (signal.aborted) {
         // Aborted before Ollama answered: postStream waited for the connection to close, or for the kill.

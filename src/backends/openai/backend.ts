@@ -181,6 +181,7 @@ export class OpenAIBackend implements Backend {
       upstream = await postStream(url, payload, signal, {
         killSignal: link?.killSignal,
         headers: { ...this.headers(), accept: 'text/event-stream' },
+        trace: request.trace,
       });
     } catch (err) {
       signal.removeEventListener('abort', onAbort);

@@ -18,8 +18,16 @@ export interface UpstreamResponse {
   release(complete: boolean): Promise<UpstreamCloseOutcome>;
 }
 
+/** W3C Trace Context (`traceparent`, `tracestate`), sent with an upstream request. */
+export interface TraceHeaders {
+  traceparent: string;
+  tracestate?: string;
+}
+
 export interface PostOptions {
   headers?: Record<string, string>;
+  /** Tracing on: the stream's span, sent as `traceparent` (and `tracestate`) so the model server's own spans join its trace. */
+  trace?: TraceHeaders | undefined;
   /** Cuts the connection at once, whether or not the upstream has acknowledged the abort. */
   killSignal?: AbortSignal | undefined;
   /** Without a killSignal: how long after an abort the upstream gets to close. */
@@ -71,6 +79,7 @@ function attempt(url: URL, body: string, signal: AbortSignal, options: PostOptio
         'content-length': Buffer.byteLength(body),
         accept: 'application/x-ndjson, text/event-stream, application/json',
         ...options.headers,
+        ...(options.trace && traceHeaders(options.trace)),
       },
     });
 
@@ -164,4 +173,8 @@ export async function readText(body: AsyncIterable<Buffer>, limit = 64 * 1024): 
     if (size >= limit) break;
   }
   return Buffer.concat(parts).toString('utf8').slice(0, limit);
+}
+
+function traceHeaders(trace: TraceHeaders): Record<string, string> {
+  return trace.tracestate ? { traceparent: trace.traceparent, tracestate: trace.tracestate } : { traceparent: trace.traceparent };
 }

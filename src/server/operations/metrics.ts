@@ -115,6 +115,21 @@ export class PromMetrics implements StreamMetrics {
     });
   }
 
+  /** Tracing on: `jarvis_trace_spans_dropped_total`, read from the exporter's count when scraped. */
+  watchTracing(tracing: { dropped(): number }): void {
+    let reported = 0;
+    new Counter({
+      name: 'jarvis_trace_spans_dropped_total',
+      help: 'Trace spans lost: the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE) or their export to the collector failed',
+      registers: [this.registry],
+      collect() {
+        const dropped = tracing.dropped();
+        if (dropped > reported) this.inc(dropped - reported);
+        reported = dropped;
+      },
+    });
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

@@ -17,7 +17,7 @@ const STREAM_ID = ID_PATTERN;
  * event; `GET /v1/streams/{id}` tells where a stream is. Unknown, expired and
  * other owners' streams are 404 at once.
  */
-export function streamRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'config' | 'log' | 'streamLog'>): void {
+export function streamRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'config' | 'log' | 'streamLog' | 'tracing'>): void {
   /** JARVIS_MAX_READERS_PER_CLIENT: reattach readers per client. */
   const readers = new ClientCap({ max: ctx.config.limits.maxReadersPerClient, code: 'too_many_readers_for_client', what: 'stream readers', variable: 'JARVIS_MAX_READERS_PER_CLIENT' });
   app.get<{ Params: { id: string } }>('/v1/streams/:id', async (request) => {
@@ -49,6 +49,7 @@ export function streamRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'con
     // Counted per client (JARVIS_MAX_READERS_PER_CLIENT) until it ends: a key's readers cost no other key anything.
     const release = readers.admit(clientKeyOf(request));
     ctx.log.info('stream_reader_attached', { stream_id: info.streamId, session: info.sessionId, after: after.seq < -1 ? 'start' : formatCursor(after), format, live: !info.terminal });
+    ctx.tracing?.readerAttached(request, info.streamId);
     reply.hijack();
     try {
       await replay(ctx.streamLog, request.raw, reply.raw, { streamId: info.streamId, sessionId: info.sessionId, after, format, maxBufferBytes: ctx.config.limits.readerBufferBytes });

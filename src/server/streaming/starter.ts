@@ -24,6 +24,7 @@ import type { UsageRecorder } from '../usage/recorder.js';
 import { streamUsage } from '../usage/streamUsage.js';
 import { budgetWords } from '../../shared/keyLimits.js';
 import type { LengthLimit } from '../../streams/terminalEvent.js';
+import type { Tracing } from '../../tracing/types.js';
 
 /**
  * How many streams may open their upstream per event-loop turn. Each costs about
@@ -49,6 +50,8 @@ export interface StarterContext {
   readonly limiter: Limiter;
   /** How many callers may share Jarvis now: a client's share of the streams follows it. */
   readonly auth: Pick<AuthSwitch, 'callers'>;
+  /** OpenTelemetry traces, when on: each stream's span, a child of its request's. */
+  readonly tracing?: Tracing;
 }
 
 /** A stream let in: its ids and its place under the caps. */
@@ -65,6 +68,8 @@ export interface Admission {
   tokensLeft: number | undefined;
   /** The day's budget (tokens_per_day), when its key has one: the words of an answer cut at it. */
   tokensPerDay: number | undefined;
+  /** The request's span (tracing on), the parent of the stream's; opaque here. */
+  traceParent?: unknown;
   /** Frees its place under the caps and the key's limits. `run` frees it when the stream ends: call it only for a stream that will not run. */
   release(): void;
   /** `release`, counting the tokens the stream used against its key's limits (`run` calls it). */
@@ -143,6 +148,7 @@ export class StreamStarter {
       keyName: caller?.keyName ?? '',
       tokensLeft: grant.tokensLeft,
       tokensPerDay: limits?.tokens_per_day,
+      traceParent: this.ctx.tracing?.parentOf(request),
       release: () => end(0),
       end,
     };
@@ -176,6 +182,8 @@ export class StreamStarter {
       metrics: ctx.metrics,
       pacer: this.pacer,
       limits: ctx.config.limits,
+      tracer: ctx.tracing,
+      traceParent: admission.traceParent,
       onStart: onStart ? () => onStart(stream) : undefined,
       onEnd: () => admission.end(this.recordUsage(admission, stream, spec.model, request)),
     });

@@ -124,6 +124,10 @@ export class RedisCoordinator implements SessionCoordinator {
     return this.takeover.acquire(stream);
   }
 
+  superseded(stream: ChatStream): Promise<string[]> {
+    return this.takeover.superseded(stream);
+  }
+
   release(stream: ChatStream): void {
     this.takeover.forget(stream);
     this.local.pop(stream);

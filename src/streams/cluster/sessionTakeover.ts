@@ -60,6 +60,19 @@ export class SessionTakeover {
     return claim;
   }
 
+  /**
+   * After `claim`, before `acquire` (tracing on): the streams it supersedes, this instance's and
+   * the one Redis named, which may run on another instance (its span context is found by id).
+   */
+  async superseded(stream: ChatStream): Promise<string[]> {
+    const claim = await this.claims.get(stream.id)?.catch(() => undefined);
+    if (!claim) return [];
+    const ids = claim.olderHere.map((s) => s.id);
+    const [, prevId, , prevState] = claim.r;
+    if (prevId && (prevState === 'live' || prevState === 'lost') && !ids.includes(prevId)) ids.push(prevId);
+    return ids;
+  }
+
   /** The stream ended: a claim it left (it ended before `acquire`) is dropped. */
   forget(stream: ChatStream): void {
     this.claims.delete(stream.id);

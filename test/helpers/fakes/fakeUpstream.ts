@@ -80,6 +80,8 @@ export interface UpstreamRecord {
   readonly aborted: boolean;
   /** Resolves once the request has ended (completed, or its connection closed). */
   closed: Promise<void>;
+  /** The W3C `traceparent` header Jarvis sent (tracing on). */
+  traceparent?: string | undefined;
 }
 
 export const FAKE_MODELS = ['fake-llama:latest', 'fake-qwen:latest'];
@@ -224,6 +226,7 @@ export abstract class FakeUpstream {
     const plan = this.plan(prompt, body as Record<string, unknown>);
     const socket = req.socket;
     const { record, resolveClosed } = newRecord(this.requests.length, body.model, prompt, body);
+    record.traceparent = req.headers.traceparent as string | undefined;
     this.requests.push(record);
     this.maxActive = Math.max(this.maxActive, ++this.active);
     for (const w of [...this.waiters]) {

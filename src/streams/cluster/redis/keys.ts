@@ -21,6 +21,8 @@ export const keys = {
   log: (p: string, streamId: string) => `${p}log:${streamId}`,
   /** Stream id → its session prefix, for readers that know only the stream. */
   stream: (streamId: string) => `jarvis:stream:${streamId}`,
+  /** A stream's span's `traceparent`, when tracing is on: where a successor or reader on any instance links to it (docs/observability.md). */
+  trace: (streamId: string) => `jarvis:trace:${streamId}`,
   /** The run_id of the Redis server that first held this data (no TTL): a new run_id with this equal to it came back empty. */
   epoch: 'jarvis:epoch',
   /** Instances seen lately (sorted set, score = last seen, ms). */
