@@ -88,8 +88,8 @@ export class OtelStreamSpan implements StreamSpan {
     if (close) {
       attributes['jarvis.upstream_close'] = close.outcome;
       attributes['jarvis.upstream_close_ms'] = Math.round(close.ms);
-      const at = abortedAt ?? performance.now() - close.ms;
-      span.addEvent('upstream_closed', { 'jarvis.upstream_close': close.outcome, 'jarvis.upstream_close_ms': Math.round(close.ms) }, epoch(at + close.ms));
+      // An event when Jarvis asked it to stop (Stop → upstream closed is the figure that matters); a completed reply's close is only an attribute.
+      if (abortedAt !== undefined) span.addEvent('upstream_closed', { 'jarvis.upstream_close': close.outcome, 'jarvis.upstream_close_ms': Math.round(close.ms) }, epoch(abortedAt + close.ms));
     }
     const verdict = stream.cancelVerdict;
     if (verdict) {
