@@ -1,22 +1,9 @@
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { kindNamed } from '../backends/registry.js';
-import type { SystemLog } from '../log/systemLog.js';
 import type { TracingConfig } from './config.js';
-import type { Tracing } from './types.js';
+import type { Tracing, TracingDeps } from './types.js';
 
-/** What the tracing needs of the server besides its configuration. */
-export interface TracingDeps {
-  log: SystemLog;
-  /** JARVIS_INSTANCE_ID in a cluster (`jarvis.instance`, `service.instance.id`); undefined for one process. */
-  instance: string | undefined;
-  /** The cluster's Redis: where a stream's span context is kept for the other instances (links). */
-  redis: Redis | undefined;
-  /** How long a stream's span context is kept for links (the event log's retention). */
-  retentionMs: number;
-  /** The model server behind an upstream name (or the one backend): `server.address`, `server.port`. */
-  upstreamUrl(upstream: string | undefined, backend: string): string | undefined;
-}
+export type { TracingDeps } from './types.js';
 
 /**
  * Loads the OpenTelemetry SDK (a dynamic import: with tracing off, no `@opentelemetry`

@@ -8,11 +8,10 @@ import type { ChatStream } from '../streams/chatStream.js';
 import type { StreamSpan } from '../streams/streamTracer.js';
 import type { TracingConfig } from './config.js';
 import { CountedExport } from './exportQueue.js';
-import type { TracingDeps } from './open.js';
 import { RequestSpans } from './requestSpans.js';
 import { SpanContexts } from './spanContexts.js';
 import { epoch, OtelStreamSpan } from './streamSpan.js';
-import type { Tracing } from './types.js';
+import type { Tracing, TracingDeps } from './types.js';
 
 /** The official SDK behind Jarvis's Tracing (docs/architecture.md says why this one). */
 export class OtelTracing implements Tracing {

@@ -1,4 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { SystemLog } from '../log/systemLog.js';
 import type { StreamTracer } from '../streams/streamTracer.js';
 
 /**
@@ -17,4 +19,17 @@ export interface Tracing extends StreamTracer {
   dropped(): number;
   /** Exports what is queued, within `timeoutMs`, and stops. */
   shutdown(timeoutMs: number): Promise<void>;
+}
+
+/** What the tracing needs of the server besides its configuration. */
+export interface TracingDeps {
+  log: SystemLog;
+  /** JARVIS_INSTANCE_ID in a cluster (`jarvis.instance`, `service.instance.id`); undefined for one process. */
+  instance: string | undefined;
+  /** The cluster's Redis: where a stream's span context is kept for the other instances (links). */
+  redis: Redis | undefined;
+  /** How long a stream's span context is kept for links (the event log's retention). */
+  retentionMs: number;
+  /** The model server behind an upstream name (or the one backend): `server.address`, `server.port`. */
+  upstreamUrl(upstream: string | undefined, backend: string): string | undefined;
 }
