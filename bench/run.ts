@@ -20,6 +20,7 @@ import { stop, type StopRow } from './sections/stop.js';
 import { supersede } from './sections/supersede.js';
 import { throughput, type ThroughputRow } from './sections/throughput.js';
 import { ttft, type TtftRow } from './sections/ttft.js';
+import { tracingSection } from './sections/tracing.js';
 
 // `npm run bench` (a few minutes) / `npm run bench -- --quick` (under a minute, CI's smoke run):
 // Jarvis measured side by side with direct access to the same upstream and with
@@ -59,13 +60,11 @@ const results: Record<string, unknown> = { machine: machine(), quick };
 /** The issue's targets, checked against this run. */
 const checks: Array<[string, string, string, boolean | undefined]> = [];
 const check = (figure: string, target: string, value: string, met: boolean | undefined) => checks.push([figure, target, value, met]);
-
 interface Setup {
   up: Upstreams;
   jarvis: Server;
   t: Targets;
 }
-
 const baselineCell = 'baseline';
 
 async function throughputSection({ t }: Setup): Promise<void> {
@@ -371,6 +370,7 @@ async function main(): Promise<void> {
     if (wanted('resume')) await timed('resume', () => resumeSection(setup));
     // Quick runs (CI's smoke run, kept short) leave the cluster out unless it is named: `--quick --only cluster`.
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
+    if (wanted('tracing') && (!quick || only)) results.tracing = await timed('tracing', () => tracingSection(up, setup.t.jarvisNdjson, N, say));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
     if (wanted('engine')) await timed('engine', engineSection);
     if (wanted('routing')) await timed('routing', routingSection);

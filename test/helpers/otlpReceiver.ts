@@ -46,6 +46,8 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   /** Requests received, by content type. */
   readonly posts: string[] = [];
+  /** The bodies of the protobuf requests, undecoded (a span's strings are in them as UTF-8). */
+  readonly protobufBodies: Buffer[] = [];
   private server: Server | undefined;
   url = '';
 
@@ -57,6 +59,7 @@ export class OtlpReceiver {
         const type = String(req.headers['content-type'] ?? '');
         this.posts.push(type);
         if (req.method === 'POST' && req.url === '/v1/traces' && type.includes('json')) this.take(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        else if (req.method === 'POST' && req.url === '/v1/traces') this.protobufBodies.push(Buffer.concat(chunks));
         res.writeHead(200, { 'content-type': type.includes('json') ? 'application/json' : 'application/x-protobuf' });
         res.end(type.includes('json') ? '{}' : '');
       });

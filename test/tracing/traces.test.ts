@@ -134,4 +134,26 @@ describe('traces', () => {
     expect(span.status.code).toBe(2);
     expect(span.attributes['error.type']).toBe((call.terminal as { code: string }).code);
   });
+
+  it('graceful shutdown exports the spans still queued', async () => {
+    // An export only every minute: the spans are still queued when Jarvis closes.
+    const t = await tracedJarvis({ OTEL_BSP_SCHEDULE_DELAY: '60000' });
+    const call = chat(t.j.url, { session: 'flush', prompt: 'F' });
+    await call.finished;
+    const streamId = (await call.streamId)!;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.receiver.spans).toHaveLength(0);
+    j = undefined;
+    await t.j.close();
+    expect(t.receiver.spans.find((s) => s.attributes['jarvis.stream.id'] === streamId && s.kind === 3)).toBeDefined();
+  });
+
+  it('exports OTLP/protobuf by default', async () => {
+    const { j, receiver } = await tracedJarvis({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '' });
+    const call = chat(j.url, { session: 'proto', prompt: 'P' });
+    await call.finished;
+    const streamId = (await call.streamId)!;
+    await expect.poll(() => receiver.protobufBodies.some((b) => b.includes(streamId)), { timeout: 15_000 }).toBe(true);
+    expect(receiver.posts.every((type) => type === 'application/x-protobuf')).toBe(true);
+  });
 });
