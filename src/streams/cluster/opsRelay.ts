@@ -32,6 +32,7 @@ export class OpsRelay {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private failing = false;
+  private closed = false;
   private readonly sub: Redis;
 
   constructor(
@@ -51,6 +52,8 @@ export class OpsRelay {
   }
 
   publish(seq: number, record: LifecycleRecord): void {
+    // After shutdown began (the last lines of shutdown): Redis is closing, nothing is sent or counted.
+    if (this.closed) return;
     if (this.pending.length >= MAX_PENDING) {
       this.drop(1, 'backlog full');
       return;
@@ -65,6 +68,7 @@ export class OpsRelay {
   /** Publishes what is pending and leaves the channel. */
   close(): void {
     this.flush();
+    this.closed = true;
     this.sub.disconnect();
   }
 
@@ -96,7 +100,7 @@ export class OpsRelay {
 
   private drop(count: number, why: string): void {
     this.dropped += count;
-    if (this.failing) return;
+    if (this.failing || this.closed) return;
     this.failing = true;
     this.options.onFailing?.(why);
   }
