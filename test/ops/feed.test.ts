@@ -97,12 +97,18 @@ describe('the ops feed', () => {
     for (const id of [aId, bId, sId, dId]) before(all, (x) => x.event === FIRST_TOKEN_EVENT && x.fields.trace === id, (x) => x.event === 'stream_end' && x.fields.trace === id);
 
     // The feed holds every lifecycle line of the log, with the same fields, in the same order (the log adds nothing per token to it).
-    const logged = readLog(j.logFile).filter((l) => LIFECYCLE_EVENT_SET.has(l.event));
     const fed = all.filter((e) => e.record.event !== FIRST_TOKEN_EVENT).map((e) => e.record);
     const fedByKey = fed.map((x) => `${x.event} ${JSON.stringify(x.fields)}`);
-    const loggedKeys = logged.map((l) => `${l.event} ${JSON.stringify(l.fields)}`);
-    // The feed began after server_listening: compare from the first line it has.
-    expect(fedByKey).toEqual(loggedKeys.slice(loggedKeys.indexOf(fedByKey[0]!)));
+    // The file is written asynchronously: wait until it has the lines the feed has, from the first
+    // line the feed has (the feed began after server_listening).
+    const loggedKeys = () => {
+      const keys = readLog(j!.logFile)
+        .filter((l) => LIFECYCLE_EVENT_SET.has(l.event))
+        .map((l) => `${l.event} ${JSON.stringify(l.fields)}`);
+      return keys.slice(keys.indexOf(fedByKey[0]!), keys.indexOf(fedByKey[0]!) + fedByKey.length);
+    };
+    await expect.poll(() => loggedKeys().length, { timeout: 5000 }).toBe(fedByKey.length);
+    expect(fedByKey).toEqual(loggedKeys());
     expect(fed.some((x) => x.event === 'stream_token')).toBe(false);
   });
 
