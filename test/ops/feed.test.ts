@@ -159,4 +159,17 @@ describe('the ops feed', () => {
     await fresh.waitFor(() => fresh.records.length === 12);
     expect(fresh.items.some((i) => i.kind === 'reset')).toBe(false);
   });
+
+  it('carries the lifecycle lines a higher JARVIS_LOG_LEVEL keeps out of the file', async () => {
+    j = await startTestJarvis({ JARVIS_LOG_LEVEL: 'warn' });
+    j.fake!.plan = () => ({ tokens: ['a ', 'b'], tokenMs: 2 });
+    const r = await feed(j.url);
+    const c = chat(j.url, { session: 'quiet', prompt: 'q' });
+    await c.finished;
+    const id = await c.streamId;
+    const end = await r.waitFor((x) => x.event === 'stream_end' && x.fields.trace === id, 'stream_end');
+    expect(end.record.level).toBe('info');
+    expect(events(ofStream(r.records, id))).toEqual(expect.arrayContaining(['stream_start', FIRST_TOKEN_EVENT, 'stream_end']));
+    expect(readLog(j.logFile).some((l) => l.event === 'stream_start' || l.event === 'stream_end')).toBe(false);
+  });
 });

@@ -1,9 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { uiRoutes } from '../../src/server/operations/ui.js';
+import { OpsHub } from '../../src/server/ops/hub.js';
 import { OpsRing } from '../../src/server/ops/ring.js';
 import { OpsRelay } from '../../src/streams/cluster/opsRelay.js';
 import { openRedis } from '../../src/streams/cluster/redis/redisClient.js';
@@ -70,5 +73,27 @@ describe('the ops relay', () => {
     for (let i = 10; i < 15; i++) relay.publish(i, record(`r${i}`));
     await expect.poll(() => relay.dropped, { timeout: 5000 }).toBe(15);
     expect(failures).toHaveLength(1);
+  });
+});
+
+describe('the ops hub', () => {
+  it('sends a comment line to a quiet reader every heartbeat, and none once the reader left', async () => {
+    const hub = new OpsHub({ retainMs: 60_000, retainRecords: 10, readerBufferBytes: 4096, heartbeatMs: 50 });
+    const server = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const detach = hub.attach(res, 'test', undefined);
+      res.on('close', detach);
+    });
+    closers.push(() => new Promise((resolve) => server.close(resolve)));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const controller = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    while ((text.match(/: ping/g) ?? []).length < 2) text += new TextDecoder().decode((await reader.read()).value);
+    expect(text.startsWith(': jarvis ops feed\n')).toBe(true);
+    controller.abort();
+    await expect.poll(() => hub.readerCount).toBe(0);
+    hub.close();
   });
 });
