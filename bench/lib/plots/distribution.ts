@@ -77,6 +77,6 @@ export function distributionChart(spec: DistributionChartSpec): string {
   }
   const foot = notes(spec.notes, PAD, bottom + axis.height, width - 2 * PAD);
   body.push(...foot.svg);
-  const desc = `${spec.title}. ${spec.axis}${scale.log ? ', logarithmic axis' : ''}. ${described.join('. ')}.`;
+  const desc = `${spec.title}. ${spec.subtitle ? `${spec.subtitle} ` : ''}${spec.axis}${scale.log ? ', logarithmic axis' : ''}. ${described.join('. ')}.`;
   return svgDocument({ id: spec.id, title: spec.title, desc, width, height: bottom + axis.height + foot.height + PAD, body });
 }

@@ -1,7 +1,7 @@
 // The bench's charts, drawn from the same records its tables are (bench/run.ts's `results`, also
 // what bench/results/*.json holds), written as SVG files beside the tables (docs/benchmark.md "Plots").
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterResult } from '../../sections/cluster.js';
 import type { ScaleRow } from '../../sections/scale.js';
@@ -173,6 +173,9 @@ export function liveMemoryPlot(r: BenchResults): Plot | undefined {
   return { file: 'memory-live.svg', title, svg };
 }
 
+/** Every chart file the bench can write. */
+export const PLOT_FILES = ['throughput.svg', 'ttft.svg', 'supersede.svg', 'stop.svg', 'memory.svg', 'memory-live.svg'] as const;
+
 export function plots(r: BenchResults): Plot[] {
   return [throughputPlot(r), ttftPlot(r), supersedePlot(r), stopPlot(r), memoryPlot(r), liveMemoryPlot(r)].filter((p): p is Plot => p !== undefined);
 }
@@ -181,6 +184,8 @@ export function plots(r: BenchResults): Plot[] {
 export function writePlots(r: BenchResults, dir: string): Plot[] {
   const drawn = plots(r);
   mkdirSync(dir, { recursive: true });
+  // A chart an earlier run left there, of a section this run did not measure, would pass for this run's.
+  for (const file of PLOT_FILES) if (!drawn.some((p) => p.file === file)) rmSync(join(dir, file), { force: true });
   for (const p of drawn) writeFileSync(join(dir, p.file), p.svg);
   return drawn;
 }

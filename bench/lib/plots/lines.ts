@@ -74,6 +74,6 @@ export function lineChart(spec: LineChartSpec): string {
   });
   const foot = notes(spec.notes, PAD, bottom + axis.height, width - 2 * PAD);
   body.push(...foot.svg);
-  const desc = `${spec.title}. ${spec.yAxis} against ${spec.xAxis}. ${described.join('. ')}.`;
+  const desc = `${spec.title}. ${spec.subtitle ? `${spec.subtitle} ` : ''}${spec.yAxis} against ${spec.xAxis}. ${described.join('. ')}.`;
   return svgDocument({ id: spec.id, title: spec.title, desc, width, height: bottom + axis.height + foot.height + PAD, body });
 }

@@ -69,6 +69,6 @@ export function rangeChart(spec: RangeChartSpec): string {
   }
   const foot = notes(['Marker: the median over the rounds; whisker: the range over the rounds (min–max).', ...(spec.notes ?? [])], PAD, bottom + axis.height, width - 2 * PAD);
   body.push(...foot.svg);
-  const desc = `${spec.title}. ${spec.axis}${scale.log ? ', logarithmic axis' : ''}. ${described.join('. ')}.`;
+  const desc = `${spec.title}. ${spec.subtitle ? `${spec.subtitle} ` : ''}${spec.axis}${scale.log ? ', logarithmic axis' : ''}. ${described.join('. ')}.`;
   return svgDocument({ id: spec.id, title: spec.title, desc, width, height: bottom + axis.height + foot.height + PAD, body });
 }
