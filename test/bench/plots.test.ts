@@ -8,6 +8,7 @@ import { PLOT_FILES, chartsMarkdown, plots, type BenchResults } from '../../benc
 import { lineChart } from '../../bench/lib/plots/lines.js';
 import { rangeChart } from '../../bench/lib/plots/ranges.js';
 import { autoScale, linearScale, logScale } from '../../bench/lib/plots/scales.js';
+import { textWidth } from '../../bench/lib/plots/svg.js';
 import { spread } from '../../bench/lib/stats.js';
 
 // The bench's chart writer (docs/benchmark.md "Plots"): records in, a sound SVG out.
@@ -112,6 +113,17 @@ describe('the range chart', () => {
     const svg = rangeChart({ id: 'x', title: 'T', axis: 'a (ms)', unit: 'ms', series: ['p50'], rows: [{ label: 'none', values: [{ median: NaN, lo: NaN, hi: NaN }] }, { label: 'one', values: [{ median: 3, lo: 3, hi: 3 }] }] });
     expectSound(svg);
     expect(svg).toContain('none: no figure');
+  });
+
+  it('widens for a long label rather than clip it or squash the plot', () => {
+    const label = 'a path with a very long name, '.repeat(4);
+    const svg = rangeChart({ id: 'x', title: 'T', axis: 'a', unit: '', series: ['s'], rows: [{ label, values: [{ median: 1, lo: 1, hi: 2 }] }] });
+    expectSound(svg);
+    const width = Number(/<svg [^>]*width="([\d.]+)"/.exec(svg)![1]);
+    expect(width).toBeGreaterThan(800);
+    const x = Number([...svg.matchAll(/<text x="([\d.]+)"[^>]*>([^<]*)<\/text>/g)].find((m) => m[2] === label)![1]);
+    // Right-aligned at x: its start, by the writer's own (wide) estimate, is inside the chart.
+    expect(x - textWidth(label, 12)).toBeGreaterThanOrEqual(0);
   });
 
   it('escapes labels', () => {

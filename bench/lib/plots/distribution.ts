@@ -3,7 +3,7 @@
 
 import { percentile } from '../stats.js';
 import { PAD, heading, legend, notes, say, xAxis, type LegendItem } from './layout.js';
-import { layRows, type LabelledRow } from './rows.js';
+import { chartWidth, layRows, type LabelledRow } from './rows.js';
 import { autoScale } from './scales.js';
 import { INK, MUTED, PALETTE, circle, line, rect, svgDocument, text } from './svg.js';
 
@@ -33,7 +33,8 @@ function boxGlyph(x: number, y: number, color: string, w = 36): string {
 }
 
 export function distributionChart(spec: DistributionChartSpec): string {
-  const width = 800;
+  const labelled = spec.rows.map((r) => ({ ...r, label: `${r.label} (n=${r.samples.filter(Number.isFinite).length})` }));
+  const width = chartWidth(labelled);
   const head = heading(width, spec.title, spec.subtitle);
   const items: LegendItem[] = [
     { label: 'box: p25–p75, dark line: median, whiskers: p5–p95', glyph: { svg: (x, y) => boxGlyph(x, y, MUTED), width: 36 } },
@@ -42,7 +43,6 @@ export function distributionChart(spec: DistributionChartSpec): string {
   const leg = legend(items, PAD, head.height, width - 2 * PAD);
   const top = head.height + leg.height + 10;
   const rowHeight = 34;
-  const labelled = spec.rows.map((r) => ({ ...r, label: `${r.label} (n=${r.samples.filter(Number.isFinite).length})` }));
   const rows = layRows(labelled, top, rowHeight);
   const right = width - PAD - 78;
   const all = spec.rows.flatMap((r) => r.samples.filter(Number.isFinite));

@@ -2,7 +2,7 @@
 // rounds (min–max) as a whisker. Throughput and time to first token (docs/benchmark.md "Plots").
 
 import { PAD, SHAPES, heading, legend, marker, notes, say, xAxis } from './layout.js';
-import { layRows, type LabelledRow } from './rows.js';
+import { chartWidth, layRows, type LabelledRow } from './rows.js';
 import { autoScale } from './scales.js';
 import { MUTED, PALETTE, line, svgDocument, text } from './svg.js';
 
@@ -35,7 +35,7 @@ export interface RangeChartSpec {
 const finite = (v: RangeValue | undefined): v is RangeValue => v !== undefined && [v.median, v.lo, v.hi].every(Number.isFinite);
 
 export function rangeChart(spec: RangeChartSpec): string {
-  const width = 800;
+  const width = chartWidth(spec.rows);
   const head = heading(width, spec.title, spec.subtitle);
   const items = spec.series.map((name, i) => ({ label: name, color: PALETTE[i % PALETTE.length]!, shape: SHAPES[i % SHAPES.length]! }));
   const leg = legend(items, PAD, head.height, width - 2 * PAD);

@@ -31,6 +31,11 @@ export function labelWidth(rows: LabelledRow[]): number {
   return Math.max(80, ...rows.map((r) => textWidth(r.label, 12)));
 }
 
+/** 800 px, or wider where the labels would leave the plot less than 330 px. */
+export function chartWidth(rows: LabelledRow[]): number {
+  return Math.max(800, Math.ceil(PAD + 8 + labelWidth(rows) + 14 + 330 + 78 + PAD));
+}
+
 /** Labels and group headings down the left, from `top`; `rowHeight` per row. */
 export function layRows(rows: LabelledRow[], top: number, rowHeight: number): RowLayout {
   const svg: string[] = [];
