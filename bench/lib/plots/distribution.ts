@@ -26,7 +26,10 @@ export interface DistributionChartSpec {
 /** A fixed jitter per sample (a chart drawn twice from one run is the same file). */
 const jitter = (i: number) => (((i * 2654435761) >>> 0) % 1000) / 1000 - 0.5;
 
-const BOX = 14;
+const BOX = 12;
+/** The box above, the dots in a band of their own below it: 200 dots over a box would hide it. */
+const BOX_DY = -7;
+const DOTS_DY = 9;
 
 function boxGlyph(x: number, y: number, color: string, w = 36): string {
   return [line(x, y, x + w, y, color, 1.2), rect(x + w * 0.25, y - BOX / 2, w * 0.5, BOX, `fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="1.2"`), line(x + w * 0.45, y - BOX / 2, x + w * 0.45, y + BOX / 2, INK, 2.5)].join('');
@@ -42,7 +45,7 @@ export function distributionChart(spec: DistributionChartSpec): string {
   ];
   const leg = legend(items, PAD, head.height, width - 2 * PAD);
   const top = head.height + leg.height + 10;
-  const rowHeight = 34;
+  const rowHeight = 40;
   const rows = layRows(labelled, top, rowHeight);
   const right = width - PAD - 78;
   const all = spec.rows.flatMap((r) => r.samples.filter(Number.isFinite));
@@ -56,9 +59,10 @@ export function distributionChart(spec: DistributionChartSpec): string {
     const samples = row.samples.filter(Number.isFinite);
     const groupIndex = row.group === undefined ? 0 : rows.groups.indexOf(row.group);
     const color = PALETTE[Math.max(0, groupIndex) % PALETTE.length]!;
-    const y = slot.y;
+    const y = slot.y + BOX_DY;
+    const dotsY = slot.y + DOTS_DY;
     if (samples.length === 0) {
-      body.push(text(rows.left + 4, y + 4, 'no samples', { size: 11, fill: MUTED }));
+      body.push(text(rows.left + 4, slot.y + 4, 'no samples', { size: 11, fill: MUTED }));
       described.push(`${row.label}: no samples`);
       continue;
     }
@@ -68,9 +72,9 @@ export function distributionChart(spec: DistributionChartSpec): string {
     body.push(line(scale(p5), y - 5, scale(p5), y + 5, color, 1.2), line(scale(p95), y - 5, scale(p95), y + 5, color, 1.2));
     body.push(rect(scale(p25), y - BOX / 2, scale(p75) - scale(p25), BOX, `fill="${color}" fill-opacity="0.18" stroke="${color}" stroke-width="1.2"`));
     // Light dots, so that where they crowd they darken.
-    samples.forEach((v, i) => body.push(circle(scale(v), y + jitter(i) * (BOX + 6), 2, `fill="${color}" fill-opacity="0.45"`)));
+    body.push(`<g fill="${color}" fill-opacity="0.45">`, ...samples.map((v, i) => circle(scale(v), dotsY + jitter(i) * 9, 2, '')), '</g>');
     body.push(line(scale(p50), y - BOX / 2 - 2, scale(p50), y + BOX / 2 + 2, INK, 2.5));
-    body.push(text(scale(max) + 8, y + 4, `p50 ${say(p50)}`, { size: 10, fill: MUTED }));
+    body.push(text(scale(max) + 8, slot.y + 4, `p50 ${say(p50)}`, { size: 10, fill: MUTED }));
     described.push(
       `${row.group ? `${row.group}, ` : ''}${row.label}: ${samples.length} samples, median ${say(p50, spec.unit)}, p25–p75 ${say(p25)}–${say(p75)}, p5–p95 ${say(p5)}–${say(p95)}, max ${say(max)}`,
     );

@@ -62,6 +62,9 @@ export function logScale(lo: number, hi: number, range: [number, number]): Scale
       if (t >= d0 && t <= d1) ticks.push(t);
     }
   }
+  // The axis's ends are labelled too (2,000 at the end of an axis of powers of ten).
+  for (const end of [d0, d1]) if (!ticks.includes(end)) ticks.push(end);
+  ticks.sort((a, b) => a - b);
   const f = ((v: number) => range[0] + ((Math.log10(Math.min(Math.max(v, d0), d1)) - l0) / (l1 - l0)) * (range[1] - range[0])) as Scale;
   f.ticks = ticks;
   f.log = true;

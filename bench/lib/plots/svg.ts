@@ -64,7 +64,7 @@ export function rect(x: number, y: number, w: number, h: number, attrs: string):
 }
 
 export function circle(cx: number, cy: number, r: number, attrs: string): string {
-  return `<circle cx="${n(cx)}" cy="${n(cy)}" r="${n(r)}" ${attrs}/>`;
+  return `<circle cx="${n(cx)}" cy="${n(cy)}" r="${n(r)}"${attrs ? ` ${attrs}` : ''}/>`;
 }
 
 /** Words wrapped into lines of at most `width` px. */
