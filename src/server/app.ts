@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { JarvisContext } from './context.js';
-import { installErrorHandling } from './errors.js';
+import { classify, installErrorHandling } from './errors.js';
 import { apiKeyGuard } from './http/guards/apiKeys.js';
 import { trustedUsers } from './http/guards/trustedUser.js';
 import { corsOptions } from './http/guards/cors.js';
@@ -48,7 +48,7 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
   });
   // Traced requests (when tracing is on) start their span before anything can refuse them.
-  ctx.tracing?.install(app);
+  ctx.tracing?.install(app, (err) => classify(err as Parameters<typeof classify>[0]).code);
   // First: every reply, a guard's refusal too, carries its Server-Timing.
   installServerTiming(app);
   installErrorHandling(app, ctx.log);

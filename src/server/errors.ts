@@ -113,7 +113,8 @@ export function installErrorHandling(app: FastifyInstance, log: SystemLog, body:
   });
 }
 
-function classify(err: FastifyError | HttpError): WireError {
+/** What an error is on the wire: its Jarvis code, status and words (also what a traced request's span names). */
+export function classify(err: FastifyError | HttpError): WireError {
   if (err instanceof HttpError) return err.toWire();
   if (err instanceof ClusterUnavailableError) return withMessage('cluster_unavailable', err.message);
   if ('validation' in err && err.validation) {

@@ -45,8 +45,8 @@ export class OtelTracing implements Tracing {
     return new OtelTracing(provider, provider.getTracer('jarvis'), processor, deps);
   }
 
-  install(app: FastifyInstance): void {
-    this.requests.install(app);
+  install(app: FastifyInstance, codeOf: (error: Error) => string): void {
+    this.requests.install(app, codeOf);
   }
 
   parentOf(request: FastifyRequest): unknown {

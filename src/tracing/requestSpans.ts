@@ -18,12 +18,26 @@ function traced(url: string): boolean {
  */
 export class RequestSpans {
   private readonly spans = new WeakMap<FastifyRequest, Span>();
+  /** A failed request's Jarvis error code: its 5xx span's `error.type`. */
+  private readonly codes = new WeakMap<Span, string>();
 
   constructor(private readonly tracer: Tracer) {}
 
-  install(app: FastifyInstance): void {
+  install(app: FastifyInstance, codeOf: (error: Error) => string): void {
     app.addHook('onRequest', (request, reply, done) => {
       if (traced(request.url)) this.start(request, reply.raw);
+      done();
+    });
+    // A refused or failed request names its Jarvis error code (docs/errors.md), not only its status.
+    app.addHook('onError', (request, _reply, error, done) => {
+      const span = this.spans.get(request);
+      if (span) {
+        try {
+          const code = codeOf(error);
+          this.codes.set(span, code);
+          span.setAttribute('jarvis.error.code', code);
+        } catch {}
+      }
       done();
     });
   }
@@ -59,8 +73,9 @@ export class RequestSpans {
       // The client left before the response ended (a reader that dropped, a closed tab).
       if (!res.writableFinished) span.setAttribute('jarvis.client_closed', true);
       if (status >= 500) {
-        span.setAttribute(ATTR_ERROR_TYPE, String(status));
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        const code = this.codes.get(span);
+        span.setAttribute(ATTR_ERROR_TYPE, code ?? String(status));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: code ? `${code} (HTTP ${status})` : `HTTP ${status}` });
       }
       span.end();
     });

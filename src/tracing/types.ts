@@ -9,8 +9,8 @@ import type { StreamTracer } from '../streams/streamTracer.js';
  * tracing off none of this runs, per request or per stream.
  */
 export interface Tracing extends StreamTracer {
-  /** Adds the request spans (an `onRequest` hook, before the guards: refusals are traced too). */
-  install(app: FastifyInstance): void;
+  /** Adds the request spans (an `onRequest` hook, before the guards: refusals are traced too); `codeOf` names a failed request's error code. */
+  install(app: FastifyInstance, codeOf: (error: Error) => string): void;
   /** The request's span as the parent of the streams it starts (opaque to them); undefined: no span. */
   parentOf(request: FastifyRequest): unknown;
   /** A reader attached to `streamId` (a resume, a reattach): the request's span links to the stream's. */

@@ -135,6 +135,14 @@ describe('traces', () => {
     expect(span.attributes['error.type']).toBe((call.terminal as { code: string }).code);
   });
 
+  it("a refused request's span names its error code", async () => {
+    const { j, receiver } = await tracedJarvis();
+    const refused = await postJson(`${j.url}/v1/chat/completions`, { messages: 'not a list' });
+    expect(refused.status).toBe(400);
+    const span = await receiver.waitFor((s) => s.kind === 2 && s.attributes['http.response.status_code'] === 400);
+    expect(span.attributes['jarvis.error.code']).toBe(refused.body.error.code ?? refused.body.error.type);
+  });
+
   it('graceful shutdown exports the spans still queued', async () => {
     // An export only every minute: the spans are still queued when Jarvis closes.
     const t = await tracedJarvis({ OTEL_BSP_SCHEDULE_DELAY: '60000' });
