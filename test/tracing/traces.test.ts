@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
+import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
 import { OtlpReceiver } from '../helpers/otlpReceiver.js';
 import { readStream } from '../helpers/streamReader.js';
 
@@ -164,4 +165,28 @@ describe('traces', () => {
     await expect.poll(() => receiver.protobufBodies.some((b) => b.includes(streamId)), { timeout: 15_000 }).toBe(true);
     expect(receiver.posts.every((type) => type === 'application/x-protobuf')).toBe(true);
   });
+
+  it('several model servers: the span names the one that answered, and its address', async () => {
+    const gpu = await new FakeOllama().start();
+    try {
+      const { j, receiver } = await tracedJarvisOn({ JARVIS_UPSTREAMS: `gpu1=ollama:${gpu.url}` });
+      const call = chat(j.url, { session: 'routed', prompt: 'r' });
+      await call.finished;
+      expect(call.terminal?.type).toBe('done');
+      const span = await receiver.streamSpan((await call.streamId)!);
+      expect(span.attributes).toMatchObject({ 'jarvis.upstream': 'gpu1', 'server.address': '127.0.0.1', 'server.port': Number(new URL(gpu.url).port) });
+      expect(gpu.requests[0]!.traceparent).toBe(`00-${span.traceId}-${span.spanId}-01`);
+    } finally {
+      await j?.close();
+      j = undefined;
+      await gpu.stop();
+    }
+  });
 });
+
+/** A traced Jarvis without the helper's own fake (the test brings its model servers). */
+async function tracedJarvisOn(env: Record<string, string>): Promise<{ j: TestJarvis; receiver: OtlpReceiver }> {
+  receiver = await new OtlpReceiver().start();
+  j = await startTestJarvis({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '20', ...env }, { fake: false });
+  return { j, receiver };
+}
