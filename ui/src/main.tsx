@@ -2,6 +2,7 @@ import { StrictMode, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AdminApp } from './AdminApp.js';
 import { App } from './App.js';
+import { OpsApp } from './components/ops/OpsApp.js';
 import { ErrorBoundary } from './components/shell/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
 import { browserApi } from '../../src/client/api.js';
@@ -25,6 +26,14 @@ function Root() {
       </ErrorBoundary>
     );
   }
+  // The live timeline (docs/observability.md "The live timeline"), a page of its own too.
+  if (isOpsPath(location.pathname)) {
+    return (
+      <ErrorBoundary>
+        <OpsApp api={api} auth={auth} signInApi={browserApi} />
+      </ErrorBoundary>
+    );
+  }
   return (
     <ErrorBoundary>
       <ChatProvider key={generation} api={api}>
@@ -36,6 +45,10 @@ function Root() {
 
 function isAdminPath(path: string): boolean {
   return path === '/admin' || path === '/admin/';
+}
+
+function isOpsPath(path: string): boolean {
+  return path === '/ops' || path === '/ops/';
 }
 
 createRoot(root).render(
