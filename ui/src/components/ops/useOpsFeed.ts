@@ -18,7 +18,7 @@ export interface OpsFeed {
 }
 
 export function useOpsFeed(api: Api): OpsFeed {
-  const [timeline] = useState(() => new Timeline({ keepMs: 15 * 60_000, maxStreams: 5000 }));
+  const [timeline] = useState(() => new Timeline({ keepMs: 15 * 60_000, maxStreams: 5000, ...boundsFromUrl() }));
   const [version, setVersion] = useState(0);
   const [state, setState] = useState<{ state: OpsFeedState; detail?: string }>({ state: 'connecting' });
   const [fresh, setFresh] = useState<ReadonlySet<string>>(new Set());
@@ -73,4 +73,22 @@ export function useOpsFeed(api: Api): OpsFeed {
   }, [api, timeline]);
 
   return { timeline, version, state: state.state, detail: state.detail, fresh };
+}
+
+/**
+ * `/ops?no_end_s=30&slow_cancel_s=2`: when a stream without end, and a cancel, count as too long
+ * (docs/observability.md "The live timeline"; defaults: 2 minutes, 3 seconds).
+ */
+function boundsFromUrl(): { noEndMs?: number; slowCancelMs?: number } {
+  const params = new URLSearchParams(globalThis.location?.search ?? '');
+  const seconds = (name: string) => {
+    const value = Number(params.get(name));
+    return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+  };
+  const bounds: { noEndMs?: number; slowCancelMs?: number } = {};
+  const noEnd = seconds('no_end_s');
+  const slowCancel = seconds('slow_cancel_s');
+  if (noEnd !== undefined) bounds.noEndMs = noEnd;
+  if (slowCancel !== undefined) bounds.slowCancelMs = slowCancel;
+  return bounds;
 }
