@@ -57,7 +57,7 @@ describe('the report page', { timeout: 120_000 }, () => {
       expect(await barClasses(page, 'hang-1')).toContain('selected');
 
       // Zoomable and scrollable; the text report is there.
-      const width = async () => (await page.locator('.tl-content').evaluate('(el) => el.offsetWidth')) as number;
+      const width = () => page.locator('.tl-content').evaluate((el: any) => el.offsetWidth as number);
       const before = await width();
       await page.getByLabel('Zoom').selectOption('8');
       expect(await width()).toBeGreaterThan(before * 4);

@@ -32,6 +32,8 @@ export class Timeline {
   private readonly lastSeen = new Map<string, number>();
   private readonly found = new Map<string, Finding>();
   private readonly listeners = new Set<(finding: Finding) => void>();
+  /** Streams whose first token came live (the feed's record): stream_end's ttft_ms does not move it. */
+  private readonly liveFirstToken = new WeakSet<StreamBar>();
   private sincePrune = 0;
   /** The newest record's time: "now" for a log, the feed's clock for the live page. */
   newest = 0;
@@ -185,7 +187,7 @@ export class Timeline {
         bar.key = f.key || undefined;
         bar.model = f.model || undefined;
         bar.backend = f.backend || undefined;
-        if (bar.ttftMs !== undefined && !hasMark(bar, 'first_token', 'live')) this.firstToken(bar, t + bar.ttftMs, 'log');
+        if (bar.ttftMs !== undefined && !this.liveFirstToken.has(bar)) this.firstToken(bar, t + bar.ttftMs, 'log');
         break;
       case FIRST_TOKEN_EVENT:
         this.firstToken(bar, t, 'live');
@@ -231,7 +233,7 @@ export class Timeline {
     const ttft = num(f.ttft_ms);
     if (ttft !== undefined) {
       bar.ttftMs = ttft;
-      if (!hasMark(bar, 'first_token', 'live')) this.firstToken(bar, bar.start + ttft, 'log');
+      if (!this.liveFirstToken.has(bar)) this.firstToken(bar, bar.start + ttft, 'log');
     }
     this.end(bar, t, outcomeOfEnd(f));
     const closeMs = num(f.upstream_close_ms);
@@ -262,7 +264,8 @@ export class Timeline {
 
   private firstToken(bar: StreamBar, t: number, from: 'live' | 'log'): void {
     bar.firstToken = t;
-    setMark(bar, { kind: 'first_token', t, label: from === 'live' ? 'first token' : `first token (ttft ${bar.ttftMs} ms)` });
+    if (from === 'live') this.liveFirstToken.add(bar);
+    setMark(bar, { kind: 'first_token', t, label: from === 'live' ? 'as forwarded' : `from stream_end's ttft_ms (${bar.ttftMs} ms)` });
     for (const other of this.neighbours(bar)) this.checkOverlap(other, bar);
   }
 
@@ -336,6 +339,3 @@ function setMark(bar: StreamBar, mark: Mark): void {
   else bar.marks.push(mark);
 }
 
-function hasMark(bar: StreamBar, kind: Mark['kind'], from: 'live'): boolean {
-  return from === 'live' && bar.marks.some((m) => m.kind === kind && m.label === 'first token');
-}

@@ -7,7 +7,8 @@ import { TimelineExplorer } from '../timeline/TimelineExplorer.js';
 import { useOpsFeed } from './useOpsFeed.js';
 import './ops.css';
 
-const WINDOWS = [1, 5, 15];
+/** The window's choices, in seconds. */
+const WINDOWS = [30, 60, 300, 900];
 
 const STATE_TEXT = {
   connecting: 'Connecting…',
@@ -19,7 +20,7 @@ const STATE_TEXT = {
 
 export function OpsPage({ api }: { api: Api }) {
   const feed = useOpsFeed(api);
-  const [minutes, setMinutes] = useState(5);
+  const [seconds, setSeconds] = useState(60);
   const [paused, setPaused] = useState(false);
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -28,14 +29,14 @@ export function OpsPage({ api }: { api: Api }) {
     const timer = setInterval(() => setNow(Date.now()), 500);
     return () => clearInterval(timer);
   }, [paused]);
-  const from = now - minutes * 60_000;
+  const from = now - seconds * 1000;
   const controls = (
     <div className="tl-controls">
       <label>
         Window
-        <select value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
-          {WINDOWS.map((m) => (
-            <option key={m} value={m}>last {m} min</option>
+        <select value={seconds} onChange={(e) => setSeconds(Number(e.target.value))}>
+          {WINDOWS.map((s) => (
+            <option key={s} value={s}>last {s < 60 ? `${s} s` : `${s / 60} min`}</option>
           ))}
         </select>
       </label>

@@ -56,7 +56,7 @@ export function TimelineView({ lanes, from, to, now, zoom = 1, selected, flagged
   const last = Math.min(lanes.length, Math.ceil((view.top + view.height) / ROW_HEIGHT) + OVERSCAN);
 
   return (
-    <div className="tl-scroller" ref={scroller} role="region" aria-label="Timeline of streams, one lane per session" tabIndex={0}>
+    <div className="tl-scroller" ref={scroller} role="region" aria-label="Stream timeline, one lane per session" tabIndex={0}>
       <div className="tl-content" style={{ width: LABEL_WIDTH + trackWidth + 8, height: (lanes.length + 1) * ROW_HEIGHT }}>
         <Axis from={from} to={to} width={trackWidth} x={x} />
         {lanes.length === 0 && <p className="tl-empty">No streams in this window.</p>}
