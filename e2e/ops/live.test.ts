@@ -66,7 +66,7 @@ describe('the /ops page', { timeout: 150_000 }, () => {
     expect(await barClasses(page, hangId)).toContain('selected');
 
     // A stopped stream's detail: the cancel and the engine's verdict marks from its stream_end.
-    await bar(page, stopId).focus();
+    await page.getByRole('button', { name: /\bstopper ?, 1 streams/ }).focus();
     await page.keyboard.press('Enter');
     await detail.getByRole('heading', { name: `Stream ${stopId}` }).waitFor(WAIT);
     expect(await detail.textContent()).toMatch(/cancel requested \((stopped|session_stop)\)/);
@@ -93,8 +93,11 @@ describe('the /ops page', { timeout: 150_000 }, () => {
     const dark = await ui.openPage(`${j.url}/ops?no_end_s=4`, { waitForChat: false, colorScheme: 'dark', viewport: { width: 1400, height: 900 } });
     await expect.poll(() => barClasses(dark.page, hangId), WAIT).toContain('flagged');
     await dark.page.getByLabel('Window').selectOption('30');
-    await bar(dark.page, ids[0]!).focus();
+    // By keyboard: the lane's button selects E, Earlier goes back to A.
+    await dark.page.getByRole('button', { name: /\brunbook ?, 5 streams/ }).focus();
     await dark.page.keyboard.press('Enter');
+    await dark.page.locator('.tl-detail').getByRole('heading', { name: `Stream ${ids[4]}` }).waitFor(WAIT);
+    for (let i = 0; i < 4; i++) await dark.page.getByRole('button', { name: '← Earlier' }).click();
     await dark.page.locator('.tl-detail').getByRole('heading', { name: `Stream ${ids[0]}` }).waitFor(WAIT);
     expect(await seriousViolations(dark.page)).toEqual([]);
     await screenshot(dark.page, 'ops-dark');

@@ -65,8 +65,8 @@ describe('the report page', { timeout: 120_000 }, () => {
       await page.getByText('The text report (jarvis diagnose)').click();
       expect(await page.locator('.report-text pre').textContent()).toContain('orphaned streams: 1 (hang-1)');
 
-      // Keyboard: a bar is a button; Enter selects it.
-      await bar(page, 'deaf-1').focus();
+      // Keyboard: a lane's button selects its latest stream.
+      await page.getByRole('button', { name: /\bdeaf ?, 1 streams/ }).focus();
       await page.keyboard.press('Enter');
       await detail.getByRole('heading', { name: 'Stream deaf-1' }).waitFor(WAIT);
       expect(await detail.textContent()).toContain('unconfirmed in 4100 ms (grace_expired)');

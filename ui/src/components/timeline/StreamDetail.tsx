@@ -4,7 +4,15 @@
 import { formatMs, recordText, type Finding, type StreamBar } from '../../../../src/client/timeline/index.js';
 import { MARK_LOOK, OUTCOME_LOOK, clock } from './outcomes.js';
 
-export function StreamDetail({ bar, findings, onClose }: { bar: StreamBar; findings: Finding[]; onClose(): void }) {
+export function StreamDetail({ bar, findings, onClose, onSelect, earlier, later }: {
+  bar: StreamBar;
+  findings: Finding[];
+  onClose(): void;
+  onSelect(id: string): void;
+  /** The lane's stream before and after it (keyboard reaches every stream from its lane's button). */
+  earlier?: string;
+  later?: string;
+}) {
   const look = OUTCOME_LOOK[bar.outcome];
   const facts: Array<[string, string | undefined]> = [
     ['Outcome', `${look.glyph} ${look.label}${bar.errorCode ? ` (${bar.errorCode})` : ''}${bar.finish ? `, finish ${bar.finish}` : ''}`],
@@ -28,7 +36,11 @@ export function StreamDetail({ bar, findings, onClose }: { bar: StreamBar; findi
     <section className="tl-detail" aria-labelledby="tl-detail-title">
       <header className="tl-detail-header">
         <h2 id="tl-detail-title">Stream {bar.id}</h2>
-        <button type="button" className="small-button" onClick={onClose}>Close</button>
+        <span className="tl-detail-nav">
+          <button type="button" className="small-button" disabled={!earlier} onClick={() => earlier && onSelect(earlier)}>← Earlier</button>
+          <button type="button" className="small-button" disabled={!later} onClick={() => later && onSelect(later)}>Later →</button>
+          <button type="button" className="small-button" onClick={onClose}>Close</button>
+        </span>
       </header>
       {findings.length > 0 && (
         <ul className="tl-detail-findings">

@@ -34,6 +34,8 @@ export function TimelineExplorer({ timeline, version, from, to, now, zoom, fresh
   const findings = useMemo(() => timeline.findings(), [timeline, version]);
   const flagged = useMemo(() => new Set(findings.flatMap((f) => f.streams)), [findings]);
   const bar = selected ? timeline.get(selected) : undefined;
+  const lane = bar ? lanes.find((l) => l.streams.includes(bar)) : undefined;
+  const at = lane && bar ? lane.streams.indexOf(bar) : -1;
   const select = (finding: Finding) => {
     const id = finding.streams.find((s) => timeline.get(s)) ?? finding.streams[0];
     if (id) setSelected(id);
@@ -48,7 +50,7 @@ export function TimelineExplorer({ timeline, version, from, to, now, zoom, fresh
       <div className="tl-main">
         <TimelineView lanes={lanes} from={from} to={to} now={now} zoom={zoom} selected={selected} flagged={flagged} onSelect={setSelected} />
         <aside className="tl-side" aria-label="Findings and stream detail">
-          {bar && <StreamDetail bar={bar} findings={findings.filter((f) => f.streams.includes(bar.id))} onClose={() => setSelected(undefined)} />}
+          {bar && <StreamDetail bar={bar} findings={findings.filter((f) => f.streams.includes(bar.id))} onClose={() => setSelected(undefined)} onSelect={setSelected} earlier={lane?.streams[at - 1]?.id} later={lane?.streams[at + 1]?.id} />}
           <FindingsList findings={findings} fresh={fresh} selected={selected} onSelect={select} reportFindings={reportFindings} />
         </aside>
       </div>

@@ -1,7 +1,7 @@
 // The timeline itself: a time axis, then one row per lane with its streams as bars and their marks.
 // Windowed: only the rows in view (plus a few) are in the DOM, so thousands of streams stay fast.
 
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useLayoutEffect, useRef, useState } from 'react';
 import { formatMs, type Lane, type StreamBar } from '../../../../src/client/timeline/index.js';
 import { MARK_LOOK, OUTCOME_LOOK, clock } from './outcomes.js';
 
@@ -49,6 +49,10 @@ export function TimelineView({ lanes, from, to, now, zoom = 1, selected, flagged
     if (y < el.scrollTop + ROW_HEIGHT || y > el.scrollTop + el.clientHeight - ROW_HEIGHT) el.scrollTop = y - el.clientHeight / 2;
   }, [selected, lanes]);
 
+  const pick = (target: EventTarget) => {
+    const id = target instanceof Element ? target.closest<HTMLElement>('[data-stream]')?.dataset.stream : undefined;
+    if (id) onSelect(id);
+  };
   const trackWidth = Math.max(200, (view.width - LABEL_WIDTH - 16) * zoom);
   const span = Math.max(1, to - from);
   const x = (t: number) => ((t - from) / span) * trackWidth;
@@ -63,13 +67,15 @@ export function TimelineView({ lanes, from, to, now, zoom = 1, selected, flagged
         <ul className="tl-rows" aria-label={`${lanes.length} lanes`}>
           {lanes.slice(first, last).map((lane, i) => (
             <li key={lane.key} className="tl-row" style={{ top: (first + i + 1) * ROW_HEIGHT, height: ROW_HEIGHT }}>
-              <span className="tl-lane-label" title={laneTitle(lane)} style={{ width: LABEL_WIDTH }}>
+              <button type="button" className="tl-lane-label" title={laneTitle(lane)} style={{ width: LABEL_WIDTH }} onClick={() => onSelect(lane.streams.at(-1)!.id)}>
                 {lane.instance && <span className="tl-instance">{lane.instance}</span>}
                 {lane.session || '(no session)'}
-              </span>
-              <span className="tl-track" style={{ left: LABEL_WIDTH, width: trackWidth }}>
+                <span className="visually-hidden">, {lane.streams.length} streams: select the latest</span>
+              </button>
+              {/* Bars are pointer targets only (too small for keyboard and touch targets at this density): the lane's button and the detail panel's Earlier/Later reach each stream by keyboard. */}
+              <span className="tl-track" style={{ left: LABEL_WIDTH, width: trackWidth }} onClick={(e) => pick(e.target)} aria-hidden="true">
                 {lane.streams.map((bar) => (
-                  <Bar key={bar.id} bar={bar} x={x} from={from} to={to} now={now} selected={bar.id === selected} flagged={flagged.has(bar.id)} onSelect={onSelect} />
+                  <Bar key={bar.id} bar={bar} x={x} from={from} to={to} now={now} selected={bar.id === selected} flagged={flagged.has(bar.id)} />
                 ))}
               </span>
             </li>
@@ -97,7 +103,7 @@ function Axis({ from, to, width, x }: { from: number; to: number; width: number;
   );
 }
 
-function Bar({ bar, x, from, to, now, selected, flagged, onSelect }: {
+function Bar({ bar, x, from, to, now, selected, flagged }: {
   bar: StreamBar;
   x(t: number): number;
   from: number;
@@ -105,7 +111,6 @@ function Bar({ bar, x, from, to, now, selected, flagged, onSelect }: {
   now: number;
   selected: boolean;
   flagged: boolean;
-  onSelect(id: string): void;
 }) {
   const end = bar.end ?? now;
   if (end < from || bar.start > to) return null;
@@ -113,28 +118,12 @@ function Bar({ bar, x, from, to, now, selected, flagged, onSelect }: {
   const width = Math.max(6, x(Math.min(end, to)) - left);
   const look = OUTCOME_LOOK[bar.outcome];
   const label = `Stream ${bar.id}, ${look.label}${bar.errorCode ? ` (${bar.errorCode})` : ''}, ${bar.end ? formatMs(bar.end - bar.start) : 'open'}${flagged ? ', flagged' : ''}`;
-  const onKey = (e: KeyboardEvent) => {
-    if (e.key === 'Enter' || e.key === ' ') {
-      e.preventDefault();
-      onSelect(bar.id);
-    }
-  };
   return (
     <>
-      <button
-        type="button"
-        className={`tl-bar outcome-${bar.outcome}${selected ? ' selected' : ''}${flagged ? ' flagged' : ''}`}
-        style={{ left, width }}
-        data-stream={bar.id}
-        aria-label={label}
-        aria-pressed={selected}
-        title={label}
-        onClick={() => onSelect(bar.id)}
-        onKeyDown={onKey}
-      >
+      <span className={`tl-bar outcome-${bar.outcome}${selected ? ' selected' : ''}${flagged ? ' flagged' : ''}`} style={{ left, width }} data-stream={bar.id} title={label}>
         <span className="tl-glyph" aria-hidden="true">{flagged ? '⚠' : look.glyph}</span>
         {width > 90 && <span className="tl-bar-text">{look.label}</span>}
-      </button>
+      </span>
       {bar.marks.map((mark) => {
         if (mark.t < from || mark.t > to) return null;
         const look = MARK_LOOK[mark.kind];
