@@ -73,6 +73,8 @@ describe('the report page', { timeout: 120_000 }, () => {
 
       expect(await seriousViolations(page)).toEqual([]);
       await page.getByText('The text report (jarvis diagnose)').click();
+      await page.getByRole('heading', { name: 'Jarvis stream report' }).scrollIntoViewIfNeeded();
+      await page.locator('.tl-side').evaluate((el: any) => el.scrollTo(0, 0));
       await screenshot(page, `report-${colorScheme}`);
       expect(refused).toEqual([]);
       expect(errors).toEqual([]);

@@ -16,13 +16,13 @@ export function overlapFinding(a: StreamBar, b: StreamBar, openSince?: number): 
   // `a` still open: its stream_end may be on its way from another instance; only `tick` (given how
   // long is long enough) calls that an overlap.
   if (aEnd === undefined && (openSince === undefined || b.firstToken > openSince)) return undefined;
-  const by = aEnd === undefined ? 'while it was still open' : `${formatMs(aEnd - b.firstToken)} before it ended`;
+  const by = aEnd === undefined ? `while stream ${a.id} was still open` : `${formatMs(aEnd - b.firstToken)} before stream ${a.id} ended`;
   return {
     id: `overlap:${a.id}:${b.id}`,
     kind: 'overlap',
     severity: 'problem',
     title: `Overlap in session ${a.session}`,
-    detail: `stream ${b.id} generated ${by} stream ${a.id}`,
+    detail: `stream ${b.id} started generating ${by}`,
     at: b.firstToken,
     streams: [a.id, b.id],
     sessions: [a.session],
