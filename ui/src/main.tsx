@@ -1,13 +1,15 @@
-import { StrictMode, useSyncExternalStore } from 'react';
+import { StrictMode, Suspense, lazy, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AdminApp } from './AdminApp.js';
 import { App } from './App.js';
-import { OpsApp } from './components/ops/OpsApp.js';
 import { ErrorBoundary } from './components/shell/ErrorBoundary.js';
 import { ChatProvider } from './contexts/ChatContext.js';
 import { browserApi } from '../../src/client/api.js';
 import { ApiKeyStore, withApiKey } from './lib/browser/auth.js';
 import './styles.css';
+
+// The live timeline is loaded only on /ops: the chat's first view does not carry it.
+const OpsApp = lazy(() => import('./components/ops/OpsApp.js').then((m) => ({ default: m.OpsApp })));
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
@@ -30,7 +32,9 @@ function Root() {
   if (isOpsPath(location.pathname)) {
     return (
       <ErrorBoundary>
-        <OpsApp api={api} auth={auth} signInApi={browserApi} />
+        <Suspense fallback={null}>
+          <OpsApp api={api} auth={auth} signInApi={browserApi} />
+        </Suspense>
       </ErrorBoundary>
     );
   }
