@@ -133,7 +133,12 @@ export class Timeline {
     let excess = this.streams.size - this.options.maxStreams;
     for (const bar of this.streams.values()) {
       const old = bar.end !== undefined ? bar.end < before : bar.start < before - this.options.keepMs;
-      if (!old && excess <= 0) break;
+      // Streams come in first-seen order, so the first recent one that ended ends the walk; an open one
+      // (a hang from long ago) is stepped over, not allowed to keep everything after it.
+      if (!old && excess <= 0) {
+        if (bar.end === undefined) continue;
+        break;
+      }
       // Past the bound, open streams go too: memory stays bounded whatever the feed sends.
       if (old || excess > 0) {
         this.drop(bar);

@@ -195,6 +195,18 @@ describe('Timeline', () => {
     expect(tl.get('x299')).toBeDefined();
   });
 
+  it('prunes past an old stream still open (a hang does not keep everything after it)', () => {
+    const tl = new Timeline({ keepMs: 60_000, maxStreams: 1000 });
+    tl.add(start(0, 'hang', 'h'));
+    for (let i = 0; i < 20; i++) {
+      tl.add(start(1000 + i, `x${i}`, `s${i}`));
+      tl.add(end(2000 + i, `x${i}`, 'done', {}, `s${i}`));
+    }
+    tl.add(start(100_000, 'new', 'n'));
+    tl.prune();
+    expect([...tl.all()].map((b) => b.id)).toEqual(['hang', 'new']);
+  });
+
   it('reset empties it', () => {
     const tl = new Timeline();
     tl.add(start(0, 'A'));
