@@ -28,8 +28,11 @@ export function outcomeOfEnd(fields: Record<string, string>): Outcome {
   return 'error';
 }
 
-/** The cancel-request lines (a Stop reaching the stream, a cluster stop signal, a session's Stop). */
-export const CANCEL_EVENTS: ReadonlySet<string> = new Set(['stream_cancelled', 'stream_stop_signal', 'session_stop']);
+/**
+ * The cancel-request lines: a Stop reaching the stream, a session's Stop, and in a cluster the Stop sent
+ * to the owning instance and the signal or marker by which it got there (src/streams/cluster/).
+ */
+export const CANCEL_EVENTS: ReadonlySet<string> = new Set(['stream_cancelled', 'stream_stop_signal', 'session_stop', 'session_stop_sent', 'stream_stop_marker_seen']);
 
 /** Lines that say the engine stopped generating for a stream (docs/operations.md "Stop at the engine"). */
 export const ENGINE_CONFIRMED_EVENTS: ReadonlySet<string> = new Set(['engine_stopped', 'engine_stopped_late']);
