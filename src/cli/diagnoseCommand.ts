@@ -4,7 +4,7 @@ import { logFileOf } from '../config.js';
 import { parseArgs } from 'node:util';
 import { runDiagnose } from '../diagnostics/diagnose.js';
 import { DEFAULT_MAX_STREAMS, RecordCollector } from '../diagnostics/html/records.js';
-import { reportDataOf } from '../diagnostics/html/reportData.js';
+import { reportJsonOf } from '../diagnostics/html/reportData.js';
 import { fillReport, readReportTemplate, writeReport } from '../diagnostics/html/reportPage.js';
 import { logFilesIn } from '../diagnostics/logAnalysis/logReader.js';
 import { renderText } from '../diagnostics/report/render.js';
@@ -87,10 +87,10 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
   }
   out(values.json ? JSON.stringify(report, null, 2) + '\n' : renderText(report));
   if (template !== undefined && collector && values.html !== undefined) {
-    const data = reportDataOf(report, collector);
-    const html = fillReport(template, data);
+    const data = reportJsonOf(report, collector);
+    const html = fillReport(template, data.json);
     await writeReport(values.html, html);
-    if (!values.json) out(`\nReport: ${values.html} (${data.records.length} lifecycle lines, ${data.findings.length} findings, ${formatBytes(Buffer.byteLength(html))})\n`);
+    if (!values.json) out(`\nReport: ${values.html} (${data.records} lifecycle lines, ${data.findings} findings, ${formatBytes(Buffer.byteLength(html))})\n`);
   }
   return report.exit_code;
 }

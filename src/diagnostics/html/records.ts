@@ -11,7 +11,7 @@ import { eventOf } from '../logAnalysis/streamEvents.js';
 // the last streams' are kept: a report of a million lines stays a page a browser opens.
 
 /** A report's default: the last this many streams (docs/observability.md says why). */
-export const DEFAULT_MAX_STREAMS = 20_000;
+export const DEFAULT_MAX_STREAMS = 10_000;
 /** Records per kept stream, at most, on average: a log of lines about few streams is bounded too. */
 const RECORDS_PER_STREAM = 12;
 const LEVELS: Record<string, LifecycleRecord['level']> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' };
@@ -30,12 +30,22 @@ export interface RecordsCapped {
   keptStreams: number;
 }
 
+/**
+ * A kept line, parsed only at the end: most lifecycle lines of a long log fall out of the
+ * window, and a parsed record holds several times the memory of its line.
+ */
+export interface KeptLine {
+  raw: string;
+  at: LineRef;
+  t: number;
+}
+
 export class RecordCollector implements LineSink {
   readonly sources: ReportSource[] = [];
   private readonly lineCounts = new Map<string, number>();
   private several = false;
   /** Kept records from `head` on; the front is cut in one splice now and then (a queue without a shift per record). */
-  private buffer: LifecycleRecord[] = [];
+  private buffer: KeptLine[] = [];
   private head = 0;
   /** Positions in `buffer` of the kept stream_start records, from `startHead` on. */
   private starts: number[] = [];
@@ -61,29 +71,34 @@ export class RecordCollector implements LineSink {
     this.lineCounts.set(at.source, at.n);
     const event = eventOf(raw);
     if (event === undefined || !LIFECYCLE_EVENT_SET.has(event)) return;
-    const record = recordOf(raw, at, this.several);
-    if (!record || !this.wanted(record)) return;
-    if (record.event === 'stream_start') this.starts.push(this.buffer.length);
-    this.buffer.push(record);
+    // The time is the line's first word (docs/operations.md "Log events").
+    const t = Date.parse(raw.slice(0, raw.indexOf(' ')));
+    if (!Number.isFinite(t)) return;
+    if (this.options.sinceMs !== undefined && t < this.options.sinceMs) return;
+    if (this.options.session !== undefined) {
+      const record = recordOf(raw, at, this.several);
+      if (!record || !this.ofSession(record)) return;
+    }
+    if (event === 'stream_start') this.starts.push(this.buffer.length);
+    this.buffer.push({ raw, at, t });
     this.bound();
   }
 
-  /** The kept records, in the walk's order, and what was cut. */
-  finish(): { records: LifecycleRecord[]; capped: RecordsCapped | undefined } {
+  /** The kept lines, in the walk's order (made records one at a time as the page is written), and what was cut. */
+  finish(): { lines: KeptLine[]; capped: RecordsCapped | undefined; several: boolean } {
     for (const s of this.sources) s.lines = this.lineCounts.get(s.label) ?? 0;
-    const records = this.buffer.slice(this.head);
-    const first = records[0];
+    const lines = this.buffer.slice(this.head);
+    this.buffer = [];
+    const first = lines[0];
     const capped =
       this.droppedRecords > 0 && first
         ? { fromMs: first.t, droppedRecords: this.droppedRecords, droppedStreams: this.droppedStreams, keptStreams: this.starts.length - this.startHead }
         : undefined;
-    return { records, capped };
+    return { lines, capped, several: this.several };
   }
 
-  private wanted(record: LifecycleRecord): boolean {
-    if (this.options.sinceMs !== undefined && record.t < this.options.sinceMs) return false;
+  private ofSession(record: LifecycleRecord): boolean {
     const session = this.options.session;
-    if (session === undefined) return true;
     const f = record.fields;
     const stream = f.trace ?? f.stream_id ?? f.stream;
     if (f.session === session) {
@@ -103,7 +118,7 @@ export class RecordCollector implements LineSink {
       this.dropBefore(this.starts[this.startHead] as number);
     }
     if (this.buffer.length - this.head > this.maxRecords) this.dropBefore(this.head + 1);
-    if (this.head > 65_536 && this.head * 2 > this.buffer.length) this.compact();
+    if (this.head > 8192 && this.head * 2 > this.buffer.length) this.compact();
   }
 
   private dropBefore(position: number): void {

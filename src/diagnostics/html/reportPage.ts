@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ReportData } from '../../shared/lifecycle.js';
 
 // The report page (docs/observability.md "A report to attach"): `npm run build` makes
 // dist/ui/report.html, one self-contained page (its script and styles inlined, no network)
@@ -44,14 +43,17 @@ export async function readReportTemplate(path?: string): Promise<string> {
  * every `<` escaped, so a log value holding `</script>` or `<!--` cannot end the
  * script element, and U+2028/U+2029 escaped for older readers of the text as script.
  */
-export function embedJson(data: ReportData): string {
-  return JSON.stringify(data).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const ESCAPES: Record<string, string> = { '<': '\\u003c', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+export function embedJson(data: unknown): string {
+  return JSON.stringify(data).replace(/[<\u2028\u2029]/g, (c) => ESCAPES[c] as string);
 }
 
-export function fillReport(template: string, data: ReportData): string {
+/** The page with its data: `json` is ReportData already escaped (embedJson). */
+export function fillReport(template: string, json: string): string {
   const at = template.indexOf(REPORT_PLACEHOLDER);
   // Cut and joined, not String.replace: a `$&` in the data must stay as it is.
-  return template.slice(0, at) + embedJson(data) + template.slice(at + REPORT_PLACEHOLDER.length);
+  return template.slice(0, at) + json + template.slice(at + REPORT_PLACEHOLDER.length);
 }
 
 /** Writes the page beside its final name, then renames it: a reader never sees half a report. */
