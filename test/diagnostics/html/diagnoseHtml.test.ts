@@ -1,52 +1,27 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { diagnoseCommand } from '../../../src/cli/diagnoseCommand.js';
 import { LIFECYCLE_EVENT_SET } from '../../../src/log/lifecycleEvents.js';
 import { parseLine } from '../../../src/log/format.js';
-import { SystemLog } from '../../../src/log/systemLog.js';
 import type { ReportData } from '../../../src/shared/lifecycle.js';
-import { chat } from '../../helpers/chatClient.js';
-import { startTestJarvis, type TestJarvis } from '../../helpers/jarvisServer.js';
 import { events } from '../../helpers/log.js';
 import { lineOf, readReport, TEST_TEMPLATE } from './reportFile.js';
+import { HOSTILE, writeReportLogs, type ReportLogs } from './reportLogs.js';
 
 // `jarvis diagnose --html` (docs/observability.md "A report to attach") over the logs of a real
 // Jarvis run and a second instance's log written by the real SystemLog, holding a planted
 // orphan (a stream_start with no stream_end) whose session is hostile markup.
 
-const HOSTILE = '</script><script>alert(1)</script><!-- \u2028 $& done';
-const slow = (prompt: string, extra: object = {}) => ({ tokens: Array.from({ length: 500 }, (_, i) => `${prompt}#${i} `), tokenMs: 10, ...extra });
-
 let dir: string;
 let jarvisLog: string;
 let orphanLog: string;
-let ids: { a: string; b: string; c: string };
+let ids: ReportLogs['ids'];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'jarvis-diagnose-html-'));
-  // The orphan first: the oldest stream of the two logs.
-  orphanLog = join(dir, 'i2.log');
-  const log = new SystemLog({ file: orphanLog, instance: 'i2' });
-  log.info('server_listening', { url: 'http://127.0.0.1:8001', backend: 'ollama' });
-  log.info('stream_start', { trace: 'planted-orphan', session: HOSTILE, stream_id: 'planted-orphan', model: 'fake', backend: 'ollama' });
-  log.info('stream_registry_pop_success', { trace: 'other' });
-  await log.close();
-  const j: TestJarvis = await startTestJarvis({ JARVIS_CANCEL_TIMEOUT_MS: '300' });
-  try {
-    j.fake!.plan = (prompt) => (prompt === 'A' ? slow('A', { ignoreAbort: true }) : { tokens: [`${prompt}1 `, `${prompt}2`], tokenMs: 5 });
-    const a = chat(j.url, { session: 'rapid', prompt: 'A' });
-    await a.firstToken();
-    const b = chat(j.url, { session: 'rapid', prompt: 'B' });
-    await Promise.all([a.finished, b.finished]);
-    const c = chat(j.url, { session: 'calm', prompt: 'C' });
-    await c.finished;
-    ids = { a: await a.streamId, b: await b.streamId, c: await c.streamId };
-  } finally {
-    await j.close();
-  }
-  jarvisLog = j.logFile;
+  ({ jarvisLog, orphanLog, ids } = await writeReportLogs(dir));
 });
 
 async function run(args: string[], template = TEST_TEMPLATE): Promise<{ code: number; out: string }> {
