@@ -68,6 +68,7 @@ export async function diagnoseCommand(argv: string[], out: (text: string) => voi
   if (values.session !== undefined && values.session === '') throw new UsageError('--session: empty session id');
   if (values.html === '') throw new UsageError('--html: empty file name');
   const maxStreams = parseCount(values['max-streams']);
+  if (maxStreams !== undefined && values.html === undefined) throw new UsageError('--max-streams: only with --html (the checks read every stream)');
   // The page is read first: a missing build fails before a long walk, not after it.
   const template = values.html === undefined ? undefined : await readReportTemplate(options.reportTemplate);
   const { files, others } = values.log ? { files: await logFiles(values.log), others: [] } : await defaultLogFiles();

@@ -15,7 +15,7 @@ export const REPORT_PLACEHOLDER = '<!--JARVIS_REPORT_DATA-->';
  */
 export function reportTemplateCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
-  return [resolve(here, '../../ui/report.html'), resolve(here, '../../../dist/ui/report.html')];
+  return [...new Set([resolve(here, '../../ui/report.html'), resolve(here, '../../../dist/ui/report.html')])];
 }
 
 export class ReportTemplateMissing extends Error {

@@ -139,6 +139,11 @@ describe('jarvis diagnose --html, bounds and errors', () => {
     expect(data.text.startsWith('Note: the timeline shows the last 1 streams')).toBe(true);
   });
 
+  it('--max-streams without --html, or not a count, is a usage error', async () => {
+    await expect(diagnoseCommand(['--log', jarvisLog, '--max-streams', '5'], () => {})).rejects.toThrow(/only with --html/);
+    await expect(run(['--log', jarvisLog, '--html', join(dir, 'x.html'), '--max-streams', '0'])).rejects.toThrow(/positive whole number/);
+  });
+
   it('--session keeps that session\'s lines only', async () => {
     const file = join(dir, 'session.html');
     await run(['--log', jarvisLog, '--html', file, '--session', 'calm']);
