@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fmt, fmtSpread, machine, table } from './lib/report.js';
+import { chartsMarkdown, type BenchResults } from './lib/plots/figures.js';
 import { root } from './lib/processes.js';
-import { jarvisOllama, jarvisOpenai, startBareProxy, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
+import { ensureBuilt, jarvisOllama, jarvisOpenai, startBareProxy, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
 import type { Spread } from './lib/stats.js';
 import type { Target } from './lib/client.js';
 import { burst, type BurstRow } from './sections/burst.js';
@@ -332,23 +332,6 @@ async function routingSection(): Promise<void> {
   check('routing: most streams on one server at once', `≤ max_parallel (${r.queueCounts.perServer})`, String(r.queue.maxAtOnce), r.queue.maxAtOnce <= r.queueCounts.perServer);
 }
 
-/** `tsc` only when a source file is newer than the build (a fresh clone's `npm ci` has just built it). */
-function ensureBuilt(): void {
-  const built = (() => {
-    try {
-      return statSync(join(root, 'dist', 'main.js')).mtimeMs;
-    } catch {
-      return 0;
-    }
-  })();
-  const newest = (dir: string): number =>
-    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
-  if (newest(join(root, 'src')) > built) {
-    console.log('building (src is newer than dist)…');
-    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
-  }
-}
-
 async function main(): Promise<void> {
   const started = performance.now();
   ensureBuilt();
@@ -390,6 +373,7 @@ async function main(): Promise<void> {
   const dir = quick || only ? join(root, 'bench', 'results', 'local') : join(root, 'bench', 'results');
   const name = quick ? 'quick' : only ? 'only' : 'latest';
   mkdirSync(dir, { recursive: true });
+  out.push(...chartsMarkdown(results as BenchResults, dir, name));
   writeFileSync(join(dir, `${name}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(dir, `${name}.md`), out.join('\n') + '\n');
 }

@@ -102,6 +102,32 @@ export interface Config {
   responsesTtlMs: number;
   /** JARVIS_TRUSTED_USER_HEADER, JARVIS_TRUSTED_PROXIES, JARVIS_ADMIN_USERS: people a sign-in proxy names (docs/team.md); undefined: none. */
   trustedUsers: TrustedUsersConfig | undefined;
+  /** The live timeline's feed (docs/observability.md "The feed"). */
+  ops: OpsConfig;
+}
+
+/** The ops feed's bounds (docs/observability.md "The feed"). */
+export interface OpsConfig {
+  /** JARVIS_OPS_RETAIN_MS: how long a lifecycle record stays in the feed's ring (a new reader's replay). */
+  retainMs: number;
+  /** JARVIS_OPS_RETAIN_RECORDS: the most records the ring holds, whatever their age. */
+  retainRecords: number;
+  /** JARVIS_OPS_MAX_READERS: feed readers at once, all clients together. */
+  maxReaders: number;
+  /** JARVIS_OPS_MAX_READERS_PER_CLIENT: feed readers of one key (or, without keys, one address). */
+  maxReadersPerClient: number;
+  /** JARVIS_OPS_READER_BUFFER_BYTES: a reader's unsent bytes before the feed waits for it to read. */
+  readerBufferBytes: number;
+}
+
+function loadOps(env: Env): OpsConfig {
+  return {
+    retainMs: int(env, 'JARVIS_OPS_RETAIN_MS', 10 * 60_000, 1000),
+    retainRecords: int(env, 'JARVIS_OPS_RETAIN_RECORDS', 20_000, 10),
+    maxReaders: int(env, 'JARVIS_OPS_MAX_READERS', 32, 1),
+    maxReadersPerClient: int(env, 'JARVIS_OPS_MAX_READERS_PER_CLIENT', 4, 1),
+    readerBufferBytes: int(env, 'JARVIS_OPS_READER_BUFFER_BYTES', 256 * 1024, 1024),
+  };
 }
 
 // Images in requests (docs/security.md "Images in requests"): what Jarvis fetches, and its bounds.
@@ -228,6 +254,7 @@ export function loadConfig(env: Env = process.env, argv: string[] = []): Config 
     storeQuickCheck: ['1', 'true'].includes(oneOf(merged, 'JARVIS_STORE_QUICK_CHECK', ['1', '0', 'true', 'false'] as const, '1')),
     responsesTtlMs: int(merged, 'JARVIS_RESPONSES_TTL_MS', 30 * 24 * 3600_000, 1000),
     trustedUsers: parseTrustedUsers(merged),
+    ops: loadOps(merged),
   };
 }
 

@@ -1,7 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROBE_FLAGS, startChild, type Child } from './processes.js';
+import { PROBE_FLAGS, root, startChild, type Child } from './processes.js';
 import type { Target } from './client.js';
 
 export const MODEL = 'fake-llama:latest';
@@ -95,4 +96,21 @@ export function targets(up: Upstreams, jarvisUrl: string, jarvisOpenaiUrl: strin
     bareOllama: { ...directOllama, name: 'bare Node proxy (Ollama NDJSON)', url: `${bareUrl}/api/chat`, headers: { 'x-upstream': up.ollama }, baseline: directOllama },
     bareOpenai: { ...directOpenai, name: 'bare Node proxy (OpenAI SSE)', url: `${bareUrl}${new URL(up.openai).pathname}/chat/completions`, headers: { 'x-upstream': new URL(up.openai).origin }, baseline: directOpenai },
   };
+}
+
+/** `tsc` only when a source file is newer than the build (a fresh clone's `npm ci` has just built it). */
+export function ensureBuilt(): void {
+  const built = (() => {
+    try {
+      return statSync(join(root, 'dist', 'main.js')).mtimeMs;
+    } catch {
+      return 0;
+    }
+  })();
+  const newest = (dir: string): number =>
+    readdirSync(dir, { withFileTypes: true }).reduce((m, e) => Math.max(m, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  if (newest(join(root, 'src')) > built) {
+    console.log('building (src is newer than dist)…');
+    execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
+  }
 }

@@ -14,6 +14,8 @@ export interface StopRow {
   ranToEnd: number;
   /** Attempts left out because the stream ended before its first token (its upstream never answered). */
   failed: number;
+  /** Every stop's figure, all rounds (the distribution the plots draw: bench/lib/plots/). */
+  samplesMs: number[];
 }
 
 interface Sample {
@@ -38,6 +40,7 @@ export async function stop(target: Target, control: string, how: StopRow['how'],
   const p99: number[] = [];
   let ranToEnd = 0;
   let failed = 0;
+  const all: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const one = (i: number) => stopOnce(target, control, how, `${run}-${round}-${i}`, stopUrl, tokens);
     const attempts: Array<Sample | undefined> = [];
@@ -46,11 +49,12 @@ export async function stop(target: Target, control: string, how: StopRow['how'],
     const results = attempts.filter((s): s is Sample => s !== undefined);
     failed += attempts.length - results.length;
     const samples = results.map((s) => s.ms);
+    all.push(...samples);
     ranToEnd += results.filter((s) => s.ranToEnd).length;
     p50.push(percentile(samples, 50));
     p99.push(percentile(samples, 99));
   }
-  return { path: target.name, how, stops: rounds * perRound - failed, p50Ms: spread(p50), p99Ms: spread(p99), ranToEnd, failed };
+  return { path: target.name, how, stops: rounds * perRound - failed, p50Ms: spread(p50), p99Ms: spread(p99), ranToEnd, failed, samplesMs: all };
 }
 
 async function stopOnce(target: Target, control: string, how: StopRow['how'], id: string, stopUrl: string | undefined, tokens: number): Promise<Sample | undefined> {

@@ -13,6 +13,9 @@ export interface SupersedeRow {
   firstTokenP99Ms: Spread;
   /** Attempts left out because A ended before its first token (its upstream never answered): reported, never waited on forever. */
   failed: number;
+  /** Every supersede's figures, all rounds (the distributions the plots draw: bench/lib/plots/). */
+  closeSamplesMs: number[];
+  firstTokenSamplesMs: number[];
 }
 
 /**
@@ -24,6 +27,8 @@ export async function supersede(target: Target, control: string, rounds: number,
   const run = Math.random().toString(36).slice(2, 8);
   const perRoundFigures = { closeP50: [] as number[], closeP99: [] as number[], firstP50: [] as number[], firstP99: [] as number[] };
   let failed = 0;
+  const allClose: number[] = [];
+  const allFirst: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const close: number[] = [];
     const first: number[] = [];
@@ -44,6 +49,8 @@ export async function supersede(target: Target, control: string, rounds: number,
       close.push(recordA.closedAt! - b.sentAtEpoch);
       first.push(b.firstTokenAtEpoch - b.sentAtEpoch);
     }
+    allClose.push(...close);
+    allFirst.push(...first);
     perRoundFigures.closeP50.push(percentile(close, 50));
     perRoundFigures.closeP99.push(percentile(close, 99));
     perRoundFigures.firstP50.push(percentile(first, 50));
@@ -57,5 +64,7 @@ export async function supersede(target: Target, control: string, rounds: number,
     firstTokenP50Ms: spread(perRoundFigures.firstP50),
     firstTokenP99Ms: spread(perRoundFigures.firstP99),
     failed,
+    closeSamplesMs: allClose,
+    firstTokenSamplesMs: allFirst,
   };
 }

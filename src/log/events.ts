@@ -49,6 +49,8 @@ export const LOG_EVENTS: readonly string[] = [
   'model_alias',
   'model_capabilities_unknown',
   'no_models',
+  'ops_reader_cut',
+  'ops_records_dropped',
   'prev_stream_finished_cleanly',
   'prev_stream_timeout_on_cancel',
   'prev_stream_wait_abandoned',

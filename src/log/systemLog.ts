@@ -1,7 +1,13 @@
+import type { LifecycleRecord } from '../shared/lifecycle.js';
 import { formatLine, type LogFields, type LogLevel } from './format.js';
+import { isLifecycleEvent } from './lifecycleEvents.js';
 import { LineSink, type SinkState } from './lineSink.js';
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+const SAFE_KEY = /^[A-Za-z0-9_]+$/;
+
+/** Told each lifecycle line as it is written (src/log/lifecycleEvents.ts); must not throw, nor block. */
+export type LifecycleListener = (record: LifecycleRecord) => void;
 
 export interface SystemLogOptions {
   file: string;
@@ -34,6 +40,8 @@ export class SystemLog {
   private readonly sink: LineSink;
   private readonly echo: LineSink | undefined;
   private readonly instance: string | undefined;
+  /** The live feed's taps (src/server/ops/): none, and a line costs one length check more. */
+  private listeners: LifecycleListener[] = [];
 
   constructor(options: SystemLogOptions) {
     this.file = options.file;
@@ -61,10 +69,56 @@ export class SystemLog {
   }
 
   log(level: LogLevel, event: string, fields: LogFields = {}): void {
+    // The taps get a lifecycle line even below the threshold: the timeline needs it whatever the file keeps.
+    const tapped = this.listeners.length !== 0 && isLifecycleEvent(event);
+    if (!tapped && RANK[level] < this.threshold) return;
+    const now = new Date();
+    const all = this.instance === undefined ? fields : { ...fields, instance: this.instance };
+    if (tapped) this.emit(now.getTime(), level, event, all);
     if (RANK[level] < this.threshold) return;
-    const line = formatLine(new Date(), level, event, this.instance === undefined ? fields : { ...fields, instance: this.instance });
+    const line = formatLine(now, level, event, all);
     this.sink.write(line);
     this.echo?.write(line);
+  }
+
+  /**
+   * Listens to the lifecycle lines (docs/observability.md "The live timeline"), whatever the
+   * level; returns the way to stop. Records carry the fields as the log writes them.
+   */
+  tap(listener: LifecycleListener): () => void {
+    this.listeners = [...this.listeners, listener];
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
+  }
+
+  /** Whether anything listens to the lifecycle lines (a caller may skip building a tap-only record). */
+  get tapped(): boolean {
+    return this.listeners.length !== 0;
+  }
+
+  /** A lifecycle record for the taps only, never written to the file (the feed's `stream_first_token`). */
+  tapOnly(event: string, fields: LogFields, level: LogLevel = 'info'): void {
+    if (this.listeners.length === 0) return;
+    this.emit(Date.now(), level, event, this.instance === undefined ? fields : { ...fields, instance: this.instance });
+  }
+
+  private emit(t: number, level: LogLevel, event: string, fields: LogFields): void {
+    // As the line writes them and parseLine reads them back: strings, `-` for null, undefined left out.
+    const strings: Record<string, string> = {};
+    for (const key in fields) {
+      const value = fields[key];
+      if (value === undefined) continue;
+      strings[SAFE_KEY.test(key) ? key : 'invalid_key'] = value === null ? '-' : String(value);
+    }
+    const record: LifecycleRecord = { t, level, event, instance: this.instance ?? '', fields: strings };
+    for (const listener of this.listeners) {
+      try {
+        listener(record);
+      } catch {
+        // A tap never breaks the line or the stream that wrote it.
+      }
+    }
   }
 
   debug(event: string, fields?: LogFields): void {

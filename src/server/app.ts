@@ -34,6 +34,7 @@ import { installServerTiming } from './http/serverTiming.js';
 import { keyRoutes } from './admin/keyRoutes.js';
 import { meRoutes } from './admin/meRoute.js';
 import { usageRoutes } from './usage/routes.js';
+import { opsRoutes } from './ops/routes.js';
 
 export function buildApp(ctx: JarvisContext): FastifyInstance {
   const { config } = ctx;
@@ -91,5 +92,6 @@ export function buildApp(ctx: JarvisContext): FastifyInstance {
   meRoutes(app, ctx);
   keyRoutes(app, ctx);
   peopleRoutes(app, ctx);
+  opsRoutes(app, ctx);
   return app;
 }

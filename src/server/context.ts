@@ -11,6 +11,7 @@ import type { AuthSwitch } from './auth/authSwitch.js';
 import type { KeyDirectory } from './auth/keyDirectory.js';
 import type { ConversationFeed } from './conversations/feed.js';
 import type { ImageFetcher } from './images/imageFetcher.js';
+import type { OpsHub } from './ops/hub.js';
 import type { StreamStarter } from './streaming/starter.js';
 import type { Limiter } from './limits/limiter.js';
 import type { UsageRecorder } from './usage/recorder.js';
@@ -58,6 +59,8 @@ export interface JarvisContext {
   usage: UsageRecorder;
   /** The limits per key: in memory for one process, in Redis for a cluster. */
   limiter: Limiter;
+  /** The live timeline's feed: the recent lifecycle records, and who follows them (docs/observability.md "The feed"). */
+  ops: OpsHub;
   /** Cluster mode (REDIS_URL): every instance's live streams, for `/debug/streams` with an admin key. */
   clusterStreams?: () => Promise<ClusterStreamRow[]>;
 }

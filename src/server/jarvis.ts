@@ -8,6 +8,7 @@ import { SystemLog } from '../log/systemLog.js';
 import { StreamRegistry } from '../streams/registry.js';
 import { LocalCoordinator } from '../streams/coordinator.js';
 import { openCluster } from '../streams/cluster/openCluster.js';
+import { OpsRelay } from '../streams/cluster/opsRelay.js';
 import { clusterRoutingState } from '../streams/cluster/upstreams/clusterRouting.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
 import { AnswerRecorder } from '../store/answerRecorder.js';
@@ -21,6 +22,7 @@ import { isLoopbackBind } from './http/guards/hosts.js';
 import { openKeys } from './auth/openKeys.js';
 import { PromMetrics } from './operations/metrics.js';
 import { buildApp } from './app.js';
+import { OpsHub } from './ops/hub.js';
 import { ImageFetcher } from './images/imageFetcher.js';
 import type { JarvisContext } from './context.js';
 import { StreamStarter } from './streaming/starter.js';
@@ -59,6 +61,9 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
   const log = new SystemLog({ file: config.logFile, level: config.logLevel, stdout: config.logStdout, retryMs: config.logRetryMs, instance: config.redisUrl ? config.instanceId : undefined });
   const metrics = options.metrics ?? new PromMetrics(config.redisUrl ? { instance: config.instanceId } : {});
   if (metrics instanceof PromMetrics) metrics.watchLog(log);
+  // The live timeline's feed taps the log from its first line (docs/observability.md "The feed").
+  const ops = new OpsHub({ ...config.ops, onCut: (client, behind) => log.warn('ops_reader_cut', { client, behind, retain_records: config.ops.retainRecords }) });
+  log.tap((record) => ops.add(record));
   const local = new StreamRegistry(log, config.cancelTimeoutMs, metrics);
   const memoryLog = new MemoryEventLog({ retentionMs: config.streamRetentionMs, maxTotalChars: config.streamLogMaxChars, keyShareChars: config.streamLogKeyShareChars });
   // One process needs nothing else; with REDIS_URL the session rules and the stream logs are the cluster's.
@@ -148,6 +153,7 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     answers: new AnswerRecorder(store, streamLog, log, { retryMs: config.storeRetryMs, health: storeHealth }),
     usage,
     limiter,
+    ops,
     conversationFeed: new ConversationFeed((owner, dropped) =>
       log.warn('conversation_followers_dropped', { key: owner || undefined, dropped, max_buffer_bytes: config.limits.followerBufferBytes }),
     ),
@@ -188,6 +194,12 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     await log.close();
     throw err;
   }
+  // Cluster mode: this instance's records go to the others' feeds, and theirs come to this one's.
+  const relay = cluster
+    ? new OpsRelay(cluster.redis, { instance: config.instanceId, onFailing: (error) => log.warn('ops_records_dropped', { error }) }, (from, batch) => ops.addRemote(from, batch))
+    : undefined;
+  if (relay) ops.publishTo(relay);
+  if (metrics instanceof PromMetrics) metrics.watchOps(ops, relay);
   const address = app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
@@ -207,12 +219,12 @@ export async function startJarvis(config: Config, options: StartOptions = {}): P
     stopSweep?.();
     stopUnfinished();
     keys.close();
-    return (closing ??= shutdown(ctx, app));
+    return (closing ??= shutdown(ctx, app, relay));
   };
   return { app, ctx, url, close };
 }
 
-async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void> {
+async function shutdown(ctx: JarvisContext, app: FastifyInstance, relay: OpsRelay | undefined): Promise<void> {
   const { log, registry, config } = ctx;
   ctx.shuttingDown = true;
   // Followers of the conversation feed end now; they would hold the server's close open.
@@ -239,6 +251,9 @@ async function shutdown(ctx: JarvisContext, app: FastifyInstance): Promise<void>
   if (!(await within(ctx.usage.close().then(() => true), config.shutdownGraceMs / 2))) log.warn('shutdown_usage_unstored', {});
   // Responses have ended; a client's connection that never sent a request would
   // still hold `close` open, so such stragglers are cut after a short wait.
+  // The ops feed's readers have seen every stream end; their responses end now (they would hold `close` open).
+  ctx.ops.close();
+  relay?.close();
   const straggler = setTimeout(() => app.server.closeAllConnections(), 300);
   await app.close();
   clearTimeout(straggler);

@@ -142,6 +142,9 @@ export const ERRORS = {
   too_many_followers_for_client: spec<CapFacts>(429, capMessage),
   too_many_readers_for_client: spec<CapFacts>(429, capMessage),
   too_many_searches: spec<CapFacts>(429, capMessage),
+  /** The ops feed's readers (docs/observability.md "The feed"): per client, and in all. */
+  too_many_ops_readers_for_client: spec<CapFacts>(429, capMessage),
+  too_many_ops_readers: spec<{ max: number }>(429, ({ max }) => `Jarvis already serves ${max} ops-feed readers, the most allowed (JARVIS_OPS_MAX_READERS); close one or retry shortly`),
   /**
    * A key's own limit (docs/team.md "Usage and limits"): rpm, tpm, max_streams or tokens_per_day.
    * Its `Retry-After` is the seconds until the limit's window frees (set by the thrower).

@@ -1,4 +1,5 @@
 import { BackendError, type Backend, type BackendRequest } from '../backends/types.js';
+import { FIRST_TOKEN_EVENT } from '../shared/lifecycle.js';
 import type { SystemLog } from '../log/systemLog.js';
 import type { ChatStream } from './chatStream.js';
 import { ClusterUnavailableError, type SessionCoordinator } from './coordinator.js';
@@ -106,6 +107,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     const firstProgress = () => {
       progressed = true;
       metrics.firstToken(stream, stream.firstTokenMs ?? 0);
+      // For the live timeline only (docs/observability.md), never the file: stream_end carries ttft_ms.
+      if (log.tapped) log.tapOnly(FIRST_TOKEN_EVENT, { trace, stream_id: stream.id, session: stream.sessionId, ttft_ms: Math.round(stream.firstTokenMs ?? 0) });
       lastProgressAt = performance.now();
       clearTimeout(watchdogTimer);
       watchdog();

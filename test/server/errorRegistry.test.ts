@@ -79,6 +79,8 @@ const SAMPLES: { [C in JarvisErrorCode]: ErrorParams<C> } = {
   too_many_followers_for_client: { held: 4, what: 'conversation-feed followers', variable: 'JARVIS_MAX_FOLLOWERS_PER_CLIENT', advice: 'close one or retry shortly' },
   too_many_readers_for_client: { held: 16, what: 'stream readers', variable: 'JARVIS_MAX_READERS_PER_CLIENT', advice: 'close one or retry shortly' },
   too_many_searches: { held: 2, what: 'searches running', variable: 'JARVIS_MAX_SEARCHES_PER_CLIENT', advice: 'wait for them to answer, then retry' },
+  too_many_ops_readers_for_client: { held: 4, what: 'ops-feed readers', variable: 'JARVIS_OPS_MAX_READERS_PER_CLIENT', advice: 'close one or retry shortly' },
+  too_many_ops_readers: { max: 32 },
   rate_limited: { limit: 'rpm', value: 60, retryAfterS: 12 },
   too_many_image_fetches: { held: 4 },
   too_many_images: { count: 9, max: 8 },

@@ -1,7 +1,7 @@
 import { httpError } from '../errors.js';
 
 /** The codes of the per-client bounds (src/shared/errors.ts). */
-export type ClientCapCode = 'too_many_followers_for_client' | 'too_many_readers_for_client' | 'too_many_searches';
+export type ClientCapCode = 'too_many_followers_for_client' | 'too_many_readers_for_client' | 'too_many_searches' | 'too_many_ops_readers_for_client';
 
 /** Whole seconds a refused client is told to wait, by default: a follower or reader lasts seconds to hours. */
 const RETRY_AFTER_S = 5;

@@ -53,6 +53,11 @@ export function dayString(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
+/** Today's UTC day as `YYYY-MM-DD`: the day usage is recorded under and `tokens_per_day` counts. */
+export function today(now = Date.now()): string {
+  return dayString(Math.floor(now / DAY_MS));
+}
+
 /** Seconds from `now` (ms) to the end of its window of `windowMs`. */
 export function secondsLeft(now: number, windowMs: number): number {
   return Math.ceil((Math.floor(now / windowMs + 1) * windowMs - now) / 1000);

@@ -115,6 +115,37 @@ export class PromMetrics implements StreamMetrics {
     });
   }
 
+  /**
+   * The ops feed (docs/observability.md "The feed"), read when scraped: `jarvis_ops_feed_readers`,
+   * `jarvis_ops_readers_cut_total` (lagged out of the ring), `jarvis_ops_records_dropped_total`
+   * (cluster mode: records not published to the other instances).
+   */
+  watchOps(hub: { readerCount: number; cut: number }, relay?: { dropped: number }): void {
+    new Gauge({
+      name: 'jarvis_ops_feed_readers',
+      help: 'Readers of the ops feed (GET /v1/admin/ops/events) now',
+      registers: [this.registry],
+      collect() {
+        this.set(hub.readerCount);
+      },
+    });
+    const counter = (name: string, help: string, read: () => number) => {
+      let reported = 0;
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          const now = read();
+          if (now > reported) this.inc(now - reported);
+          reported = now;
+        },
+      });
+    };
+    counter('jarvis_ops_readers_cut_total', 'Ops feed readers cut because they lagged past the records the feed retains', () => hub.cut);
+    counter('jarvis_ops_records_dropped_total', 'Lifecycle records not published to the other instances (Redis away or slow)', () => relay?.dropped ?? 0);
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }

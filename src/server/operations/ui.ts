@@ -44,5 +44,7 @@ export function uiRoutes(app: FastifyInstance, dir: string = UI_DIR): void {
     // The admin page (docs/ui.md "Admin page"): the same page, which asks the API who the caller
     // is. The page itself holds nothing secret: the admin routes refuse non-admins.
     scope.get('/admin', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
+    // The live timeline (docs/observability.md "The live timeline"): the same page again; its feed is admins' only.
+    scope.get('/ops', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
   });
 }

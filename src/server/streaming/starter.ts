@@ -19,7 +19,7 @@ import { StreamCaps } from '../http/guards/streamCaps.js';
 import { openLoggedStream } from './loggedStream.js';
 import type { AuthSwitch } from '../auth/authSwitch.js';
 import { perClientShares } from '../fairShare/perClientShares.js';
-import { effectiveLimits, UNLIMITED, type Limiter } from '../limits/limiter.js';
+import { effectiveLimits, today, UNLIMITED, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { streamUsage } from '../usage/streamUsage.js';
 import { budgetWords } from '../../shared/keyLimits.js';
@@ -200,7 +200,7 @@ export class StreamStarter {
   private recordUsage(admission: Admission, stream: ChatStream, model: string, request: BackendRequest): number {
     const used = streamUsage(stream, request);
     this.ctx.usage.record({
-      day: new Date().toISOString().slice(0, 10),
+      day: today(),
       owner: admission.owner,
       keyId: admission.keyId,
       keyName: admission.keyName,

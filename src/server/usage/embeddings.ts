@@ -4,7 +4,7 @@ import type { EmbedResult } from '../../backends/modelInfo.js';
 import type { KeyLimits } from '../../shared/admin.js';
 import { hasLimits } from '../../shared/keyLimits.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
-import { effectiveLimits, UNLIMITED, type LimitGrant, type Limiter } from '../limits/limiter.js';
+import { effectiveLimits, today, UNLIMITED, type LimitGrant, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from './recorder.js';
 
 /** Characters per token of the estimate (as promptEstimate.ts): for a server that reports no count. */
@@ -32,7 +32,7 @@ export function recordEmbedding(usage: UsageRecorder, request: FastifyRequest, m
   const reported = result.promptTokens !== undefined;
   const promptTokens = result.promptTokens ?? input.reduce((n, text) => n + Math.ceil(text.length / CHARS_PER_TOKEN), 0);
   usage.record({
-    day: new Date().toISOString().slice(0, 10),
+    day: today(),
     owner: ownerOf(caller),
     keyId: caller?.keyId ?? '',
     keyName: caller?.keyName ?? '',

@@ -5,7 +5,7 @@ import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { ownerOf, principalOf, seesAll } from '../http/guards/principal.js';
 import { storeCall } from '../storeErrors.js';
-import { DAY_MS } from '../limits/limiter.js';
+import { DAY_MS, today } from '../limits/limiter.js';
 import { usageRowJson } from './json.js';
 
 /** Days one request may span: a year and a bit, so a year's report is one call. */
@@ -45,7 +45,7 @@ export function usageRoutes(app: FastifyInstance, ctx: Pick<JarvisContext, 'stor
     },
     async (request): Promise<UsageJson> => {
       const q = request.query;
-      const to = q.to ?? new Date().toISOString().slice(0, 10);
+      const to = q.to ?? today();
       const from = q.from ?? new Date(Date.parse(to) - (DEFAULT_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
       for (const [name, day] of [['from', from], ['to', to]] as const) {
         if (Number.isNaN(Date.parse(day)) || new Date(Date.parse(day)).toISOString().slice(0, 10) !== day) {

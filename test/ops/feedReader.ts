@@ -1,0 +1,132 @@
+import http from 'node:http';
+import { OPS_FEED_PATH, type LifecycleRecord } from '../../src/shared/lifecycle.js';
+
+export interface FeedEntry {
+  id: number;
+  record: LifecycleRecord;
+}
+
+/** What one reader of the ops feed received, in order: records, resets and comments, as parsed from the SSE bytes. */
+export type FeedItem = { kind: 'record'; entry: FeedEntry } | { kind: 'reset' } | { kind: 'comment'; text: string };
+
+/**
+ * A reader of `GET /v1/admin/ops/events` over plain HTTP, parsing the server-sent events itself
+ * (as EventSource does): what the /ops page is given.
+ */
+export class FeedReader {
+  readonly items: FeedItem[] = [];
+  status = 0;
+  headers: http.IncomingHttpHeaders = {};
+  /** A refused request's body. */
+  body = '';
+  readonly ended: Promise<void>;
+  private endedResolve!: () => void;
+  private req: http.ClientRequest | undefined;
+  private res: http.IncomingMessage | undefined;
+  private buffer = '';
+  private waiters: Array<() => void> = [];
+
+  private constructor() {
+    this.ended = new Promise((resolve) => (this.endedResolve = resolve));
+  }
+
+  static open(baseUrl: string, headers: Record<string, string> = {}): Promise<FeedReader> {
+    const reader = new FeedReader();
+    return new Promise((resolve, reject) => {
+      const req = http.get(`${baseUrl}${OPS_FEED_PATH}`, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+        reader.res = res;
+        reader.status = res.statusCode ?? 0;
+        reader.headers = res.headers;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => reader.take(chunk));
+        res.on('close', () => reader.finish());
+        res.on('error', () => reader.finish());
+        resolve(reader);
+      });
+      req.on('error', (err) => {
+        reader.finish();
+        reject(err);
+      });
+      reader.req = req;
+    });
+  }
+
+  get records(): FeedEntry[] {
+    return this.items.flatMap((i) => (i.kind === 'record' ? [i.entry] : []));
+  }
+
+  get lastId(): number | undefined {
+    return this.records.at(-1)?.id;
+  }
+
+  close(): void {
+    this.req?.destroy();
+  }
+
+  pause(): void {
+    this.res?.pause();
+  }
+
+  /** Resolves with the first record (already received or to come) that `predicate` accepts. */
+  async waitFor(predicate: (r: LifecycleRecord) => boolean, what = 'a record', timeoutMs = 15_000): Promise<FeedEntry> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.records.find((e) => predicate(e.record));
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`no ${what} in the ops feed within ${timeoutMs} ms; got ${this.records.map((e) => e.record.event).join(' ')}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 200);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  private take(chunk: string): void {
+    this.buffer += chunk;
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      this.parse(block);
+    }
+    if (this.status !== 200) this.body += chunk;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private parse(block: string): void {
+    let event = 'message';
+    let id: string | undefined;
+    const data: string[] = [];
+    for (const line of block.split('\n')) {
+      if (line.startsWith(':')) {
+        this.items.push({ kind: 'comment', text: line.slice(1).trim() });
+        continue;
+      }
+      const colon = line.indexOf(':');
+      const field = colon < 0 ? line : line.slice(0, colon);
+      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
+      if (field === 'event') event = value;
+      else if (field === 'id') id = value;
+      else if (field === 'data') data.push(value);
+    }
+    if (event === 'reset') this.items.push({ kind: 'reset' });
+    else if (event === 'record') this.items.push({ kind: 'record', entry: { id: Number(id), record: JSON.parse(data.join('\n')) as LifecycleRecord } });
+  }
+
+  private finish(): void {
+    this.endedResolve();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+/** The records of one stream (by `trace`, or `stream_id` for readers), in feed order. */
+export function ofStream(entries: FeedEntry[], id: string): FeedEntry[] {
+  return entries.filter((e) => e.record.fields.trace === id || e.record.fields.stream_id === id);
+}
