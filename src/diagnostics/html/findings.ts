@@ -19,6 +19,10 @@ export function findingsOf(report: Report): ReportFinding[] {
       const items = status === 'warning' ? check.evidence.filter(isAboutLines) : check.evidence;
       if (items.length === 0) out.push(finding(section, check, status, { text: check.summary }));
       for (const e of items) out.push(finding(section, check, status, e));
+      // The text report shows a few cases of each check: the page says how many it leaves out.
+      const more = (check.count ?? 0) - check.evidence.length;
+      const last = out.at(-1);
+      if (more > 0 && items.length > 0 && last) last.detail = `${last.detail ?? ''} (and ${more} more like it: see the text report)`;
     }
   }
   return out;
