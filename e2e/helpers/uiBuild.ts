@@ -44,12 +44,15 @@ export async function ensureUiBuilt(): Promise<void> {
   }
   try {
     if (isFresh()) return;
-    execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'ui/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: root,
-      env: { ...process.env, NODE_ENV: 'production' },
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: 120_000,
-    });
+    // The main UI empties dist/ui; the report page (ui/report.vite.config.ts) is built after it, beside it.
+    for (const config of ['ui/vite.config.ts', 'ui/report.vite.config.ts']) {
+      execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', config, '--logLevel', 'warn'], {
+        cwd: root,
+        env: { ...process.env, NODE_ENV: 'production' },
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: 120_000,
+      });
+    }
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-import { StrictMode, useSyncExternalStore } from 'react';
+import { StrictMode, Suspense, lazy, useSyncExternalStore } from 'react';
 import { createRoot } from 'react-dom/client';
 import { AdminApp } from './AdminApp.js';
 import { App } from './App.js';
@@ -7,6 +7,9 @@ import { ChatProvider } from './contexts/ChatContext.js';
 import { browserApi } from '../../src/client/api.js';
 import { ApiKeyStore, withApiKey } from './lib/browser/auth.js';
 import './styles.css';
+
+// The live timeline is loaded only on /ops: the chat's first view does not carry it.
+const OpsApp = lazy(() => import('./components/ops/OpsApp.js').then((m) => ({ default: m.OpsApp })));
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
@@ -25,6 +28,16 @@ function Root() {
       </ErrorBoundary>
     );
   }
+  // The live timeline (docs/observability.md "The live timeline"), a page of its own too.
+  if (isOpsPath(location.pathname)) {
+    return (
+      <ErrorBoundary>
+        <Suspense fallback={null}>
+          <OpsApp api={api} auth={auth} signInApi={browserApi} />
+        </Suspense>
+      </ErrorBoundary>
+    );
+  }
   return (
     <ErrorBoundary>
       <ChatProvider key={generation} api={api}>
@@ -36,6 +49,10 @@ function Root() {
 
 function isAdminPath(path: string): boolean {
   return path === '/admin' || path === '/admin/';
+}
+
+function isOpsPath(path: string): boolean {
+  return path === '/ops' || path === '/ops/';
 }
 
 createRoot(root).render(

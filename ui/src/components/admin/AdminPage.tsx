@@ -40,6 +40,7 @@ export function AdminPage({ api, me, created, onCreated }: {
       <header className="admin-header">
         <h1>Jarvis admin</h1>
         <Who me={me.me} />
+        <a className="small-button" href="/ops">Live timeline</a>
         <a className="small-button" href="/">Back to the chat</a>
       </header>
       <main className="admin-main">
