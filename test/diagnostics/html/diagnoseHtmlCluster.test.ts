@@ -1,11 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { diagnoseCommand } from '../../../src/cli/diagnoseCommand.js';
 import type { ReportData, ReportFinding } from '../../../src/shared/lifecycle.js';
 import { LogBuilder } from '../../helpers/fixtures/logBuilder.js';
-import { lineOf, readReport, TEST_TEMPLATE } from './reportFile.js';
+import { ensureUiBuilt } from '../../../e2e/helpers/uiBuild.js';
+import { lineOf, readReport } from './reportFile.js';
 
 // `jarvis diagnose --html` over three instances' logs (docs/observability.md "A report to attach"):
 // a handover between instances is on the timeline as its lines; a split brain and the streams lost
@@ -24,7 +25,7 @@ function cluster() {
 
 async function reportOf(dir: string): Promise<ReportData> {
   const file = join(dir, 'report.html');
-  await diagnoseCommand(['--log', dir, '--html', file], () => {}, { reportTemplate: TEST_TEMPLATE });
+  await diagnoseCommand(['--log', dir, '--html', file], () => {});
   return readReport(file).data;
 }
 
@@ -33,6 +34,8 @@ function byCheck(data: ReportData, check: string): ReportFinding[] {
 }
 
 describe('jarvis diagnose --html over a cluster\'s logs', () => {
+  beforeAll(ensureUiBuilt, 180_000);
+
   it('a handover is on the timeline; a split brain and lost streams are tied to their streams and lines', async () => {
     const c = cluster();
     // A handover: a1 on i1 superseded by b1 on i2, which waited for i1's release.

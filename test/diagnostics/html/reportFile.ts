@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ReportData } from '../../../src/shared/lifecycle.js';
 
-export const TEST_TEMPLATE = new URL('./fixtures/report.html', import.meta.url).pathname;
+/** The page `npm run build` makes (the browser tests' ensureUiBuilt builds it when the UI changed). */
+export const BUILT_PAGE = fileURLToPath(new URL('../../../dist/ui/report.html', import.meta.url));
 
 const OPEN = '<script type="application/json" id="jarvis-report-data">';
 
