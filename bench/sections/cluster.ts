@@ -1,3 +1,5 @@
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startRedis, type TestRedis } from '../../test/helpers/services/redis.js';
 import { timedStream, type Target } from '../lib/client.js';
@@ -55,7 +57,22 @@ export async function cluster(up: Upstreams, single: Server, n: ClusterCounts): 
   } finally {
     await Promise.all(instances.map((s) => s.stop()));
     await redis.stop();
+    keepLogs(instances);
   }
+}
+
+/** Where the instances' logs are kept after the run: handovers and Stops across instances to look at. */
+export const CLUSTER_LOGS = join('bench', 'results', 'local', 'cluster-logs');
+
+/**
+ * The instances' logs, copied beside the results (each instance wrote its own temporary
+ * directory): `jarvis diagnose --log bench/results/local/cluster-logs --html report.html`
+ * draws their streams and the handovers between instances (docs/observability.md).
+ */
+function keepLogs(instances: Server[]): void {
+  mkdirSync(CLUSTER_LOGS, { recursive: true });
+  instances.forEach((s, i) => s.logFile && copyFileSync(s.logFile, join(CLUSTER_LOGS, `b${i + 1}.log`)));
+  console.error(`(cluster: the instances' logs are in ${CLUSTER_LOGS}: jarvis diagnose --log ${CLUSTER_LOGS} --html report.html)`);
 }
 
 /** `INFO commandstats` before and after `streams` streams of `tokens` tokens (200 tokens/s, 10 at a time), divided. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parseLine } from '../log/format.js';
 import { ClusterAnalyzer } from './logAnalysis/clusterAnalyzer.js';
 import { clusterSection } from './checks/clusterChecks.js';
@@ -19,6 +19,7 @@ import { uiSection } from './checks/uiChecks.js';
 import { upstreamSection } from './checks/upstreamChecks.js';
 import { UpstreamAnalyzer } from './logAnalysis/upstreamFacts.js';
 import { sleep } from '../shared/sleep.js';
+import type { LineRef } from '../shared/lifecycle.js';
 
 export interface DiagnoseOptions {
   /** One log. */
@@ -32,6 +33,14 @@ export interface DiagnoseOptions {
   /** How long the probe request may take (a real model may need to load). */
   probeTimeoutMs?: number;
   model?: string;
+  /** Also sees every line, in the same walk, with where it is (`--html` collects the lifecycle records). */
+  sink?: LineSink;
+}
+
+/** A second reader of the walk: it gets the logs' labels first, then each line with its place. */
+export interface LineSink {
+  begin(sources: LogSource[]): void;
+  line(raw: string, at: LineRef): void;
 }
 
 /**
@@ -44,7 +53,9 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
   const file = infos.length === 1 ? (infos[0] as LogFileInfo) : combine(infos);
   // Read up to the sizes seen now: the servers may append while we read, and
   // whatever they append later is where the live checks look.
-  const sources: LogSource[] = infos.filter((f) => f.exists && f.readable && !f.error).map((f) => ({ path: f.path, end: f.size, label: basename(f.path).replace(/\.log$/, '') }));
+  const readable = infos.filter((f) => f.exists && f.readable && !f.error);
+  const labels = labelsOf(readable.map((f) => f.path));
+  const sources: LogSource[] = readable.map((f, i) => ({ path: f.path, end: f.size, label: labels[i] as string }));
   let facts: LogFacts | undefined;
   let cluster: ClusterAnalyzer | undefined;
   let engine: EngineStopAnalyzer | undefined;
@@ -65,7 +76,10 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
     };
     const analyzer = new LogAnalyzer({ sinceMs: options.sinceMs, session: options.session, slowFirstTokenMs: options.slowFirstTokenMs, observer });
     const [only] = sources;
-    if (sources.length === 1 && only) await forEachLine(only.path, (line) => analyzer.feed(line), { end: only.end });
+    const sink = options.sink;
+    sink?.begin(sources);
+    if (sink) await walkWithSink(sources, analyzer, sink);
+    else if (sources.length === 1 && only) await forEachLine(only.path, (line) => analyzer.feed(line), { end: only.end });
     else await forEachMergedLine(sources, (line, label) => analyzer.feed(line, label));
     facts = analyzer.finish();
   }
@@ -96,6 +110,36 @@ export async function runDiagnose(options: DiagnoseOptions): Promise<Report> {
     ...(facts?.timeline ? { timeline: facts.timeline } : {}),
     ...(hint ? { hint } : {}),
   };
+}
+
+/** The walk with a sink: every line numbered in its own log, the same order as without. */
+async function walkWithSink(sources: LogSource[], analyzer: LogAnalyzer, sink: LineSink): Promise<void> {
+  const [only] = sources;
+  if (sources.length === 1 && only) {
+    let n = 0;
+    await forEachLine(only.path, (line) => {
+      const at = { source: only.label, n: ++n };
+      if (line === '') return;
+      sink.line(line, at);
+      analyzer.feed(line, '', at);
+    }, { end: only.end });
+    return;
+  }
+  await forEachMergedLine(sources, (line, label, n) => {
+    const at = { source: label, n };
+    sink.line(line, at);
+    analyzer.feed(line, label, at);
+  });
+}
+
+/**
+ * Each log's name for its lines (an instance's fallback id, a report's line references):
+ * its file name without `.log`, or with its directory when two share a name (the
+ * benchmark's instances each write a `system.log` in a directory of their own).
+ */
+export function labelsOf(paths: string[]): string[] {
+  const short = paths.map((p) => basename(p).replace(/\.log$/, ''));
+  return short.map((label, i) => (short.indexOf(label) === short.lastIndexOf(label) ? label : `${basename(dirname(paths[i] as string))}/${label}`));
 }
 
 /** Several logs judged as one: all must be there and readable; the first failure is named. */

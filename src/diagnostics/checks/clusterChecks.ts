@@ -1,6 +1,6 @@
 import type { ClusterFacts, InstanceFacts, RedisRestart } from '../logAnalysis/clusterAnalyzer.js';
 import { check, type Check, type DiagnoseInput, type Section } from '../report/report.js';
-import type { Evidence } from '../logAnalysis/samples.js';
+import { withRefs, type Evidence } from '../logAnalysis/samples.js';
 
 // Several instances' logs read together (docs/clusters.md, docs/operations.md): what no single log shows.
 
@@ -70,6 +70,8 @@ function lostWithInstance(cluster: ClusterFacts): Check {
   const evidence: Evidence[] = lost.map((l) => ({
     text: `instance ${l.instance} died or hung: ${l.count} streams recorded lost: ${l.streams.join(', ')}${l.count > l.streams.length ? ` … ${l.count - l.streams.length} more` : ''}`,
     lines: l.lines,
+    ...(l.refs.some((r) => r !== undefined) ? { refs: l.refs } : {}),
+    streams: l.streams,
   }));
   const by = lost.map((l) => `${l.count} of ${l.instance}`).join(', ');
   return check('streams_lost', title, 'problem', `${count} streams lost with their instance (${by})`, { evidence, count: lost.length, fix: FIX_LOST });
@@ -103,5 +105,5 @@ export function describeRestart(r: RedisRestart): Evidence {
     `${r.resumed} readers on other instances resumed`,
     `${r.readersLost} readers got answer_log_lost${r.answersLost ? `, ${r.answersLost} stored answers lost their log` : ''}${r.lostStreams.length ? ` (${r.lostStreams.join(', ')})` : ''}`,
   ];
-  return { text: parts.join('; '), lines: r.lines };
+  return withRefs({ text: parts.join('; '), lines: r.lines, streams: r.lostStreams }, ...r.refs);
 }

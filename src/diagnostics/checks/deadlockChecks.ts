@@ -1,6 +1,6 @@
 import { describeDistribution, formatMs } from '../logAnalysis/distribution.js';
 import { check, needsUrl, noLog, type Check, type DiagnoseInput, type Section } from '../report/report.js';
-import type { Evidence } from '../logAnalysis/samples.js';
+import { withRefs, type Evidence } from '../logAnalysis/samples.js';
 
 // "System deadlock" (docs/operations.md): a stream that never ends, or two streams of one
 // session generating at once; each fix names the code that must hold (src/streams/registry.ts, runStream.ts).
@@ -98,7 +98,8 @@ function everyStartEnds({ facts, live, nowMs }: DiagnoseInput): Check {
     else problems++;
     const fate = state === 'active' ? 'still running on the server' : state === 'ended' ? 'ended after the log was read' : state === 'lost' ? 'LOST: not running on the server, no stream_end' : 'no stream_end (running or lost? pass --url)';
     if (state !== 'active' && state !== 'ended' && evidence.length < 5) {
-      evidence.push({ text: `${o.trace} (session ${o.session}) started ${formatMs(lastMs - o.startMs)} before the log's last line${o.cancelled ? ', was cancelled' : ''}: ${fate}`, trace: o.trace, session: o.session, lines: [o.line, ...(o.lastError ? [o.lastError] : [])] });
+      const e: Evidence = { text: `${o.trace} (session ${o.session}) started ${formatMs(lastMs - o.startMs)} before the log's last line${o.cancelled ? ', was cancelled' : ''}: ${fate}`, trace: o.trace, session: o.session, lines: [o.line, ...(o.lastError ? [o.lastError] : [])] };
+      evidence.push(withRefs(e, o.at, ...(o.lastError ? [o.lastErrorAt] : [])));
     }
   }
   problems += facts.orphanCount - facts.orphans.length; // beyond the kept ones: unknown fate

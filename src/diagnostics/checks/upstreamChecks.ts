@@ -1,5 +1,5 @@
 import { formatMs } from '../logAnalysis/distribution.js';
-import type { Evidence } from '../logAnalysis/samples.js';
+import { withRefs, type Evidence } from '../logAnalysis/samples.js';
 import type { UpstreamTally } from '../logAnalysis/upstreamFacts.js';
 import { check, type Check, type DiagnoseInput, type Section } from '../report/report.js';
 
@@ -37,7 +37,7 @@ function upstreamCheck(t: UpstreamTally): Check {
   }
   if (errors === 0 && t.downs === 0) return check(`upstream_${t.name}`, title, 'ok', `${parts.join('; ')}; never down, no errors`);
   const evidence: Evidence[] = [
-    ...(t.stillDown ? [{ text: `${t.name} went down and had not come back when the log ends`, lines: [t.stillDown.line] }] : []),
+    ...(t.stillDown ? [withRefs({ text: `${t.name} went down and had not come back when the log ends`, lines: [t.stillDown.line] }, t.stillDown.at)] : []),
     ...t.downSamples.items,
     ...t.failoverSamples.items,
     ...t.errorSamples.items,

@@ -1,7 +1,8 @@
 import type { ParsedLine } from '../../log/format.js';
+import type { LineRef } from '../../shared/lifecycle.js';
 import { HANDOVER_GRACE_MS } from './handover.js';
 import type { LineObserver } from './logFacts.js';
-import { Samples, type Evidence } from './samples.js';
+import { Samples, withRefs, type Evidence } from './samples.js';
 
 /** One instance's part of the logs. */
 export interface InstanceFacts {
@@ -26,6 +27,8 @@ export interface LostWithInstance {
   /** The first LOST_IDS_LIMIT stream ids, in order. */
   streams: string[];
   lines: string[];
+  /** Where each of `lines` is, when the walk numbers lines. */
+  refs: Array<LineRef | undefined>;
 }
 
 /** What the logs of several instances show together. */
@@ -48,13 +51,14 @@ interface LiveStream {
   session: string;
   startMs: number;
   startLine: string;
+  startAt: LineRef | undefined;
   inWindow: boolean;
   /**
    * Streams of its session live on other instances when it started, not yet linked
    * to it by a handover line (prev_stream_* or stream_lost naming both). Any left
    * at its end ran alongside it.
    */
-  unlinked: Map<string, { instance: string; line: string; endedMs: number | undefined }> | undefined;
+  unlinked: Map<string, { instance: string; line: string; at: LineRef | undefined; endedMs: number | undefined }> | undefined;
 }
 
 const LOST_IDS_LIMIT = 20;
@@ -73,7 +77,7 @@ const LOST_IDS_LIMIT = 20;
 export class ClusterAnalyzer implements LineObserver {
   private readonly live = new Map<string, LiveStream>();
   private readonly bySession = new Map<string, Set<string>>();
-  private readonly running = new Map<string, string>();
+  private readonly running = new Map<string, { raw: string; at: LineRef | undefined }>();
   private readonly sources: number;
   readonly facts: ClusterFacts = {
     clustered: false,
@@ -90,14 +94,14 @@ export class ClusterAnalyzer implements LineObserver {
     this.facts.clustered = this.sources > 1;
   }
 
-  observe(line: ParsedLine, raw: string, instance: string, ms: number): void {
+  observe(line: ParsedLine, raw: string, instance: string, ms: number, at?: LineRef): void {
     const f = line.fields;
     if (f.instance !== undefined) this.facts.clustered = true;
     const inst = this.instance(instance, line.time);
     inst.lastTime = line.time;
     const mine = this.options.session === undefined || f.session === undefined || f.session === this.options.session;
     if ((REDIS_EVENTS as readonly string[]).includes(line.event)) {
-      if (mine && this.inWindow(ms)) this.facts.redis.observe(line, raw, instance);
+      if (mine && this.inWindow(ms)) this.facts.redis.observe(line, raw, instance, at);
       return;
     }
     switch (line.event) {
@@ -106,12 +110,12 @@ export class ClusterAnalyzer implements LineObserver {
         const inWindow = this.inWindow(ms);
         if (inWindow) inst.streamsStarted++;
         const sessionKey = `${f.key ?? ''}/${f.session}`;
-        const stream: LiveStream = { trace: f.trace, instance, sessionKey, session: f.session, startMs: ms, startLine: raw, inWindow, unlinked: undefined };
+        const stream: LiveStream = { trace: f.trace, instance, sessionKey, session: f.session, startMs: ms, startLine: raw, startAt: at, inWindow, unlinked: undefined };
         let traces = this.bySession.get(sessionKey);
         if (!traces) this.bySession.set(sessionKey, (traces = new Set()));
         for (const other of traces) {
           const o = this.live.get(other);
-          if (o && o.instance !== instance) (stream.unlinked ??= new Map()).set(o.trace, { instance: o.instance, line: o.startLine, endedMs: undefined });
+          if (o && o.instance !== instance) (stream.unlinked ??= new Map()).set(o.trace, { instance: o.instance, line: o.startLine, at: o.startAt, endedMs: undefined });
         }
         traces.add(f.trace);
         this.live.set(f.trace, stream);
@@ -126,33 +130,38 @@ export class ClusterAnalyzer implements LineObserver {
         // Counted even when the stream was recorded lost first (a paused instance ends it on waking).
         if (mine && this.inWindow(ms)) inst.streamsEnded++;
         const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
-        if (stream) this.ended(stream, ms, raw);
+        if (stream) this.ended(stream, ms, raw, at);
         return;
       }
       case 'stream_lost':
-        this.lostLine(line, raw, ms);
+        this.lostLine(line, raw, ms, at);
         return;
       case 'lease_lost': {
         if (!mine || !this.inWindow(ms)) return;
         inst.leasesLost++;
-        this.facts.leaseLost.add({
-          text: `instance ${instance} lost its lease on stream ${f.trace ?? '?'} (session ${f.session ?? '?'}, found by ${f.found_by ?? '?'}): it was paused or cut off from Redis past JARVIS_LEASE_MS, another instance recorded the stream lost, and this one stopped generating`,
-          trace: f.trace,
-          session: f.session,
-          lines: [raw],
-        });
+        this.facts.leaseLost.add(
+          withRefs(
+            {
+              text: `instance ${instance} lost its lease on stream ${f.trace ?? '?'} (session ${f.session ?? '?'}, found by ${f.found_by ?? '?'}): it was paused or cut off from Redis past JARVIS_LEASE_MS, another instance recorded the stream lost, and this one stopped generating`,
+              trace: f.trace,
+              session: f.session,
+              lines: [raw],
+            },
+            at,
+          ),
+        );
         return;
       }
       case 'server_listening': {
         const previous = this.running.get(instance);
         if (previous !== undefined && this.inWindow(ms)) {
           inst.uncleanRestarts++;
-          this.facts.uncleanRestarts.add({ text: `instance ${instance} restarted at ${line.time} without shutdown_complete: the run before was killed or crashed`, lines: [previous, raw] });
+          this.facts.uncleanRestarts.add(withRefs({ text: `instance ${instance} restarted at ${line.time} without shutdown_complete: the run before was killed or crashed`, lines: [previous.raw, raw] }, previous.at, at));
         }
-        this.running.set(instance, raw);
+        this.running.set(instance, { raw, at });
         inst.running = true;
         // Its streams of the run before can no longer be running.
-        for (const s of [...this.live.values()]) if (s.instance === instance) this.ended(s, ms, raw);
+        for (const s of [...this.live.values()]) if (s.instance === instance) this.ended(s, ms, raw, at);
         return;
       }
       case 'shutdown_complete':
@@ -185,7 +194,7 @@ export class ClusterAnalyzer implements LineObserver {
     this.live.get(newTrace)?.unlinked?.delete(oldTrace);
   }
 
-  private lostLine(line: ParsedLine, raw: string, ms: number): void {
+  private lostLine(line: ParsedLine, raw: string, ms: number, at: LineRef | undefined): void {
     const f = line.fields;
     const stream = f.trace === undefined ? undefined : this.live.get(f.trace);
     const dead = f.prev_instance ?? stream?.instance ?? '?';
@@ -193,20 +202,23 @@ export class ClusterAnalyzer implements LineObserver {
       // Its lease had lapsed (its instance dead or paused, not writing): whoever took its
       // session meanwhile, by this line or before it, took over from a stream that had stopped.
       for (const t of this.bySession.get(stream.sessionKey) ?? []) this.live.get(t)?.unlinked?.delete(stream.trace);
-      this.ended(stream, ms, raw);
+      this.ended(stream, ms, raw, at);
     }
     if (this.options.session !== undefined && f.session !== this.options.session) return;
     if (!this.inWindow(ms)) return;
     this.instance(dead, line.time).lostWithIt++;
     let lost = this.facts.lost.get(dead);
-    if (!lost) this.facts.lost.set(dead, (lost = { instance: dead, count: 0, streams: [], lines: [] }));
+    if (!lost) this.facts.lost.set(dead, (lost = { instance: dead, count: 0, streams: [], lines: [], refs: [] }));
     lost.count++;
     if (lost.streams.length < LOST_IDS_LIMIT && f.trace !== undefined) lost.streams.push(f.trace);
-    if (lost.lines.length < 3) lost.lines.push(raw);
+    if (lost.lines.length < 3) {
+      lost.lines.push(raw);
+      lost.refs.push(at);
+    }
   }
 
   /** The stream ended (or was recorded lost, or its instance restarted): it stops being live. */
-  private ended(stream: LiveStream, ms: number, raw: string): void {
+  private ended(stream: LiveStream, ms: number, raw: string, at: LineRef | undefined): void {
     this.live.delete(stream.trace);
     const traces = this.bySession.get(stream.sessionKey);
     traces?.delete(stream.trace);
@@ -218,10 +230,10 @@ export class ClusterAnalyzer implements LineObserver {
         if (rival) rival.endedMs = ms;
       }
     }
-    this.judge(stream, raw);
+    this.judge(stream, raw, at);
   }
 
-  private judge(stream: LiveStream, endLine?: string): void {
+  private judge(stream: LiveStream, endLine?: string, endAt?: LineRef): void {
     if (!stream.inWindow || !stream.unlinked) return;
     for (const [other, o] of stream.unlinked) {
       if (o.endedMs !== undefined && o.endedMs - stream.startMs <= HANDOVER_GRACE_MS) continue;
@@ -231,8 +243,9 @@ export class ClusterAnalyzer implements LineObserver {
         trace: stream.trace,
         session: stream.session,
         lines: [o.line, stream.startLine, ...(endLine ? [endLine] : [])],
+        streams: [other, stream.trace],
       };
-      this.facts.splitBrain.add(evidence);
+      this.facts.splitBrain.add(withRefs(evidence, o.at, stream.startAt, ...(endLine ? [endAt] : [])));
       const a = this.facts.instances.get(stream.instance);
       if (a) a.splitBrains++;
       const b = this.facts.instances.get(o.instance);
@@ -264,6 +277,7 @@ export interface RedisRestart {
   /** Up to STREAMS_LIMIT stream ids whose readers got answer_log_lost. */
   lostStreams: string[];
   lines: string[];
+  refs: Array<LineRef | undefined>;
 }
 
 export const REDIS_EVENTS = ['redis_restarted', 'redis_log_restored', 'redis_log_resumed', 'redis_log_lost', 'answer_log_lost'] as const;
@@ -276,7 +290,7 @@ export class RedisRestarts {
   /** Restarts past RESTARTS_LIMIT (counted, not kept). */
   more = 0;
 
-  observe(line: ParsedLine, raw: string, instance: string): void {
+  observe(line: ParsedLine, raw: string, instance: string, at?: LineRef): void {
     const f = line.fields;
     if (line.event === 'redis_restarted') {
       const runId = f.run_id ?? '?';
@@ -286,7 +300,10 @@ export class RedisRestarts {
         r = this.open(runId, line.time, f.empty === 'true');
       }
       if (!r.instances.includes(instance)) r.instances.push(instance);
-      if (r.lines.length < 3) r.lines.push(raw);
+      if (r.lines.length < 3) {
+        r.lines.push(raw);
+        r.refs.push(at);
+      }
       return;
     }
     const r = this.current(line.time);
@@ -303,7 +320,10 @@ export class RedisRestarts {
         else r.answersLost++;
         if (f.trace !== undefined && r.lostStreams.length < STREAMS_LIMIT && !r.lostStreams.includes(f.trace)) r.lostStreams.push(f.trace);
         if (f.stream_id !== undefined && r.lostStreams.length < STREAMS_LIMIT && !r.lostStreams.includes(f.stream_id)) r.lostStreams.push(f.stream_id);
-        if (r.lines.length < 5) r.lines.push(raw);
+        if (r.lines.length < 5) {
+          r.lines.push(raw);
+          r.refs.push(at);
+        }
         return;
     }
   }
@@ -314,7 +334,7 @@ export class RedisRestarts {
   }
 
   private open(runId: string, time: string, empty: boolean): RedisRestart {
-    const r: RedisRestart = { runId, time, empty, instances: [], restored: new Map(), resumed: 0, readersLost: 0, answersLost: 0, lostStreams: [], lines: [] };
+    const r: RedisRestart = { runId, time, empty, instances: [], restored: new Map(), resumed: 0, readersLost: 0, answersLost: 0, lostStreams: [], lines: [], refs: [] };
     this.restarts.push(r);
     return r;
   }

@@ -1,6 +1,7 @@
 import type { ParsedLine } from '../../log/format.js';
+import type { LineRef } from '../../shared/lifecycle.js';
 import type { LineObserver } from './logFacts.js';
-import { Samples } from './samples.js';
+import { Samples, withRefs } from './samples.js';
 
 /** How many runaways are remembered by stream (to join a late stop to its warning); the counts stay exact. */
 const MAX_REMEMBERED = 1000;
@@ -9,8 +10,10 @@ interface Runaway {
   /** `slot 3 of http://…/v1` (llama.cpp server), `sequence 1 of tiny` (embedded). */
   where: string;
   line: string;
+  at: LineRef | undefined;
   lateMs?: number;
   lateLine?: string;
+  lateAt?: LineRef | undefined;
   gaveUp?: boolean;
 }
 
@@ -43,24 +46,24 @@ export class EngineStopAnalyzer implements LineObserver {
 
   constructor(private readonly sinceMs: number | undefined) {}
 
-  observe(line: ParsedLine, raw: string, _instance: string, ms: number): void {
+  observe(line: ParsedLine, raw: string, _instance: string, ms: number, at?: LineRef): void {
     if (this.sinceMs !== undefined && ms < this.sinceMs) return;
     switch (line.event) {
       case 'engine_still_generating':
-        return this.runaway(line.fields.stream ?? '', `slot ${line.fields.slot ?? '?'} of ${line.fields.upstream ?? '?'}`, raw);
+        return this.runaway(line.fields.stream ?? '', `slot ${line.fields.slot ?? '?'} of ${line.fields.upstream ?? '?'}`, raw, at);
       case 'engine_stopped':
-        if (line.fields.verdict === 'unconfirmed') this.runaway(line.fields.trace ?? '', line.fields.where ?? 'the embedded engine', raw);
+        if (line.fields.verdict === 'unconfirmed') this.runaway(line.fields.trace ?? '', line.fields.where ?? 'the embedded engine', raw, at);
         return;
       case 'engine_stopped_late': {
         this.facts.stoppedLate++;
         const r = this.byStream.get(line.fields.stream ?? line.fields.trace ?? '');
-        if (r) Object.assign(r, { lateMs: Number(line.fields.ms), lateLine: raw });
+        if (r) Object.assign(r, { lateMs: Number(line.fields.ms), lateLine: raw, lateAt: at });
         return;
       }
       case 'engine_watch_gave_up': {
         this.facts.gaveUp++;
         const r = this.byStream.get(line.fields.stream ?? '');
-        if (r) Object.assign(r, { gaveUp: true, lateLine: raw });
+        if (r) Object.assign(r, { gaveUp: true, lateLine: raw, lateAt: at });
         return;
       }
       case 'stream_end':
@@ -69,15 +72,15 @@ export class EngineStopAnalyzer implements LineObserver {
         this.facts.unconfirmed++;
         // `no_probe`: the backend has no way to ask its engine; not a finding by itself.
         if (line.fields.cancel_how === 'no_probe') this.facts.unconfirmedNoProbe++;
-        else this.facts.unconfirmedSamples.add({ text: `${line.fields.trace ?? '?'}: cancel unconfirmed (${line.fields.cancel_how ?? '?'}${line.fields.slot ? `, slot ${line.fields.slot}` : ''})`, trace: line.fields.trace, session: line.fields.session, lines: [raw] });
+        else this.facts.unconfirmedSamples.add(withRefs({ text: `${line.fields.trace ?? '?'}: cancel unconfirmed (${line.fields.cancel_how ?? '?'}${line.fields.slot ? `, slot ${line.fields.slot}` : ''})`, trace: line.fields.trace, session: line.fields.session, lines: [raw] }, at));
         return;
     }
   }
 
-  private runaway(stream: string, where: string, raw: string): void {
+  private runaway(stream: string, where: string, raw: string, at: LineRef | undefined): void {
     this.facts.stillGenerating++;
     if (this.byStream.size < MAX_REMEMBERED && !this.byStream.has(stream)) {
-      this.byStream.set(stream, { where, line: raw });
+      this.byStream.set(stream, { where, line: raw, at });
       this.order.push(stream);
     }
   }
@@ -87,7 +90,7 @@ export class EngineStopAnalyzer implements LineObserver {
     for (const stream of this.order) {
       const r = this.byStream.get(stream) as Runaway;
       const after = r.lateMs !== undefined && Number.isFinite(r.lateMs) ? `stopped ${(r.lateMs / 1000).toFixed(1)} s after the Stop` : r.gaveUp ? 'still processing when Jarvis stopped watching' : 'no later line says it stopped';
-      runaways.add({ text: `stream ${stream}: ${r.where} kept generating after the Stop (${after})`, trace: stream, lines: r.lateLine ? [r.line, r.lateLine] : [r.line] });
+      runaways.add(withRefs({ text: `stream ${stream}: ${r.where} kept generating after the Stop (${after})`, trace: stream, lines: r.lateLine ? [r.line, r.lateLine] : [r.line] }, r.at, ...(r.lateLine ? [r.lateAt] : [])));
     }
     return { ...this.facts, runaways };
   }

@@ -1,3 +1,5 @@
+import type { LineRef } from '../../shared/lifecycle.js';
+
 /** What one stream looked like while it was live; dropped at its stream_end (constant memory). */
 export interface LiveStream {
   trace: string;
@@ -8,6 +10,8 @@ export interface LiveStream {
   instance: string;
   startMs: number;
   startLine: string;
+  /** Where its stream_start is (when the walk numbers lines). */
+  startAt: LineRef | undefined;
   inWindow: boolean;
   /** Streams of its session that were live at its start: each must get a prev_stream_* line. */
   pending: Set<string>;
@@ -25,8 +29,9 @@ export interface LiveStream {
    * their stream_end, written by their instance after the release, can merge in after this line.
    */
   releasedElsewhere: Set<string>;
-  cancelled: { ms: number; reason: string; line: string } | undefined;
+  cancelled: { ms: number; reason: string; line: string; at: LineRef | undefined } | undefined;
   cleanup: boolean;
   pop: 'success' | 'failed' | undefined;
   lastError: string | undefined;
+  lastErrorAt: LineRef | undefined;
 }

@@ -1,7 +1,9 @@
 import { parseLine, type ParsedLine } from '../../log/format.js';
+import type { LineRef } from '../../shared/lifecycle.js';
 import { HANDOVER_GRACE_MS } from './handover.js';
 import type { LiveStream } from './liveStream.js';
 import { emptyLogFacts, type AnalyzerOptions, type LogFacts } from './logFacts.js';
+import { withRefs } from './samples.js';
 import { eventOf, STREAM_EVENTS } from './streamEvents.js';
 import { judgeEndedStream } from './streamEnd.js';
 
@@ -24,28 +26,40 @@ export class LogAnalyzer {
   private readonly facts: LogFacts;
   private readonly slowMs: number;
   /** The last line of each log (the line before a server_listening is the last one the previous run wrote). */
-  private readonly lastLines = new Map<string, string>();
+  private readonly lastLines = new Map<string, { raw: string; at: LineRef | undefined }>();
   private lastLine: string | undefined;
   private lineBefore: string | undefined;
+  private lastAt: LineRef | undefined;
+  private atBefore: LineRef | undefined;
+  /** Where the line being read is, when the caller numbers lines (a report links findings to them). */
+  private at: LineRef | undefined;
   /** Per instance, the server_listening line of the run in progress, until its shutdown_complete. */
-  private readonly running = new Map<string, string>();
+  private readonly running = new Map<string, { raw: string; at: LineRef | undefined }>();
 
   constructor(private readonly options: AnalyzerOptions = {}) {
     this.slowMs = options.slowFirstTokenMs ?? 5000;
     this.facts = emptyLogFacts(options.session !== undefined);
   }
 
-  /** One line, in order; `source` names the log it came from when several are merged. */
-  feed(raw: string, source = ''): void {
+  /**
+   * One line, in order; `source` names the log it came from when several are merged;
+   * `at`, where the line is, is kept with the evidence that quotes it.
+   */
+  feed(raw: string, source = '', at?: LineRef): void {
     if (raw === '') return;
     this.facts.lines++;
+    this.at = at;
     if (source === '') {
       // One log (the common case): no map on the per-line path.
       this.lineBefore = this.lastLine;
+      this.atBefore = this.lastAt;
       this.lastLine = raw;
+      this.lastAt = at;
     } else {
-      this.lineBefore = this.lastLines.get(source);
-      this.lastLines.set(source, raw);
+      const before = this.lastLines.get(source);
+      this.lineBefore = before?.raw;
+      this.atBefore = before?.at;
+      this.lastLines.set(source, { raw, at });
     }
     const event = eventOf(raw);
     if (event === undefined) return this.unparsable(raw);
@@ -59,7 +73,7 @@ export class LogAnalyzer {
     if (this.options.session !== undefined) this.collectTimeline(line, raw);
     const ms = Date.parse(line.time);
     const instance = line.fields.instance ?? source;
-    this.options.observer?.observe(line, raw, instance, ms);
+    this.options.observer?.observe(line, raw, instance, ms, at);
     switch (line.event) {
       case 'stream_start':
         return this.start(line, raw, ms, instance);
@@ -68,7 +82,7 @@ export class LogAnalyzer {
       case 'prev_stream_wait_abandoned':
         return this.waited(line, raw);
       case 'stream_cancelled':
-        return this.withLive(line, (s) => (s.cancelled = { ms, reason: line.fields.reason ?? '', line: raw }));
+        return this.withLive(line, (s) => (s.cancelled = { ms, reason: line.fields.reason ?? '', line: raw, at }));
       case 'stream_cleanup_START':
         return this.withLive(line, (s) => (s.cleanup = true));
       case 'stream_registry_pop_success':
@@ -76,7 +90,7 @@ export class LogAnalyzer {
       case 'stream_registry_pop_failed':
         return this.withLive(line, (s) => {
           s.pop = 'failed';
-          if (s.inWindow) this.facts.popFailed.add({ text: `pop failed for ${s.trace}: ${line.fields.error ?? ''}`, trace: s.trace, session: s.session, lines: [raw] });
+          if (s.inWindow) this.facts.popFailed.add(withRefs({ text: `pop failed for ${s.trace}: ${line.fields.error ?? ''}`, trace: s.trace, session: s.session, lines: [raw] }, at));
         });
       case 'stream_end':
         return this.end(line, raw, ms);
@@ -85,7 +99,8 @@ export class LogAnalyzer {
       case 'stream_internal_error':
         return this.withLive(line, (s) => {
           s.lastError = raw;
-          if (s.inWindow) this.facts.internalErrors.add({ text: `internal error in ${s.trace}`, trace: s.trace, session: s.session, lines: [raw] });
+          s.lastErrorAt = at;
+          if (s.inWindow) this.facts.internalErrors.add(withRefs({ text: `internal error in ${s.trace}`, trace: s.trace, session: s.session, lines: [raw] }, at));
         });
       case 'server_listening':
         return this.restart(raw, ms, instance);
@@ -97,7 +112,7 @@ export class LogAnalyzer {
       case 'log_lines_dropped':
         if (!this.inWindow(ms)) return;
         this.facts.droppedLines += Number(line.fields.count) || 0;
-        this.facts.droppedLineReports.add({ text: `${line.fields.count ?? '?'} lines dropped before ${line.time} (${line.fields.error ?? 'write error'})`, lines: [raw] });
+        this.facts.droppedLineReports.add(withRefs({ text: `${line.fields.count ?? '?'} lines dropped before ${line.time} (${line.fields.error ?? 'write error'})`, lines: [raw] }, at));
         return;
     }
   }
@@ -109,10 +124,10 @@ export class LogAnalyzer {
       if (!s.inWindow) continue;
       this.facts.orphanCount++;
       if (this.facts.orphans.length < limit) {
-        this.facts.orphans.push({ trace: s.trace, session: s.session, startMs: s.startMs, line: s.startLine, cancelled: s.cancelled !== undefined, lastError: s.lastError });
+        this.facts.orphans.push({ trace: s.trace, session: s.session, startMs: s.startMs, line: s.startLine, cancelled: s.cancelled !== undefined, lastError: s.lastError, at: s.startAt, lastErrorAt: s.lastErrorAt });
       }
       if (s.cancelled) {
-        this.facts.cancelledNoEnd.add({ text: `${s.trace} was cancelled (${s.cancelled.reason}) and never logged stream_end`, trace: s.trace, session: s.session, lines: [s.cancelled.line] });
+        this.facts.cancelledNoEnd.add(withRefs({ text: `${s.trace} was cancelled (${s.cancelled.reason}) and never logged stream_end`, trace: s.trace, session: s.session, lines: [s.cancelled.line] }, s.cancelled.at));
       }
     }
     return this.facts;
@@ -147,7 +162,7 @@ export class LogAnalyzer {
     if (inWindow) {
       this.facts.streamsStarted++;
       if (line.fields.stream_id === undefined || line.fields.stream_id === '-') {
-        this.facts.startsWithoutStreamId.add({ text: `stream_start of ${trace} has no stream_id`, trace, session, lines: [raw] });
+        this.facts.startsWithoutStreamId.add(withRefs({ text: `stream_start of ${trace} has no stream_id`, trace, session, lines: [raw] }, this.at));
       }
     }
     const sessionKey = `${line.fields.key ?? ''}/${session}`;
@@ -160,6 +175,7 @@ export class LogAnalyzer {
       instance,
       startMs: ms,
       startLine: raw,
+      startAt: this.at,
       inWindow,
       pending: new Set(sessionLive.keys()),
       superseding: sessionLive.size > 0,
@@ -174,6 +190,7 @@ export class LogAnalyzer {
       cleanup: false,
       pop: undefined,
       lastError: undefined,
+      lastErrorAt: undefined,
     };
     if (inWindow) {
       if (stream.superseding) this.facts.supersedes++;
@@ -181,7 +198,7 @@ export class LogAnalyzer {
     }
     sessionLive.set(trace, stream);
     this.live.set(trace, stream);
-    if (!stream.superseding) this.startGenerating(stream, raw);
+    if (!stream.superseding) this.startGenerating(stream, raw, this.at);
   }
 
   private waited(line: ParsedLine, raw: string): void {
@@ -193,12 +210,18 @@ export class LogAnalyzer {
     if (line.event === 'prev_stream_timeout_on_cancel') {
       stream.timeoutFor.add(old);
       if (stream.inWindow) {
-        this.facts.timeouts.add({
-          text: `${stream.trace} waited ${line.fields.waited_ms} ms for ${old} and gave up (timeout ${line.fields.timeout_ms ?? '?'} ms)`,
-          trace: old,
-          session: stream.session,
-          lines: [raw],
-        });
+        this.facts.timeouts.add(
+          withRefs(
+            {
+              text: `${stream.trace} waited ${line.fields.waited_ms} ms for ${old} and gave up (timeout ${line.fields.timeout_ms ?? '?'} ms)`,
+              trace: old,
+              session: stream.session,
+              lines: [raw],
+              streams: [old, stream.trace],
+            },
+            this.at,
+          ),
+        );
       }
     } else if (line.event === 'prev_stream_wait_abandoned') {
       stream.abandoned = true;
@@ -217,11 +240,11 @@ export class LogAnalyzer {
       const kind = stream.abandoned ? 'abandoned' : stream.timeoutFor.size > 0 ? 'timeout' : 'clean';
       this.facts.waits[kind]++;
     }
-    if (!stream.abandoned && !stream.cancelled && !stream.generating) this.startGenerating(stream, raw);
+    if (!stream.abandoned && !stream.cancelled && !stream.generating) this.startGenerating(stream, raw, this.at);
   }
 
   /** The stream's generating part begins: no other stream of its session may be generating. */
-  private startGenerating(stream: LiveStream, raw: string): void {
+  private startGenerating(stream: LiveStream, raw: string, at: LineRef | undefined): void {
     stream.generating = true;
     for (const other of this.bySession.get(stream.sessionKey)?.values() ?? []) {
       if (other === stream || !other.generating || stream.releasedElsewhere.has(other.trace)) continue;
@@ -230,12 +253,19 @@ export class LogAnalyzer {
         this.facts.timeoutOverlaps++;
         continue;
       }
-      this.facts.overlaps.add({
-        text: `session ${stream.session}: ${stream.trace} started generating while ${other.trace} was still generating (its stream_end came later)`,
-        trace: stream.trace,
-        session: stream.session,
-        lines: [other.startLine, raw],
-      });
+      this.facts.overlaps.add(
+        withRefs(
+          {
+            text: `session ${stream.session}: ${stream.trace} started generating while ${other.trace} was still generating (its stream_end came later)`,
+            trace: stream.trace,
+            session: stream.session,
+            lines: [other.startLine, raw],
+            streams: [other.trace, stream.trace],
+          },
+          other.startAt,
+          at,
+        ),
+      );
     }
   }
 
@@ -244,7 +274,7 @@ export class LogAnalyzer {
     if (trace === undefined) return;
     const stream = this.live.get(trace);
     if (!stream) {
-      if (this.recentlyEnded.has(trace)) this.facts.duplicateEnds.add({ text: `second stream_end for ${trace}`, trace, lines: [raw] });
+      if (this.recentlyEnded.has(trace)) this.facts.duplicateEnds.add(withRefs({ text: `second stream_end for ${trace}`, trace, lines: [raw] }, this.at));
       else this.facts.endsWithoutStart++;
       return;
     }
@@ -257,7 +287,7 @@ export class LogAnalyzer {
     this.recentlyEnded.add(trace);
     if (!stream.inWindow) return;
     this.facts.streamsEnded++;
-    judgeEndedStream(this.facts, stream, line, raw, ms, this.slowMs);
+    judgeEndedStream(this.facts, stream, line, raw, ms, this.slowMs, this.at);
   }
 
   /**
@@ -291,18 +321,21 @@ export class LogAnalyzer {
     // Streams of its session that started meanwhile owe it no wait: it has ended (lost), and they go on.
     for (const other of this.bySession.get(stream.sessionKey)?.values() ?? []) {
       if (!other.pending.delete(stream.trace) || other.pending.size > 0) continue;
-      if (!other.abandoned && !other.cancelled && !other.generating) this.startGenerating(other, other.startLine);
+      if (!other.abandoned && !other.cancelled && !other.generating) this.startGenerating(other, other.startLine, other.startAt);
     }
   }
 
   private upstreamError(line: ParsedLine, raw: string, ms: number): void {
     const stream = line.fields.trace === undefined ? undefined : this.live.get(line.fields.trace);
-    if (stream) stream.lastError = raw;
+    if (stream) {
+      stream.lastError = raw;
+      stream.lastErrorAt = this.at;
+    }
     if (stream ? !stream.inWindow : !this.inWindow(ms)) return;
     if (this.options.session !== undefined && !stream) return;
     const code = line.fields.code ?? 'unknown';
     this.facts.upstreamErrors.set(code, (this.facts.upstreamErrors.get(code) ?? 0) + 1);
-    this.facts.upstreamErrorSamples.add({ text: `${line.fields.trace ?? '?'}: ${code} ${line.fields.error ?? ''}`.trim(), trace: line.fields.trace, session: line.fields.session, lines: [raw] });
+    this.facts.upstreamErrorSamples.add(withRefs({ text: `${line.fields.trace ?? '?'}: ${code} ${line.fields.error ?? ''}`.trim(), trace: line.fields.trace, session: line.fields.session, lines: [raw] }, this.at));
   }
 
   /** A new server process (of this instance): streams the old one left live can never end now. */
@@ -311,17 +344,25 @@ export class LogAnalyzer {
     const which = instance === '' ? 'the server' : `instance ${instance}`;
     const previous = this.running.get(instance);
     if (previous !== undefined && this.inWindow(ms)) {
-      this.facts.uncleanRestarts.add({
-        text: `${which} restarted at ${raw.slice(0, raw.indexOf(' '))} but the run before it never logged shutdown_complete (killed, crashed or lost its power)`,
-        lines: [previous, ...(this.lineBefore ? [this.lineBefore] : []), raw],
-      });
+      const before = this.lineBefore === undefined ? [] : [this.lineBefore];
+      this.facts.uncleanRestarts.add(
+        withRefs(
+          {
+            text: `${which} restarted at ${raw.slice(0, raw.indexOf(' '))} but the run before it never logged shutdown_complete (killed, crashed or lost its power)`,
+            lines: [previous.raw, ...before, raw],
+          },
+          previous.at,
+          ...(this.lineBefore === undefined ? [] : [this.atBefore]),
+          this.at,
+        ),
+      );
     }
-    this.running.set(instance, raw);
+    this.running.set(instance, { raw, at: this.at });
     for (const s of [...this.live.values()]) {
       if (s.instance !== instance) continue;
       this.forget(s);
       if (!s.inWindow) continue;
-      this.facts.lostAtRestart.add({ text: `${s.trace} (session ${s.session}) was live when ${which} restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] });
+      this.facts.lostAtRestart.add(withRefs({ text: `${s.trace} (session ${s.session}) was live when ${which} restarted: no stream_end`, trace: s.trace, session: s.session, lines: [s.startLine, raw] }, s.startAt, this.at));
     }
   }
 

@@ -1,5 +1,6 @@
 import { Distribution } from './distribution.js';
 import type { ParsedLine } from '../../log/format.js';
+import type { LineRef } from '../../shared/lifecycle.js';
 import { Samples, TopK } from './samples.js';
 
 export interface AnalyzerOptions {
@@ -17,7 +18,8 @@ export interface AnalyzerOptions {
 
 /** Fed the parsed lines of the events the analyzer reads, in order. */
 export interface LineObserver {
-  observe(line: ParsedLine, raw: string, instance: string, ms: number): void;
+  /** `at`: where the line is, when the walk numbers lines (evidence keeps it). */
+  observe(line: ParsedLine, raw: string, instance: string, ms: number, at?: LineRef): void;
 }
 
 export interface OrphanRecord {
@@ -27,6 +29,8 @@ export interface OrphanRecord {
   line: string;
   cancelled: boolean;
   lastError: string | undefined;
+  at?: LineRef | undefined;
+  lastErrorAt?: LineRef | undefined;
 }
 
 /** Everything `diagnose` learned from the log; the checks turn it into findings. */

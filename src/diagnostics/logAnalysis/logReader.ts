@@ -74,6 +74,8 @@ class ChunkedLines {
   line: string | undefined;
   /** The head line's time (its first word), or the last time seen before it for a line that has none. */
   key = '';
+  /** The head line's 1-based number in its file (empty lines count: an editor's line numbers). */
+  n = 0;
   private lines: string[] = [];
   private next = 0;
   private tail = '';
@@ -93,6 +95,7 @@ class ChunkedLines {
     if (this.next >= this.lines.length) return false;
     const line = this.lines[this.next++] as string;
     this.line = line;
+    this.n++;
     // An ISO time is the first word of every line the server writes.
     if (line.length > 24 && line.charCodeAt(4) === 45 && line.charCodeAt(24) === 32) this.key = line.slice(0, 24);
     else {
@@ -138,8 +141,9 @@ function stripCr(line: string): string {
  * is in order already; ties go to the log listed first). Each log is read a chunk
  * at a time, so memory is a chunk per log whatever their sizes. A line without a
  * time (a stack trace, a truncated line) stays right after its log's line before it.
+ * `n` is the line's 1-based number in its own log (a report points at it).
  */
-export async function forEachMergedLine(sources: LogSource[], onLine: (line: string, label: string) => void): Promise<void> {
+export async function forEachMergedLine(sources: LogSource[], onLine: (line: string, label: string, n: number) => void): Promise<void> {
   const open: Array<{ file: FileHandle; lines: ChunkedLines }> = [];
   try {
     for (const s of sources) {
@@ -153,7 +157,7 @@ export async function forEachMergedLine(sources: LogSource[], onLine: (line: str
       let at = 0;
       for (let i = 1; i < heads.length; i++) if ((heads[i] as ChunkedLines).key < (heads[at] as ChunkedLines).key) at = i;
       const head = heads[at] as ChunkedLines;
-      if (head.line !== '') onLine(head.line as string, head.label);
+      if (head.line !== '') onLine(head.line as string, head.label, head.n);
       if (!head.advance() && !(await head.fill())) heads.splice(at, 1);
     }
   } finally {

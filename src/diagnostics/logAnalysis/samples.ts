@@ -1,9 +1,24 @@
+import type { LineRef } from '../../shared/lifecycle.js';
+
 /** One piece of evidence: what was seen, and the log line(s) that show it. */
 export interface Evidence {
   text: string;
   trace?: string;
   session?: string;
   lines?: string[];
+  /**
+   * Where each of `lines` is (same order), when the walk was given line numbers
+   * (`jarvis diagnose --html` links a finding to its lines); absent otherwise.
+   */
+  refs?: Array<LineRef | undefined>;
+  /** Every stream it is about, when more than `trace` (a dead instance's lost streams). */
+  streams?: string[];
+}
+
+/** `refs` only when a walk numbers its lines: the text report's JSON stays as it was. */
+export function withRefs(evidence: Evidence, ...refs: Array<LineRef | undefined>): Evidence {
+  if (refs.some((r) => r !== undefined)) evidence.refs = refs;
+  return evidence;
 }
 
 /**
@@ -18,7 +33,9 @@ export class Samples {
 
   add(evidence: Evidence): void {
     this.count++;
-    if (this.items.length < this.limit) this.items.push(evidence);
+    if (this.items.length >= this.limit) return;
+    if (evidence.refs?.every((r) => r === undefined)) delete evidence.refs;
+    this.items.push(evidence);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { ParsedLine } from '../../log/format.js';
+import type { LineRef } from '../../shared/lifecycle.js';
 import { Distribution } from './distribution.js';
 import type { LineObserver } from './logFacts.js';
-import { Samples } from './samples.js';
+import { Samples, withRefs } from './samples.js';
 
 // Several model servers (docs/upstreams.md): what the log says about each one. The lines
 // name it with `upstream=`: stream_start (when known then), stream_end and upstream_error;
@@ -17,6 +18,7 @@ const MAX_TRACES = 100_000;
 export interface DownPeriod {
   sinceMs: number;
   line: string;
+  at?: LineRef | undefined;
 }
 
 /** One model server's findings. */
@@ -75,7 +77,7 @@ export class UpstreamAnalyzer implements LineObserver {
 
   constructor(private readonly options: { sinceMs?: number | undefined; session?: string | undefined } = {}) {}
 
-  observe(line: ParsedLine, raw: string, _instance: string, ms: number): void {
+  observe(line: ParsedLine, raw: string, _instance: string, ms: number, at?: LineRef): void {
     if (this.options.sinceMs !== undefined && ms < this.options.sinceMs) return;
     const f = line.fields;
     switch (line.event) {
@@ -95,7 +97,7 @@ export class UpstreamAnalyzer implements LineObserver {
         const t = this.get(name);
         const code = f.code ?? 'unknown';
         count(t.errors, code);
-        t.errorSamples.add({ text: `${f.trace ?? '?'}: ${code} ${f.error ?? ''}`.trim(), trace: f.trace, session: f.session, lines: [raw] });
+        t.errorSamples.add(withRefs({ text: `${f.trace ?? '?'}: ${code} ${f.error ?? ''}`.trim(), trace: f.trace, session: f.session, lines: [raw] }, at));
         return;
       }
       case 'upstream_failover': {
@@ -103,14 +105,14 @@ export class UpstreamAnalyzer implements LineObserver {
         const t = this.get(f.from);
         const code = f.code ?? 'unknown';
         count(t.failovers, code);
-        t.failoverSamples.add({ text: `${f.trace ?? '?'}: ${code} on ${f.from} before the first token, tried again on another server (attempt ${f.attempt ?? '?'})`, trace: f.trace, lines: [raw] });
+        t.failoverSamples.add(withRefs({ text: `${f.trace ?? '?'}: ${code} on ${f.from} before the first token, tried again on another server (attempt ${f.attempt ?? '?'})`, trace: f.trace, lines: [raw] }, at));
         return;
       }
       case 'upstream_down': {
         if (f.upstream === undefined || this.down.has(f.upstream)) return;
         const t = this.get(f.upstream);
         t.downs++;
-        this.down.set(f.upstream, { sinceMs: ms, line: raw });
+        this.down.set(f.upstream, { sinceMs: ms, line: raw, at });
         return;
       }
       case 'upstream_up': {
@@ -122,7 +124,7 @@ export class UpstreamAnalyzer implements LineObserver {
         const downMs = Number.isFinite(logged) && logged >= 0 ? logged : ms - period.sinceMs;
         t.downMs += downMs;
         t.longestDownMs = Math.max(t.longestDownMs, downMs);
-        t.downSamples.add({ text: `${f.upstream} was down for ${(downMs / 1000).toFixed(1)} s`, lines: [period.line, raw] });
+        t.downSamples.add(withRefs({ text: `${f.upstream} was down for ${(downMs / 1000).toFixed(1)} s`, lines: [period.line, raw] }, period.at, at));
         return;
       }
     }
