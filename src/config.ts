@@ -10,8 +10,8 @@ import { upstreamsConfig, type UpstreamsConfig } from './backends/routing/spec.j
 import { parseModelAliases, type ModelAliases } from './modelAliases.js';
 import { parseTrustedUsers, type TrustedUsersConfig } from './trustedUsers.js';
 import { loadTracing, type TracingConfig } from './tracing/config.js';
-import type { KeyLimits } from './shared/admin.js';
-import { checkKeyLimits, hasLimits } from './shared/keyLimits.js';
+import type { KeyLimits } from './shared/team/admin.js';
+import { checkKeyLimits, hasLimits } from './shared/team/keyLimits.js';
 
 export { ConfigError } from './env.js';
 export type { BackendChoice } from './backends/registry.js';

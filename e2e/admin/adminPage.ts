@@ -1,5 +1,5 @@
 import type { Locator } from 'playwright-core';
-import type { CreatedApiKeyJson, NewApiKeyJson } from '../../src/shared/admin.js';
+import type { CreatedApiKeyJson, NewApiKeyJson } from '../../src/shared/team/admin.js';
 import type { ChatPage } from '../helpers/chatPage.js';
 
 // What the admin and usage browser tests share: signing in, the admin page's parts, and

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { writeReportLogs, ORPHAN, type ReportLogs } from '../../test/diagnostics/html/reportLogs.js';
 import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
+import { openOffline } from '../helpers/offlinePage.js';
 
 // `jarvis diagnose --html` end to end (docs/observability.md "A report to attach"): the command
 // run as a user runs it, on the logs of a real Jarvis run and a second instance's log with a
@@ -39,21 +40,7 @@ describe('jarvis diagnose --html, opened in a browser', { timeout: 120_000 }, ()
   }, 60_000);
 
   it('shows the streams offline and flags the planted orphan', async () => {
-    const context = await ui.newContext({ viewport: { width: 1400, height: 900 } });
-    const refused: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (url.startsWith('file:')) return route.continue();
-      refused.push(url);
-      return route.abort();
-    });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => {
-      if (msg.type() === 'error') errors.push(msg.text());
-    });
-    await page.goto(`file://${file}`);
+    const { context, page, refused, errors } = await openOffline(ui, file);
 
     const bar = (id: string) => page.locator(`[data-stream="${id}"]`);
     const classes = async (id: string) => ((await bar(id).getAttribute('class')) ?? '').split(/\s+/);

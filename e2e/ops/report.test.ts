@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { sampleReport } from '../../test/fixtures/report/sampleReport.js';
 import { seriousViolations } from '../helpers/axe.js';
 import { useJarvisBrowser } from '../helpers/jarvisBrowser.js';
+import { openOffline } from '../helpers/offlinePage.js';
 import { WAIT, bar, barClasses, screenshot, writeReport } from './opsPage.js';
 
 // The report page (docs/observability.md "A report to attach"): dist/ui/report.html filled with a
@@ -14,21 +15,7 @@ describe('the report page', { timeout: 120_000 }, () => {
   for (const colorScheme of ['light', 'dark'] as const) {
     it(`renders a report from file:// with the network blocked (${colorScheme})`, async () => {
       const file = writeReport(sampleReport());
-      const context = await ui.newContext({ viewport: { width: 1400, height: 900 }, colorScheme });
-      const refused: string[] = [];
-      await context.route('**/*', (route) => {
-        const url = route.request().url();
-        if (url.startsWith('file:')) return route.continue();
-        refused.push(url);
-        return route.abort();
-      });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (err) => errors.push(err.message));
-      page.on('console', (msg) => {
-        if (msg.type() === 'error') errors.push(msg.text());
-      });
-      await page.goto(`file://${file}`);
+      const { page, refused, errors } = await openOffline(ui, file, { colorScheme });
       await page.getByRole('heading', { name: 'Jarvis stream report' }).waitFor(WAIT);
 
       // The runbook's streams, each with its outcome; the flagged ones are those findings are about.

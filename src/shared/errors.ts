@@ -3,8 +3,8 @@
 // each protocol maps a WireError to its own shape (src/server/protocols/*/errors.ts), and the
 // client core may read the codes. Keep it free of Node- or DOM-only imports.
 
-import type { LimitName } from './admin.js';
-import { refusalWords } from './keyLimits.js';
+import type { LimitName } from './team/admin.js';
+import { refusalWords } from './team/keyLimits.js';
 
 /** The words of a message: a template over the facts the thrower knows. */
 type Template<P> = (params: P) => string;

@@ -2,7 +2,7 @@
 // the web UI and the CLI read them. Keep it free of Node- or DOM-only imports.
 
 import type { StreamErrorCode } from './errors.js';
-import type { LimitName } from './admin.js';
+import type { LimitName } from './team/admin.js';
 
 /** Roles of the plain-text messages the web UI and the CLI send. The OpenAI adapter accepts more (`developer`, `tool`). */
 export type Role = 'system' | 'user' | 'assistant';

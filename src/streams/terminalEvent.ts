@@ -1,4 +1,4 @@
-import type { LimitName } from '../shared/admin.js';
+import type { LimitName } from '../shared/team/admin.js';
 import type { CancelReason, ErrorCode, FinishReason, TerminalEvent, Usage } from '../shared/events.js';
 
 export type Outcome =

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PersonExportJson } from '../../src/shared/people.js';
+import type { PersonExportJson } from '../../src/shared/team/people.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events } from '../helpers/log.js';
 import { seedPerson } from '../helpers/personData.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDays, describeLimits, formatCount, formatDuration, keyState, limitStates, monthStart, ownSummary, rollUp, utcDay } from '../../src/client/admin/usageSummary.js';
-import type { UsageJson, UsageRowJson } from '../../src/shared/admin.js';
+import type { UsageJson, UsageRowJson } from '../../src/shared/team/admin.js';
 
 // Usage and limits in a person's terms (docs/ui.md "Usage"): what the UI's usage panel and the
 // admin page show, from the wire shapes of GET /v1/usage and /v1/me.

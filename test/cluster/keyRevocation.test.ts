@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CreatedApiKeyJson } from '../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../src/shared/team/admin.js';
 import { call, OPS, startCluster, type TestCluster } from '../helpers/cluster/cluster.js';
 import { spawnJarvis, type JarvisProcess } from '../helpers/jarvisProcess.js';
 import { waitForLog } from '../helpers/log.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import OpenAI, { AuthenticationError } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ApiKeyJson, CreatedApiKeyJson, MeJson } from '../../src/shared/admin.js';
+import type { ApiKeyJson, CreatedApiKeyJson, MeJson } from '../../src/shared/team/admin.js';
 import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { events, waitForLog } from '../helpers/log.js';

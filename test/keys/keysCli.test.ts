@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { CreatedApiKeyJson } from '../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../src/shared/team/admin.js';
 import { jarvis } from '../cli/pullCli.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { postgresUnavailable, startPostgres, type TestPostgres } from '../helpers/services/postgres.js';

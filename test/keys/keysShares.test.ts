@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CreatedApiKeyJson } from '../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../src/shared/team/admin.js';
 import { perClientShares } from '../../src/server/fairShare/perClientShares.js';
 import { chat, type ChatCall } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';

@@ -4,24 +4,17 @@ import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { readLog } from '../helpers/log.js';
 import { LIFECYCLE_EVENT_SET } from '../../src/log/lifecycleEvents.js';
 import { FIRST_TOKEN_EVENT, type LifecycleRecord } from '../../src/shared/lifecycle.js';
-import { FeedReader, ofStream, type FeedEntry } from './feedReader.js';
+import { feedReaders, ofStream, type FeedEntry } from './feedReader.js';
 
 // The live timeline's feed (docs/observability.md "The feed"): what a runbook scenario puts in it,
 // in order and with the fields the log writes; resume after a drop; the bounds.
 
 let j: TestJarvis | undefined;
-const readers: FeedReader[] = [];
 afterEach(async () => {
-  for (const r of readers.splice(0)) r.close();
   await j?.close();
   j = undefined;
 });
-
-async function feed(url: string, headers: Record<string, string> = {}): Promise<FeedReader> {
-  const r = await FeedReader.open(url, headers);
-  readers.push(r);
-  return r;
-}
+const feed = feedReaders();
 
 const slow = (prompt: string, extra: object = {}) => ({ tokens: Array.from({ length: 400 }, (_, i) => `${prompt}#${i} `), tokenMs: 10, ...extra });
 const events = (entries: FeedEntry[]) => entries.map((e) => e.record.event);

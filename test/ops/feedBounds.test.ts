@@ -4,24 +4,17 @@ import { chat } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { waitForLog } from '../helpers/log.js';
 import { OPS_FEED_PATH, type LifecycleRecord } from '../../src/shared/lifecycle.js';
-import { FeedReader } from './feedReader.js';
+import { feedReaders } from './feedReader.js';
 
 // The ops feed's bounds (docs/observability.md "The feed"): who may read it, how many at once,
 // what a reader that does not read costs, and shutdown.
 
 let j: TestJarvis | undefined;
-const readers: FeedReader[] = [];
 afterEach(async () => {
-  for (const r of readers.splice(0)) r.close();
   await j?.close();
   j = undefined;
 });
-
-async function feed(url: string, headers: Record<string, string> = {}): Promise<FeedReader> {
-  const r = await FeedReader.open(url, headers);
-  readers.push(r);
-  return r;
-}
+const feed = feedReaders();
 
 const OPS = 'ops-key-0123456789abcdef';
 const OPS2 = 'ops2-key-0123456789abcdef';
@@ -85,7 +78,7 @@ describe('the ops feed: readers', () => {
     a1.close();
     await until(() => hub.readerCount === 2, 'the closed reader cleaned up');
     expect((await feed(j.url, bearer(OPS2))).status).toBe(200);
-    for (const r of readers) r.close();
+    for (const r of feed.readers) r.close();
     await until(() => hub.readerCount === 0, 'every reader cleaned up');
   });
 

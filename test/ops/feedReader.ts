@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { afterEach } from 'vitest';
 import { OPS_FEED_PATH, type LifecycleRecord } from '../../src/shared/lifecycle.js';
 
 export interface FeedEntry {
@@ -129,4 +130,18 @@ export class FeedReader {
 /** The records of one stream (by `trace`, or `stream_id` for readers), in feed order. */
 export function ofStream(entries: FeedEntry[], id: string): FeedEntry[] {
   return entries.filter((e) => e.record.fields.trace === id || e.record.fields.stream_id === id);
+}
+
+/** Opens feed readers for a test and closes them after it (register it after the Jarvis's own afterEach: hooks run last first). */
+export function feedReaders(): ((url: string, headers?: Record<string, string>) => Promise<FeedReader>) & { readers: FeedReader[] } {
+  const readers: FeedReader[] = [];
+  afterEach(() => {
+    for (const r of readers.splice(0)) r.close();
+  });
+  const open = async (url: string, headers: Record<string, string> = {}) => {
+    const r = await FeedReader.open(url, headers);
+    readers.push(r);
+    return r;
+  };
+  return Object.assign(open, { readers });
 }

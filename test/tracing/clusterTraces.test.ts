@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attach, chat, startCluster, type TestCluster } from '../helpers/cluster/cluster.js';
-import { OtlpReceiver } from '../helpers/otlpReceiver.js';
+import { OtlpReceiver } from '../helpers/fakes/otlpReceiver.js';
 import { redisUnavailable } from '../helpers/services/redis.js';
 import { postgresUnavailable } from '../helpers/services/postgres.js';
 

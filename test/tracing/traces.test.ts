@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { chat, postJson } from '../helpers/chatClient.js';
 import { startTestJarvis, type TestJarvis } from '../helpers/jarvisServer.js';
 import { FakeOllama } from '../helpers/fakes/fakeOllama.js';
-import { OtlpReceiver } from '../helpers/otlpReceiver.js';
+import { OtlpReceiver } from '../helpers/fakes/otlpReceiver.js';
 import { readStream } from '../helpers/streamReader.js';
 
 // Traces (docs/observability.md "Traces (OpenTelemetry)"): a real Jarvis exporting to an OTLP/HTTP

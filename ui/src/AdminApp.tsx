@@ -3,7 +3,7 @@
 
 import { useState, useSyncExternalStore } from 'react';
 import type { Api } from '../../src/client/api.js';
-import type { CreatedApiKeyJson } from '../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../src/shared/team/admin.js';
 import { AdminPage } from './components/admin/AdminPage.js';
 import { NewKey } from './components/admin/NewKey.js';
 import { SignIn } from './components/shell/SignIn.js';

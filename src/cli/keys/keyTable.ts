@@ -1,4 +1,4 @@
-import type { ApiKeyJson, CreatedApiKeyJson, KeyLimits } from '../../shared/admin.js';
+import type { ApiKeyJson, CreatedApiKeyJson, KeyLimits } from '../../shared/team/admin.js';
 
 // How `jarvis keys` prints keys for people (`--json` prints the API's JSON instead).
 

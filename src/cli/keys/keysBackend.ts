@@ -1,4 +1,4 @@
-import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/team/admin.js';
 
 /** Where `jarvis keys` manages keys: a running Jarvis (keysRemote.ts) or its database (keysLocal.ts). */
 export interface KeysBackend {

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../../config.js';
 import type { Env } from '../../env.js';
-import type { ApiKeyJson, KeyLimits, NewApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, KeyLimits, NewApiKeyJson } from '../../shared/team/admin.js';
 import { parseUrl, UsageError } from '../args.js';
 import { KeysFailure, type KeysBackend } from './keysBackend.js';
 import { localKeys } from './keysLocal.js';

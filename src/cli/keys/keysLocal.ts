@@ -1,5 +1,5 @@
 import type { Config } from '../../config.js';
-import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/team/admin.js';
 import { newKeyFields } from '../../server/admin/keyBody.js';
 import { apiKeyJson, createdApiKeyJson } from '../../server/admin/keyJson.js';
 import { HttpError } from '../../server/errors.js';

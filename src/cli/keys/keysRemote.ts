@@ -1,4 +1,4 @@
-import type { ApiKeyJson, ApiKeyListJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, ApiKeyListJson, CreatedApiKeyJson, NewApiKeyJson } from '../../shared/team/admin.js';
 import { AdminCallError, adminCall } from '../admin/adminCall.js';
 import type { KeysBackend } from './keysBackend.js';
 import { KeysFailure } from './keysBackend.js';

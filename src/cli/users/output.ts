@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import type { PersonExportJson } from '../../shared/people.js';
+import type { PersonExportJson } from '../../shared/team/people.js';
 
 /**
  * Writes the export into `file`, readable by its owner alone (a person's conversations are

@@ -1,4 +1,4 @@
-import type { PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
+import type { PersonDeletedJson, PersonExportJson } from '../../shared/team/people.js';
 import { AdminCallError, adminCall } from '../admin/adminCall.js';
 import type { PersonSource } from './source.js';
 

@@ -1,4 +1,4 @@
-import type { PersonCounts, PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
+import type { PersonCounts, PersonDeletedJson, PersonExportJson } from '../../shared/team/people.js';
 
 /** Where `jarvis users` reads and deletes a person's data: the database itself, or a running Jarvis. */
 export interface PersonSource {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { PersonCounts, PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
+import type { PersonCounts, PersonDeletedJson, PersonExportJson } from '../../shared/team/people.js';
 import { userNameProblem } from '../../trustedUsers.js';
 import { parseUrl, UsageError } from '../args.js';
 import { onTheDatabase } from './onDatabase.js';

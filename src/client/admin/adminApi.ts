@@ -1,9 +1,9 @@
 // Who the caller is, the stored keys and the usage, as the UI, the CLI and the tests call
-// them (docs/team.md "Keys" and "Usage and limits"; wire shapes: src/shared/admin.ts).
+// them (docs/team.md "Keys" and "Usage and limits"; wire shapes: src/shared/team/admin.ts).
 // Each failed call throws an ApiCallError with the status and the registry's code, so a
 // caller tells "not an admin" (403) from "no such key" (404) or an older server (404 on /v1/me).
 
-import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson } from '../../shared/admin.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson } from '../../shared/team/admin.js';
 import { type Api, ApiCallError, callJson } from '../api.js';
 
 export { ApiCallError };

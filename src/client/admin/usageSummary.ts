@@ -1,10 +1,10 @@
 // Usage and limits in the terms a person reads them (docs/ui.md "Usage"): today's and this
 // month's totals, each limit with what is left of it, a key's state, and rows rolled up by
-// day, key or model. Pure functions of the wire shapes (src/shared/admin.ts): the UI, the CLI
+// day, key or model. Pure functions of the wire shapes (src/shared/team/admin.ts): the UI, the CLI
 // and the tests share them. Days are UTC, as Jarvis counts them.
 
-import type { ApiKeyJson, KeyLimits, LimitName, UsageJson, UsageRowJson } from '../../shared/admin.js';
-import { LIMIT_NAMES } from '../../shared/admin.js';
+import type { ApiKeyJson, KeyLimits, LimitName, UsageJson, UsageRowJson } from '../../shared/team/admin.js';
+import { LIMIT_NAMES } from '../../shared/team/admin.js';
 
 export interface UsageTotals {
   requests: number;

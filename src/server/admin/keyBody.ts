@@ -1,4 +1,4 @@
-import { LIMIT_NAMES, type KeyLimits, type KeyRole, type LimitName } from '../../shared/admin.js';
+import { LIMIT_NAMES, type KeyLimits, type KeyRole, type LimitName } from '../../shared/team/admin.js';
 import { HttpError } from '../errors.js';
 
 // The bodies of `POST` and `PATCH /v1/admin/keys` (docs/api.md "Keys"), checked field by

@@ -1,4 +1,4 @@
-import type { ApiKeyJson, CreatedApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, CreatedApiKeyJson } from '../../shared/team/admin.js';
 import type { StoredApiKey } from '../../store/keys/types.js';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiKeyJson, ApiKeyListJson, CreatedApiKeyJson } from '../../shared/admin.js';
+import type { ApiKeyJson, ApiKeyListJson, CreatedApiKeyJson } from '../../shared/team/admin.js';
 import { createApiKey } from '../../store/keys/secret.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';

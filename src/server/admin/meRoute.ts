@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { MeJson } from '../../shared/admin.js';
+import type { MeJson } from '../../shared/team/admin.js';
 import type { JarvisContext } from '../context.js';
 import { principalOf, seesAll } from '../http/guards/principal.js';
 import { effectiveLimits } from '../limits/limiter.js';

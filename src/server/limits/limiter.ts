@@ -1,5 +1,5 @@
-import type { KeyLimits, LimitName } from '../../shared/admin.js';
-import { hasLimits } from '../../shared/keyLimits.js';
+import type { KeyLimits, LimitName } from '../../shared/team/admin.js';
+import { hasLimits } from '../../shared/team/keyLimits.js';
 import { httpError, type HttpError } from '../errors.js';
 import type { Principal } from '../http/guards/principal.js';
 

@@ -1,4 +1,4 @@
-import type { KeyLimits } from '../../shared/admin.js';
+import type { KeyLimits } from '../../shared/team/admin.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { DAY_MS, MINUTE_MS, dayString, rateLimited, secondsLeft, type DaySeed, type LimitGrant, type Limiter } from './limiter.js';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { KeyLimits, LimitName } from '../../shared/admin.js';
+import type { KeyLimits, LimitName } from '../../shared/team/admin.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { HttpError } from '../errors.js';
 import { ADMIT, END, RENEW } from './scripts.js';

@@ -1,4 +1,4 @@
-import { PERSON_EXPORT_VERSION, type PersonCounts, type PersonExportJson, type StoredResponseJson } from '../../shared/people.js';
+import { PERSON_EXPORT_VERSION, type PersonCounts, type PersonExportJson, type StoredResponseJson } from '../../shared/team/people.js';
 import type { StoredResponse } from '../../store/responses/types.js';
 import type { ConversationStore } from '../../store/types.js';
 import type { StoredApiKey } from '../../store/keys/types.js';

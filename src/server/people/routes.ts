@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { PersonDeletedJson, PersonExportJson } from '../../shared/people.js';
+import type { PersonDeletedJson, PersonExportJson } from '../../shared/team/people.js';
 import { userNameProblem } from '../../trustedUsers.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';

@@ -22,7 +22,7 @@ import { perClientShares } from '../fairShare/perClientShares.js';
 import { effectiveLimits, today, UNLIMITED, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { streamUsage } from '../usage/streamUsage.js';
-import { budgetWords } from '../../shared/keyLimits.js';
+import { budgetWords } from '../../shared/team/keyLimits.js';
 import type { LengthLimit } from '../../streams/terminalEvent.js';
 import type { Tracing } from '../../tracing/types.js';
 

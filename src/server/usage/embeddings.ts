@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { EmbedResult } from '../../backends/modelInfo.js';
-import type { KeyLimits } from '../../shared/admin.js';
-import { hasLimits } from '../../shared/keyLimits.js';
+import type { KeyLimits } from '../../shared/team/admin.js';
+import { hasLimits } from '../../shared/team/keyLimits.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
 import { effectiveLimits, today, UNLIMITED, type LimitGrant, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from './recorder.js';

@@ -1,4 +1,4 @@
-import type { UsageRowJson } from '../../shared/admin.js';
+import type { UsageRowJson } from '../../shared/team/admin.js';
 import type { UsageEntry } from '../../store/usage/types.js';
 
 /** One row of the usage record on the wire (`GET /v1/usage`, a person's export). */

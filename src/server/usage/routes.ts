@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { UsageJson, UsageRowJson } from '../../shared/admin.js';
+import type { UsageJson, UsageRowJson } from '../../shared/team/admin.js';
 import type { UsageEntry, UsageQuery } from '../../store/usage/types.js';
 import type { JarvisContext } from '../context.js';
 import { HttpError } from '../errors.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { KeyLimits, KeyRole } from '../../shared/admin.js';
+import type { KeyLimits, KeyRole } from '../../shared/team/admin.js';
 import type { Guard } from '../responses/sqlResponses.js';
 import type { Database } from '../schema.js';
 import type { ApiKeysTable } from './table.js';

@@ -1,4 +1,4 @@
-import type { KeyLimits, KeyRole } from '../../shared/admin.js';
+import type { KeyLimits, KeyRole } from '../../shared/team/admin.js';
 
 // Keys managed at run time (docs/team.md "3. Keys"): stored hashed, shared by every
 // instance on the same database.

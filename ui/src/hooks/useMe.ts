@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Api } from '../../../src/client/api.js';
 import { isMissing, me as readMe } from '../../../src/client/admin/adminApi.js';
-import type { MeJson } from '../../../src/shared/admin.js';
+import type { MeJson } from '../../../src/shared/team/admin.js';
 
 export type MeState =
   | { state: 'loading' }

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { KeyLimits } from '../../../shared/admin.js';
+import type { KeyLimits } from '../../../shared/team/admin.js';
 
 /**
  * Who is calling (docs/team.md): a key from JARVIS_API_KEYS / JARVIS_ADMIN_KEYS

@@ -4,7 +4,7 @@
 
 import type { ReactNode } from 'react';
 import type { Api } from '../../../../src/client/api.js';
-import type { CreatedApiKeyJson } from '../../../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../../../src/shared/team/admin.js';
 import type { MeState } from '../../hooks/useMe.js';
 import { AllUsage } from '../usage/AllUsage.js';
 import { Who } from '../shell/Who.js';

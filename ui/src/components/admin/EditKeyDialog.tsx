@@ -3,7 +3,7 @@
 // changes those). The server's words are shown when it refuses a field.
 
 import { useId, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
-import { LIMIT_NAMES, type ApiKeyJson, type ApiKeyPatchJson, type KeyLimits } from '../../../../src/shared/admin.js';
+import { LIMIT_NAMES, type ApiKeyJson, type ApiKeyPatchJson, type KeyLimits } from '../../../../src/shared/team/admin.js';
 import { endOfUtcDay } from './format.js';
 import { ExpiresField, expiryError, LimitsFields, limitsText, NameField, parseLimits } from './KeyFields.js';
 

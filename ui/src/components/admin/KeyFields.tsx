@@ -2,7 +2,7 @@
 // expiry day and its four limits, as text while typed, checked the same way before a call.
 
 import { limitLabel } from '../../../../src/client/admin/usageSummary.js';
-import { LIMIT_NAMES, type KeyLimits, type LimitName } from '../../../../src/shared/admin.js';
+import { LIMIT_NAMES, type KeyLimits, type LimitName } from '../../../../src/shared/team/admin.js';
 import { endOfUtcDay } from './format.js';
 
 /** The limits as typed: '' is no bound of the key's own. */

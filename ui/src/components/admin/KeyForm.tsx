@@ -3,7 +3,7 @@
 // (owner: the name; role: user; limits: JARVIS_DEFAULT_LIMITS for user keys).
 
 import { useId, useState, type FormEvent } from 'react';
-import type { KeyRole, NewApiKeyJson } from '../../../../src/shared/admin.js';
+import type { KeyRole, NewApiKeyJson } from '../../../../src/shared/team/admin.js';
 import { endOfUtcDay } from './format.js';
 import { EMPTY_LIMITS, ExpiresField, expiryError, LimitsFields, NameField, parseLimits } from './KeyFields.js';
 

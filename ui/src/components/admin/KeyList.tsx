@@ -4,7 +4,7 @@
 // Keys from the environment (JARVIS_API_KEYS) are not stored and not listed here.
 
 import { describeLimits, keyState } from '../../../../src/client/admin/usageSummary.js';
-import type { ApiKeyJson } from '../../../../src/shared/admin.js';
+import type { ApiKeyJson } from '../../../../src/shared/team/admin.js';
 import { shortTime } from './format.js';
 
 export function KeyList({ keys, onEdit, onRevoke, empty }: { keys: ApiKeyJson[]; onEdit(key: ApiKeyJson): void; onRevoke(key: ApiKeyJson): void; empty: string }) {

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { Api } from '../../../../src/client/api.js';
 import { createKey, listKeys, revokeKey, updateKey } from '../../../../src/client/admin/adminApi.js';
-import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson } from '../../../../src/shared/admin.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson } from '../../../../src/shared/team/admin.js';
 import { EditKeyDialog } from './EditKeyDialog.js';
 import { KeyForm } from './KeyForm.js';
 import { KeyList } from './KeyList.js';

@@ -2,7 +2,7 @@
 // keeps only its hash, so once this panel is closed nobody can show it again.
 
 import { useEffect, useId, useRef } from 'react';
-import type { CreatedApiKeyJson } from '../../../../src/shared/admin.js';
+import type { CreatedApiKeyJson } from '../../../../src/shared/team/admin.js';
 import { useCopy } from '../../hooks/useCopy.js';
 
 export function NewKey({ created, onDone }: { created: CreatedApiKeyJson; onDone(): void }) {

@@ -1,7 +1,7 @@
 // Asks before a key is revoked: it cannot be undone, and answers streaming with it end.
 
 import { useId, useLayoutEffect, useRef, useState } from 'react';
-import type { ApiKeyJson } from '../../../../src/shared/admin.js';
+import type { ApiKeyJson } from '../../../../src/shared/team/admin.js';
 
 export function RevokeDialog({ apiKey, onRevoke, onClose }: {
   /** The key to ask about; null: closed. */

@@ -1,9 +1,9 @@
 // A scripted Jarvis for the admin and usage components' tests: the wire shapes of
-// src/shared/admin.ts, kept in memory, and the calls the components made. The real
+// src/shared/team/admin.ts, kept in memory, and the calls the components made. The real
 // server and browser are in e2e/admin/.
 
 import type { Api } from '../../../../src/client/api.js';
-import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson, UsageRowJson } from '../../../../src/shared/admin.js';
+import type { ApiKeyJson, ApiKeyPatchJson, CreatedApiKeyJson, MeJson, NewApiKeyJson, UsageJson, UsageRowJson } from '../../../../src/shared/team/admin.js';
 
 export class ScriptedAdminServer {
   me: MeJson = { object: 'principal', name: 'root', admin: true, via: 'env_key', key_name: 'root', key_id: null, limits: null };

@@ -1,7 +1,7 @@
 // Who is signed in, with the way to their own usage and, for an admin, to the admin page
 // (docs/ui.md "Who is signed in"). Under the conversations and at the top of Settings.
 
-import type { MeJson } from '../../../../src/shared/admin.js';
+import type { MeJson } from '../../../../src/shared/team/admin.js';
 import { Who } from './Who.js';
 
 export function Account({ me, onUsage, className = 'account' }: { me: MeJson; onUsage(): void; className?: string }) {

@@ -6,7 +6,7 @@
 import { useId, useLayoutEffect, useRef } from 'react';
 import type { ThemeChoice } from '../../lib/browser/theme.js';
 import { SHORTCUTS } from '../../hooks/useShortcuts.js';
-import type { MeJson } from '../../../../src/shared/admin.js';
+import type { MeJson } from '../../../../src/shared/team/admin.js';
 import { Account } from './Account.js';
 
 export interface Preferences {

@@ -1,7 +1,7 @@
 // Who is signed in (docs/ui.md "Who is signed in"): the name Jarvis files this browser's
 // conversations and usage under, and an Admin badge for an operator.
 
-import type { MeJson } from '../../../../src/shared/admin.js';
+import type { MeJson } from '../../../../src/shared/team/admin.js';
 import { displayName } from '../../hooks/useMe.js';
 
 const VIA: Record<MeJson['via'], string> = {

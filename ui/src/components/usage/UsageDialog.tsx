@@ -6,7 +6,7 @@
 import { useId, useLayoutEffect, useRef, useState } from 'react';
 import type { Api } from '../../../../src/client/api.js';
 import { formatCount, limitStates, monthStart, ownSummary, rollUp, tokensOf, utcDay, type UsageTotals } from '../../../../src/client/admin/usageSummary.js';
-import type { MeJson } from '../../../../src/shared/admin.js';
+import type { MeJson } from '../../../../src/shared/team/admin.js';
 import { Who } from '../shell/Who.js';
 import { useUsage } from './useUsage.js';
 import './usage.css';

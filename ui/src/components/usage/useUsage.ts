@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Api } from '../../../../src/client/api.js';
 import { type UsageQuery, usage } from '../../../../src/client/admin/adminApi.js';
-import type { UsageJson } from '../../../../src/shared/admin.js';
+import type { UsageJson } from '../../../../src/shared/team/admin.js';
 
 export type UsageState = { state: 'loading' } | { state: 'ok'; usage: UsageJson } | { state: 'error'; message: string };
 

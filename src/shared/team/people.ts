@@ -3,7 +3,7 @@
 // reports. Protocol-neutral, free of Node- or DOM-only imports.
 
 import type { ApiKeyJson, UsageRowJson } from './admin.js';
-import type { ConversationTreeJson } from './conversations.js';
+import type { ConversationTreeJson } from '../conversations.js';
 
 /** The export's format; a change that breaks a reader raises it. */
 export const PERSON_EXPORT_VERSION = 1;
