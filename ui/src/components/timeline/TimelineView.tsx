@@ -3,6 +3,7 @@
 
 import { useLayoutEffect, useRef, useState } from 'react';
 import { formatMs, type Lane, type StreamBar } from '../../../../src/client/timeline/index.js';
+import { axisTicks, tickLabel } from './axis.js';
 import { MARK_LOOK, OUTCOME_LOOK, clock } from './outcomes.js';
 
 export const ROW_HEIGHT = 30;
@@ -87,16 +88,12 @@ export function TimelineView({ lanes, from, to, now, zoom = 1, selected, flagged
 }
 
 function Axis({ from, to, width, x }: { from: number; to: number; width: number; x(t: number): number }) {
-  const span = to - from;
-  const steps = [100, 250, 500, 1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 1_800_000, 3_600_000];
-  const step = steps.find((s) => (s / span) * width >= 90) ?? 3_600_000;
-  const ticks: number[] = [];
-  for (let t = Math.ceil(from / step) * step; t <= to && ticks.length < 200; t += step) ticks.push(t);
+  const { step, ticks } = axisTicks(from, to, width);
   return (
     <div className="tl-axis" style={{ height: ROW_HEIGHT, left: LABEL_WIDTH, width }} aria-hidden="true">
       {ticks.map((t) => (
         <span key={t} className="tl-tick" style={{ left: x(t) }}>
-          {clock(t, step < 1000)}
+          {tickLabel(t, step)}
         </span>
       ))}
     </div>
@@ -144,3 +141,4 @@ function Bar({ bar, x, from, to, now, selected, flagged }: {
 function laneTitle(lane: Lane): string {
   return [lane.instance && `instance ${lane.instance}`, `session ${lane.session}`, lane.apiKey && `key ${lane.apiKey}`, `${lane.streams.length} streams`].filter(Boolean).join(', ');
 }
+
