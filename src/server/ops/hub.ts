@@ -8,7 +8,7 @@ import { OpsRing, type RingBounds, type RingEntry } from './ring.js';
 // the ring is cut (it reconnects, and gets a reset and the ring again).
 
 export interface OpsHubOptions extends RingBounds {
-  /** A reader's unsent bytes: past this, nothing more is written to it until it drains. */
+  /** A reader's unsent bytes: the record that reaches this is the last written until it has left for the socket. */
   readerBufferBytes: number;
   /** A comment line this often keeps proxies from closing a quiet feed. */
   heartbeatMs?: number;
@@ -26,6 +26,7 @@ interface Reader {
   client: string;
   /** The seq of the last record written to it. */
   cursor: number;
+  /** A record at its bound is on its way to the socket: nothing more until it has left. */
   waitingDrain: boolean;
 }
 
@@ -138,30 +139,33 @@ export class OpsHub {
     if (res.destroyed || res.writableEnded) return;
     const bound = this.options.readerBufferBytes;
     while (reader.cursor < this.ring.lastSeq) {
-      if (res.writableLength >= bound) {
-        this.waitDrain(reader);
-        return;
-      }
       const entry = this.ring.at(reader.cursor + 1);
       if (!entry) {
         this.cutOff(reader);
         return;
       }
-      res.write(encode(entry));
+      const bytes = encode(entry);
       reader.cursor = entry.seq;
+      // The record that reaches the bound is the last until it has left for the socket. Its write's own
+      // callback says so, not 'drain': 'drain' comes only after a write past the stream's high-water
+      // mark (64 KiB on Node 22 and later), which a smaller bound never reaches, and the reader would wait forever.
+      const full = res.writableLength + bytes.length >= bound;
+      if (full) {
+        reader.waitingDrain = true;
+        res.write(bytes, () => this.flushed(reader));
+      } else {
+        res.write(bytes);
+      }
       if (res.writableLength > this.maxBuffered) this.maxBuffered = res.writableLength;
+      if (full) return;
     }
   }
 
-  private waitDrain(reader: Reader): void {
-    if (reader.waitingDrain) return;
-    reader.waitingDrain = true;
-    reader.res.once('drain', () => {
-      reader.waitingDrain = false;
-      if (!this.readers.has(reader)) return;
-      if (!this.ring.holdsAfter(reader.cursor)) this.cutOff(reader);
-      else this.pump(reader);
-    });
+  private flushed(reader: Reader): void {
+    reader.waitingDrain = false;
+    if (!this.readers.has(reader)) return;
+    if (!this.ring.holdsAfter(reader.cursor)) this.cutOff(reader);
+    else this.pump(reader);
   }
 
   /** A reader whose position left the ring: its position is lost, so it is closed (it reconnects and gets a reset). */
