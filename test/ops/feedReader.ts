@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { createParser } from 'eventsource-parser';
 import { afterEach } from 'vitest';
 import { OPS_FEED_PATH, type LifecycleRecord } from '../../src/shared/lifecycle.js';
 
@@ -24,7 +25,14 @@ export class FeedReader {
   private endedResolve!: () => void;
   private req: http.ClientRequest | undefined;
   private res: http.IncomingMessage | undefined;
-  private buffer = '';
+  // The same parser the page reads the feed with (src/client/timeline/opsFeed.ts).
+  private readonly parser = createParser({
+    onEvent: (e) => {
+      if (e.event === 'reset') this.items.push({ kind: 'reset' });
+      else if (e.event === 'record') this.items.push({ kind: 'record', entry: { id: Number(e.id), record: JSON.parse(e.data) as LifecycleRecord } });
+    },
+    onComment: (text) => this.items.push({ kind: 'comment', text: text.trim() }),
+  });
   private waiters: Array<() => void> = [];
 
   private constructor() {
@@ -86,37 +94,11 @@ export class FeedReader {
   }
 
   private take(chunk: string): void {
-    this.buffer += chunk;
-    let end: number;
-    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
-      const block = this.buffer.slice(0, end);
-      this.buffer = this.buffer.slice(end + 2);
-      this.parse(block);
-    }
+    this.parser.feed(chunk);
     if (this.status !== 200) this.body += chunk;
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
-  }
-
-  private parse(block: string): void {
-    let event = 'message';
-    let id: string | undefined;
-    const data: string[] = [];
-    for (const line of block.split('\n')) {
-      if (line.startsWith(':')) {
-        this.items.push({ kind: 'comment', text: line.slice(1).trim() });
-        continue;
-      }
-      const colon = line.indexOf(':');
-      const field = colon < 0 ? line : line.slice(0, colon);
-      const value = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-      if (field === 'event') event = value;
-      else if (field === 'id') id = value;
-      else if (field === 'data') data.push(value);
-    }
-    if (event === 'reset') this.items.push({ kind: 'reset' });
-    else if (event === 'record') this.items.push({ kind: 'record', entry: { id: Number(id), record: JSON.parse(data.join('\n')) as LifecycleRecord } });
   }
 
   private finish(): void {
