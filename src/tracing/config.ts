@@ -1,4 +1,4 @@
-import { ConfigError, int, type Env } from '../env.js';
+import { ConfigError, int, list, oneOf, type Env } from '../env.js';
 
 /**
  * OpenTelemetry traces, read from the standard variables of the OpenTelemetry
@@ -31,7 +31,7 @@ export type SamplerName = (typeof SAMPLERS)[number];
 /** Off (undefined) unless an OTLP endpoint is named or OTEL_TRACES_EXPORTER says `otlp`; OTEL_SDK_DISABLED=true turns it off. */
 export function loadTracing(env: Env): TracingConfig | undefined {
   if ((env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true') return undefined;
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  const exporters = list(env, 'OTEL_TRACES_EXPORTER').map((s) => s.toLowerCase());
   if (exporters.includes('none')) return undefined;
   const signal = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
@@ -44,8 +44,7 @@ export function loadTracing(env: Env): TracingConfig | undefined {
     throw new ConfigError(`${protocolName} must be http/protobuf or http/json (Jarvis exports over HTTP; gRPC is not supported), got ${JSON.stringify(protocol)}`);
   }
   const resource = pairs(env, 'OTEL_RESOURCE_ATTRIBUTES');
-  const sampler = (env.OTEL_TRACES_SAMPLER?.trim() || 'parentbased_always_on') as SamplerName;
-  if (!SAMPLERS.includes(sampler)) throw new ConfigError(`OTEL_TRACES_SAMPLER must be one of ${SAMPLERS.join(', ')}, got ${JSON.stringify(sampler)}`);
+  const sampler = oneOf(env, 'OTEL_TRACES_SAMPLER', SAMPLERS, 'parentbased_always_on');
   const ratio = sampler.endsWith('traceidratio') ? Number(env.OTEL_TRACES_SAMPLER_ARG ?? '1') : 1;
   if (!(ratio >= 0 && ratio <= 1)) throw new ConfigError(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, got ${JSON.stringify(env.OTEL_TRACES_SAMPLER_ARG)}`);
   const timeoutOf = env.OTEL_EXPORTER_OTLP_TRACES_TIMEOUT ? 'OTEL_EXPORTER_OTLP_TRACES_TIMEOUT' : 'OTEL_EXPORTER_OTLP_TIMEOUT';
