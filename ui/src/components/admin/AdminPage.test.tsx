@@ -47,7 +47,8 @@ describe('the admin page', () => {
     const value = within(shown).getByLabelText<HTMLInputElement>('The new key').value;
     expect(value).toMatch(/^jk-secret1x{36}$/);
     expect(within(shown).getByRole('button', { name: 'Copy' })).toBeTruthy();
-    expect(document.activeElement).toBe(within(shown).getByRole('heading'));
+    // Focus moves in an effect after the render that showed it: waited for, not assumed.
+    await waitFor(() => expect(document.activeElement).toBe(within(shown).getByRole('heading')));
     const posted = server.keys[0]!;
     expect(posted).toMatchObject({ name: 'alice-laptop', owner: 'alice@example.com', role: 'user', limits: { tokens_per_day: 5000 } });
 
@@ -87,7 +88,7 @@ describe('the admin page', () => {
     const dialog = screen.getByTestId('revoke-dialog');
     expect(dialog.hasAttribute('open')).toBe(true);
     expect(within(dialog).getByRole('heading').textContent).toBe('Revoke the key “bob”?');
-    expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() => expect(document.activeElement).toBe(within(dialog).getByRole('button', { name: 'Cancel' })));
     fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
     expect(dialog.hasAttribute('open')).toBe(false);
     expect(server.calls.some((c) => c.startsWith('DELETE'))).toBe(false);
@@ -127,7 +128,7 @@ describe('the admin page', () => {
     expect(dialog.hasAttribute('open')).toBe(true);
     expect(within(dialog).getByRole('heading').textContent).toBe('Edit the key “carol”');
     const name = within(dialog).getByLabelText<HTMLInputElement>('Name');
-    expect(document.activeElement).toBe(name);
+    await waitFor(() => expect(document.activeElement).toBe(name));
     expect(name.value).toBe('carol');
     expect(within(dialog).getByLabelText<HTMLInputElement>('Expires').value).toBe('2099-01-31');
     const value = (label: string) => within(dialog).getByLabelText<HTMLInputElement>(label).value;
