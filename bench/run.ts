@@ -4,10 +4,12 @@ import { parseArgs } from 'node:util';
 import { fmt, fmtSpread, machine, table } from './lib/report.js';
 import { chartsMarkdown, type BenchResults } from './lib/plots/figures.js';
 import { root } from './lib/processes.js';
-import { ensureBuilt, jarvisOllama, jarvisOpenai, startBareProxy, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
+import { caps, ensureBuilt, jarvisOllama, jarvisOpenai, startBareProxy, startJarvis, startPortkey, startUpstreams, targets, type Server, type Targets, type Upstreams } from './lib/setup.js';
 import type { Spread } from './lib/stats.js';
 import type { Target } from './lib/client.js';
 import { burst, type BurstRow } from './sections/burst.js';
+import { capacity, capacityCounts } from './sections/capacity/section.js';
+import { capacityReport } from './sections/capacity/report.js';
 import { cluster } from './sections/cluster.js';
 import { engine, type EngineResult } from './sections/engine.js';
 import { engineTables } from './sections/engineReport.js';
@@ -199,9 +201,6 @@ async function clusterSection({ up, jarvis }: Setup): Promise<void> {
   }
 }
 
-/** The stream caps raised to the level measured: one client opens every stream. */
-const caps = (n: number) => ({ JARVIS_MAX_STREAMS: String(n), JARVIS_MAX_STREAMS_PER_CLIENT: String(n) });
-
 async function resumeSection({ jarvis, t }: Setup): Promise<void> {
   const cost = await storeCost(jarvis.url, jarvis.proc.pid!, t.jarvisNdjson, N.tokens, N.storeRuns);
   const re = await reattach(jarvis.url, N.reattach);
@@ -267,6 +266,17 @@ async function scaleSection({ up }: Setup): Promise<void> {
   );
   const big = rows.find((r) => r.path === 'Jarvis (demo backend)' && r.streams === 10_000);
   if (big) check('RSS per idle stream at 10,000 streams', '< 16 KB', fmt(big.rssPerStreamKB), big.rssPerStreamKB < 16);
+}
+
+/** Paced streams per path until answers stutter (docs/benchmark.md "Capacity"): each path on fresh processes. */
+async function capacitySection(up: Upstreams): Promise<void> {
+  const r = await capacity(up, capacityCounts(quick));
+  results.capacity = r;
+  say(capacityReport(r));
+  const floor = r.rows.find((x) => x.short === 'floor');
+  for (const x of r.rows.filter((x) => x.short !== 'direct' && x.short !== 'floor' && x.short !== 'portkey' && floor)) {
+    check(`capacity ${x.path}`, `≥ 0.8× the floor's (${floor!.capacity})`, String(x.capacity), x.capacity >= 0.8 * floor!.capacity);
+  }
 }
 
 /** One client opening N slow streams at once through the fake Ollama: /health while they open. */
@@ -355,6 +365,7 @@ async function main(): Promise<void> {
     if (wanted('cluster') && (!quick || only)) await timed('cluster', () => clusterSection(setup));
     if (wanted('tracing') && (!quick || only)) results.tracing = await timed('tracing', () => tracingSection(up, setup.t.jarvisNdjson, N, say));
     await Promise.all([jarvis.stop(), jarvisOa.stop(), portkey.stop(), bare.stop()]);
+    if (wanted('capacity')) await timed('capacity', () => capacitySection(up));
     if (wanted('engine')) await timed('engine', engineSection);
     if (wanted('routing')) await timed('routing', routingSection);
     if (wanted('scale')) await timed('scale', () => scaleSection(setup));

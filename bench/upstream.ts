@@ -9,10 +9,22 @@ import type { FakeFault, FakePlan, FakeUpstream, UpstreamRecord } from '../test/
 // ("n=2000 ms=0 burst ignore first=0 id=…"), plus a control port that reports
 // when each upstream request arrived and closed (epoch ms, comparable across processes).
 
+/**
+ * A reply's tokens, one array per length shared by every request asking for it (nothing writes
+ * to a plan's tokens): the capacity section's thousands of long paced streams would otherwise
+ * each hold an array of their own.
+ */
+const tokenLists = new Map<number, string[]>();
+const tokensOf = (n: number): string[] => {
+  let list = tokenLists.get(n);
+  if (!list) tokenLists.set(n, (list = Array.from({ length: n }, (_, i) => `t${i} `)));
+  return list;
+};
+
 export function benchPlan(prompt: string): FakePlan {
   const arg = (name: string) => new RegExp(`(?:^|\\s)${name}=(\\S+)`).exec(prompt)?.[1];
   const n = Number(arg('n') ?? 20);
-  const tokens = Array.from({ length: n }, (_, i) => `t${i} `);
+  const tokens = tokensOf(n);
   return {
     tokens,
     tokenMs: Number(arg('ms') ?? 0),

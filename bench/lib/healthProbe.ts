@@ -7,7 +7,7 @@ const PROBER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const http = require('node:http');
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-const get = () => new Promise((resolve, reject) => http.get(workerData.url + '/health', { agent }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
+const get = () => new Promise((resolve, reject) => http.get(workerData.url + workerData.path, { agent, headers: workerData.headers }, (res) => { res.resume(); res.on('end', resolve); }).on('error', reject));
 const phases = [[]];
 let running = true;
 parentPort.on('message', (m) => { if (m === 'mark') phases.push([]); else running = false; });
@@ -31,8 +31,9 @@ export interface HealthProbe {
   stop(): Promise<number[][]>;
 }
 
-export async function startHealthProbe(baseUrl: string): Promise<HealthProbe> {
-  const worker = new Worker(PROBER, { eval: true, workerData: { url: baseUrl } });
+/** `path` and `headers`: a peer's equivalent cheap GET (the floor's, Portkey's `GET /`). */
+export async function startHealthProbe(baseUrl: string, options: { path?: string; headers?: Record<string, string> } = {}): Promise<HealthProbe> {
+  const worker = new Worker(PROBER, { eval: true, workerData: { url: baseUrl, path: options.path ?? '/health', headers: options.headers ?? {} } });
   await new Promise((resolve, reject) => {
     worker.once('message', resolve);
     worker.once('error', reject);

@@ -31,6 +31,9 @@ export async function startJarvis(env: Record<string, string>): Promise<Server &
   return { ...child, url: child.info.url!, logFile };
 }
 
+/** Jarvis's stream caps raised to `n`: the bench's one client opens every stream. */
+export const caps = (n: number): Record<string, string> => ({ JARVIS_MAX_STREAMS: String(n), JARVIS_MAX_STREAMS_PER_CLIENT: String(n) });
+
 /** Jarvis in front of the fake Ollama, or the fake OpenAI-compatible server. */
 export const jarvisOllama = (up: Upstreams, env: Record<string, string> = {}) => startJarvis({ JARVIS_BACKEND: 'ollama', OLLAMA_HOST: up.ollama, ...env });
 export const jarvisOpenai = (up: Upstreams, env: Record<string, string> = {}) => startJarvis({ JARVIS_BACKEND: 'openai', OPENAI_BASE_URL: up.openai, ...env });
@@ -53,8 +56,9 @@ export async function startPortkey(): Promise<Server> {
  * Jarvis it splits an "added" figure into what any second process on the path costs
  * here and what Jarvis's own work adds.
  */
-export async function startBareProxy(): Promise<Server> {
-  const child = await startChild(['bench/peers/bareProxy.mjs']);
+export async function startBareProxy(options: { probe?: boolean } = {}): Promise<Server> {
+  // With the probe (the capacity section reads its memory as it reads Jarvis's).
+  const child = await startChild([...(options.probe ? PROBE_FLAGS : []), 'bench/peers/bareProxy.mjs']);
   return { ...child, url: child.info.url! };
 }
 

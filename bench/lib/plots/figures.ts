@@ -3,6 +3,7 @@
 
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CapacityResult } from '../../sections/capacity/section.js';
 import type { ClusterResult } from '../../sections/cluster.js';
 import type { ScaleRow } from '../../sections/scale.js';
 import type { StopRow } from '../../sections/stop.js';
@@ -10,6 +11,7 @@ import type { SupersedeRow } from '../../sections/supersede.js';
 import type { ThroughputRow } from '../../sections/throughput.js';
 import type { TtftRow } from '../../sections/ttft.js';
 import type { Spread } from '../stats.js';
+import { capacityMemoryPlot, capacityPlot } from './capacity.js';
 import { distributionChart, type DistributionRow } from './distribution.js';
 import { lineChart } from './lines.js';
 import { rangeChart, type RangeRow, type RangeValue } from './ranges.js';
@@ -24,6 +26,7 @@ export interface BenchResults {
   stop?: StopRow[];
   cluster?: Partial<ClusterResult>;
   scale?: ScaleRow[];
+  capacity?: CapacityResult;
 }
 
 export interface Plot {
@@ -174,10 +177,10 @@ export function liveMemoryPlot(r: BenchResults): Plot | undefined {
 }
 
 /** Every chart file the bench can write. */
-export const PLOT_FILES = ['throughput.svg', 'ttft.svg', 'supersede.svg', 'stop.svg', 'memory.svg', 'memory-live.svg'] as const;
+export const PLOT_FILES = ['throughput.svg', 'ttft.svg', 'supersede.svg', 'stop.svg', 'memory.svg', 'memory-live.svg', 'capacity.svg', 'capacity-memory.svg'] as const;
 
 export function plots(r: BenchResults): Plot[] {
-  return [throughputPlot(r), ttftPlot(r), supersedePlot(r), stopPlot(r), memoryPlot(r), liveMemoryPlot(r)].filter((p): p is Plot => p !== undefined);
+  return [throughputPlot(r), ttftPlot(r), supersedePlot(r), stopPlot(r), memoryPlot(r), liveMemoryPlot(r), capacityPlot(r.capacity, runLine(r)), capacityMemoryPlot(r.capacity, runLine(r))].filter((p): p is Plot => p !== undefined);
 }
 
 /** Writes the charts into `dir`; returns them (file names relative to `dir`). */

@@ -2,7 +2,7 @@
 // open). Every point is also marked, so a path measured at one level still shows (docs/benchmark.md "Plots").
 
 import { PAD, SHAPES, heading, legend, marker, notes, say, xAxis } from './layout.js';
-import { autoScale, formatTick, linearScale } from './scales.js';
+import { autoScale, formatTick, linearScale, logScale } from './scales.js';
 import { GRID, MUTED, PALETTE, n, svgDocument, text, textWidth } from './svg.js';
 
 export interface LineSeries {
@@ -23,6 +23,8 @@ export interface LineChartSpec {
   yUnit: string;
   series: LineSeries[];
   notes?: string[];
+  /** A logarithmic x axis (stream counts that double from step to step). */
+  xLog?: boolean;
 }
 
 const ok = ([x, y]: [number, number]) => Number.isFinite(x) && Number.isFinite(y);
@@ -44,7 +46,7 @@ export function lineChart(spec: LineChartSpec): string {
   const tickWidth = Math.max(...y.ticks.map((t) => textWidth(formatTick(t, y.ticks), 11)));
   const left = PAD + 20 + tickWidth + 10;
   const right = width - PAD - 20;
-  const x = autoScale(xs.length ? [0, ...xs] : [], [left, right], true);
+  const x = spec.xLog && xs.length && Math.min(...xs) > 0 ? logScale(Math.min(...xs), Math.max(...xs), [left, right]) : autoScale(xs.length ? [0, ...xs] : [], [left, right], true);
   const axis = xAxis(x, top, bottom, spec.xAxis, (left + right) / 2);
   const body = [...head.svg, ...leg.svg, ...axis.svg];
   for (const t of y.ticks) {

@@ -1,0 +1,57 @@
+import { fmt, table } from '../../lib/report.js';
+import { LIMITS } from './verdict.js';
+import type { CapacityResult, CapacityRow } from './section.js';
+
+// The capacity section's tables (docs/benchmark.md "Capacity"): one row per path, then every
+// step as measured.
+
+const n = (v: number) => v.toLocaleString('en');
+
+function failed(r: CapacityRow): string {
+  if (r.failedAt === undefined) return `none up to ${n(r.steps.at(-1)?.streams ?? 0)}`;
+  return `${n(r.failedAt)}: ${r.why}`;
+}
+
+export function capacityReport(r: CapacityResult): string {
+  const out: string[] = [];
+  out.push(`\n## Capacity: streams at a model's pace (${1000 / r.paceMs} tokens/s each, each its own session) until answers stutter\n`);
+  out.push(
+    table(
+      ['path', 'capacity (streams)', 'failed at, why', 'added inter-token p50 / p99 ms', '/health p99 ms', 'RSS MB', 'RSS per stream KB', 'busiest client CPU'],
+      r.rows.map((x) => [
+        x.path,
+        n(x.capacity),
+        failed(x),
+        x.at ? `${fmt(x.at.addedP50Ms)} / ${fmt(x.at.addedP99Ms)}` : 'n/a',
+        x.at ? fmt(x.at.healthP99Ms) : 'n/a',
+        x.at ? fmt(x.at.rssMB) : 'n/a',
+        fmt(x.rssPerStreamKB),
+        x.at ? `${fmt(x.at.clientCpuShare * 100, 0)} %` : 'n/a',
+      ]),
+    ),
+  );
+  out.push(
+    `\n(Steps ${r.stepsTried.map(n).join(', ')}; each held for ${n(r.windowMs)} ms once all its streams had their first token. Added inter-token delay: the gap between two tokens as the client sees it, less the upstream's ${r.paceMs} ms. A step passes with added p99 ≤ ${LIMITS.addedP99Ms} ms, \`/health\` p99 ≤ ${LIMITS.healthP99Ms} ms and no stream failed; a failing step is measured once more before it counts. Capacity, and the figures beside it, are the last passing step's. RSS: the path's processes after a full GC (the cluster's two instances together; direct has none: the upstream is the model); per stream, the slope over the idle process and the passing steps. The streams are read by ${r.clients} client processes; the busiest one's CPU share says whether the client kept up.)`,
+  );
+  const steps = r.rows.flatMap((x) => x.steps.flatMap((s) => s.attempts.map((a) => ({ path: x.short, ...a }))));
+  out.push('\n### Every step\n');
+  out.push(
+    table(
+      ['path', 'streams', 'added p50 / p99 ms', '/health p50 / p99 ms', 'errors', 'tokens/s a stream', 'RSS MB', 'server loop p99 ms', 'client loop p99 ms / CPU', 'opened in s', 'verdict'],
+      steps.map((s) => [
+        s.path,
+        `${n(s.streams)}${s.attempt > 1 ? ' (again)' : ''}`,
+        `${fmt(s.addedP50Ms)} / ${fmt(s.addedP99Ms)}`,
+        `${fmt(s.healthP50Ms)} / ${fmt(s.healthP99Ms)}`,
+        s.errors,
+        fmt(s.tokensPerStreamPerSecond),
+        fmt(s.rssMB),
+        fmt(s.serverLoopP99Ms),
+        `${fmt(s.clientLoopP99Ms)} / ${fmt(s.clientCpuShare * 100, 0)} %`,
+        fmt(s.openSeconds),
+        s.pass ? 'pass' : `fail: ${s.why}`,
+      ]),
+    ),
+  );
+  return out.join('\n');
+}
