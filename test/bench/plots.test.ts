@@ -10,6 +10,8 @@ import { rangeChart } from '../../bench/lib/plots/ranges.js';
 import { autoScale, linearScale, logScale } from '../../bench/lib/plots/scales.js';
 import { textWidth } from '../../bench/lib/plots/svg.js';
 import { spread } from '../../bench/lib/stats.js';
+import type { CapacityResult, CapacityRow } from '../../bench/sections/capacity/section.js';
+import { capacityOf, judge } from '../../bench/sections/capacity/verdict.js';
 
 // The bench's chart writer (docs/benchmark.md "Plots"): records in, a sound SVG out.
 
@@ -79,6 +81,30 @@ function results(): BenchResults {
         errors: 0,
         openSeconds: 0.5,
       },
+    ],
+    capacity: capacityResults(),
+  };
+}
+
+/** The capacity section's records: one path that failed at its second step (measured twice), one that held every step, one with no server (direct). */
+function capacityResults(): CapacityResult {
+  const step = (streams: number, addedP99Ms: number, rssMB: number, attempt = 1) => {
+    const figures = { streams, attempt, addedP50Ms: 0.4, addedP99Ms, healthP50Ms: 1, healthP99Ms: 4, errors: 0, rssMB, serverLoopP99Ms: 2, clientLoopP99Ms: 1, clientCpuShare: 0.1, tokensPerStreamPerSecond: 19.9, openSeconds: 0.2 };
+    return { ...figures, ...judge(figures) };
+  };
+  const rec = (...attempts: ReturnType<typeof step>[]) => ({ streams: attempts[0]!.streams, attempts, pass: attempts.at(-1)!.pass });
+  const row = (path: string, short: string, steps: ReturnType<typeof rec>[]): CapacityRow => {
+    const c = capacityOf(steps);
+    return { path, short, capacity: c.capacity, failedAt: c.failedAt, why: c.why, at: c.at, idleRssMB: 130, rssPerStreamKB: 20, steps };
+  };
+  return {
+    paceMs: 50,
+    windowMs: 1000,
+    clients: 2,
+    stepsTried: [50, 100, 200],
+    rows: [
+      row('direct (Ollama NDJSON)', 'direct', [rec(step(50, 2, NaN)), rec(step(100, 3, NaN)), rec(step(200, 4, NaN))]),
+      row('Jarvis NDJSON (Ollama)', 'ndjson', [rec(step(50, 3, 131)), rec(step(100, 30, 133), step(100, 25, 133, 2))]),
     ],
   };
 }
@@ -218,6 +244,10 @@ describe("the bench's charts, from its records", () => {
     expect(texts(byFile['supersede.svg']!)).toEqual(expect.arrayContaining(["B's request → A's upstream request closed", 'cooperative (closes on FIN) (n=10)', 'ignores aborts (JARVIS_CANCEL_TIMEOUT_MS=250) (n=1)']));
     expect(byFile['stop.svg']).toContain('the upstream ran to the end of its reply after 2 of 2 stops');
     expect(texts(byFile['memory.svg']!)).toContain('Jarvis (demo backend)');
+    // Capacity: a line per path, named with its capacity, on a logarithmic axis of streams; direct has no memory line.
+    expect(texts(byFile['capacity.svg']!)).toEqual(expect.arrayContaining(['direct (Ollama NDJSON): 200', 'Jarvis NDJSON (Ollama): 50', 'concurrent paced streams (log scale)']));
+    expect(byFile['capacity.svg']).toMatch(/<desc[^>]*>[^<]*Jarvis NDJSON \(Ollama\): 50: 3 ms at 50 streams, 25 ms at 100 streams/);
+    expect(texts(byFile['capacity-memory.svg']!)).not.toContain('direct (Ollama NDJSON)');
     // Which run the charts come from, with its load.
     expect(byFile['ttft.svg']).toContain('The quick run, 2026-12-07 14:00 UTC, 2 cores, Node 22.12.0, load average 1.5.');
   });

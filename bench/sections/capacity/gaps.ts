@@ -25,8 +25,9 @@ export class MarkerCounter {
       if (seam.indexOf(m) >= 0) n++;
     }
     for (let at = chunk.indexOf(m); at >= 0; at = chunk.indexOf(m, at + m.length)) n++;
-    const keep = Math.min(m.length - 1, chunk.length);
-    this.tail = keep > 0 ? Buffer.from(chunk.subarray(chunk.length - keep)) : Buffer.alloc(0);
+    // The stream's last marker length − 1 bytes (across chunks shorter than that too).
+    const keep = m.length - 1;
+    this.tail = chunk.length >= keep ? Buffer.from(chunk.subarray(chunk.length - keep)) : Buffer.concat([this.tail, chunk]).subarray(-keep);
     return n;
   }
 }
