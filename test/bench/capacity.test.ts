@@ -42,6 +42,17 @@ describe('the stop rule', () => {
     expect(r.at?.streams).toBe(100);
   });
 
+  it('with keepGoing, measures every step (once each after the failure) and still gives the capacity before the first failure', async () => {
+    const seen: number[] = [];
+    const r = await runSteps([50, 100, 200, 400], async (streams) => {
+      seen.push(streams);
+      return figures(streams, streams === 100 ? 25 : 2);
+    }, { keepGoing: true });
+    expect(seen).toEqual([50, 100, 100, 200, 400]);
+    expect(r.steps.map((s) => s.pass)).toEqual([true, false, true, true]);
+    expect(r).toMatchObject({ capacity: 50, failedAt: 100 });
+  });
+
   it('gives 0 when the first step fails, and reads the steps from the environment', () => {
     const failed = { streams: 50, attempts: [{ ...figures(50, 30), ...judge(figures(50, 30)) }], pass: false };
     expect(capacityOf([failed])).toMatchObject({ capacity: 0, at: undefined, failedAt: 50 });

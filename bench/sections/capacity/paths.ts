@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { startRedis } from '../../../test/helpers/services/redis.js';
 import type { Target } from '../../lib/client.js';
 import type { Child } from '../../lib/processes.js';
@@ -21,6 +22,8 @@ export interface Subject {
   health: HealthTarget[];
   /** The processes whose memory and event loop are the path's (none for direct: the upstream is the model). */
   servers: Child[];
+  /** Other processes whose CPU time is the path's (the cluster's redis-server). */
+  helperPids?: number[];
   stop(): Promise<void>;
 }
 
@@ -104,7 +107,12 @@ export const PATHS: CapacityPath[] = [
       // Each instance could be given every stream (the split is the client's): caps for all of them.
       const instances = await Promise.all(['c1', 'c2'].map((id) => jarvisOllama(up, { REDIS_URL: redis.url, JARVIS_INSTANCE_ID: id, ...caps(max) })));
       const [a, b] = instances.map((s) => targets(up, s.url, '', '').jarvisNdjson) as [Target, Target];
+      // Redis's CPU time is the cluster's too (its process id from INFO server).
+      const client = new Redis(redis.url);
+      const redisPid = Number(/process_id:(\d+)/.exec(await client.info('server'))?.[1]);
+      client.disconnect();
       return {
+        helperPids: Number.isFinite(redisPid) ? [redisPid] : [],
         // Streams alternate between the instances by session, as a round-robin balancer spreads them.
         spec: (prompt) => ({ ...fromTarget(a)(prompt), urls: [a.url, b.url] }),
         health: instances.map(jarvisHealth),

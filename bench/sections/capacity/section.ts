@@ -1,4 +1,5 @@
 import { startHealthProbe } from '../../lib/healthProbe.js';
+import { cpuMs } from '../../lib/processes.js';
 import type { Upstreams } from '../../lib/setup.js';
 import { percentile, slope } from '../../lib/stats.js';
 import { PATHS, pickPaths, type CapacityPath, type Subject } from './paths.js';
@@ -18,9 +19,11 @@ export interface CapacityCounts {
   /** Client processes the streams are spread over. */
   clients: number;
   paths: string[];
+  /** BENCH_CAPACITY_KEEP_GOING=1: every step measured, after a confirmed failure too (the curves on a noisy machine). */
+  keepGoing: boolean;
 }
 
-/** The counts for a run: BENCH_CAPACITY_STEPS, BENCH_CAPACITY_WINDOW_MS, BENCH_CAPACITY_PATHS and BENCH_CAPACITY_CLIENTS override them. */
+/** The counts for a run: BENCH_CAPACITY_STEPS, _WINDOW_MS, _PATHS, _CLIENTS and _KEEP_GOING override them. */
 export function capacityCounts(quick: boolean, env: NodeJS.ProcessEnv = process.env): CapacityCounts {
   const window = Number(env.BENCH_CAPACITY_WINDOW_MS);
   const clients = Number(env.BENCH_CAPACITY_CLIENTS);
@@ -28,6 +31,7 @@ export function capacityCounts(quick: boolean, env: NodeJS.ProcessEnv = process.
     steps: parseSteps(env.BENCH_CAPACITY_STEPS, quick ? [20, 40] : doubling(50, 6400)),
     windowMs: window > 0 ? window : quick ? 1000 : 3000,
     clients: clients > 0 ? clients : 2,
+    keepGoing: env.BENCH_CAPACITY_KEEP_GOING === '1',
     paths: pickPaths(env.BENCH_CAPACITY_PATHS, quick ? ['direct', 'ndjson'] : PATHS.map((p) => p.short)).map((p) => p.short),
   };
 }
@@ -39,6 +43,11 @@ export interface CapacityStep extends StepFigures {
   rssMB: number;
   /** Their event-loop delay p99 over the window (the worst of them). */
   serverLoopP99Ms: number;
+  /**
+   * Their CPU time over the window (from /proc, every thread), per stream and second of the window:
+   * what a stream costs, which a shared machine's load disturbs far less than a latency.
+   */
+  serverCpuMsPerStreamSecond: number;
   /** The busiest client process's event-loop delay p99 and CPU share over the window. */
   clientLoopP99Ms: number;
   clientCpuShare: number;
@@ -56,8 +65,10 @@ export interface CapacityRow {
   why: string;
   at: (CapacityStep & Verdict) | undefined;
   idleRssMB: number;
-  /** Slope of live RSS over the passing steps (and the idle process), KB per stream. */
+  /** Slope of live RSS over the idle process and every step measured, KB per stream. */
   rssPerStreamKB: number;
+  /** The path's CPU cost per stream, at the largest step measured (the most streams: the finest figure). */
+  cpu: { streams: number; msPerStreamSecond: number };
   steps: Array<StepRecord<CapacityStep>>;
 }
 
@@ -99,9 +110,14 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
       await probeAll(subject); // a full GC and a fresh event-loop histogram before the window, not in it
       await sleep(200);
       const health = await Promise.all(subject.health.map((h) => startHealthProbe(h.url, { path: h.path, headers: h.headers ?? {} })));
+      const pids = [...subject.servers.map((srv) => srv.proc.pid!), ...(subject.helperPids ?? [])];
+      const cpu = () => pids.reduce((n, pid) => n + cpuMs(pid), 0);
+      const cpuBefore = subject.servers.length ? cpu() : NaN;
+      const windowStart = performance.now();
       await clients.startWindow();
       await sleep(counts.windowMs);
       const window = await clients.endWindow();
+      const serverCpuMsPerStreamSecond = (cpu() - cpuBefore) / streams / ((performance.now() - windowStart) / 1000);
       const phases = await Promise.all(health.map((h) => h.stop()));
       const after = await probeAll(subject);
       alive = window.alive;
@@ -116,20 +132,24 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
         errors: opened.failed + window.ended,
         rssMB: after.rssMB,
         serverLoopP99Ms: after.loopP99Ms,
+        serverCpuMsPerStreamSecond,
         clientLoopP99Ms: window.clientLoopP99Ms,
         clientCpuShare: window.clientCpuShare,
         tokensPerStreamPerSecond: window.tokens / streams / (counts.windowMs / 1000),
         openSeconds,
       };
       log(
-        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
+        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, server CPU ${serverCpuMsPerStreamSecond.toFixed(3)} ms per stream-second, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
       );
       return step;
     };
-    const result = await runSteps(counts.steps, measure);
-    const passing = result.steps.filter((s) => s.pass).map((s): [number, number] => [s.streams, s.attempts.at(-1)!.rssMB * 2 ** 20]);
-    const rssPerStreamKB = slope([[0, idle.rssMB * 2 ** 20], ...passing]) / 1024;
-    return { path: path.name, short: path.short, capacity: result.capacity, failedAt: result.failedAt, why: result.why, at: result.at, idleRssMB: idle.rssMB, rssPerStreamKB, steps: result.steps };
+    const result = await runSteps(counts.steps, measure, { keepGoing: counts.keepGoing });
+    // Memory does not depend on the verdict: every step measured is a point of the slope.
+    const points = result.steps.map((s): [number, number] => [s.streams, s.attempts.at(-1)!.rssMB * 2 ** 20]);
+    const rssPerStreamKB = slope([[0, idle.rssMB * 2 ** 20], ...points]) / 1024;
+    const largest = result.steps.at(-1)!.attempts.at(-1)!;
+    const cpu = { streams: largest.streams, msPerStreamSecond: largest.serverCpuMsPerStreamSecond };
+    return { path: path.name, short: path.short, capacity: result.capacity, failedAt: result.failedAt, why: result.why, at: result.at, idleRssMB: idle.rssMB, rssPerStreamKB, cpu, steps: result.steps };
   } finally {
     await clients.closeAll();
     await subject.stop();

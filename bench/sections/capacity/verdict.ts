@@ -52,20 +52,26 @@ export interface Capacity<F extends StepFigures = StepFigures> {
 
 /**
  * Runs the steps in order through `measure` (which opens the step's streams and measures one
- * window; called again with attempt 2 for a retry) until a failure is confirmed.
+ * window; called again with attempt 2 for a retry) until a failure is confirmed; with `keepGoing`,
+ * through every step (the capacity is still the last passing step before the first failure).
  */
-export async function runSteps<F extends StepFigures>(levels: number[], measure: (streams: number, attempt: number) => Promise<F>, limits = LIMITS): Promise<Capacity<F>> {
+export async function runSteps<F extends StepFigures>(levels: number[], measure: (streams: number, attempt: number) => Promise<F>, options: { keepGoing?: boolean; limits?: typeof LIMITS } = {}): Promise<Capacity<F>> {
   const steps: Array<StepRecord<F>> = [];
+  let failed = false;
   for (const streams of levels) {
     const attempts: Array<F & Verdict> = [];
-    for (let attempt = 1; attempt <= 2; attempt++) {
+    // After a confirmed failure (keepGoing: the curve goes on for the charts), one window a step.
+    for (let attempt = 1; attempt <= (failed ? 1 : 2); attempt++) {
       const figures = await measure(streams, attempt);
-      const verdict = { ...figures, ...judge(figures, limits) };
+      const verdict = { ...figures, ...judge(figures, options.limits) };
       attempts.push(verdict);
       if (verdict.pass) break;
     }
     steps.push({ streams, attempts, pass: attempts.at(-1)!.pass });
-    if (!attempts.at(-1)!.pass) break;
+    if (!attempts.at(-1)!.pass) {
+      failed = true;
+      if (!options.keepGoing) break;
+    }
   }
   return capacityOf(steps);
 }
