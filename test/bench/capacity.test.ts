@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstreams, targets, type Upstreams } from '../../bench/lib/setup.js';
 import { GapHistogram, MarkerCounter, StreamGaps } from '../../bench/sections/capacity/gaps.js';
+import { cpuStep } from '../../bench/sections/capacity/section.js';
 import { startStreamClients } from '../../bench/sections/capacity/streams.js';
 import { capacityOf, doubling, judge, parseSteps, runSteps, type StepFigures } from '../../bench/sections/capacity/verdict.js';
 
@@ -60,6 +61,14 @@ describe('the stop rule', () => {
     expect(parseSteps(' 100, 50 ', [1])).toEqual([50, 100]);
     expect(parseSteps(undefined, [1])).toEqual([1]);
     expect(() => parseSteps('50,x', [1])).toThrow(/BENCH_CAPACITY_STEPS/);
+  });
+});
+
+describe("the path's CPU figure", () => {
+  it('comes from the largest step whose streams still got 95 % of their tokens, else the first', () => {
+    const s = (streams: number, tokensPerStreamPerSecond: number) => ({ streams, tokensPerStreamPerSecond });
+    expect(cpuStep([s(100, 19.9), s(400, 19.2), s(1600, 14)]).streams).toBe(400);
+    expect(cpuStep([s(100, 12), s(400, 10)]).streams).toBe(100);
   });
 });
 

@@ -17,7 +17,7 @@ export function capacityReport(r: CapacityResult): string {
   out.push(`\n## Capacity: streams at a model's pace (${1000 / r.paceMs} tokens/s each, each its own session) until answers stutter\n`);
   out.push(
     table(
-      ['path', 'capacity (streams)', 'failed at, why', 'added inter-token p50 / p99 ms', '/health p99 ms', 'RSS MB', 'RSS per stream KB', 'CPU ms per stream-second (at streams)', 'streams one core could carry', 'busiest client CPU'],
+      ['path', 'capacity (streams)', 'failed at, why', 'added inter-token p50 / p99 ms', '/health p99 ms', 'RSS MB', 'RSS per stream KB', 'CPU ms per 1,000 tokens (at streams)', 'streams one core could carry', 'busiest client CPU'],
       r.rows.map((x) => [
         x.path,
         n(x.capacity),
@@ -26,20 +26,20 @@ export function capacityReport(r: CapacityResult): string {
         x.at ? fmt(x.at.healthP99Ms) : 'n/a',
         x.at ? fmt(x.at.rssMB) : 'n/a',
         fmt(x.rssPerStreamKB),
-        Number.isFinite(x.cpu.msPerStreamSecond) ? `${fmt(x.cpu.msPerStreamSecond, 3)} (${n(x.cpu.streams)})` : 'n/a',
-        x.cpu.msPerStreamSecond > 0 ? n(Math.round(1000 / x.cpu.msPerStreamSecond)) : 'n/a',
+        Number.isFinite(x.cpu.msPer1kTokens) ? `${fmt(x.cpu.msPer1kTokens)} (${n(x.cpu.streams)})` : 'n/a',
+        x.cpu.msPer1kTokens > 0 ? n(Math.round(1e6 / (x.cpu.msPer1kTokens * (1000 / r.paceMs)))) : 'n/a',
         x.at ? `${fmt(x.at.clientCpuShare * 100, 0)} %` : 'n/a',
       ]),
     ),
   );
   out.push(
-    `\n(Steps ${r.stepsTried.map(n).join(', ')}; each held for ${n(r.windowMs)} ms once all its streams had their first token. Added inter-token delay: the gap between two tokens as the client sees it, less the upstream's ${r.paceMs} ms. A step passes with added p99 ≤ ${LIMITS.addedP99Ms} ms, \`/health\` p99 ≤ ${LIMITS.healthP99Ms} ms and no stream failed; a failing step is measured once more before it counts. Capacity, and the figures beside it, are the last passing step's. RSS: the path's processes after a full GC (the cluster's two instances together; direct has none: the upstream is the model); per stream, the slope over the idle process and every step measured. CPU: the path's processes' CPU time over the window (from /proc, every thread; the cluster's two instances and its redis-server together) per stream and second, at the largest step measured; a shared machine's load disturbs it far less than a latency, and 1,000 ms over it is how many such streams one core's worth of CPU would carry (JavaScript runs on one core per process). The streams are read by ${r.clients} client processes; the busiest one's CPU share says whether the client kept up.)`,
+    `\n(Steps ${r.stepsTried.map(n).join(', ')}; each held for ${n(r.windowMs)} ms once all its streams had their first token. Added inter-token delay: the gap between two tokens as the client sees it, less the upstream's ${r.paceMs} ms. A step passes with added p99 ≤ ${LIMITS.addedP99Ms} ms, \`/health\` p99 ≤ ${LIMITS.healthP99Ms} ms and no stream failed; a failing step is measured once more before it counts. Capacity, and the figures beside it, are the last passing step's. RSS: the path's processes after a full GC (the cluster's two instances together; direct has none: the upstream is the model); per stream, the slope over the idle process and every step measured. CPU: the path's processes' CPU time over the window (from /proc, every thread; the cluster's two instances and its redis-server together) per 1,000 tokens the clients received, at the largest step where the streams still got 95 % of their tokens; a shared machine's load disturbs it far less than a latency. Streams one core could carry: one second of CPU over what a stream's ${1000 / r.paceMs} tokens a second cost (JavaScript runs on one core per process; the cluster's figure is for its processes together). The streams are read by ${r.clients} client processes; the busiest one's CPU share says whether the client kept up.)`,
   );
   const steps = r.rows.flatMap((x) => x.steps.flatMap((s) => s.attempts.map((a) => ({ path: x.short, ...a }))));
   out.push('\n### Every step\n');
   out.push(
     table(
-      ['path', 'streams', 'added p50 / p99 ms', '/health p50 / p99 ms', 'errors', 'tokens/s a stream', 'RSS MB', 'server loop p99 ms', 'server CPU ms per stream-second', 'client loop p99 ms / CPU', 'opened in s', 'verdict'],
+      ['path', 'streams', 'added p50 / p99 ms', '/health p50 / p99 ms', 'errors', 'tokens/s a stream', 'RSS MB', 'server loop p99 ms', 'server CPU ms per 1,000 tokens', 'client loop p99 ms / CPU', 'opened in s', 'verdict'],
       steps.map((s) => [
         s.path,
         `${n(s.streams)}${s.attempt > 1 ? ' (again)' : ''}`,
@@ -49,7 +49,7 @@ export function capacityReport(r: CapacityResult): string {
         fmt(s.tokensPerStreamPerSecond),
         fmt(s.rssMB),
         fmt(s.serverLoopP99Ms),
-        fmt(s.serverCpuMsPerStreamSecond, 3),
+        fmt(s.serverCpuMsPer1kTokens),
         `${fmt(s.clientLoopP99Ms)} / ${fmt(s.clientCpuShare * 100, 0)} %`,
         fmt(s.openSeconds),
         s.pass ? 'pass' : `fail: ${s.why}`,

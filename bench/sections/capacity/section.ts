@@ -44,10 +44,10 @@ export interface CapacityStep extends StepFigures {
   /** Their event-loop delay p99 over the window (the worst of them). */
   serverLoopP99Ms: number;
   /**
-   * Their CPU time over the window (from /proc, every thread), per stream and second of the window:
-   * what a stream costs, which a shared machine's load disturbs far less than a latency.
+   * Their CPU time over the window (from /proc, every thread) per 1,000 tokens the clients received:
+   * what carrying a token costs, which a shared machine's load disturbs far less than a latency.
    */
-  serverCpuMsPerStreamSecond: number;
+  serverCpuMsPer1kTokens: number;
   /** The busiest client process's event-loop delay p99 and CPU share over the window. */
   clientLoopP99Ms: number;
   clientCpuShare: number;
@@ -67,8 +67,8 @@ export interface CapacityRow {
   idleRssMB: number;
   /** Slope of live RSS over the idle process and every step measured, KB per stream. */
   rssPerStreamKB: number;
-  /** The path's CPU cost per stream, at the largest step measured (the most streams: the finest figure). */
-  cpu: { streams: number; msPerStreamSecond: number };
+  /** The path's CPU time per 1,000 tokens, at the largest step where it kept pace (see cpuStep). */
+  cpu: { streams: number; msPer1kTokens: number };
   steps: Array<StepRecord<CapacityStep>>;
 }
 
@@ -78,6 +78,16 @@ export interface CapacityResult {
   clients: number;
   stepsTried: number[];
   rows: CapacityRow[];
+}
+
+/**
+ * The step whose CPU figure stands for the path: the largest at which its streams still got 95 %
+ * of their tokens (more tokens than at smaller steps dilute the fixed costs, the `/health` probes';
+ * past the pace, tokens come several to a write and each costs less), else the first.
+ */
+export function cpuStep<S extends { tokensPerStreamPerSecond: number; streams: number }>(steps: S[], paceMs = PACE_MS): S {
+  const kept = steps.filter((s) => s.tokensPerStreamPerSecond >= 0.95 * (1000 / paceMs));
+  return kept.at(-1) ?? steps[0]!;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,11 +123,10 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
       const pids = [...subject.servers.map((srv) => srv.proc.pid!), ...(subject.helperPids ?? [])];
       const cpu = () => pids.reduce((n, pid) => n + cpuMs(pid), 0);
       const cpuBefore = subject.servers.length ? cpu() : NaN;
-      const windowStart = performance.now();
       await clients.startWindow();
       await sleep(counts.windowMs);
       const window = await clients.endWindow();
-      const serverCpuMsPerStreamSecond = (cpu() - cpuBefore) / streams / ((performance.now() - windowStart) / 1000);
+      const cpuSpent = cpu() - cpuBefore;
       const phases = await Promise.all(health.map((h) => h.stop()));
       const after = await probeAll(subject);
       alive = window.alive;
@@ -132,14 +141,14 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
         errors: opened.failed + window.ended,
         rssMB: after.rssMB,
         serverLoopP99Ms: after.loopP99Ms,
-        serverCpuMsPerStreamSecond,
+        serverCpuMsPer1kTokens: (cpuSpent / window.tokens) * 1000,
         clientLoopP99Ms: window.clientLoopP99Ms,
         clientCpuShare: window.clientCpuShare,
         tokensPerStreamPerSecond: window.tokens / streams / (counts.windowMs / 1000),
         openSeconds,
       };
       log(
-        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, server CPU ${serverCpuMsPerStreamSecond.toFixed(3)} ms per stream-second, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
+        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, server CPU ${step.serverCpuMsPer1kTokens.toFixed(1)} ms per 1,000 tokens, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
       );
       return step;
     };
@@ -147,8 +156,8 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
     // Memory does not depend on the verdict: every step measured is a point of the slope.
     const points = result.steps.map((s): [number, number] => [s.streams, s.attempts.at(-1)!.rssMB * 2 ** 20]);
     const rssPerStreamKB = slope([[0, idle.rssMB * 2 ** 20], ...points]) / 1024;
-    const largest = result.steps.at(-1)!.attempts.at(-1)!;
-    const cpu = { streams: largest.streams, msPerStreamSecond: largest.serverCpuMsPerStreamSecond };
+    const c = cpuStep(result.steps.map((st) => st.attempts.at(-1)!));
+    const cpu = { streams: c.streams, msPer1kTokens: c.serverCpuMsPer1kTokens };
     return { path: path.name, short: path.short, capacity: result.capacity, failedAt: result.failedAt, why: result.why, at: result.at, idleRssMB: idle.rssMB, rssPerStreamKB, cpu, steps: result.steps };
   } finally {
     await clients.closeAll();
