@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startUpstreams, targets, type Upstreams } from '../../bench/lib/setup.js';
 import { GapHistogram, MarkerCounter, StreamGaps } from '../../bench/sections/capacity/gaps.js';
-import { cpuStep } from '../../bench/sections/capacity/section.js';
+import { cpuCost } from '../../bench/sections/capacity/section.js';
+import { streamsPerCore } from '../../bench/sections/capacity/report.js';
 import { startStreamClients } from '../../bench/sections/capacity/streams.js';
 import { capacityOf, doubling, judge, parseSteps, runSteps, type StepFigures } from '../../bench/sections/capacity/verdict.js';
 
@@ -65,10 +66,16 @@ describe('the stop rule', () => {
 });
 
 describe("the path's CPU figure", () => {
-  it('comes from the largest step whose streams still got 95 % of their tokens, else the first', () => {
-    const s = (streams: number, tokensPerStreamPerSecond: number) => ({ streams, tokensPerStreamPerSecond });
-    expect(cpuStep([s(100, 19.9), s(400, 19.2), s(1600, 14)]).streams).toBe(400);
-    expect(cpuStep([s(100, 12), s(400, 10)]).streams).toBe(100);
+  it('is a line of CPU over tokens through the steps that kept pace: what each further token costs, and what is spent whatever the streams', () => {
+    // 200 ms a second fixed, 40 ms per 1,000 tokens; the 1,600-stream step fell behind (and had no CPU left to give).
+    const s = (streams: number, tokensPerStreamPerSecond: number) => ({ streams, tokensPerStreamPerSecond, serverCpuMsPerSecond: Math.min(900, 200 + 0.04 * streams * tokensPerStreamPerSecond) });
+    const c = cpuCost([s(100, 20), s(400, 19.5), s(1600, 12)]);
+    expect(c.steps).toBe(2);
+    expect(c.marginalMsPer1kTokens).toBeCloseTo(40, 6);
+    expect(c.fixedMsPerSecond).toBeCloseTo(200, 6);
+    expect(streamsPerCore(40, 50)).toBe(1250);
+    // One step is no line.
+    expect(cpuCost([s(100, 20)]).marginalMsPer1kTokens).toBeNaN();
   });
 });
 

@@ -89,13 +89,13 @@ function results(): BenchResults {
 /** The capacity section's records: one path that failed at its second step (measured twice), one that held every step, one with no server (direct). */
 function capacityResults(): CapacityResult {
   const step = (streams: number, addedP99Ms: number, rssMB: number, attempt = 1) => {
-    const figures = { streams, attempt, addedP50Ms: 0.4, addedP99Ms, healthP50Ms: 1, healthP99Ms: 4, errors: 0, rssMB, serverLoopP99Ms: 2, serverCpuMsPer1kTokens: 25, clientLoopP99Ms: 1, clientCpuShare: 0.1, tokensPerStreamPerSecond: 19.9, openSeconds: 0.2 };
+    const figures = { streams, attempt, addedP50Ms: 0.4, addedP99Ms, healthP50Ms: 1, healthP99Ms: 4, errors: 0, rssMB, serverLoopP99Ms: 2, serverCpuMsPerSecond: 250, clientLoopP99Ms: 1, clientCpuShare: 0.1, tokensPerStreamPerSecond: 19.9, openSeconds: 0.2 };
     return { ...figures, ...judge(figures) };
   };
   const rec = (...attempts: ReturnType<typeof step>[]) => ({ streams: attempts[0]!.streams, attempts, pass: attempts.at(-1)!.pass });
   const row = (path: string, short: string, steps: ReturnType<typeof rec>[]): CapacityRow => {
     const c = capacityOf(steps);
-    return { path, short, capacity: c.capacity, failedAt: c.failedAt, why: c.why, at: c.at, idleRssMB: 130, rssPerStreamKB: 20, cpu: { streams: 100, msPer1kTokens: 25 }, steps };
+    return { path, short, capacity: c.capacity, failedAt: c.failedAt, why: c.why, at: c.at, idleRssMB: 130, rssPerStreamKB: 20, cpu: { marginalMsPer1kTokens: 40, fixedMsPerSecond: 200, steps: 2 }, steps };
   };
   return {
     paceMs: 50,

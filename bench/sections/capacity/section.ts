@@ -43,11 +43,8 @@ export interface CapacityStep extends StepFigures {
   rssMB: number;
   /** Their event-loop delay p99 over the window (the worst of them). */
   serverLoopP99Ms: number;
-  /**
-   * Their CPU time over the window (from /proc, every thread) per 1,000 tokens the clients received:
-   * what carrying a token costs, which a shared machine's load disturbs far less than a latency.
-   */
-  serverCpuMsPer1kTokens: number;
+  /** Their CPU time over the window (from /proc, every thread), ms per second: with the tokens a second, what carrying a token costs (cpuCost). */
+  serverCpuMsPerSecond: number;
   /** The busiest client process's event-loop delay p99 and CPU share over the window. */
   clientLoopP99Ms: number;
   clientCpuShare: number;
@@ -67,8 +64,8 @@ export interface CapacityRow {
   idleRssMB: number;
   /** Slope of live RSS over the idle process and every step measured, KB per stream. */
   rssPerStreamKB: number;
-  /** The path's CPU time per 1,000 tokens, at the largest step where it kept pace (see cpuStep). */
-  cpu: { streams: number; msPer1kTokens: number };
+  /** What its CPU time is made of (see cpuCost). */
+  cpu: CpuCost;
   steps: Array<StepRecord<CapacityStep>>;
 }
 
@@ -81,13 +78,27 @@ export interface CapacityResult {
 }
 
 /**
- * The step whose CPU figure stands for the path: the largest at which its streams still got 95 %
- * of their tokens (more tokens than at smaller steps dilute the fixed costs, the `/health` probes';
- * past the pace, tokens come several to a write and each costs less), else the first.
+ * What the path's CPU time is made of, from its steps: a least-squares line of CPU ms per second
+ * over tokens per second, over the steps whose streams still got 95 % of their tokens (past that,
+ * the process has no more CPU to give and tokens come several to a write). Its slope is what each
+ * further token costs; its intercept what the path spends whatever the streams (the `/health`
+ * probes every 10 ms, timers), which at 50 streams is most of the CPU.
  */
-export function cpuStep<S extends { tokensPerStreamPerSecond: number; streams: number }>(steps: S[], paceMs = PACE_MS): S {
-  const kept = steps.filter((s) => s.tokensPerStreamPerSecond >= 0.95 * (1000 / paceMs));
-  return kept.at(-1) ?? steps[0]!;
+export function cpuCost(steps: Array<{ tokensPerStreamPerSecond: number; streams: number; serverCpuMsPerSecond: number }>, paceMs = PACE_MS): CpuCost {
+  const kept = steps.filter((s) => s.tokensPerStreamPerSecond >= 0.95 * (1000 / paceMs) && Number.isFinite(s.serverCpuMsPerSecond));
+  const points = kept.map((s): [number, number] => [s.tokensPerStreamPerSecond * s.streams, s.serverCpuMsPerSecond]);
+  const perToken = slope(points);
+  const mean = (i: 0 | 1) => points.reduce((n, p) => n + p[i], 0) / points.length;
+  return { marginalMsPer1kTokens: perToken * 1000, fixedMsPerSecond: mean(1) - perToken * mean(0), steps: points.length };
+}
+
+export interface CpuCost {
+  /** CPU ms each further 1,000 tokens cost (the slope). */
+  marginalMsPer1kTokens: number;
+  /** CPU ms a second the path spends with no tokens (the intercept). */
+  fixedMsPerSecond: number;
+  /** The steps the line is drawn through. */
+  steps: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -123,10 +134,12 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
       const pids = [...subject.servers.map((srv) => srv.proc.pid!), ...(subject.helperPids ?? [])];
       const cpu = () => pids.reduce((n, pid) => n + cpuMs(pid), 0);
       const cpuBefore = subject.servers.length ? cpu() : NaN;
+      const windowStart = performance.now();
       await clients.startWindow();
       await sleep(counts.windowMs);
       const window = await clients.endWindow();
       const cpuSpent = cpu() - cpuBefore;
+      const windowSeconds = (performance.now() - windowStart) / 1000;
       const phases = await Promise.all(health.map((h) => h.stop()));
       const after = await probeAll(subject);
       alive = window.alive;
@@ -141,14 +154,14 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
         errors: opened.failed + window.ended,
         rssMB: after.rssMB,
         serverLoopP99Ms: after.loopP99Ms,
-        serverCpuMsPer1kTokens: (cpuSpent / window.tokens) * 1000,
+        serverCpuMsPerSecond: cpuSpent / windowSeconds,
         clientLoopP99Ms: window.clientLoopP99Ms,
         clientCpuShare: window.clientCpuShare,
         tokensPerStreamPerSecond: window.tokens / streams / (counts.windowMs / 1000),
         openSeconds,
       };
       log(
-        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, server CPU ${step.serverCpuMsPer1kTokens.toFixed(1)} ms per 1,000 tokens, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
+        `(capacity ${path.short} ${streams}${attempt > 1 ? ' again' : ''}: added p50/p99 ${step.addedP50Ms.toFixed(1)}/${step.addedP99Ms.toFixed(1)} ms, /health p99 ${healthP99.toFixed(1)} ms, errors ${step.errors}, RSS ${step.rssMB} MB, server CPU ${step.serverCpuMsPerSecond.toFixed(0)} ms/s, ${step.tokensPerStreamPerSecond.toFixed(1)} tokens/s a stream, client CPU ${(step.clientCpuShare * 100).toFixed(0)} %, opened in ${openSeconds.toFixed(1)} s)`,
       );
       return step;
     };
@@ -156,8 +169,7 @@ async function runPath(path: CapacityPath, up: Upstreams, clients: StreamClients
     // Memory does not depend on the verdict: every step measured is a point of the slope.
     const points = result.steps.map((s): [number, number] => [s.streams, s.attempts.at(-1)!.rssMB * 2 ** 20]);
     const rssPerStreamKB = slope([[0, idle.rssMB * 2 ** 20], ...points]) / 1024;
-    const c = cpuStep(result.steps.map((st) => st.attempts.at(-1)!));
-    const cpu = { streams: c.streams, msPer1kTokens: c.serverCpuMsPer1kTokens };
+    const cpu = cpuCost(result.steps.map((st) => st.attempts.at(-1)!));
     return { path: path.name, short: path.short, capacity: result.capacity, failedAt: result.failedAt, why: result.why, at: result.at, idleRssMB: idle.rssMB, rssPerStreamKB, cpu, steps: result.steps };
   } finally {
     await clients.closeAll();
