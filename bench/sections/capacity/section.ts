@@ -74,18 +74,20 @@ export interface CapacityResult {
   windowMs: number;
   clients: number;
   stepsTried: number[];
+  /** Every step was measured, past each path's first confirmed failure too. */
+  keepGoing?: boolean;
   rows: CapacityRow[];
 }
 
 /**
  * What the path's CPU time is made of, from its steps: a least-squares line of CPU ms per second
- * over tokens per second, over the steps whose streams still got 95 % of their tokens (past that,
+ * over tokens per second, over the steps whose streams still got 90 % of their tokens (past that,
  * the process has no more CPU to give and tokens come several to a write). Its slope is what each
  * further token costs; its intercept what the path spends whatever the streams (the `/health`
  * probes every 10 ms, timers), which at 50 streams is most of the CPU.
  */
 export function cpuCost(steps: Array<{ tokensPerStreamPerSecond: number; streams: number; serverCpuMsPerSecond: number }>, paceMs = PACE_MS): CpuCost {
-  const kept = steps.filter((s) => s.tokensPerStreamPerSecond >= 0.95 * (1000 / paceMs) && Number.isFinite(s.serverCpuMsPerSecond));
+  const kept = steps.filter((s) => s.tokensPerStreamPerSecond >= 0.9 * (1000 / paceMs) && Number.isFinite(s.serverCpuMsPerSecond));
   const points = kept.map((s): [number, number] => [s.tokensPerStreamPerSecond * s.streams, s.serverCpuMsPerSecond]);
   const perToken = slope(points);
   const mean = (i: 0 | 1) => points.reduce((n, p) => n + p[i], 0) / points.length;
@@ -187,5 +189,5 @@ export async function capacity(up: Upstreams, counts: CapacityCounts, log: (s: s
   } finally {
     await clients.stop();
   }
-  return { paceMs: PACE_MS, windowMs: counts.windowMs, clients: counts.clients, stepsTried: counts.steps, rows };
+  return { paceMs: PACE_MS, windowMs: counts.windowMs, clients: counts.clients, stepsTried: counts.steps, keepGoing: counts.keepGoing, rows };
 }
