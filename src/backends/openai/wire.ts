@@ -1,5 +1,6 @@
 import type { FinishReason, Usage } from '../../shared/events.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
+import { textAt, textEnds } from '../upstream/textAt.js';
 import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
 import { MAX_CHOICES, type ChoiceDelta, type TokenLogprob } from '../../shared/logprobs.js';
 import { legacyLogprobs, tokenLogprob } from '../upstream/tokenLogprob.js';
@@ -136,7 +137,7 @@ export class OpenAIEventReader {
   /** Appends the event's chunks to `batch`; throws the upstream's in-stream error. */
   read(data: string, batch: BackendChunk[]): void {
     const template = this.template;
-    if (template !== undefined && data.startsWith(template.head) && data.endsWith(template.tail)) {
+    if (template !== undefined && textAt(data, template.head, 0) && textEnds(data, template.tail)) {
       const text = stringLiteral(data.slice(template.head.length, data.length - template.tail.length));
       if (text !== undefined) {
         if (text !== '') batch.push({ type: 'token', text });
@@ -237,12 +238,12 @@ export class OpenAIEventReader {
     const template = this.template;
     if (template === undefined) return at;
     const { line, tail } = template;
-    while (text.startsWith(line, at)) {
+    while (textAt(text, line, at)) {
       const start = at + line.length;
       const end = text.indexOf('\n', start);
       if (end < 0 || text.charCodeAt(end + 1) !== 10) break;
       const close = end - tail.length;
-      if (close < start + 2 || !text.startsWith(tail, close)) break;
+      if (close < start + 2 || !textAt(text, tail, close)) break;
       const value = stringLiteral(text.slice(start, close));
       if (value === undefined) break;
       if (value !== '') batch.push({ type: 'token', text: value });
