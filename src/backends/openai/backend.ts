@@ -52,6 +52,8 @@ export class OpenAIBackend implements Backend {
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
     this.slots = new SlotsClient(options.baseUrl, () => this.headers());
     this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log, options.lingerWatchMs);
+    this.chatUrl = this.url('/chat/completions');
+    this.completionsUrl = this.url('/completions');
   }
 
   /** llama.cpp slots still processing a request whose stream ended (docs/backends.md "Stop at the engine"). */
@@ -80,6 +82,10 @@ export class OpenAIBackend implements Backend {
     return this.catalog.embed(request, signal);
   }
 
+  /** Parsed once: every stream posts to one of these (nothing changes a URL it is given). */
+  private readonly chatUrl: URL;
+  private readonly completionsUrl: URL;
+
   private url(path: string): URL {
     return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);
   }
@@ -99,11 +105,11 @@ export class OpenAIBackend implements Backend {
    * suffix to llama.cpp, whose /v1/completions ignores it: that goes to its /infill.
    */
   private route(request: BackendRequest): { path: string; url: URL; payload: string } {
-    if (!request.prompt) return { path: '/chat/completions', url: this.url('/chat/completions'), payload: openaiChatBody(request) };
+    if (!request.prompt) return { path: '/chat/completions', url: this.chatUrl, payload: openaiChatBody(request) };
     if (request.prompt.suffix !== undefined && this.slots.llamaCpp) {
       return { path: '/infill', url: new URL('infill', this.slots.url), payload: llamaInfillBody(request) };
     }
-    return { path: '/completions', url: this.url('/completions'), payload: openaiCompletionBody(request) };
+    return { path: '/completions', url: this.completionsUrl, payload: openaiCompletionBody(request) };
   }
 
   /**
