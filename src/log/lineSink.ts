@@ -16,8 +16,6 @@ export interface LineSinkOptions {
 }
 
 const CHUNK_BYTES = 64 * 1024;
-/** How long a line may wait for the lines after it (docs/operations.md: lines are written asynchronously, in order). */
-const COALESCE_MS = 10;
 // The descriptor is busy (a non-blocking pipe): the data is kept and written a moment later.
 const BUSY = new Set(['EAGAIN', 'EBUSY', 'EWOULDBLOCK']);
 
@@ -76,26 +74,16 @@ export class LineSink {
     }
     this.queue.push(line);
     this.queuedBytes += line.length;
-    // Written a moment later, every line of that moment at once. Each write is a hand-off
-    // to libuv's thread pool and a wake-up when it is done: once per turn, that was two per
-    // stream (its start, its end), taking CPU from the streams and the first tokens of the
-    // next ones. Past a chunk's worth of lines the write goes at the end of the turn.
-    if (!this.writing && (!this.pumpScheduled || (this.soon === undefined && this.queuedBytes >= CHUNK_BYTES))) {
-      clearTimeout(this.later);
-      this.later = undefined;
+    // Written at the end of the turn, all of the turn's lines at once: a stream's
+    // `stream_start` costs no thread-pool hand-off before its upstream request goes out.
+    if (!this.pumpScheduled && !this.writing) {
       this.pumpScheduled = true;
-      if (this.queuedBytes >= CHUNK_BYTES) this.soon = setImmediate(this.scheduledPump);
-      else this.later = setTimeout(this.scheduledPump, COALESCE_MS);
+      setImmediate(this.scheduledPump);
     }
   }
 
   private pumpScheduled = false;
-  private later: NodeJS.Timeout | undefined;
-  private soon: NodeJS.Immediate | undefined;
   private readonly scheduledPump = (): void => {
-    clearTimeout(this.later);
-    this.later = undefined;
-    this.soon = undefined;
     this.pumpScheduled = false;
     this.pump();
   };
