@@ -1,19 +1,16 @@
-import { createParser, type EventSourceMessage, type ParseError } from 'eventsource-parser';
 import { abortError } from '../upstream/abortable.js';
 import type { EmbedRequest, EmbedResult, ModelDescription, RunningModel } from '../modelInfo.js';
 import { OpenAICatalog } from './catalog.js';
-import { llamaCppError, llamaInfillBody, OpenAIEventReader, openaiChatBody, openaiCompletionBody } from './wire.js';
+import { llamaInfillBody, openaiChatBody, openaiCompletionBody } from './wire.js';
+import { OpenAIEventFeed } from './eventFeed.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
-import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
+import { cutOff, httpError, unreachable } from '../upstream/upstreamErrors.js';
 import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
 import type { EngineStop, LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import type { SystemLog } from '../../log/systemLog.js';
 import { LingeringSlots } from './lingeringSlots.js';
 import { SlotsClient } from './slotsClient.js';
 import { SlotWatch } from './slotWatch.js';
-
-/** The most an upstream may send without an event boundary (like the NDJSON LineSplitter's line cap). */
-export const MAX_EVENT_BYTES = 1 << 20;
 
 export interface OpenAIBackendOptions {
   /** e.g. http://127.0.0.1:8080/v1 (llama.cpp), http://127.0.0.1:8000/v1 (vLLM), http://127.0.0.1:11434/v1 (Ollama). */
@@ -35,7 +32,7 @@ export interface OpenAIBackendOptions {
 
 /**
  * A client of any OpenAI-compatible server: `POST {base}/chat/completions` with
- * `stream: true` (SSE, parsed by eventsource-parser) and `GET {base}/models`.
+ * `stream: true` (SSE, read by OpenAIEventFeed) and `GET {base}/models`.
  * The connection is Jarvis's own (upstreamHttp.ts), so Stop and supersede
  * half-close it and wait for the server to let go, as with Ollama.
  */
@@ -55,6 +52,8 @@ export class OpenAIBackend implements Backend {
     this.catalog = new OpenAICatalog({ baseUrl: options.baseUrl, headers: () => this.headers() });
     this.slots = new SlotsClient(options.baseUrl, () => this.headers());
     this.lingering = new LingeringSlots(this.slots, options.baseUrl, options.log, options.lingerWatchMs);
+    this.chatUrl = this.url('/chat/completions');
+    this.completionsUrl = this.url('/completions');
   }
 
   /** llama.cpp slots still processing a request whose stream ended (docs/backends.md "Stop at the engine"). */
@@ -83,6 +82,10 @@ export class OpenAIBackend implements Backend {
     return this.catalog.embed(request, signal);
   }
 
+  /** Parsed once: every stream posts to one of these (nothing changes a URL it is given). */
+  private readonly chatUrl: URL;
+  private readonly completionsUrl: URL;
+
   private url(path: string): URL {
     return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);
   }
@@ -102,11 +105,11 @@ export class OpenAIBackend implements Backend {
    * suffix to llama.cpp, whose /v1/completions ignores it: that goes to its /infill.
    */
   private route(request: BackendRequest): { path: string; url: URL; payload: string } {
-    if (!request.prompt) return { path: '/chat/completions', url: this.url('/chat/completions'), payload: openaiChatBody(request) };
+    if (!request.prompt) return { path: '/chat/completions', url: this.chatUrl, payload: openaiChatBody(request) };
     if (request.prompt.suffix !== undefined && this.slots.llamaCpp) {
       return { path: '/infill', url: new URL('infill', this.slots.url), payload: llamaInfillBody(request) };
     }
-    return { path: '/completions', url: this.url('/completions'), payload: openaiCompletionBody(request) };
+    return { path: '/completions', url: this.completionsUrl, payload: openaiCompletionBody(request) };
   }
 
   /**
@@ -195,66 +198,32 @@ export class OpenAIBackend implements Backend {
 
     try {
       if (upstream.status >= 400) throw this.refusal(path, upstream.status, await readText(upstream.body));
-      // The parser calls back synchronously per event; collect, then yield.
-      const reader = new OpenAIEventReader();
-      let pending: BackendChunk[] = [];
-      let ended = false;
-      let failure: BackendError | undefined;
-      let sinceEvent = 0;
-      const parser = createParser({
-        onEvent: (event: EventSourceMessage) => {
-          sinceEvent = 0;
-          if (ended || failure) return;
-          if (event.data === '[DONE]') {
-            ended = true;
-            return;
-          }
-          try {
-            reader.read(event.data, pending);
-          } catch (err) {
-            failure = err instanceof BackendError ? err : new BackendError('upstream_error', describeError(err));
-          }
-        },
-        onError: (err: ParseError) => {
-          // llama.cpp ends a failed stream with an `error: {…}` line, a field SSE does not define.
-          if (err.type === 'unknown-field' && err.field === 'error' && !failure && !ended) failure = llamaCppError(err.value ?? '');
-        },
-      });
-      const decoder = new TextDecoder();
+      const feed = new OpenAIEventFeed();
       let firstRead = true;
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
         const readAt = firstRead ? performance.now() : 0;
-        // The parser holds an unfinished event in memory: one endless line, or
-        // `data:` lines that never reach their blank line, must not grow it forever.
-        sinceEvent += bytes.length;
-        parser.feed(decoder.decode(bytes, { stream: true }));
-        if (sinceEvent > MAX_EVENT_BYTES && !failure) {
-          parser.reset({ consume: false });
-          failure = new BackendError('upstream_error', `the upstream sent more than ${MAX_EVENT_BYTES} bytes without completing an event`, { fields: { limit: 'sse_event_bytes' } });
-        }
+        feed.push(bytes as Buffer);
         // Content before a failure in the same read still reaches the client.
-        if (pending.length > 0) {
+        if (feed.hasChunks) {
           if (firstRead) {
             firstRead = false;
             link?.upstreamFirstToken?.(readAt);
             watch.firstToken();
           }
-          const batch = pending;
-          pending = [];
-          yield batch;
+          yield feed.take();
         }
-        if (failure) throw failure;
-        if (ended) break;
+        if (feed.failure) throw feed.failure;
+        if (feed.ended) break;
       }
       if (signal.aborted) throw abortError(signal);
-      if (!ended) parser.reset({ consume: true });
-      if (failure) throw failure;
+      feed.end();
+      if (feed.failure) throw feed.failure;
       // Some servers end the body without `[DONE]` after the finish chunk; that is a complete reply too.
-      if (!ended && reader.finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
+      if (!feed.ended && feed.reader.finish === undefined) throw new BackendError('upstream_error', 'the upstream closed the stream before it finished');
       finished = true;
-      const last: BackendChunk[] = pending;
-      reader.end(last);
+      const last: BackendChunk[] = feed.take();
+      feed.reader.end(last);
       yield last;
     } catch (err) {
       if (signal.aborted) throw abortError(signal);

@@ -1,5 +1,6 @@
 import type { FinishReason, Usage } from '../../shared/events.js';
 import { stringLiteral } from '../upstream/jsonLiteral.js';
+import { textAt, textEnds } from '../upstream/textAt.js';
 import { BackendError, type BackendChunk, type BackendMessage, type BackendRequest } from '../types.js';
 import { MAX_CHOICES, type ChoiceDelta, type TokenLogprob } from '../../shared/logprobs.js';
 import { legacyLogprobs, tokenLogprob } from '../upstream/tokenLogprob.js';
@@ -130,13 +131,13 @@ export class OpenAIEventReader {
   usage: Usage | undefined;
   private readonly calls = new Map<number, { id: string; name: string; arguments: string }>();
 
-  /** The last content-only event, its content literal cut out (see `learn`). */
-  private template: { head: string; tail: string } | undefined;
+  /** The last content-only event, its content literal cut out (see `learn`); `line` is its SSE line's start (`data: ` + head). */
+  private template: { head: string; tail: string; line: string } | undefined;
 
   /** Appends the event's chunks to `batch`; throws the upstream's in-stream error. */
   read(data: string, batch: BackendChunk[]): void {
     const template = this.template;
-    if (template !== undefined && data.startsWith(template.head) && data.endsWith(template.tail)) {
+    if (template !== undefined && textAt(data, template.head, 0) && textEnds(data, template.tail)) {
       const text = stringLiteral(data.slice(template.head.length, data.length - template.tail.length));
       if (text !== undefined) {
         if (text !== '') batch.push({ type: 'token', text });
@@ -218,9 +219,37 @@ export class OpenAIEventReader {
       if (at < 0) continue;
       if (data.indexOf(key + literal, at + 1) >= 0) return;
       const start = at + key.length;
-      this.template = { head: data.slice(0, start), tail: data.slice(start + literal.length) };
+      const head = data.slice(0, start);
+      this.template = { head, tail: data.slice(start + literal.length), line: `data: ${head}` };
       return;
     }
+  }
+
+  /**
+   * The template read where the events lie in the upstream's text, before the SSE
+   * parser cuts each one out (a slice, an event object and a call per token). From
+   * `at`, which must be where the parser would begin a new event, each event that is
+   * one `data: ` line matching the template, then its blank line, is read; the first
+   * that is anything else (another field, a CR, an event cut by the end of the read,
+   * a chunk that differs) stops it, and the parser reads from there. Returns where
+   * that is (`at` when nothing matched).
+   */
+  readEvents(text: string, at: number, batch: BackendChunk[]): number {
+    const template = this.template;
+    if (template === undefined) return at;
+    const { line, tail } = template;
+    while (textAt(text, line, at)) {
+      const start = at + line.length;
+      const end = text.indexOf('\n', start);
+      if (end < 0 || text.charCodeAt(end + 1) !== 10) break;
+      const close = end - tail.length;
+      if (close < start + 2 || !textAt(text, tail, close)) break;
+      const value = stringLiteral(text.slice(start, close));
+      if (value === undefined) break;
+      if (value !== '') batch.push({ type: 'token', text: value });
+      at = end + 2;
+    }
+    return at;
   }
 
   /** An event of llama.cpp's own stream (`/infill`), which has no `choices` and no `[DONE]`. */
