@@ -83,8 +83,13 @@ export class OpenAIBackend implements Backend {
     return this.catalog.embed(request, signal);
   }
 
+  /** Each path's URL made once: a stream's frame then holds a shared one, not its own (docs/benchmark.md "Scale"). */
+  private readonly urls = new Map<string, URL>();
+
   private url(path: string): URL {
-    return new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`);
+    let url = this.urls.get(path);
+    if (!url) this.urls.set(path, (url = new URL(`${this.options.baseUrl.replace(/\/+$/, '')}${path}`)));
+    return url;
   }
 
   /** How messages name this upstream. */

@@ -74,13 +74,11 @@ function attempt(url: URL, body: string, signal: AbortSignal, options: PostOptio
     const req = client.request(url, {
       method: 'POST',
       agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
-      headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        accept: 'application/x-ndjson, text/event-stream, application/json',
-        ...options.headers,
-        ...(options.trace && traceHeaders(options.trace)),
-      },
+      headers: headerList(url, Buffer.byteLength(body), options),
+      // No idle timer on the socket while it carries a reply (a silent model is the
+      // owner's deadline to judge, docs/limits.md): Node's agent sets its 4 s again
+      // when the socket goes back to the pool. One timer less per open stream.
+      timeout: 0,
     });
 
     let response: IncomingMessage | undefined;
@@ -140,6 +138,7 @@ function attempt(url: URL, body: string, signal: AbortSignal, options: PostOptio
 
     req.once('response', (res) => {
       response = res;
+      releaseSentHead(req);
       // Failures after this surface through the body iterator; the listener keeps a
       // late 'aborted' error (while nobody iterates) from becoming an uncaught one.
       res.on('error', () => {});
@@ -175,6 +174,39 @@ export async function readText(body: AsyncIterable<Buffer>, limit = 64 * 1024): 
   return Buffer.concat(parts).toString('utf8').slice(0, limit);
 }
 
-function traceHeaders(trace: TraceHeaders): Record<string, string> {
-  return trace.tracestate ? { traceparent: trace.traceparent, tracestate: trace.tracestate } : { traceparent: trace.traceparent };
+const ACCEPT = 'application/x-ndjson, text/event-stream, application/json';
+
+/**
+ * The request's headers as one flat [name, value, …] list: given a list, Node
+ * writes the header block at once and keeps no [name, value] pair per header
+ * (a dictionary object and an array per header otherwise, for the whole reply).
+ * Node adds no `Host` to a list: it is named here, as Node would (`url.host`
+ * leaves out a default port and keeps an IPv6 address in brackets). Names are
+ * lower-cased, so a caller's header replaces a default of the same name, as
+ * Node's setHeader did.
+ */
+function headerList(url: URL, length: number, options: PostOptions): string[] {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(length), accept: ACCEPT };
+  for (const name in options.headers) headers[name.toLowerCase()] = options.headers[name]!;
+  if (options.trace) {
+    headers.traceparent = options.trace.traceparent;
+    if (options.trace.tracestate) headers.tracestate = options.trace.tracestate;
+  }
+  headers.host ??= url.host;
+  const list: string[] = [];
+  for (const name in headers) list.push(name, headers[name]!);
+  return list;
+}
+
+/** What a request's header block becomes once it has gone out (see releaseSentHead). */
+const HEAD_SENT = 'POST (sent) HTTP/1.1\r\n\r\n';
+
+/**
+ * Once the request's head has been sent (its reply has begun), Node keeps its text
+ * (`_header`) only to answer `headersSent`: a shared string stands in for it, so an
+ * open stream does not hold its own copy (docs/benchmark.md "Scale").
+ */
+function releaseSentHead(req: http.ClientRequest): void {
+  const raw = req as unknown as { _header?: unknown; _headerSent?: boolean };
+  if (raw._headerSent === true && typeof raw._header === 'string') raw._header = HEAD_SENT;
 }
