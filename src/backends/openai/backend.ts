@@ -5,6 +5,7 @@ import { OpenAICatalog } from './catalog.js';
 import { llamaCppError, llamaInfillBody, OpenAIEventReader, openaiChatBody, openaiCompletionBody } from './wire.js';
 import { BackendError, type Backend, type BackendChunk, type BackendRequest } from '../types.js';
 import { cutOff, describeError, httpError, unreachable } from '../upstream/upstreamErrors.js';
+import { Utf8Chunks } from '../../shared/utf8Chunks.js';
 import { postStream, readText, type UpstreamCloseOutcome, type UpstreamResponse } from '../upstream/upstreamHttp.js';
 import type { EngineStop, LingeringWork, UpstreamLink } from '../upstream/upstreamLink.js';
 import type { SystemLog } from '../../log/systemLog.js';
@@ -225,7 +226,7 @@ export class OpenAIBackend implements Backend {
           if (err.type === 'unknown-field' && err.field === 'error' && !failure && !ended) failure = llamaCppError(err.value ?? '');
         },
       });
-      const decoder = new TextDecoder();
+      const decoder = new Utf8Chunks();
       let firstRead = true;
       for await (const bytes of upstream.body) {
         if (signal.aborted) break;
