@@ -7,6 +7,7 @@ import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './cancelVerdict.js';
 import type { StreamTracer } from './streamTracer.js';
+import { streamDeadlines, type Deadline } from './deadlines.js';
 
 export interface RunStreamDeps {
   registry: SessionCoordinator;
@@ -57,7 +58,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
   metrics.streamStarted(stream);
   const span = deps.tracer?.startStream(stream, request, backend.name, deps.traceParent);
   const upstreamRequest = span?.headers ? { ...request, trace: span.headers } : request;
-  let watchdogTimer: NodeJS.Timeout | undefined;
+  // Its deadlines (first token, stall, maximum duration) on the timer all streams share.
+  const deadline: Deadline = { at: 0, index: -1, fire: noop };
   const work: EngineWork = { asked: false };
   try {
     deps.onStart?.();
@@ -77,7 +79,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     // The default cap is Jarvis's, not the client's: it is enforced here and not sent
     // upstream, so the model's own defaults (and a request's exact options) stay as they were.
     const maxTokens = request.maxTokens ?? limits?.maxTokensDefault ?? Infinity;
-    // One timer per stream watches for silence and for the end of its time; chunks
+    // One deadline per stream watches for silence and for the end of its time; chunks
     // only record when they came (once per upstream read), so the per-token path sets no timer.
     const streamingAt = performance.now();
     let lastProgressAt = streamingAt;
@@ -91,7 +93,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       const waitFrom = Math.max(streamingAt, stream.routedAt ?? 0);
       const silentBy = first ? (stream.inQueue ? now + deps.firstTokenTimeoutMs : waitFrom + deps.firstTokenTimeoutMs) : lastProgressAt + (limits?.stallTimeoutMs ?? Infinity);
       if (now < endBy && now < silentBy) {
-        watchdogTimer = setTimeout(watchdog, Math.min(endBy, silentBy) - now + 1);
+        streamDeadlines.set(deadline, Math.min(endBy, silentBy));
         return;
       }
       const [limit, message] =
@@ -104,6 +106,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       metrics.upstreamError('timeout', stream);
       stream.fail('timeout', message);
     };
+    deadline.fire = watchdog;
     watchdog();
 
     const debug = log.enabled('debug');
@@ -117,7 +120,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       // For the live timeline only (docs/observability.md), never the file: stream_end carries ttft_ms.
       if (log.tapped) log.tapOnly(FIRST_TOKEN_EVENT, { trace, stream_id: stream.id, session: stream.sessionId, ttft_ms: Math.round(stream.firstTokenMs ?? 0) });
       lastProgressAt = performance.now();
-      clearTimeout(watchdogTimer);
+      streamDeadlines.clear(deadline);
       watchdog();
     };
     work.asked = true;
@@ -193,7 +196,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       }
     }
   } finally {
-    clearTimeout(watchdogTimer);
+    streamDeadlines.clear(deadline);
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
     // Still live (`closing`) while it waits, so a successor waits for the engine's verdict too; never past the grace.
     if (verdictPending(stream, work)) await stream.engineReported();
@@ -230,6 +233,8 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     deps.onEnd?.();
   }
 }
+
+function noop(): void {}
 
 /** How a message names where the tokens come from: the model server of several, else the backend. */
 function source(backend: Backend, stream: ChatStream): string {
