@@ -9,23 +9,29 @@ import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './
 import type { StreamTracer } from './streamTracer.js';
 import { streamDeadlines, type Deadline } from './deadlines.js';
 
+/** What every stream of a server runs with (one object, shared by its streams). */
 export interface RunStreamDeps {
   registry: SessionCoordinator;
-  backend: Backend;
   log: SystemLog;
   firstTokenTimeoutMs: number;
   metrics?: StreamMetrics;
-  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
-  onStart?: () => void;
-  /** Runs once the stream has ended (after `stream_end`), whatever the outcome. */
-  onEnd?: () => void;
   /** Spreads upstream starts over event-loop turns (see StartPacer). */
   pacer?: StartPacer;
   /** Generation limits Jarvis enforces whatever the backend does; unbounded when absent. */
   limits?: GenerationLimits;
   /** Tracing on (docs/observability.md): the stream's span, a child of `traceParent` (the request's span). Off: undefined. */
   tracer?: StreamTracer;
+}
+
+/** What is this stream's own: its backend and its caller's hooks (methods of one object, no closure held per stream). */
+export interface StreamRunHooks {
+  backend: Backend;
+  /** The request's span (tracing on): the stream's span is its child. */
   traceParent?: unknown;
+  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
+  onStart?(stream: ChatStream): void;
+  /** Runs once the stream has ended (after `stream_end`), whatever the outcome. */
+  onEnd?(stream: ChatStream): void;
 }
 
 export interface GenerationLimits {
@@ -42,8 +48,9 @@ export interface GenerationLimits {
  * superseded, stopped, client gone, upstream failing or hanging, shutdown), the
  * `finally` below runs once: it pops the stream and logs its one `stream_end`.
  */
-export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps): Promise<void> {
-  const { registry, backend, log } = deps;
+export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps, run: StreamRunHooks): Promise<void> {
+  const { registry, log } = deps;
+  const { backend } = run;
   const metrics = deps.metrics ?? noMetrics;
   const trace = stream.id;
   log.info('stream_start', {
@@ -56,13 +63,13 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     user: stream.user,
   });
   metrics.streamStarted(stream);
-  const span = deps.tracer?.startStream(stream, request, backend.name, deps.traceParent);
+  const span = deps.tracer?.startStream(stream, request, backend.name, run.traceParent);
   const upstreamRequest = span?.headers ? { ...request, trace: span.headers } : request;
   // Its deadlines (first token, stall, maximum duration) on the timer all streams share.
   const deadline: Deadline = { at: 0, index: -1, fire: noop };
   const work: EngineWork = { asked: false };
   try {
-    deps.onStart?.();
+    run.onStart?.(stream);
     if (registry.claim) await registry.claim(stream);
     stream.sendStatus();
     if (span && registry.superseded) span.supersedes(await registry.superseded(stream));
@@ -230,7 +237,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     if (verdict) metrics.engineStop?.(backend.name, verdict);
     span?.end(stream);
     stream.markFinished();
-    deps.onEnd?.();
+    run.onEnd?.(stream);
   }
 }
 
