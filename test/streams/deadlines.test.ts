@@ -14,9 +14,9 @@ afterEach(async () => {
   await j?.close();
 });
 
-const STALL_MS = 600;
-const MAX_MS = 2500;
-const FIRST_MS = 900;
+const STALL_MS = 1000;
+const MAX_MS = 4000;
+const FIRST_MS = 3000;
 
 describe('stream deadlines on one timer', () => {
   it('each of many staggered deadlines ends its own stream at its time, and only it', async () => {
@@ -49,15 +49,16 @@ describe('stream deadlines on one timer', () => {
       const limit = prompt.startsWith('stall') ? 'stall' : prompt.startsWith('first') ? 'first_token' : 'max_stream_ms';
       expect(line.fields.limit, `${prompt} ${JSON.stringify(line.fields)}`).toBe(limit);
       const waited = Number(line.fields.waited_ms);
-      // Never before its limit; late only by the machine's load (a generous bound).
+      // Never before its limit; late only by the machine's load (a generous bound). The limits leave
+      // the fake's pace a wide margin, so a loaded machine's pauses do not end a stream early.
       if (limit === 'stall') expect(waited, prompt).toBeGreaterThanOrEqual(STALL_MS);
       if (limit === 'first_token') expect(waited, prompt).toBeGreaterThanOrEqual(FIRST_MS);
-      if (limit !== 'max_stream_ms') expect(waited, prompt).toBeLessThan((limit === 'stall' ? STALL_MS : FIRST_MS) + 2000);
+      if (limit !== 'max_stream_ms') expect(waited, prompt).toBeLessThan((limit === 'stall' ? STALL_MS : FIRST_MS) + 3000);
     }
     for (const prompt of ['long:0', 'long:1']) {
       const end = events(j.logFile, 'stream_end', { session: `dl-${prompt}` })[0]!;
       expect(Number(end.fields.duration_ms), prompt).toBeGreaterThanOrEqual(MAX_MS);
-      expect(Number(end.fields.duration_ms), prompt).toBeLessThan(MAX_MS + 2000);
+      expect(Number(end.fields.duration_ms), prompt).toBeLessThan(MAX_MS + 3000);
     }
   });
 });
