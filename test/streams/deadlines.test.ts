@@ -56,7 +56,7 @@ describe('stream deadlines on one timer', () => {
       if (limit !== 'max_stream_ms') expect(waited, prompt).toBeLessThan((limit === 'stall' ? STALL_MS : FIRST_MS) + 3000);
     }
     for (const prompt of ['long:0', 'long:1']) {
-      const end = events(j.logFile, 'stream_end', { session: `dl-${prompt}` })[0]!;
+      const end = await waitForLog(j.logFile, 'stream_end', { session: `dl-${prompt}` });
       expect(Number(end.fields.duration_ms), prompt).toBeGreaterThanOrEqual(MAX_MS);
       expect(Number(end.fields.duration_ms), prompt).toBeLessThan(MAX_MS + 3000);
     }
