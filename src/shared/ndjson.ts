@@ -2,6 +2,8 @@
 // web UI's stream reader: both must survive lines, and UTF-8 characters, split
 // across chunks, and many lines in one chunk.
 
+import { Utf8Chunks } from './utf8Chunks.js';
+
 export class LineTooLongError extends Error {
   constructor(limit: number) {
     super(`line longer than ${limit} bytes`);
@@ -10,7 +12,7 @@ export class LineTooLongError extends Error {
 }
 
 export class LineSplitter {
-  private readonly decoder = new TextDecoder('utf-8');
+  private readonly decoder = new Utf8Chunks();
   private rest = '';
 
   /** maxLineLength bounds the buffer held for one unterminated line. */

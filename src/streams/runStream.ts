@@ -7,24 +7,31 @@ import type { StartPacer } from './startPacer.js';
 import { noMetrics, type StreamMetrics } from './streamMetrics.js';
 import { cancelFields, cancelVerdict, verdictPending, type EngineWork } from './cancelVerdict.js';
 import type { StreamTracer } from './streamTracer.js';
+import { streamDeadlines, type Deadline } from './deadlines.js';
 
+/** What every stream of a server runs with (one object, shared by its streams). */
 export interface RunStreamDeps {
   registry: SessionCoordinator;
-  backend: Backend;
   log: SystemLog;
   firstTokenTimeoutMs: number;
   metrics?: StreamMetrics;
-  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
-  onStart?: () => void;
-  /** Runs once the stream has ended (after `stream_end`), whatever the outcome. */
-  onEnd?: () => void;
   /** Spreads upstream starts over event-loop turns (see StartPacer). */
   pacer?: StartPacer;
   /** Generation limits Jarvis enforces whatever the backend does; unbounded when absent. */
   limits?: GenerationLimits;
   /** Tracing on (docs/observability.md): the stream's span, a child of `traceParent` (the request's span). Off: undefined. */
   tracer?: StreamTracer;
+}
+
+/** What is this stream's own: its backend and its caller's hooks (methods of one object, no closure held per stream). */
+export interface StreamRunHooks {
+  backend: Backend;
+  /** The request's span (tracing on): the stream's span is its child. */
   traceParent?: unknown;
+  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
+  onStart?(stream: ChatStream): void;
+  /** Runs once the stream has ended (after `stream_end`), whatever the outcome. */
+  onEnd?(stream: ChatStream): void;
 }
 
 export interface GenerationLimits {
@@ -41,8 +48,9 @@ export interface GenerationLimits {
  * superseded, stopped, client gone, upstream failing or hanging, shutdown), the
  * `finally` below runs once: it pops the stream and logs its one `stream_end`.
  */
-export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps): Promise<void> {
-  const { registry, backend, log } = deps;
+export async function runStream(stream: ChatStream, request: BackendRequest, deps: RunStreamDeps, run: StreamRunHooks): Promise<void> {
+  const { registry, log } = deps;
+  const { backend } = run;
   const metrics = deps.metrics ?? noMetrics;
   const trace = stream.id;
   log.info('stream_start', {
@@ -55,12 +63,13 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     user: stream.user,
   });
   metrics.streamStarted(stream);
-  const span = deps.tracer?.startStream(stream, request, backend.name, deps.traceParent);
+  const span = deps.tracer?.startStream(stream, request, backend.name, run.traceParent);
   const upstreamRequest = span?.headers ? { ...request, trace: span.headers } : request;
-  let watchdogTimer: NodeJS.Timeout | undefined;
+  // Its deadlines (first token, stall, maximum duration) on the timer all streams share.
+  const deadline: Deadline = { at: 0, index: -1, fire: noop };
   const work: EngineWork = { asked: false };
   try {
-    deps.onStart?.();
+    run.onStart?.(stream);
     if (registry.claim) await registry.claim(stream);
     stream.sendStatus();
     if (span && registry.superseded) span.supersedes(await registry.superseded(stream));
@@ -77,7 +86,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     // The default cap is Jarvis's, not the client's: it is enforced here and not sent
     // upstream, so the model's own defaults (and a request's exact options) stay as they were.
     const maxTokens = request.maxTokens ?? limits?.maxTokensDefault ?? Infinity;
-    // One timer per stream watches for silence and for the end of its time; chunks
+    // One deadline per stream watches for silence and for the end of its time; chunks
     // only record when they came (once per upstream read), so the per-token path sets no timer.
     const streamingAt = performance.now();
     let lastProgressAt = streamingAt;
@@ -91,7 +100,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       const waitFrom = Math.max(streamingAt, stream.routedAt ?? 0);
       const silentBy = first ? (stream.inQueue ? now + deps.firstTokenTimeoutMs : waitFrom + deps.firstTokenTimeoutMs) : lastProgressAt + (limits?.stallTimeoutMs ?? Infinity);
       if (now < endBy && now < silentBy) {
-        watchdogTimer = setTimeout(watchdog, Math.min(endBy, silentBy) - now + 1);
+        streamDeadlines.set(deadline, Math.min(endBy, silentBy));
         return;
       }
       const [limit, message] =
@@ -104,6 +113,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       metrics.upstreamError('timeout', stream);
       stream.fail('timeout', message);
     };
+    deadline.fire = watchdog;
     watchdog();
 
     const debug = log.enabled('debug');
@@ -117,7 +127,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       // For the live timeline only (docs/observability.md), never the file: stream_end carries ttft_ms.
       if (log.tapped) log.tapOnly(FIRST_TOKEN_EVENT, { trace, stream_id: stream.id, session: stream.sessionId, ttft_ms: Math.round(stream.firstTokenMs ?? 0) });
       lastProgressAt = performance.now();
-      clearTimeout(watchdogTimer);
+      streamDeadlines.clear(deadline);
       watchdog();
     };
     work.asked = true;
@@ -193,7 +203,7 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
       }
     }
   } finally {
-    clearTimeout(watchdogTimer);
+    streamDeadlines.clear(deadline);
     if (!stream.outcome) stream.fail('internal_error', 'stream ended without an outcome');
     // Still live (`closing`) while it waits, so a successor waits for the engine's verdict too; never past the grace.
     if (verdictPending(stream, work)) await stream.engineReported();
@@ -227,9 +237,11 @@ export async function runStream(stream: ChatStream, request: BackendRequest, dep
     if (verdict) metrics.engineStop?.(backend.name, verdict);
     span?.end(stream);
     stream.markFinished();
-    deps.onEnd?.();
+    run.onEnd?.(stream);
   }
 }
+
+function noop(): void {}
 
 /** How a message names where the tokens come from: the model server of several, else the backend. */
 function source(backend: Backend, stream: ChatStream): string {

@@ -19,9 +19,12 @@ export class OllamaBackend implements Backend {
   readonly features = { logprobs: true };
 
   private readonly catalog: OllamaCatalog;
+  /** Made once: a stream's frame then holds a shared URL, not its own (docs/benchmark.md "Scale"). */
+  private readonly urls: { chat: URL; generate: URL };
 
   constructor(private readonly options: OllamaBackendOptions) {
     this.catalog = new OllamaCatalog(options.host);
+    this.urls = { chat: new URL('/api/chat', options.host), generate: new URL('/api/generate', options.host) };
   }
 
   get host(): string {
@@ -75,7 +78,7 @@ export class OllamaBackend implements Backend {
     let upstream: UpstreamResponse;
     try {
       link?.upstreamRequested?.();
-      upstream = await postStream(new URL(generate ? '/api/generate' : '/api/chat', this.options.host), body, signal, { killSignal: link?.killSignal, trace: request.trace });
+      upstream = await postStream(generate ? this.urls.generate : this.urls.chat, body, signal, { killSignal: link?.killSignal, trace: request.trace });
     } catch (err) {
       if (signal.aborted) {
         // Aborted before Ollama answered: postStream waited for the connection to close, or for the kill.

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { abortError } from './abortable.js';
+import { BodyChunks } from './bodyChunks.js';
 
 export type UpstreamCloseOutcome = 'complete' | 'upstream_closed' | 'forced';
 
@@ -67,100 +68,185 @@ export async function postStream(url: URL, body: string, signal: AbortSignal, op
 }
 
 function attempt(url: URL, body: string, signal: AbortSignal, options: PostOptions): Promise<UpstreamResponse> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
+  if (signal.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolve, reject) => new Exchange(url, body, signal, options, resolve, reject).start(body));
+}
 
+const EXCHANGE = Symbol('jarvis.upstreamExchange');
+type Tagged = http.ClientRequest & { [EXCHANGE]?: Exchange };
+
+/**
+ * One request and its reply, and the reply itself once it has begun (`status`,
+ * `headers`, `body`, `release`). An open stream holds it for its whole life, so it
+ * is one object: its request's listeners are functions shared by every exchange,
+ * and the abort signals call its `handleEvent` (docs/benchmark.md "Scale").
+ */
+class Exchange implements UpstreamResponse {
+  status = 0;
+  body: AsyncIterable<Buffer> = NO_BODY;
+  private readonly req: http.ClientRequest;
+  private reader: BodyChunks | undefined;
+  private response: IncomingMessage | undefined;
+  private forced = false;
+  private closed = false;
+  private graceTimer: NodeJS.Timeout | undefined;
+  /** Waiting in `release` for the connection to close. */
+  private onClosed: (() => void) | undefined;
+  /** The attempt's promise, until it is settled. */
+  private settle: { resolve(response: UpstreamResponse): void; reject(err: unknown): void } | undefined;
+
+  constructor(
+    url: URL,
+    body: string,
+    private readonly signal: AbortSignal,
+    private readonly options: PostOptions,
+    resolve: (response: UpstreamResponse) => void,
+    reject: (err: unknown) => void,
+  ) {
+    this.settle = { resolve, reject };
     const client = url.protocol === 'https:' ? https : http;
-    const req = client.request(url, {
+    this.req = client.request(url, {
       method: 'POST',
       agent: url.protocol === 'https:' ? agents['https:'] : agents['http:'],
-      headers: {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(body),
-        accept: 'application/x-ndjson, text/event-stream, application/json',
-        ...options.headers,
-        ...(options.trace && traceHeaders(options.trace)),
-      },
+      headers: headerList(url, Buffer.byteLength(body), options),
+      // No idle timer on the socket while it carries a reply (a silent model is the
+      // owner's deadline to judge, docs/limits.md): Node's agent sets its 4 s again
+      // when the socket goes back to the pool. One timer less per open stream.
+      timeout: 0,
     });
+    (this.req as Tagged)[EXCHANGE] = this;
+  }
 
-    let response: IncomingMessage | undefined;
-    let forced = false;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const closed = new Promise<void>((done) => req.once('close', () => done()));
-    const kill = () => {
-      if (req.destroyed) return;
-      forced = true;
-      // A reset, not a second FIN: the upstream learns at once that nobody listens.
-      const socket = req.socket;
-      if (socket && !socket.connecting && !socket.destroyed) socket.resetAndDestroy();
-      req.destroy();
-    };
-
-    const onAbort = () => {
-      // Never hand this socket back to the pool, whatever the upstream does now.
-      req.shouldKeepAlive = false;
-      const socket = req.socket;
-      if (!socket || socket.connecting || socket.destroyed) {
-        req.destroy();
-        return;
-      }
-      socket.end();
-      response?.resume(); // read on to the upstream's FIN; the data is discarded
-      if (!options.killSignal) graceTimer = setTimeout(kill, options.closeGraceMs ?? 2000);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (options.killSignal?.aborted) kill();
-    options.killSignal?.addEventListener('abort', kill, { once: true });
-    const detach = () => {
-      clearTimeout(graceTimer);
-      signal.removeEventListener('abort', onAbort);
-      options.killSignal?.removeEventListener('abort', kill);
-    };
-    void closed.then(detach);
-
-    const outcome = (): UpstreamCloseOutcome => (forced ? 'forced' : signal.aborted ? 'upstream_closed' : 'complete');
-    const release = async (complete: boolean): Promise<UpstreamCloseOutcome> => {
-      if (!signal.aborted && complete && response) {
-        // Read the rest (the chunked trailer) so the socket can serve the next reply.
-        detach();
-        const res = response;
-        res.resume();
-        if (!res.complete) {
-          const trailer = setTimeout(() => req.destroy(), TRAILER_GRACE_MS);
-          trailer.unref();
-          res.once('end', () => clearTimeout(trailer));
-        }
-        return 'complete';
-      }
-      if (!signal.aborted) req.destroy();
-      else response?.resume();
-      await closed;
-      return outcome();
-    };
-
-    req.once('response', (res) => {
-      response = res;
-      // Failures after this surface through the body iterator; the listener keeps a
-      // late 'aborted' error (while nobody iterates) from becoming an uncaught one.
-      res.on('error', () => {});
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        body: res.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>,
-        release,
-      });
-    });
-    req.on('error', (err: NodeJS.ErrnoException) => {
-      if (response || signal.aborted) return;
-      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
-      reject(stale ? new StaleSocketError('stale keep-alive socket', { cause: err }) : err);
-    });
-    // Before a response, an aborted request ends only once the upstream has closed.
-    void closed.then(() => {
-      if (!response) reject(signal.aborted ? abortError(signal) : new Error('upstream closed the connection before responding'));
-    });
+  start(body: string): void {
+    const { req, signal, options } = this;
+    signal.addEventListener('abort', this, { once: true });
+    if (options.killSignal?.aborted) this.kill();
+    options.killSignal?.addEventListener('abort', this, { once: true });
+    req.on('response', onResponse);
+    req.on('error', onRequestError);
+    req.on('close', onRequestClose);
     req.end(body);
-  });
+  }
+
+  /** An abort signal fired: the stream's (ask the upstream to stop) or its owner's kill. */
+  handleEvent(event: Event): void {
+    if (event.target === this.signal) this.onAbort();
+    else this.kill();
+  }
+
+  private onAbort(): void {
+    const req = this.req;
+    // Never hand this socket back to the pool, whatever the upstream does now.
+    req.shouldKeepAlive = false;
+    const socket = req.socket;
+    if (!socket || socket.connecting || socket.destroyed) {
+      req.destroy();
+      return;
+    }
+    socket.end();
+    // Read on to the upstream's FIN, the data discarded (once the backend's loop has let go of the body).
+    this.response?.resume();
+    if (!this.options.killSignal) this.graceTimer = setTimeout(killLater, this.options.closeGraceMs ?? 2000, this);
+  }
+
+  kill(): void {
+    const req = this.req;
+    if (req.destroyed) return;
+    this.forced = true;
+    // A reset, not a second FIN: the upstream learns at once that nobody listens.
+    const socket = req.socket;
+    if (socket && !socket.connecting && !socket.destroyed) socket.resetAndDestroy();
+    req.destroy();
+  }
+
+  private detach(): void {
+    clearTimeout(this.graceTimer);
+    this.signal.removeEventListener('abort', this);
+    this.options.killSignal?.removeEventListener('abort', this);
+  }
+
+  private outcome(): UpstreamCloseOutcome {
+    return this.forced ? 'forced' : this.signal.aborted ? 'upstream_closed' : 'complete';
+  }
+
+  async release(complete: boolean): Promise<UpstreamCloseOutcome> {
+    const { req, response, signal } = this;
+    if (!signal.aborted && complete && response) {
+      // Read the rest (the chunked trailer) so the socket can serve the next reply.
+      this.detach();
+      this.drain();
+      if (!response.complete) {
+        const trailer = setTimeout(() => req.destroy(), TRAILER_GRACE_MS);
+        trailer.unref();
+        response.once('end', () => clearTimeout(trailer));
+      }
+      return 'complete';
+    }
+    if (!signal.aborted) req.destroy();
+    else this.drain();
+    if (!this.closed) await new Promise<void>((done) => (this.onClosed = done));
+    return this.outcome();
+  }
+
+  /** Read when asked: Node makes a reply's header object on first use. */
+  get headers(): http.IncomingHttpHeaders {
+    return this.response?.headers ?? {};
+  }
+
+  responded(res: IncomingMessage): void {
+    this.response = res;
+    releaseSentHead(this.req);
+    this.status = res.statusCode ?? 0;
+    // Failures after this surface through the body iterator (whose error listener stays, so a
+    // late 'aborted' while nobody reads is no uncaught error).
+    this.body = this.reader = new BodyChunks(res);
+    this.settled()?.resolve(this);
+  }
+
+  /** Whatever is left of the body is discarded from now on (the backend's loop is over): no reader holds it back. */
+  private drain(): void {
+    void this.reader?.return();
+    this.response?.resume();
+  }
+
+  failed(err: NodeJS.ErrnoException): void {
+    if (this.response || this.signal.aborted) return;
+    const stale = this.req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+    this.settled()?.reject(stale ? new StaleSocketError('stale keep-alive socket', { cause: err }) : err);
+  }
+
+  closedNow(): void {
+    this.closed = true;
+    this.detach();
+    this.onClosed?.();
+    // Before a response, an aborted request ends only once the upstream has closed.
+    if (!this.response) this.settled()?.reject(this.signal.aborted ? abortError(this.signal) : new Error('upstream closed the connection before responding'));
+  }
+
+  /** The attempt's promise, once: later calls get undefined (its closures are let go). */
+  private settled(): Exchange['settle'] {
+    const settle = this.settle;
+    this.settle = undefined;
+    return settle;
+  }
+}
+
+const NO_BODY: AsyncIterable<Buffer> = { [Symbol.asyncIterator]: () => ({ next: () => Promise.resolve({ value: undefined, done: true as const }) }) };
+
+function killLater(exchange: Exchange): void {
+  exchange.kill();
+}
+
+function onResponse(this: Tagged, res: IncomingMessage): void {
+  this[EXCHANGE]?.responded(res);
+}
+
+function onRequestError(this: Tagged, err: NodeJS.ErrnoException): void {
+  this[EXCHANGE]?.failed(err);
+}
+
+function onRequestClose(this: Tagged): void {
+  this[EXCHANGE]?.closedNow();
 }
 
 /** Reads a (small) error body, bounded. */
@@ -175,6 +261,39 @@ export async function readText(body: AsyncIterable<Buffer>, limit = 64 * 1024): 
   return Buffer.concat(parts).toString('utf8').slice(0, limit);
 }
 
-function traceHeaders(trace: TraceHeaders): Record<string, string> {
-  return trace.tracestate ? { traceparent: trace.traceparent, tracestate: trace.tracestate } : { traceparent: trace.traceparent };
+const ACCEPT = 'application/x-ndjson, text/event-stream, application/json';
+
+/**
+ * The request's headers as one flat [name, value, …] list: given a list, Node
+ * writes the header block at once and keeps no [name, value] pair per header
+ * (a dictionary object and an array per header otherwise, for the whole reply).
+ * Node adds no `Host` to a list: it is named here, as Node would (`url.host`
+ * leaves out a default port and keeps an IPv6 address in brackets). Names are
+ * lower-cased, so a caller's header replaces a default of the same name, as
+ * Node's setHeader did.
+ */
+function headerList(url: URL, length: number, options: PostOptions): string[] {
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(length), accept: ACCEPT };
+  for (const name in options.headers) headers[name.toLowerCase()] = options.headers[name]!;
+  if (options.trace) {
+    headers.traceparent = options.trace.traceparent;
+    if (options.trace.tracestate) headers.tracestate = options.trace.tracestate;
+  }
+  headers.host ??= url.host;
+  const list: string[] = [];
+  for (const name in headers) list.push(name, headers[name]!);
+  return list;
+}
+
+/** What a request's header block becomes once it has gone out (see releaseSentHead). */
+const HEAD_SENT = 'POST (sent) HTTP/1.1\r\n\r\n';
+
+/**
+ * Once the request's head has been sent (its reply has begun), Node keeps its text
+ * (`_header`) only to answer `headersSent`: a shared string stands in for it, so an
+ * open stream does not hold its own copy (docs/benchmark.md "Scale").
+ */
+function releaseSentHead(req: http.ClientRequest): void {
+  const raw = req as unknown as { _header?: unknown; _headerSent?: boolean };
+  if (raw._headerSent === true && typeof raw._header === 'string') raw._header = HEAD_SENT;
 }

@@ -53,18 +53,18 @@ export async function startAnswer(
   // Counted like every stream (JARVIS_MAX_STREAMS…) until it ends, however long it outlives this request;
   // admitted before anything is stored, so a refusal is a plain 429 that leaves no trace.
   const admission = await ctx.starter.admit(request, owner, conversation.id);
-  const { streamId, fence, release } = admission;
+  const { streamId, fence } = admission;
   let started;
   try {
     started = await storeCall(ctx.store.startTurn(owner, conversation.id, turn, { streamId, model, fence }));
   } catch (err) {
-    release();
+    admission.release();
     throw err;
   }
   const assistant = started.assistant;
   if (ctx.shuttingDown) {
     // Shutdown began while the turn was stored; its streams were already cancelled.
-    release();
+    admission.release();
     await ctx.store.updateAnswer(assistant.id, fence, { content: '', seq: -1, state: 'shutdown' }).catch(() => false);
     throw shuttingDown();
   }

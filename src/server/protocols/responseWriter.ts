@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER } from '../../shared/events.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
 import { addTimingTrailer } from '../http/serverTiming.js';
+import { releaseSentHead } from '../http/streamHead.js';
 
 /** Flush at once past this much pending output, whatever the tick. */
 const MAX_PENDING = 64 * 1024;
@@ -24,6 +25,7 @@ export class ResponseWriter {
     const out = this.pending;
     this.pending = '';
     this.res.write(out);
+    releaseSentHead(this.res);
   };
 
   constructor(
@@ -68,6 +70,7 @@ export class ResponseWriter {
     const out = this.pending + chunk;
     this.pending = '';
     this.res.write(out);
+    releaseSentHead(this.res);
     return !this.res.writableNeedDrain;
   }
 

@@ -1,7 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Backend, BackendRequest } from '../../backends/types.js';
-import type { ChatStream } from '../../streams/chatStream.js';
 import type { EventWriter } from '../../streams/eventWriter.js';
 import { StreamTiming } from '../../streams/streamTiming.js';
 import { ownerOf, principalOf } from '../http/guards/principal.js';
@@ -45,12 +44,6 @@ function serveAdmitted(starter: StreamStarter, request: FastifyRequest, reply: F
   // Logged like every stream, so it can also be read at /v1/streams/{id}/events;
   // this response stays its primary reader: its back-pressure and its closing count.
   const writer = spec.writer(res, admission.streamId, timing);
-  const watchClient = (stream: ChatStream) => {
-    res.on('close', () => {
-      if (!res.writableFinished) stream.cancel('client_closed');
-    });
-    // Gone before we looked (while the body was parsed): no 'close' will come.
-    if (request.raw.socket.destroyed) stream.cancel('client_closed');
-  };
-  return starter.run(admission, { model: spec.model, backend: spec.backend, request: spec.request, user: spec.user, primary: writer, timing, onStart: watchClient }).done;
+  // Cancelled (`client_closed`) when its client goes, watched from `stream_start`.
+  return starter.run(admission, { model: spec.model, backend: spec.backend, request: spec.request, user: spec.user, primary: writer, timing, client: res }).done;
 }

@@ -8,7 +8,9 @@ import type { SessionCoordinator } from '../../streams/coordinator.js';
 import { FenceClock } from '../../streams/eventLog/fence.js';
 import type { StreamEventLog } from '../../streams/eventLog/types.js';
 import type { EventWriter } from '../../streams/eventWriter.js';
-import { runStream } from '../../streams/runStream.js';
+import { runStream, type RunStreamDeps, type StreamRunHooks } from '../../streams/runStream.js';
+import { cancelWhenClientGoes } from './clientWatch.js';
+import type { ServerResponse } from 'node:http';
 import { StartPacer } from '../../streams/startPacer.js';
 import type { StreamMetrics } from '../../streams/streamMetrics.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
@@ -19,7 +21,7 @@ import { StreamCaps } from '../http/guards/streamCaps.js';
 import { openLoggedStream } from './loggedStream.js';
 import type { AuthSwitch } from '../auth/authSwitch.js';
 import { perClientShares } from '../fairShare/perClientShares.js';
-import { effectiveLimits, today, UNLIMITED, type Limiter } from '../limits/limiter.js';
+import { effectiveLimits, today, UNLIMITED, type LimitGrant, type Limiter } from '../limits/limiter.js';
 import type { UsageRecorder } from '../usage/recorder.js';
 import { streamUsage } from '../usage/streamUsage.js';
 import { budgetWords } from '../../shared/team/keyLimits.js';
@@ -70,7 +72,7 @@ export interface Admission {
   tokensPerDay: number | undefined;
   /** The request's span (tracing on), the parent of the stream's; opaque here. */
   traceParent?: unknown;
-  /** Frees its place under the caps and the key's limits. `run` frees it when the stream ends: call it only for a stream that will not run. */
+  /** Frees its place under the caps and the key's limits (a method: call it on the admission). `run` frees it when the stream ends: call it only for a stream that will not run. */
   release(): void;
   /** `release`, counting the tokens the stream used against its key's limits (`run` calls it). */
   end(tokens: number): void;
@@ -88,8 +90,8 @@ export interface StreamRun {
   primary?: EventWriter;
   /** The request's timing (its `Server-Timing`), when a request is being answered. */
   timing?: StreamTiming;
-  /** Runs right after `stream_start` is logged: where the caller starts watching its client. */
-  onStart?: (stream: ChatStream) => void;
+  /** The response whose client going away cancels the stream (`client_closed`), watched from `stream_start`. */
+  client?: ServerResponse;
 }
 
 /**
@@ -104,6 +106,7 @@ export class StreamStarter {
   readonly caps: StreamCaps;
   private readonly pacer = new StartPacer(STARTS_PER_TURN);
   private readonly fences = new FenceClock();
+  private shared: RunStreamDeps | undefined;
 
   constructor(private readonly ctx: StarterContext) {
     this.caps = new StreamCaps(ctx.config.limits, ctx.registry, perClientShares(ctx.config.limits, () => ctx.auth.callers()).streams);
@@ -135,23 +138,11 @@ export class StreamStarter {
       freeCaps();
       throw err;
     }
-    const end = (tokens: number) => {
-      freeCaps();
-      grant.end(tokens);
-    };
-    return {
-      streamId,
-      sessionId,
-      owner,
-      fence: this.fences.next(),
-      keyId: caller?.keyId ?? '',
-      keyName: caller?.keyName ?? '',
-      tokensLeft: grant.tokensLeft,
-      tokensPerDay: limits?.tokens_per_day,
-      traceParent: this.ctx.tracing?.parentOf(request),
-      release: () => end(0),
-      end,
-    };
+    return new AdmittedStream(
+      { streamId, sessionId, owner, fence: this.fences.next(), keyId: caller?.keyId ?? '', keyName: caller?.keyName ?? '', tokensLeft: grant.tokensLeft, tokensPerDay: limits?.tokens_per_day, traceParent: this.ctx.tracing?.parentOf(request) },
+      freeCaps,
+      grant,
+    );
   }
 
   /**
@@ -173,21 +164,22 @@ export class StreamStarter {
       timing: spec.timing,
       lengthLimit,
     });
-    const onStart = spec.onStart;
-    const done = runStream(stream, request, {
+    const done = runStream(stream, request, this.deps(), new StartedRun(this, admission, spec.backend, spec.model, request, spec.client));
+    return { stream, done };
+  }
+
+  /** What every stream runs with: one object for them all (the context's fields are set once, at start). */
+  private deps(): RunStreamDeps {
+    const { ctx } = this;
+    return (this.shared ??= {
       registry: ctx.registry,
-      backend: spec.backend,
       log: ctx.log,
       firstTokenTimeoutMs: ctx.config.firstTokenTimeoutMs,
       metrics: ctx.metrics,
       pacer: this.pacer,
       limits: ctx.config.limits,
       tracer: ctx.tracing,
-      traceParent: admission.traceParent,
-      onStart: onStart ? () => onStart(stream) : undefined,
-      onEnd: () => admission.end(this.recordUsage(admission, stream, spec.model, request)),
     });
-    return { stream, done };
   }
 
   /**
@@ -205,7 +197,7 @@ export class StreamStarter {
   }
 
   /** Records the ended stream's usage (off its path: the recorder writes in batches); returns its tokens, for the key's limits. */
-  private recordUsage(admission: Admission, stream: ChatStream, model: string, request: BackendRequest): number {
+  recordUsage(admission: Admission, stream: ChatStream, model: string, request: BackendRequest): number {
     const used = streamUsage(stream, request);
     this.ctx.usage.record({
       day: today(),
@@ -221,5 +213,72 @@ export class StreamStarter {
       counted: used.reported ? 0 : 1,
     });
     return used.promptTokens + used.completionTokens;
+  }
+}
+
+type AdmissionFields = Omit<Admission, 'release' | 'end'>;
+
+/**
+ * An admitted stream (Admission). A stream holds it for its whole life, so it is
+ * one object whose `release` and `end` are methods, not closures (docs/benchmark.md "Scale").
+ */
+class AdmittedStream implements Admission {
+  readonly streamId: string;
+  readonly sessionId: string;
+  readonly owner: string;
+  readonly fence: bigint;
+  readonly keyId: string;
+  readonly keyName: string;
+  readonly tokensLeft: number | undefined;
+  readonly tokensPerDay: number | undefined;
+  readonly traceParent?: unknown;
+
+  constructor(
+    fields: AdmissionFields,
+    private readonly freeCaps: () => void,
+    private readonly grant: LimitGrant,
+  ) {
+    this.streamId = fields.streamId;
+    this.sessionId = fields.sessionId;
+    this.owner = fields.owner;
+    this.fence = fields.fence;
+    this.keyId = fields.keyId;
+    this.keyName = fields.keyName;
+    this.tokensLeft = fields.tokensLeft;
+    this.tokensPerDay = fields.tokensPerDay;
+    this.traceParent = fields.traceParent;
+  }
+
+  release(): void {
+    this.end(0);
+  }
+
+  end(tokens: number): void {
+    this.freeCaps();
+    this.grant.end(tokens);
+  }
+}
+
+/** One running stream's own part (StreamRunHooks): its backend, its client, and what its end records. */
+class StartedRun implements StreamRunHooks {
+  constructor(
+    private readonly starter: StreamStarter,
+    private readonly admission: Admission,
+    readonly backend: Backend,
+    private readonly model: string,
+    private readonly request: BackendRequest,
+    private readonly client: ServerResponse | undefined,
+  ) {}
+
+  get traceParent(): unknown {
+    return this.admission.traceParent;
+  }
+
+  onStart(stream: ChatStream): void {
+    if (this.client) cancelWhenClientGoes(stream, this.client);
+  }
+
+  onEnd(stream: ChatStream): void {
+    this.admission.end(this.starter.recordUsage(this.admission, stream, this.model, this.request));
   }
 }

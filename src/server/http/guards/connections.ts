@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Limits } from '../../../limits.js';
@@ -65,6 +66,14 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
   let evicted = 0;
   const shares = new ConnectionShares();
 
+  // One listener for every connection and response ('close' comes once): a long stream holds
+  // no closure of its own here (docs/benchmark.md "Scale").
+  function onSocketClose(this: GuardedSocket): void {
+    sockets.delete(this);
+    if (this[overflow]) overflowOpen--;
+    clearTimeout(this[firstRequestTimer]);
+  }
+
   /** Closes every connection with no request in progress; returns how many. */
   const sweepIdle = (): number => {
     let closed = 0;
@@ -97,17 +106,13 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
       sockets.add(socket);
     }
     socket[firstRequestTimer] = setTimeout(() => socket.destroy(), overCap ? OVERFLOW_REQUEST_MS : limits.headersTimeoutMs);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      if (socket[overflow]) overflowOpen--;
-      clearTimeout(socket[firstRequestTimer]);
-    });
+    socket.on('close', onSocketClose);
   });
 
   server.on('request', (req, res) => {
     const socket = req.socket as GuardedSocket;
     socket[inRequest] = true;
-    res.once('close', () => (socket[inRequest] = false));
+    res.on('close', onResponseClose);
     if (socket[firstRequestTimer] === undefined) return;
     clearTimeout(socket[firstRequestTimer]);
     socket[firstRequestTimer] = undefined;
@@ -177,4 +182,10 @@ export function guardConnections(app: FastifyInstance, limits: Limits, log: Syst
 
 function pathOf(request: FastifyRequest): string {
   return request.url.split('?')[0] ?? '';
+}
+
+/** The response's connection is free for the idle sweep again. */
+function onResponseClose(this: ServerResponse): void {
+  const socket = this.req?.socket as GuardedSocket | undefined;
+  if (socket) socket[inRequest] = false;
 }
