@@ -67,7 +67,7 @@ export class BodyChunks implements AsyncIterableIterator<Buffer> {
 
   /** What a read gets now: a chunk, the end, the error (a failed reply is destroyed, as Node's iterator does), or undefined: wait. */
   private take(): IteratorResult<Buffer> | Error | undefined {
-    const chunk = this.res.destroyed ? null : (this.res.read() as Buffer | null);
+    const chunk = this.res.destroyed && !this.res.complete ? null : (this.res.read() as Buffer | null);
     if (chunk !== null) return { value: chunk, done: false };
     if (this.end === undefined) return undefined;
     this.detach();
@@ -97,6 +97,8 @@ function onError(this: Tagged, err: Error): void {
 }
 
 function onClose(this: Tagged): void {
-  // After `end` this changes nothing; before it, the reply was cut (Node's `ERR_STREAM_PREMATURE_CLOSE`).
-  this[READER]?.ended(Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+  // After `end` this changes nothing. A reply received whole (`complete`: a server that
+  // closes the connection right after its last byte) has ended, as Node's own iterator
+  // (stream.finished) judges it; before that, the reply was cut (`ERR_STREAM_PREMATURE_CLOSE`).
+  this[READER]?.ended(this.complete ? null : Object.assign(new Error('Premature close'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
 }
