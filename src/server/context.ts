@@ -5,7 +5,7 @@ import type { SessionCoordinator } from '../streams/coordinator.js';
 import type { ClusterStreamRow } from '../streams/cluster/clusterQueries.js';
 import type { StreamMetrics } from '../streams/streamMetrics.js';
 import type { StreamEventLog } from '../streams/eventLog/types.js';
-import type { AnswerRecorder } from '../store/answerRecorder.js';
+import type { AnswerRecorder } from '../store/answers/answerRecorder.js';
 import type { ConversationStore } from '../store/types.js';
 import type { AuthSwitch } from './auth/authSwitch.js';
 import type { KeyDirectory } from './auth/keyDirectory.js';

@@ -11,7 +11,7 @@ import { openCluster } from '../streams/cluster/openCluster.js';
 import { OpsRelay } from '../streams/cluster/opsRelay.js';
 import { clusterRoutingState } from '../streams/cluster/upstreams/clusterRouting.js';
 import { MemoryEventLog } from '../streams/eventLog/memoryEventLog.js';
-import { AnswerRecorder } from '../store/answerRecorder.js';
+import { AnswerRecorder } from '../store/answers/answerRecorder.js';
 import { finishGoneFromLog, notFollowed, sweepUnfinishedEvery } from '../store/faults/answerSweep.js';
 import { StoreHealth } from '../store/faults/health.js';
 import { openStore, sweepAnswersEvery } from '../store/select.js';

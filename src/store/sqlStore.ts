@@ -5,6 +5,7 @@ import type { DatabaseTraits, OpenedDialect } from './dialects.js';
 import { toStoreError } from './faults/classify.js';
 import type { StoreFaultObserver } from './faults/health.js';
 import { migrate } from './migrations.js';
+import { flushAnswers } from './answers/flushQuery.js';
 import { forgetStorage, storageUsed } from './quota.js';
 import { SqlKeyStore } from './keys/sqlKeys.js';
 import type { KeyStore } from './keys/types.js';
@@ -21,6 +22,7 @@ import { SEARCH_TIMEOUT_MS, searchInTurn } from './search/turn.js';
 import type { ConversationsTable, Database, MessagesTable } from './schema.js';
 import {
   StoreError,
+  type AnswerFlush,
   type AnswerSlot,
   type AnswerUpdate,
   type ClusterSweep,
@@ -270,6 +272,11 @@ export class SqlConversationStore implements ConversationStore {
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
     });
+  }
+
+  flushAnswers(flushes: readonly AnswerFlush[]): Promise<boolean[]> {
+    if (flushes.length === 0) return Promise.resolve([]);
+    return this.guard('store answers', () => flushAnswers(this.db, flushes));
   }
 
   interruptStreaming(cluster?: ClusterSweep): Promise<number> {

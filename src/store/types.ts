@@ -192,6 +192,22 @@ export interface AnswerUpdate {
   error?: { code: string; message: string };
 }
 
+/**
+ * A streaming answer's progress, as `flushAnswers` writes it with others: its text (and
+ * reasoning) so far, or with `appendAfter` only what came after the stored text (as in
+ * AnswerUpdate), up to `seq`/`cursor`. The answer stays `streaming`.
+ */
+export interface AnswerFlush {
+  messageId: string;
+  fence: bigint;
+  content: string;
+  reasoning?: string;
+  appendAfter?: string;
+  seq: number;
+  cursor: string;
+  toolCalls?: ToolCall[];
+}
+
 export interface ConversationStore {
   /** 'sqlite' | 'postgres', for logs and /health. */
   readonly kind: string;
@@ -225,6 +241,12 @@ export interface ConversationStore {
   startTurn(owner: string, conversationId: string, turn: Turn, answer: AnswerSlot): Promise<TurnStarted>;
   /** Stores an answer as it grows and how it ended; false when the message is gone, already ended or fenced. */
   updateAnswer(messageId: string, fence: bigint, update: AnswerUpdate): Promise<boolean>;
+  /**
+   * Many streaming answers' progress in one write (a statement per couple of hundred):
+   * for each, in order, whether it was written (false as for `updateAnswer`: ended,
+   * deleted, fenced, or an append whose stored text ends elsewhere). Fails whole.
+   */
+  flushAnswers(flushes: readonly AnswerFlush[]): Promise<boolean[]>;
   /**
    * Answers left `streaming` by a process that died become `interrupted`; returns how many.
    * One process (no `cluster`): all of them, at start-up. In a cluster sharing the database:

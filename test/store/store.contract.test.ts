@@ -190,6 +190,62 @@ describe.each(DATABASES)('ConversationStore contract: $name', (db) => {
     expect((await store.getConversation('', c2.id))!.messages[1]).toMatchObject({ state: 'interrupted', content: 'one two', seq: 1 });
   });
 
+  it('writes many streaming answers in one flush, each under its own fence, cursor and state', async () => {
+    // An answer each, in a conversation each (a new turn would end the one before).
+    const where = new Map<string, string>();
+    for (let i = 0; i < 5; i++) {
+      const c = await store.createConversation('', {});
+      where.set((await store.startTurn('', c.id, { kind: 'send', content: `q${i}` }, slot(`f${i}`, 800n))).assistant.id, c.id);
+    }
+    const [a, b, e, f, g] = [...where.keys()] as [string, string, string, string, string];
+    const msg = async (id: string) => (await store.getConversation('', where.get(id)!))!.messages.find((m) => m.id === id)!;
+    // First writes: whole text (no appendAfter); one with reasoning and tool calls.
+    const calls = [{ id: 'call_1', name: 'look', arguments: '{}' }];
+    expect(
+      await store.flushAnswers([
+        { messageId: a, fence: 800n, content: 'Ol', seq: 1, cursor: '1' },
+        { messageId: b, fence: 800n, content: 'be', reasoning: 'hm', seq: 0, cursor: '0:1', toolCalls: calls },
+        { messageId: 'msg_gone', fence: 800n, content: 'x', seq: 0, cursor: '0' },
+        { messageId: e, fence: 799n, content: 'stale', seq: 0, cursor: '0' },
+      ]),
+    ).toEqual([true, true, false, false]);
+    expect(await msg(a)).toMatchObject({ content: 'Ol', seq: 1, cursor: '1', state: 'streaming' });
+    expect(await msg(b)).toMatchObject({ content: 'be', reasoning: 'hm', seq: 0, cursor: '0:1', toolCalls: calls });
+    expect((await msg(e)).content).toBe('');
+    await store.updateAnswer(f, 800n, { content: 'done', seq: 0, state: 'done' });
+    // Appends after where each is stored; one at the wrong cursor, one ended: those two are not written.
+    expect(
+      await store.flushAnswers([
+        { messageId: a, fence: 800n, content: 'á, mundo', seq: 3, cursor: '3', appendAfter: '1' },
+        { messageId: b, fence: 800n, content: 'e', reasoning: 'm', seq: 1, cursor: '1', appendAfter: '0:1' },
+        { messageId: e, fence: 800n, content: 'x', seq: 1, cursor: '1', appendAfter: '0' },
+        { messageId: f, fence: 800n, content: '!', seq: 1, cursor: '1', appendAfter: '0' },
+        { messageId: g, fence: 800n, content: 'whole', seq: 0, cursor: '0' },
+      ]),
+    ).toEqual([true, true, false, false, true]);
+    expect(await msg(a)).toMatchObject({ content: 'Olá, mundo', seq: 3, cursor: '3', state: 'streaming' });
+    expect(await msg(b)).toMatchObject({ content: 'bee', reasoning: 'hmm', seq: 1, cursor: '1' });
+    expect(await msg(f)).toMatchObject({ content: 'done', state: 'done' });
+    expect(await msg(g)).toMatchObject({ content: 'whole', seq: 0 });
+    // An append without new reasoning keeps what is stored.
+    expect(await store.flushAnswers([{ messageId: b, fence: 800n, content: 's', seq: 2, cursor: '2', appendAfter: '1' }])).toEqual([true]);
+    expect(await msg(b)).toMatchObject({ content: 'bees', reasoning: 'hmm' });
+    expect(await store.flushAnswers([])).toEqual([]);
+  });
+
+  it('flushes more answers than one statement holds', async () => {
+    const ids: string[] = [];
+    let last = '';
+    for (let i = 0; i < 450; i++) {
+      last = (await store.createConversation('', {})).id;
+      ids.push((await store.startTurn('', last, { kind: 'send', content: `q${i}` }, slot(`many${i}`, 900n))).assistant.id);
+    }
+    const written = await store.flushAnswers(ids.map((id, i) => ({ messageId: id, fence: i === 333 ? 1n : 900n, content: `answer ${i}`, seq: 0, cursor: '0' })));
+    expect(written.filter(Boolean)).toHaveLength(449);
+    expect(written[333]).toBe(false);
+    expect((await store.getConversation('', last))!.messages[1]).toMatchObject({ content: 'answer 449', seq: 0, state: 'streaming' });
+  });
+
   it("counts each owner's stored bytes as it writes: conversations, imports, prompts, answers, edits, deletes", async () => {
     const owner = `quota-${db.name}`;
     const other = `quota-other-${db.name}`;

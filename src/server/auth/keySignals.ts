@@ -13,7 +13,7 @@ export interface KeySignals {
 
 export function redisKeySignals(redis: Redis, instance: string, onChanged: (id: string) => void): KeySignals {
   // Subscriptions need a connection of their own; the SUBSCRIBE waits out a Redis that is not up yet (as redisCoordinator.ts's).
-  const sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
+  const sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, enableAutoPipelining: false });
   sub.on('error', () => {});
   void sub.subscribe(KEYS_CHANNEL).catch(() => {});
   sub.on('message', (channel: string, message: string) => {

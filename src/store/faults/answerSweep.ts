@@ -1,6 +1,6 @@
 import type { SystemLog } from '../../log/systemLog.js';
 import type { StreamEventLog } from '../../streams/eventLog/types.js';
-import type { AnswerRecorder } from '../answerRecorder.js';
+import type { AnswerRecorder } from '../answers/answerRecorder.js';
 import { StoreError, type ConversationStore } from '../types.js';
 
 /** Answers looked at per sweep (the next sweep takes the rest). */

@@ -23,8 +23,32 @@ try {
   send({ kind: 'open_failed', error: toWire(err) });
 }
 
+type Statement = ReturnType<SqliteDatabase['prepare']>;
+
+/**
+ * Prepared statements by their SQL, the most recently used kept: Kysely builds the
+ * same text for the same query, and an answer's flush, a turn's start or a key
+ * check runs the same few statements again and again. Preparing each anew was the
+ * largest part of this thread's work (docs/architecture.md, "Well-kept libraries").
+ */
+const STATEMENTS_KEPT = 200;
+const statements = new Map<string, Statement>();
+
+function prepared(db: SqliteDatabase, sql: string): Statement {
+  let stmt = statements.get(sql);
+  if (stmt) {
+    // Most recently used last: the first in the map is the one to drop.
+    statements.delete(sql);
+  } else {
+    stmt = db.prepare(sql);
+    if (statements.size >= STATEMENTS_KEPT) statements.delete(statements.keys().next().value as string);
+  }
+  statements.set(sql, stmt);
+  return stmt;
+}
+
 function run(db: SqliteDatabase, sql: string, parameters: readonly unknown[]): QueryAnswer {
-  const stmt = db.prepare(sql);
+  const stmt = prepared(db, sql);
   if (stmt.reader) return { rows: stmt.all(parameters) as QueryAnswer['rows'] };
   const { changes, lastInsertRowid } = stmt.run(parameters);
   return {
@@ -39,6 +63,7 @@ if (db) {
   port.on('message', (message: ToThread) => {
     if (message.kind === 'close') {
       try {
+        statements.clear();
         conn.close();
         send({ kind: 'answer', id: message.id, answer: { rows: [] } });
       } catch (err) {

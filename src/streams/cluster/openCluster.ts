@@ -33,7 +33,10 @@ export interface Cluster {
  * ends the Redis connection.
  */
 export async function openCluster(options: ClusterOptions, log: SystemLog, local: StreamRegistry, memoryLog: MemoryEventLog, metrics: StreamMetrics): Promise<Cluster> {
-  const redis = openRedis(options.redisUrl, options.redisTimeoutMs);
+  // Commands issued in one turn of the event loop go out as one write (ioredis's auto-pipelining):
+  // every stream's log mirror pushes its new tokens on the same connection, and one write per
+  // token per stream was the largest part of an instance's work (docs/clusters.md, "Resume works from any instance").
+  const redis = openRedis(options.redisUrl, options.redisTimeoutMs, { enableAutoPipelining: true });
   redis.on('error', () => {}); // reported by the coordinator (once per outage), never thrown
   const ready = await whenReady(redis, 5000);
   log.info('cluster_mode', { instance: options.instanceId, redis: redactUrl(options.redisUrl), redis_ready: ready, lease_ms: options.leaseMs });

@@ -41,7 +41,7 @@ export class OpsRelay {
     onRemote: RemoteRecords,
   ) {
     // Subscriptions need a connection of their own; it waits out a Redis that is not up yet (as auth/keySignals.ts's).
-    this.sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null });
+    this.sub = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, maxRetriesPerRequest: null, enableAutoPipelining: false });
     this.sub.on('error', () => {});
     void this.sub.subscribe(OPS_CHANNEL).catch(() => {});
     this.sub.on('message', (channel: string, message: string) => {

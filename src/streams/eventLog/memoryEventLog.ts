@@ -194,31 +194,50 @@ export class MemoryEventLog implements StreamEventLog {
     let cursor = after;
     let withStatus = after.seq < -1;
     if (withStatus) cursor = { seq: -1, extra: 0 };
-    while (!signal.aborted) {
-      // A cursor ahead of the log (a token not logged yet) waits for it.
-      const start = entry.indexAfter(cursor);
-      const slice: LogSlice = { from: cursor, items: [] };
-      if (withStatus) {
-        slice.status = entry.status;
-        withStatus = false;
+    // One abort listener for the whole read, not one per wait: a reader of a stream at a
+    // model's pace waits once a token, and adding and removing a listener each time cost
+    // more than the rest of its wait.
+    let waiting: (() => void) | undefined;
+    const onAbort = () => {
+      if (!waiting) return;
+      entry.waiters?.delete(waiting);
+      waiting();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!signal.aborted) {
+        // A cursor ahead of the log (a token not logged yet) waits for it.
+        const start = entry.indexAfter(cursor);
+        const slice: LogSlice = { from: cursor, items: [] };
+        if (withStatus) {
+          slice.status = entry.status;
+          withStatus = false;
+        }
+        if (start >= 0 && start < entry.length) {
+          slice.items = entry.slice(start, start + MAX_SLICE);
+          for (const item of slice.items) cursor = typeof item === 'string' ? { seq: cursor.seq + 1, extra: 0 } : { seq: cursor.seq, extra: cursor.extra + 1 };
+        }
+        const caughtUp = start >= 0 && start + slice.items.length >= entry.length;
+        if (entry.terminal && (caughtUp || compareCursors(cursor, entry.cursor) >= 0)) {
+          // The terminal event's cursor is the log's end; a reader at or past it has it already.
+          if (compareCursors(cursor, entry.cursor) < 0) slice.terminal = entry.terminal;
+          if (slice.status || slice.items.length > 0 || slice.terminal) yield slice;
+          return;
+        }
+        if (slice.status || slice.items.length > 0) {
+          yield slice;
+          continue;
+        }
+        if (entry.gone) return;
+        await new Promise<void>((resolve) => {
+          waiting = resolve;
+          (entry.waiters ??= new Set()).add(resolve);
+        });
+        waiting = undefined;
       }
-      if (start >= 0 && start < entry.length) {
-        slice.items = entry.slice(start, start + MAX_SLICE);
-        for (const item of slice.items) cursor = typeof item === 'string' ? { seq: cursor.seq + 1, extra: 0 } : { seq: cursor.seq, extra: cursor.extra + 1 };
-      }
-      const caughtUp = start >= 0 && start + slice.items.length >= entry.length;
-      if (entry.terminal && (caughtUp || compareCursors(cursor, entry.cursor) >= 0)) {
-        // The terminal event's cursor is the log's end; a reader at or past it has it already.
-        if (compareCursors(cursor, entry.cursor) < 0) slice.terminal = entry.terminal;
-        if (slice.status || slice.items.length > 0 || slice.terminal) yield slice;
-        return;
-      }
-      if (slice.status || slice.items.length > 0) {
-        yield slice;
-        continue;
-      }
-      if (entry.gone) return;
-      await waitForMore(entry, signal);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (waiting) entry.waiters?.delete(waiting);
     }
   }
 
@@ -254,16 +273,4 @@ export class MemoryEventLog implements StreamEventLog {
     entry.wake();
     this.entries.delete(streamId);
   }
-}
-
-function waitForMore(entry: Entry, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      signal.removeEventListener('abort', done);
-      entry.waiters?.delete(done);
-      resolve();
-    };
-    (entry.waiters ??= new Set()).add(done);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

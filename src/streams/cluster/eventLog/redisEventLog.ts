@@ -324,7 +324,7 @@ export class RedisEventLog implements StreamEventLog {
     if (idle) return idle;
     if (this.blocking >= (this.options.maxBlockingReaders ?? 64)) return undefined;
     this.blocking++;
-    const conn = this.redis.duplicate({ commandTimeout: BLOCK_MS + this.options.commandTimeoutMs, enableOfflineQueue: true });
+    const conn = this.redis.duplicate({ commandTimeout: BLOCK_MS + this.options.commandTimeoutMs, enableOfflineQueue: true, enableAutoPipelining: false });
     conn.on('error', () => {}); // reconnects by itself; the read reports what fails
     return conn;
   }

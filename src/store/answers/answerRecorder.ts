@@ -1,10 +1,11 @@
-import type { TerminalEvent } from '../shared/events.js';
-import type { SystemLog } from '../log/systemLog.js';
-import { formatCursor, FROM_START, type StreamEventLog } from '../streams/eventLog/types.js';
-import type { ToolCall } from '../shared/events.js';
-import { sleep } from '../shared/sleep.js';
-import type { StoreHealth } from './faults/health.js';
-import { StoreError, type AnswerState, type AnswerTimings, type ConversationStore } from './types.js';
+import type { TerminalEvent } from '../../shared/events.js';
+import type { SystemLog } from '../../log/systemLog.js';
+import { formatCursor, FROM_START, type StreamEventLog } from '../../streams/eventLog/types.js';
+import type { ToolCall } from '../../shared/events.js';
+import { sleep } from '../../shared/sleep.js';
+import type { StoreHealth } from '../faults/health.js';
+import { FlushBatch, FlushTicker } from './flushBatch.js';
+import { StoreError, type AnswerState, type AnswerTimings, type AnswerUpdate, type ConversationStore } from '../types.js';
 
 /** An answer in the database is at most this far behind its stream. */
 export const FLUSH_INTERVAL_MS = 250;
@@ -41,7 +42,8 @@ export interface RecorderOptions {
  * with how the stream ended. Each write after the first appends only the text that
  * came since the previous one (rewriting the whole text at every flush made a long
  * answer's cost grow with the square of its length). Writes of one answer never
- * overlap; a slow database makes them coarser, never queued up.
+ * overlap; a slow database makes them coarser, never queued up. The writes while
+ * answers stream run on one clock and go out together (flushBatch.ts).
  */
 export class AnswerRecorder {
   private readonly running = new Set<Promise<void>>();
@@ -49,8 +51,10 @@ export class AnswerRecorder {
   private readonly messages = new Set<string>();
   private readonly streams = new Set<string>();
   private readonly closing = new AbortController();
-  private readonly flushMs: number;
   private readonly retryMs: number;
+  /** Every answer's periodic write on one clock, and those due together written together. */
+  private readonly ticker: FlushTicker;
+  private readonly batch: FlushBatch;
   /** Called once an answer's final state is stored. */
   onEnded: ((answer: RecordedAnswer, state: AnswerState) => void) | undefined;
 
@@ -60,7 +64,8 @@ export class AnswerRecorder {
     private readonly log: SystemLog,
     private readonly options: RecorderOptions = {},
   ) {
-    this.flushMs = options.flushMs ?? FLUSH_INTERVAL_MS;
+    this.ticker = new FlushTicker(options.flushMs ?? FLUSH_INTERVAL_MS);
+    this.batch = new FlushBatch(store);
     this.retryMs = options.retryMs ?? 10 * 60_000;
   }
 
@@ -119,7 +124,6 @@ export class AnswerRecorder {
     let storedAt: string | undefined;
     let firstTokenMs: number | undefined;
     let writing: Promise<unknown> | undefined;
-    let timer: NodeJS.Timeout | undefined;
     let gone = false;
 
     const write = async (state: AnswerState, options: Partial<{ terminal: TerminalEvent }> = {}) => {
@@ -139,13 +143,15 @@ export class AnswerRecorder {
       const added = { content: newContent, reasoning: newReasoning };
       newContent = '';
       newReasoning = '';
+      // A write while the answer streams goes with the other answers due at this tick; the final one on its own.
+      const put = (update: AnswerUpdate): Promise<boolean> =>
+        state === 'streaming'
+          ? this.batch.write({ messageId: answer.messageId, fence: answer.fence, content: update.content, reasoning: update.reasoning, appendAfter: update.appendAfter, seq: common.seq, cursor: common.cursor, toolCalls: common.toolCalls })
+          : this.store.updateAnswer(answer.messageId, answer.fence, update);
       try {
-        let stored =
-          storedAt === undefined
-            ? await this.store.updateAnswer(answer.messageId, answer.fence, whole)
-            : await this.store.updateAnswer(answer.messageId, answer.fence, { ...common, content: added.content, reasoning: added.reasoning || undefined, appendAfter: storedAt });
+        let stored = storedAt === undefined ? await put(whole) : await put({ ...common, content: added.content, reasoning: added.reasoning || undefined, appendAfter: storedAt });
         // Not where this recorder left it (a write that failed had in fact committed), or gone: the whole text settles which.
-        if (!stored && storedAt !== undefined) stored = await this.store.updateAnswer(answer.messageId, answer.fence, whole);
+        if (!stored && storedAt !== undefined) stored = await put(whole);
         flushedAt = common.cursor;
         storedAt = common.cursor;
         // Deleted (conversation deleted, message edited away), fenced or ended by someone else.
@@ -163,12 +169,11 @@ export class AnswerRecorder {
       }
     };
     const flush = () => {
-      timer = undefined;
       if (writing || gone || at === flushedAt) return;
       writing = write('streaming').finally(() => {
         writing = undefined;
-        // Tokens that came during the write are due within the next interval.
-        if (at !== flushedAt && !gone) timer ??= setTimeout(flush, this.flushMs);
+        // Tokens that came during the write are due at the next tick.
+        if (at !== flushedAt && !gone) this.ticker.request(flush);
       });
     };
 
@@ -206,13 +211,13 @@ export class AnswerRecorder {
           }
           terminal = slice.terminal?.type === 'error' && slice.terminal.code === 'answer_log_lost' ? undefined : slice.terminal;
           if (gone) break;
-          if (!terminal && at !== flushedAt) timer ??= setTimeout(flush, this.flushMs);
+          if (!terminal && at !== flushedAt) this.ticker.request(flush);
         }
         if (terminal) break;
       }
     } finally {
       reading.abort();
-      clearTimeout(timer);
+      this.ticker.cancel(flush);
       await writing;
     }
     if (gone) return;
