@@ -1,8 +1,8 @@
 import type { AnswerFlush, ConversationStore } from '../types.js';
 
 /**
- * One clock for every answer's periodic write (docs/conversations.md, "How answers are
- * stored"): an answer with text not stored yet asks for the next tick, and one timer for
+ * One clock for every answer's periodic write (docs/architecture.md, "How an answer
+ * outlives its connection"): an answer with text not stored yet asks for the next tick, and one timer for
  * all of them fires `intervalMs` after the first ask, so the answers due together are
  * written together. Each answer is still written at most `intervalMs` after its text came.
  */
