@@ -2,6 +2,7 @@ import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { abortError } from './abortable.js';
 import { BodyChunks } from './bodyChunks.js';
+import { releaseSentHead } from './sentHead.js';
 
 export type UpstreamCloseOutcome = 'complete' | 'upstream_closed' | 'forced';
 
@@ -283,17 +284,4 @@ function headerList(url: URL, length: number, options: PostOptions): string[] {
   const list: string[] = [];
   for (const name in headers) list.push(name, headers[name]!);
   return list;
-}
-
-/** What a request's header block becomes once it has gone out (see releaseSentHead). */
-const HEAD_SENT = 'POST (sent) HTTP/1.1\r\n\r\n';
-
-/**
- * Once the request's head has been sent (its reply has begun), Node keeps its text
- * (`_header`) only to answer `headersSent`: a shared string stands in for it, so an
- * open stream does not hold its own copy (docs/benchmark.md "Scale").
- */
-function releaseSentHead(req: http.ClientRequest): void {
-  const raw = req as unknown as { _header?: unknown; _headerSent?: boolean };
-  if (raw._headerSent === true && typeof raw._header === 'string') raw._header = HEAD_SENT;
 }

@@ -24,24 +24,6 @@ export function writeStreamHead(res: ServerResponse, status: number, headers: Re
   flattenHeaderBlock(res);
 }
 
-/**
- * What a response's header block is replaced with once it has gone out. Node keeps
- * the block (`_header`) for the response's whole life only to answer `headersSent`
- * and to refuse a second `writeHead`; both only ask whether it is set. An idle
- * stream then holds one shared string instead of its own ~0.9 KB (the security
- * headers, its ids): docs/benchmark.md "Scale".
- */
-const HEAD_SENT = 'HTTP/1.1 (sent)\r\n\r\n';
-
-/**
- * Called after a write to a streamed reply: once Node has sent the head (with the
- * first write), its text is dropped. Cheap enough to call on every write.
- */
-export function releaseSentHead(res: ServerResponse): void {
-  const raw = res as unknown as { _header?: unknown; _headerSent?: boolean };
-  if (raw._headerSent === true && typeof raw._header === 'string' && raw._header !== HEAD_SENT) raw._header = HEAD_SENT;
-}
-
 /** Reading a character makes V8 flatten the string in place: the pieces become garbage. */
 function flattenHeaderBlock(res: ServerResponse): void {
   const block = (res as unknown as { _header?: unknown })._header;

@@ -2,7 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { SESSION_HEADER, STREAM_HEADER } from '../../shared/events.js';
 import type { StreamTiming } from '../../streams/streamTiming.js';
 import { addTimingTrailer } from '../http/serverTiming.js';
-import { releaseSentHead } from '../http/streamHead.js';
+import { releaseSentHead } from '../../backends/upstream/sentHead.js';
 
 /** Flush at once past this much pending output, whatever the tick. */
 const MAX_PENDING = 64 * 1024;
