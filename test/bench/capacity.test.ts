@@ -4,7 +4,7 @@ import { GapHistogram, MarkerCounter, StreamGaps } from '../../bench/sections/ca
 import { cpuCost } from '../../bench/sections/capacity/section.js';
 import { streamsPerCore } from '../../bench/sections/capacity/report.js';
 import { startStreamClients } from '../../bench/sections/capacity/streams.js';
-import { capacityOf, doubling, judge, parseSteps, runSteps, type StepFigures } from '../../bench/sections/capacity/verdict.js';
+import { capacityOf, halfSteps, judge, parseSteps, runSteps, type StepFigures } from '../../bench/sections/capacity/verdict.js';
 
 // The capacity section's measure and stop rule (docs/benchmark.md "Capacity"): the pure parts on
 // made-up figures, and its client on ten real paced streams from the bench's fake upstream.
@@ -58,7 +58,8 @@ describe('the stop rule', () => {
   it('gives 0 when the first step fails, and reads the steps from the environment', () => {
     const failed = { streams: 50, attempts: [{ ...figures(50, 30), ...judge(figures(50, 30)) }], pass: false };
     expect(capacityOf([failed])).toMatchObject({ capacity: 0, at: undefined, failedAt: 50 });
-    expect(doubling(50, 6400)).toEqual([50, 100, 200, 400, 800, 1600, 3200, 6400]);
+    expect(halfSteps(50, 6400)).toEqual([50, 75, 100, 150, 200, 300, 400, 600, 800, 1200, 1600, 2400, 3200, 4800, 6400]);
+    expect(halfSteps(20, 50)).toEqual([20, 30, 40]);
     expect(parseSteps(' 100, 50 ', [1])).toEqual([50, 100]);
     expect(parseSteps(undefined, [1])).toEqual([1]);
     expect(() => parseSteps('50,x', [1])).toThrow(/BENCH_CAPACITY_STEPS/);

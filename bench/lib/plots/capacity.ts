@@ -16,7 +16,7 @@ const points = (row: CapacityRow, pick: (a: CapacityRow['steps'][number]['attemp
   row.steps.map((s): [number, number] => [s.streams, pick(s.attempts.at(-1)!)]).filter(([, y]) => Number.isFinite(y));
 
 function subtitle(r: CapacityResult, run: string): string {
-  return `Streams at ${1000 / r.paceMs} tokens/s each, own sessions, added in doubling steps; each step measured for ${r.windowMs.toLocaleString('en')} ms; ${r.keepGoing ? 'every step measured, past a path’s first failure too' : 'a path stops at its first confirmed failing step'}. ${run}`;
+  return `Streams at ${1000 / r.paceMs} tokens/s each, own sessions, added step by step; each step measured for ${r.windowMs.toLocaleString('en')} ms; ${r.keepGoing ? 'every step measured, past a path’s first failure too' : 'a path stops at its first confirmed failing step'}. ${run}`;
 }
 
 export function capacityPlot(r: CapacityResult | undefined, run: string): CapacityPlot | undefined {

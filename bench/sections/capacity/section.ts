@@ -4,11 +4,11 @@ import type { Upstreams } from '../../lib/setup.js';
 import { percentile, slope } from '../../lib/stats.js';
 import { PATHS, pickPaths, type CapacityPath, type Subject } from './paths.js';
 import { startStreamClients, type StreamClients } from './streams.js';
-import { doubling, parseSteps, runSteps, type StepFigures, type StepRecord, type Verdict } from './verdict.js';
+import { halfSteps, parseSteps, runSteps, type StepFigures, type StepRecord, type Verdict } from './verdict.js';
 
 // How many paced streams each path holds before its answers stutter (docs/benchmark.md
 // "Capacity"): streams at a model's pace (20 tokens/s from the fake upstream), each on its own
-// session, added in doubling steps; each step measured for a window once every stream has its
+// session, added in steps of about ×1.4; each step measured for a window once every stream has its
 // first token; the stop rule is verdict.ts's.
 
 export const PACE_MS = 50;
@@ -28,7 +28,7 @@ export function capacityCounts(quick: boolean, env: NodeJS.ProcessEnv = process.
   const window = Number(env.BENCH_CAPACITY_WINDOW_MS);
   const clients = Number(env.BENCH_CAPACITY_CLIENTS);
   return {
-    steps: parseSteps(env.BENCH_CAPACITY_STEPS, quick ? [20, 40] : doubling(50, 6400)),
+    steps: parseSteps(env.BENCH_CAPACITY_STEPS, quick ? [20, 40] : halfSteps(50, 6400)),
     windowMs: window > 0 ? window : quick ? 1000 : 3000,
     clients: clients > 0 ? clients : 2,
     keepGoing: env.BENCH_CAPACITY_KEEP_GOING === '1',

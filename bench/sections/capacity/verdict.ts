@@ -88,7 +88,7 @@ export function capacityOf<F extends StepFigures>(steps: Array<StepRecord<F>>): 
   return { capacity: last?.streams ?? 0, at: last?.attempts.at(-1), failedAt: undefined, why: '', steps };
 }
 
-/** "50,100,200": the steps from BENCH_CAPACITY_STEPS; doubling from 50 to 6,400 by default. */
+/** "50,100,200": the steps from BENCH_CAPACITY_STEPS; 50, 75, 100, 150, … 6,400 by default (`halfSteps`). */
 export function parseSteps(value: string | undefined, fallback: number[]): number[] {
   if (!value?.trim()) return fallback;
   const steps = value.split(',').map((s) => Number(s.trim()));
@@ -96,8 +96,16 @@ export function parseSteps(value: string | undefined, fallback: number[]): numbe
   return steps.sort((a, b) => a - b);
 }
 
-export const doubling = (from: number, to: number): number[] => {
+/**
+ * `from`, 1.5×, 2×, 3×, 4×, 6×… up to `to`: a step of about ×1.4. Doubling steps made a
+ * path's capacity flip by 2× between runs on a noisy machine, and could not tell 0.75× of
+ * the floor's capacity from 0.5× (docs/benchmark.md "Capacity").
+ */
+export const halfSteps = (from: number, to: number): number[] => {
   const out: number[] = [];
-  for (let n = from; n <= to; n *= 2) out.push(n);
+  for (let n = from; n <= to; n *= 2) {
+    out.push(n);
+    if (n * 1.5 <= to) out.push(Math.round(n * 1.5));
+  }
   return out;
 };
