@@ -198,14 +198,17 @@ export class MemoryEventLog implements StreamEventLog {
     // model's pace waits once a token, and adding and removing a listener each time cost
     // more than the rest of its wait.
     let waiting: (() => void) | undefined;
+    // Read from here, not from `signal.aborted` at every step (Node checks the receiver's brand each time).
+    let aborted = signal.aborted;
     const onAbort = () => {
+      aborted = true;
       if (!waiting) return;
       entry.waiters?.delete(waiting);
       waiting();
     };
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      while (!signal.aborted) {
+      while (!aborted) {
         // A cursor ahead of the log (a token not logged yet) waits for it.
         const start = entry.indexAfter(cursor);
         const slice: LogSlice = { from: cursor, items: [] };
