@@ -20,6 +20,11 @@ export class FlushTicker {
 
   cancel(flush: () => void): void {
     this.due.delete(flush);
+    // Nothing left to write: no timer holds the process (a shutdown would wait for it).
+    if (this.due.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
   }
 
   private readonly fire = (): void => {
