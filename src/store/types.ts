@@ -193,20 +193,15 @@ export interface AnswerUpdate {
 }
 
 /**
- * A streaming answer's progress, as `flushAnswers` writes it with others: its text (and
- * reasoning) so far, or with `appendAfter` only what came after the stored text (as in
- * AnswerUpdate), up to `seq`/`cursor`. The answer stays `streaming`.
+ * A streaming answer's progress, as `flushAnswers` writes it with others: AnswerUpdate's
+ * text fields (the whole text, or with `appendAfter` only what came after the stored
+ * text), for one message, up to `cursor`. The answer stays `streaming`.
  */
-export interface AnswerFlush {
+export type AnswerFlush = Pick<AnswerUpdate, 'content' | 'reasoning' | 'appendAfter' | 'seq' | 'toolCalls'> & {
   messageId: string;
   fence: bigint;
-  content: string;
-  reasoning?: string;
-  appendAfter?: string;
-  seq: number;
   cursor: string;
-  toolCalls?: ToolCall[];
-}
+};
 
 export interface ConversationStore {
   /** 'sqlite' | 'postgres', for logs and /health. */

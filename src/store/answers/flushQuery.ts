@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import type { AnswerFlush } from '../types.js';
 
-/** Answers per statement at most: 9 parameters each, far below SQLite's and Postgres's bounds. */
+/** Answers per statement at most: 8 parameters each, far below SQLite's and Postgres's bounds. */
 const ROWS_PER_STATEMENT = 200;
 
 /**
