@@ -130,8 +130,8 @@ describe('the admin page', { timeout: 120_000 }, () => {
 
     await chat.page.goto(`${j.url}/admin`);
     const notice = chat.page.getByTestId('admin-notice');
-    await notice.waitFor(WAIT);
-    expect(await notice.getByRole('heading').textContent()).toBe('For admins only');
+    // The page shows a loading notice ("Admin") until it knows who is signed in: wait for the verdict.
+    await expect.poll(() => notice.getByRole('heading').textContent(), WAIT).toBe('For admins only');
     expect(await notice.textContent()).toContain('Signed in as bob');
     expect(await chat.page.getByRole('button', { name: 'Create key' }).count()).toBe(0);
     expect(await seriousViolations(chat.page)).toEqual([]);
