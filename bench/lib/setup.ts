@@ -29,7 +29,8 @@ export async function startJarvis(env: Record<string, string>): Promise<Server &
   // The default cap on a reply's tokens (4096) would cut the 50,000-token throughput stream short.
   // BENCH_JARVIS_CPU_PROF=<dir>: every Jarvis the bench starts writes a CPU profile there when it stops (node --cpu-prof).
   const prof = process.env.BENCH_JARVIS_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_JARVIS_CPU_PROF] : [];
-  const child = await startChild([...PROBE_FLAGS, ...prof, 'dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), JARVIS_MAX_TOKENS_DEFAULT: '10000000', ...env }, /listening on (http:\/\/\S+)/);
+  const extra = process.env.BENCH_JARVIS_NODE_FLAGS ? process.env.BENCH_JARVIS_NODE_FLAGS.split(' ') : [];
+  const child = await startChild([...PROBE_FLAGS, ...prof, ...extra, 'dist/main.js', '--port', '0'], { JARVIS_LOG_STDOUT: '0', JARVIS_LOG_FILE: logFile, JARVIS_DATA_DIR: join(dir, 'data'), JARVIS_MAX_TOKENS_DEFAULT: '10000000', ...env }, /listening on (http:\/\/\S+)/);
   return { ...child, url: child.info.url!, logFile };
 }
 

@@ -19,13 +19,15 @@ interface Impl {
   runs: number;
   /** Text bounds per log and over all logs (the memory log's; Redis caps entries with MAXLEN instead). */
   textBounds: boolean;
+  /** Reads woken by a `pace` when asked (Redis's are woken by its stream, and ignore it). */
+  pacedReads: boolean;
 }
 
 let redisServer: TestRedis | undefined;
 let redisClient: Redis | undefined;
 const redisLogs: RedisEventLog[] = [];
 const IMPLEMENTATIONS: Impl[] = [
-  { name: 'MemoryEventLog', make: (o) => new MemoryEventLog(o), runs: 150, textBounds: true },
+  { name: 'MemoryEventLog', make: (o) => new MemoryEventLog(o), runs: 150, textBounds: true, pacedReads: true },
   ...(redisUnavailable()
     ? []
     : [
@@ -38,6 +40,7 @@ const IMPLEMENTATIONS: Impl[] = [
           },
           runs: 40,
           textBounds: false,
+          pacedReads: false,
         },
       ]),
 ];
@@ -87,7 +90,7 @@ const shape = (events: LoggedEvent[]) => events.map((e) => `${formatCursor(e.cur
 /** What a reader attached at `after` must get: every event after it, once, in order. */
 const expected = (all: LoggedEvent[], after: LogCursor) => shape(after.seq < -1 ? all : all.filter((e) => compareCursors(e.cursor, after) > 0));
 
-describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make, runs, textBounds }) => {
+describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make, runs, textBounds, pacedReads }) => {
   it('a reader attached at a random cursor while the producer appends gets every later event once, in order (no gap, no repeat)', async () => {
     const op = fc.oneof(
       { weight: 4, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 40 }), reasoning: fc.integer({ min: 0, max: 3 }) }) },
@@ -214,6 +217,56 @@ describe.each(IMPLEMENTATIONS)('StreamEventLog contract: $name', ({ make, runs, 
     expect((await log.info(id))?.owner).toBe('alice');
     await expect.poll(() => log.info(id), { timeout: 5000, interval: 20 }).toBeUndefined();
     expect(await readAll(log, id, FROM_START)).toEqual([]);
+  });
+
+  it('a paced read (woken by a clock, not by every append) gets the same events, and ends after the terminal', async () => {
+    const log = make({ retentionMs: 60_000 });
+    const id = `paced${counter++}`;
+    await log.create(status(id), '', FENCE);
+    // A clock ticked by hand; once the stream has ended the reader waits for appends again (as the recorder does).
+    let ended = false;
+    const ticks: Array<() => void> = [];
+    let paces = 0;
+    const pace = () => {
+      if (ended) return undefined;
+      paces++;
+      return new Promise<void>((resolve) => ticks.push(resolve));
+    };
+    const tickAll = () => {
+      for (const wake of ticks.splice(0)) wake();
+    };
+    const got: LoggedEvent[] = [];
+    let slices = 0;
+    const reading = (async () => {
+      for await (const slice of log.read(id, FROM_START, new AbortController().signal, { pace })) {
+        slices++;
+        got.push(...sliceEvents(slice, id, `s-${id}`));
+      }
+    })();
+    // The reader has its status event and has caught up before the first token.
+    for (let i = 0; i < 5; i++) await tick();
+    const items: LogItem[] = [];
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 10; i++) {
+        const item = text(items.length);
+        items.push(item);
+        expect(await log.append(id, item, FENCE)).toBe('ok');
+      }
+      for (let i = 0; i < 5; i++) await tick();
+      tickAll();
+      for (let i = 0; i < 5; i++) await tick();
+    }
+    expect(await log.finish(id, done(id, items.length), FENCE)).toBe(true);
+    ended = true;
+    tickAll();
+    await reading;
+    expect(shape(got)).toEqual(expected(allEvents(id, items, items.length), FROM_START));
+    // A log that paces its readers woke this one at the ticks (a slice a round), not at each of the 50 appends.
+    if (pacedReads) {
+      expect(paces).toBeGreaterThanOrEqual(5);
+      expect(slices).toBeLessThanOrEqual(8);
+    }
+    await log.close();
   });
 
   it('an aborted read ends at once, even while waiting for tokens', async () => {

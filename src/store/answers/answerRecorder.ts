@@ -25,6 +25,11 @@ export interface RecordedAnswer {
   startedMs: number;
   /** Finished by the sweep from the log of an ended stream: its timings are unknown. */
   recovered?: boolean;
+  /**
+   * Settles once the stream has ended (runStream's `done`). Given, the recorder reads the log
+   * once a flush tick instead of once a token, and is woken at once by the end.
+   */
+  ended?: Promise<unknown>;
 }
 
 export interface RecorderOptions {
@@ -172,13 +177,27 @@ export class AnswerRecorder {
       if (writing || gone || at === flushedAt) return;
       writing = write('streaming').finally(() => {
         writing = undefined;
-        // Tokens that came during the write are due at the next tick.
-        if (at !== flushedAt && !gone) this.ticker.request(flush);
+        // Tokens that came during the write are due at the next tick (a paced reader writes them after its read there).
+        if (at !== flushedAt && !gone && !pacing()) this.ticker.request(flush);
       });
     };
 
     const reading = new AbortController();
     let terminal: TerminalEvent | undefined;
+    // Once its first token is in (its time is one of the answer's timings), an answer whose end
+    // is known is read once a tick: one wake of this reader a tick, not one a token (a second
+    // reader of every token was most of what recording an answer cost; docs/benchmark.md).
+    const ticks = answer.ended ? new TickPace(this.ticker, answer.ended) : undefined;
+    const pacing = () => ticks !== undefined && !ticks.ended && firstTokenMs !== undefined;
+    /** The read waits for a tick; what it hands over next was read there. */
+    let readAtTick = false;
+    const pace = (): Promise<void> | undefined => {
+      if (!pacing()) return undefined;
+      // The last tick brought nothing new: what was read before it (a write that was still running then) is written now.
+      if (readAtTick) flush();
+      readAtTick = true;
+      return ticks!.next();
+    };
     try {
       // The owner records its own answer, from its own log, which has every token. A read that
       // ends short (a log that vanished with Redis) or with a reader's own loss (`answer_log_lost`
@@ -190,7 +209,7 @@ export class AnswerRecorder {
           await sleep(REREAD_PAUSE_MS);
         }
         const from = pass === 0 ? FROM_START : { seq, extra };
-        for await (const slice of this.events.read(answer.streamId, from, reading.signal)) {
+        for await (const slice of this.events.read(answer.streamId, from, reading.signal, { pace })) {
           if (slice.items.length > 0) {
             firstTokenMs ??= performance.now() - answer.startedMs;
             for (const item of slice.items) {
@@ -211,12 +230,18 @@ export class AnswerRecorder {
           }
           terminal = slice.terminal?.type === 'error' && slice.terminal.code === 'answer_log_lost' ? undefined : slice.terminal;
           if (gone) break;
-          if (!terminal && at !== flushedAt) this.ticker.request(flush);
+          if (terminal) continue;
+          // Read at a tick: written at once, with the other answers read at this tick. Read as it
+          // came: written at the next tick, after that tick's read when the reader is paced.
+          if (readAtTick) flush();
+          else if (at !== flushedAt && !pacing()) this.ticker.request(flush);
+          readAtTick = false;
         }
         if (terminal) break;
       }
     } finally {
       reading.abort();
+      ticks?.stop();
       this.ticker.cancel(flush);
       await writing;
     }
@@ -253,6 +278,45 @@ export class AnswerRecorder {
     const recovered = new AbortController();
     if (this.options.health?.down) void this.options.health.recovered().then(() => recovered.abort());
     await sleep(ms, AbortSignal.any([this.closing.signal, recovered.signal]));
+  }
+}
+
+/**
+ * One answer's reader, woken by the shared clock's next tick, or at once when its stream
+ * ends. One reaction to the end for the answer's life, not one per wait.
+ */
+class TickPace {
+  /** The stream has ended: its reader goes back to being woken by the log (the rest, then the end). */
+  ended = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly ticker: FlushTicker,
+    ended: Promise<unknown>,
+  ) {
+    const end = () => {
+      this.ended = true;
+      this.wake?.();
+    };
+    ended.then(end, end);
+  }
+
+  next(): Promise<void> {
+    if (this.ended) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.stop();
+        resolve();
+      };
+      this.ticker.request(this.wake);
+    });
+  }
+
+  /** No tick is asked for on its behalf any more. */
+  stop(): void {
+    if (!this.wake) return;
+    this.ticker.cancel(this.wake);
+    this.wake = undefined;
   }
 }
 

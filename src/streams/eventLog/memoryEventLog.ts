@@ -1,6 +1,6 @@
 import type { StatusEvent, TerminalEvent } from '../../shared/events.js';
 import { FairBudget, type OwnerAccount } from './fairBudget.js';
-import { compareCursors, itemChars, type AppendResult, type LogCursor, type LogItem, type LogSlice, type StreamEventLog, type StreamLogInfo } from './types.js';
+import { compareCursors, itemChars, type AppendResult, type LogCursor, type LogItem, type LogSlice, type ReadOptions, type StreamEventLog, type StreamLogInfo } from './types.js';
 
 export interface MemoryEventLogOptions {
   /** How long a log stays readable after its terminal event (JARVIS_STREAM_RETENTION_MS). */
@@ -187,7 +187,7 @@ export class MemoryEventLog implements StreamEventLog {
     };
   }
 
-  async *read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncGenerator<LogSlice> {
+  async *read(streamId: string, after: LogCursor, signal: AbortSignal, options?: ReadOptions): AsyncGenerator<LogSlice> {
     // The entry is held for the whole read: one that expires meanwhile still ends cleanly.
     const entry = this.entries.get(streamId);
     if (!entry) return;
@@ -232,9 +232,12 @@ export class MemoryEventLog implements StreamEventLog {
           continue;
         }
         if (entry.gone) return;
+        const paced = options?.pace?.();
         await new Promise<void>((resolve) => {
           waiting = resolve;
-          (entry.waiters ??= new Set()).add(resolve);
+          // Paced: woken by the pace (or an abort), then takes all that came; else by the next append.
+          if (paced) paced.then(resolve, resolve);
+          else (entry.waiters ??= new Set()).add(resolve);
         });
         waiting = undefined;
       }

@@ -84,6 +84,16 @@ export interface LogSlice {
   terminal?: TerminalEvent;
 }
 
+export interface ReadOptions {
+  /**
+   * Asked each time the reader has caught up: a promise to wait for (a clock's next tick)
+   * before taking everything that came meanwhile, instead of being woken by every append;
+   * undefined waits for the next append. A log may ignore it (Redis's reads do): it only
+   * makes a reader's wakes coarser, never changes what it reads.
+   */
+  pace?: () => Promise<void> | undefined;
+}
+
 /**
  * ok · fenced: a newer owner holds the stream (stop writing) · stopped: the log has
  * its terminal event, or is gone · full: the log reached its size bound.
@@ -129,7 +139,7 @@ export interface StreamEventLog {
    * event, in slices (all that is there, bounded). Ends after the terminal event,
    * or early when `signal` aborts or the log is gone.
    */
-  read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncIterable<LogSlice>;
+  read(streamId: string, after: LogCursor, signal: AbortSignal, options?: ReadOptions): AsyncIterable<LogSlice>;
   /**
    * Optional: this process is about to start `streamId` and will `create` its log (the cluster
    * first takes the session in Redis): a read that comes meanwhile waits for that log, or for

@@ -2,7 +2,7 @@ import type { StatusEvent, TerminalEvent } from '../../../shared/events.js';
 import type { MemoryEventLog } from '../../eventLog/memoryEventLog.js';
 import type { RedisEventLog } from './redisEventLog.js';
 import { untilAborted } from '../../../shared/sleep.js';
-import type { AppendResult, LogCursor, LogItem, LogSlice, StreamEventLog, StreamLogInfo } from '../../eventLog/types.js';
+import type { AppendResult, LogCursor, LogItem, LogSlice, ReadOptions, StreamEventLog, StreamLogInfo } from '../../eventLog/types.js';
 
 /**
  * The event log of an instance in a cluster: the streams it runs are written to
@@ -48,13 +48,13 @@ export class ClusterEventLog implements StreamEventLog {
     return (await this.local.info(streamId)) ?? (await this.remote.info(streamId).catch(() => undefined));
   }
 
-  async *read(streamId: string, after: LogCursor, signal: AbortSignal): AsyncGenerator<LogSlice> {
+  async *read(streamId: string, after: LogCursor, signal: AbortSignal, options?: ReadOptions): AsyncGenerator<LogSlice> {
     // The owner's own readers (the answer's first response, its recorder) start before the
     // session is taken in Redis: they wait for the memory log, the owner's whole copy, which no
     // Redis restart can take away. Read from Redis, they were cut when Redis came back empty.
     const pending = this.expected.get(streamId);
     if (pending) await untilAborted(pending.created, signal);
-    if (await this.local.info(streamId)) yield* this.local.read(streamId, after, signal);
+    if (await this.local.info(streamId)) yield* this.local.read(streamId, after, signal, options);
     else yield* this.remote.read(streamId, after, signal);
   }
 
