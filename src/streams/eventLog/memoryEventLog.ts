@@ -211,24 +211,21 @@ export class MemoryEventLog implements StreamEventLog {
       while (!aborted) {
         // A cursor ahead of the log (a token not logged yet) waits for it.
         const start = entry.indexAfter(cursor);
-        const slice: LogSlice = { from: cursor, items: [] };
-        if (withStatus) {
-          slice.status = entry.status;
-          withStatus = false;
-        }
-        if (start >= 0 && start < entry.length) {
-          slice.items = entry.slice(start, start + MAX_SLICE);
-          for (const item of slice.items) cursor = typeof item === 'string' ? { seq: cursor.seq + 1, extra: 0 } : { seq: cursor.seq, extra: cursor.extra + 1 };
-        }
-        const caughtUp = start >= 0 && start + slice.items.length >= entry.length;
+        const from = cursor;
+        const items = start >= 0 && start < entry.length ? entry.slice(start, start + MAX_SLICE) : NO_ITEMS;
+        if (items.length > 0) cursor = cursorAfter(cursor, items);
+        const status = withStatus ? entry.status : undefined;
+        withStatus = false;
+        const caughtUp = start >= 0 && start + items.length >= entry.length;
         if (entry.terminal && (caughtUp || compareCursors(cursor, entry.cursor) >= 0)) {
           // The terminal event's cursor is the log's end; a reader at or past it has it already.
-          if (compareCursors(cursor, entry.cursor) < 0) slice.terminal = entry.terminal;
-          if (slice.status || slice.items.length > 0 || slice.terminal) yield slice;
+          const terminal = compareCursors(cursor, entry.cursor) < 0 ? entry.terminal : undefined;
+          if (status || items.length > 0 || terminal) yield sliceOf(from, items, status, terminal);
           return;
         }
-        if (slice.status || slice.items.length > 0) {
-          yield slice;
+        // Nothing new: no slice is made (a reader waits once a token, or once a tick).
+        if (status || items.length > 0) {
+          yield sliceOf(from, items, status, undefined);
           continue;
         }
         if (entry.gone) return;
@@ -279,4 +276,26 @@ export class MemoryEventLog implements StreamEventLog {
     entry.wake();
     this.entries.delete(streamId);
   }
+}
+
+const NO_ITEMS: LogItem[] = [];
+
+/** The cursor after `items` for a reader at `c` (one object, not one per item). */
+function cursorAfter(c: LogCursor, items: readonly LogItem[]): LogCursor {
+  let seq = c.seq;
+  let extra = c.extra;
+  for (let i = 0; i < items.length; i++) {
+    if (typeof items[i] === 'string') {
+      seq++;
+      extra = 0;
+    } else extra++;
+  }
+  return { seq, extra };
+}
+
+function sliceOf(from: LogCursor, items: LogItem[], status: StatusEvent | undefined, terminal: TerminalEvent | undefined): LogSlice {
+  const slice: LogSlice = { from, items };
+  if (status) slice.status = status;
+  if (terminal) slice.terminal = terminal;
+  return slice;
 }
