@@ -223,8 +223,8 @@ export class SqlConversationStore implements ConversationStore {
         const rows = await this.messagesOf(trx, conversationId);
         const now = Date.now();
         const plan = planTurn(conv, rows, turn, answer, this.instance, now);
-        if (plan.newUser) await trx.insertInto('messages').values(plan.newUser).execute();
-        await trx.insertInto('messages').values(plan.assistant).execute();
+        // The prompt and its answer in one statement (both rows have every column).
+        await trx.insertInto('messages').values(plan.newUser ? [plan.newUser, plan.assistant] : [plan.assistant]).execute();
         await trx
           .updateTable('conversations')
           .set({ updated_at: now, title: plan.title, current_id: plan.assistant.id })

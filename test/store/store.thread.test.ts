@@ -78,6 +78,45 @@ describe('SQLite on its own thread', () => {
     }
   });
 
+  it("sends a transaction's begin with its first statement (one message to the thread, not two), and rolls back as before", async () => {
+    const dialect = sqliteDialect(freshDir()).dialect as ThreadSqliteDialect;
+    const db = new Kysely<any>({ dialect });
+    const sent: string[] = [];
+    const query = dialect.thread.query.bind(dialect.thread);
+    dialect.thread.query = (text, parameters, begin) => {
+      sent.push(`${begin ? 'begin+' : ''}${text.split(' ')[0]}`);
+      return query(text, parameters, begin);
+    };
+    try {
+      await sql`create table t (id integer primary key, v text not null)`.execute(db);
+      sent.length = 0;
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto('t').values({ id: 1, v: 'a' }).execute();
+        await trx.updateTable('t').set({ v: 'b' }).where('id', '=', 1).execute();
+      });
+      expect(sent).toEqual(['begin+insert', 'update', 'commit']);
+      // A transaction whose first statement fails is rolled back whole; the next one starts clean.
+      sent.length = 0;
+      await expect(db.transaction().execute(async (trx) => trx.insertInto('t').values({ id: 1, v: 'again' }).execute())).rejects.toThrow(/UNIQUE/);
+      await expect(
+        db.transaction().execute(async (trx) => {
+          await trx.insertInto('t').values({ id: 2, v: 'c' }).execute();
+          await trx.insertInto('t').values({ id: 1, v: 'dup' }).execute();
+        }),
+      ).rejects.toThrow(/UNIQUE/);
+      expect(sent).toEqual(['begin+insert', 'rollback', 'begin+insert', 'insert', 'rollback']);
+      expect(await db.selectFrom('t').selectAll().orderBy('id').execute()).toEqual([{ id: 1, v: 'b' }]);
+      // A transaction that runs no statement sends nothing at all.
+      sent.length = 0;
+      await db.transaction().execute(async () => undefined);
+      expect(sent).toEqual([]);
+      await db.transaction().execute(async (trx) => trx.insertInto('t').values({ id: 3, v: 'd' }).execute());
+      expect(await db.selectFrom('t').select('id').orderBy('id').execute()).toEqual([{ id: 1 }, { id: 3 }]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
   it('a thread that stops unexpectedly fails what it was running, with why; a new one takes over once, then it says to restart', async () => {
     const dialect = sqliteDialect(freshDir()).dialect as ThreadSqliteDialect;
     const db = new Kysely<any>({ dialect });

@@ -62,12 +62,21 @@ class ThreadSqliteDriver implements Driver {
     return this.connection;
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin'));
-    this.connection.transactionEpoch = this.thread.epoch;
+  /**
+   * `begin` goes with the transaction's first statement, in one message to the thread
+   * (a turn's start is a transaction of a few statements, each a round trip through a
+   * busy event loop: docs/benchmark.md, "Capacity").
+   */
+  async beginTransaction(): Promise<void> {
+    this.connection.beginPending = true;
   }
 
   async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    // No statement ran: no transaction was opened.
+    if (this.connection.beginPending) {
+      this.connection.beginPending = false;
+      return;
+    }
     try {
       await connection.executeQuery(CompiledQuery.raw('commit'));
     } finally {
@@ -82,6 +91,10 @@ class ThreadSqliteDriver implements Driver {
    * disk reported as a 500).
    */
   async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.connection.beginPending) {
+      this.connection.beginPending = false;
+      return;
+    }
     try {
       await connection.executeQuery(CompiledQuery.raw('rollback'));
     } catch (err) {
@@ -109,15 +122,21 @@ class ThreadSqliteDriver implements Driver {
 class ThreadConnection implements DatabaseConnection {
   /** Set while a transaction is open: the thread it began on. */
   transactionEpoch: number | undefined;
+  /** A transaction was begun and no statement has run in it yet: `begin` goes with the first. */
+  beginPending = false;
 
   constructor(private readonly thread: SqliteThread) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    // A thread started again has no transaction: the statements left of one begun on the old thread must not run on their own.
-    if (this.transactionEpoch !== undefined && this.transactionEpoch !== this.thread.epoch) {
+    const begin = this.beginPending;
+    if (begin) {
+      this.beginPending = false;
+      this.transactionEpoch = this.thread.epoch;
+    } else if (this.transactionEpoch !== undefined && this.transactionEpoch !== this.thread.epoch) {
+      // A thread started again has no transaction: the statements left of one begun on the old thread must not run on their own.
       throw new StoreError('unavailable', 'the SQLite thread stopped during this transaction, which was rolled back; retry');
     }
-    const answer = await this.thread.query(compiledQuery.sql, compiledQuery.parameters);
+    const answer = await this.thread.query(compiledQuery.sql, compiledQuery.parameters, begin);
     return { ...answer, rows: (BLOBS_AS_BUFFERS ? answer.rows.map(withBuffers) : answer.rows) as R[] };
   }
 

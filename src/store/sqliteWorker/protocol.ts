@@ -12,7 +12,8 @@ export interface ThreadData {
   quickCheck: boolean;
 }
 
-export type Request = { kind: 'query'; sql: string; parameters: readonly unknown[] } | { kind: 'close' };
+/** `begin`: a transaction's first statement, run after `begin` in the same message (driver.ts). */
+export type Request = { kind: 'query'; sql: string; parameters: readonly unknown[]; begin?: true } | { kind: 'close' };
 export type ToThread = Request & { id: number };
 
 export interface QueryAnswer {

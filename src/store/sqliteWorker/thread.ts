@@ -62,7 +62,8 @@ export class SqliteThread {
     return this.ready;
   }
 
-  async query(sql: string, parameters: readonly unknown[]): Promise<QueryAnswer> {
+  /** Runs one statement; with `begin`, opens a transaction first, in the same message. */
+  async query(sql: string, parameters: readonly unknown[], begin = false): Promise<QueryAnswer> {
     if (this.closed) throw new StoreError('unavailable', 'the store is closed');
     // A thread started again meanwhile: wait for that one to open the file.
     for (let ready = this.ready; ; ready = this.ready) {
@@ -71,7 +72,7 @@ export class SqliteThread {
     }
     const worker = this.worker;
     if (!worker) throw this.gone ?? new StoreError('unavailable', `the SQLite thread that holds ${this.file} is not running: restart Jarvis`);
-    return this.send(worker, { kind: 'query', sql, parameters });
+    return this.send(worker, begin ? { kind: 'query', sql, parameters, begin } : { kind: 'query', sql, parameters });
   }
 
   /** Closes the file, then the thread. The driver calls it once nothing else is queued (driver.ts). */

@@ -73,6 +73,8 @@ if (db) {
       return;
     }
     try {
+      // A transaction's `begin` comes with its first statement (driver.ts): one message, not two.
+      if (message.begin) run(conn, 'begin', []);
       send({ kind: 'answer', id: message.id, answer: run(conn, message.sql, message.parameters) });
     } catch (err) {
       send({ kind: 'failed', id: message.id, error: toWire(err) });
