@@ -185,8 +185,8 @@ export class AnswerRecorder {
     const reading = new AbortController();
     let terminal: TerminalEvent | undefined;
     // Once its first token is in (its time is one of the answer's timings), an answer whose end
-    // is known is read once a tick: one wake of this reader a tick, not one a token (a second
-    // reader of every token was most of what recording an answer cost; docs/benchmark.md).
+    // is known is read once a tick: it writes once a tick, so one wake a tick, not one a token
+    // (docs/architecture.md, "How an answer outlives its connection").
     const ticks = answer.ended ? new TickPace(this.ticker, answer.ended) : undefined;
     const pacing = () => ticks !== undefined && !ticks.ended && firstTokenMs !== undefined;
     /** The read waits for a tick; what it hands over next was read there. */
