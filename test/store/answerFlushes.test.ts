@@ -90,7 +90,7 @@ describe('answers streaming together are flushed together', () => {
   }
 
   async function startAnswers(events: MemoryEventLog, recorder: AnswerRecorder, count: number, tag: string) {
-    const answers: { conversationId: string; messageId: string; streamId: string; end: () => void }[] = [];
+    const answers: { conversationId: string; messageId: string; streamId: string; startedMs: number; end: () => void }[] = [];
     for (let i = 0; i < count; i++) {
       const c = await store.createConversation('', {});
       const streamId = `${tag}${i}`;
@@ -98,8 +98,9 @@ describe('answers streaming together are flushed together', () => {
       events.create({ type: 'status', status: 'thinking', trace_id: streamId, stream_id: streamId, session_id: c.id, model: 'm' }, '', 1n);
       let end!: () => void;
       const ended = new Promise<void>((resolve) => (end = resolve));
-      recorder.record({ owner: '', conversationId: c.id, messageId: t.assistant.id, streamId, fence: 1n, startedMs: performance.now(), ended });
-      answers.push({ conversationId: c.id, messageId: t.assistant.id, streamId, end });
+      const startedMs = performance.now();
+      recorder.record({ owner: '', conversationId: c.id, messageId: t.assistant.id, streamId, fence: 1n, startedMs, ended });
+      answers.push({ conversationId: c.id, messageId: t.assistant.id, streamId, startedMs, end });
     }
     return answers;
   }
@@ -111,6 +112,7 @@ describe('answers streaming together are flushed together', () => {
     const recorder = new AnswerRecorder(store, events, new SystemLog({ file: join(dir, 'jarvis.log') }), { flushMs: FLUSH_MS });
     const answers = await startAnswers(events, recorder, 10, 'paced');
     const progress = new Map<string, number[]>();
+    const from = performance.now();
     // 100 tokens each, one every 10 ms: ten ticks' worth.
     for (let n = 0; n < 100; n++) {
       for (const a of answers) expect(events.append(a.streamId, `t${n} `, 1n)).toBe('ok');
@@ -122,6 +124,8 @@ describe('answers streaming together are flushed together', () => {
         }
       }
     }
+    // However slowly a loaded machine ran those 100 rounds, no more ticks than this passed.
+    const ticks = Math.ceil((performance.now() - from) / FLUSH_MS);
     for (const a of answers) {
       events.finish(a.streamId, { type: 'done', reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 100 }, stream_id: a.streamId, session_id: a.conversationId }, 1n);
       a.end();
@@ -130,8 +134,8 @@ describe('answers streaming together are flushed together', () => {
     const whole = Array.from({ length: 100 }, (_, n) => `t${n} `).join('');
     for (const a of answers) {
       expect((await store.getConversation('', a.conversationId))!.messages[1]).toMatchObject({ content: whole, seq: 99, state: 'done' });
-      // Read about once a tick (each read has every token since the last), not once a token.
-      expect(slices.get(a.streamId)).toBeLessThanOrEqual(40);
+      // Read about once a tick (each read has every token since the last), not once a token (101 reads).
+      expect(slices.get(a.streamId)).toBeLessThanOrEqual(ticks + 5);
       // Stored as it grew: later looks found more of it than earlier ones.
       const seen = progress.get(a.streamId)!;
       expect(seen.at(-1)!).toBeGreaterThan(seen[0]!);
@@ -143,8 +147,12 @@ describe('answers streaming together are flushed together', () => {
     const { events, slices } = countedLog();
     const recorder = new AnswerRecorder(store, events, new SystemLog({ file: join(dir, 'jarvis.log') }), { flushMs: 5_000 });
     const answers = await startAnswers(events, recorder, 5, 'slow-tick');
+    const firstAt = new Map<string, number>();
     for (let n = 0; n < 25; n++) {
-      for (const a of answers) events.append(a.streamId, `t${n} `, 1n);
+      for (const a of answers) {
+        events.append(a.streamId, `t${n} `, 1n);
+        if (n === 0) firstAt.set(a.streamId, performance.now() - a.startedMs);
+      }
       await tick(20);
     }
     const endedAt = performance.now();
@@ -158,8 +166,8 @@ describe('answers streaming together are flushed together', () => {
     for (const a of answers) {
       const m = (await store.getConversation('', a.conversationId))!.messages[1]!;
       expect(m).toMatchObject({ seq: 24, state: 'done' });
-      // The first token came at once: its time is not a tick's (or the end's) later.
-      expect(m.timings!.ttft_ms!).toBeLessThan(400);
+      // The first token was read as it came: its time is not a tick's (or the end's, ~500 ms) later.
+      expect(m.timings!.ttft_ms!).toBeLessThan(firstAt.get(a.streamId)! + 300);
       expect(slices.get(a.streamId)).toBeLessThanOrEqual(6);
     }
   });
