@@ -44,6 +44,8 @@ class Entry {
   gone = false;
   /** Readers waiting for more; each is woken once, then registers again. Made for the first reader: most streams have none but their response. */
   waiters: Set<() => void> | undefined;
+  /** Paced readers waiting for their pace: not woken by appends, only by the log's end or its going. */
+  pacedWaiters: Set<() => void> | undefined;
 
   constructor(
     readonly status: StatusEvent,
@@ -102,6 +104,15 @@ class Entry {
     if (!waiters || waiters.size === 0) return;
     for (const waiter of waiters) waiter();
     waiters.clear();
+  }
+
+  /** The log ended or went: every reader is woken, paced ones too (an answer's final write must not wait for a tick). */
+  wakeAll(): void {
+    this.wake();
+    const paced = this.pacedWaiters;
+    if (!paced || paced.size === 0) return;
+    for (const waiter of paced) waiter();
+    paced.clear();
   }
 
   /** The cursor after everything logged so far (the terminal event included). */
@@ -165,7 +176,7 @@ export class MemoryEventLog implements StreamEventLog {
     if (!entry || entry.terminal || entry.fence !== fence) return false;
     entry.terminal = event;
     entry.pack();
-    entry.wake();
+    entry.wakeAll();
     entry.expiry = setTimeout(() => this.drop(streamId), this.options.retentionMs);
     entry.expiry.unref();
     this.budget.ended(entry.account, streamId);
@@ -204,6 +215,7 @@ export class MemoryEventLog implements StreamEventLog {
       aborted = true;
       if (!waiting) return;
       entry.waiters?.delete(waiting);
+      entry.pacedWaiters?.delete(waiting);
       waiting();
     };
     signal.addEventListener('abort', onAbort, { once: true });
@@ -232,15 +244,21 @@ export class MemoryEventLog implements StreamEventLog {
         const paced = options?.pace?.();
         await new Promise<void>((resolve) => {
           waiting = resolve;
-          // Paced: woken by the pace (or an abort), then takes all that came; else by the next append.
-          if (paced) paced.then(resolve, resolve);
-          else (entry.waiters ??= new Set()).add(resolve);
+          // Paced: woken by the pace, the log's end or an abort, then takes all that came; else by the next append.
+          if (paced) {
+            paced.then(resolve, resolve);
+            (entry.pacedWaiters ??= new Set()).add(resolve);
+          } else (entry.waiters ??= new Set()).add(resolve);
         });
+        if (paced) entry.pacedWaiters?.delete(waiting!);
         waiting = undefined;
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
-      if (waiting) entry.waiters?.delete(waiting);
+      if (waiting) {
+        entry.waiters?.delete(waiting);
+        entry.pacedWaiters?.delete(waiting);
+      }
     }
   }
 
@@ -273,7 +291,7 @@ export class MemoryEventLog implements StreamEventLog {
     clearTimeout(entry.expiry);
     this.budget.close(entry.account, streamId, entry.chars);
     entry.gone = true;
-    entry.wake();
+    entry.wakeAll();
     this.entries.delete(streamId);
   }
 }

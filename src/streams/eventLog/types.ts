@@ -88,8 +88,9 @@ export interface ReadOptions {
   /**
    * Asked each time the reader has caught up: a promise to wait for (a clock's next tick)
    * before taking everything that came meanwhile, instead of being woken by every append;
-   * undefined waits for the next append. A log may ignore it (Redis's reads do): it only
-   * makes a reader's wakes coarser, never changes what it reads.
+   * undefined waits for the next append. The log's end still wakes a paced reader at once.
+   * A log may ignore it (Redis's reads do): it only makes a reader's wakes coarser, never
+   * changes what it reads.
    */
   pace?: () => Promise<void> | undefined;
 }
