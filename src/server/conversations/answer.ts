@@ -82,7 +82,7 @@ export async function startAnswer(
   void done.catch((err: unknown) => ctx.log.error('stream_internal_error', { trace: streamId, error: err instanceof Error ? err.message : String(err) }));
   // One process: runStream has logged the stream's status event synchronously. A cluster creates
   // the log once the session is taken in Redis; readers wait for it (openLoggedStream's `expect`).
-  ctx.answers.record({ owner, conversationId: conv.id, messageId: assistant.id, streamId, fence, startedMs: stream.startedMs, ended: done });
+  ctx.answers.record({ owner, conversationId: conv.id, messageId: assistant.id, streamId, fence, startedMs: stream.startedMs });
   ctx.conversationFeed.publish(owner, { type: 'conversation', op: 'updated', conversation_id: conv.id, conversation: conversationJson(conv) });
   ctx.conversationFeed.publish(owner, {
     type: 'answer_started',

@@ -25,11 +25,6 @@ export interface RecordedAnswer {
   startedMs: number;
   /** Finished by the sweep from the log of an ended stream: its timings are unknown. */
   recovered?: boolean;
-  /**
-   * Settles once the stream has ended (runStream's `done`). Given, the recorder reads the log
-   * once a flush tick instead of once a token, and is woken at once by the end.
-   */
-  ended?: Promise<unknown>;
 }
 
 export interface RecorderOptions {
@@ -184,11 +179,11 @@ export class AnswerRecorder {
 
     const reading = new AbortController();
     let terminal: TerminalEvent | undefined;
-    // Once its first token is in (its time is one of the answer's timings), an answer whose end
-    // is known is read once a tick: it writes once a tick, so one wake a tick, not one a token
-    // (docs/architecture.md, "How an answer outlives its connection").
-    const ticks = answer.ended ? new TickPace(this.ticker, answer.ended) : undefined;
-    const pacing = () => ticks !== undefined && !ticks.ended && firstTokenMs !== undefined;
+    // Once its first token is in (its time is one of the answer's timings), an answer is read
+    // once a tick: it writes once a tick, so one wake a tick, not one a token; the log's end
+    // wakes it at once (docs/architecture.md, "How an answer outlives its connection").
+    const ticks = new TickPace(this.ticker);
+    const pacing = () => firstTokenMs !== undefined;
     /** The read waits for a tick; what it hands over next was read there. */
     let readAtTick = false;
     const pace = (): Promise<void> | undefined => {
@@ -196,7 +191,7 @@ export class AnswerRecorder {
       // The last tick brought nothing new: what was read before it (a write that was still running then) is written now.
       if (readAtTick) flush();
       readAtTick = true;
-      return ticks!.next();
+      return ticks.next();
     };
     try {
       // The owner records its own answer, from its own log, which has every token. A read that
@@ -241,7 +236,7 @@ export class AnswerRecorder {
       }
     } finally {
       reading.abort();
-      ticks?.stop();
+      ticks.stop();
       this.ticker.cancel(flush);
       await writing;
     }
@@ -281,28 +276,13 @@ export class AnswerRecorder {
   }
 }
 
-/**
- * One answer's reader, woken by the shared clock's next tick, or at once when its stream
- * ends. One reaction to the end for the answer's life, not one per wait.
- */
+/** One answer's reader, woken by the shared clock's next tick (the log's end wakes it at once itself). */
 class TickPace {
-  /** The stream has ended: its reader goes back to being woken by the log (the rest, then the end). */
-  ended = false;
   private wake: (() => void) | undefined;
 
-  constructor(
-    private readonly ticker: FlushTicker,
-    ended: Promise<unknown>,
-  ) {
-    const end = () => {
-      this.ended = true;
-      this.wake?.();
-    };
-    ended.then(end, end);
-  }
+  constructor(private readonly ticker: FlushTicker) {}
 
   next(): Promise<void> {
-    if (this.ended) return Promise.resolve();
     return new Promise((resolve) => {
       this.wake = () => {
         this.stop();
